@@ -1,0 +1,35 @@
+/* CSRs for finalize (RFC 8555 §7.4) and certificate chains from download (§7.4.2, §9.1). */
+#ifndef ACMEH_ACME_CERT_H
+#define ACMEH_ACME_CERT_H
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <stddef.h>
+
+/* Builds a PKCS#10 CSR signed by `key` requesting `names` (n entries; DNS
+ * names as dNSName SANs, IP literals as iPAddress SANs; subject CN = names[0]
+ * when it is a DNS name of at most 64 chars). Stores base64url(DER) without
+ * padding in *b64url_der (malloc'd, caller frees).
+ * Returns ACMEH_OK, ACMEH_INVALID_ARG (n == 0), ACMEH_INTERNAL. */
+int acmeh_csr_build(EVP_PKEY *key, const char *const *names, size_t n, char **b64url_der);
+
+/* Parses an application/pem-certificate-chain body strictly (RFC 8555 §9.1,
+ * RFC 7468 strict textual encoding): only "CERTIFICATE" PEM blocks, nothing
+ * but line breaks between them. On success *chain holds the certificates in
+ * order (caller frees with sk_X509_pop_free(chain, X509_free)).
+ * Returns ACMEH_OK, or ACMEH_PEER_PROTOCOL with the reason in err (errlen bytes),
+ * e.g. "block 2 is BEGIN PRIVATE KEY, not CERTIFICATE" or "text outside PEM blocks". */
+int acmeh_pem_chain_parse(const char *body, size_t len, STACK_OF(X509) **chain, char *err,
+                          size_t errlen);
+
+/* The certificate's subjectAltName entries as strings ("example.com" for
+ * dNSName, textual address for iPAddress), malloc'd array of malloc'd
+ * strings in *names with count *n; free with acmeh_names_free.
+ * Returns ACMEH_OK (n may be 0 when there is no SAN), ACMEH_NOMEM. */
+int acmeh_cert_sans(X509 *cert, char ***names, size_t *n);
+void acmeh_names_free(char **names, size_t n);
+
+/* Returns base64url(DER) of the certificate, malloc'd, caller frees; NULL on failure. */
+char *acmeh_cert_b64url_der(X509 *cert);
+
+#endif

@@ -1,0 +1,67 @@
+/* Flattened JWS for ACME requests (RFC 8555 §6.2, RFC 7515 §7.2.2), with
+ * mutations so negative checks can send deliberately wrong requests. */
+#ifndef ACMEH_ACME_JWS_H
+#define ACMEH_ACME_JWS_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "harness/acme/jwk.h"
+
+/* All fields default to 0/NULL = "behave correctly". */
+typedef struct {
+  const char *kid;          /* account URL; put as "kid" when set */
+  int use_jwk;              /* put the public key as "jwk" (newAccount, revokeCert by cert key) */
+  const char *nonce;        /* "nonce" member; NULL omits it */
+  const char *url;          /* "url" member; NULL omits it */
+  const char *alg_override; /* header alg instead of the key's ("none", "HS256", ...) */
+  const json_t *jwk_override;   /* put this object as "jwk" instead of the key's */
+  const json_t *extra_protected; /* members merged into the protected header */
+  const json_t *unprotected;     /* adds an unprotected "header" member */
+  const unsigned char *mac_key;  /* sign with HMAC (alg_override or "HS256") using this key */
+  size_t mac_key_len;
+  const char *payload_b64_override; /* put this string as "payload" verbatim */
+  int b64_false;            /* RFC 7797: "b64":false + "crit":["b64"], payload unencoded */
+  int flip_signature_bit;   /* flip one bit of the signature */
+  int empty_signature;      /* "signature": "" */
+  int no_signature;         /* sign with alg "none": signature "" (alg_override "none") */
+  int der_signature;        /* ECDSA signature in DER, not R||S */
+  int pad_protected;        /* append "=" padding to the protected part */
+  int pad_payload;          /* append "=" padding to the payload part */
+  int pad_signature;        /* append "=" padding to the signature part */
+  int general_serialization; /* {"payload":..,"signatures":[{"protected":..,"signature":..}]} */
+  int compact_serialization; /* "protected.payload.signature" text instead of JSON */
+} acmeh_jws_opts;
+
+/* Builds a JWS over `payload` (`payload_len` bytes, exact; NULL/0 means the
+ * empty payload of POST-as-GET, RFC 8555 §6.3) signed with `key` (may be NULL
+ * when mac_key is set or no_signature/alg "none" is used).
+ * On success *out is a malloc'd NUL-terminated request body the caller frees.
+ * Returns ACMEH_OK, ACMEH_INVALID_ARG, ACMEH_NOMEM, ACMEH_INTERNAL. */
+int acmeh_jws_build(const acmeh_key *key, const char *payload, size_t payload_len,
+                    const acmeh_jws_opts *opts, char **out);
+
+/* Convenience for a JSON payload: serialises `payload` compactly (NULL means
+ * POST-as-GET "") and calls acmeh_jws_build. Same returns. */
+int acmeh_jws_build_json(const acmeh_key *key, const json_t *payload,
+                         const acmeh_jws_opts *opts, char **out);
+
+/* Parsed flattened JWS (for the reference server and for tests). */
+typedef struct {
+  json_t *protected_hdr;   /* decoded protected header (owned) */
+  char *protected_b64;     /* as received (owned) */
+  char *payload_b64;       /* as received (owned) */
+  unsigned char *payload;  /* decoded payload, NUL-terminated (owned) */
+  size_t payload_len;
+  unsigned char *sig;      /* decoded signature (owned) */
+  size_t sig_len;
+} acmeh_jws_parsed;
+
+/* Parses a flattened JWS body strictly (rejects "signatures", "header",
+ * padding, non-base64url). Fills *out; free with acmeh_jws_parsed_free.
+ * Returns ACMEH_OK or ACMEH_PEER_PROTOCOL with a reason in err (errlen bytes). */
+int acmeh_jws_parse(const char *body, size_t len, acmeh_jws_parsed *out, char *err,
+                    size_t errlen);
+void acmeh_jws_parsed_free(acmeh_jws_parsed *p);
+
+#endif

@@ -1,0 +1,53 @@
+/* Verdicts and the results of a run, as the report writers see them. */
+#ifndef ACMEH_RUNNER_RESULT_H
+#define ACMEH_RUNNER_RESULT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum {
+  ACMEH_PASS = 0,
+  ACMEH_FAIL,  /* the peer broke the rule */
+  ACMEH_SKIP,  /* not applicable / feature not offered; reason given */
+  ACMEH_ERROR, /* the harness or its environment could not run the check */
+  ACMEH_XFAIL, /* failed, as the expectations file said it would */
+  ACMEH_XPASS  /* listed as expected to fail, but passed: an alarm */
+} acmeh_verdict;
+
+/* "pass", "fail", "skip", "error", "xfail", "xpass". */
+const char *acmeh_verdict_name(acmeh_verdict v);
+
+typedef struct {
+  /* From the catalog (borrowed strings, live as long as the catalog). */
+  const char *id;      /* "CORE-S-012" */
+  const char *title;
+  const char *spec;    /* "core" */
+  const char *section; /* "RFC 8555 §6.5" */
+  const char *level;   /* "MUST", "SHOULD", "MAY" */
+  const char *role;    /* "server" or "client" */
+  /* Filled by the runner (owned, malloc'd; NULL when absent). */
+  acmeh_verdict verdict;
+  char *message;      /* one line: why it failed / was skipped / errored */
+  char *expected;     /* what the spec wants, for failures */
+  char *actual;       /* what arrived, for failures */
+  char *xfail_reason; /* from the expectations file */
+  char *transcript;   /* every exchange of the check, text */
+  char *transcript_path; /* where the transcript file was written, if any */
+  double duration_s;
+} acmeh_result;
+
+typedef struct {
+  const char *tool_version;
+  const char *target;     /* "pebble" or the server URL */
+  const char *role;       /* "server" or "client" */
+  uint64_t seed;
+  double started_unix;    /* seconds since the epoch */
+  double duration_s;
+  acmeh_result *results;  /* n entries in catalog order */
+  size_t n;
+} acmeh_run_report;
+
+/* Frees the owned strings of one result (not the struct itself). */
+void acmeh_result_clear(acmeh_result *r);
+
+#endif

@@ -1,0 +1,65 @@
+/* The mock services a run starts on loopback: an authoritative DNS server
+ * (UDP + TCP), an HTTP-01 responder, a TLS-ALPN-01 responder and a
+ * management API speaking pebble-challtestsrv's vocabulary. They share one
+ * libuv loop on their own thread; every function below is thread-safe and may
+ * be called from check threads while the loop runs. */
+#ifndef ACMEH_MOCKS_H
+#define ACMEH_MOCKS_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+typedef struct acmeh_mocks acmeh_mocks;
+
+typedef struct {
+  const char *bind_addr;    /* loopback address to bind, e.g. "127.0.0.1" (NULL = that) */
+  int dns_port;             /* UDP and TCP; 0 = pick a free port */
+  int http01_port;          /* 0 = pick a free port */
+  int tlsalpn01_port;       /* 0 = pick a free port */
+  int mgmt_port;            /* management API (HTTP); 0 = pick a free port, -1 = none */
+  const char *default_ipv4; /* A answer for names without records (NULL = "127.0.0.1") */
+} acmeh_mocks_config;
+
+/* Starts all mocks and their loop thread. On success *out is the handle
+ * (stop with acmeh_mocks_stop). Returns ACMEH_OK, ACMEH_ENV_PORT_IN_USE,
+ * ACMEH_ENV_IO, ACMEH_NOMEM with the reason in err (errlen bytes). */
+int acmeh_mocks_start(const acmeh_mocks_config *cfg, acmeh_mocks **out, char *err,
+                      size_t errlen);
+
+/* Stops the loop, closes every socket, joins the thread and frees m. NULL is a no-op. */
+void acmeh_mocks_stop(acmeh_mocks *m);
+
+/* Bound ports (useful when 0 was asked). */
+int acmeh_mocks_dns_port(const acmeh_mocks *m);
+int acmeh_mocks_http01_port(const acmeh_mocks *m);
+int acmeh_mocks_tlsalpn01_port(const acmeh_mocks *m);
+int acmeh_mocks_mgmt_port(const acmeh_mocks *m);
+
+/* DNS records. `host` is a domain name with or without the trailing dot,
+ * matched case-insensitively. Return ACMEH_OK, ACMEH_INVALID_ARG, ACMEH_NOMEM. */
+int acmeh_mocks_set_txt(acmeh_mocks *m, const char *host, const char *value); /* adds one TXT string */
+int acmeh_mocks_clear_txt(acmeh_mocks *m, const char *host);
+int acmeh_mocks_add_a(acmeh_mocks *m, const char *host, const char *ipv4);
+int acmeh_mocks_add_aaaa(acmeh_mocks *m, const char *host, const char *ipv6);
+int acmeh_mocks_add_caa(acmeh_mocks *m, const char *host, int flags, const char *tag,
+                        const char *value);
+int acmeh_mocks_set_cname(acmeh_mocks *m, const char *host, const char *target);
+int acmeh_mocks_set_servfail(acmeh_mocks *m, const char *host, int on);
+
+/* HTTP-01: serve `content` at /.well-known/acme-challenge/<token> for any Host. */
+int acmeh_mocks_add_http01(acmeh_mocks *m, const char *token, const char *content);
+int acmeh_mocks_del_http01(acmeh_mocks *m, const char *token);
+
+/* TLS-ALPN-01: answer handshakes with SNI `host` and ALPN acme-tls/1 with a
+ * validation certificate for keyAuthorization `keyauth` (RFC 8737 §3). */
+int acmeh_mocks_add_tlsalpn01(acmeh_mocks *m, const char *host, const char *keyauth);
+int acmeh_mocks_del_tlsalpn01(acmeh_mocks *m, const char *host);
+
+/* Request history for `host` (NULL = all): a new JSON array reference the
+ * caller decrefs. kind "http" entries: {"host","method","path","time_ms"};
+ * kind "dns" entries: {"qname","qtype","proto","time_ms"}; kind "tlsalpn":
+ * {"sni","alpn","time_ms"}. Returns NULL for an unknown kind. */
+json_t *acmeh_mocks_history(acmeh_mocks *m, const char *kind, const char *host);
+void acmeh_mocks_clear_history(acmeh_mocks *m, const char *kind, const char *host);
+
+#endif
