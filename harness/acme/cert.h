@@ -24,12 +24,25 @@ int acmeh_pem_chain_parse(const char *body, size_t len, STACK_OF(X509) **chain, 
 
 /* The certificate's subjectAltName entries as strings ("example.com" for
  * dNSName, textual address for iPAddress), malloc'd array of malloc'd
- * strings in *names with count *n; free with acmeh_names_free.
+ * strings in *names with count *n; free with acmeh_names_free. Other
+ * GeneralName kinds appear as "unsupported:<GEN_* number>" and a dNSName
+ * holding a NUL as "invalid-dns-name", so an exact-names comparison cannot be
+ * fooled by them.
  * Returns ACMEH_OK (n may be 0 when there is no SAN), ACMEH_NOMEM. */
 int acmeh_cert_sans(X509 *cert, char ***names, size_t *n);
 void acmeh_names_free(char **names, size_t n);
 
 /* Returns base64url(DER) of the certificate, malloc'd, caller frees; NULL on failure. */
 char *acmeh_cert_b64url_der(X509 *cert);
+
+/* Decodes a base64url(DER) CSR (the finalize "csr" field, RFC 8555 §7.4),
+ * strictly: no padding, the whole input one PKCS#10 request. On success the
+ * caller owns *req (X509_REQ_free). Returns ACMEH_OK, ACMEH_PEER_PROTOCOL. */
+int acmeh_csr_parse(const char *b64url_der, X509_REQ **req);
+
+/* The CSR's requested subjectAltName entries (from its extensionRequest), as
+ * acmeh_cert_sans gives them. Free with acmeh_names_free.
+ * Returns ACMEH_OK (n may be 0), ACMEH_NOMEM. */
+int acmeh_csr_sans(X509_REQ *req, char ***names, size_t *n);
 
 #endif

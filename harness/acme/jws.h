@@ -64,4 +64,27 @@ int acmeh_jws_parse(const char *body, size_t len, acmeh_jws_parsed *out, char *e
                     size_t errlen);
 void acmeh_jws_parsed_free(acmeh_jws_parsed *p);
 
+/* Signing input of a parsed JWS: protected_b64 "." payload_b64, as received
+ * (RFC 7515 §5.2 step 8). Malloc'd NUL-terminated string, caller frees; NULL
+ * on allocation failure. */
+char *acmeh_jws_signing_input(const acmeh_jws_parsed *p);
+
+/* Verifies a parsed JWS with `key`, using the protected header's "alg"
+ * (which must be the key's alg). Returns ACMEH_OK, ACMEH_PEER_PROTOCOL (no or
+ * wrong alg, bad signature), ACMEH_NOMEM, ACMEH_INTERNAL. */
+int acmeh_jws_verify(const acmeh_jws_parsed *p, const acmeh_key *key);
+
+/* HMAC for External Account Binding (RFC 8555 §7.3.4, RFC 7518 §3.2): `alg`
+ * is "HS256", "HS384" or "HS512"; writes the MAC into out (64 bytes suffice)
+ * and its length into *outlen. Returns ACMEH_OK, ACMEH_INVALID_ARG (other alg),
+ * ACMEH_INTERNAL. */
+int acmeh_hmac_sign(const char *alg, const unsigned char *key, size_t keylen,
+                    const unsigned char *in, size_t inlen, unsigned char out[64],
+                    size_t *outlen);
+
+/* Verifies a parsed JWS whose header alg is HS256/384/512 against `key` in
+ * constant time. Returns ACMEH_OK, ACMEH_PEER_PROTOCOL (not a MAC alg, bad MAC),
+ * ACMEH_NOMEM, ACMEH_INTERNAL. */
+int acmeh_jws_verify_hmac(const acmeh_jws_parsed *p, const unsigned char *key, size_t keylen);
+
 #endif

@@ -1,0 +1,326 @@
+/* Runs every vector in vectors/core/ against harness/acme: each vector's
+ * input.op names the primitive it exercises. */
+#include <CUnit/Basic.h>
+#include <dirent.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/acme/b64.h"
+#include "harness/acme/challenge.h"
+#include "harness/acme/jwk.h"
+#include "harness/acme/jws.h"
+#include "harness/core/error.h"
+
+#ifndef ACMEH_SOURCE_DIR
+#error "ACMEH_SOURCE_DIR must be defined (CMake does it)"
+#endif
+#define VECTOR_DIR ACMEH_SOURCE_DIR "/vectors/core/"
+
+/* All vectors of all files, loaded once by the suite init. */
+static json_t *g_vectors;
+
+/* Reports a failing vector by name, since one CUnit test covers many. */
+#define VCHECK(cond, v)                                                                    \
+  do {                                                                                     \
+    int ok_ = (cond);                                                                      \
+    if (!ok_) fprintf(stderr, "\n  vector \"%s\": %s failed\n", vname(v), #cond);         \
+    CU_ASSERT(ok_);                                                                        \
+  } while (0)
+
+static const char *vname(const json_t *v) { return json_string_value(json_object_get(v, "name")); }
+static const json_t *vin(const json_t *v) { return json_object_get(v, "input"); }
+static const json_t *vexp(const json_t *v) { return json_object_get(v, "expected"); }
+static const char *sget(const json_t *o, const char *k) {
+  return json_string_value(json_object_get(o, k));
+}
+
+static int streq(const char *a, const char *b) { return a && b && strcmp(a, b) == 0; }
+
+/* Lower-case hex of bytes, malloc'd. */
+static char *hex(const unsigned char *b, size_t n) {
+  char *s = malloc(2 * n + 1);
+  for (size_t i = 0; s && i < n; i++) sprintf(s + 2 * i, "%02x", b[i]);
+  if (s) s[2 * n] = '\0';
+  return s;
+}
+
+static int load_file(const char *path) {
+  json_error_t err;
+  json_t *doc = json_load_file(path, 0, &err);
+  if (!doc) {
+    fprintf(stderr, "%s: %s\n", path, err.text);
+    return -1;
+  }
+  json_t *list = json_object_get(doc, "vectors");
+  int rc = json_is_array(list) && streq(sget(doc, "spec"), "core") ? 0 : -1;
+  if (rc == 0) json_array_extend(g_vectors, list);
+  json_decref(doc);
+  return rc;
+}
+
+static int suite_init(void) {
+  g_vectors = json_array();
+  DIR *d = opendir(VECTOR_DIR);
+  if (!d) return -1;
+  int rc = 0;
+  struct dirent *e;
+  while (rc == 0 && (e = readdir(d))) {
+    size_t n = strlen(e->d_name);
+    if (n < 6 || strcmp(e->d_name + n - 5, ".json") != 0) continue;
+    char path[4096];
+    snprintf(path, sizeof(path), "%s%s", VECTOR_DIR, e->d_name);
+    rc = load_file(path);
+  }
+  closedir(d);
+  return rc;
+}
+
+static int suite_clean(void) {
+  json_decref(g_vectors);
+  return 0;
+}
+
+/* Calls fn on every vector whose input.op is `op`; returns how many. */
+static int for_op(const char *op, void (*fn)(const json_t *)) {
+  size_t i;
+  json_t *v;
+  int n = 0;
+  json_array_foreach(g_vectors, i, v) {
+    if (!streq(sget(vin(v), "op"), op)) continue;
+    fn(v);
+    n++;
+  }
+  return n;
+}
+
+static acmeh_key *key_of(const json_t *v) {
+  acmeh_key *k = NULL;
+  int rc = acmeh_key_from_jwk(json_object_get(vin(v), "jwk"), &k);
+  VCHECK(rc == ACMEH_OK, v);
+  return rc == ACMEH_OK ? k : NULL;
+}
+
+/* ---- thumbprints -------------------------------------------------------- */
+
+static void one_thumbprint(const json_t *v) {
+  const json_t *jwk = json_object_get(vin(v), "jwk");
+  char tp[44];
+  VCHECK(acmeh_jwk_thumbprint(jwk, tp) == ACMEH_OK, v);
+  VCHECK(streq(tp, sget(vexp(v), "thumbprint")), v);
+  /* The same thumbprint must come out of a key built from the JWK. */
+  acmeh_key *k = key_of(v);
+  if (!k) return;
+  VCHECK(acmeh_key_thumbprint(k, tp) == ACMEH_OK, v);
+  VCHECK(streq(tp, sget(vexp(v), "thumbprint")), v);
+  acmeh_key_free(k);
+}
+
+static void test_thumbprints(void) { CU_ASSERT(for_op("jwk_thumbprint", one_thumbprint) >= 5); }
+
+/* ---- signatures --------------------------------------------------------- */
+
+static void one_verify(const json_t *v) {
+  acmeh_key *k = key_of(v);
+  if (!k) return;
+  const char *si = sget(vin(v), "signing_input");
+  const char *sig64 = sget(vin(v), "signature");
+  unsigned char *sig = NULL;
+  size_t siglen = 0;
+  VCHECK(acmeh_b64url_decode(sig64, strlen(sig64), &sig, &siglen) == ACMEH_OK, v);
+  int rc = acmeh_key_verify(k, sget(vin(v), "alg"), (const unsigned char *)si, strlen(si), sig,
+                            siglen);
+  int want = json_is_true(json_object_get(vexp(v), "valid"));
+  VCHECK(want ? rc == ACMEH_OK : rc == ACMEH_PEER_PROTOCOL, v);
+  free(sig);
+  acmeh_key_free(k);
+}
+
+static void test_verify(void) { CU_ASSERT(for_op("jws_verify", one_verify) >= 2); }
+
+/* Signs b64u(protected_json) "." b64u(payload_text) and compares. */
+static void one_sign(const json_t *v) {
+  acmeh_key *k = key_of(v);
+  if (!k) return;
+  const char *pj = sget(vin(v), "protected_json");
+  const char *pt = sget(vin(v), "payload_text");
+  char *p64 = acmeh_b64url_encode((const unsigned char *)pj, strlen(pj));
+  char *y64 = acmeh_b64url_encode((const unsigned char *)pt, strlen(pt));
+  VCHECK(streq(p64, sget(vexp(v), "protected")), v);
+  VCHECK(streq(y64, sget(vexp(v), "payload")), v);
+  char input[1024];
+  snprintf(input, sizeof(input), "%s.%s", p64, y64);
+  unsigned char *sig = NULL;
+  size_t siglen = 0;
+  VCHECK(acmeh_key_sign(k, (const unsigned char *)input, strlen(input), &sig, &siglen) ==
+             ACMEH_OK,
+         v);
+  char *s64 = acmeh_b64url_encode(sig, siglen);
+  VCHECK(streq(s64, sget(vexp(v), "signature")), v);
+  VCHECK(acmeh_key_verify(k, acmeh_key_alg(k), (const unsigned char *)input, strlen(input), sig,
+                          siglen) == ACMEH_OK,
+         v);
+  free(s64);
+  free(sig);
+  free(p64);
+  free(y64);
+  acmeh_key_free(k);
+}
+
+static void test_sign(void) { CU_ASSERT(for_op("jws_sign", one_sign) >= 1); }
+
+/* ---- JWS building ------------------------------------------------------- */
+
+/* Checks a built body against the expected parts and verifies it. */
+static void check_built(const json_t *v, const char *body, const acmeh_key *k,
+                        const unsigned char *mac, size_t maclen) {
+  acmeh_jws_parsed p;
+  char err[256] = "";
+  int rc = acmeh_jws_parse(body, strlen(body), &p, err, sizeof(err));
+  VCHECK(rc == ACMEH_OK, v);
+  if (rc != ACMEH_OK) return;
+  const json_t *e = vexp(v);
+  VCHECK(streq(p.protected_b64, sget(e, "protected")), v);
+  VCHECK(streq(p.payload_b64, sget(e, "payload")), v);
+  char *s64 = acmeh_b64url_encode(p.sig, p.sig_len);
+  VCHECK(streq(s64, sget(e, "signature")), v);
+  free(s64);
+  /* The exact header bytes, not just an equivalent JSON object. */
+  unsigned char *hdr = NULL;
+  size_t hl = 0;
+  VCHECK(acmeh_b64url_decode(p.protected_b64, strlen(p.protected_b64), &hdr, &hl) == ACMEH_OK, v);
+  VCHECK(hdr && streq((const char *)hdr, sget(e, "protected_json")), v);
+  free(hdr);
+  if (k) VCHECK(acmeh_jws_verify(&p, k) == ACMEH_OK, v);
+  if (mac) VCHECK(acmeh_jws_verify_hmac(&p, mac, maclen) == ACMEH_OK, v);
+  acmeh_jws_parsed_free(&p);
+}
+
+static void one_build(const json_t *v) {
+  const json_t *in = vin(v);
+  acmeh_jws_opts o = {0};
+  o.kid = sget(in, "kid");
+  o.nonce = sget(in, "nonce");
+  o.url = sget(in, "url");
+  o.use_jwk = json_is_true(json_object_get(in, "use_jwk"));
+  acmeh_key *k = json_object_get(in, "jwk") ? key_of(v) : NULL;
+  unsigned char *mac = NULL;
+  size_t maclen = 0;
+  const char *mk = sget(in, "mac_key");
+  if (mk) {
+    VCHECK(acmeh_b64url_decode(mk, strlen(mk), &mac, &maclen) == ACMEH_OK, v);
+    o.mac_key = mac;
+    o.mac_key_len = maclen;
+  }
+  const json_t *payload = json_object_get(in, "payload_json");
+  char *body = NULL;
+  int rc = acmeh_jws_build_json(k, json_is_null(payload) ? NULL : payload, &o, &body);
+  VCHECK(rc == ACMEH_OK, v);
+  if (rc == ACMEH_OK) check_built(v, body, k, mac, maclen);
+  free(body);
+  free(mac);
+  acmeh_key_free(k);
+}
+
+static void test_build(void) { CU_ASSERT(for_op("jws_build", one_build) >= 3); }
+
+/* ---- challenges --------------------------------------------------------- */
+
+static void one_challenge(const json_t *v) {
+  const json_t *e = vexp(v);
+  char tp[44], txt[44];
+  VCHECK(acmeh_jwk_thumbprint(json_object_get(vin(v), "jwk"), tp) == ACMEH_OK, v);
+  char *ka = acmeh_key_authorization(sget(vin(v), "token"), tp);
+  VCHECK(streq(ka, sget(e, "key_authorization")), v);
+  if (!ka) return;
+  unsigned char md[32];
+  unsigned int mdlen = 0;
+  EVP_Digest(ka, strlen(ka), md, &mdlen, EVP_sha256(), NULL);
+  char *mdhex = hex(md, mdlen);
+  VCHECK(streq(mdhex, sget(e, "sha256_hex")), v);
+  VCHECK(acmeh_dns01_txt(ka, txt) == ACMEH_OK, v);
+  VCHECK(streq(txt, sget(e, "dns01_txt")), v);
+  unsigned char ext[51];
+  VCHECK(acmeh_tlsalpn01_extension_der(ka, ext) == ACMEH_OK, v);
+  char *exthex = hex(ext, sizeof(ext));
+  VCHECK(streq(exthex, sget(e, "tlsalpn01_extension_der_hex")), v);
+  free(exthex);
+  free(mdhex);
+  free(ka);
+}
+
+static void test_challenge(void) { CU_ASSERT(for_op("challenge", one_challenge) >= 2); }
+
+/* ---- base64url ---------------------------------------------------------- */
+
+static void one_encode(const json_t *v) {
+  const char *hx = sget(vin(v), "hex");
+  size_t n = strlen(hx) / 2;
+  unsigned char buf[256];
+  for (size_t i = 0; i < n && i < sizeof(buf); i++) sscanf(hx + 2 * i, "%2hhx", &buf[i]);
+  char *s = acmeh_b64url_encode(buf, n);
+  VCHECK(streq(s, sget(vexp(v), "b64url")), v);
+  free(s);
+}
+
+static void one_decode(const json_t *v) {
+  const char *s = sget(vin(v), "b64url");
+  unsigned char *out = NULL;
+  size_t n = 0;
+  int rc = acmeh_b64url_decode(s, strlen(s), &out, &n);
+  if (json_is_true(json_object_get(vexp(v), "valid"))) {
+    VCHECK(rc == ACMEH_OK, v);
+    char *h = rc == ACMEH_OK ? hex(out, n) : NULL;
+    VCHECK(streq(h, sget(vexp(v), "hex")), v);
+    free(h);
+    /* valid() requires non-empty input on top of decode()'s rules. */
+    VCHECK(acmeh_b64url_valid(s) == (*s != '\0'), v);
+  } else {
+    VCHECK(rc == ACMEH_PEER_PROTOCOL, v);
+    VCHECK(acmeh_b64url_valid(s) == 0, v);
+  }
+  free(out);
+}
+
+static void test_b64url(void) {
+  CU_ASSERT(for_op("b64url_encode", one_encode) >= 4);
+  CU_ASSERT(for_op("b64url_decode", one_decode) >= 10);
+}
+
+/* Every vector must be claimed by some test, so a typo in "op" cannot hide one. */
+static void test_all_ops_known(void) {
+  static const char *const known[] = {"jwk_thumbprint", "jws_verify",    "jws_sign",
+                                      "jws_build",      "challenge",     "b64url_encode",
+                                      "b64url_decode",  NULL};
+  size_t i;
+  json_t *v;
+  CU_ASSERT(json_array_size(g_vectors) > 0);
+  json_array_foreach(g_vectors, i, v) {
+    int found = 0;
+    for (size_t j = 0; known[j]; j++) found |= streq(sget(vin(v), "op"), known[j]);
+    VCHECK(found && vname(v) && sget(v, "source") && vexp(v), v);
+  }
+}
+
+int main(void) {
+  if (CU_initialize_registry() != CUE_SUCCESS) return 2;
+  CU_pSuite s = CU_add_suite("acme_vectors", suite_init, suite_clean);
+  if (!s || !CU_add_test(s, "all vectors have a known op", test_all_ops_known) ||
+      !CU_add_test(s, "V1-V3 JWK thumbprints", test_thumbprints) ||
+      !CU_add_test(s, "V4 ES256 verify (R||S ok, DER rejected)", test_verify) ||
+      !CU_add_test(s, "V5 EdDSA deterministic signature", test_sign) ||
+      !CU_add_test(s, "V8-V10 JWS build exact bytes", test_build) ||
+      !CU_add_test(s, "V6 keyAuthorization, dns-01, tls-alpn-01", test_challenge) ||
+      !CU_add_test(s, "base64url edge cases and nonce example", test_b64url)) {
+    CU_cleanup_registry();
+    return 2;
+  }
+  CU_basic_set_mode(CU_BRM_VERBOSE);
+  CU_basic_run_tests();
+  unsigned failed = CU_get_number_of_failures();
+  /* A failed suite init shows up as a suite failure, not a test failure. */
+  unsigned suites_failed = CU_get_number_of_suites_failed();
+  CU_cleanup_registry();
+  return failed || suites_failed ? 1 : 0;
+}
