@@ -284,8 +284,7 @@ static int read_body(pem_cursor *c, char *b64, size_t *b64len) {
 static int read_end(pem_cursor *c) {
   static const char post[] = "-----END CERTIFICATE-----";
   if (!starts_with(c, "-----END ")) return pem_fail(c, "missing END line");
-  if (!starts_with(c, post) || line_len(c) != sizeof(post) - 1)
-    return pem_fail(c, "END line does not match BEGIN CERTIFICATE");
+  if (!starts_with(c, post)) return pem_fail(c, "END line does not match BEGIN CERTIFICATE");
   c->p += sizeof(post) - 1;
   if (c->p < c->end && !eat_eol(c)) return pem_fail(c, "text after END line");
   return ACMEH_OK;
