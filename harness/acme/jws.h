@@ -18,24 +18,31 @@ typedef struct {
   const json_t *jwk_override;   /* put this object as "jwk" instead of the key's */
   const json_t *extra_protected; /* members merged into the protected header */
   const json_t *unprotected;     /* adds an unprotected "header" member */
-  const unsigned char *mac_key;  /* sign with HMAC (alg_override or "HS256") using this key */
+  const unsigned char *mac_key;  /* sign with HMAC (alg_override or "HS256") using this key;
+                                  * an alg_override that is not HS256/384/512 is only
+                                  * written to the header, the MAC then uses SHA-256 */
   size_t mac_key_len;
   const char *payload_b64_override; /* put this string as "payload" verbatim */
   int b64_false;            /* RFC 7797: "b64":false + "crit":["b64"], payload unencoded */
-  int flip_signature_bit;   /* flip one bit of the signature */
+  int flip_signature_bit;   /* flip the lowest bit of the signature's middle byte */
   int empty_signature;      /* "signature": "" */
   int no_signature;         /* sign with alg "none": signature "" (alg_override "none") */
-  int der_signature;        /* ECDSA signature in DER, not R||S */
+  int der_signature;        /* ECDSA signature in DER, not R||S (no effect for RSA/EdDSA) */
   int pad_protected;        /* append "=" padding to the protected part */
   int pad_payload;          /* append "=" padding to the payload part */
   int pad_signature;        /* append "=" padding to the signature part */
+  /* pad_*: the padding a standard encoder would add, or one '=' when none is
+   * due, so the mutation always shows. The signature covers the unpadded parts,
+   * so padding is the only defect. */
   int general_serialization; /* {"payload":..,"signatures":[{"protected":..,"signature":..}]} */
   int compact_serialization; /* "protected.payload.signature" text instead of JSON */
 } acmeh_jws_opts;
 
 /* Builds a JWS over `payload` (`payload_len` bytes, exact; NULL/0 means the
  * empty payload of POST-as-GET, RFC 8555 §6.3) signed with `key` (may be NULL
- * when mac_key is set or no_signature/alg "none" is used).
+ * when mac_key is set or no_signature/alg "none" is used). The protected
+ * header is serialised compactly with sorted member names, so its bytes are
+ * stable (and equal to the digest's V8-V10 vectors).
  * On success *out is a malloc'd NUL-terminated request body the caller frees.
  * Returns ACMEH_OK, ACMEH_INVALID_ARG, ACMEH_NOMEM, ACMEH_INTERNAL. */
 int acmeh_jws_build(const acmeh_key *key, const char *payload, size_t payload_len,

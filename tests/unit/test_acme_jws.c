@@ -193,7 +193,7 @@ static void test_pem_and_pkey(void) {
     free(pem);
     acmeh_key *k = NULL;
     CU_ASSERT_EQUAL_FATAL(acmeh_key_from_pkey(acmeh_key_pkey(g_keys[t]), &k), ACMEH_OK);
-    CU_ASSERT_EQUAL(acmeh_key_type(k), t);
+    CU_ASSERT_EQUAL((int)acmeh_key_type(k), t);
     unsigned char *sig = NULL;
     size_t siglen = 0;
     CU_ASSERT_EQUAL(acmeh_key_sign(k, (const unsigned char *)"abc", 3, &sig, &siglen), ACMEH_OK);
