@@ -46,6 +46,19 @@ int acmeh_mocks_add_caa(acmeh_mocks *m, const char *host, int flags, const char 
 int acmeh_mocks_set_cname(acmeh_mocks *m, const char *host, const char *target);
 int acmeh_mocks_set_servfail(acmeh_mocks *m, const char *host, int on);
 
+/* Remove every A / AAAA / CAA record, or the CNAME, of `host`. Return ACMEH_OK
+ * (also when there was none) or ACMEH_INVALID_ARG. */
+int acmeh_mocks_clear_a(acmeh_mocks *m, const char *host);
+int acmeh_mocks_clear_aaaa(acmeh_mocks *m, const char *host);
+int acmeh_mocks_clear_caa(acmeh_mocks *m, const char *host);
+int acmeh_mocks_clear_cname(acmeh_mocks *m, const char *host);
+
+/* Default answer for A (family 4) or AAAA (family 6) queries about names
+ * without records of that type; NULL or "" disables it. The IPv4 default
+ * starts as cfg->default_ipv4, the IPv6 one disabled. Returns ACMEH_OK or
+ * ACMEH_INVALID_ARG. */
+int acmeh_mocks_set_default_ip(acmeh_mocks *m, int family, const char *ip);
+
 /* HTTP-01: serve `content` at /.well-known/acme-challenge/<token> for any Host. */
 int acmeh_mocks_add_http01(acmeh_mocks *m, const char *token, const char *content);
 int acmeh_mocks_del_http01(acmeh_mocks *m, const char *token);

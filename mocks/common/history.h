@@ -1,0 +1,34 @@
+/* Request history of the mock responders (what the server under test asked
+ * for), kept per kind ("http", "dns", "tlsalpn") under a mutex because the
+ * loop thread writes it while check threads read it. Entries are JSON objects;
+ * each also carries the key it is filed under (host without port, qname
+ * without trailing dot, SNI), compared case-insensitively. */
+#ifndef ACMEH_MOCKS_HISTORY_H
+#define ACMEH_MOCKS_HISTORY_H
+
+#include <jansson.h>
+
+typedef enum { ACMEH_HIST_HTTP, ACMEH_HIST_DNS, ACMEH_HIST_TLSALPN, ACMEH_HIST_KIND_COUNT } acmeh_hist_kind;
+
+typedef struct acmeh_history acmeh_history;
+
+/* New empty history keeping at most `cap_per_kind` entries per kind (oldest
+ * dropped first; 0 = 10000). NULL when out of memory. */
+acmeh_history *acmeh_history_new(size_t cap_per_kind);
+void acmeh_history_free(acmeh_history *h);
+
+/* "http" / "dns" / "tlsalpn" -> kind; -1 for anything else. */
+int acmeh_history_kind(const char *name);
+
+/* Files `entry` (reference stolen) under `key`, adding "time_ms" (wall clock).
+ * Drops it silently when out of memory: history is best effort. */
+void acmeh_history_add(acmeh_history *h, acmeh_hist_kind kind, const char *key, json_t *entry);
+
+/* A new array (caller decrefs) of deep copies of the entries of `kind` filed
+ * under `key` (NULL = all), oldest first. NULL when out of memory. */
+json_t *acmeh_history_get(acmeh_history *h, acmeh_hist_kind kind, const char *key);
+
+/* Forgets the entries of `kind` under `key` (NULL = all). */
+void acmeh_history_clear(acmeh_history *h, acmeh_hist_kind kind, const char *key);
+
+#endif

@@ -1,0 +1,241 @@
+#include "mocks/dns/dns.h"
+
+#include "harness/core/error.h"
+#include "mocks/common/uvutil.h"
+#include "mocks/dns/answer.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define UDP_MAX 512          /* classic DNS limit; EDNS may raise it per query */
+#define TCP_MAX 65535        /* a TCP frame's length field is 16 bits */
+#define MAX_TCP_CONNS 64
+#define TCP_IDLE_MS 10000    /* RFC 7766 §6.2.3 suggests seconds, not minutes */
+#define PORT_ATTEMPTS 20     /* ephemeral TCP port that is busy for UDP: try another */
+
+typedef struct tcp_conn {
+  uv_tcp_t tcp;
+  uv_timer_t idle;
+  int handles_open;
+  int closing;
+  struct acmeh_mockdns *dns;
+  struct tcp_conn *prev, *next;
+  uint8_t buf[2 + TCP_MAX]; /* one frame at most is buffered */
+  size_t len;
+} tcp_conn;
+
+struct acmeh_mockdns {
+  uv_loop_t *loop;
+  uv_udp_t *udp; /* heap handles so a failed port attempt can be closed and retried */
+  uv_tcp_t *tcp;
+  acmeh_records *rec;
+  acmeh_history *hist;
+  int port;
+  int closed;
+  tcp_conn *conns;
+  int nconns;
+  uint8_t udp_buf[65536]; /* one datagram at a time: the loop is single-threaded */
+};
+
+/* ---- UDP ---- */
+
+static void udp_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b) {
+  (void)suggested;
+  acmeh_mockdns *d = h->data;
+  *b = uv_buf_init((char *)d->udp_buf, sizeof d->udp_buf);
+}
+
+typedef struct {
+  uv_udp_send_t req;
+  uint8_t *data;
+} udp_send;
+
+static void udp_sent(uv_udp_send_t *req, int status) {
+  (void)status; /* the client retries; nothing useful to do here */
+  udp_send *s = (udp_send *)req;
+  free(s->data);
+  free(s);
+}
+
+static void udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *b, const struct sockaddr *from,
+                     unsigned flags) {
+  acmeh_mockdns *d = h->data;
+  if (nread <= 0 || !from || (flags & UV_UDP_PARTIAL) || d->closed) return;
+  uint8_t *out;
+  size_t outlen;
+  if (acmeh_dns_answer(d->rec, d->hist, "udp", (const uint8_t *)b->base, (size_t)nread, UDP_MAX,
+                       &out, &outlen) != ACMEH_OK)
+    return; /* not even a header: drop silently */
+  udp_send *s = malloc(sizeof *s);
+  if (!s) {
+    free(out);
+    return;
+  }
+  s->data = out;
+  uv_buf_t ob = uv_buf_init((char *)out, (unsigned)outlen);
+  if (uv_udp_send(&s->req, h, &ob, 1, from, udp_sent) != 0) udp_sent(&s->req, -1);
+}
+
+/* ---- TCP ---- */
+
+static void conn_closed(uv_handle_t *h) {
+  tcp_conn *c = h->data;
+  if (--c->handles_open == 0) free(c);
+}
+
+static void conn_close(tcp_conn *c) {
+  if (c->closing) return;
+  c->closing = 1;
+  acmeh_mockdns *d = c->dns;
+  if (c->prev)
+    c->prev->next = c->next;
+  else
+    d->conns = c->next;
+  if (c->next) c->next->prev = c->prev;
+  d->nconns--;
+  uv_close((uv_handle_t *)&c->tcp, conn_closed);
+  uv_close((uv_handle_t *)&c->idle, conn_closed);
+}
+
+static void answer_frame(tcp_conn *c, const uint8_t *q, size_t qlen) {
+  uint8_t *out;
+  size_t outlen;
+  if (acmeh_dns_answer(c->dns->rec, c->dns->hist, "tcp", q, qlen, TCP_MAX, &out, &outlen) !=
+      ACMEH_OK)
+    return;
+  uint8_t *framed = malloc(outlen + 2);
+  if (framed) {
+    framed[0] = (uint8_t)(outlen >> 8);
+    framed[1] = (uint8_t)outlen;
+    memcpy(framed + 2, out, outlen);
+    acmeh_uv_write_owned((uv_stream_t *)&c->tcp, framed, outlen + 2);
+  }
+  free(out);
+}
+
+/* Answers every complete frame in the buffer, keeping a partial tail. */
+static void drain_frames(tcp_conn *c) {
+  size_t off = 0;
+  while (c->len - off >= 2) {
+    size_t flen = (size_t)c->buf[off] << 8 | c->buf[off + 1];
+    if (c->len - off - 2 < flen) break;
+    answer_frame(c, c->buf + off + 2, flen);
+    off += 2 + flen;
+  }
+  memmove(c->buf, c->buf + off, c->len - off);
+  c->len -= off;
+}
+
+static void tcp_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b) {
+  (void)suggested;
+  tcp_conn *c = h->data;
+  /* Reading straight into the frame buffer caps memory per connection. */
+  *b = uv_buf_init((char *)c->buf + c->len, (unsigned)(sizeof c->buf - c->len));
+}
+
+static void tcp_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b) {
+  (void)b;
+  tcp_conn *c = s->data;
+  if (nread < 0 || (nread == 0 && c->len == sizeof c->buf)) {
+    conn_close(c);
+    return;
+  }
+  c->len += (size_t)nread;
+  uv_timer_again(&c->idle);
+  drain_frames(c);
+}
+
+static void tcp_idle(uv_timer_t *t) { conn_close(t->data); }
+
+static void tcp_accept(uv_stream_t *server, int status) {
+  acmeh_mockdns *d = server->data;
+  if (status < 0 || d->closed) return;
+  tcp_conn *c = calloc(1, sizeof *c);
+  if (!c) return;
+  c->dns = d;
+  uv_tcp_init(d->loop, &c->tcp);
+  uv_timer_init(d->loop, &c->idle);
+  c->tcp.data = c->idle.data = c;
+  c->handles_open = 2;
+  c->next = d->conns;
+  if (d->conns) d->conns->prev = c;
+  d->conns = c;
+  d->nconns++;
+  if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0 || d->nconns > MAX_TCP_CONNS) {
+    conn_close(c);
+    return;
+  }
+  uv_timer_start(&c->idle, tcp_idle, TCP_IDLE_MS, TCP_IDLE_MS);
+  uv_read_start((uv_stream_t *)&c->tcp, tcp_alloc, tcp_read);
+}
+
+/* ---- lifecycle ---- */
+
+static void free_handle(uv_handle_t *h) { free(h); }
+
+static void drop_handles(acmeh_mockdns *d) {
+  if (d->udp) uv_close((uv_handle_t *)d->udp, free_handle);
+  if (d->tcp) uv_close((uv_handle_t *)d->tcp, free_handle);
+  d->udp = NULL;
+  d->tcp = NULL;
+}
+
+/* One attempt at binding TCP then UDP on the same port. */
+static int bind_pair(acmeh_mockdns *d, const char *addr, int port, char *err, size_t errlen) {
+  d->tcp = malloc(sizeof *d->tcp);
+  d->udp = malloc(sizeof *d->udp);
+  if (!d->tcp || !d->udp) {
+    free(d->tcp);
+    free(d->udp);
+    d->tcp = NULL;
+    d->udp = NULL;
+    return acmeh_msg(err, errlen, ACMEH_NOMEM, "dns: out of memory");
+  }
+  uv_tcp_init(d->loop, d->tcp);
+  uv_udp_init(d->loop, d->udp);
+  d->tcp->data = d->udp->data = d;
+  int rc = acmeh_uv_tcp_listen(d->tcp, addr, port, tcp_accept, "dns/tcp", err, errlen);
+  if (rc != ACMEH_OK) return rc;
+  int bound = acmeh_uv_tcp_port(d->tcp);
+  struct sockaddr_storage ss;
+  acmeh_uv_addr(addr, bound, &ss);
+  int uerr = uv_udp_bind(d->udp, (const struct sockaddr *)&ss, 0);
+  if (uerr == 0) uerr = uv_udp_recv_start(d->udp, udp_alloc, udp_recv);
+  if (uerr != 0) return acmeh_uv_bind_error(uerr, "dns/udp", addr, bound, err, errlen);
+  d->port = bound;
+  return ACMEH_OK;
+}
+
+int acmeh_mockdns_start(uv_loop_t *loop, const char *addr, int port, acmeh_records *rec,
+                        acmeh_history *hist, acmeh_mockdns **out, char *err, size_t errlen) {
+  if (!loop || !rec || !out) return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "dns: bad args");
+  acmeh_mockdns *d = calloc(1, sizeof *d);
+  if (!d) return acmeh_msg(err, errlen, ACMEH_NOMEM, "dns: out of memory");
+  d->loop = loop;
+  d->rec = rec;
+  d->hist = hist;
+  int rc = ACMEH_ENV_IO;
+  for (int i = 0; i < (port == 0 ? PORT_ATTEMPTS : 1); i++) {
+    rc = bind_pair(d, addr, port, err, errlen);
+    if (rc == ACMEH_OK) break;
+    drop_handles(d);
+    if (rc != ACMEH_ENV_PORT_IN_USE) break;
+  }
+  if (rc != ACMEH_OK) {
+    free(d); /* the handles are freed by their own close callbacks */
+    return rc;
+  }
+  *out = d;
+  return ACMEH_OK;
+}
+
+int acmeh_mockdns_port(const acmeh_mockdns *d) { return d ? d->port : -1; }
+
+void acmeh_mockdns_close(acmeh_mockdns *d) {
+  if (!d || d->closed) return;
+  d->closed = 1;
+  drop_handles(d);
+  while (d->conns) conn_close(d->conns);
+}
+
+void acmeh_mockdns_free(acmeh_mockdns *d) { free(d); }
