@@ -115,6 +115,11 @@ int acmeh_mocks_start(const acmeh_mocks_config *cfg, acmeh_mocks **out, char *er
   uv_async_init(&m->loop, &m->stop, on_stop);
   m->stop.data = m;
   int rc = start_servers(m, cfg, addr, err, errlen);
+  /* Ports are read here, before the loop thread owns the servers. */
+  m->dns_port = acmeh_mockdns_port(m->dns);
+  m->http01_port = acmeh_httpsrv_port(m->http01);
+  m->tlsalpn_port = acmeh_mocktlsalpn_port(m->tlsalpn);
+  m->mgmt_port = m->mgmt ? acmeh_httpsrv_port(m->mgmt) : -1;
   if (rc == ACMEH_OK && pthread_create(&m->thread, NULL, loop_main, m) != 0)
     rc = acmeh_msg(err, errlen, ACMEH_ENV_IO, "mocks: cannot start the loop thread");
   if (rc != ACMEH_OK) {
@@ -123,10 +128,6 @@ int acmeh_mocks_start(const acmeh_mocks_config *cfg, acmeh_mocks **out, char *er
     free_all(m);
     return rc;
   }
-  m->dns_port = acmeh_mockdns_port(m->dns);
-  m->http01_port = acmeh_httpsrv_port(m->http01);
-  m->tlsalpn_port = acmeh_mocktlsalpn_port(m->tlsalpn);
-  m->mgmt_port = m->mgmt ? acmeh_httpsrv_port(m->mgmt) : -1;
   *out = m;
   return ACMEH_OK;
 }

@@ -2,6 +2,7 @@
  * the management API, all against one instance on ephemeral loopback ports. */
 #include "harness/acme/challenge.h"
 #include "harness/core/error.h"
+#include "mocks/dns/answer.h"
 #include "mocks/mocks.h"
 
 #include <CUnit/Basic.h>
@@ -273,6 +274,51 @@ static void test_dns_servfail_and_other_types(void) {
   ldns_pkt_free(p);
 }
 
+/* Sends one query over a raw UDP socket and parses the answer (NULL on timeout). */
+static ldns_pkt *raw_udp_query(const char *name, ldns_rr_type type, uint16_t edns_size) {
+  ldns_pkt *q = NULL;
+  ldns_pkt_query_new_frm_str(&q, name, type, LDNS_RR_CLASS_IN, LDNS_RD);
+  if (edns_size) ldns_pkt_set_edns_udp_size(q, edns_size);
+  uint8_t *wire = NULL;
+  size_t len;
+  ldns_pkt2wire(&wire, q, &len);
+  ldns_pkt_free(q);
+  int fd = udp_socket();
+  send(fd, wire, len, 0);
+  free(wire);
+  uint8_t buf[8192];
+  ssize_t n = recv_timeout(fd, buf, sizeof buf, 2000);
+  close(fd);
+  ldns_pkt *p = NULL;
+  if (n > 0 && ldns_wire2pkt(&p, buf, (size_t)n) != LDNS_STATUS_OK) p = NULL;
+  return p;
+}
+
+static void test_dns_truncation_and_edns(void) {
+  char value[201];
+  memset(value, 'v', 200);
+  value[200] = '\0';
+  for (int i = 0; i < 6; i++) {
+    value[0] = (char)('a' + i);
+    CU_ASSERT_EQUAL(acmeh_mocks_set_txt(M, "big.example", value), ACMEH_OK);
+  }
+  ldns_pkt *p = raw_udp_query("big.example.", LDNS_RR_TYPE_TXT, 0);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+  CU_ASSERT_TRUE(ldns_pkt_tc(p)); /* > 512 bytes without EDNS */
+  CU_ASSERT_EQUAL(ldns_pkt_ancount(p), 0);
+  ldns_pkt_free(p);
+  p = raw_udp_query("big.example.", LDNS_RR_TYPE_TXT, 4096);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+  CU_ASSERT_FALSE(ldns_pkt_tc(p));
+  CU_ASSERT_EQUAL(ldns_pkt_ancount(p), 6);
+  CU_ASSERT_TRUE(ldns_pkt_edns(p));
+  ldns_pkt_free(p);
+  p = dns_query("big.example.", LDNS_RR_TYPE_TXT, 1);
+  CU_ASSERT_EQUAL(count_answers(p, LDNS_RR_TYPE_TXT), 6);
+  ldns_pkt_free(p);
+  acmeh_mocks_clear_txt(M, "big.example");
+}
+
 static void test_dns_garbage_udp(void) {
   int fd = udp_socket();
   uint8_t buf[1024];
@@ -372,6 +418,53 @@ static void test_dns_history(void) {
   h = acmeh_mocks_history(M, "dns", "_acme-challenge.hist.example");
   CU_ASSERT_EQUAL(json_array_size(h), 0);
   json_decref(h);
+}
+
+/* Random and bit-flipped queries straight into the answer function: it must
+ * neither crash nor leak (run under ASan), and must answer or drop. */
+static void test_dns_answer_fuzz(void) {
+  acmeh_records *rec = acmeh_records_new("127.0.0.1");
+  acmeh_history *hist = acmeh_history_new(100);
+  acmeh_records_add(rec, ACMEH_REC_TXT, "fuzz.example", "v", NULL, 0);
+  acmeh_records_add(rec, ACMEH_REC_CNAME, "loop-a.example", "loop-b.example", NULL, 0);
+  acmeh_records_add(rec, ACMEH_REC_CNAME, "loop-b.example", "loop-a.example", NULL, 0);
+  size_t qlen;
+  uint8_t *q = wire_query("fuzz.example.", LDNS_RR_TYPE_TXT, 7, &qlen);
+  uint8_t buf[600];
+  unsigned seed = 12345;
+  int answered = 0;
+  for (int i = 0; i < 3000; i++) {
+    size_t len;
+    if (i % 2) { /* mutate a valid query */
+      memcpy(buf, q, qlen);
+      len = qlen;
+      for (int k = 0; k < 1 + i % 4; k++) buf[rand_r(&seed) % len] ^= (uint8_t)(1u << (rand_r(&seed) % 8));
+      if (i % 7 == 0) len = (size_t)rand_r(&seed) % (qlen + 1);
+    } else { /* pure noise */
+      len = (size_t)rand_r(&seed) % sizeof buf;
+      for (size_t k = 0; k < len; k++) buf[k] = (uint8_t)rand_r(&seed);
+    }
+    uint8_t *out = NULL;
+    size_t outlen = 0;
+    int rc = acmeh_dns_answer(rec, hist, "udp", buf, len, 512, &out, &outlen);
+    CU_ASSERT_TRUE(rc == ACMEH_OK || rc == ACMEH_PEER_PROTOCOL);
+    if (rc == ACMEH_OK) {
+      answered++;
+      CU_ASSERT_TRUE(outlen >= 12 && outlen <= 512);
+    }
+    free(out);
+  }
+  CU_ASSERT_TRUE(answered > 0);
+  /* A CNAME loop ends after a bounded number of hops. */
+  uint8_t *lq = wire_query("loop-a.example.", LDNS_RR_TYPE_A, 9, &qlen);
+  uint8_t *out = NULL;
+  size_t outlen;
+  CU_ASSERT_EQUAL(acmeh_dns_answer(rec, hist, "tcp", lq, qlen, 65535, &out, &outlen), ACMEH_OK);
+  free(out);
+  free(lq);
+  free(q);
+  acmeh_history_free(hist);
+  acmeh_records_free(rec);
 }
 
 /* ---------- HTTP-01 ---------- */
@@ -503,6 +596,13 @@ static void test_tlsalpn01(void) {
   cert = tls_handshake("unknown.example", acme, sizeof acme - 1, &alpn_ok);
   CU_ASSERT_PTR_NULL(cert);
   X509_free(cert);
+
+  cert = tls_handshake(NULL, acme, sizeof acme - 1, &alpn_ok); /* no SNI: refused, recorded */
+  CU_ASSERT_PTR_NULL(cert);
+  X509_free(cert);
+  json_t *all = acmeh_mocks_history(M, "tlsalpn", NULL);
+  CU_ASSERT_EQUAL(json_array_size(all), 4);
+  json_decref(all);
 
   json_t *h = acmeh_mocks_history(M, "tlsalpn", "TLS.example");
   CU_ASSERT_EQUAL(json_array_size(h), 2);
@@ -707,9 +807,11 @@ int main(void) {
   CU_add_test(s, "dns CAA", test_dns_caa);
   CU_add_test(s, "dns CNAME", test_dns_cname);
   CU_add_test(s, "dns SERVFAIL and other types", test_dns_servfail_and_other_types);
+  CU_add_test(s, "dns truncation and EDNS", test_dns_truncation_and_edns);
   CU_add_test(s, "dns garbage over UDP", test_dns_garbage_udp);
   CU_add_test(s, "dns garbage over TCP", test_dns_garbage_tcp);
   CU_add_test(s, "dns history", test_dns_history);
+  CU_add_test(s, "dns answer fuzz", test_dns_answer_fuzz);
   CU_add_test(s, "http01 serve and history", test_http01);
   CU_add_test(s, "http01 bad requests and keep-alive", test_http01_bad_requests);
   CU_add_test(s, "tlsalpn01 handshake and extension", test_tlsalpn01);
