@@ -76,23 +76,23 @@ static void *loop_main(void *arg) {
   return NULL;
 }
 
-static int start_servers(acmeh_mocks *m, const acmeh_mocks_config *cfg, const char *addr,
-                         char *err, size_t errlen) {
-  int rc = acmeh_mockdns_start(&m->loop, addr, cfg->dns_port, m->rec, m->hist, &m->dns, err, errlen);
+static int start_servers(acmeh_mocks *m, const acmeh_mocks_config *cfg, const char *addr, char *err,
+                         size_t errlen) {
+  int rc =
+      acmeh_mockdns_start(&m->loop, addr, cfg->dns_port, m->rec, m->hist, &m->dns, err, errlen);
   if (rc != ACMEH_OK) return rc;
   m->http01_ctx = (acmeh_http01_ctx){m->rec, m->hist};
-  rc = acmeh_httpsrv_start(&m->loop, addr, cfg->http01_port, 0, acmeh_http01_handle,
-                           &m->http01_ctx, &m->http01, err, errlen);
+  rc = acmeh_httpsrv_start(&m->loop, addr, cfg->http01_port, 0, acmeh_http01_handle, &m->http01_ctx,
+                           &m->http01, err, errlen);
   if (rc != ACMEH_OK) return rc;
   rc = acmeh_mocktlsalpn_start(&m->loop, addr, cfg->tlsalpn01_port, m->rec, m->hist, &m->tlsalpn,
                                err, errlen);
   if (rc != ACMEH_OK || cfg->mgmt_port == -1) return rc;
-  return acmeh_httpsrv_start(&m->loop, addr, cfg->mgmt_port, ACMEH_MGMT_MAX_BODY,
-                             acmeh_mgmt_handle, m, &m->mgmt, err, errlen);
+  return acmeh_httpsrv_start(&m->loop, addr, cfg->mgmt_port, ACMEH_MGMT_MAX_BODY, acmeh_mgmt_handle,
+                             m, &m->mgmt, err, errlen);
 }
 
-int acmeh_mocks_start(const acmeh_mocks_config *cfg, acmeh_mocks **out, char *err,
-                      size_t errlen) {
+int acmeh_mocks_start(const acmeh_mocks_config *cfg, acmeh_mocks **out, char *err, size_t errlen) {
   if (!cfg || !out) return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "mocks: no config");
   const char *addr = cfg->bind_addr ? cfg->bind_addr : "127.0.0.1";
   if (!is_loopback(addr))
@@ -180,7 +180,9 @@ int acmeh_mocks_set_servfail(acmeh_mocks *m, const char *host, int on) {
   return on ? add(m, ACMEH_REC_SERVFAIL, host, "") : del(m, ACMEH_REC_SERVFAIL, host);
 }
 int acmeh_mocks_clear_a(acmeh_mocks *m, const char *host) { return del(m, ACMEH_REC_A, host); }
-int acmeh_mocks_clear_aaaa(acmeh_mocks *m, const char *host) { return del(m, ACMEH_REC_AAAA, host); }
+int acmeh_mocks_clear_aaaa(acmeh_mocks *m, const char *host) {
+  return del(m, ACMEH_REC_AAAA, host);
+}
 int acmeh_mocks_clear_caa(acmeh_mocks *m, const char *host) { return del(m, ACMEH_REC_CAA, host); }
 int acmeh_mocks_clear_cname(acmeh_mocks *m, const char *host) {
   return del(m, ACMEH_REC_CNAME, host);

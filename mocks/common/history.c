@@ -32,7 +32,8 @@ acmeh_history *acmeh_history_new(size_t cap_per_kind) {
 
 void acmeh_history_free(acmeh_history *h) {
   if (!h) return;
-  for (int i = 0; i < ACMEH_HIST_KIND_COUNT; i++) json_decref(h->lists[i]);
+  for (int i = 0; i < ACMEH_HIST_KIND_COUNT; i++)
+    json_decref(h->lists[i]);
   pthread_mutex_destroy(&h->mu);
   free(h);
 }

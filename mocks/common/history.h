@@ -8,7 +8,12 @@
 
 #include <jansson.h>
 
-typedef enum { ACMEH_HIST_HTTP, ACMEH_HIST_DNS, ACMEH_HIST_TLSALPN, ACMEH_HIST_KIND_COUNT } acmeh_hist_kind;
+typedef enum {
+  ACMEH_HIST_HTTP,
+  ACMEH_HIST_DNS,
+  ACMEH_HIST_TLSALPN,
+  ACMEH_HIST_KIND_COUNT
+} acmeh_hist_kind;
 
 typedef struct acmeh_history acmeh_history;
 

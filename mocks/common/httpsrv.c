@@ -53,7 +53,8 @@ static int buf_add(buf *b, const char *at, size_t n, size_t cap) {
   if (b->len + n > cap) return -1;
   if (b->len + n + 1 > b->cap) {
     size_t nc = b->cap ? b->cap : 64;
-    while (nc < b->len + n + 1) nc *= 2;
+    while (nc < b->len + n + 1)
+      nc *= 2;
     char *p = realloc(b->p, nc);
     if (!p) return -1;
     b->p = p;
@@ -230,8 +231,8 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b) {
   if (nread > 0 && !c->closing) {
     uv_timer_again(&c->idle);
     size_t done = http_parser_execute(&c->parser, &settings, b->base, (size_t)nread);
-    if (!c->closing && (done != (size_t)nread || HTTP_PARSER_ERRNO(&c->parser) != HPE_OK ||
-                        c->parser.upgrade))
+    if (!c->closing &&
+        (done != (size_t)nread || HTTP_PARSER_ERRNO(&c->parser) != HPE_OK || c->parser.upgrade))
       reply_error(c, c->fail_status ? c->fail_status : 400);
   } else if (nread < 0) {
     conn_close(c);
@@ -270,7 +271,8 @@ static void free_on_close(uv_handle_t *h) { free(h->data); }
 int acmeh_httpsrv_start(uv_loop_t *loop, const char *addr, int port, size_t max_body,
                         acmeh_httpsrv_handler handler, void *ud, acmeh_httpsrv **out, char *err,
                         size_t errlen) {
-  if (!loop || !handler || !out) return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "httpsrv: bad args");
+  if (!loop || !handler || !out)
+    return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "httpsrv: bad args");
   acmeh_httpsrv *s = calloc(1, sizeof *s);
   if (!s) return acmeh_msg(err, errlen, ACMEH_NOMEM, "httpsrv: out of memory");
   s->loop = loop;
@@ -295,7 +297,8 @@ void acmeh_httpsrv_close(acmeh_httpsrv *s) {
   if (!s || s->closed) return;
   s->closed = 1;
   uv_close((uv_handle_t *)&s->listener, NULL);
-  while (s->conns) conn_close(s->conns);
+  while (s->conns)
+    conn_close(s->conns);
 }
 
 void acmeh_httpsrv_free(acmeh_httpsrv *s) { free(s); }

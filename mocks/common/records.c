@@ -38,7 +38,8 @@ int acmeh_records_norm(const char *host, char *out, size_t outlen) {
   size_t n = strlen(host);
   if (n > 0 && host[n - 1] == '.') n--;
   if (n == 0 || n > NAME_MAX_LEN || n >= outlen) return ACMEH_INVALID_ARG;
-  for (size_t i = 0; i < n; i++) out[i] = (char)tolower((unsigned char)host[i]);
+  for (size_t i = 0; i < n; i++)
+    out[i] = (char)tolower((unsigned char)host[i]);
   out[n] = '\0';
   return ACMEH_OK;
 }
@@ -151,7 +152,8 @@ static int del_locked(acmeh_records *r, acmeh_rec_kind kind, const char *key) {
   return removed;
 }
 
-static int exists_locked(acmeh_records *r, acmeh_rec_kind kind, const char *key, const char *value) {
+static int exists_locked(acmeh_records *r, acmeh_rec_kind kind, const char *key,
+                         const char *value) {
   for (rec_node *n = r->head; n; n = n->next)
     if (n->kind == kind && strcmp(n->key, key) == 0 && (!value || strcmp(n->value, value) == 0))
       return 1;

@@ -186,10 +186,10 @@ static void record_query(acmeh_history *hist, const char *proto, const ldns_rr *
     size_t n = strlen(qname);
     if (n > 1 && qname[n - 1] == '.') qname[n - 1] = '\0';
     /* "Question" mirrors pebble-challtestsrv's history entries for old scripts. */
-    json_t *entry = json_pack("{s:s, s:s, s:s, s:{s:s, s:i, s:i}}", "qname", qname, "qtype", qtype,
-                              "proto", proto, "Question", "Name", qname, "Qtype",
-                              (int)ldns_rr_get_type(question), "Qclass",
-                              (int)ldns_rr_get_class(question));
+    json_t *entry =
+        json_pack("{s:s, s:s, s:s, s:{s:s, s:i, s:i}}", "qname", qname, "qtype", qtype, "proto",
+                  proto, "Question", "Name", qname, "Qtype", (int)ldns_rr_get_type(question),
+                  "Qclass", (int)ldns_rr_get_class(question));
     acmeh_history_add(hist, ACMEH_HIST_DNS, qname, entry);
   }
   free(qname);
@@ -204,9 +204,8 @@ static int question_key(const ldns_rr *question, char out[256]) {
   return rc;
 }
 
-int acmeh_dns_answer(acmeh_records *rec, acmeh_history *hist, const char *proto,
-                     const uint8_t *q, size_t qlen, size_t max_len, uint8_t **out,
-                     size_t *outlen) {
+int acmeh_dns_answer(acmeh_records *rec, acmeh_history *hist, const char *proto, const uint8_t *q,
+                     size_t qlen, size_t max_len, uint8_t **out, size_t *outlen) {
   *out = NULL;
   *outlen = 0;
   if (!q || qlen < DNS_HEADER_LEN || (q[2] & 0x80)) return ACMEH_PEER_PROTOCOL;

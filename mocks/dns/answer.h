@@ -22,8 +22,7 @@
  * Returns ACMEH_OK with *out (malloc'd, caller frees) and *outlen, or
  * ACMEH_PEER_PROTOCOL when the input deserves no answer at all (shorter
  * than a header, or itself a response), or ACMEH_NOMEM. */
-int acmeh_dns_answer(acmeh_records *rec, acmeh_history *hist, const char *proto,
-                     const uint8_t *q, size_t qlen, size_t max_len, uint8_t **out,
-                     size_t *outlen);
+int acmeh_dns_answer(acmeh_records *rec, acmeh_history *hist, const char *proto, const uint8_t *q,
+                     size_t qlen, size_t max_len, uint8_t **out, size_t *outlen);
 
 #endif

@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define UDP_MAX 512          /* classic DNS limit; EDNS may raise it per query */
-#define TCP_MAX 65535        /* a TCP frame's length field is 16 bits */
+#define UDP_MAX 512   /* classic DNS limit; EDNS may raise it per query */
+#define TCP_MAX 65535 /* a TCP frame's length field is 16 bits */
 #define MAX_TCP_CONNS 64
-#define TCP_IDLE_MS 10000    /* RFC 7766 §6.2.3 suggests seconds, not minutes */
-#define PORT_ATTEMPTS 20     /* ephemeral TCP port that is busy for UDP: try another */
+#define TCP_IDLE_MS 10000 /* RFC 7766 §6.2.3 suggests seconds, not minutes */
+#define PORT_ATTEMPTS 20  /* ephemeral TCP port that is busy for UDP: try another */
 
 typedef struct tcp_conn {
   uv_tcp_t tcp;
@@ -235,7 +235,8 @@ void acmeh_mockdns_close(acmeh_mockdns *d) {
   if (!d || d->closed) return;
   d->closed = 1;
   drop_handles(d);
-  while (d->conns) conn_close(d->conns);
+  while (d->conns)
+    conn_close(d->conns);
 }
 
 void acmeh_mockdns_free(acmeh_mockdns *d) { free(d); }

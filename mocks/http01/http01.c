@@ -27,9 +27,9 @@ static void record(acmeh_history *hist, const acmeh_httpsrv_req *req) {
   char key[256];
   host_key(req->host, key, sizeof key);
   /* URL/Host/HTTPS mirror pebble-challtestsrv's history entries for old scripts. */
-  json_t *entry = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:s}", "host", req->host, "method",
-                            req->method, "path", req->url, "URL", req->url, "Host", req->host,
-                            "HTTPS", 0, "ServerName", "");
+  json_t *entry =
+      json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:s}", "host", req->host, "method", req->method,
+                "path", req->url, "URL", req->url, "Host", req->host, "HTTPS", 0, "ServerName", "");
   acmeh_history_add(hist, ACMEH_HIST_HTTP, key, entry);
 }
 

@@ -52,7 +52,8 @@ static int ep_set_txt(acmeh_mocks *m, json_t *b, json_t **r) {
 }
 
 /* Shared by add-a and add-aaaa: every address must be valid or none is added. */
-static int add_addresses(acmeh_mocks *m, json_t *b, int (*add)(acmeh_mocks *, const char *, const char *)) {
+static int add_addresses(acmeh_mocks *m, json_t *b,
+                         int (*add)(acmeh_mocks *, const char *, const char *)) {
   const char *host = str_field(b, "host");
   json_t *list = field(b, "addresses");
   if (!host || !json_is_array(list) || json_array_size(list) == 0) return 400;
@@ -107,12 +108,12 @@ static int with_host(json_t *b, const char **host) {
   *host = str_field(b, "host");
   return *host != NULL;
 }
-#define CLEAR_EP(name, call)                                \
-  static int name(acmeh_mocks *m, json_t *b, json_t **r) { \
-    (void)r;                                                \
-    const char *host;                                       \
-    if (!with_host(b, &host)) return 400;                   \
-    return status_of(call);                                 \
+#define CLEAR_EP(name, call)                                                                       \
+  static int name(acmeh_mocks *m, json_t *b, json_t **r) {                                         \
+    (void)r;                                                                                       \
+    const char *host;                                                                              \
+    if (!with_host(b, &host)) return 400;                                                          \
+    return status_of(call);                                                                        \
   }
 CLEAR_EP(ep_clear_txt, acmeh_mocks_clear_txt(m, host))
 CLEAR_EP(ep_clear_a, acmeh_mocks_clear_a(m, host))
@@ -152,7 +153,9 @@ static int history(acmeh_mocks *m, json_t *b, json_t **r, const char *kind) {
   *r = acmeh_mocks_history(m, kind, host);
   return *r ? 200 : 500;
 }
-static int ep_http_history(acmeh_mocks *m, json_t *b, json_t **r) { return history(m, b, r, "http"); }
+static int ep_http_history(acmeh_mocks *m, json_t *b, json_t **r) {
+  return history(m, b, r, "http");
+}
 static int ep_dns_history(acmeh_mocks *m, json_t *b, json_t **r) { return history(m, b, r, "dns"); }
 static int ep_tls_history(acmeh_mocks *m, json_t *b, json_t **r) {
   return history(m, b, r, "tlsalpn");

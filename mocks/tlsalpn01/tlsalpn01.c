@@ -13,7 +13,8 @@
 #define IDLE_MS 10000
 
 /* ALPN wire form of the one protocol we speak (RFC 8737 §6.2). */
-static const unsigned char ACME_TLS_1[] = "\x0a" "acme-tls/1";
+static const unsigned char ACME_TLS_1[] = "\x0a"
+                                          "acme-tls/1";
 
 typedef struct conn {
   acmeh_uvtls *tls;
@@ -45,8 +46,10 @@ static int on_client_hello(SSL *ssl, int *alert, void *arg) {
   conn *c = conn_of(ssl);
   const unsigned char *p;
   size_t len;
-  if (!c || !SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_application_layer_protocol_negotiation,
-                                       &p, &len) || len < 2)
+  if (!c ||
+      !SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_application_layer_protocol_negotiation, &p,
+                                 &len) ||
+      len < 2)
     return SSL_CLIENT_HELLO_SUCCESS;
   size_t off = 2, end = 2 + ((size_t)p[0] << 8 | p[1]);
   if (end > len) end = len;
@@ -189,7 +192,8 @@ void acmeh_mocktlsalpn_close(acmeh_mocktlsalpn *s) {
   if (!s || s->closed) return;
   s->closed = 1;
   uv_close((uv_handle_t *)&s->listener, NULL);
-  for (conn *c = s->conns; c; c = c->next) acmeh_uvtls_close(c->tls);
+  for (conn *c = s->conns; c; c = c->next)
+    acmeh_uvtls_close(c->tls);
 }
 
 void acmeh_mocktlsalpn_free(acmeh_mocktlsalpn *s) {

@@ -19,8 +19,7 @@ typedef struct acmeh_mocktlsalpn acmeh_mocktlsalpn;
  * ACMEH_ENV_PORT_IN_USE, ACMEH_ENV_IO, ACMEH_NOMEM, ACMEH_INTERNAL
  * (OpenSSL context) with the reason in err. */
 int acmeh_mocktlsalpn_start(uv_loop_t *loop, const char *addr, int port, acmeh_records *rec,
-                            acmeh_history *hist, acmeh_mocktlsalpn **out, char *err,
-                            size_t errlen);
+                            acmeh_history *hist, acmeh_mocktlsalpn **out, char *err, size_t errlen);
 
 int acmeh_mocktlsalpn_port(const acmeh_mocktlsalpn *s);
 

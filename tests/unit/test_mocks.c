@@ -2,6 +2,8 @@
  * the management API, all against one instance on ephemeral loopback ports. */
 #include "harness/acme/challenge.h"
 #include "harness/core/error.h"
+#include "mocks/common/uvtls.h"
+#include "mocks/common/uvutil.h"
 #include "mocks/dns/answer.h"
 #include "mocks/mocks.h"
 
@@ -14,6 +16,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,7 +62,8 @@ static int answer_contains(const ldns_pkt *p, const char *needle) {
 
 static int udp_socket(void) {
   int fd = socket(AF_INET, SOCK_DGRAM, 0);
-  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)acmeh_mocks_dns_port(M))};
+  struct sockaddr_in sa = {.sin_family = AF_INET,
+                           .sin_port = htons((uint16_t)acmeh_mocks_dns_port(M))};
   inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
   connect(fd, (struct sockaddr *)&sa, sizeof sa);
   return fd;
@@ -333,11 +337,12 @@ static void test_dns_garbage_udp(void) {
   CU_ASSERT_FATAL(n >= 12);
   CU_ASSERT_EQUAL(buf[0], 0x42);
   CU_ASSERT_EQUAL(buf[1], 0x42);
-  CU_ASSERT_TRUE(buf[2] & 0x80);                 /* QR */
+  CU_ASSERT_TRUE(buf[2] & 0x80); /* QR */
   CU_ASSERT_EQUAL(buf[3] & 0x0f, LDNS_RCODE_FORMERR);
   /* Random bytes with a plausible size. */
   uint8_t junk[64];
-  for (size_t i = 0; i < sizeof junk; i++) junk[i] = (uint8_t)(i * 37 + 11);
+  for (size_t i = 0; i < sizeof junk; i++)
+    junk[i] = (uint8_t)(i * 37 + 11);
   junk[2] = 0; /* not a response, so it deserves an answer or a silent drop */
   send(fd, junk, sizeof junk, 0);
   recv_timeout(fd, buf, sizeof buf, 300);
@@ -438,11 +443,13 @@ static void test_dns_answer_fuzz(void) {
     if (i % 2) { /* mutate a valid query */
       memcpy(buf, q, qlen);
       len = qlen;
-      for (int k = 0; k < 1 + i % 4; k++) buf[rand_r(&seed) % len] ^= (uint8_t)(1u << (rand_r(&seed) % 8));
+      for (int k = 0; k < 1 + i % 4; k++)
+        buf[rand_r(&seed) % len] ^= (uint8_t)(1u << (rand_r(&seed) % 8));
       if (i % 7 == 0) len = (size_t)rand_r(&seed) % (qlen + 1);
     } else { /* pure noise */
       len = (size_t)rand_r(&seed) % sizeof buf;
-      for (size_t k = 0; k < len; k++) buf[k] = (uint8_t)rand_r(&seed);
+      for (size_t k = 0; k < len; k++)
+        buf[k] = (uint8_t)rand_r(&seed);
     }
     uint8_t *out = NULL;
     size_t outlen = 0;
@@ -520,8 +527,9 @@ static void test_http01_bad_requests(void) {
   /* Keep-alive: two requests on one connection get two answers. */
   CU_ASSERT_EQUAL(acmeh_mocks_add_http01(M, "ka", "ka-content"), ACMEH_OK);
   fd = tcp_connect(acmeh_mocks_http01_port(M));
-  const char *two = "GET /.well-known/acme-challenge/ka HTTP/1.1\r\nHost: a\r\n\r\n"
-                    "GET /.well-known/acme-challenge/ka HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
+  const char *two =
+      "GET /.well-known/acme-challenge/ka HTTP/1.1\r\nHost: a\r\n\r\n"
+      "GET /.well-known/acme-challenge/ka HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
   send(fd, two, strlen(two), MSG_NOSIGNAL);
   r = recv_all(fd, 2000);
   char *second = strstr(r + 1, "HTTP/1.1 200");
@@ -563,9 +571,14 @@ static X509 *tls_handshake(const char *sni, const unsigned char *alpn, unsigned 
 }
 
 static void test_tlsalpn01(void) {
-  static const unsigned char acme[] = "\x0a" "acme-tls/1";
-  static const unsigned char h2[] = "\x02" "h2";
-  static const unsigned char both[] = "\x02" "h2" "\x0a" "acme-tls/1";
+  static const unsigned char acme[] = "\x0a"
+                                      "acme-tls/1";
+  static const unsigned char h2[] = "\x02"
+                                    "h2";
+  static const unsigned char both[] = "\x02"
+                                      "h2"
+                                      "\x0a"
+                                      "acme-tls/1";
   const char *keyauth = "tok.thumbprint";
   CU_ASSERT_EQUAL_FATAL(acmeh_mocks_add_tlsalpn01(M, "tls.example", keyauth), ACMEH_OK);
   acmeh_mocks_clear_history(M, "tlsalpn", NULL);
@@ -620,7 +633,8 @@ static void test_tlsalpn01(void) {
 }
 
 static void test_tlsalpn01_ip_identifier(void) {
-  static const unsigned char acme[] = "\x0a" "acme-tls/1";
+  static const unsigned char acme[] = "\x0a"
+                                      "acme-tls/1";
   CU_ASSERT_EQUAL_FATAL(acmeh_mocks_add_tlsalpn01(M, "127.0.0.2", "ip.keyauth"), ACMEH_OK);
   int alpn_ok;
   X509 *cert = tls_handshake("2.0.0.127.in-addr.arpa", acme, sizeof acme - 1, &alpn_ok);
@@ -639,25 +653,129 @@ static void test_tlsalpn01_garbage(void) {
   test_tlsalpn01_ip_identifier(); /* still serving */
 }
 
+/* ---------- uvtls on its own: an echo server ---------- */
+
+typedef struct {
+  uv_loop_t loop;
+  uv_tcp_t listener;
+  uv_async_t stop;
+  SSL_CTX *ctx;
+  acmeh_uvtls *conn;
+  acmeh_uvtls_cbs cbs;
+  int closed_conns;
+} echo_srv;
+
+static void echo_data(acmeh_uvtls *t, const char *data, size_t len) {
+  acmeh_uvtls_write(t, data, len);
+  if (len >= 4 && memcmp(data + len - 4, "quit", 4) == 0) acmeh_uvtls_shutdown(t);
+}
+static void echo_closed(acmeh_uvtls *t) {
+  echo_srv *e = acmeh_uvtls_data(t);
+  e->closed_conns++;
+  e->conn = NULL;
+}
+static void echo_accept(uv_stream_t *server, int status) {
+  echo_srv *e = server->data;
+  if (status == 0) acmeh_uvtls_accept(server, e->ctx, &e->cbs, e, &e->conn);
+}
+static void echo_stop(uv_async_t *a) {
+  echo_srv *e = a->data;
+  uv_close((uv_handle_t *)&e->listener, NULL);
+  uv_close((uv_handle_t *)&e->stop, NULL);
+  if (e->conn) acmeh_uvtls_close(e->conn);
+}
+static void *echo_thread(void *arg) {
+  uv_run(&((echo_srv *)arg)->loop, UV_RUN_DEFAULT);
+  return NULL;
+}
+
+static void test_uvtls_echo(void) {
+  echo_srv e = {0};
+  EVP_PKEY *key = NULL;
+  X509 *cert = NULL;
+  CU_ASSERT_EQUAL_FATAL(acmeh_tlsalpn01_cert("echo.example", "ka", &key, &cert), ACMEH_OK);
+  e.ctx = SSL_CTX_new(TLS_server_method());
+  SSL_CTX_use_certificate(e.ctx, cert);
+  SSL_CTX_use_PrivateKey(e.ctx, key);
+  e.cbs = (acmeh_uvtls_cbs){.on_data = echo_data, .on_close = echo_closed};
+  uv_loop_init(&e.loop);
+  uv_tcp_init(&e.loop, &e.listener);
+  e.listener.data = &e;
+  uv_async_init(&e.loop, &e.stop, echo_stop);
+  e.stop.data = &e;
+  CU_ASSERT_EQUAL_FATAL(
+      acmeh_uv_tcp_listen(&e.listener, "127.0.0.1", 0, echo_accept, "echo", NULL, 0), ACMEH_OK);
+  int port = acmeh_uv_tcp_port(&e.listener);
+  pthread_t th;
+  pthread_create(&th, NULL, echo_thread, &e);
+
+  SSL_CTX *cctx = SSL_CTX_new(TLS_client_method());
+  SSL *ssl = SSL_new(cctx);
+  int fd = tcp_connect(port);
+  SSL_set_fd(ssl, fd);
+  CU_ASSERT_EQUAL(SSL_connect(ssl), 1);
+  char big[40000], back[40000];
+  for (size_t i = 0; i < sizeof big; i++)
+    big[i] = (char)('a' + i % 26);
+  memcpy(big + sizeof big - 4, "quit", 4);
+  CU_ASSERT_EQUAL(SSL_write(ssl, big, sizeof big), (int)sizeof big);
+  size_t got = 0;
+  int n;
+  while (got < sizeof back && (n = SSL_read(ssl, back + got, (int)(sizeof back - got))) > 0)
+    got += (size_t)n;
+  CU_ASSERT_EQUAL(got, sizeof big);
+  CU_ASSERT_TRUE(memcmp(big, back, sizeof big) == 0);
+  /* After "quit" the server sends close_notify: the next read sees a clean EOF. */
+  char one;
+  CU_ASSERT_EQUAL(SSL_read(ssl, &one, 1), 0);
+  CU_ASSERT_EQUAL(SSL_get_error(ssl, 0), SSL_ERROR_ZERO_RETURN);
+  SSL_free(ssl);
+  SSL_CTX_free(cctx);
+  close(fd);
+
+  uv_async_send(&e.stop);
+  pthread_join(th, NULL);
+  CU_ASSERT_EQUAL(e.closed_conns, 1);
+  CU_ASSERT_EQUAL(uv_loop_close(&e.loop), 0);
+  SSL_CTX_free(e.ctx);
+  EVP_PKEY_free(key);
+  X509_free(cert);
+  ERR_clear_error();
+}
+
 /* ---------- management API ---------- */
 
 static void test_mgmt_set_txt_then_dns(void) {
-  CU_ASSERT_EQUAL(mgmt_post("/set-txt", "{\"host\":\"_acme-challenge.mgmt.example.\",\"value\":\"via-api\"}", NULL), 200);
+  CU_ASSERT_EQUAL(mgmt_post("/set-txt",
+                            "{\"host\":\"_acme-challenge.mgmt.example.\",\"value\":\"via-api\"}",
+                            NULL),
+                  200);
   ldns_pkt *p = dns_query("_acme-challenge.mgmt.example.", LDNS_RR_TYPE_TXT, 0);
   CU_ASSERT_PTR_NOT_NULL_FATAL(p);
   CU_ASSERT_TRUE(answer_contains(p, "\"via-api\""));
   ldns_pkt_free(p);
-  CU_ASSERT_EQUAL(mgmt_post("/clear-txt", "{\"host\":\"_acme-challenge.mgmt.example.\"}", NULL), 200);
+  CU_ASSERT_EQUAL(mgmt_post("/clear-txt", "{\"host\":\"_acme-challenge.mgmt.example.\"}", NULL),
+                  200);
   p = dns_query("_acme-challenge.mgmt.example.", LDNS_RR_TYPE_TXT, 0);
   CU_ASSERT_EQUAL(count_answers(p, LDNS_RR_TYPE_TXT), 0);
   ldns_pkt_free(p);
 }
 
 static void test_mgmt_records(void) {
-  CU_ASSERT_EQUAL(mgmt_post("/add-a", "{\"host\":\"m.example\",\"addresses\":[\"10.1.1.1\",\"10.1.1.2\"]}", NULL), 200);
-  CU_ASSERT_EQUAL(mgmt_post("/add-aaaa", "{\"Host\":\"m.example\",\"Addresses\":[\"::2\"]}", NULL), 200);
-  CU_ASSERT_EQUAL(mgmt_post("/add-caa", "{\"host\":\"m.example\",\"policies\":[{\"tag\":\"issue\",\"value\":\"ca.example\"}]}", NULL), 200);
-  CU_ASSERT_EQUAL(mgmt_post("/set-cname", "{\"host\":\"c.example\",\"target\":\"m.example\"}", NULL), 200);
+  CU_ASSERT_EQUAL(mgmt_post("/add-a",
+                            "{\"host\":\"m.example\",\"addresses\":[\"10.1.1.1\",\"10.1.1.2\"]}",
+                            NULL),
+                  200);
+  CU_ASSERT_EQUAL(mgmt_post("/add-aaaa", "{\"Host\":\"m.example\",\"Addresses\":[\"::2\"]}", NULL),
+                  200);
+  CU_ASSERT_EQUAL(
+      mgmt_post(
+          "/add-caa",
+          "{\"host\":\"m.example\",\"policies\":[{\"tag\":\"issue\",\"value\":\"ca.example\"}]}",
+          NULL),
+      200);
+  CU_ASSERT_EQUAL(
+      mgmt_post("/set-cname", "{\"host\":\"c.example\",\"target\":\"m.example\"}", NULL), 200);
   ldns_pkt *p = dns_query("c.example.", LDNS_RR_TYPE_A, 0);
   CU_ASSERT_EQUAL(count_answers(p, LDNS_RR_TYPE_A), 2);
   ldns_pkt_free(p);
@@ -688,7 +806,8 @@ static void test_mgmt_records(void) {
 }
 
 static void test_mgmt_http01_tlsalpn_history(void) {
-  CU_ASSERT_EQUAL(mgmt_post("/add-http01", "{\"token\":\"api-tok\",\"content\":\"api-tok.thumb\"}", NULL), 200);
+  CU_ASSERT_EQUAL(
+      mgmt_post("/add-http01", "{\"token\":\"api-tok\",\"content\":\"api-tok.thumb\"}", NULL), 200);
   acmeh_mocks_clear_history(M, "http", NULL);
   char *r = http_get("/.well-known/acme-challenge/api-tok", "hist.example");
   CU_ASSERT_TRUE(r && strstr(r, "api-tok.thumb") != NULL);
@@ -701,7 +820,9 @@ static void test_mgmt_http01_tlsalpn_history(void) {
                          "/.well-known/acme-challenge/api-tok");
   json_decref(h);
   free(reply);
-  CU_ASSERT_EQUAL(mgmt_post("/clear-request-history", "{\"host\":\"hist.example\",\"type\":\"http\"}", NULL), 200);
+  CU_ASSERT_EQUAL(
+      mgmt_post("/clear-request-history", "{\"host\":\"hist.example\",\"type\":\"http\"}", NULL),
+      200);
   CU_ASSERT_EQUAL(mgmt_post("/http-request-history", "{\"host\":\"hist.example\"}", &reply), 200);
   h = json_loads(reply ? reply : "", 0, NULL);
   CU_ASSERT_TRUE(json_is_array(h) && json_array_size(h) == 0);
@@ -709,13 +830,16 @@ static void test_mgmt_http01_tlsalpn_history(void) {
   free(reply);
   CU_ASSERT_EQUAL(mgmt_post("/del-http01", "{\"token\":\"api-tok\"}", NULL), 200);
 
-  CU_ASSERT_EQUAL(mgmt_post("/add-tlsalpn01", "{\"host\":\"api-tls.example\",\"content\":\"k.a\"}", NULL), 200);
-  static const unsigned char acme[] = "\x0a" "acme-tls/1";
+  CU_ASSERT_EQUAL(
+      mgmt_post("/add-tlsalpn01", "{\"host\":\"api-tls.example\",\"content\":\"k.a\"}", NULL), 200);
+  static const unsigned char acme[] = "\x0a"
+                                      "acme-tls/1";
   int alpn_ok;
   X509 *cert = tls_handshake("api-tls.example", acme, sizeof acme - 1, &alpn_ok);
   CU_ASSERT_PTR_NOT_NULL(cert);
   X509_free(cert);
-  CU_ASSERT_EQUAL(mgmt_post("/tlsalpn01-request-history", "{\"host\":\"api-tls.example\"}", &reply), 200);
+  CU_ASSERT_EQUAL(mgmt_post("/tlsalpn01-request-history", "{\"host\":\"api-tls.example\"}", &reply),
+                  200);
   h = json_loads(reply ? reply : "", 0, NULL);
   CU_ASSERT_EQUAL(json_array_size(h), 1);
   CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_array_get(h, 0), "ServerName")),
@@ -736,9 +860,11 @@ static void test_mgmt_errors(void) {
   CU_ASSERT_EQUAL(mgmt_post("/set-txt", "{not json", NULL), 400);
   CU_ASSERT_EQUAL(mgmt_post("/set-txt", "[1,2]", NULL), 400);
   CU_ASSERT_EQUAL(mgmt_post("/set-txt", "{\"host\":\"\"}", NULL), 400);
-  CU_ASSERT_EQUAL(mgmt_post("/add-a", "{\"host\":\"x.example\",\"addresses\":[\"nope\"]}", NULL), 400);
+  CU_ASSERT_EQUAL(mgmt_post("/add-a", "{\"host\":\"x.example\",\"addresses\":[\"nope\"]}", NULL),
+                  400);
   CU_ASSERT_EQUAL(mgmt_post("/add-a", "{\"host\":\"x.example\",\"addresses\":[]}", NULL), 400);
-  CU_ASSERT_EQUAL(mgmt_post("/clear-request-history", "{\"host\":\"x\",\"type\":\"smtp\"}", NULL), 400);
+  CU_ASSERT_EQUAL(mgmt_post("/clear-request-history", "{\"host\":\"x\",\"type\":\"smtp\"}", NULL),
+                  400);
   CU_ASSERT_EQUAL(mgmt_post("/no-such-endpoint", "{}", NULL), 404);
   /* Bodies beyond the 64 KiB cap are refused. */
   size_t big = 70 * 1024;
@@ -817,6 +943,7 @@ int main(void) {
   CU_add_test(s, "tlsalpn01 handshake and extension", test_tlsalpn01);
   CU_add_test(s, "tlsalpn01 IP identifier", test_tlsalpn01_ip_identifier);
   CU_add_test(s, "tlsalpn01 garbage", test_tlsalpn01_garbage);
+  CU_add_test(s, "uvtls echo", test_uvtls_echo);
   CU_add_test(s, "mgmt set-txt then DNS", test_mgmt_set_txt_then_dns);
   CU_add_test(s, "mgmt records", test_mgmt_records);
   CU_add_test(s, "mgmt http01/tlsalpn01/history", test_mgmt_http01_tlsalpn_history);
