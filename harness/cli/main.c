@@ -1,0 +1,42 @@
+/* acme-harness: the command line. Subcommands: list, run, vectors. */
+#include <curl/curl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness/cli/cli.h"
+#include "harness/core/error.h"
+
+static void usage(FILE *f) {
+  fputs("usage: acme-harness <command> [options]\n"
+        "  list    [--suite S] [--check ID]...   print the check catalog\n"
+        "  run     --server TARGET | --server-url URL [--ca FILE] [--dns-port P]\n"
+        "          [--suite S] [--check ID]... [--level MUST|SHOULD|MAY] [--jobs N]\n"
+        "          [--timeout SECONDS] [--junit F] [--json F] [--transcripts DIR]\n"
+        "          [--expect FILE] [--strict] [--seed N] [--verbose]\n"
+        "  vectors [--spec S]                      print test vectors as JSON\n"
+        "exit status: 0 all counted checks passed, 1 a counted check failed, 2 usage or environment error\n",
+        f);
+}
+
+int main(int argc, char **argv) {
+  if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+    usage(argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  int rc;
+  if (strcmp(argv[1], "list") == 0) rc = acmeh_cli_list(argc - 1, argv + 1);
+  else if (strcmp(argv[1], "run") == 0) rc = acmeh_cli_run(argc - 1, argv + 1);
+  else if (strcmp(argv[1], "vectors") == 0) rc = acmeh_cli_vectors(argc - 1, argv + 1);
+  else {
+    fprintf(stderr, "acme-harness: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    rc = 2;
+  }
+  curl_global_cleanup();
+  return rc;
+}

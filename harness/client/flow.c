@@ -1,0 +1,309 @@
+#include "harness/client/flow.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/acme/cert.h"
+#include "harness/acme/challenge.h"
+#include "harness/core/clock.h"
+#include "harness/core/error.h"
+
+int acmeh_flow_new_account(acmeh_acme *c, acmeh_keytype kt, const char *payload,
+                           acmeh_http_resp *resp, char *err, size_t errlen) {
+  acmeh_key *key = NULL;
+  if (acmeh_key_generate(kt, &key)) return acmeh_msg(err, errlen, ACMEH_INTERNAL, "key generation failed");
+  const char *url = acmeh_acme_dir_url(c, "newAccount");
+  if (!url) {
+    acmeh_key_free(key);
+    return acmeh_msg(err, errlen, ACMEH_PEER_PROTOCOL, "directory has no newAccount URL");
+  }
+  acmeh_http_resp local;
+  acmeh_http_resp *r = resp ? resp : &local;
+  acmeh_post_opts o = {.use_jwk = 1, .key = key};
+  int rc = acmeh_acme_post(c, url, payload ? payload : "{\"termsOfServiceAgreed\":true}", &o, r, err, errlen);
+  const char *loc = rc ? NULL : acmeh_http_header_get(r, "Location");
+  if (rc == ACMEH_OK && ((r->status != 201 && r->status != 200) || !loc)) {
+    char d[300];
+    acmeh_resp_describe(r, d, sizeof d);
+    rc = acmeh_msg(err, errlen, ACMEH_PEER_PROTOCOL, "newAccount answered %s%s", d,
+                   loc ? "" : " without Location");
+  }
+  if (rc == ACMEH_OK) acmeh_acme_set_account(c, key, loc);
+  else acmeh_key_free(key);
+  if (!resp) acmeh_http_resp_free(&local);
+  return rc;
+}
+
+static json_t *identifiers(const char *const *names, size_t n) {
+  json_t *a = json_array();
+  for (size_t i = 0; i < n; i++) json_array_append_new(a, json_pack("{s:s,s:s}", "type", "dns", "value", names[i]));
+  return a;
+}
+
+int acmeh_flow_new_order(acmeh_acme *c, const char *const *names, size_t n, char **order_url,
+                         json_t **order, char *err, size_t errlen) {
+  const char *url = acmeh_acme_dir_url(c, "newOrder");
+  if (!url) return acmeh_msg(err, errlen, ACMEH_PEER_PROTOCOL, "directory has no newOrder URL");
+  json_t *p = json_pack("{s:o}", "identifiers", identifiers(names, n));
+  char *payload = json_dumps(p, JSON_COMPACT);
+  json_decref(p);
+  acmeh_http_resp r;
+  int rc = acmeh_acme_post(c, url, payload, NULL, &r, err, errlen);
+  free(payload);
+  const char *loc = rc ? NULL : acmeh_http_header_get(&r, "Location");
+  *order = rc ? NULL : acmeh_resp_json(&r);
+  if (rc == ACMEH_OK && (r.status != 201 || !loc || !json_is_object(*order))) {
+    char d[300];
+    acmeh_resp_describe(&r, d, sizeof d);
+    rc = acmeh_msg(err, errlen, ACMEH_PEER_PROTOCOL, "newOrder answered %s%s", d, loc ? "" : " without Location");
+  }
+  *order_url = rc ? NULL : strdup(loc);
+  if (rc) json_decref(*order), *order = NULL;
+  acmeh_http_resp_free(&r);
+  return rc;
+}
+
+static int is_waiting(const char *status, const char *const *waiting, size_t n) {
+  for (size_t i = 0; status && i < n; i++)
+    if (strcmp(status, waiting[i]) == 0) return 1;
+  return 0;
+}
+
+/* Milliseconds to wait before the next poll: what Retry-After asked (RFC 8555
+ * §7.4, §8.2), else an exponential back-off starting fast for loopback peers. */
+static long next_wait_ms(const acmeh_http_resp *r, long *backoff) {
+  double ra;
+  if (acmeh_http_retry_after(r, &ra)) return (long)(ra * 1000);
+  long w = *backoff;
+  *backoff = *backoff * 2 > 1000 ? 1000 : *backoff * 2;
+  return w;
+}
+
+int acmeh_flow_poll(acmeh_acme *c, const char *url, const char *const *waiting, size_t n_waiting,
+                    json_t **obj, char *err, size_t errlen) {
+  long backoff = 10;
+  double deadline = acmeh_acme_deadline(c) ? acmeh_acme_deadline(c) : acmeh_now_mono() + 60;
+  *obj = NULL;
+  for (;;) {
+    acmeh_http_resp r;
+    json_t *o = NULL;
+    int rc = acmeh_acme_get_json(c, url, &o, &r, err, errlen);
+    long wait = rc ? 0 : next_wait_ms(&r, &backoff);
+    acmeh_http_resp_free(&r);
+    if (rc) return rc;
+    const char *st = json_string_value(json_object_get(o, "status"));
+    json_decref(*obj);
+    *obj = o;
+    if (!is_waiting(st, waiting, n_waiting)) return ACMEH_OK;
+    double left = deadline - acmeh_now_mono();
+    if (left * 1000 < wait)
+      return acmeh_msg(err, errlen, ACMEH_DEADLINE, "%s still \"%s\"; next poll (in %ld ms) would pass the time budget",
+                       url, st, wait);
+    acmeh_sleep_ms(wait);
+  }
+}
+
+const json_t *acmeh_flow_find_challenge(const json_t *authz, const char *type) {
+  size_t i;
+  const json_t *ch;
+  json_array_foreach(json_object_get(authz, "challenges"), i, ch) {
+    const char *t = json_string_value(json_object_get(ch, "type"));
+    if (t && strcmp(t, type) == 0) return ch;
+  }
+  return NULL;
+}
+
+static char *chal_keyauth(acmeh_acme *c, const json_t *chal) {
+  const char *token = json_string_value(json_object_get(chal, "token"));
+  char tp[44];
+  if (!token || acmeh_key_thumbprint(acmeh_acme_key(c), tp)) return NULL;
+  return acmeh_key_authorization(token, tp);
+}
+
+int acmeh_flow_publish(acmeh_acme *c, acmeh_mocks *m, const json_t *chal, const char *name,
+                       int wildcard, char *err, size_t errlen) {
+  (void)wildcard; /* dns-01 for *.x publishes at _acme-challenge.x: name is already the base */
+  const char *type = json_string_value(json_object_get(chal, "type"));
+  char *ka = chal_keyauth(c, chal);
+  if (!ka || !type) {
+    free(ka);
+    return acmeh_msg(err, errlen, ACMEH_PEER_PROTOCOL, "challenge has no token or type");
+  }
+  int rc = ACMEH_UNSUPPORTED;
+  if (strcmp(type, "http-01") == 0) {
+    rc = acmeh_mocks_add_http01(m, json_string_value(json_object_get(chal, "token")), ka);
+  } else if (strcmp(type, "dns-01") == 0) {
+    char txt[44], host[300];
+    snprintf(host, sizeof host, "_acme-challenge.%s", name);
+    rc = acmeh_dns01_txt(ka, txt);
+    if (rc == ACMEH_OK) rc = acmeh_mocks_set_txt(m, host, txt);
+  } else if (strcmp(type, "tls-alpn-01") == 0) {
+    rc = acmeh_mocks_add_tlsalpn01(m, name, ka);
+  }
+  free(ka);
+  if (rc) acmeh_msg(err, errlen, rc, "could not publish %s for %s: %s", type, name, acmeh_strerror(rc));
+  return rc;
+}
+
+void acmeh_flow_unpublish(acmeh_mocks *m, const json_t *chal, const char *name) {
+  const char *type = json_string_value(json_object_get(chal, "type"));
+  if (!type) return;
+  if (strcmp(type, "http-01") == 0) {
+    acmeh_mocks_del_http01(m, json_string_value(json_object_get(chal, "token")));
+  } else if (strcmp(type, "dns-01") == 0) {
+    char host[300];
+    snprintf(host, sizeof host, "_acme-challenge.%s", name);
+    acmeh_mocks_clear_txt(m, host);
+  } else if (strcmp(type, "tls-alpn-01") == 0) {
+    acmeh_mocks_del_tlsalpn01(m, name);
+  }
+}
+
+static int respond_and_poll(acmeh_acme *c, const char *authz_url, const json_t *chal, json_t **final,
+                            char *err, size_t errlen) {
+  const char *curl_ = json_string_value(json_object_get(chal, "url"));
+  if (!curl_) return acmeh_msg(err, errlen, ACMEH_PEER_PROTOCOL, "challenge has no url");
+  acmeh_http_resp r;
+  int rc = acmeh_acme_post(c, curl_, "{}", NULL, &r, err, errlen);
+  if (rc == ACMEH_OK && r.status != 200) {
+    char d[300];
+    acmeh_resp_describe(&r, d, sizeof d);
+    rc = acmeh_msg(err, errlen, ACMEH_PEER_PROTOCOL, "challenge response POST answered %s", d);
+  }
+  acmeh_http_resp_free(&r);
+  static const char *const waiting[] = {"pending", "processing"};
+  if (rc == ACMEH_OK) rc = acmeh_flow_poll(c, authz_url, waiting, 2, final, err, errlen);
+  return rc;
+}
+
+int acmeh_flow_authorize(acmeh_acme *c, acmeh_mocks *m, const char *authz_url, const char *type,
+                         json_t **final_authz, char *err, size_t errlen) {
+  json_t *authz = NULL;
+  *final_authz = NULL;
+  int rc = acmeh_acme_get_json(c, authz_url, &authz, NULL, err, errlen);
+  if (rc) return rc;
+  const char *st = json_string_value(json_object_get(authz, "status"));
+  if (st && strcmp(st, "valid") == 0) {
+    *final_authz = authz; /* reused authorization: nothing to do (§7.1.3) */
+    return ACMEH_OK;
+  }
+  const json_t *chal = acmeh_flow_find_challenge(authz, type);
+  const char *name = json_string_value(json_object_get(json_object_get(authz, "identifier"), "value"));
+  if (!chal || !name) {
+    json_decref(authz);
+    return acmeh_msg(err, errlen, ACMEH_UNSUPPORTED, "authorization offers no %s challenge", type);
+  }
+  rc = acmeh_flow_publish(c, m, chal, name, json_is_true(json_object_get(authz, "wildcard")), err, errlen);
+  if (rc == ACMEH_OK) rc = respond_and_poll(c, authz_url, chal, final_authz, err, errlen);
+  acmeh_flow_unpublish(m, chal, name);
+  st = rc ? NULL : json_string_value(json_object_get(*final_authz, "status"));
+  if (rc == ACMEH_OK && strcmp(st ? st : "", "valid") != 0) {
+    char *e = json_dumps(json_object_get(acmeh_flow_find_challenge(*final_authz, type), "error"), JSON_COMPACT);
+    rc = acmeh_msg(err, errlen, ACMEH_PEER_PROTOCOL, "authorization %s ended \"%s\" (challenge error: %.200s)",
+                   authz_url, st ? st : "(none)", e ? e : "none");
+    free(e);
+  }
+  json_decref(authz);
+  return rc;
+}
+
+void acmeh_issued_clear(acmeh_issued *is) {
+  free(is->order_url);
+  json_decref(is->order);
+  free(is->cert_url);
+  free(is->chain_pem);
+  EVP_PKEY_free(is->cert_key);
+  for (size_t i = 0; i < is->nnames; i++) free(is->names[i]);
+  free(is->names);
+  memset(is, 0, sizeof *is);
+}
+
+static int authorize_all(acmeh_acme *c, acmeh_mocks *m, const json_t *order, const char *type,
+                         char *err, size_t errlen) {
+  size_t i;
+  const json_t *u;
+  json_array_foreach(json_object_get(order, "authorizations"), i, u) {
+    json_t *final = NULL;
+    int rc = json_is_string(u) ? acmeh_flow_authorize(c, m, json_string_value(u), type, &final, err, errlen)
+                               : acmeh_msg(err, errlen, ACMEH_PEER_PROTOCOL, "authorization URL is not a string");
+    json_decref(final);
+    if (rc) return rc;
+  }
+  return ACMEH_OK;
+}
+
+int acmeh_flow_ready_order(acmeh_acme *c, acmeh_mocks *m, const char *const *names, size_t n,
+                           const char *type, acmeh_issued *out, char *err, size_t errlen) {
+  memset(out, 0, sizeof *out);
+  out->names = calloc(n, sizeof *out->names);
+  for (size_t i = 0; out->names && i < n; i++) out->names[out->nnames++] = strdup(names[i]);
+  int rc = acmeh_flow_new_order(c, names, n, &out->order_url, &out->order, err, errlen);
+  if (rc == ACMEH_OK) rc = authorize_all(c, m, out->order, type, err, errlen);
+  static const char *const waiting[] = {"pending"};
+  json_t *o = NULL;
+  if (rc == ACMEH_OK) rc = acmeh_flow_poll(c, out->order_url, waiting, 1, &o, err, errlen);
+  if (o) json_decref(out->order), out->order = o;
+  const char *st = rc ? NULL : json_string_value(json_object_get(out->order, "status"));
+  if (rc == ACMEH_OK && strcmp(st ? st : "", "ready") != 0)
+    rc = acmeh_msg(err, errlen, ACMEH_PEER_PROTOCOL, "order is \"%s\" after all authorizations are valid, not \"ready\"",
+                   st ? st : "(none)");
+  return rc;
+}
+
+static int download(acmeh_acme *c, acmeh_issued *out, char *err, size_t errlen) {
+  const char *url = json_string_value(json_object_get(out->order, "certificate"));
+  if (!url) return acmeh_msg(err, errlen, ACMEH_PEER_PROTOCOL, "valid order has no certificate URL");
+  out->cert_url = strdup(url);
+  acmeh_http_resp r;
+  int rc = acmeh_acme_post(c, url, NULL, NULL, &r, err, errlen);
+  if (rc == ACMEH_OK && r.status != 200)
+    rc = acmeh_msg(err, errlen, ACMEH_PEER_PROTOCOL, "certificate download answered %ld", r.status);
+  if (rc == ACMEH_OK) out->chain_pem = strdup(r.body);
+  acmeh_http_resp_free(&r);
+  return rc;
+}
+
+int acmeh_flow_finalize(acmeh_acme *c, acmeh_issued *out, const char *csr_b64, char *err,
+                        size_t errlen) {
+  const char *fin = json_string_value(json_object_get(out->order, "finalize"));
+  if (!fin) return acmeh_msg(err, errlen, ACMEH_PEER_PROTOCOL, "order has no finalize URL");
+  char *payload = NULL;
+  if (asprintf(&payload, "{\"csr\":\"%s\"}", csr_b64) < 0) return ACMEH_NOMEM;
+  acmeh_http_resp r;
+  int rc = acmeh_acme_post(c, fin, payload, NULL, &r, err, errlen);
+  free(payload);
+  if (rc == ACMEH_OK && r.status != 200) {
+    char d[300];
+    acmeh_resp_describe(&r, d, sizeof d);
+    rc = acmeh_msg(err, errlen, ACMEH_PEER_PROTOCOL, "finalize answered %s", d);
+  }
+  acmeh_http_resp_free(&r);
+  static const char *const waiting[] = {"ready", "processing"};
+  json_t *o = NULL;
+  if (rc == ACMEH_OK) rc = acmeh_flow_poll(c, out->order_url, waiting, 2, &o, err, errlen);
+  if (o) json_decref(out->order), out->order = o;
+  const char *st = rc ? NULL : json_string_value(json_object_get(out->order, "status"));
+  if (rc == ACMEH_OK && strcmp(st ? st : "", "valid") != 0)
+    rc = acmeh_msg(err, errlen, ACMEH_PEER_PROTOCOL, "order ended \"%s\" after finalize, not \"valid\"", st ? st : "(none)");
+  return rc ? rc : download(c, out, err, errlen);
+}
+
+int acmeh_flow_issue(acmeh_acme *c, acmeh_mocks *m, const char *const *names, size_t n,
+                     const char *type, acmeh_issued *out, char *err, size_t errlen) {
+  int rc = acmeh_flow_ready_order(c, m, names, n, type, out, err, errlen);
+  acmeh_key *ck = NULL;
+  if (rc == ACMEH_OK && acmeh_key_generate(ACMEH_KEY_ES256, &ck))
+    rc = acmeh_msg(err, errlen, ACMEH_INTERNAL, "CSR key generation failed");
+  char *csr = NULL;
+  if (rc == ACMEH_OK && acmeh_csr_build(acmeh_key_pkey(ck), names, n, &csr))
+    rc = acmeh_msg(err, errlen, ACMEH_INTERNAL, "CSR build failed");
+  if (ck) {
+    out->cert_key = acmeh_key_pkey(ck);
+    EVP_PKEY_up_ref(out->cert_key);
+    acmeh_key_free(ck);
+  }
+  if (rc == ACMEH_OK) rc = acmeh_flow_finalize(c, out, csr, err, errlen);
+  free(csr);
+  return rc;
+}

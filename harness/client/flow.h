@@ -1,0 +1,76 @@
+/* Reference client flows on top of the request engine: accounts (RFC 8555
+ * §7.3), orders and authorizations (§7.4, §7.5), challenge publication through
+ * the mocks (§8.3, §8.4, RFC 8737), polling (§7.5.1, §8.2), finalize and
+ * download (§7.4, §7.4.2), revocation (§7.6). */
+#ifndef ACMEH_CLIENT_FLOW_H
+#define ACMEH_CLIENT_FLOW_H
+
+#include <openssl/evp.h>
+
+#include "harness/client/acme.h"
+#include "mocks/mocks.h"
+
+/* Creates an account with a fresh key of type kt. `payload` is the newAccount
+ * JSON (NULL = {"termsOfServiceAgreed":true}). On 201/200 with Location the
+ * engine's account is set. *resp is filled when resp != NULL.
+ * Returns ACMEH_OK, a PEER code with the reason in err, ACMEH_INTERNAL. */
+int acmeh_flow_new_account(acmeh_acme *c, acmeh_keytype kt, const char *payload,
+                           acmeh_http_resp *resp, char *err, size_t errlen);
+
+/* Orders `n` DNS names. On 201 stores the order URL (malloc'd) in *order_url
+ * and the order object (new reference) in *order. Returns ACMEH_OK or a PEER code. */
+int acmeh_flow_new_order(acmeh_acme *c, const char *const *names, size_t n, char **order_url,
+                         json_t **order, char *err, size_t errlen);
+
+/* Polls `url` by POST-as-GET until its "status" is none of the `n_waiting`
+ * statuses in `waiting` (e.g. {"pending","processing"}). Honours Retry-After
+ * (never longer than the check deadline), otherwise starts at 10 ms and
+ * doubles up to 1 s. *obj receives the last object (new reference).
+ * Returns ACMEH_OK, a PEER code, or ACMEH_DEADLINE. */
+int acmeh_flow_poll(acmeh_acme *c, const char *url, const char *const *waiting, size_t n_waiting,
+                    json_t **obj, char *err, size_t errlen);
+
+/* Publishes the response to challenge `chal` ("http-01", "dns-01",
+ * "tls-alpn-01") for `name` through the mocks. Returns ACMEH_OK or an error. */
+int acmeh_flow_publish(acmeh_acme *c, acmeh_mocks *m, const json_t *chal, const char *name,
+                       int wildcard, char *err, size_t errlen);
+void acmeh_flow_unpublish(acmeh_mocks *m, const json_t *chal, const char *name);
+
+/* The challenge object of `type` in an authorization (borrowed), NULL if none. */
+const json_t *acmeh_flow_find_challenge(const json_t *authz, const char *type);
+
+/* Brings the authorization at `authz_url` to "valid" with challenge `type`:
+ * publish, POST {} to the challenge URL, poll the authorization, unpublish.
+ * *final_authz receives the last authorization (new reference; may be NULL).
+ * Returns ACMEH_OK when valid, a PEER code otherwise (reason in err). */
+int acmeh_flow_authorize(acmeh_acme *c, acmeh_mocks *m, const char *authz_url, const char *type,
+                         json_t **final_authz, char *err, size_t errlen);
+
+/* Everything a full issuance produced. Free with acmeh_issued_clear. */
+typedef struct {
+  char *order_url;
+  json_t *order;       /* last order object */
+  char *cert_url;
+  char *chain_pem;     /* downloaded body */
+  EVP_PKEY *cert_key;  /* the certificate's key */
+  char **names;
+  size_t nnames;
+} acmeh_issued;
+void acmeh_issued_clear(acmeh_issued *is);
+
+/* Orders `names`, authorizes each authorization with `type`, finalizes with a
+ * fresh P-256 CSR key, polls to valid and downloads the chain.
+ * Returns ACMEH_OK or the first failure (reason in err). */
+int acmeh_flow_issue(acmeh_acme *c, acmeh_mocks *m, const char *const *names, size_t n,
+                     const char *type, acmeh_issued *out, char *err, size_t errlen);
+
+/* Orders and authorizes only, leaving the order "ready". Same returns. */
+int acmeh_flow_ready_order(acmeh_acme *c, acmeh_mocks *m, const char *const *names, size_t n,
+                           const char *type, acmeh_issued *out, char *err, size_t errlen);
+
+/* Finalizes a ready order with a CSR (base64url DER) and polls to a final
+ * state; on "valid" downloads the chain into out. */
+int acmeh_flow_finalize(acmeh_acme *c, acmeh_issued *out, const char *csr_b64, char *err,
+                        size_t errlen);
+
+#endif

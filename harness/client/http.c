@@ -1,0 +1,331 @@
+#include "harness/client/http.h"
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "harness/acme/b64.h"
+#include "harness/core/clock.h"
+#include "harness/core/error.h"
+
+struct acmeh_http {
+  CURL *curl;
+  acmeh_http_config cfg;
+  char *ca_file;
+  char *user_agent;
+};
+
+/* Bytes of a body shown in the transcript; the rest is elided. */
+#define TRANSCRIPT_BODY_MAX 4096
+
+typedef struct {
+  acmeh_http_resp *resp;
+  size_t cap;
+  size_t header_bytes;
+  int too_large;
+} sink;
+
+int acmeh_http_new(const acmeh_http_config *cfg, acmeh_http **out) {
+  acmeh_http *h = calloc(1, sizeof *h);
+  if (!h) return ACMEH_NOMEM;
+  h->cfg = *cfg;
+  h->curl = curl_easy_init();
+  h->ca_file = cfg->ca_file ? strdup(cfg->ca_file) : NULL;
+  char ua[128];
+  snprintf(ua, sizeof ua, "acme-harness/0.1 %s", curl_version());
+  char *sp = strchr(ua + 17, ' '); /* keep only "libcurl/x.y.z" */
+  if (sp) *sp = '\0';
+  h->user_agent = strdup(cfg->user_agent ? cfg->user_agent : ua);
+  if (!h->curl || !h->user_agent || (cfg->ca_file && !h->ca_file)) {
+    acmeh_http_free(h);
+    return ACMEH_NOMEM;
+  }
+  h->cfg.ca_file = h->ca_file;
+  *out = h;
+  return ACMEH_OK;
+}
+
+void acmeh_http_free(acmeh_http *h) {
+  if (!h) return;
+  if (h->curl) curl_easy_cleanup(h->curl);
+  free(h->ca_file);
+  free(h->user_agent);
+  free(h);
+}
+
+void acmeh_http_set_deadline(acmeh_http *h, double deadline) { h->cfg.deadline = deadline; }
+
+static size_t on_body(char *p, size_t size, size_t n, void *ud) {
+  sink *s = ud;
+  size_t len = size * n;
+  acmeh_http_resp *r = s->resp;
+  if (r->body_len + len > ACMEH_HTTP_MAX_BODY) {
+    s->too_large = 1;
+    return 0; /* makes curl abort the transfer */
+  }
+  if (r->body_len + len + 1 > s->cap) {
+    size_t cap = s->cap ? s->cap : 4096;
+    while (cap < r->body_len + len + 1) cap *= 2;
+    char *b = realloc(r->body, cap);
+    if (!b) return 0;
+    r->body = b;
+    s->cap = cap;
+  }
+  memcpy(r->body + r->body_len, p, len);
+  r->body_len += len;
+  r->body[r->body_len] = '\0';
+  return len;
+}
+
+static char *trim_dup(const char *s, size_t len) {
+  while (len && (*s == ' ' || *s == '\t')) s++, len--;
+  while (len && (s[len - 1] == '\r' || s[len - 1] == '\n' || s[len - 1] == ' ' || s[len - 1] == '\t'))
+    len--;
+  return strndup(s, len);
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *ud) {
+  sink *s = ud;
+  size_t len = size * n;
+  acmeh_http_resp *r = s->resp;
+  s->header_bytes += len;
+  if (s->header_bytes > ACMEH_HTTP_MAX_HEADERS) {
+    s->too_large = 1;
+    return 0;
+  }
+  if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) { /* a new response (after 1xx or redirect) */
+    for (size_t i = 0; i < r->nheaders; i++) free(r->headers[i].name), free(r->headers[i].value);
+    r->nheaders = 0;
+    return len;
+  }
+  const char *colon = memchr(p, ':', len);
+  if (!colon || r->nheaders == ACMEH_HTTP_MAX_HEADER_COUNT) return len;
+  acmeh_http_header *hd = &r->headers[r->nheaders];
+  hd->name = trim_dup(p, (size_t)(colon - p));
+  hd->value = trim_dup(colon + 1, len - (size_t)(colon - p) - 1);
+  if (hd->name && hd->value) r->nheaders++;
+  else free(hd->name), free(hd->value);
+  return len;
+}
+
+/* Writes a JWS body with its protected header and payload decoded, so a reader
+ * of the transcript sees what was signed, not base64. */
+static void log_jws(acmeh_strbuf *t, const char *body, size_t len) {
+  json_t *j = json_loadb(body, len, 0, NULL);
+  const char *parts[] = {"protected", "payload"};
+  for (size_t i = 0; j && json_is_object(j) && i < 2; i++) {
+    const char *v = json_string_value(json_object_get(j, parts[i]));
+    unsigned char *dec = NULL;
+    size_t dlen = 0;
+    if (v && acmeh_b64url_decode(v, strlen(v), &dec, &dlen) == ACMEH_OK) {
+      acmeh_strbuf_printf(t, "  [%s decoded] ", parts[i]);
+      acmeh_strbuf_append(t, (char *)dec, dlen > TRANSCRIPT_BODY_MAX ? TRANSCRIPT_BODY_MAX : dlen, 1);
+      acmeh_strbuf_printf(t, "\n");
+    }
+    free(dec);
+  }
+  json_decref(j);
+}
+
+static void log_body(acmeh_strbuf *t, const char *body, size_t len) {
+  if (!len) return;
+  acmeh_strbuf_printf(t, "\n");
+  acmeh_strbuf_append(t, body, len > TRANSCRIPT_BODY_MAX ? TRANSCRIPT_BODY_MAX : len, 1);
+  if (len > TRANSCRIPT_BODY_MAX)
+    acmeh_strbuf_printf(t, "\n[... %zu more bytes ...]", len - TRANSCRIPT_BODY_MAX);
+  acmeh_strbuf_printf(t, "\n");
+}
+
+static void log_request(acmeh_http *h, const char *method, const char *url, const char *ctype,
+                        const char *body, size_t len, const char *const *extra) {
+  acmeh_strbuf *t = h->cfg.transcript;
+  if (!t) return;
+  acmeh_strbuf_printf(t, "\n>>> %s %s\n", method, url);
+  if (ctype) acmeh_strbuf_printf(t, "> Content-Type: %s\n", ctype);
+  for (size_t i = 0; extra && extra[i]; i++) acmeh_strbuf_printf(t, "> %s\n", extra[i]);
+  log_body(t, body, len);
+  if (body && len) log_jws(t, body, len);
+}
+
+static void log_response(acmeh_http *h, const acmeh_http_resp *r, const char *err) {
+  acmeh_strbuf *t = h->cfg.transcript;
+  if (!t) return;
+  if (err) acmeh_strbuf_printf(t, "<<< (no complete response: %s)\n", err);
+  if (!r->status) return;
+  acmeh_strbuf_printf(t, "<<< %ld (%.0f ms)\n", r->status, r->elapsed_s * 1000);
+  for (size_t i = 0; i < r->nheaders; i++)
+    acmeh_strbuf_printf(t, "< %s: %s\n", r->headers[i].name, r->headers[i].value);
+  log_body(t, r->body, r->body_len);
+}
+
+static long timeout_ms(acmeh_http *h) {
+  long ms = h->cfg.request_timeout_ms ? h->cfg.request_timeout_ms : 10000;
+  if (h->cfg.deadline > 0) {
+    long left = (long)((h->cfg.deadline - acmeh_now_mono()) * 1000);
+    if (left < ms) ms = left;
+  }
+  return ms;
+}
+
+static int map_curl_error(CURLcode cc, const sink *s, long ms, char *err, size_t errlen) {
+  if (s->too_large)
+    return acmeh_msg(err, errlen, ACMEH_PEER_TOO_LARGE, "response exceeds the cap of %u body bytes / %u header bytes",
+                     ACMEH_HTTP_MAX_BODY, ACMEH_HTTP_MAX_HEADERS);
+  switch (cc) {
+  case CURLE_OPERATION_TIMEDOUT:
+    return acmeh_msg(err, errlen, ACMEH_PEER_TIMEOUT, "no complete response within %ld ms", ms);
+  case CURLE_SSL_CONNECT_ERROR:
+  case CURLE_PEER_FAILED_VERIFICATION:
+  case CURLE_SSL_CACERT_BADFILE:
+    return acmeh_msg(err, errlen, ACMEH_PEER_TLS, "TLS: %s", curl_easy_strerror(cc));
+  default:
+    return acmeh_msg(err, errlen, ACMEH_PEER_CONN, "%s", curl_easy_strerror(cc));
+  }
+}
+
+static struct curl_slist *build_headers(acmeh_http *h, const char *ctype, const char *const *extra) {
+  struct curl_slist *l = NULL;
+  char line[256];
+  snprintf(line, sizeof line, "Content-Type:%s%s", ctype ? " " : "", ctype ? ctype : "");
+  l = curl_slist_append(l, line); /* "Content-Type:" alone removes curl's default */
+  l = curl_slist_append(l, "Expect:");
+  l = curl_slist_append(l, "Accept-Language: en");
+  for (size_t i = 0; extra && extra[i]; i++) l = curl_slist_append(l, extra[i]);
+  (void)h;
+  return l;
+}
+
+static void setup_curl(acmeh_http *h, const char *method, const char *url, const char *body,
+                       size_t body_len, long ms, sink *s, struct curl_slist *hdrs) {
+  CURL *c = h->curl;
+  curl_easy_reset(c);
+  curl_easy_setopt(c, CURLOPT_URL, url);
+  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, ms);
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, ms);
+  curl_easy_setopt(c, CURLOPT_USERAGENT, h->user_agent);
+  curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(c, CURLOPT_WRITEDATA, s);
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, s);
+  curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)ACMEH_HTTP_MAX_BODY);
+  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  if (h->ca_file) curl_easy_setopt(c, CURLOPT_CAINFO, h->ca_file);
+  if (strcmp(method, "HEAD") == 0) {
+    curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+  } else if (strcmp(method, "GET") != 0) {
+    curl_easy_setopt(c, CURLOPT_POST, 1L);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body ? body : "");
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+    if (strcmp(method, "POST") != 0) curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+  }
+}
+
+int acmeh_http_request(acmeh_http *h, const char *method, const char *url,
+                       const char *content_type, const char *body, size_t body_len,
+                       const char *const *extra_headers, acmeh_http_resp *resp, char *err,
+                       size_t errlen) {
+  memset(resp, 0, sizeof *resp);
+  long ms = timeout_ms(h);
+  if (ms <= 0) return acmeh_msg(err, errlen, ACMEH_DEADLINE, "check deadline reached before %s %s", method, url);
+  sink s = {.resp = resp};
+  struct curl_slist *hdrs = build_headers(h, content_type, extra_headers);
+  setup_curl(h, method, url, body, body_len, ms, &s, hdrs);
+  log_request(h, method, url, content_type, body, body_len, extra_headers);
+  double t0 = acmeh_now_mono();
+  CURLcode cc = curl_easy_perform(h->curl);
+  resp->elapsed_s = acmeh_now_mono() - t0;
+  curl_slist_free_all(hdrs);
+  if (!resp->body) resp->body = strdup("");
+  curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &resp->status);
+  int rc = cc == CURLE_OK && resp->body ? ACMEH_OK : map_curl_error(cc, &s, ms, err, errlen);
+  if (!resp->body) rc = ACMEH_NOMEM;
+  log_response(h, resp, rc ? err : NULL);
+  if (h->cfg.verbose && h->cfg.transcript == NULL)
+    fprintf(stderr, "%s %s -> %ld\n", method, url, resp->status);
+  return rc;
+}
+
+void acmeh_http_resp_free(acmeh_http_resp *r) {
+  for (size_t i = 0; i < r->nheaders; i++) free(r->headers[i].name), free(r->headers[i].value);
+  free(r->body);
+  memset(r, 0, sizeof *r);
+}
+
+const char *acmeh_http_header_get(const acmeh_http_resp *r, const char *name) {
+  for (size_t i = 0; i < r->nheaders; i++)
+    if (strcasecmp(r->headers[i].name, name) == 0) return r->headers[i].value;
+  return NULL;
+}
+
+size_t acmeh_http_header_count(const acmeh_http_resp *r, const char *name) {
+  size_t n = 0;
+  for (size_t i = 0; i < r->nheaders; i++) n += strcasecmp(r->headers[i].name, name) == 0;
+  return n;
+}
+
+/* Does the parameter list after "<url>" carry rel=<rel> (quoted or not, one of
+ * several space-separated relation types)? */
+static int has_rel(const char *params, size_t len, const char *rel) {
+  char buf[512];
+  if (len >= sizeof buf) len = sizeof buf - 1;
+  memcpy(buf, params, len);
+  buf[len] = '\0';
+  for (char *p = strcasestr(buf, "rel="); p; p = strcasestr(p + 4, "rel=")) {
+    char *v = p + 4, *end;
+    if (*v == '"') v++, end = strchr(v, '"');
+    else end = v + strcspn(v, ";,");
+    if (!end) end = v + strlen(v);
+    *end = '\0';
+    for (char *tok = strtok(v, " "); tok; tok = strtok(NULL, " "))
+      if (strcasecmp(tok, rel) == 0) return 1;
+    return 0;
+  }
+  return 0;
+}
+
+char *acmeh_http_link(const acmeh_http_resp *r, const char *rel, size_t nth) {
+  for (size_t i = 0; i < r->nheaders; i++) {
+    if (strcasecmp(r->headers[i].name, "Link") != 0) continue;
+    const char *p = r->headers[i].value;
+    while ((p = strchr(p, '<')) != NULL) {
+      const char *end = strchr(p, '>');
+      if (!end) break;
+      const char *next = strchr(end, '<');
+      size_t plen = next ? (size_t)(next - end) : strlen(end);
+      if (has_rel(end + 1, plen ? plen - 1 : 0, rel) && nth-- == 0) return strndup(p + 1, (size_t)(end - p - 1));
+      p = end + 1;
+    }
+  }
+  return NULL;
+}
+
+int acmeh_http_retry_after(const acmeh_http_resp *r, double *seconds) {
+  const char *v = acmeh_http_header_get(r, "Retry-After");
+  if (!v || !*v) return 0;
+  char *end;
+  long n = strtol(v, &end, 10);
+  if (*end == '\0' && n >= 0 && end != v) {
+    *seconds = (double)n;
+    return 1;
+  }
+  time_t when = curl_getdate(v, NULL);
+  if (when == -1) return 0;
+  double d = (double)when - acmeh_now_wall();
+  *seconds = d > 0 ? d : 0;
+  return 1;
+}
+
+void acmeh_http_media_type(const acmeh_http_resp *r, char *out, size_t outlen) {
+  const char *v = acmeh_http_header_get(r, "Content-Type");
+  size_t n = v ? strcspn(v, ";") : 0;
+  while (n && v[n - 1] == ' ') n--;
+  if (n >= outlen) n = outlen - 1;
+  for (size_t i = 0; i < n; i++) out[i] = (char)(v[i] >= 'A' && v[i] <= 'Z' ? v[i] + 32 : v[i]);
+  out[n] = '\0';
+}

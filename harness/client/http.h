@@ -1,0 +1,82 @@
+/* The reference client's HTTP layer (libcurl): one connection-reusing handle
+ * per check, every response size-capped, every request bounded by a deadline,
+ * and every exchange written to the check's transcript. */
+#ifndef ACMEH_CLIENT_HTTP_H
+#define ACMEH_CLIENT_HTTP_H
+
+#include <stddef.h>
+
+#include "harness/core/strbuf.h"
+
+/* Largest response body kept, in bytes; a larger body fails the request
+ * with ACMEH_PEER_TOO_LARGE (ACME resources are a few KB). */
+#define ACMEH_HTTP_MAX_BODY (4u * 1024u * 1024u)
+/* Largest header section kept, in bytes. */
+#define ACMEH_HTTP_MAX_HEADERS (64u * 1024u)
+#define ACMEH_HTTP_MAX_HEADER_COUNT 128
+
+typedef struct {
+  char *name;  /* as received */
+  char *value; /* trimmed */
+} acmeh_http_header;
+
+typedef struct {
+  long status;  /* HTTP status, 0 when none arrived */
+  acmeh_http_header headers[ACMEH_HTTP_MAX_HEADER_COUNT];
+  size_t nheaders;
+  char *body;   /* NUL-terminated, owned; "" when empty */
+  size_t body_len;
+  double elapsed_s;
+} acmeh_http_resp;
+
+typedef struct acmeh_http acmeh_http;
+
+typedef struct {
+  const char *ca_file;      /* PEM bundle to trust (NULL = system store) */
+  double deadline;          /* acmeh_now_mono() value after which nothing waits; 0 = none */
+  long request_timeout_ms;  /* per request cap, 0 = 10000 */
+  acmeh_strbuf *transcript; /* where exchanges are logged (borrowed, may be NULL) */
+  const char *user_agent;   /* NULL = "acme-harness/<version> libcurl/<v>" */
+  int verbose;              /* also echo the exchange to stderr */
+} acmeh_http_config;
+
+/* Creates a handle. Returns ACMEH_OK or ACMEH_NOMEM. Free with acmeh_http_free. */
+int acmeh_http_new(const acmeh_http_config *cfg, acmeh_http **out);
+void acmeh_http_free(acmeh_http *h);
+
+/* Changes the deadline (monotonic seconds) of later requests. */
+void acmeh_http_set_deadline(acmeh_http *h, double deadline);
+
+/* Sends `method` to `url` with `body_len` bytes of `body` (may be NULL) and the
+ * given Content-Type (NULL = no Content-Type header). `extra_headers` is a
+ * NULL-terminated list of "Name: value" lines (may be NULL).
+ * Fills *resp (free with acmeh_http_resp_free) even on peer errors, as far
+ * as it got. Returns ACMEH_OK when a complete response arrived (any status),
+ * ACMEH_PEER_CONN, ACMEH_PEER_TIMEOUT, ACMEH_PEER_TOO_LARGE, ACMEH_PEER_TLS,
+ * ACMEH_DEADLINE, ACMEH_NOMEM; the reason goes to err (errlen bytes). */
+int acmeh_http_request(acmeh_http *h, const char *method, const char *url,
+                       const char *content_type, const char *body, size_t body_len,
+                       const char *const *extra_headers, acmeh_http_resp *resp, char *err,
+                       size_t errlen);
+
+void acmeh_http_resp_free(acmeh_http_resp *r);
+
+/* Value of the first header `name` (case-insensitive), borrowed; NULL if absent. */
+const char *acmeh_http_header_get(const acmeh_http_resp *r, const char *name);
+
+/* Number of headers called `name`. */
+size_t acmeh_http_header_count(const acmeh_http_resp *r, const char *name);
+
+/* Finds the URL of a Link header (RFC 8288) with relation `rel` among all
+ * Link headers; `nth` picks the nth match (0-based). Returns a malloc'd URL
+ * the caller frees, or NULL when there is none. */
+char *acmeh_http_link(const acmeh_http_resp *r, const char *rel, size_t nth);
+
+/* Parses Retry-After (delay-seconds or HTTP-date, RFC 9110 §10.2.3) into
+ * seconds from now (>= 0). Returns 1 if present and valid, 0 otherwise. */
+int acmeh_http_retry_after(const acmeh_http_resp *r, double *seconds);
+
+/* Media type of the response without parameters, lower-cased into out; "" if none. */
+void acmeh_http_media_type(const acmeh_http_resp *r, char *out, size_t outlen);
+
+#endif

@@ -1,0 +1,78 @@
+#include "harness/core/strbuf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/core/error.h"
+
+static int reserve(acmeh_strbuf *b, size_t extra) {
+  if (b->len + extra + 1 <= b->cap) return ACMEH_OK;
+  size_t cap = b->cap ? b->cap : 256;
+  while (cap < b->len + extra + 1) cap *= 2;
+  char *p = realloc(b->data, cap);
+  if (!p) return ACMEH_NOMEM;
+  b->data = p;
+  b->cap = cap;
+  return ACMEH_OK;
+}
+
+/* Returns how many of `want` bytes still fit under b->max. */
+static size_t room(acmeh_strbuf *b, size_t want) {
+  if (!b->max || b->len + want <= b->max) return want;
+  b->truncated = 1;
+  return b->len < b->max ? b->max - b->len : 0;
+}
+
+int acmeh_strbuf_vprintf(acmeh_strbuf *b, const char *fmt, va_list ap) {
+  va_list ap2;
+  va_copy(ap2, ap);
+  int n = vsnprintf(NULL, 0, fmt, ap2);
+  va_end(ap2);
+  if (n < 0) return ACMEH_INTERNAL;
+  if (reserve(b, (size_t)n)) return ACMEH_NOMEM;
+  vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+  size_t keep = room(b, (size_t)n);
+  b->len += keep;
+  b->data[b->len] = '\0';
+  return ACMEH_OK;
+}
+
+int acmeh_strbuf_printf(acmeh_strbuf *b, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int rc = acmeh_strbuf_vprintf(b, fmt, ap);
+  va_end(ap);
+  return rc;
+}
+
+int acmeh_strbuf_append(acmeh_strbuf *b, const char *s, size_t len, int escape) {
+  len = room(b, len);
+  if (reserve(b, escape ? len * 4 : len)) return ACMEH_NOMEM;
+  for (size_t i = 0; i < len; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (escape && c < 0x20 && c != '\n' && c != '\t' && c != '\r')
+      b->len += (size_t)sprintf(b->data + b->len, "\\x%02x", c);
+    else if (escape && c == 0x7f)
+      b->len += (size_t)sprintf(b->data + b->len, "\\x7f");
+    else
+      b->data[b->len++] = (char)c;
+  }
+  b->data[b->len] = '\0';
+  return ACMEH_OK;
+}
+
+char *acmeh_strbuf_take(acmeh_strbuf *b) {
+  char *p = b->data;
+  if (p && b->truncated) {
+    acmeh_strbuf_printf(b, "\n[... transcript truncated ...]\n");
+    p = b->data;
+  }
+  memset(b, 0, sizeof *b);
+  return p;
+}
+
+void acmeh_strbuf_free(acmeh_strbuf *b) {
+  free(b->data);
+  memset(b, 0, sizeof *b);
+}

@@ -1,0 +1,28 @@
+/* A growable NUL-terminated text buffer (transcripts, messages). */
+#ifndef ACMEH_CORE_STRBUF_H
+#define ACMEH_CORE_STRBUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+typedef struct {
+  char *data; /* NUL-terminated, owned; NULL until the first append */
+  size_t len; /* bytes, excluding the NUL */
+  size_t cap;
+  size_t max; /* 0 = unbounded; beyond max bytes appends are dropped and `truncated` set */
+  int truncated;
+} acmeh_strbuf;
+
+/* Appends printf-style text. Returns ACMEH_OK or ACMEH_NOMEM. */
+int acmeh_strbuf_printf(acmeh_strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int acmeh_strbuf_vprintf(acmeh_strbuf *b, const char *fmt, va_list ap);
+
+/* Appends `len` raw bytes (non-printable bytes shown as \xNN when `escape`). */
+int acmeh_strbuf_append(acmeh_strbuf *b, const char *s, size_t len, int escape);
+
+/* Hands the text to the caller (malloc'd, may be NULL when empty) and resets b. */
+char *acmeh_strbuf_take(acmeh_strbuf *b);
+
+void acmeh_strbuf_free(acmeh_strbuf *b);
+
+#endif

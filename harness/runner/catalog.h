@@ -1,0 +1,36 @@
+/* The check catalog: suites/<spec>/catalog.json files, loaded as data. */
+#ifndef ACMEH_RUNNER_CATALOG_H
+#define ACMEH_RUNNER_CATALOG_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+typedef struct {
+  const char *id, *title, *spec, *section, *level, *role; /* borrowed from the JSON */
+  const char *digest_ref; /* the digest's own numbering, e.g. "CORE-S11" (may be NULL) */
+} acmeh_check_def;
+
+typedef struct {
+  json_t *docs;           /* loaded catalog documents (owned) */
+  acmeh_check_def *checks;
+  size_t n;
+} acmeh_catalog;
+
+/* The folder holding suites/ and vectors/: $ACMEH_DATA_DIR, else the source tree
+ * the binary was built from. Borrowed static string. */
+const char *acmeh_data_dir(void);
+
+/* Loads every suites/<spec>/catalog.json under `data_dir` (NULL = acmeh_data_dir()).
+ * Each file: {"spec":"core","checks":[{"id","title","section","level","role","ref"}]}.
+ * Rejects duplicate or malformed IDs. Returns ACMEH_OK, ACMEH_ENV_IO, ACMEH_INTERNAL
+ * (malformed catalog) with the reason in err. Free with acmeh_catalog_free. */
+int acmeh_catalog_load(const char *data_dir, acmeh_catalog *out, char *err, size_t errlen);
+void acmeh_catalog_free(acmeh_catalog *c);
+
+/* Does check `d` match the selection? suite NULL = all; ids NULL or empty = all
+ * (each entry a glob, e.g. "CORE-S-01*"); level NULL = all ("MUST" selects MUST
+ * and MUST NOT, and so on); role NULL = all. */
+int acmeh_catalog_selected(const acmeh_check_def *d, const char *suite, const char *const *ids,
+                           size_t nids, const char *level, const char *role);
+
+#endif

@@ -1,0 +1,76 @@
+/* What a check sees while it runs, and how it states its verdict.
+ *
+ * A check is a function `int fn(acmeh_check_ctx *ctx)`. It passes by
+ * returning ACMEH_OK without having called acmeh_check_fail/skip. It fails by
+ * calling acmeh_check_fail (which returns ACMEH_PEER_PROTOCOL, so
+ * `return acmeh_check_fail(...)` reads naturally). Any other non-zero return
+ * is judged by its class (harness/core/error.h): PEER -> fail, UNSUP -> skip,
+ * ENV/HARNESS -> error, with ctx->err as the message. */
+#ifndef ACMEH_RUNNER_CHECK_H
+#define ACMEH_RUNNER_CHECK_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "harness/core/strbuf.h"
+#include "harness/runner/result.h"
+#include "mocks/mocks.h"
+
+/* The run's environment, shared read-only by every check. */
+typedef struct {
+  const char *directory_url; /* the server under test's directory */
+  const char *ca_file;       /* PEM bundle that verifies its TLS certificate (NULL = system) */
+  acmeh_mocks *mocks;        /* DNS / HTTP-01 / TLS-ALPN-01 mocks the server validates against */
+  const char *target_name;
+  const json_t *claims;      /* target's "claims" object (borrowed, may be NULL) */
+  const char *domain;        /* parent of the names checks invent, e.g. "acmeh.example.com" */
+  uint64_t seed;
+  int verbose;
+} acmeh_env;
+
+typedef struct acmeh_check_ctx {
+  const acmeh_env *env;
+  const char *id;          /* the check's ID */
+  const char *section;     /* the spec section, quoted in failure messages */
+  acmeh_strbuf transcript; /* every exchange, in order */
+  double deadline;         /* acmeh_now_mono() limit for every wait */
+  uint64_t rng;            /* seeded from the run seed and the check ID */
+  int concluded;           /* fail or skip was stated */
+  acmeh_verdict verdict;
+  char *message, *expected, *actual; /* owned, handed to the result */
+  char err[512];           /* detail of a non-OK return from harness functions */
+} acmeh_check_ctx;
+
+typedef int (*acmeh_check_fn)(acmeh_check_ctx *ctx);
+
+typedef struct {
+  const char *id;
+  acmeh_check_fn fn;
+} acmeh_check_impl;
+
+/* States a failure: what the spec wants (`expected`, a short phrase) and what
+ * arrived (printf-style). Keeps the first failure stated. Returns ACMEH_PEER_PROTOCOL. */
+int acmeh_check_fail(acmeh_check_ctx *ctx, const char *expected, const char *actual_fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* States a skip with its reason (printf-style). Returns ACMEH_UNSUPPORTED. */
+int acmeh_check_skip(acmeh_check_ctx *ctx, const char *reason_fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Appends a note line to the transcript. */
+void acmeh_check_note(acmeh_check_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Next pseudo-random number of the check's repeatable sequence. */
+uint64_t acmeh_check_rand(acmeh_check_ctx *ctx);
+
+/* Writes a fresh DNS name "<label>.<env->domain>" with a random 10-char label
+ * into buf (len bytes). Returns buf. */
+char *acmeh_check_name(acmeh_check_ctx *ctx, char *buf, size_t len);
+
+/* Seconds left before the deadline (may be negative). */
+double acmeh_check_time_left(const acmeh_check_ctx *ctx);
+
+/* Looks up the implementation of check `id` among all suites; NULL if none. */
+acmeh_check_fn acmeh_check_impl_find(const char *id);
+
+#endif

@@ -1,0 +1,241 @@
+#include "harness/runner/runner.h"
+
+#include <fnmatch.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/core/clock.h"
+#include "harness/core/error.h"
+
+/* Bytes of transcript kept per check. */
+#define TRANSCRIPT_MAX (512u * 1024u)
+/* Seconds past the budget before the watchdog gives up on a check. */
+#define GRACE_S 2.0
+
+enum slot_state { SLOT_PENDING, SLOT_RUNNING, SLOT_DONE, SLOT_ABANDONED };
+
+typedef struct {
+  const acmeh_check_def *def;
+  acmeh_result *res;
+  enum slot_state state;
+  double started;
+} slot;
+
+typedef struct {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  slot *slots;
+  size_t n, next, done;
+  const acmeh_env *env;
+  const acmeh_run_opts *o;
+} run_state;
+
+static volatile sig_atomic_t cancelled;
+
+void acmeh_runner_cancel(void) { cancelled = 1; }
+
+static uint64_t seed_for(uint64_t seed, const char *id) {
+  uint64_t h = seed ^ 1469598103934665603ULL;
+  for (const char *p = id; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+  return h;
+}
+
+/* Turns what the check function returned into a verdict and message. */
+static void judge(acmeh_check_ctx *ctx, int rc) {
+  if (ctx->concluded) return;
+  if (rc == ACMEH_OK) {
+    ctx->verdict = ACMEH_PASS;
+    return;
+  }
+  acmeh_errclass cls = acmeh_err_class(rc);
+  ctx->verdict = cls == ACMEH_CLASS_PEER ? ACMEH_FAIL : cls == ACMEH_CLASS_UNSUP ? ACMEH_SKIP : ACMEH_ERROR;
+  char *m = NULL;
+  if (asprintf(&m, "%s (%s)", ctx->err[0] ? ctx->err : acmeh_strerror(rc), ctx->section) < 0) m = NULL;
+  ctx->message = m;
+  acmeh_check_note(ctx, "%s: %s", acmeh_verdict_name(ctx->verdict), m ? m : "");
+}
+
+static void run_one(run_state *st, slot *s, acmeh_result *out) {
+  acmeh_check_ctx ctx = {.env = st->env, .id = s->def->id, .section = s->def->section};
+  ctx.transcript.max = TRANSCRIPT_MAX;
+  ctx.deadline = s->started + st->o->timeout_s;
+  ctx.rng = seed_for(st->env->seed, s->def->id);
+  acmeh_check_note(&ctx, "%s %s [%s, %s]", s->def->id, s->def->title, s->def->level, s->def->section);
+  acmeh_check_fn fn = acmeh_check_impl_find(s->def->id);
+  int rc = fn ? fn(&ctx) : acmeh_msg(ctx.err, sizeof ctx.err, ACMEH_INTERNAL, "no implementation for %s", s->def->id);
+  if (rc == ACMEH_OK && acmeh_now_mono() > ctx.deadline)
+    rc = acmeh_msg(ctx.err, sizeof ctx.err, ACMEH_DEADLINE, "check exceeded its %.0f s budget", st->o->timeout_s);
+  judge(&ctx, rc);
+  out->verdict = ctx.verdict;
+  out->message = ctx.message;
+  out->expected = ctx.expected;
+  out->actual = ctx.actual;
+  out->transcript = acmeh_strbuf_take(&ctx.transcript);
+  out->duration_s = acmeh_now_mono() - s->started;
+}
+
+static void *worker(void *arg) {
+  run_state *st = arg;
+  pthread_mutex_lock(&st->mu);
+  while (st->next < st->n && !cancelled) {
+    slot *s = &st->slots[st->next++];
+    s->state = SLOT_RUNNING;
+    s->started = acmeh_now_mono();
+    pthread_mutex_unlock(&st->mu);
+    acmeh_result tmp = {0};
+    run_one(st, s, &tmp);
+    pthread_mutex_lock(&st->mu);
+    if (s->state == SLOT_ABANDONED) { /* the watchdog already reported it */
+      acmeh_result_clear(&tmp);
+      continue;
+    }
+    s->res->verdict = tmp.verdict;
+    s->res->message = tmp.message;
+    s->res->expected = tmp.expected;
+    s->res->actual = tmp.actual;
+    s->res->transcript = tmp.transcript;
+    s->res->duration_s = tmp.duration_s;
+    s->state = SLOT_DONE;
+    st->done++;
+    if (st->o->live)
+      fprintf(stderr, "%-12s %-5s %s\n", s->def->id, acmeh_verdict_name(tmp.verdict), tmp.message ? tmp.message : "");
+    pthread_cond_broadcast(&st->cv);
+  }
+  pthread_mutex_unlock(&st->mu);
+  return NULL;
+}
+
+/* Marks checks past their budget as errors and returns how many it abandoned. */
+static size_t watchdog(run_state *st) {
+  size_t abandoned = 0;
+  double now = acmeh_now_mono();
+  for (size_t i = 0; i < st->n; i++) {
+    slot *s = &st->slots[i];
+    if (s->state != SLOT_RUNNING || now - s->started < st->o->timeout_s + GRACE_S) continue;
+    s->state = SLOT_ABANDONED;
+    s->res->verdict = ACMEH_ERROR;
+    if (asprintf(&s->res->message, "check did not finish within its %.0f s budget; abandoned", st->o->timeout_s) < 0)
+      s->res->message = NULL;
+    s->res->duration_s = now - s->started;
+    st->done++;
+    abandoned++;
+  }
+  return abandoned;
+}
+
+static void spawn_worker(run_state *st) {
+  pthread_t t;
+  if (pthread_create(&t, NULL, worker, st) == 0) pthread_detach(t);
+}
+
+static void wait_all(run_state *st) {
+  pthread_mutex_lock(&st->mu);
+  while (st->done < st->n) {
+    if (cancelled && st->next == st->done) break;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += 200 * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+    pthread_cond_timedwait(&st->cv, &st->mu, &ts);
+    for (size_t k = watchdog(st); k > 0; k--) spawn_worker(st); /* replace stuck workers */
+  }
+  for (size_t i = st->next; i < st->n; i++) { /* never started: run was interrupted */
+    st->slots[i].res->verdict = ACMEH_ERROR;
+    st->slots[i].res->message = strdup("run interrupted before this check started");
+  }
+  pthread_mutex_unlock(&st->mu);
+}
+
+const char *acmeh_expectation_for(const json_t *expectations, const char *id) {
+  const char *key;
+  json_t *v;
+  const char *exact = json_string_value(json_object_get(expectations, id));
+  if (exact) return exact;
+  json_object_foreach((json_t *)expectations, key, v)
+    if (fnmatch(key, id, 0) == 0 && json_is_string(v)) return json_string_value(v);
+  return NULL;
+}
+
+static void apply_expectations(acmeh_run_report *rep, const json_t *exp) {
+  for (size_t i = 0; exp && i < rep->n; i++) {
+    acmeh_result *r = &rep->results[i];
+    const char *why = acmeh_expectation_for(exp, r->id);
+    if (!why) continue;
+    if (r->verdict == ACMEH_FAIL) r->verdict = ACMEH_XFAIL;
+    else if (r->verdict == ACMEH_PASS) r->verdict = ACMEH_XPASS;
+    else continue;
+    r->xfail_reason = strdup(why);
+  }
+}
+
+static int select_checks(const acmeh_catalog *cat, const acmeh_run_opts *o, acmeh_run_report *rep) {
+  rep->results = calloc(cat->n ? cat->n : 1, sizeof *rep->results);
+  if (!rep->results) return ACMEH_NOMEM;
+  for (size_t i = 0; i < cat->n; i++) {
+    const acmeh_check_def *d = &cat->checks[i];
+    if (!acmeh_catalog_selected(d, o->suite, o->ids, o->nids, o->level, o->role)) continue;
+    acmeh_result *r = &rep->results[rep->n++];
+    r->id = d->id, r->title = d->title, r->spec = d->spec;
+    r->section = d->section, r->level = d->level, r->role = d->role;
+  }
+  return ACMEH_OK;
+}
+
+int acmeh_runner_run(const acmeh_catalog *cat, const acmeh_env *env, const acmeh_run_opts *o,
+                     acmeh_run_report *rep, char *err, size_t errlen) {
+  memset(rep, 0, sizeof *rep);
+  if (select_checks(cat, o, rep)) return ACMEH_NOMEM;
+  if (!rep->n) return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "no check matches the selection");
+  /* On the heap: a worker the watchdog abandoned may still use it after we return. */
+  run_state *st = calloc(1, sizeof *st);
+  if (!st) return ACMEH_NOMEM;
+  st->n = rep->n, st->env = env, st->o = o;
+  pthread_mutex_init(&st->mu, NULL);
+  pthread_cond_init(&st->cv, NULL);
+  st->slots = calloc(rep->n, sizeof *st->slots);
+  for (size_t i = 0, k = 0; i < cat->n && st->slots; i++)
+    if (k < rep->n && strcmp(cat->checks[i].id, rep->results[k].id) == 0)
+      st->slots[k].def = &cat->checks[i], st->slots[k].res = &rep->results[k], k++;
+  rep->started_unix = acmeh_now_wall();
+  double t0 = acmeh_now_mono();
+  int jobs = o->jobs > 0 ? (o->jobs > 64 ? 64 : o->jobs) : 1;
+  pthread_t threads[64];
+  int started = 0;
+  for (; started < jobs; started++)
+    if (pthread_create(&threads[started], NULL, worker, st) != 0) break;
+  wait_all(st);
+  rep->duration_s = acmeh_now_mono() - t0;
+  apply_expectations(rep, o->expectations);
+  int stuck = 0;
+  pthread_mutex_lock(&st->mu);
+  for (size_t i = 0; i < st->n; i++)
+    stuck |= st->slots[i].state == SLOT_ABANDONED || st->slots[i].state == SLOT_RUNNING;
+  pthread_mutex_unlock(&st->mu);
+  for (int j = 0; j < started; j++) stuck ? pthread_detach(threads[j]) : pthread_join(threads[j], NULL);
+  if (!stuck) { /* otherwise leaked on purpose: the process ends soon after */
+    free(st->slots);
+    pthread_mutex_destroy(&st->mu);
+    pthread_cond_destroy(&st->cv);
+    free(st);
+  }
+  rep->seed = env->seed;
+  return ACMEH_OK;
+}
+
+void acmeh_run_report_free(acmeh_run_report *rep) {
+  for (size_t i = 0; i < rep->n; i++) acmeh_result_clear(&rep->results[i]);
+  free(rep->results);
+  memset(rep, 0, sizeof *rep);
+}
+
+int acmeh_runner_exit_status(const acmeh_run_report *rep, int strict) {
+  for (size_t i = 0; i < rep->n; i++) {
+    const acmeh_result *r = &rep->results[i];
+    int counted = strict || strncmp(r->level, "MUST", 4) == 0;
+    if (r->verdict == ACMEH_XPASS || ((r->verdict == ACMEH_FAIL || r->verdict == ACMEH_ERROR) && counted)) return 1;
+  }
+  return 0;
+}

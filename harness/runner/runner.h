@@ -1,0 +1,43 @@
+/* Runs the selected checks of a catalog against one environment: a pool of
+ * --jobs worker threads, a per-check time budget enforced by a watchdog, and
+ * verdicts adjusted by the target's expectations (xfail / xpass). */
+#ifndef ACMEH_RUNNER_RUNNER_H
+#define ACMEH_RUNNER_RUNNER_H
+
+#include <jansson.h>
+
+#include "harness/runner/catalog.h"
+#include "harness/runner/check.h"
+#include "harness/runner/result.h"
+
+typedef struct {
+  const char *suite;        /* NULL = all suites */
+  const char *const *ids;   /* check ID globs; NULL/0 = all */
+  size_t nids;
+  const char *level;        /* "MUST", "SHOULD", "MAY" or NULL */
+  const char *role;         /* "server" / "client" / NULL */
+  int jobs;                 /* parallel checks, >= 1 */
+  double timeout_s;         /* per check; after it (+2 s grace) the check is an error */
+  const json_t *expectations; /* {"ID or glob": "reason", ...} or NULL */
+  int live;                 /* print each verdict to stderr as it arrives */
+} acmeh_run_opts;
+
+/* Runs the checks and fills *rep (results in catalog order; free with
+ * acmeh_run_report_free). Returns ACMEH_OK, ACMEH_INVALID_ARG when nothing
+ * matched the selection, ACMEH_NOMEM. */
+int acmeh_runner_run(const acmeh_catalog *cat, const acmeh_env *env, const acmeh_run_opts *o,
+                     acmeh_run_report *rep, char *err, size_t errlen);
+
+void acmeh_run_report_free(acmeh_run_report *rep);
+
+/* Exit status of a finished run (DESIGN.md): 1 when a MUST check (any check
+ * with `strict`) failed or errored, or an xpass occurred; else 0. */
+int acmeh_runner_exit_status(const acmeh_run_report *rep, int strict);
+
+/* Asks a running acmeh_runner_run to start no further checks (async-signal-safe). */
+void acmeh_runner_cancel(void);
+
+/* Reason from `expectations` for check `id` (exact key, else first matching glob), or NULL. */
+const char *acmeh_expectation_for(const json_t *expectations, const char *id);
+
+#endif

@@ -1,0 +1,151 @@
+#include "harness/targets/process.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "harness/core/clock.h"
+#include "harness/core/error.h"
+
+#define MAX_CHILDREN 32
+
+struct acmeh_proc {
+  uv_process_t handle;
+  int exited;
+  int status;
+  int pid;
+};
+
+/* Process groups to end from a signal handler: plain ints, written only by
+ * the main thread, read by the handler. */
+static volatile sig_atomic_t registry[MAX_CHILDREN];
+static uv_loop_t *loop;
+static void (*user_on_signal)(void);
+
+static void reg_add(int pid) {
+  for (int i = 0; i < MAX_CHILDREN; i++)
+    if (!registry[i]) {
+      registry[i] = pid;
+      return;
+    }
+}
+
+static void reg_del(int pid) {
+  for (int i = 0; i < MAX_CHILDREN; i++)
+    if (registry[i] == pid) registry[i] = 0;
+}
+
+void acmeh_proc_kill_all(void) {
+  for (int i = 0; i < MAX_CHILDREN; i++)
+    if (registry[i] > 0) kill(-registry[i], SIGKILL);
+}
+
+static void on_fatal_signal(int sig) {
+  if (user_on_signal) user_on_signal();
+  acmeh_proc_kill_all();
+  signal(sig, SIG_DFL);
+  raise(sig);
+}
+
+void acmeh_proc_install_cleanup(void (*on_signal)(void)) {
+  user_on_signal = on_signal;
+  struct sigaction sa = {0};
+  sa.sa_handler = on_fatal_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGHUP, &sa, NULL);
+  atexit(acmeh_proc_kill_all);
+}
+
+static void on_exit_cb(uv_process_t *h, int64_t status, int term_signal) {
+  acmeh_proc *p = h->data;
+  p->exited = 1;
+  p->status = term_signal ? 128 + term_signal : (int)status;
+}
+
+int acmeh_proc_in_path(const char *name) {
+  if (strchr(name, '/')) return access(name, X_OK) == 0;
+  const char *path = getenv("PATH");
+  char buf[4096];
+  for (const char *p = path ? path : "/usr/bin:/bin"; *p;) {
+    size_t n = strcspn(p, ":");
+    snprintf(buf, sizeof buf, "%.*s/%s", (int)n, p, name);
+    struct stat st;
+    if (stat(buf, &st) == 0 && S_ISREG(st.st_mode) && access(buf, X_OK) == 0) return 1;
+    p += n + (p[n] == ':');
+  }
+  return 0;
+}
+
+/* environ plus the extra variables, as a NULL-terminated array (caller frees the array only). */
+static char **merged_env(const char *const *extra) {
+  extern char **environ;
+  size_t n = 0, m = 0;
+  while (environ[n]) n++;
+  while (extra && extra[m]) m++;
+  char **env = calloc(n + m + 1, sizeof *env);
+  if (!env) return NULL;
+  memcpy(env, environ, n * sizeof *env);
+  for (size_t i = 0; i < m; i++) env[n + i] = (char *)extra[i];
+  return env;
+}
+
+int acmeh_proc_start(const char *const *argv, const char *const *env, const char *cwd,
+                     const char *log_path, acmeh_proc **out, char *err, size_t errlen) {
+  if (!acmeh_proc_in_path(argv[0]))
+    return acmeh_msg(err, errlen, ACMEH_ENV_MISSING_BINARY, "%s: not found in PATH (run ci/setup)", argv[0]);
+  if (!loop && !(loop = uv_default_loop())) return ACMEH_INTERNAL;
+  int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) return acmeh_msg(err, errlen, ACMEH_ENV_IO, "cannot open %s", log_path);
+  acmeh_proc *p = calloc(1, sizeof *p);
+  char **envp = merged_env(env);
+  uv_stdio_container_t stdio[3] = {{.flags = UV_IGNORE}, {.flags = UV_INHERIT_FD, .data.fd = fd},
+                                   {.flags = UV_INHERIT_FD, .data.fd = fd}};
+  uv_process_options_t o = {.exit_cb = on_exit_cb, .file = argv[0], .args = (char **)argv,
+                            .env = envp, .cwd = cwd, .flags = UV_PROCESS_DETACHED,
+                            .stdio_count = 3, .stdio = stdio};
+  int rc = p && envp ? uv_spawn(loop, &p->handle, &o) : UV_ENOMEM;
+  close(fd);
+  free(envp);
+  if (rc) {
+    free(p);
+    return acmeh_msg(err, errlen, ACMEH_ENV_SPAWN, "cannot start %s: %s", argv[0], uv_strerror(rc));
+  }
+  p->handle.data = p;
+  p->pid = p->handle.pid;
+  reg_add(p->pid);
+  *out = p;
+  return ACMEH_OK;
+}
+
+int acmeh_proc_running(acmeh_proc *p, int *status) {
+  uv_run(loop, UV_RUN_NOWAIT);
+  if (p->exited && status) *status = p->status;
+  return !p->exited;
+}
+
+int acmeh_proc_pid(const acmeh_proc *p) { return p->pid; }
+
+static void wait_exit(acmeh_proc *p, int ms) {
+  double until = acmeh_now_mono() + ms / 1000.0;
+  while (acmeh_proc_running(p, NULL) && acmeh_now_mono() < until) acmeh_sleep_ms(5);
+}
+
+static void on_closed(uv_handle_t *h) { free(h->data); }
+
+void acmeh_proc_stop(acmeh_proc *p, int grace_ms) {
+  if (!p) return;
+  kill(-p->pid, SIGTERM); /* the whole group: wrappers and their children too */
+  wait_exit(p, grace_ms);
+  kill(-p->pid, SIGKILL);
+  wait_exit(p, 2000);
+  reg_del(p->pid);
+  uv_close((uv_handle_t *)&p->handle, on_closed);
+  uv_run(loop, UV_RUN_NOWAIT);
+}

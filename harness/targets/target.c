@@ -1,0 +1,265 @@
+#include "harness/targets/target.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "harness/client/http.h"
+#include "harness/core/clock.h"
+#include "harness/core/error.h"
+#include "harness/runner/catalog.h"
+#include "harness/targets/pki.h"
+#include "harness/targets/process.h"
+
+#define MAX_VARS 24
+
+struct acmeh_target_run {
+  acmeh_proc *proc;
+  char *directory;
+  char *ca_file;
+  char log[4096];
+  char *vars[MAX_VARS][2]; /* name, value */
+  size_t nvars;
+};
+
+int acmeh_target_load(const char *name_or_path, json_t **doc, char *err, size_t errlen) {
+  char path[4096];
+  if (strchr(name_or_path, '/') || strstr(name_or_path, ".json"))
+    snprintf(path, sizeof path, "%s", name_or_path);
+  else
+    snprintf(path, sizeof path, "%s/harness/targets/%s.json", acmeh_data_dir(), name_or_path);
+  json_error_t je;
+  *doc = json_load_file(path, 0, &je);
+  if (!*doc) return acmeh_msg(err, errlen, ACMEH_ENV_IO, "target %s: %s (%s)", name_or_path, je.text, path);
+  return ACMEH_OK;
+}
+
+int acmeh_free_port(void) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  socklen_t len = sizeof a;
+  int port = -1;
+  if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0 && getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+    port = ntohs(a.sin_port);
+  if (fd >= 0) close(fd);
+  return port;
+}
+
+static void set_var(acmeh_target_run *r, const char *name, const char *value) {
+  if (r->nvars == MAX_VARS) return;
+  r->vars[r->nvars][0] = strdup(name);
+  r->vars[r->nvars][1] = strdup(value);
+  r->nvars++;
+}
+
+static void set_var_int(acmeh_target_run *r, const char *name, int v) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "%d", v);
+  set_var(r, name, buf);
+}
+
+/* Replaces every ${NAME} in s by its value; unknown names stay as they are. Caller frees. */
+static char *expand(const acmeh_target_run *r, const char *s) {
+  acmeh_strbuf b = {0};
+  while (*s) {
+    const char *open = strstr(s, "${"), *close = open ? strchr(open, '}') : NULL;
+    if (!open || !close) {
+      acmeh_strbuf_printf(&b, "%s", s);
+      break;
+    }
+    acmeh_strbuf_append(&b, s, (size_t)(open - s), 0);
+    size_t n = (size_t)(close - open - 2), i;
+    for (i = 0; i < r->nvars; i++)
+      if (strlen(r->vars[i][0]) == n && strncmp(r->vars[i][0], open + 2, n) == 0) break;
+    if (i < r->nvars) acmeh_strbuf_printf(&b, "%s", r->vars[i][1]);
+    else acmeh_strbuf_append(&b, open, (size_t)(close - open + 1), 0);
+    s = close + 1;
+  }
+  char *out = acmeh_strbuf_take(&b);
+  return out ? out : strdup("");
+}
+
+/* "${NAME:int}" as a whole string becomes a JSON integer (config files need numbers). */
+static json_t *expand_int(const acmeh_target_run *r, const char *s) {
+  size_t n = strlen(s);
+  if (n < 8 || strncmp(s, "${", 2) != 0 || strcmp(s + n - 5, ":int}") != 0) return NULL;
+  char inner[128];
+  snprintf(inner, sizeof inner, "${%.*s}", (int)(n - 7), s + 2);
+  char *v = expand(r, inner), *end;
+  long x = strtol(v, &end, 10);
+  json_t *out = *v && !*end ? json_integer(x) : NULL;
+  free(v);
+  return out;
+}
+
+/* A deep copy of j with every string expanded. */
+static json_t *expand_json(const acmeh_target_run *r, const json_t *j) {
+  json_t *as_int = json_is_string(j) ? expand_int(r, json_string_value(j)) : NULL;
+  if (as_int) return as_int;
+  if (json_is_string(j)) {
+    char *s = expand(r, json_string_value(j));
+    json_t *v = json_string(s);
+    free(s);
+    return v;
+  }
+  json_t *out = json_deep_copy(j);
+  const char *k;
+  json_t *v;
+  size_t i;
+  if (json_is_object(out)) json_object_foreach(out, k, v) json_object_set_new(out, k, expand_json(r, v));
+  if (json_is_array(out)) json_array_foreach(out, i, v) json_array_set_new(out, i, expand_json(r, v));
+  return out;
+}
+
+static int write_files(acmeh_target_run *r, const json_t *doc, const char *run_dir, char *err, size_t errlen) {
+  const char *name;
+  json_t *content;
+  json_object_foreach(json_object_get(doc, "files"), name, content) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", run_dir, name);
+    json_t *x = expand_json(r, content);
+    int rc = json_is_string(x) ? 0 : json_dump_file(x, path, JSON_INDENT(2));
+    if (json_is_string(x)) {
+      FILE *f = fopen(path, "w");
+      rc = !f || fputs(json_string_value(x), f) < 0;
+      if (f) rc |= fclose(f) != 0;
+    }
+    json_decref(x);
+    if (rc) return acmeh_msg(err, errlen, ACMEH_ENV_IO, "cannot write %s", path);
+  }
+  return ACMEH_OK;
+}
+
+static int prepare_vars(acmeh_target_run *r, const json_t *doc, const char *run_dir, acmeh_mocks *m,
+                        char *err, size_t errlen) {
+  set_var(r, "RUN_DIR", run_dir);
+  set_var_int(r, "DNS_PORT", acmeh_mocks_dns_port(m));
+  set_var_int(r, "HTTP01_PORT", acmeh_mocks_http01_port(m));
+  set_var_int(r, "TLSALPN01_PORT", acmeh_mocks_tlsalpn01_port(m));
+  size_t i;
+  json_t *p;
+  json_array_foreach(json_object_get(doc, "ports"), i, p) {
+    char name[96];
+    int port = acmeh_free_port();
+    if (port < 0 || !json_is_string(p)) return acmeh_msg(err, errlen, ACMEH_ENV_IO, "no free port for the target");
+    snprintf(name, sizeof name, "PORT_%s", json_string_value(p));
+    set_var_int(r, name, port);
+  }
+  if (json_is_true(json_object_get(doc, "make_server_cert"))) {
+    int rc = acmeh_pki_make_server_cert(run_dir, err, errlen);
+    if (rc) return rc;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/ca.pem", run_dir), set_var(r, "CA_CERT", path);
+    snprintf(path, sizeof path, "%s/server-cert.pem", run_dir), set_var(r, "SERVER_CERT", path);
+    snprintf(path, sizeof path, "%s/server-key.pem", run_dir), set_var(r, "SERVER_KEY", path);
+  }
+  return write_files(r, doc, run_dir, err, errlen);
+}
+
+static int spawn(acmeh_target_run *r, const json_t *doc, const char *run_dir, char *err, size_t errlen) {
+  json_t *argv_j = expand_json(r, json_object_get(doc, "command"));
+  json_t *env_j = expand_json(r, json_object_get(doc, "env"));
+  size_t n = json_array_size(argv_j), ne = json_object_size(env_j), i = 0;
+  const char **argv = calloc(n + 1, sizeof *argv);
+  char **env = calloc(ne + 1, sizeof *env);
+  json_t *v;
+  const char *k;
+  json_array_foreach(argv_j, i, v) argv[i] = json_string_value(v);
+  i = 0;
+  json_object_foreach(env_j, k, v) if (asprintf(&env[i], "%s=%s", k, json_string_value(v)) >= 0) i++;
+  snprintf(r->log, sizeof r->log, "%s/target.log", run_dir);
+  int rc = n && argv[0] ? acmeh_proc_start(argv, (const char *const *)env, run_dir, r->log, &r->proc, err, errlen)
+                        : acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "target has no \"command\"");
+  for (i = 0; i < ne; i++) free(env[i]);
+  free(env);
+  free(argv);
+  json_decref(argv_j);
+  json_decref(env_j);
+  return rc;
+}
+
+static void log_tail(const char *path, char *out, size_t len) {
+  FILE *f = fopen(path, "r");
+  out[0] = '\0';
+  if (!f) return;
+  fseek(f, 0, SEEK_END);
+  long size = ftell(f);
+  fseek(f, size > 400 ? size - 400 : 0, SEEK_SET);
+  size_t got = fread(out, 1, len - 1, f);
+  out[got] = '\0';
+  for (char *p = out; *p; p++) if (*p == '\n') *p = ' ';
+  fclose(f);
+}
+
+static int wait_ready(acmeh_target_run *r, const json_t *doc, char *err, size_t errlen) {
+  json_int_t ms = json_integer_value(json_object_get(json_object_get(doc, "ready"), "timeout_ms"));
+  double until = acmeh_now_mono() + (ms > 0 ? (double)ms : 15000) / 1000;
+  acmeh_http_config hc = {.ca_file = r->ca_file, .request_timeout_ms = 2000};
+  acmeh_http *h = NULL;
+  if (acmeh_http_new(&hc, &h)) return ACMEH_NOMEM;
+  int rc = ACMEH_ENV_NOT_READY, status = 0;
+  while (acmeh_now_mono() < until && rc) {
+    if (!acmeh_proc_running(r->proc, &status)) break;
+    acmeh_http_resp resp;
+    if (acmeh_http_request(h, "GET", r->directory, NULL, NULL, 0, NULL, &resp, NULL, 0) == ACMEH_OK &&
+        resp.status == 200)
+      rc = ACMEH_OK;
+    acmeh_http_resp_free(&resp);
+    if (rc) acmeh_sleep_ms(20);
+  }
+  acmeh_http_free(h);
+  if (rc) {
+    char tail[512];
+    log_tail(r->log, tail, sizeof tail);
+    int running = acmeh_proc_running(r->proc, &status);
+    acmeh_msg(err, errlen, rc, "target %s (%s %d) before its directory %s answered 200; log %s ends: %s",
+              running ? "timed out" : "exited", running ? "pid" : "status", running ? acmeh_proc_pid(r->proc) : status,
+              r->directory, r->log, tail);
+  }
+  return rc;
+}
+
+int acmeh_target_start(const json_t *doc, const char *run_dir, acmeh_mocks *mocks,
+                       acmeh_target_run **out, char *err, size_t errlen) {
+  acmeh_target_run *r = calloc(1, sizeof *r);
+  if (!r) return ACMEH_NOMEM;
+  int rc = prepare_vars(r, doc, run_dir, mocks, err, errlen);
+  if (rc == ACMEH_OK) {
+    r->directory = expand(r, json_string_value(json_object_get(doc, "directory")) ? json_string_value(json_object_get(doc, "directory")) : "");
+    const char *ca = json_string_value(json_object_get(doc, "ca_file"));
+    r->ca_file = ca ? expand(r, ca) : NULL;
+    rc = spawn(r, doc, run_dir, err, errlen);
+  }
+  if (rc == ACMEH_OK) rc = wait_ready(r, doc, err, errlen);
+  if (rc) {
+    acmeh_target_stop(r);
+    return rc;
+  }
+  *out = r;
+  return ACMEH_OK;
+}
+
+const char *acmeh_target_directory(const acmeh_target_run *r) { return r->directory; }
+const char *acmeh_target_ca_file(const acmeh_target_run *r) { return r->ca_file; }
+const char *acmeh_target_log(const acmeh_target_run *r) { return r->log; }
+
+void acmeh_target_stop(acmeh_target_run *r) {
+  if (!r) return;
+  acmeh_proc_stop(r->proc, 3000);
+  for (size_t i = 0; i < r->nvars; i++) free(r->vars[i][0]), free(r->vars[i][1]);
+  free(r->directory);
+  free(r->ca_file);
+  free(r);
+}
+
+json_t *acmeh_target_expectations(const json_t *doc) {
+  const char *f = json_string_value(json_object_get(doc, "expectations"));
+  if (!f) return NULL;
+  char path[4096];
+  snprintf(path, sizeof path, "%s/harness/targets/%s", acmeh_data_dir(), f);
+  return json_load_file(path, 0, NULL);
+}

@@ -1,0 +1,43 @@
+/* Targets: real implementations under test, described by JSON files in
+ * harness/targets/<name>.json (DESIGN.md "target"). For a server target the
+ * file says how to start it (command, environment, generated files, ports),
+ * how to trust it, where its directory is and when it is ready. */
+#ifndef ACMEH_TARGETS_TARGET_H
+#define ACMEH_TARGETS_TARGET_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "mocks/mocks.h"
+
+typedef struct acmeh_target_run acmeh_target_run;
+
+/* Loads target `name_or_path` (a name looks up <data>/harness/targets/<name>.json).
+ * *doc receives a new reference. Returns ACMEH_OK, ACMEH_ENV_IO (not found /
+ * bad JSON) with the reason in err. */
+int acmeh_target_load(const char *name_or_path, json_t **doc, char *err, size_t errlen);
+
+/* Starts the target described by `doc` with its files under `run_dir`, its
+ * validations pointed at `mocks`, and waits (polling, at most the target's
+ * ready.timeout_ms) until its directory answers 200. Returns ACMEH_OK,
+ * ACMEH_ENV_MISSING_BINARY, ACMEH_ENV_SPAWN, ACMEH_ENV_NOT_READY (with the
+ * tail of its log) and others, reason in err. Stop with acmeh_target_stop. */
+int acmeh_target_start(const json_t *doc, const char *run_dir, acmeh_mocks *mocks,
+                       acmeh_target_run **out, char *err, size_t errlen);
+
+/* Directory URL and CA file of a started target (borrowed). */
+const char *acmeh_target_directory(const acmeh_target_run *r);
+const char *acmeh_target_ca_file(const acmeh_target_run *r);
+const char *acmeh_target_log(const acmeh_target_run *r);
+
+/* Ends the target's process group and frees r. NULL is a no-op. */
+void acmeh_target_stop(acmeh_target_run *r);
+
+/* The expectations object of a target: its "expectations" file (relative to the
+ * targets folder) loaded, or NULL. New reference. */
+json_t *acmeh_target_expectations(const json_t *doc);
+
+/* A free TCP port on 127.0.0.1 (bound and released), or -1. */
+int acmeh_free_port(void);
+
+#endif

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The main job end to end: the core suite against a real Pebble the harness
+# starts itself; reports written and well-formed; no child left behind.
+set -euo pipefail
+bin=${ACMEH_BIN:?}
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+set +e
+"$bin" run --server pebble --jobs 4 --junit "$out/junit.xml" --json "$out/results.json" \
+  --transcripts "$out/tr" >"$out/stdout" 2>"$out/stderr"
+status=$?
+set -e
+cat "$out/stdout"
+[ "$status" -eq 0 ] || { cat "$out/stderr"; fail "run against pebble exited $status"; }
+grep -q "^core server: .* 0 failed, .* 0 errors, .* 0 xpass" "$out/stdout" || fail "summary line shows failures"
+[ -s "$out/junit.xml" ] || fail "no junit.xml"
+xmllint --noout --schema "$ACMEH_SOURCE_DIR/tests/data/junit.xsd" "$out/junit.xml" || fail "junit.xml does not validate"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d["results"]) >= 45, len(d["results"])' "$out/results.json" \
+  || fail "results.json has fewer than 45 results"
+sleep 0.2
+if pgrep -x pebble >/dev/null; then pgrep -a pebble >&2; fail "a pebble process outlived the run"; fi
+echo "PASS: core suite against pebble"
