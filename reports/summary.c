@@ -45,7 +45,9 @@ static void put_problem(const acmeh_result *r, FILE *out, int color) {
   fputc('\n', out);
 }
 
-static void put_group(const acmeh_rep_group *g, FILE *out, int color) {
+/* `seconds`: wall time of the run when it has one suite (checks overlap with --jobs,
+ * so their sum would overstate it), else the suite's summed check time. */
+static void put_group(const acmeh_rep_group *g, double seconds, FILE *out, int color) {
   const size_t *c = g->counts;
   const char *colour = GREEN;
   if (c[ACMEH_FAIL] || c[ACMEH_XPASS])
@@ -58,7 +60,7 @@ static void put_group(const acmeh_rep_group *g, FILE *out, int color) {
   put_clean(out, g->role);
   fprintf(out, ": %zu passed, %zu failed, %zu skipped, %zu errors, %zu xfail, %zu xpass (%.1f s)%s\n",
           c[ACMEH_PASS], c[ACMEH_FAIL], c[ACMEH_SKIP], c[ACMEH_ERROR], c[ACMEH_XFAIL],
-          c[ACMEH_XPASS], g->time_s, color ? RESET : "");
+          c[ACMEH_XPASS], seconds, color ? RESET : "");
 }
 
 void acmeh_report_summary(const acmeh_run_report *rep, FILE *out, int color) {
@@ -72,7 +74,7 @@ void acmeh_report_summary(const acmeh_run_report *rep, FILE *out, int color) {
     fputs("(summary unavailable: out of memory)\n", out);
     return;
   }
-  for (size_t i = 0; i < ng; i++) put_group(&g[i], out, color);
+  for (size_t i = 0; i < ng; i++) put_group(&g[i], ng == 1 ? rep->duration_s : g[i].time_s, out, color);
   free(g);
   /* The design promises the seed in every report, so a failure can be replayed. */
   fprintf(out, "seed %llu\n", (unsigned long long)rep->seed);

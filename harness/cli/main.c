@@ -14,6 +14,7 @@ static void usage(FILE *f) {
   fputs("usage: acme-harness <command> [options]\n"
         "  list    [--suite S] [--check ID]...   print the check catalog\n"
         "  run     --server TARGET | --server-url URL [--ca FILE] [--dns-port P]\n"
+        "          [--http01-port P] [--tlsalpn01-port P]\n"
         "          [--suite S] [--check ID]... [--level MUST|SHOULD|MAY] [--jobs N]\n"
         "          [--timeout SECONDS] [--junit F] [--json F] [--transcripts DIR]\n"
         "          [--expect FILE] [--strict] [--seed N] [--verbose]\n"

@@ -20,7 +20,7 @@ typedef struct {
   const char *server, *server_url, *ca, *junit, *json, *transcripts, *expect, *run_dir;
   const char *ids[MAX_IDS];
   size_t nids;
-  int dns_port, strict, verbose, have_seed;
+  int dns_port, http01_port, tlsalpn01_port, strict, verbose, have_seed;
   uint64_t seed;
   acmeh_run_opts ro;
 } run_args;
@@ -35,7 +35,8 @@ static int parse(run_args *a, int argc, char **argv) {
       {"json", required_argument, 0, 'O'},   {"transcripts", required_argument, 0, 'T'},
       {"expect", required_argument, 0, 'E'}, {"strict", no_argument, 0, 'X'},
       {"seed", required_argument, 0, 'e'},   {"verbose", no_argument, 0, 'v'},
-      {"run-dir", required_argument, 0, 'R'}, {0}};
+      {"run-dir", required_argument, 0, 'R'}, {"http01-port", required_argument, 0, 'H'},
+      {"tlsalpn01-port", required_argument, 0, 'L'}, {0}};
   a->ro.jobs = 1;
   a->ro.timeout_s = 30;
   for (int ch; (ch = getopt_long(argc, argv, "v", opts, NULL)) != -1;) {
@@ -59,6 +60,8 @@ static int parse(run_args *a, int argc, char **argv) {
     case 'e': a->seed = strtoull(optarg, NULL, 10), a->have_seed = 1; break;
     case 'v': a->verbose = 1; break;
     case 'R': a->run_dir = optarg; break;
+    case 'H': a->http01_port = atoi(optarg); break;
+    case 'L': a->tlsalpn01_port = atoi(optarg); break;
     default: return 2;
     }
   }
@@ -100,7 +103,8 @@ static json_t *load_expectations(run_args *a, const json_t *target) {
 static int setup(run_args *a, acmeh_env *env, acmeh_mocks **mocks, json_t **target,
                  acmeh_target_run **tr, char *run_dir) {
   char err[1024];
-  acmeh_mocks_config mc = {.dns_port = a->dns_port, .mgmt_port = 0};
+  acmeh_mocks_config mc = {.dns_port = a->dns_port, .http01_port = a->http01_port,
+                           .tlsalpn01_port = a->tlsalpn01_port, .mgmt_port = 0};
   if (acmeh_mocks_start(&mc, mocks, err, sizeof err)) return fprintf(stderr, "acme-harness: mocks: %s\n", err), 2;
   env->mocks = *mocks;
   env->seed = a->seed;
