@@ -207,7 +207,39 @@ static int jws_padding(acmeh_check_ctx *ctx) {
   return expect_all_refused(ctx, m, what, 3, NULL);
 }
 
+static int jws_unknown_kid(acmeh_check_ctx *ctx) {
+  acmeh_acme *c = NULL;
+  int rc = core_account(ctx, &c);
+  char *kid = NULL;
+  if (rc == ACMEH_OK && asprintf(&kid, "%s-acmeh-unknown", acmeh_acme_kid(c)) < 0) rc = ACMEH_NOMEM;
+  acmeh_post_opts o = {.jws = {.kid = kid}};
+  acmeh_http_resp r = {0};
+  if (rc == ACMEH_OK) rc = mutated_get(ctx, c, &o, &r);
+  static const char *const types[] = {"accountDoesNotExist", "unauthorized", "malformed", NULL};
+  if (rc == ACMEH_OK) rc = core_expect_refused(ctx, &r, types, "request whose kid names no account");
+  acmeh_http_resp_free(&r);
+  free(kid);
+  acmeh_acme_free(c);
+  return rc;
+}
+
+static int jws_payload_not_b64(acmeh_check_ctx *ctx) {
+  acmeh_post_opts m[1] = {{.jws = {.payload_b64_override = "e30+not*base64url"}}};
+  const char *what[] = {"JWS whose payload is not base64url"};
+  static const char *const types[] = {"malformed", NULL};
+  return expect_all_refused(ctx, m, what, 1, types);
+}
+
+static int jws_empty_body(acmeh_check_ctx *ctx) {
+  acmeh_post_opts m[2] = {{.raw_body = ""}, {.raw_body = "{}"}};
+  const char *what[] = {"POST with an empty body", "POST whose body is {}"};
+  static const char *const types[] = {"malformed", NULL};
+  return expect_all_refused(ctx, m, what, 2, types);
+}
+
 const acmeh_check_impl acmeh_core_jws_checks[] = {
+    {"CORE-S-085", jws_unknown_kid},    {"CORE-S-086", jws_payload_not_b64},
+    {"CORE-S-087", jws_empty_body},
     {"CORE-S-015", jws_content_type},   {"CORE-S-016", jws_plain_get},
     {"CORE-S-017", jws_alg_none_hs256}, {"CORE-S-018", jws_algorithms_member},
     {"CORE-S-019", jws_es256},          {"CORE-S-020", jws_eddsa},
