@@ -19,15 +19,30 @@ struct acmeh_acme {
   char *kid;
 };
 
+/* Explains why a 200 directory body is unusable: not JSON at all (with the
+ * parser's reason) or JSON of another type. */
+static int directory_body_error(const acmeh_http_resp *r, const char *url, char *err, size_t errlen) {
+  json_error_t je;
+  json_t *j = json_loadb(r->body, r->body_len, JSON_REJECT_DUPLICATES, &je);
+  int rc = j ? acmeh_msg(err, errlen, ACMEH_PEER_BAD_JSON, "directory %s: body is JSON but not a JSON object", url)
+             : acmeh_msg(err, errlen, ACMEH_PEER_BAD_JSON, "directory %s: body is not a JSON object (%s at byte %d)",
+                         url, r->body_len ? je.text : "empty body", je.position);
+  json_decref(j);
+  return rc;
+}
+
 static int fetch_directory(acmeh_acme *c, char *err, size_t errlen) {
   acmeh_http_resp r;
-  int rc = acmeh_http_request(c->http, "GET", c->cfg.directory_url, NULL, NULL, 0, NULL, &r, err, errlen);
-  if (rc == ACMEH_OK && r.status != 200)
-    rc = acmeh_msg(err, errlen, ACMEH_PEER_PROTOCOL, "directory GET answered %ld, not 200", r.status);
+  const char *url = c->cfg.directory_url;
+  int rc = acmeh_http_request(c->http, "GET", url, NULL, NULL, 0, NULL, &r, err, errlen);
+  if (rc == ACMEH_OK && r.status != 200) {
+    char d[300];
+    acmeh_resp_describe(&r, d, sizeof d);
+    rc = acmeh_msg(err, errlen, ACMEH_PEER_PROTOCOL, "directory GET %s answered %s, not 200", url, d);
+  }
   if (rc == ACMEH_OK) {
     c->dir = acmeh_resp_json(&r);
-    if (!json_is_object(c->dir))
-      rc = acmeh_msg(err, errlen, ACMEH_PEER_BAD_JSON, "directory body is not a JSON object");
+    if (!json_is_object(c->dir)) rc = directory_body_error(&r, url, err, errlen);
   }
   acmeh_http_resp_free(&r);
   return rc;

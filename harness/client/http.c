@@ -17,6 +17,7 @@ struct acmeh_http {
   acmeh_http_config cfg;
   char *ca_file;
   char *user_agent;
+  char curl_err[CURL_ERROR_SIZE]; /* libcurl's detail of the last failure */
 };
 
 /* Bytes of a body shown in the transcript; the rest is elided. */
@@ -26,7 +27,7 @@ typedef struct {
   acmeh_http_resp *resp;
   size_t cap;
   size_t header_bytes;
-  int too_large;
+  int too_large; /* 1: body over the cap, 2: header section over the cap */
 } sink;
 
 int acmeh_http_new(const acmeh_http_config *cfg, acmeh_http **out) {
@@ -94,7 +95,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud) {
   acmeh_http_resp *r = s->resp;
   s->header_bytes += len;
   if (s->header_bytes > ACMEH_HTTP_MAX_HEADERS) {
-    s->too_large = 1;
+    s->too_large = 2;
     return 0;
   }
   if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) { /* a new response (after 1xx or redirect) */
@@ -171,19 +172,50 @@ static long timeout_ms(acmeh_http *h) {
   return ms;
 }
 
-static int map_curl_error(CURLcode cc, const sink *s, long ms, char *err, size_t errlen) {
-  if (s->too_large)
-    return acmeh_msg(err, errlen, ACMEH_PEER_TOO_LARGE, "response exceeds the cap of %u body bytes / %u header bytes",
-                     ACMEH_HTTP_MAX_BODY, ACMEH_HTTP_MAX_HEADERS);
+/* Copies curl's detail (or, without one, its generic text for cc) into out
+ * as one line: messages end up in one-line report fields. */
+static void curl_detail(const acmeh_http *h, CURLcode cc, char *out, size_t outlen) {
+  snprintf(out, outlen, "%s", h->curl_err[0] ? h->curl_err : curl_easy_strerror(cc));
+  size_t n = strlen(out);
+  while (n && (out[n - 1] == '\n' || out[n - 1] == '\r' || out[n - 1] == ' ')) out[--n] = '\0';
+  for (char *p = out; *p; p++)
+    if (*p == '\n' || *p == '\r') *p = ' ';
+}
+
+/* Explains an over-size response (curl refuses a body whose Content-Length
+ * is announced over CURLOPT_MAXFILESIZE before on_body sees a byte). */
+static int too_large_error(const sink *s, const char *what, char *err, size_t errlen) {
+  if (s->too_large == 2)
+    return acmeh_msg(err, errlen, ACMEH_PEER_TOO_LARGE, "%s: header section exceeds the cap of %u bytes", what,
+                     ACMEH_HTTP_MAX_HEADERS);
+  return acmeh_msg(err, errlen, ACMEH_PEER_TOO_LARGE, "%s: response body exceeds the cap of %u bytes", what,
+                   ACMEH_HTTP_MAX_BODY);
+}
+
+/* Turns a failed transfer into an error code and a one-line message that
+ * names the request and what went wrong with it. */
+static int map_curl_error(acmeh_http *h, CURLcode cc, const sink *s, long ms, const char *method,
+                          const char *url, char *err, size_t errlen) {
+  char what[512], detail[CURL_ERROR_SIZE];
+  snprintf(what, sizeof what, "%s %.400s", method, url);
+  curl_detail(h, cc, detail, sizeof detail);
+  if (s->too_large || cc == CURLE_FILESIZE_EXCEEDED) return too_large_error(s, what, err, errlen);
   switch (cc) {
   case CURLE_OPERATION_TIMEDOUT:
-    return acmeh_msg(err, errlen, ACMEH_PEER_TIMEOUT, "no complete response within %ld ms", ms);
+    return acmeh_msg(err, errlen, ACMEH_PEER_TIMEOUT, "%s: no complete response within %ld ms", what, ms);
   case CURLE_SSL_CONNECT_ERROR:
   case CURLE_PEER_FAILED_VERIFICATION:
   case CURLE_SSL_CACERT_BADFILE:
-    return acmeh_msg(err, errlen, ACMEH_PEER_TLS, "TLS: %s", curl_easy_strerror(cc));
+    return acmeh_msg(err, errlen, ACMEH_PEER_TLS, "%s: TLS: %s", what, detail);
+  case CURLE_UNSUPPORTED_PROTOCOL: /* also how curl reports a reply without a status line */
+  case CURLE_WEIRD_SERVER_REPLY:
+    if (strstr(detail, "HTTP/0.9") || cc == CURLE_WEIRD_SERVER_REPLY)
+      return acmeh_msg(err, errlen, ACMEH_PEER_PROTOCOL, "%s: reply is not a valid HTTP response (%s)", what, detail);
+    return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "%s: %s", what, detail);
+  case CURLE_WRITE_ERROR: /* on_body refused a byte without being over the cap: realloc failed */
+    return acmeh_msg(err, errlen, ACMEH_NOMEM, "%s: out of memory storing the response", what);
   default:
-    return acmeh_msg(err, errlen, ACMEH_PEER_CONN, "%s", curl_easy_strerror(cc));
+    return acmeh_msg(err, errlen, ACMEH_PEER_CONN, "%s: connection failed: %s", what, detail);
   }
 }
 
@@ -205,6 +237,8 @@ static void setup_curl(acmeh_http *h, const char *method, const char *url, const
   curl_easy_reset(c);
   curl_easy_setopt(c, CURLOPT_URL, url);
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+  h->curl_err[0] = '\0';
+  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, h->curl_err);
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, ms);
   curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, ms);
   curl_easy_setopt(c, CURLOPT_USERAGENT, h->user_agent);
@@ -243,7 +277,7 @@ int acmeh_http_request(acmeh_http *h, const char *method, const char *url,
   curl_slist_free_all(hdrs);
   if (!resp->body) resp->body = strdup("");
   curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &resp->status);
-  int rc = cc == CURLE_OK && resp->body ? ACMEH_OK : map_curl_error(cc, &s, ms, err, errlen);
+  int rc = cc == CURLE_OK && resp->body ? ACMEH_OK : map_curl_error(h, cc, &s, ms, method, url, err, errlen);
   if (!resp->body) rc = ACMEH_NOMEM;
   log_response(h, resp, rc ? err : NULL);
   if (h->cfg.verbose && h->cfg.transcript == NULL)
