@@ -1,3 +1,4 @@
+#include <ftw.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -153,6 +154,19 @@ static int execute(run_args *a, acmeh_env *env, const json_t *target) {
   return status;
 }
 
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+  (void)st, (void)flag, (void)ftw;
+  return remove(path);
+}
+
+/* A run folder holds the target's files and log: worth keeping only when
+ * something went wrong, or when the user named it. */
+static void tidy_run_dir(const run_args *a, const char *run_dir, int status) {
+  if (!*run_dir || a->run_dir) return;
+  if (status == 0) nftw(run_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+  else fprintf(stderr, "acme-harness: target files and log kept in %s\n", run_dir);
+}
+
 int acmeh_cli_run(int argc, char **argv) {
   run_args a = {0};
   if (parse(&a, argc, argv)) return 2;
@@ -167,5 +181,6 @@ int acmeh_cli_run(int argc, char **argv) {
   acmeh_target_stop(tr);
   acmeh_mocks_stop(mocks);
   json_decref(target);
+  tidy_run_dir(&a, run_dir, status);
   return status;
 }
