@@ -1,6 +1,8 @@
 #include "mocks/common/httpsrv.h"
 
 #include "harness/core/error.h"
+#include "harness/core/strbuf.h"
+#include "mocks/common/uvtls.h"
 #include "mocks/common/uvutil.h"
 
 #include <http_parser.h>
@@ -9,11 +11,10 @@
 #include <string.h>
 #include <strings.h>
 
-/* Caps keep a misbehaving peer from making the mock allocate without bound. */
+/* Caps keep a misbehaving peer from making the server allocate without bound. */
 #define MAX_URL 8192
 #define MAX_HEADER_BYTES 16384
-#define MAX_HOST 1024
-#define MAX_FIELD 64
+#define MAX_HEADERS 64
 #define MAX_CONNS 256
 #define IDLE_MS 30000 /* a validator that opens a connection and stalls must not pin it forever */
 
@@ -22,16 +23,22 @@ typedef struct {
   size_t len, cap;
 } buf;
 
+/* One connection, over plain TCP (tcp + idle timer owned here) or TLS (the
+ * uvtls object owns its socket and timer; this struct is freed when it closes). */
 typedef struct conn {
   uv_tcp_t tcp;
   uv_timer_t idle;
-  int handles_open; /* tcp + timer; freed when both close callbacks ran */
-  int closing;
+  acmeh_uvtls *tls;
+  int handles_open; /* plain: tcp + timer; freed when both close callbacks ran */
+  int closing;      /* 1 = draining writes, 2 = closing */
+  int linked;
   acmeh_httpsrv *srv;
   struct conn *prev, *next;
   http_parser parser;
-  buf url, host, body, field;
-  int field_overflow, last_was_value;
+  buf url, host, body;
+  buf names[MAX_HEADERS], values[MAX_HEADERS];
+  size_t nheaders;
+  int last_was_value, headers_dropped;
   size_t header_bytes;
   int fail_status; /* set by a callback that rejects the request */
 } conn;
@@ -41,7 +48,8 @@ struct acmeh_httpsrv {
   uv_loop_t *loop;
   acmeh_httpsrv_handler handler;
   void *ud;
-  size_t max_body;
+  acmeh_httpsrv_opts opts;
+  acmeh_uvtls_cbs tls_cbs;
   int port;
   int closed;
   conn *conns;
@@ -73,20 +81,20 @@ static void buf_reset(buf *b) {
 
 static const char *buf_str(const buf *b) { return b->p ? b->p : ""; }
 
-static void conn_handle_closed(uv_handle_t *h) {
-  conn *c = h->data;
-  if (--c->handles_open > 0) return;
+static void conn_free(conn *c) {
   free(c->url.p);
   free(c->host.p);
   free(c->body.p);
-  free(c->field.p);
+  for (size_t i = 0; i < MAX_HEADERS; i++) {
+    free(c->names[i].p);
+    free(c->values[i].p);
+  }
   free(c);
 }
 
-/* Closes both handles now; pending writes are cancelled. */
-static void conn_close(conn *c) {
-  if (c->closing == 2) return;
-  c->closing = 2;
+static void conn_unlink(conn *c) {
+  if (!c->linked) return;
+  c->linked = 0;
   acmeh_httpsrv *s = c->srv;
   if (c->prev)
     c->prev->next = c->next;
@@ -94,6 +102,23 @@ static void conn_close(conn *c) {
     s->conns = c->next;
   if (c->next) c->next->prev = c->prev;
   s->nconns--;
+}
+
+static void conn_handle_closed(uv_handle_t *h) {
+  conn *c = h->data;
+  if (--c->handles_open > 0) return;
+  conn_free(c);
+}
+
+/* Closes now; pending writes are cancelled. */
+static void conn_close(conn *c) {
+  if (c->closing == 2) return;
+  c->closing = 2;
+  conn_unlink(c);
+  if (c->tls) {
+    acmeh_uvtls_close(c->tls); /* its on_close frees c */
+    return;
+  }
   uv_close((uv_handle_t *)&c->tcp, conn_handle_closed);
   uv_close((uv_handle_t *)&c->idle, conn_handle_closed);
 }
@@ -106,10 +131,15 @@ static void shutdown_done(uv_shutdown_t *req, int status) {
 }
 
 /* Closes after the queued response has been written (uv_shutdown waits for
- * pending writes), so a "Connection: close" reply is not cut off. */
+ * pending writes, uvtls sends close_notify first), so a "Connection: close"
+ * reply is not cut off. */
 static void conn_close_after_writes(conn *c) {
   if (c->closing) return;
   c->closing = 1;
+  if (c->tls) {
+    acmeh_uvtls_shutdown(c->tls);
+    return;
+  }
   uv_read_stop((uv_stream_t *)&c->tcp);
   uv_shutdown_t *req = malloc(sizeof *req);
   if (req) {
@@ -120,25 +150,43 @@ static void conn_close_after_writes(conn *c) {
   conn_close(c);
 }
 
-static void write_response(conn *c, const acmeh_httpsrv_resp *r, int keep_alive) {
+/* Queues `out` (malloc'd, ownership passes) on the connection. */
+static void conn_write_owned(conn *c, char *out, size_t len) {
+  if (c->tls) {
+    acmeh_uvtls_write(c->tls, out, len);
+    free(out);
+    return;
+  }
+  acmeh_uv_write_owned((uv_stream_t *)&c->tcp, out, len);
+}
+
+static void write_response(conn *c, const acmeh_httpsrv_resp *r, int keep_alive, int head) {
   int status = r->status ? r->status : 200;
-  const char *reason = http_status_str((enum http_status)status);
-  char head[512];
-  int n = snprintf(head, sizeof head,
-                   "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-                   "Connection: %s\r\n\r\n",
-                   status, reason, r->content_type ? r->content_type : "text/plain", r->body_len,
-                   keep_alive ? "keep-alive" : "close");
-  char *out = malloc((size_t)n + r->body_len);
-  if (!out) return;
-  memcpy(out, head, (size_t)n);
-  if (r->body_len) memcpy(out + n, r->body, r->body_len);
-  acmeh_uv_write_owned((uv_stream_t *)&c->tcp, out, (size_t)n + r->body_len);
+  /* RFC 9110 §8.6, §15.3.5: a 204 has neither body nor Content-Length. */
+  const char *ctype = r->content_type ? r->content_type : status == 204 ? NULL : "text/plain";
+  size_t body_len = status == 204 ? 0 : r->body_len;
+  acmeh_strbuf h = {0};
+  acmeh_strbuf_printf(&h, "HTTP/1.1 %d %s\r\n", status, http_status_str((enum http_status)status));
+  if (ctype) acmeh_strbuf_printf(&h, "Content-Type: %s\r\n", ctype);
+  if (status != 204) acmeh_strbuf_printf(&h, "Content-Length: %zu\r\n", body_len);
+  acmeh_strbuf_printf(&h, "%sConnection: %s\r\n\r\n", r->headers ? r->headers : "",
+                      keep_alive ? "keep-alive" : "close");
+  size_t send_body = head ? 0 : body_len; /* HEAD: same headers, no body (RFC 9110 §9.3.2) */
+  char *out = h.data ? malloc(h.len + send_body) : NULL;
+  if (out) {
+    memcpy(out, h.data, h.len);
+    if (send_body) memcpy(out + h.len, r->body, send_body);
+    conn_write_owned(c, out, h.len + send_body);
+  }
+  acmeh_strbuf_free(&h);
 }
 
 static void reply_error(conn *c, int status) {
-  acmeh_httpsrv_resp r = {status, "text/plain", NULL, 0};
-  write_response(c, &r, 0);
+  acmeh_httpsrv_resp r = {status, "text/plain", NULL, 0, NULL};
+  if (c->srv->opts.on_error) c->srv->opts.on_error(status, &r, c->srv->ud);
+  write_response(c, &r, 0, 0);
+  free(r.body);
+  free(r.headers);
   conn_close_after_writes(c);
 }
 
@@ -149,10 +197,14 @@ static int on_message_begin(http_parser *p) {
   buf_reset(&c->url);
   buf_reset(&c->host);
   buf_reset(&c->body);
-  buf_reset(&c->field);
+  for (size_t i = 0; i < c->nheaders; i++) {
+    buf_reset(&c->names[i]);
+    buf_reset(&c->values[i]);
+  }
+  c->nheaders = 0;
   c->header_bytes = 0;
   c->last_was_value = 0;
-  c->field_overflow = 0;
+  c->headers_dropped = 0;
   return 0;
 }
 
@@ -173,39 +225,63 @@ static int count_header(conn *c, size_t n) {
 
 static int on_header_field(http_parser *p, const char *at, size_t n) {
   conn *c = conn_of(p);
-  if (c->last_was_value) { /* a new header starts */
-    buf_reset(&c->field);
-    c->field_overflow = 0;
+  if (count_header(c, n)) return -1;
+  if (c->last_was_value || c->nheaders == 0) { /* a new header starts */
     c->last_was_value = 0;
+    if (c->nheaders == MAX_HEADERS) return fail(c, 431);
+    c->nheaders++;
   }
-  if (buf_add(&c->field, at, n, MAX_FIELD)) c->field_overflow = 1; /* too long to be "Host" */
-  return count_header(c, n);
+  return buf_add(&c->names[c->nheaders - 1], at, n, MAX_HEADER_BYTES) ? fail(c, 431) : 0;
 }
 
 static int on_header_value(http_parser *p, const char *at, size_t n) {
   conn *c = conn_of(p);
+  if (count_header(c, n)) return -1;
   c->last_was_value = 1;
-  if (!c->field_overflow && strcasecmp(buf_str(&c->field), "host") == 0 &&
-      buf_add(&c->host, at, n, MAX_HOST))
-    return fail(c, 400);
-  return count_header(c, n);
+  if (c->nheaders == 0) return fail(c, 400);
+  return buf_add(&c->values[c->nheaders - 1], at, n, MAX_HEADER_BYTES) ? fail(c, 431) : 0;
 }
 
 static int on_body(http_parser *p, const char *at, size_t n) {
   conn *c = conn_of(p);
-  return buf_add(&c->body, at, n, c->srv->max_body) ? fail(c, 413) : 0;
+  return buf_add(&c->body, at, n, c->srv->opts.max_body) ? fail(c, 413) : 0;
+}
+
+/* Fills hdrs from the collected fields (values trimmed in place) and returns the Host value. */
+static const char *collect_headers(conn *c, acmeh_httpsrv_header *hdrs) {
+  const char *host = "";
+  for (size_t i = 0; i < c->nheaders; i++) {
+    buf *v = &c->values[i];
+    while (v->len && (v->p[v->len - 1] == ' ' || v->p[v->len - 1] == '\t'))
+      v->p[--v->len] = '\0';
+    const char *val = buf_str(v);
+    while (*val == ' ' || *val == '\t')
+      val++;
+    hdrs[i].name = buf_str(&c->names[i]);
+    hdrs[i].value = val;
+    if (!*host && strcasecmp(hdrs[i].name, "host") == 0) host = val;
+  }
+  return host;
 }
 
 static int on_message_complete(http_parser *p) {
   conn *c = conn_of(p);
   if (c->closing) return -1;
-  acmeh_httpsrv_req req = {http_method_str((enum http_method)p->method), buf_str(&c->url),
-                           buf_str(&c->host), buf_str(&c->body), c->body.len};
-  acmeh_httpsrv_resp resp = {200, NULL, NULL, 0};
+  acmeh_httpsrv_header hdrs[MAX_HEADERS];
+  const char *host = collect_headers(c, hdrs);
+  acmeh_httpsrv_req req = {http_method_str((enum http_method)p->method),
+                           buf_str(&c->url),
+                           host,
+                           buf_str(&c->body),
+                           c->body.len,
+                           hdrs,
+                           c->nheaders};
+  acmeh_httpsrv_resp resp = {200, NULL, NULL, 0, NULL};
   c->srv->handler(&req, &resp, c->srv->ud);
   int keep_alive = http_should_keep_alive(p);
-  write_response(c, &resp, keep_alive);
+  write_response(c, &resp, keep_alive, p->method == HTTP_HEAD);
   free(resp.body);
+  free(resp.headers);
   if (!keep_alive) {
     conn_close_after_writes(c);
     return -1; /* stop parsing anything pipelined behind it */
@@ -220,6 +296,15 @@ static const http_parser_settings settings = {.on_message_begin = on_message_beg
                                               .on_body = on_body,
                                               .on_message_complete = on_message_complete};
 
+/* Runs the parser over bytes that arrived (plain or decrypted). */
+static void feed(conn *c, const char *data, size_t len) {
+  if (c->closing) return;
+  size_t done = http_parser_execute(&c->parser, &settings, data, len);
+  if (!c->closing &&
+      (done != len || HTTP_PARSER_ERRNO(&c->parser) != HPE_OK || c->parser.upgrade))
+    reply_error(c, c->fail_status ? c->fail_status : 400);
+}
+
 static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *b) {
   (void)h;
   b->base = malloc(suggested);
@@ -230,10 +315,7 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b) {
   conn *c = stream->data;
   if (nread > 0 && !c->closing) {
     uv_timer_again(&c->idle);
-    size_t done = http_parser_execute(&c->parser, &settings, b->base, (size_t)nread);
-    if (!c->closing &&
-        (done != (size_t)nread || HTTP_PARSER_ERRNO(&c->parser) != HPE_OK || c->parser.upgrade))
-      reply_error(c, c->fail_status ? c->fail_status : 400);
+    feed(c, b->base, (size_t)nread);
   } else if (nread < 0) {
     conn_close(c);
   }
@@ -242,46 +324,87 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b) {
 
 static void on_idle(uv_timer_t *t) { conn_close(t->data); }
 
-static void on_connection(uv_stream_t *server, int status) {
-  acmeh_httpsrv *s = server->data;
-  if (status < 0 || s->closed) return;
+static void on_tls_data(acmeh_uvtls *t, const char *data, size_t len) {
+  feed(acmeh_uvtls_data(t), data, len);
+}
+
+static void on_tls_close(acmeh_uvtls *t) {
+  conn *c = acmeh_uvtls_data(t);
+  conn_unlink(c);
+  conn_free(c);
+}
+
+static conn *conn_new(acmeh_httpsrv *s) {
   conn *c = calloc(1, sizeof *c);
-  if (!c) return;
+  if (!c) return NULL;
   c->srv = s;
-  uv_tcp_init(s->loop, &c->tcp);
-  uv_timer_init(s->loop, &c->idle);
-  c->tcp.data = c->idle.data = c;
-  c->handles_open = 2;
+  http_parser_init(&c->parser, HTTP_REQUEST);
+  c->parser.data = c;
   c->next = s->conns;
   if (s->conns) s->conns->prev = c;
   s->conns = c;
   s->nconns++;
+  c->linked = 1;
+  return c;
+}
+
+static void accept_tls(acmeh_httpsrv *s, uv_stream_t *server) {
+  conn *c = conn_new(s);
+  if (!c) return;
+  /* Over the cap the handshake is still accepted, then dropped at once, so the
+   * backlog does not fill. */
+  if (acmeh_uvtls_accept(server, s->opts.tls, &s->tls_cbs, c, &c->tls) != ACMEH_OK) {
+    conn_unlink(c);
+    conn_free(c);
+    return;
+  }
+  if (s->nconns > MAX_CONNS) conn_close(c);
+}
+
+static void accept_plain(acmeh_httpsrv *s, uv_stream_t *server) {
+  conn *c = conn_new(s);
+  if (!c) return;
+  uv_tcp_init(s->loop, &c->tcp);
+  uv_timer_init(s->loop, &c->idle);
+  c->tcp.data = c->idle.data = c;
+  c->handles_open = 2;
   if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0 || s->nconns > MAX_CONNS) {
     conn_close(c); /* over the cap: accept and drop, so the backlog does not fill */
     return;
   }
-  http_parser_init(&c->parser, HTTP_REQUEST);
-  c->parser.data = c;
-  uv_timer_start(&c->idle, on_idle, IDLE_MS, IDLE_MS);
+  unsigned idle = s->opts.idle_ms ? s->opts.idle_ms : IDLE_MS;
+  uv_timer_start(&c->idle, on_idle, idle, idle);
   uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, on_read);
+}
+
+static void on_connection(uv_stream_t *server, int status) {
+  acmeh_httpsrv *s = server->data;
+  if (status < 0 || s->closed) return;
+  if (s->opts.tls)
+    accept_tls(s, server);
+  else
+    accept_plain(s, server);
 }
 
 static void free_on_close(uv_handle_t *h) { free(h->data); }
 
-int acmeh_httpsrv_start(uv_loop_t *loop, const char *addr, int port, size_t max_body,
-                        acmeh_httpsrv_handler handler, void *ud, acmeh_httpsrv **out, char *err,
-                        size_t errlen) {
-  if (!loop || !handler || !out)
+int acmeh_httpsrv_start_opts(uv_loop_t *loop, const char *addr, int port,
+                             const acmeh_httpsrv_opts *o, acmeh_httpsrv_handler handler, void *ud,
+                             acmeh_httpsrv **out, char *err, size_t errlen) {
+  if (!loop || !handler || !out || !o)
     return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "httpsrv: bad args");
   acmeh_httpsrv *s = calloc(1, sizeof *s);
   if (!s) return acmeh_msg(err, errlen, ACMEH_NOMEM, "httpsrv: out of memory");
   s->loop = loop;
   s->handler = handler;
   s->ud = ud;
-  s->max_body = max_body;
+  s->opts = *o;
+  s->tls_cbs = (acmeh_uvtls_cbs){.on_data = on_tls_data, .on_close = on_tls_close,
+                                 .idle_ms = o->idle_ms ? o->idle_ms : IDLE_MS};
   uv_tcp_init(loop, &s->listener);
   s->listener.data = s;
-  int rc = acmeh_uv_tcp_listen(&s->listener, addr, port, on_connection, "http", err, errlen);
+  int rc = acmeh_uv_tcp_listen(&s->listener, addr, port, on_connection, o->tls ? "https" : "http",
+                               err, errlen);
   if (rc != ACMEH_OK) {
     uv_close((uv_handle_t *)&s->listener, free_on_close); /* freed once the loop runs */
     return rc;
@@ -289,6 +412,19 @@ int acmeh_httpsrv_start(uv_loop_t *loop, const char *addr, int port, size_t max_
   s->port = acmeh_uv_tcp_port(&s->listener);
   *out = s;
   return ACMEH_OK;
+}
+
+int acmeh_httpsrv_start(uv_loop_t *loop, const char *addr, int port, size_t max_body,
+                        acmeh_httpsrv_handler handler, void *ud, acmeh_httpsrv **out, char *err,
+                        size_t errlen) {
+  acmeh_httpsrv_opts o = {.max_body = max_body};
+  return acmeh_httpsrv_start_opts(loop, addr, port, &o, handler, ud, out, err, errlen);
+}
+
+const char *acmeh_httpsrv_req_header(const acmeh_httpsrv_req *req, const char *name) {
+  for (size_t i = 0; req && i < req->nheaders; i++)
+    if (strcasecmp(req->headers[i].name, name) == 0) return req->headers[i].value;
+  return NULL;
 }
 
 int acmeh_httpsrv_port(const acmeh_httpsrv *s) { return s ? s->port : -1; }

@@ -1,13 +1,20 @@
 /* A minimal HTTP/1.1 server on a libuv loop: accepts on a loopback TCP port,
- * parses requests with http-parser, hands each complete request to one
- * handler and writes its response (keep-alive honoured). Used by the HTTP-01
- * responder and the management API. Loop-thread only, except that
+ * optionally speaks TLS (through uvtls), parses requests with http-parser,
+ * hands each complete request to one handler and writes its response
+ * (keep-alive honoured). Used by the HTTP-01 responder, the management API and
+ * the reference ACME server. Loop-thread only, except that
  * acmeh_httpsrv_start may run before the loop thread starts. */
 #ifndef ACMEH_MOCKS_HTTPSRV_H
 #define ACMEH_MOCKS_HTTPSRV_H
 
+#include <openssl/ssl.h>
 #include <stddef.h>
 #include <uv.h>
+
+typedef struct {
+  const char *name;  /* as received */
+  const char *value; /* as received, leading/trailing blanks removed */
+} acmeh_httpsrv_header;
 
 typedef struct {
   const char *method; /* "GET", ... */
@@ -15,28 +22,53 @@ typedef struct {
   const char *host;   /* Host header value, "" when absent */
   const char *body;   /* NUL-terminated for convenience; may contain NULs */
   size_t body_len;
+  const acmeh_httpsrv_header *headers; /* every header field, in order (at most 64) */
+  size_t nheaders;
 } acmeh_httpsrv_req;
 
 typedef struct {
   int status;               /* default 200 */
-  const char *content_type; /* static string; default "text/plain" */
+  const char *content_type; /* static string; default "text/plain"; NULL with status 204 = none */
   char *body;               /* malloc'd by the handler, freed by the server; may be NULL */
   size_t body_len;
+  char *headers;            /* optional extra header lines, each "Name: value\r\n";
+                             * malloc'd by the handler, freed by the server */
 } acmeh_httpsrv_resp;
 
 typedef void (*acmeh_httpsrv_handler)(const acmeh_httpsrv_req *req, acmeh_httpsrv_resp *resp,
                                       void *ud);
 
+/* Fills the reply to a request the parser refused (status 400 malformed
+ * HTTP, 413 body too large, 414 URL too long, 431 headers too large); resp
+ * arrives with that status and text/plain defaults. */
+typedef void (*acmeh_httpsrv_error_fn)(int status, acmeh_httpsrv_resp *resp, void *ud);
+
+typedef struct {
+  size_t max_body;                 /* request body cap in bytes (larger -> 413 and close) */
+  SSL_CTX *tls;                    /* serve HTTPS with this context (borrowed, must outlive
+                                    * the server); NULL = plain HTTP */
+  acmeh_httpsrv_error_fn on_error; /* NULL = a short text/plain reply */
+  unsigned idle_ms;                /* close a connection idle this long; 0 = 30000 */
+} acmeh_httpsrv_opts;
+
 typedef struct acmeh_httpsrv acmeh_httpsrv;
 
-/* Binds addr:port (port 0 = ephemeral) and listens. `max_body` caps request
- * bodies (larger -> 413 and close). On success *out is the server; free it
- * with acmeh_httpsrv_free after acmeh_httpsrv_close and after the loop has
- * run the close callbacks. Returns ACMEH_OK, ACMEH_ENV_PORT_IN_USE,
- * ACMEH_ENV_IO, ACMEH_NOMEM, ACMEH_INVALID_ARG with the reason in err. */
+/* Binds addr:port (port 0 = ephemeral) and listens with options `o`. On
+ * success *out is the server; free it with acmeh_httpsrv_free after
+ * acmeh_httpsrv_close and after the loop has run the close callbacks.
+ * Returns ACMEH_OK, ACMEH_ENV_PORT_IN_USE, ACMEH_ENV_IO, ACMEH_NOMEM,
+ * ACMEH_INVALID_ARG with the reason in err. */
+int acmeh_httpsrv_start_opts(uv_loop_t *loop, const char *addr, int port,
+                             const acmeh_httpsrv_opts *o, acmeh_httpsrv_handler handler, void *ud,
+                             acmeh_httpsrv **out, char *err, size_t errlen);
+
+/* Plain HTTP with a body cap of `max_body` bytes; otherwise as above. */
 int acmeh_httpsrv_start(uv_loop_t *loop, const char *addr, int port, size_t max_body,
                         acmeh_httpsrv_handler handler, void *ud, acmeh_httpsrv **out, char *err,
                         size_t errlen);
+
+/* Value of the first header `name` (case-insensitive) of req, borrowed; NULL if absent. */
+const char *acmeh_httpsrv_req_header(const acmeh_httpsrv_req *req, const char *name);
 
 /* The bound port. */
 int acmeh_httpsrv_port(const acmeh_httpsrv *s);
