@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "harness/acme/cert.h"
+#include "harness/core/clock.h"
 #include "harness/core/error.h"
 #include "suites/core/core.h"
 
@@ -221,12 +222,42 @@ static int finalize_ok(acmeh_check_ctx *ctx) {
   return rc;
 }
 
+/* Longest wait for "pending" -> "ready" after the last authorization turned valid. */
+#define READY_GRACE_S 5.0
+
 static int order_ready(acmeh_check_ctx *ctx) {
   acmeh_acme *c = NULL;
-  acmeh_issued is = {0};
-  char name[256];
-  int rc = ready(ctx, &c, &is, name, sizeof name); /* fails unless the order turns ready */
-  acmeh_issued_clear(&is);
+  char name[256], *url = NULL;
+  json_t *order = NULL, *now = NULL;
+  int rc = core_order(ctx, &c, name, sizeof name, &url, &order);
+  size_t i;
+  json_t *a;
+  json_array_foreach(json_object_get(order, "authorizations"), i, a) {
+    json_t *final = NULL;
+    if (rc == ACMEH_OK)
+      rc = json_is_string(a) ? acmeh_flow_authorize(c, ctx->env->mocks, json_string_value(a), "http-01", &final, ctx->err, sizeof ctx->err)
+                             : acmeh_check_fail(ctx, "authorization URL strings in the order", "a non-string entry");
+    json_decref(final);
+  }
+  /* Every authorization is valid now: the order must leave "pending" for "ready"
+   * (§7.1.6). A server may take a moment; a fixed grace, not the whole budget, so
+   * an order stuck in "pending" is a failure, not a harness timeout. */
+  double start = acmeh_now_mono(), grace = acmeh_check_time_left(ctx) / 2;
+  if (grace > READY_GRACE_S) grace = READY_GRACE_S;
+  const char *st = NULL;
+  for (long wait = 10; rc == ACMEH_OK;) {
+    json_decref(now), now = NULL;
+    rc = acmeh_acme_get_json(c, url, &now, NULL, ctx->err, sizeof ctx->err);
+    st = json_string_value(json_object_get(now, "status"));
+    if (rc || !st || strcmp(st, "pending") != 0 || acmeh_now_mono() - start + wait / 1000.0 > grace) break;
+    acmeh_sleep_ms(wait);
+    wait = wait * 2 > 500 ? 500 : wait * 2;
+  }
+  if (rc == ACMEH_OK && (!st || strcmp(st, "ready") != 0))
+    rc = acmeh_check_fail(ctx, "order status \"ready\" once all its authorizations are valid",
+                          "\"%s\" %.1f s after the last authorization turned valid", st ? st : "absent", acmeh_now_mono() - start);
+  json_decref(order), json_decref(now);
+  free(url);
   acmeh_acme_free(c);
   return rc;
 }
