@@ -383,6 +383,11 @@ def fault(state, name):
     return name in state.f
 
 
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 64
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "fake-acme/1"
@@ -1133,8 +1138,7 @@ def main():
         ossl.ca("int", "/CN=fake-acme intermediate", issuer="root")
         state.root_pem = open(ossl.path("root.pem")).read()
         state.int_pem = open(ossl.path("int.pem")).read()
-        server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
-        server.daemon_threads = True
+        server = Server(("127.0.0.1", args.port), Handler)
         server.state = state
         port = server.server_address[1]
         scheme = "http"
@@ -1145,7 +1149,8 @@ def main():
                         "subjectAltName=IP:127.0.0.1,DNS:localhost\n")
             sctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             sctx.load_cert_chain(ossl.path("tls.pem"), ossl.path("tls.key"))
-            server.socket = sctx.wrap_socket(server.socket, server_side=True)
+            # the handshake happens in the request's thread, not in accept()
+            server.socket = sctx.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
             shutil.copyfile(ossl.path("root.pem"), args.tls)
             scheme = "https"
         state.base = "%s://127.0.0.1:%d" % (scheme, port)
