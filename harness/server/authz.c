@@ -1,0 +1,139 @@
+/* Authorizations (RFC 8555 §7.1.4, §7.5): creation with their challenges,
+ * expiry, deactivation (§7.5.2) and pre-authorization (§7.4.1). */
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/acme/b64.h"
+#include "harness/core/clock.h"
+#include "harness/core/error.h"
+#include "harness/server/internal.h"
+
+static const char *const status_names[] = {"pending", "valid", "invalid", "deactivated", "expired"};
+static const char *const chal_status_names[] = {"pending", "processing", "valid", "invalid"};
+
+const char *srv_chal_type_name(srv_chal_type t) {
+  static const char *const n[] = {"http-01", "dns-01", "tls-alpn-01"};
+  return n[t];
+}
+
+void srv_authz_free(srv_authz *a) {
+  if (!a) return;
+  free(a->value);
+  for (int i = 0; i < a->nchal; i++) json_decref(a->chal[i].error);
+  free(a);
+}
+
+static int new_token(char *out, size_t outlen) {
+  unsigned char raw[32];
+  if (RAND_bytes(raw, sizeof raw) != 1) return ACMEH_INTERNAL;
+  char *t = acmeh_b64url_encode(raw, sizeof raw);
+  if (!t) return ACMEH_NOMEM;
+  snprintf(out, outlen, "%s", t);
+  free(t);
+  return ACMEH_OK;
+}
+
+srv_authz *srv_authz_create(acmeh_server *s, srv_account *acct, const char *name, int *rc) {
+  srv_authz *a = calloc(1, sizeof *a);
+  *rc = ACMEH_NOMEM;
+  if (!a) return NULL;
+  a->wildcard = strncmp(name, "*.", 2) == 0;
+  a->value = strdup(name + (a->wildcard ? 2 : 0)); /* §7.1.4: the base name, never "*." */
+  memcpy(a->account, acct->e.id, sizeof a->account);
+  a->expires = acmeh_now_wall() + SRV_ORDER_LIFETIME;
+  /* Wildcards only by dns-01: control of one host's port proves nothing about all names below. */
+  static const srv_chal_type all[] = {CHAL_HTTP01, CHAL_DNS01, CHAL_TLSALPN01}, wild[] = {CHAL_DNS01};
+  const srv_chal_type *types = a->wildcard ? wild : all;
+  a->nchal = a->wildcard ? 1 : 3;
+  *rc = a->value ? srv_random_id(a->e.id) : ACMEH_NOMEM;
+  for (int i = 0; *rc == ACMEH_OK && i < a->nchal; i++) {
+    a->chal[i].type = types[i];
+    *rc = new_token(a->chal[i].token, sizeof a->chal[i].token);
+  }
+  if (*rc == ACMEH_OK) *rc = srv_table_add(&s->authzs, &a->e);
+  if (*rc != ACMEH_OK) {
+    srv_authz_free(a);
+    return NULL;
+  }
+  return a;
+}
+
+void srv_authz_refresh(acmeh_server *s, srv_authz *a) {
+  (void)s;
+  if ((a->status == AZ_PENDING || a->status == AZ_VALID) && !a->validating && acmeh_now_wall() > a->expires)
+    a->status = AZ_EXPIRED;
+}
+
+json_t *srv_chal_json(acmeh_server *s, const srv_authz *a, int i) {
+  const srv_chal *c = &a->chal[i];
+  char idx[8], *base = srv_url(s, "chal", a->e.id), *u = NULL;
+  snprintf(idx, sizeof idx, "%d", i);
+  if (base && asprintf(&u, "%s/%s", base, idx) < 0) u = NULL;
+  json_t *j = json_pack("{s:s,s:s,s:s,s:s}", "type", srv_chal_type_name(c->type), "url", u ? u : "", "status",
+                        chal_status_names[c->status], "token", c->token);
+  free(base), free(u);
+  if (c->validated) {
+    char t[32];
+    srv_rfc3339(c->validated, t);
+    json_object_set_new(j, "validated", json_string(t));
+  }
+  if (c->error) json_object_set(j, "error", c->error);
+  return j;
+}
+
+json_t *srv_authz_json(acmeh_server *s, srv_authz *a) {
+  srv_authz_refresh(s, a);
+  char t[32];
+  srv_rfc3339(a->expires, t);
+  json_t *ch = json_array();
+  for (int i = 0; i < a->nchal; i++) json_array_append_new(ch, srv_chal_json(s, a, i));
+  json_t *j = json_pack("{s:{s:s,s:s},s:s,s:s,s:o}", "identifier", "type", "dns", "value", a->value, "status",
+                        status_names[a->status], "expires", t, "challenges", ch);
+  if (a->wildcard) json_object_set_new(j, "wildcard", json_true());
+  return j;
+}
+
+static void send_authz(srv_resp *rs, acmeh_server *s, srv_authz *a, int status) {
+  if (status == 201) {
+    char *u = srv_url(s, "authz", a->e.id);
+    srv_header(rs, "Location: %s", u ? u : "");
+    free(u);
+  }
+  srv_json(rs, status, srv_authz_json(s, a));
+}
+
+void srv_h_new_authz(srv_req *rq, srv_resp *rs) {
+  if (rq->post_as_get) return srv_problem(rs, 400, "malformed", "newAuthz needs {\"identifier\": ...}");
+  const json_t *id = json_object_get(rq->payload, "identifier");
+  const char *type = json_string_value(json_object_get(id, "type")), *value = json_string_value(json_object_get(id, "value"));
+  if (!type || !value) return srv_problem(rs, 400, "malformed", "identifier needs string type and value");
+  if (strcmp(type, "dns") != 0)
+    return srv_problem(rs, 400, "unsupportedIdentifier", "identifier type \"%.40s\" is not supported", type);
+  if (strncmp(value, "*.", 2) == 0) /* §7.4.1 */
+    return srv_problem(rs, 403, "rejectedIdentifier", "wildcard names cannot be pre-authorized");
+  const char *ptype;
+  char why[300];
+  char *name = srv_dns_name(value, 0, &ptype, why, sizeof why);
+  if (!name) return srv_problem(rs, 400, ptype, "%s", why);
+  int rc;
+  srv_authz *a = srv_authz_create(rq->s, rq->acct, name, &rc);
+  free(name);
+  if (!a) return srv_problem(rs, 500, "serverInternal", "cannot store the authorization");
+  send_authz(rs, rq->s, a, 201);
+}
+
+void srv_h_authz(srv_req *rq, srv_resp *rs, const char *id) {
+  srv_authz *a = srv_authz_get(rq->s, id);
+  if (!a || strcmp(a->account, rq->acct->e.id) != 0) return srv_problem(rs, 404, "malformed", "no such authorization");
+  srv_authz_refresh(rq->s, a);
+  if (rq->post_as_get) return send_authz(rs, rq->s, a, 200);
+  const char *st = json_string_value(json_object_get(rq->payload, "status"));
+  if (!st || strcmp(st, "deactivated") != 0)
+    return srv_problem(rs, 400, "malformed", "an authorization only takes {\"status\": \"deactivated\"} (RFC 8555 §7.5.2)");
+  if (a->status != AZ_PENDING && a->status != AZ_VALID)
+    return srv_problem(rs, 400, "malformed", "a %s authorization cannot be deactivated", status_names[a->status]);
+  a->status = AZ_DEACTIVATED;
+  send_authz(rs, rq->s, a, 200);
+}

@@ -1,0 +1,178 @@
+/* The reference server's per-run CA: root A signs the intermediate that
+ * issues end-entity certificates; root B cross-signs the same intermediate
+ * (same subject and key), which gives every certificate a second, alternate
+ * chain for Link rel="alternate" (RFC 8555 §7.4.2). P-256 keys throughout;
+ * nothing is persisted except the roots file a verifier needs. */
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509v3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/core/clock.h"
+#include "harness/core/error.h"
+#include "harness/server/internal.h"
+
+#define CA_LIFETIME (5 * 365 * 86400L)
+
+struct srv_ca {
+  EVP_PKEY *root_key[2], *inter_key;
+  X509 *root[2];
+  X509 *inter[2]; /* [0] signed by root A, [1] by root B (the cross-signature) */
+  char *roots_file;
+};
+
+static int add_ext(X509 *cert, X509 *issuer, int nid, const char *value) {
+  X509V3_CTX ctx;
+  X509V3_set_ctx_nodb(&ctx);
+  X509V3_set_ctx(&ctx, issuer, cert, NULL, NULL, 0);
+  X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
+  int ok = ext && X509_add_ext(cert, ext, -1);
+  X509_EXTENSION_free(ext);
+  return ok;
+}
+
+/* A certificate skeleton: random positive 128-bit serial, validity, key, subject CN. */
+static X509 *skeleton(EVP_PKEY *key, const char *cn, double not_before, double not_after) {
+  X509 *c = X509_new();
+  unsigned char serial[16];
+  if (!c || RAND_bytes(serial, sizeof serial) != 1) {
+    X509_free(c);
+    return NULL;
+  }
+  serial[0] = (unsigned char)((serial[0] & 0x7f) | 0x01); /* positive, and never a short encoding */
+  BIGNUM *bn = BN_bin2bn(serial, sizeof serial, NULL);
+  BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(c));
+  BN_free(bn);
+  X509_set_version(c, 2);
+  ASN1_TIME_set(X509_getm_notBefore(c), (time_t)not_before);
+  ASN1_TIME_set(X509_getm_notAfter(c), (time_t)not_after);
+  X509_set_pubkey(c, key);
+  if (cn) X509_NAME_add_entry_by_txt(X509_get_subject_name(c), "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
+  return c;
+}
+
+/* A CA certificate for `key` named `cn`, signed by issuer/ikey (self-signed when issuer is NULL). */
+static X509 *ca_cert(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *ikey, const char *constraints) {
+  double now = acmeh_now_wall();
+  X509 *c = skeleton(key, cn, now - 3600, now + CA_LIFETIME);
+  if (!c) return NULL;
+  X509 *iss = issuer ? issuer : c;
+  X509_set_issuer_name(c, X509_get_subject_name(iss));
+  int ok = add_ext(c, iss, NID_basic_constraints, constraints) &&
+           add_ext(c, iss, NID_key_usage, "critical,keyCertSign,cRLSign,digitalSignature") &&
+           add_ext(c, iss, NID_subject_key_identifier, "hash") &&
+           (!issuer || add_ext(c, iss, NID_authority_key_identifier, "keyid:always")) &&
+           X509_sign(c, issuer ? ikey : key, EVP_sha256());
+  if (!ok) X509_free(c);
+  return ok ? c : NULL;
+}
+
+static int write_roots(srv_ca *ca, const char *run_dir) {
+  if (asprintf(&ca->roots_file, "%s/issuing-roots.pem", run_dir) < 0) {
+    ca->roots_file = NULL;
+    return ACMEH_NOMEM;
+  }
+  FILE *f = fopen(ca->roots_file, "w");
+  int ok = f && PEM_write_X509(f, ca->root[0]) && PEM_write_X509(f, ca->root[1]);
+  if (f && fclose(f) != 0) ok = 0;
+  return ok ? ACMEH_OK : ACMEH_ENV_IO;
+}
+
+int srv_ca_new(const char *run_dir, srv_ca **out, char *err, size_t errlen) {
+  srv_ca *ca = calloc(1, sizeof *ca);
+  if (!ca) return acmeh_msg(err, errlen, ACMEH_NOMEM, "server CA: out of memory");
+  for (int i = 0; i < 2; i++) ca->root_key[i] = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+  ca->inter_key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+  int ok = ca->root_key[0] && ca->root_key[1] && ca->inter_key;
+  static const char *const names[] = {"acme-harness reference root A", "acme-harness reference root B"};
+  for (int i = 0; ok && i < 2; i++) {
+    ca->root[i] = ca_cert(ca->root_key[i], names[i], NULL, NULL, "critical,CA:TRUE");
+    ca->inter[i] = ca->root[i] ? ca_cert(ca->inter_key, "acme-harness reference intermediate", ca->root[i],
+                                         ca->root_key[i], "critical,CA:TRUE,pathlen:0")
+                               : NULL;
+    ok = ca->root[i] && ca->inter[i];
+  }
+  int rc = ok ? write_roots(ca, run_dir) : ACMEH_INTERNAL;
+  if (rc) {
+    srv_ca_free(ca);
+    return acmeh_msg(err, errlen, rc, "server CA: cannot make the hierarchy in %s", run_dir);
+  }
+  *out = ca;
+  return ACMEH_OK;
+}
+
+void srv_ca_free(srv_ca *ca) {
+  if (!ca) return;
+  for (int i = 0; i < 2; i++) {
+    EVP_PKEY_free(ca->root_key[i]);
+    X509_free(ca->root[i]);
+    X509_free(ca->inter[i]);
+  }
+  EVP_PKEY_free(ca->inter_key);
+  free(ca->roots_file);
+  free(ca);
+}
+
+const char *srv_ca_roots_file(const srv_ca *ca) { return ca->roots_file; }
+
+static char *pem_of(X509 *a, X509 *b) {
+  BIO *bio = BIO_new(BIO_s_mem());
+  char *out = NULL;
+  if (bio && PEM_write_bio_X509(bio, a) && (!b || PEM_write_bio_X509(bio, b))) {
+    char *data;
+    long n = BIO_get_mem_data(bio, &data);
+    out = n > 0 ? strndup(data, (size_t)n) : NULL;
+  }
+  BIO_free(bio);
+  return out;
+}
+
+/* dNSName SANs for every name (all validated LDH names, so no ',' can smuggle entries in). */
+static int add_names(X509 *leaf, X509 *issuer, char *const *names, size_t n) {
+  acmeh_strbuf b = {0};
+  for (size_t i = 0; i < n; i++) acmeh_strbuf_printf(&b, "%sDNS:%s", i ? "," : "", names[i]);
+  int ok = b.data && add_ext(leaf, issuer, NID_subject_alt_name, b.data);
+  acmeh_strbuf_free(&b);
+  return ok;
+}
+
+int srv_ca_issue(const srv_ca *ca, EVP_PKEY *pub, char *const *names, size_t n, double not_before,
+                 double not_after, X509 **leaf, char **chain_pem, char **alt_pem) {
+  double now = acmeh_now_wall();
+  const char *cn = n && strlen(names[0]) <= 64 ? names[0] : NULL;
+  X509 *c = skeleton(pub, cn, not_before ? not_before : now - 60, not_after ? not_after : now + SRV_CERT_LIFETIME);
+  if (!c) return ACMEH_INTERNAL;
+  X509 *iss = ca->inter[0];
+  X509_set_issuer_name(c, X509_get_subject_name(iss));
+  int rsa = EVP_PKEY_get_base_id(pub) == EVP_PKEY_RSA;
+  int ok = add_ext(c, iss, NID_basic_constraints, "critical,CA:FALSE") &&
+           add_ext(c, iss, NID_key_usage, rsa ? "critical,digitalSignature,keyEncipherment" : "critical,digitalSignature") &&
+           add_ext(c, iss, NID_ext_key_usage, "serverAuth") && add_ext(c, iss, NID_subject_key_identifier, "hash") &&
+           add_ext(c, iss, NID_authority_key_identifier, "keyid:always") && add_names(c, iss, names, n) &&
+           X509_sign(c, ca->inter_key, EVP_sha256());
+  *chain_pem = ok ? pem_of(c, ca->inter[0]) : NULL;
+  *alt_pem = ok ? pem_of(c, ca->inter[1]) : NULL;
+  if (!ok || !*chain_pem || !*alt_pem) {
+    free(*chain_pem), free(*alt_pem);
+    *chain_pem = *alt_pem = NULL;
+    X509_free(c);
+    return ACMEH_INTERNAL;
+  }
+  *leaf = c;
+  return ACMEH_OK;
+}
+
+unsigned char *srv_ca_issuer_der(const srv_ca *ca, int which, size_t *len) {
+  if (which < 1 || which > 2) return NULL;
+  unsigned char *der = NULL;
+  int n = i2d_X509(ca->inter[which - 1], &der);
+  if (n <= 0) return NULL;
+  unsigned char *copy = malloc((size_t)n); /* plain malloc, so callers free() it like every other body */
+  if (copy) memcpy(copy, der, (size_t)n), *len = (size_t)n;
+  OPENSSL_free(der);
+  return copy;
+}

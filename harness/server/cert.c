@@ -1,0 +1,158 @@
+/* Issuance after finalize (on the thread pool, so the order is seen
+ * "processing" first, RFC 8555 §7.4) and certificate download (§7.4.2):
+ * application/pem-certificate-chain with Link rel="alternate" to the
+ * cross-signed chain, or application/pkix-cert with Link rel="up". */
+#include <openssl/bn.h>
+#include <openssl/x509.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/acme/b64.h"
+#include "harness/core/error.h"
+#include "harness/server/internal.h"
+
+void srv_cert_free(srv_cert *c) {
+  if (!c) return;
+  X509_free(c->leaf);
+  free(c->chain_pem);
+  free(c->alt_pem);
+  free(c);
+}
+
+/* Certificates are filed under base64url of their 16-byte serial, which is
+ * random (ca.c), so the id is also how revokeCert finds one. */
+int srv_cert_id(X509 *cert, char id[SRV_ID_CHARS + 1]) {
+  BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), NULL);
+  unsigned char raw[16];
+  int ok = bn && BN_num_bytes(bn) <= 16 && BN_bn2binpad(bn, raw, sizeof raw) == 16;
+  BN_free(bn);
+  char *b = ok ? acmeh_b64url_encode(raw, sizeof raw) : NULL;
+  if (b) snprintf(id, SRV_ID_CHARS + 1, "%s", b);
+  free(b);
+  return b ? ACMEH_OK : ACMEH_PEER_PROTOCOL;
+}
+
+typedef struct {
+  char order[SRV_ID_CHARS + 1];
+  const srv_ca *ca;
+  EVP_PKEY *pub;
+  char **names;
+  size_t n;
+  double not_before, not_after;
+  X509 *leaf;
+  char *chain, *alt;
+  int rc;
+} issue_job;
+
+static void issue_free(issue_job *j) {
+  EVP_PKEY_free(j->pub);
+  for (size_t i = 0; i < j->n; i++) free(j->names[i]);
+  free(j->names);
+  X509_free(j->leaf);
+  free(j->chain), free(j->alt);
+  free(j);
+}
+
+static void issue_work(void *arg) {
+  issue_job *j = arg;
+  j->rc = srv_ca_issue(j->ca, j->pub, j->names, j->n, j->not_before, j->not_after, &j->leaf, &j->chain, &j->alt);
+}
+
+static srv_cert *store_cert(acmeh_server *s, issue_job *j, const srv_order *o) {
+  srv_cert *c = calloc(1, sizeof *c);
+  if (!c || srv_cert_id(j->leaf, c->e.id) != ACMEH_OK) {
+    free(c);
+    return NULL;
+  }
+  memcpy(c->account, o->account, sizeof c->account);
+  c->leaf = j->leaf, c->chain_pem = j->chain, c->alt_pem = j->alt;
+  j->leaf = NULL, j->chain = j->alt = NULL;
+  if (srv_table_add(&s->certs, &c->e) != ACMEH_OK) {
+    srv_cert_free(c);
+    return NULL;
+  }
+  return c;
+}
+
+static void issue_done(acmeh_server *s, void *arg, int cancelled) {
+  issue_job *j = arg;
+  srv_order *o = srv_order_get(s, j->order);
+  if (!cancelled && o && o->status == ORD_PROCESSING) {
+    srv_cert *c = j->rc == ACMEH_OK ? store_cert(s, j, o) : NULL;
+    if (c) {
+      snprintf(o->cert, sizeof o->cert, "%s", c->e.id);
+      o->status = ORD_VALID;
+    } else {
+      o->status = ORD_INVALID;
+      json_decref(o->error);
+      o->error = srv_problem_obj("serverInternal", "issuance failed");
+    }
+  } else if (o && o->status == ORD_PROCESSING) {
+    o->status = ORD_INVALID; /* the server is stopping */
+  }
+  issue_free(j);
+}
+
+int srv_issue_async(acmeh_server *s, srv_order *o, EVP_PKEY *pub) {
+  issue_job *j = calloc(1, sizeof *j);
+  if (!j) return ACMEH_NOMEM;
+  memcpy(j->order, o->e.id, sizeof j->order);
+  j->ca = s->ca;
+  j->pub = pub;
+  EVP_PKEY_up_ref(pub);
+  j->names = calloc(o->nnames, sizeof *j->names);
+  for (size_t i = 0; j->names && i < o->nnames; i++)
+    if ((j->names[j->n] = strdup(o->names[i]))) j->n++;
+  j->not_before = o->not_before, j->not_after = o->not_after;
+  int rc = j->names && j->n == o->nnames ? srv_job_queue(s, issue_work, issue_done, j) : ACMEH_NOMEM;
+  if (rc) issue_free(j);
+  return rc;
+}
+
+/* ---- download ------------------------------------------------------------------- */
+
+static void send_bytes(srv_resp *rs, const char *ctype, const void *data, size_t len) {
+  rs->status = 200;
+  rs->ctype = ctype;
+  rs->body = malloc(len ? len : 1);
+  rs->body_len = rs->body ? len : 0;
+  if (rs->body) memcpy(rs->body, data, len);
+}
+
+static int wants_der(const srv_req *rq) {
+  const char *accept = acmeh_httpsrv_req_header(rq->http, "Accept");
+  return accept && strstr(accept, "application/pkix-cert") && !strstr(accept, "application/pem-certificate-chain");
+}
+
+void srv_h_cert(srv_req *rq, srv_resp *rs, const char *id, const char *sub) {
+  acmeh_server *s = rq->s;
+  srv_cert *c = srv_cert_get(s, id);
+  if (rq->is_post && !rq->post_as_get)
+    return srv_problem(rs, 400, "malformed", "a certificate is fetched with POST-as-GET (payload \"\")");
+  if (!c) return srv_problem(rs, 404, "malformed", "no such certificate");
+  char *self = srv_url(s, "cert", c->e.id);
+  if (!self) return srv_problem(rs, 500, "serverInternal", "out of memory");
+  if (!sub && wants_der(rq)) { /* single-certificate form: the issuer via rel="up" (§7.4.2) */
+    unsigned char *der = NULL;
+    int n = i2d_X509(c->leaf, &der);
+    if (n > 0) send_bytes(rs, "application/pkix-cert", der, (size_t)n);
+    OPENSSL_free(der);
+    srv_header(rs, "Link: <%s/issuer/1>;rel=\"up\"", s->base);
+  } else {
+    const char *pem = sub ? c->alt_pem : c->chain_pem;
+    send_bytes(rs, "application/pem-certificate-chain", pem, strlen(pem));
+    srv_header(rs, sub ? "Link: <%s>;rel=\"alternate\"" : "Link: <%s/alt>;rel=\"alternate\"", self);
+  }
+  free(self);
+}
+
+void srv_h_issuer(srv_req *rq, srv_resp *rs, const char *which) {
+  size_t len = 0;
+  unsigned char *der = strlen(which) == 1 ? srv_ca_issuer_der(rq->s->ca, which[0] - '0', &len) : NULL;
+  if (!der) return srv_problem(rs, 404, "malformed", "no such issuer");
+  rs->status = 200;
+  rs->ctype = "application/pkix-cert";
+  rs->body = (char *)der;
+  rs->body_len = len;
+}

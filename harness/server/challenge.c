@@ -1,0 +1,108 @@
+/* Challenge responses (RFC 8555 §7.5.1): the POST that starts a validation,
+ * the validation job on libuv's thread pool (validate.c does the network
+ * work), and the state changes its result causes on the loop thread (§7.1.6). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/acme/challenge.h"
+#include "harness/core/clock.h"
+#include "harness/core/error.h"
+#include "harness/server/internal.h"
+
+typedef struct {
+  char authz[SRV_ID_CHARS + 1];
+  int idx;
+  srv_validation v;
+  json_t *result; /* NULL = valid, else the problem */
+} job;
+
+static void job_free(job *j) {
+  free(j->v.dns_addr);
+  free(j->v.name);
+  free(j->v.token);
+  free(j->v.keyauth);
+  json_decref(j->result);
+  free(j);
+}
+
+static void job_work(void *arg) {
+  job *j = arg;
+  j->result = srv_validate(&j->v);
+}
+
+static void mark_valid(acmeh_server *s, srv_authz *a, srv_chal *c) {
+  c->status = CH_VALID;
+  c->validated = acmeh_now_wall();
+  if (a->status != AZ_PENDING) return; /* deactivated meanwhile: stays so */
+  a->status = AZ_VALID;
+  a->expires = c->validated + SRV_AUTHZ_LIFETIME;
+  srv_account *acct = srv_account_get(s, a->account);
+  if (!acct) return;
+  char key[300];
+  snprintf(key, sizeof key, "%s%s", a->wildcard ? "*." : "", a->value);
+  json_object_set_new(acct->valid_authz, key, json_string(a->e.id)); /* for reuse and revocation */
+}
+
+static void job_done(acmeh_server *s, void *arg, int cancelled) {
+  job *j = arg;
+  srv_authz *a = srv_authz_get(s, j->authz);
+  if (a) {
+    a->validating = 0;
+    srv_chal *c = &a->chal[j->idx];
+    if (cancelled) {
+      c->status = CH_PENDING;
+    } else if (c->status == CH_PROCESSING && !j->result) {
+      mark_valid(s, a, c);
+    } else if (c->status == CH_PROCESSING) {
+      c->status = CH_INVALID; /* one attempt: §8.2 retries are a SHOULD this server skips */
+      c->error = j->result;
+      j->result = NULL;
+      if (a->status == AZ_PENDING) a->status = AZ_INVALID;
+    }
+  }
+  job_free(j);
+}
+
+static int start_validation(acmeh_server *s, srv_authz *a, int idx, const srv_account *acct) {
+  job *j = calloc(1, sizeof *j);
+  if (!j) return ACMEH_NOMEM;
+  memcpy(j->authz, a->e.id, sizeof j->authz);
+  j->idx = idx;
+  j->v = (srv_validation){.dns_addr = strdup(s->dns_addr), .dns_port = s->dns_port, .http01_port = s->http01_port,
+                          .tlsalpn01_port = s->tlsalpn01_port, .type = a->chal[idx].type, .name = strdup(a->value),
+                          .token = strdup(a->chal[idx].token),
+                          .keyauth = acmeh_key_authorization(a->chal[idx].token, acct->thumb)};
+  int rc = j->v.dns_addr && j->v.name && j->v.token && j->v.keyauth ? srv_job_queue(s, job_work, job_done, j) : ACMEH_NOMEM;
+  if (rc != ACMEH_OK) {
+    job_free(j);
+    return rc;
+  }
+  a->validating = 1;
+  a->chal[idx].status = CH_PROCESSING;
+  return ACMEH_OK;
+}
+
+void srv_h_challenge(srv_req *rq, srv_resp *rs, const char *authz_id, const char *idx) {
+  acmeh_server *s = rq->s;
+  srv_authz *a = srv_authz_get(s, authz_id);
+  char *end = NULL;
+  long i = strtol(idx, &end, 10);
+  if (!a || strcmp(a->account, rq->acct->e.id) != 0 || *end || end == idx || i < 0 || i >= a->nchal)
+    return srv_problem(rs, 404, "malformed", "no such challenge");
+  char *up = srv_url(s, "authz", a->e.id);
+  srv_header(rs, "Link: <%s>;rel=\"up\"", up ? up : "");
+  free(up);
+  srv_authz_refresh(s, a);
+  srv_chal *c = &a->chal[i];
+  if (!rq->post_as_get && c->status == CH_PENDING) { /* §7.5.1: the response; its fields are ignored */
+    if (a->status != AZ_PENDING)
+      return srv_problem(rs, 400, "malformed", "the authorization is no longer pending");
+    if (a->validating)
+      return srv_problem(rs, 400, "malformed", "another challenge of this authorization is being validated");
+    if (start_validation(s, a, (int)i, rq->acct) != ACMEH_OK)
+      return srv_problem(rs, 500, "serverInternal", "cannot start the validation");
+  }
+  if (c->status == CH_PROCESSING) srv_header(rs, "Retry-After: 1");
+  srv_json(rs, 200, srv_chal_json(s, a, (int)i));
+}

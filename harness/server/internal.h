@@ -1,0 +1,280 @@
+/* Internals shared by the reference server's modules. Everything here runs
+ * on the server's loop thread, except validate.c's blocking validators and
+ * ca.c's signing, which run on libuv's thread pool over copied inputs. */
+#ifndef ACMEH_SERVER_INTERNAL_H
+#define ACMEH_SERVER_INTERNAL_H
+
+#include <jansson.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <uv.h>
+
+#include "harness/acme/jwk.h"
+#include "harness/acme/jws.h"
+#include "harness/core/strbuf.h"
+#include "harness/server/server.h"
+#include "mocks/common/httpsrv.h"
+
+#define SRV_PROBLEM_NS "urn:ietf:params:acme:error:"
+#define SRV_ID_CHARS 22        /* 128 random bits in base64url (RFC 8555 §10.5: unpredictable) */
+#define SRV_MAX_BODY (64 * 1024) /* the largest request: a keyChange or a 4096-bit RSA CSR, a few KB */
+#define SRV_MAX_IDENTIFIERS 100
+#define SRV_ORDER_LIFETIME (7 * 86400.0)
+#define SRV_AUTHZ_LIFETIME (30 * 86400.0) /* a valid authorization's reuse window */
+#define SRV_CERT_LIFETIME (90 * 86400.0)
+#define SRV_ORDERS_PAGE 50               /* orders per page of an account's list (§7.1.2.1) */
+
+/* ---- store: tables of objects by random id, oldest first ----------------- */
+
+/* First member of every stored object. */
+typedef struct srv_entry {
+  char id[SRV_ID_CHARS + 1];
+  struct srv_entry *older, *newer;
+} srv_entry;
+
+typedef struct {
+  void *root; /* tsearch tree of srv_entry* by id */
+  srv_entry *oldest, *newest;
+  size_t count;
+} srv_table;
+
+/* Fills id with a fresh random base64url id. Returns ACMEH_OK or ACMEH_INTERNAL. */
+int srv_random_id(char id[SRV_ID_CHARS + 1]);
+/* Adds e (its id set) as the newest entry. Returns ACMEH_OK or ACMEH_NOMEM. */
+int srv_table_add(srv_table *t, srv_entry *e);
+srv_entry *srv_table_find(const srv_table *t, const char *id);
+void srv_table_remove(srv_table *t, srv_entry *e);
+
+/* ---- objects (RFC 8555 §7.1.2-§7.1.6) ----------------------------------- */
+
+typedef enum { ACCT_VALID, ACCT_DEACTIVATED } srv_acct_status;
+typedef enum { AZ_PENDING, AZ_VALID, AZ_INVALID, AZ_DEACTIVATED, AZ_EXPIRED } srv_authz_status;
+typedef enum { CH_PENDING, CH_PROCESSING, CH_VALID, CH_INVALID } srv_chal_status;
+typedef enum { ORD_PENDING, ORD_READY, ORD_PROCESSING, ORD_VALID, ORD_INVALID } srv_order_status;
+typedef enum { CHAL_HTTP01, CHAL_DNS01, CHAL_TLSALPN01, CHAL_COUNT } srv_chal_type;
+
+typedef struct {
+  srv_entry e;
+  acmeh_key *key;
+  char thumb[44]; /* RFC 7638 thumbprint: the key index and keyAuthorization suffix */
+  srv_acct_status status;
+  json_t *contact; /* array or NULL */
+  int tos_agreed;
+  char **orders; /* ids of its orders, oldest first (ids of evicted orders are skipped) */
+  size_t norders, orders_cap;
+  json_t *valid_authz; /* "name" (or "*.name") -> id of its newest valid authorization */
+} srv_account;
+
+typedef struct {
+  srv_chal_type type;
+  char token[SRV_ID_CHARS * 2 + 1]; /* 256 random bits (RFC 8555 §8.1 asks >= 128) */
+  srv_chal_status status;
+  double validated; /* wall seconds, 0 = never */
+  json_t *error;    /* problem document or NULL */
+} srv_chal;
+
+typedef struct {
+  srv_entry e;
+  char account[SRV_ID_CHARS + 1];
+  char *value; /* DNS name, base name for wildcards */
+  int wildcard;
+  srv_authz_status status;
+  double expires;
+  srv_chal chal[CHAL_COUNT];
+  int nchal;
+  int validating; /* a validation job for one of its challenges is queued or running */
+} srv_authz;
+
+typedef struct {
+  srv_entry e;
+  char account[SRV_ID_CHARS + 1];
+  srv_order_status status;
+  double expires, not_before, not_after; /* 0 = not requested */
+  char **names; /* identifier values as ordered ("*.x" kept), lower case, no duplicates */
+  size_t nnames;
+  char (*authz)[SRV_ID_CHARS + 1];
+  json_t *error;
+  char cert[SRV_ID_CHARS * 2 + 1]; /* certificate id once valid */
+} srv_order;
+
+typedef struct {
+  srv_entry e; /* id = serial number in hex */
+  char account[SRV_ID_CHARS + 1];
+  X509 *leaf;
+  char *chain_pem; /* leaf + intermediate */
+  char *alt_pem;   /* leaf + intermediate cross-signed by the alternate root */
+  int revoked, reason;
+} srv_cert;
+
+/* ---- nonces (nonce.c) ---------------------------------------------------- */
+typedef struct srv_nonces srv_nonces;
+srv_nonces *srv_nonces_new(size_t cap);
+void srv_nonces_free(srv_nonces *n);
+/* A fresh nonce (malloc'd, caller frees), NULL on failure. */
+char *srv_nonce_issue(srv_nonces *n);
+/* 1 and consumes it if `nonce` was issued and not yet used, else 0. */
+int srv_nonce_redeem(srv_nonces *n, const char *nonce);
+
+/* ---- CA (ca.c) ----------------------------------------------------------- */
+typedef struct srv_ca srv_ca;
+/* Makes the hierarchy and writes <run_dir>/issuing-roots.pem. */
+int srv_ca_new(const char *run_dir, srv_ca **out, char *err, size_t errlen);
+void srv_ca_free(srv_ca *ca);
+const char *srv_ca_roots_file(const srv_ca *ca);
+/* Issues a certificate for `names` on `pub` (thread-safe: the CA is read only).
+ * On success *leaf, *chain_pem and *alt_pem are the caller's. */
+int srv_ca_issue(const srv_ca *ca, EVP_PKEY *pub, char *const *names, size_t n, double not_before,
+                 double not_after, X509 **leaf, char **chain_pem, char **alt_pem);
+/* DER of intermediate `which` (1 = primary, 2 = cross-signed); malloc'd. */
+unsigned char *srv_ca_issuer_der(const srv_ca *ca, int which, size_t *len);
+
+/* ---- the server ---------------------------------------------------------- */
+
+typedef struct srv_job srv_job;
+
+struct acmeh_server {
+  uv_loop_t loop;
+  uv_async_t stop;
+  pthread_t thread;
+  int thread_started;
+  SSL_CTX *tls;
+  acmeh_httpsrv *http;
+  char *bind, *base, *dir_url, *run_dir, *ca_file;
+  int port;
+  char *dns_addr;
+  int dns_port, http01_port, tlsalpn01_port;
+  srv_nonces *nonces;
+  srv_ca *ca;
+  srv_table accounts, orders, authzs, certs;
+  void *by_thumb; /* tsearch tree of srv_account* by thumbprint */
+  size_t max_accounts, max_orders, max_authzs, max_certs;
+  srv_job *jobs; /* running thread-pool jobs, cancelled at stop */
+  int stopping;
+};
+
+/* One request as the handlers see it. */
+typedef struct {
+  acmeh_server *s;
+  const acmeh_httpsrv_req *http;
+  int is_post;
+  char *url;        /* base + request target: what the JWS "url" must equal (§6.4) */
+  char *path;       /* request target without the query */
+  const char *query; /* after '?', "" when none */
+  /* Filled by srv_jws_verify: */
+  acmeh_jws_parsed jws;
+  acmeh_key *jwk;     /* key from a "jwk" header (owned), NULL with kid */
+  srv_account *acct;  /* account from "kid", NULL with jwk */
+  json_t *payload;    /* the payload JSON, NULL for POST-as-GET */
+  int post_as_get;
+} srv_req;
+
+typedef struct {
+  int status;
+  const char *ctype;
+  char *body;
+  size_t body_len;
+  acmeh_strbuf hdr; /* extra header lines */
+  int is_directory; /* no Link rel="index" on the directory itself */
+  int gives_nonce;  /* newNonce: Replay-Nonce + Cache-Control: no-store */
+} srv_resp;
+
+/* problem.c: application/problem+json (RFC 7807, RFC 8555 §6.7). `type` is
+ * the suffix after urn:ietf:params:acme:error:. */
+void srv_problem(srv_resp *rs, int status, const char *type, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* A problem document object (new reference) for challenge errors and subproblems. */
+json_t *srv_problem_obj(const char *type, const char *detail);
+/* Sends `prob` (reference stolen) with `status`. */
+void srv_problem_send(srv_resp *rs, int status, json_t *prob);
+/* A JSON body (reference stolen). */
+void srv_json(srv_resp *rs, int status, json_t *body);
+void srv_header(srv_resp *rs, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* jws_verify.c: the RFC 8555 §6.2-§6.4 / §12 checks of a POST. Returns 1 and
+ * fills rq on success; 0 with the error response in rs. */
+typedef enum { AUTH_KID, AUTH_JWK, AUTH_EITHER } srv_auth;
+int srv_jws_verify(srv_req *rq, srv_resp *rs, srv_auth how);
+/* Key acceptability for JWS and CSRs: writes why not into why. 1 = acceptable. */
+int srv_key_acceptable(const acmeh_key *k, const char *alg, char *why, size_t whylen);
+/* Inner keyChange JWS checks (account.c uses them); see §7.3.5. */
+const char *const *srv_algorithms(void);
+
+/* URLs (server.c); malloc'd. */
+char *srv_url(const acmeh_server *s, const char *kind, const char *id);
+/* Time as RFC 3339 (static buffer per thread is not used: out has 32 bytes). */
+void srv_rfc3339(double t, char out[32]);
+int srv_parse_rfc3339(const char *s, double *t);
+
+/* Lookups honouring eviction; NULL when gone. */
+srv_account *srv_account_get(acmeh_server *s, const char *id);
+srv_account *srv_account_by_key(acmeh_server *s, const char *thumb);
+srv_order *srv_order_get(acmeh_server *s, const char *id);
+srv_authz *srv_authz_get(acmeh_server *s, const char *id);
+srv_cert *srv_cert_get(acmeh_server *s, const char *id);
+
+/* account.c */
+json_t *srv_account_json(acmeh_server *s, const srv_account *a);
+void srv_account_free(srv_account *a);
+int srv_account_index_key(acmeh_server *s, srv_account *a);
+void srv_account_unindex_key(acmeh_server *s, srv_account *a);
+void srv_h_new_account(srv_req *rq, srv_resp *rs);
+void srv_h_account(srv_req *rq, srv_resp *rs, const char *id, const char *sub);
+void srv_h_key_change(srv_req *rq, srv_resp *rs);
+
+/* order.c */
+void srv_order_free(srv_order *o);
+void srv_order_refresh(acmeh_server *s, srv_order *o);
+json_t *srv_order_json(acmeh_server *s, srv_order *o);
+void srv_h_new_order(srv_req *rq, srv_resp *rs);
+void srv_h_order(srv_req *rq, srv_resp *rs, const char *id, const char *sub);
+/* Validates and normalises one dns identifier value (lower case A-labels,
+ * optional "*." when wildcard_ok). Returns NULL and fills type/why on refusal. */
+char *srv_dns_name(const char *value, int wildcard_ok, const char **type, char *why, size_t whylen);
+
+/* authz.c */
+void srv_authz_free(srv_authz *a);
+void srv_authz_refresh(acmeh_server *s, srv_authz *a);
+json_t *srv_authz_json(acmeh_server *s, srv_authz *a);
+json_t *srv_chal_json(acmeh_server *s, const srv_authz *a, int i);
+srv_authz *srv_authz_create(acmeh_server *s, srv_account *acct, const char *name, int *rc);
+void srv_h_new_authz(srv_req *rq, srv_resp *rs);
+void srv_h_authz(srv_req *rq, srv_resp *rs, const char *id);
+
+/* challenge.c */
+void srv_h_challenge(srv_req *rq, srv_resp *rs, const char *authz_id, const char *idx);
+const char *srv_chal_type_name(srv_chal_type t);
+
+/* validate.c: blocking validation (thread pool). Returns NULL when valid,
+ * else a problem document (new reference). */
+typedef struct {
+  char *dns_addr;
+  int dns_port, http01_port, tlsalpn01_port;
+  srv_chal_type type;
+  char *name;    /* the identifier (base name for wildcards) */
+  char *token;
+  char *keyauth; /* token "." thumbprint */
+} srv_validation;
+json_t *srv_validate(const srv_validation *v);
+
+/* cert.c / revoke.c */
+void srv_cert_free(srv_cert *c);
+/* A certificate's id: base64url of its 16-byte serial. Returns ACMEH_OK or ACMEH_PEER_PROTOCOL. */
+int srv_cert_id(X509 *cert, char id[SRV_ID_CHARS + 1]);
+void srv_h_cert(srv_req *rq, srv_resp *rs, const char *id, const char *sub);
+void srv_h_issuer(srv_req *rq, srv_resp *rs, const char *which);
+void srv_h_revoke(srv_req *rq, srv_resp *rs);
+/* Queues issuance of order o from CSR key `pub` (reference taken). */
+int srv_issue_async(acmeh_server *s, srv_order *o, EVP_PKEY *pub);
+
+/* Thread-pool jobs (server.c): `work` runs off the loop, `done` on it with
+ * cancelled = 1 when the server stopped first. `arg` is the job's. */
+int srv_job_queue(acmeh_server *s, void (*work)(void *arg), void (*done)(acmeh_server *s, void *arg, int cancelled),
+                  void *arg);
+
+/* Eviction (store.c): keeps the tables under their caps. */
+void srv_store_trim(acmeh_server *s);
+void srv_store_free(acmeh_server *s);
+
+#endif

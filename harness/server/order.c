@@ -1,0 +1,338 @@
+/* Orders (RFC 8555 §7.1.3, §7.4): identifier validation (§7.1.4: DNS names
+ * in certificate form, A-labels checked with libidn2), creation with
+ * authorizations (reusing the account's valid ones, §7.1.3), the order state
+ * machine (§7.1.6) and finalize with the CSR checks of §7.4 and §11.1. */
+#include <ctype.h>
+#include <idn2.h>
+#include <openssl/x509.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "harness/acme/cert.h"
+#include "harness/core/clock.h"
+#include "harness/core/error.h"
+#include "harness/server/internal.h"
+
+#define MAX_ORDER_SPAN (398 * 86400.0) /* longest notAfter - notBefore accepted (CA/B limit) */
+
+/* An "xn--" label must be a valid IDNA2008 A-label: it decodes, and encoding
+ * the decoded U-label gives it back. */
+static int alabel_ok(const char *label) {
+  char *u = NULL, *back = NULL;
+  int ok = idn2_to_unicode_8z8z(label, &u, 0) == IDN2_OK &&
+           idn2_to_ascii_8z(u, &back, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL) == IDN2_OK && strcmp(back, label) == 0;
+  free(u);
+  free(back);
+  return ok;
+}
+
+/* LDH rules (RFC 1123 §2.1, RFC 5891 §4.2.3.1) for one label of n chars. */
+static const char *label_problem(const char *l, size_t n) {
+  if (n == 0) return "has an empty label";
+  if (n > 63) return "has a label longer than 63 characters";
+  if (l[0] == '-' || l[n - 1] == '-') return "has a label starting or ending with '-'";
+  for (size_t i = 0; i < n; i++)
+    if (!isalnum((unsigned char)l[i]) && l[i] != '-') return "has a character outside letters, digits and '-'";
+  if (n >= 4 && l[2] == '-' && l[3] == '-') {
+    char buf[64];
+    memcpy(buf, l, n);
+    buf[n] = '\0';
+    if (strncmp(buf, "xn--", 4) != 0) return "has a reserved label (hyphens in 3rd and 4th place, but not \"xn--\")";
+    if (!alabel_ok(buf)) return "has an \"xn--\" label that is not a valid A-label (RFC 5891)";
+  }
+  return NULL;
+}
+
+char *srv_dns_name(const char *value, int wildcard_ok, const char **type, char *why, size_t whylen) {
+  *type = "rejectedIdentifier";
+  size_t len = strlen(value);
+  int wild = wildcard_ok && strncmp(value, "*.", 2) == 0;
+  const char *name = wild ? value + 2 : value;
+  char *low = strdup(value);
+  for (char *p = low; p && *p; p++) *p = (char)tolower((unsigned char)*p);
+  const char *problem = !low ? "out of memory" : len == 0 ? "is empty" : len > 253 ? "is longer than 253 characters"
+                        : strchr(name, '*') ? "has a '*' that is not a leading \"*.\"" : NULL;
+  const char *nm = low ? low + (wild ? 2 : 0) : NULL;
+  int labels = 0, numeric_tld = 1;
+  for (const char *l = nm; !problem && l; labels++) {
+    const char *dot = strchr(l, '.');
+    size_t n = dot ? (size_t)(dot - l) : strlen(l);
+    problem = label_problem(l, n);
+    numeric_tld = 1;
+    for (size_t i = 0; i < n; i++) numeric_tld &= isdigit((unsigned char)l[i]) != 0;
+    l = dot ? dot + 1 : NULL;
+  }
+  if (!problem && labels < 2) problem = "is not a fully qualified domain name";
+  if (!problem && numeric_tld) problem = "looks like an IP address; those are \"ip\" identifiers";
+  if (problem) {
+    snprintf(why, whylen, "\"%.100s\" %s", value, problem);
+    free(low);
+    return NULL;
+  }
+  return low;
+}
+
+/* ---- state ------------------------------------------------------------------- */
+
+void srv_order_free(srv_order *o) {
+  if (!o) return;
+  for (size_t i = 0; i < o->nnames; i++) free(o->names[i]);
+  free(o->names);
+  free(o->authz);
+  json_decref(o->error);
+  free(o);
+}
+
+static void order_fail(srv_order *o, json_t *error) {
+  o->status = ORD_INVALID;
+  json_decref(o->error);
+  o->error = error;
+}
+
+static const char *authz_status_name(srv_authz_status st) {
+  static const char *const n[] = {"pending", "valid", "invalid", "deactivated", "expired"};
+  return n[st];
+}
+
+void srv_order_refresh(acmeh_server *s, srv_order *o) {
+  if (o->status != ORD_PENDING && o->status != ORD_READY) return;
+  if (acmeh_now_wall() > o->expires) return order_fail(o, srv_problem_obj("malformed", "the order expired"));
+  int all_valid = 1;
+  for (size_t i = 0; i < o->nnames; i++) {
+    srv_authz *a = srv_authz_get(s, o->authz[i]);
+    if (a) srv_authz_refresh(s, a);
+    if (a && a->status == AZ_VALID) continue;
+    if (a && a->status == AZ_PENDING) {
+      all_valid = 0;
+      continue;
+    }
+    char d[200];
+    snprintf(d, sizeof d, "authorization for %s is %s", o->names[i], a ? authz_status_name(a->status) : "gone");
+    return order_fail(o, srv_problem_obj("unauthorized", d));
+  }
+  o->status = all_valid ? ORD_READY : ORD_PENDING;
+}
+
+json_t *srv_order_json(acmeh_server *s, srv_order *o) {
+  static const char *const st[] = {"pending", "ready", "processing", "valid", "invalid"};
+  char t[32];
+  srv_rfc3339(o->expires, t);
+  json_t *ids = json_array(), *authz = json_array();
+  for (size_t i = 0; i < o->nnames; i++) {
+    json_array_append_new(ids, json_pack("{s:s,s:s}", "type", "dns", "value", o->names[i]));
+    char *u = srv_url(s, "authz", o->authz[i]);
+    if (u) json_array_append_new(authz, json_string(u));
+    free(u);
+  }
+  json_t *j = json_pack("{s:s,s:s,s:o,s:o}", "status", st[o->status], "expires", t, "identifiers", ids,
+                        "authorizations", authz);
+  if (o->not_before) srv_rfc3339(o->not_before, t), json_object_set_new(j, "notBefore", json_string(t));
+  if (o->not_after) srv_rfc3339(o->not_after, t), json_object_set_new(j, "notAfter", json_string(t));
+  char *u = srv_url(s, "order", o->e.id), *fin = NULL;
+  if (u && asprintf(&fin, "%s/finalize", u) >= 0) json_object_set_new(j, "finalize", json_string(fin));
+  free(u), free(fin);
+  if (o->cert[0]) {
+    u = srv_url(s, "cert", o->cert);
+    if (u) json_object_set_new(j, "certificate", json_string(u));
+    free(u);
+  }
+  if (o->error) json_object_set(j, "error", o->error);
+  return j;
+}
+
+/* ---- newOrder ------------------------------------------------------------------ */
+
+/* Validates the identifiers into names (deduplicated); 0 with rs filled on refusal. */
+static int parse_identifiers(const json_t *ids, char ***names, size_t *n, srv_resp *rs) {
+  if (!json_is_array(ids) || !json_array_size(ids) || json_array_size(ids) > SRV_MAX_IDENTIFIERS)
+    return srv_problem(rs, 400, "malformed", "identifiers must be an array of 1 to %d objects", SRV_MAX_IDENTIFIERS), 0;
+  *names = calloc(json_array_size(ids), sizeof **names);
+  json_t *subs = json_array(), *id;
+  size_t i, unsupported = 0;
+  json_array_foreach(ids, i, id) {
+    const char *type = json_string_value(json_object_get(id, "type")), *value = json_string_value(json_object_get(id, "value"));
+    const char *ptype = "malformed";
+    char why[300] = "identifier needs string type and value", *name = NULL;
+    if (type && value && strcmp(type, "dns") != 0)
+      ptype = "unsupportedIdentifier", unsupported++, snprintf(why, sizeof why, "identifier type \"%.40s\" is not supported; use \"dns\"", type);
+    else if (type && value)
+      name = srv_dns_name(value, 1, &ptype, why, sizeof why);
+    if (!name) {
+      json_t *sp = srv_problem_obj(ptype, why);
+      if (type && value) json_object_set_new(sp, "identifier", json_pack("{s:s,s:s}", "type", type, "value", value));
+      json_array_append_new(subs, sp);
+      continue;
+    }
+    size_t k = 0;
+    while (k < *n && strcmp((*names)[k], name) != 0) k++;
+    if (k < *n) free(name);
+    else (*names)[(*n)++] = name;
+  }
+  if (!json_array_size(subs)) return json_decref(subs), 1;
+  const char *top = unsupported == json_array_size(subs) ? "unsupportedIdentifier" : "rejectedIdentifier";
+  char d[100];
+  snprintf(d, sizeof d, "%zu of the identifiers cannot be issued for; see subproblems", json_array_size(subs));
+  json_t *p = srv_problem_obj(top, d);
+  json_object_set_new(p, "subproblems", subs);
+  srv_problem_send(rs, 400, p);
+  return 0;
+}
+
+static int parse_validity(const json_t *p, srv_order *o, srv_resp *rs) {
+  const json_t *nb = json_object_get(p, "notBefore"), *na = json_object_get(p, "notAfter");
+  if ((nb && (!json_is_string(nb) || !srv_parse_rfc3339(json_string_value(nb), &o->not_before))) ||
+      (na && (!json_is_string(na) || !srv_parse_rfc3339(json_string_value(na), &o->not_after))))
+    return srv_problem(rs, 400, "malformed", "notBefore / notAfter must be RFC 3339 date-times"), 0;
+  double from = o->not_before ? o->not_before : acmeh_now_wall();
+  if (o->not_after && (o->not_after <= from || o->not_after - from > MAX_ORDER_SPAN))
+    return srv_problem(rs, 400, "malformed", "notAfter must be after notBefore and at most 398 days later"), 0;
+  return 1;
+}
+
+/* The account's valid, unexpired authorization for name, if any (§7.1.3 reuse). */
+static srv_authz *reusable(acmeh_server *s, srv_account *acct, const char *name) {
+  srv_authz *a = srv_authz_get(s, json_string_value(json_object_get(acct->valid_authz, name)));
+  if (a) srv_authz_refresh(s, a);
+  return a && a->status == AZ_VALID && a->expires > acmeh_now_wall() + 86400 ? a : NULL;
+}
+
+static int attach_authz(acmeh_server *s, srv_account *acct, srv_order *o) {
+  o->authz = calloc(o->nnames ? o->nnames : 1, sizeof *o->authz);
+  if (!o->authz) return ACMEH_NOMEM;
+  for (size_t i = 0; i < o->nnames; i++) {
+    srv_authz *a = reusable(s, acct, o->names[i]);
+    int rc = ACMEH_OK;
+    if (!a) a = srv_authz_create(s, acct, o->names[i], &rc);
+    if (!a) return rc;
+    memcpy(o->authz[i], a->e.id, sizeof o->authz[i]);
+  }
+  return ACMEH_OK;
+}
+
+/* Remembers the order in the account's list, dropping ids of evicted orders when it fills. */
+static void remember(acmeh_server *s, srv_account *acct, const char *id) {
+  if (acct->norders == acct->orders_cap) {
+    size_t k = 0;
+    for (size_t i = 0; i < acct->norders; i++) {
+      if (srv_order_get(s, acct->orders[i])) acct->orders[k++] = acct->orders[i];
+      else free(acct->orders[i]);
+    }
+    acct->norders = k;
+  }
+  if (acct->norders == acct->orders_cap) {
+    size_t cap = acct->orders_cap ? acct->orders_cap * 2 : 16;
+    char **p = realloc(acct->orders, cap * sizeof *p);
+    if (!p) return;
+    acct->orders = p;
+    acct->orders_cap = cap;
+  }
+  acct->orders[acct->norders] = strdup(id);
+  if (acct->orders[acct->norders]) acct->norders++;
+}
+
+void srv_h_new_order(srv_req *rq, srv_resp *rs) {
+  acmeh_server *s = rq->s;
+  if (rq->post_as_get) return srv_problem(rs, 400, "malformed", "newOrder needs a JSON object payload");
+  srv_order *o = calloc(1, sizeof *o);
+  if (!o) return srv_problem(rs, 500, "serverInternal", "out of memory");
+  if (!parse_identifiers(json_object_get(rq->payload, "identifiers"), &o->names, &o->nnames, rs) ||
+      !parse_validity(rq->payload, o, rs))
+    return srv_order_free(o);
+  memcpy(o->account, rq->acct->e.id, sizeof o->account);
+  o->expires = acmeh_now_wall() + SRV_ORDER_LIFETIME;
+  if (srv_random_id(o->e.id) || attach_authz(s, rq->acct, o) || srv_table_add(&s->orders, &o->e)) {
+    srv_order_free(o);
+    return srv_problem(rs, 500, "serverInternal", "cannot store the order");
+  }
+  remember(s, rq->acct, o->e.id);
+  srv_order_refresh(s, o);
+  char *u = srv_url(s, "order", o->e.id);
+  srv_header(rs, "Location: %s", u ? u : "");
+  free(u);
+  srv_json(rs, 201, srv_order_json(s, o));
+}
+
+/* ---- finalize ------------------------------------------------------------------- */
+
+static int has_name(char *const *names, size_t n, const char *name) {
+  for (size_t i = 0; i < n; i++)
+    if (strcasecmp(names[i], name) == 0) return 1;
+  return 0;
+}
+
+/* §7.4: the CSR names exactly the order's identifiers (SANs, and the CN if any). */
+static int csr_names_ok(X509_REQ *req, const srv_order *o, char *why, size_t whylen) {
+  char **sans = NULL, cn[256] = "";
+  size_t n = 0;
+  if (acmeh_csr_sans(req, &sans, &n) != ACMEH_OK) return snprintf(why, whylen, "cannot read the CSR's names"), 0;
+  X509_NAME_get_text_by_NID(X509_REQ_get_subject_name(req), NID_commonName, cn, sizeof cn);
+  int ok = 1;
+  for (size_t i = 0; ok && i < n; i++)
+    if (!has_name(o->names, o->nnames, sans[i]))
+      ok = 0, snprintf(why, whylen, "the CSR names %.100s, which is not in the order", sans[i]);
+  for (size_t i = 0; ok && i < o->nnames; i++)
+    if (!has_name(sans, n, o->names[i]) && strcasecmp(cn, o->names[i]) != 0)
+      ok = 0, snprintf(why, whylen, "the CSR does not name %.100s from the order", o->names[i]);
+  if (ok && cn[0] && !has_name(o->names, o->nnames, cn))
+    ok = 0, snprintf(why, whylen, "the CSR's common name %.100s is not in the order", cn);
+  acmeh_names_free(sans, n);
+  return ok;
+}
+
+/* §11.1: the certificate key must be acceptable and no account's key. */
+static int csr_key_ok(acmeh_server *s, EVP_PKEY *pub, char *why, size_t whylen) {
+  acmeh_key *k = NULL;
+  char tp[44];
+  int ok = 0;
+  if (acmeh_key_from_pkey(pub, &k) != ACMEH_OK) snprintf(why, whylen, "the CSR key type is not supported");
+  else if (!srv_key_acceptable(k, NULL, why, whylen)) ok = 0;
+  else if (acmeh_key_thumbprint(k, tp) != ACMEH_OK) snprintf(why, whylen, "cannot hash the CSR key");
+  else if (srv_account_by_key(s, tp)) snprintf(why, whylen, "the CSR key is an account key (RFC 8555 §11.1)");
+  else ok = 1;
+  acmeh_key_free(k);
+  return ok;
+}
+
+static void finalize(srv_req *rq, srv_resp *rs, srv_order *o) {
+  acmeh_server *s = rq->s;
+  static const char *const st[] = {"pending", "ready", "processing", "valid", "invalid"};
+  if (rq->post_as_get) return srv_problem(rs, 400, "malformed", "finalize needs {\"csr\": ...}");
+  srv_order_refresh(s, o);
+  if (o->status != ORD_READY)
+    return srv_problem(rs, 403, "orderNotReady", "the order is %s, not ready (RFC 8555 §7.4)", st[o->status]);
+  const char *csr = json_string_value(json_object_get(rq->payload, "csr"));
+  X509_REQ *req = NULL;
+  char why[256];
+  if (!csr) return srv_problem(rs, 400, "malformed", "finalize payload needs a \"csr\" string");
+  if (acmeh_csr_parse(csr, &req) != ACMEH_OK)
+    return srv_problem(rs, 400, "badCSR", "csr is not base64url (unpadded) DER of one PKCS#10 request");
+  EVP_PKEY *pub = X509_REQ_get0_pubkey(req);
+  int ok = pub && X509_REQ_verify(req, pub) == 1;
+  if (!ok) snprintf(why, sizeof why, "the CSR's self-signature does not verify");
+  ok = ok && csr_key_ok(s, pub, why, sizeof why) && csr_names_ok(req, o, why, sizeof why);
+  if (ok && srv_issue_async(s, o, pub) != ACMEH_OK) {
+    X509_REQ_free(req);
+    return srv_problem(rs, 500, "serverInternal", "cannot queue issuance");
+  }
+  X509_REQ_free(req);
+  if (!ok) return srv_problem(rs, 400, "badCSR", "%s; the order stays ready for a corrected CSR", why);
+  o->status = ORD_PROCESSING;
+  srv_header(rs, "Retry-After: 1");
+  char *u = srv_url(s, "order", o->e.id);
+  srv_header(rs, "Location: %s", u ? u : "");
+  free(u);
+  srv_json(rs, 200, srv_order_json(s, o));
+}
+
+void srv_h_order(srv_req *rq, srv_resp *rs, const char *id, const char *sub) {
+  srv_order *o = srv_order_get(rq->s, id);
+  /* Another account's order looks like a missing one (§10.5: no probing). */
+  if (!o || strcmp(o->account, rq->acct->e.id) != 0) return srv_problem(rs, 404, "malformed", "no such order");
+  if (sub) return finalize(rq, rs, o);
+  if (!rq->post_as_get) return srv_problem(rs, 400, "malformed", "an order is fetched with POST-as-GET (payload \"\")");
+  srv_order_refresh(rq->s, o);
+  if (o->status == ORD_PROCESSING) srv_header(rs, "Retry-After: 1");
+  srv_json(rs, 200, srv_order_json(rq->s, o));
+}

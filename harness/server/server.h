@@ -1,0 +1,78 @@
+/* The reference ACME server (RFC 8555, RFC 8737 tls-alpn-01): HTTPS on a
+ * loopback port, every resource of RFC 8555 §7 including pre-authorization
+ * (newAuthz), key rollover and revocation, real http-01 / dns-01 /
+ * tls-alpn-01 validation against a configurable DNS server and ports, and a
+ * per-run CA (root + intermediate, plus a cross-signed alternate chain).
+ *
+ * The server runs its own libuv loop on its own thread; every function below
+ * is called from the owning (main) thread. All state lives in memory, bounded
+ * by the caps in the config. Time is read through harness/core/clock.h. */
+#ifndef ACMEH_SERVER_SERVER_H
+#define ACMEH_SERVER_SERVER_H
+
+#include <stddef.h>
+
+typedef struct acmeh_server acmeh_server;
+
+typedef struct {
+  /* Loopback literal to listen on ("127.0.0.1", "::1"); NULL = "127.0.0.1".
+   * Anything else is refused: the server answers anyone who can reach it. */
+  const char *bind_addr;
+  /* TCP port for HTTPS; 0 = pick a free one (see acmeh_server_directory_url). */
+  int port;
+  /* PEM certificate chain and private key for the HTTPS listener. Both NULL =
+   * the server makes a per-run CA and certificate (for localhost, 127.0.0.1,
+   * ::1) in run_dir (ca.pem, server-cert.pem, server-key.pem). */
+  const char *tls_cert_file;
+  const char *tls_key_file;
+  /* PEM that verifies tls_cert_file, reported by acmeh_server_ca_file (may be
+   * NULL when the caller knows it some other way). Ignored when the server
+   * makes its own certificate. */
+  const char *tls_ca_file;
+  /* DNS server used for every validation lookup (A, AAAA, TXT), address
+   * literal and UDP/TCP port; NULL/0 = "127.0.0.1":53. */
+  const char *dns_addr;
+  int dns_port;
+  /* Ports validations connect to (RFC 8555 §8.3 says 80, RFC 8737 §3 says
+   * 443; a test deployment points them at its responders); 0 = 80 / 443. */
+  int http01_port;
+  int tlsalpn01_port;
+  /* Existing writable folder for the CA files (issuing-roots.pem, ...);
+   * required. */
+  const char *run_dir;
+  /* Caps on live objects; 0 = defaults (100000 accounts, 100000 orders).
+   * Beyond them the oldest finished objects are evicted first. */
+  size_t max_accounts;
+  size_t max_orders;
+} acmeh_server_config;
+
+/* Makes the CA, binds the listener and starts the loop thread. On success
+ * *out is the running server (stop with acmeh_server_stop); the config's
+ * strings are copied. Returns ACMEH_OK, ACMEH_INVALID_ARG (bad config, e.g. a
+ * non-loopback bind address or no run_dir), ACMEH_ENV_PORT_IN_USE,
+ * ACMEH_ENV_IO (files, sockets), ACMEH_INTERNAL (OpenSSL), ACMEH_NOMEM, with
+ * the reason in err (errlen bytes). */
+int acmeh_server_start(const acmeh_server_config *cfg, acmeh_server **out, char *err,
+                       size_t errlen);
+
+/* Stops accepting, closes every connection, cancels queued validations
+ * (running ones end within their own timeouts, at most a few seconds), joins
+ * the loop thread and frees everything. NULL is a no-op. */
+void acmeh_server_stop(acmeh_server *s);
+
+/* The directory URL, "https://<bind>:<port>/dir" (borrowed, valid until stop). */
+const char *acmeh_server_directory_url(const acmeh_server *s);
+
+/* The bound HTTPS port. */
+int acmeh_server_port(const acmeh_server *s);
+
+/* The PEM file that verifies the server's TLS certificate (borrowed; NULL
+ * when the config gave a certificate without tls_ca_file). */
+const char *acmeh_server_ca_file(const acmeh_server *s);
+
+/* The PEM file holding the roots that issued certificates chain to: the
+ * primary root and the alternate root whose cross-signature makes the
+ * Link rel="alternate" chain (borrowed). */
+const char *acmeh_server_roots_file(const acmeh_server *s);
+
+#endif
