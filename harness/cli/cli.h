@@ -7,5 +7,6 @@
 int acmeh_cli_list(int argc, char **argv);
 int acmeh_cli_run(int argc, char **argv);
 int acmeh_cli_vectors(int argc, char **argv);
+int acmeh_cli_serve(int argc, char **argv);
 
 #endif

@@ -1,4 +1,4 @@
-/* acme-harness: the command line. Subcommands: list, run, vectors. */
+/* acme-harness: the command line. Subcommands: list, run, serve, vectors. */
 #include <curl/curl.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -18,6 +18,9 @@ static void usage(FILE *f) {
         "          [--suite S] [--check ID]... [--level MUST|SHOULD|MAY] [--jobs N]\n"
         "          [--timeout SECONDS] [--junit F] [--json F] [--transcripts DIR]\n"
         "          [--expect FILE] [--strict] [--seed N] [--verbose]\n"
+        "  serve   [--port P] [--dns-port P] [--http01-port P] [--tlsalpn01-port P]\n"
+        "          [--run-dir D] [--no-mocks] [--tls-cert F --tls-key F [--tls-ca F]]\n"
+        "                                          run the reference ACME server until Ctrl-C\n"
         "  vectors [--spec S]                      print test vectors as JSON\n"
         "exit status: 0 all counted checks passed, 1 a counted check failed, 2 usage or environment error\n",
         f);
@@ -32,6 +35,7 @@ int main(int argc, char **argv) {
   int rc;
   if (strcmp(argv[1], "list") == 0) rc = acmeh_cli_list(argc - 1, argv + 1);
   else if (strcmp(argv[1], "run") == 0) rc = acmeh_cli_run(argc - 1, argv + 1);
+  else if (strcmp(argv[1], "serve") == 0) rc = acmeh_cli_serve(argc - 1, argv + 1);
   else if (strcmp(argv[1], "vectors") == 0) rc = acmeh_cli_vectors(argc - 1, argv + 1);
   else {
     fprintf(stderr, "acme-harness: unknown command '%s'\n", argv[1]);

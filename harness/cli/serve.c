@@ -1,0 +1,121 @@
+/* acme-harness serve: the reference ACME server in the foreground, with the
+ * mocks it validates against (or, with --no-mocks, against mocks someone
+ * else runs on the given ports, as `run --server reference` does). Runs until
+ * SIGINT or SIGTERM, then shuts everything down. */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "harness/cli/cli.h"
+#include "harness/core/error.h"
+#include "harness/server/server.h"
+#include "mocks/mocks.h"
+
+typedef struct {
+  int port, dns_port, http01_port, tlsalpn01_port, no_mocks;
+  const char *run_dir, *tls_cert, *tls_key, *tls_ca;
+} serve_args;
+
+static void usage(void) {
+  fputs("usage: acme-harness serve [--port P] [--dns-port P] [--http01-port P] [--tlsalpn01-port P]\n"
+        "                          [--run-dir D] [--no-mocks] [--tls-cert F --tls-key F [--tls-ca F]]\n"
+        "  --no-mocks  start only the server; validate against the DNS, http-01 and tls-alpn-01\n"
+        "              ports given (mocks of a running `acme-harness run`)\n",
+        stderr);
+}
+
+static int parse(serve_args *a, int argc, char **argv) {
+  static const struct option opts[] = {
+      {"port", required_argument, 0, 'p'},           {"dns-port", required_argument, 0, 'D'},
+      {"http01-port", required_argument, 0, 'H'},    {"tlsalpn01-port", required_argument, 0, 'L'},
+      {"run-dir", required_argument, 0, 'R'},        {"no-mocks", no_argument, 0, 'N'},
+      {"tls-cert", required_argument, 0, 'c'},       {"tls-key", required_argument, 0, 'k'},
+      {"tls-ca", required_argument, 0, 'a'},         {"help", no_argument, 0, 'h'},
+      {0}};
+  for (int ch; (ch = getopt_long(argc, argv, "h", opts, NULL)) != -1;) {
+    switch (ch) {
+    case 'p': a->port = atoi(optarg); break;
+    case 'D': a->dns_port = atoi(optarg); break;
+    case 'H': a->http01_port = atoi(optarg); break;
+    case 'L': a->tlsalpn01_port = atoi(optarg); break;
+    case 'R': a->run_dir = optarg; break;
+    case 'N': a->no_mocks = 1; break;
+    case 'c': a->tls_cert = optarg; break;
+    case 'k': a->tls_key = optarg; break;
+    case 'a': a->tls_ca = optarg; break;
+    default: usage(); return 2;
+    }
+  }
+  if (!a->tls_cert != !a->tls_key) return fputs("acme-harness serve: give both --tls-cert and --tls-key\n", stderr), 2;
+  if (a->no_mocks && (!a->dns_port || !a->http01_port || !a->tlsalpn01_port))
+    return fputs("acme-harness serve: --no-mocks needs --dns-port, --http01-port and --tlsalpn01-port\n", stderr), 2;
+  return 0;
+}
+
+/* Blocks the stop signals in every thread (threads inherit the mask), so the
+ * main thread alone receives them with sigwait. */
+static void block_stop_signals(sigset_t *set) {
+  sigemptyset(set);
+  sigaddset(set, SIGINT), sigaddset(set, SIGTERM), sigaddset(set, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, set, NULL);
+  signal(SIGPIPE, SIG_IGN);
+  prctl(PR_SET_PDEATHSIG, SIGTERM); /* a harness that dies must not leave its server running */
+}
+
+static int start_all(serve_args *a, const char *run_dir, acmeh_mocks **mocks, acmeh_server **srv) {
+  char err[1024];
+  if (!a->no_mocks) {
+    acmeh_mocks_config mc = {.dns_port = a->dns_port, .http01_port = a->http01_port,
+                             .tlsalpn01_port = a->tlsalpn01_port, .mgmt_port = 0};
+    if (acmeh_mocks_start(&mc, mocks, err, sizeof err))
+      return fprintf(stderr, "acme-harness serve: mocks: %s\n", err), 2;
+    a->dns_port = acmeh_mocks_dns_port(*mocks);
+    a->http01_port = acmeh_mocks_http01_port(*mocks);
+    a->tlsalpn01_port = acmeh_mocks_tlsalpn01_port(*mocks);
+  }
+  acmeh_server_config sc = {.port = a->port, .tls_cert_file = a->tls_cert, .tls_key_file = a->tls_key,
+                            .tls_ca_file = a->tls_ca, .dns_addr = "127.0.0.1", .dns_port = a->dns_port,
+                            .http01_port = a->http01_port, .tlsalpn01_port = a->tlsalpn01_port, .run_dir = run_dir};
+  if (acmeh_server_start(&sc, srv, err, sizeof err)) return fprintf(stderr, "acme-harness serve: %s\n", err), 2;
+  return 0;
+}
+
+static void announce(const serve_args *a, acmeh_mocks *mocks, acmeh_server *srv, const char *run_dir) {
+  printf("directory: %s\n", acmeh_server_directory_url(srv));
+  printf("trust (TLS CA file): %s\n", acmeh_server_ca_file(srv) ? acmeh_server_ca_file(srv) : "(as given)");
+  printf("issuing roots: %s\n", acmeh_server_roots_file(srv));
+  printf("run folder: %s\n", run_dir);
+  printf("%s DNS on 127.0.0.1:%d (udp+tcp), http-01 on :%d, tls-alpn-01 on :%d", mocks ? "mock" : "validating against",
+         a->dns_port, a->http01_port, a->tlsalpn01_port);
+  if (mocks) printf(", management API on :%d", acmeh_mocks_mgmt_port(mocks));
+  printf("\nserving until SIGINT or SIGTERM\n");
+  fflush(stdout);
+}
+
+int acmeh_cli_serve(int argc, char **argv) {
+  serve_args a = {0};
+  if (parse(&a, argc, argv)) return 2;
+  char run_dir[4096];
+  snprintf(run_dir, sizeof run_dir, "%s", a.run_dir ? a.run_dir : "/tmp/acme-harness-serve-XXXXXX");
+  if (a.run_dir ? mkdir(run_dir, 0755) && access(run_dir, W_OK) : !mkdtemp(run_dir))
+    return fprintf(stderr, "acme-harness serve: cannot create run folder %s\n", run_dir), 2;
+  sigset_t set;
+  block_stop_signals(&set);
+  acmeh_mocks *mocks = NULL;
+  acmeh_server *srv = NULL;
+  int status = start_all(&a, run_dir, &mocks, &srv);
+  if (status == 0) {
+    announce(&a, mocks, srv, run_dir);
+    int sig = 0;
+    sigwait(&set, &sig);
+    fprintf(stderr, "acme-harness serve: %s, shutting down\n", strsignal(sig));
+  }
+  acmeh_server_stop(srv);
+  acmeh_mocks_stop(mocks);
+  return status;
+}
