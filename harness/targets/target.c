@@ -137,6 +137,10 @@ static int write_files(acmeh_target_run *r, const json_t *doc, const char *run_d
 static int prepare_vars(acmeh_target_run *r, const json_t *doc, const char *run_dir, acmeh_mocks *m,
                         char *err, size_t errlen) {
   set_var(r, "RUN_DIR", run_dir);
+  /* The running binary, so a target can be the harness itself (reference.json: `serve`). */
+  char self[4096];
+  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n > 0) self[n] = '\0', set_var(r, "ACMEH_BIN", self);
   set_var_int(r, "DNS_PORT", acmeh_mocks_dns_port(m));
   set_var_int(r, "HTTP01_PORT", acmeh_mocks_http01_port(m));
   set_var_int(r, "TLSALPN01_PORT", acmeh_mocks_tlsalpn01_port(m));
