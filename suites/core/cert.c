@@ -8,14 +8,6 @@
 #include "harness/core/error.h"
 #include "suites/core/core.h"
 
-static int issued(acmeh_check_ctx *ctx, acmeh_acme **c, acmeh_issued *is) {
-  char name[256];
-  int rc = core_account(ctx, c);
-  const char *names[] = {acmeh_check_name(ctx, name, sizeof name)};
-  if (rc == ACMEH_OK) rc = acmeh_flow_issue(*c, ctx->env->mocks, names, 1, "http-01", is, ctx->err, sizeof ctx->err);
-  return rc;
-}
-
 /* Fails unless the end-entity certificate's SANs are exactly the order's names. */
 static int sans_match(acmeh_check_ctx *ctx, X509 *ee, const acmeh_issued *is) {
   char **sans = NULL;
@@ -35,11 +27,10 @@ static int sans_match(acmeh_check_ctx *ctx, X509 *ee, const acmeh_issued *is) {
 }
 
 static int cert_download(acmeh_check_ctx *ctx) {
-  acmeh_acme *c = NULL;
-  acmeh_issued is = {0};
+  core_fixture f = {0};
   acmeh_http_resp r = {0};
-  int rc = issued(ctx, &c, &is);
-  if (rc == ACMEH_OK) rc = core_post(ctx, c, is.cert_url, NULL, NULL, &r);
+  int rc = core_fixture_issued(ctx, &f);
+  if (rc == ACMEH_OK) rc = core_post(ctx, f.c, f.is.cert_url, NULL, NULL, &r);
   if (rc == ACMEH_OK) rc = core_expect_status(ctx, &r, 200, "certificate POST-as-GET");
   char mt[128];
   acmeh_http_media_type(&r, mt, sizeof mt);
@@ -50,11 +41,10 @@ static int cert_download(acmeh_check_ctx *ctx) {
   if (rc == ACMEH_OK && acmeh_pem_chain_parse(r.body, r.body_len, &chain, why, sizeof why))
     rc = acmeh_check_fail(ctx, "only CERTIFICATE PEM blocks (RFC 7468 strict)", "%s", why);
   if (rc == ACMEH_OK && sk_X509_num(chain) < 1) rc = acmeh_check_fail(ctx, "at least one certificate", "an empty chain");
-  if (rc == ACMEH_OK) rc = sans_match(ctx, sk_X509_value(chain, 0), &is);
+  if (rc == ACMEH_OK) rc = sans_match(ctx, sk_X509_value(chain, 0), &f.is);
   sk_X509_pop_free(chain, X509_free);
   acmeh_http_resp_free(&r);
-  acmeh_issued_clear(&is);
-  acmeh_acme_free(c);
+  core_fixture_free(&f);
   return rc;
 }
 
@@ -75,26 +65,24 @@ static int alternate_starts_with(acmeh_check_ctx *ctx, acmeh_acme *c, const char
 }
 
 static int cert_alternates(acmeh_check_ctx *ctx) {
-  acmeh_acme *c = NULL;
-  acmeh_issued is = {0};
+  core_fixture f = {0};
   acmeh_http_resp r = {0};
   STACK_OF(X509) *chain = NULL;
-  int rc = issued(ctx, &c, &is);
-  if (rc == ACMEH_OK) rc = core_post(ctx, c, is.cert_url, NULL, NULL, &r);
+  int rc = core_fixture_issued(ctx, &f);
+  if (rc == ACMEH_OK) rc = core_post(ctx, f.c, f.is.cert_url, NULL, NULL, &r);
   if (rc == ACMEH_OK && acmeh_pem_chain_parse(r.body, r.body_len, &chain, ctx->err, sizeof ctx->err))
     rc = ACMEH_PEER_PROTOCOL;
   char *alt = rc ? NULL : acmeh_http_link(&r, "alternate", 0);
   if (rc == ACMEH_OK && !alt) rc = acmeh_check_skip(ctx, "server offers no Link rel=\"alternate\" chains");
   for (size_t i = 1; rc == ACMEH_OK && alt; i++) {
-    rc = alternate_starts_with(ctx, c, alt, sk_X509_value(chain, 0));
+    rc = alternate_starts_with(ctx, f.c, alt, sk_X509_value(chain, 0));
     free(alt);
     alt = i < 8 ? acmeh_http_link(&r, "alternate", i) : NULL;
   }
   free(alt);
   sk_X509_pop_free(chain, X509_free);
   acmeh_http_resp_free(&r);
-  acmeh_issued_clear(&is);
-  acmeh_acme_free(c);
+  core_fixture_free(&f);
   return rc;
 }
 
@@ -120,72 +108,65 @@ static int revoke(acmeh_check_ctx *ctx, acmeh_acme *c, const char *cert, const c
 }
 
 static int revoke_by_account(acmeh_check_ctx *ctx) {
-  acmeh_acme *c = NULL;
-  acmeh_issued is = {0};
+  core_fixture f = {0};
   acmeh_http_resp r = {0};
-  int rc = issued(ctx, &c, &is);
-  char *cert = rc ? NULL : leaf_b64(&is);
-  if (rc == ACMEH_OK) rc = revoke(ctx, c, cert, NULL, NULL, &r);
+  int rc = core_fixture_issued(ctx, &f);
+  char *cert = rc ? NULL : leaf_b64(&f.is);
+  if (rc == ACMEH_OK) rc = revoke(ctx, f.c, cert, NULL, NULL, &r);
   if (rc == ACMEH_OK) rc = core_expect_status(ctx, &r, 200, "revokeCert by the issuing account");
   acmeh_http_resp_free(&r);
-  if (rc == ACMEH_OK) rc = revoke(ctx, c, cert, NULL, NULL, &r);
+  if (rc == ACMEH_OK) rc = revoke(ctx, f.c, cert, NULL, NULL, &r);
   if (rc == ACMEH_OK) rc = core_expect_problem(ctx, &r, 400, "alreadyRevoked", "a second revokeCert of the same certificate");
   acmeh_http_resp_free(&r);
   free(cert);
-  acmeh_issued_clear(&is);
-  acmeh_acme_free(c);
+  core_fixture_free(&f);
   return rc;
 }
 
 static int revoke_by_cert_key(acmeh_check_ctx *ctx) {
-  acmeh_acme *c = NULL;
-  acmeh_issued is = {0};
+  core_fixture f = {0};
   acmeh_http_resp r = {0};
   acmeh_key *ck = NULL;
-  int rc = issued(ctx, &c, &is);
-  char *cert = rc ? NULL : leaf_b64(&is);
-  if (rc == ACMEH_OK && acmeh_key_from_pkey(is.cert_key, &ck)) rc = ACMEH_INTERNAL;
+  int rc = core_fixture_issued(ctx, &f);
+  char *cert = rc ? NULL : leaf_b64(&f.is);
+  if (rc == ACMEH_OK && acmeh_key_from_pkey(f.is.cert_key, &ck)) rc = ACMEH_INTERNAL;
   acmeh_post_opts o = {.use_jwk = 1, .key = ck};
-  if (rc == ACMEH_OK) rc = revoke(ctx, c, cert, "1", &o, &r);
+  if (rc == ACMEH_OK) rc = revoke(ctx, f.c, cert, "1", &o, &r);
   if (rc == ACMEH_OK) rc = core_expect_status(ctx, &r, 200, "revokeCert signed by the certificate key (jwk)");
   acmeh_http_resp_free(&r);
   acmeh_key_free(ck);
   free(cert);
-  acmeh_issued_clear(&is);
-  acmeh_acme_free(c);
+  core_fixture_free(&f);
   return rc;
 }
 
 static int revoke_by_stranger(acmeh_check_ctx *ctx) {
-  acmeh_acme *c = NULL, *other = NULL;
-  acmeh_issued is = {0};
+  core_fixture f = {0};
+  acmeh_acme *other = NULL;
   acmeh_http_resp r = {0};
-  int rc = issued(ctx, &c, &is);
+  int rc = core_fixture_issued(ctx, &f);
   if (rc == ACMEH_OK) rc = core_account(ctx, &other);
-  char *cert = rc ? NULL : leaf_b64(&is);
+  char *cert = rc ? NULL : leaf_b64(&f.is);
   if (rc == ACMEH_OK) rc = revoke(ctx, other, cert, NULL, NULL, &r);
   static const char *const types[] = {"unauthorized", NULL};
   if (rc == ACMEH_OK) rc = core_expect_refused(ctx, &r, types, "revokeCert by an unrelated account");
   acmeh_http_resp_free(&r);
   free(cert);
-  acmeh_issued_clear(&is);
-  acmeh_acme_free(c);
+  core_fixture_free(&f);
   acmeh_acme_free(other);
   return rc;
 }
 
 static int revoke_bad_reason(acmeh_check_ctx *ctx) {
-  acmeh_acme *c = NULL;
-  acmeh_issued is = {0};
+  core_fixture f = {0};
   acmeh_http_resp r = {0};
-  int rc = issued(ctx, &c, &is);
-  char *cert = rc ? NULL : leaf_b64(&is);
-  if (rc == ACMEH_OK) rc = revoke(ctx, c, cert, "7", NULL, &r); /* 7 is unassigned in RFC 5280 CRLReason */
+  int rc = core_fixture_issued(ctx, &f);
+  char *cert = rc ? NULL : leaf_b64(&f.is);
+  if (rc == ACMEH_OK) rc = revoke(ctx, f.c, cert, "7", NULL, &r); /* 7 is unassigned in RFC 5280 CRLReason */
   if (rc == ACMEH_OK) rc = core_expect_problem(ctx, &r, 400, "badRevocationReason", "revokeCert with reason 7");
   acmeh_http_resp_free(&r);
   free(cert);
-  acmeh_issued_clear(&is);
-  acmeh_acme_free(c);
+  core_fixture_free(&f);
   return rc;
 }
 

@@ -8,20 +8,6 @@
 #include "harness/core/error.h"
 #include "suites/core/core.h"
 
-/* A fresh account, an order for one fresh name, and its first authorization. */
-static int authz_setup(acmeh_check_ctx *ctx, acmeh_acme **c, char *name, size_t len, char **authz_url, json_t **authz) {
-  char *order_url = NULL;
-  json_t *order = NULL;
-  int rc = core_order(ctx, c, name, len, &order_url, &order);
-  const char *u = core_first_authz(order);
-  *authz_url = u ? strdup(u) : NULL;
-  if (rc == ACMEH_OK && !u) rc = acmeh_check_fail(ctx, "an authorization URL in the order", "none");
-  if (rc == ACMEH_OK) rc = acmeh_acme_get_json(*c, u, authz, NULL, ctx->err, sizeof ctx->err);
-  json_decref(order);
-  free(order_url);
-  return rc;
-}
-
 static const json_t *challenge_of(acmeh_check_ctx *ctx, const json_t *authz, const char *type, int *rc) {
   const json_t *ch = acmeh_flow_find_challenge(authz, type);
   if (!ch && *rc == ACMEH_OK) *rc = acmeh_check_skip(ctx, "authorization offers no %s challenge", type);
@@ -29,41 +15,36 @@ static const json_t *challenge_of(acmeh_check_ctx *ctx, const json_t *authz, con
 }
 
 static int chal_response(acmeh_check_ctx *ctx) {
-  acmeh_acme *c = NULL;
-  char name[256], *authz_url = NULL;
-  json_t *authz = NULL;
-  int rc = authz_setup(ctx, &c, name, sizeof name, &authz_url, &authz);
-  const json_t *ch = challenge_of(ctx, authz, "http-01", &rc);
+  core_fixture f = {0};
+  int rc = core_fixture_authz(ctx, &f);
+  const json_t *ch = challenge_of(ctx, f.authz, "http-01", &rc);
   acmeh_http_resp r = {0};
-  if (rc == ACMEH_OK) rc = acmeh_flow_publish(c, ctx->env->mocks, ch, name, 0, ctx->err, sizeof ctx->err);
+  if (rc == ACMEH_OK) rc = acmeh_flow_publish(f.c, ctx->env->mocks, ch, f.name, 0, ctx->err, sizeof ctx->err);
   if (rc == ACMEH_OK)
-    rc = core_post(ctx, c, json_string_value(json_object_get(ch, "url")), "{\"x-harness-unknown\":\"ignored\"}", NULL, &r);
+    rc = core_post(ctx, f.c, json_string_value(json_object_get(ch, "url")), "{\"x-harness-unknown\":\"ignored\"}", NULL, &r);
   if (rc == ACMEH_OK) rc = core_expect_status(ctx, &r, 200, "challenge response with an unknown extra field");
   json_t *obj = rc ? NULL : acmeh_resp_json(&r);
   if (rc == ACMEH_OK && (!json_is_object(obj) || !json_object_get(obj, "type") || !json_object_get(obj, "status")))
     rc = acmeh_check_fail(ctx, "the challenge object (type, url, status) in the response", "%.120s", r.body);
-  if (ch) acmeh_flow_unpublish(ctx->env->mocks, ch, name);
-  json_decref(obj), json_decref(authz);
+  if (ch) acmeh_flow_unpublish(ctx->env->mocks, ch, f.name);
+  json_decref(obj);
   acmeh_http_resp_free(&r);
-  free(authz_url);
-  acmeh_acme_free(c);
+  core_fixture_free(&f);
   return rc;
 }
 
 static int chal_valid_fields(acmeh_check_ctx *ctx) {
-  acmeh_acme *c = NULL;
-  char name[256], *authz_url = NULL;
-  json_t *authz = NULL, *final = NULL;
-  int rc = authz_setup(ctx, &c, name, sizeof name, &authz_url, &authz);
-  if (rc == ACMEH_OK) rc = acmeh_flow_authorize(c, ctx->env->mocks, authz_url, "http-01", &final, ctx->err, sizeof ctx->err);
+  core_fixture f = {0};
+  json_t *final = NULL;
+  int rc = core_fixture_authz(ctx, &f);
+  if (rc == ACMEH_OK) rc = acmeh_flow_authorize(f.c, ctx->env->mocks, f.authz_url, "http-01", &final, ctx->err, sizeof ctx->err);
   if (rc == ACMEH_OK && !json_is_string(json_object_get(final, "expires")))
     rc = acmeh_check_fail(ctx, "\"expires\" in a valid authorization", "none");
   const json_t *ch = rc ? NULL : acmeh_flow_find_challenge(final, "http-01");
   if (rc == ACMEH_OK && (!ch || !json_is_string(json_object_get(ch, "validated"))))
     rc = acmeh_check_fail(ctx, "\"validated\" in the valid challenge", "%s", ch ? "none" : "the http-01 challenge is gone from the authorization");
-  json_decref(authz), json_decref(final);
-  free(authz_url);
-  acmeh_acme_free(c);
+  json_decref(final);
+  core_fixture_free(&f);
   return rc;
 }
 
@@ -83,55 +64,49 @@ static int respond_with(acmeh_check_ctx *ctx, acmeh_acme *c, const char *authz_u
 }
 
 static int chal_invalid_error(acmeh_check_ctx *ctx) {
-  acmeh_acme *c = NULL;
-  char name[256], *authz_url = NULL;
-  json_t *authz = NULL, *final = NULL;
-  int rc = authz_setup(ctx, &c, name, sizeof name, &authz_url, &authz);
-  const json_t *ch = challenge_of(ctx, authz, "http-01", &rc);
-  if (rc == ACMEH_OK) rc = respond_with(ctx, c, authz_url, ch, NULL, &final);
+  core_fixture f = {0};
+  json_t *final = NULL;
+  int rc = core_fixture_authz(ctx, &f);
+  const json_t *ch = challenge_of(ctx, f.authz, "http-01", &rc);
+  if (rc == ACMEH_OK) rc = respond_with(ctx, f.c, f.authz_url, ch, NULL, &final);
   const json_t *fch = acmeh_flow_find_challenge(final, "http-01");
   const char *st = json_string_value(json_object_get(fch, "status"));
   if (rc == ACMEH_OK && (!st || strcmp(st, "invalid") != 0))
     rc = acmeh_check_fail(ctx, "the challenge \"invalid\" when nothing is served", "challenge %s", st ? st : "missing");
   if (rc == ACMEH_OK && !json_is_object(json_object_get(fch, "error")))
     rc = acmeh_check_fail(ctx, "an \"error\" problem document on the invalid challenge", "no error member");
-  json_decref(authz), json_decref(final);
-  free(authz_url);
-  acmeh_acme_free(c);
+  json_decref(final);
+  core_fixture_free(&f);
   return rc;
 }
 
 static int chal_tokens(acmeh_check_ctx *ctx) {
-  acmeh_acme *c = NULL;
-  char name[256], *authz_url = NULL;
-  json_t *authz = NULL;
-  int rc = authz_setup(ctx, &c, name, sizeof name, &authz_url, &authz);
+  core_fixture f = {0};
+  int rc = core_fixture_authz(ctx, &f);
   regex_t re;
   regcomp(&re, "^[A-Za-z0-9_-]{22,}$", REG_EXTENDED | REG_NOSUB);
   size_t i;
   json_t *ch;
-  json_array_foreach(json_object_get(authz, "challenges"), i, ch) {
+  json_array_foreach(json_object_get(f.authz, "challenges"), i, ch) {
     const char *tok = json_string_value(json_object_get(ch, "token"));
     if (rc == ACMEH_OK && (!tok || regexec(&re, tok, 0, NULL, 0) != 0))
       rc = acmeh_check_fail(ctx, "tokens of >= 22 base64url characters (128 bits), no '='", "%s token \"%s\"",
                             json_string_value(json_object_get(ch, "type")), tok ? tok : "(none)");
   }
   regfree(&re);
-  json_decref(authz);
-  free(authz_url);
-  acmeh_acme_free(c);
+  core_fixture_free(&f);
   return rc;
 }
 
 static int chal_http01_request(acmeh_check_ctx *ctx) {
-  acmeh_acme *c = NULL;
-  char name[256], *authz_url = NULL, path[300];
-  json_t *authz = NULL, *final = NULL;
-  int rc = authz_setup(ctx, &c, name, sizeof name, &authz_url, &authz);
-  const json_t *ch = challenge_of(ctx, authz, "http-01", &rc);
-  if (rc == ACMEH_OK) rc = acmeh_flow_authorize(c, ctx->env->mocks, authz_url, "http-01", &final, ctx->err, sizeof ctx->err);
+  core_fixture f = {0};
+  char path[300];
+  json_t *final = NULL;
+  int rc = core_fixture_authz(ctx, &f);
+  const json_t *ch = challenge_of(ctx, f.authz, "http-01", &rc);
+  if (rc == ACMEH_OK) rc = acmeh_flow_authorize(f.c, ctx->env->mocks, f.authz_url, "http-01", &final, ctx->err, sizeof ctx->err);
   snprintf(path, sizeof path, "/.well-known/acme-challenge/%s", ch ? json_string_value(json_object_get(ch, "token")) : "");
-  json_t *hist = rc ? NULL : acmeh_mocks_history(ctx->env->mocks, "http", name);
+  json_t *hist = rc ? NULL : acmeh_mocks_history(ctx->env->mocks, "http", f.name);
   size_t i;
   json_t *h;
   int seen = 0;
@@ -141,34 +116,33 @@ static int chal_http01_request(acmeh_check_ctx *ctx) {
   }
   if (rc == ACMEH_OK && !seen)
     rc = acmeh_check_fail(ctx, "a GET of /.well-known/acme-challenge/<token> with Host = the identifier",
-                          "%zu validation requests with Host %s, none for %s", json_array_size(hist), name, path);
-  json_decref(hist), json_decref(authz), json_decref(final);
-  free(authz_url);
-  acmeh_acme_free(c);
+                          "%zu validation requests with Host %s, none for %s", json_array_size(hist), f.name, path);
+  json_decref(hist), json_decref(final);
+  core_fixture_free(&f);
   return rc;
 }
 
 /* Serves the right keyAuthorization changed by `suffix`; the challenge must end `want`. */
 static int served_variant(acmeh_check_ctx *ctx, const char *suffix, const char *want, const char *what) {
-  acmeh_acme *c = NULL;
-  char name[256], *authz_url = NULL, tp[44];
-  json_t *authz = NULL, *final = NULL;
-  int rc = authz_setup(ctx, &c, name, sizeof name, &authz_url, &authz);
-  const json_t *ch = challenge_of(ctx, authz, "http-01", &rc);
-  char *ka = rc || acmeh_key_thumbprint(acmeh_acme_key(c), tp) ? NULL
+  core_fixture f = {0};
+  char tp[44];
+  json_t *final = NULL;
+  int rc = core_fixture_authz(ctx, &f);
+  const json_t *ch = challenge_of(ctx, f.authz, "http-01", &rc);
+  char *ka = rc || acmeh_key_thumbprint(acmeh_acme_key(f.c), tp) ? NULL
                                                                : acmeh_key_authorization(json_string_value(json_object_get(ch, "token")), tp);
   char *content = NULL;
   if (ka && asprintf(&content, "%s%s", ka, suffix) < 0) content = NULL;
-  if (rc == ACMEH_OK) rc = respond_with(ctx, c, authz_url, ch, content, &final);
+  if (rc == ACMEH_OK) rc = respond_with(ctx, f.c, f.authz_url, ch, content, &final);
   const char *st = json_string_value(json_object_get(acmeh_flow_find_challenge(final, "http-01"), "status"));
   if (rc == ACMEH_OK && (!st || strcmp(st, want) != 0)) {
     char exp[200];
     snprintf(exp, sizeof exp, "challenge \"%s\" for %s", want, what);
     rc = acmeh_check_fail(ctx, exp, "challenge ended \"%s\"", st ? st : "(missing)");
   }
-  free(ka), free(content), free(authz_url);
-  json_decref(authz), json_decref(final);
-  acmeh_acme_free(c);
+  free(ka), free(content);
+  json_decref(final);
+  core_fixture_free(&f);
   return rc;
 }
 
@@ -193,61 +167,54 @@ static int issue_dns01(acmeh_check_ctx *ctx) { return issue_via(ctx, "dns-01"); 
 static int issue_tlsalpn01(acmeh_check_ctx *ctx) { return issue_via(ctx, "tls-alpn-01"); }
 
 static int dns01_several_txt(acmeh_check_ctx *ctx) {
-  acmeh_acme *c = NULL;
-  char name[256], *authz_url = NULL, host[300];
-  json_t *authz = NULL, *final = NULL;
-  int rc = authz_setup(ctx, &c, name, sizeof name, &authz_url, &authz);
-  challenge_of(ctx, authz, "dns-01", &rc);
-  snprintf(host, sizeof host, "_acme-challenge.%s", name);
+  core_fixture f = {0};
+  char host[300];
+  json_t *final = NULL;
+  int rc = core_fixture_authz(ctx, &f);
+  challenge_of(ctx, f.authz, "dns-01", &rc);
+  snprintf(host, sizeof host, "_acme-challenge.%s", f.name);
   acmeh_mocks_set_txt(ctx->env->mocks, host, "decoy-value-published-first-by-acme-harness");
-  if (rc == ACMEH_OK) rc = acmeh_flow_authorize(c, ctx->env->mocks, authz_url, "dns-01", &final, ctx->err, sizeof ctx->err);
+  if (rc == ACMEH_OK) rc = acmeh_flow_authorize(f.c, ctx->env->mocks, f.authz_url, "dns-01", &final, ctx->err, sizeof ctx->err);
   acmeh_mocks_clear_txt(ctx->env->mocks, host);
-  json_decref(authz), json_decref(final);
-  free(authz_url);
-  acmeh_acme_free(c);
+  json_decref(final);
+  core_fixture_free(&f);
   return rc;
 }
 
 static int chal_link_up(acmeh_check_ctx *ctx) {
-  acmeh_acme *c = NULL;
-  char name[256], *authz_url = NULL;
-  json_t *authz = NULL;
-  int rc = authz_setup(ctx, &c, name, sizeof name, &authz_url, &authz);
-  const json_t *ch = challenge_of(ctx, authz, "http-01", &rc);
+  core_fixture f = {0};
+  int rc = core_fixture_authz(ctx, &f);
+  const json_t *ch = challenge_of(ctx, f.authz, "http-01", &rc);
   acmeh_http_resp r = {0};
-  if (rc == ACMEH_OK) rc = core_post(ctx, c, json_string_value(json_object_get(ch, "url")), NULL, NULL, &r);
+  if (rc == ACMEH_OK) rc = core_post(ctx, f.c, json_string_value(json_object_get(ch, "url")), NULL, NULL, &r);
   char *up = rc ? NULL : acmeh_http_link(&r, "up", 0);
-  if (rc == ACMEH_OK && (!up || strcmp(up, authz_url) != 0))
+  if (rc == ACMEH_OK && (!up || strcmp(up, f.authz_url) != 0))
     rc = acmeh_check_fail(ctx, "Link: <authorization URL>;rel=\"up\" on the challenge", "%s", up ? up : "no rel=\"up\" link");
   free(up);
   acmeh_http_resp_free(&r);
-  json_decref(authz);
-  free(authz_url);
-  acmeh_acme_free(c);
+  core_fixture_free(&f);
   return rc;
 }
 
 static int alpn_handshake(acmeh_check_ctx *ctx) {
-  acmeh_acme *c = NULL;
-  char name[256], *authz_url = NULL;
-  json_t *authz = NULL, *final = NULL;
-  int rc = authz_setup(ctx, &c, name, sizeof name, &authz_url, &authz);
-  challenge_of(ctx, authz, "tls-alpn-01", &rc);
-  if (rc == ACMEH_OK) rc = acmeh_flow_authorize(c, ctx->env->mocks, authz_url, "tls-alpn-01", &final, ctx->err, sizeof ctx->err);
-  json_t *hist = rc ? NULL : acmeh_mocks_history(ctx->env->mocks, "tlsalpn", name);
+  core_fixture f = {0};
+  json_t *final = NULL;
+  int rc = core_fixture_authz(ctx, &f);
+  challenge_of(ctx, f.authz, "tls-alpn-01", &rc);
+  if (rc == ACMEH_OK) rc = acmeh_flow_authorize(f.c, ctx->env->mocks, f.authz_url, "tls-alpn-01", &final, ctx->err, sizeof ctx->err);
+  json_t *hist = rc ? NULL : acmeh_mocks_history(ctx->env->mocks, "tlsalpn", f.name);
   json_t *h = json_array_get(hist, json_array_size(hist) ? json_array_size(hist) - 1 : 0);
   json_t *alpn = json_object_get(h, "alpn"); /* the protocols the validator offered */
   const char *one = json_is_string(alpn) ? json_string_value(alpn) : json_string_value(json_array_get(alpn, 0));
   int exact = one && strcmp(one, "acme-tls/1") == 0 && (json_is_string(alpn) || json_array_size(alpn) == 1);
-  if (rc == ACMEH_OK && !h) rc = acmeh_check_fail(ctx, "a TLS handshake with SNI = the identifier", "none recorded for %s", name);
+  if (rc == ACMEH_OK && !h) rc = acmeh_check_fail(ctx, "a TLS handshake with SNI = the identifier", "none recorded for %s", f.name);
   if (rc == ACMEH_OK && !exact) {
     char *got = json_dumps(alpn, JSON_COMPACT | JSON_ENCODE_ANY);
     rc = acmeh_check_fail(ctx, "ALPN offering exactly [\"acme-tls/1\"]", "ALPN offered %s", got ? got : "nothing");
     free(got);
   }
-  json_decref(hist), json_decref(authz), json_decref(final);
-  free(authz_url);
-  acmeh_acme_free(c);
+  json_decref(hist), json_decref(final);
+  core_fixture_free(&f);
   return rc;
 }
 

@@ -73,3 +73,32 @@ int core_post(acmeh_check_ctx *ctx, acmeh_acme *c, const char *url, const char *
 const char *core_first_authz(const json_t *order) {
   return json_string_value(json_array_get(json_object_get(order, "authorizations"), 0));
 }
+
+int core_fixture_authz(acmeh_check_ctx *ctx, core_fixture *f) {
+  int rc = core_order(ctx, &f->c, f->name, sizeof f->name, &f->is.order_url, &f->is.order);
+  const char *u = core_first_authz(f->is.order);
+  f->authz_url = u ? strdup(u) : NULL;
+  if (rc == ACMEH_OK && !u) rc = acmeh_check_fail(ctx, "an authorization URL in the order", "none");
+  if (rc == ACMEH_OK) rc = acmeh_acme_get_json(f->c, u, &f->authz, NULL, ctx->err, sizeof ctx->err);
+  return rc;
+}
+
+static int fixture_flow(acmeh_check_ctx *ctx, core_fixture *f, int issue) {
+  int rc = core_account(ctx, &f->c);
+  const char *names[] = {acmeh_check_name(ctx, f->name, sizeof f->name)};
+  if (rc == ACMEH_OK)
+    rc = (issue ? acmeh_flow_issue : acmeh_flow_ready_order)(f->c, ctx->env->mocks, names, 1, "http-01", &f->is,
+                                                            ctx->err, sizeof ctx->err);
+  return rc;
+}
+
+int core_fixture_ready(acmeh_check_ctx *ctx, core_fixture *f) { return fixture_flow(ctx, f, 0); }
+int core_fixture_issued(acmeh_check_ctx *ctx, core_fixture *f) { return fixture_flow(ctx, f, 1); }
+
+void core_fixture_free(core_fixture *f) {
+  acmeh_acme_free(f->c);
+  free(f->authz_url);
+  json_decref(f->authz);
+  acmeh_issued_clear(&f->is);
+  memset(f, 0, sizeof *f);
+}

@@ -38,4 +38,27 @@ int core_post(acmeh_check_ctx *ctx, acmeh_acme *c, const char *url, const char *
 /* The first authorization URL of an order (borrowed), NULL when none. */
 const char *core_first_authz(const json_t *order);
 
+/* What most checks start from: a client with a fresh account and one fresh
+ * name, then an order and its first authorization, or a ready or issued
+ * order. Zero-initialise, set up with one of the functions below, and always
+ * release with core_fixture_free (also after a failed set-up). */
+typedef struct {
+  acmeh_acme *c;
+  char name[256];
+  char *authz_url; /* first authorization of the order (owned) */
+  json_t *authz;   /* that authorization as first fetched (owned) */
+  acmeh_issued is; /* order URL, order, and after issuance chain and key */
+} core_fixture;
+
+/* Account, order for f->name, first authorization fetched. Returns ACMEH_OK or the failure. */
+int core_fixture_authz(acmeh_check_ctx *ctx, core_fixture *f);
+
+/* Account and an order for f->name made ready through http-01. */
+int core_fixture_ready(acmeh_check_ctx *ctx, core_fixture *f);
+
+/* Account and a certificate issued for f->name through http-01. */
+int core_fixture_issued(acmeh_check_ctx *ctx, core_fixture *f);
+
+void core_fixture_free(core_fixture *f);
+
 #endif

@@ -135,14 +135,6 @@ static int finalize_pending(acmeh_check_ctx *ctx) {
   return rc;
 }
 
-/* A ready order for one fresh name, via http-01. */
-static int ready(acmeh_check_ctx *ctx, acmeh_acme **c, acmeh_issued *is, char *name, size_t len) {
-  int rc = core_account(ctx, c);
-  const char *names[] = {acmeh_check_name(ctx, name, len)};
-  if (rc == ACMEH_OK) rc = acmeh_flow_ready_order(*c, ctx->env->mocks, names, 1, "http-01", is, ctx->err, sizeof ctx->err);
-  return rc;
-}
-
 static int order_status_is(acmeh_check_ctx *ctx, acmeh_acme *c, const char *url, const char *want, const char *when) {
   json_t *o = NULL;
   int rc = acmeh_acme_get_json(c, url, &o, NULL, ctx->err, sizeof ctx->err);
@@ -157,52 +149,45 @@ static int order_status_is(acmeh_check_ctx *ctx, acmeh_acme *c, const char *url,
 }
 
 static int finalize_bad_csr(acmeh_check_ctx *ctx) {
-  acmeh_acme *c = NULL;
-  acmeh_issued is = {0};
-  char name[256], extra[256];
+  core_fixture f = {0};
+  char extra[256];
   acmeh_http_resp r = {0};
-  int rc = ready(ctx, &c, &is, name, sizeof name);
-  const char *names[] = {name, acmeh_check_name(ctx, extra, sizeof extra)};
+  int rc = core_fixture_ready(ctx, &f);
+  const char *names[] = {f.name, acmeh_check_name(ctx, extra, sizeof extra)};
   char *csr = rc ? NULL : csr_for(names, 2, NULL);
-  if (rc == ACMEH_OK) rc = finalize_raw(ctx, c, is.order, csr, &r);
+  if (rc == ACMEH_OK) rc = finalize_raw(ctx, f.c, f.is.order, csr, &r);
   if (rc == ACMEH_OK) rc = core_expect_problem(ctx, &r, 0, "badCSR", "finalize with a CSR naming an extra identifier");
   acmeh_http_resp_free(&r);
-  if (rc == ACMEH_OK) rc = order_status_is(ctx, c, is.order_url, "ready", "after a refused CSR");
+  if (rc == ACMEH_OK) rc = order_status_is(ctx, f.c, f.is.order_url, "ready", "after a refused CSR");
   free(csr);
   csr = rc ? NULL : csr_for(names, 1, NULL);
-  if (rc == ACMEH_OK) rc = acmeh_flow_finalize(c, &is, csr, ctx->err, sizeof ctx->err);
+  if (rc == ACMEH_OK) rc = acmeh_flow_finalize(f.c, &f.is, csr, ctx->err, sizeof ctx->err);
   free(csr);
-  acmeh_issued_clear(&is);
-  acmeh_acme_free(c);
+  core_fixture_free(&f);
   return rc;
 }
 
 static int finalize_account_key(acmeh_check_ctx *ctx) {
-  acmeh_acme *c = NULL;
-  acmeh_issued is = {0};
-  char name[256];
+  core_fixture f = {0};
   acmeh_http_resp r = {0};
-  int rc = ready(ctx, &c, &is, name, sizeof name);
-  const char *names[] = {name};
-  char *csr = rc ? NULL : csr_for(names, 1, acmeh_key_pkey(acmeh_acme_key(c)));
-  if (rc == ACMEH_OK) rc = finalize_raw(ctx, c, is.order, csr, &r);
+  int rc = core_fixture_ready(ctx, &f);
+  const char *names[] = {f.name};
+  char *csr = rc ? NULL : csr_for(names, 1, acmeh_key_pkey(acmeh_acme_key(f.c)));
+  if (rc == ACMEH_OK) rc = finalize_raw(ctx, f.c, f.is.order, csr, &r);
   if (rc == ACMEH_OK) rc = core_expect_refused(ctx, &r, NULL, "finalize with a CSR whose key is the account key");
   acmeh_http_resp_free(&r);
   free(csr);
-  acmeh_issued_clear(&is);
-  acmeh_acme_free(c);
+  core_fixture_free(&f);
   return rc;
 }
 
 static int finalize_ok(acmeh_check_ctx *ctx) {
-  acmeh_acme *c = NULL;
-  acmeh_issued is = {0};
-  char name[256];
+  core_fixture f = {0};
   acmeh_http_resp r = {0};
-  int rc = ready(ctx, &c, &is, name, sizeof name);
-  const char *names[] = {name};
+  int rc = core_fixture_ready(ctx, &f);
+  const char *names[] = {f.name};
   char *csr = rc ? NULL : csr_for(names, 1, NULL);
-  if (rc == ACMEH_OK) rc = finalize_raw(ctx, c, is.order, csr, &r);
+  if (rc == ACMEH_OK) rc = finalize_raw(ctx, f.c, f.is.order, csr, &r);
   if (rc == ACMEH_OK) rc = core_expect_status(ctx, &r, 200, "finalize of a ready order");
   json_t *o = rc ? NULL : acmeh_resp_json(&r);
   const char *st = json_string_value(json_object_get(o, "status"));
@@ -210,15 +195,14 @@ static int finalize_ok(acmeh_check_ctx *ctx) {
     rc = acmeh_check_fail(ctx, "order \"processing\" or \"valid\" after finalize", "\"%s\"", st ? st : "absent");
   static const char *const waiting[] = {"processing"};
   json_t *fin = NULL;
-  if (rc == ACMEH_OK) rc = acmeh_flow_poll(c, is.order_url, waiting, 1, &fin, ctx->err, sizeof ctx->err);
+  if (rc == ACMEH_OK) rc = acmeh_flow_poll(f.c, f.is.order_url, waiting, 1, &fin, ctx->err, sizeof ctx->err);
   if (rc == ACMEH_OK && !json_is_string(json_object_get(fin, "certificate")))
     rc = acmeh_check_fail(ctx, "a certificate URL in the valid order", "order %s without certificate",
                           json_string_value(json_object_get(fin, "status")) ? json_string_value(json_object_get(fin, "status")) : "(no status)");
   json_decref(o), json_decref(fin);
   acmeh_http_resp_free(&r);
   free(csr);
-  acmeh_issued_clear(&is);
-  acmeh_acme_free(c);
+  core_fixture_free(&f);
   return rc;
 }
 
@@ -263,13 +247,11 @@ static int order_ready(acmeh_check_ctx *ctx) {
 }
 
 static int authz_deactivate(acmeh_check_ctx *ctx) {
-  acmeh_acme *c = NULL;
-  acmeh_issued is = {0};
-  char name[256];
+  core_fixture f = {0};
   acmeh_http_resp r = {0};
-  int rc = ready(ctx, &c, &is, name, sizeof name);
-  const char *authz = core_first_authz(is.order);
-  if (rc == ACMEH_OK) rc = core_post(ctx, c, authz, "{\"status\":\"deactivated\"}", NULL, &r);
+  int rc = core_fixture_ready(ctx, &f);
+  const char *authz = core_first_authz(f.is.order);
+  if (rc == ACMEH_OK) rc = core_post(ctx, f.c, authz, "{\"status\":\"deactivated\"}", NULL, &r);
   if (rc == ACMEH_OK) rc = core_expect_status(ctx, &r, 200, "authorization deactivation");
   json_t *a = rc ? NULL : acmeh_resp_json(&r);
   const char *st = json_string_value(json_object_get(a, "status"));
@@ -277,14 +259,13 @@ static int authz_deactivate(acmeh_check_ctx *ctx) {
     rc = acmeh_check_fail(ctx, "authorization status \"deactivated\"", "\"%s\"", st ? st : "absent");
   json_decref(a);
   acmeh_http_resp_free(&r);
-  const char *names[] = {name};
+  const char *names[] = {f.name};
   char *csr = rc ? NULL : csr_for(names, 1, NULL);
-  if (rc == ACMEH_OK) rc = finalize_raw(ctx, c, is.order, csr, &r);
+  if (rc == ACMEH_OK) rc = finalize_raw(ctx, f.c, f.is.order, csr, &r);
   if (rc == ACMEH_OK) rc = core_expect_refused(ctx, &r, NULL, "finalize of an order whose authorization was deactivated");
   acmeh_http_resp_free(&r);
   free(csr);
-  acmeh_issued_clear(&is);
-  acmeh_acme_free(c);
+  core_fixture_free(&f);
   return rc;
 }
 
