@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The whole core server suite against the harness's own reference server
+# (`run --server reference` starts `acme-harness serve --no-mocks` as a child):
+# exit 0, no failure, no error, no skip, no expectations file needed, valid
+# JUnit, and no serve process left behind.
+set -euo pipefail
+bin=${ACMEH_BIN:?}
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+set +e
+"$bin" run --server reference --jobs 4 --junit "$out/junit.xml" --json "$out/results.json" \
+  --transcripts "$out/tr" >"$out/stdout" 2>"$out/stderr"
+status=$?
+set -e
+cat "$out/stdout"
+[ "$status" -eq 0 ] || { cat "$out/stderr"; fail "run against the reference server exited $status"; }
+grep -q "^core server: .* 0 failed, 0 skipped, 0 errors, 0 xfail, 0 xpass" "$out/stdout" \
+  || fail "summary line shows failures, skips, errors or expected failures"
+[ -s "$out/junit.xml" ] || fail "no junit.xml"
+xmllint --noout --schema "$ACMEH_SOURCE_DIR/tests/data/junit.xsd" "$out/junit.xml" || fail "junit.xml does not validate"
+sleep 0.2
+if pgrep -f "$bin serve --no-mocks" >/dev/null; then pgrep -af "$bin serve" >&2; fail "a serve process outlived the run"; fi
+echo "PASS: core suite against the reference server"

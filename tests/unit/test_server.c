@@ -1,0 +1,426 @@
+/* Unit tests for the reference ACME server: started in-process on an
+ * ephemeral port with the mocks, driven by the reference client engine
+ * through full issuances (http-01, dns-01, tls-alpn-01), pre-authorization,
+ * revocation, and hostile input (malformed HTTP, a 1 MB header, an invalid
+ * JWS, unknown URLs), after each of which it must keep serving. */
+#include "harness/acme/cert.h"
+#include "harness/client/acme.h"
+#include "harness/client/flow.h"
+#include "harness/core/error.h"
+#include "harness/server/internal.h"
+#include "harness/server/server.h"
+#include "mocks/mocks.h"
+
+#include <CUnit/Basic.h>
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <ftw.h>
+#include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static acmeh_mocks *M;
+static acmeh_server *S;
+static char RUN_DIR[] = "/tmp/acmeh-test-server-XXXXXX";
+static char ERR[1024];
+static int NAME_SEQ;
+
+/* ---------- helpers ---------- */
+
+static const char *fresh_name(char *buf, size_t len) {
+  snprintf(buf, len, "n%d-%d.server-test.example", (int)getpid(), NAME_SEQ++);
+  return buf;
+}
+
+static acmeh_acme *client_for(acmeh_server *s) {
+  acmeh_acme_config cfg = {.directory_url = acmeh_server_directory_url(s), .ca_file = acmeh_server_ca_file(s)};
+  acmeh_acme *c = NULL;
+  if (acmeh_acme_new(&cfg, &c, ERR, sizeof ERR) != ACMEH_OK) fprintf(stderr, "client: %s\n", ERR);
+  return c;
+}
+
+/* A client with a fresh ES256 account on S. */
+static acmeh_acme *account(void) {
+  acmeh_acme *c = client_for(S);
+  if (c && acmeh_flow_new_account(c, ACMEH_KEY_ES256, NULL, NULL, ERR, sizeof ERR) != ACMEH_OK) {
+    fprintf(stderr, "account: %s\n", ERR);
+    acmeh_acme_free(c);
+    c = NULL;
+  }
+  return c;
+}
+
+static void expect_problem(const acmeh_http_resp *r, long status, const char *type) {
+  char got[128], mt[128];
+  acmeh_resp_problem(r, got, sizeof got);
+  acmeh_http_media_type(r, mt, sizeof mt);
+  CU_ASSERT_EQUAL(r->status, status);
+  CU_ASSERT_STRING_EQUAL(got, type);
+  CU_ASSERT_STRING_EQUAL(mt, "application/problem+json");
+  char *idx = acmeh_http_link(r, "index", 0);
+  CU_ASSERT_PTR_NOT_NULL(idx);
+  if (idx) CU_ASSERT_STRING_EQUAL(idx, acmeh_server_directory_url(S));
+  free(idx);
+}
+
+/* POSTs {"certificate": <leaf>, "reason"?} to revokeCert. */
+static int revoke_cert(acmeh_acme *c, const acmeh_issued *is, const char *reason, const acmeh_post_opts *o,
+                  acmeh_http_resp *r) {
+  STACK_OF(X509) *chain = NULL;
+  if (acmeh_pem_chain_parse(is->chain_pem, strlen(is->chain_pem), &chain, NULL, 0)) return ACMEH_PEER_PROTOCOL;
+  char *leaf = acmeh_cert_b64url_der(sk_X509_value(chain, 0)), *payload = NULL;
+  sk_X509_pop_free(chain, X509_free);
+  if (asprintf(&payload, "{\"certificate\":\"%s\"%s%s}", leaf, reason ? ",\"reason\":" : "", reason ? reason : "") < 0)
+    payload = NULL;
+  int rc = acmeh_acme_post(c, acmeh_acme_dir_url(c, "revokeCert"), payload, o, r, ERR, sizeof ERR);
+  free(leaf);
+  free(payload);
+  return rc;
+}
+
+/* Plain GET of the directory: the server still answers. */
+static void assert_serving(void) {
+  acmeh_acme *c = client_for(S);
+  CU_ASSERT_PTR_NOT_NULL(c);
+  acmeh_acme_free(c);
+}
+
+/* One TLS connection to S: sends `len` bytes of req (stopping quietly if the
+ * server hangs up) and reads the reply into out. Returns bytes read or -1. */
+static long raw_exchange(const char *req, size_t len, char *out, size_t outlen) {
+  SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+  SSL_CTX_load_verify_locations(ctx, acmeh_server_ca_file(S), NULL);
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)acmeh_server_port(S))};
+  inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+  struct timeval tv = {5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  long got = -1;
+  SSL *ssl = NULL;
+  if (connect(fd, (struct sockaddr *)&a, sizeof a) == 0 && (ssl = SSL_new(ctx)) && SSL_set_fd(ssl, fd) &&
+      SSL_set_tlsext_host_name(ssl, "localhost") && SSL_connect(ssl) == 1) {
+    for (size_t off = 0; off < len;) {
+      size_t n = 0;
+      if (SSL_write_ex(ssl, req + off, len - off > 16384 ? 16384 : len - off, &n) != 1) break;
+      off += n;
+    }
+    got = 0;
+    size_t n = 0;
+    while ((size_t)got < outlen - 1 && SSL_read_ex(ssl, out + got, outlen - 1 - (size_t)got, &n) == 1) got += (long)n;
+    out[got] = '\0';
+  }
+  SSL_free(ssl);
+  close(fd);
+  SSL_CTX_free(ctx);
+  ERR_clear_error();
+  return got;
+}
+
+/* ---------- issuance ---------- */
+
+static void issue_with(const char *type) {
+  acmeh_acme *c = account();
+  CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+  char name[128];
+  const char *names[] = {fresh_name(name, sizeof name)};
+  acmeh_issued is = {0};
+  int rc = acmeh_flow_issue(c, M, names, 1, type, &is, ERR, sizeof ERR);
+  if (rc) fprintf(stderr, "%s issuance: %s\n", type, ERR);
+  CU_ASSERT_EQUAL_FATAL(rc, ACMEH_OK);
+  STACK_OF(X509) *chain = NULL;
+  CU_ASSERT_EQUAL(acmeh_pem_chain_parse(is.chain_pem, strlen(is.chain_pem), &chain, NULL, 0), ACMEH_OK);
+  CU_ASSERT_EQUAL(sk_X509_num(chain), 2);
+  char **sans = NULL;
+  size_t n = 0;
+  acmeh_cert_sans(sk_X509_value(chain, 0), &sans, &n);
+  CU_ASSERT_EQUAL(n, 1);
+  if (n == 1) CU_ASSERT_STRING_EQUAL(sans[0], name);
+  acmeh_names_free(sans, n);
+  sk_X509_pop_free(chain, X509_free);
+  acmeh_http_resp r = {0};
+  CU_ASSERT_EQUAL(revoke_cert(c, &is, "4", NULL, &r), ACMEH_OK);
+  CU_ASSERT_EQUAL(r.status, 200);
+  acmeh_http_resp_free(&r);
+  CU_ASSERT_EQUAL(revoke_cert(c, &is, NULL, NULL, &r), ACMEH_OK);
+  expect_problem(&r, 400, "alreadyRevoked");
+  acmeh_http_resp_free(&r);
+  acmeh_issued_clear(&is);
+  acmeh_acme_free(c);
+}
+
+static void test_issue_http01(void) { issue_with("http-01"); }
+static void test_issue_dns01(void) { issue_with("dns-01"); }
+static void test_issue_tlsalpn01(void) { issue_with("tls-alpn-01"); }
+
+static void test_wildcard_and_alternate(void) {
+  acmeh_acme *c = account();
+  CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+  char base[128], wild[140];
+  fresh_name(base, sizeof base);
+  snprintf(wild, sizeof wild, "*.%s", base);
+  const char *names[] = {wild, base};
+  acmeh_issued is = {0};
+  int rc = acmeh_flow_issue(c, M, names, 2, "dns-01", &is, ERR, sizeof ERR);
+  if (rc) fprintf(stderr, "wildcard issuance: %s\n", ERR);
+  CU_ASSERT_EQUAL_FATAL(rc, ACMEH_OK);
+  acmeh_http_resp r = {0};
+  CU_ASSERT_EQUAL(acmeh_acme_post(c, is.cert_url, NULL, NULL, &r, ERR, sizeof ERR), ACMEH_OK);
+  char *alt = acmeh_http_link(&r, "alternate", 0);
+  CU_ASSERT_PTR_NOT_NULL(alt);
+  acmeh_http_resp_free(&r);
+  if (alt) {
+    CU_ASSERT_EQUAL(acmeh_acme_post(c, alt, NULL, NULL, &r, ERR, sizeof ERR), ACMEH_OK);
+    CU_ASSERT_EQUAL(r.status, 200);
+    CU_ASSERT_NOT_EQUAL(strcmp(r.body, is.chain_pem), 0); /* other intermediate, same leaf */
+    CU_ASSERT_EQUAL(strncmp(r.body, is.chain_pem, 200), 0);
+    acmeh_http_resp_free(&r);
+  }
+  free(alt);
+  acmeh_issued_clear(&is);
+  acmeh_acme_free(c);
+}
+
+static void test_preauthorization(void) {
+  acmeh_acme *c = account();
+  CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+  char name[128], payload[300];
+  snprintf(payload, sizeof payload, "{\"identifier\":{\"type\":\"dns\",\"value\":\"%s\"}}", fresh_name(name, sizeof name));
+  acmeh_http_resp r = {0};
+  CU_ASSERT_EQUAL(acmeh_acme_post(c, acmeh_acme_dir_url(c, "newAuthz"), payload, NULL, &r, ERR, sizeof ERR), ACMEH_OK);
+  CU_ASSERT_EQUAL(r.status, 201);
+  char *authz = acmeh_http_header_get(&r, "Location") ? strdup(acmeh_http_header_get(&r, "Location")) : NULL;
+  acmeh_http_resp_free(&r);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(authz);
+  json_t *final = NULL;
+  CU_ASSERT_EQUAL(acmeh_flow_authorize(c, M, authz, "http-01", &final, ERR, sizeof ERR), ACMEH_OK);
+  json_decref(final);
+  char *order_url = NULL;
+  json_t *order = NULL;
+  const char *names[] = {name};
+  CU_ASSERT_EQUAL(acmeh_flow_new_order(c, names, 1, &order_url, &order, ERR, sizeof ERR), ACMEH_OK);
+  CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(order, "status")), "ready"); /* reused authorization */
+  CU_ASSERT_STRING_EQUAL(json_string_value(json_array_get(json_object_get(order, "authorizations"), 0)), authz);
+  json_decref(order);
+  free(order_url);
+  free(authz);
+  acmeh_acme_free(c);
+}
+
+static void test_key_change_and_deactivation(void) {
+  acmeh_acme *c = account();
+  CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+  acmeh_key *nk = NULL;
+  acmeh_key_generate(ACMEH_KEY_EDDSA, &nk);
+  const char *url = acmeh_acme_dir_url(c, "keyChange");
+  json_t *p = json_pack("{s:s,s:o}", "account", acmeh_acme_kid(c), "oldKey", acmeh_key_jwk(acmeh_acme_key(c)));
+  char *inner_payload = json_dumps(p, JSON_COMPACT), *inner = NULL;
+  json_decref(p);
+  acmeh_jws_opts io = {.use_jwk = 1, .url = url};
+  CU_ASSERT_EQUAL(acmeh_jws_build(nk, inner_payload, strlen(inner_payload), &io, &inner), ACMEH_OK);
+  acmeh_http_resp r = {0};
+  CU_ASSERT_EQUAL(acmeh_acme_post(c, url, inner, NULL, &r, ERR, sizeof ERR), ACMEH_OK);
+  CU_ASSERT_EQUAL(r.status, 200);
+  acmeh_http_resp_free(&r);
+  acmeh_acme_set_account(c, nk, acmeh_acme_kid(c));
+  CU_ASSERT_EQUAL(acmeh_acme_post(c, acmeh_acme_kid(c), "{\"status\":\"deactivated\"}", NULL, &r, ERR, sizeof ERR), ACMEH_OK);
+  CU_ASSERT_EQUAL(r.status, 200);
+  acmeh_http_resp_free(&r);
+  CU_ASSERT_EQUAL(acmeh_acme_post(c, acmeh_acme_kid(c), NULL, NULL, &r, ERR, sizeof ERR), ACMEH_OK);
+  expect_problem(&r, 401, "unauthorized");
+  acmeh_http_resp_free(&r);
+  free(inner_payload);
+  free(inner);
+  acmeh_acme_free(c);
+}
+
+/* ---------- hostile input ---------- */
+
+static void test_invalid_jws(void) {
+  acmeh_acme *c = account();
+  CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+  acmeh_post_opts o = {.raw_body = "{\"protected\":\"e30\",\"payload\":\"\",\"signature\":\"AAAA\"}"};
+  acmeh_http_resp r = {0};
+  CU_ASSERT_EQUAL(acmeh_acme_post(c, acmeh_acme_kid(c), NULL, &o, &r, ERR, sizeof ERR), ACMEH_OK);
+  expect_problem(&r, 400, "badSignatureAlgorithm"); /* protected {} has no alg */
+  CU_ASSERT_PTR_NOT_NULL(acmeh_http_header_get(&r, "Replay-Nonce"));
+  acmeh_http_resp_free(&r);
+  acmeh_post_opts junk = {.raw_body = "not json at all"};
+  CU_ASSERT_EQUAL(acmeh_acme_post(c, acmeh_acme_kid(c), NULL, &junk, &r, ERR, sizeof ERR), ACMEH_OK);
+  expect_problem(&r, 400, "malformed");
+  acmeh_http_resp_free(&r);
+  acmeh_post_opts ct = {.content_type = "application/json"};
+  CU_ASSERT_EQUAL(acmeh_acme_post(c, acmeh_acme_kid(c), NULL, &ct, &r, ERR, sizeof ERR), ACMEH_OK);
+  expect_problem(&r, 415, "malformed");
+  acmeh_http_resp_free(&r);
+  acmeh_acme_free(c);
+  assert_serving();
+}
+
+static void test_unknown_url_and_plain_get(void) {
+  acmeh_acme *c = account();
+  CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+  char url[512];
+  snprintf(url, sizeof url, "https://127.0.0.1:%d/no/such/thing", acmeh_server_port(S));
+  acmeh_http_resp r = {0};
+  CU_ASSERT_EQUAL(acmeh_http_request(acmeh_acme_http(c), "GET", url, NULL, NULL, 0, NULL, &r, ERR, sizeof ERR), ACMEH_OK);
+  expect_problem(&r, 404, "malformed");
+  acmeh_http_resp_free(&r);
+  CU_ASSERT_EQUAL(acmeh_http_request(acmeh_acme_http(c), "GET", acmeh_acme_kid(c), NULL, NULL, 0, NULL, &r, ERR, sizeof ERR),
+                  ACMEH_OK);
+  expect_problem(&r, 405, "malformed");
+  acmeh_http_resp_free(&r);
+  CU_ASSERT_EQUAL(acmeh_http_request(acmeh_acme_http(c), "HEAD", acmeh_acme_dir_url(c, "newNonce"), NULL, NULL, 0, NULL, &r,
+                                     ERR, sizeof ERR), ACMEH_OK);
+  CU_ASSERT_EQUAL(r.status, 200);
+  CU_ASSERT_PTR_NOT_NULL(acmeh_http_header_get(&r, "Replay-Nonce"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(acmeh_http_header_get(&r, "Cache-Control") ? acmeh_http_header_get(&r, "Cache-Control") : "", "no-store"));
+  acmeh_http_resp_free(&r);
+  acmeh_acme_free(c);
+}
+
+static void test_malformed_http(void) {
+  static const char req[] = "GARBAGE / HTTP/9.9\r\n\r\n";
+  char out[4096];
+  long n = raw_exchange(req, sizeof req - 1, out, sizeof out);
+  CU_ASSERT(n > 0);
+  CU_ASSERT_EQUAL(strncmp(out, "HTTP/1.1 400", 12), 0);
+  CU_ASSERT_PTR_NOT_NULL(strstr(out, "application/problem+json"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(out, "urn:ietf:params:acme:error:malformed"));
+  assert_serving();
+}
+
+static void test_huge_header(void) {
+  const size_t big = 1024 * 1024;
+  char *req = malloc(big + 128);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(req);
+  int n = snprintf(req, 128, "GET /dir HTTP/1.1\r\nHost: localhost\r\nX-Big: ");
+  memset(req + n, 'a', big);
+  memcpy(req + n + big, "\r\n\r\n", 4);
+  char out[4096];
+  long got = raw_exchange(req, (size_t)n + big + 4, out, sizeof out);
+  /* The server answers 431 and hangs up; a reset may eat the reply, but it must never be a 200. */
+  if (got > 0) CU_ASSERT_EQUAL(strncmp(out, "HTTP/1.1 431", 12), 0);
+  free(req);
+  assert_serving();
+}
+
+/* ---------- internals ---------- */
+
+static void test_dns_names(void) {
+  const char *type;
+  char why[200], *n;
+  CU_ASSERT_PTR_NOT_NULL(n = srv_dns_name("Example.COM", 0, &type, why, sizeof why));
+  if (n) CU_ASSERT_STRING_EQUAL(n, "example.com");
+  free(n);
+  CU_ASSERT_PTR_NOT_NULL(n = srv_dns_name("*.xn--bcher-kva.example", 1, &type, why, sizeof why));
+  free(n);
+  CU_ASSERT_PTR_NULL(srv_dns_name("*.example.com", 0, &type, why, sizeof why));
+  CU_ASSERT_PTR_NULL(srv_dns_name("xn--zz.example.com", 0, &type, why, sizeof why));
+  CU_ASSERT_PTR_NULL(srv_dns_name("ab--cd.example.com", 0, &type, why, sizeof why));
+  CU_ASSERT_PTR_NULL(srv_dns_name("192.0.2.1", 0, &type, why, sizeof why));
+  CU_ASSERT_PTR_NULL(srv_dns_name("localhost", 0, &type, why, sizeof why));
+  CU_ASSERT_PTR_NULL(srv_dns_name("-a.example.com", 0, &type, why, sizeof why));
+  CU_ASSERT_PTR_NULL(srv_dns_name("a..example.com", 0, &type, why, sizeof why));
+  CU_ASSERT_PTR_NULL(srv_dns_name("a_b.example.com", 0, &type, why, sizeof why));
+  CU_ASSERT_STRING_EQUAL(type, "rejectedIdentifier");
+}
+
+/* A second server with tiny caps: old orders are evicted, the server keeps working. */
+static void test_caps_evict(void) {
+  char dir[] = "/tmp/acmeh-test-server-caps-XXXXXX";
+  CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+  acmeh_server_config cfg = {.dns_port = acmeh_mocks_dns_port(M), .http01_port = acmeh_mocks_http01_port(M),
+                             .tlsalpn01_port = acmeh_mocks_tlsalpn01_port(M), .run_dir = dir, .max_accounts = 2,
+                             .max_orders = 3};
+  acmeh_server *small = NULL;
+  CU_ASSERT_EQUAL_FATAL(acmeh_server_start(&cfg, &small, ERR, sizeof ERR), ACMEH_OK);
+  acmeh_acme *c = client_for(small);
+  CU_ASSERT_EQUAL(acmeh_flow_new_account(c, ACMEH_KEY_ES256, NULL, NULL, ERR, sizeof ERR), ACMEH_OK);
+  char *first = NULL;
+  for (int i = 0; i < 8; i++) {
+    char name[128], *url = NULL;
+    json_t *o = NULL;
+    const char *names[] = {fresh_name(name, sizeof name)};
+    CU_ASSERT_EQUAL(acmeh_flow_new_order(c, names, 1, &url, &o, ERR, sizeof ERR), ACMEH_OK);
+    if (!first) first = url;
+    else free(url);
+    json_decref(o);
+  }
+  acmeh_http_resp r = {0};
+  CU_ASSERT_EQUAL(acmeh_acme_post(c, first, NULL, NULL, &r, ERR, sizeof ERR), ACMEH_OK);
+  CU_ASSERT_EQUAL(r.status, 404); /* evicted */
+  acmeh_http_resp_free(&r);
+  free(first);
+  acmeh_acme_free(c);
+  acmeh_server_stop(small);
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  CU_ASSERT_EQUAL(system(cmd), 0);
+}
+
+static void test_config_refused(void) {
+  acmeh_server *s = NULL;
+  acmeh_server_config no_dir = {0};
+  CU_ASSERT_EQUAL(acmeh_server_start(&no_dir, &s, ERR, sizeof ERR), ACMEH_INVALID_ARG);
+  acmeh_server_config public_addr = {.bind_addr = "0.0.0.0", .run_dir = RUN_DIR};
+  CU_ASSERT_EQUAL(acmeh_server_start(&public_addr, &s, ERR, sizeof ERR), ACMEH_INVALID_ARG);
+  CU_ASSERT_PTR_NULL(s);
+}
+
+/* ---------- wiring ---------- */
+
+static int suite_init(void) {
+  if (!mkdtemp(RUN_DIR)) return -1;
+  acmeh_mocks_config mc = {.mgmt_port = -1};
+  if (acmeh_mocks_start(&mc, &M, ERR, sizeof ERR)) return fprintf(stderr, "mocks: %s\n", ERR), -1;
+  acmeh_server_config sc = {.dns_port = acmeh_mocks_dns_port(M), .http01_port = acmeh_mocks_http01_port(M),
+                            .tlsalpn01_port = acmeh_mocks_tlsalpn01_port(M), .run_dir = RUN_DIR};
+  if (acmeh_server_start(&sc, &S, ERR, sizeof ERR)) return fprintf(stderr, "server: %s\n", ERR), -1;
+  return 0;
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
+  (void)sb, (void)flag, (void)ftw;
+  return remove(path);
+}
+
+static int suite_clean(void) {
+  acmeh_server_stop(S);
+  acmeh_mocks_stop(M);
+  nftw(RUN_DIR, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+  return 0;
+}
+
+int main(void) {
+  signal(SIGPIPE, SIG_IGN); /* raw_exchange keeps writing after the server hung up on purpose */
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  if (CU_initialize_registry() != CUE_SUCCESS) return 2;
+  CU_pSuite s = CU_add_suite("server", suite_init, suite_clean);
+  CU_add_test(s, "issue via http-01, revoke, alreadyRevoked", test_issue_http01);
+  CU_add_test(s, "issue via dns-01, revoke", test_issue_dns01);
+  CU_add_test(s, "issue via tls-alpn-01, revoke", test_issue_tlsalpn01);
+  CU_add_test(s, "wildcard order and alternate chain", test_wildcard_and_alternate);
+  CU_add_test(s, "pre-authorization reused by newOrder", test_preauthorization);
+  CU_add_test(s, "keyChange then deactivation", test_key_change_and_deactivation);
+  CU_add_test(s, "invalid JWS and media type", test_invalid_jws);
+  CU_add_test(s, "unknown URL, plain GET, HEAD newNonce", test_unknown_url_and_plain_get);
+  CU_add_test(s, "malformed HTTP", test_malformed_http);
+  CU_add_test(s, "1 MB header", test_huge_header);
+  CU_add_test(s, "DNS name validation", test_dns_names);
+  CU_add_test(s, "caps evict old orders", test_caps_evict);
+  CU_add_test(s, "bad configs refused", test_config_refused);
+  CU_basic_set_mode(CU_BRM_VERBOSE);
+  CU_basic_run_tests();
+  unsigned failures = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
+  CU_cleanup_registry();
+  curl_global_cleanup();
+  return failures ? 1 : 0;
+}
