@@ -31,6 +31,16 @@ static void job_work(void *arg) {
   j->result = srv_validate(&j->v);
 }
 
+/* Keeps an account's name -> valid authorization index from outgrowing the
+ * authorizations it points at (those get evicted too). */
+static void prune_index(acmeh_server *s, json_t *index) {
+  if (json_object_size(index) < 1024) return;
+  const char *k;
+  json_t *v;
+  void *tmp;
+  json_object_foreach_safe(index, tmp, k, v) if (!srv_authz_get(s, json_string_value(v))) json_object_del(index, k);
+}
+
 static void mark_valid(acmeh_server *s, srv_authz *a, srv_chal *c) {
   c->status = CH_VALID;
   c->validated = acmeh_now_wall();
@@ -39,6 +49,7 @@ static void mark_valid(acmeh_server *s, srv_authz *a, srv_chal *c) {
   a->expires = c->validated + SRV_AUTHZ_LIFETIME;
   srv_account *acct = srv_account_get(s, a->account);
   if (!acct) return;
+  prune_index(s, acct->valid_authz);
   char key[300];
   snprintf(key, sizeof key, "%s%s", a->wildcard ? "*." : "", a->value);
   json_object_set_new(acct->valid_authz, key, json_string(a->e.id)); /* for reuse and revocation */

@@ -21,11 +21,12 @@
 
 #include "harness/acme/cert.h"
 #include "harness/acme/challenge.h"
+#include "harness/core/clock.h"
 #include "harness/server/internal.h"
 
-#define DNS_TIMEOUT_S 3
+#define DNS_TIMEOUT_S 2 /* per try, 2 tries: a lookup ends within 4 s */
 #define CONNECT_TIMEOUT_MS 5000
-#define HTTP_TIMEOUT_MS 10000
+#define HTTP_BUDGET_MS 15000 /* the whole http-01 attempt, redirects included */
 #define MAX_REDIRECTS 10
 #define MAX_HTTP_BODY 8192 /* a key authorization is ~87 bytes; anything far larger is wrong */
 
@@ -144,8 +145,8 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *ud) {
 }
 
 /* One GET of url with host:port pinned to ip; fills code, body and the redirect target. */
-static json_t *http_get(const char *url, const char *host, long port, const char *ip, long *code, body_buf *body,
-                        char **location) {
+static json_t *http_get(const char *url, const char *host, long port, const char *ip, long timeout_ms, long *code,
+                        body_buf *body, char **location) {
   char pin[600];
   snprintf(pin, sizeof pin, strchr(ip, ':') ? "%s:%ld:[%s]" : "%s:%ld:%s", host, port, ip);
   struct curl_slist *resolve_list = curl_slist_append(NULL, pin);
@@ -157,7 +158,7 @@ static json_t *http_get(const char *url, const char *host, long port, const char
     curl_easy_setopt(h, CURLOPT_RESOLVE, resolve_list);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)CONNECT_TIMEOUT_MS);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)HTTP_TIMEOUT_MS);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L); /* §8.3 redirects to https: the content is what counts */
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
@@ -231,11 +232,14 @@ static json_t *http01(const srv_validation *v, const char *first_ip) {
   long port = v->http01_port;
   if (asprintf(&url, "http://%s:%ld/.well-known/acme-challenge/%s", v->name, port, v->token) < 0) url = NULL;
   json_t *err = url && host ? NULL : problem("serverInternal", "out of memory");
+  double deadline = acmeh_now_mono() + HTTP_BUDGET_MS / 1000.0;
   for (int hop = 0; !err; hop++) {
     body_buf *body = calloc(1, sizeof *body);
-    long code = 0;
+    long code = 0, left = (long)((deadline - acmeh_now_mono()) * 1000);
     char *location = NULL;
-    err = body ? http_get(url, host, port, ip, &code, body, &location) : problem("serverInternal", "out of memory");
+    if (left <= 0) err = problem("connection", "http-01 validation of %s took longer than %d ms", v->name, HTTP_BUDGET_MS);
+    else if (!body) err = problem("serverInternal", "out of memory");
+    else err = http_get(url, host, port, ip, left, &code, body, &location);
     int redirect = !err && code >= 300 && code < 400 && location;
     if (redirect && hop < MAX_REDIRECTS) { /* §8.3: SHOULD follow redirects */
       free(url), free(host);

@@ -241,6 +241,103 @@ static void test_key_change_and_deactivation(void) {
   acmeh_acme_free(c);
 }
 
+static void test_revoke_by_authorized_account(void) {
+  acmeh_acme *a = account(), *b = account();
+  CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+  char name[128];
+  const char *names[] = {fresh_name(name, sizeof name)};
+  acmeh_issued is = {0}, other = {0};
+  CU_ASSERT_EQUAL_FATAL(acmeh_flow_issue(a, M, names, 1, "http-01", &is, ERR, sizeof ERR), ACMEH_OK);
+  acmeh_http_resp r = {0};
+  CU_ASSERT_EQUAL(revoke_cert(b, &is, NULL, NULL, &r), ACMEH_OK);
+  expect_problem(&r, 403, "unauthorized"); /* b holds no authorization for the name yet */
+  acmeh_http_resp_free(&r);
+  CU_ASSERT_EQUAL(acmeh_flow_ready_order(b, M, names, 1, "dns-01", &other, ERR, sizeof ERR), ACMEH_OK);
+  CU_ASSERT_EQUAL(revoke_cert(b, &is, "0", NULL, &r), ACMEH_OK);
+  CU_ASSERT_EQUAL(r.status, 200); /* §7.6: authorized for every name */
+  acmeh_http_resp_free(&r);
+  acmeh_issued_clear(&is);
+  acmeh_issued_clear(&other);
+  acmeh_acme_free(a);
+  acmeh_acme_free(b);
+}
+
+static void test_orders_pagination(void) {
+  acmeh_acme *c = account();
+  CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+  for (int i = 0; i < SRV_ORDERS_PAGE + 5; i++) {
+    char name[128], *url = NULL;
+    json_t *o = NULL;
+    const char *names[] = {fresh_name(name, sizeof name)};
+    CU_ASSERT_EQUAL(acmeh_flow_new_order(c, names, 1, &url, &o, ERR, sizeof ERR), ACMEH_OK);
+    free(url);
+    json_decref(o);
+  }
+  json_t *acct = NULL, *page = NULL;
+  acmeh_http_resp r = {0};
+  CU_ASSERT_EQUAL_FATAL(acmeh_acme_get_json(c, acmeh_acme_kid(c), &acct, NULL, ERR, sizeof ERR), ACMEH_OK);
+  CU_ASSERT_EQUAL(acmeh_acme_get_json(c, json_string_value(json_object_get(acct, "orders")), &page, &r, ERR, sizeof ERR), ACMEH_OK);
+  CU_ASSERT_EQUAL(json_array_size(json_object_get(page, "orders")), SRV_ORDERS_PAGE);
+  char *next = acmeh_http_link(&r, "next", 0);
+  acmeh_http_resp_free(&r);
+  json_decref(page);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(next);
+  CU_ASSERT_EQUAL(acmeh_acme_get_json(c, next, &page, &r, ERR, sizeof ERR), ACMEH_OK);
+  CU_ASSERT_EQUAL(json_array_size(json_object_get(page, "orders")), 5);
+  CU_ASSERT_PTR_NULL(acmeh_http_link(&r, "next", 0));
+  acmeh_http_resp_free(&r);
+  json_decref(page);
+  json_decref(acct);
+  free(next);
+  acmeh_acme_free(c);
+}
+
+/* Publishes wrong material for challenge `type`, responds, and expects the
+ * challenge invalid with a problem of `want` type. */
+static void failed_validation(const char *type, const char *want) {
+  acmeh_acme *c = account();
+  CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+  char name[128], *order_url = NULL, host[200];
+  json_t *order = NULL, *authz = NULL, *final = NULL;
+  const char *names[] = {fresh_name(name, sizeof name)};
+  CU_ASSERT_EQUAL_FATAL(acmeh_flow_new_order(c, names, 1, &order_url, &order, ERR, sizeof ERR), ACMEH_OK);
+  const char *authz_url = json_string_value(json_array_get(json_object_get(order, "authorizations"), 0));
+  CU_ASSERT_EQUAL_FATAL(acmeh_acme_get_json(c, authz_url, &authz, NULL, ERR, sizeof ERR), ACMEH_OK);
+  const json_t *ch = acmeh_flow_find_challenge(authz, type);
+  const char *token = json_string_value(json_object_get(ch, "token"));
+  snprintf(host, sizeof host, "_acme-challenge.%s", name);
+  if (strcmp(type, "http-01") == 0) acmeh_mocks_add_http01(M, token, "not-the-key-authorization");
+  if (strcmp(type, "dns-01") == 0) acmeh_mocks_set_txt(M, host, "not-the-digest");
+  if (strcmp(type, "tls-alpn-01") == 0) acmeh_mocks_add_tlsalpn01(M, name, "wrong.keyauth"); /* wrong acmeIdentifier */
+  acmeh_http_resp r = {0};
+  CU_ASSERT_EQUAL(acmeh_acme_post(c, json_string_value(json_object_get(ch, "url")), "{}", NULL, &r, ERR, sizeof ERR), ACMEH_OK);
+  CU_ASSERT_EQUAL(r.status, 200);
+  char *up = acmeh_http_link(&r, "up", 0);
+  CU_ASSERT_PTR_NOT_NULL(up);
+  if (up) CU_ASSERT_STRING_EQUAL(up, authz_url);
+  free(up);
+  acmeh_http_resp_free(&r);
+  static const char *const waiting[] = {"pending", "processing"};
+  CU_ASSERT_EQUAL(acmeh_flow_poll(c, authz_url, waiting, 2, &final, ERR, sizeof ERR), ACMEH_OK);
+  CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(final, "status")), "invalid");
+  const json_t *fch = acmeh_flow_find_challenge(final, type);
+  char full[128];
+  snprintf(full, sizeof full, "urn:ietf:params:acme:error:%s", want);
+  CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(fch, "status")), "invalid");
+  CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_object_get(fch, "error"), "type")), full);
+  acmeh_flow_unpublish(M, ch, name);
+  json_decref(order), json_decref(authz), json_decref(final);
+  free(order_url);
+  acmeh_acme_free(c);
+}
+
+static void test_failed_validations(void) {
+  failed_validation("http-01", "incorrectResponse");
+  failed_validation("dns-01", "unauthorized");
+  failed_validation("tls-alpn-01", "unauthorized");
+}
+
 /* ---------- hostile input ---------- */
 
 static void test_invalid_jws(void) {
@@ -410,6 +507,9 @@ int main(void) {
   CU_add_test(s, "wildcard order and alternate chain", test_wildcard_and_alternate);
   CU_add_test(s, "pre-authorization reused by newOrder", test_preauthorization);
   CU_add_test(s, "keyChange then deactivation", test_key_change_and_deactivation);
+  CU_add_test(s, "revocation by an account authorized for the names", test_revoke_by_authorized_account);
+  CU_add_test(s, "orders list pagination", test_orders_pagination);
+  CU_add_test(s, "failed validations: invalid with a problem", test_failed_validations);
   CU_add_test(s, "invalid JWS and media type", test_invalid_jws);
   CU_add_test(s, "unknown URL, plain GET, HEAD newNonce", test_unknown_url_and_plain_get);
   CU_add_test(s, "malformed HTTP", test_malformed_http);
