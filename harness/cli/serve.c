@@ -17,15 +17,16 @@
 #include "mocks/mocks.h"
 
 typedef struct {
-  int port, dns_port, http01_port, tlsalpn01_port, no_mocks;
+  int port, dns_port, http01_port, tlsalpn01_port, no_mocks, verbose;
   const char *run_dir, *tls_cert, *tls_key, *tls_ca;
 } serve_args;
 
 static void usage(void) {
   fputs("usage: acme-harness serve [--port P] [--dns-port P] [--http01-port P] [--tlsalpn01-port P]\n"
-        "                          [--run-dir D] [--no-mocks] [--tls-cert F --tls-key F [--tls-ca F]]\n"
+        "                          [--run-dir D] [--no-mocks] [--tls-cert F --tls-key F [--tls-ca F]] [--verbose]\n"
         "  --no-mocks  start only the server; validate against the DNS, http-01 and tls-alpn-01\n"
-        "              ports given (mocks of a running `acme-harness run`)\n",
+        "              ports given (mocks of a running `acme-harness run`)\n"
+        "  --verbose   log every request and its status on stderr\n",
         stderr);
 }
 
@@ -36,8 +37,9 @@ static int parse(serve_args *a, int argc, char **argv) {
       {"run-dir", required_argument, 0, 'R'},        {"no-mocks", no_argument, 0, 'N'},
       {"tls-cert", required_argument, 0, 'c'},       {"tls-key", required_argument, 0, 'k'},
       {"tls-ca", required_argument, 0, 'a'},         {"help", no_argument, 0, 'h'},
+      {"verbose", no_argument, 0, 'v'},
       {0}};
-  for (int ch; (ch = getopt_long(argc, argv, "h", opts, NULL)) != -1;) {
+  for (int ch; (ch = getopt_long(argc, argv, "hv", opts, NULL)) != -1;) {
     switch (ch) {
     case 'p': a->port = atoi(optarg); break;
     case 'D': a->dns_port = atoi(optarg); break;
@@ -48,6 +50,7 @@ static int parse(serve_args *a, int argc, char **argv) {
     case 'c': a->tls_cert = optarg; break;
     case 'k': a->tls_key = optarg; break;
     case 'a': a->tls_ca = optarg; break;
+    case 'v': a->verbose = 1; break;
     default: usage(); return 2;
     }
   }
@@ -80,7 +83,8 @@ static int start_all(serve_args *a, const char *run_dir, acmeh_mocks **mocks, ac
   }
   acmeh_server_config sc = {.port = a->port, .tls_cert_file = a->tls_cert, .tls_key_file = a->tls_key,
                             .tls_ca_file = a->tls_ca, .dns_addr = "127.0.0.1", .dns_port = a->dns_port,
-                            .http01_port = a->http01_port, .tlsalpn01_port = a->tlsalpn01_port, .run_dir = run_dir};
+                            .http01_port = a->http01_port, .tlsalpn01_port = a->tlsalpn01_port, .run_dir = run_dir,
+                            .log_requests = a->verbose};
   if (acmeh_server_start(&sc, srv, err, sizeof err)) return fprintf(stderr, "acme-harness serve: %s\n", err), 2;
   return 0;
 }

@@ -152,6 +152,7 @@ struct acmeh_server {
   size_t max_accounts, max_orders, max_authzs, max_certs;
   srv_job *jobs; /* running thread-pool jobs, cancelled at stop */
   int stopping;
+  int log_requests;
 };
 
 /* One request as the handlers see it. */

@@ -211,6 +211,17 @@ static void finish(acmeh_server *s, srv_req *rq, srv_resp *rs, acmeh_httpsrv_res
   out->headers = acmeh_strbuf_take(&rs->hdr);
 }
 
+/* One line per request on stderr: method, target, status and problem type. */
+static void log_request(const srv_req *rq, const srv_resp *rs) {
+  json_t *j = rs->ctype && strcmp(rs->ctype, "application/problem+json") == 0 && rs->body
+                  ? json_loads(rs->body, 0, NULL)
+                  : NULL;
+  const char *type = json_string_value(json_object_get(j, "type"));
+  fprintf(stderr, "%s %s -> %d%s%s\n", rq->http->method, rq->http->url, rs->status ? rs->status : 500,
+          type ? " " : "", type ? type + (strncmp(type, SRV_PROBLEM_NS, strlen(SRV_PROBLEM_NS)) ? 0 : strlen(SRV_PROBLEM_NS)) : "");
+  json_decref(j);
+}
+
 static void handle(const acmeh_httpsrv_req *req, acmeh_httpsrv_resp *out, void *ud) {
   acmeh_server *s = ud;
   srv_req rq = {.s = s, .http = req, .is_post = strcmp(req->method, "POST") == 0};
@@ -221,6 +232,7 @@ static void handle(const acmeh_httpsrv_req *req, acmeh_httpsrv_resp *out, void *
   if (asprintf(&rq.url, "%s%s", s->base, req->url) < 0) rq.url = NULL;
   if (!rq.path || !rq.url) srv_problem(&rs, 500, "serverInternal", "out of memory");
   else dispatch(&rq, &rs);
+  if (s->log_requests) log_request(&rq, &rs);
   finish(s, &rq, &rs, out);
   acmeh_jws_parsed_free(&rq.jws);
   acmeh_key_free(rq.jwk);
@@ -339,6 +351,7 @@ static int setup(acmeh_server *s, const acmeh_server_config *cfg, char *err, siz
   s->dns_port = cfg->dns_port ? cfg->dns_port : 53;
   s->http01_port = cfg->http01_port ? cfg->http01_port : 80;
   s->tlsalpn01_port = cfg->tlsalpn01_port ? cfg->tlsalpn01_port : 443;
+  s->log_requests = cfg->log_requests;
   s->max_accounts = cfg->max_accounts ? cfg->max_accounts : 100000;
   s->max_orders = cfg->max_orders ? cfg->max_orders : 100000;
   s->max_authzs = s->max_orders * 3; /* orders average few names; pre-authorizations add some */

@@ -6,7 +6,9 @@
  *
  * The server runs its own libuv loop on its own thread; every function below
  * is called from the owning (main) thread. All state lives in memory, bounded
- * by the caps in the config. Time is read through harness/core/clock.h. */
+ * by the caps in the config. Time is read through harness/core/clock.h.
+ * Validations use libcurl from libuv's thread pool, so the program must have
+ * called curl_global_init before acmeh_server_start (the CLI's main does). */
 #ifndef ACMEH_SERVER_SERVER_H
 #define ACMEH_SERVER_SERVER_H
 
@@ -44,6 +46,8 @@ typedef struct {
    * Beyond them the oldest finished objects are evicted first. */
   size_t max_accounts;
   size_t max_orders;
+  /* Non-zero: one line per request ("POST /new-order -> 201 ...") on stderr. */
+  int log_requests;
 } acmeh_server_config;
 
 /* Makes the CA, binds the listener and starts the loop thread. On success
