@@ -361,6 +361,26 @@ static void test_invalid_jws(void) {
   assert_serving();
 }
 
+static void test_rejected_identifiers(void) {
+  acmeh_acme *c = account();
+  CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+  const char *payload = "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"xn--zz.example.com\"},"
+                        "{\"type\":\"dns\",\"value\":\"fine.example.com\"},{\"type\":\"ip\",\"value\":\"192.0.2.1\"}]}";
+  acmeh_http_resp r = {0};
+  CU_ASSERT_EQUAL(acmeh_acme_post(c, acmeh_acme_dir_url(c, "newOrder"), payload, NULL, &r, ERR, sizeof ERR), ACMEH_OK);
+  expect_problem(&r, 400, "rejectedIdentifier");
+  json_t *p = acmeh_resp_json(&r), *sub = json_object_get(p, "subproblems");
+  CU_ASSERT_PTR_NULL(json_object_get(p, "identifier")); /* §6.7.1: only inside subproblems */
+  CU_ASSERT_EQUAL(json_array_size(sub), 2);
+  CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_object_get(json_array_get(sub, 0), "identifier"), "value")),
+                         "xn--zz.example.com");
+  CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_array_get(sub, 1), "type")),
+                         "urn:ietf:params:acme:error:unsupportedIdentifier");
+  json_decref(p);
+  acmeh_http_resp_free(&r);
+  acmeh_acme_free(c);
+}
+
 static void test_unknown_url_and_plain_get(void) {
   acmeh_acme *c = account();
   CU_ASSERT_PTR_NOT_NULL_FATAL(c);
@@ -511,6 +531,7 @@ int main(void) {
   CU_add_test(s, "orders list pagination", test_orders_pagination);
   CU_add_test(s, "failed validations: invalid with a problem", test_failed_validations);
   CU_add_test(s, "invalid JWS and media type", test_invalid_jws);
+  CU_add_test(s, "newOrder refusals carry subproblems", test_rejected_identifiers);
   CU_add_test(s, "unknown URL, plain GET, HEAD newNonce", test_unknown_url_and_plain_get);
   CU_add_test(s, "malformed HTTP", test_malformed_http);
   CU_add_test(s, "1 MB header", test_huge_header);
