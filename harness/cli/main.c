@@ -9,15 +9,16 @@
 
 #include "harness/cli/cli.h"
 #include "harness/core/error.h"
+#include "harness/targets/process.h"
 
 static void usage(FILE *f) {
   fputs("usage: acme-harness <command> [options]\n"
         "  list    [--suite S] [--check ID]...   print the check catalog\n"
         "  run     --server TARGET | --server-url URL [--ca FILE] [--dns-port P]\n"
-        "          [--http01-port P] [--tlsalpn01-port P]\n"
+        "          [--http01-port P] [--tlsalpn01-port P] [--mgmt-port P]\n"
         "          [--suite S] [--check ID]... [--level MUST|SHOULD|MAY] [--jobs N]\n"
         "          [--timeout SECONDS] [--junit F] [--json F] [--transcripts DIR]\n"
-        "          [--expect FILE] [--strict] [--seed N] [--verbose]\n"
+        "          [--expect FILE] [--strict] [--seed N] [--verbose] [--run-dir NEW-DIR]\n"
         "  serve   [--port P] [--dns-port P] [--http01-port P] [--tlsalpn01-port P]\n"
         "          [--run-dir D] [--no-mocks] [--tls-cert F --tls-key F [--tls-ca F]]\n"
         "                                          run the reference ACME server until Ctrl-C\n"
@@ -27,6 +28,7 @@ static void usage(FILE *f) {
 }
 
 int main(int argc, char **argv) {
+  if (argc > 2 && strcmp(argv[1], ACMEH_CHILD_SHIM) == 0) return acmeh_proc_child_shim(argv + 2);
   if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
     usage(argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;

@@ -78,7 +78,7 @@ void acmeh_acme_free(acmeh_acme *c) {
 const json_t *acmeh_acme_dir(const acmeh_acme *c) { return c->dir; }
 
 const char *acmeh_acme_dir_url(const acmeh_acme *c, const char *resource) {
-  return json_string_value(json_object_get(c->dir, resource));
+  return c ? json_string_value(json_object_get(c->dir, resource)) : NULL;
 }
 
 acmeh_http *acmeh_acme_http(acmeh_acme *c) { return c->http; }
@@ -125,8 +125,8 @@ void acmeh_acme_set_account(acmeh_acme *c, acmeh_key *key, const char *kid) {
   c->kid = dup;
 }
 
-acmeh_key *acmeh_acme_key(const acmeh_acme *c) { return c->key; }
-const char *acmeh_acme_kid(const acmeh_acme *c) { return c->kid; }
+acmeh_key *acmeh_acme_key(const acmeh_acme *c) { return c ? c->key : NULL; }
+const char *acmeh_acme_kid(const acmeh_acme *c) { return c ? c->kid : NULL; }
 
 static int sign_body(acmeh_acme *c, const char *url, const char *payload, const acmeh_post_opts *o,
                      const char *nonce, char **body) {

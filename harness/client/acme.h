@@ -31,7 +31,8 @@ typedef struct {
 int acmeh_acme_new(const acmeh_acme_config *cfg, acmeh_acme **out, char *err, size_t errlen);
 void acmeh_acme_free(acmeh_acme *c);
 
-/* The directory object (borrowed) and one of its URLs (borrowed; NULL if absent or not a string). */
+/* The directory object (borrowed) and one of its URLs (borrowed; NULL if absent
+ * or not a string, or when c is NULL, so callers may read them after a failed set-up). */
 const json_t *acmeh_acme_dir(const acmeh_acme *c);
 const char *acmeh_acme_dir_url(const acmeh_acme *c, const char *resource);
 acmeh_http *acmeh_acme_http(acmeh_acme *c);
@@ -50,6 +51,7 @@ void acmeh_acme_keep_nonce(acmeh_acme *c, const acmeh_http_resp *r);
 /* The account: key (ownership passes to the engine; the old key is freed) and
  * kid (copied; NULL clears). */
 void acmeh_acme_set_account(acmeh_acme *c, acmeh_key *key, const char *kid);
+/* Account key and kid (borrowed); NULL when unset or when c is NULL. */
 acmeh_key *acmeh_acme_key(const acmeh_acme *c);
 const char *acmeh_acme_kid(const acmeh_acme *c);
 

@@ -200,7 +200,7 @@ int acmeh_flow_authorize(acmeh_acme *c, acmeh_mocks *m, const char *authz_url, c
   st = rc ? NULL : json_string_value(json_object_get(*final_authz, "status"));
   if (rc == ACMEH_OK && strcmp(st ? st : "", "valid") != 0) {
     char *e = json_dumps(json_object_get(acmeh_flow_find_challenge(*final_authz, type), "error"), JSON_COMPACT);
-    rc = acmeh_msg(err, errlen, ACMEH_PEER_PROTOCOL, "authorization %s ended \"%s\" (challenge error: %.200s)",
+    rc = acmeh_msg(err, errlen, ACMEH_PEER_PROTOCOL, "authorization %s ended \"%s\" (challenge error: %.600s)",
                    authz_url, st ? st : "(none)", e ? e : "none");
     free(e);
   }

@@ -163,11 +163,14 @@ static void log_response(acmeh_http *h, const acmeh_http_resp *r, const char *er
   log_body(t, r->body, r->body_len);
 }
 
-static long timeout_ms(acmeh_http *h) {
+/* The request's timeout in ms; *by_deadline says the check's time budget, not
+ * the per-request cap, set it (so running out is the harness's limit, not the peer's fault). */
+static long timeout_ms(acmeh_http *h, int *by_deadline) {
   long ms = h->cfg.request_timeout_ms ? h->cfg.request_timeout_ms : 10000;
+  *by_deadline = 0;
   if (h->cfg.deadline > 0) {
-    long left = (long)((h->cfg.deadline - acmeh_now_mono()) * 1000);
-    if (left < ms) ms = left;
+    double left = (h->cfg.deadline - acmeh_now_mono()) * 1000; /* double: no overflow for far deadlines */
+    if (left < (double)ms) ms = left > 0 ? (long)left : 0, *by_deadline = 1;
   }
   return ms;
 }
@@ -194,24 +197,30 @@ static int too_large_error(const sink *s, const char *what, char *err, size_t er
 
 /* Turns a failed transfer into an error code and a one-line message that
  * names the request and what went wrong with it. */
-static int map_curl_error(acmeh_http *h, CURLcode cc, const sink *s, long ms, const char *method,
-                          const char *url, char *err, size_t errlen) {
+static int map_curl_error(acmeh_http *h, CURLcode cc, const sink *s, long ms, int by_deadline,
+                          const char *method, const char *url, char *err, size_t errlen) {
   char what[512], detail[CURL_ERROR_SIZE];
   snprintf(what, sizeof what, "%s %.400s", method, url);
   curl_detail(h, cc, detail, sizeof detail);
   if (s->too_large || cc == CURLE_FILESIZE_EXCEEDED) return too_large_error(s, what, err, errlen);
   switch (cc) {
   case CURLE_OPERATION_TIMEDOUT:
+    if (by_deadline && ms < ACMEH_HTTP_MIN_PATIENCE_MS)
+      return acmeh_msg(err, errlen, ACMEH_DEADLINE, "%s: the check's time budget ran out after %ld ms of waiting", what, ms);
     return acmeh_msg(err, errlen, ACMEH_PEER_TIMEOUT, "%s: no complete response within %ld ms", what, ms);
+  case CURLE_SSL_CACERT_BADFILE:
+    return acmeh_msg(err, errlen, ACMEH_ENV_IO, "%s: cannot use the CA file: %s", what, detail);
   case CURLE_SSL_CONNECT_ERROR:
   case CURLE_PEER_FAILED_VERIFICATION:
-  case CURLE_SSL_CACERT_BADFILE:
     return acmeh_msg(err, errlen, ACMEH_PEER_TLS, "%s: TLS: %s", what, detail);
   case CURLE_UNSUPPORTED_PROTOCOL: /* also how curl reports a reply without a status line */
   case CURLE_WEIRD_SERVER_REPLY:
     if (strstr(detail, "HTTP/0.9") || cc == CURLE_WEIRD_SERVER_REPLY)
       return acmeh_msg(err, errlen, ACMEH_PEER_PROTOCOL, "%s: reply is not a valid HTTP response (%s)", what, detail);
     return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "%s: %s", what, detail);
+  case CURLE_COULDNT_CONNECT:
+  case CURLE_COULDNT_RESOLVE_HOST:
+    return acmeh_msg(err, errlen, ACMEH_PEER_UNREACHABLE, "%s: %s", what, detail);
   case CURLE_WRITE_ERROR: /* on_body refused a byte without being over the cap: realloc failed */
     return acmeh_msg(err, errlen, ACMEH_NOMEM, "%s: out of memory storing the response", what);
   default:
@@ -265,7 +274,8 @@ int acmeh_http_request(acmeh_http *h, const char *method, const char *url,
                        const char *const *extra_headers, acmeh_http_resp *resp, char *err,
                        size_t errlen) {
   memset(resp, 0, sizeof *resp);
-  long ms = timeout_ms(h);
+  int by_deadline;
+  long ms = timeout_ms(h, &by_deadline);
   if (ms <= 0) return acmeh_msg(err, errlen, ACMEH_DEADLINE, "check deadline reached before %s %s", method, url);
   sink s = {.resp = resp};
   struct curl_slist *hdrs = build_headers(h, content_type, extra_headers);
@@ -277,7 +287,7 @@ int acmeh_http_request(acmeh_http *h, const char *method, const char *url,
   curl_slist_free_all(hdrs);
   if (!resp->body) resp->body = strdup("");
   curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &resp->status);
-  int rc = cc == CURLE_OK && resp->body ? ACMEH_OK : map_curl_error(h, cc, &s, ms, method, url, err, errlen);
+  int rc = cc == CURLE_OK && resp->body ? ACMEH_OK : map_curl_error(h, cc, &s, ms, by_deadline, method, url, err, errlen);
   if (!resp->body) rc = ACMEH_NOMEM;
   log_response(h, resp, rc ? err : NULL);
   if (h->cfg.verbose && h->cfg.transcript == NULL)

@@ -14,6 +14,10 @@
 /* Largest header section kept, in bytes. */
 #define ACMEH_HTTP_MAX_HEADERS (64u * 1024u)
 #define ACMEH_HTTP_MAX_HEADER_COUNT 128
+/* Milliseconds a peer must have had before its silence is its failure
+ * (ACMEH_PEER_TIMEOUT); a shorter wait cut by the check's own budget is the
+ * harness's limit (ACMEH_DEADLINE). */
+#define ACMEH_HTTP_MIN_PATIENCE_MS 2000
 
 typedef struct {
   char *name;  /* as received */
@@ -52,7 +56,7 @@ void acmeh_http_set_deadline(acmeh_http *h, double deadline);
  * NULL-terminated list of "Name: value" lines (may be NULL).
  * Fills *resp (free with acmeh_http_resp_free) even on peer errors, as far
  * as it got. Returns ACMEH_OK when a complete response arrived (any status),
- * ACMEH_PEER_CONN, ACMEH_PEER_TIMEOUT, ACMEH_PEER_TOO_LARGE, ACMEH_PEER_TLS,
+ * ACMEH_PEER_UNREACHABLE (refused / unresolvable), ACMEH_PEER_CONN, ACMEH_PEER_TIMEOUT, ACMEH_PEER_TOO_LARGE, ACMEH_PEER_TLS,
  * ACMEH_DEADLINE, ACMEH_NOMEM; the reason goes to err (errlen bytes). */
 int acmeh_http_request(acmeh_http *h, const char *method, const char *url,
                        const char *content_type, const char *body, size_t body_len,

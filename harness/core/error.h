@@ -31,6 +31,7 @@ typedef enum {
   XX(PEER_TOO_LARGE, -4, PEER, "peer sent more bytes than the size cap")        \
   XX(PEER_BAD_JSON, -5, PEER, "peer sent a body that is not the JSON expected")  \
   XX(PEER_TLS, -6, PEER, "TLS handshake with peer failed")                       \
+  XX(PEER_UNREACHABLE, -7, PEER, "nothing answers at the peer's address")          \
   XX(ENV_PORT_IN_USE, -20, ENV, "port already in use")                           \
   XX(ENV_MISSING_BINARY, -21, ENV, "required program not found")                 \
   XX(ENV_SPAWN, -22, ENV, "could not start a child process")                     \

@@ -45,6 +45,9 @@ typedef struct {
   double duration_s;
   acmeh_result *results;  /* n entries in catalog order */
   size_t n;
+  size_t abandoned;       /* checks the watchdog gave up on: their threads may still run,
+                             so the catalog, environment and mocks must outlive the report */
+  int interrupted;        /* the run was cancelled (Ctrl-C) before every check ran */
 } acmeh_run_report;
 
 /* Frees the owned strings of one result (not the struct itself). */

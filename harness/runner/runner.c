@@ -77,6 +77,30 @@ static void run_one(run_state *st, slot *s, acmeh_result *out) {
   out->duration_s = acmeh_now_mono() - s->started;
 }
 
+/* xfail / xpass per the target's expectations. */
+static void apply_expectation(acmeh_result *r, const json_t *exp) {
+  const char *why = exp ? acmeh_expectation_for(exp, r->id) : NULL;
+  if (!why || (r->verdict != ACMEH_FAIL && r->verdict != ACMEH_PASS)) return;
+  r->verdict = r->verdict == ACMEH_FAIL ? ACMEH_XFAIL : ACMEH_XPASS;
+  r->xfail_reason = strdup(why);
+}
+
+/* Moves a finished check's outcome into its result (under the lock). */
+static void store(run_state *st, slot *s, acmeh_result *tmp) {
+  acmeh_result *r = s->res;
+  r->verdict = tmp->verdict;
+  r->message = tmp->message, r->expected = tmp->expected, r->actual = tmp->actual;
+  r->duration_s = tmp->duration_s;
+  apply_expectation(r, st->o->expectations);
+  acmeh_strbuf t = {.data = tmp->transcript, .len = tmp->transcript ? strlen(tmp->transcript) : 0};
+  t.cap = t.len + 1;
+  acmeh_strbuf_printf(&t, "\n# verdict: %s%s%s\n", acmeh_verdict_name(r->verdict), r->xfail_reason ? " - expected: " : "",
+                      r->xfail_reason ? r->xfail_reason : "");
+  r->transcript = acmeh_strbuf_take(&t);
+  if (st->o->live)
+    fprintf(stderr, "%-12s %-5s %s\n", r->id, acmeh_verdict_name(r->verdict), r->message ? r->message : "");
+}
+
 static void *worker(void *arg) {
   run_state *st = arg;
   pthread_mutex_lock(&st->mu);
@@ -92,16 +116,9 @@ static void *worker(void *arg) {
       acmeh_result_clear(&tmp);
       continue;
     }
-    s->res->verdict = tmp.verdict;
-    s->res->message = tmp.message;
-    s->res->expected = tmp.expected;
-    s->res->actual = tmp.actual;
-    s->res->transcript = tmp.transcript;
-    s->res->duration_s = tmp.duration_s;
+    store(st, s, &tmp);
     s->state = SLOT_DONE;
     st->done++;
-    if (st->o->live)
-      fprintf(stderr, "%-12s %-5s %s\n", s->def->id, acmeh_verdict_name(tmp.verdict), tmp.message ? tmp.message : "");
     pthread_cond_broadcast(&st->cv);
   }
   pthread_mutex_unlock(&st->mu);
@@ -159,18 +176,6 @@ const char *acmeh_expectation_for(const json_t *expectations, const char *id) {
   return NULL;
 }
 
-static void apply_expectations(acmeh_run_report *rep, const json_t *exp) {
-  for (size_t i = 0; exp && i < rep->n; i++) {
-    acmeh_result *r = &rep->results[i];
-    const char *why = acmeh_expectation_for(exp, r->id);
-    if (!why) continue;
-    if (r->verdict == ACMEH_FAIL) r->verdict = ACMEH_XFAIL;
-    else if (r->verdict == ACMEH_PASS) r->verdict = ACMEH_XPASS;
-    else continue;
-    r->xfail_reason = strdup(why);
-  }
-}
-
 static int select_checks(const acmeh_catalog *cat, const acmeh_run_opts *o, acmeh_run_report *rep) {
   rep->results = calloc(cat->n ? cat->n : 1, sizeof *rep->results);
   if (!rep->results) return ACMEH_NOMEM;
@@ -188,7 +193,10 @@ int acmeh_runner_run(const acmeh_catalog *cat, const acmeh_env *env, const acmeh
                      acmeh_run_report *rep, char *err, size_t errlen) {
   memset(rep, 0, sizeof *rep);
   if (select_checks(cat, o, rep)) return ACMEH_NOMEM;
-  if (!rep->n) return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "no check matches the selection");
+  if (!rep->n) {
+    acmeh_run_report_free(rep);
+    return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "no check matches the selection");
+  }
   /* On the heap: a worker the watchdog abandoned may still use it after we return. */
   run_state *st = calloc(1, sizeof *st);
   if (!st) return ACMEH_NOMEM;
@@ -208,11 +216,13 @@ int acmeh_runner_run(const acmeh_catalog *cat, const acmeh_env *env, const acmeh
     if (pthread_create(&threads[started], NULL, worker, st) != 0) break;
   wait_all(st);
   rep->duration_s = acmeh_now_mono() - t0;
-  apply_expectations(rep, o->expectations);
   int stuck = 0;
   pthread_mutex_lock(&st->mu);
-  for (size_t i = 0; i < st->n; i++)
+  for (size_t i = 0; i < st->n; i++) {
     stuck |= st->slots[i].state == SLOT_ABANDONED || st->slots[i].state == SLOT_RUNNING;
+    rep->abandoned += st->slots[i].state == SLOT_ABANDONED;
+  }
+  rep->interrupted = cancelled && st->next < st->n;
   pthread_mutex_unlock(&st->mu);
   for (int j = 0; j < started; j++) stuck ? pthread_detach(threads[j]) : pthread_join(threads[j], NULL);
   if (!stuck) { /* otherwise leaked on purpose: the process ends soon after */

@@ -1,10 +1,12 @@
 #include "harness/targets/process.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <uv.h>
@@ -45,8 +47,22 @@ void acmeh_proc_kill_all(void) {
     if (registry[i] > 0) kill(-registry[i], SIGKILL);
 }
 
+static volatile sig_atomic_t interrupts;
+
+int acmeh_proc_interrupted(void) { return interrupts > 0; }
+
+/* The first Ctrl-C asks the run to wind down (reports still written); any
+ * other fatal signal, or a second Ctrl-C, ends every child at once and then
+ * the harness, by the same signal. */
 static void on_fatal_signal(int sig) {
-  if (user_on_signal) user_on_signal();
+  if (sig == SIGINT && interrupts++ == 0 && user_on_signal) {
+    static const char msg[] = "\nacme-harness: interrupted; finishing the running checks and writing reports "
+                              "(Ctrl-C again to stop at once)\n";
+    user_on_signal();
+    ssize_t n = write(STDERR_FILENO, msg, sizeof msg - 1);
+    (void)n;
+    return;
+  }
   acmeh_proc_kill_all();
   signal(sig, SIG_DFL);
   raise(sig);
@@ -54,12 +70,13 @@ static void on_fatal_signal(int sig) {
 
 void acmeh_proc_install_cleanup(void (*on_signal)(void)) {
   user_on_signal = on_signal;
+  static const int fatal[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGALRM,
+                              SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL, SIGXCPU, SIGXFSZ};
   struct sigaction sa = {0};
   sa.sa_handler = on_fatal_signal;
   sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, NULL);
-  sigaction(SIGTERM, &sa, NULL);
-  sigaction(SIGHUP, &sa, NULL);
+  for (size_t i = 0; i < sizeof fatal / sizeof *fatal; i++) sigaction(fatal[i], &sa, NULL);
+  signal(SIGPIPE, SIG_IGN); /* a closed stdout pipe becomes a write error, not a silent death */
   atexit(acmeh_proc_kill_all);
 }
 
@@ -83,6 +100,35 @@ int acmeh_proc_in_path(const char *name) {
   return 0;
 }
 
+/* [this binary, ACMEH_CHILD_SHIM, argv...]: the child first arms
+ * PR_SET_PDEATHSIG, so it dies with the harness even when the harness is
+ * SIGKILLed and no handler runs. NULL when /proc/self/exe is unreadable.
+ * The array is malloc'd (free it alone); the exe path is static. */
+static char **with_death_shim(const char *const *argv) {
+  static char self[4096];
+  if (!self[0]) {
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0) return NULL;
+    self[n] = '\0';
+  }
+  size_t n = 0;
+  while (argv[n]) n++;
+  char **out = calloc(n + 3, sizeof *out);
+  if (!out) return NULL;
+  out[0] = self;
+  out[1] = ACMEH_CHILD_SHIM;
+  memcpy(out + 2, argv, n * sizeof *out);
+  return out;
+}
+
+int acmeh_proc_child_shim(char **argv) {
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() == 1) return 127; /* the harness died before we armed the signal */
+  execvp(argv[0], argv);
+  fprintf(stderr, "acme-harness: cannot execute %s: %s\n", argv[0], strerror(errno));
+  return 127;
+}
+
 /* environ plus the extra variables, as a NULL-terminated array (caller frees the array only). */
 static char **merged_env(const char *const *extra) {
   extern char **environ;
@@ -99,20 +145,24 @@ static char **merged_env(const char *const *extra) {
 int acmeh_proc_start(const char *const *argv, const char *const *env, const char *cwd,
                      const char *log_path, acmeh_proc **out, char *err, size_t errlen) {
   if (!acmeh_proc_in_path(argv[0]))
-    return acmeh_msg(err, errlen, ACMEH_ENV_MISSING_BINARY, "%s: not found in PATH (run ci/setup)", argv[0]);
+    return acmeh_msg(err, errlen, ACMEH_ENV_MISSING_BINARY, strchr(argv[0], '/') ? "%s: not found or not executable"
+                                                                                   : "%s: not found in PATH (run ci/setup)", argv[0]);
   if (!loop && !(loop = uv_default_loop())) return ACMEH_INTERNAL;
   int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) return acmeh_msg(err, errlen, ACMEH_ENV_IO, "cannot open %s", log_path);
   acmeh_proc *p = calloc(1, sizeof *p);
   char **envp = merged_env(env);
+  char **shimmed = with_death_shim(argv);
   uv_stdio_container_t stdio[3] = {{.flags = UV_IGNORE}, {.flags = UV_INHERIT_FD, .data.fd = fd},
                                    {.flags = UV_INHERIT_FD, .data.fd = fd}};
-  uv_process_options_t o = {.exit_cb = on_exit_cb, .file = argv[0], .args = (char **)argv,
+  uv_process_options_t o = {.exit_cb = on_exit_cb, .file = shimmed ? shimmed[0] : argv[0],
+                            .args = shimmed ? shimmed : (char **)argv,
                             .env = envp, .cwd = cwd, .flags = UV_PROCESS_DETACHED,
                             .stdio_count = 3, .stdio = stdio};
   int rc = p && envp ? uv_spawn(loop, &p->handle, &o) : UV_ENOMEM;
   close(fd);
   free(envp);
+  free(shimmed);
   if (rc) {
     free(p);
     return acmeh_msg(err, errlen, ACMEH_ENV_SPAWN, "cannot start %s: %s", argv[0], uv_strerror(rc));

@@ -27,10 +27,23 @@ int acmeh_proc_pid(const acmeh_proc *p);
  * SIGKILL; reaps it and frees p. NULL is a no-op. */
 void acmeh_proc_stop(acmeh_proc *p, int grace_ms);
 
-/* Installs SIGINT/SIGTERM/SIGHUP handlers and an atexit hook that SIGKILL
- * every process group still registered. `on_signal` (may be NULL) runs first
- * inside the handler and must be async-signal-safe. */
+/* Installs handlers for every fatal signal and an atexit hook that SIGKILL
+ * every process group still registered, and ignores SIGPIPE. With
+ * `on_signal` (async-signal-safe; may be NULL) the first SIGINT only calls it
+ * (the caller winds down and writes its reports); a second SIGINT, and every
+ * other fatal signal, ends the children and then the harness by that signal.
+ * Children also carry PR_SET_PDEATHSIG, so they end even if the harness is SIGKILLed. */
 void acmeh_proc_install_cleanup(void (*on_signal)(void));
+
+/* 1 once a SIGINT has arrived (for loops that should stop waiting). */
+int acmeh_proc_interrupted(void);
+
+/* First argument by which acme-harness runs as the exec shim of a child. */
+#define ACMEH_CHILD_SHIM "__child-exec"
+
+/* The shim: arms PR_SET_PDEATHSIG(SIGKILL) and execs argv[0] with argv
+ * (NULL-terminated). Returns 127 only if the exec failed. */
+int acmeh_proc_child_shim(char **argv);
 
 /* SIGKILLs every registered process group (async-signal-safe). */
 void acmeh_proc_kill_all(void);

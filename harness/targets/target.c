@@ -206,7 +206,7 @@ static int wait_ready(acmeh_target_run *r, const json_t *doc, char *err, size_t 
   acmeh_http *h = NULL;
   if (acmeh_http_new(&hc, &h)) return ACMEH_NOMEM;
   int rc = ACMEH_ENV_NOT_READY, status = 0;
-  while (acmeh_now_mono() < until && rc) {
+  while (acmeh_now_mono() < until && rc && !acmeh_proc_interrupted()) {
     if (!acmeh_proc_running(r->proc, &status)) break;
     acmeh_http_resp resp;
     if (acmeh_http_request(h, "GET", r->directory, NULL, NULL, 0, NULL, &resp, NULL, 0) == ACMEH_OK &&

@@ -107,6 +107,9 @@ static int chal_http01_request(acmeh_check_ctx *ctx) {
   if (rc == ACMEH_OK) rc = acmeh_flow_authorize(f.c, ctx->env->mocks, f.authz_url, "http-01", &final, ctx->err, sizeof ctx->err);
   snprintf(path, sizeof path, "/.well-known/acme-challenge/%s", ch ? json_string_value(json_object_get(ch, "token")) : "");
   json_t *hist = rc ? NULL : acmeh_mocks_history(ctx->env->mocks, "http", f.name);
+  char *seen_text = json_dumps(hist, JSON_COMPACT);
+  acmeh_check_note(ctx, "http-01 requests the mock received for %s: %.2000s", f.name, seen_text ? seen_text : "[]");
+  free(seen_text);
   size_t i;
   json_t *h;
   int seen = 0;

@@ -115,7 +115,7 @@ static int nonce_on_posts(acmeh_check_ctx *ctx) {
   char name[256], *order_url = NULL;
   json_t *order = NULL;
   int rc = core_order(ctx, &c, name, sizeof name, &order_url, &order);
-  const char *urls[] = {acmeh_acme_kid(c), order_url, core_first_authz(order)};
+  const char *urls[] = {acmeh_acme_kid(c), order_url, core_first_authz(order)}; /* NULL-safe after a failed set-up */
   for (size_t i = 0; rc == ACMEH_OK && i < 3; i++) {
     acmeh_http_resp r = {0};
     rc = urls[i] ? core_post(ctx, c, urls[i], NULL, NULL, &r) : acmeh_check_fail(ctx, "an authorization URL", "order has none");

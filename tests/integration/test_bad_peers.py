@@ -12,6 +12,7 @@ import concurrent.futures
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -203,30 +204,32 @@ def pebble_pids_for(run_dir_prefix):
 
 
 def case_sigint(workdir):
-    """Ctrl-C while the harness runs Pebble: it exits quickly and Pebble goes with it."""
+    """Ctrl-C while the harness runs Pebble: it winds down quickly, writes its
+    reports, exits 130, and Pebble goes with it."""
     problems = []
-    p = subprocess.Popen([BIN, "run", "--server", "pebble", "--jobs", "2"], cwd=SRC,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    report = os.path.join(workdir, "sigint.json")
+    p = subprocess.Popen([BIN, "run", "--server", "pebble", "--jobs", "2", "--json", report], cwd=SRC,
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                          start_new_session=True)
     seen = threading.Event()
     tail = []
     found = {}
 
-    def read_stderr():
-        for line in p.stderr:
+    def read_stdout():
+        for line in p.stdout:
             tail.append(line.rstrip())
-            # "target pebble: directory URL, log /tmp/acme-harness-XXXXXX/target.log"
+            # "target pebble: directory URL (its log /tmp/acme-harness-XXXXXX/target.log is kept ...)"
             m = re.search(r"target pebble: .*log (/tmp/acme-harness-[^/\s]+)/", line)
             if m:
                 found["run_dir"] = m.group(1)
                 seen.set()
 
-    reader = threading.Thread(target=read_stderr, daemon=True)
+    reader = threading.Thread(target=read_stdout, daemon=True)
     reader.start()
     elapsed = 0.0
     try:
         if not seen.wait(PEBBLE_READY_S):
-            problems.append("no \"target pebble\" on stderr within %d s: %s" % (PEBBLE_READY_S, tail[-3:]))
+            problems.append("no \"target pebble\" on stdout within %d s: %s" % (PEBBLE_READY_S, tail[-3:]))
         run_dir = found.get("run_dir", "/tmp/acme-harness-")
         if not pebble_pids_for(run_dir) and not problems:
             problems.append("no pebble process names %s (cannot test its cleanup)" % run_dir)
@@ -244,6 +247,11 @@ def case_sigint(workdir):
         left = pebble_pids_for(run_dir)
         if left:
             problems.append("pebble still running after the harness exited: %s" % left)
+        if p.returncode not in (130, 0):  # 0 only if the suite finished before the signal landed
+            problems.append("exit status %s, not 130" % p.returncode)
+        if not os.path.exists(report):
+            problems.append("no JSON report written after Ctrl-C")
+        shutil.rmtree(run_dir, ignore_errors=True) if run_dir.startswith("/tmp/acme-harness-") else None
     finally:
         kill_session(p.pid)
         for pid in pebble_pids_for(found.get("run_dir", "/tmp/acme-harness-never")):
