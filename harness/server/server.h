@@ -12,9 +12,29 @@
 #ifndef ACMEH_SERVER_SERVER_H
 #define ACMEH_SERVER_SERVER_H
 
+#include <jansson.h>
 #include <stddef.h>
 
 typedef struct acmeh_server acmeh_server;
+
+/* Called on the server's loop thread after every exchange, with a JSON
+ * object the callee must not keep without json_incref and must not modify:
+ *   {"seq": n (1-based, in arrival order), "time_ms": ms since server start,
+ *    "method", "url" (absolute, as the client addressed it), "path",
+ *    "resource": "directory" | "newNonce" | "newAccount" | "account" | "orders" |
+ *                "newOrder" | "order" | "newAuthz" | "authz" | "challenge" |
+ *                "finalize" | "certificate" | "revokeCert" | "keyChange" | "unknown",
+ *    "req_headers": {lower-case name: value (string; repeated headers joined by ", ")},
+ *    "req_body": text (first 64 KiB; bytes outside UTF-8 escaped \xNN),
+ *    "req_body_len": total bytes,
+ *    "jws": {"protected": object|null, "protected_b64", "payload_b64",
+ *            "payload": decoded text|null, "signature_b64",
+ *            "error": why it is not a well-formed flattened JWS|null} | null (no body),
+ *    "account": account URL the request was authenticated as | null,
+ *    "status": HTTP status, "resp_headers": {...}, "resp_body": text (first 64 KiB),
+ *    "faults": [names of the fault rules applied] }
+ * It must return quickly: the server is waiting. */
+typedef void (*acmeh_server_observer)(void *ud, const json_t *exchange);
 
 typedef struct {
   /* Loopback literal to listen on ("127.0.0.1", "::1"); NULL = "127.0.0.1".
@@ -48,6 +68,11 @@ typedef struct {
   size_t max_orders;
   /* Non-zero: one line per request ("POST /new-order -> 201 ...") on stderr. */
   int log_requests;
+  /* Fault rules (harness/server/fault.h): a JSON array, copied at start; NULL = none. */
+  const json_t *faults;
+  /* Sees every exchange (see acmeh_server_observer); NULL = none. */
+  acmeh_server_observer observer;
+  void *observer_ud;
 } acmeh_server_config;
 
 /* Makes the CA, binds the listener and starts the loop thread. On success
