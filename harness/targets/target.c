@@ -1,4 +1,5 @@
 #include "harness/targets/target.h"
+#include "harness/targets/vars.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -15,15 +16,13 @@
 #include "harness/targets/pki.h"
 #include "harness/targets/process.h"
 
-#define MAX_VARS 24
 
 struct acmeh_target_run {
   acmeh_proc *proc;
   char *directory;
   char *ca_file;
   char log[4096];
-  char *vars[MAX_VARS][2]; /* name, value */
-  size_t nvars;
+  acmeh_vars vars;
 };
 
 int acmeh_target_load(const char *name_or_path, json_t **doc, char *err, size_t errlen) {
@@ -49,71 +48,10 @@ int acmeh_free_port(void) {
   return port;
 }
 
-static void set_var(acmeh_target_run *r, const char *name, const char *value) {
-  if (r->nvars == MAX_VARS) return;
-  r->vars[r->nvars][0] = strdup(name);
-  r->vars[r->nvars][1] = strdup(value);
-  r->nvars++;
-}
-
-static void set_var_int(acmeh_target_run *r, const char *name, int v) {
-  char buf[32];
-  snprintf(buf, sizeof buf, "%d", v);
-  set_var(r, name, buf);
-}
-
-/* Replaces every ${NAME} in s by its value; unknown names stay as they are. Caller frees. */
-static char *expand(const acmeh_target_run *r, const char *s) {
-  acmeh_strbuf b = {0};
-  while (*s) {
-    const char *open = strstr(s, "${"), *close = open ? strchr(open, '}') : NULL;
-    if (!open || !close) {
-      acmeh_strbuf_printf(&b, "%s", s);
-      break;
-    }
-    acmeh_strbuf_append(&b, s, (size_t)(open - s), 0);
-    size_t n = (size_t)(close - open - 2), i;
-    for (i = 0; i < r->nvars; i++)
-      if (strlen(r->vars[i][0]) == n && strncmp(r->vars[i][0], open + 2, n) == 0) break;
-    if (i < r->nvars) acmeh_strbuf_printf(&b, "%s", r->vars[i][1]);
-    else acmeh_strbuf_append(&b, open, (size_t)(close - open + 1), 0);
-    s = close + 1;
-  }
-  char *out = acmeh_strbuf_take(&b);
-  return out ? out : strdup("");
-}
-
-/* "${NAME:int}" as a whole string becomes a JSON integer (config files need numbers). */
-static json_t *expand_int(const acmeh_target_run *r, const char *s) {
-  size_t n = strlen(s);
-  if (n < 8 || strncmp(s, "${", 2) != 0 || strcmp(s + n - 5, ":int}") != 0) return NULL;
-  char inner[128];
-  snprintf(inner, sizeof inner, "${%.*s}", (int)(n - 7), s + 2);
-  char *v = expand(r, inner), *end;
-  long x = strtol(v, &end, 10);
-  json_t *out = *v && !*end ? json_integer(x) : NULL;
-  free(v);
-  return out;
-}
-
-/* A deep copy of j with every string expanded. */
-static json_t *expand_json(const acmeh_target_run *r, const json_t *j) {
-  json_t *as_int = json_is_string(j) ? expand_int(r, json_string_value(j)) : NULL;
-  if (as_int) return as_int;
-  if (json_is_string(j)) {
-    char *s = expand(r, json_string_value(j));
-    json_t *v = json_string(s);
-    free(s);
-    return v;
-  }
-  json_t *out = json_deep_copy(j);
-  const char *k;
-  json_t *v;
-  size_t i;
-  if (json_is_object(out)) json_object_foreach(out, k, v) json_object_set_new(out, k, expand_json(r, v));
-  if (json_is_array(out)) json_array_foreach(out, i, v) json_array_set_new(out, i, expand_json(r, v));
-  return out;
-}
+static void set_var(acmeh_target_run *r, const char *name, const char *value) { acmeh_vars_set(&r->vars, name, value); }
+static void set_var_int(acmeh_target_run *r, const char *name, int v) { acmeh_vars_set_int(&r->vars, name, v); }
+static char *expand(const acmeh_target_run *r, const char *s) { return acmeh_vars_expand(&r->vars, s); }
+static json_t *expand_json(const acmeh_target_run *r, const json_t *j) { return acmeh_vars_expand_json(&r->vars, j); }
 
 static int write_files(acmeh_target_run *r, const json_t *doc, const char *run_dir, char *err, size_t errlen) {
   const char *name;
@@ -254,7 +192,7 @@ const char *acmeh_target_log(const acmeh_target_run *r) { return r->log; }
 void acmeh_target_stop(acmeh_target_run *r) {
   if (!r) return;
   acmeh_proc_stop(r->proc, 3000);
-  for (size_t i = 0; i < r->nvars; i++) free(r->vars[i][0]), free(r->vars[i][1]);
+  acmeh_vars_free(&r->vars);
   free(r->directory);
   free(r->ca_file);
   free(r);
