@@ -8,5 +8,11 @@ int acmeh_cli_list(int argc, char **argv);
 int acmeh_cli_run(int argc, char **argv);
 int acmeh_cli_vectors(int argc, char **argv);
 int acmeh_cli_serve(int argc, char **argv);
+/* acme-harness hook TYPE add|del SUBJECT [VALUE] [--keyauth KA] [--mgmt URL]:
+ * publishes or withdraws one challenge response (http-01, dns-01,
+ * tls-alpn-01) through the mocks' management API for a real client's hook.
+ * Needs curl_global_init. Returns 0 done, 1 the API refused or could not be
+ * reached, 2 usage. */
+int acmeh_cli_hook(int argc, char **argv);
 
 #endif

@@ -22,6 +22,8 @@ static void usage(FILE *f) {
         "  serve   [--port P] [--dns-port P] [--http01-port P] [--tlsalpn01-port P]\n"
         "          [--run-dir D] [--no-mocks] [--tls-cert F --tls-key F [--tls-ca F]]\n"
         "                                          run the reference ACME server until Ctrl-C\n"
+        "  hook    [--mgmt URL] http-01|dns-01|tls-alpn-01 add|del NAME-OR-TOKEN [VALUE] [--keyauth KA]\n"
+        "                                          publish a challenge response through the mocks\n"
         "  vectors [--spec S]                      print test vectors as JSON\n"
         "exit status: 0 all counted checks passed, 1 a counted check failed, 2 usage or environment error\n",
         f);
@@ -38,6 +40,7 @@ int main(int argc, char **argv) {
   if (strcmp(argv[1], "list") == 0) rc = acmeh_cli_list(argc - 1, argv + 1);
   else if (strcmp(argv[1], "run") == 0) rc = acmeh_cli_run(argc - 1, argv + 1);
   else if (strcmp(argv[1], "serve") == 0) rc = acmeh_cli_serve(argc - 1, argv + 1);
+  else if (strcmp(argv[1], "hook") == 0) rc = acmeh_cli_hook(argc - 1, argv + 1);
   else if (strcmp(argv[1], "vectors") == 0) rc = acmeh_cli_vectors(argc - 1, argv + 1);
   else {
     fprintf(stderr, "acme-harness: unknown command '%s'\n", argv[1]);
