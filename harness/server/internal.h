@@ -9,6 +9,7 @@
 #include <openssl/x509.h>
 #include <pthread.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <uv.h>
 
 #include "harness/acme/jwk.h"
@@ -133,6 +134,7 @@ unsigned char *srv_ca_issuer_der(const srv_ca *ca, int which, size_t *len);
 /* ---- the server ---------------------------------------------------------- */
 
 typedef struct srv_job srv_job;
+typedef struct srv_faults srv_faults;
 
 struct acmeh_server {
   uv_loop_t loop;
@@ -153,6 +155,11 @@ struct acmeh_server {
   srv_job *jobs; /* running thread-pool jobs, cancelled at stop */
   int stopping;
   int log_requests;
+  acmeh_server_observer observer; /* NULL = no exchange JSON is built at all */
+  void *observer_ud;
+  unsigned long long obs_seq; /* exchanges seen, for "seq" */
+  uint64_t t0_ns;             /* uv_hrtime at start, for "time_ms" */
+  srv_faults *faults;         /* compiled fault rules; NULL = none */
 };
 
 /* One request as the handlers see it. */
@@ -169,6 +176,9 @@ typedef struct {
   srv_account *acct;  /* account from "kid", NULL with jwk */
   json_t *payload;    /* the payload JSON, NULL for POST-as-GET */
   int post_as_get;
+  int verified;         /* every §6.2-§6.4 check passed: acct / jwk speak for the sender */
+  char jwk_thumb[44];   /* thumbprint of a verified jwk ("" otherwise): handlers may take rq->jwk */
+  const char *resource; /* server.h's resource name for the path ("unknown" when none) */
 } srv_req;
 
 typedef struct {
@@ -201,6 +211,9 @@ int srv_jws_verify(srv_req *rq, srv_resp *rs, srv_auth how);
 int srv_key_acceptable(const acmeh_key *k, const char *alg, char *why, size_t whylen);
 /* Inner keyChange JWS checks (account.c uses them); see §7.3.5. */
 const char *const *srv_algorithms(void);
+
+/* server.h's resource name for a request path ("unknown" when it names none). */
+const char *srv_resource_of(const char *path);
 
 /* URLs (server.c); malloc'd. */
 char *srv_url(const acmeh_server *s, const char *kind, const char *id);
@@ -273,6 +286,28 @@ int srv_issue_async(acmeh_server *s, srv_order *o, EVP_PKEY *pub);
  * cancelled = 1 when the server stopped first. `arg` is the job's. */
 int srv_job_queue(acmeh_server *s, void (*work)(void *arg), void (*done)(acmeh_server *s, void *arg, int cancelled),
                   void *arg);
+
+/* ---- observer (observe.c) ----------------------------------------------- */
+
+typedef enum { SRV_DROP_NONE, SRV_DROP_BEFORE_HEADERS, SRV_DROP_AFTER_HEADERS } srv_drop;
+
+/* What the fault engine did to one exchange. */
+typedef struct {
+  json_t *faults; /* array of applied rule names (owned), NULL = none */
+  srv_drop drop;
+  unsigned delay_ms;
+} srv_outcome;
+
+/* Text of `len` bytes as a JSON string: the first 64 KiB, with NUL and bytes
+ * that are not well-formed UTF-8 written as \xNN. Never NULL. */
+json_t *srv_text_json(const char *data, size_t len);
+/* The observer's "jws" member for a request body: null for an empty body. */
+json_t *srv_jws_view(const char *body, size_t len);
+/* The response's headers as an object of lower-case names, as sent. */
+json_t *srv_resp_headers(const acmeh_httpsrv_resp *out);
+/* Builds the exchange (server.h) and calls the observer; a no-op without one.
+ * rq is NULL for requests the HTTP parser refused; oc may be NULL. */
+void srv_observe(acmeh_server *s, const srv_req *rq, const acmeh_httpsrv_resp *out, const srv_outcome *oc);
 
 /* Eviction (store.c): keeps the tables under their caps. */
 void srv_store_trim(acmeh_server *s);

@@ -143,5 +143,7 @@ int srv_jws_verify(srv_req *rq, srv_resp *rs, srv_auth how) {
     srv_problem(rs, 400, "malformed", "JWS signature does not verify");
     return 0;
   }
-  return replay_url_payload(rq, rs);
+  rq->verified = replay_url_payload(rq, rs);
+  if (rq->verified && rq->jwk && acmeh_key_thumbprint(rq->jwk, rq->jwk_thumb) != ACMEH_OK) rq->jwk_thumb[0] = '\0';
+  return rq->verified;
 }

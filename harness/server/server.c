@@ -76,7 +76,8 @@ typedef enum {
 
 static int split(char *path, char **seg) {
   int n = 0;
-  for (char *p = strtok(path, "/"); p; p = strtok(NULL, "/")) {
+  char *save = NULL;
+  for (char *p = strtok_r(path, "/", &save); p; p = strtok_r(NULL, "/", &save)) {
     if (n == MAX_SEG) return -1;
     seg[n++] = p;
   }
@@ -100,6 +101,37 @@ static route classify(char **seg, int n) {
   if (strcmp(k, "cert") == 0 && (n == 2 || (n == 3 && strcmp(sub, "alt") == 0))) return R_CERT;
   if (strcmp(k, "issuer") == 0 && n == 2) return R_ISSUER;
   return R_NONE;
+}
+
+/* server.h's name for what a path addresses. The terms of service belong to
+ * the directory's meta and issuer certificates are certificates, so the
+ * observer's vocabulary stays the one server.h lists. */
+static const char *resource_name(route r, char **seg, int n) {
+  const char *sub = n > 2 ? seg[2] : NULL;
+  switch (r) {
+  case R_DIR: case R_TERMS: return "directory";
+  case R_NONCE: return "newNonce";
+  case R_NEW_ACCOUNT: return "newAccount";
+  case R_NEW_ORDER: return "newOrder";
+  case R_NEW_AUTHZ: return "newAuthz";
+  case R_REVOKE: return "revokeCert";
+  case R_KEY_CHANGE: return "keyChange";
+  case R_ACCT: return sub ? "orders" : "account";
+  case R_ORDER: return sub ? "finalize" : "order";
+  case R_AUTHZ: return "authz";
+  case R_CHAL: return "challenge";
+  case R_CERT: case R_ISSUER: return "certificate";
+  default: return "unknown";
+  }
+}
+
+const char *srv_resource_of(const char *path) {
+  char *seg[MAX_SEG];
+  char *tmp = strdup(path ? path : "");
+  int n = tmp ? split(tmp, seg) : -1;
+  const char *name = resource_name(n > 0 ? classify(seg, n) : R_NONE, seg, n);
+  free(tmp);
+  return name;
 }
 
 static json_t *directory(acmeh_server *s) {
@@ -212,12 +244,12 @@ static void finish(acmeh_server *s, srv_req *rq, srv_resp *rs, acmeh_httpsrv_res
 }
 
 /* One line per request on stderr: method, target, status and problem type. */
-static void log_request(const srv_req *rq, const srv_resp *rs) {
-  json_t *j = rs->ctype && strcmp(rs->ctype, "application/problem+json") == 0 && rs->body
-                  ? json_loads(rs->body, 0, NULL)
+static void log_request(const srv_req *rq, const acmeh_httpsrv_resp *out) {
+  json_t *j = out->content_type && strcmp(out->content_type, "application/problem+json") == 0 && out->body
+                  ? json_loadb(out->body, out->body_len, 0, NULL)
                   : NULL;
   const char *type = json_string_value(json_object_get(j, "type"));
-  fprintf(stderr, "%s %s -> %d%s%s\n", rq->http->method, rq->http->url, rs->status ? rs->status : 500,
+  fprintf(stderr, "%s %s -> %d%s%s\n", rq->http->method, rq->http->url, out->status,
           type ? " " : "", type ? type + (strncmp(type, SRV_PROBLEM_NS, strlen(SRV_PROBLEM_NS)) ? 0 : strlen(SRV_PROBLEM_NS)) : "");
   json_decref(j);
 }
@@ -230,10 +262,12 @@ static void handle(const acmeh_httpsrv_req *req, acmeh_httpsrv_resp *out, void *
   rq.path = q ? strndup(req->url, (size_t)(q - req->url)) : strdup(req->url);
   rq.query = q ? q + 1 : "";
   if (asprintf(&rq.url, "%s%s", s->base, req->url) < 0) rq.url = NULL;
+  rq.resource = srv_resource_of(rq.path);
   if (!rq.path || !rq.url) srv_problem(&rs, 500, "serverInternal", "out of memory");
   else dispatch(&rq, &rs);
-  if (s->log_requests) log_request(&rq, &rs);
   finish(s, &rq, &rs, out);
+  if (s->log_requests) log_request(&rq, out);
+  srv_observe(s, &rq, out, NULL);
   acmeh_jws_parsed_free(&rq.jws);
   acmeh_key_free(rq.jwk);
   json_decref(rq.payload);
@@ -256,6 +290,7 @@ static void on_http_error(int status, acmeh_httpsrv_resp *resp, void *ud) {
   resp->body = rs.body;
   resp->body_len = rs.body_len;
   resp->headers = acmeh_strbuf_take(&rs.hdr);
+  srv_observe(s, NULL, resp, NULL);
 }
 
 /* ---- lifecycle -------------------------------------------------------------- */
@@ -352,6 +387,9 @@ static int setup(acmeh_server *s, const acmeh_server_config *cfg, char *err, siz
   s->http01_port = cfg->http01_port ? cfg->http01_port : 80;
   s->tlsalpn01_port = cfg->tlsalpn01_port ? cfg->tlsalpn01_port : 443;
   s->log_requests = cfg->log_requests;
+  s->observer = cfg->observer;
+  s->observer_ud = cfg->observer_ud;
+  s->t0_ns = uv_hrtime();
   s->max_accounts = cfg->max_accounts ? cfg->max_accounts : 100000;
   s->max_orders = cfg->max_orders ? cfg->max_orders : 100000;
   s->max_authzs = s->max_orders * 3; /* orders average few names; pre-authorizations add some */
