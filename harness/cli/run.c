@@ -17,6 +17,7 @@
 #include "harness/client/http.h"
 #include "harness/core/error.h"
 #include "harness/runner/runner.h"
+#include "harness/runner/scenario.h"
 #include "harness/targets/process.h"
 #include "harness/targets/target.h"
 #include "reports/reports.h"
@@ -26,10 +27,10 @@
 #define MAX_TIMEOUT_S 3600
 
 typedef struct {
-  const char *server, *server_url, *ca, *junit, *json, *transcripts, *expect, *run_dir;
+  const char *server, *server_url, *client, *ca, *junit, *json, *transcripts, *expect, *run_dir;
   const char *ids[MAX_IDS];
   size_t nids;
-  int dns_port, http01_port, tlsalpn01_port, mgmt_port, strict, verbose, have_seed;
+  int dns_port, http01_port, tlsalpn01_port, mgmt_port, strict, verbose, have_seed, timeout_given;
   uint64_t seed;
   acmeh_run_opts ro;
 } run_args;
@@ -44,12 +45,14 @@ static const struct option opts[] = {
     {"expect", required_argument, 0, 'E'},  {"strict", no_argument, 0, 'X'},
     {"seed", required_argument, 0, 'e'},    {"verbose", no_argument, 0, 'v'},
     {"run-dir", required_argument, 0, 'R'}, {"http01-port", required_argument, 0, 'H'},
-    {"tlsalpn01-port", required_argument, 0, 'L'}, {"mgmt-port", required_argument, 0, 'M'}, {0}};
+    {"tlsalpn01-port", required_argument, 0, 'L'}, {"mgmt-port", required_argument, 0, 'M'},
+    {"client", required_argument, 0, 'C'}, {0}};
 
 static int parse_opt(run_args *a, int ch, char *v) {
   switch (ch) {
   case 'S': a->server = v; return 0;
   case 'U': a->server_url = v; return 0;
+  case 'C': a->client = v; return 0;
   case 'A': a->ca = v; return 0;
   case 'D': return acmeh_arg_int("dns-port", v, 0, 65535, &a->dns_port);
   case 'H': return acmeh_arg_int("http01-port", v, 0, 65535, &a->http01_port);
@@ -59,7 +62,7 @@ static int parse_opt(run_args *a, int ch, char *v) {
   case 'c': return acmeh_arg_ids("check", v, a->ids, &a->nids, MAX_IDS);
   case 'l': a->ro.level = v; return 0;
   case 'j': return acmeh_arg_int("jobs", v, 1, 64, &a->ro.jobs);
-  case 't': return acmeh_arg_seconds("timeout", v, MAX_TIMEOUT_S, &a->ro.timeout_s);
+  case 't': a->timeout_given = 1; return acmeh_arg_seconds("timeout", v, MAX_TIMEOUT_S, &a->ro.timeout_s);
   case 'J': a->junit = v; return 0;
   case 'O': a->json = v; return 0;
   case 'T': a->transcripts = v; return 0;
@@ -78,13 +81,15 @@ static int parse(run_args *a, int argc, char **argv) {
   for (int ch; (ch = getopt_long(argc, argv, "v", opts, NULL)) != -1;)
     if (parse_opt(a, ch, optarg)) return 2;
   if (optind < argc) return fprintf(stderr, "acme-harness run: unexpected argument '%s'\n", argv[optind]), 2;
-  if (!a->server == !a->server_url) return fprintf(stderr, "acme-harness run: give exactly one of --server or --server-url\n"), 2;
+  if (!!a->server + !!a->server_url + !!a->client != 1)
+    return fprintf(stderr, "acme-harness run: give exactly one of --server, --server-url or --client\n"), 2;
   static const char *const levels[] = {"MUST", "SHOULD", "MAY"};
   int level_ok = !a->ro.level;
   for (int i = 0; i < 3 && !level_ok; i++) level_ok = strcmp(a->ro.level, levels[i]) == 0;
   if (!level_ok) return fprintf(stderr, "acme-harness run: --level is MUST, SHOULD or MAY\n"), 2;
   a->ro.ids = a->ids, a->ro.nids = a->nids;
-  a->ro.role = "server";
+  a->ro.role = a->client ? "client" : "server";
+  if (a->client && !a->timeout_given) a->ro.timeout_s = 120; /* a real client's whole issuance runs inside one check */
   a->ro.live = a->verbose;
   if (!a->have_seed) a->seed = ((uint64_t)time(NULL) << 16) ^ (uint64_t)getpid();
   return 0;
@@ -171,9 +176,28 @@ static int start_target(run_args *a, acmeh_env *env, acmeh_mocks *m, json_t **ta
   return 0;
 }
 
+/* Client under test: the client's target file, its programs, a run folder
+ * and the scenarios; the reference servers start per scenario. */
+static int start_client(run_args *a, acmeh_env *env, json_t **target, acmeh_scenarios **sc, char *run_dir) {
+  char err[1024];
+  if (acmeh_target_load(a->client, target, err, sizeof err)) return fprintf(stderr, "acme-harness: %s\n", err), 2;
+  size_t i;
+  json_t *p;
+  json_array_foreach(json_object_get(*target, "requires"), i, p)
+    if (json_is_string(p) && !acmeh_proc_in_path(json_string_value(p)))
+      return fprintf(stderr, "acme-harness: %s needs %s, which is not installed (run ci/setup)\n", a->client, json_string_value(p)), 2;
+  if (acmeh_scenarios_load(NULL, sc, err, sizeof err)) return fprintf(stderr, "acme-harness: %s\n", err), 2;
+  snprintf(run_dir, 4096, "%s", a->run_dir ? a->run_dir : "/tmp/acme-harness-XXXXXX");
+  if (!a->run_dir && !mkdtemp(run_dir)) return fprintf(stderr, "acme-harness: cannot create a run folder in /tmp\n"), 2;
+  env->client = *target, env->scenarios = *sc, env->run_dir = run_dir, env->target_name = a->client;
+  env->claims = json_object_get(*target, "claims");
+  printf("client %s: scenarios run in %s (kept if the run fails)\n", a->client, run_dir);
+  return 0;
+}
+
 /* Starts mocks and the target; fills env. Returns 0 or exit status 2. */
 static int setup(run_args *a, acmeh_env *env, acmeh_mocks **mocks, json_t **target, acmeh_target_run **tr,
-                 char *run_dir) {
+                 acmeh_scenarios **sc, char *run_dir) {
   char err[1024];
   acmeh_mocks_config mc = {.dns_port = a->dns_port, .http01_port = a->http01_port,
                            .tlsalpn01_port = a->tlsalpn01_port, .mgmt_port = a->mgmt_port};
@@ -183,6 +207,7 @@ static int setup(run_args *a, acmeh_env *env, acmeh_mocks **mocks, json_t **targ
   env->verbose = a->verbose;
   env->domain = "acmeh.example.com";
   if (a->server) return start_target(a, env, *mocks, target, tr, run_dir);
+  if (a->client) return start_client(a, env, target, sc, run_dir);
   env->directory_url = a->server_url, env->ca_file = a->ca, env->target_name = a->server_url;
   printf("mock DNS on 127.0.0.1:%d (udp+tcp), http-01 on :%d, tls-alpn-01 on :%d, management API on :%d\n",
          acmeh_mocks_dns_port(*mocks), acmeh_mocks_http01_port(*mocks), acmeh_mocks_tlsalpn01_port(*mocks),
@@ -216,7 +241,7 @@ static int execute(run_args *a, acmeh_env *env, const acmeh_catalog *cat, const 
   printf("acme-harness: target %s, seed %llu, %d job(s)\n", env->target_name, (unsigned long long)a->seed, a->ro.jobs);
   fflush(stdout);
   if (acmeh_runner_run(cat, env, &a->ro, &rep, err, sizeof err)) return fprintf(stderr, "acme-harness: %s\n", err), 2;
-  rep.tool_version = "0.1.0", rep.target = env->target_name, rep.role = "server";
+  rep.tool_version = "0.1.0", rep.target = env->target_name, rep.role = a->ro.role;
   int status = write_reports(a, &rep);
   if (!status) status = rep.interrupted ? 130 : acmeh_runner_exit_status(&rep, a->strict);
   if (status == 0 && acmeh_runner_exit_status(&rep, 1))
@@ -249,10 +274,11 @@ int acmeh_cli_run(int argc, char **argv) {
   acmeh_mocks *mocks = NULL;
   json_t *target = NULL, *exp = NULL;
   acmeh_target_run *tr = NULL;
+  acmeh_scenarios *sc = NULL;
   size_t abandoned = 0;
   int status = preflight(&a, &cat);
   if (!status && a.expect) status = load_expectations(&a, NULL, &exp); /* before anything starts */
-  if (!status) acmeh_proc_install_cleanup(acmeh_runner_cancel), status = setup(&a, &env, &mocks, &target, &tr, run_dir);
+  if (!status) acmeh_proc_install_cleanup(acmeh_runner_cancel), status = setup(&a, &env, &mocks, &target, &tr, &sc, run_dir);
   if (!status && !a.expect) status = load_expectations(&a, target, &exp);
   if (!status) status = execute(&a, &env, &cat, exp, &abandoned);
   acmeh_target_stop(tr);
@@ -262,6 +288,7 @@ int acmeh_cli_run(int argc, char **argv) {
     return status;
   }
   acmeh_mocks_stop(mocks);
+  acmeh_scenarios_free(sc);
   json_decref(exp);
   json_decref(target);
   acmeh_catalog_free(&cat);

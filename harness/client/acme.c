@@ -53,8 +53,8 @@ int acmeh_acme_new(const acmeh_acme_config *cfg, acmeh_acme **out, char *err, si
   if (!c) return ACMEH_NOMEM;
   c->cfg = *cfg;
   if (!c->cfg.bad_nonce_retries) c->cfg.bad_nonce_retries = 5;
-  acmeh_http_config hc = {.ca_file = cfg->ca_file, .deadline = cfg->deadline,
-                          .transcript = cfg->transcript, .verbose = cfg->verbose};
+  acmeh_http_config hc = {.ca_file = cfg->ca_file, .deadline = cfg->deadline, .transcript = cfg->transcript,
+                          .verbose = cfg->verbose, .extra_headers = cfg->extra_headers};
   int rc = acmeh_http_new(&hc, &c->http);
   if (rc == ACMEH_OK) rc = fetch_directory(c, err, errlen);
   if (rc) {

@@ -22,6 +22,7 @@ typedef struct {
   acmeh_strbuf *transcript; /* borrowed; may be NULL */
   double deadline;          /* acmeh_now_mono() limit; 0 = none */
   int bad_nonce_retries;    /* badNonce retries per request; 0 = default 5 */
+  const char *const *extra_headers; /* added to every request (see acmeh_http_config); borrowed */
   int verbose;
 } acmeh_acme_config;
 

@@ -234,9 +234,12 @@ static struct curl_slist *build_headers(acmeh_http *h, const char *ctype, const 
   snprintf(line, sizeof line, "Content-Type:%s%s", ctype ? " " : "", ctype ? ctype : "");
   l = curl_slist_append(l, line); /* "Content-Type:" alone removes curl's default */
   l = curl_slist_append(l, "Expect:");
-  l = curl_slist_append(l, "Accept-Language: en");
+  int own_language = 0; /* a configured Accept-Language (or "Accept-Language:") replaces ours */
+  for (size_t i = 0; h->cfg.extra_headers && h->cfg.extra_headers[i]; i++)
+    own_language |= strncasecmp(h->cfg.extra_headers[i], "Accept-Language:", 16) == 0;
+  if (!own_language) l = curl_slist_append(l, "Accept-Language: en");
+  for (size_t i = 0; h->cfg.extra_headers && h->cfg.extra_headers[i]; i++) l = curl_slist_append(l, h->cfg.extra_headers[i]);
   for (size_t i = 0; extra && extra[i]; i++) l = curl_slist_append(l, extra[i]);
-  (void)h;
   return l;
 }
 

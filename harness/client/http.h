@@ -41,6 +41,7 @@ typedef struct {
   long request_timeout_ms;  /* per request cap, 0 = 10000 */
   acmeh_strbuf *transcript; /* where exchanges are logged (borrowed, may be NULL) */
   const char *user_agent;   /* NULL = "acme-harness/<version> libcurl/<v>" */
+  const char *const *extra_headers; /* "Name: value" lines on every request ("Name:" removes one); NULL-terminated, borrowed */
   int verbose;              /* also echo the exchange to stderr */
 } acmeh_http_config;
 

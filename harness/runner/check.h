@@ -26,6 +26,10 @@ typedef struct {
   const char *domain;        /* parent of the names checks invent, e.g. "acmeh.example.com" */
   uint64_t seed;
   int verbose;
+  /* Client under test only: */
+  const json_t *client;                /* the client target document */
+  const char *run_dir;                 /* folder for the scenarios' work */
+  struct acmeh_scenarios *scenarios;   /* shared, memoized scenario runs (runner/scenario.h) */
 } acmeh_env;
 
 typedef struct acmeh_check_ctx {

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +15,7 @@
 #include "harness/core/clock.h"
 #include "harness/core/error.h"
 
-#define MAX_CHILDREN 32
+#define MAX_CHILDREN 64
 
 struct acmeh_proc {
   uv_process_t handle;
@@ -29,17 +30,24 @@ static volatile sig_atomic_t registry[MAX_CHILDREN];
 static uv_loop_t *loop;
 static void (*user_on_signal)(void);
 
+/* Writers (any thread) take this lock; the signal handler only reads. */
+static pthread_mutex_t registry_mu = PTHREAD_MUTEX_INITIALIZER;
+
 static void reg_add(int pid) {
+  pthread_mutex_lock(&registry_mu);
   for (int i = 0; i < MAX_CHILDREN; i++)
     if (!registry[i]) {
       registry[i] = pid;
-      return;
+      break;
     }
+  pthread_mutex_unlock(&registry_mu);
 }
 
 static void reg_del(int pid) {
+  pthread_mutex_lock(&registry_mu);
   for (int i = 0; i < MAX_CHILDREN; i++)
     if (registry[i] == pid) registry[i] = 0;
+  pthread_mutex_unlock(&registry_mu);
 }
 
 void acmeh_proc_kill_all(void) {
@@ -198,4 +206,75 @@ void acmeh_proc_stop(acmeh_proc *p, int grace_ms) {
   reg_del(p->pid);
   uv_close((uv_handle_t *)&p->handle, on_closed);
   uv_run(loop, UV_RUN_NOWAIT);
+}
+
+/* State of one blocking run on a private loop. */
+typedef struct {
+  uv_process_t proc;
+  uv_timer_t timer;
+  int exited, status, timed_out;
+} blocking_run;
+
+static void on_run_exit(uv_process_t *h, int64_t status, int term_signal) {
+  blocking_run *b = h->data;
+  b->exited = 1;
+  b->status = term_signal ? 128 + term_signal : (int)status;
+  uv_timer_stop(&b->timer);
+}
+
+static void on_run_timeout(uv_timer_t *t) {
+  blocking_run *b = t->data;
+  b->timed_out = 1;
+  kill(-b->proc.pid, SIGKILL); /* the whole group: a client's helpers too */
+}
+
+static int spawn_on(uv_loop_t *l, blocking_run *b, const char *const *argv, const char *const *env, const char *cwd,
+                    int fd) {
+  char **envp = merged_env(env), **shimmed = with_death_shim(argv);
+  uv_stdio_container_t stdio[3] = {{.flags = UV_IGNORE}, {.flags = UV_INHERIT_FD, .data.fd = fd},
+                                   {.flags = UV_INHERIT_FD, .data.fd = fd}};
+  uv_process_options_t o = {.exit_cb = on_run_exit, .file = shimmed ? shimmed[0] : argv[0],
+                            .args = shimmed ? shimmed : (char **)argv, .env = envp, .cwd = cwd,
+                            .flags = UV_PROCESS_DETACHED, .stdio_count = 3, .stdio = stdio};
+  b->proc.data = b;
+  int rc = envp ? uv_spawn(l, &b->proc, &o) : UV_ENOMEM;
+  free(envp);
+  free(shimmed);
+  return rc;
+}
+
+int acmeh_proc_run(const char *const *argv, const char *const *env, const char *cwd, const char *log_path,
+                   long timeout_ms, int *status, char *err, size_t errlen) {
+  if (!acmeh_proc_in_path(argv[0]))
+    return acmeh_msg(err, errlen, ACMEH_ENV_MISSING_BINARY, "%s: not found or not executable", argv[0]);
+  int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) return acmeh_msg(err, errlen, ACMEH_ENV_IO, "cannot open %s", log_path);
+  uv_loop_t l;
+  blocking_run b = {0};
+  if (uv_loop_init(&l) != 0) {
+    close(fd);
+    return acmeh_msg(err, errlen, ACMEH_INTERNAL, "cannot create an event loop");
+  }
+  int rc = spawn_on(&l, &b, argv, env, cwd, fd);
+  close(fd);
+  if (rc) {
+    uv_close((uv_handle_t *)&b.proc, NULL); /* libuv wants a failed process handle closed too */
+    uv_run(&l, UV_RUN_DEFAULT);
+    uv_loop_close(&l);
+    return acmeh_msg(err, errlen, ACMEH_ENV_SPAWN, "cannot start %s: %s", argv[0], uv_strerror(rc));
+  }
+  reg_add(b.proc.pid);
+  uv_timer_init(&l, &b.timer);
+  b.timer.data = &b;
+  uv_timer_start(&b.timer, on_run_timeout, (uint64_t)(timeout_ms > 0 ? timeout_ms : 1), 0);
+  while (!b.exited) uv_run(&l, UV_RUN_ONCE);
+  kill(-b.proc.pid, SIGKILL); /* anything the client left behind in its group */
+  reg_del(b.proc.pid);
+  uv_close((uv_handle_t *)&b.proc, NULL);
+  uv_close((uv_handle_t *)&b.timer, NULL);
+  uv_run(&l, UV_RUN_DEFAULT);
+  uv_loop_close(&l);
+  *status = b.status;
+  if (b.timed_out) return acmeh_msg(err, errlen, ACMEH_PEER_TIMEOUT, "%s did not finish within %ld ms", argv[0], timeout_ms);
+  return ACMEH_OK;
 }

@@ -16,6 +16,16 @@ typedef struct acmeh_proc acmeh_proc;
 int acmeh_proc_start(const char *const *argv, const char *const *env, const char *cwd,
                      const char *log_path, acmeh_proc **out, char *err, size_t errlen);
 
+/* Runs argv to completion on a private event loop (callable from any
+ * thread), like acmeh_proc_start for environment, cwd and log, but waits at
+ * most `timeout_ms` milliseconds, then SIGKILLs the process group. Whatever
+ * the process leaves in its group is killed when it exits. *status receives
+ * the exit code (128 + signal when killed). Returns ACMEH_OK when it exited by
+ * itself, ACMEH_PEER_TIMEOUT when it had to be killed, ACMEH_ENV_MISSING_BINARY,
+ * ACMEH_ENV_SPAWN, ACMEH_ENV_IO. */
+int acmeh_proc_run(const char *const *argv, const char *const *env, const char *cwd, const char *log_path,
+                   long timeout_ms, int *status, char *err, size_t errlen);
+
 /* Returns 1 while the process runs; 0 once it exited (its status in *status
  * when status != NULL: exit code, or 128 + signal). */
 int acmeh_proc_running(acmeh_proc *p, int *status);

@@ -28,7 +28,11 @@ void acmeh_vars_set_int(acmeh_vars *v, const char *name, long value) {
 static const char *lookup(const acmeh_vars *v, const char *name, size_t len) {
   for (size_t i = 0; i < v->n; i++)
     if (strlen(v->kv[i][0]) == len && strncmp(v->kv[i][0], name, len) == 0) return v->kv[i][1];
-  return NULL;
+  char env[128]; /* then the environment: a test or a user can hand a target a path */
+  if (len >= sizeof env) return NULL;
+  memcpy(env, name, len);
+  env[len] = '\0';
+  return getenv(env);
 }
 
 const char *acmeh_vars_get(const acmeh_vars *v, const char *name) { return lookup(v, name, strlen(name)); }

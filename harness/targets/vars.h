@@ -20,7 +20,8 @@ void acmeh_vars_set_int(acmeh_vars *v, const char *name, long value);
 /* Value of NAME (borrowed) or NULL. */
 const char *acmeh_vars_get(const acmeh_vars *v, const char *name);
 
-/* s with every ${NAME} replaced; unknown names stay as written. Caller frees. */
+/* s with every ${NAME} replaced by the table's value, else the environment
+ * variable NAME; names in neither stay as written. Caller frees. */
 char *acmeh_vars_expand(const acmeh_vars *v, const char *s);
 
 /* A deep copy of j with every string expanded; a string that is exactly

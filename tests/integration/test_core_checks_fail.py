@@ -153,7 +153,7 @@ BASELINE_PASS = [
 
 def catalog_ids():
     with open(os.path.join(SRC, "suites", "core", "catalog.json")) as f:
-        return [c["id"] for c in json.load(f)["checks"]]
+        return [c["id"] for c in json.load(f)["checks"] if c["role"] == "server"]
 
 
 class Fake:

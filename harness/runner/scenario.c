@@ -1,0 +1,293 @@
+#include "harness/runner/scenario.h"
+
+#include <dirent.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "harness/core/clock.h"
+#include "harness/core/error.h"
+#include "harness/runner/catalog.h"
+#include "harness/server/server.h"
+#include "harness/targets/process.h"
+#include "harness/targets/target.h"
+#include "harness/targets/vars.h"
+
+/* Bytes of the client's output kept. */
+#define CLIENT_LOG_MAX (64 * 1024)
+
+typedef struct {
+  const char *name;
+  const json_t *def;
+  pthread_mutex_t mu;
+  int done;
+  int rc;
+  char err[512];
+  acmeh_client_run run;
+} scenario;
+
+struct acmeh_scenarios {
+  json_t *docs;
+  scenario *items;
+  size_t n;
+};
+
+static int add_file(acmeh_scenarios *s, const char *path, char *err, size_t errlen) {
+  json_error_t je;
+  json_t *doc = json_load_file(path, 0, &je);
+  if (!json_is_object(doc)) {
+    json_decref(doc);
+    return acmeh_msg(err, errlen, ACMEH_INTERNAL, "%s: %s", path, doc ? "must be an object of scenarios" : je.text);
+  }
+  json_array_append_new(s->docs, doc);
+  const char *name;
+  json_t *def;
+  json_object_foreach(doc, name, def) {
+    scenario *p = realloc(s->items, (s->n + 1) * sizeof *p);
+    if (!p) return ACMEH_NOMEM;
+    s->items = p;
+    s->items[s->n] = (scenario){.name = name, .def = def};
+    s->items[s->n].run.name = name;
+    pthread_mutex_init(&s->items[s->n].mu, NULL);
+    s->n++;
+  }
+  return ACMEH_OK;
+}
+
+int acmeh_scenarios_load(const char *data_dir, acmeh_scenarios **out, char *err, size_t errlen) {
+  acmeh_scenarios *s = calloc(1, sizeof *s);
+  if (!s || !(s->docs = json_array())) return free(s), ACMEH_NOMEM;
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s/suites", data_dir ? data_dir : acmeh_data_dir());
+  DIR *d = opendir(dir);
+  int rc = d ? ACMEH_OK : acmeh_msg(err, errlen, ACMEH_ENV_IO, "cannot open %s", dir);
+  for (struct dirent *e; rc == ACMEH_OK && (e = readdir(d));) {
+    char path[4600];
+    snprintf(path, sizeof path, "%s/%s/scenarios.json", dir, e->d_name);
+    if (e->d_name[0] != '.' && access(path, R_OK) == 0) rc = add_file(s, path, err, errlen);
+  }
+  if (d) closedir(d);
+  if (rc) acmeh_scenarios_free(s), s = NULL;
+  *out = s;
+  return rc;
+}
+
+void acmeh_scenarios_free(acmeh_scenarios *s) {
+  if (!s) return;
+  for (size_t i = 0; i < s->n; i++) {
+    acmeh_client_run *r = &s->items[i].run;
+    free(r->why), json_decref(r->exchanges), free(r->domain), free(r->cert_pem), free(r->client_log);
+    pthread_mutex_destroy(&s->items[i].mu);
+  }
+  free(s->items);
+  json_decref(s->docs);
+  free(s);
+}
+
+/* ---- one run ---------------------------------------------------------- */
+
+typedef struct {
+  pthread_mutex_t mu;
+  json_t *exchanges;
+} recorder;
+
+/* On the server's loop thread: keep a reference, nothing more. */
+static void record(void *ud, const json_t *exchange) {
+  recorder *rec = ud;
+  pthread_mutex_lock(&rec->mu);
+  json_array_append(rec->exchanges, (json_t *)exchange);
+  pthread_mutex_unlock(&rec->mu);
+}
+
+static char *read_file(const char *path, size_t cap) {
+  FILE *f = fopen(path, "r");
+  if (!f) return NULL;
+  char *buf = malloc(cap + 1);
+  size_t n = buf ? fread(buf, 1, cap, f) : 0;
+  fclose(f);
+  if (buf) buf[n] = '\0';
+  return buf;
+}
+
+static int client_can(const json_t *client, const char *key, const char *value) {
+  size_t i;
+  json_t *v;
+  json_array_foreach(json_object_get(client, key), i, v) if (json_is_string(v) && strcmp(json_string_value(v), value) == 0) return 1;
+  return 0;
+}
+
+static int mkdirs(const char *a, const char *b, char *out, size_t len) {
+  snprintf(out, len, "%s/%s", a, b);
+  return mkdir(out, 0755) == 0 || access(out, W_OK) == 0 ? ACMEH_OK : ACMEH_ENV_IO;
+}
+
+/* Where the server validates: the client's own listener when it serves
+ * challenges itself, else the mocks the hook publishes into. */
+static void validation_ports(const acmeh_env *env, int standalone, int *http01, int *tlsalpn01) {
+  *http01 = standalone ? acmeh_free_port() : acmeh_mocks_http01_port(env->mocks);
+  *tlsalpn01 = standalone ? acmeh_free_port() : acmeh_mocks_tlsalpn01_port(env->mocks);
+}
+
+static void set_run_vars(acmeh_vars *v, const acmeh_env *env, acmeh_server *srv, const scenario *sc, const char *work,
+                         const char *client_dir, int http01, int tlsalpn01) {
+  char buf[4200];
+  acmeh_vars_set(v, "ACME_DIRECTORY", acmeh_server_directory_url(srv));
+  acmeh_vars_set(v, "ACME_CA_BUNDLE", acmeh_server_ca_file(srv));
+  acmeh_vars_set(v, "DOMAIN", sc->run.domain);
+  acmeh_vars_set(v, "EMAIL", "acmeh@example.com");
+  acmeh_vars_set(v, "WORK_DIR", client_dir);
+  acmeh_vars_set(v, "LOG_DIR", work);
+  acmeh_vars_set_int(v, "HTTP01_PORT", http01);
+  acmeh_vars_set_int(v, "TLSALPN01_PORT", tlsalpn01);
+  snprintf(buf, sizeof buf, "127.0.0.1:%d", acmeh_mocks_dns_port(env->mocks));
+  acmeh_vars_set(v, "DNS_SERVER", buf);
+  snprintf(buf, sizeof buf, "http://127.0.0.1:%d", acmeh_mocks_mgmt_port(env->mocks));
+  acmeh_vars_set(v, "ACMEH_MGMT", buf);
+  const char *ch = json_string_value(json_object_get(sc->def, "challenge"));
+  acmeh_vars_set(v, "CHALLENGE", ch ? ch : "http-01");
+  acmeh_vars_set(v, "CHECK_ID", sc->name);
+  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n > 0) buf[n] = '\0', acmeh_vars_set(v, "ACMEH_BIN", buf);
+}
+
+/* Runs the client's action with the variables; fills the run's status fields. */
+static int run_client(scenario *sc, const json_t *action, acmeh_vars *v, const char *work, double budget_s) {
+  json_t *argv_j = acmeh_vars_expand_json(v, json_object_get(action, "command"));
+  json_t *env_j = acmeh_vars_expand_json(v, json_object_get(action, "env"));
+  size_t n = json_array_size(argv_j), i;
+  const char **argv = calloc(n + 1, sizeof *argv);
+  json_t *e;
+  const char *k;
+  json_array_foreach(argv_j, i, e) argv[i] = json_string_value(e);
+  json_object_foreach(env_j, k, e) if (json_is_string(e)) acmeh_vars_set(v, k, json_string_value(e));
+  char **envp = acmeh_vars_environ(v), log[4200];
+  snprintf(log, sizeof log, "%s/client.log", work);
+  json_int_t ms = json_integer_value(json_object_get(action, "timeout_ms"));
+  long limit = (long)(budget_s * 1000);
+  if (ms > 0 && ms < limit) limit = (long)ms;
+  double t0 = acmeh_now_mono();
+  int rc = n && argv[0] ? acmeh_proc_run(argv, (const char *const *)envp, work, log, limit, &sc->run.exit_status,
+                                         sc->err, sizeof sc->err)
+                        : acmeh_msg(sc->err, sizeof sc->err, ACMEH_INTERNAL, "client action has no command");
+  sc->run.duration_s = acmeh_now_mono() - t0;
+  sc->run.timed_out = rc == ACMEH_PEER_TIMEOUT;
+  if (sc->run.timed_out) rc = ACMEH_OK; /* a client that hangs is judged by the checks */
+  sc->run.client_log = read_file(log, CLIENT_LOG_MAX);
+  acmeh_vars_environ_free(envp);
+  free(argv);
+  json_decref(argv_j), json_decref(env_j);
+  return rc;
+}
+
+static int unsupported(scenario *sc, const char *fmt, const char *a, const char *b) {
+  sc->run.unsupported = 1;
+  if (asprintf(&sc->run.why, fmt, a, b) < 0) sc->run.why = NULL;
+  return ACMEH_OK;
+}
+
+static int run_scenario(scenario *sc, const acmeh_env *env, double budget_s) {
+  const char *cname = json_string_value(json_object_get(env->client, "name"));
+  const char *aname = json_string_value(json_object_get(sc->def, "action"));
+  const char *chal = json_string_value(json_object_get(sc->def, "challenge"));
+  const json_t *action = json_object_get(json_object_get(env->client, "actions"), aname ? aname : "issue");
+  if (!action) return unsupported(sc, "%s has no \"%s\" action", cname, aname ? aname : "issue");
+  if (chal && !client_can(env->client, "challenges", chal)) return unsupported(sc, "%s cannot answer %s", cname, chal);
+  char work[4200], sdir[4300], cdir[4300];
+  if (mkdirs(env->run_dir, sc->name, work, sizeof work) || mkdirs(work, "server", sdir, sizeof sdir) ||
+      mkdirs(work, "client", cdir, sizeof cdir))
+    return acmeh_msg(sc->err, sizeof sc->err, ACMEH_ENV_IO, "cannot make folders under %s", env->run_dir);
+  const char *pub = json_string_value(json_object_get(env->client, "publishes"));
+  int http01, tlsalpn01;
+  validation_ports(env, pub && strcmp(pub, "http-01-standalone") == 0, &http01, &tlsalpn01);
+  recorder rec = {.exchanges = json_array()};
+  pthread_mutex_init(&rec.mu, NULL);
+  acmeh_server_config cfg = {.dns_addr = "127.0.0.1", .dns_port = acmeh_mocks_dns_port(env->mocks),
+                             .http01_port = http01, .tlsalpn01_port = tlsalpn01, .run_dir = sdir,
+                             .faults = json_object_get(sc->def, "faults"), .observer = record, .observer_ud = &rec};
+  acmeh_server *srv = NULL;
+  int rc = acmeh_server_start(&cfg, &srv, sc->err, sizeof sc->err);
+  acmeh_vars v = {0};
+  if (rc == ACMEH_OK) {
+    set_run_vars(&v, env, srv, sc, work, cdir, http01, tlsalpn01);
+    rc = run_client(sc, action, &v, work, budget_s);
+    acmeh_server_stop(srv); /* after this no observer call can come */
+  }
+  sc->run.exchanges = rec.exchanges;
+  pthread_mutex_destroy(&rec.mu);
+  const char *cp = json_string_value(json_object_get(env->client, "cert_path"));
+  char *path = cp ? acmeh_vars_expand(&v, cp) : NULL;
+  if (path) sc->run.cert_pem = read_file(path, 1 << 20);
+  free(path);
+  acmeh_vars_free(&v);
+  if (rc == ACMEH_OK && sc->run.exit_status == 127 && !sc->run.timed_out)
+    return unsupported(sc, "%s answered 127 (unsupported) for %s", cname, aname ? aname : "issue");
+  return rc;
+}
+
+/* ---- checks' view ------------------------------------------------------ */
+
+static void note_headers(acmeh_check_ctx *ctx, const json_t *h, const char *prefix) {
+  const char *k;
+  json_t *v;
+  json_object_foreach((json_t *)h, k, v) acmeh_strbuf_printf(&ctx->transcript, "%s %s: %s\n", prefix, k, json_string_value(v));
+}
+
+/* The record in the transcript: what the client sent, decoded, and what it got. */
+static void transcribe(acmeh_check_ctx *ctx, const acmeh_client_run *r) {
+  acmeh_check_note(ctx, "scenario %s: client exit %d%s after %.2f s, %zu exchanges, domain %s", r->name, r->exit_status,
+                   r->timed_out ? " (killed: timed out)" : "", r->duration_s, json_array_size(r->exchanges),
+                   r->domain ? r->domain : "-");
+  size_t i;
+  json_t *x;
+  json_array_foreach(r->exchanges, i, x) {
+    acmeh_strbuf *t = &ctx->transcript;
+    acmeh_strbuf_printf(t, "\n>>> #%lld %s %s\n", (long long)json_integer_value(json_object_get(x, "seq")),
+                        json_string_value(json_object_get(x, "method")), json_string_value(json_object_get(x, "url")));
+    note_headers(ctx, json_object_get(x, "req_headers"), ">");
+    json_t *jws = json_object_get(x, "jws");
+    char *prot = json_dumps(json_object_get(jws, "protected"), JSON_COMPACT);
+    if (prot) acmeh_strbuf_printf(t, "  [protected decoded] %s\n", prot);
+    const char *payload = json_string_value(json_object_get(jws, "payload"));
+    if (payload) acmeh_strbuf_printf(t, "  [payload decoded] %.2000s\n", payload);
+    free(prot);
+    acmeh_strbuf_printf(t, "<<< %lld\n", (long long)json_integer_value(json_object_get(x, "status")));
+    note_headers(ctx, json_object_get(x, "resp_headers"), "<");
+    const char *body = json_string_value(json_object_get(x, "resp_body"));
+    if (body && *body) acmeh_strbuf_printf(t, "%.2000s\n", body);
+  }
+  if (r->client_log) acmeh_check_note(ctx, "client output:\n%.8000s", r->client_log);
+}
+
+static scenario *find(acmeh_scenarios *s, const char *name) {
+  for (size_t i = 0; s && i < s->n; i++)
+    if (strcmp(s->items[i].name, name) == 0) return &s->items[i];
+  return NULL;
+}
+
+static void pick_domain(scenario *sc, const acmeh_env *env) {
+  uint64_t h = env->seed ^ 1469598103934665603ULL;
+  for (const char *p = sc->name; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+  if (asprintf(&sc->run.domain, "c%08llx.%s", (unsigned long long)(h & 0xffffffffULL),
+               env->domain ? env->domain : "acmeh.example.com") < 0)
+    sc->run.domain = NULL;
+}
+
+int acmeh_scenario_get(acmeh_check_ctx *ctx, const char *name, const acmeh_client_run **out) {
+  scenario *sc = find(ctx->env->scenarios, name);
+  if (!sc) return acmeh_msg(ctx->err, sizeof ctx->err, ACMEH_INTERNAL, "no scenario named %s", name);
+  pthread_mutex_lock(&sc->mu);
+  if (!sc->done) {
+    pick_domain(sc, ctx->env);
+    sc->rc = run_scenario(sc, ctx->env, acmeh_check_time_left(ctx) - 1);
+    sc->done = 1;
+  }
+  pthread_mutex_unlock(&sc->mu);
+  *out = &sc->run;
+  if (sc->rc) return acmeh_msg(ctx->err, sizeof ctx->err, sc->rc, "scenario %s: %s", name, sc->err);
+  transcribe(ctx, &sc->run);
+  if (sc->run.unsupported) return acmeh_check_skip(ctx, "%s", sc->run.why ? sc->run.why : "client cannot run this scenario");
+  return ACMEH_OK;
+}

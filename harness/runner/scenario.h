@@ -1,0 +1,42 @@
+/* Client under test: scenarios. A scenario is one run of the client under
+ * test (an action such as "issue") against a fresh reference server loaded
+ * with fault rules; every exchange is recorded. Scenarios are data
+ * (suites/<spec>/scenarios.json); each runs at most once per harness run, the
+ * first time a check asks for it, and any number of checks judge its record. */
+#ifndef ACMEH_RUNNER_SCENARIO_H
+#define ACMEH_RUNNER_SCENARIO_H
+
+#include <jansson.h>
+
+#include "harness/runner/check.h"
+
+typedef struct {
+  const char *name;
+  int unsupported;      /* the client cannot do it (no such action, challenge, or exit 127) */
+  char *why;            /* reason for unsupported, or what went wrong */
+  int exit_status;      /* the client's exit status (128 + signal when killed) */
+  int timed_out;        /* the client had to be killed */
+  json_t *exchanges;    /* every exchange, as harness/server/server.h describes them */
+  char *domain;         /* the name the client was asked to certify */
+  char *cert_pem;       /* the file at the target's cert_path after the run, or NULL */
+  char *client_log;     /* the client's output (first 64 KiB) */
+  double duration_s;
+} acmeh_client_run;
+
+typedef struct acmeh_scenarios acmeh_scenarios;
+
+/* Loads every suites/<spec>/scenarios.json under data_dir (NULL = acmeh_data_dir()):
+ * {"name": {"description", "action": "issue", "challenge": "http-01",
+ *  "faults": [rules, harness/server/fault.h], "timeout_ms": n}}.
+ * Returns ACMEH_OK, ACMEH_ENV_IO / ACMEH_INTERNAL (bad file) with err. */
+int acmeh_scenarios_load(const char *data_dir, acmeh_scenarios **out, char *err, size_t errlen);
+void acmeh_scenarios_free(acmeh_scenarios *s);
+
+/* The record of scenario `name` for the check in ctx, running it first if no
+ * check did yet (others wait). Appends the run's summary and exchanges to the
+ * check's transcript. Returns ACMEH_OK; ACMEH_UNSUPPORTED after stating a skip
+ * when the client cannot do it; ACMEH_INTERNAL for an unknown scenario;
+ * ENV codes when the run could not be made (reason in ctx->err). */
+int acmeh_scenario_get(acmeh_check_ctx *ctx, const char *name, const acmeh_client_run **out);
+
+#endif

@@ -1,0 +1,380 @@
+/* CORE-C-*: the client under test, judged from what it sent the reference
+ * server in a scenario (RFC 8555 §6, §7, §8). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "harness/acme/b64.h"
+#include "harness/acme/cert.h"
+#include "harness/core/error.h"
+#include "harness/runner/scenario.h"
+
+static const char *field(const json_t *x, const char *k) { return json_string_value(json_object_get(x, k)); }
+static const char *req_header(const json_t *x, const char *k) { return field(json_object_get(x, "req_headers"), k); }
+static const char *resp_header(const json_t *x, const char *k) { return field(json_object_get(x, "resp_headers"), k); }
+static const json_t *protected_hdr(const json_t *x) { return json_object_get(json_object_get(x, "jws"), "protected"); }
+static const char *payload(const json_t *x) { return field(json_object_get(x, "jws"), "payload"); }
+static long long seq(const json_t *x) { return json_integer_value(json_object_get(x, "seq")); }
+static int is(const json_t *x, const char *method, const char *resource) {
+  const char *m = field(x, "method"), *r = field(x, "resource");
+  return m && r && strcmp(m, method) == 0 && (!resource || strcmp(r, resource) == 0);
+}
+
+#define EACH(r, i, x) json_array_foreach((r)->exchanges, i, x)
+
+/* ACMEH_OK when some exchange had a fault applied; a scenario whose fault
+ * never fired says nothing about the client, so that is the harness's error. */
+static int fault_fired(acmeh_check_ctx *ctx, const acmeh_client_run *r, const char *resource) {
+  size_t i;
+  json_t *x;
+  int reached = 0;
+  EACH(r, i, x) {
+    if (json_array_size(json_object_get(x, "faults"))) return ACMEH_OK;
+    reached |= is(x, "POST", resource);
+  }
+  if (!reached) return acmeh_check_fail(ctx, "a request to the resource the scenario disturbs", "the client sent no POST to %s", resource);
+  return acmeh_msg(ctx->err, sizeof ctx->err, ACMEH_INTERNAL, "scenario %s: its fault was never applied", r->name);
+}
+
+/* The scenario's record; fails when the client sent nothing at all. */
+static int record(acmeh_check_ctx *ctx, const char *scenario, const acmeh_client_run **r) {
+  int rc = acmeh_scenario_get(ctx, scenario, r);
+  if (rc == ACMEH_OK && !json_array_size((*r)->exchanges))
+    rc = acmeh_check_fail(ctx, "ACME requests from the client", "none (client exit %d%s)", (*r)->exit_status,
+                          (*r)->timed_out ? ", timed out" : "");
+  return rc;
+}
+
+
+
+static int user_agent(acmeh_check_ctx *ctx) {
+  const acmeh_client_run *r;
+  int rc = record(ctx, "plain-http01", &r);
+  size_t i;
+  json_t *x;
+  EACH(r, i, x) {
+    const char *ua = req_header(x, "user-agent");
+    if (rc == ACMEH_OK && (!ua || !*ua))
+      rc = acmeh_check_fail(ctx, "a User-Agent header on every request", "request #%lld (%s %s) has none", seq(x),
+                            field(x, "method"), field(x, "path"));
+  }
+  return rc;
+}
+
+static int accept_language(acmeh_check_ctx *ctx) {
+  const acmeh_client_run *r;
+  int rc = record(ctx, "plain-http01", &r);
+  size_t i;
+  json_t *x;
+  EACH(r, i, x) if (rc == ACMEH_OK && !req_header(x, "accept-language"))
+    rc = acmeh_check_fail(ctx, "an Accept-Language header (SHOULD)", "request #%lld (%s %s) has none", seq(x),
+                          field(x, "method"), field(x, "path"));
+  return rc;
+}
+
+static int jws_shape(acmeh_check_ctx *ctx, const json_t *x) {
+  const char *ct = req_header(x, "content-type");
+  json_t *jws = json_object_get(x, "jws");
+  json_t *body = json_loads(field(x, "req_body") ? field(x, "req_body") : "", 0, NULL);
+  int rc = ACMEH_OK;
+  if (!ct || strncasecmp(ct, "application/jose+json", 21) != 0 || (ct[21] && ct[21] != ';'))
+    rc = acmeh_check_fail(ctx, "Content-Type: application/jose+json on every POST", "request #%lld: %s", seq(x), ct ? ct : "(none)");
+  else if (!jws || field(jws, "error"))
+    rc = acmeh_check_fail(ctx, "a flattened JWS body", "request #%lld: %s", seq(x), jws ? field(jws, "error") : "no body");
+  else if (json_object_get(body, "header") || json_object_get(body, "signatures"))
+    rc = acmeh_check_fail(ctx, "no \"header\" or \"signatures\" member", "request #%lld has one", seq(x));
+  else if (json_object_get(protected_hdr(x), "b64"))
+    rc = acmeh_check_fail(ctx, "no \"b64\" header parameter (RFC 7797)", "request #%lld has one", seq(x));
+  json_decref(body);
+  return rc;
+}
+
+static int post_format(acmeh_check_ctx *ctx) {
+  const acmeh_client_run *r;
+  int rc = record(ctx, "plain-http01", &r);
+  size_t i;
+  json_t *x;
+  EACH(r, i, x) if (rc == ACMEH_OK && is(x, "POST", NULL)) rc = jws_shape(ctx, x);
+  return rc;
+}
+
+static int header_members(acmeh_check_ctx *ctx, const json_t *x) {
+  const json_t *p = protected_hdr(x);
+  const char *res = field(x, "resource");
+  int jwk = json_object_get(p, "jwk") != NULL, kid = json_object_get(p, "kid") != NULL;
+  if (!p) return ACMEH_OK; /* judged by CORE-C-003 */
+  if (!field(p, "alg") || !field(p, "nonce") || !field(p, "url"))
+    return acmeh_check_fail(ctx, "alg, nonce and url in every protected header", "request #%lld to %s lacks one", seq(x), res);
+  if (jwk == kid) return acmeh_check_fail(ctx, "exactly one of jwk and kid", "request #%lld to %s has %s", seq(x), res, jwk ? "both" : "neither");
+  if (jwk && strcmp(res, "newAccount") != 0 && strcmp(res, "revokeCert") != 0)
+    return acmeh_check_fail(ctx, "jwk only on newAccount and revokeCert", "request #%lld to %s uses jwk", seq(x), res);
+  if (kid && strcmp(res, "newAccount") == 0)
+    return acmeh_check_fail(ctx, "jwk (not kid) on newAccount", "request #%lld uses kid", seq(x));
+  return ACMEH_OK;
+}
+
+static int protected_members(acmeh_check_ctx *ctx) {
+  const acmeh_client_run *r;
+  int rc = record(ctx, "plain-http01", &r);
+  size_t i;
+  json_t *x;
+  EACH(r, i, x) if (rc == ACMEH_OK && is(x, "POST", NULL)) rc = header_members(ctx, x);
+  return rc;
+}
+
+static int kid_is_location(acmeh_check_ctx *ctx) {
+  const acmeh_client_run *r;
+  int rc = record(ctx, "plain-http01", &r);
+  const char *loc = NULL;
+  size_t i;
+  json_t *x;
+  EACH(r, i, x) {
+    const char *kid = field(protected_hdr(x), "kid");
+    if (is(x, "POST", "newAccount") && resp_header(x, "location")) loc = resp_header(x, "location");
+    if (rc == ACMEH_OK && kid && (!loc || strcmp(kid, loc) != 0))
+      rc = acmeh_check_fail(ctx, "kid byte-identical to the newAccount Location", "request #%lld kid \"%s\" (Location \"%s\")", seq(x),
+                            kid, loc ? loc : "none yet");
+  }
+  return rc;
+}
+
+static int url_is_request_url(acmeh_check_ctx *ctx) {
+  const acmeh_client_run *r;
+  int rc = record(ctx, "plain-http01", &r);
+  size_t i;
+  json_t *x;
+  EACH(r, i, x) {
+    const char *u = field(protected_hdr(x), "url"), *req = field(x, "url");
+    if (rc == ACMEH_OK && u && req && strcmp(u, req) != 0)
+      rc = acmeh_check_fail(ctx, "the url header byte-identical to the request URL", "request #%lld to %s has url \"%s\"", seq(x), req, u);
+  }
+  return rc;
+}
+
+static int no_padding(acmeh_check_ctx *ctx) {
+  static const char *const parts[] = {"protected_b64", "payload_b64", "signature_b64"};
+  const acmeh_client_run *r;
+  int rc = record(ctx, "plain-http01", &r);
+  size_t i;
+  json_t *x;
+  EACH(r, i, x) for (int k = 0; k < 3 && rc == ACMEH_OK; k++) {
+    const char *v = field(json_object_get(x, "jws"), parts[k]);
+    if (v && strchr(v, '='))
+      rc = acmeh_check_fail(ctx, "base64url without '=' padding", "request #%lld %s ends \"%s\"", seq(x), parts[k], v + strlen(v) - (strlen(v) > 6 ? 6 : strlen(v)));
+  }
+  return rc;
+}
+
+static int post_as_get(acmeh_check_ctx *ctx) {
+  static const char *const fetch_only[] = {"order", "certificate", "orders"};
+  const acmeh_client_run *r;
+  int rc = record(ctx, "plain-http01", &r);
+  size_t i;
+  json_t *x;
+  EACH(r, i, x) for (int k = 0; k < 3 && rc == ACMEH_OK; k++) {
+    const char *p = payload(x);
+    if (is(x, "POST", fetch_only[k]) && p && *p)
+      rc = acmeh_check_fail(ctx, "POST-as-GET with the empty payload \"\" for fetches", "request #%lld to the %s has payload %.80s", seq(x),
+                            fetch_only[k], p);
+  }
+  EACH(r, i, x) if (rc == ACMEH_OK && is(x, "POST", "authz") && payload(x) && *payload(x)) {
+    json_t *p = json_loads(payload(x), 0, NULL); /* an authorization takes "" or a deactivation */
+    if (!json_is_string(json_object_get(p, "status")))
+      rc = acmeh_check_fail(ctx, "POST-as-GET with the empty payload \"\" for fetches", "request #%lld to the authz has payload %.80s",
+                            seq(x), payload(x));
+    json_decref(p);
+  }
+  EACH(r, i, x) if (rc == ACMEH_OK && (is(x, "GET", "order") || is(x, "GET", "authz") || is(x, "GET", "certificate")))
+    rc = acmeh_check_fail(ctx, "POST-as-GET, not GET, for resources", "request #%lld is a plain GET of %s", seq(x), field(x, "path"));
+  return rc;
+}
+
+static int nonce_once(acmeh_check_ctx *ctx) {
+  const acmeh_client_run *r;
+  int rc = record(ctx, "plain-http01", &r);
+  json_t *seen = json_object();
+  size_t i;
+  json_t *x;
+  EACH(r, i, x) {
+    const char *n = field(protected_hdr(x), "nonce");
+    if (!n || rc) continue;
+    if (json_object_get(seen, n))
+      rc = acmeh_check_fail(ctx, "no nonce used twice", "request #%lld reuses the nonce of request #%lld", seq(x),
+                            json_integer_value(json_object_get(seen, n)));
+    json_object_set_new(seen, n, json_integer(seq(x)));
+  }
+  json_decref(seen);
+  return rc;
+}
+
+static int no_nonce_header(acmeh_check_ctx *ctx) {
+  const acmeh_client_run *r;
+  int rc = record(ctx, "plain-http01", &r);
+  size_t i;
+  json_t *x;
+  EACH(r, i, x) if (rc == ACMEH_OK && req_header(x, "replay-nonce"))
+    rc = acmeh_check_fail(ctx, "no Replay-Nonce request header (SHOULD NOT)", "request #%lld sends one", seq(x));
+  return rc;
+}
+
+static int nonce_by_head(acmeh_check_ctx *ctx) {
+  const acmeh_client_run *r;
+  int rc = record(ctx, "plain-http01", &r);
+  size_t i;
+  json_t *x;
+  EACH(r, i, x) if (!strcmp(field(x, "resource") ? field(x, "resource") : "", "newNonce"))
+    return strcmp(field(x, "method"), "HEAD") == 0 ? rc
+                                                  : acmeh_check_fail(ctx, "the first nonce fetched with HEAD newNonce (SHOULD)",
+                                                                     "request #%lld is %s newNonce", seq(x), field(x, "method"));
+  return rc ? rc : acmeh_check_fail(ctx, "a nonce fetched from newNonce", "the client never asked newNonce");
+}
+
+/* The DNS values the newOrder asked for, as a JSON array of strings (new reference). */
+static json_t *ordered_names(const acmeh_client_run *r) {
+  json_t *names = json_array(), *x;
+  size_t i, k;
+  EACH(r, i, x) if (is(x, "POST", "newOrder") && payload(x)) {
+    json_t *p = json_loads(payload(x), 0, NULL), *id;
+    json_array_foreach(json_object_get(p, "identifiers"), k, id) json_array_append(names, json_object_get(id, "value"));
+    json_decref(p);
+    break;
+  }
+  return names;
+}
+
+static int csr_names_match(acmeh_check_ctx *ctx, const char *csr, const json_t *want, long long at) {
+  X509_REQ *req = NULL;
+  char **sans = NULL;
+  size_t n = 0;
+  if (!csr || !acmeh_b64url_valid(csr) || acmeh_csr_parse(csr, &req) != ACMEH_OK)
+    return acmeh_check_fail(ctx, "csr = base64url of a DER PKCS#10 request", "request #%lld csr is not", at);
+  acmeh_csr_sans(req, &sans, &n);
+  int ok = n == json_array_size(want);
+  for (size_t i = 0; ok && i < n; i++) {
+    int found = 0;
+    for (size_t j = 0; j < json_array_size(want); j++) found |= strcasecmp(sans[i], json_string_value(json_array_get(want, j))) == 0;
+    ok &= found;
+  }
+  int rc = ok ? ACMEH_OK
+              : acmeh_check_fail(ctx, "a CSR naming exactly the ordered identifiers", "%zu names in the CSR (first %s) for %zu ordered", n,
+                                 n ? sans[0] : "none", json_array_size(want));
+  acmeh_names_free(sans, n);
+  X509_REQ_free(req);
+  return rc;
+}
+
+static int csr_format(acmeh_check_ctx *ctx) {
+  const acmeh_client_run *r;
+  int rc = record(ctx, "plain-http01", &r);
+  size_t i;
+  json_t *x, *want = ordered_names(r);
+  int seen = 0;
+  EACH(r, i, x) if (rc == ACMEH_OK && is(x, "POST", "finalize") && payload(x)) {
+    json_t *p = json_loads(payload(x), 0, NULL);
+    rc = csr_names_match(ctx, field(p, "csr"), want, seq(x));
+    seen = 1;
+    json_decref(p);
+  }
+  if (rc == ACMEH_OK && !seen) rc = acmeh_check_fail(ctx, "a finalize request with a CSR", "the client never finalized");
+  json_decref(want);
+  return rc;
+}
+
+static int challenge_response(acmeh_check_ctx *ctx) {
+  const acmeh_client_run *r;
+  int rc = record(ctx, "plain-http01", &r);
+  size_t i;
+  json_t *x;
+  int responded = 0;
+  EACH(r, i, x) if (rc == ACMEH_OK && is(x, "POST", "challenge")) {
+    json_t *p = payload(x) && *payload(x) ? json_loads(payload(x), 0, NULL) : NULL;
+    if (!json_is_object(p) || json_object_size(p) != 0)
+      rc = acmeh_check_fail(ctx, "the challenge response {} POSTed to the challenge URL", "request #%lld payload \"%.80s\"", seq(x),
+                            payload(x) ? payload(x) : "");
+    responded = 1;
+    json_decref(p);
+  }
+  if (rc == ACMEH_OK && !responded) rc = acmeh_check_fail(ctx, "a POST of {} to the challenge URL", "the client never responded to a challenge");
+  return rc;
+}
+
+static int validated(acmeh_check_ctx *ctx) {
+  const acmeh_client_run *r;
+  int rc = record(ctx, "plain-http01", &r);
+  size_t i;
+  json_t *x;
+  EACH(r, i, x) if (is(x, "POST", "authz") && strstr(field(x, "resp_body") ? field(x, "resp_body") : "", "\"valid\"")) return rc;
+  return rc ? rc : acmeh_check_fail(ctx, "the http-01 keyAuthorization served so that validation succeeds",
+                                    "no authorization of the client became valid");
+}
+
+static int bad_nonce_retry(acmeh_check_ctx *ctx) {
+  const acmeh_client_run *r;
+  int rc = record(ctx, "bad-nonce-once", &r);
+  if (rc == ACMEH_OK) rc = fault_fired(ctx, r, "newOrder");
+  const char *fresh = NULL;
+  size_t i;
+  json_t *x;
+  EACH(r, i, x) {
+    if (rc) break;
+    if (!fresh && json_array_size(json_object_get(x, "faults"))) {
+      fresh = resp_header(x, "replay-nonce");
+      continue;
+    }
+    if (!fresh || !is(x, "POST", NULL)) continue;
+    const char *n = field(protected_hdr(x), "nonce");
+    if (!is(x, "POST", "newOrder"))
+      return acmeh_check_fail(ctx, "the refused newOrder retried (SHOULD)", "next POST is to %s", field(x, "resource"));
+    return n && strcmp(n, fresh) == 0 ? ACMEH_OK
+                                      : acmeh_check_fail(ctx, "the retry signed with the badNonce response's Replay-Nonce (MUST)",
+                                                         "request #%lld uses nonce %s, the error gave %s", seq(x), n ? n : "(none)", fresh);
+  }
+  if (rc == ACMEH_OK && !fresh) rc = acmeh_check_fail(ctx, "a newOrder request (to refuse once)", "the client sent none");
+  return rc ? rc : acmeh_check_fail(ctx, "the refused newOrder retried", "the client sent no request after the badNonce error");
+}
+
+static int malformed_nonce_ignored(acmeh_check_ctx *ctx) {
+  const acmeh_client_run *r;
+  int rc = record(ctx, "malformed-nonce", &r);
+  if (rc == ACMEH_OK) rc = fault_fired(ctx, r, "newAccount");
+  size_t i;
+  json_t *x;
+  int after = 0;
+  EACH(r, i, x) {
+    const char *n = field(protected_hdr(x), "nonce");
+    if (rc == ACMEH_OK && n && strcmp(n, "abc def") == 0)
+      rc = acmeh_check_fail(ctx, "a malformed Replay-Nonce ignored", "request #%lld uses the nonce \"abc def\"", seq(x));
+    after |= is(x, "POST", "newOrder");
+  }
+  if (rc == ACMEH_OK && !after) rc = acmeh_check_fail(ctx, "the client to go on (fetch a fresh nonce) after a malformed Replay-Nonce", "no newOrder followed");
+  return rc;
+}
+
+static int retry_after_honoured(acmeh_check_ctx *ctx) {
+  const acmeh_client_run *r;
+  int rc = record(ctx, "slow-finalize", &r);
+  if (rc == ACMEH_OK) rc = fault_fired(ctx, r, "finalize");
+  long long ready_at = -1;
+  int downloaded = 0;
+  size_t i;
+  json_t *x;
+  EACH(r, i, x) {
+    long long t = json_integer_value(json_object_get(x, "time_ms"));
+    if (rc == ACMEH_OK && ready_at >= 0 && is(x, "POST", "order") && t < ready_at)
+      rc = acmeh_check_fail(ctx, "no poll before Retry-After (1 s) has passed", "request #%lld polled %lld ms early", seq(x), ready_at - t);
+    const char *ra = resp_header(x, "retry-after");
+    if ((is(x, "POST", "finalize") || is(x, "POST", "order")) && ra) ready_at = t + atoll(ra) * 1000 - 100;
+    downloaded |= is(x, "POST", "certificate");
+  }
+  if (rc == ACMEH_OK && !downloaded) rc = acmeh_check_fail(ctx, "the client to poll on and download the certificate", "it never did");
+  return rc;
+}
+
+const acmeh_check_impl acmeh_core_client_checks[] = {
+    {"CORE-C-001", user_agent},        {"CORE-C-002", accept_language},   {"CORE-C-003", post_format},
+    {"CORE-C-004", protected_members}, {"CORE-C-005", kid_is_location},   {"CORE-C-006", url_is_request_url},
+    {"CORE-C-007", no_padding},        {"CORE-C-008", post_as_get},       {"CORE-C-009", nonce_once},
+    {"CORE-C-010", bad_nonce_retry},   {"CORE-C-011", malformed_nonce_ignored}, {"CORE-C-012", no_nonce_header},
+    {"CORE-C-013", nonce_by_head},     {"CORE-C-023", csr_format},        {"CORE-C-024", retry_after_honoured},
+    {"CORE-C-025", challenge_response}, {"CORE-C-029", validated},        {NULL, NULL}};
