@@ -163,7 +163,7 @@ static int run_client(scenario *sc, const json_t *action, acmeh_vars *v, const c
   const char *k;
   json_array_foreach(argv_j, i, e) argv[i] = json_string_value(e);
   json_object_foreach(env_j, k, e) if (json_is_string(e)) acmeh_vars_set(v, k, json_string_value(e));
-  char **envp = acmeh_vars_environ(v), log[4200];
+  char **envp = acmeh_vars_environ(v), log[4400];
   snprintf(log, sizeof log, "%s/client.log", work);
   json_int_t ms = json_integer_value(json_object_get(action, "timeout_ms"));
   long limit = (long)(budget_s * 1000);
