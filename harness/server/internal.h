@@ -296,7 +296,26 @@ typedef struct {
   json_t *faults; /* array of applied rule names (owned), NULL = none */
   srv_drop drop;
   unsigned delay_ms;
+  size_t *hits, nhits; /* indexes of the rules that matched, in file order */
+  int hold;            /* the order reads "processing" (processing_polls) */
+  size_t hold_rule;
 } srv_outcome;
+
+/* ---- fault engine (fault.c; the format is in fault.h) --------------------- */
+
+/* Validates and compiles `rules` (copied). ACMEH_OK, ACMEH_INVALID_ARG, ACMEH_NOMEM. */
+int srv_faults_new(const json_t *rules, srv_faults **out, char *err, size_t errlen);
+void srv_faults_free(srv_faults *f);
+/* Before dispatch: counts matches, picks the rules that apply to rq into oc,
+ * and returns 1 when one of them decided the answer (problem, reject_nonce)
+ * into rs, so the request must not be processed. */
+int srv_faults_before(srv_faults *f, srv_req *rq, srv_resp *rs, srv_outcome *oc);
+/* After dispatch: status and JSON body actions on rs. */
+void srv_faults_body(srv_faults *f, srv_req *rq, srv_resp *rs, srv_outcome *oc);
+/* After the common headers: header and transport actions on out; names the
+ * applied rules in oc->faults. */
+void srv_faults_after(srv_faults *f, srv_req *rq, acmeh_httpsrv_resp *out, srv_outcome *oc);
+void srv_outcome_free(srv_outcome *oc);
 
 /* Text of `len` bytes as a JSON string: the first 64 KiB, with NUL and bytes
  * that are not well-formed UTF-8 written as \xNN. Never NULL. */

@@ -263,11 +263,15 @@ static void handle(const acmeh_httpsrv_req *req, acmeh_httpsrv_resp *out, void *
   rq.query = q ? q + 1 : "";
   if (asprintf(&rq.url, "%s%s", s->base, req->url) < 0) rq.url = NULL;
   rq.resource = srv_resource_of(rq.path);
+  srv_outcome oc = {0};
   if (!rq.path || !rq.url) srv_problem(&rs, 500, "serverInternal", "out of memory");
-  else dispatch(&rq, &rs);
+  else if (!s->faults || !srv_faults_before(s->faults, &rq, &rs, &oc)) dispatch(&rq, &rs);
+  if (s->faults) srv_faults_body(s->faults, &rq, &rs, &oc);
   finish(s, &rq, &rs, out);
+  if (s->faults) srv_faults_after(s->faults, &rq, out, &oc);
   if (s->log_requests) log_request(&rq, out);
-  srv_observe(s, &rq, out, NULL);
+  srv_observe(s, &rq, out, &oc);
+  srv_outcome_free(&oc);
   acmeh_jws_parsed_free(&rq.jws);
   acmeh_key_free(rq.jwk);
   json_decref(rq.payload);
@@ -353,6 +357,7 @@ static void free_server(acmeh_server *s) {
   srv_ca_free(s->ca);
   acmeh_httpsrv_free(s->http);
   SSL_CTX_free(s->tls);
+  srv_faults_free(s->faults);
   free(s->bind), free(s->base), free(s->dir_url), free(s->run_dir), free(s->ca_file), free(s->dns_addr);
   free(s);
 }
@@ -397,7 +402,9 @@ static int setup(acmeh_server *s, const acmeh_server_config *cfg, char *err, siz
   s->nonces = srv_nonces_new(NONCE_CAP);
   if (!s->bind || !s->run_dir || !s->dns_addr || !s->nonces)
     return acmeh_msg(err, errlen, ACMEH_NOMEM, "server: out of memory");
-  int rc = make_tls(s, cfg, err, errlen);
+  int rc = cfg->faults ? srv_faults_new(cfg->faults, &s->faults, err, errlen) : ACMEH_OK;
+  if (rc) return rc;
+  rc = make_tls(s, cfg, err, errlen);
   return rc ? rc : srv_ca_new(s->run_dir, &s->ca, err, errlen);
 }
 

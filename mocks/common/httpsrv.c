@@ -23,6 +23,25 @@ typedef struct {
   size_t len, cap;
 } buf;
 
+/* A rendered response waiting its turn: responses leave in request order, a
+ * delayed one holds back those behind it. */
+typedef struct outq {
+  struct outq *next;
+  char *data; /* NULL = nothing to write (dropped before headers) */
+  size_t len;
+  unsigned delay_ms;
+  int then; /* THEN_KEEP, THEN_CLOSE (after the writes drain), THEN_ABORT (at once) */
+} outq;
+
+enum { THEN_KEEP, THEN_CLOSE, THEN_ABORT };
+
+/* A delay timer outlives its connection until its own close callback, so it
+ * is allocated on its own; c is NULL once the connection went away. */
+typedef struct {
+  uv_timer_t timer;
+  struct conn *c;
+} delay_timer;
+
 /* One connection, over plain TCP (tcp + idle timer owned here) or TLS (the
  * uvtls object owns its socket and timer; this struct is freed when it closes). */
 typedef struct conn {
@@ -41,6 +60,10 @@ typedef struct conn {
   int last_was_value, headers_dropped;
   size_t header_bytes;
   int fail_status; /* set by a callback that rejects the request */
+  int no_more_input; /* a response that ends the connection is queued: parse nothing further */
+  outq *q_head, *q_tail;
+  delay_timer *delay;
+  int q_waiting; /* the head of the queue is waiting for its delay */
 } conn;
 
 struct acmeh_httpsrv {
@@ -81,7 +104,25 @@ static void buf_reset(buf *b) {
 
 static const char *buf_str(const buf *b) { return b->p ? b->p : ""; }
 
+static void free_delay_timer(uv_handle_t *h) { free(h->data); }
+
+/* Detaches and closes the delay timer (idempotent). */
+static void conn_stop_delay(conn *c) {
+  if (!c->delay) return;
+  c->delay->c = NULL;
+  uv_timer_stop(&c->delay->timer);
+  uv_close((uv_handle_t *)&c->delay->timer, free_delay_timer);
+  c->delay = NULL;
+}
+
 static void conn_free(conn *c) {
+  conn_stop_delay(c);
+  while (c->q_head) {
+    outq *o = c->q_head;
+    c->q_head = o->next;
+    free(o->data);
+    free(o);
+  }
   free(c->url.p);
   free(c->host.p);
   free(c->body.p);
@@ -114,6 +155,7 @@ static void conn_handle_closed(uv_handle_t *h) {
 static void conn_close(conn *c) {
   if (c->closing == 2) return;
   c->closing = 2;
+  conn_stop_delay(c);
   conn_unlink(c);
   if (c->tls) {
     acmeh_uvtls_close(c->tls); /* its on_close frees c */
@@ -160,34 +202,101 @@ static void conn_write_owned(conn *c, char *out, size_t len) {
   acmeh_uv_write_owned((uv_stream_t *)&c->tcp, out, len);
 }
 
-static void write_response(conn *c, const acmeh_httpsrv_resp *r, int keep_alive, int head) {
+/* The response as bytes: everything, or (headers_only) the status line and
+ * headers with the Content-Length of the body that will never follow. */
+static char *render_response(const acmeh_httpsrv_resp *r, int keep_alive, int head, int headers_only,
+                             size_t *len) {
   int status = r->status ? r->status : 200;
   /* RFC 9110 §8.6, §15.3.5: a 204 has neither body nor Content-Length. */
   const char *ctype = r->content_type ? r->content_type : status == 204 ? NULL : "text/plain";
   size_t body_len = status == 204 ? 0 : r->body_len;
   acmeh_strbuf h = {0};
   acmeh_strbuf_printf(&h, "HTTP/1.1 %d %s\r\n", status, http_status_str((enum http_status)status));
-  if (ctype) acmeh_strbuf_printf(&h, "Content-Type: %s\r\n", ctype);
+  if (ctype && *ctype) acmeh_strbuf_printf(&h, "Content-Type: %s\r\n", ctype);
   if (status != 204) acmeh_strbuf_printf(&h, "Content-Length: %zu\r\n", body_len);
   acmeh_strbuf_printf(&h, "%sConnection: %s\r\n\r\n", r->headers ? r->headers : "",
                       keep_alive ? "keep-alive" : "close");
-  size_t send_body = head ? 0 : body_len; /* HEAD: same headers, no body (RFC 9110 §9.3.2) */
+  /* HEAD: same headers, no body (RFC 9110 §9.3.2). */
+  size_t send_body = head || headers_only ? 0 : body_len;
   char *out = h.data ? malloc(h.len + send_body) : NULL;
   if (out) {
     memcpy(out, h.data, h.len);
     if (send_body) memcpy(out + h.len, r->body, send_body);
-    conn_write_owned(c, out, h.len + send_body);
+    *len = h.len + send_body;
   }
   acmeh_strbuf_free(&h);
+  return out;
+}
+
+static void q_pump(conn *c);
+
+static void on_delay(uv_timer_t *t) {
+  delay_timer *d = t->data;
+  conn *c = d->c;
+  if (!c || !c->q_head) return;
+  c->q_waiting = 0;
+  c->q_head->delay_ms = 0;
+  q_pump(c);
+}
+
+/* Starts the head's delay; returns 0 when no timer could be made (then it
+ * goes out at once rather than never). */
+static int q_wait(conn *c, unsigned ms) {
+  if (!c->delay) {
+    delay_timer *d = calloc(1, sizeof *d);
+    if (!d) return 0;
+    uv_timer_init(c->srv->loop, &d->timer);
+    d->timer.data = d;
+    d->c = c;
+    c->delay = d;
+  }
+  uv_timer_start(&c->delay->timer, on_delay, ms, 0);
+  c->q_waiting = 1;
+  return 1;
+}
+
+/* Writes queued responses in order until one must wait or ends the connection. */
+static void q_pump(conn *c) {
+  while (c->q_head && !c->q_waiting && !c->closing) {
+    outq *o = c->q_head;
+    if (o->delay_ms && q_wait(c, o->delay_ms)) return;
+    c->q_head = o->next;
+    if (!c->q_head) c->q_tail = NULL;
+    if (o->data) conn_write_owned(c, o->data, o->len);
+    int then = o->then;
+    free(o);
+    if (then == THEN_ABORT) conn_close(c);
+    if (then == THEN_CLOSE) conn_close_after_writes(c);
+  }
+}
+
+/* Queues `r` (rendered now, so the handler's buffers are free to go). */
+static void send_response(conn *c, const acmeh_httpsrv_resp *r, int keep_alive, int head) {
+  outq *o = calloc(1, sizeof *o);
+  if (!o) {
+    conn_close(c);
+    return;
+  }
+  if (r->drop != ACMEH_HTTPSRV_DROP_BEFORE_HEADERS)
+    o->data = render_response(r, keep_alive, head, r->drop == ACMEH_HTTPSRV_DROP_AFTER_HEADERS, &o->len);
+  o->delay_ms = r->delay_ms;
+  o->then = r->drop == ACMEH_HTTPSRV_DROP_BEFORE_HEADERS ? THEN_ABORT
+            : r->drop || !keep_alive                       ? THEN_CLOSE
+                                                           : THEN_KEEP;
+  if (o->then != THEN_KEEP) c->no_more_input = 1;
+  if (c->q_tail) c->q_tail->next = o;
+  else c->q_head = o;
+  c->q_tail = o;
+  q_pump(c);
 }
 
 static void reply_error(conn *c, int status) {
-  acmeh_httpsrv_resp r = {status, "text/plain", NULL, 0, NULL};
+  acmeh_httpsrv_resp r = {status, "text/plain", NULL, 0, NULL, 0, ACMEH_HTTPSRV_SEND};
   if (c->srv->opts.on_error) c->srv->opts.on_error(status, &r, c->srv->ud);
-  write_response(c, &r, 0, 0);
+  r.drop = ACMEH_HTTPSRV_SEND; /* a refusal always goes out whole, then the connection ends */
+  send_response(c, &r, 0, 0);
   free(r.body);
   free(r.headers);
-  conn_close_after_writes(c);
 }
 
 static conn *conn_of(http_parser *p) { return p->data; }
@@ -266,7 +375,7 @@ static const char *collect_headers(conn *c, acmeh_httpsrv_header *hdrs) {
 
 static int on_message_complete(http_parser *p) {
   conn *c = conn_of(p);
-  if (c->closing) return -1;
+  if (c->closing || c->no_more_input) return -1;
   acmeh_httpsrv_header hdrs[MAX_HEADERS];
   const char *host = collect_headers(c, hdrs);
   acmeh_httpsrv_req req = {http_method_str((enum http_method)p->method),
@@ -276,17 +385,12 @@ static int on_message_complete(http_parser *p) {
                            c->body.len,
                            hdrs,
                            c->nheaders};
-  acmeh_httpsrv_resp resp = {200, NULL, NULL, 0, NULL};
+  acmeh_httpsrv_resp resp = {200, NULL, NULL, 0, NULL, 0, ACMEH_HTTPSRV_SEND};
   c->srv->handler(&req, &resp, c->srv->ud);
-  int keep_alive = http_should_keep_alive(p);
-  write_response(c, &resp, keep_alive, p->method == HTTP_HEAD);
+  send_response(c, &resp, http_should_keep_alive(p), p->method == HTTP_HEAD);
   free(resp.body);
   free(resp.headers);
-  if (!keep_alive) {
-    conn_close_after_writes(c);
-    return -1; /* stop parsing anything pipelined behind it */
-  }
-  return 0;
+  return c->no_more_input || c->closing ? -1 : 0; /* stop parsing anything pipelined behind it */
 }
 
 static const http_parser_settings settings = {.on_message_begin = on_message_begin,
@@ -298,9 +402,9 @@ static const http_parser_settings settings = {.on_message_begin = on_message_beg
 
 /* Runs the parser over bytes that arrived (plain or decrypted). */
 static void feed(conn *c, const char *data, size_t len) {
-  if (c->closing) return;
+  if (c->closing || c->no_more_input) return;
   size_t done = http_parser_execute(&c->parser, &settings, data, len);
-  if (!c->closing &&
+  if (!c->closing && !c->no_more_input &&
       (done != len || HTTP_PARSER_ERRNO(&c->parser) != HPE_OK || c->parser.upgrade))
     reply_error(c, c->fail_status ? c->fail_status : 400);
 }

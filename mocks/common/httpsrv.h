@@ -26,13 +26,24 @@ typedef struct {
   size_t nheaders;
 } acmeh_httpsrv_req;
 
+/* How a response leaves (fault injection by the reference ACME server). */
+typedef enum {
+  ACMEH_HTTPSRV_SEND = 0,           /* write it whole */
+  ACMEH_HTTPSRV_DROP_BEFORE_HEADERS, /* write nothing and close the connection */
+  ACMEH_HTTPSRV_DROP_AFTER_HEADERS   /* write the status line and headers, then close */
+} acmeh_httpsrv_drop;
+
 typedef struct {
   int status;               /* default 200 */
-  const char *content_type; /* static string; default "text/plain"; NULL with status 204 = none */
+  const char *content_type; /* must outlive the handler call; default "text/plain"; NULL with
+                             * status 204 or "" = no Content-Type */
   char *body;               /* malloc'd by the handler, freed by the server; may be NULL */
   size_t body_len;
   char *headers;            /* optional extra header lines, each "Name: value\r\n";
                              * malloc'd by the handler, freed by the server */
+  unsigned delay_ms;        /* hold the response this long (a timer: the loop keeps
+                             * running); later responses on the connection wait behind it */
+  acmeh_httpsrv_drop drop;  /* default: send */
 } acmeh_httpsrv_resp;
 
 typedef void (*acmeh_httpsrv_handler)(const acmeh_httpsrv_req *req, acmeh_httpsrv_resp *resp,

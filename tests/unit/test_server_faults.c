@@ -10,6 +10,7 @@
 #include "harness/client/flow.h"
 #include "harness/core/clock.h"
 #include "harness/core/error.h"
+#include "harness/server/fault.h"
 #include "harness/server/server.h"
 #include "mocks/mocks.h"
 
@@ -126,6 +127,41 @@ static acmeh_acme *account(void) {
   return c;
 }
 
+/* One TLS connection to S: sends `len` bytes of req, `trickle_ms` apart one
+ * byte at a time when non-zero (stopping quietly when the server hangs up),
+ * and reads the reply into out until the server closes. Returns bytes read,
+ * or -1 when no TLS connection was made. Every wait is bounded (5 s). */
+static long raw_exchange(const char *req, size_t len, char *out, size_t outlen, long trickle_ms) {
+  SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+  SSL_CTX_load_verify_locations(ctx, acmeh_server_ca_file(S), NULL);
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)acmeh_server_port(S))};
+  inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+  struct timeval tv = {5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  long got = -1;
+  SSL *ssl = NULL;
+  if (connect(fd, (struct sockaddr *)&a, sizeof a) == 0 && (ssl = SSL_new(ctx)) && SSL_set_fd(ssl, fd) &&
+      SSL_set_tlsext_host_name(ssl, "localhost") && SSL_connect(ssl) == 1) {
+    for (size_t off = 0, n = 0; off < len; off += n) {
+      size_t chunk = trickle_ms ? 1 : len - off > 16384 ? 16384 : len - off;
+      if (SSL_write_ex(ssl, req + off, chunk, &n) != 1) break;
+      if (trickle_ms) acmeh_sleep_ms(trickle_ms);
+    }
+    got = 0;
+    size_t n = 0;
+    while ((size_t)got < outlen - 1 && SSL_read_ex(ssl, out + got, outlen - 1 - (size_t)got, &n) == 1) got += (long)n;
+    out[got] = '\0';
+  }
+  SSL_free(ssl);
+  close(fd);
+  SSL_CTX_free(ctx);
+  ERR_clear_error();
+  return got;
+}
+
 /* ---------- observer ---------- */
 
 static void assert_shape(const json_t *ex) {
@@ -235,6 +271,368 @@ static void test_observer_escapes(void) {
   stop();
 }
 
+
+/* ---------- faults ---------- */
+
+static int post(acmeh_acme *c, const char *url, const char *payload, const acmeh_post_opts *o, acmeh_http_resp *r) {
+  return acmeh_acme_post(c, url, payload, o, r, ERR, sizeof ERR);
+}
+
+static char *order_payload(const char *a, const char *b) {
+  char *p = NULL;
+  if (asprintf(&p, "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"%s\"}%s%s%s]}", a, b ? ",{\"type\":\"dns\",\"value\":\"" : "",
+               b ? b : "", b ? "\"}" : "") < 0)
+    p = NULL;
+  return p;
+}
+
+/* newOrder with fresh names; returns the status. */
+static long new_order(acmeh_acme *c, const char *label, acmeh_http_resp *r) {
+  char a[128], b[300], *p;
+  snprintf(b, sizeof b, "%s.%s", label, fresh_name(a, sizeof a));
+  p = order_payload(b, NULL);
+  acmeh_post_opts o = {.no_retry = 1};
+  int rc = post(c, acmeh_acme_dir_url(c, "newOrder"), p, &o, r);
+  free(p);
+  return rc == ACMEH_OK ? r->status : -1;
+}
+
+static void test_problem_on_nth(void) {
+  CU_ASSERT_EQUAL_FATAL(start("[{\"name\":\"busy\",\"match\":{\"resource\":\"newOrder\",\"method\":\"POST\",\"nth\":2},"
+                              "\"action\":{\"status\":503,\"problem\":{\"type\":\"rateLimited\",\"detail\":\"later\"},"
+                              "\"retry_after\":\"3\"}}]"), ACMEH_OK);
+  acmeh_acme *c = account();
+  CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+  acmeh_http_resp r = {0};
+  CU_ASSERT_EQUAL(new_order(c, "one", &r), 201);
+  acmeh_http_resp_free(&r);
+  CU_ASSERT_EQUAL(new_order(c, "two", &r), 503);
+  char type[128];
+  acmeh_resp_problem(&r, type, sizeof type);
+  CU_ASSERT_STRING_EQUAL(type, "rateLimited");
+  CU_ASSERT_STRING_EQUAL(acmeh_http_header_get(&r, "Retry-After") ? acmeh_http_header_get(&r, "Retry-After") : "", "3");
+  CU_ASSERT_PTR_NOT_NULL(acmeh_http_header_get(&r, "Replay-Nonce"));
+  acmeh_http_resp_free(&r);
+  json_t *ex = last_exchange();
+  CU_ASSERT_TRUE(has_fault(ex, "busy"));
+  CU_ASSERT_EQUAL(json_integer_value(json_object_get(ex, "status")), 503);
+  json_decref(ex);
+  CU_ASSERT_EQUAL(new_order(c, "three", &r), 201); /* nth without times: once */
+  acmeh_http_resp_free(&r);
+  ex = last_exchange();
+  CU_ASSERT_FALSE(has_fault(ex, "busy"));
+  json_decref(ex);
+  acmeh_acme_free(c);
+  stop();
+}
+
+static void test_times_and_status_only(void) {
+  CU_ASSERT_EQUAL_FATAL(start("[{\"name\":\"ok-not-created\",\"match\":{\"resource\":\"newOrder\",\"nth\":2,\"times\":2},"
+                              "\"action\":{\"status\":200}}]"), ACMEH_OK);
+  acmeh_acme *c = account();
+  CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+  long want[] = {201, 200, 200, 201};
+  for (int i = 0; i < 4; i++) {
+    acmeh_http_resp r = {0};
+    CU_ASSERT_EQUAL(new_order(c, "t", &r), want[i]);
+    CU_ASSERT_PTR_NOT_NULL(acmeh_http_header_get(&r, "Location")); /* processed all the same */
+    acmeh_http_resp_free(&r);
+  }
+  acmeh_acme_free(c);
+  stop();
+}
+
+static void test_reject_good_nonce(void) {
+  CU_ASSERT_EQUAL_FATAL(start("[{\"name\":\"nonce\",\"match\":{\"resource\":\"account\",\"nth\":1},"
+                              "\"action\":{\"reject_nonce\":true}}]"), ACMEH_OK);
+  acmeh_acme *c = account();
+  CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+  char *nonce = NULL;
+  CU_ASSERT_EQUAL_FATAL(acmeh_acme_nonce(c, &nonce, ERR, sizeof ERR), ACMEH_OK);
+  acmeh_post_opts o = {.own_nonce = 1, .no_retry = 1, .jws = {.nonce = nonce}};
+  acmeh_http_resp r = {0};
+  CU_ASSERT_EQUAL(post(c, acmeh_acme_kid(c), NULL, &o, &r), ACMEH_OK);
+  char type[128];
+  acmeh_resp_problem(&r, type, sizeof type);
+  CU_ASSERT_EQUAL(r.status, 400);
+  CU_ASSERT_STRING_EQUAL(type, "badNonce");
+  CU_ASSERT_PTR_NOT_NULL(acmeh_http_header_get(&r, "Replay-Nonce"));
+  acmeh_http_resp_free(&r);
+  json_t *ex = last_exchange();
+  CU_ASSERT_TRUE(has_fault(ex, "nonce"));
+  json_decref(ex);
+  /* The nonce was consumed: the same one again is refused by the server itself. */
+  CU_ASSERT_EQUAL(post(c, acmeh_acme_kid(c), NULL, &o, &r), ACMEH_OK);
+  acmeh_resp_problem(&r, type, sizeof type);
+  CU_ASSERT_STRING_EQUAL(type, "badNonce");
+  acmeh_http_resp_free(&r);
+  ex = last_exchange();
+  CU_ASSERT_FALSE(has_fault(ex, "nonce"));
+  json_decref(ex);
+  CU_ASSERT_EQUAL(post(c, acmeh_acme_kid(c), NULL, NULL, &r), ACMEH_OK); /* a fresh nonce works */
+  CU_ASSERT_EQUAL(r.status, 200);
+  acmeh_http_resp_free(&r);
+  free(nonce);
+  acmeh_acme_free(c);
+  stop();
+}
+
+static void test_headers(void) {
+  CU_ASSERT_EQUAL_FATAL(start("[{\"name\":\"hdr\",\"match\":{\"resource\":\"newNonce\",\"method\":\"HEAD\",\"nth\":2},"
+                              "\"action\":{\"headers\":{\"X-Test\":\"yes\",\"Cache-Control\":\"public\"},"
+                              "\"remove_headers\":[\"Link\"],\"replay_nonce\":\"abc def\"}},"
+                              "{\"name\":\"ctype\",\"match\":{\"resource\":\"directory\",\"nth\":2},"
+                              "\"action\":{\"content_type\":\"text/plain\"}}]"), ACMEH_OK);
+  acmeh_acme *c = client();
+  CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+  acmeh_http_resp r = {0};
+  const char *nn = acmeh_acme_dir_url(c, "newNonce");
+  for (int i = 1; i <= 3; i++) {
+    CU_ASSERT_EQUAL(acmeh_http_request(acmeh_acme_http(c), "HEAD", nn, NULL, NULL, 0, NULL, &r, ERR, sizeof ERR), ACMEH_OK);
+    const char *rn = acmeh_http_header_get(&r, "Replay-Nonce"), *cc = acmeh_http_header_get(&r, "Cache-Control");
+    CU_ASSERT_EQUAL(acmeh_http_header_count(&r, "Replay-Nonce"), 1);
+    CU_ASSERT_EQUAL(acmeh_http_header_count(&r, "Cache-Control"), 1);
+    if (i == 2) {
+      CU_ASSERT_STRING_EQUAL(rn ? rn : "", "abc def");
+      CU_ASSERT_STRING_EQUAL(cc ? cc : "", "public");
+      CU_ASSERT_STRING_EQUAL(acmeh_http_header_get(&r, "X-Test") ? acmeh_http_header_get(&r, "X-Test") : "", "yes");
+      CU_ASSERT_PTR_NULL(acmeh_http_header_get(&r, "Link"));
+    } else {
+      CU_ASSERT_STRING_NOT_EQUAL(rn ? rn : "abc def", "abc def");
+      CU_ASSERT_PTR_NULL(acmeh_http_header_get(&r, "X-Test"));
+      CU_ASSERT_PTR_NOT_NULL(acmeh_http_header_get(&r, "Link"));
+    }
+    acmeh_http_resp_free(&r);
+  }
+  char mt[128];
+  CU_ASSERT_EQUAL(acmeh_http_request(acmeh_acme_http(c), "GET", acmeh_server_directory_url(S), NULL, NULL, 0, NULL, &r,
+                                     ERR, sizeof ERR), ACMEH_OK); /* the client's own GET was the first */
+  acmeh_http_media_type(&r, mt, sizeof mt);
+  CU_ASSERT_STRING_EQUAL(mt, "text/plain");
+  acmeh_http_resp_free(&r);
+  json_t *ex = last_exchange();
+  CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_object_get(ex, "resp_headers"), "content-type")), "text/plain");
+  CU_ASSERT_TRUE(has_fault(ex, "ctype"));
+  json_decref(ex);
+  acmeh_acme_free(c);
+  stop();
+}
+
+static void test_body_fields(void) {
+  CU_ASSERT_EQUAL_FATAL(start("[{\"name\":\"body\",\"match\":{\"resource\":\"newOrder\"},"
+                              "\"action\":{\"corrupt_field\":\"status\",\"remove_field\":\"expires\","
+                              "\"shuffle\":[\"identifiers\",\"authorizations\"]}},"
+                              "{\"name\":\"chal\",\"match\":{\"resource\":\"authz\"},"
+                              "\"action\":{\"corrupt_field\":\"challenges.0.url\",\"remove_field\":\"challenges.1\"}}]"),
+                        ACMEH_OK);
+  acmeh_acme *c = account();
+  CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+  char a[128], b[128];
+  fresh_name(a, sizeof a), fresh_name(b, sizeof b);
+  char *p = order_payload(a, b);
+  acmeh_http_resp r = {0};
+  CU_ASSERT_EQUAL(post(c, acmeh_acme_dir_url(c, "newOrder"), p, NULL, &r), ACMEH_OK);
+  free(p);
+  CU_ASSERT_EQUAL(r.status, 201);
+  json_t *o = acmeh_resp_json(&r);
+  acmeh_http_resp_free(&r);
+  CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(o, "status")), "corrupted-pending");
+  CU_ASSERT_PTR_NULL(json_object_get(o, "expires"));
+  json_t *ids = json_object_get(o, "identifiers");
+  CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_array_get(ids, 0), "value")), b); /* rotated */
+  CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_array_get(ids, 1), "value")), a);
+  const char *az = json_string_value(json_array_get(json_object_get(o, "authorizations"), 0));
+  json_t *authz = NULL;
+  CU_ASSERT_EQUAL(acmeh_acme_get_json(c, az, &authz, NULL, ERR, sizeof ERR), ACMEH_OK);
+  json_t *ch = json_object_get(authz, "challenges");
+  CU_ASSERT_EQUAL(json_array_size(ch), 2); /* three offered, one removed */
+  const char *url = json_string_value(json_object_get(json_array_get(ch, 0), "url"));
+  CU_ASSERT(url && strlen(url) > 10 && strcmp(url + strlen(url) - 10, "/corrupted") == 0);
+  json_decref(authz), json_decref(o);
+  acmeh_acme_free(c);
+  stop();
+}
+
+static void test_processing_polls(void) {
+  CU_ASSERT_EQUAL_FATAL(start("[{\"name\":\"slow\",\"match\":{\"resource\":\"finalize\"},"
+                              "\"action\":{\"processing_polls\":3,\"retry_after\":0}}]"), ACMEH_OK);
+  acmeh_acme *c = account();
+  CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+  char name[128];
+  const char *names[] = {fresh_name(name, sizeof name)};
+  acmeh_issued is = {0};
+  CU_ASSERT_EQUAL(acmeh_flow_issue(c, M, names, 1, "http-01", &is, ERR, sizeof ERR), ACMEH_OK);
+  acmeh_issued_clear(&is);
+  size_t held = 0, fin = 0, after = 0;
+  for (size_t i = 0, n = exchange_count(); i < n; i++) {
+    json_t *ex = exchange(i);
+    const char *res = json_string_value(json_object_get(ex, "resource"));
+    json_t *body = json_loads(json_string_value(json_object_get(ex, "resp_body")), 0, NULL);
+    const char *st = json_string_value(json_object_get(body, "status"));
+    if (strcmp(res, "finalize") == 0) fin += has_fault(ex, "slow") && st && strcmp(st, "processing") == 0;
+    if (strcmp(res, "order") == 0 && has_fault(ex, "slow")) {
+      held++;
+      CU_ASSERT_STRING_EQUAL(st ? st : "", "processing");
+      CU_ASSERT_PTR_NULL(json_object_get(body, "certificate"));
+      CU_ASSERT(json_is_string(json_object_get(json_object_get(ex, "resp_headers"), "retry-after")));
+    } else if (strcmp(res, "order") == 0 && fin) {
+      after++;
+      CU_ASSERT_STRING_EQUAL(st ? st : "", "valid");
+    }
+    json_decref(body), json_decref(ex);
+  }
+  CU_ASSERT_EQUAL(fin, 1);
+  CU_ASSERT_EQUAL(held, 3);
+  CU_ASSERT_EQUAL(after, 1);
+  acmeh_acme_free(c);
+  stop();
+}
+
+typedef struct {
+  acmeh_acme *c;
+  double took;
+  long status;
+} timed;
+
+static void *timed_get(void *arg) {
+  timed *t = arg;
+  acmeh_http_resp r = {0};
+  double t0 = acmeh_now_mono();
+  if (acmeh_http_request(acmeh_acme_http(t->c), "GET", acmeh_server_directory_url(S), NULL, NULL, 0, NULL, &r, NULL, 0) ==
+      ACMEH_OK)
+    t->status = r.status;
+  t->took = acmeh_now_mono() - t0;
+  acmeh_http_resp_free(&r);
+  return NULL;
+}
+
+/* A delayed answer holds only its own connection: others are served at once. */
+static void test_delay(void) {
+  CU_ASSERT_EQUAL_FATAL(start("[{\"name\":\"lag\",\"match\":{\"resource\":\"directory\",\"nth\":3},"
+                              "\"action\":{\"delay_ms\":1500}}]"), ACMEH_OK);
+  acmeh_acme *slow = client(), *fast = client();
+  CU_ASSERT_PTR_NOT_NULL_FATAL(slow);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(fast);
+  timed t = {.c = slow};
+  pthread_t th;
+  CU_ASSERT_EQUAL_FATAL(pthread_create(&th, NULL, timed_get, &t), 0);
+  acmeh_sleep_ms(300);
+  double t0 = acmeh_now_mono();
+  acmeh_http_resp r = {0};
+  CU_ASSERT_EQUAL(acmeh_http_request(acmeh_acme_http(fast), "HEAD", acmeh_acme_dir_url(fast, "newNonce"), NULL, NULL, 0,
+                                     NULL, &r, ERR, sizeof ERR), ACMEH_OK);
+  CU_ASSERT_EQUAL(r.status, 200);
+  CU_ASSERT(acmeh_now_mono() - t0 < 1.0);
+  acmeh_http_resp_free(&r);
+  pthread_join(th, NULL);
+  CU_ASSERT_EQUAL(t.status, 200);
+  CU_ASSERT(t.took >= 1.4 && t.took < 5.0);
+  acmeh_acme_free(slow), acmeh_acme_free(fast);
+  stop();
+}
+
+static void test_drop(void) {
+  CU_ASSERT_EQUAL_FATAL(start("[{\"name\":\"gone\",\"match\":{\"resource\":\"newNonce\",\"nth\":1},"
+                              "\"action\":{\"drop\":\"before_headers\"}},"
+                              "{\"name\":\"cut\",\"match\":{\"resource\":\"directory\",\"nth\":1},"
+                              "\"action\":{\"drop\":\"after_headers\"}}]"), ACMEH_OK);
+  /* Raw connections: libcurl would quietly retry a request whose reused
+   * connection died, hiding the first drop. */
+  char out[8192];
+  static const char head[] = "HEAD /nonce HTTP/1.1\r\nHost: localhost\r\n\r\n";
+  CU_ASSERT_EQUAL(raw_exchange(head, sizeof head - 1, out, sizeof out, 0), 0);
+  json_t *ex = last_exchange();
+  CU_ASSERT_EQUAL(json_integer_value(json_object_get(ex, "status")), 0);
+  CU_ASSERT_EQUAL(json_object_size(json_object_get(ex, "resp_headers")), 0);
+  CU_ASSERT_TRUE(has_fault(ex, "gone"));
+  json_decref(ex);
+  static const char get[] = "GET /dir HTTP/1.1\r\nHost: localhost\r\n\r\n";
+  CU_ASSERT(raw_exchange(get, sizeof get - 1, out, sizeof out, 0) > 0);
+  CU_ASSERT_EQUAL(strncmp(out, "HTTP/1.1 200", 12), 0);
+  const char *end = strstr(out, "\r\n\r\n");
+  CU_ASSERT(end && end[4] == '\0'); /* headers, then nothing */
+  ex = last_exchange();
+  CU_ASSERT_EQUAL(json_integer_value(json_object_get(ex, "status")), 0);
+  CU_ASSERT(json_object_size(json_object_get(ex, "resp_headers")) > 0);
+  CU_ASSERT_TRUE(has_fault(ex, "cut"));
+  json_decref(ex);
+  CU_ASSERT(raw_exchange(head, sizeof head - 1, out, sizeof out, 0) > 0); /* nth 1 only */
+  CU_ASSERT_EQUAL(strncmp(out, "HTTP/1.1 200", 12), 0);
+  stop();
+}
+
+static void test_account_and_identifier_match(void) {
+  CU_ASSERT_EQUAL_FATAL(start("[{\"name\":\"first-only\",\"match\":{\"resource\":\"newOrder\",\"account\":\"first\"},"
+                              "\"action\":{\"problem\":{\"type\":\"serverInternal\"}}},"
+                              "{\"name\":\"evil\",\"match\":{\"identifier\":\"evil.\"},"
+                              "\"action\":{\"problem\":{\"type\":\"urn:example:custom\",\"detail\":\"no\"}}}]"), ACMEH_OK);
+  acmeh_acme *a = account(), *b = account();
+  CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+  acmeh_http_resp r = {0};
+  CU_ASSERT_EQUAL(new_order(a, "x", &r), 500);
+  acmeh_http_resp_free(&r);
+  CU_ASSERT_EQUAL(new_order(b, "x", &r), 201);
+  acmeh_http_resp_free(&r);
+  CU_ASSERT_EQUAL(new_order(b, "evil", &r), 400);
+  json_t *p = acmeh_resp_json(&r);
+  CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(p, "type")), "urn:example:custom");
+  json_decref(p);
+  acmeh_http_resp_free(&r);
+  acmeh_acme_free(a), acmeh_acme_free(b);
+  stop();
+}
+
+static void expect_refused(const char *rules, const char *want1, const char *want2) {
+  json_t *j = json_loads(rules, 0, NULL);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+  char err[512] = "";
+  CU_ASSERT_EQUAL(acmeh_faults_validate(j, err, sizeof err), ACMEH_INVALID_ARG);
+  if (!strstr(err, want1) || !strstr(err, want2)) fprintf(stderr, "\nunexpected message: %s\n", err);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err, want1));
+  CU_ASSERT_PTR_NOT_NULL(strstr(err, want2));
+  acmeh_server_config sc = {.run_dir = RUN_DIR, .faults = j};
+  acmeh_server *s = NULL;
+  CU_ASSERT_EQUAL(acmeh_server_start(&sc, &s, err, sizeof err), ACMEH_INVALID_ARG);
+  CU_ASSERT_PTR_NULL(s);
+  json_decref(j);
+}
+
+static void test_bad_rules_refused(void) {
+  expect_refused("{}", "array", "");
+  expect_refused("[{\"name\":\"a\",\"action\":{\"status\":500}},{\"name\":\"b\",\"action\":{\"delay_ms\":99999}}]",
+                 "rules[1] \"b\"", "action.delay_ms");
+  expect_refused("[{\"action\":{\"status\":500}}]", "rules[0]", "name");
+  expect_refused("[{\"name\":\"a\",\"match\":{\"resource\":\"orderz\"},\"action\":{\"status\":500}}]", "match.resource", "orderz");
+  expect_refused("[{\"name\":\"a\",\"match\":{\"nth\":0},\"action\":{\"status\":500}}]", "match.nth", "");
+  expect_refused("[{\"name\":\"a\",\"action\":{\"stauts\":500}}]", "action.stauts", "unknown");
+  expect_refused("[{\"name\":\"a\",\"action\":{}}]", "rules[0] \"a\"", "action");
+  expect_refused("[{\"name\":\"a\",\"action\":{\"drop\":\"sometimes\"}}]", "action.drop", "");
+  expect_refused("[{\"name\":\"a\",\"action\":{\"processing_polls\":2}}]", "processing_polls", "finalize");
+  expect_refused("[{\"name\":\"a\",\"action\":{\"headers\":{\"Content-Length\":\"1\"}}}]", "Content-Length", "framing");
+  expect_refused("[{\"name\":\"a\",\"action\":{\"status\":1}},{\"name\":\"a\",\"action\":{\"status\":500}}]", "action.status", "");
+  expect_refused("[{\"name\":\"a\",\"action\":{\"status\":500}},{\"name\":\"a\",\"action\":{\"status\":500}}]", "rules[1]", "name");
+  expect_refused("[{\"name\":\"a\",\"action\":{\"reject_nonce\":true,\"problem\":{\"type\":\"x\"}}}]", "reject_nonce", "");
+  /* Files: unreadable, not JSON (with its position), a bad rule. */
+  char path[4200], err[512];
+  json_t *rules = NULL;
+  snprintf(path, sizeof path, "%s/bad-faults.json", RUN_DIR);
+  CU_ASSERT_EQUAL(acmeh_faults_load("/nonexistent/faults.json", &rules, err, sizeof err), ACMEH_ENV_IO);
+  FILE *fp = fopen(path, "w");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
+  fputs("[{\"name\": \"x\",\n  \"action\": {\"status\": 500,}}]\n", fp);
+  fclose(fp);
+  CU_ASSERT_EQUAL(acmeh_faults_load(path, &rules, err, sizeof err), ACMEH_INVALID_ARG);
+  CU_ASSERT_PTR_NOT_NULL(strstr(err, ":2:"));
+  CU_ASSERT_PTR_NULL(rules);
+  fp = fopen(path, "w");
+  fputs("[{\"name\": \"ok\", \"action\": {\"delay_ms\": 5}}]\n", fp);
+  fclose(fp);
+  CU_ASSERT_EQUAL(acmeh_faults_load(path, &rules, err, sizeof err), ACMEH_OK);
+  CU_ASSERT_EQUAL(json_array_size(rules), 1);
+  json_decref(rules);
+}
+
 /* ---------- wiring ---------- */
 
 static int suite_init(void) {
@@ -264,6 +662,16 @@ int main(void) {
   CU_pSuite s = CU_add_suite("server faults", suite_init, suite_clean);
   CU_add_test(s, "observer: every exchange, documented shape", test_observer_shape);
   CU_add_test(s, "observer: bytes outside UTF-8 escaped", test_observer_escapes);
+  CU_add_test(s, "fault: problem + Retry-After on the nth newOrder only", test_problem_on_nth);
+  CU_add_test(s, "fault: nth + times, status only (request processed)", test_times_and_status_only);
+  CU_add_test(s, "fault: good nonce rejected and consumed", test_reject_good_nonce);
+  CU_add_test(s, "fault: headers added, replaced, removed; content type", test_headers);
+  CU_add_test(s, "fault: JSON fields corrupted, removed, shuffled", test_body_fields);
+  CU_add_test(s, "fault: order held in processing for n polls", test_processing_polls);
+  CU_add_test(s, "fault: delay on a timer, others served meanwhile", test_delay);
+  CU_add_test(s, "fault: drop before and after headers", test_drop);
+  CU_add_test(s, "fault: account and identifier matching", test_account_and_identifier_match);
+  CU_add_test(s, "fault: bad rules refused with rule index and field", test_bad_rules_refused);
   CU_basic_set_mode(CU_BRM_VERBOSE);
   CU_basic_run_tests();
   unsigned failures = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
