@@ -1,7 +1,9 @@
 /* acme-harness serve: the reference ACME server in the foreground, with the
  * mocks it validates against (or, with --no-mocks, against mocks someone
- * else runs on the given ports, as `run --server reference` does). Runs until
- * SIGINT or SIGTERM, then shuts everything down. */
+ * else runs on the given ports, as `run --server reference` does), optional
+ * fault rules (--faults), and every exchange printed decoded as it happens
+ * (off with --quiet). Runs until SIGINT or SIGTERM, then shuts everything
+ * down. */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,19 +15,24 @@
 
 #include "harness/cli/cli.h"
 #include "harness/core/error.h"
+#include "harness/server/fault.h"
 #include "harness/server/server.h"
 #include "mocks/mocks.h"
 
 typedef struct {
-  int port, dns_port, http01_port, tlsalpn01_port, no_mocks, verbose;
-  const char *run_dir, *tls_cert, *tls_key, *tls_ca;
+  int port, dns_port, http01_port, tlsalpn01_port, no_mocks, verbose, quiet;
+  const char *run_dir, *tls_cert, *tls_key, *tls_ca, *faults_file;
+  json_t *faults; /* loaded and validated rules, NULL = none */
 } serve_args;
 
 static void usage(void) {
   fputs("usage: acme-harness serve [--port P] [--dns-port P] [--http01-port P] [--tlsalpn01-port P]\n"
-        "                          [--run-dir D] [--no-mocks] [--tls-cert F --tls-key F [--tls-ca F]] [--verbose]\n"
+        "                          [--run-dir D] [--no-mocks] [--tls-cert F --tls-key F [--tls-ca F]]\n"
+        "                          [--faults F] [--quiet] [--verbose]\n"
         "  --no-mocks  start only the server; validate against the DNS, http-01 and tls-alpn-01\n"
         "              ports given (mocks of a running `acme-harness run`)\n"
+        "  --faults F  inject the fault rules of JSON file F (format: README, \"Fault files\")\n"
+        "  --quiet     do not print each exchange on stdout\n"
         "  --verbose   log every request and its status on stderr\n",
         stderr);
 }
@@ -37,9 +44,10 @@ static int parse(serve_args *a, int argc, char **argv) {
       {"run-dir", required_argument, 0, 'R'},        {"no-mocks", no_argument, 0, 'N'},
       {"tls-cert", required_argument, 0, 'c'},       {"tls-key", required_argument, 0, 'k'},
       {"tls-ca", required_argument, 0, 'a'},         {"help", no_argument, 0, 'h'},
-      {"verbose", no_argument, 0, 'v'},
+      {"verbose", no_argument, 0, 'v'},              {"faults", required_argument, 0, 'f'},
+      {"quiet", no_argument, 0, 'q'},
       {0}};
-  for (int ch; (ch = getopt_long(argc, argv, "hv", opts, NULL)) != -1;) {
+  for (int ch; (ch = getopt_long(argc, argv, "hvq", opts, NULL)) != -1;) {
     switch (ch) {
     case 'p': a->port = atoi(optarg); break;
     case 'D': a->dns_port = atoi(optarg); break;
@@ -51,13 +59,90 @@ static int parse(serve_args *a, int argc, char **argv) {
     case 'k': a->tls_key = optarg; break;
     case 'a': a->tls_ca = optarg; break;
     case 'v': a->verbose = 1; break;
+    case 'f': a->faults_file = optarg; break;
+    case 'q': a->quiet = 1; break;
     default: usage(); return 2;
     }
   }
   if (!a->tls_cert != !a->tls_key) return fputs("acme-harness serve: give both --tls-cert and --tls-key\n", stderr), 2;
   if (a->no_mocks && (!a->dns_port || !a->http01_port || !a->tlsalpn01_port))
     return fputs("acme-harness serve: --no-mocks needs --dns-port, --http01-port and --tlsalpn01-port\n", stderr), 2;
+  if (optind < argc) return fprintf(stderr, "acme-harness serve: unexpected argument %s\n", argv[optind]), usage(), 2;
+  char err[1024];
+  if (a->faults_file && acmeh_faults_load(a->faults_file, &a->faults, err, sizeof err) != ACMEH_OK)
+    return fprintf(stderr, "acme-harness serve: --faults: %s\n", err), 2;
   return 0;
+}
+
+/* ---- live exchange printing (the observer, on the server's loop thread) ---- */
+
+typedef struct {
+  int color;
+} printer;
+
+static const char *paint(const printer *p, const char *code) { return p->color ? code : ""; }
+
+static const char *status_color(int status) {
+  return status == 0 || status >= 500 ? "\033[31m" : status >= 400 ? "\033[33m" : "\033[32m";
+}
+
+/* A JSON text shown compactly on one line when it parses, else as sent. */
+static void print_json_text(const char *label, const char *text) {
+  json_t *j = text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
+  char *compact = j ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+  const char *show = compact ? compact : text ? text : "";
+  size_t n = strlen(show);
+  printf("    %-10s %.*s%s\n", label, (int)(n > 2000 ? 2000 : n), show, n > 2000 ? " ..." : "");
+  free(compact);
+  json_decref(j);
+}
+
+static void print_faults(const printer *p, const json_t *faults) {
+  if (!json_array_size(faults)) return;
+  printf("  %sfaults:", paint(p, "\033[35m"));
+  size_t i;
+  json_t *v;
+  json_array_foreach(faults, i, v) printf(" %s", json_string_value(v));
+  printf("%s", paint(p, "\033[0m"));
+}
+
+static void print_jws(const json_t *jws) {
+  if (!json_is_object(jws)) return;
+  char *prot = json_dumps(json_object_get(jws, "protected"), JSON_COMPACT | JSON_ENCODE_ANY);
+  printf("    %-10s %s\n", "protected", prot ? prot : "null");
+  free(prot);
+  const char *payload = json_string_value(json_object_get(jws, "payload"));
+  print_json_text("payload", payload && !*payload ? "(empty: POST-as-GET)" : payload);
+  const char *err = json_string_value(json_object_get(jws, "error"));
+  if (err) printf("    %-10s %s\n", "bad JWS", err);
+}
+
+static void print_problem(const json_t *ex) {
+  const char *ct = json_string_value(json_object_get(json_object_get(ex, "resp_headers"), "content-type"));
+  if (!ct || strncmp(ct, "application/problem+json", 24) != 0) return;
+  json_t *p = json_loads(json_string_value(json_object_get(ex, "resp_body")), 0, NULL);
+  printf("    %-10s %s: %s\n", "problem", json_string_value(json_object_get(p, "type")) ? json_string_value(json_object_get(p, "type")) : "?",
+         json_string_value(json_object_get(p, "detail")) ? json_string_value(json_object_get(p, "detail")) : "");
+  json_decref(p);
+}
+
+static void print_exchange(void *ud, const json_t *ex) {
+  const printer *p = ud;
+  int status = (int)json_integer_value(json_object_get(ex, "status"));
+  const char *method = json_string_value(json_object_get(ex, "method"));
+  char st[32];
+  snprintf(st, sizeof st, status ? "%d" : "dropped", status);
+  printf("%s#%lld%s +%lld ms %s %s (%s) -> %s%s%s", paint(p, "\033[1m"), (long long)json_integer_value(json_object_get(ex, "seq")),
+         paint(p, "\033[0m"), (long long)json_integer_value(json_object_get(ex, "time_ms")),
+         method && *method ? method : "(unparsed request)", json_string_value(json_object_get(ex, "url")),
+         json_string_value(json_object_get(ex, "resource")), paint(p, status_color(status)), st, paint(p, "\033[0m"));
+  print_faults(p, json_object_get(ex, "faults"));
+  printf("\n");
+  print_jws(json_object_get(ex, "jws"));
+  const char *acct = json_string_value(json_object_get(ex, "account"));
+  if (acct) printf("    %-10s %s\n", "account", acct);
+  print_problem(ex);
+  fflush(stdout);
 }
 
 /* Blocks the stop signals in every thread (threads inherit the mask), so the
@@ -70,7 +155,7 @@ static void block_stop_signals(sigset_t *set) {
   prctl(PR_SET_PDEATHSIG, SIGTERM); /* a harness that dies must not leave its server running */
 }
 
-static int start_all(serve_args *a, const char *run_dir, acmeh_mocks **mocks, acmeh_server **srv) {
+static int start_all(serve_args *a, const char *run_dir, printer *pr, acmeh_mocks **mocks, acmeh_server **srv) {
   char err[1024];
   if (!a->no_mocks) {
     acmeh_mocks_config mc = {.dns_port = a->dns_port, .http01_port = a->http01_port,
@@ -84,7 +169,8 @@ static int start_all(serve_args *a, const char *run_dir, acmeh_mocks **mocks, ac
   acmeh_server_config sc = {.port = a->port, .tls_cert_file = a->tls_cert, .tls_key_file = a->tls_key,
                             .tls_ca_file = a->tls_ca, .dns_addr = "127.0.0.1", .dns_port = a->dns_port,
                             .http01_port = a->http01_port, .tlsalpn01_port = a->tlsalpn01_port, .run_dir = run_dir,
-                            .log_requests = a->verbose};
+                            .log_requests = a->verbose, .faults = a->faults,
+                            .observer = a->quiet ? NULL : print_exchange, .observer_ud = pr};
   if (acmeh_server_start(&sc, srv, err, sizeof err)) return fprintf(stderr, "acme-harness serve: %s\n", err), 2;
   return 0;
 }
@@ -97,7 +183,9 @@ static void announce(const serve_args *a, acmeh_mocks *mocks, acmeh_server *srv,
   printf("%s DNS on 127.0.0.1:%d (udp+tcp), http-01 on :%d, tls-alpn-01 on :%d", mocks ? "mock" : "validating against",
          a->dns_port, a->http01_port, a->tlsalpn01_port);
   if (mocks) printf(", management API on :%d", acmeh_mocks_mgmt_port(mocks));
-  printf("\nserving until SIGINT or SIGTERM\n");
+  printf("\n");
+  if (a->faults) printf("faults: %zu rule(s) from %s\n", json_array_size(a->faults), a->faults_file);
+  printf("serving until SIGINT or SIGTERM%s\n", a->quiet ? "" : "; each exchange follows");
   fflush(stdout);
 }
 
@@ -106,13 +194,17 @@ int acmeh_cli_serve(int argc, char **argv) {
   if (parse(&a, argc, argv)) return 2;
   char run_dir[4096];
   snprintf(run_dir, sizeof run_dir, "%s", a.run_dir ? a.run_dir : "/tmp/acme-harness-serve-XXXXXX");
-  if (a.run_dir ? mkdir(run_dir, 0755) && access(run_dir, W_OK) : !mkdtemp(run_dir))
+  if (a.run_dir ? mkdir(run_dir, 0755) && access(run_dir, W_OK) : !mkdtemp(run_dir)) {
+    json_decref(a.faults);
     return fprintf(stderr, "acme-harness serve: cannot create run folder %s\n", run_dir), 2;
+  }
   sigset_t set;
   block_stop_signals(&set);
   acmeh_mocks *mocks = NULL;
   acmeh_server *srv = NULL;
-  int status = start_all(&a, run_dir, &mocks, &srv);
+  const char *nc = getenv("NO_COLOR");
+  printer pr = {.color = isatty(STDOUT_FILENO) && !(nc && *nc)};
+  int status = start_all(&a, run_dir, &pr, &mocks, &srv);
   if (status == 0) {
     announce(&a, mocks, srv, run_dir);
     int sig = 0;
@@ -121,5 +213,6 @@ int acmeh_cli_serve(int argc, char **argv) {
   }
   acmeh_server_stop(srv);
   acmeh_mocks_stop(mocks);
+  json_decref(a.faults);
   return status;
 }
