@@ -287,6 +287,7 @@ static void on_http_error(int status, acmeh_httpsrv_resp *resp, void *ud) {
   srv_resp rs = {0};
   srv_problem(&rs, status, "malformed", "HTTP request refused: %s",
               status == 431 ? "header section too large" : status == 413 ? "body too large"
+              : status == 408 ? "not complete in time"
               : status == 414 ? "URL too long" : "not a valid HTTP/1.1 request");
   srv_header(&rs, "Link: <%s>;rel=\"index\"", s->dir_url);
   resp->status = status;
@@ -366,7 +367,8 @@ static int listen_https(acmeh_server *s, const acmeh_server_config *cfg, int v6,
   uv_loop_init(&s->loop);
   uv_async_init(&s->loop, &s->stop, on_stop);
   s->stop.data = s;
-  acmeh_httpsrv_opts o = {.max_body = SRV_MAX_BODY, .tls = s->tls, .on_error = on_http_error, .idle_ms = 30000};
+  acmeh_httpsrv_opts o = {.max_body = SRV_MAX_BODY, .tls = s->tls, .on_error = on_http_error,
+                           .idle_ms = cfg->idle_ms ? cfg->idle_ms : 30000};
   int rc = acmeh_httpsrv_start_opts(&s->loop, s->bind, cfg->port, &o, handle, s, &s->http, err, errlen);
   if (rc) return rc;
   s->port = acmeh_httpsrv_port(s->http);

@@ -68,6 +68,9 @@ typedef struct {
   size_t max_orders;
   /* Non-zero: one line per request ("POST /new-order -> 201 ...") on stderr. */
   int log_requests;
+  /* A connection idle this long is closed, and a request not complete this
+   * long after its first byte gets 408 (slow clients); 0 = 30000 ms. */
+  unsigned idle_ms;
   /* Fault rules (harness/server/fault.h): a JSON array, copied at start; NULL = none. */
   const json_t *faults;
   /* Sees every exchange (see acmeh_server_observer); NULL = none. */

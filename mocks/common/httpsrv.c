@@ -61,6 +61,8 @@ typedef struct conn {
   size_t header_bytes;
   int fail_status; /* set by a callback that rejects the request */
   int no_more_input; /* a response that ends the connection is queued: parse nothing further */
+  int in_request;     /* a request's first byte arrived and its end has not */
+  uint64_t request_start; /* uv_now when it did */
   outq *q_head, *q_tail;
   delay_timer *delay;
   int q_waiting; /* the head of the queue is waiting for its delay */
@@ -303,6 +305,8 @@ static conn *conn_of(http_parser *p) { return p->data; }
 
 static int on_message_begin(http_parser *p) {
   conn *c = conn_of(p);
+  c->in_request = 1;
+  c->request_start = uv_now(c->srv->loop);
   buf_reset(&c->url);
   buf_reset(&c->host);
   buf_reset(&c->body);
@@ -375,6 +379,7 @@ static const char *collect_headers(conn *c, acmeh_httpsrv_header *hdrs) {
 
 static int on_message_complete(http_parser *p) {
   conn *c = conn_of(p);
+  c->in_request = 0;
   if (c->closing || c->no_more_input) return -1;
   acmeh_httpsrv_header hdrs[MAX_HEADERS];
   const char *host = collect_headers(c, hdrs);
@@ -403,6 +408,14 @@ static const http_parser_settings settings = {.on_message_begin = on_message_beg
 /* Runs the parser over bytes that arrived (plain or decrypted). */
 static void feed(conn *c, const char *data, size_t len) {
   if (c->closing || c->no_more_input) return;
+  /* The idle timer restarts with every byte, so a client trickling a request
+   * would hold its connection for ever; the same limit bounds a request from
+   * its first byte to its last. */
+  unsigned limit = c->srv->opts.idle_ms ? c->srv->opts.idle_ms : IDLE_MS;
+  if (c->in_request && uv_now(c->srv->loop) - c->request_start > limit) {
+    reply_error(c, 408);
+    return;
+  }
   size_t done = http_parser_execute(&c->parser, &settings, data, len);
   if (!c->closing && !c->no_more_input &&
       (done != len || HTTP_PARSER_ERRNO(&c->parser) != HPE_OK || c->parser.upgrade))

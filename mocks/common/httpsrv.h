@@ -50,7 +50,8 @@ typedef void (*acmeh_httpsrv_handler)(const acmeh_httpsrv_req *req, acmeh_httpsr
                                       void *ud);
 
 /* Fills the reply to a request the parser refused (status 400 malformed
- * HTTP, 413 body too large, 414 URL too long, 431 headers too large); resp
+ * HTTP, 408 request not complete within idle_ms of its first byte, 413 body
+ * too large, 414 URL too long, 431 headers too large); resp
  * arrives with that status and text/plain defaults. */
 typedef void (*acmeh_httpsrv_error_fn)(int status, acmeh_httpsrv_resp *resp, void *ud);
 
@@ -59,7 +60,9 @@ typedef struct {
   SSL_CTX *tls;                    /* serve HTTPS with this context (borrowed, must outlive
                                     * the server); NULL = plain HTTP */
   acmeh_httpsrv_error_fn on_error; /* NULL = a short text/plain reply */
-  unsigned idle_ms;                /* close a connection idle this long; 0 = 30000 */
+  unsigned idle_ms;                /* close a connection idle this long, and refuse (408) a
+                                    * request still incomplete this long after its first
+                                    * byte; 0 = 30000 */
 } acmeh_httpsrv_opts;
 
 typedef struct acmeh_httpsrv acmeh_httpsrv;

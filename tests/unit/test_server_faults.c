@@ -79,6 +79,8 @@ static int has_fault(const json_t *ex, const char *name) {
 /* ---------- servers and clients ---------- */
 
 /* Starts S with the rules in `rules_json` (NULL = none) and a fresh record. */
+static unsigned IDLE_MS; /* the next start's idle / request time limit; 0 = the server's default */
+
 static int start(const char *rules_json) {
   json_t *rules = NULL;
   if (rules_json) {
@@ -92,7 +94,7 @@ static int start(const char *rules_json) {
   pthread_mutex_unlock(&EX_LOCK);
   acmeh_server_config sc = {.dns_port = acmeh_mocks_dns_port(M), .http01_port = acmeh_mocks_http01_port(M),
                             .tlsalpn01_port = acmeh_mocks_tlsalpn01_port(M), .run_dir = RUN_DIR,
-                            .faults = rules, .observer = observe};
+                            .faults = rules, .observer = observe, .idle_ms = IDLE_MS};
   int rc = acmeh_server_start(&sc, &S, ERR, sizeof ERR);
   json_decref(rules);
   if (rc) fprintf(stderr, "server: %s\n", ERR);
@@ -633,6 +635,223 @@ static void test_bad_rules_refused(void) {
   json_decref(rules);
 }
 
+/* ---------- robustness: hostile input, a good client served meanwhile ---------- */
+
+static long good_head(void) {
+  acmeh_acme *c = client();
+  acmeh_http_resp r = {0};
+  long st = -1;
+  if (c && acmeh_http_request(acmeh_acme_http(c), "HEAD", acmeh_acme_dir_url(c, "newNonce"), NULL, NULL, 0, NULL, &r, ERR,
+                              sizeof ERR) == ACMEH_OK)
+    st = r.status;
+  acmeh_http_resp_free(&r);
+  acmeh_acme_free(c);
+  return st;
+}
+
+static int raw_problem(const char *out, const char *status_line) {
+  return strncmp(out, status_line, strlen(status_line)) == 0 && strstr(out, "application/problem+json") &&
+         strstr(out, "urn:ietf:params:acme:error:malformed") && strstr(out, "rel=\"index\"");
+}
+
+static void test_malformed_http_observed(void) {
+  CU_ASSERT_EQUAL_FATAL(start(NULL), ACMEH_OK);
+  static const char *const bad[] = {
+      "GARBAGE / HTTP/9.9\r\n\r\n",
+      "GET /dir HTTP/1.1\r\nHost: localhost\r\nContent-Length: abc\r\n\r\n",
+      "POST /new-order HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+      "GET /dir HTTP/1.1\r\nHost localhost\r\n\r\n",
+  };
+  char out[8192];
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    size_t before = exchange_count();
+    CU_ASSERT(raw_exchange(bad[i], strlen(bad[i]), out, sizeof out, 0) > 0);
+    if (!raw_problem(out, "HTTP/1.1 400")) fprintf(stderr, "\ncase %zu got: %.200s\n", i, out);
+    CU_ASSERT_TRUE(raw_problem(out, "HTTP/1.1 400"));
+    CU_ASSERT_EQUAL(exchange_count(), before + 1);
+    json_t *ex = last_exchange();
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(ex, "status")), 400);
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(ex, "resource")), "unknown");
+    assert_shape(ex);
+    json_decref(ex);
+    CU_ASSERT_EQUAL(good_head(), 200);
+  }
+  /* 1 MB of headers: 431 (or a reset that eats it), never served. */
+  const size_t big = 1024 * 1024;
+  char *req = malloc(big + 128);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(req);
+  int n = snprintf(req, 128, "GET /dir HTTP/1.1\r\nHost: localhost\r\nX-Big: ");
+  memset(req + n, 'a', big);
+  memcpy(req + n + big, "\r\n\r\n", 4);
+  long got = raw_exchange(req, (size_t)n + big + 4, out, sizeof out, 0);
+  if (got > 0) CU_ASSERT_TRUE(raw_problem(out, "HTTP/1.1 431"));
+  free(req);
+  /* A 9000-byte URL: 414. */
+  char *longurl = malloc(9100);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(longurl);
+  n = snprintf(longurl, 32, "GET /");
+  memset(longurl + n, 'u', 9000);
+  strcpy(longurl + n + 9000, " HTTP/1.1\r\nHost: localhost\r\n\r\n");
+  got = raw_exchange(longurl, strlen(longurl), out, sizeof out, 0);
+  if (got > 0) CU_ASSERT_TRUE(raw_problem(out, "HTTP/1.1 414"));
+  free(longurl);
+  CU_ASSERT_EQUAL(good_head(), 200);
+  stop();
+}
+
+typedef struct {
+  long got;
+  double took;
+  char out[8192];
+} trickle;
+
+static void *trickle_main(void *arg) {
+  trickle *t = arg;
+  static const char req[] = "GET /dir HTTP/1.1\r\nHost: localhost\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+                            "aaaaaaaaaaaaaaaaaaaa\r\n\r\n";
+  double t0 = acmeh_now_mono();
+  t->got = raw_exchange(req, sizeof req - 1, t->out, sizeof t->out, 100);
+  t->took = acmeh_now_mono() - t0;
+  return NULL;
+}
+
+/* A client trickling a request one byte per 100 ms (about 9 s in all) is cut
+ * by the request time limit (1.5 s here) with 408; others are served meanwhile. */
+static void test_slow_client_cut(void) {
+  IDLE_MS = 1500;
+  int rc = start(NULL);
+  IDLE_MS = 0;
+  CU_ASSERT_EQUAL_FATAL(rc, ACMEH_OK);
+  trickle t = {0};
+  pthread_t th;
+  CU_ASSERT_EQUAL_FATAL(pthread_create(&th, NULL, trickle_main, &t), 0);
+  for (int i = 0; i < 5; i++) {
+    double t0 = acmeh_now_mono();
+    CU_ASSERT_EQUAL(good_head(), 200);
+    CU_ASSERT(acmeh_now_mono() - t0 < 1.0);
+    acmeh_sleep_ms(200);
+  }
+  pthread_join(th, NULL);
+  CU_ASSERT(t.took < 6.0);
+  CU_ASSERT(t.got > 0);
+  CU_ASSERT_TRUE(raw_problem(t.out, "HTTP/1.1 408"));
+  CU_ASSERT_EQUAL(good_head(), 200);
+  stop();
+}
+
+typedef struct {
+  const char *what;
+  acmeh_post_opts o;
+  long status;
+  const char *type;
+} jws_case;
+
+static void test_invalid_jws_variants(void) {
+  CU_ASSERT_EQUAL_FATAL(start(NULL), ACMEH_OK);
+  acmeh_acme *c = account(), *stranger = client();
+  CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(stranger);
+  acmeh_key *other = NULL;
+  acmeh_key_generate(ACMEH_KEY_ES256, &other);
+  static const unsigned char mac[] = "0123456789abcdef0123456789abcdef";
+  json_t *extra = json_pack("{s:s}", "kid", "x");
+  jws_case cases[] = {
+      {"flipped signature bit", {.jws = {.flip_signature_bit = 1}}, 400, "malformed"},
+      {"empty signature", {.jws = {.empty_signature = 1}}, 400, "malformed"},
+      {"alg none", {.jws = {.no_signature = 1, .alg_override = "none"}}, 400, "badSignatureAlgorithm"},
+      {"HS256", {.jws = {.mac_key = mac, .mac_key_len = 32}}, 400, "badSignatureAlgorithm"},
+      {"DER ECDSA signature", {.jws = {.der_signature = 1}}, 400, "malformed"},
+      {"padded protected", {.jws = {.pad_protected = 1}}, 400, "malformed"},
+      {"general serialization", {.jws = {.general_serialization = 1}}, 400, "malformed"},
+      {"compact serialization", {.jws = {.compact_serialization = 1}}, 400, "malformed"},
+      {"unprotected header", {.jws = {.unprotected = extra}}, 400, "malformed"},
+      {"jwk and kid", {.both_jwk_and_kid = 1}, 400, "malformed"},
+      {"jwk where kid is due", {.use_jwk = 1}, 400, "malformed"},
+      {"signed by another key", {.key = other}, 400, "malformed"},
+      {"no nonce", {.own_nonce = 1}, 400, "badNonce"},
+      {"made-up nonce", {.own_nonce = 1, .jws = {.nonce = "AAAAAAAAAAAAAAAAAAAAAA"}}, 400, "badNonce"},
+      {"no url", {.own_url = 1}, 400, "malformed"},
+      {"other url", {.own_url = 1, .jws = {.url = "https://127.0.0.1:1/elsewhere"}}, 403, "unauthorized"},
+      {"empty body", {.raw_body = ""}, 400, "malformed"},
+      {"JSON array body", {.raw_body = "[]"}, 400, "malformed"},
+      {"no Content-Type", {.content_type = ""}, 415, "malformed"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    acmeh_http_resp r = {0};
+    cases[i].o.no_retry = 1;
+    CU_ASSERT_EQUAL(post(c, acmeh_acme_kid(c), NULL, &cases[i].o, &r), ACMEH_OK);
+    char type[128] = "";
+    acmeh_resp_problem(&r, type, sizeof type);
+    if (r.status != cases[i].status || strcmp(type, cases[i].type))
+      fprintf(stderr, "\n%s: got %ld %s\n", cases[i].what, r.status, type);
+    CU_ASSERT_EQUAL(r.status, cases[i].status);
+    CU_ASSERT_STRING_EQUAL(type, cases[i].type);
+    acmeh_http_resp_free(&r);
+    json_t *ex = last_exchange();
+    CU_ASSERT(json_is_null(json_object_get(ex, "account"))); /* never authenticated */
+    json_decref(ex);
+  }
+  /* A kid naming no account. */
+  char kid[512];
+  snprintf(kid, sizeof kid, "%s", acmeh_server_directory_url(S));
+  *strrchr(kid, '/') = '\0'; /* drop "/dir" */
+  strcat(kid, "/acct/nosuchaccount");
+  acmeh_key *k = NULL;
+  acmeh_key_generate(ACMEH_KEY_ES256, &k);
+  acmeh_acme_set_account(stranger, k, kid);
+  acmeh_http_resp r = {0};
+  CU_ASSERT_EQUAL(post(stranger, kid, NULL, NULL, &r), ACMEH_OK);
+  char type[128];
+  acmeh_resp_problem(&r, type, sizeof type);
+  CU_ASSERT_STRING_EQUAL(type, "accountDoesNotExist");
+  acmeh_http_resp_free(&r);
+  CU_ASSERT_EQUAL(post(c, acmeh_acme_kid(c), NULL, NULL, &r), ACMEH_OK); /* the real account still works */
+  CU_ASSERT_EQUAL(r.status, 200);
+  acmeh_http_resp_free(&r);
+  json_decref(extra);
+  acmeh_key_free(other);
+  acmeh_acme_free(c), acmeh_acme_free(stranger);
+  stop();
+}
+
+static void test_unknown_urls(void) {
+  CU_ASSERT_EQUAL_FATAL(start(NULL), ACMEH_OK);
+  acmeh_acme *c = account();
+  CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+  char base[256], url[512];
+  snprintf(base, sizeof base, "%s", acmeh_server_directory_url(S));
+  *strrchr(base, '/') = '\0';
+  static const struct { const char *path; long status; } posts[] = {
+      {"/no/such/thing", 404}, {"/", 404}, {"/order/doesnotexist", 404}, {"/authz/doesnotexist", 404},
+      {"/chal/doesnotexist/0", 404}, {"/cert/doesnotexist", 404}, {"/a/b/c/d/e/f/g", 404}, {"/terms", 405}};
+  for (size_t i = 0; i < sizeof posts / sizeof *posts; i++) {
+    snprintf(url, sizeof url, "%s%s", base, posts[i].path);
+    acmeh_http_resp r = {0};
+    CU_ASSERT_EQUAL(post(c, url, NULL, NULL, &r), ACMEH_OK);
+    char mt[128];
+    acmeh_http_media_type(&r, mt, sizeof mt);
+    if (r.status != posts[i].status) fprintf(stderr, "\nPOST %s: %ld\n", posts[i].path, r.status);
+    CU_ASSERT_EQUAL(r.status, posts[i].status);
+    CU_ASSERT_STRING_EQUAL(mt, "application/problem+json");
+    acmeh_http_resp_free(&r);
+    json_t *ex = last_exchange();
+    if (posts[i].status == 404 && strncmp(posts[i].path, "/no", 3) == 0)
+      CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(ex, "resource")), "unknown");
+    json_decref(ex);
+  }
+  static const char *const methods[] = {"PUT", "DELETE", "OPTIONS", "PATCH"};
+  for (size_t i = 0; i < sizeof methods / sizeof *methods; i++) {
+    acmeh_http_resp r = {0};
+    CU_ASSERT_EQUAL(acmeh_http_request(acmeh_acme_http(c), methods[i], acmeh_server_directory_url(S), NULL, NULL, 0, NULL,
+                                       &r, ERR, sizeof ERR), ACMEH_OK);
+    CU_ASSERT(r.status == 405 || r.status == 400);
+    acmeh_http_resp_free(&r);
+  }
+  CU_ASSERT_EQUAL(good_head(), 200);
+  acmeh_acme_free(c);
+  stop();
+}
+
 /* ---------- wiring ---------- */
 
 static int suite_init(void) {
@@ -672,6 +891,10 @@ int main(void) {
   CU_add_test(s, "fault: drop before and after headers", test_drop);
   CU_add_test(s, "fault: account and identifier matching", test_account_and_identifier_match);
   CU_add_test(s, "fault: bad rules refused with rule index and field", test_bad_rules_refused);
+  CU_add_test(s, "robust: malformed HTTP, 1 MB header, long URL (observed)", test_malformed_http_observed);
+  CU_add_test(s, "robust: trickling client cut by the request time limit", test_slow_client_cut);
+  CU_add_test(s, "robust: invalid JWS variants", test_invalid_jws_variants);
+  CU_add_test(s, "robust: unknown URLs and methods", test_unknown_urls);
   CU_basic_set_mode(CU_BRM_VERBOSE);
   CU_basic_run_tests();
   unsigned failures = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
