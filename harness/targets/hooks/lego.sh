@@ -1,0 +1,23 @@
+#!/bin/sh
+# lego driver: lego.sh issue|renew|revoke. Picks lego's solver for $CHALLENGE:
+# http-01 and tls-alpn-01 are lego's own listeners on 127.0.0.1:$HTTP01_PORT /
+# :$TLSALPN01_PORT; dns-01 goes through its exec provider (EXEC_PATH, set by
+# the target file, = lego-exec.sh) to the mock DNS. Trust: LEGO_CA_CERTIFICATES.
+set -eu
+action=${1:-}
+case "${CHALLENGE:-http-01}" in
+  http-01) set -- --http --http.port "127.0.0.1:$HTTP01_PORT" ;;
+  tls-alpn-01) set -- --tls --tls.port "127.0.0.1:$TLSALPN01_PORT" ;;
+  dns-01) set -- --dns exec --dns.resolvers "$DNS_SERVER" --dns.disable-cp ;;
+  *) echo "lego.sh: challenge $CHALLENGE not supported" >&2; exit 127 ;;
+esac
+lego_do() {
+  exec lego --accept-tos --server "$ACME_DIRECTORY" --email "$EMAIL" --path "$WORK_DIR/lego" \
+    --domains "$DOMAIN" "$@"
+}
+case "$action" in
+  issue) lego_do "$@" run ;;
+  renew) lego_do "$@" renew --days 400 --no-random-sleep ;; # 400 > any validity: always renews
+  revoke) lego_do revoke ;;
+  *) echo "usage: lego.sh issue|renew|revoke" >&2; exit 2 ;;
+esac
