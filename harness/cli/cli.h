@@ -14,5 +14,7 @@ int acmeh_cli_serve(int argc, char **argv);
  * Needs curl_global_init. Returns 0 done, 1 the API refused or could not be
  * reached, 2 usage. */
 int acmeh_cli_hook(int argc, char **argv);
+/* acme-harness load: bounded load on a server under test (see load.c). */
+int acmeh_cli_load(int argc, char **argv);
 
 #endif

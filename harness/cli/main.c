@@ -14,7 +14,7 @@
 static void usage(FILE *f) {
   fputs("usage: acme-harness <command> [options]\n"
         "  list    [--suite S] [--check ID]...   print the check catalog\n"
-        "  run     --server TARGET | --server-url URL [--ca FILE] [--dns-port P]\n"
+        "  run     --server TARGET | --server-url URL [--ca FILE] | --client TARGET [--dns-port P]\n"
         "          [--http01-port P] [--tlsalpn01-port P] [--mgmt-port P]\n"
         "          [--suite S] [--check ID]... [--level MUST|SHOULD|MAY] [--jobs N]\n"
         "          [--timeout SECONDS] [--junit F] [--json F] [--transcripts DIR]\n"
@@ -24,6 +24,8 @@ static void usage(FILE *f) {
         "                                          run the reference ACME server until Ctrl-C\n"
         "  hook    [--mgmt URL] http-01|dns-01|tls-alpn-01 add|del NAME-OR-TOKEN [VALUE] [--keyauth KA]\n"
         "                                          publish a challenge response through the mocks\n"
+        "  load    --server-url URL [--ca F] [--dns-port P] [--flows N] [--orders M] [--nonces K]\n"
+        "                                          bounded load: N concurrent dns-01 issuance flows; JSON figures\n"
         "  vectors [--spec S]                      print test vectors as JSON\n"
         "exit status: 0 all counted checks passed, 1 a counted check failed, 2 usage or environment error\n",
         f);
@@ -41,6 +43,7 @@ int main(int argc, char **argv) {
   else if (strcmp(argv[1], "run") == 0) rc = acmeh_cli_run(argc - 1, argv + 1);
   else if (strcmp(argv[1], "serve") == 0) rc = acmeh_cli_serve(argc - 1, argv + 1);
   else if (strcmp(argv[1], "hook") == 0) rc = acmeh_cli_hook(argc - 1, argv + 1);
+  else if (strcmp(argv[1], "load") == 0) rc = acmeh_cli_load(argc - 1, argv + 1);
   else if (strcmp(argv[1], "vectors") == 0) rc = acmeh_cli_vectors(argc - 1, argv + 1);
   else {
     fprintf(stderr, "acme-harness: unknown command '%s'\n", argv[1]);

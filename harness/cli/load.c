@@ -1,0 +1,146 @@
+/* acme-harness load: a bounded load generator for an ACME server under test.
+ * `--flows N` threads each create an account and then complete whole orders
+ * (newOrder, dns-01 through the mock DNS, finalize, certificate download)
+ * until `--orders M` are done in all; before that, `--nonces K` HEAD newNonce
+ * requests are spread over the same threads. Prints one JSON object. */
+#include <getopt.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/cli/args.h"
+#include "harness/cli/cli.h"
+#include "harness/client/flow.h"
+#include "harness/core/clock.h"
+#include "harness/core/error.h"
+
+#define MAX_FLOWS 64
+
+typedef struct {
+  const char *url, *ca;
+  acmeh_mocks *mocks;
+  long orders, nonces;
+  double until;            /* hard stop (monotonic seconds) */
+  atomic_long orders_left, nonces_left, orders_ok, orders_failed, nonces_ok;
+  pthread_mutex_t err_mu;
+  char first_error[512];
+} load_state;
+
+static void remember_error(load_state *st, const char *err) {
+  pthread_mutex_lock(&st->err_mu);
+  if (!st->first_error[0]) snprintf(st->first_error, sizeof st->first_error, "%s", err);
+  pthread_mutex_unlock(&st->err_mu);
+}
+
+static void nonce_phase(load_state *st, acmeh_acme *c) {
+  while (atomic_fetch_sub(&st->nonces_left, 1) > 0 && acmeh_now_mono() < st->until) {
+    acmeh_http_resp r;
+    char err[256];
+    if (acmeh_http_request(acmeh_acme_http(c), "HEAD", acmeh_acme_dir_url(c, "newNonce"), NULL, NULL, 0, NULL, &r, err,
+                           sizeof err) == ACMEH_OK && acmeh_http_header_get(&r, "Replay-Nonce"))
+      atomic_fetch_add(&st->nonces_ok, 1);
+    acmeh_http_resp_free(&r);
+  }
+}
+
+static void order_phase(load_state *st, acmeh_acme *c, unsigned id) {
+  for (long n = 0; atomic_fetch_sub(&st->orders_left, 1) > 0 && acmeh_now_mono() < st->until; n++) {
+    char name[128], err[512];
+    snprintf(name, sizeof name, "f%u-%ld-%lx.load.acmeh.example.com", id, n, (long)(acmeh_now_wall() * 1000) & 0xffffff);
+    const char *names[] = {name};
+    acmeh_issued is = {0};
+    if (acmeh_flow_issue(c, st->mocks, names, 1, "dns-01", &is, err, sizeof err) == ACMEH_OK)
+      atomic_fetch_add(&st->orders_ok, 1);
+    else
+      atomic_fetch_add(&st->orders_failed, 1), remember_error(st, err);
+    acmeh_issued_clear(&is);
+  }
+}
+
+typedef struct {
+  load_state *st;
+  unsigned id;
+  pthread_barrier_t *phase;
+} flow_arg;
+
+static void *flow(void *p) {
+  flow_arg *a = p;
+  acmeh_acme_config cfg = {.directory_url = a->st->url, .ca_file = a->st->ca, .deadline = a->st->until};
+  acmeh_acme *c = NULL;
+  char err[512];
+  int rc = acmeh_acme_new(&cfg, &c, err, sizeof err);
+  if (rc == ACMEH_OK) rc = acmeh_flow_new_account(c, ACMEH_KEY_ES256, NULL, NULL, err, sizeof err);
+  if (rc) remember_error(a->st, err);
+  pthread_barrier_wait(a->phase); /* every flow ready: the nonce phase starts together */
+  if (rc == ACMEH_OK) nonce_phase(a->st, c);
+  pthread_barrier_wait(a->phase);
+  if (rc == ACMEH_OK) order_phase(a->st, c, a->id);
+  acmeh_acme_free(c);
+  return NULL;
+}
+
+static void report(const load_state *st, int flows, double nonce_s, double order_s) {
+  json_t *j = json_pack("{s:s,s:i,s:I,s:f,s:I,s:I,s:f,s:f,s:s}", "server", st->url, "flows", flows, "nonces",
+                        (json_int_t)atomic_load(&st->nonces_ok), "nonces_per_s", nonce_s > 0 ? atomic_load(&st->nonces_ok) / nonce_s : 0.0,
+                        "orders", (json_int_t)atomic_load(&st->orders_ok), "orders_failed",
+                        (json_int_t)atomic_load(&st->orders_failed), "orders_per_s",
+                        order_s > 0 ? atomic_load(&st->orders_ok) / order_s : 0.0, "order_seconds", order_s, "first_error",
+                        st->first_error);
+  json_dumpf(j, stdout, JSON_COMPACT);
+  putchar('\n');
+  json_decref(j);
+}
+
+/* Runs the flows; returns the exit status. */
+static int drive(load_state *st, int flows) {
+  pthread_t t[MAX_FLOWS];
+  flow_arg args[MAX_FLOWS];
+  pthread_barrier_t phase;
+  pthread_barrier_init(&phase, NULL, (unsigned)flows + 1);
+  for (int i = 0; i < flows; i++) {
+    args[i] = (flow_arg){.st = st, .id = (unsigned)i, .phase = &phase};
+    pthread_create(&t[i], NULL, flow, &args[i]);
+  }
+  pthread_barrier_wait(&phase);
+  double t0 = acmeh_now_mono();
+  pthread_barrier_wait(&phase);
+  double t1 = acmeh_now_mono();
+  for (int i = 0; i < flows; i++) pthread_join(t[i], NULL);
+  double t2 = acmeh_now_mono();
+  pthread_barrier_destroy(&phase);
+  report(st, flows, t1 - t0, t2 - t1);
+  return atomic_load(&st->orders_failed) || atomic_load(&st->orders_ok) < st->orders ? 1 : 0;
+}
+
+int acmeh_cli_load(int argc, char **argv) {
+  static const struct option opts[] = {
+      {"server-url", required_argument, 0, 'U'}, {"ca", required_argument, 0, 'A'}, {"dns-port", required_argument, 0, 'D'},
+      {"flows", required_argument, 0, 'f'},      {"orders", required_argument, 0, 'o'}, {"nonces", required_argument, 0, 'n'},
+      {"max-seconds", required_argument, 0, 's'}, {0}};
+  load_state st = {.orders = 200, .nonces = 5000};
+  int flows = 8, dns_port = 0;
+  double max_s = 600;
+  for (int ch; (ch = getopt_long(argc, argv, "", opts, NULL)) != -1;) {
+    int bad = ch == 'U' ? (st.url = optarg, 0) : ch == 'A' ? (st.ca = optarg, 0)
+            : ch == 'D' ? acmeh_arg_int("dns-port", optarg, 0, 65535, &dns_port)
+            : ch == 'f' ? acmeh_arg_int("flows", optarg, 1, MAX_FLOWS, &flows)
+            : ch == 'o' ? acmeh_arg_long("orders", optarg, 0, 1000000, &st.orders)
+            : ch == 'n' ? acmeh_arg_long("nonces", optarg, 0, 10000000, &st.nonces)
+            : ch == 's' ? acmeh_arg_seconds("max-seconds", optarg, 86400, &max_s) : 2;
+    if (bad) return 2;
+  }
+  if (!st.url) return fprintf(stderr, "acme-harness load: --server-url is required\n"), 2;
+  char err[512];
+  acmeh_mocks_config mc = {.dns_port = dns_port, .mgmt_port = -1};
+  if (acmeh_mocks_start(&mc, &st.mocks, err, sizeof err)) return fprintf(stderr, "acme-harness load: mocks: %s\n", err), 2;
+  atomic_store(&st.orders_left, st.orders);
+  atomic_store(&st.nonces_left, st.nonces);
+  pthread_mutex_init(&st.err_mu, NULL);
+  st.until = acmeh_now_mono() + max_s;
+  int status = drive(&st, flows);
+  acmeh_mocks_stop(st.mocks);
+  pthread_mutex_destroy(&st.err_mu);
+  return status;
+}

@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""Checks must be able to fail, client side: every CORE-C check fails against
+the scriptable client tests/peers/fake_client.c when it breaks exactly that
+check's rule (FAKE_CLIENT_FAULTS), with the expected message; and the same
+client without faults passes them all.
+
+Env: ACMEH_BIN (the acme-harness binary; acmeh-fake-client is built in its
+build tree under tests/), ACMEH_SOURCE_DIR."""
+import concurrent.futures
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+BIN = os.environ["ACMEH_BIN"]
+SRC = os.environ["ACMEH_SOURCE_DIR"]
+FAKE = os.path.join(os.path.dirname(BIN), "tests", "acmeh-fake-client")
+TARGET = os.path.join(SRC, "tests", "peers", "fake-client.json")
+
+# (check, faults, expected verdict, substring of the message)
+ROWS = [
+    ("CORE-C-001", "no-user-agent", "fail", "a User-Agent header on every request"),
+    ("CORE-C-002", "no-accept-language", "fail", "Accept-Language"),
+    ("CORE-C-003", "wrong-content-type", "fail", "Content-Type: application/jose+json on every POST; got request #"),
+    ("CORE-C-004", "jwk-and-kid", "fail", "exactly one of jwk and kid; got request #"),
+    ("CORE-C-005", "kid-altered", "fail", "kid byte-identical to the newAccount Location"),
+    ("CORE-C-006", "url-altered", "fail", "the url header byte-identical to the request URL"),
+    ("CORE-C-007", "padding", "fail", "base64url without '=' padding"),
+    ("CORE-C-008", "fetch-with-braces", "fail", "POST-as-GET with the empty payload"),
+    ("CORE-C-009", "reuse-nonce", "fail", "reuses the nonce of request #"),
+    ("CORE-C-010", "ignore-bad-nonce", "fail", "the refused newOrder retried"),
+    ("CORE-C-010", "retry-with-fresh-nonce", "fail", "signed with the badNonce response's Replay-Nonce"),
+    ("CORE-C-011", "use-malformed-nonce", "fail", "uses the nonce \"abc def\""),
+    ("CORE-C-012", "nonce-header", "fail", "no Replay-Nonce request header"),
+    ("CORE-C-013", "get-nonce", "fail", "is GET newNonce"),
+    ("CORE-C-023", "csr-extra-name", "fail", "a CSR naming exactly the ordered identifiers"),
+    ("CORE-C-024", "poll-fast", "fail", "no poll before Retry-After"),
+    ("CORE-C-025", "challenge-empty-payload", "fail", "the challenge response {} POSTed to the challenge URL"),
+    ("CORE-C-029", "wrong-keyauth", "fail", "no authorization of the client became valid"),
+]
+
+
+def run(checks, faults, workdir):
+    out = os.path.join(workdir, "r.json")
+    env = dict(os.environ, ACMEH_FAKE_CLIENT=FAKE, FAKE_CLIENT_FAULTS=faults)
+    p = subprocess.run([BIN, "run", "--client", TARGET, "--check", checks, "--jobs", "4", "--timeout", "60",
+                        "--json", out, "--run-dir", os.path.join(workdir, "run")],
+                       env=env, capture_output=True, text=True, timeout=240)
+    try:
+        with open(out) as f:
+            return {r["id"]: r for r in json.load(f)["results"]}, p
+    except (OSError, ValueError):
+        return {}, p
+
+
+def row(r):
+    check, faults, verdict, text = r
+    with tempfile.TemporaryDirectory() as d:
+        results, p = run(check, faults, d)
+        got = results.get(check)
+        if not got:
+            return False, "FAIL %s [%s]: no result (exit %d): %s" % (check, faults, p.returncode, p.stderr[-400:])
+        ok = got["verdict"] == verdict and text in (got.get("message") or "")
+        return ok, "%s %s [%s] -> %s: %s" % ("ok  " if ok else "FAIL", check, faults, got["verdict"], got.get("message"))
+
+
+def baseline(ids):
+    with tempfile.TemporaryDirectory() as d:
+        results, p = run(",".join(ids), "", d)
+        bad = [(i, results.get(i, {}).get("verdict"), results.get(i, {}).get("message")) for i in ids
+               if results.get(i, {}).get("verdict") != "pass"]
+        return not bad, "%s baseline (no faults): %s" % ("ok  " if not bad else "FAIL", bad or "all %d pass" % len(ids))
+
+
+def main():
+    t0 = time.monotonic()
+    with open(os.path.join(SRC, "suites", "core", "catalog.json")) as f:
+        ids = [c["id"] for c in json.load(f)["checks"] if c["role"] == "client"]
+    missing = sorted(set(ids) - {r[0] for r in ROWS})
+    results = [(not missing, "%s every client check has a fail row%s" % ("ok  " if not missing else "FAIL", missing or ""))]
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        futures = [pool.submit(row, r) for r in ROWS] + [pool.submit(baseline, ids)]
+        results += [f.result() for f in futures]
+    for _, line in results:
+        print(line)
+    failed = sum(1 for ok, _ in results if not ok)
+    print("rows took %.1f s" % (time.monotonic() - t0))
+    print("%d passed, %d failed" % (len(results) - failed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
