@@ -87,6 +87,10 @@ wait_for_line() {
   return 1
 }
 
+# Applies sed script $2 to the announcement of serve (its stdout up to
+# "serving ..."; the exchanges it prints after that are not parsed).
+announced() { sed -n '1,/^serving/p' "$1" | sed -n "$2"; }
+
 # Starts what the client needs; sets ACME_DIRECTORY, ACME_CA_BUNDLE,
 # DNS_SERVER, ACMEH_MGMT, HTTP01_PORT, TLSALPN01_PORT. $1 = publishes mode.
 start_servers() {
@@ -108,13 +112,13 @@ start_servers() {
     setsid "$bin" serve --run-dir "$dir/serve" >"$out" 2>"$dir/serve.err" &
     bg_pids+=($!)
     wait_for_line "$out" '^serving' || return 1
-    DNS_SERVER=127.0.0.1:$(sed -n 's/.*DNS on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$out")
-    HTTP01_PORT=$(sed -n 's/.*http-01 on :\([0-9]*\).*/\1/p' "$out")
-    TLSALPN01_PORT=$(sed -n 's/.*tls-alpn-01 on :\([0-9]*\).*/\1/p' "$out")
-    ACMEH_MGMT=http://127.0.0.1:$(sed -n 's/.*management API on :\([0-9]*\).*/\1/p' "$out")
+    DNS_SERVER=127.0.0.1:$(announced "$out" 's/.*DNS on 127\.0\.0\.1:\([0-9]*\).*/\1/p')
+    HTTP01_PORT=$(announced "$out" 's/.*http-01 on :\([0-9]*\).*/\1/p')
+    TLSALPN01_PORT=$(announced "$out" 's/.*tls-alpn-01 on :\([0-9]*\).*/\1/p')
+    ACMEH_MGMT=http://127.0.0.1:$(announced "$out" 's/.*management API on :\([0-9]*\).*/\1/p')
   fi
-  ACME_DIRECTORY=$(sed -n 's/^directory: //p' "$out")
-  ACME_CA_BUNDLE=$(sed -n 's/^trust (TLS CA file): //p' "$out")
+  ACME_DIRECTORY=$(announced "$out" 's/^directory: //p')
+  ACME_CA_BUNDLE=$(announced "$out" 's/^trust (TLS CA file): //p')
   [ -n "$ACME_DIRECTORY" ] && [ -f "$ACME_CA_BUNDLE" ]
 }
 
