@@ -16,6 +16,7 @@
 #include "harness/cli/cli.h"
 #include "harness/client/http.h"
 #include "harness/core/error.h"
+#include "harness/runner/catalog.h"
 #include "harness/runner/runner.h"
 #include "harness/runner/scenario.h"
 #include "harness/targets/process.h"
@@ -189,6 +190,17 @@ static int start_client(run_args *a, acmeh_env *env, json_t **target, acmeh_scen
   if (acmeh_scenarios_load(NULL, sc, err, sizeof err)) return fprintf(stderr, "acme-harness: %s\n", err), 2;
   snprintf(run_dir, 4096, "%s", a->run_dir ? a->run_dir : "/tmp/acme-harness-XXXXXX");
   if (!a->run_dir && !mkdtemp(run_dir)) return fprintf(stderr, "acme-harness: cannot create a run folder in /tmp\n"), 2;
+  static char dir[4096]; /* lives as long as the run */
+  if (strchr(a->client, '/') || strstr(a->client, ".json")) {
+    char *real = realpath(a->client, NULL);
+    snprintf(dir, sizeof dir, "%s", real ? real : a->client);
+    free(real);
+    char *slash = strrchr(dir, '/');
+    if (slash) *slash = '\0';
+  } else {
+    snprintf(dir, sizeof dir, "%s/harness/targets", acmeh_data_dir());
+  }
+  env->client_dir = dir;
   env->client = *target, env->scenarios = *sc, env->run_dir = run_dir, env->target_name = a->client;
   env->claims = json_object_get(*target, "claims");
   printf("client %s: scenarios run in %s (kept if the run fails)\n", a->client, run_dir);

@@ -28,6 +28,7 @@ typedef struct {
   int verbose;
   /* Client under test only: */
   const json_t *client;                /* the client target document */
+  const char *client_dir;              /* the folder of its file: ${TARGET_DIR} in its commands */
   const char *run_dir;                 /* folder for the scenarios' work */
   struct acmeh_scenarios *scenarios;   /* shared, memoized scenario runs (runner/scenario.h) */
 } acmeh_env;

@@ -149,6 +149,7 @@ static void set_run_vars(acmeh_vars *v, const acmeh_env *env, acmeh_server *srv,
   const char *ch = json_string_value(json_object_get(sc->def, "challenge"));
   acmeh_vars_set(v, "CHALLENGE", ch ? ch : "http-01");
   acmeh_vars_set(v, "CHECK_ID", sc->name);
+  if (env->client_dir) acmeh_vars_set(v, "TARGET_DIR", env->client_dir);
   ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
   if (n > 0) buf[n] = '\0', acmeh_vars_set(v, "ACMEH_BIN", buf);
 }

@@ -137,16 +137,27 @@ int acmeh_proc_child_shim(char **argv) {
   return 127;
 }
 
-/* environ plus the extra variables, as a NULL-terminated array (caller frees the array only). */
+/* Does "NAME=value" entry e name a variable that one of `extra` sets? */
+static int overridden(const char *e, const char *const *extra) {
+  size_t n = strcspn(e, "=");
+  for (size_t i = 0; extra && extra[i]; i++)
+    if (strncmp(extra[i], e, n) == 0 && extra[i][n] == '=') return 1;
+  return 0;
+}
+
+/* environ plus the extra variables, which replace same-named ones (getenv
+ * would find an inherited duplicate first), as a NULL-terminated array
+ * (caller frees the array only). */
 static char **merged_env(const char *const *extra) {
   extern char **environ;
-  size_t n = 0, m = 0;
+  size_t n = 0, m = 0, k = 0;
   while (environ[n]) n++;
   while (extra && extra[m]) m++;
   char **env = calloc(n + m + 1, sizeof *env);
   if (!env) return NULL;
-  memcpy(env, environ, n * sizeof *env);
-  for (size_t i = 0; i < m; i++) env[n + i] = (char *)extra[i];
+  for (size_t i = 0; i < n; i++)
+    if (!overridden(environ[i], extra)) env[k++] = environ[i];
+  for (size_t i = 0; i < m; i++) env[k++] = (char *)extra[i];
   return env;
 }
 
