@@ -1,5 +1,6 @@
-/* Issuance after finalize (on the thread pool, so the order is seen
- * "processing" first, RFC 8555 §7.4) and certificate download (§7.4.2):
+/* Issuance after finalize (on the thread pool; the finalize answer waits a
+ * moment for it, wait.c, and says "processing" when it takes longer, RFC 8555
+ * §7.4) and certificate download (§7.4.2):
  * application/pem-certificate-chain with Link rel="alternate" to the
  * cross-signed chain, or application/pkix-cert with Link rel="up". */
 #include <openssl/bn.h>
@@ -91,6 +92,7 @@ static void issue_done(acmeh_server *s, void *arg, int cancelled) {
   } else if (o && o->status == ORD_PROCESSING) {
     o->status = ORD_INVALID; /* the server is stopping */
   }
+  srv_wait_wake(s, SRV_WAIT_ORDER, j->order);
   issue_free(j);
 }
 

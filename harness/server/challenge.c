@@ -72,6 +72,7 @@ static void job_done(acmeh_server *s, void *arg, int cancelled) {
       if (a->status == AZ_PENDING) a->status = AZ_INVALID;
     }
   }
+  srv_wait_wake(s, SRV_WAIT_CHALLENGE, j->authz);
   job_free(j);
 }
 
@@ -114,6 +115,13 @@ void srv_h_challenge(srv_req *rq, srv_resp *rs, const char *authz_id, const char
     if (start_validation(s, a, (int)i, rq->acct) != ACMEH_OK)
       return srv_problem(rs, 500, "serverInternal", "cannot start the validation");
   }
-  if (c->status == CH_PROCESSING) srv_header(rs, "Retry-After: 1");
-  srv_json(rs, 200, srv_chal_json(s, a, (int)i));
+  rs->wait = (srv_wait_on){.kind = SRV_WAIT_CHALLENGE, .idx = (int)i};
+  memcpy(rs->wait.id, a->e.id, sizeof rs->wait.id);
+}
+
+void srv_chal_answer(acmeh_server *s, srv_resp *rs, const char *authz_id, int idx) {
+  srv_authz *a = srv_authz_get(s, authz_id);
+  if (!a || idx < 0 || idx >= a->nchal) return srv_problem(rs, 404, "malformed", "no such challenge");
+  if (a->chal[idx].status == CH_PROCESSING) srv_header(rs, "Retry-After: 1");
+  srv_json(rs, 200, srv_chal_json(s, a, idx));
 }

@@ -135,6 +135,7 @@ unsigned char *srv_ca_issuer_der(const srv_ca *ca, int which, size_t *len);
 
 typedef struct srv_job srv_job;
 typedef struct srv_faults srv_faults;
+typedef struct srv_wait srv_wait;
 
 struct acmeh_server {
   uv_loop_t loop;
@@ -153,6 +154,7 @@ struct acmeh_server {
   void *by_thumb; /* tsearch tree of srv_account* by thumbprint */
   size_t max_accounts, max_orders, max_authzs, max_certs;
   srv_job *jobs; /* running thread-pool jobs, cancelled at stop */
+  srv_wait *waits; /* answers waiting a moment for a job (wait.c) */
   int stopping;
   int log_requests;
   acmeh_server_observer observer; /* NULL = no exchange JSON is built at all */
@@ -181,6 +183,15 @@ typedef struct {
   const char *resource; /* server.h's resource name for the path ("unknown" when none) */
 } srv_req;
 
+/* What an answer may wait for: a challenge being validated, an order being
+ * issued. */
+typedef enum { SRV_WAIT_NONE, SRV_WAIT_CHALLENGE, SRV_WAIT_ORDER } srv_wait_kind;
+typedef struct {
+  srv_wait_kind kind;
+  char id[SRV_ID_CHARS + 1]; /* authorization (challenge) or order id */
+  int idx;                   /* the challenge's index in its authorization */
+} srv_wait_on;
+
 typedef struct {
   int status;
   const char *ctype;
@@ -189,6 +200,10 @@ typedef struct {
   acmeh_strbuf hdr; /* extra header lines */
   int is_directory; /* no Link rel="index" on the directory itself */
   int gives_nonce;  /* newNonce: Replay-Nonce + Cache-Control: no-store */
+  /* Set by a handler instead of a body when the object's state may change in
+   * a moment (a validation or an issuance runs): the body is built by
+   * srv_wait_answer, after waiting up to SRV_WAIT_MS for that job. */
+  srv_wait_on wait;
 } srv_resp;
 
 /* problem.c: application/problem+json (RFC 7807, RFC 8555 §6.7). `type` is
@@ -300,6 +315,30 @@ typedef struct {
   int hold;            /* the order reads "processing" (processing_polls) */
   size_t hold_rule;
 } srv_outcome;
+
+/* ---- waiting answers (wait.c) ---------------------------------------------- */
+
+/* How long an answer waits for its job: long enough for a DNS lookup or a
+ * signature on a loaded machine, short enough that a slow validation still
+ * answers "processing" (with Retry-After) promptly. */
+#define SRV_WAIT_MS 50
+
+/* Builds the answer rs->wait asks for from the state now (challenge.c, order.c). */
+void srv_chal_answer(acmeh_server *s, srv_resp *rs, const char *authz_id, int idx);
+void srv_order_answer(acmeh_server *s, srv_resp *rs, const char *order_id);
+void srv_wait_answer(acmeh_server *s, srv_resp *rs);
+/* When the job rs->wait names still runs: defers the HTTP answer, taking
+ * over rs, oc and rq's url and path (left NULL in rq), and returns 1; the
+ * answer goes out when the job ends (srv_wait_wake) or after SRV_WAIT_MS.
+ * 0 = answer now. */
+int srv_wait_begin(acmeh_server *s, srv_req *rq, srv_resp *rs, srv_outcome *oc);
+/* A job on the object `id` ended: its waiting answers go out. */
+void srv_wait_wake(acmeh_server *s, srv_wait_kind kind, const char *id);
+/* At stop: every waiting answer goes out now. */
+void srv_wait_stop_all(acmeh_server *s);
+/* The common end of every exchange (server.c): fault body and header
+ * actions, the headers every response gets, the log line and the observer. */
+void srv_respond(acmeh_server *s, srv_req *rq, srv_resp *rs, srv_outcome *oc, acmeh_httpsrv_resp *out);
 
 /* ---- fault engine (fault.c; the format is in fault.h) --------------------- */
 

@@ -295,6 +295,21 @@ static int csr_key_ok(acmeh_server *s, EVP_PKEY *pub, char *why, size_t whylen) 
   return ok;
 }
 
+/* The order's JSON is built by srv_order_answer, after a short wait when
+ * issuance runs (wait.c). */
+static void answer_later(srv_resp *rs, const srv_order *o) {
+  rs->wait = (srv_wait_on){.kind = SRV_WAIT_ORDER};
+  memcpy(rs->wait.id, o->e.id, sizeof rs->wait.id);
+}
+
+void srv_order_answer(acmeh_server *s, srv_resp *rs, const char *order_id) {
+  srv_order *o = srv_order_get(s, order_id);
+  if (!o) return srv_problem(rs, 404, "malformed", "no such order");
+  srv_order_refresh(s, o);
+  if (o->status == ORD_PROCESSING) srv_header(rs, "Retry-After: 1");
+  srv_json(rs, 200, srv_order_json(s, o));
+}
+
 static void finalize(srv_req *rq, srv_resp *rs, srv_order *o) {
   acmeh_server *s = rq->s;
   static const char *const st[] = {"pending", "ready", "processing", "valid", "invalid"};
@@ -319,11 +334,10 @@ static void finalize(srv_req *rq, srv_resp *rs, srv_order *o) {
   X509_REQ_free(req);
   if (!ok) return srv_problem(rs, 400, "badCSR", "%s; the order stays ready for a corrected CSR", why);
   o->status = ORD_PROCESSING;
-  srv_header(rs, "Retry-After: 1");
   char *u = srv_url(s, "order", o->e.id);
   srv_header(rs, "Location: %s", u ? u : "");
   free(u);
-  srv_json(rs, 200, srv_order_json(s, o));
+  answer_later(rs, o);
 }
 
 void srv_h_order(srv_req *rq, srv_resp *rs, const char *id, const char *sub) {
@@ -332,7 +346,5 @@ void srv_h_order(srv_req *rq, srv_resp *rs, const char *id, const char *sub) {
   if (!o || strcmp(o->account, rq->acct->e.id) != 0) return srv_problem(rs, 404, "malformed", "no such order");
   if (sub) return finalize(rq, rs, o);
   if (!rq->post_as_get) return srv_problem(rs, 400, "malformed", "an order is fetched with POST-as-GET (payload \"\")");
-  srv_order_refresh(rq->s, o);
-  if (o->status == ORD_PROCESSING) srv_header(rs, "Retry-After: 1");
-  srv_json(rs, 200, srv_order_json(rq->s, o));
+  answer_later(rs, o);
 }

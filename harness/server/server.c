@@ -254,6 +254,14 @@ static void log_request(const srv_req *rq, const acmeh_httpsrv_resp *out) {
   json_decref(j);
 }
 
+void srv_respond(acmeh_server *s, srv_req *rq, srv_resp *rs, srv_outcome *oc, acmeh_httpsrv_resp *out) {
+  if (s->faults) srv_faults_body(s->faults, rq, rs, oc);
+  finish(s, rq, rs, out);
+  if (s->faults) srv_faults_after(s->faults, rq, out, oc);
+  if (s->log_requests) log_request(rq, out);
+  srv_observe(s, rq, out, oc);
+}
+
 static void handle(const acmeh_httpsrv_req *req, acmeh_httpsrv_resp *out, void *ud) {
   acmeh_server *s = ud;
   srv_req rq = {.s = s, .http = req, .is_post = strcmp(req->method, "POST") == 0};
@@ -266,11 +274,11 @@ static void handle(const acmeh_httpsrv_req *req, acmeh_httpsrv_resp *out, void *
   srv_outcome oc = {0};
   if (!rq.path || !rq.url) srv_problem(&rs, 500, "serverInternal", "out of memory");
   else if (!s->faults || !srv_faults_before(s->faults, &rq, &rs, &oc)) dispatch(&rq, &rs);
-  if (s->faults) srv_faults_body(s->faults, &rq, &rs, &oc);
-  finish(s, &rq, &rs, out);
-  if (s->faults) srv_faults_after(s->faults, &rq, out, &oc);
-  if (s->log_requests) log_request(&rq, out);
-  srv_observe(s, &rq, out, &oc);
+  /* A held order reads "processing" whatever happens, so waiting is pointless. */
+  if (!rs.wait.kind || oc.hold || !srv_wait_begin(s, &rq, &rs, &oc)) {
+    srv_wait_answer(s, &rs);
+    srv_respond(s, &rq, &rs, &oc, out);
+  }
   srv_outcome_free(&oc);
   acmeh_jws_parsed_free(&rq.jws);
   acmeh_key_free(rq.jwk);
@@ -335,6 +343,7 @@ static int make_tls(acmeh_server *s, const acmeh_server_config *cfg, char *err, 
 static void on_stop(uv_async_t *a) {
   acmeh_server *s = a->data;
   s->stopping = 1;
+  srv_wait_stop_all(s);
   acmeh_httpsrv_close(s->http);
   for (srv_job *j = s->jobs; j; j = j->next) uv_cancel((uv_req_t *)&j->req); /* queued ones never start */
   uv_close((uv_handle_t *)&s->stop, NULL);

@@ -19,7 +19,9 @@ typedef struct acmeh_server acmeh_server;
 
 /* Called on the server's loop thread after every exchange, with a JSON
  * object the callee must not keep without json_incref and must not modify:
- *   {"seq": n (1-based, in arrival order), "time_ms": ms since server start,
+ *   {"seq": n (1-based, in the order answers were given: a challenge response
+ *            or finalize that waits a moment for its validation or issuance may
+ *            follow requests that arrived after it), "time_ms": ms since server start,
  *    "method", "url" (absolute, as the client addressed it), "path",
  *    "resource": "directory" | "newNonce" | "newAccount" | "account" | "orders" |
  *                "newOrder" | "order" | "newAuthz" | "authz" | "challenge" |

@@ -31,7 +31,15 @@ typedef struct outq {
   size_t len;
   unsigned delay_ms;
   int then; /* THEN_KEEP, THEN_CLOSE (after the writes drain), THEN_ABORT (at once) */
+  struct acmeh_httpsrv_later *later; /* non-NULL: the handler deferred its answer, not given yet */
 } outq;
+
+/* A deferred answer's slot: o and c are NULL once the connection has gone. */
+struct acmeh_httpsrv_later {
+  outq *o;
+  struct conn *c;
+  int keep_alive, head;
+};
 
 enum { THEN_KEEP, THEN_CLOSE, THEN_ABORT };
 
@@ -79,6 +87,8 @@ struct acmeh_httpsrv {
   int closed;
   conn *conns;
   int nconns;
+  int in_handler;                  /* acmeh_httpsrv_defer is only meaningful during a handler call */
+  acmeh_httpsrv_later *deferring;  /* what the running handler deferred, if anything */
 };
 
 /* Appends to b unless that would exceed cap; returns -1 on overflow or OOM. */
@@ -122,6 +132,7 @@ static void conn_free(conn *c) {
   while (c->q_head) {
     outq *o = c->q_head;
     c->q_head = o->next;
+    if (o->later) o->later->o = NULL, o->later->c = NULL; /* its owner still finishes (and frees) it */
     free(o->data);
     free(o);
   }
@@ -261,6 +272,7 @@ static int q_wait(conn *c, unsigned ms) {
 static void q_pump(conn *c) {
   while (c->q_head && !c->q_waiting && !c->closing) {
     outq *o = c->q_head;
+    if (o->later) return; /* not answered yet: everything behind it waits */
     if (o->delay_ms && q_wait(c, o->delay_ms)) return;
     c->q_head = o->next;
     if (!c->q_head) c->q_tail = NULL;
@@ -272,13 +284,8 @@ static void q_pump(conn *c) {
   }
 }
 
-/* Queues `r` (rendered now, so the handler's buffers are free to go). */
-static void send_response(conn *c, const acmeh_httpsrv_resp *r, int keep_alive, int head) {
-  outq *o = calloc(1, sizeof *o);
-  if (!o) {
-    conn_close(c);
-    return;
-  }
+/* Renders `r` into o (now, so the caller's buffers are free to go). */
+static void fill_entry(conn *c, outq *o, const acmeh_httpsrv_resp *r, int keep_alive, int head) {
   if (r->drop != ACMEH_HTTPSRV_DROP_BEFORE_HEADERS)
     o->data = render_response(r, keep_alive, head, r->drop == ACMEH_HTTPSRV_DROP_AFTER_HEADERS, &o->len);
   o->delay_ms = r->delay_ms;
@@ -286,9 +293,55 @@ static void send_response(conn *c, const acmeh_httpsrv_resp *r, int keep_alive, 
             : r->drop || !keep_alive                       ? THEN_CLOSE
                                                            : THEN_KEEP;
   if (o->then != THEN_KEEP) c->no_more_input = 1;
+}
+
+static void enqueue(conn *c, outq *o) {
   if (c->q_tail) c->q_tail->next = o;
   else c->q_head = o;
   c->q_tail = o;
+}
+
+/* Queues `r` (rendered now, so the handler's buffers are free to go). */
+static void send_response(conn *c, const acmeh_httpsrv_resp *r, int keep_alive, int head) {
+  outq *o = calloc(1, sizeof *o);
+  if (!o) {
+    conn_close(c);
+    return;
+  }
+  fill_entry(c, o, r, keep_alive, head);
+  enqueue(c, o);
+  q_pump(c);
+}
+
+/* Keeps the deferred answer's place in the queue; a request that ends the
+ * connection stops the parsing now, as an immediate answer would. */
+static void queue_later(conn *c, acmeh_httpsrv_later *l, int keep_alive, int head) {
+  outq *o = calloc(1, sizeof *o);
+  if (!o) {
+    conn_close(c); /* l stays detached: finishing it only frees it */
+    return;
+  }
+  o->later = l;
+  l->o = o, l->c = c, l->keep_alive = keep_alive, l->head = head;
+  if (!keep_alive) c->no_more_input = 1;
+  enqueue(c, o);
+}
+
+acmeh_httpsrv_later *acmeh_httpsrv_defer(acmeh_httpsrv *s) {
+  if (!s || !s->in_handler || s->deferring) return NULL;
+  s->deferring = calloc(1, sizeof *s->deferring);
+  return s->deferring;
+}
+
+void acmeh_httpsrv_finish(acmeh_httpsrv_later *l, const acmeh_httpsrv_resp *resp) {
+  if (!l) return;
+  outq *o = l->o;
+  conn *c = l->c;
+  int keep_alive = l->keep_alive, head = l->head;
+  free(l);
+  if (!o) return;
+  o->later = NULL;
+  fill_entry(c, o, resp, keep_alive, head);
   q_pump(c);
 }
 
@@ -391,8 +444,14 @@ static int on_message_complete(http_parser *p) {
                            hdrs,
                            c->nheaders};
   acmeh_httpsrv_resp resp = {200, NULL, NULL, 0, NULL, 0, ACMEH_HTTPSRV_SEND};
-  c->srv->handler(&req, &resp, c->srv->ud);
-  send_response(c, &resp, http_should_keep_alive(p), p->method == HTTP_HEAD);
+  acmeh_httpsrv *s = c->srv;
+  s->in_handler = 1;
+  s->handler(&req, &resp, s->ud);
+  s->in_handler = 0;
+  acmeh_httpsrv_later *later = s->deferring;
+  s->deferring = NULL;
+  if (later) queue_later(c, later, http_should_keep_alive(p), p->method == HTTP_HEAD);
+  else send_response(c, &resp, http_should_keep_alive(p), p->method == HTTP_HEAD);
   free(resp.body);
   free(resp.headers);
   return c->no_more_input || c->closing ? -1 : 0; /* stop parsing anything pipelined behind it */

@@ -49,6 +49,8 @@ typedef struct {
 typedef void (*acmeh_httpsrv_handler)(const acmeh_httpsrv_req *req, acmeh_httpsrv_resp *resp,
                                       void *ud);
 
+
+
 /* Fills the reply to a request the parser refused (status 400 malformed
  * HTTP, 408 request not complete within idle_ms of its first byte, 413 body
  * too large, 414 URL too long, 431 headers too large); resp
@@ -66,6 +68,22 @@ typedef struct {
 } acmeh_httpsrv_opts;
 
 typedef struct acmeh_httpsrv acmeh_httpsrv;
+
+/* A response the handler gives later (see acmeh_httpsrv_defer). */
+typedef struct acmeh_httpsrv_later acmeh_httpsrv_later;
+
+/* Only from inside the handler: the answer to the request being handled is
+ * not ready yet (e.g. it waits a moment for work running elsewhere). What the
+ * handler leaves in resp is then ignored; its place in the connection's
+ * response order is kept, and responses behind it wait. The caller must pass
+ * the result to acmeh_httpsrv_finish exactly once, within a bounded time.
+ * NULL when out of memory or not called from a handler: answer normally. */
+acmeh_httpsrv_later *acmeh_httpsrv_defer(acmeh_httpsrv *s);
+
+/* Gives a deferred answer (resp as a handler would fill it; body and headers
+ * stay the caller's) and frees l. Harmless when the connection has gone
+ * meanwhile: the answer is dropped. Loop thread only. */
+void acmeh_httpsrv_finish(acmeh_httpsrv_later *l, const acmeh_httpsrv_resp *resp);
 
 /* Binds addr:port (port 0 = ephemeral) and listens with options `o`. On
  * success *out is the server; free it with acmeh_httpsrv_free after
