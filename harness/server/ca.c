@@ -22,6 +22,7 @@ struct srv_ca {
   EVP_PKEY *root_key[2], *inter_key;
   X509 *root[2];
   X509 *inter[2]; /* [0] signed by root A, [1] by root B (the cross-signature) */
+  char *inter_pem[2]; /* made once: every download appends one */
   char *roots_file;
 };
 
@@ -35,8 +36,9 @@ static int add_ext(X509 *cert, X509 *issuer, int nid, const char *value) {
   return ok;
 }
 
-/* A certificate skeleton: random positive 128-bit serial, validity, key, subject CN. */
-static X509 *skeleton(EVP_PKEY *key, const char *cn, double not_before, double not_after) {
+/* A certificate skeleton: random positive 128-bit serial, validity, subject
+ * CN; the key is the caller's to set. */
+static X509 *skeleton(const char *cn, double not_before, double not_after) {
   X509 *c = X509_new();
   unsigned char serial[16];
   if (!c || RAND_bytes(serial, sizeof serial) != 1) {
@@ -50,7 +52,6 @@ static X509 *skeleton(EVP_PKEY *key, const char *cn, double not_before, double n
   X509_set_version(c, 2);
   ASN1_TIME_set(X509_getm_notBefore(c), (time_t)not_before);
   ASN1_TIME_set(X509_getm_notAfter(c), (time_t)not_after);
-  X509_set_pubkey(c, key);
   if (cn) X509_NAME_add_entry_by_txt(X509_get_subject_name(c), "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
   return c;
 }
@@ -58,8 +59,11 @@ static X509 *skeleton(EVP_PKEY *key, const char *cn, double not_before, double n
 /* A CA certificate for `key` named `cn`, signed by issuer/ikey (self-signed when issuer is NULL). */
 static X509 *ca_cert(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *ikey, const char *constraints) {
   double now = acmeh_now_wall();
-  X509 *c = skeleton(key, cn, now - 3600, now + CA_LIFETIME);
-  if (!c) return NULL;
+  X509 *c = skeleton(cn, now - 3600, now + CA_LIFETIME);
+  if (!c || !X509_set_pubkey(c, key)) {
+    X509_free(c);
+    return NULL;
+  }
   X509 *iss = issuer ? issuer : c;
   X509_set_issuer_name(c, X509_get_subject_name(iss));
   int ok = add_ext(c, iss, NID_basic_constraints, constraints) &&
@@ -82,6 +86,18 @@ static int write_roots(srv_ca *ca, const char *run_dir) {
   return ok ? ACMEH_OK : ACMEH_ENV_IO;
 }
 
+static char *pem_of(X509 *a) {
+  BIO *bio = BIO_new(BIO_s_mem());
+  char *out = NULL;
+  if (bio && PEM_write_bio_X509(bio, a)) {
+    char *data;
+    long n = BIO_get_mem_data(bio, &data);
+    out = n > 0 ? strndup(data, (size_t)n) : NULL;
+  }
+  BIO_free(bio);
+  return out;
+}
+
 int srv_ca_new(const char *run_dir, srv_ca **out, char *err, size_t errlen) {
   srv_ca *ca = calloc(1, sizeof *ca);
   if (!ca) return acmeh_msg(err, errlen, ACMEH_NOMEM, "server CA: out of memory");
@@ -96,6 +112,7 @@ int srv_ca_new(const char *run_dir, srv_ca **out, char *err, size_t errlen) {
                                : NULL;
     ok = ca->root[i] && ca->inter[i];
   }
+  for (int i = 0; ok && i < 2; i++) ok = (ca->inter_pem[i] = pem_of(ca->inter[i])) != NULL;
   int rc = ok ? write_roots(ca, run_dir) : ACMEH_INTERNAL;
   if (rc) {
     srv_ca_free(ca);
@@ -111,6 +128,7 @@ void srv_ca_free(srv_ca *ca) {
     EVP_PKEY_free(ca->root_key[i]);
     X509_free(ca->root[i]);
     X509_free(ca->inter[i]);
+    free(ca->inter_pem[i]);
   }
   EVP_PKEY_free(ca->inter_key);
   free(ca->roots_file);
@@ -119,17 +137,6 @@ void srv_ca_free(srv_ca *ca) {
 
 const char *srv_ca_roots_file(const srv_ca *ca) { return ca->roots_file; }
 
-static char *pem_of(X509 *a, X509 *b) {
-  BIO *bio = BIO_new(BIO_s_mem());
-  char *out = NULL;
-  if (bio && PEM_write_bio_X509(bio, a) && (!b || PEM_write_bio_X509(bio, b))) {
-    char *data;
-    long n = BIO_get_mem_data(bio, &data);
-    out = n > 0 ? strndup(data, (size_t)n) : NULL;
-  }
-  BIO_free(bio);
-  return out;
-}
 
 /* dNSName SANs for every name (all validated LDH names, so no ',' can smuggle entries in). */
 static int add_names(X509 *leaf, X509 *issuer, char *const *names, size_t n) {
@@ -140,30 +147,60 @@ static int add_names(X509 *leaf, X509 *issuer, char *const *names, size_t n) {
   return ok;
 }
 
-int srv_ca_issue(const srv_ca *ca, EVP_PKEY *pub, char *const *names, size_t n, double not_before,
-                 double not_after, X509 **leaf, char **chain_pem, char **alt_pem) {
+/* X509_set_pubkey would re-encode and re-decode the key through OpenSSL 3's
+ * provider encoders and decoders, which costs more than signing the
+ * certificate; the CSR's fields can simply be copied. */
+int srv_spki_copy(X509_PUBKEY *to, const X509_PUBKEY *from) {
+  ASN1_OBJECT *alg_oid;
+  const unsigned char *bits;
+  int nbits;
+  X509_ALGOR *alg;
+  if (!X509_PUBKEY_get0_param(&alg_oid, &bits, &nbits, &alg, from) || nbits <= 0) return 0;
+  const ASN1_OBJECT *oid;
+  int ptype;
+  const void *pval;
+  X509_ALGOR_get0(&oid, &ptype, &pval, alg);
+  int bare = ptype == V_ASN1_UNDEF || ptype == V_ASN1_NULL;
+  void *param = bare ? NULL : ptype == V_ASN1_OBJECT ? (void *)OBJ_dup(pval) : (void *)ASN1_STRING_dup(pval);
+  ASN1_OBJECT *o = OBJ_dup(oid);
+  unsigned char *b = OPENSSL_memdup(bits, (size_t)nbits);
+  if (o && b && (bare || param) && X509_PUBKEY_set0_param(to, o, ptype, param, b, nbits)) return 1;
+  ASN1_OBJECT_free(o);
+  OPENSSL_free(b);
+  if (ptype == V_ASN1_OBJECT) ASN1_OBJECT_free(param);
+  else if (!bare) ASN1_STRING_free(param);
+  return 0;
+}
+
+int srv_ca_issue(const srv_ca *ca, const X509_PUBKEY *spki, char *const *names, size_t n, double not_before,
+                 double not_after, X509 **leaf) {
   double now = acmeh_now_wall();
   const char *cn = n && strlen(names[0]) <= 64 ? names[0] : NULL;
-  X509 *c = skeleton(pub, cn, not_before ? not_before : now - 60, not_after ? not_after : now + SRV_CERT_LIFETIME);
-  if (!c) return ACMEH_INTERNAL;
+  X509 *c = skeleton(cn, not_before ? not_before : now - 60, not_after ? not_after : now + SRV_CERT_LIFETIME);
+  if (!c || !srv_spki_copy(X509_get_X509_PUBKEY(c), spki)) {
+    X509_free(c);
+    return ACMEH_INTERNAL;
+  }
   X509 *iss = ca->inter[0];
   X509_set_issuer_name(c, X509_get_subject_name(iss));
-  int rsa = EVP_PKEY_get_base_id(pub) == EVP_PKEY_RSA;
+  ASN1_OBJECT *alg = NULL;
+  X509_PUBKEY_get0_param(&alg, NULL, NULL, NULL, spki);
+  int rsa = OBJ_obj2nid(alg) == NID_rsaEncryption;
   int ok = add_ext(c, iss, NID_basic_constraints, "critical,CA:FALSE") &&
            add_ext(c, iss, NID_key_usage, rsa ? "critical,digitalSignature,keyEncipherment" : "critical,digitalSignature") &&
            add_ext(c, iss, NID_ext_key_usage, "serverAuth") && add_ext(c, iss, NID_subject_key_identifier, "hash") &&
            add_ext(c, iss, NID_authority_key_identifier, "keyid:always") && add_names(c, iss, names, n) &&
            X509_sign(c, ca->inter_key, EVP_sha256());
-  *chain_pem = ok ? pem_of(c, ca->inter[0]) : NULL;
-  *alt_pem = ok ? pem_of(c, ca->inter[1]) : NULL;
-  if (!ok || !*chain_pem || !*alt_pem) {
-    free(*chain_pem), free(*alt_pem);
-    *chain_pem = *alt_pem = NULL;
+  if (!ok) {
     X509_free(c);
     return ACMEH_INTERNAL;
   }
   *leaf = c;
   return ACMEH_OK;
+}
+
+const char *srv_ca_issuer_pem(const srv_ca *ca, int which) {
+  return which == 1 || which == 2 ? ca->inter_pem[which - 1] : NULL;
 }
 
 unsigned char *srv_ca_issuer_der(const srv_ca *ca, int which, size_t *len) {

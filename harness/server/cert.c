@@ -4,6 +4,7 @@
  * application/pem-certificate-chain with Link rel="alternate" to the
  * cross-signed chain, or application/pkix-cert with Link rel="up". */
 #include <openssl/bn.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,9 +16,7 @@
 
 void srv_cert_free(srv_cert *c) {
   if (!c) return;
-  X509_free(c->leaf);
-  free(c->chain_pem);
-  free(c->alt_pem);
+  free(c->der);
   free(c);
 }
 
@@ -37,38 +36,49 @@ int srv_cert_id(X509 *cert, char id[SRV_ID_CHARS + 1]) {
 typedef struct {
   char order[SRV_ID_CHARS + 1];
   const srv_ca *ca;
-  EVP_PKEY *pub;
+  X509_PUBKEY *spki;
   char **names;
   size_t n;
   double not_before, not_after;
-  X509 *leaf;
-  char *chain, *alt;
+  char id[SRV_ID_CHARS + 1]; /* results */
+  unsigned char *der;
+  size_t der_len;
   int rc;
 } issue_job;
 
 static void issue_free(issue_job *j) {
-  EVP_PKEY_free(j->pub);
+  X509_PUBKEY_free(j->spki);
   for (size_t i = 0; i < j->n; i++) free(j->names[i]);
   free(j->names);
-  X509_free(j->leaf);
-  free(j->chain), free(j->alt);
+  free(j->der);
   free(j);
+}
+
+/* The certificate's DER in plain malloc'd memory (what srv_cert keeps). */
+static unsigned char *der_of(X509 *x, size_t *len) {
+  unsigned char *tmp = NULL, *copy = NULL;
+  int n = i2d_X509(x, &tmp);
+  if (n > 0 && (copy = malloc((size_t)n))) memcpy(copy, tmp, (size_t)n), *len = (size_t)n;
+  OPENSSL_free(tmp);
+  return copy;
 }
 
 static void issue_work(void *arg) {
   issue_job *j = arg;
-  j->rc = srv_ca_issue(j->ca, j->pub, j->names, j->n, j->not_before, j->not_after, &j->leaf, &j->chain, &j->alt);
+  X509 *leaf = NULL;
+  j->rc = srv_ca_issue(j->ca, j->spki, j->names, j->n, j->not_before, j->not_after, &leaf);
+  if (j->rc == ACMEH_OK) j->rc = srv_cert_id(leaf, j->id);
+  if (j->rc == ACMEH_OK && !(j->der = der_of(leaf, &j->der_len))) j->rc = ACMEH_NOMEM;
+  X509_free(leaf);
 }
 
 static srv_cert *store_cert(acmeh_server *s, issue_job *j, const srv_order *o) {
   srv_cert *c = calloc(1, sizeof *c);
-  if (!c || srv_cert_id(j->leaf, c->e.id) != ACMEH_OK) {
-    free(c);
-    return NULL;
-  }
+  if (!c) return NULL;
+  memcpy(c->e.id, j->id, sizeof c->e.id);
   memcpy(c->account, o->account, sizeof c->account);
-  c->leaf = j->leaf, c->chain_pem = j->chain, c->alt_pem = j->alt;
-  j->leaf = NULL, j->chain = j->alt = NULL;
+  c->der = j->der, c->der_len = j->der_len;
+  j->der = NULL;
   if (srv_table_add(&s->certs, &c->e) != ACMEH_OK) {
     srv_cert_free(c);
     return NULL;
@@ -96,13 +106,16 @@ static void issue_done(acmeh_server *s, void *arg, int cancelled) {
   issue_free(j);
 }
 
-int srv_issue_async(acmeh_server *s, srv_order *o, EVP_PKEY *pub) {
+int srv_issue_async(acmeh_server *s, srv_order *o, const X509_PUBKEY *spki) {
   issue_job *j = calloc(1, sizeof *j);
   if (!j) return ACMEH_NOMEM;
   memcpy(j->order, o->e.id, sizeof j->order);
   j->ca = s->ca;
-  j->pub = pub;
-  EVP_PKEY_up_ref(pub);
+  j->spki = X509_PUBKEY_new();
+  if (!j->spki || !srv_spki_copy(j->spki, spki)) {
+    issue_free(j);
+    return ACMEH_NOMEM;
+  }
   j->names = calloc(o->nnames, sizeof *j->names);
   for (size_t i = 0; j->names && i < o->nnames; i++)
     if ((j->names[j->n] = strdup(o->names[i]))) j->n++;
@@ -122,6 +135,25 @@ static void send_bytes(srv_resp *rs, const char *ctype, const void *data, size_t
   if (rs->body) memcpy(rs->body, data, len);
 }
 
+/* The leaf as PEM (from its DER, without parsing it) followed by the issuer. */
+static void send_chain(srv_resp *rs, const srv_cert *c, const char *issuer_pem) {
+  BIO *bio = BIO_new(BIO_s_mem());
+  char *leaf = NULL;
+  long n = bio && PEM_write_bio(bio, "CERTIFICATE", "", c->der, (long)c->der_len) > 0 ? BIO_get_mem_data(bio, &leaf) : 0;
+  size_t extra = strlen(issuer_pem);
+  rs->body = n > 0 ? malloc((size_t)n + extra) : NULL;
+  if (!rs->body) {
+    BIO_free(bio);
+    return srv_problem(rs, 500, "serverInternal", "cannot write the chain");
+  }
+  memcpy(rs->body, leaf, (size_t)n);
+  memcpy(rs->body + n, issuer_pem, extra);
+  rs->body_len = (size_t)n + extra;
+  rs->status = 200;
+  rs->ctype = "application/pem-certificate-chain";
+  BIO_free(bio);
+}
+
 static int wants_der(const srv_req *rq) {
   const char *accept = acmeh_httpsrv_req_header(rq->http, "Accept");
   return accept && strstr(accept, "application/pkix-cert") && !strstr(accept, "application/pem-certificate-chain");
@@ -136,14 +168,10 @@ void srv_h_cert(srv_req *rq, srv_resp *rs, const char *id, const char *sub) {
   char *self = srv_url(s, "cert", c->e.id);
   if (!self) return srv_problem(rs, 500, "serverInternal", "out of memory");
   if (!sub && wants_der(rq)) { /* single-certificate form: the issuer via rel="up" (§7.4.2) */
-    unsigned char *der = NULL;
-    int n = i2d_X509(c->leaf, &der);
-    if (n > 0) send_bytes(rs, "application/pkix-cert", der, (size_t)n);
-    OPENSSL_free(der);
+    send_bytes(rs, "application/pkix-cert", c->der, c->der_len);
     srv_header(rs, "Link: <%s/issuer/1>;rel=\"up\"", s->base);
   } else {
-    const char *pem = sub ? c->alt_pem : c->chain_pem;
-    send_bytes(rs, "application/pem-certificate-chain", pem, strlen(pem));
+    send_chain(rs, c, srv_ca_issuer_pem(s->ca, sub ? 2 : 1));
     srv_header(rs, sub ? "Link: <%s>;rel=\"alternate\"" : "Link: <%s/alt>;rel=\"alternate\"", self);
   }
   free(self);

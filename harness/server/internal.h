@@ -103,9 +103,11 @@ typedef struct {
 typedef struct {
   srv_entry e; /* id = serial number in hex */
   char account[SRV_ID_CHARS + 1];
-  X509 *leaf;
-  char *chain_pem; /* leaf + intermediate */
-  char *alt_pem;   /* leaf + intermediate cross-signed by the alternate root */
+  /* DER only: the chains are assembled on download from the CA's cached
+   * intermediates, so a kept certificate costs ~0.5 KB, not ~7 KB of X509
+   * object and two PEM chains. */
+  unsigned char *der;
+  size_t der_len;
   int revoked, reason;
 } srv_cert;
 
@@ -124,10 +126,14 @@ typedef struct srv_ca srv_ca;
 int srv_ca_new(const char *run_dir, srv_ca **out, char *err, size_t errlen);
 void srv_ca_free(srv_ca *ca);
 const char *srv_ca_roots_file(const srv_ca *ca);
-/* Issues a certificate for `names` on `pub` (thread-safe: the CA is read only).
- * On success *leaf, *chain_pem and *alt_pem are the caller's. */
-int srv_ca_issue(const srv_ca *ca, EVP_PKEY *pub, char *const *names, size_t n, double not_before,
-                 double not_after, X509 **leaf, char **chain_pem, char **alt_pem);
+/* Copies a SubjectPublicKeyInfo field by field into `to` (a fresh one). 1 = done. */
+int srv_spki_copy(X509_PUBKEY *to, const X509_PUBKEY *from);
+/* Issues a certificate for `names` on the key `spki` (thread-safe: the CA is
+ * read only). On success *leaf is the caller's. */
+int srv_ca_issue(const srv_ca *ca, const X509_PUBKEY *spki, char *const *names, size_t n, double not_before,
+                 double not_after, X509 **leaf);
+/* PEM of intermediate `which` (1 = primary, 2 = cross-signed), borrowed. */
+const char *srv_ca_issuer_pem(const srv_ca *ca, int which);
 /* DER of intermediate `which` (1 = primary, 2 = cross-signed); malloc'd. */
 unsigned char *srv_ca_issuer_der(const srv_ca *ca, int which, size_t *len);
 
@@ -294,8 +300,8 @@ int srv_cert_id(X509 *cert, char id[SRV_ID_CHARS + 1]);
 void srv_h_cert(srv_req *rq, srv_resp *rs, const char *id, const char *sub);
 void srv_h_issuer(srv_req *rq, srv_resp *rs, const char *which);
 void srv_h_revoke(srv_req *rq, srv_resp *rs);
-/* Queues issuance of order o from CSR key `pub` (reference taken). */
-int srv_issue_async(acmeh_server *s, srv_order *o, EVP_PKEY *pub);
+/* Queues issuance of order o for the CSR's key (copied). */
+int srv_issue_async(acmeh_server *s, srv_order *o, const X509_PUBKEY *spki);
 
 /* Thread-pool jobs (server.c): `work` runs off the loop, `done` on it with
  * cancelled = 1 when the server stopped first. `arg` is the job's. */

@@ -327,7 +327,7 @@ static void finalize(srv_req *rq, srv_resp *rs, srv_order *o) {
   int ok = pub && X509_REQ_verify(req, pub) == 1;
   if (!ok) snprintf(why, sizeof why, "the CSR's self-signature does not verify");
   ok = ok && csr_key_ok(s, pub, why, sizeof why) && csr_names_ok(req, o, why, sizeof why);
-  if (ok && srv_issue_async(s, o, pub) != ACMEH_OK) {
+  if (ok && srv_issue_async(s, o, X509_REQ_get_X509_PUBKEY(req)) != ACMEH_OK) {
     X509_REQ_free(req);
     return srv_problem(rs, 500, "serverInternal", "cannot queue issuance");
   }

@@ -40,9 +40,18 @@ static int holds_authorizations(acmeh_server *s, srv_account *acct, X509 *leaf) 
   return ok;
 }
 
-static int authorized(srv_req *rq, const srv_cert *c) {
-  if (rq->jwk) return EVP_PKEY_eq(X509_get0_pubkey(c->leaf), acmeh_key_pkey(rq->jwk)) == 1;
-  return strcmp(rq->acct->e.id, c->account) == 0 || holds_authorizations(rq->s, rq->acct, c->leaf);
+/* x is the presented certificate, byte-identical to the one issued. */
+static int authorized(srv_req *rq, const srv_cert *c, X509 *x) {
+  if (rq->jwk) return EVP_PKEY_eq(X509_get0_pubkey(x), acmeh_key_pkey(rq->jwk)) == 1;
+  return strcmp(rq->acct->e.id, c->account) == 0 || holds_authorizations(rq->s, rq->acct, x);
+}
+
+static int same_der(X509 *x, const srv_cert *c) {
+  unsigned char *der = NULL;
+  int n = i2d_X509(x, &der);
+  int same = n > 0 && (size_t)n == c->der_len && memcmp(der, c->der, c->der_len) == 0;
+  OPENSSL_free(der);
+  return same;
 }
 
 void srv_h_revoke(srv_req *rq, srv_resp *rs) {
@@ -51,10 +60,13 @@ void srv_h_revoke(srv_req *rq, srv_resp *rs) {
   if (!x) return srv_problem(rs, 400, "malformed", "certificate must be base64url (unpadded) DER of one certificate");
   char id[SRV_ID_CHARS + 1] = "";
   srv_cert *c = srv_cert_id(x, id) == ACMEH_OK ? srv_cert_get(rq->s, id) : NULL;
-  int same = c && X509_cmp(c->leaf, x) == 0;
+  if (!c || !same_der(x, c)) {
+    X509_free(x);
+    return srv_problem(rs, 404, "malformed", "this server issued no such certificate");
+  }
+  int ok = authorized(rq, c, x);
   X509_free(x);
-  if (!same) return srv_problem(rs, 404, "malformed", "this server issued no such certificate");
-  if (!authorized(rq, c))
+  if (!ok)
     return srv_problem(rs, 403, "unauthorized",
                        "only the issuing account, an account authorized for all its names, or the certificate key may revoke it");
   const json_t *reason = json_object_get(rq->payload, "reason");
