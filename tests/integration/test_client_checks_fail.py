@@ -30,15 +30,17 @@ ROWS = [
     ("CORE-C-007", "padding", "fail", "base64url without '=' padding"),
     ("CORE-C-008", "fetch-with-braces", "fail", "POST-as-GET with the empty payload"),
     ("CORE-C-009", "reuse-nonce", "fail", "reuses the nonce of request #"),
-    ("CORE-C-010", "ignore-bad-nonce", "fail", "the refused newOrder retried"),
     ("CORE-C-010", "retry-with-fresh-nonce", "fail", "signed with the badNonce response's Replay-Nonce"),
+    ("CORE-C-010", "ignore-bad-nonce", "skip", "did not retry the refused newOrder"),
+    ("CORE-C-035", "ignore-bad-nonce", "fail", "the client sent no request after the badNonce error"),
     ("CORE-C-011", "use-malformed-nonce", "fail", "uses the nonce \"abc def\""),
     ("CORE-C-012", "nonce-header", "fail", "no Replay-Nonce request header"),
     ("CORE-C-013", "get-nonce", "fail", "is GET newNonce"),
     ("CORE-C-023", "csr-extra-name", "fail", "a CSR naming exactly the ordered identifiers"),
     ("CORE-C-024", "poll-fast", "fail", "no poll before Retry-After"),
-    ("CORE-C-025", "challenge-empty-payload", "fail", "the challenge response {} POSTed to the challenge URL"),
-    ("CORE-C-029", "wrong-keyauth", "fail", "no authorization of the client became valid"),
+    ("CORE-C-025", "challenge-empty-payload", "fail", "the client sent no {} to any challenge"),
+    ("CORE-C-025", "challenge-wrong-payload", "fail", "the challenge response {} POSTed to the challenge URL; got request #"),
+    ("CORE-C-029", "wrong-keyauth", "fail", "got past validation"),
 ]
 
 
@@ -78,7 +80,7 @@ def main():
     t0 = time.monotonic()
     with open(os.path.join(SRC, "suites", "core", "catalog.json")) as f:
         ids = [c["id"] for c in json.load(f)["checks"] if c["role"] == "client"]
-    missing = sorted(set(ids) - {r[0] for r in ROWS})
+    missing = sorted(set(ids) - {r[0] for r in ROWS if r[2] == "fail"})
     results = [(not missing, "%s every client check has a fail row%s" % ("ok  " if not missing else "FAIL", missing or ""))]
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
         futures = [pool.submit(row, r) for r in ROWS] + [pool.submit(baseline, ids)]

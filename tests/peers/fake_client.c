@@ -128,8 +128,8 @@ static int authorize(acmeh_acme *c, const char *authz_url) {
   if (publish(c, token, content)) return json_decref(authz), die("publish", "management API refused");
   acmeh_post_opts o = opts();
   acmeh_http_resp r;
-  acmeh_acme_post(c, json_string_value(json_object_get(ch, "url")), fault("challenge-empty-payload") ? NULL : "{}", &o, &r, err,
-                  sizeof err);
+  const char *answer = fault("challenge-empty-payload") ? NULL : fault("challenge-wrong-payload") ? "{\"keyAuthorization\":\"x\"}" : "{}";
+  acmeh_acme_post(c, json_string_value(json_object_get(ch, "url")), answer, &o, &r, err, sizeof err);
   acmeh_http_resp_free(&r);
   json_decref(authz);
   json_t *fin = poll(c, authz_url, "pending processing");
