@@ -245,7 +245,8 @@ static void transcribe(acmeh_check_ctx *ctx, const acmeh_client_run *r) {
   json_t *x;
   json_array_foreach(r->exchanges, i, x) {
     acmeh_strbuf *t = &ctx->transcript;
-    acmeh_strbuf_printf(t, "\n>>> #%lld %s %s\n", (long long)json_integer_value(json_object_get(x, "seq")),
+    acmeh_strbuf_printf(t, "\n>>> #%lld at %lld ms: %s %s\n", (long long)json_integer_value(json_object_get(x, "seq")),
+                        (long long)json_integer_value(json_object_get(x, "time_ms")),
                         json_string_value(json_object_get(x, "method")), json_string_value(json_object_get(x, "url")));
     note_headers(ctx, json_object_get(x, "req_headers"), ">");
     json_t *jws = json_object_get(x, "jws");
