@@ -66,6 +66,7 @@ typedef struct {
   char **orders; /* ids of its orders, oldest first (ids of evicted orders are skipped) */
   size_t norders, orders_cap;
   json_t *valid_authz; /* "name" (or "*.name") -> id of its newest valid authorization */
+  size_t valid_authz_prune_at; /* its size that triggers the next pruning (0 = not yet set) */
 } srv_account;
 
 typedef struct {

@@ -1,71 +1,78 @@
-/* Replay nonces (RFC 8555 §6.5): 128 random bits in base64url, each good for
- * one request. Issued nonces sit in a ring of `cap` slots and a tsearch tree
- * for lookup; the oldest is forgotten when the ring wraps, so the store is
- * bounded however many nonces a client asks for. */
+/* Replay nonces (RFC 8555 §6.5): each good for one request. A nonce is the
+ * base64url of 16 bytes: an 8-byte issue number and 8 random bytes. The
+ * random half of the last `cap` issued nonces sits in a ring indexed by issue
+ * number (0 once redeemed), so checking one is a lookup, and the store is a
+ * fixed array touched once at start: it costs no allocation per nonce and
+ * does not grow however many nonces are asked for. A nonce that fell out of
+ * the ring is refused like any unknown one. */
 #include <openssl/rand.h>
-#include <search.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "harness/acme/b64.h"
+#include "harness/core/error.h"
 #include "harness/server/internal.h"
 
 struct srv_nonces {
-  char **ring; /* owns the strings; a redeemed one is emptied ("") but stays until overwritten */
-  size_t cap, next;
-  void *live; /* tree of the ring's unredeemed strings */
+  uint64_t *ring; /* random half of issue number i at i % cap; 0 = redeemed or never issued */
+  size_t cap;
+  uint64_t next; /* issue number of the next nonce */
 };
-
-static int cmp(const void *a, const void *b) { return strcmp(a, b); }
 
 srv_nonces *srv_nonces_new(size_t cap) {
   srv_nonces *n = calloc(1, sizeof *n);
   if (!n) return NULL;
   n->cap = cap ? cap : 1;
-  n->ring = calloc(n->cap, sizeof *n->ring);
+  n->ring = malloc(n->cap * sizeof *n->ring);
   if (!n->ring) {
     free(n);
     return NULL;
   }
+  memset(n->ring, 0, n->cap * sizeof *n->ring); /* touched now, so the resident size stays flat later */
   return n;
-}
-
-static void forget(srv_nonces *n, size_t slot) {
-  char *old = n->ring[slot];
-  if (old && *old) tdelete(old, &n->live, cmp);
-  free(old);
-  n->ring[slot] = NULL;
 }
 
 void srv_nonces_free(srv_nonces *n) {
   if (!n) return;
-  for (size_t i = 0; i < n->cap; i++) forget(n, i);
   free(n->ring);
   free(n);
 }
 
+static void put64(unsigned char *p, uint64_t v) {
+  for (int i = 7; i >= 0; i--, v >>= 8) p[i] = (unsigned char)v;
+}
+
+static uint64_t get64(const unsigned char *p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; i++) v = v << 8 | p[i];
+  return v;
+}
+
 char *srv_nonce_issue(srv_nonces *n) {
   unsigned char raw[16];
-  if (RAND_bytes(raw, sizeof raw) != 1) return NULL;
+  if (RAND_bytes(raw + 8, 8) != 1) return NULL;
+  uint64_t r = get64(raw + 8);
+  if (!r) return NULL; /* 0 marks a free slot; one in 2^64 */
+  uint64_t seq = n->next;
+  put64(raw, seq);
   char *v = acmeh_b64url_encode(raw, sizeof raw);
-  char *copy = v ? strdup(v) : NULL;
-  if (!copy) {
-    free(v);
-    return NULL;
-  }
-  forget(n, n->next);
-  n->ring[n->next] = v;
-  n->next = (n->next + 1) % n->cap;
-  if (!tsearch(v, &n->live, cmp)) *v = '\0'; /* untracked: it will simply be refused */
-  return copy;
+  if (!v) return NULL;
+  n->ring[seq % n->cap] = r;
+  n->next++;
+  return v;
 }
 
 int srv_nonce_redeem(srv_nonces *n, const char *nonce) {
-  if (!nonce || !*nonce) return 0;
-  void *hit = tfind(nonce, &n->live, cmp);
-  if (!hit) return 0;
-  char *stored = *(char **)hit;
-  tdelete(stored, &n->live, cmp);
-  *stored = '\0'; /* used: the ring slot stays owned until overwritten */
+  unsigned char *raw = NULL;
+  size_t len = 0;
+  if (!nonce || strlen(nonce) != 22 || acmeh_b64url_decode(nonce, 22, &raw, &len) != ACMEH_OK || len != 16) {
+    free(raw);
+    return 0;
+  }
+  uint64_t seq = get64(raw), r = get64(raw + 8);
+  free(raw);
+  if (seq >= n->next || n->next - seq > n->cap || !r || n->ring[seq % n->cap] != r) return 0;
+  n->ring[seq % n->cap] = 0;
   return 1;
 }

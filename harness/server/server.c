@@ -15,6 +15,11 @@
 #include "harness/targets/pki.h"
 
 #define NONCE_CAP 100000 /* outstanding nonces remembered; older ones are refused as badNonce */
+/* Default caps: far more than any test run keeps in use (a core suite run
+ * makes ~200 orders), yet small enough that a server under sustained load
+ * levels off within a few thousand orders instead of growing for 100,000. */
+#define DEFAULT_MAX_ACCOUNTS 10000
+#define DEFAULT_MAX_ORDERS 2048
 
 /* ---- thread-pool jobs ----------------------------------------------------- */
 
@@ -406,9 +411,9 @@ static int setup(acmeh_server *s, const acmeh_server_config *cfg, char *err, siz
   s->observer = cfg->observer;
   s->observer_ud = cfg->observer_ud;
   s->t0_ns = uv_hrtime();
-  s->max_accounts = cfg->max_accounts ? cfg->max_accounts : 100000;
-  s->max_orders = cfg->max_orders ? cfg->max_orders : 100000;
-  s->max_authzs = s->max_orders * 3; /* orders average few names; pre-authorizations add some */
+  s->max_accounts = cfg->max_accounts ? cfg->max_accounts : DEFAULT_MAX_ACCOUNTS;
+  s->max_orders = cfg->max_orders ? cfg->max_orders : DEFAULT_MAX_ORDERS;
+  s->max_authzs = s->max_orders * 2; /* orders average few names; pre-authorizations add some */
   s->max_certs = s->max_orders;
   s->nonces = srv_nonces_new(NONCE_CAP);
   if (!s->bind || !s->run_dir || !s->dns_addr || !s->nonces)

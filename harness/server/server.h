@@ -64,8 +64,9 @@ typedef struct {
   /* Existing writable folder for the CA files (issuing-roots.pem, ...);
    * required. */
   const char *run_dir;
-  /* Caps on live objects; 0 = defaults (100000 accounts, 100000 orders).
-   * Beyond them the oldest finished objects are evicted first. */
+  /* Caps on live objects; 0 = defaults (10000 accounts, 2048 orders; twice
+   * as many authorizations and as many certificates as orders). Beyond them
+   * the oldest finished objects are evicted first. */
   size_t max_accounts;
   size_t max_orders;
   /* Non-zero: one line per request ("POST /new-order -> 201 ...") on stderr. */
