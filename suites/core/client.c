@@ -7,6 +7,7 @@
 
 #include "harness/acme/b64.h"
 #include "harness/acme/cert.h"
+#include "harness/acme/jwk.h"
 #include "harness/core/error.h"
 #include "harness/runner/scenario.h"
 
@@ -401,7 +402,87 @@ static int retry_after_honoured(acmeh_check_ctx *ctx) {
   return rc;
 }
 
+static int csr_key_not_account_key(acmeh_check_ctx *ctx) {
+  const acmeh_client_run *r;
+  int rc = record(ctx, "plain-http01", &r);
+  acmeh_key *acct = NULL;
+  size_t i;
+  json_t *x;
+  int seen = 0;
+  EACH(r, i, x) {
+    const json_t *jwk = json_object_get(protected_hdr(x), "jwk");
+    if (!acct && is(x, "POST", "newAccount") && jwk) acmeh_key_from_jwk(jwk, &acct);
+    if (rc || !acct || !is(x, "POST", "finalize") || !payload(x)) continue;
+    json_t *p = json_loads(payload(x), 0, NULL);
+    X509_REQ *req = NULL;
+    if (field(p, "csr") && acmeh_csr_parse(field(p, "csr"), &req) == ACMEH_OK &&
+        EVP_PKEY_eq(X509_REQ_get0_pubkey(req), acmeh_key_pkey(acct)) == 1)
+      rc = acmeh_check_fail(ctx, "a CSR key other than the account key", "request #%lld asks a certificate for the account key", seq(x));
+    seen = 1;
+    X509_REQ_free(req);
+    json_decref(p);
+  }
+  acmeh_key_free(acct);
+  if (rc == ACMEH_OK && !seen) rc = acmeh_check_fail(ctx, "a finalize request with a CSR", "the client never finalized");
+  return rc;
+}
+
+/* Validation through `scenario`'s challenge type succeeded. */
+static int validated_in(acmeh_check_ctx *ctx, const char *scenario, const char *expected) {
+  const acmeh_client_run *r;
+  int rc = record(ctx, scenario, &r);
+  size_t i;
+  json_t *x;
+  EACH(r, i, x) if (validation_seen(x)) return rc;
+  return rc ? rc : acmeh_check_fail(ctx, expected, "no challenge, authorization or order of the client got past validation");
+}
+
+static int dns01_validated(acmeh_check_ctx *ctx) {
+  return validated_in(ctx, "plain-dns01", "the TXT record base64url(SHA-256(keyAuthorization)) at _acme-challenge.<name>");
+}
+
+static int tlsalpn01_validated(acmeh_check_ctx *ctx) {
+  return validated_in(ctx, "plain-tlsalpn01", "a validation certificate with one SAN and the critical acmeIdentifier digest");
+}
+
+/* The client's own output mentions `needle` (what the server told it). */
+static int surfaced(acmeh_check_ctx *ctx, const char *scenario, const char *needle, const char *what) {
+  const acmeh_client_run *r;
+  int rc = record(ctx, scenario, &r);
+  if (rc == ACMEH_OK) rc = fault_fired(ctx, r, scenario[0] == 'u' ? "newAccount" : "newOrder");
+  if (rc == ACMEH_OK && (!r->client_log || !strstr(r->client_log, needle)))
+    rc = acmeh_check_fail(ctx, what, "the client's output (%zu bytes) never mentions \"%s\"", r->client_log ? strlen(r->client_log) : 0, needle);
+  return rc;
+}
+
+static int detail_surfaced(acmeh_check_ctx *ctx) {
+  return surfaced(ctx, "rejected-identifier", "acme-harness-refusal-7f3a", "the problem's detail shown to the user");
+}
+
+static int user_action_surfaced(acmeh_check_ctx *ctx) {
+  return surfaced(ctx, "user-action-required", "acme-harness-terms-7f3a", "userActionRequired and its detail shown to the user");
+}
+
+static int rate_limit_respected(acmeh_check_ctx *ctx) {
+  const acmeh_client_run *r;
+  int rc = record(ctx, "rate-limited-once", &r);
+  if (rc == ACMEH_OK) rc = fault_fired(ctx, r, "newOrder");
+  long long refused_at = -1;
+  size_t i;
+  json_t *x;
+  EACH(r, i, x) {
+    long long t = json_integer_value(json_object_get(x, "time_ms"));
+    if (refused_at < 0 && json_array_size(json_object_get(x, "faults"))) refused_at = t;
+    else if (rc == ACMEH_OK && refused_at >= 0 && is(x, "POST", "newOrder") && t - refused_at < 1900)
+      rc = acmeh_check_fail(ctx, "no retry of a rateLimited request before its Retry-After (2 s)", "request #%lld retried after %lld ms", seq(x),
+                            t - refused_at);
+  }
+  return rc;
+}
+
 const acmeh_check_impl acmeh_core_client_checks[] = {
+    {"CORE-C-019", csr_key_not_account_key}, {"CORE-C-031", dns01_validated}, {"CORE-C-033", detail_surfaced},
+    {"CORE-C-036", rate_limit_respected},   {"CORE-C-037", user_action_surfaced}, {"CORE-C-101", tlsalpn01_validated},
     {"CORE-C-001", user_agent},        {"CORE-C-002", accept_language},   {"CORE-C-003", post_format},
     {"CORE-C-004", protected_members}, {"CORE-C-005", kid_is_location},   {"CORE-C-006", url_is_request_url},
     {"CORE-C-007", no_padding},        {"CORE-C-008", post_as_get},       {"CORE-C-009", nonce_once},

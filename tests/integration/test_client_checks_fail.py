@@ -41,6 +41,12 @@ ROWS = [
     ("CORE-C-025", "challenge-empty-payload", "fail", "the client sent no {} to any challenge"),
     ("CORE-C-025", "challenge-wrong-payload", "fail", "the challenge response {} POSTed to the challenge URL; got request #"),
     ("CORE-C-029", "wrong-keyauth", "fail", "got past validation"),
+    ("CORE-C-019", "csr-account-key", "fail", "asks a certificate for the account key"),
+    ("CORE-C-031", "wrong-keyauth", "fail", "the TXT record base64url(SHA-256(keyAuthorization))"),
+    ("CORE-C-101", "wrong-keyauth", "fail", "a validation certificate with one SAN and the critical acmeIdentifier"),
+    ("CORE-C-033", "hide-detail", "fail", "never mentions \"acme-harness-refusal-7f3a\""),
+    ("CORE-C-036", "ignore-retry-after", "fail", "no retry of a rateLimited request before its Retry-After"),
+    ("CORE-C-037", "hide-detail", "fail", "never mentions \"acme-harness-terms-7f3a\""),
 ]
 
 

@@ -24,19 +24,33 @@ static int fault(const char *name) {
 }
 
 static int die(const char *what, const char *err) {
-  fprintf(stderr, "fake-client: %s: %s\n", what, err);
+  fprintf(stderr, "fake-client: %s: %s\n", what, fault("hide-detail") ? "failed" : err);
   return 1;
 }
 
-/* Publishes the http-01 response through the mocks' management API. */
-static int publish(acmeh_acme *c, const char *token, const char *content) {
-  char url[512], *body = NULL;
-  snprintf(url, sizeof url, "%s/add-http01", getenv("ACMEH_MGMT") ? getenv("ACMEH_MGMT") : "");
-  json_t *j = json_pack("{s:s,s:s}", "token", token, "content", content);
-  body = json_dumps(j, JSON_COMPACT);
+/* The challenge type to answer: the scenario's (${CHALLENGE}), else http-01. */
+static const char *challenge_type(void) { return getenv("CHALLENGE") ? getenv("CHALLENGE") : "http-01"; }
+
+/* Publishes the response to the challenge through the mocks' management API
+ * (pebble-challtestsrv's vocabulary). */
+static int publish(acmeh_acme *c, const char *domain, const char *token, const char *keyauth) {
+  const char *type = challenge_type();
+  char url[512], txt[44], host[400];
+  json_t *j;
+  if (strcmp(type, "dns-01") == 0) {
+    acmeh_dns01_txt(keyauth, txt);
+    snprintf(host, sizeof host, "_acme-challenge.%s.", domain);
+    j = json_pack("{s:s,s:s}", "host", host, "value", txt);
+  } else if (strcmp(type, "tls-alpn-01") == 0) {
+    j = json_pack("{s:s,s:s}", "host", domain, "content", keyauth);
+  } else {
+    j = json_pack("{s:s,s:s}", "token", token, "content", keyauth);
+  }
+  const char *path = strcmp(type, "dns-01") == 0 ? "set-txt" : strcmp(type, "tls-alpn-01") == 0 ? "add-tlsalpn01" : "add-http01";
+  snprintf(url, sizeof url, "%s/%s", getenv("ACMEH_MGMT") ? getenv("ACMEH_MGMT") : "", path);
+  char *body = json_dumps(j, JSON_COMPACT), err[256];
   json_decref(j);
   acmeh_http_resp r;
-  char err[256];
   int rc = acmeh_http_request(acmeh_acme_http(c), "POST", url, "application/json", body, strlen(body), NULL, &r, err, sizeof err);
   if (rc == ACMEH_OK && r.status != 200) rc = ACMEH_PEER_PROTOCOL;
   acmeh_http_resp_free(&r);
@@ -106,7 +120,17 @@ static int new_order(acmeh_acme *c, const char *domain, json_t **order, char **o
     rc = acmeh_acme_post(c, url, payload, &o, &r, err, errlen);
     free(fresh);
   }
-  if (rc == ACMEH_OK && r.status != 201) rc = acmeh_msg(err, errlen, ACMEH_PEER_PROTOCOL, "newOrder answered %ld", r.status);
+  double ra;
+  if (rc == ACMEH_OK && strcmp(type, "rateLimited") == 0 && acmeh_http_retry_after(&r, &ra)) {
+    acmeh_http_resp_free(&r); /* a correct client waits as asked; the fault retries at once */
+    if (!fault("ignore-retry-after")) acmeh_sleep_ms((long)(ra * 1000));
+    rc = acmeh_acme_post(c, url, payload, &o, &r, err, errlen);
+  }
+  if (rc == ACMEH_OK && r.status != 201) {
+    char d[300];
+    acmeh_resp_describe(&r, d, sizeof d);
+    rc = acmeh_msg(err, errlen, ACMEH_PEER_PROTOCOL, "newOrder answered %s", d);
+  }
   *order = rc ? NULL : acmeh_resp_json(&r);
   const char *loc = rc ? NULL : acmeh_http_header_get(&r, "Location");
   *order_url = loc ? strdup(loc) : NULL;
@@ -114,18 +138,18 @@ static int new_order(acmeh_acme *c, const char *domain, json_t **order, char **o
   return rc;
 }
 
-static int authorize(acmeh_acme *c, const char *authz_url) {
+static int authorize(acmeh_acme *c, const char *domain, const char *authz_url) {
   json_t *authz = NULL;
   char err[256], tp[44];
   long wait;
   if (fetch(c, authz_url, &authz, &wait, err, sizeof err) || !authz) return die("authorization", err);
-  const json_t *ch = acmeh_flow_find_challenge(authz, "http-01");
+  const json_t *ch = acmeh_flow_find_challenge(authz, challenge_type());
   const char *token = json_string_value(json_object_get(ch, "token"));
-  if (!token || acmeh_key_thumbprint(acmeh_acme_key(c), tp)) return json_decref(authz), die("challenge", "no http-01");
+  if (!token || acmeh_key_thumbprint(acmeh_acme_key(c), tp)) return json_decref(authz), die("challenge", challenge_type());
   char *ka = acmeh_key_authorization(token, tp), content[600];
   snprintf(content, sizeof content, "%s%s", ka, fault("wrong-keyauth") ? "x" : "");
   free(ka);
-  if (publish(c, token, content)) return json_decref(authz), die("publish", "management API refused");
+  if (publish(c, domain, token, content)) return json_decref(authz), die("publish", "management API refused");
   acmeh_post_opts o = opts();
   acmeh_http_resp r;
   const char *answer = fault("challenge-empty-payload") ? NULL : fault("challenge-wrong-payload") ? "{\"keyAuthorization\":\"x\"}" : "{}";
@@ -144,7 +168,8 @@ static int finalize(acmeh_acme *c, const char *domain, const json_t *order, cons
   snprintf(extra, sizeof extra, "extra.%s", domain);
   const char *names[] = {domain, extra};
   acmeh_key_generate(ACMEH_KEY_ES256, &k);
-  acmeh_csr_build(acmeh_key_pkey(k), names, fault("csr-extra-name") ? 2 : 1, &csr);
+  EVP_PKEY *csr_key = fault("csr-account-key") ? acmeh_key_pkey(acmeh_acme_key(c)) : acmeh_key_pkey(k);
+  acmeh_csr_build(csr_key, names, fault("csr-extra-name") ? 2 : 1, &csr);
   acmeh_key_free(k);
   if (asprintf(&payload, "{\"csr\":\"%s%s\"}", csr, fault("padding") ? "=" : "") < 0) return 1;
   acmeh_post_opts o = opts();
@@ -189,7 +214,7 @@ static int run(acmeh_acme *c, const char *domain) {
     free(n);
   }
   if (new_order(c, domain, &order, &order_url, err, sizeof err)) return die("newOrder", err);
-  int rc = authorize(c, json_string_value(json_array_get(json_object_get(order, "authorizations"), 0)));
+  int rc = authorize(c, domain, json_string_value(json_array_get(json_object_get(order, "authorizations"), 0)));
   if (rc == 0) rc = finalize(c, domain, order, order_url);
   json_decref(order);
   free(order_url);
