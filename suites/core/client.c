@@ -8,6 +8,7 @@
 #include "harness/acme/b64.h"
 #include "harness/acme/cert.h"
 #include "harness/acme/jwk.h"
+#include "harness/client/http.h"
 #include "harness/core/error.h"
 #include "harness/runner/scenario.h"
 
@@ -463,9 +464,10 @@ static int user_action_surfaced(acmeh_check_ctx *ctx) {
   return surfaced(ctx, "user-action-required", "acme-harness-terms-7f3a", "userActionRequired and its detail shown to the user");
 }
 
-static int rate_limit_respected(acmeh_check_ctx *ctx) {
+/* After the scenario's faulted newOrder (Retry-After: 2), no newOrder comes sooner. */
+static int retry_after_kept(acmeh_check_ctx *ctx, const char *scenario, const char *expected) {
   const acmeh_client_run *r;
-  int rc = record(ctx, "rate-limited-once", &r);
+  int rc = record(ctx, scenario, &r);
   if (rc == ACMEH_OK) rc = fault_fired(ctx, r, "newOrder");
   long long refused_at = -1;
   size_t i;
@@ -474,15 +476,86 @@ static int rate_limit_respected(acmeh_check_ctx *ctx) {
     long long t = json_integer_value(json_object_get(x, "time_ms"));
     if (refused_at < 0 && json_array_size(json_object_get(x, "faults"))) refused_at = t;
     else if (rc == ACMEH_OK && refused_at >= 0 && is(x, "POST", "newOrder") && t - refused_at < 1900)
-      rc = acmeh_check_fail(ctx, "no retry of a rateLimited request before its Retry-After (2 s)", "request #%lld retried after %lld ms", seq(x),
-                            t - refused_at);
+      rc = acmeh_check_fail(ctx, expected, "request #%lld retried after %lld ms", seq(x), t - refused_at);
   }
+  return rc;
+}
+
+static int rate_limit_respected(acmeh_check_ctx *ctx) {
+  return retry_after_kept(ctx, "rate-limited-once", "no retry of a rateLimited request before its Retry-After (2 s)");
+}
+
+static int busy_respected(acmeh_check_ctx *ctx) {
+  return retry_after_kept(ctx, "server-busy", "no retry of a 503 answer before its Retry-After (2 s)");
+}
+
+/* A mailto contact with hfields ("?") or several addresses (","). */
+static const char *bad_mailto(const json_t *contacts) {
+  size_t i;
+  json_t *c;
+  json_array_foreach(contacts, i, c) {
+    const char *v = json_string_value(c);
+    if (v && strncasecmp(v, "mailto:", 7) == 0 && strpbrk(v + 7, "?,")) return v;
+  }
+  return NULL;
+}
+
+static int contacts_ok(acmeh_check_ctx *ctx) {
+  const acmeh_client_run *r;
+  int rc = record(ctx, "plain-http01", &r);
+  size_t i;
+  json_t *x;
+  EACH(r, i, x) if (rc == ACMEH_OK && (is(x, "POST", "newAccount") || is(x, "POST", "account")) && payload(x)) {
+    json_t *p = json_loads(payload(x), 0, NULL);
+    const char *bad = bad_mailto(json_object_get(p, "contact"));
+    if (bad) rc = acmeh_check_fail(ctx, "mailto contacts with one address and no hfields", "request #%lld sends \"%.120s\"", seq(x), bad);
+    json_decref(p);
+  }
+  return rc;
+}
+
+/* http-01 tokens the client was given (from the authorizations it fetched). */
+static json_t *http01_tokens(const acmeh_client_run *r) {
+  json_t *tokens = json_object(), *x, *ch;
+  size_t i, k;
+  EACH(r, i, x) if (is(x, "POST", "authz")) {
+    json_t *b = json_loads(field(x, "resp_body") ? field(x, "resp_body") : "", 0, NULL);
+    json_array_foreach(json_object_get(b, "challenges"), k, ch)
+      if (field(ch, "token") && !strcmp(field(ch, "type") ? field(ch, "type") : "", "http-01"))
+        json_object_set_new(tokens, field(ch, "token"), json_true());
+    json_decref(b);
+  }
+  return tokens;
+}
+
+static int http01_cleaned_up(acmeh_check_ctx *ctx) {
+  const acmeh_client_run *r;
+  int rc = record(ctx, "plain-http01", &r);
+  json_t *tokens = rc ? NULL : http01_tokens(r);
+  const char *token;
+  json_t *v;
+  acmeh_http_config hc = {.request_timeout_ms = 3000, .transcript = &ctx->transcript};
+  acmeh_http *h = NULL;
+  if (rc == ACMEH_OK) rc = acmeh_http_new(&hc, &h);
+  json_object_foreach(tokens, token, v) {
+    char url[600];
+    acmeh_http_resp resp = {0};
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/.well-known/acme-challenge/%s", acmeh_mocks_http01_port(ctx->env->mocks), token);
+    int got = rc == ACMEH_OK ? acmeh_http_request(h, "GET", url, NULL, NULL, 0, NULL, &resp, ctx->err, sizeof ctx->err) : -1;
+    if (got == ACMEH_OK && resp.status == 200)
+      rc = acmeh_check_fail(ctx, "the http-01 resource removed once the challenge is over (SHOULD)",
+                            "the mocks still serve token %.43s after the client finished", token);
+    acmeh_http_resp_free(&resp);
+  }
+  acmeh_http_free(h);
+  json_decref(tokens);
   return rc;
 }
 
 const acmeh_check_impl acmeh_core_client_checks[] = {
     {"CORE-C-019", csr_key_not_account_key}, {"CORE-C-031", dns01_validated}, {"CORE-C-033", detail_surfaced},
     {"CORE-C-036", rate_limit_respected},   {"CORE-C-037", user_action_surfaced}, {"CORE-C-101", tlsalpn01_validated},
+    {"CORE-C-015", contacts_ok},           {"CORE-C-028", http01_cleaned_up},    {"CORE-C-038", busy_respected},
     {"CORE-C-001", user_agent},        {"CORE-C-002", accept_language},   {"CORE-C-003", post_format},
     {"CORE-C-004", protected_members}, {"CORE-C-005", kid_is_location},   {"CORE-C-006", url_is_request_url},
     {"CORE-C-007", no_padding},        {"CORE-C-008", post_as_get},       {"CORE-C-009", nonce_once},

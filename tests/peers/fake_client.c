@@ -121,7 +121,7 @@ static int new_order(acmeh_acme *c, const char *domain, json_t **order, char **o
     free(fresh);
   }
   double ra;
-  if (rc == ACMEH_OK && strcmp(type, "rateLimited") == 0 && acmeh_http_retry_after(&r, &ra)) {
+  if (rc == ACMEH_OK && (strcmp(type, "rateLimited") == 0 || r.status == 503) && acmeh_http_retry_after(&r, &ra)) {
     acmeh_http_resp_free(&r); /* a correct client waits as asked; the fault retries at once */
     if (!fault("ignore-retry-after")) acmeh_sleep_ms((long)(ra * 1000));
     rc = acmeh_acme_post(c, url, payload, &o, &r, err, errlen);
@@ -144,8 +144,10 @@ static int authorize(acmeh_acme *c, const char *domain, const char *authz_url) {
   long wait;
   if (fetch(c, authz_url, &authz, &wait, err, sizeof err) || !authz) return die("authorization", err);
   const json_t *ch = acmeh_flow_find_challenge(authz, challenge_type());
-  const char *token = json_string_value(json_object_get(ch, "token"));
-  if (!token || acmeh_key_thumbprint(acmeh_acme_key(c), tp)) return json_decref(authz), die("challenge", challenge_type());
+  const char *tok = json_string_value(json_object_get(ch, "token"));
+  if (!tok || acmeh_key_thumbprint(acmeh_acme_key(c), tp)) return json_decref(authz), die("challenge", challenge_type());
+  char token[256]; /* outlives authz, for the clean-up */
+  snprintf(token, sizeof token, "%s", tok);
   char *ka = acmeh_key_authorization(token, tp), content[600];
   snprintf(content, sizeof content, "%s%s", ka, fault("wrong-keyauth") ? "x" : "");
   free(ka);
@@ -157,6 +159,16 @@ static int authorize(acmeh_acme *c, const char *domain, const char *authz_url) {
   acmeh_http_resp_free(&r);
   json_decref(authz);
   json_t *fin = poll(c, authz_url, "pending processing");
+  if (!fault("keep-http01")) { /* clean up, as RFC 8555 §8.3 asks */
+    char url[512], *body = NULL;
+    snprintf(url, sizeof url, "%s/del-http01", getenv("ACMEH_MGMT") ? getenv("ACMEH_MGMT") : "");
+    json_t *j = json_pack("{s:s}", "token", token);
+    body = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    acmeh_http_request(acmeh_acme_http(c), "POST", url, "application/json", body, strlen(body), NULL, &r, err, sizeof err);
+    acmeh_http_resp_free(&r);
+    free(body);
+  }
   int ok = fin && strcmp(json_string_value(json_object_get(fin, "status")) ? json_string_value(json_object_get(fin, "status")) : "", "valid") == 0;
   json_decref(fin);
   return ok ? 0 : die("authorization", "did not become valid");
@@ -198,7 +210,8 @@ static int run(acmeh_acme *c, const char *domain) {
     acmeh_http_resp_free(&r);
   }
   acmeh_http_resp acct = {0};
-  if (acmeh_flow_new_account(c, ACMEH_KEY_ES256, NULL, &acct, err, sizeof err)) return acmeh_http_resp_free(&acct), die("newAccount", err);
+  const char *acct_payload = fault("bad-contact") ? "{\"termsOfServiceAgreed\":true,\"contact\":[\"mailto:a@example.com?subject=x\"]}" : NULL;
+  if (acmeh_flow_new_account(c, ACMEH_KEY_ES256, acct_payload, &acct, err, sizeof err)) return acmeh_http_resp_free(&acct), die("newAccount", err);
   const char *raw = acmeh_http_header_get(&acct, "Replay-Nonce");
   if (fault("use-malformed-nonce") && raw) setenv("FAKE_CLIENT_RAW_NONCE", raw, 1); /* taken as it came, wrong on purpose */
   acmeh_http_resp_free(&acct);
