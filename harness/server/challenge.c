@@ -31,18 +31,19 @@ static void job_work(void *arg) {
   j->result = srv_validate(&j->v);
 }
 
-/* Keeps an account's name -> valid authorization index from outgrowing the
- * authorizations it points at (those get evicted too). A pruning walks the
- * whole index, so the next one waits until the index has doubled: walking it
- * at every validation made issuance slow down as an account aged. */
-static void prune_index(acmeh_server *s, srv_account *acct) {
-  json_t *index = acct->valid_authz;
-  if (json_object_size(index) < (acct->valid_authz_prune_at ? acct->valid_authz_prune_at : 1024)) return;
-  const char *k;
-  json_t *v;
-  void *tmp;
-  json_object_foreach_safe(index, tmp, k, v) if (!srv_authz_get(s, json_string_value(v))) json_object_del(index, k);
-  acct->valid_authz_prune_at = json_object_size(index) * 2 > 1024 ? json_object_size(index) * 2 : 1024;
+/* a's key in its account's valid-authorization index. */
+static void index_key(const srv_authz *a, char key[300]) {
+  snprintf(key, 300, "%s%s", a->wildcard ? "*." : "", a->value);
+}
+
+/* Called when a is evicted, so the index holds live authorizations only:
+ * an account that stops ordering must not keep thousands of dead entries. */
+void srv_authz_unindex(acmeh_server *s, const srv_authz *a) {
+  srv_account *acct = srv_account_get(s, a->account);
+  char key[300];
+  index_key(a, key);
+  const char *id = acct ? json_string_value(json_object_get(acct->valid_authz, key)) : NULL;
+  if (id && strcmp(id, a->e.id) == 0) json_object_del(acct->valid_authz, key);
 }
 
 static void mark_valid(acmeh_server *s, srv_authz *a, srv_chal *c) {
@@ -53,9 +54,8 @@ static void mark_valid(acmeh_server *s, srv_authz *a, srv_chal *c) {
   a->expires = c->validated + SRV_AUTHZ_LIFETIME;
   srv_account *acct = srv_account_get(s, a->account);
   if (!acct) return;
-  prune_index(s, acct);
   char key[300];
-  snprintf(key, sizeof key, "%s%s", a->wildcard ? "*." : "", a->value);
+  index_key(a, key);
   json_object_set_new(acct->valid_authz, key, json_string(a->e.id)); /* for reuse and revocation */
 }
 

@@ -63,10 +63,9 @@ typedef struct {
   srv_acct_status status;
   json_t *contact; /* array or NULL */
   int tos_agreed;
-  char **orders; /* ids of its orders, oldest first (ids of evicted orders are skipped) */
+  char **orders; /* ids of its orders, oldest first (an evicted order leaves the list) */
   size_t norders, orders_cap;
-  json_t *valid_authz; /* "name" (or "*.name") -> id of its newest valid authorization */
-  size_t valid_authz_prune_at; /* its size that triggers the next pruning (0 = not yet set) */
+  json_t *valid_authz; /* "name" (or "*.name") -> id of its newest valid authorization (live ones only) */
 } srv_account;
 
 typedef struct {
@@ -261,6 +260,8 @@ void srv_h_key_change(srv_req *rq, srv_resp *rs);
 
 /* order.c */
 void srv_order_free(srv_order *o);
+/* Drops o from its account's orders list (o is being evicted). */
+void srv_order_unlist(acmeh_server *s, const srv_order *o);
 void srv_order_refresh(acmeh_server *s, srv_order *o);
 json_t *srv_order_json(acmeh_server *s, srv_order *o);
 void srv_h_new_order(srv_req *rq, srv_resp *rs);
@@ -279,6 +280,8 @@ void srv_h_new_authz(srv_req *rq, srv_resp *rs);
 void srv_h_authz(srv_req *rq, srv_resp *rs, const char *id);
 
 /* challenge.c */
+/* Drops a from its account's valid-authorization index (a is being evicted). */
+void srv_authz_unindex(acmeh_server *s, const srv_authz *a);
 void srv_h_challenge(srv_req *rq, srv_resp *rs, const char *authz_id, const char *idx);
 const char *srv_chal_type_name(srv_chal_type t);
 

@@ -211,6 +211,18 @@ static int attach_authz(acmeh_server *s, srv_account *acct, srv_order *o) {
   return ACMEH_OK;
 }
 
+/* Eviction goes oldest first, so the order is nearly always the first entry. */
+void srv_order_unlist(acmeh_server *s, const srv_order *o) {
+  srv_account *acct = srv_account_get(s, o->account);
+  for (size_t i = 0; acct && i < acct->norders; i++)
+    if (strcmp(acct->orders[i], o->e.id) == 0) {
+      free(acct->orders[i]);
+      memmove(&acct->orders[i], &acct->orders[i + 1], (acct->norders - i - 1) * sizeof *acct->orders);
+      acct->norders--;
+      return;
+    }
+}
+
 /* Remembers the order in the account's list, dropping ids of evicted orders when it fills. */
 static void remember(acmeh_server *s, srv_account *acct, const char *id) {
   if (acct->norders == acct->orders_cap) {

@@ -95,23 +95,33 @@ static int cert_finished(acmeh_server *s, srv_entry *e) {
   return ((srv_cert *)e)->revoked;
 }
 
-static void drop_order(acmeh_server *s, srv_entry *e) { srv_order_free((srv_order *)e); (void)s; }
-static void drop_authz(acmeh_server *s, srv_entry *e) { srv_authz_free((srv_authz *)e); (void)s; }
+static void drop_order(acmeh_server *s, srv_entry *e) {
+  srv_order_unlist(s, (srv_order *)e);
+  srv_order_free((srv_order *)e);
+}
+
+static void drop_authz(acmeh_server *s, srv_entry *e) {
+  srv_authz_unindex(s, (srv_authz *)e);
+  srv_authz_free((srv_authz *)e);
+}
 static void drop_cert(acmeh_server *s, srv_entry *e) { srv_cert_free((srv_cert *)e); (void)s; }
 static void drop_account(acmeh_server *s, srv_entry *e) {
   srv_account_unindex_key(s, (srv_account *)e);
   srv_account_free((srv_account *)e);
 }
 
-/* Oldest entries beyond cap go: finished ones first (scanning at most a few
- * hundred from the old end, so one request never walks the whole table),
- * then the oldest whatever its state, so the cap holds. */
+/* Oldest entries beyond cap go: finished ones first (scanning at most
+ * SCAN_MAX from the old end, so one request never walks the whole table;
+ * under load the old end is mostly valid authorizations, which do not count
+ * as finished, and a long scan there ran at every new order), then the
+ * oldest whatever its state, so the cap holds. */
+#define SCAN_MAX 32
 static void trim(acmeh_server *s, srv_table *t, size_t cap, int (*finished)(acmeh_server *, srv_entry *),
                  void (*drop)(acmeh_server *, srv_entry *)) {
   while (t->count > cap) {
     srv_entry *victim = t->oldest;
     int scanned = 0;
-    for (srv_entry *e = t->oldest; e && scanned < 256; e = e->newer, scanned++)
+    for (srv_entry *e = t->oldest; e && scanned < SCAN_MAX; e = e->newer, scanned++)
       if (finished(s, e)) {
         victim = e;
         break;
