@@ -90,7 +90,8 @@ static int parse(run_args *a, int argc, char **argv) {
   if (!level_ok) return fprintf(stderr, "acme-harness run: --level is MUST, SHOULD or MAY\n"), 2;
   a->ro.ids = a->ids, a->ro.nids = a->nids;
   a->ro.role = a->client ? "client" : "server";
-  if (a->client && !a->timeout_given) a->ro.timeout_s = 120; /* a real client's whole issuance runs inside one check */
+  /* A real client's scenario (up to two issuances) runs inside one check. */
+  if (a->client && !a->timeout_given) a->ro.timeout_s = 300;
   a->ro.live = a->verbose;
   if (!a->have_seed) a->seed = ((uint64_t)time(NULL) << 16) ^ (uint64_t)getpid();
   return 0;

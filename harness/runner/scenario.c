@@ -173,10 +173,9 @@ static int run_client(scenario *sc, const json_t *action, acmeh_vars *v, const c
   int rc = n && argv[0] ? acmeh_proc_run(argv, (const char *const *)envp, work, log, limit, &sc->run.exit_status,
                                          sc->err, sizeof sc->err)
                         : acmeh_msg(sc->err, sizeof sc->err, ACMEH_INTERNAL, "client action has no command");
-  sc->run.duration_s = acmeh_now_mono() - t0;
+  sc->run.duration_s += acmeh_now_mono() - t0;
   sc->run.timed_out = rc == ACMEH_PEER_TIMEOUT;
   if (sc->run.timed_out) rc = ACMEH_OK; /* a client that hangs is judged by the checks */
-  sc->run.client_log = read_file(log, CLIENT_LOG_MAX);
   acmeh_vars_environ_free(envp);
   free(argv);
   json_decref(argv_j), json_decref(env_j);
@@ -189,14 +188,40 @@ static int unsupported(scenario *sc, const char *fmt, const char *a, const char 
   return ACMEH_OK;
 }
 
+/* The scenario's actions in order: "actions": [..] or "action" (default "issue"). */
+static size_t action_names(const json_t *def, const char **names, size_t cap) {
+  const json_t *list = json_object_get(def, "actions");
+  size_t n = 0, i;
+  json_t *a;
+  json_array_foreach(list, i, a) if (n < cap && json_is_string(a)) names[n++] = json_string_value(a);
+  if (!n) names[n++] = json_string_value(json_object_get(def, "action")) ? json_string_value(json_object_get(def, "action")) : "issue";
+  return n;
+}
+
+/* Runs the actions one after the other in the same client folder; stops at
+ * the first that fails (later ones build on it). */
+static int run_actions(scenario *sc, const acmeh_env *env, const char *const *names, size_t n, acmeh_vars *v,
+                       const char *work, double budget_s) {
+  const json_t *actions = json_object_get(env->client, "actions");
+  double until = acmeh_now_mono() + budget_s;
+  int rc = ACMEH_OK;
+  for (size_t i = 0; i < n && rc == ACMEH_OK; i++) {
+    rc = run_client(sc, json_object_get(actions, names[i]), v, work, until - acmeh_now_mono());
+    if (sc->run.exit_status || sc->run.timed_out) break;
+  }
+  return rc;
+}
+
 static int run_scenario(scenario *sc, const acmeh_env *env, double budget_s) {
   const char *cname = json_string_value(json_object_get(env->client, "name"));
-  const char *aname = json_string_value(json_object_get(sc->def, "action"));
   const char *chal = json_string_value(json_object_get(sc->def, "challenge"));
-  const json_t *action = json_object_get(json_object_get(env->client, "actions"), aname ? aname : "issue");
-  if (!action) return unsupported(sc, "%s has no \"%s\" action", cname, aname ? aname : "issue");
+  const char *names[8];
+  size_t n = action_names(sc->def, names, 8);
+  for (size_t i = 0; i < n; i++)
+    if (!json_object_get(json_object_get(env->client, "actions"), names[i]))
+      return unsupported(sc, "%s has no \"%s\" action", cname, names[i]);
   if (chal && !client_can(env->client, "challenges", chal)) return unsupported(sc, "%s cannot answer %s", cname, chal);
-  char work[4200], sdir[4300], cdir[4300];
+  char work[4200], sdir[4300], cdir[4300], log[4400];
   if (mkdirs(env->run_dir, sc->name, work, sizeof work) || mkdirs(work, "server", sdir, sizeof sdir) ||
       mkdirs(work, "client", cdir, sizeof cdir))
     return acmeh_msg(sc->err, sizeof sc->err, ACMEH_ENV_IO, "cannot make folders under %s", env->run_dir);
@@ -213,18 +238,20 @@ static int run_scenario(scenario *sc, const acmeh_env *env, double budget_s) {
   acmeh_vars v = {0};
   if (rc == ACMEH_OK) {
     set_run_vars(&v, env, srv, sc, work, cdir, http01, tlsalpn01);
-    rc = run_client(sc, action, &v, work, budget_s);
+    rc = run_actions(sc, env, names, n, &v, work, budget_s);
     acmeh_server_stop(srv); /* after this no observer call can come */
   }
   sc->run.exchanges = rec.exchanges;
   pthread_mutex_destroy(&rec.mu);
+  snprintf(log, sizeof log, "%s/client.log", work);
+  sc->run.client_log = read_file(log, CLIENT_LOG_MAX);
   const char *cp = json_string_value(json_object_get(env->client, "cert_path"));
   char *path = cp ? acmeh_vars_expand(&v, cp) : NULL;
   if (path) sc->run.cert_pem = read_file(path, 1 << 20);
   free(path);
   acmeh_vars_free(&v);
   if (rc == ACMEH_OK && sc->run.exit_status == 127 && !sc->run.timed_out)
-    return unsupported(sc, "%s answered 127 (unsupported) for %s", cname, aname ? aname : "issue");
+    return unsupported(sc, "%s answered 127 (unsupported) for one of its actions", cname, "");
   return rc;
 }
 
@@ -289,7 +316,16 @@ int acmeh_scenario_get(acmeh_check_ctx *ctx, const char *name, const acmeh_clien
   pthread_mutex_unlock(&sc->mu);
   *out = &sc->run;
   if (sc->rc) return acmeh_msg(ctx->err, sizeof ctx->err, sc->rc, "scenario %s: %s", name, sc->err);
-  transcribe(ctx, &sc->run);
   if (sc->run.unsupported) return acmeh_check_skip(ctx, "%s", sc->run.why ? sc->run.why : "client cannot run this scenario");
+  char *faults = json_dumps(json_object_get(sc->def, "faults"), JSON_COMPACT);
+  acmeh_check_note(ctx, "scenario %s: %s; fault rules: %s", name,
+                   json_string_value(json_object_get(sc->def, "description")) ? json_string_value(json_object_get(sc->def, "description")) : "",
+                   faults ? faults : "[]");
+  free(faults);
+  transcribe(ctx, &sc->run);
+  /* A client stopped at its time limit did not finish: what it would have done is unknown. */
+  if (sc->run.timed_out)
+    return acmeh_msg(ctx->err, sizeof ctx->err, ACMEH_DEADLINE, "scenario %s: the client was stopped after %.0f s, its time limit, before it finished",
+                     name, sc->run.duration_s);
   return ACMEH_OK;
 }

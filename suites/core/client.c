@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "harness/acme/b64.h"
+#include <openssl/x509.h>
 #include "harness/acme/cert.h"
 #include "harness/acme/jwk.h"
 #include "harness/client/http.h"
@@ -528,9 +529,9 @@ static json_t *http01_tokens(const acmeh_client_run *r) {
   return tokens;
 }
 
-static int http01_cleaned_up(acmeh_check_ctx *ctx) {
+static int cleaned_up_in(acmeh_check_ctx *ctx, const char *scenario) {
   const acmeh_client_run *r;
-  int rc = record(ctx, "plain-http01", &r);
+  int rc = record(ctx, scenario, &r);
   json_t *tokens = rc ? NULL : http01_tokens(r);
   const char *token;
   json_t *v;
@@ -552,7 +553,62 @@ static int http01_cleaned_up(acmeh_check_ctx *ctx) {
   return rc;
 }
 
+static int http01_cleaned_up(acmeh_check_ctx *ctx) { return cleaned_up_in(ctx, "plain-http01"); }
+
+static int cleaned_up_after_refusal(acmeh_check_ctx *ctx) {
+  const acmeh_client_run *r;
+  int rc = record(ctx, "challenge-refused", &r);
+  if (rc == ACMEH_OK) rc = fault_fired(ctx, r, "challenge");
+  return rc ? rc : cleaned_up_in(ctx, "challenge-refused");
+}
+
+static int revoke_format(acmeh_check_ctx *ctx) {
+  const acmeh_client_run *r;
+  int rc = record(ctx, "issue-revoke", &r);
+  size_t i;
+  json_t *x;
+  int seen = 0;
+  EACH(r, i, x) if (rc == ACMEH_OK && is(x, "POST", "revokeCert") && payload(x)) {
+    json_t *p = json_loads(payload(x), 0, NULL), *reason = json_object_get(p, "reason");
+    const char *cert = field(p, "certificate");
+    unsigned char *der = NULL;
+    size_t len = 0;
+    const unsigned char *q;
+    X509 *c = cert && acmeh_b64url_decode(cert, strlen(cert), &der, &len) == ACMEH_OK ? (q = der, d2i_X509(NULL, &q, (long)len)) : NULL;
+    if (!c) rc = acmeh_check_fail(ctx, "certificate = base64url of the DER certificate", "request #%lld sends %.60s", seq(x), cert ? cert : "none");
+    else if (reason && !json_is_integer(reason))
+      rc = acmeh_check_fail(ctx, "reason as an integer CRLReason code", "request #%lld sends a reason of another JSON type", seq(x));
+    X509_free(c);
+    free(der);
+    json_decref(p);
+    seen = 1;
+  }
+  if (rc == ACMEH_OK && !seen) rc = acmeh_check_fail(ctx, "a revokeCert request", "the client's revoke action sent none");
+  return rc;
+}
+
+static int skips_valid_authz(acmeh_check_ctx *ctx) {
+  const acmeh_client_run *r;
+  int rc = record(ctx, "issue-twice", &r);
+  json_t *valid_chals = json_object(), *x, *ch;
+  size_t i, k;
+  EACH(r, i, x) {
+    json_t *b = is(x, "POST", "authz") ? json_loads(field(x, "resp_body") ? field(x, "resp_body") : "", 0, NULL) : NULL;
+    if (b && !strcmp(field(b, "status") ? field(b, "status") : "", "valid"))
+      json_array_foreach(json_object_get(b, "challenges"), k, ch) if (field(ch, "url")) json_object_set_new(valid_chals, field(ch, "url"), json_true());
+    json_decref(b);
+    if (rc == ACMEH_OK && is(x, "POST", "challenge") && payload(x) && *payload(x) && json_object_get(valid_chals, field(x, "url")))
+      rc = acmeh_check_fail(ctx, "no challenge answered again for an authorization already valid (SHOULD)",
+                            "request #%lld answers %s of a valid authorization", seq(x), field(x, "path"));
+  }
+  if (rc == ACMEH_OK && !json_object_size(valid_chals))
+    rc = acmeh_check_skip(ctx, "the client never saw an already valid authorization (did it run twice?)");
+  json_decref(valid_chals);
+  return rc;
+}
+
 const acmeh_check_impl acmeh_core_client_checks[] = {
+    {"CORE-C-022", skips_valid_authz}, {"CORE-C-026", cleaned_up_after_refusal}, {"CORE-C-034", revoke_format},
     {"CORE-C-019", csr_key_not_account_key}, {"CORE-C-031", dns01_validated}, {"CORE-C-033", detail_surfaced},
     {"CORE-C-036", rate_limit_respected},   {"CORE-C-037", user_action_surfaced}, {"CORE-C-101", tlsalpn01_validated},
     {"CORE-C-015", contacts_ok},           {"CORE-C-028", http01_cleaned_up},    {"CORE-C-038", busy_respected},

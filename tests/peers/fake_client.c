@@ -5,10 +5,12 @@
  * (tests/peers/fake-client.json) and reads the adapter variables
  * ACME_DIRECTORY, ACME_CA_BUNDLE, DOMAIN, ACMEH_MGMT and WORK_DIR. */
 #include <curl/curl.h>
+#include <openssl/pem.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness/acme/b64.h"
 #include "harness/acme/cert.h"
 #include "harness/acme/challenge.h"
 #include "harness/client/flow.h"
@@ -138,40 +140,81 @@ static int new_order(acmeh_acme *c, const char *domain, json_t **order, char **o
   return rc;
 }
 
-static int authorize(acmeh_acme *c, const char *domain, const char *authz_url) {
-  json_t *authz = NULL;
-  char err[256], tp[44];
-  long wait;
-  if (fetch(c, authz_url, &authz, &wait, err, sizeof err) || !authz) return die("authorization", err);
-  const json_t *ch = acmeh_flow_find_challenge(authz, challenge_type());
-  const char *tok = json_string_value(json_object_get(ch, "token"));
-  if (!tok || acmeh_key_thumbprint(acmeh_acme_key(c), tp)) return json_decref(authz), die("challenge", challenge_type());
-  char token[256]; /* outlives authz, for the clean-up */
-  snprintf(token, sizeof token, "%s", tok);
-  char *ka = acmeh_key_authorization(token, tp), content[600];
+static void unpublish_http01(acmeh_acme *c, const char *token) {
+  if (fault("keep-http01")) return; /* wrong on purpose: RFC 8555 §8.3 asks to clean up */
+  char url[512], err[256], *body = NULL;
+  snprintf(url, sizeof url, "%s/del-http01", getenv("ACMEH_MGMT") ? getenv("ACMEH_MGMT") : "");
+  json_t *j = json_pack("{s:s}", "token", token);
+  body = json_dumps(j, JSON_COMPACT);
+  json_decref(j);
+  acmeh_http_resp r;
+  acmeh_http_request(acmeh_acme_http(c), "POST", url, "application/json", body, strlen(body), NULL, &r, err, sizeof err);
+  acmeh_http_resp_free(&r);
+  free(body);
+}
+
+static int status_is(const json_t *o, const char *want) {
+  const char *st = json_string_value(json_object_get(o, "status"));
+  return st && strcmp(st, want) == 0;
+}
+
+/* Publishes, answers the challenge, and polls the authorization. */
+static int respond(acmeh_acme *c, const char *domain, const char *authz_url, const json_t *ch, const char *token) {
+  char err[256], tp[44], content[600];
+  if (acmeh_key_thumbprint(acmeh_acme_key(c), tp)) return die("challenge", "no thumbprint");
+  char *ka = acmeh_key_authorization(token, tp);
   snprintf(content, sizeof content, "%s%s", ka, fault("wrong-keyauth") ? "x" : "");
   free(ka);
-  if (publish(c, domain, token, content)) return json_decref(authz), die("publish", "management API refused");
+  if (publish(c, domain, token, content)) return die("publish", "management API refused");
   acmeh_post_opts o = opts();
   acmeh_http_resp r;
   const char *answer = fault("challenge-empty-payload") ? NULL : fault("challenge-wrong-payload") ? "{\"keyAuthorization\":\"x\"}" : "{}";
   acmeh_acme_post(c, json_string_value(json_object_get(ch, "url")), answer, &o, &r, err, sizeof err);
+  long refused = r.status >= 400;
   acmeh_http_resp_free(&r);
-  json_decref(authz);
+  if (refused) return unpublish_http01(c, token), die("challenge", "the server refused the response");
   json_t *fin = poll(c, authz_url, "pending processing");
-  if (!fault("keep-http01")) { /* clean up, as RFC 8555 §8.3 asks */
-    char url[512], *body = NULL;
-    snprintf(url, sizeof url, "%s/del-http01", getenv("ACMEH_MGMT") ? getenv("ACMEH_MGMT") : "");
-    json_t *j = json_pack("{s:s}", "token", token);
-    body = json_dumps(j, JSON_COMPACT);
-    json_decref(j);
-    acmeh_http_request(acmeh_acme_http(c), "POST", url, "application/json", body, strlen(body), NULL, &r, err, sizeof err);
-    acmeh_http_resp_free(&r);
-    free(body);
-  }
-  int ok = fin && strcmp(json_string_value(json_object_get(fin, "status")) ? json_string_value(json_object_get(fin, "status")) : "", "valid") == 0;
+  unpublish_http01(c, token);
+  int ok = status_is(fin, "valid");
   json_decref(fin);
   return ok ? 0 : die("authorization", "did not become valid");
+}
+
+static int authorize(acmeh_acme *c, const char *domain, const char *authz_url) {
+  json_t *authz = NULL;
+  char err[256], token[256];
+  long wait;
+  if (fetch(c, authz_url, &authz, &wait, err, sizeof err) || !authz) return die("authorization", err);
+  const json_t *ch = acmeh_flow_find_challenge(authz, challenge_type());
+  const char *tok = json_string_value(json_object_get(ch, "token"));
+  int done = status_is(authz, "valid") && !fault("repost-valid-challenge"); /* RFC 8555 §7.1.3: nothing to do */
+  snprintf(token, sizeof token, "%s", tok ? tok : "");
+  int rc = done ? 0 : tok ? respond(c, domain, authz_url, ch, token) : die("challenge", challenge_type());
+  json_decref(authz);
+  return rc;
+}
+
+/* WORK_DIR/<name>, the client's own state. */
+static void state_path(char *out, size_t len, const char *name) {
+  snprintf(out, len, "%s/%s", getenv("WORK_DIR") ? getenv("WORK_DIR") : ".", name);
+}
+
+static void save_text(const char *name, const char *text) {
+  char path[4096];
+  state_path(path, sizeof path, name);
+  FILE *f = fopen(path, "w");
+  if (f) fputs(text, f), fclose(f);
+}
+
+static char *load_text(const char *name) {
+  char path[4096];
+  state_path(path, sizeof path, name);
+  FILE *f = fopen(path, "r");
+  if (!f) return NULL;
+  char *buf = calloc(1, 1 << 20);
+  if (buf) fread(buf, 1, (1 << 20) - 1, f);
+  fclose(f);
+  return buf;
 }
 
 static int finalize(acmeh_acme *c, const char *domain, const json_t *order, const char *order_url) {
@@ -193,11 +236,51 @@ static int finalize(acmeh_acme *c, const char *domain, const json_t *order, cons
   free(csr), free(payload);
   json_t *done = poll(c, order_url, "ready processing");
   const char *cert = json_string_value(json_object_get(done, "certificate"));
-  json_t *chain = NULL;
-  long wait;
-  int rc = cert ? (fetch(c, cert, &chain, &wait, err, sizeof err) != 0) : die("finalize", "order did not become valid");
-  json_decref(done), json_decref(chain);
-  return rc;
+  acmeh_post_opts co = opts();
+  int rc = cert ? acmeh_acme_post(c, cert, NULL, &co, &r, err, sizeof err) : die("finalize", "order did not become valid");
+  if (cert && rc == ACMEH_OK && r.status == 200) save_text("cert.pem", r.body);
+  if (cert && rc == ACMEH_OK) acmeh_http_resp_free(&r);
+  json_decref(done);
+  return rc ? 1 : 0;
+}
+
+/* Reuses the account of an earlier run in WORK_DIR. Returns 1 when it did. */
+static int load_account(acmeh_acme *c) {
+  char path[4096], *kid = load_text("account.kid");
+  state_path(path, sizeof path, "account.pem");
+  FILE *f = kid ? fopen(path, "r") : NULL;
+  EVP_PKEY *pk = f ? PEM_read_PrivateKey(f, NULL, NULL, NULL) : NULL;
+  if (f) fclose(f);
+  acmeh_key *k = NULL;
+  int ok = pk && acmeh_key_from_pkey(pk, &k) == ACMEH_OK;
+  if (ok) acmeh_acme_set_account(c, k, kid);
+  EVP_PKEY_free(pk);
+  free(kid);
+  return ok;
+}
+
+static void save_account(acmeh_acme *c) {
+  char *pem = acmeh_key_to_pem(acmeh_acme_key(c));
+  if (pem) save_text("account.pem", pem), save_text("account.kid", acmeh_acme_kid(c));
+  free(pem);
+}
+
+static int revoke(acmeh_acme *c) {
+  char *chain = load_text("cert.pem"), err[512], *payload = NULL;
+  STACK_OF(X509) *certs = NULL;
+  if (!load_account(c) || !chain || acmeh_pem_chain_parse(chain, strlen(chain), &certs, err, sizeof err))
+    return free(chain), die("revoke", "no account or certificate from an earlier issue in WORK_DIR");
+  char *der = acmeh_cert_b64url_der(sk_X509_value(certs, 0)), *pem_b64 = acmeh_b64url_encode((unsigned char *)chain, strlen(chain));
+  const char *cert = fault("revoke-pem") ? pem_b64 : der;
+  if (asprintf(&payload, "{\"certificate\":\"%s\",\"reason\":%s}", cert, fault("revoke-reason-string") ? "\"4\"" : "4") < 0) payload = NULL;
+  acmeh_post_opts o = opts();
+  acmeh_http_resp r;
+  int rc = payload ? acmeh_acme_post(c, acmeh_acme_dir_url(c, "revokeCert"), payload, &o, &r, err, sizeof err) : ACMEH_NOMEM;
+  int ok = rc == ACMEH_OK && r.status == 200;
+  if (rc == ACMEH_OK) acmeh_http_resp_free(&r);
+  sk_X509_pop_free(certs, X509_free);
+  free(chain), free(der), free(pem_b64), free(payload);
+  return ok ? 0 : die("revoke", "refused");
 }
 
 static int run(acmeh_acme *c, const char *domain) {
@@ -210,11 +293,14 @@ static int run(acmeh_acme *c, const char *domain) {
     acmeh_http_resp_free(&r);
   }
   acmeh_http_resp acct = {0};
+  if (load_account(c)) goto account_ready;
   const char *acct_payload = fault("bad-contact") ? "{\"termsOfServiceAgreed\":true,\"contact\":[\"mailto:a@example.com?subject=x\"]}" : NULL;
   if (acmeh_flow_new_account(c, ACMEH_KEY_ES256, acct_payload, &acct, err, sizeof err)) return acmeh_http_resp_free(&acct), die("newAccount", err);
   const char *raw = acmeh_http_header_get(&acct, "Replay-Nonce");
   if (fault("use-malformed-nonce") && raw) setenv("FAKE_CLIENT_RAW_NONCE", raw, 1); /* taken as it came, wrong on purpose */
   acmeh_http_resp_free(&acct);
+  save_account(c);
+account_ready:
   if (fault("reuse-nonce")) { /* sign two requests with one nonce */
     char *n = NULL;
     acmeh_acme_nonce(c, &n, err, sizeof err);
@@ -234,7 +320,7 @@ static int run(acmeh_acme *c, const char *domain) {
   return rc;
 }
 
-int main(void) {
+int main(int argc, char **argv) {
   const char *dir = getenv("ACME_DIRECTORY"), *domain = getenv("DOMAIN");
   if (!dir || !domain) return die("usage", "needs ACME_DIRECTORY and DOMAIN"), 2;
   curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -247,7 +333,8 @@ int main(void) {
                            .extra_headers = extra};
   acmeh_acme *c = NULL;
   char err[512];
-  int rc = acmeh_acme_new(&cfg, &c, err, sizeof err) ? die("directory", err) : run(c, domain);
+  int rev = argc > 1 && strcmp(argv[1], "revoke") == 0;
+  int rc = acmeh_acme_new(&cfg, &c, err, sizeof err) ? die("directory", err) : rev ? revoke(c) : run(c, domain);
   acmeh_acme_free(c);
   curl_global_cleanup();
   return rc;
