@@ -26,7 +26,8 @@ typedef struct {
 typedef struct acmeh_scenarios acmeh_scenarios;
 
 /* Loads every suites/<spec>/scenarios.json under data_dir (NULL = acmeh_data_dir()):
- * {"name": {"description", "action": "issue", "challenge": "http-01",
+ * {"name": {"description", "action": "issue" (or "actions": ["issue", "revoke"], run in
+ *  order in one client folder, stopping at the first that fails), "challenge": "http-01",
  *  "faults": [rules, harness/server/fault.h], "timeout_ms": n}}.
  * Returns ACMEH_OK, ACMEH_ENV_IO / ACMEH_INTERNAL (bad file) with err. */
 int acmeh_scenarios_load(const char *data_dir, acmeh_scenarios **out, char *err, size_t errlen);
