@@ -3,10 +3,12 @@
 #include "harness/acme/cert.h"
 
 #include <arpa/inet.h>
+#include <openssl/rand.h>
 #include <openssl/x509v3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "harness/acme/b64.h"
 #include "harness/core/error.h"
@@ -351,4 +353,32 @@ int acmeh_pem_chain_parse(const char *body, size_t len, STACK_OF(X509) **chain, 
   }
   *chain = certs;
   return ACMEH_OK;
+}
+
+X509 *acmeh_x509_new(const char *cn, double not_before, double not_after) {
+  X509 *c = X509_new();
+  unsigned char serial[16];
+  if (!c || RAND_bytes(serial, sizeof serial) != 1) {
+    X509_free(c);
+    return NULL;
+  }
+  serial[0] = (unsigned char)((serial[0] & 0x7f) | 0x01); /* positive, and never a short encoding */
+  BIGNUM *bn = BN_bin2bn(serial, sizeof serial, NULL);
+  BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(c));
+  BN_free(bn);
+  X509_set_version(c, 2);
+  ASN1_TIME_set(X509_getm_notBefore(c), (time_t)not_before);
+  ASN1_TIME_set(X509_getm_notAfter(c), (time_t)not_after);
+  if (cn) X509_NAME_add_entry_by_txt(X509_get_subject_name(c), "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
+  return c;
+}
+
+int acmeh_x509_add_ext(X509 *cert, X509 *issuer, int nid, const char *value) {
+  X509V3_CTX ctx;
+  X509V3_set_ctx_nodb(&ctx);
+  X509V3_set_ctx(&ctx, issuer, cert, NULL, NULL, 0);
+  X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
+  int ok = ext && X509_add_ext(cert, ext, -1);
+  X509_EXTENSION_free(ext);
+  return ok;
 }

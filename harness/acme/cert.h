@@ -32,6 +32,20 @@ int acmeh_pem_chain_parse(const char *body, size_t len, STACK_OF(X509) **chain, 
 int acmeh_cert_sans(X509 *cert, char ***names, size_t *n);
 void acmeh_names_free(char **names, size_t n);
 
+/* A certificate skeleton for the harness's own CAs: version 3, a random
+ * positive 128-bit serial (top bit clear, low bit of the first octet set so
+ * its DER is never shortened), validity from `not_before` to `not_after`
+ * (seconds since the epoch), subject CN=`cn` (NULL = empty subject). Key,
+ * issuer, extensions and signature are the caller's. X509_free it.
+ * Returns NULL on failure (OpenSSL or the random generator). */
+X509 *acmeh_x509_new(const char *cn, double not_before, double not_after);
+
+/* Adds extension `nid` given in OpenSSL's config syntax (e.g.
+ * "critical,CA:TRUE", "keyid:always") to `cert`, with `issuer` as the
+ * context for issuer-derived values (may be cert itself when self-signed).
+ * Returns 1 on success, 0 on failure. */
+int acmeh_x509_add_ext(X509 *cert, X509 *issuer, int nid, const char *value);
+
 /* Returns base64url(DER) of the certificate, malloc'd, caller frees; NULL on failure. */
 char *acmeh_cert_b64url_der(X509 *cert);
 

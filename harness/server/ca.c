@@ -6,12 +6,12 @@
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
-#include <openssl/rand.h>
 #include <openssl/x509v3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness/acme/cert.h"
 #include "harness/core/clock.h"
 #include "harness/core/error.h"
 #include "harness/server/internal.h"
@@ -26,50 +26,20 @@ struct srv_ca {
   char *roots_file;
 };
 
-static int add_ext(X509 *cert, X509 *issuer, int nid, const char *value) {
-  X509V3_CTX ctx;
-  X509V3_set_ctx_nodb(&ctx);
-  X509V3_set_ctx(&ctx, issuer, cert, NULL, NULL, 0);
-  X509_EXTENSION *ext = X509V3_EXT_conf_nid(NULL, &ctx, nid, value);
-  int ok = ext && X509_add_ext(cert, ext, -1);
-  X509_EXTENSION_free(ext);
-  return ok;
-}
-
-/* A certificate skeleton: random positive 128-bit serial, validity, subject
- * CN; the key is the caller's to set. */
-static X509 *skeleton(const char *cn, double not_before, double not_after) {
-  X509 *c = X509_new();
-  unsigned char serial[16];
-  if (!c || RAND_bytes(serial, sizeof serial) != 1) {
-    X509_free(c);
-    return NULL;
-  }
-  serial[0] = (unsigned char)((serial[0] & 0x7f) | 0x01); /* positive, and never a short encoding */
-  BIGNUM *bn = BN_bin2bn(serial, sizeof serial, NULL);
-  BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(c));
-  BN_free(bn);
-  X509_set_version(c, 2);
-  ASN1_TIME_set(X509_getm_notBefore(c), (time_t)not_before);
-  ASN1_TIME_set(X509_getm_notAfter(c), (time_t)not_after);
-  if (cn) X509_NAME_add_entry_by_txt(X509_get_subject_name(c), "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
-  return c;
-}
-
 /* A CA certificate for `key` named `cn`, signed by issuer/ikey (self-signed when issuer is NULL). */
 static X509 *ca_cert(EVP_PKEY *key, const char *cn, X509 *issuer, EVP_PKEY *ikey, const char *constraints) {
   double now = acmeh_now_wall();
-  X509 *c = skeleton(cn, now - 3600, now + CA_LIFETIME);
+  X509 *c = acmeh_x509_new(cn, now - 3600, now + CA_LIFETIME);
   if (!c || !X509_set_pubkey(c, key)) {
     X509_free(c);
     return NULL;
   }
   X509 *iss = issuer ? issuer : c;
   X509_set_issuer_name(c, X509_get_subject_name(iss));
-  int ok = add_ext(c, iss, NID_basic_constraints, constraints) &&
-           add_ext(c, iss, NID_key_usage, "critical,keyCertSign,cRLSign,digitalSignature") &&
-           add_ext(c, iss, NID_subject_key_identifier, "hash") &&
-           (!issuer || add_ext(c, iss, NID_authority_key_identifier, "keyid:always")) &&
+  int ok = acmeh_x509_add_ext(c, iss, NID_basic_constraints, constraints) &&
+           acmeh_x509_add_ext(c, iss, NID_key_usage, "critical,keyCertSign,cRLSign,digitalSignature") &&
+           acmeh_x509_add_ext(c, iss, NID_subject_key_identifier, "hash") &&
+           (!issuer || acmeh_x509_add_ext(c, iss, NID_authority_key_identifier, "keyid:always")) &&
            X509_sign(c, issuer ? ikey : key, EVP_sha256());
   if (!ok) X509_free(c);
   return ok ? c : NULL;
@@ -142,7 +112,7 @@ const char *srv_ca_roots_file(const srv_ca *ca) { return ca->roots_file; }
 static int add_names(X509 *leaf, X509 *issuer, char *const *names, size_t n) {
   acmeh_strbuf b = {0};
   for (size_t i = 0; i < n; i++) acmeh_strbuf_printf(&b, "%sDNS:%s", i ? "," : "", names[i]);
-  int ok = b.data && add_ext(leaf, issuer, NID_subject_alt_name, b.data);
+  int ok = b.data && acmeh_x509_add_ext(leaf, issuer, NID_subject_alt_name, b.data);
   acmeh_strbuf_free(&b);
   return ok;
 }
@@ -176,7 +146,7 @@ int srv_ca_issue(const srv_ca *ca, const X509_PUBKEY *spki, char *const *names, 
                  double not_after, X509 **leaf) {
   double now = acmeh_now_wall();
   const char *cn = n && strlen(names[0]) <= 64 ? names[0] : NULL;
-  X509 *c = skeleton(cn, not_before ? not_before : now - 60, not_after ? not_after : now + SRV_CERT_LIFETIME);
+  X509 *c = acmeh_x509_new(cn, not_before ? not_before : now - 60, not_after ? not_after : now + SRV_CERT_LIFETIME);
   if (!c || !srv_spki_copy(X509_get_X509_PUBKEY(c), spki)) {
     X509_free(c);
     return ACMEH_INTERNAL;
@@ -186,10 +156,10 @@ int srv_ca_issue(const srv_ca *ca, const X509_PUBKEY *spki, char *const *names, 
   ASN1_OBJECT *alg = NULL;
   X509_PUBKEY_get0_param(&alg, NULL, NULL, NULL, spki);
   int rsa = OBJ_obj2nid(alg) == NID_rsaEncryption;
-  int ok = add_ext(c, iss, NID_basic_constraints, "critical,CA:FALSE") &&
-           add_ext(c, iss, NID_key_usage, rsa ? "critical,digitalSignature,keyEncipherment" : "critical,digitalSignature") &&
-           add_ext(c, iss, NID_ext_key_usage, "serverAuth") && add_ext(c, iss, NID_subject_key_identifier, "hash") &&
-           add_ext(c, iss, NID_authority_key_identifier, "keyid:always") && add_names(c, iss, names, n) &&
+  int ok = acmeh_x509_add_ext(c, iss, NID_basic_constraints, "critical,CA:FALSE") &&
+           acmeh_x509_add_ext(c, iss, NID_key_usage, rsa ? "critical,digitalSignature,keyEncipherment" : "critical,digitalSignature") &&
+           acmeh_x509_add_ext(c, iss, NID_ext_key_usage, "serverAuth") && acmeh_x509_add_ext(c, iss, NID_subject_key_identifier, "hash") &&
+           acmeh_x509_add_ext(c, iss, NID_authority_key_identifier, "keyid:always") && add_names(c, iss, names, n) &&
            X509_sign(c, ca->inter_key, EVP_sha256());
   if (!ok) {
     X509_free(c);
