@@ -12,6 +12,7 @@
 #include "harness/core/error.h"
 #include "harness/server/fault.h"
 #include "harness/server/server.h"
+#include "tests/unit/support/raw_tls.h"
 #include "mocks/mocks.h"
 
 #include <CUnit/Basic.h>
@@ -129,39 +130,9 @@ static acmeh_acme *account(void) {
   return c;
 }
 
-/* One TLS connection to S: sends `len` bytes of req, `trickle_ms` apart one
- * byte at a time when non-zero (stopping quietly when the server hangs up),
- * and reads the reply into out until the server closes. Returns bytes read,
- * or -1 when no TLS connection was made. Every wait is bounded (5 s). */
+/* One raw TLS exchange with S (tests/unit/support/raw_tls.h). */
 static long raw_exchange(const char *req, size_t len, char *out, size_t outlen, long trickle_ms) {
-  SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
-  SSL_CTX_load_verify_locations(ctx, acmeh_server_ca_file(S), NULL);
-  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)acmeh_server_port(S))};
-  inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-  struct timeval tv = {5, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  long got = -1;
-  SSL *ssl = NULL;
-  if (connect(fd, (struct sockaddr *)&a, sizeof a) == 0 && (ssl = SSL_new(ctx)) && SSL_set_fd(ssl, fd) &&
-      SSL_set_tlsext_host_name(ssl, "localhost") && SSL_connect(ssl) == 1) {
-    for (size_t off = 0, n = 0; off < len; off += n) {
-      size_t chunk = trickle_ms ? 1 : len - off > 16384 ? 16384 : len - off;
-      if (SSL_write_ex(ssl, req + off, chunk, &n) != 1) break;
-      if (trickle_ms) acmeh_sleep_ms(trickle_ms);
-    }
-    got = 0;
-    size_t n = 0;
-    while ((size_t)got < outlen - 1 && SSL_read_ex(ssl, out + got, outlen - 1 - (size_t)got, &n) == 1) got += (long)n;
-    out[got] = '\0';
-  }
-  SSL_free(ssl);
-  close(fd);
-  SSL_CTX_free(ctx);
-  ERR_clear_error();
-  return got;
+  return acmeh_test_raw_exchange(acmeh_server_port(S), acmeh_server_ca_file(S), req, len, out, outlen, trickle_ms);
 }
 
 /* ---------- observer ---------- */
