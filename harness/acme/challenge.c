@@ -1,10 +1,13 @@
 /* Challenge material: keyAuthorization (RFC 8555 §8.1), dns-01 TXT value
- * (§8.4), tls-alpn-01 acmeIdentifier extension and certificate (RFC 8737). */
+ * (§8.4), tls-alpn-01 acmeIdentifier extension and certificate (RFC 8737),
+ * dns-account-01 validation name (draft-ietf-acme-dns-account-label). */
 #include "harness/acme/challenge.h"
 
 #include <openssl/asn1.h>
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -164,4 +167,51 @@ int acmeh_tlsalpn01_cert(const char *name, const char *keyauth, EVP_PKEY **key, 
   *key = k;
   *cert = c;
   return ACMEH_OK;
+}
+
+/* ---- dns-account-01 (draft-ietf-acme-dns-account-label-00 §3.2) ---------- */
+
+/* A local encoder: Debian packages no maintained C library with RFC 4648
+ * base32 (OpenSSL has base64 only), and the 20 lines below are simpler to
+ * review than a dependency for 16 characters. */
+size_t acmeh_base32(const unsigned char *in, size_t n, int lower, char *out) {
+  const char *alpha = lower ? "abcdefghijklmnopqrstuvwxyz234567" : "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  size_t o = 0;
+  for (size_t i = 0; i < n; i += 5) {
+    unsigned char b[5] = {0};
+    size_t take = n - i < 5 ? n - i : 5;
+    memcpy(b, in + i, take);
+    uint64_t v = (uint64_t)b[0] << 32 | (uint64_t)b[1] << 24 | (uint64_t)b[2] << 16 | (uint64_t)b[3] << 8 | b[4];
+    size_t chars = (take * 8 + 4) / 5; /* characters carrying data: 2, 4, 5, 7 or 8 */
+    for (size_t k = 0; k < 8; k++) out[o++] = k < chars ? alpha[(v >> (35 - 5 * k)) & 31] : '=';
+  }
+  out[o] = '\0';
+  return o;
+}
+
+int acmeh_dnsacct_label(const char *account_url, char out[ACMEH_DNSACCT_LABEL_LEN + 1]) {
+  if (!account_url || !*account_url || !out) return ACMEH_INVALID_ARG;
+  unsigned char md[32];
+  unsigned int len = 0;
+  if (EVP_Digest(account_url, strlen(account_url), md, &len, EVP_sha256(), NULL) != 1 || len != 32)
+    return ACMEH_INTERNAL;
+  out[0] = '_';
+  acmeh_base32(md, 10, 1, out + 1); /* [0:10]: 80 bits, 16 characters, no padding */
+  return ACMEH_OK;
+}
+
+char *acmeh_dnsacct_name(const char *account_url, const char *identifier) {
+  char label[ACMEH_DNSACCT_LABEL_LEN + 1];
+  if (!identifier || acmeh_dnsacct_label(account_url, label) != ACMEH_OK) return NULL;
+  const char *base = strncmp(identifier, "*.", 2) == 0 ? identifier + 2 : identifier;
+  size_t bl = strlen(base);
+  if (bl && base[bl - 1] == '.') bl--;
+  if (!bl) return NULL;
+  char *s = NULL;
+  if (asprintf(&s, "%s._acme-challenge.%.*s", label, (int)bl, base) < 0) return NULL;
+  if (strlen(s) > 253) { /* RFC 1035 §2.3.4: not a usable DNS name */
+    free(s);
+    return NULL;
+  }
+  return s;
 }
