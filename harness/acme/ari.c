@@ -282,3 +282,37 @@ double acmeh_ari_clamp_retry(double seconds) {
   if (seconds > ACMEH_ARI_RETRY_MAX) return ACMEH_ARI_RETRY_MAX;
   return seconds;
 }
+
+/* ---- profiles ------------------------------------------------------------ */
+
+int acmeh_profiles_from_directory(const json_t *directory, const json_t **profiles, char *err, size_t errlen) {
+  if (profiles) *profiles = NULL;
+  if (!directory) return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "no directory");
+  const json_t *p = json_object_get(json_object_get(directory, "meta"), "profiles");
+  if (!p) return acmeh_msg(err, errlen, ACMEH_UNSUPPORTED, "directory has no meta.profiles");
+  if (!json_is_object(p)) return acmeh_msg(err, errlen, ACMEH_PEER_BAD_JSON, "meta.profiles is not an object");
+  const char *name;
+  const json_t *desc;
+  json_object_foreach((json_t *)p, name, desc) {
+    if (!*name) return acmeh_msg(err, errlen, ACMEH_PEER_BAD_JSON, "meta.profiles has an empty profile name");
+    if (!json_is_string(desc))
+      return acmeh_msg(err, errlen, ACMEH_PEER_BAD_JSON, "meta.profiles.%s is not a string", name);
+  }
+  if (profiles) *profiles = p;
+  return ACMEH_OK;
+}
+
+int acmeh_order_profile_check(const json_t *order, const char *requested, char *err, size_t errlen) {
+  const json_t *p = json_object_get(order, "profile");
+  if (!p) return acmeh_msg(err, errlen, ACMEH_UNSUPPORTED, "order has no \"profile\"");
+  const char *v = json_string_value(p);
+  if (!v || !*v) return acmeh_msg(err, errlen, ACMEH_PEER_PROTOCOL, "order \"profile\" is not a non-empty string");
+  if (requested && strcmp(v, requested) != 0)
+    return acmeh_msg(err, errlen, ACMEH_PEER_PROTOCOL, "order \"profile\" is \"%s\", requested \"%s\"", v, requested);
+  return ACMEH_OK;
+}
+
+int acmeh_problem_type_is(const json_t *problem, const char *type) {
+  const char *t = json_string_value(json_object_get(problem, "type"));
+  return t && type && strcmp(t, type) == 0;
+}

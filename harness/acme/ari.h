@@ -99,4 +99,28 @@ int acmeh_retry_after_parse(const char *value, double now, double *seconds);
  * below 60 s -> 60 s, above 86400 s -> 86400 s (NaN -> 21600 s). */
 double acmeh_ari_clamp_retry(double seconds);
 
+/* ---- ACME profiles (draft-ietf-acme-profiles-00) ------------------------ */
+
+#define ACMEH_PROBLEM_INVALID_PROFILE "urn:ietf:params:acme:error:invalidProfile"
+#define ACMEH_PROBLEM_ALREADY_REPLACED "urn:ietf:params:acme:error:alreadyReplaced"
+
+/* Reads "meta"."profiles" of a `directory` object (§3): it must be an
+ * object whose members map non-empty profile names to description strings.
+ * On ACMEH_OK *profiles is that object (borrowed from directory; may be
+ * empty). Returns ACMEH_UNSUPPORTED when the directory has no meta.profiles
+ * (with *profiles NULL), ACMEH_PEER_BAD_JSON when it is not an object of
+ * strings (why in err), ACMEH_INVALID_ARG for a NULL directory. */
+int acmeh_profiles_from_directory(const json_t *directory, const json_t **profiles, char *err, size_t errlen);
+
+/* Checks the "profile" member of an `order` object against the name the
+ * client asked for (§4): `requested` NULL accepts any non-empty string (the
+ * server's choice). Returns ACMEH_OK; ACMEH_UNSUPPORTED when the order has
+ * no "profile" (the server ignored the field); ACMEH_PEER_PROTOCOL when it
+ * is not a string, empty, or another name (why in err). */
+int acmeh_order_profile_check(const json_t *order, const char *requested, char *err, size_t errlen);
+
+/* 1 when `problem` is a JSON object whose "type" equals `type` (full URN,
+ * e.g. ACMEH_PROBLEM_INVALID_PROFILE), else 0. */
+int acmeh_problem_type_is(const json_t *problem, const char *type);
+
 #endif
