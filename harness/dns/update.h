@@ -87,7 +87,8 @@ typedef struct {
   int corrupt_mac;         /* flip one bit of the correct MAC */
   const char *key_name;    /* write this key name instead of the key's (MAC still uses the secret) */
   const char *alg_name;    /* write this algorithm name instead of the key's */
-  int tsig_not_last;       /* append an empty-rdata RR after the TSIG (ADCOUNT counts it) */
+  int tsig_not_last;       /* append an A RR (owner root) after the TSIG, ADCOUNT counting it */
+  uint64_t fixed_time;     /* non-zero: Time Signed (seconds since the epoch) instead of the clock */
 } acmeh_tsig_mut;
 
 /* A message ready to send: wire bytes and what verifying its answer needs. */
