@@ -143,7 +143,7 @@ int srv_spki_copy(X509_PUBKEY *to, const X509_PUBKEY *from) {
 }
 
 int srv_ca_issue(const srv_ca *ca, const X509_PUBKEY *spki, char *const *names, size_t n, double not_before,
-                 double not_after, X509 **leaf) {
+                 double not_after, const char *eku, X509 **leaf) {
   double now = acmeh_now_wall();
   const char *cn = n && strlen(names[0]) <= 64 ? names[0] : NULL;
   X509 *c = acmeh_x509_new(cn, not_before ? not_before : now - 60, not_after ? not_after : now + SRV_CERT_LIFETIME);
@@ -158,7 +158,7 @@ int srv_ca_issue(const srv_ca *ca, const X509_PUBKEY *spki, char *const *names, 
   int rsa = OBJ_obj2nid(alg) == NID_rsaEncryption;
   int ok = acmeh_x509_add_ext(c, iss, NID_basic_constraints, "critical,CA:FALSE") &&
            acmeh_x509_add_ext(c, iss, NID_key_usage, rsa ? "critical,digitalSignature,keyEncipherment" : "critical,digitalSignature") &&
-           acmeh_x509_add_ext(c, iss, NID_ext_key_usage, "serverAuth") && acmeh_x509_add_ext(c, iss, NID_subject_key_identifier, "hash") &&
+           acmeh_x509_add_ext(c, iss, NID_ext_key_usage, eku ? eku : "serverAuth") && acmeh_x509_add_ext(c, iss, NID_subject_key_identifier, "hash") &&
            acmeh_x509_add_ext(c, iss, NID_authority_key_identifier, "keyid:always") && add_names(c, iss, names, n) &&
            X509_sign(c, ca->inter_key, EVP_sha256());
   if (!ok) {

@@ -11,12 +11,14 @@
 #include <string.h>
 
 #include "harness/acme/b64.h"
+#include "harness/core/clock.h"
 #include "harness/core/error.h"
 #include "harness/server/internal.h"
 
 void srv_cert_free(srv_cert *c) {
   if (!c) return;
   free(c->der);
+  srv_ari_rule_free(c->ari);
   free(c);
 }
 
@@ -40,6 +42,7 @@ typedef struct {
   char **names;
   size_t n;
   double not_before, not_after;
+  char *eku; /* the order's profile's, NULL = serverAuth */
   char id[SRV_ID_CHARS + 1]; /* results */
   unsigned char *der;
   size_t der_len;
@@ -50,6 +53,7 @@ static void issue_free(issue_job *j) {
   X509_PUBKEY_free(j->spki);
   for (size_t i = 0; i < j->n; i++) free(j->names[i]);
   free(j->names);
+  free(j->eku);
   free(j->der);
   free(j);
 }
@@ -66,7 +70,7 @@ static unsigned char *der_of(X509 *x, size_t *len) {
 static void issue_work(void *arg) {
   issue_job *j = arg;
   X509 *leaf = NULL;
-  j->rc = srv_ca_issue(j->ca, j->spki, j->names, j->n, j->not_before, j->not_after, &leaf);
+  j->rc = srv_ca_issue(j->ca, j->spki, j->names, j->n, j->not_before, j->not_after, j->eku, &leaf);
   if (j->rc == ACMEH_OK) j->rc = srv_cert_id(leaf, j->id);
   if (j->rc == ACMEH_OK && !(j->der = der_of(leaf, &j->der_len))) j->rc = ACMEH_NOMEM;
   X509_free(leaf);
@@ -120,6 +124,13 @@ int srv_issue_async(acmeh_server *s, srv_order *o, const X509_PUBKEY *spki) {
   for (size_t i = 0; j->names && i < o->nnames; i++)
     if ((j->names[j->n] = strdup(o->names[i]))) j->n++;
   j->not_before = o->not_before, j->not_after = o->not_after;
+  double validity;
+  const char *eku;
+  if (o->profile && srv_profile_params(s, o->profile, &validity, &eku)) {
+    j->eku = strdup(eku); /* the profile decides the lifetime unless the order asked for notAfter */
+    if (!j->not_after) j->not_before = o->not_before ? o->not_before : acmeh_now_wall() - 60,
+                       j->not_after = j->not_before + validity;
+  }
   int rc = j->names && j->n == o->nnames ? srv_job_queue(s, issue_work, issue_done, j) : ACMEH_NOMEM;
   if (rc) issue_free(j);
   return rc;

@@ -16,7 +16,8 @@
  *   "resource"   one of server.h's resource names ("directory", "newNonce",
  *                "newAccount", "account", "orders", "newOrder", "order",
  *                "newAuthz", "authz", "challenge", "finalize", "certificate",
- *                "revokeCert", "keyChange", "unknown")
+ *                "revokeCert", "keyChange", "renewalInfo", "unknown");
+ *                the management endpoints (POST /acmeh/...) are never matched
  *   "method"     "GET" | "HEAD" | "POST"
  *   "nth"        n >= 1: the rule starts at the nth request that matches the
  *                other members (1-based)

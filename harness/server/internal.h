@@ -98,7 +98,11 @@ typedef struct {
   char (*authz)[SRV_ID_CHARS + 1];
   json_t *error;
   char cert[SRV_ID_CHARS * 2 + 1]; /* certificate id once valid */
+  char *replaces; /* RFC 9773 §5: certID of the certificate it replaces, NULL = none */
+  char *profile;  /* draft-ietf-acme-profiles §4: the profile chosen, NULL = none */
 } srv_order;
+
+typedef struct srv_ari_rule srv_ari_rule; /* a renewal window placement (ari.c) */
 
 typedef struct {
   srv_entry e; /* id = serial number in hex */
@@ -109,6 +113,8 @@ typedef struct {
   unsigned char *der;
   size_t der_len;
   int revoked, reason;
+  char replaced_by[SRV_ID_CHARS + 1]; /* order whose newOrder named it in "replaces", "" = none */
+  srv_ari_rule *ari;                  /* its own window (management endpoint), NULL = the server's */
 } srv_cert;
 
 /* ---- nonces (nonce.c) ---------------------------------------------------- */
@@ -129,9 +135,10 @@ const char *srv_ca_roots_file(const srv_ca *ca);
 /* Copies a SubjectPublicKeyInfo field by field into `to` (a fresh one). 1 = done. */
 int srv_spki_copy(X509_PUBKEY *to, const X509_PUBKEY *from);
 /* Issues a certificate for `names` on the key `spki` (thread-safe: the CA is
- * read only). On success *leaf is the caller's. */
+ * read only), with extendedKeyUsage `eku` in OpenSSL config syntax (NULL =
+ * "serverAuth"). On success *leaf is the caller's. */
 int srv_ca_issue(const srv_ca *ca, const X509_PUBKEY *spki, char *const *names, size_t n, double not_before,
-                 double not_after, X509 **leaf);
+                 double not_after, const char *eku, X509 **leaf);
 /* PEM of intermediate `which` (1 = primary, 2 = cross-signed), borrowed. */
 const char *srv_ca_issuer_pem(const srv_ca *ca, int which);
 /* DER of intermediate `which` (1 = primary, 2 = cross-signed); malloc'd. */
@@ -141,6 +148,8 @@ unsigned char *srv_ca_issuer_der(const srv_ca *ca, int which, size_t *len);
 
 typedef struct srv_job srv_job;
 typedef struct srv_faults srv_faults;
+typedef struct srv_ari srv_ari;
+typedef struct srv_profiles srv_profiles;
 typedef struct srv_wait srv_wait;
 
 struct acmeh_server {
@@ -168,6 +177,8 @@ struct acmeh_server {
   unsigned long long obs_seq; /* exchanges seen, for "seq" */
   uint64_t t0_ns;             /* uv_hrtime at start, for "time_ms" */
   srv_faults *faults;         /* compiled fault rules; NULL = none */
+  srv_ari *ari;               /* RFC 9773 policy and window overrides (ari.c) */
+  srv_profiles *profiles;     /* profiles offered (profile.c) */
 };
 
 /* One request as the handlers see it. */
@@ -376,6 +387,37 @@ json_t *srv_resp_headers(const acmeh_httpsrv_resp *out);
 /* Builds the exchange (server.h) and calls the observer; a no-op without one.
  * rq is NULL for requests the HTTP parser refused; oc may be NULL. */
 void srv_observe(acmeh_server *s, const srv_req *rq, const acmeh_httpsrv_resp *out, const srv_outcome *oc);
+
+/* ---- ARI, RFC 9773 (ari.c) and profiles (profile.c) ------------------------ */
+
+int srv_ari_new(const acmeh_server_ari *cfg, srv_ari **out, char *err, size_t errlen);
+void srv_ari_free(srv_ari *a);
+void srv_ari_rule_free(srv_ari_rule *r);
+/* Adds "renewalInfo" to the directory object when ARI is on. */
+void srv_ari_directory(acmeh_server *s, json_t *dir);
+/* GET (or POST-as-GET) {renewalInfo}/{certID}. */
+void srv_h_renewal_info(srv_req *rq, srv_resp *rs, const char *cert_id);
+/* newOrder "replaces" (§5) for an order naming `names`: 1 = acceptable, with
+ * *out the certificate it replaces (NULL when absent or ARI is off); 0 with
+ * the refusal in rs (400 malformed, 403 unauthorized, 409 alreadyReplaced). */
+int srv_ari_replaces_check(srv_req *rq, srv_resp *rs, char *const *names, size_t n, srv_cert **out);
+/* Records that order o replaces c (and echoes cert_id in o). */
+void srv_ari_mark_replaced(srv_cert *c, srv_order *o, const char *cert_id);
+/* POST /acmeh/<what> management endpoints (README "Reference server"). */
+void srv_h_mgmt(srv_req *rq, srv_resp *rs, const char *what);
+void srv_h_ari_window(srv_req *rq, srv_resp *rs, const json_t *body);
+
+/* cfg NULL = the default classic and shortlived; {} = profiles off. */
+int srv_profiles_new(const json_t *cfg, const char *dflt, srv_profiles **out, char *err, size_t errlen);
+void srv_profiles_free(srv_profiles *ps);
+/* Adds "profiles" (the ones not retired) to the directory's meta object. */
+void srv_profiles_meta(const srv_profiles *ps, json_t *meta);
+/* newOrder "profile": 1 with *out the chosen name (malloc'd; NULL when
+ * profiles are off), 0 with 400 invalidProfile / malformed in rs. */
+int srv_profile_select(acmeh_server *s, const json_t *payload, char **out, srv_resp *rs);
+/* Validity (seconds) and EKU of profile `name`; 0 when unknown or retired. */
+int srv_profile_params(const acmeh_server *s, const char *name, double *validity, const char **eku);
+void srv_h_profiles_mgmt(srv_req *rq, srv_resp *rs, const json_t *body);
 
 /* Eviction (store.c): keeps the tables under their caps. */
 void srv_store_trim(acmeh_server *s);

@@ -82,6 +82,8 @@ void srv_order_free(srv_order *o) {
   free(o->names);
   free(o->authz);
   json_decref(o->error);
+  free(o->replaces);
+  free(o->profile);
   free(o);
 }
 
@@ -139,6 +141,8 @@ json_t *srv_order_json(acmeh_server *s, srv_order *o) {
     free(u);
   }
   if (o->error) json_object_set(j, "error", o->error);
+  if (o->replaces) json_object_set_new(j, "replaces", json_string(o->replaces)); /* RFC 9773 §5 */
+  if (o->profile) json_object_set_new(j, "profile", json_string(o->profile));    /* profiles draft §4 */
   return j;
 }
 
@@ -249,8 +253,10 @@ void srv_h_new_order(srv_req *rq, srv_resp *rs) {
   if (rq->post_as_get) return srv_problem(rs, 400, "malformed", "newOrder needs a JSON object payload");
   srv_order *o = calloc(1, sizeof *o);
   if (!o) return srv_problem(rs, 500, "serverInternal", "out of memory");
+  srv_cert *replaced = NULL;
   if (!parse_identifiers(json_object_get(rq->payload, "identifiers"), &o->names, &o->nnames, rs) ||
-      !parse_validity(rq->payload, o, rs))
+      !parse_validity(rq->payload, o, rs) || !srv_profile_select(s, rq->payload, &o->profile, rs) ||
+      !srv_ari_replaces_check(rq, rs, o->names, o->nnames, &replaced))
     return srv_order_free(o);
   memcpy(o->account, rq->acct->e.id, sizeof o->account);
   o->expires = acmeh_now_wall() + SRV_ORDER_LIFETIME;
@@ -259,6 +265,7 @@ void srv_h_new_order(srv_req *rq, srv_resp *rs) {
     return srv_problem(rs, 500, "serverInternal", "cannot store the order");
   }
   remember(s, rq->acct, o->e.id);
+  if (replaced) srv_ari_mark_replaced(replaced, o, json_string_value(json_object_get(rq->payload, "replaces")));
   srv_order_refresh(s, o);
   char *u = srv_url(s, "order", o->e.id);
   srv_header(rs, "Location: %s", u ? u : "");
@@ -329,6 +336,10 @@ static void finalize(srv_req *rq, srv_resp *rs, srv_order *o) {
   srv_order_refresh(s, o);
   if (o->status != ORD_READY)
     return srv_problem(rs, 403, "orderNotReady", "the order is %s, not ready (RFC 8555 §7.4)", st[o->status]);
+  double validity;
+  const char *eku;
+  if (o->profile && !srv_profile_params(s, o->profile, &validity, &eku))
+    return srv_problem(rs, 400, "invalidProfile", "profile \"%s\" is no longer issued; start a new order", o->profile);
   const char *csr = json_string_value(json_object_get(rq->payload, "csr"));
   X509_REQ *req = NULL;
   char why[256];

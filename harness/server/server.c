@@ -74,7 +74,7 @@ char *srv_url(const acmeh_server *s, const char *kind, const char *id) {
 
 typedef enum {
   R_NONE, R_DIR, R_NONCE, R_TERMS, R_NEW_ACCOUNT, R_NEW_ORDER, R_NEW_AUTHZ, R_REVOKE, R_KEY_CHANGE,
-  R_ACCT, R_ORDER, R_AUTHZ, R_CHAL, R_CERT, R_ISSUER
+  R_ACCT, R_ORDER, R_AUTHZ, R_CHAL, R_CERT, R_ISSUER, R_ARI, R_MGMT
 } route;
 
 #define MAX_SEG 5
@@ -105,6 +105,8 @@ static route classify(char **seg, int n) {
   if (strcmp(k, "chal") == 0 && n == 3) return R_CHAL;
   if (strcmp(k, "cert") == 0 && (n == 2 || (n == 3 && strcmp(sub, "alt") == 0))) return R_CERT;
   if (strcmp(k, "issuer") == 0 && n == 2) return R_ISSUER;
+  if (strcmp(k, "renewal-info") == 0 && n == 2) return R_ARI;
+  if (strcmp(k, "acmeh") == 0 && n == 2) return R_MGMT;
   return R_NONE;
 }
 
@@ -126,6 +128,8 @@ static const char *resource_name(route r, char **seg, int n) {
   case R_AUTHZ: return "authz";
   case R_CHAL: return "challenge";
   case R_CERT: case R_ISSUER: return "certificate";
+  case R_ARI: return "renewalInfo";
+  case R_MGMT: return "management";
   default: return "unknown";
   }
 }
@@ -153,6 +157,8 @@ static json_t *directory(acmeh_server *s) {
   if (asprintf(&tos, "%s/terms", s->base) < 0) tos = NULL;
   json_object_set_new(d, "meta", json_pack("{s:s,s:b}", "termsOfService", tos ? tos : "", "externalAccountRequired", 0));
   free(tos);
+  srv_ari_directory(s, d);
+  srv_profiles_meta(s->profiles, json_object_get(d, "meta"));
   return d;
 }
 
@@ -165,7 +171,9 @@ static void h_terms(srv_resp *rs) {
 
 /* Resources that plain GET may fetch (RFC 8555 §6.3: directory and newNonce;
  * certificates and issuers are public anyway). */
-static int get_allowed(route r) { return r == R_DIR || r == R_NONCE || r == R_TERMS || r == R_CERT || r == R_ISSUER; }
+static int get_allowed(route r) {
+  return r == R_DIR || r == R_NONCE || r == R_TERMS || r == R_CERT || r == R_ISSUER || r == R_ARI; /* RFC 9773 §4.1: GET */
+}
 
 static void serve_get(srv_req *rq, srv_resp *rs, route r, char **seg, int n) {
   switch (r) {
@@ -180,6 +188,7 @@ static void serve_get(srv_req *rq, srv_resp *rs, route r, char **seg, int n) {
   case R_TERMS: h_terms(rs); break;
   case R_CERT: srv_h_cert(rq, rs, seg[1], n > 2 ? seg[2] : NULL); break;
   case R_ISSUER: srv_h_issuer(rq, rs, seg[1]); break;
+  case R_ARI: srv_h_renewal_info(rq, rs, seg[1]); break;
   default: srv_problem(rs, 500, "serverInternal", "no GET handler"); break;
   }
 }
@@ -206,6 +215,7 @@ static void serve_post(srv_req *rq, srv_resp *rs, route r, char **seg, int n) {
   case R_AUTHZ: srv_h_authz(rq, rs, seg[1]); break;
   case R_CHAL: srv_h_challenge(rq, rs, seg[1], seg[2]); break;
   case R_CERT: srv_h_cert(rq, rs, seg[1], sub); break;
+  case R_ARI: srv_h_renewal_info(rq, rs, seg[1]); break;
   default: srv_problem(rs, 405, "malformed", "this resource takes no POST"); break;
   }
 }
@@ -219,6 +229,8 @@ static void dispatch(srv_req *rq, srv_resp *rs) {
   int get = strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0;
   if (r == R_NONE) {
     srv_problem(rs, 404, "malformed", "no such resource");
+  } else if (r == R_MGMT) {
+    srv_h_mgmt(rq, rs, seg[1]);
   } else if (rq->is_post && r != R_TERMS && r != R_ISSUER) {
     serve_post(rq, rs, r, seg, n);
   } else if (get && get_allowed(r)) {
@@ -373,6 +385,8 @@ static void free_server(acmeh_server *s) {
   acmeh_httpsrv_free(s->http);
   SSL_CTX_free(s->tls);
   srv_faults_free(s->faults);
+  srv_ari_free(s->ari);
+  srv_profiles_free(s->profiles);
   free(s->bind), free(s->base), free(s->dir_url), free(s->run_dir), free(s->ca_file), free(s->dns_addr);
   free(s);
 }
@@ -419,6 +433,8 @@ static int setup(acmeh_server *s, const acmeh_server_config *cfg, char *err, siz
   if (!s->bind || !s->run_dir || !s->dns_addr || !s->nonces)
     return acmeh_msg(err, errlen, ACMEH_NOMEM, "server: out of memory");
   int rc = cfg->faults ? srv_faults_new(cfg->faults, &s->faults, err, errlen) : ACMEH_OK;
+  if (!rc) rc = srv_ari_new(&cfg->ari, &s->ari, err, errlen);
+  if (!rc) rc = srv_profiles_new(cfg->profiles, cfg->default_profile, &s->profiles, err, errlen);
   if (rc) return rc;
   rc = make_tls(s, cfg, err, errlen);
   return rc ? rc : srv_ca_new(s->run_dir, &s->ca, err, errlen);

@@ -25,7 +25,8 @@ typedef struct acmeh_server acmeh_server;
  *    "method", "url" (absolute, as the client addressed it), "path",
  *    "resource": "directory" | "newNonce" | "newAccount" | "account" | "orders" |
  *                "newOrder" | "order" | "newAuthz" | "authz" | "challenge" |
- *                "finalize" | "certificate" | "revokeCert" | "keyChange" | "unknown",
+ *                "finalize" | "certificate" | "revokeCert" | "keyChange" |
+ *                "renewalInfo" | "management" (POST /acmeh/...) | "unknown",
  *    "req_headers": {lower-case name: value (string; repeated headers joined by ", ")},
  *    "req_body": text (first 64 KiB; bytes outside UTF-8 escaped \xNN),
  *    "req_body_len": total bytes,
@@ -37,6 +38,28 @@ typedef struct acmeh_server acmeh_server;
  *    "faults": [names of the fault rules applied] }
  * It must return quickly: the server is waiting. */
 typedef void (*acmeh_server_observer)(void *ud, const json_t *exchange);
+
+/* Where the renewal window of ARI (RFC 9773 §4.2) lies. */
+enum {
+  /* Boulder's schedule: centred where a third of the certificate's lifetime
+   * remains, min(1 day, lifetime / 12) wide on each side (a 90-day
+   * certificate: days 59 to 61). */
+  ACMEH_ARI_WINDOW_DEFAULT = 0,
+  ACMEH_ARI_WINDOW_FROM_NOW = 1,       /* now + start_offset .. now + end_offset, at each fetch */
+  ACMEH_ARI_WINDOW_FROM_NOT_BEFORE = 2 /* notBefore + start_offset .. notBefore + end_offset */
+};
+
+/* The reference server's ARI policy (all zero = ARI offered, default window,
+ * Retry-After 21600, no explanationURL). A revoked certificate always gets a
+ * window in the past (2 days ago to 1 day ago). The management endpoint
+ * POST /acmeh/ari-window overrides it at run time (README "Reference server"). */
+typedef struct {
+  int off;                     /* non-zero: no "renewalInfo" in the directory, no "replaces" handling */
+  int window;                  /* ACMEH_ARI_WINDOW_* */
+  double start_offset, end_offset; /* seconds, for the FROM_* windows; end_offset must be larger */
+  const char *explanation_url; /* "explanationURL" of every answer; NULL = none */
+  unsigned retry_after;        /* Retry-After seconds; 0 = 21600 (6 h, §4.3.1) */
+} acmeh_server_ari;
 
 typedef struct {
   /* Loopback literal to listen on ("127.0.0.1", "::1"); NULL = "127.0.0.1".
@@ -85,6 +108,20 @@ typedef struct {
  * *out is the running server (stop with acmeh_server_stop); the config's
  * strings are copied. Returns ACMEH_OK, ACMEH_INVALID_ARG (bad config, e.g. a
  * non-loopback bind address or no run_dir), ACMEH_ENV_PORT_IN_USE,
+  /* ARI (RFC 9773): renewalInfo and newOrder "replaces"; see acmeh_server_ari. */
+  acmeh_server_ari ari;
+  /* Profiles (draft-ietf-acme-profiles): an object
+   *   {"<name>": {"description": "...", "validity": seconds (60 .. 398 days),
+   *               "eku": "serverAuth,clientAuth" (OpenSSL syntax; default "serverAuth"),
+   *               "retired": true (refused at newOrder and finalize, not advertised)}}
+   * copied at start (at most 16). NULL = "classic" (90 days, serverAuth and
+   * clientAuth) and "shortlived" (160 hours, serverAuth only); {} = profiles
+   * off (no meta.profiles, "profile" ignored). POST /acmeh/profiles retires
+   * and restores profiles at run time. */
+  const json_t *profiles;
+  /* Profile given to orders that name none (draft §4: RECOMMENDED); NULL =
+   * "classic" when offered, else the first; "" = none. */
+  const char *default_profile;
  * ACMEH_ENV_IO (files, sockets), ACMEH_INTERNAL (OpenSSL), ACMEH_NOMEM, with
  * the reason in err (errlen bytes). */
 int acmeh_server_start(const acmeh_server_config *cfg, acmeh_server **out, char *err,
