@@ -97,17 +97,6 @@ typedef struct {
   /* A connection idle this long is closed, and a request not complete this
    * long after its first byte gets 408 (slow clients); 0 = 30000 ms. */
   unsigned idle_ms;
-  /* Fault rules (harness/server/fault.h): a JSON array, copied at start; NULL = none. */
-  const json_t *faults;
-  /* Sees every exchange (see acmeh_server_observer); NULL = none. */
-  acmeh_server_observer observer;
-  void *observer_ud;
-} acmeh_server_config;
-
-/* Makes the CA, binds the listener and starts the loop thread. On success
- * *out is the running server (stop with acmeh_server_stop); the config's
- * strings are copied. Returns ACMEH_OK, ACMEH_INVALID_ARG (bad config, e.g. a
- * non-loopback bind address or no run_dir), ACMEH_ENV_PORT_IN_USE,
   /* ARI (RFC 9773): renewalInfo and newOrder "replaces"; see acmeh_server_ari. */
   acmeh_server_ari ari;
   /* Profiles (draft-ietf-acme-profiles): an object
@@ -122,6 +111,17 @@ typedef struct {
   /* Profile given to orders that name none (draft §4: RECOMMENDED); NULL =
    * "classic" when offered, else the first; "" = none. */
   const char *default_profile;
+  /* Fault rules (harness/server/fault.h): a JSON array, copied at start; NULL = none. */
+  const json_t *faults;
+  /* Sees every exchange (see acmeh_server_observer); NULL = none. */
+  acmeh_server_observer observer;
+  void *observer_ud;
+} acmeh_server_config;
+
+/* Makes the CA, binds the listener and starts the loop thread. On success
+ * *out is the running server (stop with acmeh_server_stop); the config's
+ * strings are copied. Returns ACMEH_OK, ACMEH_INVALID_ARG (bad config, e.g. a
+ * non-loopback bind address or no run_dir), ACMEH_ENV_PORT_IN_USE,
  * ACMEH_ENV_IO (files, sockets), ACMEH_INTERNAL (OpenSSL), ACMEH_NOMEM, with
  * the reason in err (errlen bytes). */
 int acmeh_server_start(const acmeh_server_config *cfg, acmeh_server **out, char *err,
