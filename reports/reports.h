@@ -3,6 +3,7 @@
 #ifndef ACMEH_REPORTS_H
 #define ACMEH_REPORTS_H
 
+#include <stddef.h>
 #include <stdio.h>
 
 #include "harness/runner/result.h"
@@ -34,5 +35,49 @@ int acmeh_report_transcripts_write(acmeh_run_report *rep, const char *dir, char 
  *   "core server: 40 passed, 3 failed, 2 skipped, 0 errors, 1 xfail, 0 xpass (12.3 s)".
  * Colours only when `color` is non-zero. */
 void acmeh_report_summary(const acmeh_run_report *rep, FILE *out, int color);
+
+/* ---- interop matrix (acme-harness matrix; writer in reports/matrix.c) ----
+ * Rows are client targets; a column is one server target x one scenario kind
+ * ("issue", later "ari", "profiles") x, for kinds that have one, a challenge
+ * type. A cell is one client run against one server. */
+typedef enum { ACMEH_MX_PASS, ACMEH_MX_FAIL, ACMEH_MX_SKIP, ACMEH_MX_ERROR } acmeh_mx_verdict;
+
+/* "pass", "fail", "skip", "error". */
+const char *acmeh_mx_verdict_name(acmeh_mx_verdict v);
+
+typedef struct {
+  const char *server;    /* server target name */
+  const char *kind;      /* scenario kind, e.g. "issue" */
+  const char *challenge; /* "http-01", "dns-01", "tls-alpn-01", or NULL */
+} acmeh_mx_column;
+
+typedef struct {
+  acmeh_mx_verdict verdict;
+  char *reason;           /* one line saying why (owned by the caller; may be NULL for pass) */
+  double duration_s;      /* wall time of the cell, seconds */
+  char *transcript;       /* path relative to the output folder, or NULL (owned by the caller) */
+} acmeh_mx_cell;
+
+typedef struct {
+  const char *const *clients; /* row names */
+  size_t nclients;
+  const acmeh_mx_column *columns;
+  size_t ncolumns;
+  const acmeh_mx_cell *cells; /* nclients * ncolumns, row by row */
+  double started_unix;        /* wall clock at the start, seconds since 1970 */
+  double duration_s;          /* the whole matrix, seconds */
+  int interrupted;            /* Ctrl-C: unfinished cells are errors saying so */
+} acmeh_matrix;
+
+/* Writes `dir`/matrix.md (Markdown table, each cell a link to its
+ * transcript), `dir`/matrix.html (self-contained, no script, a colour per
+ * verdict) and `dir`/matrix.json ({"started","duration_s","interrupted",
+ * "clients":[..],"columns":[{"server","kind","challenge"}],"summary":{verdict:n},
+ * "cells":[{"client","server","kind","challenge","verdict","reason",
+ * "duration_s","transcript"}]}). `dir` must exist. Every string a peer could
+ * influence is escaped for its format (HTML, Markdown, JSON with ill-formed
+ * UTF-8 replaced). Each file is written under a temporary name and renamed.
+ * Returns ACMEH_OK, ACMEH_ENV_IO or ACMEH_NOMEM with the reason in err. */
+int acmeh_report_matrix_write(const acmeh_matrix *m, const char *dir, char *err, size_t errlen);
 
 #endif

@@ -16,5 +16,9 @@ int acmeh_cli_serve(int argc, char **argv);
 int acmeh_cli_hook(int argc, char **argv);
 /* acme-harness load: bounded load on a server under test (see load.c). */
 int acmeh_cli_load(int argc, char **argv);
+/* acme-harness matrix: every client target against every server target
+ * (see matrix.c); writes matrix.md/.html/.json and transcripts. Returns 0
+ * all passed or skipped, 1 a cell failed, 2 usage or a cell errored, 130 on Ctrl-C. */
+int acmeh_cli_matrix(int argc, char **argv);
 
 #endif

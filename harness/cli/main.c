@@ -26,6 +26,8 @@ static void usage(FILE *f) {
         "                                          publish a challenge response through the mocks\n"
         "  load    --server-url URL [--ca F] [--dns-port P] [--flows N] [--orders M] [--nonces K]\n"
         "                                          bounded load: N concurrent dns-01 issuance flows; JSON figures\n"
+        "  matrix  [--clients A,B] [--servers reference,pebble] [--out DIR] [--timeout S] [--jobs N]\n"
+        "                                          interop matrix: every client target against every server target\n"
         "  vectors [--spec S]                      print test vectors as JSON\n"
         "exit status: 0 all counted checks passed, 1 a counted check failed, 2 usage or environment error\n",
         f);
@@ -44,6 +46,7 @@ int main(int argc, char **argv) {
   else if (strcmp(argv[1], "serve") == 0) rc = acmeh_cli_serve(argc - 1, argv + 1);
   else if (strcmp(argv[1], "hook") == 0) rc = acmeh_cli_hook(argc - 1, argv + 1);
   else if (strcmp(argv[1], "load") == 0) rc = acmeh_cli_load(argc - 1, argv + 1);
+  else if (strcmp(argv[1], "matrix") == 0) rc = acmeh_cli_matrix(argc - 1, argv + 1);
   else if (strcmp(argv[1], "vectors") == 0) rc = acmeh_cli_vectors(argc - 1, argv + 1);
   else {
     fprintf(stderr, "acme-harness: unknown command '%s'\n", argv[1]);

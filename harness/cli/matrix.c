@@ -1,0 +1,613 @@
+/* acme-harness matrix: every chosen client target against every chosen
+ * server target. A cell is one real client run (its target file's action)
+ * against one real server target started the way `run --server` starts it,
+ * with this cell's own mocks, for one scenario kind and challenge. The main
+ * thread starts and stops servers (process.h: main thread only); each cell's
+ * client runs on its own thread (acmeh_proc_run is thread-safe), at most
+ * --jobs at a time. Reports: reports/matrix.c. */
+#include <dirent.h>
+#include <errno.h>
+#include <ftw.h>
+#include <getopt.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "harness/cli/args.h"
+#include "harness/cli/cli.h"
+#include "harness/core/clock.h"
+#include "harness/core/error.h"
+#include "harness/runner/catalog.h"
+#include "harness/targets/process.h"
+#include "harness/targets/target.h"
+#include "harness/targets/vars.h"
+#include "mocks/mocks.h"
+#include "reports/reports.h"
+
+#define MAX_TARGETS 32
+#define MAX_TIMEOUT_S 3600
+/* Bytes of the client's output and of the server's log kept in a transcript. */
+#define TAIL_BYTES 8192
+
+typedef struct cell cell;
+
+/* A column kind: one scenario a client runs against a server. A column is a
+ * server x kind (x challenge when per_challenge). New kinds (ARI renewal,
+ * profiles) are one row here: the client action to run, and how to judge it. */
+typedef struct {
+  const char *name;      /* "issue" */
+  const char *action;    /* the client target's action run for it */
+  int per_challenge;     /* one column per challenge type */
+  void (*judge)(cell *c); /* sets c->out verdict and reason from the finished run */
+} scenario_kind;
+
+static void judge_issue(cell *c);
+static const scenario_kind kinds[] = {{"issue", "issue", 1, judge_issue}};
+static const char *const challenges[] = {"http-01", "dns-01", "tls-alpn-01"};
+
+typedef struct {
+  const char *clients_arg, *servers_arg, *out;
+  double timeout_s;
+  int jobs;
+} matrix_args;
+
+typedef struct {
+  char *name;       /* the target's "name" (or the argument) */
+  json_t *doc;
+  char dir[4096];   /* folder of its file: ${TARGET_DIR} */
+  char missing[256]; /* a required program that is not installed, or "" */
+} target_def;
+
+typedef struct {
+  const scenario_kind *kind;
+  size_t server; /* index into servers */
+} column_def;
+
+struct cell {
+  const target_def *client, *server;
+  const column_def *col;
+  const char *challenge;
+  char work[3500], domain[128], err[1024];
+  acmeh_mocks *mocks;
+  acmeh_target_run *tr;
+  acmeh_vars vars;
+  pthread_t thread;
+  atomic_int done;
+  int running, exit_status, timed_out, run_rc;
+  double t0, deadline;
+  acmeh_mx_cell *out;
+};
+
+/* ---- arguments and targets --------------------------------------------- */
+
+static void usage(FILE *f) {
+  fputs("usage: acme-harness matrix [--clients A,B,...] [--servers reference,pebble] [--out DIR]\n"
+        "                           [--timeout SECONDS] [--jobs N]\n"
+        "  every client target against every server target, one cell per server x challenge;\n"
+        "  writes DIR/matrix.md, matrix.html, matrix.json and transcripts/ (DIR default ./matrix-out)\n"
+        "  --clients   client target names or files (default: every client target in harness/targets)\n"
+        "  --servers   server target names or files (default: reference,pebble)\n"
+        "  --timeout   time limit of one cell, seconds (default 120)\n"
+        "  --jobs      cells run at once (default 2)\n"
+        "exit status: 0 every cell passed or was skipped, 1 a cell failed, 2 usage, or a cell could not be run\n"
+        "(error), 130 interrupted (what finished is still written)\n",
+        f);
+}
+
+static int parse(matrix_args *a, int argc, char **argv) {
+  static const struct option opts[] = {{"clients", required_argument, 0, 'c'}, {"servers", required_argument, 0, 's'},
+                                       {"out", required_argument, 0, 'o'},     {"timeout", required_argument, 0, 't'},
+                                       {"jobs", required_argument, 0, 'j'},    {"help", no_argument, 0, 'h'},
+                                       {0}};
+  *a = (matrix_args){.servers_arg = "reference,pebble", .out = "matrix-out", .timeout_s = 120, .jobs = 2};
+  for (int ch; (ch = getopt_long(argc, argv, "h", opts, NULL)) != -1;) {
+    int rc = 0;
+    switch (ch) {
+    case 'c': a->clients_arg = optarg; break;
+    case 's': a->servers_arg = optarg; break;
+    case 'o': a->out = optarg; break;
+    case 't': rc = acmeh_arg_seconds("timeout", optarg, MAX_TIMEOUT_S, &a->timeout_s); break;
+    case 'j': rc = acmeh_arg_int("jobs", optarg, 1, 16, &a->jobs); break;
+    case 'h': usage(stdout); return 1;
+    default: usage(stderr); return 2;
+    }
+    if (rc) return 2;
+  }
+  if (optind < argc) return fprintf(stderr, "acme-harness matrix: unexpected argument '%s'\n", argv[optind]), 2;
+  return 0;
+}
+
+static void target_free(target_def *t) {
+  free(t->name);
+  json_decref(t->doc);
+}
+
+/* Loads one target and checks its role; 0 or 2 (printed). */
+static int load_target(const char *arg, const char *role, target_def *t) {
+  char err[1024];
+  memset(t, 0, sizeof *t);
+  if (acmeh_target_load(arg, &t->doc, err, sizeof err)) return fprintf(stderr, "acme-harness matrix: %s\n", err), 2;
+  const char *r = json_string_value(json_object_get(t->doc, "role"));
+  if (!r || strcmp(r, role) != 0)
+    return fprintf(stderr, "acme-harness matrix: target %s is not a %s target\n", arg, role), json_decref(t->doc), 2;
+  const char *name = json_string_value(json_object_get(t->doc, "name"));
+  t->name = strdup(name ? name : arg);
+  char *real = strchr(arg, '/') || strstr(arg, ".json") ? realpath(arg, NULL) : NULL;
+  if (real) {
+    snprintf(t->dir, sizeof t->dir, "%s", real);
+    *strrchr(t->dir, '/') = '\0';
+  } else {
+    snprintf(t->dir, sizeof t->dir, "%s/harness/targets", acmeh_data_dir());
+  }
+  free(real);
+  size_t i;
+  json_t *p;
+  json_array_foreach(json_object_get(t->doc, "requires"), i, p)
+    if (json_is_string(p) && !t->missing[0] && !acmeh_proc_in_path(json_string_value(p)))
+      snprintf(t->missing, sizeof t->missing, "%s", json_string_value(p));
+  /* A server's program is its command's first word, when that is not the harness itself. */
+  const char *cmd0 = json_string_value(json_array_get(json_object_get(t->doc, "command"), 0));
+  if (cmd0 && !strstr(cmd0, "${") && !acmeh_proc_in_path(cmd0)) snprintf(t->missing, sizeof t->missing, "%s", cmd0);
+  return 0;
+}
+
+static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* Names of every client target in harness/targets, sorted; count in *n. */
+static size_t default_clients(char **names, size_t cap) {
+  char dir[4096];
+  snprintf(dir, sizeof dir, "%s/harness/targets", acmeh_data_dir());
+  DIR *d = opendir(dir);
+  size_t n = 0;
+  for (struct dirent *e; d && (e = readdir(d)) && n < cap;) {
+    size_t len = strlen(e->d_name);
+    if (len < 6 || strcmp(e->d_name + len - 5, ".json") != 0 || strstr(e->d_name, ".expect.")) continue;
+    char path[4400];
+    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    json_t *doc = json_load_file(path, 0, NULL);
+    const char *role = json_string_value(json_object_get(doc, "role"));
+    if (role && strcmp(role, "client") == 0) names[n++] = strndup(e->d_name, len - 5);
+    json_decref(doc);
+  }
+  if (d) closedir(d);
+  qsort(names, n, sizeof *names, by_name);
+  return n;
+}
+
+/* Loads a comma-separated list (or the defaults) into ts; 0 or 2. */
+static int load_targets(const char *list, const char *role, target_def *ts, size_t *n) {
+  char *names[MAX_TARGETS];
+  size_t k = 0;
+  char *copy = list ? strdup(list) : NULL, *save = NULL;
+  if (list)
+    for (char *t = strtok_r(copy, ",", &save); t && k < MAX_TARGETS; t = strtok_r(NULL, ",", &save)) names[k++] = strdup(t);
+  else
+    k = default_clients(names, MAX_TARGETS);
+  free(copy);
+  int rc = k ? 0 : (fprintf(stderr, "acme-harness matrix: no %s targets\n", role), 2);
+  for (size_t i = 0; i < k; i++) {
+    if (!rc && !(rc = load_target(names[i], role, &ts[*n]))) (*n)++;
+    free(names[i]);
+  }
+  return rc;
+}
+
+/* ---- one cell --------------------------------------------------------- */
+
+static int target_lists(const json_t *list, const char *value) {
+  size_t i;
+  json_t *v;
+  json_array_foreach(list, i, v) if (json_is_string(v) && strcmp(json_string_value(v), value) == 0) return 1;
+  return 0;
+}
+
+static void set_reason(cell *c, acmeh_mx_verdict v, const char *fmt, const char *a, const char *b) {
+  c->out->verdict = v;
+  free(c->out->reason);
+  if (asprintf(&c->out->reason, fmt, a, b) < 0) c->out->reason = NULL;
+}
+
+/* A cell decided before anything starts: 1 when it was (skip or error). */
+static int decide_early(cell *c, int interrupted) {
+  const char *action = c->col->kind->action;
+  if (interrupted) return set_reason(c, ACMEH_MX_ERROR, "not run: interrupted%s%s", "", ""), 1;
+  if (!json_object_get(json_object_get(c->client->doc, "actions"), action))
+    return set_reason(c, ACMEH_MX_SKIP, "%s has no \"%s\" action", c->client->name, action), 1;
+  if (c->challenge && !target_lists(json_object_get(c->client->doc, "challenges"), c->challenge))
+    return set_reason(c, ACMEH_MX_SKIP, "%s lacks %s", c->client->name, c->challenge), 1;
+  const json_t *claimed = json_object_get(json_object_get(c->server->doc, "claims"), "challenges");
+  if (c->challenge && claimed && !target_lists(claimed, c->challenge))
+    return set_reason(c, ACMEH_MX_SKIP, "%s does not offer %s", c->server->name, c->challenge), 1;
+  if (c->client->missing[0]) return set_reason(c, ACMEH_MX_ERROR, "%s is not installed (run ci/setup)", c->client->missing, ""), 1;
+  if (c->server->missing[0]) return set_reason(c, ACMEH_MX_ERROR, "%s is not installed (run ci/setup)", c->server->missing, ""), 1;
+  return 0;
+}
+
+static int standalone(const cell *c) {
+  const char *pub = json_string_value(json_object_get(c->client->doc, "publishes"));
+  return pub && strcmp(pub, "http-01-standalone") == 0 && c->challenge && strcmp(c->challenge, "dns-01") != 0;
+}
+
+/* Mocks and the server target. A client that serves http-01 / tls-alpn-01
+ * itself must own the ports the server validates at, while a server target
+ * takes those ports from the mocks: so the server starts beside stand-in
+ * mocks, which then give way to the cell's mocks on the same DNS port and
+ * other challenge ports, leaving the validation ports to the client. */
+static int start_server(cell *c) {
+  char sdir[4400];
+  acmeh_mocks_config mc = {.mgmt_port = standalone(c) ? -1 : 0};
+  snprintf(sdir, sizeof sdir, "%s/server", c->work);
+  if (mkdir(sdir, 0755) != 0) return acmeh_msg(c->err, sizeof c->err, ACMEH_ENV_IO, "cannot create %s", sdir);
+  int rc = acmeh_mocks_start(&mc, &c->mocks, c->err, sizeof c->err);
+  if (rc == ACMEH_OK) rc = acmeh_target_start(c->server->doc, sdir, c->mocks, &c->tr, c->err, sizeof c->err);
+  if (rc != ACMEH_OK || !standalone(c)) return rc;
+  int dns = acmeh_mocks_dns_port(c->mocks);
+  acmeh_vars_set_int(&c->vars, "HTTP01_PORT", acmeh_mocks_http01_port(c->mocks));
+  acmeh_vars_set_int(&c->vars, "TLSALPN01_PORT", acmeh_mocks_tlsalpn01_port(c->mocks));
+  acmeh_mocks_stop(c->mocks);
+  acmeh_mocks_config real = {.dns_port = dns};
+  return acmeh_mocks_start(&real, &c->mocks, c->err, sizeof c->err);
+}
+
+/* The variables of harness/targets/README.md for the client. */
+static void set_client_vars(cell *c) {
+  char buf[4400];
+  acmeh_vars *v = &c->vars;
+  acmeh_vars_set(v, "ACME_DIRECTORY", acmeh_target_directory(c->tr));
+  acmeh_vars_set(v, "ACME_CA_BUNDLE", acmeh_target_ca_file(c->tr));
+  acmeh_vars_set(v, "DOMAIN", c->domain);
+  acmeh_vars_set(v, "EMAIL", "acmeh@example.com");
+  snprintf(buf, sizeof buf, "%s/client", c->work);
+  mkdir(buf, 0755);
+  acmeh_vars_set(v, "WORK_DIR", buf);
+  acmeh_vars_set(v, "LOG_DIR", c->work);
+  if (!acmeh_vars_get(v, "HTTP01_PORT")) acmeh_vars_set_int(v, "HTTP01_PORT", acmeh_mocks_http01_port(c->mocks));
+  if (!acmeh_vars_get(v, "TLSALPN01_PORT")) acmeh_vars_set_int(v, "TLSALPN01_PORT", acmeh_mocks_tlsalpn01_port(c->mocks));
+  snprintf(buf, sizeof buf, "127.0.0.1:%d", acmeh_mocks_dns_port(c->mocks));
+  acmeh_vars_set(v, "DNS_SERVER", buf);
+  snprintf(buf, sizeof buf, "http://127.0.0.1:%d", acmeh_mocks_mgmt_port(c->mocks));
+  acmeh_vars_set(v, "ACMEH_MGMT", buf);
+  acmeh_vars_set(v, "CHALLENGE", c->challenge ? c->challenge : "http-01");
+  acmeh_vars_set(v, "CHECK_ID", c->col->kind->name);
+  acmeh_vars_set(v, "TARGET_DIR", c->client->dir);
+  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n > 0) buf[n] = '\0', acmeh_vars_set(v, "ACMEH_BIN", buf);
+}
+
+/* The cell's client run, on its own thread. */
+static void *client_thread(void *arg) {
+  cell *c = arg;
+  const json_t *action = json_object_get(json_object_get(c->client->doc, "actions"), c->col->kind->action);
+  json_t *argv_j = acmeh_vars_expand_json(&c->vars, json_object_get(action, "command"));
+  json_t *env_j = acmeh_vars_expand_json(&c->vars, json_object_get(action, "env")), *e;
+  size_t n = json_array_size(argv_j), i;
+  const char **argv = calloc(n + 1, sizeof *argv), *k;
+  json_array_foreach(argv_j, i, e) argv[i] = json_string_value(e);
+  json_object_foreach(env_j, k, e) if (json_is_string(e)) acmeh_vars_set(&c->vars, k, json_string_value(e));
+  char **envp = acmeh_vars_environ(&c->vars), log[4400];
+  snprintf(log, sizeof log, "%s/client.log", c->work);
+  long ms = (long)json_integer_value(json_object_get(action, "timeout_ms"));
+  long limit = (long)((c->deadline - acmeh_now_mono()) * 1000);
+  if (ms > 0 && ms < limit) limit = ms;
+  c->run_rc = !n || !argv[0] ? acmeh_msg(c->err, sizeof c->err, ACMEH_INTERNAL, "the client action has no command")
+              : limit <= 0   ? (c->timed_out = 1, ACMEH_OK)
+                             : acmeh_proc_run(argv, (const char *const *)envp, c->work, log, limit, &c->exit_status, c->err, sizeof c->err);
+  if (c->run_rc == ACMEH_PEER_TIMEOUT) c->timed_out = 1, c->run_rc = ACMEH_OK;
+  acmeh_vars_environ_free(envp);
+  free(argv);
+  json_decref(argv_j), json_decref(env_j);
+  atomic_store(&c->done, 1);
+  return NULL;
+}
+
+/* Starts the cell (server on this thread, client on a new one). 0 when it
+ * runs; otherwise the cell is decided (error) and nothing is left running. */
+static int cell_start(cell *c, double timeout_s, unsigned serial) {
+  c->t0 = acmeh_now_mono(), c->deadline = c->t0 + timeout_s;
+  snprintf(c->domain, sizeof c->domain, "m%u-%04x.acmeh.example.com", serial, (unsigned)(getpid() ^ (serial * 2654435761u)) & 0xffff);
+  int rc = mkdir(c->work, 0755) == 0 ? start_server(c) : acmeh_msg(c->err, sizeof c->err, ACMEH_ENV_IO, "cannot create %s", c->work);
+  if (rc == ACMEH_OK) {
+    set_client_vars(c);
+    c->running = pthread_create(&c->thread, NULL, client_thread, c) == 0;
+    if (!c->running) rc = acmeh_msg(c->err, sizeof c->err, ACMEH_INTERNAL, "cannot start a thread");
+  }
+  if (rc != ACMEH_OK && acmeh_proc_interrupted()) set_reason(c, ACMEH_MX_ERROR, "interrupted while its server started%s%s", "", "");
+  else if (rc != ACMEH_OK) set_reason(c, ACMEH_MX_ERROR, "%s%s", acmeh_err_class(rc) == ACMEH_CLASS_ENV ? "environment: " : "", c->err);
+  return rc;
+}
+
+/* ---- judging and transcripts ---------------------------------------------- */
+
+/* The last non-empty line of file `path` (at most len-1 bytes) into out. */
+static void last_line(const char *path, char *out, size_t len) {
+  FILE *f = fopen(path, "r");
+  char line[1024];
+  out[0] = '\0';
+  while (f && fgets(line, sizeof line, f)) {
+    line[strcspn(line, "\r\n")] = '\0';
+    if (line[strspn(line, " \t")]) snprintf(out, len, "%s", line + strspn(line, " \t"));
+  }
+  if (f) fclose(f);
+}
+
+/* "" when the file at the client's cert_path holds a certificate for the
+ * cell's name; otherwise what is wrong, in why. */
+static void check_cert(cell *c, char *why, size_t len) {
+  const char *cp = json_string_value(json_object_get(c->client->doc, "cert_path"));
+  char *path = cp ? acmeh_vars_expand(&c->vars, cp) : NULL;
+  FILE *f = path ? fopen(path, "r") : NULL;
+  X509 *x = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+  why[0] = '\0';
+  if (!path) snprintf(why, len, "the client target names no cert_path");
+  else if (!f) snprintf(why, len, "the client exited 0 but wrote no certificate at %s", path);
+  else if (!x) snprintf(why, len, "%s holds no PEM certificate", path);
+  else if (X509_check_host(x, c->domain, 0, 0, NULL) != 1) snprintf(why, len, "the certificate does not name %s", c->domain);
+  X509_free(x);
+  if (f) fclose(f);
+  free(path);
+}
+
+/* issue: the client exited 0 and left a certificate for the name. */
+static void judge_issue(cell *c) {
+  char log[4400], tail[300], why[600], st[32];
+  snprintf(log, sizeof log, "%s/client.log", c->work);
+  last_line(log, tail, sizeof tail);
+  snprintf(st, sizeof st, "%d", c->exit_status);
+  if (acmeh_proc_interrupted()) {
+    set_reason(c, ACMEH_MX_ERROR, "interrupted before it finished%s%s", "", "");
+    return;
+  }
+  if (c->run_rc) {
+    set_reason(c, ACMEH_MX_ERROR, "%s%s", "cannot run the client: ", c->err);
+    return;
+  }
+  if (c->timed_out) {
+    set_reason(c, ACMEH_MX_ERROR, "stopped at its time limit before it finished; last output: %s%s", tail, "");
+    return;
+  }
+  if (c->exit_status == 127) {
+    set_reason(c, ACMEH_MX_SKIP, "the client answered 127 (unsupported)%s%s", "", "");
+    return;
+  }
+  if (c->exit_status) {
+    set_reason(c, ACMEH_MX_FAIL, "exit status %s; last output: %s", st, tail);
+    return;
+  }
+  check_cert(c, why, sizeof why);
+  if (why[0]) {
+    set_reason(c, ACMEH_MX_FAIL, "%s%s", why, "");
+    return;
+  }
+  set_reason(c, ACMEH_MX_PASS, "certificate for %s issued%s", c->domain, "");
+}
+
+/* Appends the last TAIL_BYTES of file `path` to f. */
+static void put_tail(FILE *f, const char *title, const char *path) {
+  FILE *in = path ? fopen(path, "r") : NULL;
+  fprintf(f, "\n===== %s (%s) =====\n", title, path ? path : "none");
+  if (!in) {
+    fputs("(not written)\n", f);
+    return;
+  }
+  fseek(in, 0, SEEK_END);
+  long size = ftell(in);
+  if (size > TAIL_BYTES) fseek(in, size - TAIL_BYTES, SEEK_SET), fprintf(f, "[... first %ld bytes left out]\n", size - TAIL_BYTES);
+  else fseek(in, 0, SEEK_SET);
+  char buf[4096];
+  for (size_t n; (n = fread(buf, 1, sizeof buf, in)) > 0;) fwrite(buf, 1, n, f);
+  fclose(in);
+}
+
+static void put_history(FILE *f, acmeh_mocks *m, const char *kind, const char *title) {
+  json_t *h = m ? acmeh_mocks_history(m, kind, NULL) : NULL, *e;
+  size_t i;
+  fprintf(f, "%s: %zu\n", title, json_array_size(h));
+  json_array_foreach(h, i, e) {
+    char *s = i < 200 ? json_dumps(e, JSON_COMPACT) : NULL;
+    if (s) fprintf(f, "  %s\n", s);
+    free(s);
+  }
+  json_decref(h);
+}
+
+static void safe_name(char *out, size_t len, const char *s) {
+  size_t i = 0;
+  for (; s[i] && i + 1 < len; i++) out[i] = strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-", s[i]) ? s[i] : '_';
+  out[i] = '\0';
+}
+
+static void transcript_name(const cell *c, char *out, size_t len) {
+  char cl[128], sv[128], sc[128];
+  safe_name(cl, sizeof cl, c->client->name), safe_name(sv, sizeof sv, c->server->name);
+  if (strcmp(c->col->kind->name, "issue") == 0) snprintf(sc, sizeof sc, "%s", c->challenge ? c->challenge : "issue");
+  else snprintf(sc, sizeof sc, "%s%s%s", c->col->kind->name, c->challenge ? "-" : "", c->challenge ? c->challenge : "");
+  snprintf(out, len, "transcripts/%s--%s--%s.txt", cl, sv, sc);
+}
+
+/* Writes the cell's transcript under `out` and links it from the cell. */
+static void write_transcript(cell *c, const char *out, const char *server_log) {
+  char rel[600], path[4800], log[4400];
+  transcript_name(c, rel, sizeof rel);
+  snprintf(path, sizeof path, "%s/%s", out, rel);
+  FILE *f = fopen(path, "w");
+  if (!f) {
+    fprintf(stderr, "acme-harness matrix: cannot write %s: %s\n", path, strerror(errno));
+    return;
+  }
+  fprintf(f, "cell: client %s x server %s, scenario %s%s%s\nverdict: %s (%.2f s): %s\n", c->client->name, c->server->name,
+          c->col->kind->name, c->challenge ? " with " : "", c->challenge ? c->challenge : "",
+          acmeh_mx_verdict_name(c->out->verdict), c->out->duration_s, c->out->reason ? c->out->reason : "");
+  if (c->t0 > 0) {
+    fprintf(f, "domain: %s\nserver directory: %s\nclient exit status: %d%s\n", c->domain,
+            acmeh_vars_get(&c->vars, "ACME_DIRECTORY") ? acmeh_vars_get(&c->vars, "ACME_DIRECTORY") : "(server not started)",
+            c->exit_status, c->timed_out ? " (killed at its time limit)" : "");
+    fprintf(f, "\n===== what the harness saw (this cell's mocks) =====\n");
+    put_history(f, c->mocks, "http", "http-01 requests to the mock");
+    put_history(f, c->mocks, "dns", "DNS queries to the mock");
+    put_history(f, c->mocks, "tlsalpn", "tls-alpn-01 handshakes with the mock");
+    snprintf(log, sizeof log, "%s/client.log", c->work);
+    put_tail(f, "client stdout and stderr, last 8 KiB", log);
+    put_tail(f, "server log, last 8 KiB", server_log);
+  }
+  if (fclose(f) == 0) c->out->transcript = strdup(rel);
+}
+
+/* Joins and stops everything of a started cell, judges it, writes its transcript. */
+static void cell_finish(cell *c, const char *out) {
+  char server_log[4096] = "";
+  if (c->running) pthread_join(c->thread, NULL);
+  if (c->tr) snprintf(server_log, sizeof server_log, "%s", acmeh_target_log(c->tr));
+  acmeh_target_stop(c->tr);
+  c->tr = NULL;
+  c->out->duration_s = c->t0 > 0 ? acmeh_now_mono() - c->t0 : 0; /* 0: decided without running */
+  if (c->running) c->col->kind->judge(c);
+  write_transcript(c, out, server_log[0] ? server_log : NULL);
+  acmeh_mocks_stop(c->mocks);
+  c->mocks = NULL;
+  acmeh_vars_free(&c->vars);
+  c->running = 0;
+}
+
+/* ---- the whole matrix ------------------------------------------------------ */
+
+typedef struct {
+  target_def clients[MAX_TARGETS], servers[MAX_TARGETS];
+  size_t nclients, nservers;
+  column_def *cols;
+  size_t ncols;
+  acmeh_mx_column *mcols;
+  acmeh_mx_cell *mcells;
+  cell *cells;
+  size_t ncells;
+  char run_dir[64]; /* "/tmp/acme-harness-matrix-XXXXXX" */
+} matrix;
+
+static void add_column(matrix *m, size_t server, const scenario_kind *k, const char *challenge) {
+  m->cols[m->ncols] = (column_def){.kind = k, .server = server};
+  m->mcols[m->ncols++] = (acmeh_mx_column){.server = m->servers[server].name, .kind = k->name, .challenge = challenge};
+}
+
+/* Columns (server x kind x challenge) and one cell per client x column. */
+static int build(matrix *m) {
+  size_t nk = sizeof kinds / sizeof *kinds, nc = sizeof challenges / sizeof *challenges, cap = m->nservers * nk * nc;
+  m->cols = calloc(cap, sizeof *m->cols), m->mcols = calloc(cap, sizeof *m->mcols);
+  if (!m->cols || !m->mcols) return ACMEH_NOMEM;
+  for (size_t s = 0; s < m->nservers; s++)
+    for (size_t k = 0; k < nk; k++)
+      for (size_t ch = 0; ch < (kinds[k].per_challenge ? nc : 1); ch++)
+        add_column(m, s, &kinds[k], kinds[k].per_challenge ? challenges[ch] : NULL);
+  m->ncells = m->nclients * m->ncols;
+  m->cells = calloc(m->ncells, sizeof *m->cells), m->mcells = calloc(m->ncells, sizeof *m->mcells);
+  if (!m->cells || !m->mcells) return ACMEH_NOMEM;
+  for (size_t i = 0; i < m->ncells; i++) {
+    cell *c = &m->cells[i];
+    c->client = &m->clients[i / m->ncols], c->col = &m->cols[i % m->ncols];
+    c->server = &m->servers[c->col->server], c->challenge = m->mcols[i % m->ncols].challenge, c->out = &m->mcells[i];
+    char name[600];
+    transcript_name(c, name, sizeof name);
+    snprintf(c->work, sizeof c->work, "%s/%s", m->run_dir, name + strlen("transcripts/"));
+    c->work[strlen(c->work) - 4] = '\0'; /* no ".txt" */
+  }
+  return ACMEH_OK;
+}
+
+static void print_cell(const cell *c, size_t done, size_t total) {
+  printf("[%zu/%zu] %s x %s %s: %s", done, total, c->client->name, c->server->name, c->challenge ? c->challenge : c->col->kind->name,
+         acmeh_mx_verdict_name(c->out->verdict));
+  if (c->out->verdict != ACMEH_MX_SKIP) printf(" (%.1f s)", c->out->duration_s);
+  if (c->out->verdict != ACMEH_MX_PASS && c->out->reason) printf(": %.200s", c->out->reason);
+  printf("\n");
+  fflush(stdout);
+}
+
+/* Runs every cell, at most `jobs` at once; a Ctrl-C decides the rest as not run. */
+static void run_cells(matrix *m, const matrix_args *a) {
+  size_t next = 0, inflight = 0, finished = 0;
+  while (next < m->ncells || inflight) {
+    while (inflight < (size_t)a->jobs && next < m->ncells) {
+      cell *c = &m->cells[next++];
+      if (!decide_early(c, acmeh_proc_interrupted()) && cell_start(c, a->timeout_s, (unsigned)next) == ACMEH_OK) {
+        inflight++;
+        continue;
+      }
+      cell_finish(c, a->out);
+      print_cell(c, ++finished, m->ncells);
+    }
+    for (size_t i = 0; i < next; i++) {
+      cell *c = &m->cells[i];
+      if (!c->running || !atomic_load(&c->done)) continue;
+      cell_finish(c, a->out);
+      inflight--;
+      print_cell(c, ++finished, m->ncells);
+    }
+    if (inflight) acmeh_sleep_ms(20);
+  }
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+  (void)st, (void)flag, (void)ftw;
+  return remove(path);
+}
+
+static void matrix_free(matrix *m) {
+  for (size_t i = 0; i < m->ncells; i++) free(m->mcells[i].reason), free(m->mcells[i].transcript);
+  for (size_t i = 0; i < m->nclients; i++) target_free(&m->clients[i]);
+  for (size_t i = 0; i < m->nservers; i++) target_free(&m->servers[i]);
+  free(m->cols), free(m->mcols), free(m->cells), free(m->mcells);
+}
+
+/* Writes the three reports; the exit status (DESIGN.md, plus 130 for Ctrl-C). */
+static int report(matrix *m, const matrix_args *a, double started, double t0) {
+  const char *names[MAX_TARGETS];
+  size_t counts[4] = {0};
+  for (size_t i = 0; i < m->nclients; i++) names[i] = m->clients[i].name;
+  for (size_t i = 0; i < m->ncells; i++) counts[m->mcells[i].verdict & 3]++;
+  acmeh_matrix rep = {.clients = names, .nclients = m->nclients, .columns = m->mcols, .ncolumns = m->ncols,
+                      .cells = m->mcells, .started_unix = started, .duration_s = acmeh_now_mono() - t0,
+                      .interrupted = acmeh_proc_interrupted()};
+  char err[1024];
+  if (acmeh_report_matrix_write(&rep, a->out, err, sizeof err)) return fprintf(stderr, "acme-harness matrix: %s\n", err), 2;
+  printf("matrix: %zu pass, %zu fail, %zu skip, %zu error in %.1f s; %s/matrix.md, matrix.html, matrix.json, transcripts/\n",
+         counts[0], counts[1], counts[2], counts[3], rep.duration_s, a->out);
+  /* The transcripts keep what matters (outputs' and logs' tails); the
+   * clients' state and keys are of no further use. */
+  nftw(m->run_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+  return rep.interrupted ? 130 : counts[1] ? 1 : counts[3] ? 2 : 0;
+}
+
+static int make_dirs(matrix *m, const char *out) {
+  char t[4200];
+  snprintf(t, sizeof t, "%s/transcripts", out);
+  if ((mkdir(out, 0755) && errno != EEXIST) || (mkdir(t, 0755) && errno != EEXIST))
+    return fprintf(stderr, "acme-harness matrix: --out %s: %s\n", out, strerror(errno)), 2;
+  snprintf(m->run_dir, sizeof m->run_dir, "/tmp/acme-harness-matrix-XXXXXX");
+  if (!mkdtemp(m->run_dir)) return fprintf(stderr, "acme-harness matrix: cannot create a run folder in /tmp\n"), 2;
+  return 0;
+}
+
+int acmeh_cli_matrix(int argc, char **argv) {
+  matrix_args a;
+  static matrix m; /* big; one per process */
+  int rc = parse(&a, argc, argv);
+  if (rc) return rc == 1 ? 0 : rc;
+  double started = acmeh_now_wall(), t0 = acmeh_now_mono();
+  rc = load_targets(a.clients_arg, "client", m.clients, &m.nclients);
+  if (!rc) rc = load_targets(a.servers_arg, "server", m.servers, &m.nservers);
+  if (!rc) rc = make_dirs(&m, a.out);
+  if (!rc && build(&m)) rc = (fprintf(stderr, "acme-harness matrix: out of memory\n"), 2);
+  if (!rc) {
+    printf("matrix: %zu client(s) x %zu column(s), %d job(s), %.0f s per cell\n", m.nclients, m.ncols, a.jobs, a.timeout_s);
+    fflush(stdout);
+    acmeh_proc_install_cleanup(acmeh_proc_kill_all); /* Ctrl-C: end the running cells now, report the rest */
+    run_cells(&m, &a);
+    rc = report(&m, &a, started, t0);
+  }
+  matrix_free(&m);
+  return rc;
+}
