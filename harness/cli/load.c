@@ -114,15 +114,29 @@ static int drive(load_state *st, int flows) {
   return atomic_load(&st->orders_failed) || atomic_load(&st->orders_ok) < st->orders ? 1 : 0;
 }
 
+static void usage(FILE *f) {
+  fputs("usage: acme-harness load --server-url URL [--ca F] [--dns-port P] [--flows N] [--orders M] [--nonces K]\n"
+        "                         [--max-seconds S]\n"
+        "  --server-url URL  directory of the server under load; --ca F verifies its TLS certificate\n"
+        "  --dns-port P      port of the mock DNS the server resolves through (default a free one)\n"
+        "  --flows N         concurrent issuance flows (default 8, at most 64)\n"
+        "  --orders M        whole dns-01 orders to complete in all (default 200)\n"
+        "  --nonces K        HEAD newNonce requests first (default 5000)\n"
+        "  --max-seconds S   stop after S seconds (default 600)\n"
+        "prints one JSON object of figures; exit status 0 all orders done, 1 some failed, 2 usage\n",
+        f);
+}
+
 int acmeh_cli_load(int argc, char **argv) {
   static const struct option opts[] = {
       {"server-url", required_argument, 0, 'U'}, {"ca", required_argument, 0, 'A'}, {"dns-port", required_argument, 0, 'D'},
       {"flows", required_argument, 0, 'f'},      {"orders", required_argument, 0, 'o'}, {"nonces", required_argument, 0, 'n'},
-      {"max-seconds", required_argument, 0, 's'}, {0}};
+      {"max-seconds", required_argument, 0, 's'}, {"help", no_argument, 0, 'h'}, {0}};
   load_state st = {.orders = 200, .nonces = 5000};
   int flows = 8, dns_port = 0;
   double max_s = 600;
-  for (int ch; (ch = getopt_long(argc, argv, "", opts, NULL)) != -1;) {
+  for (int ch; (ch = getopt_long(argc, argv, "h", opts, NULL)) != -1;) {
+    if (ch == 'h') return usage(stdout), 0;
     int bad = ch == 'U' ? (st.url = optarg, 0) : ch == 'A' ? (st.ca = optarg, 0)
             : ch == 'D' ? acmeh_arg_int("dns-port", optarg, 0, 65535, &dns_port)
             : ch == 'f' ? acmeh_arg_int("flows", optarg, 1, MAX_FLOWS, &flows)

@@ -16,6 +16,7 @@
 #include "harness/cli/cli.h"
 #include "harness/client/http.h"
 #include "harness/core/error.h"
+#include "harness/dns/config.h"
 #include "harness/runner/catalog.h"
 #include "harness/runner/runner.h"
 #include "harness/runner/scenario.h"
@@ -29,12 +30,16 @@
 
 typedef struct {
   const char *server, *server_url, *client, *ca, *junit, *json, *transcripts, *expect, *run_dir;
+  const char *dnsup_server, *dnsup_zone, *tsig_key; /* reference client's dns-01 by UPDATE */
+  int nameserver;                                   /* --nameserver: server is a nameserver target */
   const char *ids[MAX_IDS];
   size_t nids;
   int dns_port, http01_port, tlsalpn01_port, mgmt_port, strict, verbose, have_seed, timeout_given;
   uint64_t seed;
   acmeh_run_opts ro;
 } run_args;
+
+enum { OPT_NAMESERVER = 0x100, OPT_DNSUP_SERVER, OPT_DNSUP_ZONE, OPT_TSIG_KEY };
 
 static const struct option opts[] = {
     {"server", required_argument, 0, 'S'},  {"server-url", required_argument, 0, 'U'},
@@ -45,9 +50,29 @@ static const struct option opts[] = {
     {"json", required_argument, 0, 'O'},    {"transcripts", required_argument, 0, 'T'},
     {"expect", required_argument, 0, 'E'},  {"strict", no_argument, 0, 'X'},
     {"seed", required_argument, 0, 'e'},    {"verbose", no_argument, 0, 'v'},
+    {"help", no_argument, 0, 'h'},
     {"run-dir", required_argument, 0, 'R'}, {"http01-port", required_argument, 0, 'H'},
     {"tlsalpn01-port", required_argument, 0, 'L'}, {"mgmt-port", required_argument, 0, 'M'},
-    {"client", required_argument, 0, 'C'}, {0}};
+    {"client", required_argument, 0, 'C'}, {"nameserver", required_argument, 0, OPT_NAMESERVER},
+    {"dns-update-server", required_argument, 0, OPT_DNSUP_SERVER}, {"dns-update-zone", required_argument, 0, OPT_DNSUP_ZONE},
+    {"tsig-key", required_argument, 0, OPT_TSIG_KEY}, {0}};
+
+static void usage(FILE *f) {
+  fputs("usage: acme-harness run --server TARGET | --server-url URL [--ca FILE] | --client TARGET [options]\n"
+        "  --server TARGET     start a server target (harness/targets/TARGET.json) and test it\n"
+        "  --server-url URL    test a running server; --ca FILE verifies its TLS certificate\n"
+        "  --client TARGET     test a client target against the reference server\n"
+        "  --suite S, --check ID (globs, repeatable or comma-separated), --level MUST|SHOULD|MAY\n"
+        "  --jobs N            checks at once (default 1)\n"
+        "  --timeout SECONDS   per check (default 30; 300 for --client)\n"
+        "  --junit F, --json F, --transcripts DIR   reports\n"
+        "  --expect FILE       expected failures (check ID -> reason); default the target's own\n"
+        "  --strict            SHOULD failures count too\n"
+        "  --seed N, --verbose, --run-dir NEW-DIR\n"
+        "  --dns-port P, --http01-port P, --tlsalpn01-port P, --mgmt-port P   mock ports (default free ones)\n"
+        "exit status: 0 all counted checks passed, 1 a counted check failed, 2 usage or environment error, 130 interrupted\n",
+        f);
+}
 
 static int parse_opt(run_args *a, int ch, char *v) {
   switch (ch) {
@@ -72,6 +97,10 @@ static int parse_opt(run_args *a, int ch, char *v) {
   case 'e': a->have_seed = 1; return acmeh_arg_u64("seed", v, &a->seed);
   case 'v': a->verbose = 1; return 0;
   case 'R': a->run_dir = v; return 0;
+  case OPT_NAMESERVER: a->server = v, a->nameserver = 1; return 0;
+  case OPT_DNSUP_SERVER: a->dnsup_server = v; return 0;
+  case OPT_DNSUP_ZONE: a->dnsup_zone = v; return 0;
+  case OPT_TSIG_KEY: a->tsig_key = v; return 0;
   default: return fprintf(stderr, "acme-harness run: see acme-harness --help\n"), 2;
   }
 }
@@ -79,8 +108,10 @@ static int parse_opt(run_args *a, int ch, char *v) {
 static int parse(run_args *a, int argc, char **argv) {
   a->ro.jobs = 1;
   a->ro.timeout_s = 30;
-  for (int ch; (ch = getopt_long(argc, argv, "v", opts, NULL)) != -1;)
+  for (int ch; (ch = getopt_long(argc, argv, "hv", opts, NULL)) != -1;) {
+    if (ch == 'h') return usage(stdout), 1; /* 1: asked for help, exit 0 */
     if (parse_opt(a, ch, optarg)) return 2;
+  }
   if (optind < argc) return fprintf(stderr, "acme-harness run: unexpected argument '%s'\n", argv[optind]), 2;
   if (!!a->server + !!a->server_url + !!a->client != 1)
     return fprintf(stderr, "acme-harness run: give exactly one of --server, --server-url or --client\n"), 2;
@@ -89,7 +120,7 @@ static int parse(run_args *a, int argc, char **argv) {
   for (int i = 0; i < 3 && !level_ok; i++) level_ok = strcmp(a->ro.level, levels[i]) == 0;
   if (!level_ok) return fprintf(stderr, "acme-harness run: --level is MUST, SHOULD or MAY\n"), 2;
   a->ro.ids = a->ids, a->ro.nids = a->nids;
-  a->ro.role = a->client ? "client" : "server";
+  a->ro.role = a->client ? "client" : a->nameserver ? "nameserver" : "server";
   /* A real client's scenario (up to two issuances) runs inside one check. */
   if (a->client && !a->timeout_given) a->ro.timeout_s = 300;
   a->ro.live = a->verbose;
@@ -115,6 +146,18 @@ static int check_url(const char *u) {
   return 2;
 }
 
+/* --dns-update-server/--dns-update-zone/--tsig-key: the reference client
+ * publishes dns-01 records by signed UPDATE (harness/dns/update.h). */
+static int dnsupdate_mode(const run_args *a) {
+  static acmeh_dnsupdate_cfg cfg;
+  char err[512];
+  if (!a->dnsup_server && !a->dnsup_zone && !a->tsig_key) return 0;
+  if (acmeh_dnsupdate_cfg_parse(a->dnsup_server, a->dnsup_zone, a->tsig_key, &cfg, err, sizeof err))
+    return fprintf(stderr, "acme-harness: %s\n", err), 2;
+  acmeh_dnsupdate_configure(&cfg);
+  return 0;
+}
+
 /* Everything that can be judged before a target or mock starts. */
 static int preflight(run_args *a, const acmeh_catalog *cat) {
   size_t n = 0;
@@ -123,6 +166,7 @@ static int preflight(run_args *a, const acmeh_catalog *cat) {
   if (!n) return fprintf(stderr, "acme-harness: no check matches the selection (see acme-harness list)\n"), 2;
   if (a->ca && check_ca(a->ca)) return 2;
   if (a->server_url && check_url(a->server_url)) return 2;
+  if (dnsupdate_mode(a)) return 2;
   if (a->run_dir && mkdir(a->run_dir, 0755) != 0)
     return fprintf(stderr, "acme-harness: --run-dir %s: %s (give a folder that does not exist yet)\n", a->run_dir, strerror(errno)), 2;
   return 0;
@@ -162,6 +206,18 @@ static int reach(const acmeh_env *env) {
   return 2;
 }
 
+/* A nameserver target (--nameserver): the DNSUP-S checks get its address, zone and keys. */
+static int nameserver_env(run_args *a, acmeh_env *env, const json_t *target, acmeh_target_run *tr) {
+  static acmeh_ns_env ns; /* lives as long as the run */
+  char err[512];
+  if (acmeh_ns_env_from_json(acmeh_target_nameserver(tr), &ns, err, sizeof err))
+    return fprintf(stderr, "acme-harness: %s: %s\n", a->server, err), 2;
+  env->nameserver = &ns, env->target_name = a->server, env->claims = json_object_get(target, "claims");
+  printf("nameserver %s: %s port %d, zone %s (its log %s is kept if the run fails)\n", a->server, ns.addr, ns.port,
+         ns.zone, acmeh_target_log(tr));
+  return 0;
+}
+
 static int start_target(run_args *a, acmeh_env *env, acmeh_mocks *m, json_t **target, acmeh_target_run **tr,
                         char *run_dir) {
   char err[1024];
@@ -169,6 +225,7 @@ static int start_target(run_args *a, acmeh_env *env, acmeh_mocks *m, json_t **ta
   snprintf(run_dir, 4096, "%s", a->run_dir ? a->run_dir : "/tmp/acme-harness-XXXXXX");
   if (!a->run_dir && !mkdtemp(run_dir)) return fprintf(stderr, "acme-harness: cannot create a run folder in /tmp\n"), 2;
   if (acmeh_target_start(*target, run_dir, m, tr, err, sizeof err)) return fprintf(stderr, "acme-harness: %s\n", err), 2;
+  if (a->nameserver) return nameserver_env(a, env, *target, *tr);
   env->directory_url = acmeh_target_directory(*tr);
   env->ca_file = acmeh_target_ca_file(*tr);
   env->target_name = a->server;
@@ -281,7 +338,8 @@ int acmeh_cli_run(int argc, char **argv) {
   run_args a = {0};
   acmeh_catalog cat;
   char err[512], run_dir[4096] = "";
-  if (parse(&a, argc, argv)) return 2;
+  int parsed = parse(&a, argc, argv);
+  if (parsed) return parsed == 1 ? 0 : 2;
   if (acmeh_catalog_load(NULL, &cat, err, sizeof err)) return fprintf(stderr, "acme-harness: %s\n", err), 2;
   acmeh_env env = {0};
   acmeh_mocks *mocks = NULL;

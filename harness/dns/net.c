@@ -179,7 +179,7 @@ static int parse_resp(const acmeh_dnsup_msg *m, const uint8_t *w, size_t len, ac
   r->text = acmeh_dns_wire_text(w, len);
   size_t at;
   uint16_t type;
-  if (acmeh_wire_last_additional(w, len, &at, &type) || type != LDNS_RR_TYPE_TSIG) return ACMEH_OK;
+  if (acmeh_dnsw_last_additional(w, len, &at, &type) || type != LDNS_RR_TYPE_TSIG) return ACMEH_OK;
   tsig_fields f = {0};
   int rc = parse_tsig(w, len, at, &f, r);
   if (!rc) {

@@ -57,7 +57,7 @@ int acmeh_wbuf_name(acmeh_wbuf *b, const char *name, int canonical) {
   return 0;
 }
 
-size_t acmeh_wire_skip_name(const uint8_t *wire, size_t len, size_t pos) {
+size_t acmeh_dnsw_skip_name(const uint8_t *wire, size_t len, size_t pos) {
   while (pos < len) {
     uint8_t l = wire[pos];
     if ((l & 0xC0) == 0xC0) return pos + 2 <= len ? pos + 2 : 0;
@@ -70,19 +70,19 @@ size_t acmeh_wire_skip_name(const uint8_t *wire, size_t len, size_t pos) {
 
 static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
 
-int acmeh_wire_last_additional(const uint8_t *wire, size_t len, size_t *at, uint16_t *type) {
+int acmeh_dnsw_last_additional(const uint8_t *wire, size_t len, size_t *at, uint16_t *type) {
   if (len < 12) return ACMEH_PEER_PROTOCOL;
   size_t qd = get16(wire + 4), rrs = (size_t)get16(wire + 6) + get16(wire + 8) + get16(wire + 10);
   if (get16(wire + 10) == 0) return ACMEH_PEER_PROTOCOL;
   size_t pos = 12;
   for (size_t i = 0; i < qd; i++) {
-    pos = acmeh_wire_skip_name(wire, len, pos);
+    pos = acmeh_dnsw_skip_name(wire, len, pos);
     if (!pos || pos + 4 > len) return ACMEH_PEER_PROTOCOL;
     pos += 4;
   }
   for (size_t i = 0; i < rrs; i++) {
     size_t start = pos;
-    pos = acmeh_wire_skip_name(wire, len, pos);
+    pos = acmeh_dnsw_skip_name(wire, len, pos);
     if (!pos || pos + 10 > len) return ACMEH_PEER_PROTOCOL;
     *type = get16(wire + pos);
     size_t rdlen = get16(wire + pos + 8);

@@ -28,9 +28,9 @@ int acmeh_wbuf_name(acmeh_wbuf *b, const char *name, int canonical);
 /* Where the last additional RR of `wire` starts, and its TYPE; fills *at and
  * *type. Returns 0, or ACMEH_PEER_PROTOCOL when the message is malformed or
  * has no additional RR. */
-int acmeh_wire_last_additional(const uint8_t *wire, size_t len, size_t *at, uint16_t *type);
+int acmeh_dnsw_last_additional(const uint8_t *wire, size_t len, size_t *at, uint16_t *type);
 
 /* Offset just past the (possibly compressed) name at `pos`, or 0 if malformed. */
-size_t acmeh_wire_skip_name(const uint8_t *wire, size_t len, size_t pos);
+size_t acmeh_dnsw_skip_name(const uint8_t *wire, size_t len, size_t pos);
 
 #endif

@@ -31,6 +31,8 @@ typedef struct {
   const char *client_dir;              /* the folder of its file: ${TARGET_DIR} in its commands */
   const char *run_dir;                 /* folder for the scenarios' work */
   struct acmeh_scenarios *scenarios;   /* shared, memoized scenario runs (runner/scenario.h) */
+  /* Nameserver under test only (suite dnsupdate, harness/dns/update.h): */
+  const struct acmeh_ns_env *nameserver;
 } acmeh_env;
 
 typedef struct acmeh_check_ctx {

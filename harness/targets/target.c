@@ -9,7 +9,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
 #include "harness/client/http.h"
+#include "harness/dns/update.h"
 #include "harness/core/clock.h"
 #include "harness/core/error.h"
 #include "harness/runner/catalog.h"
@@ -23,6 +27,7 @@ struct acmeh_target_run {
   char *ca_file;
   char log[4096];
   acmeh_vars vars;
+  json_t *nameserver; /* expanded "nameserver" object of a nameserver target */
 };
 
 int acmeh_target_load(const char *name_or_path, json_t **doc, char *err, size_t errlen) {
@@ -72,6 +77,24 @@ static int write_files(acmeh_target_run *r, const json_t *doc, const char *run_d
   return ACMEH_OK;
 }
 
+/* "secrets": {"NAME": octets} -> ${SECRET_NAME}, fresh random base64 per run
+ * (a nameserver target's TSIG keys, shared with the checks via its files). */
+static int make_secrets(acmeh_target_run *r, const json_t *doc, char *err, size_t errlen) {
+  const char *name;
+  json_t *n;
+  json_object_foreach(json_object_get(doc, "secrets"), name, n) {
+    unsigned char raw[64];
+    char b64[100], var[96];
+    json_int_t len = json_integer_value(n);
+    if (len < 16 || len > 64 || RAND_bytes(raw, (int)len) != 1)
+      return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "secret %s: give 16 to 64 octets", name);
+    EVP_EncodeBlock((unsigned char *)b64, raw, (int)len);
+    snprintf(var, sizeof var, "SECRET_%s", name);
+    set_var(r, var, b64);
+  }
+  return ACMEH_OK;
+}
+
 static int prepare_vars(acmeh_target_run *r, const json_t *doc, const char *run_dir, acmeh_mocks *m,
                         char *err, size_t errlen) {
   set_var(r, "RUN_DIR", run_dir);
@@ -91,8 +114,10 @@ static int prepare_vars(acmeh_target_run *r, const json_t *doc, const char *run_
     snprintf(name, sizeof name, "PORT_%s", json_string_value(p));
     set_var_int(r, name, port);
   }
+  int rc = make_secrets(r, doc, err, errlen);
+  if (rc) return rc;
   if (json_is_true(json_object_get(doc, "make_server_cert"))) {
-    int rc = acmeh_pki_make_server_cert(run_dir, err, errlen);
+    rc = acmeh_pki_make_server_cert(run_dir, err, errlen);
     if (rc) return rc;
     char path[4096];
     snprintf(path, sizeof path, "%s/ca.pem", run_dir), set_var(r, "CA_CERT", path);
@@ -137,6 +162,17 @@ static void log_tail(const char *path, char *out, size_t len) {
   fclose(f);
 }
 
+/* A nameserver target is ready when it answers NOERROR to its zone's SOA. */
+static int ns_ready(const acmeh_target_run *r) {
+  const char *addr = json_string_value(json_object_get(r->nameserver, "address"));
+  const char *zone = json_string_value(json_object_get(r->nameserver, "zone"));
+  int port = (int)json_integer_value(json_object_get(r->nameserver, "port")), rcode = -1;
+  char *ans = NULL;
+  int rc = addr && zone ? acmeh_dns_query(addr, port, zone, "SOA", 500, &rcode, &ans, NULL, 0) : ACMEH_INVALID_ARG;
+  free(ans);
+  return rc == ACMEH_OK && rcode == 0;
+}
+
 static int wait_ready(acmeh_target_run *r, const json_t *doc, char *err, size_t errlen) {
   json_int_t ms = json_integer_value(json_object_get(json_object_get(doc, "ready"), "timeout_ms"));
   double until = acmeh_now_mono() + (ms > 0 ? (double)ms : 15000) / 1000;
@@ -146,9 +182,10 @@ static int wait_ready(acmeh_target_run *r, const json_t *doc, char *err, size_t 
   int rc = ACMEH_ENV_NOT_READY, status = 0;
   while (acmeh_now_mono() < until && rc && !acmeh_proc_interrupted()) {
     if (!acmeh_proc_running(r->proc, &status)) break;
-    acmeh_http_resp resp;
-    if (acmeh_http_request(h, "GET", r->directory, NULL, NULL, 0, NULL, &resp, NULL, 0) == ACMEH_OK &&
-        resp.status == 200)
+    acmeh_http_resp resp = {0};
+    if (r->nameserver ? ns_ready(r)
+                      : acmeh_http_request(h, "GET", r->directory, NULL, NULL, 0, NULL, &resp, NULL, 0) == ACMEH_OK &&
+                            resp.status == 200)
       rc = ACMEH_OK;
     acmeh_http_resp_free(&resp);
     if (rc) acmeh_sleep_ms(20);
@@ -158,9 +195,10 @@ static int wait_ready(acmeh_target_run *r, const json_t *doc, char *err, size_t 
     char tail[512];
     log_tail(r->log, tail, sizeof tail);
     int running = acmeh_proc_running(r->proc, &status);
-    acmeh_msg(err, errlen, rc, "target %s (%s %d) before its directory %s answered 200; log %s ends: %s",
+    acmeh_msg(err, errlen, rc, "target %s (%s %d) before %s %s answered; log %s ends: %s",
               running ? "timed out" : "exited", running ? "pid" : "status", running ? acmeh_proc_pid(r->proc) : status,
-              r->directory, r->log, tail);
+              r->nameserver ? "the SOA query of its zone" : "its directory",
+              r->nameserver ? json_string_value(json_object_get(r->nameserver, "zone")) : r->directory, r->log, tail);
   }
   return rc;
 }
@@ -174,6 +212,8 @@ int acmeh_target_start(const json_t *doc, const char *run_dir, acmeh_mocks *mock
     r->directory = expand(r, json_string_value(json_object_get(doc, "directory")) ? json_string_value(json_object_get(doc, "directory")) : "");
     const char *ca = json_string_value(json_object_get(doc, "ca_file"));
     r->ca_file = ca ? expand(r, ca) : NULL;
+    const json_t *ns = json_object_get(doc, "nameserver");
+    r->nameserver = ns ? expand_json(r, ns) : NULL;
     rc = spawn(r, doc, run_dir, err, errlen);
   }
   if (rc == ACMEH_OK) rc = wait_ready(r, doc, err, errlen);
@@ -188,6 +228,7 @@ int acmeh_target_start(const json_t *doc, const char *run_dir, acmeh_mocks *mock
 const char *acmeh_target_directory(const acmeh_target_run *r) { return r->directory; }
 const char *acmeh_target_ca_file(const acmeh_target_run *r) { return r->ca_file; }
 const char *acmeh_target_log(const acmeh_target_run *r) { return r->log; }
+const json_t *acmeh_target_nameserver(const acmeh_target_run *r) { return r->nameserver; }
 
 void acmeh_target_stop(acmeh_target_run *r) {
   if (!r) return;
@@ -195,6 +236,7 @@ void acmeh_target_stop(acmeh_target_run *r) {
   acmeh_vars_free(&r->vars);
   free(r->directory);
   free(r->ca_file);
+  json_decref(r->nameserver);
   free(r);
 }
 

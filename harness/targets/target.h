@@ -30,6 +30,11 @@ const char *acmeh_target_directory(const acmeh_target_run *r);
 const char *acmeh_target_ca_file(const acmeh_target_run *r);
 const char *acmeh_target_log(const acmeh_target_run *r);
 
+/* A nameserver target's "nameserver" object with ${VARS} expanded: address,
+ * port, zone, keys (borrowed; NULL for other targets). Such a target is ready
+ * when its zone's SOA query answers NOERROR instead of its directory. */
+const json_t *acmeh_target_nameserver(const acmeh_target_run *r);
+
 /* Ends the target's process group and frees r. NULL is a no-op. */
 void acmeh_target_stop(acmeh_target_run *r);
 
