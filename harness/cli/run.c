@@ -101,7 +101,7 @@ static int parse_opt(run_args *a, int ch, char *v) {
   case OPT_DNSUP_SERVER: a->dnsup_server = v; return 0;
   case OPT_DNSUP_ZONE: a->dnsup_zone = v; return 0;
   case OPT_TSIG_KEY: a->tsig_key = v; return 0;
-  default: return fprintf(stderr, "acme-harness run: see acme-harness --help\n"), 2;
+  default: return fprintf(stderr, "acme-harness run: see acme-harness run --help\n"), 2;
   }
 }
 
