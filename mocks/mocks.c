@@ -28,6 +28,7 @@ struct acmeh_mocks {
   pthread_t thread;
   acmeh_records *rec;
   acmeh_history *hist;
+  acmeh_dnsupd *upd;
   acmeh_http01_ctx http01_ctx;
   acmeh_mockdns *dns;
   acmeh_httpsrv *http01;
@@ -62,6 +63,7 @@ static void free_all(acmeh_mocks *m) {
   acmeh_httpsrv_free(m->mgmt);
   acmeh_records_free(m->rec);
   acmeh_history_free(m->hist);
+  acmeh_dnsupd_free(m->upd);
   free(m);
 }
 
@@ -81,6 +83,7 @@ static int start_servers(acmeh_mocks *m, const acmeh_mocks_config *cfg, const ch
   int rc =
       acmeh_mockdns_start(&m->loop, addr, cfg->dns_port, m->rec, m->hist, &m->dns, err, errlen);
   if (rc != ACMEH_OK) return rc;
+  acmeh_mockdns_set_update(m->dns, m->upd);
   m->http01_ctx = (acmeh_http01_ctx){m->rec, m->hist};
   rc = acmeh_httpsrv_start(&m->loop, addr, cfg->http01_port, 0, acmeh_http01_handle, &m->http01_ctx,
                            &m->http01, err, errlen);
@@ -105,9 +108,11 @@ int acmeh_mocks_start(const acmeh_mocks_config *cfg, acmeh_mocks **out, char *er
   if (!m) return acmeh_msg(err, errlen, ACMEH_NOMEM, "mocks: out of memory");
   m->rec = acmeh_records_new(def4);
   m->hist = acmeh_history_new(0);
-  if (!m->rec || !m->hist) {
+  m->upd = acmeh_dnsupd_new(0);
+  if (!m->rec || !m->hist || !m->upd) {
     acmeh_records_free(m->rec);
     acmeh_history_free(m->hist);
+    acmeh_dnsupd_free(m->upd);
     free(m);
     return acmeh_msg(err, errlen, ACMEH_NOMEM, "mocks: out of memory");
   }
@@ -235,4 +240,28 @@ json_t *acmeh_mocks_history(acmeh_mocks *m, const char *kind, const char *host) 
 void acmeh_mocks_clear_history(acmeh_mocks *m, const char *kind, const char *host) {
   int k = acmeh_history_kind(kind);
   if (m && k >= 0) acmeh_history_clear(m->hist, (acmeh_hist_kind)k, host);
+}
+
+/* ---- DNS UPDATE ---- */
+
+int acmeh_mocks_add_zone(acmeh_mocks *m, const char *zone) {
+  return m ? acmeh_dnsupd_add_zone(m->upd, zone) : ACMEH_INVALID_ARG;
+}
+int acmeh_mocks_del_zone(acmeh_mocks *m, const char *zone) {
+  return m ? acmeh_dnsupd_del_zone(m->upd, zone) : ACMEH_INVALID_ARG;
+}
+int acmeh_mocks_add_tsig_key(acmeh_mocks *m, const json_t *key, char *err, size_t errlen) {
+  return m ? acmeh_dnsupd_add_key(m->upd, key, err, errlen) : ACMEH_INVALID_ARG;
+}
+int acmeh_mocks_del_tsig_key(acmeh_mocks *m, const char *name) {
+  return m ? acmeh_dnsupd_del_key(m->upd, name) : ACMEH_INVALID_ARG;
+}
+void acmeh_mocks_set_update_policy(acmeh_mocks *m, int allow_unsigned) {
+  if (m) acmeh_dnsupd_set_allow_unsigned(m->upd, allow_unsigned);
+}
+json_t *acmeh_mocks_dns_update_journal(acmeh_mocks *m, const char *zone) {
+  return m ? acmeh_dnsupd_journal(m->upd, zone) : NULL;
+}
+void acmeh_mocks_clear_dns_update_journal(acmeh_mocks *m) {
+  if (m) acmeh_dnsupd_clear_journal(m->upd);
 }

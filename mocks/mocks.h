@@ -75,4 +75,28 @@ int acmeh_mocks_del_tlsalpn01(acmeh_mocks *m, const char *host);
 json_t *acmeh_mocks_history(acmeh_mocks *m, const char *kind, const char *host);
 void acmeh_mocks_clear_history(acmeh_mocks *m, const char *kind, const char *host);
 
+/* DNS UPDATE (RFC 2136) with TSIG (RFC 8945); mocks/dns/update.h has the details.
+ * Zones: UPDATEs to a zone not added here get NOTAUTH; SOA queries for an added
+ * apex are answered. Return ACMEH_OK, ACMEH_INVALID_ARG, ACMEH_NOMEM. */
+int acmeh_mocks_add_zone(acmeh_mocks *m, const char *zone);
+int acmeh_mocks_del_zone(acmeh_mocks *m, const char *zone);
+
+/* Adds or replaces a TSIG key: {"name", "algorithm" ("hmac-sha256", -sha1/224/384/512),
+ * "secret" (base64), "policy": [{"name": exact or fnmatch pattern such as
+ * "_acme-challenge.*", "types": ["TXT"]}] (absent = anything in a served zone),
+ * "skew_s": n (this key sees the mock's clock shifted by n s: a BADTIME fault)}.
+ * The caller keeps `key`. Returns ACMEH_OK, ACMEH_INVALID_ARG (reason in err), ACMEH_NOMEM. */
+int acmeh_mocks_add_tsig_key(acmeh_mocks *m, const json_t *key, char *err, size_t errlen);
+/* Returns ACMEH_OK, or ACMEH_INVALID_ARG for an unknown key. */
+int acmeh_mocks_del_tsig_key(acmeh_mocks *m, const char *name);
+
+/* Unsigned UPDATEs: processed when allow_unsigned, else REFUSED (the default). */
+void acmeh_mocks_set_update_policy(acmeh_mocks *m, int allow_unsigned);
+
+/* The UPDATE journal for `zone` and below (NULL = all), oldest first, as a new
+ * array the caller decrefs (entry fields: mocks/dns/update.h); NULL when out of
+ * memory. Bounded to the last 1000 messages. */
+json_t *acmeh_mocks_dns_update_journal(acmeh_mocks *m, const char *zone);
+void acmeh_mocks_clear_dns_update_journal(acmeh_mocks *m);
+
 #endif

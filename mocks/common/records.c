@@ -77,7 +77,12 @@ static void node_free(rec_node *n) {
 acmeh_records *acmeh_records_new(const char *default_ipv4) {
   acmeh_records *r = calloc(1, sizeof *r);
   if (!r) return NULL;
-  pthread_mutex_init(&r->mu, NULL);
+  /* Recursive so acmeh_records_txn's callback can use the ordinary API. */
+  pthread_mutexattr_t attr;
+  pthread_mutexattr_init(&attr);
+  pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+  pthread_mutex_init(&r->mu, &attr);
+  pthread_mutexattr_destroy(&attr);
   if (acmeh_records_set_default_ipv4(r, default_ipv4) != ACMEH_OK) {
     acmeh_records_free(r);
     return NULL;
@@ -251,6 +256,37 @@ int acmeh_records_del(acmeh_records *r, acmeh_rec_kind kind, const char *key) {
   if (rev[0]) del_locked(r, kind, rev);
   pthread_mutex_unlock(&r->mu);
   return removed;
+}
+
+int acmeh_records_del_value(acmeh_records *r, acmeh_rec_kind kind, const char *key,
+                            const char *value) {
+  char k[NAME_MAX_LEN + 2];
+  if (!r || !value || key_of(kind, key, k, sizeof k) != ACMEH_OK) return 0;
+  int removed = 0;
+  pthread_mutex_lock(&r->mu);
+  rec_node **pp = &r->head, *prev = NULL;
+  while (*pp) {
+    rec_node *n = *pp;
+    if (n->kind == kind && strcmp(n->key, k) == 0 && strcmp(n->value, value) == 0) {
+      *pp = n->next;
+      node_free(n);
+      removed++;
+    } else {
+      prev = n;
+      pp = &n->next;
+    }
+  }
+  r->tail = prev;
+  pthread_mutex_unlock(&r->mu);
+  return removed;
+}
+
+int acmeh_records_txn(acmeh_records *r, int (*fn)(acmeh_records *r, void *ud), void *ud) {
+  if (!r || !fn) return ACMEH_INVALID_ARG;
+  pthread_mutex_lock(&r->mu);
+  int rc = fn(r, ud);
+  pthread_mutex_unlock(&r->mu);
+  return rc;
 }
 
 int acmeh_records_each(acmeh_records *r, acmeh_rec_kind kind, const char *key,

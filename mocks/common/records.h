@@ -63,6 +63,17 @@ int acmeh_records_add_tlsalpn(acmeh_records *r, const char *host, const char *ke
 /* Removes every record of `kind` for `key`. Returns the number removed. */
 int acmeh_records_del(acmeh_records *r, acmeh_rec_kind kind, const char *key);
 
+/* Removes the records of `kind` under `key` whose value equals `value`
+ * exactly (RFC 2136 §2.5.4 delete of one RR). Returns the number removed. */
+int acmeh_records_del_value(acmeh_records *r, acmeh_rec_kind kind, const char *key,
+                            const char *value);
+
+/* Runs fn(r, ud) with the store locked, so a DNS UPDATE's prerequisite checks
+ * and changes are atomic for every other thread (the lock is recursive: fn
+ * may call the other functions here). Returns fn's result, or
+ * ACMEH_INVALID_ARG for NULL arguments. */
+int acmeh_records_txn(acmeh_records *r, int (*fn)(acmeh_records *r, void *ud), void *ud);
+
 /* Calls fn for each record of `kind` under `key`, in insertion order, with the
  * store locked (fn must not call back into the store). Returns the count. */
 int acmeh_records_each(acmeh_records *r, acmeh_rec_kind kind, const char *key,

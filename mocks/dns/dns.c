@@ -3,7 +3,10 @@
 #include "harness/core/error.h"
 #include "mocks/common/uvutil.h"
 #include "mocks/dns/answer.h"
+#include "mocks/dns/update.h"
 
+#include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,12 +33,31 @@ struct acmeh_mockdns {
   uv_tcp_t *tcp;
   acmeh_records *rec;
   acmeh_history *hist;
+  acmeh_dnsupd *upd; /* DNS UPDATE, TSIG and zones; NULL = plain queries only */
   int port;
   int closed;
   tcp_conn *conns;
   int nconns;
   uint8_t udp_buf[65536]; /* one datagram at a time: the loop is single-threaded */
 };
+
+/* One message in, one reply out: through the UPDATE/TSIG layer when set. */
+static int answer(acmeh_mockdns *d, const char *proto, const struct sockaddr *from, const uint8_t *q,
+                  size_t qlen, size_t max_len, uint8_t **out, size_t *outlen) {
+  if (!d->upd) return acmeh_dns_answer(d->rec, d->hist, proto, q, qlen, max_len, out, outlen);
+  char source[64] = "";
+  if (from && from->sa_family == AF_INET) {
+    const struct sockaddr_in *a = (const struct sockaddr_in *)from;
+    uv_ip4_name(a, source, 46);
+    snprintf(source + strlen(source), sizeof source - strlen(source), ":%u", ntohs(a->sin_port));
+  } else if (from && from->sa_family == AF_INET6) {
+    const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)from;
+    source[0] = '[';
+    uv_ip6_name(a, source + 1, 46);
+    snprintf(source + strlen(source), sizeof source - strlen(source), "]:%u", ntohs(a->sin6_port));
+  }
+  return acmeh_dnsupd_answer(d->upd, d->rec, d->hist, proto, source, q, qlen, max_len, out, outlen);
+}
 
 /* ---- UDP ---- */
 
@@ -63,8 +85,8 @@ static void udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *b, const struct
   if (nread <= 0 || !from || (flags & UV_UDP_PARTIAL) || d->closed) return;
   uint8_t *out;
   size_t outlen;
-  if (acmeh_dns_answer(d->rec, d->hist, "udp", (const uint8_t *)b->base, (size_t)nread, UDP_MAX,
-                       &out, &outlen) != ACMEH_OK)
+  if (answer(d, "udp", from, (const uint8_t *)b->base, (size_t)nread, UDP_MAX, &out, &outlen) !=
+      ACMEH_OK)
     return; /* not even a header: drop silently */
   udp_send *s = malloc(sizeof *s);
   if (!s) {
@@ -100,7 +122,10 @@ static void conn_close(tcp_conn *c) {
 static void answer_frame(tcp_conn *c, const uint8_t *q, size_t qlen) {
   uint8_t *out;
   size_t outlen;
-  if (acmeh_dns_answer(c->dns->rec, c->dns->hist, "tcp", q, qlen, TCP_MAX, &out, &outlen) !=
+  struct sockaddr_storage peer;
+  int plen = sizeof peer;
+  int have = uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&peer, &plen) == 0;
+  if (answer(c->dns, "tcp", have ? (struct sockaddr *)&peer : NULL, q, qlen, TCP_MAX, &out, &outlen) !=
       ACMEH_OK)
     return;
   uint8_t *framed = malloc(outlen + 2);
@@ -230,6 +255,10 @@ int acmeh_mockdns_start(uv_loop_t *loop, const char *addr, int port, acmeh_recor
 }
 
 int acmeh_mockdns_port(const acmeh_mockdns *d) { return d ? d->port : -1; }
+
+void acmeh_mockdns_set_update(acmeh_mockdns *d, acmeh_dnsupd *upd) {
+  if (d) d->upd = upd;
+}
 
 void acmeh_mockdns_close(acmeh_mockdns *d) {
   if (!d || d->closed) return;

@@ -7,6 +7,7 @@
 
 #include "mocks/common/history.h"
 #include "mocks/common/records.h"
+#include "mocks/dns/update.h"
 
 #include <stddef.h>
 #include <uv.h>
@@ -21,6 +22,11 @@ int acmeh_mockdns_start(uv_loop_t *loop, const char *addr, int port, acmeh_recor
                         acmeh_history *hist, acmeh_mockdns **out, char *err, size_t errlen);
 
 int acmeh_mockdns_port(const acmeh_mockdns *d);
+
+/* Routes every message through upd (DNS UPDATE, TSIG, served zones; see
+ * update.h), which the caller keeps alive until the server is freed. Call
+ * before the loop runs. NULL = plain queries only. */
+void acmeh_mockdns_set_update(acmeh_mockdns *d, acmeh_dnsupd *upd);
 
 /* Closes both sockets and every TCP connection (loop thread). Idempotent. */
 void acmeh_mockdns_close(acmeh_mockdns *d);

@@ -172,10 +172,57 @@ static int ep_clear_history(acmeh_mocks *m, json_t *b, json_t **r) {
   return 200;
 }
 
+/* ---- DNS UPDATE ---- */
+
+static int ep_add_zone(acmeh_mocks *m, json_t *b, json_t **r) {
+  (void)r;
+  const char *zone = str_field(b, "zone");
+  return zone ? status_of(acmeh_mocks_add_zone(m, zone)) : 400;
+}
+static int ep_del_zone(acmeh_mocks *m, json_t *b, json_t **r) {
+  (void)r;
+  const char *zone = str_field(b, "zone");
+  return zone ? status_of(acmeh_mocks_del_zone(m, zone)) : 400;
+}
+static int ep_add_tsig_key(acmeh_mocks *m, json_t *b, json_t **r) {
+  char err[256] = "";
+  int rc = acmeh_mocks_add_tsig_key(m, b, err, sizeof err);
+  if (rc != ACMEH_OK) *r = json_pack("{s:s}", "error", err);
+  return status_of(rc); /* a 400 carries {"error": reason} */
+}
+static int ep_del_tsig_key(acmeh_mocks *m, json_t *b, json_t **r) {
+  (void)r;
+  const char *name = str_field(b, "name");
+  return name ? status_of(acmeh_mocks_del_tsig_key(m, name)) : 400;
+}
+static int ep_update_policy(acmeh_mocks *m, json_t *b, json_t **r) {
+  (void)r;
+  json_t *allow = field(b, "allowUnsigned");
+  if (!json_is_boolean(allow)) return 400;
+  acmeh_mocks_set_update_policy(m, json_is_true(allow));
+  return 200;
+}
+static int ep_update_journal(acmeh_mocks *m, json_t *b, json_t **r) {
+  *r = acmeh_mocks_dns_update_journal(m, str_field(b, "zone"));
+  return *r ? 200 : 400;
+}
+static int ep_clear_update_journal(acmeh_mocks *m, json_t *b, json_t **r) {
+  (void)b, (void)r;
+  acmeh_mocks_clear_dns_update_journal(m);
+  return 200;
+}
+
 static const struct {
   const char *path;
   endpoint_fn fn;
 } endpoints[] = {
+    {"/add-dns-zone", ep_add_zone},
+    {"/del-dns-zone", ep_del_zone},
+    {"/add-tsig-key", ep_add_tsig_key},
+    {"/del-tsig-key", ep_del_tsig_key},
+    {"/set-dns-update-policy", ep_update_policy},
+    {"/dns-update-journal", ep_update_journal},
+    {"/clear-dns-update-journal", ep_clear_update_journal},
     {"/set-default-ipv4", ep_default_ipv4},
     {"/set-default-ipv6", ep_default_ipv6},
     {"/set-txt", ep_set_txt},
@@ -237,12 +284,11 @@ void acmeh_mgmt_handle(const acmeh_httpsrv_req *req, acmeh_httpsrv_resp *resp, v
   json_t *reply = NULL;
   int status = fn(ud, body, &reply);
   json_decref(body);
-  if (status != 200 || !reply) {
-    json_decref(reply);
+  if (!reply) {
     set_text(resp, status, status == 200 ? "" : "bad request\n");
     return;
   }
-  resp->status = 200;
+  resp->status = status;
   resp->content_type = "application/json; charset=utf-8";
   resp->body = json_dumps(reply, JSON_INDENT(3)); /* challtestsrv pretty-prints history too */
   resp->body_len = resp->body ? strlen(resp->body) : 0;
