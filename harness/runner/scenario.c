@@ -149,6 +149,9 @@ static void set_run_vars(acmeh_vars *v, const acmeh_env *env, acmeh_server *srv,
   const char *ch = json_string_value(json_object_get(sc->def, "challenge"));
   acmeh_vars_set(v, "CHALLENGE", ch ? ch : "http-01");
   acmeh_vars_set(v, "CHECK_ID", sc->name);
+  const char *k;
+  json_t *x;
+  json_object_foreach(json_object_get(sc->def, "vars"), k, x) if (json_is_string(x)) acmeh_vars_set(v, k, json_string_value(x));
   if (env->client_dir) acmeh_vars_set(v, "TARGET_DIR", env->client_dir);
   ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
   if (n > 0) buf[n] = '\0', acmeh_vars_set(v, "ACMEH_BIN", buf);
@@ -212,6 +215,22 @@ static int run_actions(scenario *sc, const acmeh_env *env, const char *const *na
   return rc;
 }
 
+/* The scenario's "server" settings (ARI policy, profiles) into cfg; strings stay
+ * owned by the scenario document. */
+static void server_settings(const json_t *def, acmeh_server_config *cfg) {
+  const json_t *srv = json_object_get(def, "server"), *ari = json_object_get(srv, "ari");
+  const char *w = json_string_value(json_object_get(ari, "window"));
+  cfg->ari.off = json_is_true(json_object_get(ari, "off"));
+  cfg->ari.window = w && !strcmp(w, "from_now") ? ACMEH_ARI_WINDOW_FROM_NOW
+                    : w && !strcmp(w, "from_not_before") ? ACMEH_ARI_WINDOW_FROM_NOT_BEFORE : ACMEH_ARI_WINDOW_DEFAULT;
+  cfg->ari.start_offset = json_number_value(json_object_get(ari, "start_offset"));
+  cfg->ari.end_offset = json_number_value(json_object_get(ari, "end_offset"));
+  cfg->ari.explanation_url = json_string_value(json_object_get(ari, "explanation_url"));
+  cfg->ari.retry_after = (unsigned)json_integer_value(json_object_get(ari, "retry_after"));
+  cfg->profiles = json_object_get(srv, "profiles");
+  cfg->default_profile = json_string_value(json_object_get(srv, "default_profile"));
+}
+
 static int run_scenario(scenario *sc, const acmeh_env *env, double budget_s) {
   const char *cname = json_string_value(json_object_get(env->client, "name"));
   const char *chal = json_string_value(json_object_get(sc->def, "challenge"));
@@ -233,7 +252,9 @@ static int run_scenario(scenario *sc, const acmeh_env *env, double budget_s) {
   acmeh_server_config cfg = {.dns_addr = "127.0.0.1", .dns_port = acmeh_mocks_dns_port(env->mocks),
                              .http01_port = http01, .tlsalpn01_port = tlsalpn01, .run_dir = sdir,
                              .faults = json_object_get(sc->def, "faults"), .observer = record, .observer_ud = &rec};
+  server_settings(sc->def, &cfg);
   acmeh_server *srv = NULL;
+  sc->run.started_wall = acmeh_now_wall();
   int rc = acmeh_server_start(&cfg, &srv, sc->err, sizeof sc->err);
   acmeh_vars v = {0};
   if (rc == ACMEH_OK) {

@@ -21,6 +21,7 @@ typedef struct {
   char *cert_pem;       /* the file at the target's cert_path after the run, or NULL */
   char *client_log;     /* the client's output (first 64 KiB) */
   double duration_s;
+  double started_wall;  /* wall clock (s since the epoch) at server start: exchanges' time_ms count from it */
 } acmeh_client_run;
 
 typedef struct acmeh_scenarios acmeh_scenarios;
@@ -28,7 +29,11 @@ typedef struct acmeh_scenarios acmeh_scenarios;
 /* Loads every suites/<spec>/scenarios.json under data_dir (NULL = acmeh_data_dir()):
  * {"name": {"description", "action": "issue" (or "actions": ["issue", "revoke"], run in
  *  order in one client folder, stopping at the first that fails), "challenge": "http-01",
- *  "faults": [rules, harness/server/fault.h], "timeout_ms": n}}.
+ *  "faults": [rules, harness/server/fault.h], "timeout_ms": n,
+ *  "server": {"ari": {"off": bool, "window": "default" | "from_now" | "from_not_before",
+ *                     "start_offset": s, "end_offset": s, "explanation_url", "retry_after": s},
+ *             "profiles": {...} (server.h), "default_profile": name},
+ *  "vars": {"NAME": "value"} (extra variables for the client's commands, e.g. PROFILE)}}.
  * Returns ACMEH_OK, ACMEH_ENV_IO / ACMEH_INTERNAL (bad file) with err. */
 int acmeh_scenarios_load(const char *data_dir, acmeh_scenarios **out, char *err, size_t errlen);
 void acmeh_scenarios_free(acmeh_scenarios *s);

@@ -11,7 +11,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "harness/acme/ari.h"
 #include "harness/acme/b64.h"
+#include "harness/core/clock.h"
 #include "harness/core/error.h"
 #include "harness/core/strbuf.h"
 #include "harness/server/fault.h"
@@ -35,6 +37,8 @@ typedef struct {
   int reject_nonce;
   long processing_polls;
   const char *corrupt_field, *remove_field, *content_type, *replay_nonce;
+  int ari_window;             /* renewalInfo: suggestedWindow replaced by now + these offsets */
+  double ari_start, ari_end;
   /* state */
   long seen, applied;
 } rule;
@@ -264,10 +268,24 @@ static int check_shuffle(vctx *v, const json_t *sh, rule *r) {
   return ACMEH_OK;
 }
 
+/* {"start_offset": s, "end_offset": s} from now; end may precede start, so a
+ * client can be shown the invalid window RFC 9773 §4.2 tells it to ignore. */
+static int check_ari_window(vctx *v, const json_t *w, rule *r) {
+  if (!w) return ACMEH_OK;
+  const json_t *s = json_object_get(w, "start_offset"), *e = json_object_get(w, "end_offset");
+  if (!json_is_object(w) || json_object_size(w) != 2 || !json_is_number(s) || !json_is_number(e))
+    return bad(v, "action.ari_window", "must be {\"start_offset\": seconds, \"end_offset\": seconds} (from now)");
+  if (!r->resource || strcmp(r->resource, "renewalInfo") != 0)
+    return bad(v, "action.ari_window", "needs match.resource \"renewalInfo\"");
+  r->ari_window = 1;
+  r->ari_start = json_number_value(s), r->ari_end = json_number_value(e);
+  return ACMEH_OK;
+}
+
 static int check_action(vctx *v, const json_t *a, rule *r) {
   static const char *const known[] = {"status", "problem", "headers", "remove_headers", "retry_after", "delay_ms",
                                       "drop", "reject_nonce", "processing_polls", "corrupt_field", "remove_field",
-                                      "content_type", "replay_nonce", "shuffle", NULL};
+                                      "content_type", "replay_nonce", "shuffle", "ari_window", NULL};
   if (!json_is_object(a) || json_object_size(a) == 0) return bad(v, "action", "must be an object with at least one action");
   int rc = only_known(v, a, "action", known);
   if (rc) return rc;
@@ -282,6 +300,7 @@ static int check_action(vctx *v, const json_t *a, rule *r) {
   if ((rc = check_problem(v, json_object_get(a, "problem"), r)) || (rc = check_headers(v, a, r)) ||
       (rc = check_transport(v, a, r)) || (rc = check_retry_after(v, json_object_get(a, "retry_after"), r)) ||
       (rc = check_shuffle(v, json_object_get(a, "shuffle"), r)) ||
+      (rc = check_ari_window(v, json_object_get(a, "ari_window"), r)) ||
       (rc = str_member(v, a, "corrupt_field", "action.corrupt_field", 1, &r->corrupt_field)) ||
       (rc = str_member(v, a, "remove_field", "action.remove_field", 1, &r->remove_field)) ||
       (rc = str_member(v, a, "content_type", "action.content_type", 1, &r->content_type)) ||
@@ -647,6 +666,13 @@ static int body_is_json(const srv_resp *rs) {
 }
 
 static void edit_body(const rule *r, json_t *body) {
+  json_t *sw = r->ari_window ? json_object_get(body, "suggestedWindow") : NULL;
+  if (json_is_object(sw)) {
+    char a[32], b[32];
+    double now = acmeh_now_wall();
+    json_object_set_new(sw, "start", json_string(acmeh_rfc3339_format(now + r->ari_start, a, sizeof a) ? a : ""));
+    json_object_set_new(sw, "end", json_string(acmeh_rfc3339_format(now + r->ari_end, b, sizeof b) ? b : ""));
+  }
   if (r->remove_field) edit_field(body, r->remove_field, 1);
   if (r->corrupt_field) edit_field(body, r->corrupt_field, 0);
   size_t i;

@@ -63,6 +63,9 @@
  *                      Retry-After ("retry_after" or 1)
  *   "delay_ms"         0-25000: the response waits this long on a timer (the
  *                      server keeps serving others; below the 30 s idle cut)
+ *   "ari_window"       {"start_offset": s, "end_offset": s} (match.resource
+ *                      "renewalInfo"): the suggestedWindow becomes now +
+ *                      start_offset .. now + end_offset (end may precede start)
  *   "drop"             "before_headers" (close without a byte) | "after_headers"
  *                      (status line and headers, then close): the request is
  *                      processed, only the answer is lost; the observer sees

@@ -6,6 +6,8 @@
  * ACME_DIRECTORY, ACME_CA_BUNDLE, DOMAIN, ACMEH_MGMT and WORK_DIR. */
 #include <curl/curl.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,7 @@
 #include "harness/acme/b64.h"
 #include "harness/acme/cert.h"
 #include "harness/acme/challenge.h"
+#include "harness/client/ari.h"
 #include "harness/client/flow.h"
 #include "harness/core/clock.h"
 #include "harness/core/error.h"
@@ -24,6 +27,15 @@ static int fault(const char *name) {
     if ((p == f || p[-1] == ',') && (p[n] == ',' || p[n] == '\0')) return 1;
   return 0;
 }
+
+/* ARI and profiles (RFC 9773, draft-ietf-acme-profiles): what the next
+ * newOrder carries, and the problem type of the last refused newOrder. */
+static const char *g_replaces, *g_profile;
+static char g_last_problem[64];
+static void order_payload(const char *domain, char *out, size_t len);
+static int refusal_loop(acmeh_acme *c, const char *url, const char *payload, acmeh_post_opts *o, acmeh_http_resp *r,
+                        char *err, size_t errlen);
+static int profile_refused(acmeh_acme *c, acmeh_http_resp *r, const char *url, const char *payload);
 
 static int die(const char *what, const char *err) {
   fprintf(stderr, "fake-client: %s: %s\n", what, fault("hide-detail") ? "failed" : err);
@@ -97,8 +109,8 @@ static json_t *poll(acmeh_acme *c, const char *url, const char *waiting) {
 
 static int new_order(acmeh_acme *c, const char *domain, json_t **order, char **order_url, char *err, size_t errlen) {
   const char *url = acmeh_acme_dir_url(c, "newOrder");
-  char payload[600];
-  snprintf(payload, sizeof payload, "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"%s\"}]}", domain);
+  char payload[1200];
+  order_payload(domain, payload, sizeof payload);
   acmeh_post_opts o = opts();
   o.no_retry = fault("ignore-bad-nonce") || fault("retry-with-fresh-nonce");
   o.both_jwk_and_kid = fault("jwk-and-kid");
@@ -128,6 +140,7 @@ static int new_order(acmeh_acme *c, const char *domain, json_t **order, char **o
     if (!fault("ignore-retry-after")) acmeh_sleep_ms((long)(ra * 1000));
     rc = acmeh_acme_post(c, url, payload, &o, &r, err, errlen);
   }
+  if (rc == ACMEH_OK) rc = refusal_loop(c, url, payload, &o, &r, err, errlen);
   if (rc == ACMEH_OK && r.status != 201) {
     char d[300];
     acmeh_resp_describe(&r, d, sizeof d);
@@ -230,6 +243,11 @@ static int finalize(acmeh_acme *c, const char *domain, const json_t *order, cons
   acmeh_post_opts o = opts();
   acmeh_http_resp r;
   acmeh_acme_post(c, json_string_value(json_object_get(order, "finalize")), payload, &o, &r, err, sizeof err);
+  if (profile_refused(c, &r, json_string_value(json_object_get(order, "finalize")), payload)) {
+    acmeh_http_resp_free(&r); /* 3: the caller starts a new order (profiles draft §4) */
+    free(csr), free(payload);
+    return 3;
+  }
   double ra;
   if (!fault("poll-fast") && acmeh_http_retry_after(&r, &ra)) acmeh_sleep_ms((long)(ra * 1000));
   acmeh_http_resp_free(&r);
@@ -283,9 +301,288 @@ static int revoke(acmeh_acme *c) {
   return ok ? 0 : die("revoke", "refused");
 }
 
-static int run(acmeh_acme *c, const char *domain) {
+/* ---- ARI (RFC 9773) and profiles (draft-ietf-acme-profiles) ---------------
+ * Profiles: FAKE_CLIENT_PROFILE (else the scenario's ${PROFILE}) names the
+ * profile newOrder asks for. ARI: right after an issuance the client fetches
+ * RenewalInfo (§4.3 SHOULD) and keeps the schedule in WORK_DIR/ari.json;
+ * `renew` (or issue with FAKE_CLIENT_RENEW=1) follows it for at most
+ * FAKE_CLIENT_RENEW_BUDGET seconds (default 10): fetch again when
+ * Retry-After says, renew with `replaces` at the chosen instant, else exit 0
+ * leaving the schedule for the next run, as a cron-style client does.
+ * FAKE_CLIENT_ARI_MIN_RETRY / FAKE_CLIENT_ARI_LONG_TERM replace the RFC's
+ * 60 s clamp floor and 6 h long-term wait so tests see re-fetches in seconds. */
+
+static double env_num(const char *name, double dflt) {
+  const char *v = getenv(name);
+  return v && *v ? atof(v) : dflt;
+}
+
+static void order_payload(const char *domain, char *out, size_t len) {
+  const char *names[] = {domain};
+  int bad = g_profile && fault("profile-not-string");
+  char *p = acmeh_client_order_payload(names, 1, g_replaces, bad ? NULL : g_profile);
+  json_t *j = bad && p ? json_loads(p, 0, NULL) : NULL;
+  if (j) { /* wrong on purpose: the profile name inside an array */
+    json_object_set_new(j, "profile", json_pack("[s]", g_profile));
+    free(p), p = json_dumps(j, JSON_COMPACT), json_decref(j);
+  }
+  snprintf(out, len, "%s", p ? p : "{}");
+  free(p);
+}
+
+/* Notes the refused newOrder's problem type; the looping faults send the same request again (wrong on purpose). */
+static int refusal_loop(acmeh_acme *c, const char *url, const char *payload, acmeh_post_opts *o, acmeh_http_resp *r,
+                        char *err, size_t errlen) {
+  int rc = ACMEH_OK;
+  for (int i = 0; rc == ACMEH_OK && i < 4; i++) {
+    acmeh_resp_problem(r, g_last_problem, sizeof g_last_problem);
+    int again = (strcmp(g_last_problem, "invalidProfile") == 0 && fault("retry-invalid-profile")) ||
+                (strcmp(g_last_problem, "alreadyReplaced") == 0 && fault("loop-already-replaced"));
+    if (!again) break;
+    acmeh_http_resp_free(r);
+    acmeh_sleep_ms(100);
+    rc = acmeh_acme_post(c, url, payload, o, r, err, errlen);
+  }
+  return rc;
+}
+
+/* 1 when finalize was refused with invalidProfile (reported); the fault finalizes the same order again. */
+static int profile_refused(acmeh_acme *c, acmeh_http_resp *r, const char *url, const char *payload) {
+  char type[64] = "", d[300], err[256];
+  acmeh_resp_problem(r, type, sizeof type);
+  if (strcmp(type, "invalidProfile") != 0) return 0;
+  acmeh_resp_describe(r, d, sizeof d);
+  fprintf(stderr, "fake-client: finalize: %s\n", d);
+  for (int i = 0; fault("refinalize-invalid-profile") && i < 2; i++) {
+    acmeh_http_resp again;
+    acmeh_post_opts o = opts();
+    if (acmeh_acme_post(c, url, payload, &o, &again, err, sizeof err) == ACMEH_OK) acmeh_http_resp_free(&again);
+  }
+  return 1;
+}
+
+static const char *wanted_profile(void) {
+  const char *p = getenv("FAKE_CLIENT_PROFILE");
+  if (!p || !*p) p = getenv("PROFILE");
+  return p && *p ? p : NULL;
+}
+
+/* Shows the offered profiles (draft §3 SHOULD) and decides whether newOrder names one (§4). */
+static int profile_setup(acmeh_acme *c) {
+  char offered[600], err[800];
+  acmeh_client_profiles_describe(c, offered, sizeof offered);
+  if (*offered && !fault("hide-profiles")) fprintf(stderr, "fake-client: the server offers profiles: %s\n", offered);
+  const char *want = wanted_profile();
+  int rc = want ? acmeh_client_profile_check(c, want, err, sizeof err) : ACMEH_OK;
+  if (want && (rc == ACMEH_OK || (rc == ACMEH_INVALID_ARG && fault("send-unlisted-profile")) ||
+               (rc == ACMEH_UNSUPPORTED && fault("profile-without-meta"))))
+    g_profile = want;
+  else if (rc == ACMEH_UNSUPPORTED)
+    fprintf(stderr, "fake-client: %s: ordering without profile \"%s\"\n", err, want);
+  else if (rc)
+    return die("profile", err);
+  return 0;
+}
+
+/* One order through to cert.pem. Returns 0, 1, or 3 (finalize refused with invalidProfile). */
+static int order_once(acmeh_acme *c, const char *domain) {
   char err[512], *order_url = NULL;
   json_t *order = NULL;
+  g_last_problem[0] = '\0';
+  if (new_order(c, domain, &order, &order_url, err, sizeof err)) return die("newOrder", err);
+  int rc = 0;
+  if (g_profile && !json_object_get(order, "profile") && !fault("ignore-missing-profile"))
+    rc = die("newOrder", "the order came back without the requested profile (the server ignored it); not finalizing");
+  if (rc == 0) rc = authorize(c, domain, json_string_value(json_array_get(json_object_get(order, "authorizations"), 0)));
+  if (rc == 0) rc = finalize(c, domain, order, order_url);
+  json_decref(order);
+  free(order_url);
+  return rc;
+}
+
+typedef struct {
+  char cert_id[256]; /* of the certificate in cert.pem */
+  acmeh_ari_schedule s;
+} ari_state;
+
+static void ari_save(const ari_state *st) {
+  json_t *j = json_pack("{s:s,s:f,s:f,s:i,s:b}", "cert_id", st->cert_id, "renew_at", st->s.renew_at, "next_fetch",
+                        st->s.next_fetch, "temp_failures", st->s.temp_failures, "replaced", st->s.replaced);
+  char *t = json_dumps(j, 0);
+  if (t) save_text("ari.json", t);
+  free(t), json_decref(j);
+}
+
+/* The saved schedule when it is for cert_id, else a fresh one (fetch now). */
+static void ari_load(ari_state *st, const char *cert_id) {
+  char *t = load_text("ari.json");
+  json_t *j = t ? json_loads(t, 0, NULL) : NULL;
+  const char *id = json_string_value(json_object_get(j, "cert_id"));
+  memset(st, 0, sizeof *st);
+  snprintf(st->cert_id, sizeof st->cert_id, "%s", cert_id);
+  if (id && strcmp(id, cert_id) == 0) {
+    st->s.renew_at = json_number_value(json_object_get(j, "renew_at"));
+    st->s.next_fetch = json_number_value(json_object_get(j, "next_fetch"));
+    st->s.temp_failures = (int)json_integer_value(json_object_get(j, "temp_failures"));
+    st->s.replaced = json_is_true(json_object_get(j, "replaced"));
+  }
+  free(t), json_decref(j);
+}
+
+static char *saved_cert_id(void) {
+  char *pem = load_text("cert.pem"), *id = NULL, err[200];
+  if (pem && acmeh_ari_cert_id_pem(pem, strlen(pem), &id, err, sizeof err)) id = NULL;
+  free(pem);
+  return id;
+}
+
+/* The certID as sent: correct, or broken by a fault (RFC 9773 §4.1). */
+static char *sent_cert_id(const char *id) {
+  const char *dot = strchr(id, '.');
+  int n = dot ? (int)(dot - id) : 0, m = dot ? (int)strlen(dot + 1) : 0;
+  char *out = NULL, *b = NULL;
+  unsigned char *ser = NULL, buf[64];
+  size_t len = 0;
+  if (dot && fault("certid-padding")) {
+    if (asprintf(&out, "%.*s%.*s.%s%.*s", n, id, (4 - n % 4) % 4, "===", dot + 1, (4 - m % 4) % 4, "===") < 0) out = NULL;
+  } else if (dot && (fault("certid-extra-00") || fault("certid-no-00")) &&
+             acmeh_b64url_decode(dot + 1, (size_t)m, &ser, &len) == ACMEH_OK && len < sizeof buf) {
+    size_t k = 0, skip = 0;
+    if (fault("certid-extra-00")) buf[k++] = 0; /* a redundant leading zero */
+    while (fault("certid-no-00") && skip + 1 < len && ser[skip] == 0) skip++; /* BN_bn2bin-style magnitude */
+    memcpy(buf + k, ser + skip, len - skip);
+    b = acmeh_b64url_encode(buf, k + len - skip);
+    if (!b || asprintf(&out, "%.*s.%s", n, id, b) < 0) out = NULL;
+  }
+  free(ser), free(b);
+  return out ? out : strdup(id);
+}
+
+static char *ari_url(acmeh_acme *c, const char *cert_id) {
+  char *id = sent_cert_id(cert_id), *url = NULL;
+  const char *base = acmeh_acme_dir_url(c, "renewalInfo");
+  if (fault("double-slash") && asprintf(&url, "%s//%s", base, id) < 0) url = NULL;
+  if (!fault("double-slash")) url = acmeh_ari_url(base, id);
+  free(id);
+  return url;
+}
+
+static acmeh_ari_policy ari_policy(void) {
+  acmeh_ari_policy p = {.min_retry = env_num("FAKE_CLIENT_ARI_MIN_RETRY", 0), .long_term = env_num("FAKE_CLIENT_ARI_LONG_TERM", 0)};
+  if (fault("no-clamp")) p.min_retry = 1e-3, p.max_retry = 1e9;
+  if (fault("short-long-term")) p.long_term = 1;
+  return p;
+}
+
+static double uniform(void) {
+  uint32_t v = 0;
+  RAND_bytes((unsigned char *)&v, sizeof v);
+  return v / 4294967295.0;
+}
+
+/* The faults that bend §4.2-§4.3 after a fetch (wrong on purpose). */
+static void ari_bend(acmeh_ari_schedule *s, acmeh_ari_fetch *f, double now) {
+  if (f->outcome == ACMEH_ARI_FETCH_OK && fault("renew-outside-window")) s->renew_at = now;
+  if (f->outcome == ACMEH_ARI_FETCH_OK && fault("ignore-ari-retry-after")) s->next_fetch = now + 0.2;
+  if (f->outcome == ACMEH_ARI_FETCH_TEMPORARY && fault("no-backoff")) s->next_fetch = now + 0.2, s->temp_failures = 0;
+  if (f->outcome == ACMEH_ARI_FETCH_LONG_TERM && f->status == 200 && fault("trust-bad-window")) s->renew_at = now;
+}
+
+/* One RenewalInfo fetch folded into the schedule. */
+static void ari_fetch_once(acmeh_acme *c, ari_state *st) {
+  acmeh_ari_policy p = ari_policy();
+  acmeh_ari_fetch f;
+  char *url = ari_url(c, st->cert_id), when[32] = "-";
+  acmeh_client_ari_fetch(c, url, fault("post-renewalinfo") ? "POST" : NULL, &p, &f);
+  double now = acmeh_now_wall();
+  if (f.retry_after_ok && fault("no-http-date") && strspn(f.retry_after_value, "0123456789") != strlen(f.retry_after_value))
+    f.retry_after_ok = 0; /* wrong on purpose: an HTTP-date taken as no Retry-After */
+  acmeh_client_ari_update(&st->s, &f, &p, now, fault("renew-at-start") ? 0 : uniform());
+  ari_bend(&st->s, &f, now);
+  if (st->s.renew_at > 0) acmeh_rfc3339_format(st->s.renew_at, when, sizeof when);
+  fprintf(stderr, "fake-client: renewalInfo %s: %s%s; renewal at %s, next fetch in %.1f s\n", st->cert_id,
+          f.outcome == ACMEH_ARI_FETCH_OK ? "window received" : f.outcome == ACMEH_ARI_FETCH_TEMPORARY ? "temporary error" : "long-term error",
+          *f.why ? f.why : "", when, st->s.next_fetch - now);
+  if (f.window.explanation_url && !fault("hide-explanation"))
+    fprintf(stderr, "fake-client: the CA explains this renewal window at %s\n", f.window.explanation_url);
+  acmeh_ari_fetch_clear(&f);
+  free(url);
+}
+
+/* After a certificate arrives: its RenewalInfo right away (§4.3 SHOULD), schedule kept in ari.json. */
+static void ari_first_fetch(acmeh_acme *c) {
+  char *id = saved_cert_id();
+  ari_state st;
+  if (id && acmeh_client_ari_offered(c)) ari_load(&st, id), ari_fetch_once(c, &st), ari_save(&st);
+  free(id);
+}
+
+/* Renews with replaces = the predecessor's certID (§5); after 409 alreadyReplaced never again. */
+static int renew_now(acmeh_acme *c, const char *domain, ari_state *st) {
+  ari_state old = *st;
+  g_replaces = fault("no-replaces") ? NULL : old.cert_id;
+  fprintf(stderr, "fake-client: renewing %s (replaces %s)\n", domain, g_replaces ? g_replaces : "none");
+  int rc = order_once(c, domain);
+  g_replaces = NULL;
+  if (rc == 0 || strcmp(g_last_problem, "alreadyReplaced") == 0) st->s.replaced = 1;
+  if (rc && st->s.replaced)
+    fprintf(stderr, "fake-client: the server says %s was already replaced (409 alreadyReplaced); not renewing it again\n", old.cert_id);
+  ari_save(st);
+  if (rc == 0 && fault("fetch-after-replaced")) ari_fetch_once(c, &old); /* wrong on purpose */
+  if (rc == 0) ari_first_fetch(c);
+  return rc;
+}
+
+/* Renewal without ARI (§5: no replaces when the directory lacks renewalInfo). */
+static int renew_plain(acmeh_acme *c, const char *domain, char *id) {
+  fprintf(stderr, "fake-client: the directory has no renewalInfo: renewing now without replaces\n");
+  g_replaces = fault("replaces-without-ari") ? id : NULL;
+  int rc = order_once(c, domain);
+  g_replaces = NULL;
+  return rc;
+}
+
+/* Follows the schedule within the run's budget (RFC 9773 §4.2 steps 1-6). */
+static int renew_loop(acmeh_acme *c, const char *domain) {
+  char *id = saved_cert_id();
+  if (!id) return die("renew", "no certificate with an Authority Key Identifier from an earlier issue in WORK_DIR");
+  if (!acmeh_client_ari_offered(c)) {
+    int rc = renew_plain(c, domain, id);
+    return free(id), rc;
+  }
+  ari_state st;
+  ari_load(&st, id);
+  double stop = acmeh_now_mono() + env_num("FAKE_CLIENT_RENEW_BUDGET", 10);
+  int rc = -1;
+  for (int fetches = 0; rc < 0;) {
+    double until = 0, now = acmeh_now_wall();
+    acmeh_ari_step step = acmeh_client_ari_next(&st.s, now, &until);
+    if (step == ACMEH_ARI_DONE) fprintf(stderr, "fake-client: %s was replaced: nothing to renew\n", id), rc = 0;
+    else if (step == ACMEH_ARI_RENEW) rc = renew_now(c, domain, &st);
+    else if (step == ACMEH_ARI_REFETCH && ++fetches > 50) rc = die("renew", "50 RenewalInfo fetches in one run");
+    else if (step == ACMEH_ARI_REFETCH) ari_fetch_once(c, &st), ari_save(&st);
+    else if (until - now > stop - acmeh_now_mono())
+      fprintf(stderr, "fake-client: next step in %.1f s, after this run's budget; schedule kept for the next run\n", until - now), rc = 0;
+    else acmeh_sleep_ms((long)((until - now) * 1000) + 1);
+  }
+  free(id);
+  return rc;
+}
+
+static int ari_after_issue(acmeh_acme *c, const char *domain) {
+  if (!fault("no-fetch-after-issue")) ari_first_fetch(c);
+  const char *r = getenv("FAKE_CLIENT_RENEW");
+  return r && strcmp(r, "1") == 0 ? renew_loop(c, domain) : 0;
+}
+
+static int renew_action(acmeh_acme *c, const char *domain) {
+  if (!load_account(c)) return die("renew", "no account from an earlier issue in WORK_DIR");
+  if (profile_setup(c)) return 1;
+  return renew_loop(c, domain);
+}
+
+static int run(acmeh_acme *c, const char *domain) {
+  char err[512];
   if (fault("get-nonce")) {
     acmeh_http_resp r;
     acmeh_http_request(acmeh_acme_http(c), "GET", acmeh_acme_dir_url(c, "newNonce"), NULL, NULL, 0, NULL, &r, err, sizeof err);
@@ -312,12 +609,11 @@ account_ready:
     }
     free(n);
   }
-  if (new_order(c, domain, &order, &order_url, err, sizeof err)) return die("newOrder", err);
-  int rc = authorize(c, domain, json_string_value(json_array_get(json_object_get(order, "authorizations"), 0)));
-  if (rc == 0) rc = finalize(c, domain, order, order_url);
-  json_decref(order);
-  free(order_url);
-  return rc;
+  if (profile_setup(c)) return 1;
+  int rc = order_once(c, domain);
+  if (rc == 3 && !fault("refinalize-invalid-profile")) /* profiles draft §4: a new order, not the same finalize */
+    fprintf(stderr, "fake-client: finalize refused with invalidProfile; starting a new order\n"), rc = order_once(c, domain);
+  return rc ? rc : ari_after_issue(c, domain);
 }
 
 int main(int argc, char **argv) {
@@ -334,7 +630,8 @@ int main(int argc, char **argv) {
   acmeh_acme *c = NULL;
   char err[512];
   int rev = argc > 1 && strcmp(argv[1], "revoke") == 0;
-  int rc = acmeh_acme_new(&cfg, &c, err, sizeof err) ? die("directory", err) : rev ? revoke(c) : run(c, domain);
+  int renew = argc > 1 && strcmp(argv[1], "renew") == 0;
+  int rc = acmeh_acme_new(&cfg, &c, err, sizeof err) ? die("directory", err) : rev ? revoke(c) : renew ? renew_action(c, domain) : run(c, domain);
   acmeh_acme_free(c);
   curl_global_cleanup();
   return rc;

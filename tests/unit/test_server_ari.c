@@ -10,6 +10,7 @@
 #include "harness/client/flow.h"
 #include "harness/core/clock.h"
 #include "harness/core/error.h"
+#include "harness/server/fault.h"
 #include "harness/server/server.h"
 #include "mocks/mocks.h"
 
@@ -443,7 +444,9 @@ static void test_configs(void) {
   json_decref(none);
 
   json_t *faults = json_loads("[{\"name\":\"ari-503\",\"match\":{\"resource\":\"renewalInfo\"},"
-                              "\"action\":{\"status\":503,\"retry_after\":\"120\"}}]", 0, NULL);
+                              "\"action\":{\"status\":503,\"retry_after\":\"120\"}},"
+                              "{\"name\":\"ari-invalid\",\"match\":{\"resource\":\"renewalInfo\",\"nth\":2},"
+                              "\"action\":{\"ari_window\":{\"start_offset\":7200,\"end_offset\":3600}}}]", 0, NULL);
   acmeh_server_config policy = {.ari = {.window = ACMEH_ARI_WINDOW_FROM_NOT_BEFORE, .start_offset = 60,
                                         .end_offset = 120, .explanation_url = "https://ca.example/why"},
                                 .faults = faults};
@@ -467,11 +470,25 @@ static void test_configs(void) {
   X509_free(x);
   json_decref(j);
   acmeh_http_resp_free(&r);
+  double now = acmeh_now_wall(); /* the second fetch: the fault's invalid window */
+  CU_ASSERT_EQUAL(get_ari(c, id, &r), ACMEH_OK);
+  j = acmeh_resp_json(&r);
+  double t = 0;
+  CU_ASSERT_EQUAL(acmeh_rfc3339_parse(json_string_value(json_object_get(json_object_get(j, "suggestedWindow"), "start")), &t), ACMEH_OK);
+  CU_ASSERT(fabs(t - (now + 7200)) < 5);
+  CU_ASSERT_EQUAL(acmeh_ari_window_parse(j, &w, ERR, sizeof ERR), ACMEH_PEER_PROTOCOL);
+  acmeh_ari_window_clear(&w);
+  json_decref(j);
+  acmeh_http_resp_free(&r);
   free(id);
   acmeh_issued_clear(&is);
   acmeh_acme_free(c);
   acmeh_server_stop(s);
   json_decref(faults);
+  json_t *no_res = json_loads("[{\"name\":\"w\",\"action\":{\"ari_window\":{\"start_offset\":1,\"end_offset\":2}}}]", 0, NULL);
+  CU_ASSERT_EQUAL(acmeh_faults_validate(no_res, ERR, sizeof ERR), ACMEH_INVALID_ARG);
+  CU_ASSERT_PTR_NOT_NULL(strstr(ERR, "renewalInfo"));
+  json_decref(no_res);
 
   acmeh_server_config bad_window = {.ari = {.window = ACMEH_ARI_WINDOW_FROM_NOW, .start_offset = 10, .end_offset = 5}};
   CU_ASSERT_PTR_NULL(start_with(&bad_window));
