@@ -8,6 +8,7 @@
 #include "harness/acme/challenge.h"
 #include "harness/core/clock.h"
 #include "harness/core/error.h"
+#include "harness/dns/update.h"
 
 int acmeh_flow_new_account(acmeh_acme *c, acmeh_keytype kt, const char *payload,
                            acmeh_http_resp *resp, char *err, size_t errlen) {
@@ -137,9 +138,16 @@ int acmeh_flow_publish(acmeh_acme *c, acmeh_mocks *m, const json_t *chal, const 
     char txt[44], host[300];
     snprintf(host, sizeof host, "_acme-challenge.%s", name);
     rc = acmeh_dns01_txt(ka, txt);
+    /* run --dns-update-server: a TSIG-signed UPDATE (RFC 2136) instead of the mock's store */
+    if (rc == ACMEH_OK && acmeh_dnsupdate_active()) return free(ka), acmeh_dnsupdate_publish(host, txt, err, errlen);
     if (rc == ACMEH_OK) rc = acmeh_mocks_set_txt(m, host, txt);
   } else if (strcmp(type, "tls-alpn-01") == 0) {
     rc = acmeh_mocks_add_tlsalpn01(m, name, ka);
+  } else if (strcmp(type, "dns-account-01") == 0) { /* draft-ietf-acme-dns-account-label §3.2 */
+    char txt[44], *host = acmeh_dnsacct_name(acmeh_acme_kid(c), name);
+    rc = host ? acmeh_dns01_txt(ka, txt) : ACMEH_INVALID_ARG;
+    if (rc == ACMEH_OK) rc = acmeh_mocks_set_txt(m, host, txt);
+    free(host);
   }
   free(ka);
   if (rc) acmeh_msg(err, errlen, rc, "could not publish %s for %s: %s", type, name, acmeh_strerror(rc));
@@ -154,10 +162,19 @@ void acmeh_flow_unpublish(acmeh_mocks *m, const json_t *chal, const char *name) 
   } else if (strcmp(type, "dns-01") == 0) {
     char host[300];
     snprintf(host, sizeof host, "_acme-challenge.%s", name);
-    acmeh_mocks_clear_txt(m, host);
+    if (acmeh_dnsupdate_active()) acmeh_dnsupdate_unpublish(host);
+    else acmeh_mocks_clear_txt(m, host);
   } else if (strcmp(type, "tls-alpn-01") == 0) {
     acmeh_mocks_del_tlsalpn01(m, name);
   }
+}
+
+void acmeh_flow_unpublish_for(acmeh_acme *c, acmeh_mocks *m, const json_t *chal, const char *name) {
+  const char *type = json_string_value(json_object_get(chal, "type"));
+  if (!type || strcmp(type, "dns-account-01") != 0) return acmeh_flow_unpublish(m, chal, name);
+  char *host = acmeh_dnsacct_name(acmeh_acme_kid(c), name);
+  if (host) acmeh_mocks_clear_txt(m, host);
+  free(host);
 }
 
 static int respond_and_poll(acmeh_acme *c, const char *authz_url, const json_t *chal, json_t **final,
@@ -196,7 +213,7 @@ int acmeh_flow_authorize(acmeh_acme *c, acmeh_mocks *m, const char *authz_url, c
   }
   rc = acmeh_flow_publish(c, m, chal, name, json_is_true(json_object_get(authz, "wildcard")), err, errlen);
   if (rc == ACMEH_OK) rc = respond_and_poll(c, authz_url, chal, final_authz, err, errlen);
-  acmeh_flow_unpublish(m, chal, name);
+  acmeh_flow_unpublish_for(c, m, chal, name);
   st = rc ? NULL : json_string_value(json_object_get(*final_authz, "status"));
   if (rc == ACMEH_OK && strcmp(st ? st : "", "valid") != 0) {
     char *e = json_dumps(json_object_get(acmeh_flow_find_challenge(*final_authz, type), "error"), JSON_COMPACT);

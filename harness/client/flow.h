@@ -31,10 +31,16 @@ int acmeh_flow_poll(acmeh_acme *c, const char *url, const char *const *waiting, 
                     json_t **obj, char *err, size_t errlen);
 
 /* Publishes the response to challenge `chal` ("http-01", "dns-01",
- * "tls-alpn-01") for `name` through the mocks. Returns ACMEH_OK or an error. */
+ * "tls-alpn-01", "dns-account-01") for `name` (the authorization's
+ * identifier: the base name for a wildcard) through the mocks. dns-account-01
+ * publishes at acmeh_dnsacct_name(the engine's account URL, name)
+ * (draft-ietf-acme-dns-account-label-00 §3.2). Returns ACMEH_OK or an error. */
 int acmeh_flow_publish(acmeh_acme *c, acmeh_mocks *m, const json_t *chal, const char *name,
                        int wildcard, char *err, size_t errlen);
+/* Removes what acmeh_flow_publish published; dns-account-01 needs the account
+ * URL, so only acmeh_flow_unpublish_for removes that one. */
 void acmeh_flow_unpublish(acmeh_mocks *m, const json_t *chal, const char *name);
+void acmeh_flow_unpublish_for(acmeh_acme *c, acmeh_mocks *m, const json_t *chal, const char *name);
 
 /* The challenge object of `type` in an authorization (borrowed), NULL if none. */
 const json_t *acmeh_flow_find_challenge(const json_t *authz, const char *type);

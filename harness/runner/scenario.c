@@ -320,7 +320,8 @@ static scenario *find(acmeh_scenarios *s, const char *name) {
 static void pick_domain(scenario *sc, const acmeh_env *env) {
   uint64_t h = env->seed ^ 1469598103934665603ULL;
   for (const char *p = sc->name; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-  if (asprintf(&sc->run.domain, "c%08llx.%s", (unsigned long long)(h & 0xffffffffULL),
+  const char *wild = json_is_true(json_object_get(sc->def, "wildcard")) ? "*." : ""; /* "wildcard": true */
+  if (asprintf(&sc->run.domain, "%sc%08llx.%s", wild, (unsigned long long)(h & 0xffffffffULL),
                env->domain ? env->domain : "acmeh.example.com") < 0)
     sc->run.domain = NULL;
 }

@@ -33,7 +33,8 @@ typedef struct acmeh_scenarios acmeh_scenarios;
  *  "server": {"ari": {"off": bool, "window": "default" | "from_now" | "from_not_before",
  *                     "start_offset": s, "end_offset": s, "explanation_url", "retry_after": s},
  *             "profiles": {...} (server.h), "default_profile": name},
- *  "vars": {"NAME": "value"} (extra variables for the client's commands, e.g. PROFILE)}}.
+ *  "vars": {"NAME": "value"} (extra variables for the client's commands, e.g. PROFILE),
+ *  "wildcard": true (the client is asked for "*.<domain>")}}.
  * Returns ACMEH_OK, ACMEH_ENV_IO / ACMEH_INTERNAL (bad file) with err. */
 int acmeh_scenarios_load(const char *data_dir, acmeh_scenarios **out, char *err, size_t errlen);
 void acmeh_scenarios_free(acmeh_scenarios *s);

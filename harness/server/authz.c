@@ -14,7 +14,7 @@ static const char *const status_names[] = {"pending", "valid", "invalid", "deact
 static const char *const chal_status_names[] = {"pending", "processing", "valid", "invalid"};
 
 const char *srv_chal_type_name(srv_chal_type t) {
-  static const char *const n[] = {"http-01", "dns-01", "tls-alpn-01"};
+  static const char *const n[] = {"http-01", "dns-01", "tls-alpn-01", "dns-account-01"};
   return n[t];
 }
 
@@ -25,14 +25,29 @@ void srv_authz_free(srv_authz *a) {
   free(a);
 }
 
-static int new_token(char *out, size_t outlen) {
+/* A fresh token of `bytes` random bytes (RFC 8555 §8.1 and the dns-account
+ * draft §3.1 ask >= 128 bits; only the short-token deviation gives fewer). */
+static int new_token(char *out, size_t outlen, size_t bytes) {
   unsigned char raw[32];
-  if (RAND_bytes(raw, sizeof raw) != 1) return ACMEH_INTERNAL;
-  char *t = acmeh_b64url_encode(raw, sizeof raw);
+  if (bytes > sizeof raw || RAND_bytes(raw, (int)bytes) != 1) return ACMEH_INTERNAL;
+  char *t = acmeh_b64url_encode(raw, bytes);
   if (!t) return ACMEH_NOMEM;
   snprintf(out, outlen, "%s", t);
   free(t);
   return ACMEH_OK;
+}
+
+/* Sets the challenge types an authorization offers into chal; returns how
+ * many. Wildcards only by DNS: control of one host's port proves nothing about
+ * all names below. dns-account-01 is a DNS method for dns identifiers (the
+ * draft's IANA entry), so it goes with dns-01, wildcards included; it comes
+ * last so clients that pick the first known type are not steered to it. */
+static int offered_types(const acmeh_server *s, int wildcard, srv_chal *chal) {
+  static const srv_chal_type all[] = {CHAL_HTTP01, CHAL_DNS01, CHAL_TLSALPN01}, wild[] = {CHAL_DNS01};
+  int n = wildcard ? 1 : 3;
+  for (int i = 0; i < n; i++) chal[i].type = wildcard ? wild[i] : all[i];
+  if (s->dnsacct != DNSACCT_OFF) chal[n++].type = CHAL_DNSACCT01;
+  return n;
 }
 
 srv_authz *srv_authz_create(acmeh_server *s, srv_account *acct, const char *name, int *rc) {
@@ -43,14 +58,11 @@ srv_authz *srv_authz_create(acmeh_server *s, srv_account *acct, const char *name
   a->value = strdup(name + (a->wildcard ? 2 : 0)); /* §7.1.4: the base name, never "*." */
   memcpy(a->account, acct->e.id, sizeof a->account);
   a->expires = acmeh_now_wall() + SRV_ORDER_LIFETIME;
-  /* Wildcards only by dns-01: control of one host's port proves nothing about all names below. */
-  static const srv_chal_type all[] = {CHAL_HTTP01, CHAL_DNS01, CHAL_TLSALPN01}, wild[] = {CHAL_DNS01};
-  const srv_chal_type *types = a->wildcard ? wild : all;
-  a->nchal = a->wildcard ? 1 : 3;
+  a->nchal = offered_types(s, a->wildcard, a->chal);
   *rc = a->value ? srv_random_id(a->e.id) : ACMEH_NOMEM;
   for (int i = 0; *rc == ACMEH_OK && i < a->nchal; i++) {
-    a->chal[i].type = types[i];
-    *rc = new_token(a->chal[i].token, sizeof a->chal[i].token);
+    int short_token = a->chal[i].type == CHAL_DNSACCT01 && s->dnsacct == DNSACCT_SHORT_TOKEN;
+    *rc = new_token(a->chal[i].token, sizeof a->chal[i].token, short_token ? 8 : 32);
   }
   if (*rc == ACMEH_OK) *rc = srv_table_add(&s->authzs, &a->e);
   if (*rc != ACMEH_OK) {

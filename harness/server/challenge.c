@@ -17,7 +17,19 @@ typedef struct {
   json_t *result; /* NULL = valid, else the problem */
 } job;
 
+int srv_dnsacct_mode_parse(const char *name) {
+  static const char *const names[] = {"off",     "on",           "dns01-name", "label-20-bytes", "any-account-label",
+                                      "any-txt", "wildcard-star", "bare-error", "no-cname",       "short-token"};
+  if (!name) return DNSACCT_ON;
+  for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+    if (strcmp(name, names[i]) == 0) return (int)i; /* same order as srv_dnsacct_mode */
+  return -1;
+}
+
 static void job_free(job *j) {
+  for (size_t i = 0; i < j->v.nother; i++) free(j->v.other_urls[i]);
+  free(j->v.other_urls);
+  free(j->v.account_url);
   free(j->v.dns_addr);
   free(j->v.name);
   free(j->v.token);
@@ -80,7 +92,30 @@ static void job_done(acmeh_server *s, void *arg, int cancelled) {
   job_free(j);
 }
 
-static int start_validation(acmeh_server *s, srv_authz *a, int idx, const srv_account *acct) {
+/* DNSACCT_ANY_ACCOUNT only: the URLs of up to 16 recent accounts other than
+ * `self`, whose labels that deviation also accepts. */
+static void other_accounts(acmeh_server *s, const char *self, srv_validation *v) {
+  v->other_urls = calloc(16, sizeof *v->other_urls);
+  for (srv_entry *e = s->accounts.newest; v->other_urls && e && v->nother < 16; e = e->older)
+    if (strcmp(e->id, self) != 0) {
+      char *u = srv_url(s, "acct", e->id);
+      if (u) v->other_urls[v->nother++] = u;
+    }
+}
+
+/* dns-account-01's inputs: the validation name comes from the kid of the JWS
+ * that POSTed the response (draft-ietf-acme-dns-account-label-00 §3.3 step 4). */
+static int dnsacct_inputs(acmeh_server *s, const srv_req *rq, const srv_authz *a, srv_validation *v) {
+  const char *kid = json_string_value(json_object_get(rq->jws.protected_hdr, "kid"));
+  v->account_url = kid ? strdup(kid) : NULL;
+  v->wildcard = a->wildcard;
+  v->dnsacct = s->dnsacct;
+  if (s->dnsacct == DNSACCT_ANY_ACCOUNT) other_accounts(s, rq->acct->e.id, v);
+  return v->account_url ? ACMEH_OK : ACMEH_NOMEM;
+}
+
+static int start_validation(acmeh_server *s, srv_authz *a, int idx, const srv_req *rq) {
+  const srv_account *acct = rq->acct;
   job *j = calloc(1, sizeof *j);
   if (!j) return ACMEH_NOMEM;
   memcpy(j->authz, a->e.id, sizeof j->authz);
@@ -89,7 +124,9 @@ static int start_validation(acmeh_server *s, srv_authz *a, int idx, const srv_ac
                           .tlsalpn01_port = s->tlsalpn01_port, .type = a->chal[idx].type, .name = strdup(a->value),
                           .token = strdup(a->chal[idx].token),
                           .keyauth = acmeh_key_authorization(a->chal[idx].token, acct->thumb)};
-  int rc = j->v.dns_addr && j->v.name && j->v.token && j->v.keyauth ? srv_job_queue(s, job_work, job_done, j) : ACMEH_NOMEM;
+  int rc = j->v.dns_addr && j->v.name && j->v.token && j->v.keyauth ? ACMEH_OK : ACMEH_NOMEM;
+  if (rc == ACMEH_OK && j->v.type == CHAL_DNSACCT01) rc = dnsacct_inputs(s, rq, a, &j->v);
+  if (rc == ACMEH_OK) rc = srv_job_queue(s, job_work, job_done, j);
   if (rc != ACMEH_OK) {
     job_free(j);
     return rc;
@@ -116,7 +153,7 @@ void srv_h_challenge(srv_req *rq, srv_resp *rs, const char *authz_id, const char
       return srv_problem(rs, 400, "malformed", "the authorization is no longer pending");
     if (a->validating)
       return srv_problem(rs, 400, "malformed", "another challenge of this authorization is being validated");
-    if (start_validation(s, a, (int)i, rq->acct) != ACMEH_OK)
+    if (start_validation(s, a, (int)i, rq) != ACMEH_OK)
       return srv_problem(rs, 500, "serverInternal", "cannot start the validation");
   }
   rs->wait = (srv_wait_on){.kind = SRV_WAIT_CHALLENGE, .idx = (int)i};

@@ -54,7 +54,13 @@ typedef enum { ACCT_VALID, ACCT_DEACTIVATED } srv_acct_status;
 typedef enum { AZ_PENDING, AZ_VALID, AZ_INVALID, AZ_DEACTIVATED, AZ_EXPIRED } srv_authz_status;
 typedef enum { CH_PENDING, CH_PROCESSING, CH_VALID, CH_INVALID } srv_chal_status;
 typedef enum { ORD_PENDING, ORD_READY, ORD_PROCESSING, ORD_VALID, ORD_INVALID } srv_order_status;
-typedef enum { CHAL_HTTP01, CHAL_DNS01, CHAL_TLSALPN01, CHAL_COUNT } srv_chal_type;
+typedef enum { CHAL_HTTP01, CHAL_DNS01, CHAL_TLSALPN01, CHAL_DNSACCT01, CHAL_COUNT } srv_chal_type;
+/* dns-account-01 (draft-ietf-acme-dns-account-label): off, on, or on with one
+ * deliberate deviation for the harness's own tests (server.h, dns_account). */
+typedef enum {
+  DNSACCT_OFF, DNSACCT_ON, DNSACCT_DNS01_NAME, DNSACCT_LABEL_20, DNSACCT_ANY_ACCOUNT, DNSACCT_ANY_TXT,
+  DNSACCT_WILDCARD_STAR, DNSACCT_BARE_ERROR, DNSACCT_NO_CNAME, DNSACCT_SHORT_TOKEN
+} srv_dnsacct_mode;
 
 typedef struct {
   srv_entry e;
@@ -179,6 +185,7 @@ struct acmeh_server {
   srv_faults *faults;         /* compiled fault rules; NULL = none */
   srv_ari *ari;               /* RFC 9773 policy and window overrides (ari.c) */
   srv_profiles *profiles;     /* profiles offered (profile.c) */
+  srv_dnsacct_mode dnsacct;   /* dns-account-01 offered, and how it validates */
 };
 
 /* One request as the handlers see it. */
@@ -295,6 +302,8 @@ void srv_h_authz(srv_req *rq, srv_resp *rs, const char *id);
 void srv_authz_unindex(acmeh_server *s, const srv_authz *a);
 void srv_h_challenge(srv_req *rq, srv_resp *rs, const char *authz_id, const char *idx);
 const char *srv_chal_type_name(srv_chal_type t);
+/* server.h's dns_account value (NULL = "on") as a mode; -1 when unknown. */
+int srv_dnsacct_mode_parse(const char *name);
 
 /* validate.c: blocking validation (thread pool). Returns NULL when valid,
  * else a problem document (new reference). */
@@ -305,6 +314,12 @@ typedef struct {
   char *name;    /* the identifier (base name for wildcards) */
   char *token;
   char *keyauth; /* token "." thumbprint */
+  /* dns-account-01 only: */
+  int wildcard;
+  char *account_url;  /* the kid of the JWS that POSTed the response */
+  srv_dnsacct_mode dnsacct;
+  char **other_urls;  /* DNSACCT_ANY_ACCOUNT: recent other accounts' URLs */
+  size_t nother;
 } srv_validation;
 json_t *srv_validate(const srv_validation *v);
 

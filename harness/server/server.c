@@ -436,6 +436,9 @@ static int setup(acmeh_server *s, const acmeh_server_config *cfg, char *err, siz
   if (!rc) rc = srv_ari_new(&cfg->ari, &s->ari, err, errlen);
   if (!rc) rc = srv_profiles_new(cfg->profiles, cfg->default_profile, &s->profiles, err, errlen);
   if (rc) return rc;
+  int mode = srv_dnsacct_mode_parse(cfg->dns_account);
+  if (mode < 0) return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "server: unknown dns_account mode \"%.40s\"", cfg->dns_account);
+  s->dnsacct = (srv_dnsacct_mode)mode;
   rc = make_tls(s, cfg, err, errlen);
   return rc ? rc : srv_ca_new(s->run_dir, &s->ca, err, errlen);
 }

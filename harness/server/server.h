@@ -97,6 +97,17 @@ typedef struct {
   /* A connection idle this long is closed, and a request not complete this
    * long after its first byte gets 408 (slow clients); 0 = 30000 ms. */
   unsigned idle_ms;
+  /* dns-account-01 (draft-ietf-acme-dns-account-label-00): NULL or "on" =
+   * offered for every dns identifier, wildcards included; "off" = not
+   * offered; or the name of one deliberate deviation the harness's own tests
+   * use (offered, but one rule broken): "dns01-name" (validates at
+   * _acme-challenge.<name>), "label-20-bytes" (label from 20 hash bytes),
+   * "any-account-label" (also accepts other accounts' labels), "any-txt"
+   * (any TXT value), "wildcard-star" (queries under "*.<base>"),
+   * "bare-error" (no account URL in the problem), "no-cname" (ignores TXT
+   * reached through a CNAME), "short-token" (64-bit token). Others are
+   * refused with ACMEH_INVALID_ARG. */
+  const char *dns_account;
   /* ARI (RFC 9773): renewalInfo and newOrder "replaces"; see acmeh_server_ari. */
   acmeh_server_ari ari;
   /* Profiles (draft-ietf-acme-profiles): an object

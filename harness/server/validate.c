@@ -1,7 +1,8 @@
 /* Challenge validation, run on libuv's thread pool (blocking, every step
  * time-bounded): the identifier's address through the configured DNS server
  * (ldns), then http-01 with libcurl (RFC 8555 §8.3), dns-01 TXT lookup
- * (§8.4) or a tls-alpn-01 handshake with OpenSSL (RFC 8737 §3). Only the
+ * (§8.4), dns-account-01 TXT lookup (draft-ietf-acme-dns-account-label-00
+ * §3.3) or a tls-alpn-01 handshake with OpenSSL (RFC 8737 §3). Only the
  * copied srv_validation is touched, never server state. */
 #include <arpa/inet.h>
 #include <curl/curl.h>
@@ -99,29 +100,109 @@ static json_t *resolve(const srv_validation *v, const char *name, char ip[INET6_
   return problem("dns", "no A or AAAA record for %s", name);
 }
 
-/* ---- dns-01 (§8.4) -------------------------------------------------------------- */
+/* ---- dns-01 (§8.4) and dns-account-01 ----------------------------------------- */
+
+/* The text of one TXT record (its strings joined, RFC 8555 §8.4 allows split ones). */
+static void txt_text(const ldns_rr *rr, char *value, size_t cap) {
+  value[0] = '\0';
+  for (size_t k = 0; k < ldns_rr_rd_count(rr); k++) {
+    ldns_rdf *rd = ldns_rr_rdf(rr, k);
+    size_t len = ldns_rdf_size(rd) ? ldns_rdf_data(rd)[0] : 0, have = strlen(value);
+    if (len + 1 <= ldns_rdf_size(rd) && have + len < cap)
+      memcpy(value + have, ldns_rdf_data(rd) + 1, len), value[have + len] = '\0';
+  }
+}
+
+/* TXT lookup at host (CNAMEs followed: the answer's TXT records may belong to
+ * the chain's end). *n = TXT records seen, *found = one equals want (any one
+ * when want is NULL). own_only: count only records owned by host itself. */
+static json_t *txt_lookup(const srv_validation *v, const char *host, const char *want, int own_only, size_t *n,
+                          int *found) {
+  ldns_rr_list *list = NULL;
+  json_t *err = dns_query(v, host, LDNS_RR_TYPE_TXT, &list);
+  ldns_rdf *self = ldns_dname_new_frm_str(host);
+  *n = 0, *found = 0;
+  for (size_t i = 0; !err && list && i < ldns_rr_list_rr_count(list); i++) {
+    ldns_rr *rr = ldns_rr_list_rr(list, i);
+    if (own_only && (!self || ldns_dname_compare(ldns_rr_owner(rr), self) != 0)) continue;
+    char value[1024];
+    txt_text(rr, value, sizeof value);
+    (*n)++;
+    *found |= !want || strcmp(value, want) == 0;
+  }
+  ldns_rdf_deep_free(self);
+  ldns_rr_list_deep_free(list);
+  return err;
+}
 
 static json_t *dns01(const srv_validation *v) {
   char want[44], host[300];
   acmeh_dns01_txt(v->keyauth, want);
   snprintf(host, sizeof host, "_acme-challenge.%s", v->name);
-  ldns_rr_list *list = NULL;
-  json_t *err = dns_query(v, host, LDNS_RR_TYPE_TXT, &list);
-  size_t n = list ? ldns_rr_list_rr_count(list) : 0, found = 0;
-  for (size_t i = 0; !err && !found && i < n; i++) {
-    ldns_rr *rr = ldns_rr_list_rr(list, i);
-    char value[1024] = "";
-    for (size_t k = 0; k < ldns_rr_rd_count(rr); k++) { /* one TXT may split its text in strings */
-      ldns_rdf *rd = ldns_rr_rdf(rr, k);
-      size_t len = ldns_rdf_size(rd) ? ldns_rdf_data(rd)[0] : 0, have = strlen(value);
-      if (len + 1 <= ldns_rdf_size(rd) && have + len < sizeof value)
-        memcpy(value + have, ldns_rdf_data(rd) + 1, len), value[have + len] = '\0';
-    }
-    found = strcmp(value, want) == 0;
-  }
-  ldns_rr_list_deep_free(list);
+  size_t n;
+  int found;
+  json_t *err = txt_lookup(v, host, want, 0, &n, &found);
   if (err || found) return err;
   return problem("unauthorized", "none of the %zu TXT records at %s is the expected %s", n, host, want);
+}
+
+/* The name this server queries for dns-account-01: the draft's
+ * (acmeh_dnsacct_name: base name, also for wildcards) unless a deliberate
+ * deviation is configured. malloc'd; NULL when no usable name. */
+static char *dnsacct_host(const srv_validation *v, const char *url) {
+  char *h = NULL;
+  if (v->dnsacct == DNSACCT_DNS01_NAME) {
+    if (asprintf(&h, "_acme-challenge.%s", v->name) < 0) h = NULL;
+  } else if (v->dnsacct == DNSACCT_LABEL_20) {
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    char b32[40];
+    SHA256((const unsigned char *)url, strlen(url), md);
+    acmeh_base32(md, 20, 1, b32); /* 20 bytes: 32 characters instead of 16 */
+    if (asprintf(&h, "_%s._acme-challenge.%s", b32, v->name) < 0) h = NULL;
+  } else if (v->dnsacct == DNSACCT_WILDCARD_STAR && v->wildcard) {
+    char label[ACMEH_DNSACCT_LABEL_LEN + 1];
+    if (acmeh_dnsacct_label(url, label) || asprintf(&h, "%s._acme-challenge.*.%s", label, v->name) < 0) h = NULL;
+  } else {
+    h = acmeh_dnsacct_name(url, v->name);
+  }
+  return h;
+}
+
+/* The failure: what was queried and, as the draft's §3.4 SHOULD asks, the
+ * account URL the name came from; extension members (RFC 7807 §3.2)
+ * validationName, accountUrl and txtRecords let the harness's client checks
+ * tell a misplaced record from a wrong value. */
+static json_t *dnsacct_problem(const srv_validation *v, const char *host, size_t n, const char *want) {
+  if (v->dnsacct == DNSACCT_BARE_ERROR) return problem("serverInternal", "validation failed");
+  json_t *p = n ? problem("incorrectResponse", "none of the %zu TXT records at %s (label of account URL %s) is the expected %s",
+                          n, host, v->account_url, want)
+                : problem("incorrectResponse", "no TXT record at %s (label of account URL %s)", host, v->account_url);
+  json_object_set_new(p, "validationName", json_string(host));
+  json_object_set_new(p, "accountUrl", json_string(v->account_url));
+  json_object_set_new(p, "txtRecords", json_integer((json_int_t)n));
+  return p;
+}
+
+/* draft-ietf-acme-dns-account-label-00 §3.3: some TXT record at the
+ * account-scoped name equals base64url(SHA-256(keyAuthorization)). */
+static json_t *dnsacct01(const srv_validation *v) {
+  char want[44];
+  acmeh_dns01_txt(v->keyauth, want);
+  char *host = dnsacct_host(v, v->account_url);
+  if (!host) return problem("rejectedIdentifier", "no dns-account-01 validation name fits %s (over 253 characters)", v->name);
+  size_t n = 0;
+  int found = 0;
+  json_t *err = txt_lookup(v, host, v->dnsacct == DNSACCT_ANY_TXT ? NULL : want, v->dnsacct == DNSACCT_NO_CNAME, &n, &found);
+  for (size_t i = 0; !err && !found && i < v->nother; i++) { /* the any-account-label deviation */
+    char *other = acmeh_dnsacct_name(v->other_urls[i], v->name);
+    size_t on = 0;
+    json_t *e = other ? txt_lookup(v, other, want, 0, &on, &found) : NULL;
+    json_decref(e);
+    free(other);
+  }
+  if (!err && !found) err = dnsacct_problem(v, host, n, want);
+  free(host);
+  return err;
 }
 
 /* ---- http-01 (§8.3) -------------------------------------------------------------- */
@@ -356,6 +437,7 @@ json_t *srv_validate(const srv_validation *v) {
   sigaddset(&set, SIGPIPE);
   pthread_sigmask(SIG_BLOCK, &set, NULL);
   if (v->type == CHAL_DNS01) return dns01(v);
+  if (v->type == CHAL_DNSACCT01) return dnsacct01(v);
   char ip[INET6_ADDRSTRLEN];
   json_t *err = resolve(v, v->name, ip);
   if (err) return err;

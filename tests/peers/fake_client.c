@@ -45,13 +45,31 @@ static int die(const char *what, const char *err) {
 /* The challenge type to answer: the scenario's (${CHALLENGE}), else http-01. */
 static const char *challenge_type(void) { return getenv("CHALLENGE") ? getenv("CHALLENGE") : "http-01"; }
 
+/* dns-account-01 (draft-ietf-acme-dns-account-label-00 §3.2): the account-
+ * scoped name for identifier `name` (the base name of a wildcard), with the
+ * dnsacct-* faults' mistakes: the dns-01 name, a label from the account ID
+ * instead of the URL, the "*." kept. */
+static void dnsacct_host(acmeh_acme *c, const char *name, char *host, size_t len) {
+  const char *url = acmeh_acme_kid(c), *id = strrchr(url, '/') ? strrchr(url, '/') + 1 : url;
+  char *h = acmeh_dnsacct_name(fault("dnsacct-account-id") ? id : url, name);
+  if (fault("dnsacct-dns01-name")) snprintf(host, len, "_acme-challenge.%s.", name);
+  else if (fault("dnsacct-wildcard-star") && h && getenv("DOMAIN") && !strncmp(getenv("DOMAIN"), "*.", 2))
+    snprintf(host, len, "%.*s*.%s.", (int)(strchr(h, '.') - h + strlen("._acme-challenge.")), h, name);
+  else snprintf(host, len, "%s.", h ? h : name);
+  free(h);
+}
+
 /* Publishes the response to the challenge through the mocks' management API
  * (pebble-challtestsrv's vocabulary). */
 static int publish(acmeh_acme *c, const char *domain, const char *token, const char *keyauth) {
   const char *type = challenge_type();
   char url[512], txt[44], host[400];
   json_t *j;
-  if (strcmp(type, "dns-01") == 0) {
+  if (strcmp(type, "dns-account-01") == 0) {
+    acmeh_dns01_txt(keyauth, txt);
+    dnsacct_host(c, domain, host, sizeof host);
+    j = json_pack("{s:s,s:s}", "host", host, "value", txt);
+  } else if (strcmp(type, "dns-01") == 0) {
     acmeh_dns01_txt(keyauth, txt);
     snprintf(host, sizeof host, "_acme-challenge.%s.", domain);
     j = json_pack("{s:s,s:s}", "host", host, "value", txt);
@@ -60,7 +78,7 @@ static int publish(acmeh_acme *c, const char *domain, const char *token, const c
   } else {
     j = json_pack("{s:s,s:s}", "token", token, "content", keyauth);
   }
-  const char *path = strcmp(type, "dns-01") == 0 ? "set-txt" : strcmp(type, "tls-alpn-01") == 0 ? "add-tlsalpn01" : "add-http01";
+  const char *path = strncmp(type, "dns-", 4) == 0 ? "set-txt" : strcmp(type, "tls-alpn-01") == 0 ? "add-tlsalpn01" : "add-http01";
   snprintf(url, sizeof url, "%s/%s", getenv("ACMEH_MGMT") ? getenv("ACMEH_MGMT") : "", path);
   char *body = json_dumps(j, JSON_COMPACT), err[256];
   json_decref(j);
@@ -166,6 +184,21 @@ static void unpublish_http01(acmeh_acme *c, const char *token) {
   free(body);
 }
 
+/* dns-account-01: the draft's §3.3 SHOULD de-provision (the fault keeps it). */
+static void unpublish_dnsacct(acmeh_acme *c, const char *name) {
+  if (strcmp(challenge_type(), "dns-account-01") != 0 || fault("dnsacct-keep-txt")) return;
+  char url[512], err[256], host[400];
+  dnsacct_host(c, name, host, sizeof host);
+  snprintf(url, sizeof url, "%s/clear-txt", getenv("ACMEH_MGMT") ? getenv("ACMEH_MGMT") : "");
+  json_t *j = json_pack("{s:s}", "host", host);
+  char *body = json_dumps(j, JSON_COMPACT);
+  json_decref(j);
+  acmeh_http_resp r;
+  if (acmeh_http_request(acmeh_acme_http(c), "POST", url, "application/json", body, strlen(body), NULL, &r, err, sizeof err) == ACMEH_OK)
+    acmeh_http_resp_free(&r);
+  free(body);
+}
+
 static int status_is(const json_t *o, const char *want) {
   const char *st = json_string_value(json_object_get(o, "status"));
   return st && strcmp(st, want) == 0;
@@ -185,9 +218,10 @@ static int respond(acmeh_acme *c, const char *domain, const char *authz_url, con
   acmeh_acme_post(c, json_string_value(json_object_get(ch, "url")), answer, &o, &r, err, sizeof err);
   long refused = r.status >= 400;
   acmeh_http_resp_free(&r);
-  if (refused) return unpublish_http01(c, token), die("challenge", "the server refused the response");
+  if (refused) return unpublish_http01(c, token), unpublish_dnsacct(c, domain), die("challenge", "the server refused the response");
   json_t *fin = poll(c, authz_url, "pending processing");
   unpublish_http01(c, token);
+  unpublish_dnsacct(c, domain);
   int ok = status_is(fin, "valid");
   json_decref(fin);
   return ok ? 0 : die("authorization", "did not become valid");
@@ -202,6 +236,8 @@ static int authorize(acmeh_acme *c, const char *domain, const char *authz_url) {
   const char *tok = json_string_value(json_object_get(ch, "token"));
   int done = status_is(authz, "valid") && !fault("repost-valid-challenge"); /* RFC 8555 §7.1.3: nothing to do */
   snprintf(token, sizeof token, "%s", tok ? tok : "");
+  const char *ident = json_string_value(json_object_get(json_object_get(authz, "identifier"), "value"));
+  if (ident && strncmp(domain, "*.", 2) == 0) domain = ident; /* a wildcard's records go under its base name */
   int rc = done ? 0 : tok ? respond(c, domain, authz_url, ch, token) : die("challenge", challenge_type());
   json_decref(authz);
   return rc;

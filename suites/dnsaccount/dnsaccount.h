@@ -1,0 +1,11 @@
+/* Shared helpers of the dns-account-01 suite (draft-ietf-acme-dns-account-label). */
+#ifndef ACMEH_SUITES_DNSACCOUNT_H
+#define ACMEH_SUITES_DNSACCOUNT_H
+
+#include "harness/runner/check.h"
+
+/* The skip reason every check gives when the server under test lists no
+ * dns-account-01 challenge. */
+#define DNSACCT_NOT_OFFERED "server does not offer dns-account-01"
+
+#endif
