@@ -275,7 +275,11 @@ static int setup(run_args *a, acmeh_env *env, acmeh_mocks **mocks, json_t **targ
   env->mocks = *mocks;
   env->seed = a->seed;
   env->verbose = a->verbose;
-  env->domain = "acmeh.example.com";
+  /* In DNS-UPDATE mode the checks' names live in the updated zone. */
+  static char zone[256];
+  snprintf(zone, sizeof zone, "%s", a->dnsup_zone ? a->dnsup_zone : "acmeh.example.com");
+  if (zone[0] && zone[strlen(zone) - 1] == '.') zone[strlen(zone) - 1] = '\0';
+  env->domain = zone;
   if (a->server) return start_target(a, env, *mocks, target, tr, run_dir);
   if (a->client) return start_client(a, env, target, sc, run_dir);
   env->directory_url = a->server_url, env->ca_file = a->ca, env->target_name = a->server_url;
