@@ -17,25 +17,24 @@
 #include "harness/core/error.h"
 #include "harness/server/fault.h"
 #include "harness/server/server.h"
+#include "suites/core/client_live.h"
 #include "mocks/mocks.h"
 
 typedef struct {
-  int port, dns_port, http01_port, tlsalpn01_port, no_mocks, verbose, quiet;
-  const char *run_dir, *tls_cert, *tls_key, *tls_ca, *faults_file, *dns_account;
+  int port, dns_port, http01_port, tlsalpn01_port, no_mocks, verbose, quiet, no_verdicts;
+  const char *run_dir, *tls_cert, *tls_key, *tls_ca, *faults_file;
   json_t *faults; /* loaded and validated rules, NULL = none */
 } serve_args;
 
 static void usage(void) {
   fputs("usage: acme-harness serve [--port P] [--dns-port P] [--http01-port P] [--tlsalpn01-port P]\n"
         "                          [--run-dir D] [--no-mocks] [--tls-cert F --tls-key F [--tls-ca F]]\n"
-        "                          [--faults F] [--dns-account MODE] [--quiet] [--verbose]\n"
+        "                          [--faults F] [--quiet] [--verbose]\n"
         "  --no-mocks  start only the server; validate against the DNS, http-01 and tls-alpn-01\n"
         "              ports given (mocks of a running `acme-harness run`)\n"
         "  --faults F  inject the fault rules of JSON file F (format: README, \"Fault files\")\n"
-        "  --dns-account MODE  dns-account-01: on (default), off, or a deviation for tests\n"
-        "              (dns01-name, label-20-bytes, any-account-label, any-txt, wildcard-star,\n"
-        "              bare-error, no-cname, short-token; harness/server/server.h)\n"
-        "  --quiet     do not print each exchange on stdout\n"
+        "  --no-verdicts  do not judge each exchange with the per-exchange CORE-C client checks\n"
+        "  --quiet     do not print each exchange on stdout (nor verdicts)\n"
         "  --verbose   log every request and its status on stderr\n",
         stderr);
 }
@@ -48,7 +47,8 @@ static int parse(serve_args *a, int argc, char **argv) {
       {"tls-cert", required_argument, 0, 'c'},       {"tls-key", required_argument, 0, 'k'},
       {"tls-ca", required_argument, 0, 'a'},         {"help", no_argument, 0, 'h'},
       {"verbose", no_argument, 0, 'v'},              {"faults", required_argument, 0, 'f'},
-      {"quiet", no_argument, 0, 'q'},                {"dns-account", required_argument, 0, 'A'},
+      {"no-verdicts", no_argument, 0, 'V'},
+      {"quiet", no_argument, 0, 'q'},
       {0}};
   for (int ch; (ch = getopt_long(argc, argv, "hvq", opts, NULL)) != -1;) {
     switch (ch) {
@@ -62,9 +62,9 @@ static int parse(serve_args *a, int argc, char **argv) {
     case 'k': a->tls_key = optarg; break;
     case 'a': a->tls_ca = optarg; break;
     case 'v': a->verbose = 1; break;
+    case 'V': a->no_verdicts = 1; break;
     case 'f': a->faults_file = optarg; break;
     case 'q': a->quiet = 1; break;
-    case 'A': a->dns_account = optarg; break;
     default: usage(); return 2;
     }
   }
@@ -80,8 +80,18 @@ static int parse(serve_args *a, int argc, char **argv) {
 
 /* ---- live exchange printing (the observer, on the server's loop thread) ---- */
 
+/* Live verdicts: how often each per-exchange CORE-C check passed and failed. */
+#define MAX_LIVE_CHECKS 16
+typedef struct {
+  const char *id;
+  size_t pass, fail;
+} live_count;
+
 typedef struct {
   int color;
+  acmeh_core_judge *judge; /* NULL with --no-verdicts */
+  live_count counts[MAX_LIVE_CHECKS];
+  size_t exchanges;
 } printer;
 
 static const char *paint(const printer *p, const char *code) { return p->color ? code : ""; }
@@ -130,8 +140,36 @@ static void print_problem(const json_t *ex) {
   json_decref(p);
 }
 
+/* One verdict line under the exchange (acmeh_core_judge_emit). */
+static void print_verdict(void *ud, const char *id, int pass, const char *message) {
+  printer *p = ud;
+  size_t k = 0;
+  while (k < MAX_LIVE_CHECKS && p->counts[k].id && strcmp(p->counts[k].id, id) != 0) k++;
+  if (k < MAX_LIVE_CHECKS) {
+    p->counts[k].id = id; /* the rule table's static string */
+    pass ? p->counts[k].pass++ : p->counts[k].fail++;
+  }
+  printf("  %s %s%s%s %s\n", id, paint(p, pass ? "\033[32m" : "\033[31m"), pass ? "pass" : "FAIL", paint(p, "\033[0m"), message);
+}
+
+/* At shutdown: per check, how many exchanges passed and failed it. */
+static int by_id(const void *a, const void *b) { return strcmp(((const live_count *)a)->id, ((const live_count *)b)->id); }
+
+static void print_verdict_summary(printer *p) {
+  if (!p->judge) return;
+  size_t fails = 0, n = 0;
+  while (n < MAX_LIVE_CHECKS && p->counts[n].id) n++;
+  qsort(p->counts, n, sizeof *p->counts, by_id);
+  for (size_t k = 0; k < MAX_LIVE_CHECKS && p->counts[k].id; k++) fails += p->counts[k].fail;
+  printf("client checks over %zu exchange(s): %zu failure(s)\n", p->exchanges, fails);
+  for (size_t k = 0; k < MAX_LIVE_CHECKS && p->counts[k].id; k++)
+    printf("  %s %s%s%s %zu pass, %zu fail\n", p->counts[k].id, paint(p, p->counts[k].fail ? "\033[31m" : "\033[32m"),
+           p->counts[k].fail ? "FAIL" : "pass", paint(p, "\033[0m"), p->counts[k].pass, p->counts[k].fail);
+  fflush(stdout);
+}
+
 static void print_exchange(void *ud, const json_t *ex) {
-  const printer *p = ud;
+  printer *p = ud;
   int status = (int)json_integer_value(json_object_get(ex, "status"));
   const char *method = json_string_value(json_object_get(ex, "method"));
   char st[32];
@@ -146,6 +184,8 @@ static void print_exchange(void *ud, const json_t *ex) {
   const char *acct = json_string_value(json_object_get(ex, "account"));
   if (acct) printf("    %-10s %s\n", "account", acct);
   print_problem(ex);
+  p->exchanges++;
+  if (p->judge) acmeh_core_judge_exchange(p->judge, ex, print_verdict, p);
   fflush(stdout);
 }
 
@@ -173,7 +213,7 @@ static int start_all(serve_args *a, const char *run_dir, printer *pr, acmeh_mock
   acmeh_server_config sc = {.port = a->port, .tls_cert_file = a->tls_cert, .tls_key_file = a->tls_key,
                             .tls_ca_file = a->tls_ca, .dns_addr = "127.0.0.1", .dns_port = a->dns_port,
                             .http01_port = a->http01_port, .tlsalpn01_port = a->tlsalpn01_port, .run_dir = run_dir,
-                            .log_requests = a->verbose, .faults = a->faults, .dns_account = a->dns_account,
+                            .log_requests = a->verbose, .faults = a->faults,
                             .observer = a->quiet ? NULL : print_exchange, .observer_ud = pr};
   if (acmeh_server_start(&sc, srv, err, sizeof err)) return fprintf(stderr, "acme-harness serve: %s\n", err), 2;
   return 0;
@@ -208,6 +248,7 @@ int acmeh_cli_serve(int argc, char **argv) {
   acmeh_server *srv = NULL;
   const char *nc = getenv("NO_COLOR");
   printer pr = {.color = isatty(STDOUT_FILENO) && !(nc && *nc)};
+  if (!a.quiet && !a.no_verdicts && !(pr.judge = acmeh_core_judge_new())) return fputs("acme-harness serve: out of memory\n", stderr), 2;
   int status = start_all(&a, run_dir, &pr, &mocks, &srv);
   if (status == 0) {
     announce(&a, mocks, srv, run_dir);
@@ -215,7 +256,9 @@ int acmeh_cli_serve(int argc, char **argv) {
     sigwait(&set, &sig);
     fprintf(stderr, "acme-harness serve: %s, shutting down\n", strsignal(sig));
   }
-  acmeh_server_stop(srv);
+  acmeh_server_stop(srv); /* no observer call after this */
+  if (status == 0) print_verdict_summary(&pr);
+  acmeh_core_judge_free(pr.judge);
   acmeh_mocks_stop(mocks);
   json_decref(a.faults);
   return status;

@@ -1,5 +1,6 @@
 /* CORE-C-*: the client under test, judged from what it sent the reference
  * server in a scenario (RFC 8555 §6, §7, §8). */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "harness/client/http.h"
 #include "harness/core/error.h"
 #include "harness/runner/scenario.h"
+#include "suites/core/client_live.h"
 
 static const char *field(const json_t *x, const char *k) { return json_string_value(json_object_get(x, k)); }
 static const char *req_header(const json_t *x, const char *k) { return field(json_object_get(x, "req_headers"), k); }
@@ -49,177 +51,217 @@ static int record(acmeh_check_ctx *ctx, const char *scenario, const acmeh_client
   return rc;
 }
 
+/* ---- per-exchange checks (client_live.h): one predicate each, shared by
+ * the suite below and serve's live verdicts ---------------------------- */
 
+struct acmeh_core_judge {
+  json_t *nonces;   /* nonce -> seq of the first request that used it */
+  json_t *accounts; /* Location of every newAccount answer -> 1 */
+  char *last_account;
+};
 
-static int user_agent(acmeh_check_ctx *ctx) {
-  const acmeh_client_run *r;
-  int rc = record(ctx, "plain-http01", &r);
-  size_t i;
-  json_t *x;
-  EACH(r, i, x) {
-    const char *ua = req_header(x, "user-agent");
-    if (rc == ACMEH_OK && (!ua || !*ua))
-      rc = acmeh_check_fail(ctx, "a User-Agent header on every request", "request #%lld (%s %s) has none", seq(x),
-                            field(x, "method"), field(x, "path"));
-  }
-  return rc;
+acmeh_core_judge *acmeh_core_judge_new(void) {
+  acmeh_core_judge *j = calloc(1, sizeof *j);
+  if (j && (!(j->nonces = json_object()) || !(j->accounts = json_object()))) acmeh_core_judge_free(j), j = NULL;
+  return j;
 }
 
-static int accept_language(acmeh_check_ctx *ctx) {
-  const acmeh_client_run *r;
-  int rc = record(ctx, "plain-http01", &r);
-  size_t i;
-  json_t *x;
-  EACH(r, i, x) if (rc == ACMEH_OK && !req_header(x, "accept-language"))
-    rc = acmeh_check_fail(ctx, "an Accept-Language header (SHOULD)", "request #%lld (%s %s) has none", seq(x),
-                          field(x, "method"), field(x, "path"));
-  return rc;
+void acmeh_core_judge_free(acmeh_core_judge *j) {
+  if (!j) return;
+  json_decref(j->nonces), json_decref(j->accounts), free(j->last_account);
+  free(j);
 }
 
-static int jws_shape(acmeh_check_ctx *ctx, const json_t *x) {
+/* A rule's outcome: NA (does not apply to this exchange), PASS, FAIL with
+ * `expected` (static text) and `actual` filled. */
+enum { RULE_NA = -1, RULE_PASS = 0, RULE_FAIL = 1 };
+typedef struct {
+  const char *expected;
+  char actual[600];
+} rule_out;
+typedef int (*rule_fn)(acmeh_core_judge *j, const json_t *x, rule_out *o);
+
+__attribute__((format(printf, 3, 4))) static int rule_fail(rule_out *o, const char *expected, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(o->actual, sizeof o->actual, fmt, ap);
+  va_end(ap);
+  o->expected = expected;
+  return RULE_FAIL;
+}
+
+static int r_user_agent(acmeh_core_judge *j, const json_t *x, rule_out *o) {
+  (void)j;
+  const char *ua = req_header(x, "user-agent");
+  if (ua && *ua) return RULE_PASS;
+  return rule_fail(o, "a User-Agent header on every request", "request #%lld (%s %s) has none", seq(x), field(x, "method"), field(x, "path"));
+}
+
+static int r_accept_language(acmeh_core_judge *j, const json_t *x, rule_out *o) {
+  (void)j;
+  if (req_header(x, "accept-language")) return RULE_PASS;
+  return rule_fail(o, "an Accept-Language header (SHOULD)", "request #%lld (%s %s) has none", seq(x), field(x, "method"), field(x, "path"));
+}
+
+static int r_jws_shape(acmeh_core_judge *j, const json_t *x, rule_out *o) {
+  (void)j;
+  if (!is(x, "POST", NULL)) return RULE_NA;
   const char *ct = req_header(x, "content-type");
   json_t *jws = json_object_get(x, "jws");
   json_t *body = json_loads(field(x, "req_body") ? field(x, "req_body") : "", 0, NULL);
-  int rc = ACMEH_OK;
+  int rc = RULE_PASS;
   if (!ct || strncasecmp(ct, "application/jose+json", 21) != 0 || (ct[21] && ct[21] != ';'))
-    rc = acmeh_check_fail(ctx, "Content-Type: application/jose+json on every POST", "request #%lld: %s", seq(x), ct ? ct : "(none)");
+    rc = rule_fail(o, "Content-Type: application/jose+json on every POST", "request #%lld: %s", seq(x), ct ? ct : "(none)");
   else if (!jws || field(jws, "error"))
-    rc = acmeh_check_fail(ctx, "a flattened JWS body", "request #%lld: %s", seq(x), jws ? field(jws, "error") : "no body");
+    rc = rule_fail(o, "a flattened JWS body", "request #%lld: %s", seq(x), jws ? field(jws, "error") : "no body");
   else if (json_object_get(body, "header") || json_object_get(body, "signatures"))
-    rc = acmeh_check_fail(ctx, "no \"header\" or \"signatures\" member", "request #%lld has one", seq(x));
+    rc = rule_fail(o, "no \"header\" or \"signatures\" member", "request #%lld has one", seq(x));
   else if (json_object_get(protected_hdr(x), "b64"))
-    rc = acmeh_check_fail(ctx, "no \"b64\" header parameter (RFC 7797)", "request #%lld has one", seq(x));
+    rc = rule_fail(o, "no \"b64\" header parameter (RFC 7797)", "request #%lld has one", seq(x));
   json_decref(body);
   return rc;
 }
 
-static int post_format(acmeh_check_ctx *ctx) {
-  const acmeh_client_run *r;
-  int rc = record(ctx, "plain-http01", &r);
-  size_t i;
-  json_t *x;
-  EACH(r, i, x) if (rc == ACMEH_OK && is(x, "POST", NULL)) rc = jws_shape(ctx, x);
-  return rc;
-}
-
-static int header_members(acmeh_check_ctx *ctx, const json_t *x) {
+static int r_header_members(acmeh_core_judge *j, const json_t *x, rule_out *o) {
+  (void)j;
   const json_t *p = protected_hdr(x);
-  const char *res = field(x, "resource");
+  const char *res = field(x, "resource") ? field(x, "resource") : "?";
   int jwk = json_object_get(p, "jwk") != NULL, kid = json_object_get(p, "kid") != NULL;
-  if (!p) return ACMEH_OK; /* judged by CORE-C-003 */
+  if (!is(x, "POST", NULL) || !p) return RULE_NA; /* no header: judged by CORE-C-003 */
   if (!field(p, "alg") || !field(p, "nonce") || !field(p, "url"))
-    return acmeh_check_fail(ctx, "alg, nonce and url in every protected header", "request #%lld to %s lacks one", seq(x), res);
-  if (jwk == kid) return acmeh_check_fail(ctx, "exactly one of jwk and kid", "request #%lld to %s has %s", seq(x), res, jwk ? "both" : "neither");
+    return rule_fail(o, "alg, nonce and url in every protected header", "request #%lld to %s lacks one", seq(x), res);
+  if (jwk == kid) return rule_fail(o, "exactly one of jwk and kid", "request #%lld to %s has %s", seq(x), res, jwk ? "both" : "neither");
   if (jwk && strcmp(res, "newAccount") != 0 && strcmp(res, "revokeCert") != 0)
-    return acmeh_check_fail(ctx, "jwk only on newAccount and revokeCert", "request #%lld to %s uses jwk", seq(x), res);
-  if (kid && strcmp(res, "newAccount") == 0)
-    return acmeh_check_fail(ctx, "jwk (not kid) on newAccount", "request #%lld uses kid", seq(x));
-  return ACMEH_OK;
+    return rule_fail(o, "jwk only on newAccount and revokeCert", "request #%lld to %s uses jwk", seq(x), res);
+  if (kid && strcmp(res, "newAccount") == 0) return rule_fail(o, "jwk (not kid) on newAccount", "request #%lld uses kid", seq(x));
+  return RULE_PASS;
 }
 
-static int protected_members(acmeh_check_ctx *ctx) {
-  const acmeh_client_run *r;
-  int rc = record(ctx, "plain-http01", &r);
-  size_t i;
-  json_t *x;
-  EACH(r, i, x) if (rc == ACMEH_OK && is(x, "POST", NULL)) rc = header_members(ctx, x);
-  return rc;
-}
-
-static int kid_is_location(acmeh_check_ctx *ctx) {
-  const acmeh_client_run *r;
-  int rc = record(ctx, "plain-http01", &r);
-  const char *loc = NULL;
-  size_t i;
-  json_t *x;
-  EACH(r, i, x) {
-    const char *kid = field(protected_hdr(x), "kid");
-    if (is(x, "POST", "newAccount") && resp_header(x, "location")) loc = resp_header(x, "location");
-    if (rc == ACMEH_OK && kid && (!loc || strcmp(kid, loc) != 0))
-      rc = acmeh_check_fail(ctx, "kid byte-identical to the newAccount Location", "request #%lld kid \"%s\" (Location \"%s\")", seq(x),
-                            kid, loc ? loc : "none yet");
+/* Every account URL the server handed out counts (serve may see several clients). */
+static int r_kid_is_location(acmeh_core_judge *j, const json_t *x, rule_out *o) {
+  const char *kid = field(protected_hdr(x), "kid"), *loc = resp_header(x, "location");
+  int rc = !kid ? RULE_NA : json_object_get(j->accounts, kid) ? RULE_PASS
+                          : rule_fail(o, "kid byte-identical to the newAccount Location", "request #%lld kid \"%s\" (Location \"%s\")",
+                                      seq(x), kid, j->last_account ? j->last_account : "none yet");
+  if (is(x, "POST", "newAccount") && loc) {
+    json_object_set_new(j->accounts, loc, json_true());
+    free(j->last_account), j->last_account = strdup(loc);
   }
   return rc;
 }
 
-static int url_is_request_url(acmeh_check_ctx *ctx) {
-  const acmeh_client_run *r;
-  int rc = record(ctx, "plain-http01", &r);
-  size_t i;
-  json_t *x;
-  EACH(r, i, x) {
-    const char *u = field(protected_hdr(x), "url"), *req = field(x, "url");
-    if (rc == ACMEH_OK && u && req && strcmp(u, req) != 0)
-      rc = acmeh_check_fail(ctx, "the url header byte-identical to the request URL", "request #%lld to %s has url \"%s\"", seq(x), req, u);
-  }
-  return rc;
+static int r_url_is_request_url(acmeh_core_judge *j, const json_t *x, rule_out *o) {
+  (void)j;
+  const char *u = field(protected_hdr(x), "url"), *req = field(x, "url");
+  if (!u || !req) return RULE_NA;
+  if (strcmp(u, req) == 0) return RULE_PASS;
+  return rule_fail(o, "the url header byte-identical to the request URL", "request #%lld to %s has url \"%s\"", seq(x), req, u);
 }
 
-static int no_padding(acmeh_check_ctx *ctx) {
+static int r_no_padding(acmeh_core_judge *j, const json_t *x, rule_out *o) {
   static const char *const parts[] = {"protected_b64", "payload_b64", "signature_b64"};
-  const acmeh_client_run *r;
-  int rc = record(ctx, "plain-http01", &r);
-  size_t i;
-  json_t *x;
-  EACH(r, i, x) for (int k = 0; k < 3 && rc == ACMEH_OK; k++) {
+  (void)j;
+  if (!json_is_object(json_object_get(x, "jws"))) return RULE_NA;
+  for (int k = 0; k < 3; k++) {
     const char *v = field(json_object_get(x, "jws"), parts[k]);
+    size_t n = v ? strlen(v) : 0;
     if (v && strchr(v, '='))
-      rc = acmeh_check_fail(ctx, "base64url without '=' padding", "request #%lld %s ends \"%s\"", seq(x), parts[k], v + strlen(v) - (strlen(v) > 6 ? 6 : strlen(v)));
+      return rule_fail(o, "base64url without '=' padding", "request #%lld %s ends \"%s\"", seq(x), parts[k], v + n - (n > 6 ? 6 : n));
   }
-  return rc;
+  return RULE_PASS;
 }
 
-static int post_as_get(acmeh_check_ctx *ctx) {
+/* Fetches are POST-as-GET with payload "" (an authorization also takes a deactivation), never GET. */
+static int r_post_as_get(acmeh_core_judge *j, const json_t *x, rule_out *o) {
   static const char *const fetch_only[] = {"order", "certificate", "orders"};
+  static const char *const want = "POST-as-GET with the empty payload \"\" for fetches";
+  (void)j;
+  const char *p = payload(x);
+  for (int k = 0; k < 3; k++)
+    if (is(x, "POST", fetch_only[k]))
+      return p && *p ? rule_fail(o, want, "request #%lld to the %s has payload %.80s", seq(x), fetch_only[k], p) : RULE_PASS;
+  if (is(x, "POST", "authz")) {
+    json_t *pj = p && *p ? json_loads(p, 0, NULL) : NULL;
+    int bad = p && *p && !json_is_string(json_object_get(pj, "status"));
+    json_decref(pj);
+    return bad ? rule_fail(o, want, "request #%lld to the authz has payload %.80s", seq(x), p) : RULE_PASS;
+  }
+  if (is(x, "GET", "order") || is(x, "GET", "authz") || is(x, "GET", "certificate"))
+    return rule_fail(o, "POST-as-GET, not GET, for resources", "request #%lld is a plain GET of %s", seq(x), field(x, "path"));
+  return RULE_NA;
+}
+
+static int r_nonce_once(acmeh_core_judge *j, const json_t *x, rule_out *o) {
+  const char *n = field(protected_hdr(x), "nonce");
+  if (!n) return RULE_NA;
+  json_t *first = json_object_get(j->nonces, n);
+  if (first)
+    return rule_fail(o, "no nonce used twice", "request #%lld reuses the nonce of request #%lld", seq(x), json_integer_value(first));
+  json_object_set_new(j->nonces, n, json_integer(seq(x)));
+  return RULE_PASS;
+}
+
+static int r_no_nonce_header(acmeh_core_judge *j, const json_t *x, rule_out *o) {
+  (void)j;
+  if (!req_header(x, "replay-nonce")) return RULE_PASS;
+  return rule_fail(o, "no Replay-Nonce request header (SHOULD NOT)", "request #%lld sends one", seq(x));
+}
+
+static const struct {
+  const char *id;
+  rule_fn fn;
+  const char *holds; /* shown on a live pass */
+} rules[] = {
+    {"CORE-C-001", r_user_agent, "User-Agent sent"},
+    {"CORE-C-002", r_accept_language, "Accept-Language sent"},
+    {"CORE-C-003", r_jws_shape, "flattened JWS, Content-Type application/jose+json"},
+    {"CORE-C-004", r_header_members, "alg, nonce, url and one of jwk/kid, as the resource wants"},
+    {"CORE-C-005", r_kid_is_location, "kid is an account URL the server gave"},
+    {"CORE-C-006", r_url_is_request_url, "url header is the request URL"},
+    {"CORE-C-007", r_no_padding, "base64url without padding"},
+    {"CORE-C-008", r_post_as_get, "fetched with POST-as-GET"},
+    {"CORE-C-009", r_nonce_once, "nonce not used before"},
+    {"CORE-C-012", r_no_nonce_header, "no Replay-Nonce request header"},
+};
+#define NRULES (sizeof rules / sizeof *rules)
+
+size_t acmeh_core_judge_exchange(acmeh_core_judge *j, const json_t *x, acmeh_core_judge_emit emit, void *ud) {
+  size_t fails = 0;
+  for (size_t k = 0; k < NRULES; k++) {
+    rule_out o = {0};
+    int v = rules[k].fn(j, x, &o);
+    if (v == RULE_NA) continue;
+    char msg[900];
+    if (v == RULE_FAIL) snprintf(msg, sizeof msg, "%s; got %s", o.expected, o.actual), fails++;
+    if (emit) emit(ud, rules[k].id, v == RULE_PASS, v == RULE_PASS ? rules[k].holds : msg);
+  }
+  return fails;
+}
+
+/* The suite's view: the first exchange of the scenario that breaks rule `fn`. */
+static int judge_record(acmeh_check_ctx *ctx, rule_fn fn) {
   const acmeh_client_run *r;
   int rc = record(ctx, "plain-http01", &r);
+  acmeh_core_judge *j = rc == ACMEH_OK ? acmeh_core_judge_new() : NULL;
+  if (rc == ACMEH_OK && !j) rc = ACMEH_NOMEM;
   size_t i;
   json_t *x;
-  EACH(r, i, x) for (int k = 0; k < 3 && rc == ACMEH_OK; k++) {
-    const char *p = payload(x);
-    if (is(x, "POST", fetch_only[k]) && p && *p)
-      rc = acmeh_check_fail(ctx, "POST-as-GET with the empty payload \"\" for fetches", "request #%lld to the %s has payload %.80s", seq(x),
-                            fetch_only[k], p);
-  }
-  EACH(r, i, x) if (rc == ACMEH_OK && is(x, "POST", "authz") && payload(x) && *payload(x)) {
-    json_t *p = json_loads(payload(x), 0, NULL); /* an authorization takes "" or a deactivation */
-    if (!json_is_string(json_object_get(p, "status")))
-      rc = acmeh_check_fail(ctx, "POST-as-GET with the empty payload \"\" for fetches", "request #%lld to the authz has payload %.80s",
-                            seq(x), payload(x));
-    json_decref(p);
-  }
-  EACH(r, i, x) if (rc == ACMEH_OK && (is(x, "GET", "order") || is(x, "GET", "authz") || is(x, "GET", "certificate")))
-    rc = acmeh_check_fail(ctx, "POST-as-GET, not GET, for resources", "request #%lld is a plain GET of %s", seq(x), field(x, "path"));
+  rule_out o;
+  EACH(r, i, x) if (rc == ACMEH_OK && fn(j, x, &o) == RULE_FAIL) rc = acmeh_check_fail(ctx, o.expected, "%s", o.actual);
+  acmeh_core_judge_free(j);
   return rc;
 }
 
-static int nonce_once(acmeh_check_ctx *ctx) {
-  const acmeh_client_run *r;
-  int rc = record(ctx, "plain-http01", &r);
-  json_t *seen = json_object();
-  size_t i;
-  json_t *x;
-  EACH(r, i, x) {
-    const char *n = field(protected_hdr(x), "nonce");
-    if (!n || rc) continue;
-    if (json_object_get(seen, n))
-      rc = acmeh_check_fail(ctx, "no nonce used twice", "request #%lld reuses the nonce of request #%lld", seq(x),
-                            json_integer_value(json_object_get(seen, n)));
-    json_object_set_new(seen, n, json_integer(seq(x)));
-  }
-  json_decref(seen);
-  return rc;
-}
-
-static int no_nonce_header(acmeh_check_ctx *ctx) {
-  const acmeh_client_run *r;
-  int rc = record(ctx, "plain-http01", &r);
-  size_t i;
-  json_t *x;
-  EACH(r, i, x) if (rc == ACMEH_OK && req_header(x, "replay-nonce"))
-    rc = acmeh_check_fail(ctx, "no Replay-Nonce request header (SHOULD NOT)", "request #%lld sends one", seq(x));
-  return rc;
-}
+static int user_agent(acmeh_check_ctx *ctx) { return judge_record(ctx, r_user_agent); }
+static int accept_language(acmeh_check_ctx *ctx) { return judge_record(ctx, r_accept_language); }
+static int post_format(acmeh_check_ctx *ctx) { return judge_record(ctx, r_jws_shape); }
+static int protected_members(acmeh_check_ctx *ctx) { return judge_record(ctx, r_header_members); }
+static int kid_is_location(acmeh_check_ctx *ctx) { return judge_record(ctx, r_kid_is_location); }
+static int url_is_request_url(acmeh_check_ctx *ctx) { return judge_record(ctx, r_url_is_request_url); }
+static int no_padding(acmeh_check_ctx *ctx) { return judge_record(ctx, r_no_padding); }
+static int post_as_get(acmeh_check_ctx *ctx) { return judge_record(ctx, r_post_as_get); }
+static int nonce_once(acmeh_check_ctx *ctx) { return judge_record(ctx, r_nonce_once); }
+static int no_nonce_header(acmeh_check_ctx *ctx) { return judge_record(ctx, r_no_nonce_header); }
 
 static int nonce_by_head(acmeh_check_ctx *ctx) {
   const acmeh_client_run *r;
