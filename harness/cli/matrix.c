@@ -324,16 +324,22 @@ static int cell_start(cell *c, double timeout_s, unsigned serial) {
 
 /* ---- judging and transcripts ---------------------------------------------- */
 
-/* The last non-empty line of file `path` (at most len-1 bytes) into out. */
+/* The client's last words for a one-line reason: the last line that reads
+ * like an error (a stack trace ends with a version banner, not the error),
+ * else the last non-empty line, at most len-1 bytes. */
 static void last_line(const char *path, char *out, size_t len) {
   FILE *f = fopen(path, "r");
-  char line[1024];
+  char line[1024], any[1024] = "";
   out[0] = '\0';
   while (f && fgets(line, sizeof line, f)) {
     line[strcspn(line, "\r\n")] = '\0';
-    if (line[strspn(line, " \t")]) snprintf(out, len, "%s", line + strspn(line, " \t"));
+    const char *t = line + strspn(line, " \t");
+    if (!*t) continue;
+    snprintf(any, sizeof any, "%s", t);
+    if (strcasestr(t, "error") || strcasestr(t, "fail")) snprintf(out, len, "%s", t);
   }
   if (f) fclose(f);
+  if (!out[0]) snprintf(out, len, "%s", any);
 }
 
 /* "" when the file at the client's cert_path holds a certificate for the
