@@ -127,6 +127,21 @@ static int prepare_vars(acmeh_target_run *r, const json_t *doc, const char *run_
   return write_files(r, doc, run_dir, err, errlen);
 }
 
+/* "mock_dns": {"zone", "keys": [mocks key definitions]}: the run's own mock DNS
+ * is the nameserver under test, configured in process (nothing to start). */
+static int configure_mock_dns(acmeh_target_run *r, const json_t *doc, acmeh_mocks *m, char *err, size_t errlen) {
+  json_t *cfg = expand_json(r, json_object_get(doc, "mock_dns"));
+  const char *zone = json_string_value(json_object_get(cfg, "zone"));
+  int rc = zone ? acmeh_mocks_add_zone(m, zone) : acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "mock_dns needs a \"zone\"");
+  if (zone && rc) acmeh_msg(err, errlen, rc, "mock DNS refused zone %s", zone);
+  size_t i;
+  json_t *k;
+  json_array_foreach(json_object_get(cfg, "keys"), i, k) if (!rc) rc = acmeh_mocks_add_tsig_key(m, k, err, errlen);
+  json_decref(cfg);
+  snprintf(r->log, sizeof r->log, "(none: the run's mock DNS, in process)");
+  return rc;
+}
+
 static int spawn(acmeh_target_run *r, const json_t *doc, const char *run_dir, char *err, size_t errlen) {
   json_t *argv_j = expand_json(r, json_object_get(doc, "command"));
   json_t *env_j = expand_json(r, json_object_get(doc, "env"));
@@ -181,7 +196,7 @@ static int wait_ready(acmeh_target_run *r, const json_t *doc, char *err, size_t 
   if (acmeh_http_new(&hc, &h)) return ACMEH_NOMEM;
   int rc = ACMEH_ENV_NOT_READY, status = 0;
   while (acmeh_now_mono() < until && rc && !acmeh_proc_interrupted()) {
-    if (!acmeh_proc_running(r->proc, &status)) break;
+    if (r->proc && !acmeh_proc_running(r->proc, &status)) break;
     acmeh_http_resp resp = {0};
     if (r->nameserver ? ns_ready(r)
                       : acmeh_http_request(h, "GET", r->directory, NULL, NULL, 0, NULL, &resp, NULL, 0) == ACMEH_OK &&
@@ -194,9 +209,9 @@ static int wait_ready(acmeh_target_run *r, const json_t *doc, char *err, size_t 
   if (rc) {
     char tail[512];
     log_tail(r->log, tail, sizeof tail);
-    int running = acmeh_proc_running(r->proc, &status);
+    int running = r->proc ? acmeh_proc_running(r->proc, &status) : 1;
     acmeh_msg(err, errlen, rc, "target %s (%s %d) before %s %s answered; log %s ends: %s",
-              running ? "timed out" : "exited", running ? "pid" : "status", running ? acmeh_proc_pid(r->proc) : status,
+              running ? "timed out" : "exited", running ? "pid" : "status", running ? (r->proc ? acmeh_proc_pid(r->proc) : 0) : status,
               r->nameserver ? "the SOA query of its zone" : "its directory",
               r->nameserver ? json_string_value(json_object_get(r->nameserver, "zone")) : r->directory, r->log, tail);
   }
@@ -214,7 +229,8 @@ int acmeh_target_start(const json_t *doc, const char *run_dir, acmeh_mocks *mock
     r->ca_file = ca ? expand(r, ca) : NULL;
     const json_t *ns = json_object_get(doc, "nameserver");
     r->nameserver = ns ? expand_json(r, ns) : NULL;
-    rc = spawn(r, doc, run_dir, err, errlen);
+    rc = json_object_get(doc, "mock_dns") ? configure_mock_dns(r, doc, mocks, err, errlen)
+                                          : spawn(r, doc, run_dir, err, errlen);
   }
   if (rc == ACMEH_OK) rc = wait_ready(r, doc, err, errlen);
   if (rc) {

@@ -108,19 +108,25 @@ static int prereq_value(acmeh_check_ctx *ctx) {
                      "UPDATE with value-dependent prerequisite naming a value not in the RRset");
 }
 
-/* S-021: an update RR outside the zone (RFC 2136 §3.4.1.3). */
+/* S-021: a prerequisite outside the zone (RFC 2136 §3.2, §3.2.5). An update RR
+ * outside the zone is no test of NOTZONE: §3.3's permission check comes first
+ * and a scoped key may be REFUSED there (BIND answers NOTZONE, the mock DNS
+ * REFUSED; both follow the RFC). */
 static int notzone(acmeh_check_ctx *ctx) {
   const acmeh_ns_env *ns;
-  char owner[300], v[32], l[32];
+  char outside[300], owner[300], v[32], l[32];
   int rc = dnsup_ns(ctx, &ns);
   if (rc) return rc;
-  dnsup_value(ctx, v, sizeof v), dnsup_value(ctx, l, sizeof l);
-  snprintf(owner, sizeof owner, "_acme-challenge.%.11s.outside-the-zone.invalid.", l + 1);
+  dnsup_owner(ctx, ns, owner, sizeof owner), dnsup_value(ctx, v, sizeof v), dnsup_value(ctx, l, sizeof l);
+  snprintf(outside, sizeof outside, "_acme-challenge.%.11s.outside-the-zone.invalid.", l + 1);
   acmeh_dnsup *u = dnsup_new(ctx, ns);
   acmeh_dnsup_resp r = {0};
-  rc = u ? acmeh_dnsup_add_rr(u, owner, 60, "TXT", v) : ACMEH_NOMEM;
-  if (!rc) rc = dnsup_send(ctx, ns, u, &ns->key, NULL, "ADD of a name outside the zone", NULL, &r);
-  if (!rc) rc = dnsup_expect(ctx, &r, ACMEH_RCODE_NOTZONE, -1, "ADD of a name outside the zone");
+  const char *what = "UPDATE with a prerequisite on a name outside the zone";
+  rc = u ? acmeh_dnsup_prereq(u, ACMEH_PREREQ_NAME_NOT_IN_USE, outside, NULL, NULL) : ACMEH_NOMEM;
+  if (!rc) rc = acmeh_dnsup_add_rr(u, owner, 60, "TXT", v);
+  if (!rc) rc = dnsup_send(ctx, ns, u, &ns->key, NULL, what, NULL, &r);
+  if (!rc) rc = dnsup_expect(ctx, &r, ACMEH_RCODE_NOTZONE, -1, what);
+  if (!rc) rc = dnsup_expect_served(ctx, ns, owner, "TXT", v, 0, "although its UPDATE's prerequisite was outside the zone");
   acmeh_dnsup_resp_clear(&r);
   acmeh_dnsup_free(u);
   return rc;

@@ -60,7 +60,8 @@ ROWS = [
      'expected YXRRSET; got UPDATE with prerequisite "TXT RRset does not exist" on a present RRset answered NOERROR'),
     ("DNSUP-S-020", "prereq-ignored",
      "expected NXRRSET; got UPDATE with value-dependent prerequisite naming a value not in the RRset answered NOERROR"),
-    ("DNSUP-S-021", "accept-notzone", "expected NOTZONE; got ADD of a name outside the zone answered NOERROR"),
+    ("DNSUP-S-021", "accept-notzone",
+     "expected NOTZONE; got UPDATE with a prerequisite on a name outside the zone answered NOERROR"),
     ("DNSUP-S-022", "tsig-not-last-ok",
      "expected FORMERR; got ADD whose TSIG is followed by an A RR in the additional section answered NOERROR"),
 ]

@@ -21,7 +21,7 @@ replays. Each fault breaks one rule:
   no-time-order         no check of Time Signed against the key's latest
   accept-replay         exact replays are applied (and no time order check)
   prereq-ignored        prerequisites are not evaluated
-  accept-notzone        update RRs outside the zone are ignored, answer NOERROR
+  accept-notzone        prerequisite and update RRs outside the zone are ignored
   tsig-not-last-ok      RRs after the TSIG are ignored instead of FORMERR
 
 Usage: fake_nameserver.py --port P --zone Z --key name:alg:secret:scope ... [--faults a,b]
@@ -165,6 +165,8 @@ class Server:
         for rr in msg.prerequisite:
             cls = rr.deleting if rr.deleting is not None else rr.rdclass
             if not rr.name.is_subdomain(self.zone):
+                if self.fault("accept-notzone"):
+                    continue
                 raise Refuse(NOTZONE)
             if cls == ANY:
                 if rr.rdtype == ANY and not self.name_used(rr.name):
