@@ -1,0 +1,105 @@
+/* Unit tests for the interop matrix writer (reports/matrix.c): a 2 x 2
+ * matrix with every verdict and hostile peer text (markup, table separators,
+ * control bytes, ill-formed UTF-8) written to a temp dir and read back. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* mkdtemp */
+#endif
+#include <CUnit/Basic.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness/core/error.h"
+#include "reports/reports.h"
+
+#define NASTY "<script>x</script> | a&b \"q\" \x01 \xff end"
+
+static char tmpdir[64];
+
+static char *slurp(const char *name) {
+  char path[128];
+  snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+  FILE *f = fopen(path, "r");
+  if (!f) return NULL;
+  static char buf[1 << 16];
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  return buf;
+}
+
+static const char *const clients[] = {"lego", "cl<i>ent|x"};
+static const acmeh_mx_column cols[] = {{"reference", "issue", "http-01"}, {"pebble", "issue", "tls-alpn-01"}};
+static acmeh_mx_cell cells[] = {
+    {ACMEH_MX_PASS, "certificate issued", 1.25, "transcripts/lego--reference--http-01.txt"},
+    {ACMEH_MX_SKIP, "lego lacks tls-alpn-01", 0, "transcripts/lego--pebble--tls-alpn-01.txt"},
+    {ACMEH_MX_FAIL, NASTY, 2.5, "transcripts/c--reference--http-01.txt"},
+    {ACMEH_MX_ERROR, "pebble is not installed", 0.1, NULL},
+};
+static const acmeh_matrix m = {clients, 2, cols, 2, cells, 1.8e9, 12.5, 0};
+
+static void test_write(void) {
+  char err[256];
+  CU_ASSERT_EQUAL_FATAL(acmeh_report_matrix_write(&m, tmpdir, err, sizeof err), ACMEH_OK);
+  const char *md = slurp("matrix.md");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(md);
+  CU_ASSERT_PTR_NOT_NULL(strstr(md, "| client | reference http-01 | pebble tls-alpn-01 |\n|---|---|---|\n"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(md, "| lego | [pass](transcripts/lego--reference--http-01.txt) 1.2 s |"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(md, "[skip](transcripts/lego--pebble--tls-alpn-01.txt): lego lacks tls-alpn-01 |"));
+  /* Peer text can neither open a column nor inject markup. */
+  CU_ASSERT_PTR_NOT_NULL(strstr(md, "| cl&lt;i&gt;ent\\|x |"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(md, "&lt;script&gt;x&lt;/script&gt; \\| a&amp;b"));
+  CU_ASSERT_PTR_NULL(strstr(md, "<script>"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(md, "**ERROR** 0.1 s: pebble is not installed |"));
+  const char *html = slurp("matrix.html");
+  CU_ASSERT_PTR_NOT_NULL_FATAL(html);
+  CU_ASSERT_PTR_NULL(strstr(html, "<script>"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(html, "&lt;script&gt;x&lt;/script&gt; | a&amp;b &quot;q&quot;"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(html, "<td class=\"fail\"><a href=\"transcripts/c--reference--http-01.txt\">fail</a> 2.5 s"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(html, "<td class=\"error\">error 0.1 s"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(html, "<th>cl&lt;i&gt;ent|x</th>"));
+  json_t *doc = json_loads(slurp("matrix.json"), 0, NULL);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+  json_t *c = json_array_get(json_object_get(doc, "cells"), 2);
+  CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(c, "verdict")), "fail");
+  CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(c, "client")), "cl<i>ent|x");
+  CU_ASSERT_PTR_NOT_NULL(strstr(json_string_value(json_object_get(c, "reason")), "\xEF\xBF\xBD end"));
+  CU_ASSERT_TRUE(json_is_null(json_object_get(json_array_get(json_object_get(doc, "cells"), 3), "transcript")));
+  CU_ASSERT_EQUAL(json_integer_value(json_object_get(json_object_get(doc, "summary"), "skip")), 1);
+  json_decref(doc);
+}
+
+static void test_bad_dir(void) {
+  char err[256] = "";
+  CU_ASSERT_EQUAL(acmeh_report_matrix_write(&m, "/nonexistent/dir", err, sizeof err), ACMEH_ENV_IO);
+  CU_ASSERT_TRUE(strlen(err) > 0);
+}
+
+static int suite_init(void) {
+  snprintf(tmpdir, sizeof tmpdir, "/tmp/acmeh-mx-unit-XXXXXX");
+  return mkdtemp(tmpdir) ? 0 : 1;
+}
+
+static int suite_clean(void) {
+  static const char *const names[] = {"matrix.md", "matrix.html", "matrix.json"};
+  char path[128];
+  for (int i = 0; i < 3; i++) snprintf(path, sizeof path, "%s/%s", tmpdir, names[i]), unlink(path);
+  rmdir(tmpdir);
+  return 0;
+}
+
+int main(void) {
+  if (CU_initialize_registry() != CUE_SUCCESS) return 2;
+  CU_pSuite s = CU_add_suite("report_matrix", suite_init, suite_clean);
+  if (!s) return 2;
+  CU_add_test(s, "write md, html, json", test_write);
+  CU_add_test(s, "unwritable folder", test_bad_dir);
+  CU_basic_set_mode(CU_BRM_VERBOSE);
+  CU_basic_run_tests();
+  unsigned failed = CU_get_number_of_failures();
+  int init_failed = CU_get_number_of_suites_failed();
+  CU_cleanup_registry();
+  return failed || init_failed ? 1 : 0;
+}
