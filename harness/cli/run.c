@@ -62,6 +62,7 @@ static void usage(FILE *f) {
         "  --server TARGET     start a server target (harness/targets/TARGET.json) and test it\n"
         "  --server-url URL    test a running server; --ca FILE verifies its TLS certificate\n"
         "  --client TARGET     test a client target against the reference server\n"
+        "  --nameserver TARGET start a nameserver target (bind, mock-dns) and run the dnsupdate suite on it\n"
         "  --suite S, --check ID (globs, repeatable or comma-separated), --level MUST|SHOULD|MAY\n"
         "  --jobs N            checks at once (default 1)\n"
         "  --timeout SECONDS   per check (default 30; 300 for --client)\n"
@@ -70,6 +71,9 @@ static void usage(FILE *f) {
         "  --strict            SHOULD failures count too\n"
         "  --seed N, --verbose, --run-dir NEW-DIR\n"
         "  --dns-port P, --http01-port P, --tlsalpn01-port P, --mgmt-port P   mock ports (default free ones)\n"
+        "  --dns-update-server ADDR:PORT --dns-update-zone ZONE --tsig-key NAME:ALG:BASE64\n"
+        "                      the reference client publishes dns-01 by TSIG-signed DNS UPDATE to that\n"
+        "                      nameserver (which the server under test must resolve through)\n"
         "exit status: 0 all counted checks passed, 1 a counted check failed, 2 usage or environment error, 130 interrupted\n",
         f);
 }
@@ -114,7 +118,7 @@ static int parse(run_args *a, int argc, char **argv) {
   }
   if (optind < argc) return fprintf(stderr, "acme-harness run: unexpected argument '%s'\n", argv[optind]), 2;
   if (!!a->server + !!a->server_url + !!a->client != 1)
-    return fprintf(stderr, "acme-harness run: give exactly one of --server, --server-url or --client\n"), 2;
+    return fprintf(stderr, "acme-harness run: give exactly one of --server, --server-url, --nameserver or --client\n"), 2;
   static const char *const levels[] = {"MUST", "SHOULD", "MAY"};
   int level_ok = !a->ro.level;
   for (int i = 0; i < 3 && !level_ok; i++) level_ok = strcmp(a->ro.level, levels[i]) == 0;
