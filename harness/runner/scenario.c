@@ -15,6 +15,7 @@
 #include "harness/targets/process.h"
 #include "harness/targets/target.h"
 #include "harness/targets/vars.h"
+#include "suites/dnsupdate/client.h"
 
 /* Bytes of the client's output kept. */
 #define CLIENT_LOG_MAX (64 * 1024)
@@ -80,6 +81,7 @@ void acmeh_scenarios_free(acmeh_scenarios *s) {
   for (size_t i = 0; i < s->n; i++) {
     acmeh_client_run *r = &s->items[i].run;
     free(r->why), json_decref(r->exchanges), free(r->domain), free(r->cert_pem), free(r->client_log);
+    json_decref(r->dns_updates);
     pthread_mutex_destroy(&s->items[i].mu);
   }
   free(s->items);
@@ -259,8 +261,10 @@ static int run_scenario(scenario *sc, const acmeh_env *env, double budget_s) {
   acmeh_vars v = {0};
   if (rc == ACMEH_OK) {
     set_run_vars(&v, env, srv, sc, work, cdir, http01, tlsalpn01);
+    json_t *dnsup = acmeh_dnsup_scenario_begin(env->mocks, sc->def, sc->run.domain, &v); /* "dns_update" */
     rc = run_actions(sc, env, names, n, &v, work, budget_s);
     acmeh_server_stop(srv); /* after this no observer call can come */
+    sc->run.dns_updates = acmeh_dnsup_scenario_end(env->mocks, dnsup);
   }
   sc->run.exchanges = rec.exchanges;
   pthread_mutex_destroy(&rec.mu);

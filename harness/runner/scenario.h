@@ -21,6 +21,7 @@ typedef struct {
   char *cert_pem;       /* the file at the target's cert_path after the run, or NULL */
   char *client_log;     /* the client's output (first 64 KiB) */
   double duration_s;
+  json_t *dns_updates;  /* scenarios with "dns_update": the mock's UPDATE journal (suites/dnsupdate/client.h), else NULL */
   double started_wall;  /* wall clock (s since the epoch) at server start: exchanges' time_ms count from it */
 } acmeh_client_run;
 

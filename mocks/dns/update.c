@@ -64,6 +64,7 @@ static int sign_reply(req *r, uint16_t error, uint8_t **out, size_t *outlen) {
     uint64_t now = (uint64_t)(upd_now(r->u) + r->key->skew_s);
     t.other_len = 6;
     for (int i = 0; i < 6; i++) t.other[i] = (uint8_t)(now >> (40 - 8 * i));
+    if (r->entry) json_object_set_new(r->entry, "reported_time", json_integer((json_int_t)now));
   }
   return acmeh_tsig_append(out, outlen, &t, r->key->secret, r->key->secret_len, r->tsig.mac, r->tsig.mac_len);
 }
@@ -442,7 +443,7 @@ static json_t *new_entry(const req *r, const char *proto, const char *source) {
   char *hex = malloc(2 * n + 1);
   for (size_t i = 0; hex && i < n; i++) snprintf(hex + 2 * i, 3, "%02x", r->q[i]);
   if (hex) hex[2 * n] = '\0';
-  json_t *e = json_pack("{s:s, s:s, s:i, s:i, s:s, s:b, s:s, s:I}", "proto", proto, "source", source ? source : "",
+  json_t *e = json_pack("{s:s, s:s, s:s, s:i, s:i, s:s, s:b, s:s, s:I}", "opcode", "UPDATE", "proto", proto, "source", source ? source : "",
                         "id", r->q[0] << 8 | r->q[1], "z", (r->q[3] >> 4) & 7, "wire", hex ? hex : "", "applied", 0,
                         "zone", "", "server_time", (json_int_t)upd_now(r->u));
   free(hex);
@@ -452,13 +453,13 @@ static json_t *new_entry(const req *r, const char *proto, const char *source) {
 /* Runs every step after TSIG; the rcode and verdict end up in r. */
 static int process_update(req *r) {
   if (check_zone(r)) return 0; /* §3.1 comes before the permission check of §3.3 */
-  journal_sections(r);
   if (!r->key && !r->u->allow_unsigned)
     return set_verdict(r, LDNS_RCODE_REFUSED, "refused", "unsigned update and unsigned updates are not allowed"), 0;
   return acmeh_records_txn(r->rec, apply_txn, r);
 }
 
-static int finish_update(req *r, uint8_t **out, size_t *outlen, int rc) {
+/* Verdict, RCODE and TSIG error into the entry, which goes to the journal. */
+static void file_entry(req *r) {
   char *rname = ldns_pkt_rcode2str((ldns_pkt_rcode)r->rcode);
   json_object_set_new(r->entry, "verdict", json_string(r->verdict ? r->verdict : "accepted"));
   json_object_set_new(r->entry, "rcode", json_string(rname ? rname : "?"));
@@ -471,6 +472,10 @@ static int finish_update(req *r, uint8_t **out, size_t *outlen, int rc) {
   free(rname);
   upd_journal_add(r->u, r->entry);
   r->entry = NULL;
+}
+
+static int finish_update(req *r, uint8_t **out, size_t *outlen, int rc) {
+  file_entry(r);
   if (rc != ACMEH_OK || *out) return rc; /* a TSIG error reply is already built */
   rc = shell_wire(r, r->rcode, out, outlen);
   if (rc == ACMEH_OK && r->key) rc = sign_reply(r, 0, out, outlen);
@@ -486,17 +491,31 @@ static int handle_update(req *r, const char *proto, const char *source, int tsig
     if (r->pkt && ldns_pkt_qdcount(r->pkt) == 1 && upd_name(ldns_rr_owner(ldns_rr_list_rr(ldns_pkt_question(r->pkt), 0)), r->zone) == 0)
       json_object_set_new(r->entry, "zone", json_string(r->zone));
     journal_tsig(r);
+    journal_sections(r); /* what it asked for, whatever its fate */
     if (!r->has_tsig || !check_tsig(r, out, outlen, &rc)) rc = process_update(r);
   }
   return finish_update(r, out, outlen, rc);
 }
 
-static int handle_query(req *r, acmeh_history *hist, const char *proto, uint8_t **out, size_t *outlen) {
+/* Signed queries are journalled too (opcode QUERY, filed under the qname):
+ * a client's first TSIG exchange is often its SOA lookup (certbot's). */
+static int handle_query(req *r, acmeh_history *hist, const char *proto, const char *source, uint8_t **out,
+                        size_t *outlen) {
   int rc = ACMEH_OK;
   if (!r->has_tsig || !r->pkt) return query_answer(r, hist, proto, out, outlen);
-  if (check_tsig(r, out, outlen, &rc)) return rc;
-  rc = query_answer(r, hist, proto, out, outlen);
-  return rc == ACMEH_OK ? sign_reply(r, 0, out, outlen) : rc;
+  r->entry = new_entry(r, proto, source);
+  json_object_set_new(r->entry, "opcode", json_string("QUERY"));
+  char qname[256];
+  if (ldns_pkt_qdcount(r->pkt) == 1 && upd_name(ldns_rr_owner(ldns_rr_list_rr(ldns_pkt_question(r->pkt), 0)), qname) == 0)
+    json_object_set_new(r->entry, "zone", json_string(qname));
+  journal_tsig(r);
+  if (!check_tsig(r, out, outlen, &rc)) {
+    set_verdict(r, LDNS_RCODE_NOERROR, "answered", "");
+    rc = query_answer(r, hist, proto, out, outlen);
+    if (rc == ACMEH_OK) rc = sign_reply(r, 0, out, outlen);
+  }
+  file_entry(r);
+  return rc;
 }
 
 int acmeh_dnsupd_answer(acmeh_dnsupd *u, acmeh_records *rec, acmeh_history *hist, const char *proto,
@@ -516,7 +535,7 @@ int acmeh_dnsupd_answer(acmeh_dnsupd *u, acmeh_records *rec, acmeh_history *hist
   else if (tsig_rc != ACMEH_OK && r.pkt)
     rc = shell_wire(&r, LDNS_RCODE_FORMERR, out, outlen); /* §5.2: misplaced or doubled TSIG */
   else
-    rc = handle_query(&r, hist, proto, out, outlen);
+    rc = handle_query(&r, hist, proto, source, out, outlen);
   pthread_mutex_unlock(&u->mu);
   json_decref(r.entry);
   ldns_pkt_free(r.pkt);

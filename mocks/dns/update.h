@@ -47,9 +47,11 @@ void acmeh_dnsupd_set_allow_unsigned(acmeh_dnsupd *u, int allow);
 void acmeh_dnsupd_set_time(acmeh_dnsupd *u, int64_t epoch_s);
 
 /* Journal entries (new array, caller decrefs), oldest first, of messages whose
- * zone is `zone` or below it (NULL = all). Each entry: {"time_ms", "source",
+ * zone is `zone` or below it (NULL = all): every UPDATE, and every TSIG-signed
+ * query ("opcode": "QUERY", "zone" = its qname, verdict "answered" or a TSIG
+ * one). Each entry: {"opcode", "time_ms", "source",
  * "proto", "id", "zone", "key", "algorithm", "time_signed", "fudge",
- * "server_time", "verdict" ("accepted", "refused", "formerr", "badkey",
+ * "server_time", "reported_time" (BADTIME: the time put in Other Data), "verdict" ("accepted", "refused", "formerr", "badkey",
  * "badsig", "badtime", "replay", "notauth", "notzone", "prereq-failed"),
  * "rcode" (name), "tsig_error" (0 or 16..22), "reason", "prerequisites": [{"name",
  * "type", "class", "meaning"}], "updates": [{"op" ("add", "delete-rrset",
