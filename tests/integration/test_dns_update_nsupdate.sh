@@ -66,4 +66,21 @@ assert j[2]["updates"][0]["op"] == "delete-rr"
 assert j[1]["algorithm"] == "hmac-sha512."
 print("journal: %d entries, %s; MACs recomputed by tsig_mac.py match the wire" % (len(j), verdicts))
 PYEOF
+# The rest of the management API: unsigned updates allowed by policy, a deleted
+# key answered BADKEY, the journal cleared.
+api clear-dns-update-journal '{}'
+[ "$(api dns-update-journal '{}')" = "[]" ] || fail "journal not cleared"
+{ echo "server 127.0.0.1 $dns"; echo "zone example.com"; echo "update add u.example.com 60 TXT u"; echo send; } |
+  timeout 20 nsupdate -t 5 2>/dev/null && fail "an unsigned update was accepted by default"
+api set-dns-update-policy '{"allowUnsigned":true}'
+{ echo "server 127.0.0.1 $dns"; echo "zone example.com"; echo "update add u.example.com 60 TXT u"; echo send; } |
+  timeout 20 nsupdate -t 5 || fail "unsigned update refused although allowed"
+api del-tsig-key '{"name":"acme-512"}'
+upd "hmac-sha512:acme-512:$S512" "update add _acme-challenge.api.example.com 120 TXT again" 2>/dev/null &&
+  fail "a deleted key was accepted"
+api dns-update-journal '{}' | $PY -c '
+import json, sys
+v = [e["verdict"] for e in json.load(sys.stdin)]
+assert v == ["refused", "accepted", "badkey"], v
+print("policy and key endpoints:", v)'
 echo PASS
