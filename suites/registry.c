@@ -18,6 +18,10 @@ extern const acmeh_check_impl acmeh_dnsaccount_client_checks[];
 extern const acmeh_check_impl acmeh_dnsup_update_checks[];
 extern const acmeh_check_impl acmeh_dnsup_tsig_checks[];
 extern const acmeh_check_impl acmeh_dnsup_client_checks[];
+extern const acmeh_check_impl acmeh_ari_window_checks[];
+extern const acmeh_check_impl acmeh_ari_certid_checks[];
+extern const acmeh_check_impl acmeh_ari_replaces_checks[];
+extern const acmeh_check_impl acmeh_profiles_checks[];
 extern const acmeh_check_impl acmeh_ari_client_checks[];
 extern const acmeh_check_impl acmeh_profiles_client_checks[];
 
@@ -27,6 +31,7 @@ static const acmeh_check_impl *const tables[] = {
     acmeh_core_cert_checks,      acmeh_core_error_checks,     acmeh_core_client_checks,
     acmeh_dnsup_update_checks,   acmeh_dnsup_tsig_checks,     acmeh_dnsup_client_checks,
     acmeh_dnsaccount_server_checks, acmeh_dnsaccount_client_checks,
+    acmeh_ari_window_checks,     acmeh_ari_certid_checks,     acmeh_ari_replaces_checks,   acmeh_profiles_checks,
     acmeh_ari_client_checks,     acmeh_profiles_client_checks};
 
 acmeh_check_fn acmeh_check_impl_find(const char *id) {

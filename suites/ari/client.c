@@ -12,9 +12,21 @@
 
 #define NO_ARI "client does not fetch renewalInfo"
 
+/* Skips a client that neither claims ARI nor fetched RenewalInfo when its
+ * renewal run needed it (scenario ari-window-past), before running the
+ * scenario the check needs: none of its scenarios can show anything more. */
+static int ari_gate(acmeh_check_ctx *ctx) {
+  if (cc_claims(ctx, "ari") || cc_client_uses_ari(ctx)) return ACMEH_OK;
+  return acmeh_check_skip(ctx, NO_ARI " (no request to it in scenario ari-window-past, and the target claims no ARI)");
+}
+
 /* The scenario's record, skipping when the client made no ARI request in it. */
 static int ari_record(acmeh_check_ctx *ctx, const char *scenario, const acmeh_client_run **r) {
-  int rc = cc_record(ctx, scenario, r);
+  static const acmeh_client_run none = {.name = "none"}; /* no exchanges: callers' loops stay safe */
+  int rc = ari_gate(ctx);
+  *r = &none;
+  if (rc) return rc;
+  rc = cc_record(ctx, scenario, r);
   if (rc == ACMEH_OK && !cc_ari_count(*r)) rc = acmeh_check_skip(ctx, NO_ARI);
   return rc;
 }
@@ -27,7 +39,7 @@ static int in_array(const json_t *a, const char *s) {
 }
 
 static int cert_id_ok(acmeh_check_ctx *ctx) {
-  const acmeh_client_run *r;
+  const acmeh_client_run *r = NULL;
   int rc = ari_record(ctx, "ari-window-past", &r);
   json_t *ids = rc ? NULL : cc_issued_ids(r), *x;
   size_t i;
@@ -40,7 +52,7 @@ static int cert_id_ok(acmeh_check_ctx *ctx) {
 }
 
 static int url_form(acmeh_check_ctx *ctx) {
-  const acmeh_client_run *r;
+  const acmeh_client_run *r = NULL;
   int rc = ari_record(ctx, "ari-window-past", &r);
   const char *base = rc ? NULL : cc_ari_base(r);
   size_t i, n = base ? strlen(base) : 0;
@@ -55,7 +67,7 @@ static int url_form(acmeh_check_ctx *ctx) {
 }
 
 static int plain_get(acmeh_check_ctx *ctx) {
-  const acmeh_client_run *r;
+  const acmeh_client_run *r = NULL;
   int rc = ari_record(ctx, "ari-window-past", &r);
   size_t i;
   json_t *x;
@@ -66,8 +78,10 @@ static int plain_get(acmeh_check_ctx *ctx) {
 }
 
 static int fetch_after_issue(acmeh_check_ctx *ctx) {
-  const acmeh_client_run *r;
-  int rc = cc_record(ctx, "ari-issue", &r);
+  const acmeh_client_run *r = NULL;
+  int rc = ari_gate(ctx);
+  if (rc) return rc;
+  rc = cc_record(ctx, "ari-issue", &r);
   long long cert = 0;
   size_t i;
   json_t *x;
@@ -119,7 +133,7 @@ static const json_t *by_seq(const acmeh_client_run *r, long long seq) {
 
 /* Where in [start, end] scenario `name`'s renewal came (0 = start, 1 = end); NAN = no renewal. */
 static int renewal_position(acmeh_check_ctx *ctx, const char *name, double *pos) {
-  const acmeh_client_run *r;
+  const acmeh_client_run *r = NULL;
   int rc = ari_record(ctx, name, &r);
   const json_t *ord = rc ? NULL : renewal_order(r);
   double st = 0, en = 0;
@@ -134,7 +148,7 @@ static int renewal_position(acmeh_check_ctx *ctx, const char *name, double *pos)
 }
 
 static int renews_in_window(acmeh_check_ctx *ctx) {
-  const acmeh_client_run *r;
+  const acmeh_client_run *r = NULL;
   int rc = ari_record(ctx, "ari-window-past", &r);
   const json_t *ord = rc ? NULL : renewal_order(r);
   double st, en, pos;
@@ -169,7 +183,7 @@ static int spread(acmeh_check_ctx *ctx) {
 }
 
 static int bad_window_ignored(acmeh_check_ctx *ctx) {
-  const acmeh_client_run *r;
+  const acmeh_client_run *r = NULL;
   int rc = ari_record(ctx, "ari-bad-window", &r);
   long long first = 0;
   size_t i;
@@ -177,7 +191,7 @@ static int bad_window_ignored(acmeh_check_ctx *ctx) {
   CC_EACH(r, i, x) {
     if (!first && cc_is_ari(r, x)) first = cc_seq(x);
     if (rc == ACMEH_OK && first && cc_is(x, "POST", "newOrder"))
-      rc = acmeh_check_fail(ctx, "no renewal triggered by an unusable window (treated as a failed fetch)",
+      rc = acmeh_check_fail(ctx, "no renewal triggered by a window with end <= start (treated as a failed fetch)",
                             "newOrder #%lld followed the invalid RenewalInfo of #%lld", cc_seq(x), first);
   }
   return rc;
@@ -211,7 +225,7 @@ static int no_gap_below(acmeh_check_ctx *ctx, const acmeh_client_run *r, double 
 }
 
 static int refetch_at_retry_after(acmeh_check_ctx *ctx) {
-  const acmeh_client_run *r;
+  const acmeh_client_run *r = NULL;
   int rc = ari_record(ctx, "ari-retry-short", &r);
   long long a, b;
   if (rc == ACMEH_OK) rc = no_gap_below(ctx, r, 1.7, "no RenewalInfo re-fetch before its Retry-After (2 s)");
@@ -221,7 +235,7 @@ static int refetch_at_retry_after(acmeh_check_ctx *ctx) {
 }
 
 static int retry_after_clamped(acmeh_check_ctx *ctx) {
-  const acmeh_client_run *r;
+  const acmeh_client_run *r = NULL;
   int rc = ari_record(ctx, "ari-retry-zero", &r);
   if (rc == ACMEH_OK && cc_ari_count(r) > 20)
     rc = acmeh_check_fail(ctx, "Retry-After: 0 clamped to a sane floor (RFC example: 60 s)", "%zu RenewalInfo requests in one run",
@@ -231,7 +245,7 @@ static int retry_after_clamped(acmeh_check_ctx *ctx) {
 }
 
 static int backoff(acmeh_check_ctx *ctx) {
-  const acmeh_client_run *r;
+  const acmeh_client_run *r = NULL;
   int rc = ari_record(ctx, "ari-503", &r);
   double prev = -1, gap = -1;
   size_t i, n = 0;
@@ -273,7 +287,7 @@ static int no_fetch_of(acmeh_check_ctx *ctx, const acmeh_client_run *r, const ch
 }
 
 static int none_after_replaced(acmeh_check_ctx *ctx) {
-  const acmeh_client_run *r;
+  const acmeh_client_run *r = NULL;
   int rc = ari_record(ctx, "ari-window-past", &r);
   json_t *ids = rc ? NULL : cc_issued_ids(r), *x;
   long long second = 0;
@@ -293,7 +307,7 @@ static int none_after_replaced(acmeh_check_ctx *ctx) {
 }
 
 static int sends_replaces(acmeh_check_ctx *ctx) {
-  const acmeh_client_run *r;
+  const acmeh_client_run *r = NULL;
   int rc = ari_record(ctx, "ari-window-past", &r);
   const json_t *ord = rc ? NULL : renewal_order(r);
   json_t *ids = rc ? NULL : cc_issued_ids(r), *p = ord ? cc_order_payload(ord) : NULL;
@@ -307,8 +321,10 @@ static int sends_replaces(acmeh_check_ctx *ctx) {
 }
 
 static int no_replaces_without_ari(acmeh_check_ctx *ctx) {
-  const acmeh_client_run *r;
-  int rc = cc_record(ctx, "ari-off", &r), orders = 0;
+  const acmeh_client_run *r = NULL;
+  int rc = ari_gate(ctx), orders = 0;
+  if (rc) return rc;
+  rc = cc_record(ctx, "ari-off", &r);
   size_t i;
   json_t *x;
   CC_EACH(r, i, x) if (rc == ACMEH_OK && cc_is(x, "POST", "newOrder")) {
@@ -325,7 +341,7 @@ static int no_replaces_without_ari(acmeh_check_ctx *ctx) {
 #define EXPLANATION "acme-harness-ari-7f3a"
 
 static int explanation_shown(acmeh_check_ctx *ctx) {
-  const acmeh_client_run *r;
+  const acmeh_client_run *r = NULL;
   int rc = ari_record(ctx, "ari-window-past", &r);
   if (rc == ACMEH_OK && !(r->client_log && strstr(r->client_log, EXPLANATION)))
     rc = acmeh_check_fail(ctx, "the explanationURL shown to the operator (SHOULD)", "the client's output never mentions \"%s\"", EXPLANATION);
@@ -333,7 +349,7 @@ static int explanation_shown(acmeh_check_ctx *ctx) {
 }
 
 static int no_loop_on_replaced(acmeh_check_ctx *ctx) {
-  const acmeh_client_run *r;
+  const acmeh_client_run *r = NULL;
   int rc = ari_record(ctx, "ari-already-replaced", &r);
   char refused[256] = "";
   long long at = 0;

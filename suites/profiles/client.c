@@ -23,9 +23,25 @@ static json_t *profile_order(const acmeh_client_run *r, const json_t **at) {
   return NULL;
 }
 
+/* The scenario's record; first skips a client that neither claims profile
+ * support nor sent a profile when configured with an offered one
+ * (scenario prof-listed): its other scenarios could show nothing more. */
+static int prof_record(acmeh_check_ctx *ctx, const char *scenario, const acmeh_client_run **r) {
+  static const acmeh_client_run none = {.name = "none"}; /* no exchanges: callers' loops stay safe */
+  const json_t *x;
+  *r = &none;
+  int rc = cc_claims(ctx, "profiles") ? ACMEH_OK : cc_record(ctx, "prof-listed", r);
+  json_t *p = rc || cc_claims(ctx, "profiles") ? NULL : profile_order(*r, &x);
+  if (rc == ACMEH_OK && !p && !cc_claims(ctx, "profiles"))
+    rc = acmeh_check_skip(ctx, NO_PROFILES " (and it sent none in scenario prof-listed)");
+  json_decref(p);
+  if (rc) *r = &none;
+  return rc ? rc : cc_record(ctx, scenario, r);
+}
+
 static int profiles_shown(acmeh_check_ctx *ctx) {
-  const acmeh_client_run *r;
-  int rc = cc_record(ctx, "prof-listed", &r);
+  const acmeh_client_run *r = NULL;
+  int rc = prof_record(ctx, "prof-listed", &r);
   const char *log = r && r->client_log ? r->client_log : "";
   if (rc == ACMEH_OK && !cc_claims(ctx, "profiles")) return acmeh_check_skip(ctx, NO_PROFILES);
   if (rc == ACMEH_OK && !(strstr(log, "classic") && strstr(log, "shortlived")))
@@ -35,9 +51,9 @@ static int profiles_shown(acmeh_check_ctx *ctx) {
 }
 
 static int unlisted_not_sent(acmeh_check_ctx *ctx) {
-  const acmeh_client_run *r;
+  const acmeh_client_run *r = NULL;
   const json_t *x = NULL;
-  int rc = cc_record(ctx, "prof-unlisted", &r);
+  int rc = prof_record(ctx, "prof-unlisted", &r);
   json_t *p = rc ? NULL : profile_order(r, &x);
   const char *name = cc_field(p, "profile");
   if (p && name && !strcmp(name, "c"))
@@ -48,9 +64,9 @@ static int unlisted_not_sent(acmeh_check_ctx *ctx) {
 }
 
 static int profile_member(acmeh_check_ctx *ctx) {
-  const acmeh_client_run *r;
+  const acmeh_client_run *r = NULL;
   const json_t *x = NULL;
-  int rc = cc_record(ctx, "prof-listed", &r);
+  int rc = prof_record(ctx, "prof-listed", &r);
   json_t *p = rc ? NULL : profile_order(r, &x), *v = json_object_get(p, "profile");
   if (rc == ACMEH_OK && !p && !cc_claims(ctx, "profiles")) rc = acmeh_check_skip(ctx, NO_PROFILES);
   else if (rc == ACMEH_OK && !p)
@@ -63,9 +79,9 @@ static int profile_member(acmeh_check_ctx *ctx) {
 }
 
 static int none_without_meta(acmeh_check_ctx *ctx) {
-  const acmeh_client_run *r;
+  const acmeh_client_run *r = NULL;
   const json_t *x = NULL;
-  int rc = cc_record(ctx, "prof-none", &r);
+  int rc = prof_record(ctx, "prof-none", &r);
   json_t *p = rc ? NULL : profile_order(r, &x);
   if (p) rc = acmeh_check_fail(ctx, "no profile when the directory lists none", "newOrder #%lld has a profile member", cc_seq(x));
   json_decref(p);
@@ -73,9 +89,9 @@ static int none_without_meta(acmeh_check_ctx *ctx) {
 }
 
 static int stops_on_invalid(acmeh_check_ctx *ctx) {
-  const acmeh_client_run *r;
+  const acmeh_client_run *r = NULL;
   const json_t *x = NULL;
-  int rc = cc_record(ctx, "prof-invalid-neworder", &r), again = 0;
+  int rc = prof_record(ctx, "prof-invalid-neworder", &r), again = 0;
   json_t *p = rc ? NULL : profile_order(r, &x), *y;
   size_t i;
   CC_EACH(r, i, y) if (p && cc_seq(y) > cc_seq(x)) {
@@ -108,9 +124,9 @@ static int says_profile_missing(const char *log) {
 }
 
 static int notices_ignored(acmeh_check_ctx *ctx) {
-  const acmeh_client_run *r;
+  const acmeh_client_run *r = NULL;
   const json_t *x = NULL;
-  int rc = cc_record(ctx, "prof-ignored", &r), finalized = 0;
+  int rc = prof_record(ctx, "prof-ignored", &r), finalized = 0;
   json_t *p = rc ? NULL : profile_order(r, &x), *y;
   size_t i;
   CC_EACH(r, i, y) finalized |= p && cc_seq(y) > cc_seq(x) && cc_is(y, "POST", "finalize");
@@ -123,9 +139,9 @@ static int notices_ignored(acmeh_check_ctx *ctx) {
 }
 
 static int new_order_after_finalize_refusal(acmeh_check_ctx *ctx) {
-  const acmeh_client_run *r;
+  const acmeh_client_run *r = NULL;
   const json_t *x = NULL;
-  int rc = cc_record(ctx, "prof-invalid-finalize", &r), orders_after = 0;
+  int rc = prof_record(ctx, "prof-invalid-finalize", &r), orders_after = 0;
   json_t *p = rc ? NULL : profile_order(r, &x), *y;
   const char *refused = NULL;
   size_t i;

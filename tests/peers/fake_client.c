@@ -536,9 +536,9 @@ static void ari_fetch_once(acmeh_acme *c, ari_state *st) {
   acmeh_client_ari_update(&st->s, &f, &p, now, fault("renew-at-start") ? 0 : uniform());
   ari_bend(&st->s, &f, now);
   if (st->s.renew_at > 0) acmeh_rfc3339_format(st->s.renew_at, when, sizeof when);
-  fprintf(stderr, "fake-client: renewalInfo %s: %s%s; renewal at %s, next fetch in %.1f s\n", st->cert_id,
+  fprintf(stderr, "fake-client: renewalInfo %s: %s%s%s; renewal at %s, next fetch in %.1f s\n", st->cert_id,
           f.outcome == ACMEH_ARI_FETCH_OK ? "window received" : f.outcome == ACMEH_ARI_FETCH_TEMPORARY ? "temporary error" : "long-term error",
-          *f.why ? f.why : "", when, st->s.next_fetch - now);
+          *f.why ? ": " : "", f.why, when, st->s.next_fetch - now);
   if (f.window.explanation_url && !fault("hide-explanation"))
     fprintf(stderr, "fake-client: the CA explains this renewal window at %s\n", f.window.explanation_url);
   acmeh_ari_fetch_clear(&f);

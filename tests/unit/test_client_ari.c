@@ -1,0 +1,87 @@
+/* The reference client's ARI schedule (RFC 9773 §4.2-§4.3) and the newOrder
+ * payload members replaces (§5) and profile (draft-ietf-acme-profiles §4). */
+#include <CUnit/Basic.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/client/ari.h"
+
+/* Digest vector ARI-V5: a window of 2025-01-02T04:00Z .. 2025-01-03T04:00Z. */
+#define V5_START 1735790400.0
+#define V5_END 1735876800.0
+
+static acmeh_ari_fetch ok_fetch(double start, double end, double retry) {
+  acmeh_ari_fetch f = {.outcome = ACMEH_ARI_FETCH_OK, .retry_after_ok = retry >= 0, .retry_after = retry};
+  f.window.start = start, f.window.end = end;
+  return f;
+}
+
+static void test_clamp(void) {
+  CU_ASSERT_DOUBLE_EQUAL(acmeh_client_ari_clamp(NULL, 30), 60, 1e-9);       /* ARI-V5: 30 s -> 60 s */
+  CU_ASSERT_DOUBLE_EQUAL(acmeh_client_ari_clamp(NULL, 604800), 86400, 1e-9); /* 7 days -> 1 day */
+  CU_ASSERT_DOUBLE_EQUAL(acmeh_client_ari_clamp(NULL, 21600), 21600, 1e-9);
+  acmeh_ari_policy p = {.min_retry = 1};
+  CU_ASSERT_DOUBLE_EQUAL(acmeh_client_ari_clamp(&p, 0), 1, 1e-9);
+  CU_ASSERT_DOUBLE_EQUAL(acmeh_client_ari_clamp(NULL, NAN), 21600, 1e-9);
+}
+
+static void test_window_choice(void) {
+  acmeh_ari_schedule s = {0};
+  acmeh_ari_fetch f = ok_fetch(V5_START, V5_END, 21600);
+  double now = V5_START - 1000, until = 0;
+  acmeh_client_ari_update(&s, &f, NULL, now, 0.25);
+  CU_ASSERT_DOUBLE_EQUAL(s.renew_at, V5_START + 0.25 * 86400, 1e-6);
+  CU_ASSERT_DOUBLE_EQUAL(s.next_fetch, now + 21600, 1e-6);
+  CU_ASSERT_EQUAL(acmeh_client_ari_next(&s, now, &until), ACMEH_ARI_WAIT);
+  CU_ASSERT_DOUBLE_EQUAL(until, now + 21600, 1e-6); /* the re-fetch comes first */
+  CU_ASSERT_EQUAL(acmeh_client_ari_next(&s, s.renew_at, &until), ACMEH_ARI_RENEW);
+  /* ARI-V5: "now" 2025-01-04T00:00Z is past the window: renew at once. */
+  acmeh_client_ari_update(&s, &f, NULL, 1735948800.0, 0.9);
+  CU_ASSERT_EQUAL(acmeh_client_ari_next(&s, 1735948800.0, &until), ACMEH_ARI_RENEW);
+  s.replaced = 1;
+  CU_ASSERT_EQUAL(acmeh_client_ari_next(&s, 1735948800.0, &until), ACMEH_ARI_DONE);
+}
+
+static void test_errors(void) {
+  acmeh_ari_schedule s = {0};
+  acmeh_ari_fetch t = {.outcome = ACMEH_ARI_FETCH_TEMPORARY}, l = {.outcome = ACMEH_ARI_FETCH_LONG_TERM};
+  double gaps[4];
+  for (int i = 0; i < 4; i++) acmeh_client_ari_update(&s, &t, NULL, 1000, 0.5), gaps[i] = s.next_fetch - 1000;
+  CU_ASSERT_DOUBLE_EQUAL(gaps[0], 1, 1e-9);
+  CU_ASSERT_DOUBLE_EQUAL(gaps[1], 2, 1e-9);
+  CU_ASSERT_DOUBLE_EQUAL(gaps[2], 4, 1e-9);
+  CU_ASSERT_DOUBLE_EQUAL(gaps[3], 21600, 1e-9); /* tries exhausted: long-term (§4.3.3 MUST) */
+  acmeh_client_ari_update(&s, &l, NULL, 1000, 0.5);
+  CU_ASSERT_DOUBLE_EQUAL(s.next_fetch, 1000 + 21600, 1e-9);
+  CU_ASSERT_DOUBLE_EQUAL(s.renew_at, 0, 1e-9); /* errors set no renewal */
+  acmeh_ari_fetch no_ra = ok_fetch(V5_START, V5_END, -1);
+  acmeh_client_ari_update(&s, &no_ra, NULL, 1000, 0.5);
+  CU_ASSERT_DOUBLE_EQUAL(s.next_fetch, 1000 + 21600, 1e-9); /* missing Retry-After: long-term */
+}
+
+static void test_payload(void) {
+  const char *names[] = {"a.example.com"};
+  char *p = acmeh_client_order_payload(names, 1, "aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE", "shortlived");
+  CU_ASSERT_STRING_EQUAL(p, "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"a.example.com\"}],"
+                            "\"replaces\":\"aYhba4dGQEHhs3uEe6CuLN4ByNQ.AIdlQyE\",\"profile\":\"shortlived\"}");
+  free(p);
+  p = acmeh_client_order_payload(names, 1, NULL, NULL);
+  CU_ASSERT_STRING_EQUAL(p, "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"a.example.com\"}]}");
+  free(p);
+}
+
+int main(void) {
+  if (CU_initialize_registry() != CUE_SUCCESS) return 2;
+  CU_pSuite s = CU_add_suite("client_ari", NULL, NULL);
+  if (!s || !CU_add_test(s, "Retry-After clamp", test_clamp) || !CU_add_test(s, "window choice", test_window_choice) ||
+      !CU_add_test(s, "temporary and long-term errors", test_errors) || !CU_add_test(s, "newOrder payload", test_payload)) {
+    CU_cleanup_registry();
+    return 2;
+  }
+  CU_basic_set_mode(CU_BRM_VERBOSE);
+  CU_basic_run_tests();
+  unsigned failed = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
+  CU_cleanup_registry();
+  return failed ? 1 : 0;
+}
