@@ -137,7 +137,41 @@ FAULTS = {
     "unregistered-error-type": "accountDoesNotExist is reported as noSuchAccount",
     "error-not-problem-json": "errors are application/json",
     "problem-no-detail": "problem documents lack detail",
+    # ARI (RFC 9773): renewalInfo, replaces
+    "no-renewalinfo": "the directory has no renewalInfo (no ARI)",
+    "renewalinfo-in-meta": "renewalInfo sits inside meta, not at the top level",
+    "ari-get-405": "renewalInfo answers plain GET with 405 (wants POST-as-GET)",
+    "ari-window-not-rfc3339": "suggestedWindow.start is not an RFC 3339 date-time",
+    "ari-window-end-before-start": "suggestedWindow end is before start",
+    "ari-no-retry-after": "renewalInfo responses carry no Retry-After",
+    "ari-explanation-not-url": "explanationURL is prose, not a URL",
+    "ari-serial-magnitude": "certIDs are looked up by the serial's magnitude bytes (no DER leading 00)",
+    "ari-malformed-500": "malformed certIDs answer 500 serverInternal",
+    "ari-unknown-serial-400": "an unknown serial answers 400 malformed, not 404",
+    "ari-revoked-window-future": "a revoked certificate keeps its future window",
+    "replaces-not-echoed": "orders do not echo replaces",
+    "replaced-at-finalize": "a certificate counts as replaced only once its replacing order is valid",
+    "already-replaced-400": "a second replacement answers 400 malformed, not 409 alreadyReplaced",
+    "replaces-any-account": "replaces may name another account's certificate",
+    "replaces-no-overlap-500": "replaces without a shared identifier answers 500 serverInternal",
+    "replaces-invalid-still-blocks": "an invalid replacing order still blocks replacement",
+    # ACME profiles (draft-ietf-acme-profiles)
+    "no-profiles": "the directory has no meta.profiles",
+    "profiles-not-strings": "meta.profiles maps names to numbers",
+    "invalid-profile-wrong-urn": "an unknown profile answers badProfile, not invalidProfile",
+    "invalid-profile-json-ctype": "invalidProfile answers are application/json",
+    "profile-conflict-rejected-identifier": "an ip identifier under classic answers rejectedIdentifier, not invalidProfile",
+    "profile-not-echoed": "orders do not echo the requested profile",
+    "no-default-profile": "an order without profile names none",
+    "profile-validity-ignored": "every profile issues 7-day certificates",
+    "retired-profile-issued": "finalize of an order whose profile was retired issues anyway",
 }
+
+# Profiles of the fake: description and certificate lifetime in days; only
+# shortlived takes ip identifiers.
+PROFILES = {"classic": ("7-day certificates, DNS names only", 7),
+            "shortlived": ("1-day certificates, DNS names and IP addresses", 1)}
+DEFAULT_PROFILE = "classic"
 
 
 def b64u(data):
@@ -291,7 +325,8 @@ class Openssl:
             raise RuntimeError("openssl %s: %s" % (args[0], p.stderr.decode(errors="replace")))
         return p.stdout
 
-    def ca(self, name, subject, issuer=None, ext="basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n"):
+    def ca(self, name, subject, issuer=None, ext="basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n"
+           "subjectKeyIdentifier=hash\n"):
         key, csr, crt, extf = (self.path(name + s) for s in (".key", ".csr", ".pem", ".ext"))
         self.check("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key)
         self.check("req", "-new", "-key", key, "-subj", subject, "-out", csr)
@@ -302,6 +337,11 @@ class Openssl:
         self.check("x509", "-req", "-in", csr, *signer, "-days", "30", "-set_serial",
                    str(secrets.randbits(63)), "-extfile", extf, "-out", crt)
         return crt
+
+    def ski(self, name):
+        """The subjectKeyIdentifier octets of CA certificate `name`."""
+        text = self.check("x509", "-in", self.path(name + ".pem"), "-noout", "-ext", "subjectKeyIdentifier").decode()
+        return bytes.fromhex(re.sub(r"[^0-9A-Fa-f]", "", text.split("\n", 1)[1]))
 
     def csr_info(self, csr_der):
         """(names, spki DER) of a CSR whose self-signature verifies; raises ValueError."""
@@ -322,14 +362,16 @@ class Openssl:
             raise ValueError("CSR has no public key")
         return names, keys[0]
 
-    def issue(self, csr_der, names):
+    def issue(self, csr_der, names, days=7, serial=None):
         csr = self.tmp(".csr", pem("CERTIFICATE REQUEST", csr_der))
         ext = self.tmp(".ext", "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n"
-                       "extendedKeyUsage=serverAuth\nsubjectAltName=%s\n" % ",".join("DNS:" + n for n in names))
+                       "extendedKeyUsage=serverAuth\nsubjectAltName=%s\n"
+                       "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid:always\n"
+                       % ",".join("DNS:" + n for n in names))
         try:
             out = self.check("x509", "-req", "-in", csr, "-CA", self.path("int.pem"), "-CAkey",
-                             self.path("int.key"), "-days", "7", "-set_serial", str(secrets.randbits(63)),
-                             "-extfile", ext)
+                             self.path("int.key"), "-days", str(days), "-set_serial",
+                             str(serial or secrets.randbits(63)), "-extfile", ext)
         finally:
             os.unlink(csr)
             os.unlink(ext)
@@ -357,6 +399,7 @@ class State:
         self.by_thumb = {}   # thumbprint -> account id
         self.orders, self.authzs, self.challs, self.certs = {}, {}, {}, {}
         self.certs_by_der = {}
+        self.retired = set()
         self.seq = 0
         self.base = None
 
@@ -435,7 +478,8 @@ class Handler(BaseHTTPRequestHandler):
             doc["identifier"] = {"type": "dns", "value": "example.com"}
         if fault(st, "subproblem-identifier-string"):
             doc["subproblems"] = [{"type": PROBLEM + "malformed", "detail": "x", "identifier": "example.com"}]
-        ctype = "application/json" if fault(st, "error-not-problem-json") else "application/problem+json"
+        plain = fault(st, "error-not-problem-json") or (ptype == "invalidProfile" and fault(st, "invalid-profile-json-ctype"))
+        ctype = "application/json" if plain else "application/problem+json"
         nonce = post and not (ptype == "badNonce" and fault(st, "badnonce-no-replay-nonce"))
         self.reply(p.status, json.dumps(doc).encode(), ctype, p.headers, nonce=nonce,
                    index=not fault(st, "no-link-index-on-errors"))
@@ -455,6 +499,12 @@ class Handler(BaseHTTPRequestHandler):
                 return self.reply(200, directory(st), index=False)
             if path == "/new-nonce":
                 return self.new_nonce()
+            if path.startswith("/renewal-info/"):
+                if fault(st, "ari-get-405"):
+                    raise Problem(405, "malformed", "use POST-as-GET", {"Allow": "POST"})
+                with st.lock:
+                    body, hdrs = renewal_info(st, path[len("/renewal-info/"):])
+                return self.reply(200, body, headers=hdrs)
             if path == "/terms":
                 return self.reply(200, "terms of service of the fake ACME server\n", "text/plain")
             if fault(st, "get-allowed") and re.match(r"^/(acct|order|authz)/", path):
@@ -473,6 +523,23 @@ class Handler(BaseHTTPRequestHandler):
         status = 200 if self.command in ("HEAD", "POST") or fault(st, "get-nonce-200") else 204
         self.reply(status, b"", None, h, nonce=not no_nonce)
 
+    def profile_admin(self, body):
+        """Plain JSON {"retire"|"restore": name}: the operator retiring a profile
+        (as the reference server's /acmeh/profiles)."""
+        st = self.st
+        try:
+            req = json.loads(body)
+        except ValueError:
+            req = {}
+        with st.lock:
+            if req.get("retire") in PROFILES:
+                st.retired.add(req["retire"])
+            elif req.get("restore") in PROFILES:
+                st.retired.discard(req["restore"])
+            else:
+                return self.reply(400, {"error": "give {\"retire\"|\"restore\": name}"})
+            return self.reply(200, {"retired": sorted(st.retired)})
+
     def do_PUT(self):
         self.problem(Problem(405, "malformed", "method not allowed", {"Allow": "POST"}), post=False)
 
@@ -489,6 +556,8 @@ class Handler(BaseHTTPRequestHandler):
             return self.problem(Problem(413 if length > MAX_BODY else 411, "malformed",
                                         "body missing or larger than 1 MiB"), post=True)
         body = self.rfile.read(length)
+        if self.path_only() == "/acmeh/profiles":
+            return self.profile_admin(body)
         try:
             path = self.path_only()
             ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
@@ -521,6 +590,12 @@ def directory(st):
         del d["keyChange"]
     if fault(st, "meta-tos-not-string"):
         d["meta"]["termsOfService"] = 42
+    if fault(st, "renewalinfo-in-meta"):
+        d["meta"]["renewalInfo"] = st.url("/renewal-info")
+    elif not fault(st, "no-renewalinfo"):
+        d["renewalInfo"] = st.url("/renewal-info")
+    if not fault(st, "no-profiles"):
+        d["meta"]["profiles"] = {k: (1 if fault(st, "profiles-not-strings") else v[0]) for k, v in PROFILES.items()}
     return d
 
 
@@ -560,6 +635,10 @@ def order_obj(st, o):
         out["certificate"] = st.url("/cert/" + o["cert"])
     if o.get("error"):
         out["error"] = o["error"]
+    if o.get("replaces") and not fault(st, "replaces-not-echoed"):
+        out["replaces"] = o["replaces"]
+    if o.get("profile") and not fault(st, "profile-not-echoed"):
+        out["profile"] = o["profile"]
     return out
 
 
@@ -606,7 +685,7 @@ def new_authz(st, acct_id, ident):
         tok = secrets.token_urlsafe(12)[:16] if fault(st, "token-short") else secrets.token_urlsafe(32)
         st.challs[cid] = {"id": cid, "type": t, "status": "pending", "token": tok, "authz": aid}
         challs.append(cid)
-    st.authzs[aid] = {"id": aid, "account": acct_id, "identifier": {"type": "dns", "value": value},
+    st.authzs[aid] = {"id": aid, "account": acct_id, "identifier": {"type": ident["type"], "value": value},
                       "wildcard": wildcard, "status": "pending", "expires": now_str(7 * 86400),
                       "challs": challs, "orders": []}
     return aid
@@ -1026,16 +1105,74 @@ def key_change(h, st, inner, ctx):
     return ok(h, st, 200, account_obj(st, acct), {"Location": st.url("/acct/" + acct["id"])})
 
 
+def order_profile(st, req, idents):
+    """The profile of a newOrder (draft-ietf-acme-profiles §4); raises invalidProfile."""
+    prof = req.get("profile")
+    if fault(st, "no-profiles"):
+        prof = None
+    elif prof is None:
+        prof = DEFAULT_PROFILE
+    elif prof not in PROFILES or prof in st.retired:
+        raise Problem(400, "badProfile" if fault(st, "invalid-profile-wrong-urn") else "invalidProfile",
+                      "profile %r is not offered" % (prof,))
+    if any(i.get("type") == "ip" for i in idents) and prof != "shortlived":
+        if fault(st, "profile-conflict-rejected-identifier"):
+            raise Problem(400, "rejectedIdentifier", "ip identifiers need the shortlived profile")
+        raise Problem(400, "invalidProfile", "profile %s takes no ip identifiers" % prof)
+    return prof
+
+
+def check_ip_identifier(ident):
+    import ipaddress
+    try:
+        ipaddress.ip_address(ident.get("value"))
+    except (ValueError, TypeError):
+        raise Problem(400, "malformed", "%r is not an IP address" % (ident.get("value"),))
+
+
+def check_replaces(st, req, acct, idents):
+    """The certificate a newOrder replaces (RFC 9773 §5), or None; raises the refusal."""
+    rid = req.get("replaces")
+    if rid is None or fault(st, "no-renewalinfo"):
+        return None
+    cert = cert_by_id(st, rid) if isinstance(rid, str) else None
+    if cert is None:
+        raise Problem(400, "malformed", "replaces names no certificate of this CA")
+    if cert["account"] != acct["id"] and not fault(st, "replaces-any-account"):
+        raise Problem(403, "unauthorized", "the replaced certificate belongs to another account")
+    if not cert["names"] & set(i["value"] for i in idents):
+        if fault(st, "replaces-no-overlap-500"):
+            raise RuntimeError("no identifier in common with the replaced certificate")
+        raise Problem(400, "malformed", "the order shares no identifier with the replaced certificate")
+    for o in st.orders.values():
+        if o.get("replaces") != rid:
+            continue
+        refresh_order(st, o)
+        blocking = o["status"] == "valid" if fault(st, "replaced-at-finalize") else \
+            (o["status"] != "invalid" or fault(st, "replaces-invalid-still-blocks"))
+        if blocking:
+            if fault(st, "already-replaced-400"):
+                raise Problem(400, "malformed", "certificate already replaced")
+            raise Problem(409, "alreadyReplaced", "certificate already replaced by order %s" % o["id"])
+    return rid
+
+
 def new_order(h, st, req, acct):
     idents = req.get("identifiers")
     if not isinstance(idents, list) or not idents:
         raise Problem(400, "malformed", "identifiers must be a non-empty array")
     for i in idents:
-        check_identifier(st, i)
+        if isinstance(i, dict) and i.get("type") == "ip" and not fault(st, "no-profiles"):
+            check_ip_identifier(i)
+        else:
+            check_identifier(st, i)
+    prof = order_profile(st, req, idents)
     oid = st.new_id()
-    idents = [{"type": "dns", "value": i["value"].lower()} for i in idents]
+    idents = [{"type": i["type"], "value": i["value"].lower()} for i in idents]
+    replaces = check_replaces(st, req, acct, idents)
     o = {"id": oid, "account": acct["id"], "status": "pending", "expires": now_str(7 * 86400),
-         "identifiers": idents, "authzs": [new_authz(st, acct["id"], i) for i in idents]}
+         "identifiers": idents, "authzs": [new_authz(st, acct["id"], i) for i in idents],
+         "replaces": replaces, "profile": None if fault(st, "no-default-profile") and "profile" not in req else prof}
     st.orders[oid] = o
     acct["orders"].append(oid)
     return ok(h, st, 201, order_obj(st, o), {"Location": st.url("/order/" + oid)})
@@ -1059,6 +1196,8 @@ def finalize(h, st, o, req, acct):
     refresh_order(st, o)
     if o["status"] != "ready" and not (o["status"] == "pending" and fault(st, "finalize-pending-ok")):
         raise Problem(403, "orderNotReady", "order is %s, not ready" % o["status"])
+    if o.get("profile") in st.retired and not fault(st, "retired-profile-issued"):
+        raise Problem(400, "invalidProfile", "profile %s is retired" % o["profile"])
     csr = req.get("csr")
     try:
         csr_der = b64u_decode(csr)
@@ -1076,11 +1215,14 @@ def finalize(h, st, o, req, acct):
         for k in acct["keys"]:
             if jwk_spki(k) == spki:
                 raise Problem(400, "badCSR", "the CSR's key is the account key")
-    leaf = st.ossl.issue(csr_der, sorted(want))
+    days = PROFILES.get(o.get("profile") or DEFAULT_PROFILE, (None, 7))[1]
+    serial = secrets.randbits(64) | (1 << 63)  # top bit set: the certID keeps DER's leading 00
+    leaf = st.ossl.issue(csr_der, sorted(want), 7 if fault(st, "profile-validity-ignored") else days, serial)
     cid = st.new_id()
     leaf_der = pem_blocks(leaf, "CERTIFICATE")[0]
     st.certs[cid] = {"id": cid, "account": acct["id"], "leaf": leaf, "int": st.int_pem, "root": st.root_pem,
-                     "spki": spki, "revoked": False, "names": want}
+                     "spki": spki, "revoked": False, "names": want, "serial": serial,
+                     "issued": time.time(), "days": days}
     st.certs_by_der[leaf_der] = cid
     o["status"] = "valid"
     o["cert"] = cid
@@ -1113,6 +1255,58 @@ def revoke(h, st, req, ctx):
     return ok(h, st, 200, b"")
 
 
+# --- ARI (RFC 9773) -----------------------------------------------------------
+
+def serial_key(st, serial):
+    """How the fake indexes a serial: DER INTEGER content octets (RFC 9773 §4.1)."""
+    if fault(st, "ari-serial-magnitude"):
+        return serial.to_bytes((serial.bit_length() + 7) // 8, "big")
+    return der_int(serial)[2:]
+
+
+def cert_by_id(st, cert_id):
+    """The certificate a certID names; None when unknown. Raises malformed for bad syntax."""
+    parts = cert_id.split(".")
+    try:
+        if len(parts) != 2 or not parts[0] or not parts[1]:
+            raise ValueError("a certID is two base64url parts joined by '.'")
+        aki, serial = b64u_decode(parts[0]), b64u_decode(parts[1])
+    except ValueError as e:
+        if fault(st, "ari-malformed-500"):
+            raise RuntimeError("certID %r: %s" % (cert_id, e))
+        raise Problem(400, "malformed", "certID %r: %s" % (cert_id, e))
+    if aki != st.int_ski:
+        if fault(st, "ari-malformed-500"):
+            raise RuntimeError("unknown AKI")
+        raise Problem(404, "malformed", "no issuer of this CA has that key identifier")
+    for c in st.certs.values():
+        if serial_key(st, c["serial"]) == serial:
+            return c
+    return None
+
+
+def renewal_info(st, cert_id):
+    try:
+        cert = cert_by_id(st, cert_id)
+    except RuntimeError as e:
+        raise Problem(500, "serverInternal", "internal error: %s" % e)
+    if cert is None:
+        if fault(st, "ari-unknown-serial-400"):
+            raise Problem(400, "malformed", "unknown serial")
+        raise Problem(404, "malformed", "no certificate with that serial")
+    life = cert["days"] * 86400
+    start, end = cert["issued"] + life * 2 / 3, cert["issued"] + life * 5 / 6
+    if cert["revoked"] and not fault(st, "ari-revoked-window-future"):
+        start, end = time.time() - 2 * 86400, time.time() - 86400
+    if fault(st, "ari-window-end-before-start"):
+        start, end = end, start
+    fmt = lambda t: time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+    body = {"suggestedWindow": {"start": "tomorrow" if fault(st, "ari-window-not-rfc3339") else fmt(start),
+                                "end": fmt(end)},
+            "explanationURL": "see the docs" if fault(st, "ari-explanation-not-url") else st.url("/docs/ari")}
+    return body, {} if fault(st, "ari-no-retry-after") else {"Retry-After": "21600"}
+
+
 # --- main --------------------------------------------------------------------
 
 def main():
@@ -1138,6 +1332,7 @@ def main():
         ossl.ca("int", "/CN=fake-acme intermediate", issuer="root")
         state.root_pem = open(ossl.path("root.pem")).read()
         state.int_pem = open(ossl.path("int.pem")).read()
+        state.int_ski = ossl.ski("int")
         server = Server(("127.0.0.1", args.port), Handler)
         server.state = state
         port = server.server_address[1]
