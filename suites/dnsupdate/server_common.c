@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness/core/clock.h"
 #include "harness/core/error.h"
 #include "suites/dnsupdate/server.h"
 
@@ -67,6 +68,14 @@ int dnsup_resend(acmeh_check_ctx *ctx, const acmeh_ns_env *ns, const acmeh_dnsup
   return rc;
 }
 
+/* A correctly signed request answered BADTIME was most likely overtaken by
+ * one signed a second later by a parallel check, for a server that keeps
+ * each key's latest Time Signed (RFC 8945 §5.2.3 SHOULD). §5.2.3 asks the
+ * client to send it again with a new TSIG: so do we, once, a second later. */
+static int overtaken(const acmeh_tsig_key *key, const acmeh_tsig_mut *mut, const acmeh_dnsup_resp *r) {
+  return key && !mut && r->rcode == ACMEH_RCODE_NOTAUTH && r->tsig_error == ACMEH_TSIG_BADTIME;
+}
+
 int dnsup_send(acmeh_check_ctx *ctx, const acmeh_ns_env *ns, const acmeh_dnsup *u, const acmeh_tsig_key *key,
                const acmeh_tsig_mut *mut, const char *what, acmeh_dnsup_msg *keep, acmeh_dnsup_resp *r) {
   acmeh_dnsup_msg m;
@@ -75,6 +84,14 @@ int dnsup_send(acmeh_check_ctx *ctx, const acmeh_ns_env *ns, const acmeh_dnsup *
   int rc = acmeh_dnsup_sign(u, key, mut, &m);
   if (rc) return acmeh_msg(ctx->err, sizeof ctx->err, rc, "cannot sign the UPDATE");
   rc = dnsup_resend(ctx, ns, &m, what, r);
+  if (!rc && overtaken(key, mut, r) && acmeh_check_time_left(ctx) > 5) {
+    acmeh_check_note(ctx, "BADTIME to a current request: re-signed and sent once more in 1 s (RFC 8945 §5.2.3)");
+    acmeh_sleep_ms(1100);
+    acmeh_dnsup_msg_clear(&m), acmeh_dnsup_resp_clear(r);
+    rc = acmeh_dnsup_sign(u, key, mut, &m);
+    if (rc) return acmeh_msg(ctx->err, sizeof ctx->err, rc, "cannot sign the UPDATE");
+    rc = dnsup_resend(ctx, ns, &m, what, r);
+  }
   if (keep) *keep = m;
   else acmeh_dnsup_msg_clear(&m);
   return rc;

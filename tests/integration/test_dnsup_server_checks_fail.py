@@ -67,12 +67,12 @@ ROWS = [
 ]
 
 
-def target_file(workdir, faults):
-    """A nameserver target that starts the fake with these faults."""
+def target_file(workdir, faults, extra=()):
+    """A nameserver target that starts the fake with these faults (and extra arguments)."""
     keys = [("acme-key.", "hmac-sha256", "acme", "_acme-challenge.acmeh.test."),
             ("acme-key-512.", "hmac-sha512", "acme512", "_acme-challenge.acmeh.test."),
             ("other-key.", "hmac-sha256", "other", "other.acmeh.test.")]
-    cmd = ["/usr/bin/python3", FAKE, "--port", "${PORT_dns}", "--zone", "acmeh.test.", "--faults", faults]
+    cmd = ["/usr/bin/python3", FAKE, "--port", "${PORT_dns}", "--zone", "acmeh.test.", "--faults", faults] + list(extra)
     for name, alg, var, scope in keys:
         cmd += ["--key", "%s:%s:${SECRET_%s}:%s" % (name, alg, var, scope)]
     key = {n: {"name": k[0], "algorithm": k[1], "secret": "${SECRET_%s}" % k[2]}
@@ -88,9 +88,9 @@ def target_file(workdir, faults):
     return path
 
 
-def run_harness(workdir, faults, check=None):
+def run_harness(workdir, faults, check=None, extra=()):
     out = os.path.join(workdir, "results.json")
-    cmd = [BIN, "run", "--nameserver", target_file(workdir, faults), "--json", out, "--timeout", "20", "--jobs", "4",
+    cmd = [BIN, "run", "--nameserver", target_file(workdir, faults, extra), "--json", out, "--timeout", "20", "--jobs", "4",
            "--run-dir", os.path.join(workdir, "run")]
     cmd += ["--check", check] if check else ["--suite", "dnsupdate"]
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=PROC_TIMEOUT)
@@ -115,9 +115,10 @@ def run_row(row):
     return problems, got.get("message") or ""
 
 
-def run_baseline(_row):
+def run_baseline(extra):
+    """The whole suite passes against the fault-free fake (extra: over TCP only)."""
     with tempfile.TemporaryDirectory(prefix="acmeh-dnsup-base-") as wd:
-        results = run_harness(wd, "")
+        results = run_harness(wd, "", extra=extra)
     bad = ["%s %s: %s" % (r["id"], r["verdict"], (r.get("message") or "")[:300]) for r in results if r["verdict"] != "pass"]
     return bad, "%d checks pass against the fault-free fake" % sum(r["verdict"] == "pass" for r in results)
 
@@ -137,12 +138,15 @@ def main():
     if missing:
         print("FAIL  coverage: no fail row for %s" % ", ".join(missing))
         failed += 1
-    tasks = [("baseline", run_baseline, None)] + [(r, run_row, r) for r in ROWS]
+    tasks = [("baseline", run_baseline, ()), ("baseline-tcp", run_baseline, ("--truncate-udp",))] + \
+        [(r, run_row, r) for r in ROWS]
     with concurrent.futures.ThreadPoolExecutor(max_workers=JOBS) as pool:
         futs = {pool.submit(fn, arg): name for name, fn, arg in tasks}
         for fut in concurrent.futures.as_completed(futs):
             name = futs[fut]
-            label = "baseline (no faults, whole suite)" if name == "baseline" else "%s [%s]" % (name[0], name[1])
+            label = {"baseline": "baseline (no faults, whole suite)",
+                     "baseline-tcp": "baseline over TCP (every UDP answer truncated)"}.get(name) if isinstance(name, str) \
+                else "%s [%s]" % (name[0], name[1])
             try:
                 problems, message = fut.result()
             except Exception as e:  # a row that could not run is a failed row

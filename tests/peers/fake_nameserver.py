@@ -24,7 +24,10 @@ replays. Each fault breaks one rule:
   accept-notzone        prerequisite and update RRs outside the zone are ignored
   tsig-not-last-ok      RRs after the TSIG are ignored instead of FORMERR
 
-Usage: fake_nameserver.py --port P --zone Z --key name:alg:secret:scope ... [--faults a,b]
+--truncate-udp answers every UDP message with an empty TC answer (nothing
+processed), so everything goes over TCP: not a fault, a transport test.
+
+Usage: fake_nameserver.py --port P --zone Z --key name:alg:secret:scope ... [--faults a,b] [--truncate-udp]
 """
 import argparse
 import base64
@@ -291,11 +294,16 @@ class Server:
             return w[0:2] + struct.pack("!HHHHH", 0x8000 | FORMERR, 0, 0, 0, 0) if len(w) >= 2 else b""
 
 
-def serve(srv, port):
+def truncated(w):
+    """An empty answer with TC set: the client must ask again over TCP (RFC 1035 §4.2.1)."""
+    return w[0:2] + bytes([0x80 | (w[2] & 0x78) | 0x02, 0]) + bytes(8) if len(w) >= 12 else b""
+
+
+def serve(srv, port, truncate_udp):
     class U(socketserver.BaseRequestHandler):
         def handle(self):
             data, sock = self.request
-            sock.sendto(srv.handle(data), self.client_address)
+            sock.sendto(truncated(data) if truncate_udp else srv.handle(data), self.client_address)
 
     class T(socketserver.BaseRequestHandler):
         def handle(self):
@@ -326,6 +334,7 @@ def main():
     ap.add_argument("--zone", required=True)
     ap.add_argument("--key", action="append", default=[], help="name:alg:base64secret:scope")
     ap.add_argument("--faults", default="")
+    ap.add_argument("--truncate-udp", action="store_true", help="answer every UDP message with TC, unprocessed")
     a = ap.parse_args()
     keys = {}
     for spec in a.key:
@@ -336,7 +345,7 @@ def main():
     srv = Server(a.zone, keys, faults)
     sys.stdout.write("fake_nameserver on 127.0.0.1:%d faults=%s\n" % (a.port, ",".join(sorted(faults)) or "none"))
     sys.stdout.flush()
-    serve(srv, a.port)
+    serve(srv, a.port, a.truncate_udp)
 
 
 if __name__ == "__main__":
