@@ -234,6 +234,7 @@ int acmeh_dns_query(const char *addr, int port, const char *name, const char *ty
   uint16_t id;
   RAND_bytes((unsigned char *)&id, sizeof id);
   ldns_pkt_set_id(q, id);
+  ldns_pkt_set_rd(q, false); /* ask the authoritative server itself */
   uint8_t *w = NULL, *ans = malloc(65536);
   size_t wl = 0, al = 0;
   int tcp, rc = ans && ldns_pkt2wire(&w, q, &wl) == LDNS_STATUS_OK ? ACMEH_OK : ACMEH_NOMEM;
