@@ -22,17 +22,20 @@
 
 typedef struct {
   int port, dns_port, http01_port, tlsalpn01_port, no_mocks, verbose, quiet, no_verdicts;
-  const char *run_dir, *tls_cert, *tls_key, *tls_ca, *faults_file;
+  const char *run_dir, *tls_cert, *tls_key, *tls_ca, *faults_file, *dns_account;
   json_t *faults; /* loaded and validated rules, NULL = none */
 } serve_args;
 
 static void usage(void) {
   fputs("usage: acme-harness serve [--port P] [--dns-port P] [--http01-port P] [--tlsalpn01-port P]\n"
         "                          [--run-dir D] [--no-mocks] [--tls-cert F --tls-key F [--tls-ca F]]\n"
-        "                          [--faults F] [--quiet] [--verbose]\n"
+        "                          [--faults F] [--dns-account MODE] [--quiet] [--verbose]\n"
         "  --no-mocks  start only the server; validate against the DNS, http-01 and tls-alpn-01\n"
         "              ports given (mocks of a running `acme-harness run`)\n"
         "  --faults F  inject the fault rules of JSON file F (format: README, \"Fault files\")\n"
+        "  --dns-account MODE  dns-account-01: on (default), off, or a deviation for tests\n"
+        "              (dns01-name, label-20-bytes, any-account-label, any-txt, wildcard-star,\n"
+        "              bare-error, no-cname, short-token; harness/server/server.h)\n"
         "  --no-verdicts  do not judge each exchange with the per-exchange CORE-C client checks\n"
         "  --quiet     do not print each exchange on stdout (nor verdicts)\n"
         "  --verbose   log every request and its status on stderr\n",
@@ -48,7 +51,7 @@ static int parse(serve_args *a, int argc, char **argv) {
       {"tls-ca", required_argument, 0, 'a'},         {"help", no_argument, 0, 'h'},
       {"verbose", no_argument, 0, 'v'},              {"faults", required_argument, 0, 'f'},
       {"no-verdicts", no_argument, 0, 'V'},
-      {"quiet", no_argument, 0, 'q'},
+      {"quiet", no_argument, 0, 'q'},                {"dns-account", required_argument, 0, 'A'},
       {0}};
   for (int ch; (ch = getopt_long(argc, argv, "hvq", opts, NULL)) != -1;) {
     switch (ch) {
@@ -65,6 +68,7 @@ static int parse(serve_args *a, int argc, char **argv) {
     case 'V': a->no_verdicts = 1; break;
     case 'f': a->faults_file = optarg; break;
     case 'q': a->quiet = 1; break;
+    case 'A': a->dns_account = optarg; break;
     default: usage(); return 2;
     }
   }
@@ -213,7 +217,7 @@ static int start_all(serve_args *a, const char *run_dir, printer *pr, acmeh_mock
   acmeh_server_config sc = {.port = a->port, .tls_cert_file = a->tls_cert, .tls_key_file = a->tls_key,
                             .tls_ca_file = a->tls_ca, .dns_addr = "127.0.0.1", .dns_port = a->dns_port,
                             .http01_port = a->http01_port, .tlsalpn01_port = a->tlsalpn01_port, .run_dir = run_dir,
-                            .log_requests = a->verbose, .faults = a->faults,
+                            .log_requests = a->verbose, .faults = a->faults, .dns_account = a->dns_account,
                             .observer = a->quiet ? NULL : print_exchange, .observer_ud = pr};
   if (acmeh_server_start(&sc, srv, err, sizeof err)) return fprintf(stderr, "acme-harness serve: %s\n", err), 2;
   return 0;
