@@ -84,6 +84,10 @@ int cc_client_uses_ari(acmeh_check_ctx *ctx) {
   return acmeh_scenario_get(ctx, "ari-window-past", &r) == ACMEH_OK && cc_ari_count(r) > 0;
 }
 
+int cc_disclaims(const acmeh_check_ctx *ctx, const char *name) {
+  return json_is_false(json_object_get(json_object_get(ctx->env->client, "claims"), name));
+}
+
 int cc_claims(const acmeh_check_ctx *ctx, const char *name) {
   return json_is_true(json_object_get(ctx->env->claims, name)) ||
          json_is_true(json_object_get(json_object_get(ctx->env->client, "claims"), name));

@@ -42,5 +42,7 @@ int cc_client_uses_ari(acmeh_check_ctx *ctx);
 
 /* 1 when the target file's "claims" has `name`: true. */
 int cc_claims(const acmeh_check_ctx *ctx, const char *name);
+/* 1 when it has `name`: false (the feature is declared absent). */
+int cc_disclaims(const acmeh_check_ctx *ctx, const char *name);
 
 #endif

@@ -23,13 +23,15 @@ static json_t *profile_order(const acmeh_client_run *r, const json_t **at) {
   return NULL;
 }
 
-/* The scenario's record; first skips a client that neither claims profile
+/* The scenario's record; first skips a client whose target declares
+ * "profiles": false (no scenario runs), or that neither claims profile
  * support nor sent a profile when configured with an offered one
  * (scenario prof-listed): its other scenarios could show nothing more. */
 static int prof_record(acmeh_check_ctx *ctx, const char *scenario, const acmeh_client_run **r) {
   static const acmeh_client_run none = {.name = "none"}; /* no exchanges: callers' loops stay safe */
   const json_t *x;
   *r = &none;
+  if (cc_disclaims(ctx, "profiles")) return acmeh_check_skip(ctx, NO_PROFILES " (its target declares \"profiles\": false)");
   int rc = cc_claims(ctx, "profiles") ? ACMEH_OK : cc_record(ctx, "prof-listed", r);
   json_t *p = rc || cc_claims(ctx, "profiles") ? NULL : profile_order(*r, &x);
   if (rc == ACMEH_OK && !p && !cc_claims(ctx, "profiles"))
