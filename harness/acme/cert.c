@@ -362,7 +362,9 @@ X509 *acmeh_x509_new(const char *cn, double not_before, double not_after) {
     X509_free(c);
     return NULL;
   }
-  serial[0] = (unsigned char)((serial[0] & 0x7f) | 0x01); /* positive, and never a short encoding */
+  /* The top bit stays random: about half the serials need DER's leading 00,
+   * so peers' certID code (RFC 9773 §4.1) meets both encodings. */
+  serial[0] |= 0x01; /* never a short encoding */
   BIGNUM *bn = BN_bin2bn(serial, sizeof serial, NULL);
   BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(c));
   BN_free(bn);

@@ -85,8 +85,8 @@ static X509 *cert_x509(const srv_cert *c) {
   return d2i_X509(NULL, &p, (long)c->der_len);
 }
 
-/* Our serials are 16 octets with the top bit clear (acmeh_x509_new), so the
- * DER content octets are the serial itself and name the certificate's id.
+/* Our serials are 16 random octets (acmeh_x509_new); when the top one has
+ * its high bit set, DER puts a 00 before them. Without it they name the id.
  * Returns the certificate, or NULL with *status 400 (malformed certID) or
  * 404 (not one of ours) and why. */
 static srv_cert *find_cert(acmeh_server *s, const char *cert_id, int *status, char *why, size_t whylen) {
@@ -95,7 +95,8 @@ static srv_cert *find_cert(acmeh_server *s, const char *cert_id, int *status, ch
   *status = 400;
   if (acmeh_ari_cert_id_parse(cert_id, NULL, NULL, &serial, &slen, why, whylen)) return NULL;
   int minimal = acmeh_ari_serial_der_minimal(serial, slen);
-  char *id = slen == 16 ? acmeh_b64url_encode(serial, slen) : NULL;
+  const unsigned char *mag = slen == 17 && serial[0] == 0 ? serial + 1 : serial;
+  char *id = slen - (size_t)(mag - serial) == 16 ? acmeh_b64url_encode(mag, 16) : NULL;
   free(serial);
   if (!minimal) return snprintf(why, whylen, "certID serial part is not the DER INTEGER content octets of a positive serial"), NULL;
   *status = 404;
