@@ -88,6 +88,9 @@ void acmeh_proc_install_cleanup(void (*on_signal)(void)) {
   atexit(acmeh_proc_kill_all);
 }
 
+/* The handle owns its acmeh_proc once closing starts. */
+static void on_closed(uv_handle_t *h) { free(h->data); }
+
 static void on_exit_cb(uv_process_t *h, int64_t status, int term_signal) {
   acmeh_proc *p = h->data;
   p->exited = 1;
@@ -178,12 +181,18 @@ int acmeh_proc_start(const char *const *argv, const char *const *env, const char
                             .args = shimmed ? shimmed : (char **)argv,
                             .env = envp, .cwd = cwd, .flags = UV_PROCESS_DETACHED,
                             .stdio_count = 3, .stdio = stdio};
-  int rc = p && envp ? uv_spawn(loop, &p->handle, &o) : UV_ENOMEM;
+  int spawned = p && envp;
+  int rc = spawned ? uv_spawn(loop, &p->handle, &o) : UV_ENOMEM;
   close(fd);
   free(envp);
   free(shimmed);
   if (rc) {
-    free(p);
+    if (spawned) { /* libuv initialised the handle even though spawning failed: it must be closed */
+      p->handle.data = p;
+      uv_close((uv_handle_t *)&p->handle, on_closed);
+    } else {
+      free(p);
+    }
     return acmeh_msg(err, errlen, ACMEH_ENV_SPAWN, "cannot start %s: %s", argv[0], uv_strerror(rc));
   }
   p->handle.data = p;
@@ -206,7 +215,6 @@ static void wait_exit(acmeh_proc *p, int ms) {
   while (acmeh_proc_running(p, NULL) && acmeh_now_mono() < until) acmeh_sleep_ms(5);
 }
 
-static void on_closed(uv_handle_t *h) { free(h->data); }
 
 void acmeh_proc_stop(acmeh_proc *p, int grace_ms) {
   if (!p) return;
@@ -224,6 +232,7 @@ typedef struct {
   uv_process_t proc;
   uv_timer_t timer;
   int exited, status, timed_out;
+  int spawn_tried; /* uv_spawn initialised proc, so it needs uv_close even on failure */
 } blocking_run;
 
 static void on_run_exit(uv_process_t *h, int64_t status, int term_signal) {
@@ -248,6 +257,7 @@ static int spawn_on(uv_loop_t *l, blocking_run *b, const char *const *argv, cons
                             .args = shimmed ? shimmed : (char **)argv, .env = envp, .cwd = cwd,
                             .flags = UV_PROCESS_DETACHED, .stdio_count = 3, .stdio = stdio};
   b->proc.data = b;
+  b->spawn_tried = envp != NULL;
   int rc = envp ? uv_spawn(l, &b->proc, &o) : UV_ENOMEM;
   free(envp);
   free(shimmed);
@@ -269,7 +279,7 @@ int acmeh_proc_run(const char *const *argv, const char *const *env, const char *
   int rc = spawn_on(&l, &b, argv, env, cwd, fd);
   close(fd);
   if (rc) {
-    uv_close((uv_handle_t *)&b.proc, NULL); /* libuv wants a failed process handle closed too */
+    if (b.spawn_tried) uv_close((uv_handle_t *)&b.proc, NULL); /* libuv wants a failed process handle closed too */
     uv_run(&l, UV_RUN_DEFAULT);
     uv_loop_close(&l);
     return acmeh_msg(err, errlen, ACMEH_ENV_SPAWN, "cannot start %s: %s", argv[0], uv_strerror(rc));
