@@ -27,7 +27,8 @@ const char *acmeh_data_dir(void);
 int acmeh_catalog_load(const char *data_dir, acmeh_catalog *out, char *err, size_t errlen);
 void acmeh_catalog_free(acmeh_catalog *c);
 
-/* Does check `d` match the selection? suite NULL = all; ids NULL or empty = all
+/* Does check `d` match the selection? suite NULL = all, else one spec name or
+ * several separated by commas ("ari,profiles"); ids NULL or empty = all
  * (each entry a glob, e.g. "CORE-S-01*"); level NULL = all ("MUST" selects MUST
  * and MUST NOT, and so on); role NULL = all. */
 int acmeh_catalog_selected(const acmeh_check_def *d, const char *suite, const char *const *ids,
