@@ -50,6 +50,26 @@ static void norm_key(const char *key, char out[256]) {
   if (!key || acmeh_records_norm(key, out, 256) != 0) out[0] = '\0';
 }
 
+/* Makes room in a full list by dropping its oldest eighth at once (the header
+ * promises "at most cap", not exactly cap). Removing one entry from the front
+ * of a jansson array moves all the others: one per DNS answer made each answer
+ * cost O(cap) under load (17% of the mock DNS's time in `ci/bench dns`). */
+static void make_room(acmeh_history *h, acmeh_hist_kind kind) {
+  json_t *list = h->lists[kind];
+  size_t n = json_array_size(list);
+  if (n < h->cap) return;
+  size_t keep = h->cap - 1 - h->cap / 8, from = n - keep;
+  json_t *kept = json_array();
+  if (!kept) { /* out of memory: fall back to the slow single removal */
+    json_array_remove(list, 0);
+    return;
+  }
+  for (size_t i = from; i < n; i++)
+    json_array_append(kept, json_array_get(list, i));
+  json_decref(list);
+  h->lists[kind] = kept;
+}
+
 void acmeh_history_add(acmeh_history *h, acmeh_hist_kind kind, const char *key, json_t *entry) {
   char k[256];
   if (!h || !entry || kind >= ACMEH_HIST_KIND_COUNT) {
@@ -61,9 +81,8 @@ void acmeh_history_add(acmeh_history *h, acmeh_hist_kind kind, const char *key, 
   json_t *wrap = json_pack("{s:s, s:o}", "key", k, "entry", entry);
   if (!wrap) return; /* json_pack stole entry even on failure ("o") */
   pthread_mutex_lock(&h->mu);
-  json_t *list = h->lists[kind];
-  if (json_array_size(list) >= h->cap) json_array_remove(list, 0);
-  json_array_append_new(list, wrap);
+  make_room(h, kind);
+  json_array_append_new(h->lists[kind], wrap);
   pthread_mutex_unlock(&h->mu);
 }
 

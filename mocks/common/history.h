@@ -18,7 +18,8 @@ typedef enum {
 typedef struct acmeh_history acmeh_history;
 
 /* New empty history keeping at most `cap_per_kind` entries per kind (oldest
- * dropped first; 0 = 10000). NULL when out of memory. */
+ * dropped first, an eighth at once when full; 0 = 10000). NULL when out of
+ * memory. */
 acmeh_history *acmeh_history_new(size_t cap_per_kind);
 void acmeh_history_free(acmeh_history *h);
 

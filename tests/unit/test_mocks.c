@@ -425,6 +425,21 @@ static void test_dns_history(void) {
   json_decref(h);
 }
 
+/* A full history drops its oldest entries first and never holds more than
+ * its cap, however many are added (it drops several at once when full). */
+static void test_history_cap(void) {
+  acmeh_history *hist = acmeh_history_new(10);
+  for (int i = 0; i < 95; i++)
+    acmeh_history_add(hist, ACMEH_HIST_DNS, "cap.example", json_pack("{s:i}", "n", i));
+  json_t *all = acmeh_history_get(hist, ACMEH_HIST_DNS, NULL);
+  size_t n = json_array_size(all);
+  CU_ASSERT_TRUE(n >= 5 && n <= 10);
+  for (size_t i = 0; i < n; i++) /* the newest n, oldest first */
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(json_array_get(all, i), "n")), (json_int_t)(95 - n + i));
+  json_decref(all);
+  acmeh_history_free(hist);
+}
+
 /* Random and bit-flipped queries straight into the answer function: it must
  * neither crash nor leak (run under ASan), and must answer or drop. */
 static void test_dns_answer_fuzz(void) {
@@ -937,6 +952,7 @@ int main(void) {
   CU_add_test(s, "dns garbage over UDP", test_dns_garbage_udp);
   CU_add_test(s, "dns garbage over TCP", test_dns_garbage_tcp);
   CU_add_test(s, "dns history", test_dns_history);
+  CU_add_test(s, "history cap", test_history_cap);
   CU_add_test(s, "dns answer fuzz", test_dns_answer_fuzz);
   CU_add_test(s, "http01 serve and history", test_http01);
   CU_add_test(s, "http01 bad requests and keep-alive", test_http01_bad_requests);
