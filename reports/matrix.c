@@ -19,11 +19,12 @@ static const acmeh_mx_cell *cell_at(const acmeh_matrix *m, size_t row, size_t co
   return &m->cells[row * m->ncolumns + col];
 }
 
-/* "reference http-01" or "pebble ari": the column's header text. */
+/* "server / kind": "reference / http-01" (issue with that challenge) or
+ * "pebble / renew" (a kind run with the client's usual challenge). */
 static void column_label(const acmeh_mx_column *c, char *buf, size_t len) {
-  if (c->challenge && strcmp(c->kind, "issue") == 0) snprintf(buf, len, "%s %s", c->server, c->challenge);
-  else if (c->challenge) snprintf(buf, len, "%s %s %s", c->server, c->kind, c->challenge);
-  else snprintf(buf, len, "%s %s", c->server, c->kind);
+  if (c->challenge && strcmp(c->kind, "issue") == 0) snprintf(buf, len, "%s / %s", c->server, c->challenge);
+  else if (c->challenge) snprintf(buf, len, "%s / %s %s", c->server, c->kind, c->challenge);
+  else snprintf(buf, len, "%s / %s", c->server, c->kind);
 }
 
 /* ---- Markdown ---------------------------------------------------------- */

@@ -21,6 +21,7 @@
 
 #include "harness/cli/args.h"
 #include "harness/cli/cli.h"
+#include "harness/cli/matrix_internal.h"
 #include "harness/core/clock.h"
 #include "harness/core/error.h"
 #include "harness/runner/catalog.h"
@@ -32,69 +33,33 @@
 
 #define MAX_TARGETS 32
 #define MAX_TIMEOUT_S 3600
+#define set_reason acmeh_mx_set_reason
 /* Bytes of the client's output and of the server's log kept in a transcript. */
 #define TAIL_BYTES 8192
 
-typedef struct cell cell;
-
-/* A column kind: one scenario a client runs against a server. A column is a
- * server x kind (x challenge when per_challenge). New kinds (ARI renewal,
- * profiles) are one row here: the client action to run, and how to judge it. */
-typedef struct {
-  const char *name;      /* "issue" */
-  const char *action;    /* the client target's action run for it */
-  int per_challenge;     /* one column per challenge type */
-  void (*judge)(cell *c); /* sets c->out verdict and reason from the finished run */
-} scenario_kind;
-
 static void judge_issue(cell *c);
-static const scenario_kind kinds[] = {{"issue", "issue", 1, judge_issue}};
+static const scenario_kind issue_kind = {"issue", {"issue"}, 1, 0, NULL, NULL, NULL, judge_issue};
 static const char *const challenges[] = {"http-01", "dns-01", "tls-alpn-01"};
 
 typedef struct {
-  const char *clients_arg, *servers_arg, *out;
+  const char *clients_arg, *servers_arg, *kinds_arg, *out;
   double timeout_s;
   int jobs;
 } matrix_args;
-
-typedef struct {
-  char *name;       /* the target's "name" (or the argument) */
-  json_t *doc;
-  char dir[4096];   /* folder of its file: ${TARGET_DIR} */
-  char missing[256]; /* a required program that is not installed, or "" */
-} target_def;
-
-typedef struct {
-  const scenario_kind *kind;
-  size_t server; /* index into servers */
-} column_def;
-
-struct cell {
-  const target_def *client, *server;
-  const column_def *col;
-  const char *challenge;
-  char work[3500], domain[128], err[1024];
-  acmeh_mocks *mocks;
-  acmeh_target_run *tr;
-  acmeh_vars vars;
-  pthread_t thread;
-  atomic_int done;
-  int running, exit_status, timed_out, run_rc;
-  double t0, deadline;
-  acmeh_mx_cell *out;
-};
 
 /* ---- arguments and targets --------------------------------------------- */
 
 static void usage(FILE *f) {
   fputs("usage: acme-harness matrix [--clients A,B,...] [--servers reference,pebble] [--out DIR]\n"
-        "                           [--timeout SECONDS] [--jobs N]\n"
-        "  every client target against every server target, one cell per server x challenge;\n"
+        "                           [--timeout SECONDS] [--jobs N] [--kinds K,...]\n"
+        "  every client target against every server target: one cell per server x challenge (issue),\n"
+        "  and per server x renew, revoke, ari, profiles (the client's http-01, else its first challenge);\n"
         "  writes DIR/matrix.md, matrix.html, matrix.json and transcripts/ (DIR default ./matrix-out)\n"
         "  --clients   client target names or files (default: every client target in harness/targets)\n"
-        "  --servers   server target names or files (default: reference,pebble)\n"
+        "  --servers   server target names or files (default: reference,pebble; pebble-2.6 has ARI)\n"
         "  --timeout   time limit of one cell, seconds (default 120)\n"
         "  --jobs      cells run at once (default 2)\n"
+        "  --kinds     column kinds to run, of issue,renew,revoke,ari,profiles (default: all)\n"
         "exit status: 0 every cell passed or was skipped, 1 a cell failed, 2 usage, or a cell could not be run\n"
         "(error), 130 interrupted (what finished is still written)\n",
         f);
@@ -104,6 +69,7 @@ static int parse(matrix_args *a, int argc, char **argv) {
   static const struct option opts[] = {{"clients", required_argument, 0, 'c'}, {"servers", required_argument, 0, 's'},
                                        {"out", required_argument, 0, 'o'},     {"timeout", required_argument, 0, 't'},
                                        {"jobs", required_argument, 0, 'j'},    {"help", no_argument, 0, 'h'},
+                                       {"kinds", required_argument, 0, 'k'},
                                        {0}};
   *a = (matrix_args){.servers_arg = "reference,pebble", .out = "matrix-out", .timeout_s = 120, .jobs = 2};
   for (int ch; (ch = getopt_long(argc, argv, "h", opts, NULL)) != -1;) {
@@ -114,6 +80,7 @@ static int parse(matrix_args *a, int argc, char **argv) {
     case 'o': a->out = optarg; break;
     case 't': rc = acmeh_arg_seconds("timeout", optarg, MAX_TIMEOUT_S, &a->timeout_s); break;
     case 'j': rc = acmeh_arg_int("jobs", optarg, 1, 16, &a->jobs); break;
+    case 'k': a->kinds_arg = optarg; break;
     case 'h': usage(stdout); return 1;
     default: usage(stderr); return 2;
     }
@@ -126,6 +93,20 @@ static int parse(matrix_args *a, int argc, char **argv) {
 static void target_free(target_def *t) {
   free(t->name);
   json_decref(t->doc);
+  json_decref(t->observed);
+}
+
+/* A server run by the harness's own `serve` prints each exchange (with the
+ * JWS payload) unless --quiet: the copy without it lets the renew, revoke,
+ * ari and profiles judges read what the client sent. NULL for other servers. */
+static json_t *observed_doc(const json_t *doc) {
+  const json_t *cmd = json_object_get(doc, "command");
+  const char *c0 = json_string_value(json_array_get(cmd, 0)), *c1 = json_string_value(json_array_get(cmd, 1));
+  if (!c0 || !c1 || strcmp(c0, "${ACMEH_BIN}") != 0 || strcmp(c1, "serve") != 0) return NULL;
+  json_t *copy = json_deep_copy(doc), *argv = json_object_get(copy, "command"), *v;
+  size_t i;
+  json_array_foreach(argv, i, v) if (json_is_string(v) && strcmp(json_string_value(v), "--quiet") == 0) json_string_set(v, "--no-verdicts");
+  return copy;
 }
 
 /* Loads one target and checks its role; 0 or 2 (printed). */
@@ -154,6 +135,7 @@ static int load_target(const char *arg, const char *role, target_def *t) {
   /* A server's program is its command's first word, when that is not the harness itself. */
   const char *cmd0 = json_string_value(json_array_get(json_object_get(t->doc, "command"), 0));
   if (cmd0 && !strstr(cmd0, "${") && !acmeh_proc_in_path(cmd0)) snprintf(t->missing, sizeof t->missing, "%s", cmd0);
+  if (strcmp(role, "server") == 0) t->observed = observed_doc(t->doc);
   return 0;
 }
 
@@ -207,18 +189,37 @@ static int target_lists(const json_t *list, const char *value) {
   return 0;
 }
 
-static void set_reason(cell *c, acmeh_mx_verdict v, const char *fmt, const char *a, const char *b) {
+void acmeh_mx_set_reason(cell *c, acmeh_mx_verdict v, const char *fmt, const char *a, const char *b) {
   c->out->verdict = v;
   free(c->out->reason);
   if (asprintf(&c->out->reason, fmt, a, b) < 0) c->out->reason = NULL;
 }
 
+int acmeh_mx_claims(const target_def *t, const char *name) {
+  return json_is_true(json_object_get(json_object_get(t->doc, "claims"), name));
+}
+
+/* The kind's steps as the client's actions: a client without "renew" whose
+ * target claims "renew_by_issue" renews by running "issue" again for the
+ * same name. 0, or 1 with the missing action's name in *missing. */
+static int resolve_steps(cell *c, const char **missing) {
+  const json_t *actions = json_object_get(c->client->doc, "actions");
+  for (c->nsteps = 0; c->nsteps < MX_MAX_STEPS && c->col->kind->steps[c->nsteps]; c->nsteps++) {
+    const char *s = c->col->kind->steps[c->nsteps];
+    if (!json_object_get(actions, s) && strcmp(s, "renew") == 0 && acmeh_mx_claims(c->client, "renew_by_issue")) s = "issue";
+    if (!json_object_get(actions, s)) return *missing = s, 1;
+    c->actions[c->nsteps] = s;
+  }
+  return 0;
+}
+
 /* A cell decided before anything starts: 1 when it was (skip or error). */
 static int decide_early(cell *c, int interrupted) {
-  const char *action = c->col->kind->action;
+  const char *missing = NULL;
   if (interrupted) return set_reason(c, ACMEH_MX_ERROR, "not run: interrupted%s%s", "", ""), 1;
-  if (!json_object_get(json_object_get(c->client->doc, "actions"), action))
-    return set_reason(c, ACMEH_MX_SKIP, "%s has no \"%s\" action", c->client->name, action), 1;
+  int lacks = resolve_steps(c, &missing);
+  if (c->col->kind->early && c->col->kind->early(c)) return 1; /* "client does not implement ARI" says more */
+  if (lacks) return set_reason(c, ACMEH_MX_SKIP, "%s has no \"%s\" action", c->client->name, missing), 1;
   if (c->challenge && !target_lists(json_object_get(c->client->doc, "challenges"), c->challenge))
     return set_reason(c, ACMEH_MX_SKIP, "%s lacks %s", c->client->name, c->challenge), 1;
   const json_t *claimed = json_object_get(json_object_get(c->server->doc, "claims"), "challenges");
@@ -245,7 +246,8 @@ static int start_server(cell *c) {
   snprintf(sdir, sizeof sdir, "%s/server", c->work);
   if (mkdir(sdir, 0755) != 0) return acmeh_msg(c->err, sizeof c->err, ACMEH_ENV_IO, "cannot create %s", sdir);
   int rc = acmeh_mocks_start(&mc, &c->mocks, c->err, sizeof c->err);
-  if (rc == ACMEH_OK) rc = acmeh_target_start(c->server->doc, sdir, c->mocks, &c->tr, c->err, sizeof c->err);
+  const json_t *doc = c->col->kind->observe && c->server->observed ? c->server->observed : c->server->doc;
+  if (rc == ACMEH_OK) rc = acmeh_target_start(doc, sdir, c->mocks, &c->tr, c->err, sizeof c->err);
   if (rc != ACMEH_OK || !standalone(c)) return rc;
   int dns = acmeh_mocks_dns_port(c->mocks);
   acmeh_vars_set_int(&c->vars, "HTTP01_PORT", acmeh_mocks_http01_port(c->mocks));
@@ -280,10 +282,22 @@ static void set_client_vars(cell *c) {
   if (n > 0) buf[n] = '\0', acmeh_vars_set(v, "ACMEH_BIN", buf);
 }
 
-/* The cell's client run, on its own thread. */
-static void *client_thread(void *arg) {
-  cell *c = arg;
-  const json_t *action = json_object_get(json_object_get(c->client->doc, "actions"), c->col->kind->action);
+/* Copies the file at the client's cert_path to work/first.pem: the judges
+ * of renew, revoke and ari compare with (or look up) the first certificate,
+ * which the later action replaces or may delete. */
+static void keep_first_cert(cell *c) {
+  char *path = acmeh_mx_cert_path(c), dst[3600], buf[8192];
+  snprintf(dst, sizeof dst, "%s/first.pem", c->work);
+  FILE *in = path ? fopen(path, "rb") : NULL, *out = in ? fopen(dst, "wb") : NULL;
+  for (size_t n; out && (n = fread(buf, 1, sizeof buf, in)) > 0;) fwrite(buf, 1, n, out);
+  if (out) fclose(out);
+  if (in) fclose(in);
+  free(path);
+}
+
+/* Runs one client action to its end or the cell's deadline. */
+static void run_action(cell *c, const char *name) {
+  const json_t *action = json_object_get(json_object_get(c->client->doc, "actions"), name);
   json_t *argv_j = acmeh_vars_expand_json(&c->vars, json_object_get(action, "command"));
   json_t *env_j = acmeh_vars_expand_json(&c->vars, json_object_get(action, "env")), *e;
   size_t n = json_array_size(argv_j), i;
@@ -302,6 +316,18 @@ static void *client_thread(void *arg) {
   acmeh_vars_environ_free(envp);
   free(argv);
   json_decref(argv_j), json_decref(env_j);
+}
+
+/* The cell's client run, on its own thread: the steps in order, in the same
+ * WORK_DIR, until one does not exit 0. */
+static void *client_thread(void *arg) {
+  cell *c = arg;
+  for (c->step = 0; c->step < c->nsteps; c->step++) {
+    run_action(c, c->actions[c->step]);
+    if (c->run_rc || c->timed_out || c->exit_status) break;
+    if (c->step == 0 && c->nsteps > 1) keep_first_cert(c);
+  }
+  if (c->step == c->nsteps && c->step) c->step--;
   atomic_store(&c->done, 1);
   return NULL;
 }
@@ -312,8 +338,9 @@ static int cell_start(cell *c, double timeout_s, unsigned serial) {
   c->t0 = acmeh_now_mono(), c->deadline = c->t0 + timeout_s;
   snprintf(c->domain, sizeof c->domain, "m%u-%04x.acmeh.example.com", serial, (unsigned)(getpid() ^ (serial * 2654435761u)) & 0xffff);
   int rc = mkdir(c->work, 0755) == 0 ? start_server(c) : acmeh_msg(c->err, sizeof c->err, ACMEH_ENV_IO, "cannot create %s", c->work);
+  if (rc == ACMEH_OK) set_client_vars(c);
+  if (rc == ACMEH_OK && c->col->kind->prepare) rc = c->col->kind->prepare(c);
   if (rc == ACMEH_OK) {
-    set_client_vars(c);
     c->running = pthread_create(&c->thread, NULL, client_thread, c) == 0;
     if (!c->running) rc = acmeh_msg(c->err, sizeof c->err, ACMEH_INTERNAL, "cannot start a thread");
   }
@@ -342,11 +369,13 @@ static void last_line(const char *path, char *out, size_t len) {
   if (!out[0]) snprintf(out, len, "%s", any);
 }
 
-/* "" when the file at the client's cert_path holds a certificate for the
- * cell's name; otherwise what is wrong, in why. */
-static void check_cert(cell *c, char *why, size_t len) {
+char *acmeh_mx_cert_path(cell *c) {
   const char *cp = json_string_value(json_object_get(c->client->doc, "cert_path"));
-  char *path = cp ? acmeh_vars_expand(&c->vars, cp) : NULL;
+  return cp ? acmeh_vars_expand(&c->vars, cp) : NULL;
+}
+
+void acmeh_mx_check_cert(cell *c, const char *file, char *why, size_t len) {
+  char *path = file ? strdup(file) : acmeh_mx_cert_path(c);
   FILE *f = path ? fopen(path, "r") : NULL;
   X509 *x = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
   why[0] = '\0';
@@ -359,38 +388,31 @@ static void check_cert(cell *c, char *why, size_t len) {
   free(path);
 }
 
-/* issue: the client exited 0 and left a certificate for the name. */
-static void judge_issue(cell *c) {
-  char log[4400], tail[300], why[600], st[32];
+int acmeh_mx_judge_run(cell *c) {
+  char log[4400], tail[300], st[32], what[80] = "";
   snprintf(log, sizeof log, "%s/client.log", c->work);
   last_line(log, tail, sizeof tail);
   snprintf(st, sizeof st, "%d", c->exit_status);
-  if (acmeh_proc_interrupted()) {
-    set_reason(c, ACMEH_MX_ERROR, "interrupted before it finished%s%s", "", "");
-    return;
-  }
-  if (c->run_rc) {
-    set_reason(c, ACMEH_MX_ERROR, "%s%s", "cannot run the client: ", c->err);
-    return;
-  }
-  if (c->timed_out) {
-    set_reason(c, ACMEH_MX_ERROR, "stopped at its time limit before it finished; last output: %s%s", tail, "");
-    return;
-  }
-  if (c->exit_status == 127) {
-    set_reason(c, ACMEH_MX_SKIP, "the client answered 127 (unsupported)%s%s", "", "");
-    return;
-  }
-  if (c->exit_status) {
-    set_reason(c, ACMEH_MX_FAIL, "exit status %s; last output: %s", st, tail);
-    return;
-  }
-  check_cert(c, why, sizeof why);
-  if (why[0]) {
-    set_reason(c, ACMEH_MX_FAIL, "%s%s", why, "");
-    return;
-  }
-  set_reason(c, ACMEH_MX_PASS, "certificate for %s issued%s", c->domain, "");
+  if (c->nsteps > 1) snprintf(what, sizeof what, "%s: ", c->actions[c->step]);
+  if (acmeh_proc_interrupted()) set_reason(c, ACMEH_MX_ERROR, "interrupted before it finished%s%s", "", "");
+  else if (c->run_rc) set_reason(c, ACMEH_MX_ERROR, "%scannot run the client: %s", what, c->err);
+  else if (c->timed_out) set_reason(c, ACMEH_MX_ERROR, "%sstopped at its time limit before it finished; last output: %s", what, tail);
+  else if (c->exit_status == 127) set_reason(c, ACMEH_MX_SKIP, "%sthe client answered 127 (unsupported)%s", what, "");
+  else if (c->exit_status) {
+    char msg[400];
+    snprintf(msg, sizeof msg, "%sexit status %s", what, st);
+    set_reason(c, ACMEH_MX_FAIL, "%s; last output: %s", msg, tail);
+  } else return 0;
+  return 1;
+}
+
+/* issue: the client exited 0 and left a certificate for the name. */
+static void judge_issue(cell *c) {
+  char why[600];
+  if (acmeh_mx_judge_run(c)) return;
+  acmeh_mx_check_cert(c, NULL, why, sizeof why);
+  if (why[0]) set_reason(c, ACMEH_MX_FAIL, "%s%s", why, "");
+  else set_reason(c, ACMEH_MX_PASS, "certificate for %s issued%s", c->domain, "");
 }
 
 /* Appends the last TAIL_BYTES of file `path` to f. */
@@ -431,8 +453,8 @@ static void safe_name(char *out, size_t len, const char *s) {
 static void transcript_name(const cell *c, char *out, size_t len) {
   char cl[128], sv[128], sc[128];
   safe_name(cl, sizeof cl, c->client->name), safe_name(sv, sizeof sv, c->server->name);
-  if (strcmp(c->col->kind->name, "issue") == 0) snprintf(sc, sizeof sc, "%s", c->challenge ? c->challenge : "issue");
-  else snprintf(sc, sizeof sc, "%s%s%s", c->col->kind->name, c->challenge ? "-" : "", c->challenge ? c->challenge : "");
+  if (c->col->kind->per_challenge) snprintf(sc, sizeof sc, "%s", c->challenge ? c->challenge : c->col->kind->name);
+  else snprintf(sc, sizeof sc, "%s", c->col->kind->name);
   snprintf(out, len, "transcripts/%s--%s--%s.txt", cl, sv, sc);
 }
 
@@ -450,9 +472,12 @@ static void write_transcript(cell *c, const char *out, const char *server_log) {
           c->col->kind->name, c->challenge ? " with " : "", c->challenge ? c->challenge : "",
           acmeh_mx_verdict_name(c->out->verdict), c->out->duration_s, c->out->reason ? c->out->reason : "");
   if (c->t0 > 0) {
-    fprintf(f, "domain: %s\nserver directory: %s\nclient exit status: %d%s\n", c->domain,
-            acmeh_vars_get(&c->vars, "ACME_DIRECTORY") ? acmeh_vars_get(&c->vars, "ACME_DIRECTORY") : "(server not started)",
-            c->exit_status, c->timed_out ? " (killed at its time limit)" : "");
+    fprintf(f, "domain: %s\nserver directory: %s\nclient actions: ", c->domain,
+            acmeh_vars_get(&c->vars, "ACME_DIRECTORY") ? acmeh_vars_get(&c->vars, "ACME_DIRECTORY") : "(server not started)");
+    for (size_t i = 0; i < c->nsteps; i++) fprintf(f, "%s%s", i ? ", " : "", c->actions[i]);
+    fprintf(f, "\nclient exit status: %d (%s)%s\n", c->exit_status, c->nsteps ? c->actions[c->step] : "-",
+            c->timed_out ? " (killed at its time limit)" : "");
+    if (c->probe[0]) fprintf(f, "harness probe: %s\n", c->probe);
     fprintf(f, "\n===== what the harness saw (this cell's mocks) =====\n");
     put_history(f, c->mocks, "http", "http-01 requests to the mock");
     put_history(f, c->mocks, "dns", "DNS queries to the mock");
@@ -468,6 +493,7 @@ static void write_transcript(cell *c, const char *out, const char *server_log) {
 static void cell_finish(cell *c, const char *out) {
   char server_log[4096] = "";
   if (c->running) pthread_join(c->thread, NULL);
+  if (c->running && c->tr && c->col->kind->probe && !acmeh_proc_interrupted()) c->col->kind->probe(c);
   if (c->tr) snprintf(server_log, sizeof server_log, "%s", acmeh_target_log(c->tr));
   acmeh_target_stop(c->tr);
   c->tr = NULL;
@@ -499,15 +525,53 @@ static void add_column(matrix *m, size_t server, const scenario_kind *k, const c
   m->mcols[m->ncols++] = (acmeh_mx_column){.server = m->servers[server].name, .kind = k->name, .challenge = challenge};
 }
 
+/* The kind in column-kind order: issue, then matrix_kinds.c's. */
+static const scenario_kind *kind_at(size_t k) { return k ? &acmeh_mx_extra_kinds[k - 1] : &issue_kind; }
+
+/* The challenge of a kind without a column per challenge: the client's
+ * http-01 when it lists it (every server offers it), else its first. */
+static const char *usual_challenge(const target_def *client) {
+  const json_t *list = json_object_get(client->doc, "challenges");
+  return target_lists(list, "http-01") || !json_string_value(json_array_get(list, 0)) ? "http-01"
+                                                                                    : json_string_value(json_array_get(list, 0));
+}
+
+/* 1 when --kinds (NULL: all) names the kind. */
+static int kind_chosen(const char *list, const char *name) {
+  if (!list) return 1;
+  size_t n = strlen(name);
+  for (const char *p = list; *p;) {
+    size_t len = strcspn(p, ",");
+    if (len == n && strncmp(p, name, n) == 0) return 1;
+    p += len + (p[len] == ',');
+  }
+  return 0;
+}
+
+/* 0 when --kinds names at least one kind and nothing else, else 2 (printed). */
+static int check_kinds(const char *list) {
+  char *copy = list ? strdup(list) : NULL, *save = NULL;
+  int rc = 0, n = 0;
+  for (char *t = copy ? strtok_r(copy, ",", &save) : NULL; t && !rc; t = strtok_r(NULL, ",", &save), n++) {
+    rc = 2;
+    for (size_t k = 0; k <= acmeh_mx_nextra_kinds; k++)
+      if (strcmp(kind_at(k)->name, t) == 0) rc = 0;
+    if (rc) fprintf(stderr, "acme-harness matrix: --kinds: no kind '%s' (issue, renew, revoke, ari, profiles)\n", t);
+  }
+  free(copy);
+  if (list && !n) rc = (fprintf(stderr, "acme-harness matrix: --kinds names no kind\n"), 2);
+  return rc;
+}
+
 /* Columns (server x kind x challenge) and one cell per client x column. */
-static int build(matrix *m) {
-  size_t nk = sizeof kinds / sizeof *kinds, nc = sizeof challenges / sizeof *challenges, cap = m->nservers * nk * nc;
+static int build(matrix *m, const char *kinds_arg) {
+  size_t nk = 1 + acmeh_mx_nextra_kinds, nc = sizeof challenges / sizeof *challenges, cap = m->nservers * nk * nc;
   m->cols = calloc(cap, sizeof *m->cols), m->mcols = calloc(cap, sizeof *m->mcols);
   if (!m->cols || !m->mcols) return ACMEH_NOMEM;
   for (size_t s = 0; s < m->nservers; s++)
     for (size_t k = 0; k < nk; k++)
-      for (size_t ch = 0; ch < (kinds[k].per_challenge ? nc : 1); ch++)
-        add_column(m, s, &kinds[k], kinds[k].per_challenge ? challenges[ch] : NULL);
+      for (size_t ch = 0; kind_chosen(kinds_arg, kind_at(k)->name) && ch < (kind_at(k)->per_challenge ? nc : 1); ch++)
+        add_column(m, s, kind_at(k), kind_at(k)->per_challenge ? challenges[ch] : NULL);
   m->ncells = m->nclients * m->ncols;
   m->cells = calloc(m->ncells, sizeof *m->cells), m->mcells = calloc(m->ncells, sizeof *m->mcells);
   if (!m->cells || !m->mcells) return ACMEH_NOMEM;
@@ -515,6 +579,7 @@ static int build(matrix *m) {
     cell *c = &m->cells[i];
     c->client = &m->clients[i / m->ncols], c->col = &m->cols[i % m->ncols];
     c->server = &m->servers[c->col->server], c->challenge = m->mcols[i % m->ncols].challenge, c->out = &m->mcells[i];
+    if (!c->challenge) c->challenge = usual_challenge(c->client);
     char name[600];
     transcript_name(c, name, sizeof name);
     snprintf(c->work, sizeof c->work, "%s/%s", m->run_dir, name + strlen("transcripts/"));
@@ -524,7 +589,8 @@ static int build(matrix *m) {
 }
 
 static void print_cell(const cell *c, size_t done, size_t total) {
-  printf("[%zu/%zu] %s x %s %s: %s", done, total, c->client->name, c->server->name, c->challenge ? c->challenge : c->col->kind->name,
+  printf("[%zu/%zu] %s x %s %s: %s", done, total, c->client->name, c->server->name,
+         c->col->kind->per_challenge && c->challenge ? c->challenge : c->col->kind->name,
          acmeh_mx_verdict_name(c->out->verdict));
   if (c->out->verdict != ACMEH_MX_SKIP) printf(" (%.1f s)", c->out->duration_s);
   if (c->out->verdict != ACMEH_MX_PASS && c->out->reason) printf(": %.200s", c->out->reason);
@@ -605,8 +671,9 @@ int acmeh_cli_matrix(int argc, char **argv) {
   double started = acmeh_now_wall(), t0 = acmeh_now_mono();
   rc = load_targets(a.clients_arg, "client", m.clients, &m.nclients);
   if (!rc) rc = load_targets(a.servers_arg, "server", m.servers, &m.nservers);
+  if (!rc) rc = check_kinds(a.kinds_arg);
   if (!rc) rc = make_dirs(&m, a.out);
-  if (!rc && build(&m)) rc = (fprintf(stderr, "acme-harness matrix: out of memory\n"), 2);
+  if (!rc && build(&m, a.kinds_arg)) rc = (fprintf(stderr, "acme-harness matrix: out of memory\n"), 2);
   if (!rc) {
     printf("matrix: %zu client(s) x %zu column(s), %d job(s), %.0f s per cell\n", m.nclients, m.ncols, a.jobs, a.timeout_s);
     fflush(stdout);

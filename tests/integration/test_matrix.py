@@ -1,12 +1,19 @@
 #!/usr/bin/env python3
-"""acme-harness matrix: a small matrix (the scriptable fake client, a copy of
-it that answers challenges wrongly and lacks tls-alpn-01, and lego when it is
-installed) against the reference server and Pebble. Checks the three reports
-exist and agree: the Markdown table has one row per client and one column per
-server x challenge, the HTML parses (xmllint --html when installed, else
-Python's parser) and colours each verdict, the JSON has a verdict per cell;
-the broken copy's cells FAIL with the client's last words, its tls-alpn-01
-cells are skips with the reason, and every cell links an existing transcript.
+"""acme-harness matrix against the reference server and Pebble, in two runs
+to stay under a minute: --kinds issue (the scriptable fake client, a copy of
+it that answers challenges wrongly and lacks tls-alpn-01, and lego when it
+is installed) and --kinds renew,revoke,ari,profiles (the fake client, a copy
+whose ARI renewal drops "replaces", and a copy with only an issue action
+claiming neither ARI nor profiles). Checks the three reports exist and agree: the Markdown table
+has one row per client and one "server / kind" column per server x
+challenge (issue) or server x kind, the HTML parses (xmllint --html when
+installed, else Python's parser) and colours each verdict, the JSON has a
+verdict per cell; the broken copy's cells FAIL with the client's last words
+and its tls-alpn-01 cells skip with the reason; the fake client passes
+renew, revoke, ari and profiles on the reference server (renew and revoke on
+Pebble, whose ari and profiles skip: the server does not advertise them);
+the no-replaces copy FAILs the ari cell and passes the rest; the issue-only
+copy skips each kind saying why; every cell links an existing transcript.
 
 Env: ACMEH_BIN (acmeh-fake-client is built beside it under tests/), ACMEH_SOURCE_DIR."""
 import html.parser
@@ -24,6 +31,8 @@ FAKE = os.path.join(os.path.dirname(BIN), "tests", "acmeh-fake-client")
 TARGET = os.path.join(SRC, "tests", "peers", "fake-client.json")
 SERVERS = ["reference", "pebble"] if shutil.which("pebble") else ["reference"]
 CHALLENGES = ["http-01", "dns-01", "tls-alpn-01"]
+KINDS = ["renew", "revoke", "ari", "profiles"]
+NCOLS = len(CHALLENGES) + len(KINDS)
 failures = []
 
 
@@ -33,43 +42,50 @@ def check(cond, what):
         print("FAIL:", what)
 
 
-def broken_target(tmp):
-    """The fake client answering with a wrong key authorization: the server
-    refuses every challenge, so the client exits 1 without a certificate."""
+def variant(tmp, name, faults=None, issue_faults=None, challenges=None, claims=None, issue_only=False):
+    """A copy of the fake client's target: FAKE_CLIENT_FAULTS for every action
+    (faults) or for issue only (issue_faults), fewer challenges, other claims,
+    no renew / revoke action."""
     doc = json.load(open(TARGET))
-    doc["name"] = "fake-broken"
-    doc["challenges"] = ["http-01", "dns-01"]
-    doc["actions"]["issue"]["env"] = {"FAKE_CLIENT_FAULTS": "wrong-keyauth"}
-    path = os.path.join(tmp, "fake-broken.json")
+    doc["name"] = name
+    if issue_only:
+        doc["actions"] = {"issue": doc["actions"]["issue"]}
+    for action_name, action in doc["actions"].items():
+        f = faults or (issue_faults if action_name == "issue" else None)
+        if f:
+            action["env"] = {"FAKE_CLIENT_FAULTS": f}
+    if challenges:
+        doc["challenges"] = challenges
+    if claims is not None:
+        doc["claims"] = claims
+    path = os.path.join(tmp, name + ".json")
     json.dump(doc, open(path, "w"))
     return path
 
 
-def run_matrix(tmp, clients):
-    out = os.path.join(tmp, "out")
+def run_matrix(tmp, label, clients, kinds):
+    out = os.path.join(tmp, label)
     env = dict(os.environ, ACMEH_FAKE_CLIENT=FAKE, NO_COLOR="1")
     t0 = time.monotonic()
     p = subprocess.run([BIN, "matrix", "--clients", ",".join(clients), "--servers", ",".join(SERVERS), "--out", out,
-                        "--timeout", "60", "--jobs", "2"], env=env, capture_output=True, text=True, timeout=300)
+                        "--kinds", kinds, "--timeout", "60", "--jobs", "2"], env=env, capture_output=True, text=True, timeout=300)
     print(p.stdout, p.stderr, sep="\n")
-    print("matrix took %.1f s" % (time.monotonic() - t0))
-    check(p.returncode == 1, "exit status 1 (a cell failed), got %d" % p.returncode)
+    print("matrix %s took %.1f s" % (label, time.monotonic() - t0))
+    check(p.returncode == 1, "%s: exit status 1 (a cell failed), got %d" % (label, p.returncode))
     return out
 
 
-def check_markdown(out, names):
+def markdown_rows(out, names, columns):
     lines = open(os.path.join(out, "matrix.md")).read().splitlines()
     rows = [l for l in lines if l.startswith("| ")]
     header = [c.strip() for c in rows[0].strip("|").split("|")]
-    want_cols = ["client"] + ["%s %s" % (s, c) for s in SERVERS for c in CHALLENGES]
+    want_cols = ["client"] + ["%s / %s" % (s, c) for s in SERVERS for c in columns]
     check(header == want_cols, "md header %s == %s" % (header, want_cols))
     body = rows[1:]
     check([r.split("|")[1].strip() for r in body] == names, "md rows are the clients in order: %s" % body)
     for r in body:
         check(r.count(" | ") + 1 >= len(want_cols), "md row has a cell per column: %s" % r[:100])
-    broken = next((r for r in body if r.startswith("| fake-broken ")), "")
-    check("**FAIL**" in broken and "did not become valid" in broken, "fake-broken row shows FAIL with the reason")
-    check("[skip](transcripts/fake-broken--reference--tls-alpn-01.txt): fake-broken lacks tls-alpn-01" in broken, "fake-broken tls-alpn-01 is a skip with its reason")
+    return body
 
 
 class Cells(html.parser.HTMLParser):
@@ -101,39 +117,84 @@ def check_html(out, ncells):
         check(os.path.isfile(os.path.join(out, href)), "transcript %s exists" % href)
 
 
-def check_json(out, names):
+def load_json(out, names, ncols):
+    """The JSON report's cells by (client, server, challenge for issue / kind), after the shared checks."""
     doc = json.load(open(os.path.join(out, "matrix.json")))
     cells = doc["cells"]
     check(doc["clients"] == names, "json clients %s" % doc["clients"])
-    check(len(cells) == len(names) * len(SERVERS) * 3, "json has every cell")
-    by = {(c["client"], c["server"], c["challenge"]): c for c in cells}
-    for s in SERVERS:
-        for ch in CHALLENGES:
-            v = by[("fake-client", s, ch)]["verdict"]
-            check(v == "pass", "fake-client x %s %s passes (got %s: %s)" % (s, ch, v, by[("fake-client", s, ch)]["reason"]))
-            b = by[("fake-broken", s, ch)]
-            check(b["verdict"] == ("skip" if ch == "tls-alpn-01" else "fail"), "fake-broken x %s %s: %s" % (s, ch, b))
-            if "lego" in names:
-                v = by[("lego", s, ch)]
-                check(v["verdict"] == "pass", "lego x %s %s passes (got %s: %s)" % (s, ch, v["verdict"], v["reason"]))
+    check(len(doc["columns"]) == len(SERVERS) * ncols, "json has every column")
+    check(len(cells) == len(names) * len(SERVERS) * ncols, "json has every cell")
     for c in cells:
         check(c["transcript"] and os.path.isfile(os.path.join(out, c["transcript"])), "json cell links a transcript: %s" % c)
+    by = {(c["client"], c["server"], c["challenge"] if c["kind"] == "issue" else c["kind"]): c for c in cells}
+    return doc, by
+
+
+def expect(by, key, verdict, reason_part=""):
+    c = by[key]
+    ok = c["verdict"] == verdict and reason_part in (c["reason"] or "")
+    check(ok, "%s: %s%s (got %s: %s)" % (" x ".join(key), verdict, " " + reason_part if reason_part else "", c["verdict"], c["reason"]))
+
+
+def check_issue_run(out, names):
+    body = markdown_rows(out, names, CHALLENGES)
+    broken = next((r for r in body if r.startswith("| fake-broken ")), "")
+    check("**FAIL**" in broken and "did not become valid" in broken, "fake-broken row shows FAIL with the reason")
+    check("[skip](transcripts/fake-broken--reference--tls-alpn-01.txt): fake-broken lacks tls-alpn-01" in broken, "fake-broken tls-alpn-01 is a skip with its reason")
+    check_html(out, len(names) * len(SERVERS) * len(CHALLENGES))
+    doc, by = load_json(out, names, len(CHALLENGES))
+    for s in SERVERS:
+        for ch in CHALLENGES:
+            expect(by, ("fake-client", s, ch), "pass")
+            expect(by, ("fake-broken", s, ch), "skip" if ch == "tls-alpn-01" else "fail", "" if ch == "tls-alpn-01" else "did not become valid")
+            if "lego" in names:
+                expect(by, ("lego", s, ch), "pass")
     t = open(os.path.join(out, "transcripts", "fake-broken--reference--http-01.txt")).read()
     check("verdict: fail" in t and "client stdout and stderr" in t and "server log" in t, "a failing cell's transcript")
     check(doc["summary"]["fail"] == 2 * len(SERVERS), "summary counts the failures: %s" % doc["summary"])
+
+
+def check_kinds_run(out, names):
+    body = markdown_rows(out, names, KINDS)
+    noreplaces = next((r for r in body if r.startswith("| fake-noreplaces ")), "")
+    check("[**FAIL**](transcripts/fake-noreplaces--reference--ari.txt)" in noreplaces and "carried no replaces" in noreplaces,
+          "fake-noreplaces row shows the ari FAIL with the reason")
+    check_html(out, len(names) * len(SERVERS) * len(KINDS))
+    doc, by = load_json(out, names, len(KINDS))
+    for s in SERVERS:
+        ref = s == "reference"
+        for k in ["renew", "revoke"]:
+            expect(by, ("fake-client", s, k), "pass")
+            expect(by, ("fake-noreplaces", s, k), "pass")
+            expect(by, ("fake-plain", s, k), "skip", 'fake-plain has no "%s" action' % k)
+        expect(by, ("fake-client", s, "ari"), "pass" if ref else "skip", "replaced" if ref else "server does not advertise renewalInfo")
+        expect(by, ("fake-client", s, "profiles"), "pass" if ref else "skip",
+               "profile shortlived" if ref else "server does not advertise meta.profiles")
+        expect(by, ("fake-noreplaces", s, "ari"), "fail" if ref else "skip", "carried no replaces" if ref else "renewalInfo")
+        expect(by, ("fake-noreplaces", s, "profiles"), "pass" if ref else "skip")
+        expect(by, ("fake-plain", s, "ari"), "skip", "client does not implement ARI")
+        expect(by, ("fake-plain", s, "profiles"), "skip", "client does not implement profiles")
+    t = open(os.path.join(out, "transcripts", "fake-noreplaces--reference--ari.txt")).read()
+    check("client actions: issue, renew" in t and "(renewalInfo) -> 200" in t, "the ari transcript shows the steps and the server's exchanges")
+    if "pebble" in SERVERS:
+        t = open(os.path.join(out, "transcripts", "fake-client--pebble--revoke.txt")).read()
+        check("harness probe: GET https://" in t and "Status Revoked" in t, "Pebble's revocation looked up on its management port")
+    check(doc["summary"]["fail"] == 1, "summary counts the one failure: %s" % doc["summary"])
 
 
 def main():
     if not os.access(FAKE, os.X_OK):
         print("SKIP: %s not built" % FAKE)
         return 0
+    lego = ["lego"] if shutil.which("lego") else []
     with tempfile.TemporaryDirectory(prefix="acmeh-matrix-") as tmp:
-        clients = [TARGET, broken_target(tmp)] + (["lego"] if shutil.which("lego") else [])
-        names = ["fake-client", "fake-broken"] + (["lego"] if shutil.which("lego") else [])
-        out = run_matrix(tmp, clients)
-        check_markdown(out, names)
-        check_html(out, len(names) * len(SERVERS) * 3)
-        check_json(out, names)
+        broken = variant(tmp, "fake-broken", issue_faults="wrong-keyauth", challenges=["http-01", "dns-01"])
+        out = run_matrix(tmp, "issue", [TARGET, broken] + lego, "issue")
+        check_issue_run(out, ["fake-client", "fake-broken"] + lego)
+        plain = variant(tmp, "fake-plain", claims={"ari": False, "profiles": False}, issue_only=True)
+        clients = [TARGET, variant(tmp, "fake-noreplaces", faults="no-replaces"), plain]
+        out = run_matrix(tmp, "kinds", clients, ",".join(KINDS))
+        check_kinds_run(out, ["fake-client", "fake-noreplaces", "fake-plain"])
     print("%d problem(s)" % len(failures))
     return 1 if failures else 0
 

@@ -45,7 +45,7 @@ static void test_write(void) {
   CU_ASSERT_EQUAL_FATAL(acmeh_report_matrix_write(&m, tmpdir, err, sizeof err), ACMEH_OK);
   const char *md = slurp("matrix.md");
   CU_ASSERT_PTR_NOT_NULL_FATAL(md);
-  CU_ASSERT_PTR_NOT_NULL(strstr(md, "| client | reference http-01 | pebble tls-alpn-01 |\n|---|---|---|\n"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(md, "| client | reference / http-01 | pebble / tls-alpn-01 |\n|---|---|---|\n"));
   CU_ASSERT_PTR_NOT_NULL(strstr(md, "| lego | [pass](transcripts/lego--reference--http-01.txt) 1.2 s |"));
   CU_ASSERT_PTR_NOT_NULL(strstr(md, "[skip](transcripts/lego--pebble--tls-alpn-01.txt): lego lacks tls-alpn-01 |"));
   /* Peer text can neither open a column nor inject markup. */
