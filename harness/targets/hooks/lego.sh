@@ -17,7 +17,7 @@ lego_do() {
 }
 case "$action" in
   issue) lego_do "$@" run ;;
-  renew) lego_do "$@" renew --days 400 --no-random-sleep ;; # 400 > any validity: always renews
+  renew) lego_do "$@" renew --days 36500 --no-random-sleep ;; # more days than any validity (Pebble issues 5 years): always renews
   revoke) lego_do revoke ;;
   *) echo "usage: lego.sh issue|renew|revoke" >&2; exit 2 ;;
 esac
