@@ -24,18 +24,25 @@ typedef struct {
   int port, dns_port, http01_port, tlsalpn01_port, no_mocks, verbose, quiet, no_verdicts;
   const char *run_dir, *tls_cert, *tls_key, *tls_ca, *faults_file, *dns_account;
   json_t *faults; /* loaded and validated rules, NULL = none */
+  acmeh_server_eab_key eab[8]; /* --eab-kid / --eab-key pairs, in order */
+  size_t neab_kid, neab_key;
+  int eab_required;
 } serve_args;
 
 static void usage(void) {
   fputs("usage: acme-harness serve [--port P] [--dns-port P] [--http01-port P] [--tlsalpn01-port P]\n"
         "                          [--run-dir D] [--no-mocks] [--tls-cert F --tls-key F [--tls-ca F]]\n"
         "                          [--faults F] [--dns-account MODE] [--quiet] [--verbose]\n"
+        "                          [--eab-kid KID --eab-key B64URL]... [--eab-required]\n"
         "  --no-mocks  start only the server; validate against the DNS, http-01 and tls-alpn-01\n"
         "              ports given (mocks of a running `acme-harness run`)\n"
         "  --faults F  inject the fault rules of JSON file F (format: README, \"Fault files\")\n"
         "  --dns-account MODE  dns-account-01: on (default), off, or a deviation for tests\n"
         "              (dns01-name, label-20-bytes, any-account-label, any-txt, wildcard-star,\n"
         "              bare-error, no-cname, short-token; harness/server/server.h)\n"
+        "  --eab-kid KID --eab-key B64URL  an External Account Binding key (RFC 8555 §7.3.4;\n"
+        "              HMAC key in base64url, >= 16 bytes; up to 8 pairs); binding optional\n"
+        "  --eab-required  newAccount must carry a binding (meta.externalAccountRequired)\n"
         "  --no-verdicts  do not judge each exchange with the per-exchange CORE-C client checks\n"
         "  --quiet     do not print each exchange on stdout (nor verdicts)\n"
         "  --verbose   log every request and its status on stderr\n",
@@ -52,6 +59,8 @@ static int parse(serve_args *a, int argc, char **argv) {
       {"verbose", no_argument, 0, 'v'},              {"faults", required_argument, 0, 'f'},
       {"no-verdicts", no_argument, 0, 'V'},
       {"quiet", no_argument, 0, 'q'},                {"dns-account", required_argument, 0, 'A'},
+      {"eab-kid", required_argument, 0, 'K'},        {"eab-key", required_argument, 0, 'M'},
+      {"eab-required", no_argument, 0, 'E'},
       {0}};
   for (int ch; (ch = getopt_long(argc, argv, "hvq", opts, NULL)) != -1;) {
     switch (ch) {
@@ -69,9 +78,14 @@ static int parse(serve_args *a, int argc, char **argv) {
     case 'f': a->faults_file = optarg; break;
     case 'q': a->quiet = 1; break;
     case 'A': a->dns_account = optarg; break;
+    case 'K': if (a->neab_kid < 8) a->eab[a->neab_kid].kid = optarg; a->neab_kid++; break;
+    case 'M': if (a->neab_key < 8) a->eab[a->neab_key].hmac_key_b64url = optarg; a->neab_key++; break;
+    case 'E': a->eab_required = 1; break;
     default: usage(); return 2;
     }
   }
+  if (a->neab_kid != a->neab_key || a->neab_kid > 8 || (a->eab_required && !a->neab_kid))
+    return fputs("acme-harness serve: give --eab-kid and --eab-key in pairs (at most 8); --eab-required needs one\n", stderr), 2;
   if (!a->tls_cert != !a->tls_key) return fputs("acme-harness serve: give both --tls-cert and --tls-key\n", stderr), 2;
   if (a->no_mocks && (!a->dns_port || !a->http01_port || !a->tlsalpn01_port))
     return fputs("acme-harness serve: --no-mocks needs --dns-port, --http01-port and --tlsalpn01-port\n", stderr), 2;
@@ -218,6 +232,7 @@ static int start_all(serve_args *a, const char *run_dir, printer *pr, acmeh_mock
                             .tls_ca_file = a->tls_ca, .dns_addr = "127.0.0.1", .dns_port = a->dns_port,
                             .http01_port = a->http01_port, .tlsalpn01_port = a->tlsalpn01_port, .run_dir = run_dir,
                             .log_requests = a->verbose, .faults = a->faults, .dns_account = a->dns_account,
+                            .eab_keys = a->eab, .neab = a->neab_kid, .eab_required = a->eab_required,
                             .observer = a->quiet ? NULL : print_exchange, .observer_ud = pr};
   if (acmeh_server_start(&sc, srv, err, sizeof err)) return fprintf(stderr, "acme-harness serve: %s\n", err), 2;
   return 0;

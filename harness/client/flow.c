@@ -1,28 +1,64 @@
 #include "harness/client/flow.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness/acme/b64.h"
 #include "harness/acme/cert.h"
+#include "harness/acme/jws.h"
 #include "harness/acme/challenge.h"
 #include "harness/core/clock.h"
 #include "harness/core/error.h"
 #include "harness/dns/update.h"
 
+json_t *acmeh_flow_eab_binding(const acmeh_key *account_key, const char *url, const char *kid,
+                               const unsigned char *mac_key, size_t mac_key_len) {
+  json_t *jwk = acmeh_key_jwk(account_key), *out = NULL;
+  char *jwk_text = jwk ? json_dumps(jwk, JSON_COMPACT) : NULL, *jws = NULL;
+  acmeh_jws_opts o = {.kid = kid, .url = url, .mac_key = mac_key, .mac_key_len = mac_key_len}; /* no nonce */
+  if (jwk_text && acmeh_jws_build(NULL, jwk_text, strlen(jwk_text), &o, &jws) == ACMEH_OK) out = json_loads(jws, 0, NULL);
+  free(jws), free(jwk_text);
+  json_decref(jwk);
+  return out;
+}
+
+/* `payload` (NULL = the default) with the binding for key added, malloc'd; NULL on failure. */
+static char *with_eab(const char *payload, const acmeh_key *key, const char *url, const char *kid, const char *key_b64) {
+  unsigned char *mac = NULL;
+  size_t maclen = 0;
+  json_t *p = json_loads(payload ? payload : "{\"termsOfServiceAgreed\":true}", 0, NULL), *b = NULL;
+  if (json_is_object(p) && acmeh_b64url_decode(key_b64, strlen(key_b64), &mac, &maclen) == ACMEH_OK)
+    b = acmeh_flow_eab_binding(key, url, kid, mac, maclen);
+  char *out = b && json_object_set_new(p, "externalAccountBinding", b) == 0 ? json_dumps(p, JSON_COMPACT) : NULL;
+  free(mac);
+  json_decref(p);
+  return out;
+}
+
 int acmeh_flow_new_account(acmeh_acme *c, acmeh_keytype kt, const char *payload,
                            acmeh_http_resp *resp, char *err, size_t errlen) {
+  return acmeh_flow_new_account_eab(c, kt, payload, NULL, NULL, resp, err, errlen);
+}
+
+int acmeh_flow_new_account_eab(acmeh_acme *c, acmeh_keytype kt, const char *payload, const char *eab_kid,
+                               const char *eab_key_b64url, acmeh_http_resp *resp, char *err, size_t errlen) {
   acmeh_key *key = NULL;
   if (acmeh_key_generate(kt, &key)) return acmeh_msg(err, errlen, ACMEH_INTERNAL, "key generation failed");
   const char *url = acmeh_acme_dir_url(c, "newAccount");
-  if (!url) {
+  char *bound = url && eab_kid && eab_key_b64url ? with_eab(payload, key, url, eab_kid, eab_key_b64url) : NULL;
+  if (!url || (eab_kid && eab_key_b64url && !bound)) {
     acmeh_key_free(key);
-    return acmeh_msg(err, errlen, ACMEH_PEER_PROTOCOL, "directory has no newAccount URL");
+    return acmeh_msg(err, errlen, url ? ACMEH_INVALID_ARG : ACMEH_PEER_PROTOCOL,
+                     url ? "cannot build the externalAccountBinding (payload not an object, or key not base64url)"
+                         : "directory has no newAccount URL");
   }
   acmeh_http_resp local;
   acmeh_http_resp *r = resp ? resp : &local;
   acmeh_post_opts o = {.use_jwk = 1, .key = key};
-  int rc = acmeh_acme_post(c, url, payload ? payload : "{\"termsOfServiceAgreed\":true}", &o, r, err, errlen);
+  int rc = acmeh_acme_post(c, url, bound ? bound : payload ? payload : "{\"termsOfServiceAgreed\":true}", &o, r, err, errlen);
+  free(bound);
   const char *loc = rc ? NULL : acmeh_http_header_get(r, "Location");
   if (rc == ACMEH_OK && ((r->status != 201 && r->status != 200) || !loc)) {
     char d[300];
@@ -36,9 +72,16 @@ int acmeh_flow_new_account(acmeh_acme *c, acmeh_keytype kt, const char *payload,
   return rc;
 }
 
+/* An address literal is an "ip" identifier (RFC 8738 §3), anything else "dns". */
+static const char *identifier_type(const char *name) {
+  unsigned char bin[16];
+  return inet_pton(AF_INET, name, bin) == 1 || inet_pton(AF_INET6, name, bin) == 1 ? "ip" : "dns";
+}
+
 static json_t *identifiers(const char *const *names, size_t n) {
   json_t *a = json_array();
-  for (size_t i = 0; i < n; i++) json_array_append_new(a, json_pack("{s:s,s:s}", "type", "dns", "value", names[i]));
+  for (size_t i = 0; i < n; i++)
+    json_array_append_new(a, json_pack("{s:s,s:s}", "type", identifier_type(names[i]), "value", names[i]));
   return a;
 }
 

@@ -17,7 +17,23 @@
 int acmeh_flow_new_account(acmeh_acme *c, acmeh_keytype kt, const char *payload,
                            acmeh_http_resp *resp, char *err, size_t errlen);
 
-/* Orders `n` DNS names. On 201 stores the order URL (malloc'd) in *order_url
+/* The same with an External Account Binding (RFC 8555 §7.3.4) added to the
+ * payload when eab_kid and eab_key_b64url (the CA's HMAC key, base64url) are
+ * both set: HS256 over the new account's public JWK, protected header
+ * {alg, kid, url = newAccount URL}, no nonce. Same returns, plus
+ * ACMEH_INVALID_ARG when the payload is no JSON object or the key is not base64url. */
+int acmeh_flow_new_account_eab(acmeh_acme *c, acmeh_keytype kt, const char *payload, const char *eab_kid,
+                               const char *eab_key_b64url, acmeh_http_resp *resp, char *err, size_t errlen);
+
+/* The externalAccountBinding object (a flattened JWS, new reference) binding
+ * `account_key`'s public JWK as payload, MACed with HS256 under mac_key
+ * (mac_key_len bytes), header kid and url as given. Checks pass a different
+ * key, URL or MAC key to build deliberately wrong bindings. NULL on failure. */
+json_t *acmeh_flow_eab_binding(const acmeh_key *account_key, const char *url, const char *kid,
+                               const unsigned char *mac_key, size_t mac_key_len);
+
+/* Orders `n` names (address literals as "ip" identifiers, RFC 8738 §3, others
+ * "dns"). On 201 stores the order URL (malloc'd) in *order_url
  * and the order object (new reference) in *order. Returns ACMEH_OK or a PEER code. */
 int acmeh_flow_new_order(acmeh_acme *c, const char *const *names, size_t n, char **order_url,
                          json_t **order, char *err, size_t errlen);

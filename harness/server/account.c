@@ -37,6 +37,7 @@ void srv_account_free(srv_account *a) {
   acmeh_key_free(a->key);
   json_decref(a->contact);
   json_decref(a->valid_authz);
+  json_decref(a->eab);
   for (size_t i = 0; i < a->norders; i++) free(a->orders[i]);
   free(a->orders);
   free(a);
@@ -53,6 +54,7 @@ json_t *srv_account_json(acmeh_server *s, const srv_account *a) {
     free(u);
   }
   json_object_set_new(j, "key", acmeh_key_jwk(a->key));
+  if (a->eab) json_object_set(j, "externalAccountBinding", a->eab); /* §7.3.4: identical to the request's */
   free(orders);
   return j;
 }
@@ -147,9 +149,14 @@ void srv_h_new_account(srv_req *rq, srv_resp *rs) {
     return srv_problem_send(rs, 403, prob);
   }
   const json_t *contact = json_object_get(p, "contact");
-  if (!check_contacts(contact, rs)) return;
+  struct srv_eab *eab = NULL;
+  if (!check_contacts(contact, rs) || !srv_eab_check(rq, rs, &eab)) return;
   a = create_account(rq, contact);
   if (!a) return srv_problem(rs, 500, "serverInternal", "cannot store the account");
+  if (eab) { /* §7.3.4: the account is now that external account's */
+    srv_eab_bind(eab, a->e.id);
+    a->eab = json_deep_copy(json_object_get(p, "externalAccountBinding"));
+  }
   send_account(rs, s, a, 201);
 }
 

@@ -42,8 +42,12 @@ static int new_token(char *out, size_t outlen, size_t bytes) {
  * all names below. dns-account-01 is a DNS method for dns identifiers (the
  * draft's IANA entry), so it goes with dns-01, wildcards included; it comes
  * last so clients that pick the first known type are not steered to it. */
-static int offered_types(const acmeh_server *s, int wildcard, srv_chal *chal) {
+static int offered_types(const acmeh_server *s, int wildcard, int ip, srv_chal *chal) {
   static const srv_chal_type all[] = {CHAL_HTTP01, CHAL_DNS01, CHAL_TLSALPN01}, wild[] = {CHAL_DNS01};
+  if (ip) { /* RFC 8738 §4, §7: http-01 and tls-alpn-01 only, never a DNS method */
+    chal[0].type = CHAL_HTTP01, chal[1].type = CHAL_TLSALPN01;
+    return 2;
+  }
   int n = wildcard ? 1 : 3;
   for (int i = 0; i < n; i++) chal[i].type = wildcard ? wild[i] : all[i];
   if (s->dnsacct != DNSACCT_OFF) chal[n++].type = CHAL_DNSACCT01;
@@ -58,7 +62,7 @@ srv_authz *srv_authz_create(acmeh_server *s, srv_account *acct, const char *name
   a->value = strdup(name + (a->wildcard ? 2 : 0)); /* §7.1.4: the base name, never "*." */
   memcpy(a->account, acct->e.id, sizeof a->account);
   a->expires = acmeh_now_wall() + SRV_ORDER_LIFETIME;
-  a->nchal = offered_types(s, a->wildcard, a->chal);
+  a->nchal = offered_types(s, a->wildcard, srv_is_ip(name), a->chal);
   *rc = a->value ? srv_random_id(a->e.id) : ACMEH_NOMEM;
   for (int i = 0; *rc == ACMEH_OK && i < a->nchal; i++) {
     int short_token = a->chal[i].type == CHAL_DNSACCT01 && s->dnsacct == DNSACCT_SHORT_TOKEN;
@@ -101,7 +105,7 @@ json_t *srv_authz_json(acmeh_server *s, srv_authz *a) {
   srv_rfc3339(a->expires, t);
   json_t *ch = json_array();
   for (int i = 0; i < a->nchal; i++) json_array_append_new(ch, srv_chal_json(s, a, i));
-  json_t *j = json_pack("{s:{s:s,s:s},s:s,s:s,s:o}", "identifier", "type", "dns", "value", a->value, "status",
+  json_t *j = json_pack("{s:{s:s,s:s},s:s,s:s,s:o}", "identifier", "type", srv_ident_type(a->value), "value", a->value, "status",
                         status_names[a->status], "expires", t, "challenges", ch);
   if (a->wildcard) json_object_set_new(j, "wildcard", json_true());
   return j;
@@ -121,13 +125,14 @@ void srv_h_new_authz(srv_req *rq, srv_resp *rs) {
   const json_t *id = json_object_get(rq->payload, "identifier");
   const char *type = json_string_value(json_object_get(id, "type")), *value = json_string_value(json_object_get(id, "value"));
   if (!type || !value) return srv_problem(rs, 400, "malformed", "identifier needs string type and value");
-  if (strcmp(type, "dns") != 0)
+  int ip = strcmp(type, "ip") == 0; /* RFC 8738 */
+  if (strcmp(type, "dns") != 0 && !ip)
     return srv_problem(rs, 400, "unsupportedIdentifier", "identifier type \"%.40s\" is not supported", type);
-  if (strncmp(value, "*.", 2) == 0) /* §7.4.1 */
+  if (!ip && strncmp(value, "*.", 2) == 0) /* §7.4.1 */
     return srv_problem(rs, 403, "rejectedIdentifier", "wildcard names cannot be pre-authorized");
   const char *ptype;
   char why[300];
-  char *name = srv_dns_name(value, 0, &ptype, why, sizeof why);
+  char *name = ip ? srv_ip_name(value, &ptype, why, sizeof why) : srv_dns_name(value, 0, &ptype, why, sizeof why);
   if (!name) return srv_problem(rs, 400, ptype, "%s", why);
   int rc;
   srv_authz *a = srv_authz_create(rq->s, rq->acct, name, &rc);

@@ -72,6 +72,7 @@ typedef struct {
   char **orders; /* ids of its orders, oldest first (an evicted order leaves the list) */
   size_t norders, orders_cap;
   json_t *valid_authz; /* "name" (or "*.name") -> id of its newest valid authorization (live ones only) */
+  json_t *eab;         /* the verified externalAccountBinding, echoed in the account (RFC 8555 §7.3.4); NULL = none */
 } srv_account;
 
 typedef struct {
@@ -186,6 +187,9 @@ struct acmeh_server {
   srv_ari *ari;               /* RFC 9773 policy and window overrides (ari.c) */
   srv_profiles *profiles;     /* profiles offered (profile.c) */
   srv_dnsacct_mode dnsacct;   /* dns-account-01 offered, and how it validates */
+  struct srv_eab *eab;        /* External Account Binding keys (eab.c); NULL = none */
+  size_t neab;
+  int eab_required;
 };
 
 /* One request as the handlers see it. */
@@ -287,6 +291,17 @@ void srv_h_order(srv_req *rq, srv_resp *rs, const char *id, const char *sub);
 /* Validates and normalises one dns identifier value (lower case A-labels,
  * optional "*." when wildcard_ok). Returns NULL and fills type/why on refusal. */
 char *srv_dns_name(const char *value, int wildcard_ok, const char **type, char *why, size_t whylen);
+/* Validates one ip identifier value (RFC 8738 §3): an IPv4 or IPv6 address in
+ * its canonical text (RFC 1123 §2.1 dotted quad, RFC 5952 §4 for IPv6), which
+ * is also how it is stored. Returns a malloc'd copy, or NULL with type
+ * ("malformed" for non-canonical text, "rejectedIdentifier" otherwise) and
+ * why filled. */
+char *srv_ip_name(const char *value, const char **type, char *why, size_t whylen);
+/* 1 when a stored identifier value is an address (an ip identifier): dns
+ * names never parse as one, since srv_dns_name refuses numeric TLDs. */
+int srv_is_ip(const char *name);
+/* "ip" or "dns" for a stored identifier value. */
+const char *srv_ident_type(const char *name);
 
 /* authz.c */
 void srv_authz_free(srv_authz *a);
@@ -403,6 +418,19 @@ json_t *srv_resp_headers(const acmeh_httpsrv_resp *out);
  * rq is NULL for requests the HTTP parser refused; oc may be NULL. */
 void srv_observe(acmeh_server *s, const srv_req *rq, const acmeh_httpsrv_resp *out, const srv_outcome *oc);
 
+/* ---- External Account Binding, RFC 8555 §7.3.4 (eab.c) --------------------- */
+
+/* Copies and decodes the config's keys. ACMEH_OK, ACMEH_INVALID_ARG, ACMEH_NOMEM. */
+int srv_eab_new(acmeh_server *s, const acmeh_server_config *cfg, char *err, size_t errlen);
+void srv_eab_free(acmeh_server *s);
+/* newAccount's binding check for a request whose outer JWS carried rq->jwk:
+ * 1 = acceptable (no binding when none is required, or one that verifies),
+ * with *bound the key it used (NULL = none); 0 with the refusal in rs
+ * (externalAccountRequired, malformed, unauthorized). */
+int srv_eab_check(srv_req *rq, srv_resp *rs, struct srv_eab **bound);
+/* Marks `k` as used by account `acct_id` (one account per key). */
+void srv_eab_bind(struct srv_eab *k, const char *acct_id);
+
 /* ---- ARI, RFC 9773 (ari.c) and profiles (profile.c) ------------------------ */
 
 int srv_ari_new(const acmeh_server_ari *cfg, srv_ari **out, char *err, size_t errlen);
@@ -428,8 +456,10 @@ void srv_profiles_free(srv_profiles *ps);
 /* Adds "profiles" (the ones not retired) to the directory's meta object. */
 void srv_profiles_meta(const srv_profiles *ps, json_t *meta);
 /* newOrder "profile": 1 with *out the chosen name (malloc'd; NULL when
- * profiles are off), 0 with 400 invalidProfile / malformed in rs. */
-int srv_profile_select(acmeh_server *s, const json_t *payload, char **out, srv_resp *rs);
+ * profiles are off), 0 with 400 invalidProfile / malformed in rs. has_ip:
+ * the order has an ip identifier, which profiles with "ip": false refuse
+ * (invalidProfile when named; skipped over when choosing a default). */
+int srv_profile_select(acmeh_server *s, const json_t *payload, int has_ip, char **out, srv_resp *rs);
 /* Validity (seconds) and EKU of profile `name`; 0 when unknown or retired. */
 int srv_profile_params(const acmeh_server *s, const char *name, double *validity, const char **eku);
 void srv_h_profiles_mgmt(srv_req *rq, srv_resp *rs, const json_t *body);

@@ -2,9 +2,11 @@
  * in certificate form, A-labels checked with libidn2), creation with
  * authorizations (reusing the account's valid ones, §7.1.3), the order state
  * machine (§7.1.6) and finalize with the CSR checks of §7.4 and §11.1. */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <idn2.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +76,37 @@ char *srv_dns_name(const char *value, int wildcard_ok, const char **type, char *
   return low;
 }
 
+int srv_is_ip(const char *name) {
+  unsigned char bin[16];
+  return name && (inet_pton(AF_INET, name, bin) == 1 || inet_pton(AF_INET6, name, bin) == 1);
+}
+
+const char *srv_ident_type(const char *name) { return srv_is_ip(name) ? "ip" : "dns"; }
+
+/* RFC 8738 §3: the value is the address's canonical text, so the same address
+ * always has one spelling (authorization reuse, CSR matching). inet_ntop
+ * writes exactly that form (glibc follows RFC 5952 §4 for IPv6). */
+char *srv_ip_name(const char *value, const char **type, char *why, size_t whylen) {
+  unsigned char bin[16];
+  char text[INET6_ADDRSTRLEN];
+  int af = strchr(value, ':') ? AF_INET6 : AF_INET;
+  *type = "malformed";
+  if (inet_pton(af, value, bin) != 1 || !inet_ntop(af, bin, text, sizeof text)) {
+    /* inet_pton refuses "127.000.000.001" too; name the rule that matters. */
+    snprintf(why, whylen, "\"%.100s\" is not an IPv%d address in canonical text form (RFC 8738 §3)", value,
+             af == AF_INET6 ? 6 : 4);
+    return NULL;
+  }
+  if (strcmp(text, value) != 0) {
+    snprintf(why, whylen, "\"%.100s\" is not the canonical text of its address (RFC 8738 §3: RFC 1123 §2.1 / "
+             "RFC 5952 §4); write \"%s\"", value, text);
+    return NULL;
+  }
+  char *copy = strdup(value);
+  if (!copy) *type = "serverInternal", snprintf(why, whylen, "out of memory");
+  return copy;
+}
+
 /* ---- state ------------------------------------------------------------------- */
 
 void srv_order_free(srv_order *o) {
@@ -123,7 +156,7 @@ json_t *srv_order_json(acmeh_server *s, srv_order *o) {
   srv_rfc3339(o->expires, t);
   json_t *ids = json_array(), *authz = json_array();
   for (size_t i = 0; i < o->nnames; i++) {
-    json_array_append_new(ids, json_pack("{s:s,s:s}", "type", "dns", "value", o->names[i]));
+    json_array_append_new(ids, json_pack("{s:s,s:s}", "type", srv_ident_type(o->names[i]), "value", o->names[i]));
     char *u = srv_url(s, "authz", o->authz[i]);
     if (u) json_array_append_new(authz, json_string(u));
     free(u);
@@ -159,8 +192,11 @@ static int parse_identifiers(const json_t *ids, char ***names, size_t *n, srv_re
     const char *type = json_string_value(json_object_get(id, "type")), *value = json_string_value(json_object_get(id, "value"));
     const char *ptype = "malformed";
     char why[300] = "identifier needs string type and value", *name = NULL;
-    if (type && value && strcmp(type, "dns") != 0)
-      ptype = "unsupportedIdentifier", unsupported++, snprintf(why, sizeof why, "identifier type \"%.40s\" is not supported; use \"dns\"", type);
+    if (type && value && strcmp(type, "dns") != 0 && strcmp(type, "ip") != 0)
+      ptype = "unsupportedIdentifier", unsupported++,
+      snprintf(why, sizeof why, "identifier type \"%.40s\" is not supported; use \"dns\" or \"ip\"", type);
+    else if (type && value && strcmp(type, "ip") == 0) /* RFC 8738 §3; never a wildcard */
+      name = srv_ip_name(value, &ptype, why, sizeof why);
     else if (type && value)
       name = srv_dns_name(value, 1, &ptype, why, sizeof why);
     if (!name) {
@@ -254,8 +290,9 @@ void srv_h_new_order(srv_req *rq, srv_resp *rs) {
   srv_order *o = calloc(1, sizeof *o);
   if (!o) return srv_problem(rs, 500, "serverInternal", "out of memory");
   srv_cert *replaced = NULL;
-  if (!parse_identifiers(json_object_get(rq->payload, "identifiers"), &o->names, &o->nnames, rs) ||
-      !parse_validity(rq->payload, o, rs) || !srv_profile_select(s, rq->payload, &o->profile, rs) ||
+  int ok = parse_identifiers(json_object_get(rq->payload, "identifiers"), &o->names, &o->nnames, rs), has_ip = 0;
+  for (size_t i = 0; ok && i < o->nnames; i++) has_ip |= srv_is_ip(o->names[i]);
+  if (!ok || !parse_validity(rq->payload, o, rs) || !srv_profile_select(s, rq->payload, has_ip, &o->profile, rs) ||
       !srv_ari_replaces_check(rq, rs, o->names, o->nnames, &replaced))
     return srv_order_free(o);
   memcpy(o->account, rq->acct->e.id, sizeof o->account);
@@ -281,10 +318,33 @@ static int has_name(char *const *names, size_t n, const char *name) {
   return 0;
 }
 
-/* §7.4: the CSR names exactly the order's identifiers (SANs, and the CN if any). */
+/* A dNSName holding an address literal: its text would pass for an ip
+ * identifier, but RFC 8738 identifiers go in iPAddress SANs (RFC 5280
+ * §4.2.1.6), so one is refused. */
+static int csr_dns_holds_ip(X509_REQ *req, char *why, size_t whylen) {
+  STACK_OF(X509_EXTENSION) *exts = X509_REQ_get_extensions(req);
+  GENERAL_NAMES *gens = exts ? X509V3_get_d2i(exts, NID_subject_alt_name, NULL, NULL) : NULL;
+  int found = 0;
+  for (int i = 0; !found && i < sk_GENERAL_NAME_num(gens); i++) {
+    int t = 0;
+    const ASN1_STRING *v = GENERAL_NAME_get0_value(sk_GENERAL_NAME_value(gens, i), &t);
+    char text[64];
+    if (t != GEN_DNS || ASN1_STRING_length(v) >= (int)sizeof text) continue;
+    snprintf(text, sizeof text, "%.*s", ASN1_STRING_length(v), (const char *)ASN1_STRING_get0_data(v));
+    if (srv_is_ip(text)) found = 1, snprintf(why, whylen, "the CSR has %s as a dNSName; an ip identifier "
+                                             "goes in an iPAddress SAN (RFC 8738)", text);
+  }
+  GENERAL_NAMES_free(gens);
+  sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+  return found;
+}
+
+/* §7.4: the CSR names exactly the order's identifiers (SANs, and the CN if
+ * any; an ip identifier only as an iPAddress SAN). */
 static int csr_names_ok(X509_REQ *req, const srv_order *o, char *why, size_t whylen) {
   char **sans = NULL, cn[256] = "";
   size_t n = 0;
+  if (csr_dns_holds_ip(req, why, whylen)) return 0;
   if (acmeh_csr_sans(req, &sans, &n) != ACMEH_OK) return snprintf(why, whylen, "cannot read the CSR's names"), 0;
   X509_NAME_get_text_by_NID(X509_REQ_get_subject_name(req), NID_commonName, cn, sizeof cn);
   int ok = 1;
@@ -292,7 +352,7 @@ static int csr_names_ok(X509_REQ *req, const srv_order *o, char *why, size_t why
     if (!has_name(o->names, o->nnames, sans[i]))
       ok = 0, snprintf(why, whylen, "the CSR names %.100s, which is not in the order", sans[i]);
   for (size_t i = 0; ok && i < o->nnames; i++)
-    if (!has_name(sans, n, o->names[i]) && strcasecmp(cn, o->names[i]) != 0)
+    if (!has_name(sans, n, o->names[i]) && (srv_is_ip(o->names[i]) || strcasecmp(cn, o->names[i]) != 0))
       ok = 0, snprintf(why, whylen, "the CSR does not name %.100s from the order", o->names[i]);
   if (ok && cn[0] && !has_name(o->names, o->nnames, cn))
     ok = 0, snprintf(why, whylen, "the CSR's common name %.100s is not in the order", cn);

@@ -15,6 +15,7 @@ typedef struct {
   char *name, *description, *eku;
   double validity; /* seconds */
   int retired;
+  int no_ip; /* "ip": false: DNS names only, an ip identifier (RFC 8738) gets invalidProfile */
 } srv_profile;
 
 struct srv_profiles {
@@ -24,24 +25,26 @@ struct srv_profiles {
 };
 
 static const char DEFAULT_PROFILES[] =
-    "{\"classic\": {\"description\": \"90 days; extendedKeyUsage serverAuth and clientAuth\","
-    "               \"validity\": 7776000, \"eku\": \"serverAuth,clientAuth\"},"
+    "{\"classic\": {\"description\": \"90 days; extendedKeyUsage serverAuth and clientAuth; DNS names only\","
+    "               \"validity\": 7776000, \"eku\": \"serverAuth,clientAuth\", \"ip\": false},"
     " \"shortlived\": {\"description\": \"160 hours (about 6 days); extendedKeyUsage serverAuth only\","
     "                  \"validity\": 576000, \"eku\": \"serverAuth\"}}";
 
 static int one_profile(srv_profile *p, const char *name, const json_t *v, char *err, size_t errlen) {
   const json_t *d = json_object_get(v, "description"), *val = json_object_get(v, "validity"),
-               *eku = json_object_get(v, "eku"), *ret = json_object_get(v, "retired");
+               *eku = json_object_get(v, "eku"), *ret = json_object_get(v, "retired"), *ip = json_object_get(v, "ip");
   if (!*name || !json_is_string(d) || !json_is_number(val) || json_number_value(val) < 60 ||
-      json_number_value(val) > 398 * 86400.0 || (eku && !json_is_string(eku)) || (ret && !json_is_boolean(ret)))
+      json_number_value(val) > 398 * 86400.0 || (eku && !json_is_string(eku)) || (ret && !json_is_boolean(ret)) ||
+      (ip && !json_is_boolean(ip)))
     return acmeh_msg(err, errlen, ACMEH_INVALID_ARG,
                      "server: profiles.\"%.40s\" needs \"description\" (string), \"validity\" (60 s to 398 days), "
-                     "optional \"eku\" (e.g. \"serverAuth,clientAuth\") and \"retired\" (boolean)", name);
+                     "optional \"eku\" (e.g. \"serverAuth,clientAuth\"), \"retired\" and \"ip\" (booleans)", name);
   p->name = strdup(name);
   p->description = strdup(json_string_value(d));
   p->eku = strdup(eku ? json_string_value(eku) : "serverAuth");
   p->validity = json_number_value(val);
   p->retired = json_is_true(ret);
+  p->no_ip = json_is_false(ip);
   return p->name && p->description && p->eku ? ACMEH_OK : acmeh_msg(err, errlen, ACMEH_NOMEM, "server: out of memory");
 }
 
@@ -97,7 +100,10 @@ void srv_profiles_meta(const srv_profiles *ps, json_t *meta) {
   json_object_set_new(meta, "profiles", m);
 }
 
-int srv_profile_select(acmeh_server *s, const json_t *payload, char **out, srv_resp *rs) {
+/* p can be given to an order (has_ip: the order has an ip identifier). */
+static int usable(const srv_profile *p, int has_ip) { return p && !p->retired && !(has_ip && p->no_ip); }
+
+int srv_profile_select(acmeh_server *s, const json_t *payload, int has_ip, char **out, srv_resp *rs) {
   const srv_profiles *ps = s->profiles;
   const json_t *j = json_object_get(payload, "profile");
   *out = NULL;
@@ -107,8 +113,13 @@ int srv_profile_select(acmeh_server *s, const json_t *payload, char **out, srv_r
   srv_profile *p = find(ps, name);
   if (j && (!p || p->retired))
     return srv_problem(rs, 400, "invalidProfile", "profile \"%.60s\" is not %s", name, p ? "issued any more" : "one this server offers"), 0;
-  for (size_t i = 0; !j && (!p || p->retired) && i < ps->n; i++) p = ps->p[i].retired ? NULL : (srv_profile *)&ps->p[i];
+  if (j && has_ip && p->no_ip) /* profiles draft §4: a profile that cannot carry the identifiers */
+    return srv_problem(rs, 400, "invalidProfile", "profile \"%.60s\" does not issue for ip identifiers", name), 0;
+  /* No profile named: the default, else the first that can carry the order. */
+  for (size_t i = 0; !j && !usable(p, has_ip) && i < ps->n; i++) p = usable(&ps->p[i], has_ip) ? (srv_profile *)&ps->p[i] : NULL;
   if (!p || p->retired) return 1; /* every profile retired: the order carries none */
+  if (!usable(p, has_ip))
+    return srv_problem(rs, 400, "rejectedIdentifier", "no profile of this server issues for ip identifiers"), 0;
   *out = strdup(p->name);
   return *out ? 1 : (srv_problem(rs, 500, "serverInternal", "out of memory"), 0);
 }

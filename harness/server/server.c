@@ -155,7 +155,8 @@ static json_t *directory(acmeh_server *s) {
   }
   char *tos = NULL;
   if (asprintf(&tos, "%s/terms", s->base) < 0) tos = NULL;
-  json_object_set_new(d, "meta", json_pack("{s:s,s:b}", "termsOfService", tos ? tos : "", "externalAccountRequired", 0));
+  json_object_set_new(d, "meta", json_pack("{s:s,s:b}", "termsOfService", tos ? tos : "", "externalAccountRequired",
+                                           s->eab_required) /* §7.1.1, §7.3.4 */);
   free(tos);
   srv_ari_directory(s, d);
   srv_profiles_meta(s->profiles, json_object_get(d, "meta"));
@@ -387,6 +388,7 @@ static void free_server(acmeh_server *s) {
   srv_faults_free(s->faults);
   srv_ari_free(s->ari);
   srv_profiles_free(s->profiles);
+  srv_eab_free(s);
   free(s->bind), free(s->base), free(s->dir_url), free(s->run_dir), free(s->ca_file), free(s->dns_addr);
   free(s);
 }
@@ -435,6 +437,7 @@ static int setup(acmeh_server *s, const acmeh_server_config *cfg, char *err, siz
   int rc = cfg->faults ? srv_faults_new(cfg->faults, &s->faults, err, errlen) : ACMEH_OK;
   if (!rc) rc = srv_ari_new(&cfg->ari, &s->ari, err, errlen);
   if (!rc) rc = srv_profiles_new(cfg->profiles, cfg->default_profile, &s->profiles, err, errlen);
+  if (!rc) rc = srv_eab_new(s, cfg, err, errlen);
   if (rc) return rc;
   int mode = srv_dnsacct_mode_parse(cfg->dns_account);
   if (mode < 0) return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "server: unknown dns_account mode \"%.40s\"", cfg->dns_account);

@@ -61,6 +61,14 @@ typedef struct {
   unsigned retry_after;        /* Retry-After seconds; 0 = 21600 (6 h, §4.3.1) */
 } acmeh_server_ari;
 
+/* One External Account Binding key (RFC 8555 §7.3.4): the key identifier
+ * the CA gave out and the HMAC key, base64url without padding (at least 16
+ * bytes once decoded). */
+typedef struct {
+  const char *kid;
+  const char *hmac_key_b64url;
+} acmeh_server_eab_key;
+
 typedef struct {
   /* Loopback literal to listen on ("127.0.0.1", "::1"); NULL = "127.0.0.1".
    * Anything else is refused: the server answers anyone who can reach it. */
@@ -122,6 +130,14 @@ typedef struct {
   /* Profile given to orders that name none (draft §4: RECOMMENDED); NULL =
    * "classic" when offered, else the first; "" = none. */
   const char *default_profile;
+  /* External Account Binding (RFC 8555 §7.3.4): neab keys (copied at start,
+   * at most 64). With eab_required, meta.externalAccountRequired is true and
+   * newAccount without a binding gets externalAccountRequired; otherwise a
+   * binding is optional but verified when sent. Each key binds one account
+   * only (a second account with the same kid gets unauthorized). */
+  const acmeh_server_eab_key *eab_keys;
+  size_t neab;
+  int eab_required;
   /* Fault rules (harness/server/fault.h): a JSON array, copied at start; NULL = none. */
   const json_t *faults;
   /* Sees every exchange (see acmeh_server_observer); NULL = none. */

@@ -230,10 +230,11 @@ static json_t *http_get(const char *url, const char *host, long port, const char
                         body_buf *body, char **location) {
   char pin[600];
   snprintf(pin, sizeof pin, strchr(ip, ':') ? "%s:%ld:[%s]" : "%s:%ld:%s", host, port, ip);
-  struct curl_slist *resolve_list = curl_slist_append(NULL, pin);
+  int literal = srv_is_ip(host); /* an address host needs no pinning (RFC 8738 §4: connect to it) */
+  struct curl_slist *resolve_list = literal ? NULL : curl_slist_append(NULL, pin);
   CURL *h = curl_easy_init();
   json_t *err = NULL;
-  if (!h || !resolve_list) err = problem("serverInternal", "cannot set up the HTTP client");
+  if (!h || (!literal && !resolve_list)) err = problem("serverInternal", "cannot set up the HTTP client");
   if (!err) {
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_RESOLVE, resolve_list);
@@ -311,7 +312,10 @@ static json_t *http01(const srv_validation *v, const char *first_ip) {
   char ip[INET6_ADDRSTRLEN], *url = NULL, *host = strdup(v->name);
   snprintf(ip, sizeof ip, "%s", first_ip);
   long port = v->http01_port;
-  if (asprintf(&url, "http://%s:%ld/.well-known/acme-challenge/%s", v->name, port, v->token) < 0) url = NULL;
+  /* An IPv6 identifier is written as an IP-literal, so Host is "[addr]:port" (RFC 8738 §4, RFC 7230 §5.4). */
+  const char *fmt = strchr(v->name, ':') ? "http://[%s]:%ld/.well-known/acme-challenge/%s"
+                                         : "http://%s:%ld/.well-known/acme-challenge/%s";
+  if (asprintf(&url, fmt, v->name, port, v->token) < 0) url = NULL;
   json_t *err = url && host ? NULL : problem("serverInternal", "out of memory");
   double deadline = acmeh_now_mono() + HTTP_BUDGET_MS / 1000.0;
   for (int hop = 0; !err; hop++) {
@@ -379,8 +383,28 @@ static json_t *check_acme_identifier(X509 *cert, const srv_validation *v) {
   return ok ? NULL : problem("unauthorized", "acmeIdentifier is not the SHA-256 of the expected key authorization");
 }
 
+/* RFC 8738 §6: for an ip identifier the subjectAltName holds exactly one
+ * iPAddress, equal to the address being validated. */
+static json_t *check_ip_san(X509 *cert, const srv_validation *v) {
+  unsigned char want[16];
+  int wlen = strchr(v->name, ':') ? 16 : 4;
+  inet_pton(wlen == 16 ? AF_INET6 : AF_INET, v->name, want);
+  GENERAL_NAMES *gens = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
+  int t = -1;
+  const ASN1_STRING *ip = sk_GENERAL_NAME_num(gens) == 1 ? GENERAL_NAME_get0_value(sk_GENERAL_NAME_value(gens, 0), &t) : NULL;
+  int ok = t == GEN_IPADD && ASN1_STRING_length(ip) == wlen && memcmp(ASN1_STRING_get0_data(ip), want, (size_t)wlen) == 0;
+  int count = sk_GENERAL_NAME_num(gens);
+  GENERAL_NAMES_free(gens);
+  if (!ok)
+    return problem("unauthorized", "the certificate must hold exactly one iPAddress SAN, %s (RFC 8738 §6); it has %d "
+                   "SAN entr%s%s", v->name, count < 0 ? 0 : count, count == 1 ? "y" : "ies",
+                   count == 1 ? " of another kind or address" : "");
+  return check_acme_identifier(cert, v);
+}
+
 static json_t *check_cert(X509 *cert, const srv_validation *v) {
   if (!cert) return problem("tls", "the responder sent no certificate");
+  if (srv_is_ip(v->name)) return check_ip_san(cert, v);
   char **names = NULL;
   size_t n = 0;
   acmeh_cert_sans(cert, &names, &n);
@@ -409,15 +433,38 @@ static json_t *tls_handshake(SSL *ssl, const srv_validation *v, const char *ip) 
   return err;
 }
 
+/* The SNI for an identifier: the name itself, or for an address its reverse
+ * DNS name (RFC 8738 §6: "d.c.b.a.in-addr.arpa", nibbles + "ip6.arpa"), as
+ * SNI cannot carry an address (RFC 6066 §3). */
+static void sni_of(const char *name, char out[80]) {
+  unsigned char a[16];
+  if (inet_pton(AF_INET, name, a) == 1) {
+    snprintf(out, 80, "%u.%u.%u.%u.in-addr.arpa", a[3], a[2], a[1], a[0]);
+  } else if (inet_pton(AF_INET6, name, a) == 1) {
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+    for (int i = 15; i >= 0; i--) {
+      out[o++] = hex[a[i] & 15], out[o++] = '.';
+      out[o++] = hex[a[i] >> 4], out[o++] = '.';
+    }
+    memcpy(out + o, "ip6.arpa", 9); /* 64 + 9 bytes */
+  } else {
+    snprintf(out, 80, "%s", name);
+  }
+}
+
 static json_t *tlsalpn01(const srv_validation *v, const char *ip) {
   static const unsigned char alpn[] = "\x0a" "acme-tls/1"; /* exactly one protocol offered */
+  char sni[300];
+  if (strlen(v->name) < 80) sni_of(v->name, sni);
+  else snprintf(sni, sizeof sni, "%s", v->name);
   int fd = tcp_connect(ip, v->tlsalpn01_port);
   if (fd < 0) return problem("connection", "cannot connect to %s:%d for %s", ip, v->tlsalpn01_port, v->name);
   SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
   SSL *ssl = ctx ? SSL_new(ctx) : NULL;
   json_t *err = NULL;
   if (!ssl || SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 || /* RFC 8737 §4: TLS >= 1.2 */
-      SSL_set_alpn_protos(ssl, alpn, sizeof alpn - 1) != 0 || SSL_set_tlsext_host_name(ssl, v->name) != 1 ||
+      SSL_set_alpn_protos(ssl, alpn, sizeof alpn - 1) != 0 || SSL_set_tlsext_host_name(ssl, sni) != 1 ||
       SSL_set_fd(ssl, fd) != 1)
     err = problem("serverInternal", "cannot set up the TLS client");
   if (!err) SSL_set_min_proto_version(ssl, TLS1_2_VERSION);
@@ -439,7 +486,9 @@ json_t *srv_validate(const srv_validation *v) {
   if (v->type == CHAL_DNS01) return dns01(v);
   if (v->type == CHAL_DNSACCT01) return dnsacct01(v);
   char ip[INET6_ADDRSTRLEN];
-  json_t *err = resolve(v, v->name, ip);
+  json_t *err = NULL;
+  if (srv_is_ip(v->name)) snprintf(ip, sizeof ip, "%s", v->name); /* RFC 8738 §4: the address itself */
+  else err = resolve(v, v->name, ip);
   if (err) return err;
   return v->type == CHAL_HTTP01 ? http01(v, ip) : tlsalpn01(v, ip);
 }

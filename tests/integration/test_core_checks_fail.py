@@ -23,7 +23,10 @@ CHECK_TIMEOUT = 20          # --timeout given to the harness
 PROC_TIMEOUT = 90           # ceiling for any one subprocess
 
 # (check ID, faults, expected verdict, expected message substring[, options])
-# options: {"tls": False} runs the fake over plain HTTP.
+# options: {"tls": False} runs the fake over plain HTTP; {"claims": {...}} runs it as a
+# target file with those claims (the EAB checks read their keys from claims "eab").
+EAB_CLAIMS = {"eab": [{"kid": "fake-kid-1", "key": "9Qm3PWcMW3nkNXLD2C45JyeyGrm6K33JHpdDuOj0rDk"},
+                      {"kid": "fake-kid-2", "key": "oLk5q5ON0NnWP4V7mVi8F0mkxo6EcF9yDiP27cxdYCM"}]}
 ROWS = [
     ("CORE-S-001", "dir-no-newnonce", "fail", "no newNonce member"),
     ("CORE-S-002", "dir-no-keychange", "fail", 'every core resource URL in the directory; got no "keyChange" member'),
@@ -128,12 +131,29 @@ ROWS = [
     ("CORE-S-087", "empty-body-crash", "fail", "with type malformed; got POST with an empty body answered 500"),
     # The fake never contacts the harness's mocks, so no handshake is recorded.
     ("CORE-S-101", "", "fail", "expected a TLS handshake with SNI = the identifier; got none recorded for"),
+    # IP identifiers (RFC 8738)
+    ("CORE-S-102", "ip-order-echo-dns", "fail", 'expected identifiers [{"type":"ip","value":"127.0.0.1"}] in the order; got [{"type":"dns","value":"127.0.0.1"}]'),
+    ("CORE-S-102", "ip-unsupported", "skip", "server does not support ip identifiers"),
+    ("CORE-S-103", "ip-dns01", "fail", "expected no DNS-based challenge for an ip identifier; got the authorization for 127.0.0.1 offers dns-01"),
+    ("CORE-S-104", "", "fail", "no request for /.well-known/acme-challenge/"),
+    ("CORE-S-105", "", "fail", "expected a TLS handshake with SNI 1.0.0.127.in-addr.arpa; got none recorded"),
+    ("CORE-S-106", "ip-cert-dns-san", "fail", "(and not as a dNSName); got it is a dNSName SAN"),
+    ("CORE-S-107", "ip-accept-noncanonical", "fail", 'got newOrder for the non-canonical ip identifier "0:0:0:0:0:0:0:1" answered 201'),
+    # External Account Binding (RFC 8555 §7.3.4): keys through claims
+    ("CORE-S-108", "", "skip", 'the target claims no External Account Binding key (claims "eab"'),
+    ("CORE-S-108", "", "pass", "", {"claims": EAB_CLAIMS}),
+    ("CORE-S-108", "eab-not-echoed", "fail", "identical to the request's; got no externalAccountBinding in the account", {"claims": EAB_CLAIMS}),
+    ("CORE-S-109", "eab-accept-bad-mac", "fail", "got newAccount whose externalAccountBinding MAC uses a wrong key answered 201", {"claims": EAB_CLAIMS}),
+    ("CORE-S-110", "eab-accept-other-key", "fail", "got newAccount whose externalAccountBinding binds another public key answered 201", {"claims": EAB_CLAIMS}),
+    ("CORE-S-111", "eab-accept-wrong-url", "fail", "got newAccount whose externalAccountBinding url is not the newAccount URL answered 201", {"claims": EAB_CLAIMS}),
+    ("CORE-S-112", "", "skip", "server does not require external account binding"),
+    ("CORE-S-112", "eab-required-malformed", "fail", "externalAccountRequired; got newAccount without externalAccountBinding answered 400 urn:ietf:params:acme:error:malformed"),
 ]
 
 # Checks the fault-free fake (over TLS) must pass: all but NATURAL_FAILS, which
 # need real validation (the fake marks a challenge valid when the client
 # responds to it and never connects to the harness's mocks).
-NATURAL_FAILS = {"CORE-S-059", "CORE-S-062", "CORE-S-065", "CORE-S-101"}
+NATURAL_FAILS = {"CORE-S-059", "CORE-S-062", "CORE-S-065", "CORE-S-101", "CORE-S-104", "CORE-S-105"}
 
 
 BASELINE_PASS = [
@@ -147,7 +167,8 @@ BASELINE_PASS = [
     "CORE-S-056", "CORE-S-057", "CORE-S-058", "CORE-S-061", "CORE-S-063", "CORE-S-066", "CORE-S-067",
     "CORE-S-068", "CORE-S-069", "CORE-S-070", "CORE-S-071", "CORE-S-072", "CORE-S-073", "CORE-S-074",
     "CORE-S-076", "CORE-S-077", "CORE-S-078", "CORE-S-079", "CORE-S-081", "CORE-S-082", "CORE-S-083",
-    "CORE-S-084", "CORE-S-085", "CORE-S-086", "CORE-S-087",
+    "CORE-S-084", "CORE-S-085", "CORE-S-086", "CORE-S-087", "CORE-S-102", "CORE-S-103", "CORE-S-106",
+    "CORE-S-107",
 ]
 
 
@@ -201,15 +222,36 @@ def run_harness(fake, workdir, check=None, jobs=1, suite=None):
         return json.load(f)["results"]
 
 
+def run_with_claims(workdir, faults, claims, check):
+    """The fake as a server target file (the harness starts it), so checks see `claims`."""
+    cmd = [sys.executable, FAKE, "--port", "${PORT_acme}", "--tls", "${RUN_DIR}/fake-ca.pem"] + \
+        (["--faults", faults] if faults else [])
+    doc = {"name": "fake-acme", "role": "server", "description": "tests/peers/fake_acme.py", "ports": ["acme"],
+           "command": cmd, "directory": "https://127.0.0.1:${PORT_acme}/dir", "ca_file": "${RUN_DIR}/fake-ca.pem",
+           "ready": {"timeout_ms": 30000}, "claims": claims}
+    target, out = os.path.join(workdir, "fake-acme.json"), os.path.join(workdir, "results.json")
+    with open(target, "w") as f:
+        json.dump(doc, f)
+    p = subprocess.run([BIN, "run", "--server", target, "--json", out, "--timeout", str(CHECK_TIMEOUT), "--check", check,
+                        "--run-dir", os.path.join(workdir, "run")], capture_output=True, text=True, timeout=PROC_TIMEOUT)
+    if not os.path.exists(out):
+        raise RuntimeError("no JSON report; exit %d: %s" % (p.returncode, (p.stdout + p.stderr)[-800:]))
+    with open(out) as f:
+        return json.load(f)["results"]
+
+
 def run_row(row):
     check, faults, verdict, substring = row[:4]
     opts = row[4] if len(row) > 4 else {}
     with tempfile.TemporaryDirectory(prefix="acmeh-fail-") as wd:
-        fake = Fake(faults, opts.get("tls", True), wd)
-        try:
-            results = run_harness(fake, wd, check)
-        finally:
-            fake.stop()
+        if "claims" in opts:
+            results = run_with_claims(wd, faults, opts["claims"], check)
+        else:
+            fake = Fake(faults, opts.get("tls", True), wd)
+            try:
+                results = run_harness(fake, wd, check)
+            finally:
+                fake.stop()
     got = results[0] if results else {}
     problems = []
     if len(results) != 1 or got.get("id") != check:

@@ -20,8 +20,7 @@ cat "$out/stdout"
 grep -q "^core server: .* 0 failed, .* 0 errors, 0 xfail, 0 xpass" "$out/stdout" \
   || fail "summary line shows failures, errors or expected failures"
 # The ARI and profiles suites too (the reference offers both): every check
-# passes but the honest skips (no explanationURL sent, no high-bit serial,
-# no ip identifiers, operator practice).
+# passes but the honest skips (no explanationURL sent, operator practice).
 for suite in ari profiles; do
   grep -q "^$suite server: .* 0 failed, .* 0 errors, 0 xfail, 0 xpass" "$out/stdout" \
     || fail "$suite summary line missing or shows failures, errors or expected failures"

@@ -16,6 +16,8 @@ prints its port on the first line of stdout.
 import argparse
 import base64
 import hashlib
+import hmac
+import ipaddress
 import json
 import os
 import re
@@ -165,13 +167,38 @@ FAULTS = {
     "no-default-profile": "an order without profile names none",
     "profile-validity-ignored": "every profile issues 7-day certificates",
     "retired-profile-issued": "finalize of an order whose profile was retired issues anyway",
+    # IP identifiers (RFC 8738)
+    "ip-unsupported": "ip identifiers answer unsupportedIdentifier",
+    "ip-order-echo-dns": "orders echo ip identifiers with type dns",
+    "ip-dns01": "ip authorizations offer dns-01 too",
+    "ip-cert-dns-san": "certificates carry ip identifiers as dNSName SANs",
+    "ip-accept-noncanonical": "ip identifiers in non-canonical text are accepted as written",
+    # External Account Binding (RFC 8555 §7.3.4), keys in EAB_KEYS
+    "eab-not-echoed": "an account made with a binding does not carry it",
+    "eab-accept-bad-mac": "the binding's MAC is not checked",
+    "eab-accept-other-key": "the binding's payload is not compared with the account key",
+    "eab-accept-wrong-url": "the binding's url is not compared with the request's",
+    "eab-required-malformed": "meta.externalAccountRequired is true; newAccount without binding answers malformed",
 }
+
+# External Account Binding keys the fake knows (kid -> base64url HMAC key);
+# test targets hand the same pairs to the checks through claims "eab".
+EAB_KEYS = {"fake-kid-1": "9Qm3PWcMW3nkNXLD2C45JyeyGrm6K33JHpdDuOj0rDk",
+            "fake-kid-2": "oLk5q5ON0NnWP4V7mVi8F0mkxo6EcF9yDiP27cxdYCM"}
 
 # Profiles of the fake: description and certificate lifetime in days; only
 # shortlived takes ip identifiers.
 PROFILES = {"classic": ("7-day certificates, DNS names only", 7),
             "shortlived": ("1-day certificates, DNS names and IP addresses", 1)}
 DEFAULT_PROFILE = "classic"
+
+
+def is_ip(value):
+    try:
+        ipaddress.ip_address(value)
+        return True
+    except ValueError:
+        return False
 
 
 def b64u(data):
@@ -354,6 +381,7 @@ class Openssl:
             raise ValueError("CSR does not parse or its signature does not verify")
         text = p.stdout.decode(errors="replace")
         names = set(n.lower() for n in re.findall(r"DNS:([^,\s]+)", text))
+        names |= set(str(ipaddress.ip_address(n)) for n in re.findall(r"IP Address:([0-9A-Fa-f:.]+)", text))
         m = re.search(r"Subject:.*?CN ?= ?([^,\n/]+)", text)
         if m:
             names.add(m.group(1).strip().lower())
@@ -362,12 +390,12 @@ class Openssl:
             raise ValueError("CSR has no public key")
         return names, keys[0]
 
-    def issue(self, csr_der, names, days=7, serial=None):
+    def issue(self, csr_der, names, days=7, serial=None, ip_as_dns=False):
         csr = self.tmp(".csr", pem("CERTIFICATE REQUEST", csr_der))
         ext = self.tmp(".ext", "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n"
                        "extendedKeyUsage=serverAuth\nsubjectAltName=%s\n"
                        "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid:always\n"
-                       % ",".join("DNS:" + n for n in names))
+                       % ",".join(("IP:" if is_ip(n) and not ip_as_dns else "DNS:") + n for n in names))
         try:
             out = self.check("x509", "-req", "-in", csr, "-CA", self.path("int.pem"), "-CAkey",
                              self.path("int.key"), "-days", str(days), "-set_serial",
@@ -581,7 +609,8 @@ def directory(st):
     d = {"newNonce": st.url("/new-nonce"), "newAccount": st.url("/new-acct"), "newOrder": st.url("/new-order"),
          "revokeCert": st.url("/revoke-cert"), "keyChange": st.url("/key-change"),
          "meta": {"termsOfService": st.url("/terms"), "website": "https://fake-acme.example/",
-                  "caaIdentities": ["fake-acme.example"], "externalAccountRequired": False}}
+                  "caaIdentities": ["fake-acme.example"],
+                  "externalAccountRequired": fault(st, "eab-required-malformed")}}
     if not fault(st, "no-newauthz"):
         d["newAuthz"] = st.url("/new-authz")
     if fault(st, "dir-no-newnonce"):
@@ -627,7 +656,10 @@ def order_obj(st, o):
     authz_urls = [st.url("/authz/" + a) for a in o["authzs"]]
     if fault(st, "order-arrays-change") and o["polls"]:
         authz_urls = [u + "?poll=%d" % o["polls"] for u in authz_urls]
-    out = {"status": o["status"], "identifiers": o["identifiers"], "authorizations": authz_urls,
+    idents = o["identifiers"]
+    if fault(st, "ip-order-echo-dns"):
+        idents = [dict(i, type="dns") for i in idents]
+    out = {"status": o["status"], "identifiers": idents, "authorizations": authz_urls,
            "finalize": st.url("/order/%s/finalize" % o["id"])}
     if not fault(st, "order-no-expires"):
         out["expires"] = o["expires"]
@@ -679,6 +711,8 @@ def new_authz(st, acct_id, ident):
     wildcard = ident["value"].startswith("*.")
     value = ident["value"][2:] if wildcard else ident["value"]
     types = ["dns-01"] if wildcard else ["http-01", "dns-01", "tls-alpn-01"]
+    if ident["type"] == "ip" and not fault(st, "ip-dns01"):
+        types = ["http-01", "tls-alpn-01"]  # RFC 8738 §7: no dns-01 for addresses
     challs = []
     for t in types:
         cid = st.new_id()
@@ -1027,9 +1061,42 @@ def new_account(h, st, req, ctx):
         if fault(st, "only-return-existing-creates"):
             create_account(st, jwk, {})
         raise Problem(400, "accountDoesNotExist", "no account for this key")
+    eab = check_eab(st, req, jwk, ctx["hdr"].get("url"))
     a = create_account(st, jwk, req)
+    if eab is not None and not fault(st, "eab-not-echoed"):
+        a["echo"] = dict(a.get("echo", {}), externalAccountBinding=eab)
     status = 200 if fault(st, "new-account-200") else 201
     return ok(h, st, status, account_obj(st, a), {"Location": st.url("/acct/" + a["id"])})
+
+
+def check_eab(st, req, jwk, outer_url):
+    """The verified externalAccountBinding of a newAccount (§7.3.4), or None; raises the refusal."""
+    eab = req.get("externalAccountBinding")
+    if eab is None:
+        if fault(st, "eab-required-malformed"):
+            raise Problem(400, "malformed", "an external account binding is required")
+        return None
+    try:
+        hdr = json.loads(b64u_decode(eab["protected"]))
+        payload = json.loads(b64u_decode(eab["payload"]))
+        sig = b64u_decode(eab["signature"])
+    except (TypeError, KeyError, ValueError):
+        raise Problem(400, "malformed", "externalAccountBinding is not a flattened JWS")
+    if not isinstance(hdr, dict) or not isinstance(payload, dict):
+        raise Problem(400, "malformed", "externalAccountBinding header and payload must be JSON objects")
+    if hdr.get("alg") != "HS256" or "nonce" in hdr:
+        raise Problem(400, "malformed", "externalAccountBinding: alg must be HS256, no nonce")
+    if hdr.get("url") != outer_url and not fault(st, "eab-accept-wrong-url"):
+        raise Problem(400, "malformed", "externalAccountBinding url differs from the request's")
+    key = EAB_KEYS.get(hdr.get("kid"))
+    if key is None:
+        raise Problem(403, "unauthorized", "unknown externalAccountBinding kid")
+    mac = hmac.new(b64u_decode(key), (eab["protected"] + "." + eab["payload"]).encode(), hashlib.sha256).digest()
+    if not hmac.compare_digest(mac, sig) and not fault(st, "eab-accept-bad-mac"):
+        raise Problem(403, "unauthorized", "externalAccountBinding MAC does not verify")
+    if thumbprint(payload) != thumbprint(jwk) and not fault(st, "eab-accept-other-key"):
+        raise Problem(400, "malformed", "externalAccountBinding payload is not the account key")
+    return eab
 
 
 def create_account(st, jwk, req):
@@ -1110,8 +1177,8 @@ def order_profile(st, req, idents):
     prof = req.get("profile")
     if fault(st, "no-profiles"):
         prof = None
-    elif prof is None:
-        prof = DEFAULT_PROFILE
+    elif prof is None:  # the default, or the profile that takes the order's ip identifiers
+        prof = "shortlived" if any(i.get("type") == "ip" for i in idents) else DEFAULT_PROFILE
     elif prof not in PROFILES or prof in st.retired:
         raise Problem(400, "badProfile" if fault(st, "invalid-profile-wrong-urn") else "invalidProfile",
                       "profile %r is not offered" % (prof,))
@@ -1122,12 +1189,15 @@ def order_profile(st, req, idents):
     return prof
 
 
-def check_ip_identifier(ident):
-    import ipaddress
+def check_ip_identifier(st, ident):
+    if fault(st, "ip-unsupported"):
+        raise Problem(400, "unsupportedIdentifier", "only dns identifiers are supported")
     try:
-        ipaddress.ip_address(ident.get("value"))
+        canonical = str(ipaddress.ip_address(ident.get("value")))
     except (ValueError, TypeError):
         raise Problem(400, "malformed", "%r is not an IP address" % (ident.get("value"),))
+    if canonical != ident["value"] and not fault(st, "ip-accept-noncanonical"):
+        raise Problem(400, "malformed", "%r is not canonical (RFC 8738 §3): %s" % (ident["value"], canonical))
 
 
 def check_replaces(st, req, acct, idents):
@@ -1163,12 +1233,12 @@ def new_order(h, st, req, acct):
         raise Problem(400, "malformed", "identifiers must be a non-empty array")
     for i in idents:
         if isinstance(i, dict) and i.get("type") == "ip" and not fault(st, "no-profiles"):
-            check_ip_identifier(i)
+            check_ip_identifier(st, i)
         else:
             check_identifier(st, i)
     prof = order_profile(st, req, idents)
     oid = st.new_id()
-    idents = [{"type": i["type"], "value": i["value"].lower()} for i in idents]
+    idents = [{"type": i["type"], "value": i["value"] if i["type"] == "ip" else i["value"].lower()} for i in idents]
     replaces = check_replaces(st, req, acct, idents)
     o = {"id": oid, "account": acct["id"], "status": "pending", "expires": now_str(7 * 86400),
          "identifiers": idents, "authzs": [new_authz(st, acct["id"], i) for i in idents],
@@ -1217,7 +1287,8 @@ def finalize(h, st, o, req, acct):
                 raise Problem(400, "badCSR", "the CSR's key is the account key")
     days = PROFILES.get(o.get("profile") or DEFAULT_PROFILE, (None, 7))[1]
     serial = secrets.randbits(64) | (1 << 63)  # top bit set: the certID keeps DER's leading 00
-    leaf = st.ossl.issue(csr_der, sorted(want), 7 if fault(st, "profile-validity-ignored") else days, serial)
+    leaf = st.ossl.issue(csr_der, sorted(want), 7 if fault(st, "profile-validity-ignored") else days, serial,
+                         fault(st, "ip-cert-dns-san"))
     cid = st.new_id()
     leaf_der = pem_blocks(leaf, "CERTIFICATE")[0]
     st.certs[cid] = {"id": cid, "account": acct["id"], "leaf": leaf, "int": st.int_pem, "root": st.root_pem,

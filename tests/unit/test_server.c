@@ -338,7 +338,7 @@ static void test_rejected_identifiers(void) {
   acmeh_acme *c = account();
   CU_ASSERT_PTR_NOT_NULL_FATAL(c);
   const char *payload = "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"xn--zz.example.com\"},"
-                        "{\"type\":\"dns\",\"value\":\"fine.example.com\"},{\"type\":\"ip\",\"value\":\"192.0.2.1\"}]}";
+                        "{\"type\":\"dns\",\"value\":\"fine.example.com\"},{\"type\":\"email\",\"value\":\"a@example.com\"}]}";
   acmeh_http_resp r = {0};
   CU_ASSERT_EQUAL(acmeh_acme_post(c, acmeh_acme_dir_url(c, "newOrder"), payload, NULL, &r, ERR, sizeof ERR), ACMEH_OK);
   expect_problem(&r, 400, "rejectedIdentifier");
@@ -351,6 +351,36 @@ static void test_rejected_identifiers(void) {
                          "urn:ietf:params:acme:error:unsupportedIdentifier");
   json_decref(p);
   acmeh_http_resp_free(&r);
+  acmeh_acme_free(c);
+}
+
+/* RFC 8738: canonical addresses are ordered as "ip" identifiers with http-01
+ * and tls-alpn-01 only; other spellings are refused. */
+static void test_ip_identifiers(void) {
+  acmeh_acme *c = account();
+  CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+  const char *ok = "{\"identifiers\":[{\"type\":\"ip\",\"value\":\"127.0.0.1\"},{\"type\":\"ip\",\"value\":\"::1\"}]}";
+  acmeh_http_resp r = {0};
+  CU_ASSERT_EQUAL(acmeh_acme_post(c, acmeh_acme_dir_url(c, "newOrder"), ok, NULL, &r, ERR, sizeof ERR), ACMEH_OK);
+  CU_ASSERT_EQUAL(r.status, 201);
+  json_t *o = acmeh_resp_json(&r), *authz = NULL;
+  CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_array_get(json_object_get(o, "identifiers"), 1), "type")), "ip");
+  const char *u = json_string_value(json_array_get(json_object_get(o, "authorizations"), 1));
+  CU_ASSERT_EQUAL_FATAL(acmeh_acme_get_json(c, u, &authz, NULL, ERR, sizeof ERR), ACMEH_OK);
+  json_t *ch = json_object_get(authz, "challenges");
+  CU_ASSERT_EQUAL(json_array_size(ch), 2);
+  CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_array_get(ch, 1), "type")), "tls-alpn-01");
+  json_decref(authz), json_decref(o);
+  acmeh_http_resp_free(&r);
+  static const char *const bad[] = {"127.000.000.001", "0:0:0:0:0:0:0:1", "::FFFF:7f00:1", "*.127.0.0.1"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    char payload[200];
+    snprintf(payload, sizeof payload, "{\"identifiers\":[{\"type\":\"ip\",\"value\":\"%s\"}]}", bad[i]);
+    r = (acmeh_http_resp){0};
+    CU_ASSERT_EQUAL(acmeh_acme_post(c, acmeh_acme_dir_url(c, "newOrder"), payload, NULL, &r, ERR, sizeof ERR), ACMEH_OK);
+    expect_problem(&r, 400, "rejectedIdentifier");
+    acmeh_http_resp_free(&r);
+  }
   acmeh_acme_free(c);
 }
 
@@ -505,6 +535,7 @@ int main(void) {
   CU_add_test(s, "failed validations: invalid with a problem", test_failed_validations);
   CU_add_test(s, "invalid JWS and media type", test_invalid_jws);
   CU_add_test(s, "newOrder refusals carry subproblems", test_rejected_identifiers);
+  CU_add_test(s, "ip identifiers (RFC 8738)", test_ip_identifiers);
   CU_add_test(s, "unknown URL, plain GET, HEAD newNonce", test_unknown_url_and_plain_get);
   CU_add_test(s, "malformed HTTP", test_malformed_http);
   CU_add_test(s, "1 MB header", test_huge_header);
