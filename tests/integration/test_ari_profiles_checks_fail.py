@@ -25,7 +25,7 @@ BIN = os.environ.get("ACMEH_BIN") or os.path.join(SRC, "build", "acme-harness")
 FAKE = os.path.join(SRC, "tests", "peers", "fake_acme.py")
 JOBS = 6
 CHECK_TIMEOUT = 30
-PROC_TIMEOUT = 120
+PROC_TIMEOUT = 300
 NO_ARI = "server does not advertise renewalInfo"
 NO_PROF = "server does not advertise meta.profiles"
 

@@ -22,7 +22,7 @@ BIN = os.environ.get("ACMEH_BIN", "build/acme-harness")
 SRC = os.environ.get("ACMEH_SOURCE_DIR", os.getcwd())
 FAKE = os.path.join(SRC, "tests", "peers", "fake_nameserver.py")
 JOBS = 2
-PROC_TIMEOUT = 60
+PROC_TIMEOUT = 180
 
 ROWS = [
     ("DNSUP-S-001", "no-apply", "is not served after an ADD answered NOERROR"),
