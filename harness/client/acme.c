@@ -75,7 +75,7 @@ void acmeh_acme_free(acmeh_acme *c) {
   free(c);
 }
 
-const json_t *acmeh_acme_dir(const acmeh_acme *c) { return c->dir; }
+const json_t *acmeh_acme_dir(const acmeh_acme *c) { return c ? c->dir : NULL; }
 
 const char *acmeh_acme_dir_url(const acmeh_acme *c, const char *resource) {
   return c ? json_string_value(json_object_get(c->dir, resource)) : NULL;

@@ -98,7 +98,11 @@ static srv_cert *find_cert(acmeh_server *s, const char *cert_id, int *status, ch
   const unsigned char *mag = slen == 17 && serial[0] == 0 ? serial + 1 : serial;
   char *id = slen - (size_t)(mag - serial) == 16 ? acmeh_b64url_encode(mag, 16) : NULL;
   free(serial);
-  if (!minimal) return snprintf(why, whylen, "certID serial part is not the DER INTEGER content octets of a positive serial"), NULL;
+  if (!minimal) {
+    free(id);
+    snprintf(why, whylen, "certID serial part is not the DER INTEGER content octets of a positive serial");
+    return NULL;
+  }
   *status = 404;
   srv_cert *c = id ? srv_cert_get(s, id) : NULL;
   free(id);
@@ -241,6 +245,12 @@ static int body_times(const json_t *b, srv_ari_rule *r, char *why, size_t whylen
   } else {
     return snprintf(why, whylen, "give start/end, start_offset/end_offset, \"past\": true, \"default\": true or \"reset\": true"), 0;
   }
+  /* Absolute times must print as RFC 3339 years 0001-9999; offsets stay within a century. */
+  double lo = r->mode == W_ABS ? -62135596800.0 : -3.2e9, hi = r->mode == W_ABS ? 253402300799.0 : 3.2e9;
+  if ((r->mode == W_ABS || r->mode == W_NOW || r->mode == W_NOT_BEFORE) &&
+      !(r->a >= lo && r->a <= hi && r->b >= lo && r->b <= hi))
+    return snprintf(why, whylen, r->mode == W_ABS ? "start and end must lie in the years 0001-9999"
+                                                  : "offsets must lie within +-3.2e9 seconds (a century)"), 0;
   if ((r->mode == W_ABS || r->mode == W_NOW || r->mode == W_NOT_BEFORE) && !(r->b > r->a) &&
       !json_is_true(json_object_get(b, "allow_invalid")))
     return snprintf(why, whylen, "end is not after start (add \"allow_invalid\": true to send such a window)"), 0;

@@ -11,7 +11,16 @@
 json_t *srv_problem_obj(const char *type, const char *detail) {
   char t[128];
   snprintf(t, sizeof t, "%s%s", SRV_PROBLEM_NS, type);
-  return json_pack("{s:s,s:s}", "type", t, "detail", detail ? detail : "");
+  json_t *p = json_pack("{s:s,s:s}", "type", t, "detail", detail ? detail : "");
+  if (p || !detail) return p;
+  /* A peer's bytes quoted with a length cap ("%.60s") can end mid UTF-8
+   * sequence, which jansson refuses: the problem still goes out, with every
+   * non-ASCII byte shown as '?'. */
+  char ascii[512];
+  size_t n = 0;
+  for (; detail[n] && n < sizeof ascii - 1; n++) ascii[n] = (unsigned char)detail[n] < 0x80 ? detail[n] : '?';
+  ascii[n] = 0;
+  return json_pack("{s:s,s:s}", "type", t, "detail", ascii);
 }
 
 void srv_json(srv_resp *rs, int status, json_t *body) {

@@ -23,6 +23,10 @@ static int is_abs_url(const char *s) {
 static int s001(acmeh_check_ctx *ctx) {
   acmeh_acme *c = NULL;
   int rc = core_client(ctx, &c);
+  if (rc) { /* no directory to judge */
+    acmeh_acme_free(c);
+    return rc;
+  }
   const json_t *dir = acmeh_acme_dir(c);
   const json_t *v = json_object_get(dir, "renewalInfo");
   int in_meta = json_object_get(json_object_get(dir, "meta"), "renewalInfo") != NULL;

@@ -262,6 +262,10 @@ static void test_window_moves(void) {
   /* refusals and reset */
   CU_ASSERT_EQUAL(mgmt(c, "ari-window", "{\"certID\":\"nodot\",\"past\":true}"), 400);
   CU_ASSERT_EQUAL(mgmt(c, "ari-window", "{}"), 400);
+  /* windows renewalInfo could not print as RFC 3339 */
+  CU_ASSERT_EQUAL(mgmt(c, "ari-window", "{\"start_offset\":1e300,\"end_offset\":2e300}"), 400);
+  CU_ASSERT_EQUAL(mgmt(c, "ari-window", "{\"start\":\"2030-01-01T00:00:00Z\",\"end\":\"9999-12-31T23:59:60Z\"}"), 400);
+  CU_ASSERT_EQUAL(mgmt(c, "ari-window", "{\"start\":\"0000-01-01T00:00:00Z\",\"end\":\"2030-01-01T00:00:00Z\"}"), 400);
   CU_ASSERT_EQUAL(mgmt(c, "ari-window", "not json"), 400);
   CU_ASSERT_EQUAL(mgmt(c, "nothing", "{}"), 404);
   CU_ASSERT_EQUAL(mgmt(c, "ari-window", "{\"reset\":true}"), 200);
