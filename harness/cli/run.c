@@ -79,11 +79,28 @@ static void usage(FILE *f) {
         f);
 }
 
+/* --server (kind 0), --nameserver (1) and --client (2) name the one target of a run. */
+static int one_target(run_args *a, char *v, int kind) {
+  if (a->server || a->client)
+    return fprintf(stderr, "acme-harness run: give exactly one of --server, --server-url, --nameserver or --client\n"), 2;
+  if (kind == 2) a->client = v;
+  else a->server = v, a->nameserver = kind == 1;
+  return 0;
+}
+
+/* A target file's "role" (when it has one) must fit the option that named it. */
+static int role_fits(const char *name, const json_t *target, const char *want, const char *option) {
+  const char *role = json_string_value(json_object_get(target, "role"));
+  if (!role || strcmp(role, want) == 0) return 1;
+  fprintf(stderr, "acme-harness: target %s is a %s target; %s wants a %s target\n", name, role, option, want);
+  return 0;
+}
+
 static int parse_opt(run_args *a, int ch, char *v) {
   switch (ch) {
-  case 'S': a->server = v; return 0;
+  case 'S': return one_target(a, v, 0);
   case 'U': a->server_url = v; return 0;
-  case 'C': a->client = v; return 0;
+  case 'C': return one_target(a, v, 2);
   case 'A': a->ca = v; return 0;
   case 'D': return acmeh_arg_int("dns-port", v, 0, 65535, &a->dns_port);
   case 'H': return acmeh_arg_int("http01-port", v, 0, 65535, &a->http01_port);
@@ -102,7 +119,7 @@ static int parse_opt(run_args *a, int ch, char *v) {
   case 'e': a->have_seed = 1; return acmeh_arg_u64("seed", v, &a->seed);
   case 'v': a->verbose = 1; return 0;
   case 'R': a->run_dir = v; return 0;
-  case OPT_NAMESERVER: a->server = v, a->nameserver = 1; return 0;
+  case OPT_NAMESERVER: return one_target(a, v, 1);
   case OPT_DNSUP_SERVER: a->dnsup_server = v; return 0;
   case OPT_DNSUP_ZONE: a->dnsup_zone = v; return 0;
   case OPT_TSIG_KEY: a->tsig_key = v; return 0;
@@ -227,6 +244,8 @@ static int start_target(run_args *a, acmeh_env *env, acmeh_mocks *m, json_t **ta
                         char *run_dir) {
   char err[1024];
   if (acmeh_target_load(a->server, target, err, sizeof err)) return fprintf(stderr, "acme-harness: %s\n", err), 2;
+  if (!role_fits(a->server, *target, a->nameserver ? "nameserver" : "server", a->nameserver ? "--nameserver" : "--server"))
+    return 2;
   snprintf(run_dir, 4096, "%s", a->run_dir ? a->run_dir : "/tmp/acme-harness-XXXXXX");
   if (!a->run_dir && !mkdtemp(run_dir)) return fprintf(stderr, "acme-harness: cannot create a run folder in /tmp\n"), 2;
   if (acmeh_target_start(*target, run_dir, m, tr, err, sizeof err)) return fprintf(stderr, "acme-harness: %s\n", err), 2;
@@ -245,6 +264,7 @@ static int start_target(run_args *a, acmeh_env *env, acmeh_mocks *m, json_t **ta
 static int start_client(run_args *a, acmeh_env *env, json_t **target, acmeh_scenarios **sc, char *run_dir) {
   char err[1024];
   if (acmeh_target_load(a->client, target, err, sizeof err)) return fprintf(stderr, "acme-harness: %s\n", err), 2;
+  if (!role_fits(a->client, *target, "client", "--client")) return 2;
   size_t i;
   json_t *p;
   json_array_foreach(json_object_get(*target, "requires"), i, p)
