@@ -69,7 +69,7 @@ static void usage(FILE *f) {
         "  --timeout SECONDS   per check (default 30; 300 for --client)\n"
         "  --junit F, --json F, --transcripts DIR   reports\n"
         "  --expect FILE       expected failures (check ID -> reason); default the target's own\n"
-        "  --strict            SHOULD failures count too\n"
+        "  --strict            SHOULD and MAY failures count too (default: only MUST)\n"
         "  --seed N, --verbose, --run-dir NEW-DIR\n"
         "  --dns-port P, --http01-port P, --tlsalpn01-port P, --mgmt-port P   mock ports (default free ones)\n"
         "  --dns-update-server ADDR:PORT --dns-update-zone ZONE --tsig-key NAME:ALG:BASE64\n"
@@ -180,12 +180,28 @@ static int dnsupdate_mode(const run_args *a) {
   return 0;
 }
 
+/* Nothing selected for this role: name the option that runs the checks the
+ * selection holds for another role, the usual mistake (--server with dnsupdate). */
+static int nothing_selected(const run_args *a, const acmeh_catalog *cat) {
+  static const char *const roles[][2] = {{"server", "--server TARGET"}, {"client", "--client TARGET"},
+                                         {"nameserver", "--nameserver TARGET"}};
+  fprintf(stderr, "acme-harness: no %s check matches the selection", a->ro.role);
+  for (size_t r = 0, shown = 0; r < 3; r++) {
+    size_t n = 0;
+    for (size_t i = 0; i < cat->n && strcmp(roles[r][0], a->ro.role) != 0; i++)
+      n += acmeh_catalog_selected(&cat->checks[i], a->ro.suite, a->ids, a->nids, a->ro.level, roles[r][0]);
+    if (n) fprintf(stderr, "%s %zu %s check(s): use %s", shown++ ? "," : "; it has", n, roles[r][0], roles[r][1]);
+  }
+  fputs(" (see acme-harness list)\n", stderr);
+  return 2;
+}
+
 /* Everything that can be judged before a target or mock starts. */
 static int preflight(run_args *a, const acmeh_catalog *cat) {
   size_t n = 0;
   for (size_t i = 0; i < cat->n; i++)
     n += acmeh_catalog_selected(&cat->checks[i], a->ro.suite, a->ids, a->nids, a->ro.level, a->ro.role);
-  if (!n) return fprintf(stderr, "acme-harness: no check matches the selection (see acme-harness list)\n"), 2;
+  if (!n) return nothing_selected(a, cat);
   if (a->ca && check_ca(a->ca)) return 2;
   if (a->server_url && check_url(a->server_url)) return 2;
   if (dnsupdate_mode(a)) return 2;
@@ -380,7 +396,9 @@ int acmeh_cli_run(int argc, char **argv) {
   if (!status && a.expect) status = load_expectations(&a, NULL, &exp); /* before anything starts */
   if (!status) acmeh_proc_install_cleanup(acmeh_runner_cancel), status = setup(&a, &env, &mocks, &target, &tr, &sc, run_dir);
   if (!status && !a.expect) status = load_expectations(&a, target, &exp);
-  if (!status) status = execute(&a, &env, &cat, exp, &abandoned);
+  if (status && acmeh_proc_interrupted() && !env.target_name) /* Ctrl-C while the target was starting */
+    env.target_name = a.server ? a.server : a.client ? a.client : a.server_url;
+  if (!status || acmeh_proc_interrupted()) status = execute(&a, &env, &cat, exp, &abandoned); /* 130, reports */
   acmeh_target_stop(tr);
   tidy_run_dir(&a, run_dir, status);
   if (abandoned) { /* their threads may still touch these: leave them to process exit */

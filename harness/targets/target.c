@@ -206,6 +206,9 @@ static int wait_ready(acmeh_target_run *r, const json_t *doc, char *err, size_t 
     if (rc) acmeh_sleep_ms(20);
   }
   acmeh_http_free(h);
+  if (rc && acmeh_proc_interrupted())
+    return acmeh_msg(err, errlen, rc, "target start interrupted (Ctrl-C) before %s answered",
+                     r->nameserver ? "the SOA query of its zone" : "its directory");
   if (rc) {
     char tail[512];
     log_tail(r->log, tail, sizeof tail);
