@@ -168,7 +168,11 @@ static int load_targets(const char *list, const char *role, target_def *ts, size
   size_t k = 0;
   char *copy = list ? strdup(list) : NULL, *save = NULL;
   if (list)
-    for (char *t = strtok_r(copy, ",", &save); t && k < MAX_TARGETS; t = strtok_r(NULL, ",", &save)) names[k++] = strdup(t);
+    for (char *t = strtok_r(copy, ",", &save); t && k < MAX_TARGETS; t = strtok_r(NULL, ",", &save)) {
+      size_t seen = 0; /* a name given twice would make two cells write one transcript */
+      while (seen < k && strcmp(names[seen], t) != 0) seen++;
+      if (seen == k) names[k++] = strdup(t);
+    }
   else
     k = default_clients(names, MAX_TARGETS);
   free(copy);
@@ -656,8 +660,11 @@ static int report(matrix *m, const matrix_args *a, double started, double t0) {
 static int make_dirs(matrix *m, const char *out) {
   char t[4200];
   snprintf(t, sizeof t, "%s/transcripts", out);
+  struct stat st;
   if ((mkdir(out, 0755) && errno != EEXIST) || (mkdir(t, 0755) && errno != EEXIST))
     return fprintf(stderr, "acme-harness matrix: --out %s: %s\n", out, strerror(errno)), 2;
+  if (stat(t, &st) || !S_ISDIR(st.st_mode))
+    return fprintf(stderr, "acme-harness matrix: %s exists and is not a folder\n", t), 2;
   snprintf(m->run_dir, sizeof m->run_dir, "/tmp/acme-harness-matrix-XXXXXX");
   if (!mkdtemp(m->run_dir)) return fprintf(stderr, "acme-harness matrix: cannot create a run folder in /tmp\n"), 2;
   return 0;
