@@ -36,11 +36,15 @@ const char *acmeh_rcode_name(int code) {
 
 /* Strict base64 (RFC 4648 §4) into out; returns the decoded length or -1. */
 static int b64_decode(const char *s, unsigned char *out, size_t cap) {
-  size_t n = strlen(s);
-  if (n == 0 || n % 4 || n / 4 * 3 > cap) return -1;
-  int len = EVP_DecodeBlock(out, (const unsigned char *)s, (int)n);
+  size_t n = strlen(s), pad = 0;
+  while (pad < n && pad < 2 && s[n - 1 - pad] == '=') pad++;
+  /* '=' only as the last one or two characters; the length test allows for them */
+  if (n == 0 || n % 4 || memchr(s, '=', n - pad) || n / 4 * 3 - pad > cap) return -1;
+  unsigned char tmp[n / 4 * 3 + 1];
+  int len = EVP_DecodeBlock(tmp, (const unsigned char *)s, (int)n);
   if (len < 0) return -1;
-  for (size_t i = n; i > 0 && s[i - 1] == '='; i--) len--;
+  len -= (int)pad;
+  memcpy(out, tmp, (size_t)len);
   return len;
 }
 
