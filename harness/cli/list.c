@@ -9,13 +9,25 @@
 #include "harness/runner/catalog.h"
 #include "harness/runner/check.h"
 
+static void list_usage(FILE *f) {
+  fputs("usage: acme-harness list [--suite S[,S...]] [--check ID[,ID...]]...\n"
+        "  prints ID, level, role, section and title of each selected check\n"
+        "  --suite   core, ari, profiles, dnsaccount, dnsupdate\n"
+        "  --check   check IDs or globs (quote them: 'CORE-S-00*'), repeatable\n"
+        "exit status: 0 something listed, 2 nothing matches or usage error\n",
+        f);
+}
+
 int acmeh_cli_list(int argc, char **argv) {
-  static const struct option opts[] = {{"suite", required_argument, 0, 's'}, {"check", required_argument, 0, 'c'}, {0}};
+  static const struct option opts[] = {
+      {"suite", required_argument, 0, 's'}, {"check", required_argument, 0, 'c'}, {"help", no_argument, 0, 'h'}, {0}};
   const char *suite = NULL, *ids[128];
   size_t nids = 0;
-  for (int ch; (ch = getopt_long(argc, argv, "", opts, NULL)) != -1;) {
+  for (int ch; (ch = getopt_long(argc, argv, "h", opts, NULL)) != -1;) {
+    if (ch == 'h') return list_usage(stdout), 0;
     if (ch == 's') suite = optarg;
-    else if (ch != 'c' || acmeh_arg_ids("check", optarg, ids, &nids, 128)) return 2;
+    else if (ch != 'c') return list_usage(stderr), 2;
+    else if (acmeh_arg_ids("check", optarg, ids, &nids, 128)) return 2;
   }
   if (optind < argc) return fprintf(stderr, "acme-harness list: unexpected argument '%s'\n", argv[optind]), 2;
   acmeh_catalog cat;
@@ -42,22 +54,46 @@ int acmeh_cli_list(int argc, char **argv) {
   return shown ? 0 : 2;
 }
 
+/* Suite names (run --suite) whose vector folder is spelled differently. */
+static const char *const vector_aliases[][2] = {{"dnsupdate", "dns-update"}, {"dnsaccount", "dns-account"}};
+
+static void vectors_usage(FILE *f) {
+  fputs("usage: acme-harness vectors [--spec S]\n"
+        "  prints the test vectors of vectors/S/ as one JSON object {\"<file>\": <content>}\n"
+        "  --spec  core (default), ari, profiles, dns-account (or dnsaccount), dns-update (or dnsupdate)\n",
+        f);
+}
+
+/* Unknown spec: say which ones exist (the folders of vectors/). Returns 2. */
+static int vectors_unknown(const char *spec, const char *dir) {
+  fprintf(stderr, "acme-harness vectors: no vectors for spec '%s' (%s); specs:", spec, dir);
+  char top[4096];
+  snprintf(top, sizeof top, "%s/vectors", acmeh_data_dir());
+  DIR *d = opendir(top);
+  for (struct dirent *e; d && (e = readdir(d));)
+    if (e->d_name[0] != '.') fprintf(stderr, " %s", e->d_name);
+  if (d) closedir(d);
+  fputc('\n', stderr);
+  return 2;
+}
+
 /* Prints every JSON file of vectors/<spec>/ as one object {"<file>": <content>}. */
 int acmeh_cli_vectors(int argc, char **argv) {
-  static const struct option opts[] = {{"spec", required_argument, 0, 's'}, {0}};
+  static const struct option opts[] = {{"spec", required_argument, 0, 's'}, {"help", no_argument, 0, 'h'}, {0}};
   const char *spec = "core";
-  for (int ch; (ch = getopt_long(argc, argv, "", opts, NULL)) != -1;) {
+  for (int ch; (ch = getopt_long(argc, argv, "h", opts, NULL)) != -1;) {
+    if (ch == 'h') return vectors_usage(stdout), 0;
     if (ch == 's') spec = optarg;
-    else return 2;
+    else return vectors_usage(stderr), 2;
   }
+  if (optind < argc) return fprintf(stderr, "acme-harness vectors: unexpected argument '%s'\n", argv[optind]), 2;
+  if (!*spec) return fputs("acme-harness vectors: --spec needs a name\n", stderr), vectors_usage(stderr), 2;
+  for (size_t i = 0; i < sizeof vector_aliases / sizeof vector_aliases[0]; i++)
+    if (strcmp(spec, vector_aliases[i][0]) == 0) spec = vector_aliases[i][1];
   char dir[4096];
   snprintf(dir, sizeof dir, "%s/vectors/%s", acmeh_data_dir(), spec);
-  DIR *d = opendir(dir);
-  if (!d || strchr(spec, '/')) {
-    if (d) closedir(d);
-    fprintf(stderr, "acme-harness: no vectors for spec '%s' (%s)\n", spec, dir);
-    return 2;
-  }
+  DIR *d = strchr(spec, '/') || spec[0] == '.' ? NULL : opendir(dir);
+  if (!d) return vectors_unknown(spec, dir);
   json_t *all = json_object();
   for (struct dirent *e; (e = readdir(d));) {
     size_t n = strlen(e->d_name);

@@ -29,7 +29,7 @@ typedef struct {
   int eab_required;
 } serve_args;
 
-static void usage(void) {
+static void usage(FILE *f) {
   fputs("usage: acme-harness serve [--port P] [--dns-port P] [--http01-port P] [--tlsalpn01-port P]\n"
         "                          [--run-dir D] [--no-mocks] [--tls-cert F --tls-key F [--tls-ca F]]\n"
         "                          [--faults F] [--dns-account MODE] [--quiet] [--verbose]\n"
@@ -46,7 +46,7 @@ static void usage(void) {
         "  --no-verdicts  do not judge each exchange with the per-exchange CORE-C client checks\n"
         "  --quiet     do not print each exchange on stdout (nor verdicts)\n"
         "  --verbose   log every request and its status on stderr\n",
-        stderr);
+        f);
 }
 
 static int parse(serve_args *a, int argc, char **argv) {
@@ -81,7 +81,8 @@ static int parse(serve_args *a, int argc, char **argv) {
     case 'K': if (a->neab_kid < 8) a->eab[a->neab_kid].kid = optarg; a->neab_kid++; break;
     case 'M': if (a->neab_key < 8) a->eab[a->neab_key].hmac_key_b64url = optarg; a->neab_key++; break;
     case 'E': a->eab_required = 1; break;
-    default: usage(); return 2;
+    case 'h': usage(stdout); return 1; /* 1: asked for help, exit 0 */
+    default: usage(stderr); return 2;
     }
   }
   if (a->neab_kid != a->neab_key || a->neab_kid > 8 || (a->eab_required && !a->neab_kid))
@@ -89,7 +90,7 @@ static int parse(serve_args *a, int argc, char **argv) {
   if (!a->tls_cert != !a->tls_key) return fputs("acme-harness serve: give both --tls-cert and --tls-key\n", stderr), 2;
   if (a->no_mocks && (!a->dns_port || !a->http01_port || !a->tlsalpn01_port))
     return fputs("acme-harness serve: --no-mocks needs --dns-port, --http01-port and --tlsalpn01-port\n", stderr), 2;
-  if (optind < argc) return fprintf(stderr, "acme-harness serve: unexpected argument %s\n", argv[optind]), usage(), 2;
+  if (optind < argc) return fprintf(stderr, "acme-harness serve: unexpected argument %s\n", argv[optind]), usage(stderr), 2;
   char err[1024];
   if (a->faults_file && acmeh_faults_load(a->faults_file, &a->faults, err, sizeof err) != ACMEH_OK)
     return fprintf(stderr, "acme-harness serve: --faults: %s\n", err), 2;
@@ -254,7 +255,8 @@ static void announce(const serve_args *a, acmeh_mocks *mocks, acmeh_server *srv,
 
 int acmeh_cli_serve(int argc, char **argv) {
   serve_args a = {0};
-  if (parse(&a, argc, argv)) return 2;
+  int parsed = parse(&a, argc, argv);
+  if (parsed) return parsed == 1 ? 0 : 2;
   char run_dir[4096];
   snprintf(run_dir, sizeof run_dir, "%s", a.run_dir ? a.run_dir : "/tmp/acme-harness-serve-XXXXXX");
   if (a.run_dir ? mkdir(run_dir, 0755) && access(run_dir, W_OK) : !mkdtemp(run_dir)) {
