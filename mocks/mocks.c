@@ -247,6 +247,9 @@ void acmeh_mocks_clear_history(acmeh_mocks *m, const char *kind, const char *hos
 int acmeh_mocks_add_zone(acmeh_mocks *m, const char *zone) {
   return m ? acmeh_dnsupd_add_zone(m->upd, zone) : ACMEH_INVALID_ARG;
 }
+int acmeh_mocks_add_zone_msg(acmeh_mocks *m, const char *zone, char *err, size_t errlen) {
+  return m ? acmeh_dnsupd_add_zone_msg(m->upd, zone, err, errlen) : ACMEH_INVALID_ARG;
+}
 int acmeh_mocks_del_zone(acmeh_mocks *m, const char *zone) {
   return m ? acmeh_dnsupd_del_zone(m->upd, zone) : ACMEH_INVALID_ARG;
 }

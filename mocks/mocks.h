@@ -79,6 +79,8 @@ void acmeh_mocks_clear_history(acmeh_mocks *m, const char *kind, const char *hos
  * Zones: UPDATEs to a zone not added here get NOTAUTH; SOA queries for an added
  * apex are answered. Return ACMEH_OK, ACMEH_INVALID_ARG, ACMEH_NOMEM. */
 int acmeh_mocks_add_zone(acmeh_mocks *m, const char *zone);
+/* Same, with the reason for ACMEH_INVALID_ARG in err (errlen bytes). */
+int acmeh_mocks_add_zone_msg(acmeh_mocks *m, const char *zone, char *err, size_t errlen);
 int acmeh_mocks_del_zone(acmeh_mocks *m, const char *zone);
 
 /* Adds or replaces a TSIG key: {"name", "algorithm" ("hmac-sha256", -sha1/224/384/512),

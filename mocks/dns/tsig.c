@@ -225,6 +225,10 @@ int acmeh_tsig_verify(const acmeh_tsig *t, const uint8_t *secret, size_t secret_
   return ok;
 }
 
+size_t acmeh_tsig_rr_size(const acmeh_tsig *t, size_t mac_len, size_t other_len) {
+  return t->key_wire_len + 10 + t->alg_wire_len + 16 + mac_len + other_len; /* as acmeh_tsig_append writes it */
+}
+
 int acmeh_tsig_append(uint8_t **w, size_t *len, acmeh_tsig *t, const uint8_t *secret,
                       size_t secret_len, const uint8_t *req_mac, size_t req_mac_len) {
   if (*len < HDR) return ACMEH_INVALID_ARG;

@@ -75,6 +75,11 @@ int acmeh_tsig_verify(const acmeh_tsig *t, const uint8_t *secret, size_t secret_
 int acmeh_tsig_append(uint8_t **w, size_t *len, acmeh_tsig *t, const uint8_t *secret,
                       size_t secret_len, const uint8_t *req_mac, size_t req_mac_len);
 
+/* Wire size in bytes of TSIG RR t once appended with a MAC of mac_len bytes
+ * and other_len bytes of Other Data: what a signer must leave room for in a
+ * size-limited (UDP) message, RFC 8945 §5.3. */
+size_t acmeh_tsig_rr_size(const acmeh_tsig *t, size_t mac_len, size_t other_len);
+
 /* Skips one domain name at *off in w (len bytes), labels or a compression
  * pointer, without following pointers. Returns 0 and moves *off, or -1 when
  * the name runs past the end or uses a reserved label type. */

@@ -12,8 +12,6 @@
 #include <string.h>
 #include <strings.h>
 
-#define MAX_WIRE_HEX 8192 /* bytes of a request kept as hex in the journal */
-
 typedef struct {
   acmeh_dnsupd *u;
   acmeh_records *rec;
@@ -25,6 +23,7 @@ typedef struct {
   upd_key *key;    /* set once the TSIG verified */
   char zone[256];
   json_t *entry;   /* journal entry (UPDATE only) */
+  int sections;    /* the entry gets the decoded sections (message parsed) */
   int rcode;
   const char *verdict;
   char reason[600];
@@ -197,6 +196,10 @@ static json_t *describe(const ldns_rr *rr, const char *op) {
   upd_name(ldns_rr_owner(rr), name);
   json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:I}", "op", op, "name", name, "type", type ? type : "?", "class",
                         class_name(ldns_rr_get_class(rr)), "ttl", (json_int_t)ldns_rr_ttl(rr));
+  if (o && value && strlen(value) > UPD_VALUE_KEEP) { /* bounded journal: a TXT RR can be 64 KB */
+    value[UPD_VALUE_KEEP] = '\0';
+    json_object_set_new(o, "value_truncated", json_true());
+  }
   if (o && value) json_object_set_new(o, "value", json_string(value));
   free(type);
   free(value);
@@ -222,20 +225,25 @@ static const char *prereq_meaning(const ldns_rr *rr) {
   }
 }
 
-static void journal_sections(req *r) {
+/* The first `keep` RRs of each section, decoded; counts give the full sizes. */
+static void journal_sections(req *r, size_t keep) {
   json_t *pre = json_array(), *upd = json_array();
   ldns_rr_list *pl = ldns_pkt_answer(r->pkt), *ul = ldns_pkt_authority(r->pkt);
-  for (size_t i = 0; i < ldns_rr_list_rr_count(pl); i++) {
+  size_t np = ldns_rr_list_rr_count(pl), nu = ldns_rr_list_rr_count(ul);
+  for (size_t i = 0; i < np && i < keep; i++) {
     const ldns_rr *rr = ldns_rr_list_rr(pl, i);
     json_t *d = describe(rr, prereq_meaning(rr));
     json_object_set_new(d, "meaning", json_string(prereq_meaning(rr)));
     json_object_del(d, "op");
     json_array_append_new(pre, d);
   }
-  for (size_t i = 0; i < ldns_rr_list_rr_count(ul); i++)
+  for (size_t i = 0; i < nu && i < keep; i++)
     json_array_append_new(upd, describe(ldns_rr_list_rr(ul, i), update_op(ldns_rr_list_rr(ul, i))));
   json_object_set_new(r->entry, "prerequisites", pre);
   json_object_set_new(r->entry, "updates", upd);
+  json_object_set_new(r->entry, "prerequisite_count", json_integer((json_int_t)np));
+  json_object_set_new(r->entry, "update_count", json_integer((json_int_t)nu));
+  if (np > keep || nu > keep) json_object_set_new(r->entry, "truncated", json_true());
 }
 
 #define MAX_PREREQS 256
@@ -439,15 +447,30 @@ static void journal_tsig(req *r) {
 }
 
 static json_t *new_entry(const req *r, const char *proto, const char *source) {
-  size_t n = r->qlen > MAX_WIRE_HEX ? MAX_WIRE_HEX : r->qlen;
+  json_t *e = json_pack("{s:s, s:s, s:s, s:i, s:i, s:b, s:s, s:I}", "opcode", "UPDATE", "proto", proto, "source", source ? source : "",
+                        "id", r->q[0] << 8 | r->q[1], "z", (r->q[3] >> 4) & 7, "applied", 0, "zone", "", "server_time",
+                        (json_int_t)upd_now(r->u));
+  return e ? e : json_object();
+}
+
+/* The first `keep` bytes of the request as hex, and its full length. */
+static void journal_wire(req *r, size_t keep) {
+  size_t n = r->qlen > keep ? keep : r->qlen;
   char *hex = malloc(2 * n + 1);
   for (size_t i = 0; hex && i < n; i++) snprintf(hex + 2 * i, 3, "%02x", r->q[i]);
   if (hex) hex[2 * n] = '\0';
-  json_t *e = json_pack("{s:s, s:s, s:s, s:i, s:i, s:s, s:b, s:s, s:I}", "opcode", "UPDATE", "proto", proto, "source", source ? source : "",
-                        "id", r->q[0] << 8 | r->q[1], "z", (r->q[3] >> 4) & 7, "wire", hex ? hex : "", "applied", 0,
-                        "zone", "", "server_time", (json_int_t)upd_now(r->u));
+  json_object_set_new(r->entry, "wire", json_string(hex ? hex : ""));
+  json_object_set_new(r->entry, "wire_len", json_integer((json_int_t)r->qlen));
+  if (n < r->qlen) json_object_set_new(r->entry, "truncated", json_true());
   free(hex);
-  return e ? e : json_object();
+}
+
+/* Detail in proportion to trust: a message neither authenticated nor accepted
+ * (anyone can send those, in floods) is kept as a summary. */
+static void journal_detail(req *r) {
+  int summary = !r->key && strcmp(r->verdict ? r->verdict : "accepted", "accepted") != 0;
+  journal_wire(r, summary ? UPD_WIRE_KEEP_SUMMARY : UPD_WIRE_KEEP);
+  if (r->sections) journal_sections(r, summary ? UPD_RRS_KEEP_SUMMARY : UPD_RRS_KEEP);
 }
 
 /* Runs every step after TSIG; the rcode and verdict end up in r. */
@@ -470,6 +493,7 @@ static void file_entry(req *r) {
                                    : strcmp(r->verdict ? r->verdict : "", "badtime") == 0 ? ACMEH_TSIG_BADTIME
                                                                                           : 0));
   free(rname);
+  journal_detail(r);
   upd_journal_add(r->u, r->entry);
   r->entry = NULL;
 }
@@ -486,15 +510,46 @@ static int handle_update(req *r, const char *proto, const char *source, int tsig
   r->entry = new_entry(r, proto, source);
   int rc = ACMEH_OK;
   if (!r->pkt || tsig_rc != ACMEH_OK) {
-    set_verdict(r, LDNS_RCODE_FORMERR, "formerr", r->reason[0] ? r->reason : "message does not parse");
+    char why[sizeof r->reason]; /* set_verdict writes r->reason: no overlapping copy */
+    snprintf(why, sizeof why, "%s", r->reason[0] ? r->reason : "message does not parse");
+    set_verdict(r, LDNS_RCODE_FORMERR, "formerr", why);
   } else {
     if (r->pkt && ldns_pkt_qdcount(r->pkt) == 1 && upd_name(ldns_rr_owner(ldns_rr_list_rr(ldns_pkt_question(r->pkt), 0)), r->zone) == 0)
       json_object_set_new(r->entry, "zone", json_string(r->zone));
     journal_tsig(r);
-    journal_sections(r); /* what it asked for, whatever its fate */
+    r->sections = 1; /* what it asked for, whatever its fate (decoded when filed) */
     if (!r->has_tsig || !check_tsig(r, out, outlen, &rc)) rc = process_update(r);
   }
   return finish_update(r, out, outlen, rc);
+}
+
+#define EDNS_UDP_CAP 4096 /* the most answer.c sends for an EDNS query */
+
+/* The size the signed reply must fit in: the transport's, or a larger EDNS
+ * buffer the query advertises (capped as answer.c caps it). */
+static size_t reply_limit(const req *r) {
+  size_t adv = ldns_pkt_edns(r->pkt) ? ldns_pkt_edns_udp_size(r->pkt) : 0;
+  if (adv > EDNS_UDP_CAP) adv = EDNS_UDP_CAP;
+  return adv > r->max_len ? adv : r->max_len;
+}
+
+/* RFC 8945 §5.3 with RFC 1035 §4.2.1: the answer is built with room left for
+ * the TSIG; when it still does not fit (an EDNS answer sized to the buffer),
+ * a truncated reply (header with TC, question) is signed instead, so the
+ * client retries over TCP and never sees an unsigned or oversized reply. */
+static int signed_answer(req *r, acmeh_history *hist, const char *proto, uint8_t **out, size_t *outlen) {
+  size_t limit = reply_limit(r), tsig = acmeh_tsig_rr_size(&r->tsig, (size_t)EVP_MD_get_size(acmeh_tsig_md(r->key->alg)), 0);
+  size_t room = limit > tsig + 12 ? limit - tsig : 12, saved = r->max_len;
+  r->max_len = room;
+  int rc = query_answer(r, hist, proto, out, outlen);
+  r->max_len = saved;
+  if (rc == ACMEH_OK && *outlen > room) {
+    free(*out);
+    *out = NULL;
+    rc = shell_wire(r, LDNS_RCODE_NOERROR, out, outlen);
+    if (rc == ACMEH_OK) (*out)[2] |= 0x02 | (r->q[2] & 0x01); /* TC, and RD copied */
+  }
+  return rc == ACMEH_OK ? sign_reply(r, 0, out, outlen) : rc;
 }
 
 /* Signed queries are journalled too (opcode QUERY, filed under the qname):
@@ -511,8 +566,7 @@ static int handle_query(req *r, acmeh_history *hist, const char *proto, const ch
   journal_tsig(r);
   if (!check_tsig(r, out, outlen, &rc)) {
     set_verdict(r, LDNS_RCODE_NOERROR, "answered", "");
-    rc = query_answer(r, hist, proto, out, outlen);
-    if (rc == ACMEH_OK) rc = sign_reply(r, 0, out, outlen);
+    rc = signed_answer(r, hist, proto, out, outlen);
   }
   file_entry(r);
   return rc;

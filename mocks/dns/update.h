@@ -25,6 +25,10 @@ void acmeh_dnsupd_free(acmeh_dnsupd *u);
  * naming it are processed (others get NOTAUTH, RFC 2136 §3.1.1) and SOA
  * queries for the apex are answered. Return ACMEH_OK, ACMEH_INVALID_ARG, ACMEH_NOMEM. */
 int acmeh_dnsupd_add_zone(acmeh_dnsupd *u, const char *zone);
+/* Same, with the reason for ACMEH_INVALID_ARG in err (errlen bytes, may be
+ * NULL): not a host name (empty label, label over 63 bytes, '*' or other
+ * characters than letters, digits, '-', '_'), or 64 zones already served. */
+int acmeh_dnsupd_add_zone_msg(acmeh_dnsupd *u, const char *zone, char *err, size_t errlen);
 int acmeh_dnsupd_del_zone(acmeh_dnsupd *u, const char *zone);
 
 /* Adds (or replaces, by name) a TSIG key from def:
@@ -32,7 +36,10 @@ int acmeh_dnsupd_del_zone(acmeh_dnsupd *u, const char *zone);
  *  "secret": base64, "policy": [{"name": "_acme-challenge.*", "types": ["TXT"]}],
  *  "skew_s": n}. policy absent = any name/type in a served zone; a rule's name is
  * an exact name or an fnmatch pattern ('*' also matches dots); "types" absent or
- * containing "ANY" = every type. skew_s shifts the mock's clock for this key
+ * containing "ANY" = every type; a present "types" must be a non-empty array of
+ * type names, and every field must have its type ("algorithm": 7 or
+ * "types": "TXT" is ACMEH_INVALID_ARG, never a default). skew_s (an integer,
+ * |skew_s| <= 10 years) shifts the mock's clock for this key
  * only (a scripted BADTIME fault). Returns ACMEH_OK, ACMEH_INVALID_ARG (reason
  * in err), ACMEH_NOMEM. */
 int acmeh_dnsupd_add_key(acmeh_dnsupd *u, const json_t *def, char *err, size_t errlen);
@@ -57,9 +64,19 @@ void acmeh_dnsupd_set_time(acmeh_dnsupd *u, int64_t epoch_s);
  * "type", "class", "meaning"}], "updates": [{"op" ("add", "delete-rrset",
  * "delete-name", "delete-rr"), "name", "type", "class", "ttl", "value"}],
  * "applied" (bool), "wire" (hex of the request), "z" (header Z bits)}.
+ * Bounded so a flood cannot exhaust memory: "wire" keeps the first 1024 bytes
+ * and each section its first 64 RRs ("wire_len", "prerequisite_count" and
+ * "update_count" give the full sizes, "truncated": true marks a cut); an RR
+ * value keeps 512 bytes ("value_truncated": true). Messages not authenticated
+ * and not accepted (unsigned refused, BADKEY, BADSIG, FORMERR, NOTAUTH) are
+ * kept as a summary: 256 bytes of wire, 8 RRs per section. The journal holds
+ * at most journal_cap entries and 4 MB of JSON, oldest dropped first.
  * NULL when out of memory. */
 json_t *acmeh_dnsupd_journal(acmeh_dnsupd *u, const char *zone);
 void acmeh_dnsupd_clear_journal(acmeh_dnsupd *u);
+
+/* Sets the journal's byte cap (serialised JSON, 0 = the 4 MB default); tests only. */
+void acmeh_dnsupd_set_journal_max_bytes(acmeh_dnsupd *u, size_t bytes);
 
 /* Answers one message q (qlen bytes) from `source` ("ip:port") over `proto`:
  * UPDATE messages are processed here, TSIG-signed queries are verified,

@@ -12,6 +12,15 @@
 #define UPD_MAX_TYPES 8
 #define UPD_MAX_ZONES 64
 #define UPD_REPLAY_SLOTS 512
+#define UPD_MAX_SKEW_S 315576000LL /* 10 years: a key's clock shift, either way */
+/* Journal bounds: whatever a peer floods, the journal stays a few MB and its
+ * dump (under the mutex the DNS answer path also takes) stays fast. */
+#define UPD_JOURNAL_MAX_BYTES (4u << 20) /* serialised JSON, all entries */
+#define UPD_WIRE_KEEP 1024               /* request bytes kept as hex (authenticated) */
+#define UPD_WIRE_KEEP_SUMMARY 256        /* ... for refused, unsigned or unverified ones */
+#define UPD_RRS_KEEP 64                  /* decoded RRs per section (authenticated) */
+#define UPD_RRS_KEEP_SUMMARY 8           /* ... for refused, unsigned or unverified ones */
+#define UPD_VALUE_KEEP 512               /* bytes of one RR's value */
 
 typedef struct {
   char pattern[256]; /* normalised: lower case, no trailing dot */
@@ -49,7 +58,9 @@ struct acmeh_dnsupd {
   upd_seen seen[UPD_REPLAY_SLOTS];
   size_t seen_next;
   json_t *journal;
-  size_t journal_cap;
+  size_t journal_cap;       /* entries */
+  size_t journal_bytes;     /* serialised size of the entries held */
+  size_t journal_max_bytes; /* UPD_JOURNAL_MAX_BYTES unless a test lowers it */
 };
 
 /* All below: caller holds u->mu. */
@@ -62,6 +73,8 @@ int upd_is_apex(const acmeh_dnsupd *u, const char *name);
 int upd_replayed(acmeh_dnsupd *u, const char *key, const uint8_t *mac, uint16_t mac_len);
 /* Whether `key`'s policy lets it change name/type (type 255 = every type). */
 int upd_policy_allows(const upd_key *key, const char *name, int type);
+/* Files entry (reference stolen), dropping the oldest entries past the entry
+ * and byte caps. */
 void upd_journal_add(acmeh_dnsupd *u, json_t *entry);
 
 /* Name in "a.b" form (lower case, no dot) for an ldns dname; 0 or -1. */

@@ -174,10 +174,18 @@ static int ep_clear_history(acmeh_mocks *m, json_t *b, json_t **r) {
 
 /* ---- DNS UPDATE ---- */
 
+/* A 400 with {"error": reason}. */
+static int bad(json_t **r, const char *reason) {
+  *r = json_pack("{s:s}", "error", reason);
+  return 400;
+}
+
 static int ep_add_zone(acmeh_mocks *m, json_t *b, json_t **r) {
-  (void)r;
   const char *zone = str_field(b, "zone");
-  return zone ? status_of(acmeh_mocks_add_zone(m, zone)) : 400;
+  char err[256] = "";
+  if (!zone) return bad(r, "\"zone\" must be a non-empty string");
+  int rc = acmeh_mocks_add_zone_msg(m, zone, err, sizeof err);
+  return rc == ACMEH_OK || rc == ACMEH_NOMEM ? status_of(rc) : bad(r, err);
 }
 static int ep_del_zone(acmeh_mocks *m, json_t *b, json_t **r) {
   (void)r;
@@ -203,8 +211,10 @@ static int ep_update_policy(acmeh_mocks *m, json_t *b, json_t **r) {
   return 200;
 }
 static int ep_update_journal(acmeh_mocks *m, json_t *b, json_t **r) {
+  json_t *zone = field(b, "zone"); /* a filter of the wrong type must not mean "everything" */
+  if (zone && !json_is_null(zone) && !json_is_string(zone)) return bad(r, "\"zone\" must be a string (or absent for all)");
   *r = acmeh_mocks_dns_update_journal(m, str_field(b, "zone"));
-  return *r ? 200 : 400;
+  return *r ? 200 : bad(r, "\"zone\" is not a valid name");
 }
 static int ep_clear_update_journal(acmeh_mocks *m, json_t *b, json_t **r) {
   (void)b, (void)r;

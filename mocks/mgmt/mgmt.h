@@ -2,7 +2,9 @@
  * vocabulary, so existing client test scripts can drive the mocks unchanged.
  * Every endpoint is POST with a JSON object body (at most 64 KiB); field
  * names match case-insensitively as Go's encoding/json does. Replies: 200
- * (history endpoints: a JSON array), 400 for bad JSON or missing fields, 404
+ * (history endpoints: a JSON array), 400 for bad JSON or missing fields (the
+ * DNS UPDATE endpoints /add-dns-zone, /add-tsig-key, /dns-update-journal say
+ * why in {"error": reason}: bad name, wrong field type, 65th zone), 404
  * for unknown paths, 405 for other methods. Endpoints:
  *   /set-default-ipv4 {"ip"}            /set-default-ipv6 {"ip"}   ("" clears)
  *   /set-txt, /add-txt {"host","value"} /clear-txt {"host"}

@@ -8,6 +8,7 @@
 #include "harness/core/error.h"
 #include "mocks/dns/tsig.h"
 #include "mocks/dns/update.h"
+#include "mocks/mgmt/mgmt.h"
 #include "mocks/mocks.h"
 
 #include <CUnit/Basic.h>
@@ -623,6 +624,184 @@ static void test_over_the_wire(void) {
   acmeh_mocks_stop(M);
 }
 
+/* ---------- robustness: bounded journal, strict configuration, UDP size ---------- */
+
+/* An UPDATE of n TXT adds of `value` under OWNER, unsigned (key NULL) or signed. */
+static uint8_t *big_update(int n, const char *value, const char *key, const char *secret, size_t *len) {
+  ldns_rr_list *up = ldns_rr_list_new();
+  for (int i = 0; i < n; i++) ldns_rr_list_push_rr(up, rr(OWNER, 60, LDNS_RR_CLASS_IN, LDNS_RR_TYPE_TXT, value));
+  return build("example.com.", NULL, up, key, secret, key ? "hmac-sha512." : NULL, len, NULL);
+}
+
+/* A flood of large unsigned UPDATEs: each is a summary, and the journal stays under its byte cap. */
+static void test_journal_bounds(void) {
+  char v750[800];
+  snprintf(v750, sizeof v750, "\"%0250d\" \"%0250d\" \"%0250d\"", 1, 2, 3);
+  size_t len;
+  uint8_t *w = big_update(100, v750, NULL, NULL, &len); /* 57 KB */
+  ldns_pkt *p = feed(w, len, NULL, NULL);
+  CU_ASSERT(p && ldns_pkt_get_rcode(p) == LDNS_RCODE_REFUSED);
+  ldns_pkt_free(p);
+  json_t *e = last_journal();
+  CU_ASSERT_STRING_EQUAL(jstr(e, "verdict"), "refused");
+  CU_ASSERT(json_is_true(json_object_get(e, "truncated")));
+  CU_ASSERT(json_array_size(json_object_get(e, "updates")) == 8);
+  CU_ASSERT(json_integer_value(json_object_get(e, "update_count")) == 100);
+  CU_ASSERT(json_integer_value(json_object_get(e, "wire_len")) == (json_int_t)len);
+  CU_ASSERT(strlen(jstr(e, "wire")) == 2 * 256);
+  json_t *u0 = json_array_get(json_object_get(e, "updates"), 0);
+  CU_ASSERT_FATAL(jstr(u0, "value") != NULL);
+  CU_ASSERT(strlen(jstr(u0, "value")) == 512 && json_is_true(json_object_get(u0, "value_truncated")));
+  json_decref(e);
+  acmeh_dnsupd_set_journal_max_bytes(UPD, 40000);
+  for (int i = 0; i < 30; i++) ldns_pkt_free(feed(w, len, NULL, NULL));
+  json_t *j = acmeh_dnsupd_journal(UPD, NULL);
+  size_t total = json_dumpb(j, NULL, 0, JSON_COMPACT);
+  CU_ASSERT(total <= 40000 + json_array_size(j) + 2); /* separators between the entries */
+  CU_ASSERT(json_array_size(j) >= 5);
+  json_decref(j);
+  acmeh_dnsupd_set_journal_max_bytes(UPD, 0);
+  free(w);
+  /* authenticated and accepted: 64 RRs per section kept, with the count */
+  w = big_update(100, "\"many\"", ADMIN, ADMIN_SECRET, &len);
+  p = feed(w, len, NULL, NULL);
+  CU_ASSERT(p && ldns_pkt_get_rcode(p) == LDNS_RCODE_NOERROR);
+  ldns_pkt_free(p);
+  free(w);
+  e = last_journal();
+  CU_ASSERT_STRING_EQUAL(jstr(e, "verdict"), "accepted");
+  CU_ASSERT(json_array_size(json_object_get(e, "updates")) == 64 && json_integer_value(json_object_get(e, "update_count")) == 100);
+  CU_ASSERT(json_is_true(json_object_get(e, "truncated")));
+  json_decref(e);
+}
+
+static int try_key(const char *json, char *err, size_t errlen) {
+  json_t *k = json_loads(json, 0, NULL);
+  CU_ASSERT_FATAL(k != NULL);
+  err[0] = '\0';
+  int rc = acmeh_dnsupd_add_key(UPD, k, err, errlen);
+  json_decref(k);
+  return rc;
+}
+
+/* Wrong types and out-of-range skews are refused with a reason, never defaulted. */
+static void test_key_validation(void) {
+  char err[256];
+  static const struct {
+    const char *json, *reason;
+  } bad[] = {
+      {"{\"name\":\"v.\",\"secret\":\"" SECRET "\",\"skew_s\":9223372036854775807}", "skew_s"},
+      {"{\"name\":\"v.\",\"secret\":\"" SECRET "\",\"skew_s\":-315576001}", "skew_s"},
+      {"{\"name\":\"v.\",\"secret\":\"" SECRET "\",\"skew_s\":\"abc\"}", "skew_s"},
+      {"{\"name\":\"v.\",\"secret\":\"" SECRET "\",\"skew_s\":1e300}", "skew_s"},
+      {"{\"name\":\"v.\",\"secret\":\"" SECRET "\",\"algorithm\":7}", "algorithm"},
+      {"{\"name\":\"v.\",\"secret\":\"" SECRET "\",\"policy\":[{\"name\":\"_acme-challenge.*\",\"types\":\"TXT\"}]}", "types"},
+      {"{\"name\":\"v.\",\"secret\":\"" SECRET "\",\"policy\":[{\"name\":\"_acme-challenge.*\",\"types\":[]}]}", "types"},
+      {"{\"name\":\"v.\",\"secret\":\"" SECRET "\",\"policy\":[\"_acme-challenge.*\"]}", "object"},
+      {"{\"name\":\"v.\",\"secret\":\"" SECRET "\",\"policy\":{\"name\":\"x\"}}", "policy"},
+      {"{\"name\":5,\"secret\":\"" SECRET "\"}", "name"},
+      {"{\"name\":\"v.\",\"secret\":[1]}", "secret"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    CU_ASSERT(try_key(bad[i].json, err, sizeof err) == ACMEH_INVALID_ARG);
+    CU_ASSERT(strstr(err, bad[i].reason) != NULL);
+  }
+  /* the largest allowed skew: a signed update gets BADTIME, no overflow */
+  CU_ASSERT_FATAL(try_key("{\"name\":\"v.\",\"secret\":\"" SECRET "\",\"skew_s\":315576000}", err, sizeof err) == ACMEH_OK);
+  CU_ASSERT(send_update(NULL, list1(rr(OWNER, 60, LDNS_RR_CLASS_IN, LDNS_RR_TYPE_TXT, VALUE_A)), "v.", SECRET) ==
+            LDNS_RCODE_NOTAUTH);
+  json_t *e = last_journal();
+  CU_ASSERT_STRING_EQUAL(jstr(e, "verdict"), "badtime");
+  json_decref(e);
+  CU_ASSERT(try_key("{\"name\":\"v.\",\"secret\":\"" SECRET "\",\"skew_s\":-315576000}", err, sizeof err) == ACMEH_OK);
+  acmeh_dnsupd_del_key(UPD, "v.");
+}
+
+/* Zone names must be host names; the 65th zone is refused with a reason. */
+static void test_zone_validation(void) {
+  char err[256], z[80];
+  static const char *bad[] = {"a..b", "*.x", ".", "a b.example", "x.-y.example\"", NULL};
+  for (int i = 0; bad[i]; i++) CU_ASSERT(acmeh_dnsupd_add_zone_msg(UPD, bad[i], err, sizeof err) == ACMEH_INVALID_ARG);
+  snprintf(z, sizeof z, "%064d.example", 0);
+  CU_ASSERT(acmeh_dnsupd_add_zone_msg(UPD, z, err, sizeof err) == ACMEH_INVALID_ARG && strstr(err, "63"));
+  CU_ASSERT(acmeh_dnsupd_add_zone_msg(UPD, "_acme-challenge.deleg-ated.example.", err, sizeof err) == ACMEH_OK);
+  int added = 1, rc = ACMEH_OK;
+  for (int i = 0; rc == ACMEH_OK && i < 100; i++) {
+    snprintf(z, sizeof z, "z%d.example", i);
+    if ((rc = acmeh_dnsupd_add_zone_msg(UPD, z, err, sizeof err)) == ACMEH_OK) added++;
+  }
+  CU_ASSERT(rc == ACMEH_INVALID_ARG && strstr(err, "at most 64 zones") != NULL);
+  CU_ASSERT(added + 1 == 64); /* example.com is the first */
+  for (int i = 0; i < 100; i++) snprintf(z, sizeof z, "z%d.example", i), acmeh_dnsupd_del_zone(UPD, z);
+  acmeh_dnsupd_del_zone(UPD, "_acme-challenge.deleg-ated.example");
+}
+
+/* One signed TXT query answered over "UDP" with the classic 512-byte limit. */
+static ldns_pkt *signed_txt_query(const char *name, size_t *rawlen, int *verified) {
+  ldns_pkt *q = ldns_pkt_query_new(ldns_dname_new_frm_str(name), LDNS_RR_TYPE_TXT, LDNS_RR_CLASS_IN, LDNS_RD);
+  CU_ASSERT_FATAL(ldns_pkt_tsig_sign(q, ADMIN, ADMIN_SECRET, 300, "hmac-sha512.", NULL) == LDNS_STATUS_OK);
+  ldns_rdf *mac = ldns_rdf_clone(ldns_rr_rdf(ldns_pkt_tsig(q), 3));
+  uint8_t *w = NULL, *out = NULL;
+  size_t len;
+  ldns_pkt2wire(&w, q, &len);
+  ldns_pkt *p = NULL;
+  CU_ASSERT_FATAL(acmeh_dnsupd_answer(UPD, REC, NULL, "udp", "127.0.0.1:1", w, len, 512, &out, rawlen) == ACMEH_OK);
+  CU_ASSERT_FATAL(ldns_wire2pkt(&p, out, *rawlen) == LDNS_STATUS_OK);
+  *verified = ldns_pkt_tsig_verify(p, out, *rawlen, ADMIN, ADMIN_SECRET, mac);
+  ldns_rdf_deep_free(mac);
+  ldns_pkt_free(q);
+  free(w);
+  free(out);
+  return p;
+}
+
+/* RFC 8945 §5.3: a signed UDP answer fits 512 bytes with its TSIG, else it is TC and still signed. */
+static void test_signed_udp_size(void) {
+  char v[500];
+  size_t rawlen;
+  int ok;
+  memset(v, 'x', 460), v[460] = '\0';
+  acmeh_records_add(REC, ACMEH_REC_TXT, "big.example.com", v, NULL, 0);
+  ldns_pkt *p = signed_txt_query("big.example.com.", &rawlen, &ok);
+  CU_ASSERT(rawlen <= 512 && ldns_pkt_tc(p) && ldns_pkt_ancount(p) == 0 && ldns_pkt_rd(p) && ok);
+  ldns_pkt_free(p);
+  acmeh_records_add(REC, ACMEH_REC_TXT, "small.example.com", "small", NULL, 0);
+  p = signed_txt_query("small.example.com.", &rawlen, &ok);
+  CU_ASSERT(rawlen <= 512 && !ldns_pkt_tc(p) && ldns_pkt_ancount(p) == 1 && ok);
+  ldns_pkt_free(p);
+}
+
+/* The management API: reasons for bad zones, a wrong-type journal filter is 400. */
+static int mgmt_call(acmeh_mocks *M, const char *url, const char *body, char **reply) {
+  acmeh_httpsrv_req req = {.method = "POST", .url = url, .host = "", .body = body, .body_len = strlen(body)};
+  acmeh_httpsrv_resp resp = {0};
+  acmeh_mgmt_handle(&req, &resp, M);
+  *reply = resp.body;
+  free(resp.headers);
+  return resp.status;
+}
+
+static void test_mgmt_validation(void) {
+  acmeh_mocks_config cfg = {0};
+  acmeh_mocks *M = NULL;
+  char err[256], *reply = NULL;
+  CU_ASSERT_FATAL(acmeh_mocks_start(&cfg, &M, err, sizeof err) == ACMEH_OK);
+  CU_ASSERT(mgmt_call(M, "/add-dns-zone", "{\"zone\":\"a..b\"}", &reply) == 400 && strstr(reply, "empty label"));
+  free(reply);
+  CU_ASSERT(mgmt_call(M, "/add-dns-zone", "{\"zone\":\"*.x\"}", &reply) == 400 && strstr(reply, "'*'"));
+  free(reply);
+  CU_ASSERT(mgmt_call(M, "/add-dns-zone", "{\"zone\":\"ok.example\"}", &reply) == 200);
+  free(reply);
+  CU_ASSERT(mgmt_call(M, "/dns-update-journal", "{\"zone\":5}", &reply) == 400 && strstr(reply, "string"));
+  free(reply);
+  CU_ASSERT(mgmt_call(M, "/dns-update-journal", "{\"zone\":\"ok.example\"}", &reply) == 200);
+  free(reply);
+  CU_ASSERT(mgmt_call(M, "/add-tsig-key", "{\"name\":\"k\",\"secret\":\"" SECRET "\",\"skew_s\":\"abc\"}", &reply) == 400 &&
+            strstr(reply, "skew_s"));
+  free(reply);
+  acmeh_mocks_stop(M);
+}
+
 int main(void) {
   if (CU_initialize_registry() != CUE_SUCCESS) return 1;
   CU_pSuite s = CU_add_suite("dns-update", setup, teardown);
@@ -635,6 +814,11 @@ int main(void) {
   CU_add_test(s, "signed query and SOA", test_signed_query_and_soa);
   CU_add_test(s, "bad input", test_bad_input);
   CU_add_test(s, "over the wire", test_over_the_wire);
+  CU_add_test(s, "journal bounded in bytes", test_journal_bounds);
+  CU_add_test(s, "key fields validated", test_key_validation);
+  CU_add_test(s, "zone names validated", test_zone_validation);
+  CU_add_test(s, "signed UDP answers fit 512 bytes", test_signed_udp_size);
+  CU_add_test(s, "management API validation", test_mgmt_validation);
   CU_basic_set_mode(CU_BRM_VERBOSE);
   CU_basic_run_tests();
   unsigned failed = CU_get_number_of_failures();
