@@ -4,15 +4,37 @@
 #include "mocks/common/records.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Each kind is one JSON array of {"key": ..., "entry": {...}} wrappers; the
- * wrapper keeps the filing key out of the entry the caller sees. */
+#define NAME_LEN 256 /* longest name kept in a slot, NUL included */
+
+/* One entry: either a caller's JSON (entry != NULL, name = normalised key) or
+ * a compact DNS question (entry == NULL, name = qname as received). Compact
+ * slots keep the mock DNS's per-query cost free of JSON and malloc: building
+ * and freeing a JSON object per answer was ~18% of its CPU under load. */
+typedef struct {
+  json_t *entry;
+  json_int_t time_ms;
+  int qtype, qclass;
+  char proto[4];
+  char qtype_str[16];
+  char name[NAME_LEN];
+} slot;
+
+/* Per kind a ring of slots, grown on demand up to the cap. While it holds
+ * fewer than cap entries they sit at [0, n) (head 0): only a full ring wraps,
+ * and clearing compacts back to the front. */
+typedef struct {
+  slot *s;
+  size_t alloc, head, n;
+} ring;
+
 struct acmeh_history {
   pthread_mutex_t mu;
   size_t cap;
-  json_t *lists[ACMEH_HIST_KIND_COUNT];
+  ring rings[ACMEH_HIST_KIND_COUNT];
 };
 
 acmeh_history *acmeh_history_new(size_t cap_per_kind) {
@@ -20,20 +42,19 @@ acmeh_history *acmeh_history_new(size_t cap_per_kind) {
   if (!h) return NULL;
   pthread_mutex_init(&h->mu, NULL);
   h->cap = cap_per_kind ? cap_per_kind : 10000;
-  for (int i = 0; i < ACMEH_HIST_KIND_COUNT; i++) {
-    h->lists[i] = json_array();
-    if (!h->lists[i]) {
-      acmeh_history_free(h);
-      return NULL;
-    }
-  }
   return h;
 }
 
+static slot *at(ring *r, size_t i) { return &r->s[(r->head + i) % r->alloc]; }
+
 void acmeh_history_free(acmeh_history *h) {
   if (!h) return;
-  for (int i = 0; i < ACMEH_HIST_KIND_COUNT; i++)
-    json_decref(h->lists[i]);
+  for (int k = 0; k < ACMEH_HIST_KIND_COUNT; k++) {
+    ring *r = &h->rings[k];
+    for (size_t i = 0; i < r->n; i++)
+      json_decref(at(r, i)->entry);
+    free(r->s);
+  }
   pthread_mutex_destroy(&h->mu);
   free(h);
 }
@@ -50,44 +71,93 @@ static void norm_key(const char *key, char out[256]) {
   if (!key || acmeh_records_norm(key, out, 256) != 0) out[0] = '\0';
 }
 
-/* Makes room in a full list by dropping its oldest eighth at once (the header
- * promises "at most cap", not exactly cap). Removing one entry from the front
- * of a jansson array moves all the others: one per DNS answer made each answer
- * cost O(cap) under load (17% of the mock DNS's time in `ci/bench dns`). */
-static void make_room(acmeh_history *h, acmeh_hist_kind kind) {
-  json_t *list = h->lists[kind];
-  size_t n = json_array_size(list);
-  if (n < h->cap) return;
-  size_t keep = h->cap - 1 - h->cap / 8, from = n - keep;
-  json_t *kept = json_array();
-  if (!kept) { /* out of memory: fall back to the slow single removal */
-    json_array_remove(list, 0);
-    return;
+/* The slot for a new newest entry (the oldest one's, released, when full);
+ * NULL when out of memory. Caller holds the mutex. */
+static slot *next_slot(acmeh_history *h, ring *r) {
+  if (r->n == h->cap) {
+    slot *s = at(r, 0);
+    json_decref(s->entry);
+    r->head = (r->head + 1) % r->alloc;
+    r->n--;
+    return at(r, r->n++);
   }
-  for (size_t i = from; i < n; i++)
-    json_array_append(kept, json_array_get(list, i));
-  json_decref(list);
-  h->lists[kind] = kept;
+  if (r->n == r->alloc) { /* head is 0 here: see ring */
+    size_t alloc = r->alloc ? r->alloc * 2 : 64;
+    if (alloc > h->cap) alloc = h->cap;
+    slot *s = realloc(r->s, alloc * sizeof *s);
+    if (!s) return NULL;
+    r->s = s;
+    r->alloc = alloc;
+  }
+  return &r->s[r->n++];
 }
 
+static json_int_t now_ms(void) { return (json_int_t)(acmeh_now_wall() * 1000.0); }
+
 void acmeh_history_add(acmeh_history *h, acmeh_hist_kind kind, const char *key, json_t *entry) {
-  char k[256];
   if (!h || !entry || kind >= ACMEH_HIST_KIND_COUNT) {
     json_decref(entry);
     return;
   }
-  norm_key(key, k);
-  json_object_set_new(entry, "time_ms", json_integer((json_int_t)(acmeh_now_wall() * 1000.0)));
-  json_t *wrap = json_pack("{s:s, s:o}", "key", k, "entry", entry);
-  if (!wrap) return; /* json_pack stole entry even on failure ("o") */
+  json_int_t t = now_ms();
+  json_object_set_new(entry, "time_ms", json_integer(t));
   pthread_mutex_lock(&h->mu);
-  make_room(h, kind);
-  json_array_append_new(h->lists[kind], wrap);
+  slot *s = next_slot(h, &h->rings[kind]);
+  if (s) {
+    s->entry = entry;
+    s->time_ms = t;
+    norm_key(key, s->name);
+  }
+  pthread_mutex_unlock(&h->mu);
+  if (!s) json_decref(entry);
+}
+
+/* The JSON entry of a compact slot, keys in the order JSON entries had. */
+static json_t *dns_entry(const char *proto, const char *qname, const char *qtype, int qtype_num,
+                         int qclass) {
+  return json_pack("{s:s, s:s, s:s, s:{s:s, s:i, s:i}}", "qname", qname, "qtype", qtype, "proto",
+                   proto, "Question", "Name", qname, "Qtype", qtype_num, "Qclass", qclass);
+}
+
+void acmeh_history_add_dns(acmeh_history *h, const acmeh_hist_dns *q) {
+  if (!h || !q || !q->proto || !q->qname || !q->qtype) return;
+  if (strlen(q->qname) >= NAME_LEN || strlen(q->proto) >= 4 || strlen(q->qtype) >= 16) {
+    /* too long for a slot (escaped binary labels): the general path */
+    json_t *e = dns_entry(q->proto, q->qname, q->qtype, q->qtype_num, q->qclass);
+    if (e) acmeh_history_add(h, ACMEH_HIST_DNS, q->qname, e);
+    return;
+  }
+  json_int_t t = now_ms();
+  pthread_mutex_lock(&h->mu);
+  slot *s = next_slot(h, &h->rings[ACMEH_HIST_DNS]);
+  if (s) {
+    s->entry = NULL;
+    s->time_ms = t;
+    s->qtype = q->qtype_num;
+    s->qclass = q->qclass;
+    strcpy(s->proto, q->proto); /* lengths checked above */
+    strcpy(s->qtype_str, q->qtype);
+    strcpy(s->name, q->qname);
+  }
   pthread_mutex_unlock(&h->mu);
 }
 
-static int matches(json_t *wrap, const char *k) {
-  return !k || strcmp(json_string_value(json_object_get(wrap, "key")), k) == 0;
+/* Does the slot sit under normalised key k (NULL = any)? */
+static int matches(const slot *s, const char *k) {
+  if (!k) return 1;
+  if (s->entry) return strcmp(s->name, k) == 0;
+  char sk[256];
+  norm_key(s->name, sk);
+  return strcmp(sk, k) == 0;
+}
+
+/* A new JSON copy of a slot's entry: the caller may hold it after the loop
+ * thread moved on. */
+static json_t *slot_json(const slot *s) {
+  if (s->entry) return json_deep_copy(s->entry);
+  json_t *e = dns_entry(s->proto, s->name, s->qtype_str, s->qtype, s->qclass);
+  if (e) json_object_set_new(e, "time_ms", json_integer(s->time_ms));
+  return e;
 }
 
 json_t *acmeh_history_get(acmeh_history *h, acmeh_hist_kind kind, const char *key) {
@@ -97,13 +167,9 @@ json_t *acmeh_history_get(acmeh_history *h, acmeh_hist_kind kind, const char *ke
   json_t *out = json_array();
   if (!out) return NULL;
   pthread_mutex_lock(&h->mu);
-  size_t i;
-  json_t *wrap;
-  json_array_foreach(h->lists[kind], i, wrap) {
-    /* Deep copies: the caller may hold them after the loop thread moved on. */
-    if (matches(wrap, key ? k : NULL))
-      json_array_append_new(out, json_deep_copy(json_object_get(wrap, "entry")));
-  }
+  ring *r = &h->rings[kind];
+  for (size_t i = 0; i < r->n; i++)
+    if (matches(at(r, i), key ? k : NULL)) json_array_append_new(out, slot_json(at(r, i)));
   pthread_mutex_unlock(&h->mu);
   return out;
 }
@@ -113,8 +179,21 @@ void acmeh_history_clear(acmeh_history *h, acmeh_hist_kind kind, const char *key
   if (!h || kind >= ACMEH_HIST_KIND_COUNT) return;
   if (key) norm_key(key, k);
   pthread_mutex_lock(&h->mu);
-  json_t *list = h->lists[kind];
-  for (size_t i = json_array_size(list); i-- > 0;)
-    if (matches(json_array_get(list, i), key ? k : NULL)) json_array_remove(list, i);
+  ring *r = &h->rings[kind];
+  size_t kept = 0;
+  slot *tmp = r->n ? malloc(r->n * sizeof *tmp) : NULL;
+  for (size_t i = 0; tmp && i < r->n; i++) { /* survivors, oldest first, to the front */
+    slot *s = at(r, i);
+    if (matches(s, key ? k : NULL))
+      json_decref(s->entry);
+    else
+      tmp[kept++] = *s;
+  }
+  if (tmp) {
+    memcpy(r->s, tmp, kept * sizeof *tmp);
+    r->head = 0;
+    r->n = kept;
+  }
+  free(tmp);
   pthread_mutex_unlock(&h->mu);
 }

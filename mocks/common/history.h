@@ -18,8 +18,7 @@ typedef enum {
 typedef struct acmeh_history acmeh_history;
 
 /* New empty history keeping at most `cap_per_kind` entries per kind (oldest
- * dropped first, an eighth at once when full; 0 = 10000). NULL when out of
- * memory. */
+ * dropped first, one per add once full; 0 = 10000). NULL when out of memory. */
 acmeh_history *acmeh_history_new(size_t cap_per_kind);
 void acmeh_history_free(acmeh_history *h);
 
@@ -29,6 +28,22 @@ int acmeh_history_kind(const char *name);
 /* Files `entry` (reference stolen) under `key`, adding "time_ms" (wall clock).
  * Drops it silently when out of memory: history is best effort. */
 void acmeh_history_add(acmeh_history *h, acmeh_hist_kind kind, const char *key, json_t *entry);
+
+/* One DNS question as the mock DNS saw it; the strings are copied. */
+typedef struct {
+  const char *proto; /* "udp" / "tcp" */
+  const char *qname; /* presentation form without the trailing dot ("." for the root) */
+  const char *qtype; /* mnemonic ("TXT", "TYPE65280") */
+  int qtype_num;
+  int qclass;
+} acmeh_hist_dns;
+
+/* Files a DNS question under kind "dns" and key qname, as if by
+ * acmeh_history_add with the entry {"qname", "qtype", "proto", "Question":
+ * {"Name", "Qtype", "Qclass"}} ("Question" mirrors pebble-challtestsrv). It is
+ * kept as a fixed-size record and turned into JSON only by acmeh_history_get,
+ * so answering a query allocates nothing here. Best effort like _add. */
+void acmeh_history_add_dns(acmeh_history *h, const acmeh_hist_dns *q);
 
 /* A new array (caller decrefs) of deep copies of the entries of `kind` filed
  * under `key` (NULL = all), oldest first. NULL when out of memory. */

@@ -157,9 +157,25 @@ static ldns_pkt *response_shell(uint16_t id, ldns_pkt_opcode opcode, int rd, ldn
   return p;
 }
 
+/* ldns_pkt2wire without its 64 KiB buffer per call (LDNS_MAX_PACKETLEN): a
+ * small one that grows as needed, handed over as *out (caller frees). The big
+ * ones, several alive per recvmmsg batch, made glibc trim its heap with
+ * madvise after every batch. */
+static ldns_status to_wire(const ldns_pkt *p, uint8_t **out, size_t *outlen) {
+  ldns_buffer *b = ldns_buffer_new(512);
+  if (!b) return LDNS_STATUS_MEM_ERR;
+  ldns_status st = ldns_pkt2buffer_wire(b, p);
+  if (st == LDNS_STATUS_OK) {
+    *outlen = ldns_buffer_position(b);
+    *out = ldns_buffer_export(b); /* the data is ours now; _free keeps it */
+  }
+  ldns_buffer_free(b);
+  return st;
+}
+
 static int encode(ldns_pkt *p, size_t max_len, uint8_t **out, size_t *outlen) {
   if (!p) return ACMEH_NOMEM;
-  if (ldns_pkt2wire(out, p, outlen) != LDNS_STATUS_OK) {
+  if (to_wire(p, out, outlen) != LDNS_STATUS_OK) {
     ldns_pkt_free(p);
     return ACMEH_NOMEM;
   }
@@ -170,7 +186,7 @@ static int encode(ldns_pkt *p, size_t max_len, uint8_t **out, size_t *outlen) {
     ldns_pkt_set_answer(p, ldns_rr_list_new());
     ldns_pkt_set_ancount(p, 0);
     ldns_pkt_set_tc(p, true);
-    ldns_status st = ldns_pkt2wire(out, p, outlen);
+    ldns_status st = to_wire(p, out, outlen);
     ldns_pkt_free(p);
     return st == LDNS_STATUS_OK ? ACMEH_OK : ACMEH_NOMEM;
   }
@@ -178,30 +194,68 @@ static int encode(ldns_pkt *p, size_t max_len, uint8_t **out, size_t *outlen) {
   return ACMEH_OK;
 }
 
-static void record_query(acmeh_history *hist, const char *proto, const ldns_rr *question) {
-  if (!hist) return;
-  char *qname = ldns_rdf2str(ldns_rr_owner(question));
-  char *qtype = ldns_rr_type2str(ldns_rr_get_type(question));
-  if (qname && qtype) {
-    size_t n = strlen(qname);
-    if (n > 1 && qname[n - 1] == '.') qname[n - 1] = '\0';
-    /* "Question" mirrors pebble-challtestsrv's history entries for old scripts. */
-    json_t *entry =
-        json_pack("{s:s, s:s, s:s, s:{s:s, s:i, s:i}}", "qname", qname, "qtype", qtype, "proto",
-                  proto, "Question", "Name", qname, "Qtype", (int)ldns_rr_get_type(question),
-                  "Qclass", (int)ldns_rr_get_class(question));
-    acmeh_history_add(hist, ACMEH_HIST_DNS, qname, entry);
+/* ldns_rdf2str's presentation form of a wire name, written into out (1024
+ * bytes hold the longest: 255 octets, each at most "\\DDD"), with no malloc:
+ * converting the question twice through ldns was ~13% of an answer's CPU.
+ * tests/unit/test_mocks.c compares it with ldns_rdf2str. */
+static void dname_str(const ldns_rdf *name, char out[1024]) {
+  const uint8_t *d = ldns_rdf_data(name);
+  size_t size = ldns_rdf_size(name), pos = 0, o = 0;
+  if (size <= 1 || size > LDNS_MAX_DOMAINLEN) { /* the wire parser allows no longer */
+    strcpy(out, ".");
+    return;
   }
-  free(qname);
-  free(qtype);
+  while (pos < size && d[pos] > 0) {
+    size_t len = d[pos++];
+    for (size_t i = 0; i < len && pos < size; i++, pos++) {
+      uint8_t c = d[pos];
+      if (c == '.' || c == ';' || c == '(' || c == ')' || c == '\\') {
+        out[o++] = '\\';
+        out[o++] = (char)c;
+      } else if (c <= 0x20 || c >= 0x7f) {
+        o += (size_t)snprintf(out + o, 5, "\\%03u", c);
+      } else {
+        out[o++] = (char)c;
+      }
+    }
+    if (pos < size) out[o++] = '.';
+  }
+  out[o] = '\0';
 }
 
-/* Lower-case presentation form of a question name without the trailing dot. */
-static int question_key(const ldns_rr *question, char out[256]) {
-  char *s = ldns_rdf2str(ldns_rr_owner(question));
-  int rc = s ? acmeh_records_norm(s, out, 256) : ACMEH_NOMEM;
-  free(s);
-  return rc;
+/* ldns_rr_type2str's mnemonic without its malloc: the meta types by name
+ * first (ldns's descriptors call them TYPE251..255), "TYPE%u" for unknown. */
+static void type_str(ldns_rr_type t, char out[16]) {
+  const char *s = NULL;
+  switch (t) {
+  case LDNS_RR_TYPE_IXFR: s = "IXFR"; break;
+  case LDNS_RR_TYPE_AXFR: s = "AXFR"; break;
+  case LDNS_RR_TYPE_MAILA: s = "MAILA"; break;
+  case LDNS_RR_TYPE_MAILB: s = "MAILB"; break;
+  case LDNS_RR_TYPE_ANY: s = "ANY"; break;
+  default: {
+    const ldns_rr_descriptor *d = ldns_rr_descript(t);
+    s = d ? d->_name : NULL;
+  }
+  }
+  if (s)
+    snprintf(out, 16, "%s", s);
+  else
+    snprintf(out, 16, "TYPE%u", (unsigned)t);
+}
+
+/* Files the question; `name` is its presentation form (trailing dot kept). */
+static void record_query(acmeh_history *hist, const char *proto, const ldns_rr *question,
+                         const char *name) {
+  if (!hist) return;
+  char qname[1024], qtype[16];
+  snprintf(qname, sizeof qname, "%s", name);
+  size_t n = strlen(qname);
+  if (n > 1 && qname[n - 1] == '.') qname[n - 1] = '\0';
+  type_str(ldns_rr_get_type(question), qtype);
+  acmeh_hist_dns h = {proto, qname, qtype, (int)ldns_rr_get_type(question),
+                      (int)ldns_rr_get_class(question)};
+  acmeh_history_add_dns(hist, &h);
 }
 
 int acmeh_dns_answer(acmeh_records *rec, acmeh_history *hist, const char *proto, const uint8_t *q,
@@ -222,12 +276,13 @@ int acmeh_dns_answer(acmeh_records *rec, acmeh_history *hist, const char *proto,
     return encode(response_shell(id, opcode, rd, LDNS_RCODE_NOTIMPL), max_len, out, outlen);
   }
   const ldns_rr *question = ldns_rr_list_rr(ldns_pkt_question(query), 0);
-  record_query(hist, proto, question);
+  char name[1024], key[256]; /* converted once, for the history and the lookup */
+  dname_str(ldns_rr_owner(question), name);
+  record_query(hist, proto, question, name);
   ldns_pkt *resp = response_shell(id, opcode, rd, LDNS_RCODE_NOERROR);
-  char key[256];
   if (resp) {
     ldns_pkt_push_rr(resp, LDNS_SECTION_QUESTION, ldns_rr_clone(question));
-    if (question_key(question, key) != ACMEH_OK) {
+    if (acmeh_records_norm(name, key, sizeof key) != ACMEH_OK) {
       ldns_pkt_set_rcode(resp, LDNS_RCODE_NOERROR); /* the root or an odd name: no data */
     } else if (acmeh_records_has(rec, ACMEH_REC_SERVFAIL, key)) {
       ldns_pkt_set_rcode(resp, LDNS_RCODE_SERVFAIL);

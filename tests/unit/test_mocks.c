@@ -440,6 +440,64 @@ static void test_history_cap(void) {
   acmeh_history_free(hist);
 }
 
+/* One wire query for a name given as wire labels, answered with a fresh
+ * history; returns that history's single entry (caller decrefs). */
+static json_t *history_of_wire_name(const uint8_t *name, size_t nlen, uint16_t type) {
+  uint8_t q[12 + 256 + 4] = {0x12, 0x34, 0x01, 0, 0, 1, 0, 0, 0, 0, 0, 0};
+  memcpy(q + 12, name, nlen);
+  uint8_t tail[4] = {(uint8_t)(type >> 8), (uint8_t)type, 0, 1};
+  memcpy(q + 12 + nlen, tail, 4);
+  acmeh_records *rec = acmeh_records_new("127.0.0.1");
+  acmeh_history *hist = acmeh_history_new(4);
+  uint8_t *out = NULL;
+  size_t outlen;
+  acmeh_dns_answer(rec, hist, "udp", q, 12 + nlen + 4, 512, &out, &outlen);
+  free(out);
+  json_t *all = acmeh_history_get(hist, ACMEH_HIST_DNS, NULL);
+  json_t *e = json_incref(json_array_get(all, 0));
+  json_decref(all);
+  acmeh_history_free(hist);
+  acmeh_records_free(rec);
+  return e;
+}
+
+/* The history's qname and qtype are what ldns_rdf2str / ldns_rr_type2str
+ * print (the mock formats them itself to spare two mallocs per query):
+ * random labels of any octet, and a spread of types known and unknown. */
+static void test_dns_history_names_match_ldns(void) {
+  unsigned seed = 777;
+  for (int i = 0; i < 300; i++) {
+    uint8_t name[256];
+    size_t n = 0;
+    int labels = i < 5 ? 3 : 1 + rand_r(&seed) % 4; /* at most 3 * 64 + 1 octets */
+    for (int l = 0; l < labels; l++) {
+      int len = 1 + rand_r(&seed) % (i < 5 ? 63 : 12);
+      name[n++] = (uint8_t)len;
+      for (int k = 0; k < len; k++)
+        name[n++] = (uint8_t)(i % 3 ? rand_r(&seed) : "ab.;()\\\" $@-_"[rand_r(&seed) % 14]);
+    }
+    name[n++] = 0;
+    json_t *e = history_of_wire_name(name, n, LDNS_RR_TYPE_TXT);
+    ldns_rdf *rdf = ldns_rdf_new_frm_data(LDNS_RDF_TYPE_DNAME, n, name);
+    char *want = ldns_rdf2str(rdf);
+    size_t wl = strlen(want);
+    if (wl > 1 && want[wl - 1] == '.') want[wl - 1] = '\0';
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(e, "qname")), want);
+    free(want);
+    ldns_rdf_deep_free(rdf);
+    json_decref(e);
+  }
+  static const uint8_t root[1] = {0};
+  for (unsigned t = 0; t < 65536; t += t < 300 ? 1 : t < 32780 && t >= 32760 ? 1 : t >= 65270 ? 1 : 97) {
+    json_t *e = history_of_wire_name(root, 1, (uint16_t)t);
+    char *want = ldns_rr_type2str((ldns_rr_type)t);
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(e, "qtype")), want);
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(e, "qname")), ".");
+    free(want);
+    json_decref(e);
+  }
+}
+
 /* Random and bit-flipped queries straight into the answer function: it must
  * neither crash nor leak (run under ASan), and must answer or drop. */
 static void test_dns_answer_fuzz(void) {
@@ -953,6 +1011,7 @@ int main(void) {
   CU_add_test(s, "dns garbage over TCP", test_dns_garbage_tcp);
   CU_add_test(s, "dns history", test_dns_history);
   CU_add_test(s, "history cap", test_history_cap);
+  CU_add_test(s, "dns history names match ldns", test_dns_history_names_match_ldns);
   CU_add_test(s, "dns answer fuzz", test_dns_answer_fuzz);
   CU_add_test(s, "http01 serve and history", test_http01);
   CU_add_test(s, "http01 bad requests and keep-alive", test_http01_bad_requests);
