@@ -649,8 +649,38 @@ static int skips_valid_authz(acmeh_check_ctx *ctx) {
   return rc;
 }
 
+/* Adds x's account identity (the newAccount jwk, or the kid) to seen; returns the key. */
+static void note_account(json_t *seen, const json_t *x) {
+  const json_t *jwk = json_object_get(protected_hdr(x), "jwk");
+  const char *kid = field(protected_hdr(x), "kid");
+  char *id = jwk && is(x, "POST", "newAccount") ? json_dumps(jwk, JSON_SORT_KEYS | JSON_COMPACT) : kid ? strdup(kid) : NULL;
+  if (id && !json_object_get(seen, id)) json_object_set_new(seen, id, json_integer(seq(x)));
+  free(id);
+}
+
+/* A client run again with its state keeps its account (RFC 8555 §7.3.1: a
+ * fresh key each run leaves one orphaned account per run at the CA). */
+static int account_reused(acmeh_check_ctx *ctx) {
+  const acmeh_client_run *r;
+  int rc = record(ctx, "issue-twice", &r);
+  json_t *keys = json_object(), *kids = json_object(), *x;
+  size_t i, orders = 0;
+  EACH(r, i, x) {
+    orders += is(x, "POST", "newOrder");
+    note_account(json_object_get(protected_hdr(x), "jwk") ? keys : kids, x);
+  }
+  if (rc == ACMEH_OK && orders < 2)
+    rc = acmeh_check_skip(ctx, "the client did not order again in its second run");
+  else if (rc == ACMEH_OK && (json_object_size(keys) > 1 || json_object_size(kids) > 1))
+    rc = acmeh_check_fail(ctx, "the second run signs with the first run's account (same key and kid)",
+                          "%zu account keys at newAccount and %zu kids over the two runs", json_object_size(keys),
+                          json_object_size(kids));
+  json_decref(keys), json_decref(kids);
+  return rc;
+}
+
 const acmeh_check_impl acmeh_core_client_checks[] = {
-    {"CORE-C-022", skips_valid_authz}, {"CORE-C-026", cleaned_up_after_refusal}, {"CORE-C-034", revoke_format},
+    {"CORE-C-022", skips_valid_authz}, {"CORE-C-039", account_reused}, {"CORE-C-026", cleaned_up_after_refusal}, {"CORE-C-034", revoke_format},
     {"CORE-C-019", csr_key_not_account_key}, {"CORE-C-031", dns01_validated}, {"CORE-C-033", detail_surfaced},
     {"CORE-C-036", rate_limit_respected},   {"CORE-C-037", user_action_surfaced}, {"CORE-C-101", tlsalpn01_validated},
     {"CORE-C-015", contacts_ok},           {"CORE-C-028", http01_cleaned_up},    {"CORE-C-038", busy_respected},

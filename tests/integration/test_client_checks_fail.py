@@ -42,6 +42,7 @@ ROWS = [
     ("CORE-C-025", "challenge-wrong-payload", "fail", "the challenge response {} POSTed to the challenge URL; got request #"),
     ("CORE-C-029", "wrong-keyauth", "fail", "got past validation"),
     ("CORE-C-022", "repost-valid-challenge", "fail", "answers /chal/"),
+    ("CORE-C-039", "forget-account", "fail", "2 account keys at newAccount"),
     ("CORE-C-026", "keep-http01", "fail", "after the client finished"),
     ("CORE-C-034", "revoke-pem", "fail", "certificate = base64url of the DER certificate"),
     ("CORE-C-034", "revoke-reason-string", "fail", "reason as an integer CRLReason code"),

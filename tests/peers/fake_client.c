@@ -626,7 +626,7 @@ static int run(acmeh_acme *c, const char *domain) {
     acmeh_http_resp_free(&r);
   }
   acmeh_http_resp acct = {0};
-  if (load_account(c)) goto account_ready;
+  if (!fault("forget-account") && load_account(c)) goto account_ready; /* the fault: a new key each run */
   const char *acct_payload = fault("bad-contact") ? "{\"termsOfServiceAgreed\":true,\"contact\":[\"mailto:a@example.com?subject=x\"]}" : NULL;
   if (acmeh_flow_new_account(c, ACMEH_KEY_ES256, acct_payload, &acct, err, sizeof err)) return acmeh_http_resp_free(&acct), die("newAccount", err);
   const char *raw = acmeh_http_header_get(&acct, "Replay-Nonce");
