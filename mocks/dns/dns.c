@@ -14,16 +14,19 @@
 
 #define UDP_MAX 512   /* classic DNS limit; EDNS may raise it per query */
 #define TCP_MAX 65535 /* a TCP frame's length field is 16 bits */
-#define MAX_TCP_CONNS 64
-#define TCP_IDLE_MS 10000 /* RFC 7766 §6.2.3 suggests seconds, not minutes */
 #define PORT_ATTEMPTS 20  /* ephemeral TCP port that is busy for UDP: try another */
 #define UDP_BATCH 20      /* datagrams per recvmmsg: libuv's own maximum */
 
 typedef struct tcp_conn {
   uv_tcp_t tcp;
-  uv_timer_t idle;
+  uv_timer_t timer; /* the connection's next deadline: idle, slow frame or blocked */
   int handles_open;
   int closing;
+  int paused;               /* reading stopped until the peer reads its answers */
+  unsigned pending;         /* answers handed to libuv, not yet written */
+  uint64_t last_activity;   /* loop ms: last byte read or answer written */
+  uint64_t frame_start;     /* loop ms the partial frame in buf began; 0 = none */
+  uint64_t paused_since;    /* loop ms reading stopped */
   struct acmeh_mockdns *dns;
   struct tcp_conn *prev, *next;
   uint8_t buf[2 + TCP_MAX]; /* one frame at most is buffered */
@@ -47,6 +50,8 @@ struct acmeh_mockdns {
   int closed;
   tcp_conn *conns;
   int nconns;
+  acmeh_mockdns_tcp_limits lim;
+  acmeh_mockdns_tcp_stats st;
   /* Datagrams of one recvmmsg batch: libuv gives each a 64 KiB slice and
    * reads up to 20 per call; the loop is single-threaded, so one buffer. */
   uint8_t udp_buf[UDP_BATCH * 65536];
@@ -197,6 +202,24 @@ static void udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *b, const struct
 
 /* ---- TCP ---- */
 
+/* A peer can hold a connection three ways; each gets its own deadline so that
+ * none lasts forever (RFC 7766 §6.2.3, §10): no byte at all (idle), a frame
+ * trickled in byte by byte (every byte would otherwise reset the idle timer),
+ * or answers left unread so that reading stays stopped (blocked). */
+static uint64_t conn_deadline(const tcp_conn *c) {
+  const acmeh_mockdns_tcp_limits *l = &c->dns->lim;
+  if (c->paused) return c->paused_since + l->blocked_ms;
+  uint64_t t = c->last_activity + l->idle_ms;
+  if (c->frame_start && c->frame_start + l->frame_ms < t) t = c->frame_start + l->frame_ms;
+  return t;
+}
+
+/* The time the connection last made progress: eviction picks the oldest. */
+static uint64_t conn_stale_since(const tcp_conn *c) {
+  if (c->paused) return c->paused_since;
+  return c->frame_start ? c->frame_start : c->last_activity;
+}
+
 static void conn_closed(uv_handle_t *h) {
   tcp_conn *c = h->data;
   if (--c->handles_open == 0) free(c);
@@ -213,7 +236,70 @@ static void conn_close(tcp_conn *c) {
   if (c->next) c->next->prev = c->prev;
   d->nconns--;
   uv_close((uv_handle_t *)&c->tcp, conn_closed);
-  uv_close((uv_handle_t *)&c->idle, conn_closed);
+  uv_close((uv_handle_t *)&c->timer, conn_closed);
+}
+
+static void conn_timer(uv_timer_t *t);
+
+static void conn_arm(tcp_conn *c) {
+  uint64_t now = uv_now(c->dns->loop), at = conn_deadline(c);
+  uv_timer_start(&c->timer, conn_timer, at > now ? at - now : 0, 0);
+}
+
+static void conn_timer(uv_timer_t *t) {
+  tcp_conn *c = t->data;
+  if (uv_now(c->dns->loop) < conn_deadline(c)) {
+    conn_arm(c); /* progress since the timer was set */
+    return;
+  }
+  acmeh_mockdns_tcp_stats *st = &c->dns->st;
+  if (c->paused)
+    st->closed_blocked++;
+  else if (c->frame_start && c->frame_start + c->dns->lim.frame_ms <= uv_now(c->dns->loop))
+    st->closed_slow++;
+  else
+    st->closed_idle++;
+  conn_close(c);
+}
+
+/* Whether the peer has left enough answers unread that reading must stop. */
+static int conn_over(const tcp_conn *c) {
+  return uv_stream_get_write_queue_size((const uv_stream_t *)&c->tcp) > c->dns->lim.queue_bytes ||
+         c->pending >= c->dns->lim.max_answers;
+}
+
+/* Whether it has read enough of them for reading to resume: half the caps,
+ * so that a slow reader does not toggle reading for every answer. */
+static int conn_drained(const tcp_conn *c) {
+  return uv_stream_get_write_queue_size((const uv_stream_t *)&c->tcp) <= c->dns->lim.queue_bytes / 2 &&
+         c->pending <= c->dns->lim.max_answers / 2;
+}
+
+typedef struct {
+  uv_write_t req;
+  tcp_conn *c;
+  uint8_t data[]; /* the framed answer */
+} tcp_write;
+
+static void drain_frames(tcp_conn *c);
+static void tcp_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b);
+static void tcp_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b);
+
+/* Runs before the close callbacks (libuv cancels queued writes first), so c
+ * is still allocated even when the connection is closing. */
+static void tcp_written(uv_write_t *req, int status) {
+  tcp_write *w = (tcp_write *)req;
+  tcp_conn *c = w->c;
+  free(w);
+  c->pending--;
+  if (c->closing || status < 0) return;
+  c->last_activity = uv_now(c->dns->loop);
+  if (!c->paused || !conn_drained(c)) return;
+  c->paused = 0;
+  drain_frames(c); /* frames that arrived before reading stopped */
+  if (c->closing) return;
+  if (!c->paused) uv_read_start((uv_stream_t *)&c->tcp, tcp_alloc, tcp_read);
+  conn_arm(c);
 }
 
 static void answer_frame(tcp_conn *c, const uint8_t *q, size_t qlen) {
@@ -225,27 +311,49 @@ static void answer_frame(tcp_conn *c, const uint8_t *q, size_t qlen) {
   if (answer(c->dns, "tcp", have ? (struct sockaddr *)&peer : NULL, q, qlen, TCP_MAX, &out, &outlen) !=
       ACMEH_OK)
     return;
-  uint8_t *framed = malloc(outlen + 2);
-  if (framed) {
-    framed[0] = (uint8_t)(outlen >> 8);
-    framed[1] = (uint8_t)outlen;
-    memcpy(framed + 2, out, outlen);
-    acmeh_uv_write_owned((uv_stream_t *)&c->tcp, framed, outlen + 2);
+  tcp_write *w = malloc(sizeof *w + outlen + 2);
+  if (w) {
+    w->c = c;
+    w->data[0] = (uint8_t)(outlen >> 8);
+    w->data[1] = (uint8_t)outlen;
+    memcpy(w->data + 2, out, outlen);
+    uv_buf_t b = uv_buf_init((char *)w->data, (unsigned)(outlen + 2));
+    if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, tcp_written) == 0) {
+      c->pending++;
+      size_t queued = uv_stream_get_write_queue_size((const uv_stream_t *)&c->tcp);
+      if (queued > c->dns->st.peak_queue_bytes) c->dns->st.peak_queue_bytes = queued;
+    } else {
+      free(w);
+    }
   }
   free(out);
 }
 
-/* Answers every complete frame in the buffer, keeping a partial tail. */
+/* Answers every complete frame in the buffer, keeping a partial tail, until
+ * the peer's unread answers reach the caps: then reading stops (the kernel's
+ * buffers and then the peer's own writes block) and the frames left wait in
+ * the buffer until tcp_written sees the queue drained. */
 static void drain_frames(tcp_conn *c) {
   size_t off = 0;
-  while (c->len - off >= 2) {
+  while (c->len - off >= 2 && !c->paused) {
     size_t flen = (size_t)c->buf[off] << 8 | c->buf[off + 1];
     if (c->len - off - 2 < flen) break;
     answer_frame(c, c->buf + off + 2, flen);
     off += 2 + flen;
+    if (!c->closing && conn_over(c)) {
+      c->paused = 1;
+      c->paused_since = uv_now(c->dns->loop);
+      c->dns->st.pauses++;
+      uv_read_stop((uv_stream_t *)&c->tcp);
+    }
   }
   memmove(c->buf, c->buf + off, c->len - off);
   c->len -= off;
+  /* a new partial frame starts its clock; one still arriving keeps it */
+  if (c->len == 0)
+    c->frame_start = 0;
+  else if (off > 0 || c->frame_start == 0)
+    c->frame_start = uv_now(c->dns->loop);
 }
 
 static void tcp_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b) {
@@ -262,12 +370,24 @@ static void tcp_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b) {
     conn_close(c);
     return;
   }
+  if (nread == 0) return;
   c->len += (size_t)nread;
-  uv_timer_again(&c->idle);
+  c->last_activity = uv_now(c->dns->loop);
   drain_frames(c);
+  if (!c->closing) conn_arm(c);
 }
 
-static void tcp_idle(uv_timer_t *t) { conn_close(t->data); }
+/* All slots taken: the connection that has made no progress for longest
+ * makes room (RFC 7766 §6.2.3 lets a server close connections under
+ * pressure), so trickling or stalled peers cannot lock new clients out. */
+static void evict_stalest(acmeh_mockdns *d) {
+  tcp_conn *victim = NULL;
+  for (tcp_conn *c = d->conns; c; c = c->next)
+    if (!victim || conn_stale_since(c) < conn_stale_since(victim)) victim = c;
+  if (!victim) return;
+  d->st.evicted++;
+  conn_close(victim);
+}
 
 static void tcp_accept(uv_stream_t *server, int status) {
   acmeh_mockdns *d = server->data;
@@ -276,18 +396,21 @@ static void tcp_accept(uv_stream_t *server, int status) {
   if (!c) return;
   c->dns = d;
   uv_tcp_init(d->loop, &c->tcp);
-  uv_timer_init(d->loop, &c->idle);
-  c->tcp.data = c->idle.data = c;
+  uv_timer_init(d->loop, &c->timer);
+  c->tcp.data = c->timer.data = c;
   c->handles_open = 2;
+  if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0) {
+    uv_close((uv_handle_t *)&c->tcp, conn_closed);
+    uv_close((uv_handle_t *)&c->timer, conn_closed);
+    return;
+  }
+  if (d->nconns >= d->lim.max_conns) evict_stalest(d);
   c->next = d->conns;
   if (d->conns) d->conns->prev = c;
   d->conns = c;
   d->nconns++;
-  if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0 || d->nconns > MAX_TCP_CONNS) {
-    conn_close(c);
-    return;
-  }
-  uv_timer_start(&c->idle, tcp_idle, TCP_IDLE_MS, TCP_IDLE_MS);
+  c->last_activity = uv_now(d->loop);
+  conn_arm(c);
   uv_read_start((uv_stream_t *)&c->tcp, tcp_alloc, tcp_read);
 }
 
@@ -335,6 +458,7 @@ int acmeh_mockdns_start(uv_loop_t *loop, const char *addr, int port, acmeh_recor
   acmeh_mockdns *d = calloc(1, sizeof *d);
   if (!d) return acmeh_msg(err, errlen, ACMEH_NOMEM, "dns: out of memory");
   d->loop = loop;
+  d->lim = (acmeh_mockdns_tcp_limits){64, 10000, 10000, 1 << 20, 256, 10000};
   d->rec = rec;
   d->hist = hist;
   int rc = ACMEH_ENV_IO;
@@ -356,6 +480,23 @@ int acmeh_mockdns_port(const acmeh_mockdns *d) { return d ? d->port : -1; }
 
 void acmeh_mockdns_set_update(acmeh_mockdns *d, acmeh_dnsupd *upd) {
   if (d) d->upd = upd;
+}
+
+void acmeh_mockdns_set_tcp_limits(acmeh_mockdns *d, const acmeh_mockdns_tcp_limits *lim) {
+  if (!d || !lim) return;
+  acmeh_mockdns_tcp_limits *l = &d->lim;
+  if (lim->max_conns > 0) l->max_conns = lim->max_conns;
+  if (lim->idle_ms > 0) l->idle_ms = lim->idle_ms;
+  if (lim->frame_ms > 0) l->frame_ms = lim->frame_ms;
+  if (lim->queue_bytes > 0) l->queue_bytes = lim->queue_bytes;
+  if (lim->max_answers > 0) l->max_answers = lim->max_answers;
+  if (lim->blocked_ms > 0) l->blocked_ms = lim->blocked_ms;
+}
+
+void acmeh_mockdns_tcp_stats_get(const acmeh_mockdns *d, acmeh_mockdns_tcp_stats *st) {
+  if (!d || !st) return;
+  *st = d->st;
+  st->conns = d->nconns;
 }
 
 void acmeh_mockdns_close(acmeh_mockdns *d) {
