@@ -197,7 +197,20 @@ static int nothing_selected(const run_args *a, const acmeh_catalog *cat) {
 }
 
 /* Everything that can be judged before a target or mock starts. */
+/* 0 when every name in the comma-separated --suite list is a loaded suite, else 2 (printed). */
+static int suites_known(const char *list, const acmeh_catalog *cat) {
+  for (const char *p = list; p && *p;) {
+    size_t len = strcspn(p, ","), i = 0;
+    while (i < cat->n && !(strlen(cat->checks[i].spec) == len && strncmp(cat->checks[i].spec, p, len) == 0)) i++;
+    if (i == cat->n)
+      return fprintf(stderr, "acme-harness: --suite: no suite '%.*s' (acme-harness list names them)\n", (int)len, p), 2;
+    p += len + (p[len] == ',');
+  }
+  return 0;
+}
+
 static int preflight(run_args *a, const acmeh_catalog *cat) {
+  if (suites_known(a->ro.suite, cat)) return 2;
   size_t n = 0;
   for (size_t i = 0; i < cat->n; i++)
     n += acmeh_catalog_selected(&cat->checks[i], a->ro.suite, a->ids, a->nids, a->ro.level, a->ro.role);

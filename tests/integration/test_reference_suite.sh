@@ -30,4 +30,11 @@ grep -q " 0 skipped" "$out/stdout" || grep -i "skip" "$out/stdout" >&2 || true
 xmllint --noout --schema "$ACMEH_SOURCE_DIR/tests/data/junit.xsd" "$out/junit.xml" || fail "junit.xml does not validate"
 sleep 0.2
 if pgrep -f "$bin serve --no-mocks" >/dev/null; then pgrep -af "$bin serve" >&2; fail "a serve process outlived the run"; fi
+# --suite takes a comma-separated list; an unknown name is a usage error that names it.
+set +e
+"$bin" run --server reference --suite ari,nosuch >"$out/unknown.out" 2>&1
+status=$?
+set -e
+[ "$status" -eq 2 ] || fail "--suite ari,nosuch exited $status, not 2"
+grep -q "no suite 'nosuch'" "$out/unknown.out" || fail "--suite ari,nosuch: message does not name the unknown suite"
 echo "PASS: core suite against the reference server"
