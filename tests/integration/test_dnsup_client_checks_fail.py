@@ -10,10 +10,11 @@ import concurrent.futures
 import json
 import os
 import shutil
-import subprocess
 import sys
-import tempfile
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from client_rows import ClientRows  # noqa: E402
 
 BIN = os.environ["ACMEH_BIN"]
 SRC = os.environ["ACMEH_SOURCE_DIR"]
@@ -35,36 +36,8 @@ ROWS = [
 ]
 
 
-def run(checks, faults, workdir):
-    out = os.path.join(workdir, "r.json")
-    env = dict(os.environ, FAULTY_UPDATER_FAULTS=faults)
-    p = subprocess.run([BIN, "run", "--client", TARGET, "--check", checks, "--jobs", "2", "--timeout", "60",
-                        "--json", out, "--run-dir", os.path.join(workdir, "run")],
-                       env=env, capture_output=True, text=True, timeout=240)
-    try:
-        with open(out) as f:
-            return {r["id"]: r for r in json.load(f)["results"]}, p
-    except (OSError, ValueError):
-        return {}, p
-
-
-def row(r):
-    check, faults, verdict, text = r
-    with tempfile.TemporaryDirectory() as d:
-        results, p = run(check, faults, d)
-        got = results.get(check)
-        if not got:
-            return False, "FAIL %s [%s]: no result (exit %d): %s" % (check, faults, p.returncode, p.stderr[-400:])
-        ok = got["verdict"] == verdict and text in (got.get("message") or "")
-        return ok, "%s %s [%s] -> %s: %s" % ("ok  " if ok else "FAIL", check, faults, got["verdict"], got.get("message"))
-
-
-def baseline(ids):
-    with tempfile.TemporaryDirectory() as d:
-        results, p = run(",".join(ids), "", d)
-        bad = [(i, results.get(i, {}).get("verdict"), results.get(i, {}).get("message")) for i in ids
-               if results.get(i, {}).get("verdict") != "pass"]
-        return not bad, "%s baseline (no faults): %s" % ("ok  " if not bad else "FAIL", bad or "all %d pass" % len(ids))
+ROWS_RUNNER = ClientRows(BIN, TARGET, 2,
+                         lambda faults: {"FAULTY_UPDATER_FAULTS": faults})
 
 
 def main():
@@ -77,7 +50,7 @@ def main():
     missing = sorted(set(ids) - {r[0] for r in ROWS if r[2] == "fail"})
     results = [(not missing, "%s every DNSUP-C check has a fail row%s" % ("ok  " if not missing else "FAIL", missing or ""))]
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
-        futures = [pool.submit(row, r) for r in ROWS] + [pool.submit(baseline, ids)]
+        futures = [pool.submit(ROWS_RUNNER.row, r) for r in ROWS] + [pool.submit(ROWS_RUNNER.baseline, ids)]
         results += [f.result() for f in futures]
     for _, line in results:
         print(line)
