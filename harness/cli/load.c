@@ -22,6 +22,7 @@ typedef struct {
   const char *url, *ca;
   acmeh_mocks *mocks;
   long orders, nonces;
+  long progress;           /* print a line on stderr every this many completed orders; 0 = none */
   double until;            /* hard stop (monotonic seconds) */
   atomic_long orders_left, nonces_left, orders_ok, orders_failed, nonces_ok;
   pthread_mutex_t err_mu;
@@ -51,9 +52,11 @@ static void order_phase(load_state *st, acmeh_acme *c, unsigned id) {
     snprintf(name, sizeof name, "f%u-%ld-%lx.load.acmeh.example.com", id, n, (long)(acmeh_now_wall() * 1000) & 0xffffff);
     const char *names[] = {name};
     acmeh_issued is = {0};
-    if (acmeh_flow_issue(c, st->mocks, names, 1, "dns-01", &is, err, sizeof err) == ACMEH_OK)
-      atomic_fetch_add(&st->orders_ok, 1);
-    else
+    if (acmeh_flow_issue(c, st->mocks, names, 1, "dns-01", &is, err, sizeof err) == ACMEH_OK) {
+      long done = atomic_fetch_add(&st->orders_ok, 1) + 1;
+      /* one write per line, so a reader (ci/bench sampling memory) sees whole lines */
+      if (st->progress && done % st->progress == 0) fprintf(stderr, "progress: %ld orders\n", done);
+    } else
       atomic_fetch_add(&st->orders_failed, 1), remember_error(st, err);
     acmeh_issued_clear(&is);
   }
@@ -116,13 +119,14 @@ static int drive(load_state *st, int flows) {
 
 static void usage(FILE *f) {
   fputs("usage: acme-harness load --server-url URL [--ca F] [--dns-port P] [--flows N] [--orders M] [--nonces K]\n"
-        "                         [--max-seconds S]\n"
+        "                         [--max-seconds S] [--progress N]\n"
         "  --server-url URL  directory of the server under load; --ca F verifies its TLS certificate\n"
         "  --dns-port P      port of the mock DNS the server resolves through (default a free one)\n"
         "  --flows N         concurrent issuance flows (default 8, at most 64)\n"
         "  --orders M        whole dns-01 orders to complete in all (default 200)\n"
         "  --nonces K        HEAD newNonce requests first (default 5000)\n"
         "  --max-seconds S   stop after S seconds (default 600)\n"
+        "  --progress N      print \"progress: <count> orders\" on stderr every N completed orders\n"
         "prints one JSON object of figures; exit status 0 all orders done, 1 some failed, 2 usage\n",
         f);
 }
@@ -131,7 +135,8 @@ int acmeh_cli_load(int argc, char **argv) {
   static const struct option opts[] = {
       {"server-url", required_argument, 0, 'U'}, {"ca", required_argument, 0, 'A'}, {"dns-port", required_argument, 0, 'D'},
       {"flows", required_argument, 0, 'f'},      {"orders", required_argument, 0, 'o'}, {"nonces", required_argument, 0, 'n'},
-      {"max-seconds", required_argument, 0, 's'}, {"help", no_argument, 0, 'h'}, {0}};
+      {"max-seconds", required_argument, 0, 's'}, {"progress", required_argument, 0, 'p'},
+      {"help", no_argument, 0, 'h'},              {0}};
   load_state st = {.orders = 200, .nonces = 5000};
   int flows = 8, dns_port = 0;
   double max_s = 600;
@@ -142,7 +147,8 @@ int acmeh_cli_load(int argc, char **argv) {
             : ch == 'f' ? acmeh_arg_int("flows", optarg, 1, MAX_FLOWS, &flows)
             : ch == 'o' ? acmeh_arg_long("orders", optarg, 0, 1000000, &st.orders)
             : ch == 'n' ? acmeh_arg_long("nonces", optarg, 0, 10000000, &st.nonces)
-            : ch == 's' ? acmeh_arg_seconds("max-seconds", optarg, 86400, &max_s) : 2;
+            : ch == 's' ? acmeh_arg_seconds("max-seconds", optarg, 86400, &max_s)
+            : ch == 'p' ? acmeh_arg_long("progress", optarg, 0, 1000000, &st.progress) : 2;
     if (bad) return 2;
   }
   if (!st.url) return fprintf(stderr, "acme-harness load: --server-url is required\n"), 2;

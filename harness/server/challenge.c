@@ -55,7 +55,18 @@ void srv_authz_unindex(acmeh_server *s, const srv_authz *a) {
   char key[300];
   index_key(a, key);
   const char *id = acct ? json_string_value(json_object_get(acct->valid_authz, key)) : NULL;
-  if (id && strcmp(id, a->e.id) == 0) json_object_del(acct->valid_authz, key);
+  if (!id || strcmp(id, a->e.id) != 0) return;
+  json_object_del(acct->valid_authz, key);
+  /* jansson's table keeps its peak size: an account that ordered thousands
+   * and went quiet would hold it for good, and every new account of a
+   * long-running server would add one. A copy is sized to what is left. */
+  size_t n = json_object_size(acct->valid_authz);
+  json_t *smaller = acct->valid_authz_peak >= 64 && n * 4 < acct->valid_authz_peak ? json_copy(acct->valid_authz) : NULL;
+  if (smaller) {
+    json_decref(acct->valid_authz);
+    acct->valid_authz = smaller;
+    acct->valid_authz_peak = n;
+  }
 }
 
 static void mark_valid(acmeh_server *s, srv_authz *a, srv_chal *c) {
@@ -69,6 +80,8 @@ static void mark_valid(acmeh_server *s, srv_authz *a, srv_chal *c) {
   char key[300];
   index_key(a, key);
   json_object_set_new(acct->valid_authz, key, json_string(a->e.id)); /* for reuse and revocation */
+  size_t n = json_object_size(acct->valid_authz);
+  if (n > acct->valid_authz_peak) acct->valid_authz_peak = n;
 }
 
 static void job_done(acmeh_server *s, void *arg, int cancelled) {

@@ -72,6 +72,7 @@ typedef struct {
   char **orders; /* ids of its orders, oldest first (an evicted order leaves the list) */
   size_t norders, orders_cap;
   json_t *valid_authz; /* "name" (or "*.name") -> id of its newest valid authorization (live ones only) */
+  size_t valid_authz_peak; /* most entries since valid_authz was last rebuilt (its table never shrinks) */
   json_t *eab;         /* the verified externalAccountBinding, echoed in the account (RFC 8555 §7.3.4); NULL = none */
 } srv_account;
 

@@ -259,6 +259,11 @@ void srv_order_unlist(acmeh_server *s, const srv_order *o) {
       free(acct->orders[i]);
       memmove(&acct->orders[i], &acct->orders[i + 1], (acct->norders - i - 1) * sizeof *acct->orders);
       acct->norders--;
+      /* Given back as the list empties, so a quiet account keeps little. */
+      if (acct->orders_cap > 16 && acct->norders * 4 < acct->orders_cap) {
+        char **p = realloc(acct->orders, acct->orders_cap / 2 * sizeof *p);
+        if (p) acct->orders = p, acct->orders_cap /= 2;
+      }
       return;
     }
 }

@@ -95,7 +95,7 @@ typedef struct {
   /* Existing writable folder for the CA files (issuing-roots.pem, ...);
    * required. */
   const char *run_dir;
-  /* Caps on live objects; 0 = defaults (10000 accounts, 2048 orders; twice
+  /* Caps on live objects; 0 = defaults (10000 accounts, 1024 orders; twice
    * as many authorizations and as many certificates as orders). Beyond them
    * the oldest finished objects are evicted first. */
   size_t max_accounts;
