@@ -338,12 +338,19 @@ int acmeh_flow_finalize(acmeh_acme *c, acmeh_issued *out, const char *csr_b64, c
     acmeh_resp_describe(&r, d, sizeof d);
     rc = acmeh_msg(err, errlen, ACMEH_PEER_PROTOCOL, "finalize answered %s", d);
   }
+  /* §7.4: the answer is the updated order; only "processing" (or a server
+   * still showing "ready") needs polling, and a server that issued at once
+   * has already said "valid" with the certificate URL. */
+  json_t *o = rc ? NULL : acmeh_resp_json(&r);
   acmeh_http_resp_free(&r);
   static const char *const waiting[] = {"ready", "processing"};
-  json_t *o = NULL;
-  if (rc == ACMEH_OK) rc = acmeh_flow_poll(c, out->order_url, waiting, 2, &o, err, errlen);
+  const char *st = json_string_value(json_object_get(o, "status"));
+  if (rc == ACMEH_OK && (!st || is_waiting(st, waiting, 2))) {
+    json_decref(o), o = NULL;
+    rc = acmeh_flow_poll(c, out->order_url, waiting, 2, &o, err, errlen);
+  }
   if (o) json_decref(out->order), out->order = o;
-  const char *st = rc ? NULL : json_string_value(json_object_get(out->order, "status"));
+  st = rc ? NULL : json_string_value(json_object_get(out->order, "status"));
   if (rc == ACMEH_OK && strcmp(st ? st : "", "valid") != 0)
     rc = acmeh_msg(err, errlen, ACMEH_PEER_PROTOCOL, "order ended \"%s\" after finalize, not \"valid\"", st ? st : "(none)");
   return rc ? rc : download(c, out, err, errlen);
