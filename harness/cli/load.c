@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "harness/cli/args.h"
 #include "harness/cli/cli.h"
@@ -23,6 +25,7 @@ typedef struct {
   acmeh_mocks *mocks;
   long orders, nonces;
   long progress;           /* print a line on stderr every this many completed orders; 0 = none */
+  int server_pid;          /* > 0: the server's CPU time is read from /proc at the phase edges */
   double until;            /* hard stop (monotonic seconds) */
   atomic_long orders_left, nonces_left, orders_ok, orders_failed, nonces_ok;
   pthread_mutex_t err_mu;
@@ -84,13 +87,48 @@ static void *flow(void *p) {
   return NULL;
 }
 
-static void report(const load_state *st, int flows, double nonce_s, double order_s) {
+/* CPU seconds (user + system) of this process, and of process pid from
+ * /proc (-1 when unreadable), so a run tells what each side spent per order
+ * on a machine the two share. */
+typedef struct {
+  double self, server;
+} cpu_mark;
+
+static double proc_cpu_s(int pid) {
+  char path[64], buf[1024];
+  snprintf(path, sizeof path, "/proc/%d/stat", pid);
+  FILE *f = pid > 0 ? fopen(path, "r") : NULL;
+  size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+  if (f) fclose(f);
+  buf[n] = '\0';
+  const char *p = strrchr(buf, ')'); /* the command name may hold spaces */
+  unsigned long ut, st;
+  if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2) return -1;
+  return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+static cpu_mark cpu_now(const load_state *st) {
+  struct rusage ru;
+  getrusage(RUSAGE_SELF, &ru);
+  double self = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+  return (cpu_mark){self, st->server_pid > 0 ? proc_cpu_s(st->server_pid) : -1};
+}
+
+/* Milliseconds of CPU per completed unit between two marks; -1 = unknown. */
+static double per_unit_ms(double a, double b, long units) { return a < 0 || b < 0 || units <= 0 ? -1 : (b - a) * 1000 / units; }
+
+static void report(const load_state *st, int flows, double nonce_s, double order_s, const cpu_mark m[3]) {
+  long nonces = atomic_load(&st->nonces_ok), orders = atomic_load(&st->orders_ok);
   json_t *j = json_pack("{s:s,s:i,s:I,s:f,s:I,s:I,s:f,s:f,s:s}", "server", st->url, "flows", flows, "nonces",
-                        (json_int_t)atomic_load(&st->nonces_ok), "nonces_per_s", nonce_s > 0 ? atomic_load(&st->nonces_ok) / nonce_s : 0.0,
-                        "orders", (json_int_t)atomic_load(&st->orders_ok), "orders_failed",
-                        (json_int_t)atomic_load(&st->orders_failed), "orders_per_s",
-                        order_s > 0 ? atomic_load(&st->orders_ok) / order_s : 0.0, "order_seconds", order_s, "first_error",
-                        st->first_error);
+                        (json_int_t)nonces, "nonces_per_s", nonce_s > 0 ? nonces / nonce_s : 0.0, "orders",
+                        (json_int_t)orders, "orders_failed", (json_int_t)atomic_load(&st->orders_failed),
+                        "orders_per_s", order_s > 0 ? orders / order_s : 0.0, "order_seconds", order_s,
+                        "first_error", st->first_error);
+  json_object_set_new(j, "client_cpu_ms_per_order", json_real(per_unit_ms(m[1].self, m[2].self, orders)));
+  if (st->server_pid > 0) {
+    json_object_set_new(j, "server_cpu_ms_per_order", json_real(per_unit_ms(m[1].server, m[2].server, orders)));
+    json_object_set_new(j, "server_cpu_us_per_nonce", json_real(per_unit_ms(m[0].server, m[1].server, nonces) * 1000));
+  }
   json_dumpf(j, stdout, JSON_COMPACT);
   putchar('\n');
   json_decref(j);
@@ -106,20 +144,24 @@ static int drive(load_state *st, int flows) {
     args[i] = (flow_arg){.st = st, .id = (unsigned)i, .phase = &phase};
     pthread_create(&t[i], NULL, flow, &args[i]);
   }
+  cpu_mark m[3];
   pthread_barrier_wait(&phase);
   double t0 = acmeh_now_mono();
+  m[0] = cpu_now(st);
   pthread_barrier_wait(&phase);
   double t1 = acmeh_now_mono();
+  m[1] = cpu_now(st);
   for (int i = 0; i < flows; i++) pthread_join(t[i], NULL);
   double t2 = acmeh_now_mono();
+  m[2] = cpu_now(st);
   pthread_barrier_destroy(&phase);
-  report(st, flows, t1 - t0, t2 - t1);
+  report(st, flows, t1 - t0, t2 - t1, m);
   return atomic_load(&st->orders_failed) || atomic_load(&st->orders_ok) < st->orders ? 1 : 0;
 }
 
 static void usage(FILE *f) {
   fputs("usage: acme-harness load --server-url URL [--ca F] [--dns-port P] [--flows N] [--orders M] [--nonces K]\n"
-        "                         [--max-seconds S] [--progress N]\n"
+        "                         [--max-seconds S] [--progress N] [--server-pid PID]\n"
         "  --server-url URL  directory of the server under load; --ca F verifies its TLS certificate\n"
         "  --dns-port P      port of the mock DNS the server resolves through (default a free one)\n"
         "  --flows N         concurrent issuance flows (default 8, at most 64)\n"
@@ -127,6 +169,7 @@ static void usage(FILE *f) {
         "  --nonces K        HEAD newNonce requests first (default 5000)\n"
         "  --max-seconds S   stop after S seconds (default 600)\n"
         "  --progress N      print \"progress: <count> orders\" on stderr every N completed orders\n"
+        "  --server-pid PID  also report the server's CPU per order and per nonce (read from /proc)\n"
         "prints one JSON object of figures; exit status 0 all orders done, 1 some failed, 2 usage\n",
         f);
 }
@@ -136,6 +179,7 @@ int acmeh_cli_load(int argc, char **argv) {
       {"server-url", required_argument, 0, 'U'}, {"ca", required_argument, 0, 'A'}, {"dns-port", required_argument, 0, 'D'},
       {"flows", required_argument, 0, 'f'},      {"orders", required_argument, 0, 'o'}, {"nonces", required_argument, 0, 'n'},
       {"max-seconds", required_argument, 0, 's'}, {"progress", required_argument, 0, 'p'},
+      {"server-pid", required_argument, 0, 'P'},
       {"help", no_argument, 0, 'h'},              {0}};
   load_state st = {.orders = 200, .nonces = 5000};
   int flows = 8, dns_port = 0;
@@ -148,7 +192,8 @@ int acmeh_cli_load(int argc, char **argv) {
             : ch == 'o' ? acmeh_arg_long("orders", optarg, 0, 1000000, &st.orders)
             : ch == 'n' ? acmeh_arg_long("nonces", optarg, 0, 10000000, &st.nonces)
             : ch == 's' ? acmeh_arg_seconds("max-seconds", optarg, 86400, &max_s)
-            : ch == 'p' ? acmeh_arg_long("progress", optarg, 0, 1000000, &st.progress) : 2;
+            : ch == 'p' ? acmeh_arg_long("progress", optarg, 0, 1000000, &st.progress)
+            : ch == 'P' ? acmeh_arg_int("server-pid", optarg, 1, 1 << 30, &st.server_pid) : 2;
     if (bad) return 2;
   }
   if (!st.url) return fprintf(stderr, "acme-harness load: --server-url is required\n"), 2;
