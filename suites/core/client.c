@@ -12,6 +12,7 @@
 #include "harness/acme/jwk.h"
 #include "harness/client/http.h"
 #include "harness/core/error.h"
+#include "harness/dns/update.h"
 #include "harness/runner/scenario.h"
 #include "suites/core/client_live.h"
 
@@ -597,6 +598,32 @@ static int cleaned_up_in(acmeh_check_ctx *ctx, const char *scenario) {
 
 static int http01_cleaned_up(acmeh_check_ctx *ctx) { return cleaned_up_in(ctx, "plain-http01"); }
 
+/* dns-01's half of CORE-C28: after the run, the mock DNS (what a validating
+ * CA would ask) has no TXT left at _acme-challenge.<name> for the names the
+ * client ordered (a wildcard's record sits at its base name). */
+static int dns01_cleaned_up(acmeh_check_ctx *ctx) {
+  const acmeh_client_run *r;
+  int rc = record(ctx, "plain-dns01", &r);
+  json_t *names = rc ? NULL : ordered_names(r), *v;
+  size_t i;
+  if (rc == ACMEH_OK && !json_array_size(names)) rc = acmeh_check_fail(ctx, "a newOrder naming identifiers", "the client sent none");
+  json_array_foreach(names, i, v) {
+    const char *name = json_string_value(v);
+    if (rc != ACMEH_OK || !name) break;
+    char host[300], *answers = NULL;
+    int rcode = 0;
+    snprintf(host, sizeof host, "_acme-challenge.%s", strncmp(name, "*.", 2) == 0 ? name + 2 : name);
+    rc = acmeh_dns_query("127.0.0.1", acmeh_mocks_dns_port(ctx->env->mocks), host, "TXT", 3000, &rcode, &answers, ctx->err,
+                         sizeof ctx->err);
+    if (rc == ACMEH_OK && answers && *answers)
+      rc = acmeh_check_fail(ctx, "the dns-01 TXT record removed once the challenge is over (SHOULD)",
+                            "the mock DNS still answers TXT %.120s at %s after the client finished", answers, host);
+    free(answers);
+  }
+  json_decref(names);
+  return rc;
+}
+
 static int cleaned_up_after_refusal(acmeh_check_ctx *ctx) {
   const acmeh_client_run *r;
   int rc = record(ctx, "challenge-refused", &r);
@@ -684,6 +711,7 @@ const acmeh_check_impl acmeh_core_client_checks[] = {
     {"CORE-C-019", csr_key_not_account_key}, {"CORE-C-031", dns01_validated}, {"CORE-C-033", detail_surfaced},
     {"CORE-C-036", rate_limit_respected},   {"CORE-C-037", user_action_surfaced}, {"CORE-C-101", tlsalpn01_validated},
     {"CORE-C-015", contacts_ok},           {"CORE-C-028", http01_cleaned_up},    {"CORE-C-038", busy_respected},
+    {"CORE-C-040", dns01_cleaned_up},
     {"CORE-C-001", user_agent},        {"CORE-C-002", accept_language},   {"CORE-C-003", post_format},
     {"CORE-C-004", protected_members}, {"CORE-C-005", kid_is_location},   {"CORE-C-006", url_is_request_url},
     {"CORE-C-007", no_padding},        {"CORE-C-008", post_as_get},       {"CORE-C-009", nonce_once},

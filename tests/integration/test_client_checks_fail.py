@@ -49,6 +49,7 @@ ROWS = [
     ("CORE-C-034", "revoke-reason-string", "fail", "reason as an integer CRLReason code"),
     ("CORE-C-015", "bad-contact", "fail", "mailto contacts with one address and no hfields"),
     ("CORE-C-028", "keep-http01", "fail", "after the client finished"),
+    ("CORE-C-040", "keep-dns01", "fail", "the mock DNS still answers TXT"),
     ("CORE-C-038", "ignore-retry-after", "fail", "no retry of a 503 answer before its Retry-After"),
     ("CORE-C-019", "csr-account-key", "fail", "asks a certificate for the account key"),
     ("CORE-C-031", "wrong-keyauth", "fail", "the TXT record base64url(SHA-256(keyAuthorization))"),

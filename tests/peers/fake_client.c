@@ -184,11 +184,14 @@ static void unpublish_http01(acmeh_acme *c, const char *token) {
   free(body);
 }
 
-/* dns-account-01: the draft's §3.3 SHOULD de-provision (the fault keeps it). */
-static void unpublish_dnsacct(acmeh_acme *c, const char *name) {
-  if (strcmp(challenge_type(), "dns-account-01") != 0 || fault("dnsacct-keep-txt")) return;
+/* The TXT record of dns-01 (RFC 8555 §8.4) or dns-account-01 (the draft's
+ * §3.3) goes once the challenge is over; the faults keep it. */
+static void unpublish_dns(acmeh_acme *c, const char *name) {
+  int acct = strcmp(challenge_type(), "dns-account-01") == 0;
+  if ((!acct && strcmp(challenge_type(), "dns-01") != 0) || fault(acct ? "dnsacct-keep-txt" : "keep-dns01")) return;
   char url[512], err[256], host[400];
-  dnsacct_host(c, name, host, sizeof host);
+  if (acct) dnsacct_host(c, name, host, sizeof host);
+  else snprintf(host, sizeof host, "_acme-challenge.%s.", name);
   snprintf(url, sizeof url, "%s/clear-txt", getenv("ACMEH_MGMT") ? getenv("ACMEH_MGMT") : "");
   json_t *j = json_pack("{s:s}", "host", host);
   char *body = json_dumps(j, JSON_COMPACT);
@@ -218,10 +221,10 @@ static int respond(acmeh_acme *c, const char *domain, const char *authz_url, con
   acmeh_acme_post(c, json_string_value(json_object_get(ch, "url")), answer, &o, &r, err, sizeof err);
   long refused = r.status >= 400;
   acmeh_http_resp_free(&r);
-  if (refused) return unpublish_http01(c, token), unpublish_dnsacct(c, domain), die("challenge", "the server refused the response");
+  if (refused) return unpublish_http01(c, token), unpublish_dns(c, domain), die("challenge", "the server refused the response");
   json_t *fin = poll(c, authz_url, "pending processing");
   unpublish_http01(c, token);
-  unpublish_dnsacct(c, domain);
+  unpublish_dns(c, domain);
   int ok = status_is(fin, "valid");
   json_decref(fin);
   return ok ? 0 : die("authorization", "did not become valid");
