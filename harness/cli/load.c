@@ -114,8 +114,11 @@ static cpu_mark cpu_now(const load_state *st) {
   return (cpu_mark){self, st->server_pid > 0 ? proc_cpu_s(st->server_pid) : -1};
 }
 
-/* Milliseconds of CPU per completed unit between two marks; -1 = unknown. */
-static double per_unit_ms(double a, double b, long units) { return a < 0 || b < 0 || units <= 0 ? -1 : (b - a) * 1000 / units; }
+/* CPU per completed unit between two marks, in milliseconds times `scale`;
+ * JSON null when unknown (no units, or /proc unreadable). */
+static json_t *per_unit(double a, double b, long units, double scale) {
+  return a < 0 || b < 0 || units <= 0 ? json_null() : json_real((b - a) * 1000 * scale / (double)units);
+}
 
 static void report(const load_state *st, int flows, double nonce_s, double order_s, const cpu_mark m[3]) {
   long nonces = atomic_load(&st->nonces_ok), orders = atomic_load(&st->orders_ok);
@@ -124,10 +127,10 @@ static void report(const load_state *st, int flows, double nonce_s, double order
                         (json_int_t)orders, "orders_failed", (json_int_t)atomic_load(&st->orders_failed),
                         "orders_per_s", order_s > 0 ? orders / order_s : 0.0, "order_seconds", order_s,
                         "first_error", st->first_error);
-  json_object_set_new(j, "client_cpu_ms_per_order", json_real(per_unit_ms(m[1].self, m[2].self, orders)));
+  json_object_set_new(j, "client_cpu_ms_per_order", per_unit(m[1].self, m[2].self, orders, 1));
   if (st->server_pid > 0) {
-    json_object_set_new(j, "server_cpu_ms_per_order", json_real(per_unit_ms(m[1].server, m[2].server, orders)));
-    json_object_set_new(j, "server_cpu_us_per_nonce", json_real(per_unit_ms(m[0].server, m[1].server, nonces) * 1000));
+    json_object_set_new(j, "server_cpu_ms_per_order", per_unit(m[1].server, m[2].server, orders, 1));
+    json_object_set_new(j, "server_cpu_us_per_nonce", per_unit(m[0].server, m[1].server, nonces, 1000));
   }
   json_dumpf(j, stdout, JSON_COMPACT);
   putchar('\n');
