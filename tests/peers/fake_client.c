@@ -61,17 +61,19 @@ static void dnsacct_host(acmeh_acme *c, const char *name, char *host, size_t len
 
 /* Publishes the response to the challenge through the mocks' management API
  * (pebble-challtestsrv's vocabulary). */
+/* Where the TXT record of a dns-01 or dns-account-01 challenge for `domain` goes. */
+static void dns_host(acmeh_acme *c, const char *domain, char *host, size_t len) {
+  if (strcmp(challenge_type(), "dns-account-01") == 0) dnsacct_host(c, domain, host, len);
+  else snprintf(host, len, "_acme-challenge.%s.", domain);
+}
+
 static int publish(acmeh_acme *c, const char *domain, const char *token, const char *keyauth) {
   const char *type = challenge_type();
   char url[512], txt[44], host[400];
   json_t *j;
-  if (strcmp(type, "dns-account-01") == 0) {
+  if (strncmp(type, "dns-", 4) == 0) {
     acmeh_dns01_txt(keyauth, txt);
-    dnsacct_host(c, domain, host, sizeof host);
-    j = json_pack("{s:s,s:s}", "host", host, "value", txt);
-  } else if (strcmp(type, "dns-01") == 0) {
-    acmeh_dns01_txt(keyauth, txt);
-    snprintf(host, sizeof host, "_acme-challenge.%s.", domain);
+    dns_host(c, domain, host, sizeof host);
     j = json_pack("{s:s,s:s}", "host", host, "value", txt);
   } else if (strcmp(type, "tls-alpn-01") == 0) {
     j = json_pack("{s:s,s:s}", "host", domain, "content", keyauth);
@@ -190,8 +192,7 @@ static void unpublish_dns(acmeh_acme *c, const char *name) {
   int acct = strcmp(challenge_type(), "dns-account-01") == 0;
   if ((!acct && strcmp(challenge_type(), "dns-01") != 0) || fault(acct ? "dnsacct-keep-txt" : "keep-dns01")) return;
   char url[512], err[256], host[400];
-  if (acct) dnsacct_host(c, name, host, sizeof host);
-  else snprintf(host, sizeof host, "_acme-challenge.%s.", name);
+  dns_host(c, name, host, sizeof host);
   snprintf(url, sizeof url, "%s/clear-txt", getenv("ACMEH_MGMT") ? getenv("ACMEH_MGMT") : "");
   json_t *j = json_pack("{s:s}", "host", host);
   char *body = json_dumps(j, JSON_COMPACT);
