@@ -40,29 +40,27 @@ static int send_delete(acmeh_check_ctx *ctx, const acmeh_ns_env *ns, const char 
   return rc;
 }
 
-/* S-002: CLASS NONE delete removes exactly one RR (RFC 2136 §2.5.4, §3.4.2.4). */
-static int delete_rr(acmeh_check_ctx *ctx) {
+/* Two values at a fresh owner, then a delete of the first RR (one_rr) or of
+ * the RRset; the first value must be gone, the second kept only by the
+ * one-RR delete. */
+static int delete_case(acmeh_check_ctx *ctx, int one_rr) {
   const acmeh_ns_env *ns;
   char owner[300], a[32], b[32];
+  const char *gone = one_rr ? "after its CLASS NONE delete" : "after a CLASS ANY delete of the TXT RRset";
   int rc = dnsup_ns(ctx, &ns);
   if (!rc) rc = add_two(ctx, ns, owner, sizeof owner, a, b);
-  if (!rc) rc = send_delete(ctx, ns, owner, a);
-  if (!rc) rc = dnsup_expect_served(ctx, ns, owner, "TXT", a, 0, "after its CLASS NONE delete");
-  if (!rc) rc = dnsup_expect_served(ctx, ns, owner, "TXT", b, 1, "after a CLASS NONE delete of another value");
+  if (!rc) rc = send_delete(ctx, ns, owner, one_rr ? a : NULL);
+  if (!rc) rc = dnsup_expect_served(ctx, ns, owner, "TXT", a, 0, gone);
+  if (!rc)
+    rc = dnsup_expect_served(ctx, ns, owner, "TXT", b, one_rr, one_rr ? "after a CLASS NONE delete of another value" : gone);
   return rc;
 }
 
+/* S-002: CLASS NONE delete removes exactly one RR (RFC 2136 §2.5.4, §3.4.2.4). */
+static int delete_rr(acmeh_check_ctx *ctx) { return delete_case(ctx, 1); }
+
 /* S-003: CLASS ANY delete removes the whole RRset (RFC 2136 §2.5.2, §3.4.2.3). */
-static int delete_rrset(acmeh_check_ctx *ctx) {
-  const acmeh_ns_env *ns;
-  char owner[300], a[32], b[32];
-  int rc = dnsup_ns(ctx, &ns);
-  if (!rc) rc = add_two(ctx, ns, owner, sizeof owner, a, b);
-  if (!rc) rc = send_delete(ctx, ns, owner, NULL);
-  if (!rc) rc = dnsup_expect_served(ctx, ns, owner, "TXT", a, 0, "after a CLASS ANY delete of the TXT RRset");
-  if (!rc) rc = dnsup_expect_served(ctx, ns, owner, "TXT", b, 0, "after a CLASS ANY delete of the TXT RRset");
-  return rc;
-}
+static int delete_rrset(acmeh_check_ctx *ctx) { return delete_case(ctx, 0); }
 
 /* One prerequisite + an ADD of a fresh value at owner; expects `rcode` and the
  * ADD not applied. When `existing`, a TXT record is put at owner first. */
