@@ -1,7 +1,6 @@
 /* Runs every vector in vectors/core/ against harness/acme: each vector's
  * input.op names the primitive it exercises. */
 #include <CUnit/Basic.h>
-#include <dirent.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,69 +11,14 @@
 #include "harness/acme/jwk.h"
 #include "harness/acme/jws.h"
 #include "harness/core/error.h"
-
-#ifndef ACMEH_SOURCE_DIR
-#error "ACMEH_SOURCE_DIR must be defined (CMake does it)"
-#endif
-#define VECTOR_DIR ACMEH_SOURCE_DIR "/vectors/core/"
+#include "tests/unit/support/vectors.h"
 
 /* All vectors of all files, loaded once by the suite init. */
 static json_t *g_vectors;
 
-/* Reports a failing vector by name, since one CUnit test covers many. */
-#define VCHECK(cond, v)                                                                    \
-  do {                                                                                     \
-    int ok_ = (cond);                                                                      \
-    if (!ok_) fprintf(stderr, "\n  vector \"%s\": %s failed\n", vname(v), #cond);         \
-    CU_ASSERT(ok_);                                                                        \
-  } while (0)
-
-static const char *vname(const json_t *v) { return json_string_value(json_object_get(v, "name")); }
-static const json_t *vin(const json_t *v) { return json_object_get(v, "input"); }
-static const json_t *vexp(const json_t *v) { return json_object_get(v, "expected"); }
-static const char *sget(const json_t *o, const char *k) {
-  return json_string_value(json_object_get(o, k));
-}
-
-static int streq(const char *a, const char *b) { return a && b && strcmp(a, b) == 0; }
-
-/* Lower-case hex of bytes, malloc'd. */
-static char *hex(const unsigned char *b, size_t n) {
-  char *s = malloc(2 * n + 1);
-  for (size_t i = 0; s && i < n; i++) sprintf(s + 2 * i, "%02x", b[i]);
-  if (s) s[2 * n] = '\0';
-  return s;
-}
-
-static int load_file(const char *path) {
-  json_error_t err;
-  json_t *doc = json_load_file(path, 0, &err);
-  if (!doc) {
-    fprintf(stderr, "%s: %s\n", path, err.text);
-    return -1;
-  }
-  json_t *list = json_object_get(doc, "vectors");
-  int rc = json_is_array(list) && streq(sget(doc, "spec"), "core") ? 0 : -1;
-  if (rc == 0) json_array_extend(g_vectors, list);
-  json_decref(doc);
-  return rc;
-}
-
 static int suite_init(void) {
   g_vectors = json_array();
-  DIR *d = opendir(VECTOR_DIR);
-  if (!d) return -1;
-  int rc = 0;
-  struct dirent *e;
-  while (rc == 0 && (e = readdir(d))) {
-    size_t n = strlen(e->d_name);
-    if (n < 6 || strcmp(e->d_name + n - 5, ".json") != 0) continue;
-    char path[4096];
-    snprintf(path, sizeof(path), "%s%s", VECTOR_DIR, e->d_name);
-    rc = load_file(path);
-  }
-  closedir(d);
-  return rc;
+  return acmeh_test_vectors_load(g_vectors, "core");
 }
 
 static int suite_clean(void) {
@@ -82,18 +26,7 @@ static int suite_clean(void) {
   return 0;
 }
 
-/* Calls fn on every vector whose input.op is `op`; returns how many. */
-static int for_op(const char *op, void (*fn)(const json_t *)) {
-  size_t i;
-  json_t *v;
-  int n = 0;
-  json_array_foreach(g_vectors, i, v) {
-    if (!streq(sget(vin(v), "op"), op)) continue;
-    fn(v);
-    n++;
-  }
-  return n;
-}
+static int for_op(const char *op, void (*fn)(const json_t *)) { return acmeh_test_vectors_for_op(g_vectors, op, fn); }
 
 static acmeh_key *key_of(const json_t *v) {
   acmeh_key *k = NULL;
@@ -237,13 +170,13 @@ static void one_challenge(const json_t *v) {
   unsigned char md[32];
   unsigned int mdlen = 0;
   EVP_Digest(ka, strlen(ka), md, &mdlen, EVP_sha256(), NULL);
-  char *mdhex = hex(md, mdlen);
+  char *mdhex = acmeh_test_hex(md, mdlen);
   VCHECK(streq(mdhex, sget(e, "sha256_hex")), v);
   VCHECK(acmeh_dns01_txt(ka, txt) == ACMEH_OK, v);
   VCHECK(streq(txt, sget(e, "dns01_txt")), v);
   unsigned char ext[51];
   VCHECK(acmeh_tlsalpn01_extension_der(ka, ext) == ACMEH_OK, v);
-  char *exthex = hex(ext, sizeof(ext));
+  char *exthex = acmeh_test_hex(ext, sizeof(ext));
   VCHECK(streq(exthex, sget(e, "tlsalpn01_extension_der_hex")), v);
   free(exthex);
   free(mdhex);
@@ -271,7 +204,7 @@ static void one_decode(const json_t *v) {
   int rc = acmeh_b64url_decode(s, strlen(s), &out, &n);
   if (json_is_true(json_object_get(vexp(v), "valid"))) {
     VCHECK(rc == ACMEH_OK, v);
-    char *h = rc == ACMEH_OK ? hex(out, n) : NULL;
+    char *h = rc == ACMEH_OK ? acmeh_test_hex(out, n) : NULL;
     VCHECK(streq(h, sget(vexp(v), "hex")), v);
     free(h);
     /* valid() requires non-empty input on top of decode()'s rules. */

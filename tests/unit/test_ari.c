@@ -2,7 +2,6 @@
  * harness/acme/ari. The expected values were computed outside this library
  * (openssl's printout and Python, see vectors/ari/gen.py). */
 #include <CUnit/Basic.h>
-#include <dirent.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -11,66 +10,17 @@
 
 #include "harness/acme/ari.h"
 #include "harness/core/error.h"
-
-#ifndef ACMEH_SOURCE_DIR
-#error "ACMEH_SOURCE_DIR must be defined (CMake does it)"
-#endif
+#include "tests/unit/support/vectors.h"
 
 static json_t *g_vectors; /* every vector of both directories */
 static size_t g_ran;      /* vectors that an op handler ran */
 
-#define VCHECK(cond, v)                                                                  \
-  do {                                                                                   \
-    int ok_ = (cond);                                                                    \
-    if (!ok_) fprintf(stderr, "\n  vector \"%s\": %s failed\n", vname(v), #cond);       \
-    CU_ASSERT(ok_);                                                                      \
-  } while (0)
-
-static const char *vname(const json_t *v) { return json_string_value(json_object_get(v, "name")); }
-static const json_t *vin(const json_t *v) { return json_object_get(v, "input"); }
-static const json_t *vexp(const json_t *v) { return json_object_get(v, "expected"); }
-static const char *sget(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
-static int streq(const char *a, const char *b) { return a && b && strcmp(a, b) == 0; }
 static const char *exp_err(const json_t *v) { return sget(vexp(v), "error"); }
 
-static char *hex(const unsigned char *b, size_t n) {
-  char *s = malloc(2 * n + 1);
-  for (size_t i = 0; s && i < n; i++) sprintf(s + 2 * i, "%02x", b[i]);
-  if (s) s[2 * n] = '\0';
-  return s;
-}
-
-static int load_dir(const char *spec) {
-  char dir[1024];
-  snprintf(dir, sizeof dir, "%s/vectors/%s/", ACMEH_SOURCE_DIR, spec);
-  DIR *d = opendir(dir);
-  if (!d) return -1;
-  struct dirent *de;
-  int rc = 0, files = 0;
-  while (rc == 0 && (de = readdir(d)) != NULL) {
-    size_t n = strlen(de->d_name);
-    if (n < 6 || strcmp(de->d_name + n - 5, ".json") != 0) continue;
-    char path[2048];
-    snprintf(path, sizeof path, "%s%s", dir, de->d_name);
-    json_error_t e;
-    json_t *doc = json_load_file(path, 0, &e);
-    json_t *list = json_object_get(doc, "vectors");
-    if (!json_is_array(list) || !streq(sget(doc, "spec"), spec)) {
-      fprintf(stderr, "%s: not a vectors file for %s (%s)\n", path, spec, doc ? "shape" : e.text);
-      rc = -1;
-    } else {
-      json_array_extend(g_vectors, list);
-      files++;
-    }
-    json_decref(doc);
-  }
-  closedir(d);
-  return rc ? rc : files ? 0 : -1;
-}
 
 static int suite_init(void) {
   g_vectors = json_array();
-  return load_dir("ari") || load_dir("profiles");
+  return acmeh_test_vectors_load(g_vectors, "ari") || acmeh_test_vectors_load(g_vectors, "profiles");
 }
 static int suite_clean(void) {
   json_decref(g_vectors);
@@ -99,7 +49,7 @@ static void run_cert_id_parse(const json_t *v) {
     VCHECK(streq(acmeh_err_name(rc), exp_err(v)) && !aki && !ser && err[0], v);
     return;
   }
-  char *ah = rc ? NULL : hex(aki, al), *sh = rc ? NULL : hex(ser, sl);
+  char *ah = rc ? NULL : acmeh_test_hex(aki, al), *sh = rc ? NULL : acmeh_test_hex(ser, sl);
   VCHECK(rc == ACMEH_OK && streq(ah, sget(vexp(v), "aki_hex")) && streq(sh, sget(vexp(v), "serial_hex")), v);
   VCHECK(rc == ACMEH_OK &&
              acmeh_ari_serial_der_minimal(ser, sl) == json_is_true(json_object_get(vexp(v), "serial_der_minimal")),

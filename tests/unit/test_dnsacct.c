@@ -2,7 +2,6 @@
  * vectors/dns-account/ against harness/acme/challenge, plus argument edge
  * cases the vectors cannot express. */
 #include <CUnit/Basic.h>
-#include <dirent.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,47 +9,13 @@
 
 #include "harness/acme/challenge.h"
 #include "harness/core/error.h"
-
-#ifndef ACMEH_SOURCE_DIR
-#error "ACMEH_SOURCE_DIR must be defined (CMake does it)"
-#endif
-#define VECTOR_DIR ACMEH_SOURCE_DIR "/vectors/dns-account/"
+#include "tests/unit/support/vectors.h"
 
 static json_t *g_vectors;
 
-#define VCHECK(cond, v)                                                                \
-  do {                                                                                 \
-    int ok_ = (cond);                                                                  \
-    if (!ok_) fprintf(stderr, "\n  vector \"%s\": %s failed\n", vname(v), #cond);     \
-    CU_ASSERT(ok_);                                                                    \
-  } while (0)
-
-static const char *vname(const json_t *v) { return json_string_value(json_object_get(v, "name")); }
-static const json_t *vin(const json_t *v) { return json_object_get(v, "input"); }
-static const json_t *vexp(const json_t *v) { return json_object_get(v, "expected"); }
-static const char *sget(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
-static int streq(const char *a, const char *b) { return a && b && strcmp(a, b) == 0; }
-
 static int suite_init(void) {
   g_vectors = json_array();
-  DIR *d = opendir(VECTOR_DIR);
-  if (!d) return -1;
-  int rc = 0;
-  for (struct dirent *e; rc == 0 && (e = readdir(d));) {
-    size_t n = strlen(e->d_name);
-    if (n < 6 || strcmp(e->d_name + n - 5, ".json") != 0) continue;
-    char path[4096];
-    snprintf(path, sizeof path, "%s%s", VECTOR_DIR, e->d_name);
-    json_error_t je;
-    json_t *doc = json_load_file(path, 0, &je);
-    json_t *list = json_object_get(doc, "vectors");
-    rc = json_is_array(list) && streq(sget(doc, "spec"), "dns-account") ? 0 : -1;
-    if (rc) fprintf(stderr, "%s: %s\n", path, doc ? "needs spec dns-account and vectors" : je.text);
-    else json_array_extend(g_vectors, list);
-    json_decref(doc);
-  }
-  closedir(d);
-  return rc;
+  return acmeh_test_vectors_load(g_vectors, "dns-account");
 }
 
 static int suite_clean(void) {
@@ -58,13 +23,7 @@ static int suite_clean(void) {
   return 0;
 }
 
-static int for_op(const char *op, void (*fn)(const json_t *)) {
-  size_t i;
-  json_t *v;
-  int n = 0;
-  json_array_foreach(g_vectors, i, v) if (streq(sget(vin(v), "op"), op)) fn(v), n++;
-  return n;
-}
+static int for_op(const char *op, void (*fn)(const json_t *)) { return acmeh_test_vectors_for_op(g_vectors, op, fn); }
 
 static void one_name(const json_t *v) {
   const char *url = sget(vin(v), "account_url"), *ident = sget(vin(v), "identifier");
