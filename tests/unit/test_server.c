@@ -10,6 +10,7 @@
 #include "harness/server/internal.h"
 #include "harness/server/server.h"
 #include "tests/unit/support/raw_tls.h"
+#include "tests/unit/support/server_client.h"
 #include "mocks/mocks.h"
 
 #include <CUnit/Basic.h>
@@ -39,23 +40,8 @@ static const char *fresh_name(char *buf, size_t len) {
   return buf;
 }
 
-static acmeh_acme *client_for(acmeh_server *s) {
-  acmeh_acme_config cfg = {.directory_url = acmeh_server_directory_url(s), .ca_file = acmeh_server_ca_file(s)};
-  acmeh_acme *c = NULL;
-  if (acmeh_acme_new(&cfg, &c, ERR, sizeof ERR) != ACMEH_OK) fprintf(stderr, "client: %s\n", ERR);
-  return c;
-}
 
-/* A client with a fresh ES256 account on S. */
-static acmeh_acme *account(void) {
-  acmeh_acme *c = client_for(S);
-  if (c && acmeh_flow_new_account(c, ACMEH_KEY_ES256, NULL, NULL, ERR, sizeof ERR) != ACMEH_OK) {
-    fprintf(stderr, "account: %s\n", ERR);
-    acmeh_acme_free(c);
-    c = NULL;
-  }
-  return c;
-}
+static acmeh_acme *account(void) { return acmeh_test_account(S); }
 
 static void expect_problem(const acmeh_http_resp *r, long status, const char *type) {
   char got[128], mt[128];
@@ -87,7 +73,7 @@ static int revoke_cert(acmeh_acme *c, const acmeh_issued *is, const char *reason
 
 /* Plain GET of the directory: the server still answers. */
 static void assert_serving(void) {
-  acmeh_acme *c = client_for(S);
+  acmeh_acme *c = acmeh_test_client(S);
   CU_ASSERT_PTR_NOT_NULL(c);
   acmeh_acme_free(c);
 }
@@ -462,7 +448,7 @@ static void test_caps_evict(void) {
                              .max_orders = 3};
   acmeh_server *small = NULL;
   CU_ASSERT_EQUAL_FATAL(acmeh_server_start(&cfg, &small, ERR, sizeof ERR), ACMEH_OK);
-  acmeh_acme *c = client_for(small);
+  acmeh_acme *c = acmeh_test_client(small);
   CU_ASSERT_EQUAL(acmeh_flow_new_account(c, ACMEH_KEY_ES256, NULL, NULL, ERR, sizeof ERR), ACMEH_OK);
   char *first = NULL;
   for (int i = 0; i < 8; i++) {

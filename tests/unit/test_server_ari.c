@@ -13,6 +13,7 @@
 #include "harness/server/fault.h"
 #include "harness/server/server.h"
 #include "mocks/mocks.h"
+#include "tests/unit/support/server_client.h"
 
 #include <CUnit/Basic.h>
 #include <curl/curl.h>
@@ -39,17 +40,6 @@ static const char *fresh_name(char *buf, size_t len) {
   return buf;
 }
 
-static acmeh_acme *account_on(acmeh_server *s) {
-  acmeh_acme_config cfg = {.directory_url = acmeh_server_directory_url(s), .ca_file = acmeh_server_ca_file(s)};
-  acmeh_acme *c = NULL;
-  if (acmeh_acme_new(&cfg, &c, ERR, sizeof ERR) != ACMEH_OK ||
-      acmeh_flow_new_account(c, ACMEH_KEY_ES256, NULL, NULL, ERR, sizeof ERR) != ACMEH_OK) {
-    fprintf(stderr, "account: %s\n", ERR);
-    acmeh_acme_free(c);
-    return NULL;
-  }
-  return c;
-}
 
 static void expect_problem(const acmeh_http_resp *r, long status, const char *type) {
   char got[128];
@@ -161,7 +151,7 @@ static double asn1_epoch(const ASN1_TIME *t) {
 /* ---------- renewalInfo ---------- */
 
 static void test_directory(void) {
-  acmeh_acme *c = account_on(S);
+  acmeh_acme *c = acmeh_test_account(S);
   CU_ASSERT_PTR_NOT_NULL_FATAL(c);
   CU_ASSERT_PTR_NOT_NULL(acmeh_acme_dir_url(c, "renewalInfo"));
   const json_t *p = NULL;
@@ -172,7 +162,7 @@ static void test_directory(void) {
 }
 
 static void test_renewal_info(void) {
-  acmeh_acme *c = account_on(S);
+  acmeh_acme *c = acmeh_test_account(S);
   CU_ASSERT_PTR_NOT_NULL_FATAL(c);
   char name[128];
   acmeh_issued is;
@@ -222,7 +212,7 @@ static void test_renewal_info(void) {
 }
 
 static void test_window_moves(void) {
-  acmeh_acme *c = account_on(S);
+  acmeh_acme *c = acmeh_test_account(S);
   CU_ASSERT_PTR_NOT_NULL_FATAL(c);
   char name[128], name2[128], body[1024];
   acmeh_issued is, is2;
@@ -278,7 +268,7 @@ static void test_window_moves(void) {
 }
 
 static void test_revoked_past(void) {
-  acmeh_acme *c = account_on(S);
+  acmeh_acme *c = acmeh_test_account(S);
   CU_ASSERT_PTR_NOT_NULL_FATAL(c);
   char name[128];
   acmeh_issued is;
@@ -311,7 +301,7 @@ static void deactivate_first_authz(acmeh_acme *c, const json_t *order) {
 }
 
 static void test_replaces(void) {
-  acmeh_acme *c = account_on(S), *other = account_on(S);
+  acmeh_acme *c = acmeh_test_account(S), *other = acmeh_test_account(S);
   CU_ASSERT_PTR_NOT_NULL_FATAL(c);
   CU_ASSERT_PTR_NOT_NULL_FATAL(other);
   char name[128], extra[512], other_name[128];
@@ -359,7 +349,7 @@ static void test_replaces(void) {
 /* ---------- profiles ---------- */
 
 static void check_profile_cert(const char *profile, double validity, uint32_t eku) {
-  acmeh_acme *c = account_on(S);
+  acmeh_acme *c = acmeh_test_account(S);
   CU_ASSERT_PTR_NOT_NULL_FATAL(c);
   char name[128], extra[128] = "";
   if (profile) snprintf(extra, sizeof extra, ",\"profile\":\"%s\"", profile);
@@ -384,7 +374,7 @@ static void test_profile_certs(void) {
 }
 
 static void test_invalid_and_retired(void) {
-  acmeh_acme *c = account_on(S);
+  acmeh_acme *c = acmeh_test_account(S);
   CU_ASSERT_PTR_NOT_NULL_FATAL(c);
   char name[128];
   acmeh_http_resp r;
@@ -405,7 +395,7 @@ static void test_invalid_and_retired(void) {
   CU_ASSERT_EQUAL(new_order(c, name, ",\"profile\":\"shortlived\"", &r), ACMEH_OK);
   expect_problem(&r, 400, "invalidProfile");
   acmeh_http_resp_free(&r);
-  acmeh_acme *fresh = account_on(S); /* its directory no longer lists shortlived */
+  acmeh_acme *fresh = acmeh_test_account(S); /* its directory no longer lists shortlived */
   const json_t *p = NULL;
   CU_ASSERT_EQUAL(acmeh_profiles_from_directory(acmeh_acme_dir(fresh), &p, ERR, sizeof ERR), ACMEH_OK);
   CU_ASSERT_PTR_NULL(json_object_get(p, "shortlived"));
@@ -431,7 +421,7 @@ static void test_configs(void) {
   acmeh_server_config off = {.ari = {.off = 1}, .profiles = none};
   acmeh_server *s = start_with(&off);
   CU_ASSERT_PTR_NOT_NULL_FATAL(s);
-  acmeh_acme *c = account_on(s);
+  acmeh_acme *c = acmeh_test_account(s);
   CU_ASSERT_PTR_NULL(acmeh_acme_dir_url(c, "renewalInfo"));
   CU_ASSERT_EQUAL(acmeh_profiles_from_directory(acmeh_acme_dir(c), NULL, NULL, 0), ACMEH_UNSUPPORTED);
   char name[128];
@@ -456,7 +446,7 @@ static void test_configs(void) {
                                 .faults = faults};
   s = start_with(&policy);
   CU_ASSERT_PTR_NOT_NULL_FATAL(s);
-  c = account_on(s);
+  c = acmeh_test_account(s);
   acmeh_issued is;
   CU_ASSERT_EQUAL_FATAL(issue(c, "", name, sizeof name, &is), ACMEH_OK);
   char *id = cert_id_of(&is);

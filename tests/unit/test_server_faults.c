@@ -13,6 +13,7 @@
 #include "harness/server/fault.h"
 #include "harness/server/server.h"
 #include "tests/unit/support/raw_tls.h"
+#include "tests/unit/support/server_client.h"
 #include "mocks/mocks.h"
 
 #include <CUnit/Basic.h>
@@ -112,23 +113,9 @@ static const char *fresh_name(char *buf, size_t len) {
   return buf;
 }
 
-static acmeh_acme *client(void) {
-  acmeh_acme_config cfg = {.directory_url = acmeh_server_directory_url(S), .ca_file = acmeh_server_ca_file(S)};
-  acmeh_acme *c = NULL;
-  if (acmeh_acme_new(&cfg, &c, ERR, sizeof ERR) != ACMEH_OK) fprintf(stderr, "client: %s\n", ERR);
-  return c;
-}
+static acmeh_acme *client(void) { return acmeh_test_client(S); }
 
-/* A client with a fresh ES256 account on S. */
-static acmeh_acme *account(void) {
-  acmeh_acme *c = client();
-  if (c && acmeh_flow_new_account(c, ACMEH_KEY_ES256, NULL, NULL, ERR, sizeof ERR) != ACMEH_OK) {
-    fprintf(stderr, "account: %s\n", ERR);
-    acmeh_acme_free(c);
-    c = NULL;
-  }
-  return c;
-}
+static acmeh_acme *account(void) { return acmeh_test_account(S); }
 
 /* One raw TLS exchange with S (tests/unit/support/raw_tls.h). */
 static long raw_exchange(const char *req, size_t len, char *out, size_t outlen, long trickle_ms) {
