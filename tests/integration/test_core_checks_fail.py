@@ -7,13 +7,14 @@ against the fault-free fake must pass the checks listed in BASELINE_PASS.
 Environment: ACMEH_BIN (the acme-harness binary), ACMEH_SOURCE_DIR (the repo).
 Prints one line per row and "N passed, M failed"; exits 1 on any failure.
 """
-import concurrent.futures
 import json
 import os
 import subprocess
 import sys
 import tempfile
-import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from server_rows import run_rows  # noqa: E402
 
 SRC = os.environ.get("ACMEH_SOURCE_DIR") or os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BIN = os.environ.get("ACMEH_BIN") or os.path.join(SRC, "build", "acme-harness")
@@ -279,37 +280,10 @@ def run_baseline(_row):
 
 
 def main():
-    start = time.monotonic()
-    if not os.access(BIN, os.X_OK):
-        print("FAIL: ACMEH_BIN %s is not executable" % BIN)
-        return 1
-    ids = catalog_ids()
     failed_rows = set(r[0] for r in ROWS if r[2] == "fail")
-    coverage = [i for i in ids if i not in failed_rows]
-    tasks = [("baseline", run_baseline, None)] + [(r, run_row, r) for r in ROWS]
-    passed = failed = 0
-    if coverage:
-        print("FAIL  coverage: no fail row for %s" % ", ".join(coverage))
-        failed += 1
-    with concurrent.futures.ThreadPoolExecutor(max_workers=JOBS) as pool:
-        futs = {pool.submit(fn, arg): name for name, fn, arg in tasks}
-        for fut in concurrent.futures.as_completed(futs):
-            name = futs[fut]
-            label = "baseline (no faults, whole suite)" if name == "baseline" else \
-                "%s [%s] -> %s" % (name[0], name[1] or "no faults", name[2])
-            try:
-                problems, message = fut.result()
-            except Exception as e:  # a row that could not run is a failed row
-                problems, message = ["could not run: %s" % e], ""
-            if problems:
-                failed += 1
-                print("FAIL  %s: %s\n      message: %s" % (label, "; ".join(problems), message), flush=True)
-            else:
-                passed += 1
-                print("ok    %s" % label, flush=True)
-    print("rows took %.1f s" % (time.monotonic() - start))
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    label = lambda r: "%s [%s] -> %s" % (r[0], r[1] or "no faults", r[2])
+    tasks = [("baseline (no faults, whole suite)", run_baseline, None)] + [(label(r), run_row, r) for r in ROWS]
+    return run_rows(BIN, [i for i in catalog_ids() if i not in failed_rows], tasks, JOBS)
 
 
 if __name__ == "__main__":

@@ -10,13 +10,14 @@ written here, with fresh TSIG secrets per run), the same way bind.json starts BI
 Environment: ACMEH_BIN (the acme-harness binary), ACMEH_SOURCE_DIR (the repo).
 Prints one line per row and "N passed, M failed"; exits 1 on any failure.
 """
-import concurrent.futures
 import json
 import os
 import subprocess
 import sys
 import tempfile
-import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from server_rows import run_rows  # noqa: E402
 
 BIN = os.environ.get("ACMEH_BIN", "build/acme-harness")
 SRC = os.environ.get("ACMEH_SOURCE_DIR", os.getcwd())
@@ -129,37 +130,11 @@ def catalog_ids():
 
 
 def main():
-    start = time.monotonic()
-    if not os.access(BIN, os.X_OK):
-        print("FAIL: ACMEH_BIN %s is not executable" % BIN)
-        return 1
-    passed = failed = 0
-    missing = [i for i in catalog_ids() if i not in set(r[0] for r in ROWS)]
-    if missing:
-        print("FAIL  coverage: no fail row for %s" % ", ".join(missing))
-        failed += 1
-    tasks = [("baseline", run_baseline, ()), ("baseline-tcp", run_baseline, ("--truncate-udp",))] + \
-        [(r, run_row, r) for r in ROWS]
-    with concurrent.futures.ThreadPoolExecutor(max_workers=JOBS) as pool:
-        futs = {pool.submit(fn, arg): name for name, fn, arg in tasks}
-        for fut in concurrent.futures.as_completed(futs):
-            name = futs[fut]
-            label = {"baseline": "baseline (no faults, whole suite)",
-                     "baseline-tcp": "baseline over TCP (every UDP answer truncated)"}.get(name) if isinstance(name, str) \
-                else "%s [%s]" % (name[0], name[1])
-            try:
-                problems, message = fut.result()
-            except Exception as e:  # a row that could not run is a failed row
-                problems, message = ["could not run: %s" % e], ""
-            if problems:
-                failed += 1
-                print("FAIL  %s: %s\n      message: %s" % (label, "; ".join(problems), message[:400]))
-            else:
-                passed += 1
-                print("ok    %s" % label)
-    print("%.1f s" % (time.monotonic() - start))
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    rowed = set(r[0] for r in ROWS)
+    tasks = [("baseline (no faults, whole suite)", run_baseline, ()),
+             ("baseline over TCP (every UDP answer truncated)", run_baseline, ("--truncate-udp",))] + \
+        [("%s [%s]" % (r[0], r[1]), run_row, r) for r in ROWS]
+    return run_rows(BIN, [i for i in catalog_ids() if i not in rowed], tasks, JOBS, message_cap=400)
 
 
 if __name__ == "__main__":
