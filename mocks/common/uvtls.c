@@ -6,6 +6,10 @@
 #include <openssl/err.h>
 #include <stdlib.h>
 
+/* A handshake takes milliseconds on loopback; one not done in this long
+ * (however its bytes trickle) is dropped. */
+#define HANDSHAKE_MS 10000
+
 struct acmeh_uvtls {
   uv_tcp_t tcp;
   uv_timer_t idle;
@@ -100,6 +104,7 @@ static int advance_handshake(acmeh_uvtls *t) {
   flush(t);
   if (r == 1) {
     t->hs_done = 1;
+    uv_timer_again(&t->idle); /* the idle limit counts from here */
     if (t->cbs->on_handshake) t->cbs->on_handshake(t);
     return !t->closing;
   }
@@ -141,7 +146,10 @@ static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *b) {
 static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b) {
   acmeh_uvtls *t = stream->data;
   if (nread > 0 && !t->closing) {
-    uv_timer_again(&t->idle);
+    /* Bytes restart the idle limit only once the handshake is done: a peer
+     * trickling its ClientHello would otherwise hold a connection slot for
+     * ever (the HTTP server's request limit sees decrypted bytes only). */
+    if (t->hs_done) uv_timer_again(&t->idle);
     if (BIO_write(t->rbio, b->base, (int)nread) != (int)nread) {
       acmeh_uvtls_close(t);
     } else if (advance_handshake(t)) {
@@ -192,7 +200,7 @@ int acmeh_uvtls_accept(uv_stream_t *server, SSL_CTX *ctx, const acmeh_uvtls_cbs 
     return rc;
   }
   unsigned idle = t->cbs->idle_ms ? t->cbs->idle_ms : 30000;
-  uv_timer_start(&t->idle, on_idle, idle, idle);
+  uv_timer_start(&t->idle, on_idle, idle < HANDSHAKE_MS ? idle : HANDSHAKE_MS, idle);
   if (out) *out = t;
   return ACMEH_OK;
 }

@@ -22,7 +22,9 @@ typedef struct {
   void (*on_data)(acmeh_uvtls *t, const char *data, size_t len);
   /* Both handles are closed; t is freed right after this returns (optional). */
   void (*on_close)(acmeh_uvtls *t);
-  /* Close the connection after this many ms without input; 0 = 30000. */
+  /* Close the connection after this many ms without input once the TLS
+   * handshake is done, and when the handshake is not done within this many
+   * ms of accepting (at most 10000, however its bytes trickle); 0 = 30000. */
   unsigned idle_ms;
 } acmeh_uvtls_cbs;
 

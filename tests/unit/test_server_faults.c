@@ -23,6 +23,7 @@
 #include <netinet/in.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -697,6 +698,34 @@ static void test_slow_client_cut(void) {
   stop();
 }
 
+/* A peer trickling a TLS ClientHello one byte per 100 ms is dropped when the
+ * handshake is not done within the time limit (1.5 s here): bytes before the
+ * handshake do not restart it, so such peers cannot hold the connection
+ * slots for ever. */
+static void test_slow_handshake_cut(void) {
+  IDLE_MS = 1500;
+  int rc = start(NULL);
+  IDLE_MS = 0;
+  CU_ASSERT_EQUAL_FATAL(rc, ACMEH_OK);
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)acmeh_server_port(S))};
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  CU_ASSERT_EQUAL_FATAL(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+  static const unsigned char hello[] = {0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03};
+  double t0 = acmeh_now_mono(), closed = 0;
+  for (int i = 0; i < 60 && !closed; i++) { /* 6 s at most */
+    if (send(fd, &hello[i % sizeof hello], 1, MSG_NOSIGNAL) != 1) closed = acmeh_now_mono() - t0;
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    char b;
+    if (!closed && poll(&p, 1, 100) == 1 && recv(fd, &b, 1, MSG_DONTWAIT) <= 0) closed = acmeh_now_mono() - t0;
+  }
+  close(fd);
+  CU_ASSERT(closed > 1.0 && closed < 3.0);
+  if (!(closed > 1.0 && closed < 3.0)) fprintf(stderr, "\n  handshake trickler closed after %.2f s (0 = never)\n", closed);
+  CU_ASSERT_EQUAL(good_head(), 200);
+  stop();
+}
+
 typedef struct {
   const char *what;
   acmeh_post_opts o;
@@ -851,6 +880,7 @@ int main(void) {
   CU_add_test(s, "fault: bad rules refused with rule index and field", test_bad_rules_refused);
   CU_add_test(s, "robust: malformed HTTP, 1 MB header, long URL (observed)", test_malformed_http_observed);
   CU_add_test(s, "robust: trickling client cut by the request time limit", test_slow_client_cut);
+  CU_add_test(s, "robust: trickled TLS handshake cut by the time limit", test_slow_handshake_cut);
   CU_add_test(s, "robust: invalid JWS variants", test_invalid_jws_variants);
   CU_add_test(s, "robust: unknown URLs and methods", test_unknown_urls);
   CU_basic_set_mode(CU_BRM_VERBOSE);
