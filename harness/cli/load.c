@@ -30,6 +30,12 @@ typedef struct {
   atomic_long orders_left, nonces_left, orders_ok, orders_failed, nonces_ok;
   pthread_mutex_t err_mu;
   char first_error[512];
+  /* The flows wait at the gate until drive() knows how many started, so the
+   * phase barrier counts only threads that exist. */
+  pthread_mutex_t gate_mu;
+  pthread_cond_t gate_cv;
+  int gate_open;
+  pthread_barrier_t phase;
 } load_state;
 
 static void remember_error(load_state *st, const char *err) {
@@ -68,8 +74,13 @@ static void order_phase(load_state *st, acmeh_acme *c, unsigned id) {
 typedef struct {
   load_state *st;
   unsigned id;
-  pthread_barrier_t *phase;
 } flow_arg;
+
+static void gate_wait(load_state *st) {
+  pthread_mutex_lock(&st->gate_mu);
+  while (!st->gate_open) pthread_cond_wait(&st->gate_cv, &st->gate_mu);
+  pthread_mutex_unlock(&st->gate_mu);
+}
 
 static void *flow(void *p) {
   flow_arg *a = p;
@@ -79,9 +90,10 @@ static void *flow(void *p) {
   int rc = acmeh_acme_new(&cfg, &c, err, sizeof err);
   if (rc == ACMEH_OK) rc = acmeh_flow_new_account(c, ACMEH_KEY_ES256, NULL, NULL, err, sizeof err);
   if (rc) remember_error(a->st, err);
-  pthread_barrier_wait(a->phase); /* every flow ready: the nonce phase starts together */
+  gate_wait(a->st);
+  pthread_barrier_wait(&a->st->phase); /* every flow ready: the nonce phase starts together */
   if (rc == ACMEH_OK) nonce_phase(a->st, c);
-  pthread_barrier_wait(a->phase);
+  pthread_barrier_wait(&a->st->phase);
   if (rc == ACMEH_OK) order_phase(a->st, c, a->id);
   acmeh_acme_free(c);
   return NULL;
@@ -115,18 +127,32 @@ static cpu_mark cpu_now(const load_state *st) {
 }
 
 /* CPU per completed unit between two marks, in milliseconds times `scale`;
- * JSON null when unknown (no units, or /proc unreadable). */
+ * JSON null when unknown: no units, /proc unreadable, or no change at all
+ * (below /proc's clock tick, 10 ms, so not "free"). */
 static json_t *per_unit(double a, double b, long units, double scale) {
-  return a < 0 || b < 0 || units <= 0 ? json_null() : json_real((b - a) * 1000 * scale / (double)units);
+  return a < 0 || b <= a || units <= 0 ? json_null() : json_real((b - a) * 1000 * scale / (double)units);
+}
+
+/* A JSON string of s; bytes that are not UTF-8 (a URL or a peer's error
+ * text may hold any) become '?', so the report is always printed. */
+static json_t *text(const char *s) {
+  json_t *j = json_string(s);
+  if (j) return j;
+  char *copy = strdup(s);
+  for (char *p = copy; p && *p; p++)
+    if ((unsigned char)*p >= 0x80) *p = '?';
+  j = json_string(copy ? copy : "");
+  free(copy);
+  return j;
 }
 
 static void report(const load_state *st, int flows, double nonce_s, double order_s, const cpu_mark m[3]) {
   long nonces = atomic_load(&st->nonces_ok), orders = atomic_load(&st->orders_ok);
-  json_t *j = json_pack("{s:s,s:i,s:I,s:f,s:I,s:I,s:f,s:f,s:s}", "server", st->url, "flows", flows, "nonces",
+  json_t *j = json_pack("{s:o,s:i,s:I,s:f,s:I,s:I,s:f,s:f,s:o}", "server", text(st->url), "flows", flows, "nonces",
                         (json_int_t)nonces, "nonces_per_s", nonce_s > 0 ? nonces / nonce_s : 0.0, "orders",
                         (json_int_t)orders, "orders_failed", (json_int_t)atomic_load(&st->orders_failed),
                         "orders_per_s", order_s > 0 ? orders / order_s : 0.0, "order_seconds", order_s,
-                        "first_error", st->first_error);
+                        "first_error", text(st->first_error));
   json_object_set_new(j, "client_cpu_ms_per_order", per_unit(m[1].self, m[2].self, orders, 1));
   if (st->server_pid > 0) {
     json_object_set_new(j, "server_cpu_ms_per_order", per_unit(m[1].server, m[2].server, orders, 1));
@@ -141,25 +167,35 @@ static void report(const load_state *st, int flows, double nonce_s, double order
 static int drive(load_state *st, int flows) {
   pthread_t t[MAX_FLOWS];
   flow_arg args[MAX_FLOWS];
-  pthread_barrier_t phase;
-  pthread_barrier_init(&phase, NULL, (unsigned)flows + 1);
-  for (int i = 0; i < flows; i++) {
-    args[i] = (flow_arg){.st = st, .id = (unsigned)i, .phase = &phase};
-    pthread_create(&t[i], NULL, flow, &args[i]);
+  int started = 0;
+  for (; started < flows; started++) {
+    args[started] = (flow_arg){.st = st, .id = (unsigned)started};
+    if (pthread_create(&t[started], NULL, flow, &args[started]) != 0) break;
   }
+  if (started < flows) {
+    char e[128];
+    snprintf(e, sizeof e, "only %d of %d flows could start (thread creation failed)", started, flows);
+    fprintf(stderr, "acme-harness load: %s\n", e); /* "flows" in the report says how many ran */
+    remember_error(st, e);
+  }
+  pthread_barrier_init(&st->phase, NULL, (unsigned)started + 1);
+  pthread_mutex_lock(&st->gate_mu);
+  st->gate_open = 1;
+  pthread_cond_broadcast(&st->gate_cv);
+  pthread_mutex_unlock(&st->gate_mu);
   cpu_mark m[3];
-  pthread_barrier_wait(&phase);
+  pthread_barrier_wait(&st->phase);
   double t0 = acmeh_now_mono();
   m[0] = cpu_now(st);
-  pthread_barrier_wait(&phase);
+  pthread_barrier_wait(&st->phase);
   double t1 = acmeh_now_mono();
   m[1] = cpu_now(st);
-  for (int i = 0; i < flows; i++) pthread_join(t[i], NULL);
+  for (int i = 0; i < started; i++) pthread_join(t[i], NULL);
   double t2 = acmeh_now_mono();
   m[2] = cpu_now(st);
-  pthread_barrier_destroy(&phase);
-  report(st, flows, t1 - t0, t2 - t1, m);
-  return atomic_load(&st->orders_failed) || atomic_load(&st->orders_ok) < st->orders ? 1 : 0;
+  pthread_barrier_destroy(&st->phase);
+  report(st, started, t1 - t0, t2 - t1, m);
+  return started < flows || atomic_load(&st->orders_failed) || atomic_load(&st->orders_ok) < st->orders ? 1 : 0;
 }
 
 static void usage(FILE *f) {
@@ -206,9 +242,13 @@ int acmeh_cli_load(int argc, char **argv) {
   atomic_store(&st.orders_left, st.orders);
   atomic_store(&st.nonces_left, st.nonces);
   pthread_mutex_init(&st.err_mu, NULL);
+  pthread_mutex_init(&st.gate_mu, NULL);
+  pthread_cond_init(&st.gate_cv, NULL);
   st.until = acmeh_now_mono() + max_s;
   int status = drive(&st, flows);
   acmeh_mocks_stop(st.mocks);
   pthread_mutex_destroy(&st.err_mu);
+  pthread_mutex_destroy(&st.gate_mu);
+  pthread_cond_destroy(&st.gate_cv);
   return status;
 }
