@@ -524,17 +524,33 @@ static conn *conn_new(acmeh_httpsrv *s) {
   return c;
 }
 
+/* Over the cap, the connection that has waited longest with nothing under
+ * way (no request started, no answer queued: a silent or trickling peer, or
+ * an idle keep-alive one) is closed to make room, so such peers cannot lock
+ * new clients out. Returns 0 when every other connection is busy. */
+static int make_room(acmeh_httpsrv *s, const conn *fresh) {
+  if (s->nconns <= MAX_CONNS) return 1;
+  conn *oldest = s->conns; /* the list is newest first */
+  while (oldest && oldest->next) oldest = oldest->next;
+  for (conn *c = oldest; c; c = c->prev)
+    if (c != fresh && !c->closing && !c->in_request && !c->q_head) {
+      conn_close(c);
+      return 1;
+    }
+  return 0;
+}
+
 static void accept_tls(acmeh_httpsrv *s, uv_stream_t *server) {
   conn *c = conn_new(s);
   if (!c) return;
-  /* Over the cap the handshake is still accepted, then dropped at once, so the
-   * backlog does not fill. */
+  /* With no room the handshake is still accepted, then dropped at once, so
+   * the backlog does not fill. */
   if (acmeh_uvtls_accept(server, s->opts.tls, &s->tls_cbs, c, &c->tls) != ACMEH_OK) {
     conn_unlink(c);
     conn_free(c);
     return;
   }
-  if (s->nconns > MAX_CONNS) conn_close(c);
+  if (!make_room(s, c)) conn_close(c);
 }
 
 static void accept_plain(acmeh_httpsrv *s, uv_stream_t *server) {
@@ -544,8 +560,8 @@ static void accept_plain(acmeh_httpsrv *s, uv_stream_t *server) {
   uv_timer_init(s->loop, &c->idle);
   c->tcp.data = c->idle.data = c;
   c->handles_open = 2;
-  if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0 || s->nconns > MAX_CONNS) {
-    conn_close(c); /* over the cap: accept and drop, so the backlog does not fill */
+  if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0 || !make_room(s, c)) {
+    conn_close(c); /* no room: accept and drop, so the backlog does not fill */
     return;
   }
   unsigned idle = s->opts.idle_ms ? s->opts.idle_ms : IDLE_MS;

@@ -726,6 +726,27 @@ static void test_slow_handshake_cut(void) {
   stop();
 }
 
+/* 300 connections that never send a byte (more than the server's 256
+ * slots) do not lock other clients out: the stalest idle one makes room. */
+static void test_silent_connections_evicted(void) {
+  CU_ASSERT_EQUAL_FATAL(start(NULL), ACMEH_OK);
+  enum { N = 300 };
+  int fds[N], opened = 0;
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)acmeh_server_port(S))};
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  for (; opened < N; opened++) {
+    fds[opened] = socket(AF_INET, SOCK_STREAM, 0);
+    if (fds[opened] < 0 || connect(fds[opened], (struct sockaddr *)&a, sizeof a) != 0) break;
+  }
+  CU_ASSERT_EQUAL(opened, N);
+  acmeh_sleep_ms(300); /* let the server accept them all */
+  double t0 = acmeh_now_mono();
+  CU_ASSERT_EQUAL(good_head(), 200);
+  CU_ASSERT(acmeh_now_mono() - t0 < 2.0);
+  for (int i = 0; i < opened; i++) close(fds[i]);
+  stop();
+}
+
 typedef struct {
   const char *what;
   acmeh_post_opts o;
@@ -881,6 +902,7 @@ int main(void) {
   CU_add_test(s, "robust: malformed HTTP, 1 MB header, long URL (observed)", test_malformed_http_observed);
   CU_add_test(s, "robust: trickling client cut by the request time limit", test_slow_client_cut);
   CU_add_test(s, "robust: trickled TLS handshake cut by the time limit", test_slow_handshake_cut);
+  CU_add_test(s, "robust: silent connections beyond the slots evicted", test_silent_connections_evicted);
   CU_add_test(s, "robust: invalid JWS variants", test_invalid_jws_variants);
   CU_add_test(s, "robust: unknown URLs and methods", test_unknown_urls);
   CU_basic_set_mode(CU_BRM_VERBOSE);
