@@ -1,6 +1,5 @@
 /* Authorizations (RFC 8555 §7.1.4, §7.5): creation with their challenges,
  * expiry, deactivation (§7.5.2) and pre-authorization (§7.4.1). */
-#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +7,7 @@
 #include "harness/acme/b64.h"
 #include "harness/core/clock.h"
 #include "harness/core/error.h"
+#include "harness/core/rand.h"
 #include "harness/server/internal.h"
 
 static const char *const status_names[] = {"pending", "valid", "invalid", "deactivated", "expired"};
@@ -29,7 +29,7 @@ void srv_authz_free(srv_authz *a) {
  * draft §3.1 ask >= 128 bits; only the short-token deviation gives fewer). */
 static int new_token(char *out, size_t outlen, size_t bytes) {
   unsigned char raw[32];
-  if (bytes > sizeof raw || RAND_bytes(raw, (int)bytes) != 1) return ACMEH_INTERNAL;
+  if (bytes > sizeof raw || acmeh_rand_bytes(raw, bytes) != ACMEH_OK) return ACMEH_INTERNAL;
   char *t = acmeh_b64url_encode(raw, bytes);
   if (!t) return ACMEH_NOMEM;
   snprintf(out, outlen, "%s", t);

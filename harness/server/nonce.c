@@ -5,13 +5,13 @@
  * fixed array touched once at start: it costs no allocation per nonce and
  * does not grow however many nonces are asked for. A nonce that fell out of
  * the ring is refused like any unknown one. */
-#include <openssl/rand.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "harness/acme/b64.h"
 #include "harness/core/error.h"
+#include "harness/core/rand.h"
 #include "harness/server/internal.h"
 
 struct srv_nonces {
@@ -55,7 +55,7 @@ static uint64_t get64(const unsigned char *p) {
 
 char *srv_nonce_issue(srv_nonces *n) {
   unsigned char raw[16];
-  if (RAND_bytes(raw + 8, 8) != 1) return NULL;
+  if (acmeh_rand_bytes(raw + 8, 8) != ACMEH_OK) return NULL;
   uint64_t r = get64(raw + 8);
   if (!r) return NULL; /* 0 marks a free slot; one in 2^64 */
   uint64_t seq = n->next;

@@ -2,7 +2,6 @@
  * trees, with an age list so the tables can be kept under their caps by
  * evicting the oldest (finished first). Cross references are ids, never
  * pointers, so an evicted object simply stops being found. */
-#include <openssl/rand.h>
 #include <search.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,11 +10,12 @@
 #include "harness/acme/b64.h"
 #include "harness/core/clock.h"
 #include "harness/core/error.h"
+#include "harness/core/rand.h"
 #include "harness/server/internal.h"
 
 int srv_random_id(char id[SRV_ID_CHARS + 1]) {
   unsigned char raw[16];
-  if (RAND_bytes(raw, sizeof raw) != 1) return ACMEH_INTERNAL;
+  if (acmeh_rand_bytes(raw, sizeof raw) != ACMEH_OK) return ACMEH_INTERNAL;
   char *s = acmeh_b64url_encode(raw, sizeof raw);
   if (!s) return ACMEH_NOMEM;
   snprintf(id, SRV_ID_CHARS + 1, "%s", s);
