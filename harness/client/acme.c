@@ -17,6 +17,7 @@ struct acmeh_acme {
   size_t nnonces;
   acmeh_key *key;
   char *kid;
+  char thumbprint[44]; /* of key; "" until asked for */
 };
 
 /* Explains why a 200 directory body is unusable: not JSON at all (with the
@@ -120,6 +121,7 @@ int acmeh_acme_nonce(acmeh_acme *c, char **nonce, char *err, size_t errlen) {
 void acmeh_acme_set_account(acmeh_acme *c, acmeh_key *key, const char *kid) {
   if (key != c->key) acmeh_key_free(c->key);
   c->key = key;
+  c->thumbprint[0] = '\0';
   char *dup = kid ? strdup(kid) : NULL; /* kid may be c->kid itself */
   free(c->kid);
   c->kid = dup;
@@ -127,6 +129,17 @@ void acmeh_acme_set_account(acmeh_acme *c, acmeh_key *key, const char *kid) {
 
 acmeh_key *acmeh_acme_key(const acmeh_acme *c) { return c ? c->key : NULL; }
 const char *acmeh_acme_kid(const acmeh_acme *c) { return c ? c->kid : NULL; }
+
+/* Kept: each challenge needs it, and computing it builds the JWK anew. */
+int acmeh_acme_thumbprint(acmeh_acme *c, char out[44]) {
+  if (!c || !c->key) return ACMEH_INVALID_ARG;
+  if (!c->thumbprint[0] && acmeh_key_thumbprint(c->key, c->thumbprint) != ACMEH_OK) {
+    c->thumbprint[0] = '\0';
+    return ACMEH_INTERNAL;
+  }
+  memcpy(out, c->thumbprint, sizeof c->thumbprint);
+  return ACMEH_OK;
+}
 
 static int sign_body(acmeh_acme *c, const char *url, const char *payload, const acmeh_post_opts *o,
                      const char *nonce, char **body) {

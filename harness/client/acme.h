@@ -54,6 +54,11 @@ void acmeh_acme_keep_nonce(acmeh_acme *c, const acmeh_http_resp *r);
 void acmeh_acme_set_account(acmeh_acme *c, acmeh_key *key, const char *kid);
 /* Account key and kid (borrowed); NULL when unset or when c is NULL. */
 acmeh_key *acmeh_acme_key(const acmeh_acme *c);
+/* RFC 7638 thumbprint of the account key (base64url, NUL-terminated, 43
+ * characters) into out, computed once per key. Returns ACMEH_OK,
+ * ACMEH_INVALID_ARG without an engine or key, ACMEH_INTERNAL when the key
+ * cannot be hashed. */
+int acmeh_acme_thumbprint(acmeh_acme *c, char out[44]);
 const char *acmeh_acme_kid(const acmeh_acme *c);
 
 /* How one signed request deviates from a correct one. Zero = correct. */

@@ -161,7 +161,7 @@ const json_t *acmeh_flow_find_challenge(const json_t *authz, const char *type) {
 static char *chal_keyauth(acmeh_acme *c, const json_t *chal) {
   const char *token = json_string_value(json_object_get(chal, "token"));
   char tp[44];
-  if (!token || acmeh_key_thumbprint(acmeh_acme_key(c), tp)) return NULL;
+  if (!token || acmeh_acme_thumbprint(c, tp) != ACMEH_OK) return NULL;
   return acmeh_key_authorization(token, tp);
 }
 
