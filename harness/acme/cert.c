@@ -99,12 +99,18 @@ int acmeh_cert_sans(X509 *cert, char ***names, size_t *n) {
   return rc;
 }
 
-int acmeh_csr_sans(X509_REQ *req, char ***names, size_t *n) {
-  if (!req || !names || !n) return ACMEH_INVALID_ARG;
-  STACK_OF(X509_EXTENSION) *exts = X509_REQ_get_extensions(req);
+int acmeh_exts_sans(const STACK_OF(X509_EXTENSION) *exts, char ***names, size_t *n) {
+  if (!names || !n) return ACMEH_INVALID_ARG;
   GENERAL_NAMES *gens = exts ? X509V3_get_d2i(exts, NID_subject_alt_name, NULL, NULL) : NULL;
   int rc = names_from_gens(gens, names, n);
   GENERAL_NAMES_free(gens);
+  return rc;
+}
+
+int acmeh_csr_sans(X509_REQ *req, char ***names, size_t *n) {
+  if (!req || !names || !n) return ACMEH_INVALID_ARG;
+  STACK_OF(X509_EXTENSION) *exts = X509_REQ_get_extensions(req);
+  int rc = acmeh_exts_sans(exts, names, n);
   sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
   return rc;
 }

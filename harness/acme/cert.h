@@ -59,4 +59,9 @@ int acmeh_csr_parse(const char *b64url_der, X509_REQ **req);
  * Returns ACMEH_OK (n may be 0), ACMEH_NOMEM. */
 int acmeh_csr_sans(X509_REQ *req, char ***names, size_t *n);
 
+/* The subjectAltName entries in a list of extensions (NULL: none), as
+ * acmeh_cert_sans gives them. Free with acmeh_names_free.
+ * Returns ACMEH_OK (n may be 0), ACMEH_INVALID_ARG, ACMEH_NOMEM. */
+int acmeh_exts_sans(const STACK_OF(X509_EXTENSION) *exts, char ***names, size_t *n);
+
 #endif

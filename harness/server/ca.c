@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "harness/acme/cert.h"
+#include "harness/acme/csr.h"
 #include "harness/core/clock.h"
 #include "harness/core/error.h"
 #include "harness/server/internal.h"
@@ -123,25 +124,10 @@ static int add_names(X509 *leaf, X509 *issuer, char *const *names, size_t n) {
  * provider encoders and decoders, which costs more than signing the
  * certificate; the CSR's fields can simply be copied. */
 int srv_spki_copy(X509_PUBKEY *to, const X509_PUBKEY *from) {
-  ASN1_OBJECT *alg_oid;
   const unsigned char *bits;
   int nbits;
   X509_ALGOR *alg;
-  if (!X509_PUBKEY_get0_param(&alg_oid, &bits, &nbits, &alg, from) || nbits <= 0) return 0;
-  const ASN1_OBJECT *oid;
-  int ptype;
-  const void *pval;
-  X509_ALGOR_get0(&oid, &ptype, &pval, alg);
-  int bare = ptype == V_ASN1_UNDEF || ptype == V_ASN1_NULL;
-  void *param = bare ? NULL : ptype == V_ASN1_OBJECT ? (void *)OBJ_dup(pval) : (void *)ASN1_STRING_dup(pval);
-  ASN1_OBJECT *o = OBJ_dup(oid);
-  unsigned char *b = OPENSSL_memdup(bits, (size_t)nbits);
-  if (o && b && (bare || param) && X509_PUBKEY_set0_param(to, o, ptype, param, b, nbits)) return 1;
-  ASN1_OBJECT_free(o);
-  OPENSSL_free(b);
-  if (ptype == V_ASN1_OBJECT) ASN1_OBJECT_free(param);
-  else if (!bare) ASN1_STRING_free(param);
-  return 0;
+  return X509_PUBKEY_get0_param(NULL, &bits, &nbits, &alg, from) && acmeh_spki_set(to, alg, bits, nbits);
 }
 
 int srv_ca_issue(const srv_ca *ca, const X509_PUBKEY *spki, char *const *names, size_t n, double not_before,

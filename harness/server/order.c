@@ -13,6 +13,7 @@
 #include <strings.h>
 
 #include "harness/acme/cert.h"
+#include "harness/acme/csr.h"
 #include "harness/core/clock.h"
 #include "harness/core/error.h"
 #include "harness/server/internal.h"
@@ -326,8 +327,7 @@ static int has_name(char *const *names, size_t n, const char *name) {
 /* A dNSName holding an address literal: its text would pass for an ip
  * identifier, but RFC 8738 identifiers go in iPAddress SANs (RFC 5280
  * §4.2.1.6), so one is refused. */
-static int csr_dns_holds_ip(X509_REQ *req, char *why, size_t whylen) {
-  STACK_OF(X509_EXTENSION) *exts = X509_REQ_get_extensions(req);
+static int csr_dns_holds_ip(const STACK_OF(X509_EXTENSION) *exts, char *why, size_t whylen) {
   GENERAL_NAMES *gens = exts ? X509V3_get_d2i(exts, NID_subject_alt_name, NULL, NULL) : NULL;
   int found = 0;
   for (int i = 0; !found && i < sk_GENERAL_NAME_num(gens); i++) {
@@ -340,18 +340,19 @@ static int csr_dns_holds_ip(X509_REQ *req, char *why, size_t whylen) {
                                              "goes in an iPAddress SAN (RFC 8738)", text);
   }
   GENERAL_NAMES_free(gens);
-  sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
   return found;
 }
 
 /* §7.4: the CSR names exactly the order's identifiers (SANs, and the CN if
  * any; an ip identifier only as an iPAddress SAN). */
-static int csr_names_ok(X509_REQ *req, const srv_order *o, char *why, size_t whylen) {
+static int csr_names_ok(const acmeh_csr *csr, const srv_order *o, char *why, size_t whylen) {
   char **sans = NULL, cn[256] = "";
   size_t n = 0;
-  if (csr_dns_holds_ip(req, why, whylen)) return 0;
-  if (acmeh_csr_sans(req, &sans, &n) != ACMEH_OK) return snprintf(why, whylen, "cannot read the CSR's names"), 0;
-  X509_NAME_get_text_by_NID(X509_REQ_get_subject_name(req), NID_commonName, cn, sizeof cn);
+  STACK_OF(X509_EXTENSION) *exts = acmeh_csr_extensions(csr);
+  int read = !csr_dns_holds_ip(exts, why, whylen) && acmeh_exts_sans(exts, &sans, &n) == ACMEH_OK;
+  sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+  if (!read) return why[0] ? 0 : (snprintf(why, whylen, "cannot read the CSR's names"), 0);
+  X509_NAME_get_text_by_NID(acmeh_csr_subject(csr), NID_commonName, cn, sizeof cn);
   int ok = 1;
   for (size_t i = 0; ok && i < n; i++)
     if (!has_name(o->names, o->nnames, sans[i]))
@@ -406,20 +407,19 @@ static void finalize(srv_req *rq, srv_resp *rs, srv_order *o) {
   if (o->profile && !srv_profile_params(s, o->profile, &validity, &eku))
     return srv_problem(rs, 400, "invalidProfile", "profile \"%s\" is no longer issued; start a new order", o->profile);
   const char *csr = json_string_value(json_object_get(rq->payload, "csr"));
-  X509_REQ *req = NULL;
-  char why[256];
+  acmeh_csr *req = NULL;
+  char why[256] = "";
   if (!csr) return srv_problem(rs, 400, "malformed", "finalize payload needs a \"csr\" string");
-  if (acmeh_csr_parse(csr, &req) != ACMEH_OK)
+  if (acmeh_csr_read(csr, &req) != ACMEH_OK)
     return srv_problem(rs, 400, "badCSR", "csr is not base64url (unpadded) DER of one PKCS#10 request");
-  EVP_PKEY *pub = X509_REQ_get0_pubkey(req);
-  int ok = pub && X509_REQ_verify(req, pub) == 1;
+  int ok = acmeh_csr_verify(req);
   if (!ok) snprintf(why, sizeof why, "the CSR's self-signature does not verify");
-  ok = ok && csr_key_ok(s, pub, why, sizeof why) && csr_names_ok(req, o, why, sizeof why);
-  if (ok && srv_issue_async(s, o, X509_REQ_get_X509_PUBKEY(req)) != ACMEH_OK) {
-    X509_REQ_free(req);
+  ok = ok && csr_key_ok(s, acmeh_csr_key(req), why, sizeof why) && csr_names_ok(req, o, why, sizeof why);
+  if (ok && srv_issue_async(s, o, acmeh_csr_spki(req)) != ACMEH_OK) {
+    acmeh_csr_free(req);
     return srv_problem(rs, 500, "serverInternal", "cannot queue issuance");
   }
-  X509_REQ_free(req);
+  acmeh_csr_free(req);
   if (!ok) return srv_problem(rs, 400, "badCSR", "%s; the order stays ready for a corrected CSR", why);
   o->status = ORD_PROCESSING;
   char *u = srv_url(s, "order", o->e.id);

@@ -1,0 +1,174 @@
+/* The finalize-side CSR reader (harness/acme/csr.c) judges requests as
+ * OpenSSL's X509_REQ does: same keys, same signature verdicts, same names,
+ * also for thousands of corrupted requests. */
+#include <CUnit/Basic.h>
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/rand.h>
+#include <openssl/x509v3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/acme/b64.h"
+#include "harness/acme/cert.h"
+#include "harness/acme/csr.h"
+#include "harness/acme/jwk.h"
+#include "harness/core/error.h"
+
+static const char *const NAMES[] = {"example.com", "www.example.com", "192.0.2.1"};
+
+static char *build(acmeh_keytype t, acmeh_key **k) {
+  char *b64 = NULL;
+  if (acmeh_key_generate(t, k) != ACMEH_OK) return NULL;
+  if (acmeh_csr_build(acmeh_key_pkey(*k), NAMES, 3, &b64) != ACMEH_OK) return NULL;
+  return b64;
+}
+
+static unsigned char *der_of(const char *b64, size_t *len) {
+  unsigned char *der = NULL;
+  return acmeh_b64url_decode(b64, strlen(b64), &der, len) == ACMEH_OK ? der : NULL;
+}
+
+static void read_one(acmeh_keytype t) {
+  acmeh_key *k = NULL;
+  char *b64 = build(t, &k);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(b64);
+  acmeh_csr *c = NULL;
+  CU_ASSERT_EQUAL_FATAL(acmeh_csr_read(b64, &c), ACMEH_OK);
+  CU_ASSERT_PTR_NOT_NULL(acmeh_csr_key(c));
+  CU_ASSERT_EQUAL(EVP_PKEY_eq(acmeh_csr_key(c), acmeh_key_pkey(k)), 1);
+  CU_ASSERT_EQUAL(acmeh_csr_verify(c), 1);
+  STACK_OF(X509_EXTENSION) *exts = acmeh_csr_extensions(c);
+  char **got = NULL;
+  size_t n = 0;
+  CU_ASSERT_EQUAL(acmeh_exts_sans(exts, &got, &n), ACMEH_OK);
+  CU_ASSERT_EQUAL_FATAL(n, 3);
+  for (size_t i = 0; i < n; i++) CU_ASSERT_STRING_EQUAL(got[i], NAMES[i]);
+  acmeh_names_free(got, n);
+  sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+  char cn[256] = "";
+  X509_NAME_get_text_by_NID(acmeh_csr_subject(c), NID_commonName, cn, sizeof cn);
+  CU_ASSERT_STRING_EQUAL(cn, "example.com");
+  /* The SubjectPublicKeyInfo copies byte for byte into a certificate. */
+  unsigned char *a = NULL, *b = NULL;
+  int al = i2d_X509_PUBKEY(acmeh_csr_spki(c), &a), bl = i2d_PUBKEY(acmeh_key_pkey(k), &b);
+  CU_ASSERT(al > 0 && al == bl && memcmp(a, b, (size_t)al) == 0);
+  OPENSSL_free(a), OPENSSL_free(b);
+  acmeh_csr_free(c);
+  free(b64);
+  acmeh_key_free(k);
+}
+
+static void test_read_key_types(void) {
+  read_one(ACMEH_KEY_ES256);
+  read_one(ACMEH_KEY_ES384);
+  read_one(ACMEH_KEY_RS256);
+  read_one(ACMEH_KEY_EDDSA);
+}
+
+static void test_read_rejects(void) {
+  acmeh_csr *c = NULL;
+  CU_ASSERT_EQUAL(acmeh_csr_read(NULL, &c), ACMEH_INVALID_ARG);
+  CU_ASSERT_EQUAL(acmeh_csr_read("", &c), ACMEH_PEER_PROTOCOL);
+  CU_ASSERT_EQUAL(acmeh_csr_read("MIIB", &c), ACMEH_PEER_PROTOCOL);
+  CU_ASSERT_EQUAL(acmeh_csr_read("MII=", &c), ACMEH_PEER_PROTOCOL);
+  acmeh_key *k = NULL;
+  char *b64 = build(ACMEH_KEY_ES256, &k);
+  size_t len = 0;
+  unsigned char *der = der_of(b64, &len);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(der);
+  unsigned char *longer = malloc(len + 1);
+  memcpy(longer, der, len), longer[len] = 0;
+  char *b64long = acmeh_b64url_encode(longer, len + 1);
+  CU_ASSERT_EQUAL(acmeh_csr_read(b64long, &c), ACMEH_PEER_PROTOCOL);
+  char padded[2048];
+  snprintf(padded, sizeof padded, "%s==", b64);
+  CU_ASSERT_EQUAL(acmeh_csr_read(padded, &c), ACMEH_PEER_PROTOCOL);
+  CU_ASSERT_PTR_NULL(c);
+  free(b64long), free(longer), free(der), free(b64);
+  acmeh_key_free(k);
+}
+
+/* A point moved off the curve gives no key, hence no valid signature. */
+static void test_point_off_curve(void) {
+  acmeh_key *k = NULL;
+  char *b64 = build(ACMEH_KEY_ES256, &k);
+  unsigned char point[65];
+  size_t plen = 0, len = 0;
+  CU_ASSERT_EQUAL_FATAL(EVP_PKEY_get_octet_string_param(acmeh_key_pkey(k), OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, point,
+                                                        sizeof point, &plen), 1);
+  unsigned char *der = der_of(b64, &len);
+  unsigned char *at = memmem(der, len, point, plen);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(at);
+  at[plen - 1] ^= 0x01;
+  char *bad = acmeh_b64url_encode(der, len);
+  acmeh_csr *c = NULL;
+  CU_ASSERT_EQUAL_FATAL(acmeh_csr_read(bad, &c), ACMEH_OK);
+  CU_ASSERT_PTR_NULL(acmeh_csr_key(c));
+  CU_ASSERT_EQUAL(acmeh_csr_verify(c), 0);
+  acmeh_csr_free(c);
+  free(bad), free(der), free(b64);
+  acmeh_key_free(k);
+}
+
+/* Verdicts of both readers on one (possibly corrupted) request. */
+static void compare(const unsigned char *der, size_t len, int *both, int *differ) {
+  char *b64 = acmeh_b64url_encode(der, len);
+  acmeh_csr *c = NULL;
+  X509_REQ *r = NULL;
+  int a = acmeh_csr_read(b64, &c) == ACMEH_OK, b = acmeh_csr_parse(b64, &r) == ACMEH_OK;
+  if (a != b) (*differ)++;
+  if (a && b) {
+    EVP_PKEY *rk = X509_REQ_get0_pubkey(r);
+    int rv = rk && X509_REQ_verify(r, rk) == 1;
+    if (rv != acmeh_csr_verify(c) || (!rk) != (!acmeh_csr_key(c))) (*differ)++;
+    (*both)++;
+  }
+  ERR_clear_error();
+  acmeh_csr_free(c);
+  X509_REQ_free(r);
+  free(b64);
+}
+
+/* Each key type, 800 requests with 1-3 bytes changed at random. */
+static void test_same_verdicts_as_x509_req(void) {
+  static const acmeh_keytype types[] = {ACMEH_KEY_ES256, ACMEH_KEY_RS256, ACMEH_KEY_EDDSA};
+  int both = 0, differ = 0;
+  for (size_t t = 0; t < sizeof types / sizeof *types; t++) {
+    acmeh_key *k = NULL;
+    char *b64 = build(types[t], &k);
+    size_t len = 0;
+    unsigned char *der = der_of(b64, &len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(der);
+    unsigned char *m = malloc(len);
+    for (int i = 0; i < 800; i++) {
+      memcpy(m, der, len);
+      unsigned char r[8];
+      RAND_bytes(r, sizeof r);
+      for (int j = 0; j <= r[0] % 3; j++) m[(r[1 + 2 * j] << 8 | r[2 + 2 * j]) % len] ^= (unsigned char)(r[7] | 1);
+      compare(m, len, &both, &differ);
+    }
+    free(m), free(der), free(b64);
+    acmeh_key_free(k);
+  }
+  CU_ASSERT_EQUAL(differ, 0);
+  CU_ASSERT(both > 100); /* enough mutations still parse to compare verdicts */
+}
+
+int main(void) {
+  if (CU_initialize_registry() != CUE_SUCCESS) return 2;
+  CU_pSuite s = CU_add_suite("acme_csr", NULL, NULL);
+  if (!s || !CU_add_test(s, "reads ES256, ES384, RS256 and EdDSA requests", test_read_key_types) ||
+      !CU_add_test(s, "rejects what is not one DER request", test_read_rejects) ||
+      !CU_add_test(s, "EC point off the curve: no key", test_point_off_curve) ||
+      !CU_add_test(s, "same verdicts as X509_REQ on corrupted requests", test_same_verdicts_as_x509_req)) {
+    CU_cleanup_registry();
+    return 2;
+  }
+  CU_basic_set_mode(CU_BRM_VERBOSE);
+  CU_basic_run_tests();
+  unsigned failed = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
+  CU_cleanup_registry();
+  return failed ? 1 : 0;
+}
