@@ -119,6 +119,19 @@ static double proc_cpu_s(int pid) {
   return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
+/* The process a /proc id belongs to (its Tgid): a thread's own id also has a
+ * /proc entry, whose CPU times are that thread's alone. -1 when unreadable. */
+static int process_of(int pid) {
+  char path[64], line[256];
+  snprintf(path, sizeof path, "/proc/%d/status", pid);
+  FILE *f = fopen(path, "r");
+  int tgid = -1;
+  while (f && fgets(line, sizeof line, f))
+    if (sscanf(line, "Tgid: %d", &tgid) == 1) break;
+  if (f) fclose(f);
+  return tgid;
+}
+
 static cpu_mark cpu_now(const load_state *st) {
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
@@ -153,6 +166,9 @@ static void report(const load_state *st, int flows, double nonce_s, double order
                         (json_int_t)orders, "orders_failed", (json_int_t)atomic_load(&st->orders_failed),
                         "orders_per_s", order_s > 0 ? orders / order_s : 0.0, "order_seconds", order_s,
                         "first_error", text(st->first_error));
+  /* Orders never tried: flows that could not set up, or the time ran out. */
+  long not_run = st->orders - orders - atomic_load(&st->orders_failed);
+  json_object_set_new(j, "orders_not_run", json_integer(not_run > 0 ? not_run : 0));
   json_object_set_new(j, "client_cpu_ms_per_order", per_unit(m[1].self, m[2].self, orders, 1));
   if (st->server_pid > 0) {
     json_object_set_new(j, "server_cpu_ms_per_order", per_unit(m[1].server, m[2].server, orders, 1));
@@ -209,7 +225,7 @@ static void usage(FILE *f) {
         "  --max-seconds S   stop after S seconds (default 600)\n"
         "  --progress N      print \"progress: <count> orders\" on stderr every N completed orders\n"
         "  --server-pid PID  also report the server's CPU per order and per nonce (read from /proc)\n"
-        "prints one JSON object of figures; exit status 0 all orders done, 1 some failed, 2 usage\n",
+        "prints one JSON object of figures; exit status 0 all orders done, 1 some failed or not run, 2 usage\n",
         f);
 }
 
@@ -236,9 +252,14 @@ int acmeh_cli_load(int argc, char **argv) {
     if (bad) return 2;
   }
   if (!st.url) return fprintf(stderr, "acme-harness load: --server-url is required\n"), 2;
+  int tgid = st.server_pid > 0 ? process_of(st.server_pid) : 0;
+  if (tgid < 0) return fprintf(stderr, "acme-harness load: --server-pid %d: no such process\n", st.server_pid), 2;
+  if (tgid && tgid != st.server_pid)
+    return fprintf(stderr, "acme-harness load: --server-pid %d is a thread of process %d; give %d\n", st.server_pid,
+                   tgid, tgid), 2;
   char err[512];
   acmeh_mocks_config mc = {.dns_port = dns_port, .mgmt_port = -1};
-  if (acmeh_mocks_start(&mc, &st.mocks, err, sizeof err)) return fprintf(stderr, "acme-harness load: mocks: %s\n", err), 2;
+  if (acmeh_mocks_start(&mc, &st.mocks, err, sizeof err)) return fprintf(stderr, "acme-harness load: mock DNS: %s\n", err), 1;
   atomic_store(&st.orders_left, st.orders);
   atomic_store(&st.nonces_left, st.nonces);
   pthread_mutex_init(&st.err_mu, NULL);

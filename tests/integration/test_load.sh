@@ -5,7 +5,9 @@
 #    prints whole lines at the right counts;
 # 2. bad input ends in one valid JSON object and exit status 1, never a hang
 #    or an empty line: a server that refuses connections, a URL that is not
-#    UTF-8, and a thread limit that lets only some flows start.
+#    UTF-8, and a thread limit that lets only some flows start;
+# 3. a taken mock DNS port ends in status 1 with the reason, a thread id
+#    given as --server-pid in status 2.
 set -euo pipefail
 bin=${ACMEH_BIN:?}
 out=$(mktemp -d)
@@ -42,10 +44,25 @@ check_bad() { # $1 = what, then the load arguments; expects exit 1 and one JSON 
   python3 -c 'import json,sys; json.loads(sys.argv[1])' "$json" || fail "$what: not one JSON object: '$json'"
 }
 check_bad "refused connections" --server-url https://127.0.0.1:1/dir --orders 2 --nonces 2 --flows 8
+[ "$(field "$json" orders_not_run)" = 2 ] || fail "refused connections: orders_not_run should be 2: $json"
 check_bad "non-UTF-8 URL" --server-url $'https://127.0.0.1:1/\xff\xfe' --orders 1 --nonces 1
 [ "$(field "$json" server)" = "https://127.0.0.1:1/??" ] || fail "non-UTF-8 URL reported as $(field "$json" server)"
 # 400 MB of address space: glibc cannot map 64 thread stacks, so some flows never start.
 (ulimit -v 400000; check_bad "thread limit" --server-url https://127.0.0.1:1/dir --orders 20 --nonces 10 --flows 64 --max-seconds 5) \
   || exit 1
 grep -q "flows could start" "$out/err" || fail "thread limit: no word of the flows that did not start: $(cat "$out/err")"
-echo "ok: load against serve, progress, CPU figures; refused, non-UTF-8 and thread-limited runs end in JSON and status 1"
+
+# The mock DNS port is taken: the run cannot start, status 1 and the reason.
+python3 -c 'import socket,sys,time; u=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); u.bind(("127.0.0.1",0)); t=socket.socket(); t.bind(("127.0.0.1",u.getsockname()[1])); t.listen(); print(u.getsockname()[1],flush=True); time.sleep(30)' >"$out/taken" &
+holder=$!
+for _ in $(seq 100); do [ -s "$out/taken" ] && break; sleep 0.05; done
+rc=0; timeout 30 "$bin" load --server-url "$dir" --ca "$ca" --dns-port "$(cat "$out/taken")" --orders 1 >/dev/null 2>"$out/err" || rc=$?
+kill "$holder" 2>/dev/null || true
+[ "$rc" = 1 ] && grep -q "mock DNS" "$out/err" || fail "DNS port taken: status $rc, stderr: $(cat "$out/err")"
+# --server-pid must name a process: a thread's /proc entry counts that thread's CPU alone.
+tid=$(ls "/proc/$pid/task" | grep -vx "$pid" | head -1)
+if [ -n "$tid" ]; then
+  rc=0; "$bin" load --server-url "$dir" --server-pid "$tid" >/dev/null 2>"$out/err" || rc=$?
+  [ "$rc" = 2 ] && grep -q "is a thread of process $pid" "$out/err" || fail "thread id as --server-pid: status $rc, $(cat "$out/err")"
+fi
+echo "ok: load against serve, progress, CPU figures; refused, non-UTF-8 and thread-limited runs end in JSON and status 1; taken DNS port, thread id"
