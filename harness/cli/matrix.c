@@ -24,6 +24,7 @@
 #include "harness/cli/matrix_internal.h"
 #include "harness/core/clock.h"
 #include "harness/core/error.h"
+#include "harness/core/self.h"
 #include "harness/runner/catalog.h"
 #include "harness/targets/process.h"
 #include "harness/targets/target.h"
@@ -282,8 +283,7 @@ static void set_client_vars(cell *c) {
   acmeh_vars_set(v, "CHALLENGE", c->challenge ? c->challenge : "http-01");
   acmeh_vars_set(v, "CHECK_ID", c->col->kind->name);
   acmeh_vars_set(v, "TARGET_DIR", c->client->dir);
-  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n > 0) buf[n] = '\0', acmeh_vars_set(v, "ACMEH_BIN", buf);
+  if (acmeh_self_exe()) acmeh_vars_set(v, "ACMEH_BIN", acmeh_self_exe());
 }
 
 /* Copies the file at the client's cert_path to work/first.pem: the judges

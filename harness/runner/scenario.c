@@ -10,6 +10,7 @@
 
 #include "harness/core/clock.h"
 #include "harness/core/error.h"
+#include "harness/core/self.h"
 #include "harness/runner/catalog.h"
 #include "harness/server/server.h"
 #include "harness/targets/process.h"
@@ -155,8 +156,7 @@ static void set_run_vars(acmeh_vars *v, const acmeh_env *env, acmeh_server *srv,
   json_t *x;
   json_object_foreach(json_object_get(sc->def, "vars"), k, x) if (json_is_string(x)) acmeh_vars_set(v, k, json_string_value(x));
   if (env->client_dir) acmeh_vars_set(v, "TARGET_DIR", env->client_dir);
-  ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n > 0) buf[n] = '\0', acmeh_vars_set(v, "ACMEH_BIN", buf);
+  if (acmeh_self_exe()) acmeh_vars_set(v, "ACMEH_BIN", acmeh_self_exe());
 }
 
 /* Runs the client's action with the variables; fills the run's status fields. */

@@ -14,6 +14,7 @@
 
 #include "harness/core/clock.h"
 #include "harness/core/error.h"
+#include "harness/core/self.h"
 
 #define MAX_CHILDREN 64
 
@@ -116,17 +117,13 @@ int acmeh_proc_in_path(const char *name) {
  * SIGKILLed and no handler runs. NULL when /proc/self/exe is unreadable.
  * The array is malloc'd (free it alone); the exe path is static. */
 static char **with_death_shim(const char *const *argv) {
-  static char self[4096];
-  if (!self[0]) {
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n <= 0) return NULL;
-    self[n] = '\0';
-  }
+  const char *self = acmeh_self_exe();
+  if (!self) return NULL;
   size_t n = 0;
   while (argv[n]) n++;
   char **out = calloc(n + 3, sizeof *out);
   if (!out) return NULL;
-  out[0] = self;
+  out[0] = (char *)self; /* argv is not const in execvp */
   out[1] = ACMEH_CHILD_SHIM;
   memcpy(out + 2, argv, n * sizeof *out);
   return out;

@@ -16,6 +16,7 @@
 #include "harness/dns/update.h"
 #include "harness/core/clock.h"
 #include "harness/core/error.h"
+#include "harness/core/self.h"
 #include "harness/runner/catalog.h"
 #include "harness/targets/pki.h"
 #include "harness/targets/process.h"
@@ -99,9 +100,7 @@ static int prepare_vars(acmeh_target_run *r, const json_t *doc, const char *run_
                         char *err, size_t errlen) {
   set_var(r, "RUN_DIR", run_dir);
   /* The running binary, so a target can be the harness itself (reference.json: `serve`). */
-  char self[4096];
-  ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n > 0) self[n] = '\0', set_var(r, "ACMEH_BIN", self);
+  if (acmeh_self_exe()) set_var(r, "ACMEH_BIN", acmeh_self_exe());
   set_var_int(r, "DNS_PORT", acmeh_mocks_dns_port(m));
   set_var_int(r, "HTTP01_PORT", acmeh_mocks_http01_port(m));
   set_var_int(r, "TLSALPN01_PORT", acmeh_mocks_tlsalpn01_port(m));
