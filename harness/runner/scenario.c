@@ -81,7 +81,7 @@ void acmeh_scenarios_free(acmeh_scenarios *s) {
   if (!s) return;
   for (size_t i = 0; i < s->n; i++) {
     acmeh_client_run *r = &s->items[i].run;
-    free(r->why), json_decref(r->exchanges), free(r->domain), free(r->cert_pem), free(r->client_log);
+    free(r->why), json_decref(r->exchanges), json_decref(r->validations), free(r->domain), free(r->cert_pem), free(r->client_log);
     json_decref(r->dns_updates);
     pthread_mutex_destroy(&s->items[i].mu);
   }
@@ -94,7 +94,7 @@ void acmeh_scenarios_free(acmeh_scenarios *s) {
 
 typedef struct {
   pthread_mutex_t mu;
-  json_t *exchanges;
+  json_t *exchanges, *validations;
 } recorder;
 
 /* On the server's loop thread: keep a reference, nothing more. */
@@ -102,6 +102,13 @@ static void record(void *ud, const json_t *exchange) {
   recorder *rec = ud;
   pthread_mutex_lock(&rec->mu);
   json_array_append(rec->exchanges, (json_t *)exchange);
+  pthread_mutex_unlock(&rec->mu);
+}
+
+static void record_validation(void *ud, const json_t *validation) {
+  recorder *rec = ud;
+  pthread_mutex_lock(&rec->mu);
+  json_array_append(rec->validations, (json_t *)validation);
   pthread_mutex_unlock(&rec->mu);
 }
 
@@ -249,11 +256,12 @@ static int run_scenario(scenario *sc, const acmeh_env *env, double budget_s) {
   const char *pub = json_string_value(json_object_get(env->client, "publishes"));
   int http01, tlsalpn01;
   validation_ports(env, pub && strcmp(pub, "http-01-standalone") == 0, &http01, &tlsalpn01);
-  recorder rec = {.exchanges = json_array()};
+  recorder rec = {.exchanges = json_array(), .validations = json_array()};
   pthread_mutex_init(&rec.mu, NULL);
   acmeh_server_config cfg = {.dns_addr = "127.0.0.1", .dns_port = acmeh_mocks_dns_port(env->mocks),
                              .http01_port = http01, .tlsalpn01_port = tlsalpn01, .run_dir = sdir,
-                             .faults = json_object_get(sc->def, "faults"), .observer = record, .observer_ud = &rec};
+                             .faults = json_object_get(sc->def, "faults"), .observer = record, .observer_ud = &rec,
+                             .validation_observer = record_validation, .validation_observer_ud = &rec};
   server_settings(sc->def, &cfg);
   acmeh_server *srv = NULL;
   sc->run.started_wall = acmeh_now_wall();
@@ -267,6 +275,7 @@ static int run_scenario(scenario *sc, const acmeh_env *env, double budget_s) {
     sc->run.dns_updates = acmeh_dnsup_scenario_end(env->mocks, dnsup);
   }
   sc->run.exchanges = rec.exchanges;
+  sc->run.validations = rec.validations;
   pthread_mutex_destroy(&rec.mu);
   snprintf(log, sizeof log, "%s/client.log", work);
   sc->run.client_log = read_file(log, CLIENT_LOG_MAX);
@@ -311,6 +320,16 @@ static void transcribe(acmeh_check_ctx *ctx, const acmeh_client_run *r) {
     note_headers(ctx, json_object_get(x, "resp_headers"), "<");
     const char *body = json_string_value(json_object_get(x, "resp_body"));
     if (body && *body) acmeh_strbuf_printf(t, "%.2000s\n", body);
+  }
+  json_array_foreach(r->validations, i, x) {
+    char *err = json_dumps(json_object_get(x, "error"), JSON_COMPACT | JSON_ENCODE_ANY);
+    acmeh_check_note(ctx, "validation of %s (%s %s): response arrived at %lld ms, lookup %lld-%lld ms: %s%s%s",
+                     json_string_value(json_object_get(x, "challenge")), json_string_value(json_object_get(x, "type")),
+                     json_string_value(json_object_get(x, "identifier")), (long long)json_integer_value(json_object_get(x, "arrived_ms")),
+                     (long long)json_integer_value(json_object_get(x, "started_ms")),
+                     (long long)json_integer_value(json_object_get(x, "ended_ms")), json_string_value(json_object_get(x, "status")),
+                     err && strcmp(err, "null") ? " " : "", err && strcmp(err, "null") ? err : "");
+    free(err);
   }
   if (r->client_log) acmeh_check_note(ctx, "client output:\n%.8000s", r->client_log);
 }

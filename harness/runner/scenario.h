@@ -17,6 +17,8 @@ typedef struct {
   int exit_status;      /* the client's exit status (128 + signal when killed) */
   int timed_out;        /* the client had to be killed */
   json_t *exchanges;    /* every exchange, as harness/server/server.h describes them */
+  json_t *validations;  /* every validation the client's challenge responses started, in the order they
+                           ended (server.h, acmeh_server_validation_observer) */
   char *domain;         /* the name the client was asked to certify */
   char *cert_pem;       /* the file at the target's cert_path after the run, or NULL */
   char *client_log;     /* the client's output (first 64 KiB) */

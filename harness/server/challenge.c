@@ -15,6 +15,8 @@ typedef struct {
   int idx;
   srv_validation v;
   json_t *result; /* NULL = valid, else the problem */
+  char *chal_url; /* for the validation observer */
+  uint64_t arrived_ns, started_ns, ended_ns; /* uv_hrtime: response arrived, lookup began and ended */
 } job;
 
 int srv_dnsacct_mode_parse(const char *name) {
@@ -35,12 +37,24 @@ static void job_free(job *j) {
   free(j->v.token);
   free(j->v.keyauth);
   json_decref(j->result);
+  free(j->chal_url);
   free(j);
 }
 
 static void job_work(void *arg) {
   job *j = arg;
+  j->started_ns = uv_hrtime();
   j->result = srv_validate(&j->v);
+  j->ended_ns = uv_hrtime();
+}
+
+/* Tells the validation observer what the lookup found and when, before the
+ * result moves into the challenge. */
+static void report(acmeh_server *s, const job *j, int cancelled) {
+  srv_validation_report r = {.challenge_url = j->chal_url, .type = srv_chal_type_name(j->v.type), .identifier = j->v.name,
+                             .arrived_ns = j->arrived_ns, .started_ns = j->started_ns, .ended_ns = j->ended_ns,
+                             .cancelled = cancelled, .result = j->result};
+  srv_observe_validation(s, &r);
 }
 
 /* a's key in its account's valid-authorization index. */
@@ -86,6 +100,7 @@ static void mark_valid(acmeh_server *s, srv_authz *a, srv_chal *c) {
 
 static void job_done(acmeh_server *s, void *arg, int cancelled) {
   job *j = arg;
+  report(s, j, cancelled);
   srv_authz *a = srv_authz_get(s, j->authz);
   if (a) {
     a->validating = 0;
@@ -133,6 +148,13 @@ static int start_validation(acmeh_server *s, srv_authz *a, int idx, const srv_re
   if (!j) return ACMEH_NOMEM;
   memcpy(j->authz, a->e.id, sizeof j->authz);
   j->idx = idx;
+  j->arrived_ns = uv_hrtime();
+  if (s->validation_observer) {
+    json_t *cj = srv_chal_json(s, a, idx);
+    const char *u = json_string_value(json_object_get(cj, "url"));
+    j->chal_url = u ? strdup(u) : NULL;
+    json_decref(cj);
+  }
   j->v = (srv_validation){.dns_addr = strdup(s->dns_addr), .dns_port = s->dns_port, .http01_port = s->http01_port,
                           .tlsalpn01_port = s->tlsalpn01_port, .type = a->chal[idx].type, .name = strdup(a->value),
                           .token = strdup(a->chal[idx].token),

@@ -182,6 +182,8 @@ struct acmeh_server {
   int log_requests;
   acmeh_server_observer observer; /* NULL = no exchange JSON is built at all */
   void *observer_ud;
+  acmeh_server_validation_observer validation_observer; /* NULL = validations not reported */
+  void *validation_observer_ud;
   unsigned long long obs_seq; /* exchanges seen, for "seq" */
   uint64_t t0_ns;             /* uv_hrtime at start, for "time_ms" */
   srv_faults *faults;         /* compiled fault rules; NULL = none */
@@ -418,6 +420,15 @@ json_t *srv_resp_headers(const acmeh_httpsrv_resp *out);
 /* Builds the exchange (server.h) and calls the observer; a no-op without one.
  * rq is NULL for requests the HTTP parser refused; oc may be NULL. */
 void srv_observe(acmeh_server *s, const srv_req *rq, const acmeh_httpsrv_resp *out, const srv_outcome *oc);
+/* One validation's timing and outcome (server.h, acmeh_server_validation_observer);
+ * times are uv_hrtime values, result NULL = valid. A no-op without an observer. */
+typedef struct {
+  const char *challenge_url, *type, *identifier;
+  uint64_t arrived_ns, started_ns, ended_ns;
+  int cancelled;
+  const json_t *result;
+} srv_validation_report;
+void srv_observe_validation(acmeh_server *s, const srv_validation_report *r);
 
 /* ---- External Account Binding, RFC 8555 §7.3.4 (eab.c) --------------------- */
 

@@ -202,3 +202,20 @@ void srv_observe(acmeh_server *s, const srv_req *rq, const acmeh_httpsrv_resp *o
   s->observer(s->observer_ud, ex);
   json_decref(ex);
 }
+
+static json_int_t ms_since_start(const acmeh_server *s, uint64_t t_ns) {
+  return t_ns > s->t0_ns ? (json_int_t)((t_ns - s->t0_ns) / 1000000) : 0;
+}
+
+void srv_observe_validation(acmeh_server *s, const srv_validation_report *r) {
+  if (!s->validation_observer) return;
+  const char *status = r->cancelled ? "cancelled" : r->result ? "invalid" : "valid";
+  json_t *v = json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:s}", "challenge", r->challenge_url ? r->challenge_url : "", "type",
+                        r->type ? r->type : "", "identifier", r->identifier ? r->identifier : "", "arrived_ms",
+                        ms_since_start(s, r->arrived_ns), "started_ms", ms_since_start(s, r->started_ns), "ended_ms",
+                        ms_since_start(s, r->ended_ns), "status", status);
+  if (!v) return;
+  json_object_set_new(v, "error", !r->cancelled && r->result ? json_deep_copy(r->result) : json_null());
+  s->validation_observer(s->validation_observer_ud, v);
+  json_decref(v);
+}

@@ -427,6 +427,8 @@ static int setup(acmeh_server *s, const acmeh_server_config *cfg, char *err, siz
   s->log_requests = cfg->log_requests;
   s->observer = cfg->observer;
   s->observer_ud = cfg->observer_ud;
+  s->validation_observer = cfg->validation_observer;
+  s->validation_observer_ud = cfg->validation_observer_ud;
   s->t0_ns = uv_hrtime();
   s->max_accounts = cfg->max_accounts ? cfg->max_accounts : DEFAULT_MAX_ACCOUNTS;
   s->max_orders = cfg->max_orders ? cfg->max_orders : DEFAULT_MAX_ORDERS;

@@ -39,6 +39,19 @@ typedef struct acmeh_server acmeh_server;
  * It must return quickly: the server is waiting. */
 typedef void (*acmeh_server_observer)(void *ud, const json_t *exchange);
 
+/* Called on the server's loop thread when a validation ends, with a JSON
+ * object as for the exchange observer (incref to keep, never modify):
+ *   {"challenge": the challenge URL, "type": "http-01" | "dns-01" | ...,
+ *    "identifier": the name validated (a wildcard's base name),
+ *    "arrived_ms": when the challenge response that started it arrived,
+ *    "started_ms", "ended_ms": when the lookup itself ran (all ms since
+ *    server start, the clock of the exchanges' "time_ms"),
+ *    "status": "valid" | "invalid" | "cancelled" (the server stopped first),
+ *    "error": the problem document of an invalid one | null}
+ * The lookup starts as the response arrives and is tried once, so it tells
+ * what the client had published at that moment (RFC 8555 §8.2). */
+typedef void (*acmeh_server_validation_observer)(void *ud, const json_t *validation);
+
 /* Where the renewal window of ARI (RFC 9773 §4.2) lies. */
 enum {
   /* Boulder's schedule: centred where a third of the certificate's lifetime
@@ -143,6 +156,9 @@ typedef struct {
   /* Sees every exchange (see acmeh_server_observer); NULL = none. */
   acmeh_server_observer observer;
   void *observer_ud;
+  /* Sees every validation's outcome (see acmeh_server_validation_observer); NULL = none. */
+  acmeh_server_validation_observer validation_observer;
+  void *validation_observer_ud;
 } acmeh_server_config;
 
 /* Makes the CA, binds the listener and starts the loop thread. On success
