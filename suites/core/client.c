@@ -52,6 +52,14 @@ static int record(acmeh_check_ctx *ctx, const char *scenario, const acmeh_client
   return rc;
 }
 
+/* The client target lists challenge type `type` among those it answers. */
+static int client_answers(const acmeh_check_ctx *ctx, const char *type) {
+  size_t i;
+  json_t *t;
+  json_array_foreach(json_object_get(ctx->env->client, "challenges"), i, t) if (json_is_string(t) && !strcmp(json_string_value(t), type)) return 1;
+  return 0;
+}
+
 /* ---- per-exchange checks (client_live.h): one predicate each, shared by
  * the suite below and serve's live verdicts ---------------------------- */
 
@@ -624,6 +632,59 @@ static int dns01_cleaned_up(acmeh_check_ctx *ctx) {
   return rc;
 }
 
+/* ---- CORE-C27: nothing POSTed before its record is in place (§8.2) ---- */
+
+/* The client's challenge response to `url` (a POST with a non-empty payload), or NULL. */
+static const json_t *challenge_post(const acmeh_client_run *r, const char *url) {
+  size_t i;
+  json_t *x;
+  EACH(r, i, x) if (is(x, "POST", "challenge") && payload(x) && *payload(x) && url && !strcmp(field(x, "url"), url)) return x;
+  return NULL;
+}
+
+/* What "in place" means for one challenge type, for the message. */
+static const char *in_place_wanted(const char *type) {
+  if (!strcmp(type, "dns-01")) return "the dns-01 TXT record answerable at _acme-challenge.<name> when the challenge POST arrives (SHOULD NOT POST before)";
+  if (!strcmp(type, "http-01")) return "the keyAuthorization served at /.well-known/acme-challenge/<token> when the challenge POST arrives (SHOULD NOT POST before)";
+  return "the challenge's response in place when the challenge POST arrives (SHOULD NOT POST before)";
+}
+
+/* Judges scenario's validations: the server starts its one lookup as the
+ * challenge response arrives (server.h, acmeh_server_validation_observer), so
+ * a failed lookup is what a CA polling at once would have found. *judged
+ * counts the validations that ran to an outcome. */
+static int published_before_post_in(acmeh_check_ctx *ctx, const char *scenario, size_t *judged) {
+  const acmeh_client_run *r;
+  int rc = record(ctx, scenario, &r);
+  size_t i;
+  json_t *v;
+  json_array_foreach(rc ? NULL : r->validations, i, v) {
+    const char *status = field(v, "status"), *url = field(v, "challenge"), *type = field(v, "type");
+    if (rc != ACMEH_OK || !status || !strcmp(status, "cancelled")) continue; /* the server stopped first: no outcome */
+    (*judged)++;
+    if (strcmp(status, "invalid") != 0) continue;
+    const json_t *x = challenge_post(r, url);
+    const char *detail = field(json_object_get(v, "error"), "detail");
+    rc = acmeh_check_fail(ctx, in_place_wanted(type ? type : ""),
+                          "request #%lld POSTed %s at %lld ms, and the %s lookup of %s the server started then (at %lld ms) found: %s",
+                          x ? seq(x) : -1LL, url ? url : "?", (long long)json_integer_value(json_object_get(v, "arrived_ms")),
+                          type ? type : "?", field(v, "identifier") ? field(v, "identifier") : "?",
+                          (long long)json_integer_value(json_object_get(v, "started_ms")), detail ? detail : "an error without detail");
+  }
+  return rc;
+}
+
+/* CORE-C27 in the http-01 scenario and, for a client that answers dns-01,
+ * the dns-01 one: the two ways a record comes to be in place. */
+static int published_before_post(acmeh_check_ctx *ctx) {
+  size_t judged = 0;
+  int rc = published_before_post_in(ctx, "plain-http01", &judged);
+  if (rc == ACMEH_OK && client_answers(ctx, "dns-01")) rc = published_before_post_in(ctx, "plain-dns01", &judged);
+  if (rc == ACMEH_OK && !judged)
+    rc = acmeh_check_skip(ctx, "no challenge POST of the client started a validation (it sent no challenge response to a pending challenge)");
+  return rc;
+}
+
 static int cleaned_up_after_refusal(acmeh_check_ctx *ctx) {
   const acmeh_client_run *r;
   int rc = record(ctx, "challenge-refused", &r);
@@ -711,7 +772,7 @@ const acmeh_check_impl acmeh_core_client_checks[] = {
     {"CORE-C-019", csr_key_not_account_key}, {"CORE-C-031", dns01_validated}, {"CORE-C-033", detail_surfaced},
     {"CORE-C-036", rate_limit_respected},   {"CORE-C-037", user_action_surfaced}, {"CORE-C-101", tlsalpn01_validated},
     {"CORE-C-015", contacts_ok},           {"CORE-C-028", http01_cleaned_up},    {"CORE-C-038", busy_respected},
-    {"CORE-C-040", dns01_cleaned_up},
+    {"CORE-C-040", dns01_cleaned_up},      {"CORE-C-027", published_before_post},
     {"CORE-C-001", user_agent},        {"CORE-C-002", accept_language},   {"CORE-C-003", post_format},
     {"CORE-C-004", protected_members}, {"CORE-C-005", kid_is_location},   {"CORE-C-006", url_is_request_url},
     {"CORE-C-007", no_padding},        {"CORE-C-008", post_as_get},       {"CORE-C-009", nonce_once},

@@ -215,13 +215,15 @@ static int respond(acmeh_acme *c, const char *domain, const char *authz_url, con
   char *ka = acmeh_key_authorization(token, tp);
   snprintf(content, sizeof content, "%s%s", ka, fault("wrong-keyauth") ? "x" : "");
   free(ka);
-  if (publish(c, domain, token, content)) return die("publish", "management API refused");
+  int early = fault("early-challenge"); /* wrong on purpose: POSTs first, publishes after (RFC 8555 §8.2) */
+  if (!early && publish(c, domain, token, content)) return die("publish", "management API refused");
   acmeh_post_opts o = opts();
   acmeh_http_resp r;
   const char *answer = fault("challenge-empty-payload") ? NULL : fault("challenge-wrong-payload") ? "{\"keyAuthorization\":\"x\"}" : "{}";
   acmeh_acme_post(c, json_string_value(json_object_get(ch, "url")), answer, &o, &r, err, sizeof err);
   long refused = r.status >= 400;
   acmeh_http_resp_free(&r);
+  if (early && publish(c, domain, token, content)) return die("publish", "management API refused");
   if (refused) return unpublish_http01(c, token), unpublish_dns(c, domain), die("challenge", "the server refused the response");
   json_t *fin = poll(c, authz_url, "pending processing");
   unpublish_http01(c, token);
