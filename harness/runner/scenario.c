@@ -53,6 +53,7 @@ static int add_file(acmeh_scenarios *s, const char *path, char *err, size_t errl
     s->items = p;
     s->items[s->n] = (scenario){.name = name, .def = def};
     s->items[s->n].run.name = name;
+    s->items[s->n].run.def = def;
     pthread_mutex_init(&s->items[s->n].mu, NULL);
     s->n++;
   }
@@ -159,6 +160,11 @@ static void set_run_vars(acmeh_vars *v, const acmeh_env *env, acmeh_server *srv,
   const char *ch = json_string_value(json_object_get(sc->def, "challenge"));
   acmeh_vars_set(v, "CHALLENGE", ch ? ch : "http-01");
   acmeh_vars_set(v, "CHECK_ID", sc->name);
+  /* The External Account Binding the scenario's server holds, handed over the
+   * way a CA gives it out of band (RFC 8555 §7.3.4): kid and base64url MAC key. */
+  const json_t *eab = json_object_get(json_object_get(sc->def, "server"), "eab");
+  if (json_string_value(json_object_get(eab, "kid"))) acmeh_vars_set(v, "EAB_KID", json_string_value(json_object_get(eab, "kid")));
+  if (json_string_value(json_object_get(eab, "key"))) acmeh_vars_set(v, "EAB_HMAC_KEY", json_string_value(json_object_get(eab, "key")));
   const char *k;
   json_t *x;
   json_object_foreach(json_object_get(sc->def, "vars"), k, x) if (json_is_string(x)) acmeh_vars_set(v, k, json_string_value(x));
@@ -224,9 +230,9 @@ static int run_actions(scenario *sc, const acmeh_env *env, const char *const *na
   return rc;
 }
 
-/* The scenario's "server" settings (ARI policy, profiles) into cfg; strings stay
- * owned by the scenario document. */
-static void server_settings(const json_t *def, acmeh_server_config *cfg) {
+/* The scenario's "server" settings (ARI policy, profiles, one EAB key in *eab)
+ * into cfg; strings stay owned by the scenario document. */
+static void server_settings(const json_t *def, acmeh_server_config *cfg, acmeh_server_eab_key *eab) {
   const json_t *srv = json_object_get(def, "server"), *ari = json_object_get(srv, "ari");
   const char *w = json_string_value(json_object_get(ari, "window"));
   cfg->ari.off = json_is_true(json_object_get(ari, "off"));
@@ -238,6 +244,10 @@ static void server_settings(const json_t *def, acmeh_server_config *cfg) {
   cfg->ari.retry_after = (unsigned)json_integer_value(json_object_get(ari, "retry_after"));
   cfg->profiles = json_object_get(srv, "profiles");
   cfg->default_profile = json_string_value(json_object_get(srv, "default_profile"));
+  const json_t *e = json_object_get(srv, "eab"); /* {"kid", "key", "required"} */
+  *eab = (acmeh_server_eab_key){json_string_value(json_object_get(e, "kid")), json_string_value(json_object_get(e, "key"))};
+  if (eab->kid && eab->hmac_key_b64url) cfg->eab_keys = eab, cfg->neab = 1;
+  cfg->eab_required = cfg->neab && json_is_true(json_object_get(e, "required"));
 }
 
 static int run_scenario(scenario *sc, const acmeh_env *env, double budget_s) {
@@ -262,7 +272,8 @@ static int run_scenario(scenario *sc, const acmeh_env *env, double budget_s) {
                              .http01_port = http01, .tlsalpn01_port = tlsalpn01, .run_dir = sdir,
                              .faults = json_object_get(sc->def, "faults"), .observer = record, .observer_ud = &rec,
                              .validation_observer = record_validation, .validation_observer_ud = &rec};
-  server_settings(sc->def, &cfg);
+  acmeh_server_eab_key eab;
+  server_settings(sc->def, &cfg, &eab);
   acmeh_server *srv = NULL;
   sc->run.started_wall = acmeh_now_wall();
   int rc = acmeh_server_start(&cfg, &srv, sc->err, sizeof sc->err);

@@ -12,6 +12,7 @@
 
 typedef struct {
   const char *name;
+  const json_t *def;    /* the scenario's definition (scenarios.json, borrowed) */
   int unsupported;      /* the client cannot do it (no such action, challenge, or exit 127) */
   char *why;            /* reason for unsupported, or what went wrong */
   int exit_status;      /* the client's exit status (128 + signal when killed) */
@@ -35,7 +36,9 @@ typedef struct acmeh_scenarios acmeh_scenarios;
  *  "faults": [rules, harness/server/fault.h], "timeout_ms": n,
  *  "server": {"ari": {"off": bool, "window": "default" | "from_now" | "from_not_before",
  *                     "start_offset": s, "end_offset": s, "explanation_url", "retry_after": s},
- *             "profiles": {...} (server.h), "default_profile": name},
+ *             "profiles": {...} (server.h), "default_profile": name,
+ *             "eab": {"kid", "key" (base64url), "required": bool} (one External Account
+ *                     Binding key, RFC 8555 §7.3.4; the client gets EAB_KID and EAB_HMAC_KEY)},
  *  "vars": {"NAME": "value"} (extra variables for the client's commands, e.g. PROFILE),
  *  "wildcard": true (the client is asked for "*.<domain>")}}.
  * Returns ACMEH_OK, ACMEH_ENV_IO / ACMEH_INTERNAL (bad file) with err. */
