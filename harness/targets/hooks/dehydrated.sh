@@ -15,6 +15,9 @@ HOOK="$(dirname "$0")/dehydrated-hook.sh"
 HOOK_CHAIN="no"
 CONTACT_EMAIL="$EMAIL"
 CONF
+# The CA's External Account Binding (RFC 8555 §7.3.4), when the scenario gives
+# one; dehydrated sends it only to a CA with meta.externalAccountRequired.
+if [ -n "${EAB_KID:-}" ]; then printf 'EAB_KID="%s"\nEAB_HMAC_KEY="%s"\n' "$EAB_KID" "$EAB_HMAC_KEY" >>"$cfg"; fi
 case "${1:-}" in
   issue)
     dehydrated -f "$cfg" --register --accept-terms

@@ -11,6 +11,8 @@ case "${CHALLENGE:-http-01}" in
   dns-01) set -- --dns exec --dns.resolvers "$DNS_SERVER" --dns.disable-cp ;;
   *) echo "lego.sh: challenge $CHALLENGE not supported" >&2; exit 127 ;;
 esac
+# The CA's External Account Binding (RFC 8555 §7.3.4), when the scenario gives one.
+if [ -n "${EAB_KID:-}" ]; then set -- "$@" --eab --kid "$EAB_KID" --hmac "$EAB_HMAC_KEY"; fi
 lego_do() {
   exec lego --accept-tos --server "$ACME_DIRECTORY" --email "$EMAIL" --path "$WORK_DIR/lego" \
     --domains "$DOMAIN" "$@"

@@ -16,7 +16,10 @@ conf=$WORK_DIR/uacme
 hook=$(dirname "$0")/uacme-hook.sh
 case "${1:-}" in
   issue)
-    [ -f "$conf/private/key.pem" ] || uacme -v -y -c "$conf" -a "$ACME_DIRECTORY" new "$EMAIL"
+    # The CA's External Account Binding (RFC 8555 §7.3.4), when the scenario gives one.
+    set --
+    if [ -n "${EAB_KID:-}" ]; then set -- -e "$EAB_KID:$EAB_HMAC_KEY"; fi
+    [ -f "$conf/private/key.pem" ] || uacme -v -y -c "$conf" -a "$ACME_DIRECTORY" "$@" new "$EMAIL"
     exec uacme -v -c "$conf" -a "$ACME_DIRECTORY" -h "$hook" issue "$DOMAIN" ;;
   renew) exec uacme -v -f -o -c "$conf" -a "$ACME_DIRECTORY" -h "$hook" issue "$DOMAIN" ;;
   revoke) exec uacme -v -c "$conf" -a "$ACME_DIRECTORY" revoke "$conf/$DOMAIN/cert.pem" ;;

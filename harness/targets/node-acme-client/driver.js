@@ -38,7 +38,9 @@ async function client() {
   if (!fs.existsSync(files.account)) {
     fs.writeFileSync(files.account, await acme.crypto.createPrivateEcdsaKey(), { mode: 0o600 });
   }
-  return new acme.Client({ directoryUrl: env('ACME_DIRECTORY'), accountKey: fs.readFileSync(files.account) });
+  // The CA's External Account Binding (RFC 8555 §7.3.4), when the scenario gives one.
+  const eab = process.env.EAB_KID && process.env.EAB_HMAC_KEY ? { kid: process.env.EAB_KID, hmacKey: process.env.EAB_HMAC_KEY } : undefined;
+  return new acme.Client({ directoryUrl: env('ACME_DIRECTORY'), accountKey: fs.readFileSync(files.account), externalAccountBinding: eab });
 }
 
 async function issue() {
