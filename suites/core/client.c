@@ -10,6 +10,7 @@
 #include <openssl/x509.h>
 #include "harness/acme/cert.h"
 #include "harness/acme/jwk.h"
+#include "harness/acme/jws.h"
 #include "harness/client/http.h"
 #include "harness/core/error.h"
 #include "harness/dns/update.h"
@@ -632,6 +633,96 @@ static int dns01_cleaned_up(acmeh_check_ctx *ctx) {
   return rc;
 }
 
+/* ---- CORE-C17: the External Account Binding a client builds (§7.3.4) ---- */
+
+typedef struct {
+  const char *kid, *key_b64; /* what the scenario's CA gave the client */
+  const json_t *outer;       /* the newAccount exchange */
+  acmeh_jws_parsed jws;      /* its binding, parsed */
+} eab_view;
+
+/* The binding's protected header against §7.3.4: NULL when fine, else what was
+ * expected, with what arrived in `got`. */
+static const char *eab_header_problem(const eab_view *e, char *got, size_t len) {
+  const json_t *h = e->jws.protected_hdr;
+  const char *alg = field(h, "alg"), *kid = field(h, "kid"), *url = field(h, "url");
+  const char *outer_url = field(protected_hdr(e->outer), "url");
+  if (!alg || (strcmp(alg, "HS256") && strcmp(alg, "HS384") && strcmp(alg, "HS512")))
+    return snprintf(got, len, "alg %.40s", alg ? alg : "(none)"), "the binding's alg a MAC algorithm (HS256, HS384, HS512)";
+  if (!kid || strcmp(kid, e->kid))
+    return snprintf(got, len, "kid %.120s", kid ? kid : "(none)"), "the binding's kid the key identifier the CA gave (EAB_KID)";
+  if (json_object_get(h, "nonce")) return snprintf(got, len, "a nonce"), "no nonce in the binding's protected header";
+  if (!url || !outer_url || strcmp(url, outer_url))
+    return snprintf(got, len, "url %.200s, the outer url %.200s", url ? url : "(none)", outer_url ? outer_url : "(none)"),
+           "the binding's url equal to the outer JWS url";
+  return NULL;
+}
+
+/* The payload is the account key of the outer JWS: the same JWK (§7.3.4 "identical"). */
+static int eab_payload_is_outer_jwk(const eab_view *e) {
+  json_t *p = json_loadb((const char *)e->jws.payload, e->jws.payload_len, 0, NULL);
+  int same = json_is_object(p) && json_equal(p, json_object_get(protected_hdr(e->outer), "jwk"));
+  json_decref(p);
+  return same;
+}
+
+/* The MAC, with the key decoded from base64url; a MAC made over the key's
+ * text instead (a common slip) is named as such. */
+static int eab_mac_check(acmeh_check_ctx *ctx, const eab_view *e) {
+  unsigned char *key = NULL;
+  size_t len = 0;
+  int ok = acmeh_b64url_decode(e->key_b64, strlen(e->key_b64), &key, &len) == ACMEH_OK &&
+           acmeh_jws_verify_hmac(&e->jws, key, len) == ACMEH_OK;
+  free(key);
+  if (ok) return ACMEH_OK;
+  int raw = acmeh_jws_verify_hmac(&e->jws, (const unsigned char *)e->key_b64, strlen(e->key_b64)) == ACMEH_OK;
+  return acmeh_check_fail(ctx, "the binding's MAC made with the HMAC key decoded from base64url (EAB_HMAC_KEY)",
+                          "request #%lld's MAC does not verify%s", seq(e->outer),
+                          raw ? ": it verifies with the key's base64url text taken as the key bytes" : "");
+}
+
+/* Judges one newAccount's binding `b`. */
+static int eab_judge(acmeh_check_ctx *ctx, eab_view *e, const json_t *b) {
+  char *text = json_is_object(b) ? json_dumps(b, JSON_COMPACT) : NULL, why[200] = "", got[500];
+  int rc = text && acmeh_jws_parse(text, strlen(text), &e->jws, why, sizeof why) == ACMEH_OK
+               ? ACMEH_OK
+               : acmeh_check_fail(ctx, "externalAccountBinding as a flattened JWS", "request #%lld: %s", seq(e->outer),
+                                  json_is_object(b) ? why : "not a JSON object");
+  free(text);
+  const char *want = rc ? NULL : eab_header_problem(e, got, sizeof got);
+  if (want) rc = acmeh_check_fail(ctx, want, "request #%lld's binding has %s", seq(e->outer), got);
+  if (rc == ACMEH_OK && !eab_payload_is_outer_jwk(e))
+    rc = acmeh_check_fail(ctx, "the binding's payload the account's public JWK (the outer jwk)", "request #%lld's payload %.200s",
+                          seq(e->outer), e->jws.payload ? (const char *)e->jws.payload : "(none)");
+  if (rc == ACMEH_OK) rc = eab_mac_check(ctx, e);
+  acmeh_jws_parsed_free(&e->jws);
+  memset(&e->jws, 0, sizeof e->jws);
+  return rc;
+}
+
+static int eab_binding_ok(acmeh_check_ctx *ctx) {
+  const acmeh_client_run *r;
+  int rc = record(ctx, "eab-issue", &r);
+  const json_t *eab = json_object_get(json_object_get(rc ? NULL : r->def, "server"), "eab");
+  eab_view e = {.kid = field(eab, "kid"), .key_b64 = field(eab, "key")};
+  if (rc == ACMEH_OK && (!e.kid || !e.key_b64))
+    return acmeh_msg(ctx->err, sizeof ctx->err, ACMEH_INTERNAL, "scenario eab-issue has no server.eab kid and key");
+  size_t i, bindings = 0, accounts = 0;
+  json_t *x;
+  EACH(r, i, x) if (rc == ACMEH_OK && is(x, "POST", "newAccount") && payload(x)) {
+    json_t *p = json_loads(payload(x), 0, NULL);
+    const json_t *b = json_object_get(p, "externalAccountBinding");
+    accounts++;
+    e.outer = x;
+    if (b) bindings++, rc = eab_judge(ctx, &e, b);
+    json_decref(p);
+  }
+  if (rc == ACMEH_OK && !bindings)
+    rc = acmeh_check_skip(ctx, "the client did not use External Account Binding: %zu newAccount request(s), none with externalAccountBinding",
+                          accounts);
+  return rc;
+}
+
 /* ---- CORE-C27: nothing POSTed before its record is in place (§8.2) ---- */
 
 /* The client's challenge response to `url` (a POST with a non-empty payload), or NULL. */
@@ -773,6 +864,7 @@ const acmeh_check_impl acmeh_core_client_checks[] = {
     {"CORE-C-036", rate_limit_respected},   {"CORE-C-037", user_action_surfaced}, {"CORE-C-101", tlsalpn01_validated},
     {"CORE-C-015", contacts_ok},           {"CORE-C-028", http01_cleaned_up},    {"CORE-C-038", busy_respected},
     {"CORE-C-040", dns01_cleaned_up},      {"CORE-C-027", published_before_post},
+    {"CORE-C-017", eab_binding_ok},
     {"CORE-C-001", user_agent},        {"CORE-C-002", accept_language},   {"CORE-C-003", post_format},
     {"CORE-C-004", protected_members}, {"CORE-C-005", kid_is_location},   {"CORE-C-006", url_is_request_url},
     {"CORE-C-007", no_padding},        {"CORE-C-008", post_as_get},       {"CORE-C-009", nonce_once},

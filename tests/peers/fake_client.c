@@ -623,6 +623,44 @@ static int renew_action(acmeh_acme *c, const char *domain) {
   return renew_loop(c, domain);
 }
 
+/* The externalAccountBinding for key (RFC 8555 §7.3.4), with the eab-* faults'
+ * mistakes: MAC over the key's base64url text, a nonce, another url. */
+static json_t *eab_binding(const acmeh_key *key, const char *url, const char *kid, const char *key_b64) {
+  unsigned char *mac = NULL;
+  size_t len = 0;
+  char wrong_url[600];
+  snprintf(wrong_url, sizeof wrong_url, "%sx", url);
+  if (fault("eab-raw-key")) mac = (unsigned char *)strdup(key_b64), len = strlen(key_b64);
+  else if (acmeh_b64url_decode(key_b64, strlen(key_b64), &mac, &len) != ACMEH_OK) return NULL;
+  json_t *jwk = acmeh_key_jwk(key), *out = NULL;
+  char *jwk_text = json_dumps(jwk, JSON_COMPACT), *jws = NULL;
+  acmeh_jws_opts o = {.kid = kid, .url = fault("eab-wrong-url") ? wrong_url : url, .mac_key = mac, .mac_key_len = len,
+                      .nonce = fault("eab-nonce") ? "AAAAAAAAAAAAAAAAAAAAAA" : NULL};
+  if (jwk_text && acmeh_jws_build(NULL, jwk_text, strlen(jwk_text), &o, &jws) == ACMEH_OK) out = json_loads(jws, 0, NULL);
+  free(jws), free(jwk_text), free(mac);
+  json_decref(jwk);
+  return out;
+}
+
+/* newAccount with the binding the CA gave out of band (EAB_KID, EAB_HMAC_KEY). */
+static int new_account_eab(acmeh_acme *c, acmeh_http_resp *resp, char *err, size_t errlen) {
+  acmeh_key *key = NULL;
+  const char *url = acmeh_acme_dir_url(c, "newAccount");
+  if (!url || acmeh_key_generate(ACMEH_KEY_ES256, &key)) return acmeh_msg(err, errlen, ACMEH_INTERNAL, "no newAccount URL or key");
+  json_t *p = json_pack("{s:b}", "termsOfServiceAgreed", 1), *b = eab_binding(key, url, getenv("EAB_KID"), getenv("EAB_HMAC_KEY"));
+  char *payload = b && json_object_set_new(p, "externalAccountBinding", b) == 0 ? json_dumps(p, JSON_COMPACT) : NULL;
+  json_decref(p);
+  acmeh_post_opts o = opts();
+  o.use_jwk = 1, o.key = key;
+  int rc = payload ? acmeh_acme_post(c, url, payload, &o, resp, err, errlen) : acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "cannot build the binding");
+  free(payload);
+  const char *loc = rc ? NULL : acmeh_http_header_get(resp, "Location");
+  if (rc == ACMEH_OK && resp->status != 201 && resp->status != 200) rc = acmeh_msg(err, errlen, ACMEH_PEER_PROTOCOL, "newAccount answered %ld", (long)resp->status);
+  if (rc == ACMEH_OK && loc) acmeh_acme_set_account(c, key, loc);
+  else acmeh_key_free(key);
+  return rc;
+}
+
 static int run(acmeh_acme *c, const char *domain) {
   char err[512];
   if (fault("get-nonce")) {
@@ -634,7 +672,9 @@ static int run(acmeh_acme *c, const char *domain) {
   acmeh_http_resp acct = {0};
   if (!fault("forget-account") && load_account(c)) goto account_ready; /* the fault: a new key each run */
   const char *acct_payload = fault("bad-contact") ? "{\"termsOfServiceAgreed\":true,\"contact\":[\"mailto:a@example.com?subject=x\"]}" : NULL;
-  if (acmeh_flow_new_account(c, ACMEH_KEY_ES256, acct_payload, &acct, err, sizeof err)) return acmeh_http_resp_free(&acct), die("newAccount", err);
+  int eab = getenv("EAB_KID") && getenv("EAB_HMAC_KEY"); /* the CA requires a binding: scenario eab-issue */
+  if (eab ? new_account_eab(c, &acct, err, sizeof err) : acmeh_flow_new_account(c, ACMEH_KEY_ES256, acct_payload, &acct, err, sizeof err))
+    return acmeh_http_resp_free(&acct), die("newAccount", err);
   const char *raw = acmeh_http_header_get(&acct, "Replay-Nonce");
   if (fault("use-malformed-nonce") && raw) setenv("FAKE_CLIENT_RAW_NONCE", raw, 1); /* taken as it came, wrong on purpose */
   acmeh_http_resp_free(&acct);
