@@ -12,6 +12,7 @@
 #include "harness/acme/challenge.h"
 #include "harness/acme/jwk.h"
 #include "harness/core/error.h"
+#include "tests/unit/support/unit_main.h"
 
 /* Digest vector V6 keyAuthorization and its SHA-256. */
 static const char KEYAUTH[] =
@@ -322,21 +323,14 @@ static void test_no_san(void) {
 }
 
 int main(void) {
-  if (CU_initialize_registry() != CUE_SUCCESS) return 2;
-  CU_pSuite s = CU_add_suite("acme_cert", suite_init, suite_clean);
-  if (!s || !CU_add_test(s, "CSR carries exactly the names", test_csr_names) ||
-      !CU_add_test(s, "CSR with one IP name", test_csr_ip_only) ||
-      !CU_add_test(s, "CSR parse rejects", test_csr_parse_rejects) ||
-      !CU_add_test(s, "PEM chain accepts 2 certs", test_chain_accepts) ||
-      !CU_add_test(s, "PEM chain rejects", test_chain_rejects) ||
-      !CU_add_test(s, "tls-alpn-01 certificate", test_tlsalpn01_cert) ||
-      !CU_add_test(s, "certificate without SAN", test_no_san)) {
-    CU_cleanup_registry();
-    return 2;
-  }
-  CU_basic_set_mode(CU_BRM_VERBOSE);
-  CU_basic_run_tests();
-  unsigned failed = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
-  CU_cleanup_registry();
-  return failed ? 1 : 0;
+  static const acmeh_unit_test tests[] = {
+      {"CSR carries exactly the names", test_csr_names},
+      {"CSR with one IP name", test_csr_ip_only},
+      {"CSR parse rejects", test_csr_parse_rejects},
+      {"PEM chain accepts 2 certs", test_chain_accepts},
+      {"PEM chain rejects", test_chain_rejects},
+      {"tls-alpn-01 certificate", test_tlsalpn01_cert},
+      {"certificate without SAN", test_no_san},
+  };
+  return acmeh_unit_run("acme_cert", suite_init, suite_clean, tests, ACMEH_UNIT_COUNT(tests));
 }

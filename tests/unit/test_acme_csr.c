@@ -15,6 +15,7 @@
 #include "harness/acme/csr.h"
 #include "harness/acme/jwk.h"
 #include "harness/core/error.h"
+#include "tests/unit/support/unit_main.h"
 
 static const char *const NAMES[] = {"example.com", "www.example.com", "192.0.2.1"};
 
@@ -157,18 +158,11 @@ static void test_same_verdicts_as_x509_req(void) {
 }
 
 int main(void) {
-  if (CU_initialize_registry() != CUE_SUCCESS) return 2;
-  CU_pSuite s = CU_add_suite("acme_csr", NULL, NULL);
-  if (!s || !CU_add_test(s, "reads ES256, ES384, RS256 and EdDSA requests", test_read_key_types) ||
-      !CU_add_test(s, "rejects what is not one DER request", test_read_rejects) ||
-      !CU_add_test(s, "EC point off the curve: no key", test_point_off_curve) ||
-      !CU_add_test(s, "same verdicts as X509_REQ on corrupted requests", test_same_verdicts_as_x509_req)) {
-    CU_cleanup_registry();
-    return 2;
-  }
-  CU_basic_set_mode(CU_BRM_VERBOSE);
-  CU_basic_run_tests();
-  unsigned failed = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
-  CU_cleanup_registry();
-  return failed ? 1 : 0;
+  static const acmeh_unit_test tests[] = {
+      {"reads ES256, ES384, RS256 and EdDSA requests", test_read_key_types},
+      {"rejects what is not one DER request", test_read_rejects},
+      {"EC point off the curve: no key", test_point_off_curve},
+      {"same verdicts as X509_REQ on corrupted requests", test_same_verdicts_as_x509_req},
+  };
+  return acmeh_unit_run("acme_csr", NULL, NULL, tests, ACMEH_UNIT_COUNT(tests));
 }

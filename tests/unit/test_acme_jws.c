@@ -10,6 +10,7 @@
 #include "harness/acme/jwk.h"
 #include "harness/acme/jws.h"
 #include "harness/core/error.h"
+#include "tests/unit/support/unit_main.h"
 
 static const char *const KID = "https://example.com/acme/acct/1";
 static const char *const NONCE = "oFvnlFP1wIhRlYS2jTaXbA";
@@ -616,12 +617,7 @@ static void test_parse_rejects(void) {
 }
 
 int main(void) {
-  if (CU_initialize_registry() != CUE_SUCCESS) return 2;
-  CU_pSuite s = CU_add_suite("acme_jws", suite_init, suite_clean);
-  struct {
-    const char *name;
-    CU_TestFunc fn;
-  } tests[] = {
+  static const acmeh_unit_test tests[] = {
       {"ES256 round trip", test_es256},
       {"ES384 round trip", test_es384},
       {"RS256 round trip", test_rs256},
@@ -642,16 +638,5 @@ int main(void) {
       {"header options", test_header_options},
       {"parser rejects", test_parse_rejects},
   };
-  int ok = s != NULL;
-  for (size_t i = 0; ok && i < sizeof(tests) / sizeof(tests[0]); i++)
-    ok = CU_add_test(s, tests[i].name, tests[i].fn) != NULL;
-  if (!ok) {
-    CU_cleanup_registry();
-    return 2;
-  }
-  CU_basic_set_mode(CU_BRM_VERBOSE);
-  CU_basic_run_tests();
-  unsigned failed = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
-  CU_cleanup_registry();
-  return failed ? 1 : 0;
+  return acmeh_unit_run("acme_jws", suite_init, suite_clean, tests, ACMEH_UNIT_COUNT(tests));
 }

@@ -12,6 +12,7 @@
 #include "harness/acme/jws.h"
 #include "harness/core/error.h"
 #include "tests/unit/support/vectors.h"
+#include "tests/unit/support/unit_main.h"
 
 /* All vectors of all files, loaded once by the suite init. */
 static json_t *g_vectors;
@@ -237,23 +238,14 @@ static void test_all_ops_known(void) {
 }
 
 int main(void) {
-  if (CU_initialize_registry() != CUE_SUCCESS) return 2;
-  CU_pSuite s = CU_add_suite("acme_vectors", suite_init, suite_clean);
-  if (!s || !CU_add_test(s, "all vectors have a known op", test_all_ops_known) ||
-      !CU_add_test(s, "V1-V3 JWK thumbprints", test_thumbprints) ||
-      !CU_add_test(s, "V4 ES256 verify (R||S ok, DER rejected)", test_verify) ||
-      !CU_add_test(s, "V5 EdDSA deterministic signature", test_sign) ||
-      !CU_add_test(s, "V8-V10 JWS build exact bytes", test_build) ||
-      !CU_add_test(s, "V6 keyAuthorization, dns-01, tls-alpn-01", test_challenge) ||
-      !CU_add_test(s, "base64url edge cases and nonce example", test_b64url)) {
-    CU_cleanup_registry();
-    return 2;
-  }
-  CU_basic_set_mode(CU_BRM_VERBOSE);
-  CU_basic_run_tests();
-  unsigned failed = CU_get_number_of_failures();
-  /* A failed suite init shows up as a suite failure, not a test failure. */
-  unsigned suites_failed = CU_get_number_of_suites_failed();
-  CU_cleanup_registry();
-  return failed || suites_failed ? 1 : 0;
+  static const acmeh_unit_test tests[] = {
+      {"all vectors have a known op", test_all_ops_known},
+      {"V1-V3 JWK thumbprints", test_thumbprints},
+      {"V4 ES256 verify (R||S ok, DER rejected)", test_verify},
+      {"V5 EdDSA deterministic signature", test_sign},
+      {"V8-V10 JWS build exact bytes", test_build},
+      {"V6 keyAuthorization, dns-01, tls-alpn-01", test_challenge},
+      {"base64url edge cases and nonce example", test_b64url},
+  };
+  return acmeh_unit_run("acme_vectors", suite_init, suite_clean, tests, ACMEH_UNIT_COUNT(tests));
 }

@@ -11,6 +11,7 @@
 #include "harness/acme/ari.h"
 #include "harness/core/error.h"
 #include "tests/unit/support/vectors.h"
+#include "tests/unit/support/unit_main.h"
 
 static json_t *g_vectors; /* every vector of both directories */
 static size_t g_ran;      /* vectors that an op handler ran */
@@ -180,16 +181,9 @@ static void test_edges(void) {
 }
 
 int main(void) {
-  if (CU_initialize_registry() != CUE_SUCCESS) return 2;
-  CU_pSuite s = CU_add_suite("ari_vectors", suite_init, suite_clean);
-  if (!s || !CU_add_test(s, "ari and profiles vectors", test_all_vectors) ||
-      !CU_add_test(s, "NULL arguments and other edges", test_edges)) {
-    CU_cleanup_registry();
-    return 2;
-  }
-  CU_basic_set_mode(CU_BRM_VERBOSE);
-  CU_basic_run_tests();
-  unsigned failed = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
-  CU_cleanup_registry();
-  return failed ? 1 : 0;
+  static const acmeh_unit_test tests[] = {
+      {"ari and profiles vectors", test_all_vectors},
+      {"NULL arguments and other edges", test_edges},
+  };
+  return acmeh_unit_run("ari_vectors", suite_init, suite_clean, tests, ACMEH_UNIT_COUNT(tests));
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "harness/client/ari.h"
+#include "tests/unit/support/unit_main.h"
 
 /* Digest vector ARI-V5: a window of 2025-01-02T04:00Z .. 2025-01-03T04:00Z. */
 #define V5_START 1735790400.0
@@ -72,16 +73,11 @@ static void test_payload(void) {
 }
 
 int main(void) {
-  if (CU_initialize_registry() != CUE_SUCCESS) return 2;
-  CU_pSuite s = CU_add_suite("client_ari", NULL, NULL);
-  if (!s || !CU_add_test(s, "Retry-After clamp", test_clamp) || !CU_add_test(s, "window choice", test_window_choice) ||
-      !CU_add_test(s, "temporary and long-term errors", test_errors) || !CU_add_test(s, "newOrder payload", test_payload)) {
-    CU_cleanup_registry();
-    return 2;
-  }
-  CU_basic_set_mode(CU_BRM_VERBOSE);
-  CU_basic_run_tests();
-  unsigned failed = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
-  CU_cleanup_registry();
-  return failed ? 1 : 0;
+  static const acmeh_unit_test tests[] = {
+      {"Retry-After clamp", test_clamp},
+      {"window choice", test_window_choice},
+      {"temporary and long-term errors", test_errors},
+      {"newOrder payload", test_payload},
+  };
+  return acmeh_unit_run("client_ari", NULL, NULL, tests, ACMEH_UNIT_COUNT(tests));
 }

@@ -7,6 +7,7 @@
 
 #include "harness/core/error.h"
 #include "harness/core/rand.h"
+#include "tests/unit/support/unit_main.h"
 
 static void test_bounds(void) {
   unsigned char b[4097];
@@ -47,16 +48,10 @@ static void test_fork(void) {
 }
 
 int main(void) {
-  if (CU_initialize_registry() != CUE_SUCCESS) return 2;
-  CU_pSuite s = CU_add_suite("core_rand", NULL, NULL);
-  if (!s || !CU_add_test(s, "bounds", test_bounds) || !CU_add_test(s, "bytes handed out once", test_distinct) ||
-      !CU_add_test(s, "fork child does not repeat the parent", test_fork)) {
-    CU_cleanup_registry();
-    return 2;
-  }
-  CU_basic_set_mode(CU_BRM_VERBOSE);
-  CU_basic_run_tests();
-  unsigned failed = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
-  CU_cleanup_registry();
-  return failed ? 1 : 0;
+  static const acmeh_unit_test tests[] = {
+      {"bounds", test_bounds},
+      {"bytes handed out once", test_distinct},
+      {"fork child does not repeat the parent", test_fork},
+  };
+  return acmeh_unit_run("core_rand", NULL, NULL, tests, ACMEH_UNIT_COUNT(tests));
 }

@@ -8,6 +8,7 @@
 
 #include "harness/core/error.h"
 #include "harness/dns/update.h"
+#include "tests/unit/support/unit_main.h"
 
 #define ZONE "example.com."
 #define OWNER "_acme-challenge.www.example.com."
@@ -95,14 +96,10 @@ static void test_mutations(void) {
 }
 
 int main(void) {
-  if (CU_initialize_registry() != CUE_SUCCESS) return 2;
-  CU_pSuite s = CU_add_suite("dns_update", NULL, NULL);
-  CU_add_test(s, "signed add matches the worked example", test_signed_add);
-  CU_add_test(s, "delete RR, delete RRset, prerequisite forms", test_unsigned_forms);
-  CU_add_test(s, "TSIG mutations and key parsing", test_mutations);
-  CU_basic_set_mode(CU_BRM_VERBOSE);
-  CU_basic_run_tests();
-  unsigned failed = CU_get_number_of_failures();
-  CU_cleanup_registry();
-  return failed ? 1 : 0;
+  static const acmeh_unit_test tests[] = {
+      {"signed add matches the worked example", test_signed_add},
+      {"delete RR, delete RRset, prerequisite forms", test_unsigned_forms},
+      {"TSIG mutations and key parsing", test_mutations},
+  };
+  return acmeh_unit_run("dns_update", NULL, NULL, tests, ACMEH_UNIT_COUNT(tests));
 }

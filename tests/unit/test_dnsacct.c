@@ -10,6 +10,7 @@
 #include "harness/acme/challenge.h"
 #include "harness/core/error.h"
 #include "tests/unit/support/vectors.h"
+#include "tests/unit/support/unit_main.h"
 
 static json_t *g_vectors;
 
@@ -84,18 +85,12 @@ static void test_bad_args(void) {
 }
 
 int main(void) {
-  if (CU_initialize_registry() != CUE_SUCCESS) return 2;
-  CU_pSuite s = CU_add_suite("dnsacct", suite_init, suite_clean);
-  if (!s || !CU_add_test(s, "all vectors have a known op", test_all_ops_known) ||
-      !CU_add_test(s, "DA1-DA9 account label and validation name", test_names) ||
-      !CU_add_test(s, "DT1 TXT value", test_txt) || !CU_add_test(s, "B1-B7 RFC 4648 base32", test_base32) ||
-      !CU_add_test(s, "bad arguments", test_bad_args)) {
-    CU_cleanup_registry();
-    return 2;
-  }
-  CU_basic_set_mode(CU_BRM_VERBOSE);
-  CU_basic_run_tests();
-  unsigned failed = CU_get_number_of_failures(), suites_failed = CU_get_number_of_suites_failed();
-  CU_cleanup_registry();
-  return failed || suites_failed ? 1 : 0;
+  static const acmeh_unit_test tests[] = {
+      {"all vectors have a known op", test_all_ops_known},
+      {"DA1-DA9 account label and validation name", test_names},
+      {"DT1 TXT value", test_txt},
+      {"B1-B7 RFC 4648 base32", test_base32},
+      {"bad arguments", test_bad_args},
+  };
+  return acmeh_unit_run("dnsacct", suite_init, suite_clean, tests, ACMEH_UNIT_COUNT(tests));
 }

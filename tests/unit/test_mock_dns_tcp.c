@@ -10,6 +10,7 @@
 #include "mocks/common/history.h"
 #include "mocks/common/records.h"
 #include "mocks/dns/dns.h"
+#include "tests/unit/support/unit_main.h"
 
 #include <CUnit/Basic.h>
 #include <arpa/inet.h>
@@ -254,16 +255,13 @@ static void test_full_slots_evict_stalest(void) {
 
 int main(void) {
   uv_loop_init(&loop);
-  if (CU_initialize_registry() != CUE_SUCCESS) return 2;
-  CU_pSuite s = CU_add_suite("mock dns tcp", NULL, NULL);
-  CU_add_test(s, "client that never reads: reading stops, then closed", test_noread_client_is_bounded);
-  CU_add_test(s, "slow reader gets every answer", test_slow_reader_gets_every_answer);
-  CU_add_test(s, "trickled frame closed after frame limit", test_trickled_frame_is_closed);
-  CU_add_test(s, "full slots evict the stalest connection", test_full_slots_evict_stalest);
-  CU_basic_set_mode(CU_BRM_VERBOSE);
-  CU_basic_run_tests();
-  unsigned failures = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
-  CU_cleanup_registry();
+  static const acmeh_unit_test tests[] = {
+      {"client that never reads: reading stops, then closed", test_noread_client_is_bounded},
+      {"slow reader gets every answer", test_slow_reader_gets_every_answer},
+      {"trickled frame closed after frame limit", test_trickled_frame_is_closed},
+      {"full slots evict the stalest connection", test_full_slots_evict_stalest},
+  };
+  int rc = acmeh_unit_run("mock dns tcp", NULL, NULL, tests, ACMEH_UNIT_COUNT(tests));
   uv_loop_close(&loop);
-  return failures ? 1 : 0;
+  return rc;
 }

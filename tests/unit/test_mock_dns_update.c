@@ -10,6 +10,7 @@
 #include "mocks/dns/update.h"
 #include "mocks/mgmt/mgmt.h"
 #include "mocks/mocks.h"
+#include "tests/unit/support/unit_main.h"
 
 #include <CUnit/Basic.h>
 #include <arpa/inet.h>
@@ -803,25 +804,21 @@ static void test_mgmt_validation(void) {
 }
 
 int main(void) {
-  if (CU_initialize_registry() != CUE_SUCCESS) return 1;
-  CU_pSuite s = CU_add_suite("dns-update", setup, teardown);
-  CU_add_test(s, "TSIG vectors (Python hmac) vs ours and ldns", test_vectors);
-  CU_add_test(s, "update kinds", test_update_kinds);
-  CU_add_test(s, "prerequisites", test_prerequisites);
-  CU_add_test(s, "zone checks", test_zone_checks);
-  CU_add_test(s, "TSIG errors", test_tsig_errors);
-  CU_add_test(s, "replay, policy, unsigned", test_replay_policy_unsigned);
-  CU_add_test(s, "signed query and SOA", test_signed_query_and_soa);
-  CU_add_test(s, "bad input", test_bad_input);
-  CU_add_test(s, "over the wire", test_over_the_wire);
-  CU_add_test(s, "journal bounded in bytes", test_journal_bounds);
-  CU_add_test(s, "key fields validated", test_key_validation);
-  CU_add_test(s, "zone names validated", test_zone_validation);
-  CU_add_test(s, "signed UDP answers fit 512 bytes", test_signed_udp_size);
-  CU_add_test(s, "management API validation", test_mgmt_validation);
-  CU_basic_set_mode(CU_BRM_VERBOSE);
-  CU_basic_run_tests();
-  unsigned failed = CU_get_number_of_failures();
-  CU_cleanup_registry();
-  return failed ? 1 : 0;
+  static const acmeh_unit_test tests[] = {
+      {"TSIG vectors (Python hmac) vs ours and ldns", test_vectors},
+      {"update kinds", test_update_kinds},
+      {"prerequisites", test_prerequisites},
+      {"zone checks", test_zone_checks},
+      {"TSIG errors", test_tsig_errors},
+      {"replay, policy, unsigned", test_replay_policy_unsigned},
+      {"signed query and SOA", test_signed_query_and_soa},
+      {"bad input", test_bad_input},
+      {"over the wire", test_over_the_wire},
+      {"journal bounded in bytes", test_journal_bounds},
+      {"key fields validated", test_key_validation},
+      {"zone names validated", test_zone_validation},
+      {"signed UDP answers fit 512 bytes", test_signed_udp_size},
+      {"management API validation", test_mgmt_validation},
+  };
+  return acmeh_unit_run("dns-update", setup, teardown, tests, ACMEH_UNIT_COUNT(tests));
 }

@@ -6,6 +6,7 @@
 #include "mocks/common/uvutil.h"
 #include "mocks/dns/answer.h"
 #include "mocks/mocks.h"
+#include "tests/unit/support/unit_main.h"
 
 #include <CUnit/Basic.h>
 #include <arpa/inet.h>
@@ -997,37 +998,33 @@ static int suite_clean(void) {
 }
 
 int main(void) {
-  if (CU_initialize_registry() != CUE_SUCCESS) return 2;
-  CU_pSuite s = CU_add_suite("mocks", suite_init, suite_clean);
-  CU_add_test(s, "dns default A", test_dns_default_a);
-  CU_add_test(s, "dns A/AAAA records, case-insensitive", test_dns_a_records_case_insensitive);
-  CU_add_test(s, "dns TXT two values udp+tcp", test_dns_txt_two_values);
-  CU_add_test(s, "dns TXT long value split", test_dns_txt_long_value_split);
-  CU_add_test(s, "dns CAA", test_dns_caa);
-  CU_add_test(s, "dns CNAME", test_dns_cname);
-  CU_add_test(s, "dns SERVFAIL and other types", test_dns_servfail_and_other_types);
-  CU_add_test(s, "dns truncation and EDNS", test_dns_truncation_and_edns);
-  CU_add_test(s, "dns garbage over UDP", test_dns_garbage_udp);
-  CU_add_test(s, "dns garbage over TCP", test_dns_garbage_tcp);
-  CU_add_test(s, "dns history", test_dns_history);
-  CU_add_test(s, "history cap", test_history_cap);
-  CU_add_test(s, "dns history names match ldns", test_dns_history_names_match_ldns);
-  CU_add_test(s, "dns answer fuzz", test_dns_answer_fuzz);
-  CU_add_test(s, "http01 serve and history", test_http01);
-  CU_add_test(s, "http01 bad requests and keep-alive", test_http01_bad_requests);
-  CU_add_test(s, "tlsalpn01 handshake and extension", test_tlsalpn01);
-  CU_add_test(s, "tlsalpn01 IP identifier", test_tlsalpn01_ip_identifier);
-  CU_add_test(s, "tlsalpn01 garbage", test_tlsalpn01_garbage);
-  CU_add_test(s, "uvtls echo", test_uvtls_echo);
-  CU_add_test(s, "mgmt set-txt then DNS", test_mgmt_set_txt_then_dns);
-  CU_add_test(s, "mgmt records", test_mgmt_records);
-  CU_add_test(s, "mgmt http01/tlsalpn01/history", test_mgmt_http01_tlsalpn_history);
-  CU_add_test(s, "mgmt errors", test_mgmt_errors);
-  CU_add_test(s, "port in use", test_port_in_use);
-  CU_add_test(s, "start/stop cycle", test_start_stop_cycle);
-  CU_basic_set_mode(CU_BRM_VERBOSE);
-  CU_basic_run_tests();
-  unsigned failures = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
-  CU_cleanup_registry();
-  return failures ? 1 : 0;
+  static const acmeh_unit_test tests[] = {
+      {"dns default A", test_dns_default_a},
+      {"dns A/AAAA records, case-insensitive", test_dns_a_records_case_insensitive},
+      {"dns TXT two values udp+tcp", test_dns_txt_two_values},
+      {"dns TXT long value split", test_dns_txt_long_value_split},
+      {"dns CAA", test_dns_caa},
+      {"dns CNAME", test_dns_cname},
+      {"dns SERVFAIL and other types", test_dns_servfail_and_other_types},
+      {"dns truncation and EDNS", test_dns_truncation_and_edns},
+      {"dns garbage over UDP", test_dns_garbage_udp},
+      {"dns garbage over TCP", test_dns_garbage_tcp},
+      {"dns history", test_dns_history},
+      {"history cap", test_history_cap},
+      {"dns history names match ldns", test_dns_history_names_match_ldns},
+      {"dns answer fuzz", test_dns_answer_fuzz},
+      {"http01 serve and history", test_http01},
+      {"http01 bad requests and keep-alive", test_http01_bad_requests},
+      {"tlsalpn01 handshake and extension", test_tlsalpn01},
+      {"tlsalpn01 IP identifier", test_tlsalpn01_ip_identifier},
+      {"tlsalpn01 garbage", test_tlsalpn01_garbage},
+      {"uvtls echo", test_uvtls_echo},
+      {"mgmt set-txt then DNS", test_mgmt_set_txt_then_dns},
+      {"mgmt records", test_mgmt_records},
+      {"mgmt http01/tlsalpn01/history", test_mgmt_http01_tlsalpn_history},
+      {"mgmt errors", test_mgmt_errors},
+      {"port in use", test_port_in_use},
+      {"start/stop cycle", test_start_stop_cycle},
+  };
+  return acmeh_unit_run("mocks", suite_init, suite_clean, tests, ACMEH_UNIT_COUNT(tests));
 }

@@ -13,6 +13,7 @@
 
 #include "harness/core/error.h"
 #include "reports/reports.h"
+#include "tests/unit/support/unit_main.h"
 
 #define NASTY "<script>x</script> | a&b \"q\" \x01 \xff end"
 
@@ -91,15 +92,9 @@ static int suite_clean(void) {
 }
 
 int main(void) {
-  if (CU_initialize_registry() != CUE_SUCCESS) return 2;
-  CU_pSuite s = CU_add_suite("report_matrix", suite_init, suite_clean);
-  if (!s) return 2;
-  CU_add_test(s, "write md, html, json", test_write);
-  CU_add_test(s, "unwritable folder", test_bad_dir);
-  CU_basic_set_mode(CU_BRM_VERBOSE);
-  CU_basic_run_tests();
-  unsigned failed = CU_get_number_of_failures();
-  int init_failed = CU_get_number_of_suites_failed();
-  CU_cleanup_registry();
-  return failed || init_failed ? 1 : 0;
+  static const acmeh_unit_test tests[] = {
+      {"write md, html, json", test_write},
+      {"unwritable folder", test_bad_dir},
+  };
+  return acmeh_unit_run("report_matrix", suite_init, suite_clean, tests, ACMEH_UNIT_COUNT(tests));
 }

@@ -17,6 +17,7 @@
 #include "harness/core/error.h"
 #include "reports/report_internal.h"
 #include "reports/reports.h"
+#include "tests/unit/support/unit_main.h"
 
 #define NRESULTS 7
 #define BIG_LEN (100 * 1024)
@@ -351,23 +352,17 @@ static void test_junit_nonchar(void) {
 }
 
 int main(void) {
-  if (CU_initialize_registry() != CUE_SUCCESS) return 2;
-  CU_pSuite s = CU_add_suite("reports", suite_init, suite_clean);
-  if (!s) return 2;
-  CU_add_test(s, "utf8 decoder", test_utf8_decoder);
-  CU_add_test(s, "transcripts", test_transcripts);
-  CU_add_test(s, "transcripts repeat", test_transcripts_repeat);
-  CU_add_test(s, "transcripts bad dir", test_transcripts_bad_dir);
-  CU_add_test(s, "junit", test_junit);
-  CU_add_test(s, "junit bad path", test_junit_bad_path);
-  CU_add_test(s, "junit empty run", test_junit_empty);
-  CU_add_test(s, "junit noncharacters", test_junit_nonchar);
-  CU_add_test(s, "json", test_json);
-  CU_add_test(s, "summary", test_summary);
-  CU_basic_set_mode(CU_BRM_VERBOSE);
-  CU_basic_run_tests();
-  unsigned failed = CU_get_number_of_failures();
-  int init_failed = CU_get_number_of_suites_failed();
-  CU_cleanup_registry();
-  return failed || init_failed ? 1 : 0;
+  static const acmeh_unit_test tests[] = {
+      {"utf8 decoder", test_utf8_decoder},
+      {"transcripts", test_transcripts},
+      {"transcripts repeat", test_transcripts_repeat},
+      {"transcripts bad dir", test_transcripts_bad_dir},
+      {"junit", test_junit},
+      {"junit bad path", test_junit_bad_path},
+      {"junit empty run", test_junit_empty},
+      {"junit noncharacters", test_junit_nonchar},
+      {"json", test_json},
+      {"summary", test_summary},
+  };
+  return acmeh_unit_run("reports", suite_init, suite_clean, tests, ACMEH_UNIT_COUNT(tests));
 }

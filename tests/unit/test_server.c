@@ -12,6 +12,7 @@
 #include "tests/unit/support/raw_tls.h"
 #include "tests/unit/support/server_client.h"
 #include "mocks/mocks.h"
+#include "tests/unit/support/unit_main.h"
 
 #include <CUnit/Basic.h>
 #include <arpa/inet.h>
@@ -508,30 +509,27 @@ static int suite_clean(void) {
 int main(void) {
   signal(SIGPIPE, SIG_IGN); /* raw_exchange keeps writing after the server hung up on purpose */
   curl_global_init(CURL_GLOBAL_DEFAULT);
-  if (CU_initialize_registry() != CUE_SUCCESS) return 2;
-  CU_pSuite s = CU_add_suite("server", suite_init, suite_clean);
-  CU_add_test(s, "issue via http-01, revoke, alreadyRevoked", test_issue_http01);
-  CU_add_test(s, "issue via dns-01, revoke", test_issue_dns01);
-  CU_add_test(s, "issue via tls-alpn-01, revoke", test_issue_tlsalpn01);
-  CU_add_test(s, "wildcard order and alternate chain", test_wildcard_and_alternate);
-  CU_add_test(s, "pre-authorization reused by newOrder", test_preauthorization);
-  CU_add_test(s, "keyChange then deactivation", test_key_change_and_deactivation);
-  CU_add_test(s, "revocation by an account authorized for the names", test_revoke_by_authorized_account);
-  CU_add_test(s, "orders list pagination", test_orders_pagination);
-  CU_add_test(s, "failed validations: invalid with a problem", test_failed_validations);
-  CU_add_test(s, "invalid JWS and media type", test_invalid_jws);
-  CU_add_test(s, "newOrder refusals carry subproblems", test_rejected_identifiers);
-  CU_add_test(s, "ip identifiers (RFC 8738)", test_ip_identifiers);
-  CU_add_test(s, "unknown URL, plain GET, HEAD newNonce", test_unknown_url_and_plain_get);
-  CU_add_test(s, "malformed HTTP", test_malformed_http);
-  CU_add_test(s, "1 MB header", test_huge_header);
-  CU_add_test(s, "DNS name validation", test_dns_names);
-  CU_add_test(s, "caps evict old orders", test_caps_evict);
-  CU_add_test(s, "bad configs refused", test_config_refused);
-  CU_basic_set_mode(CU_BRM_VERBOSE);
-  CU_basic_run_tests();
-  unsigned failures = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
-  CU_cleanup_registry();
+  static const acmeh_unit_test tests[] = {
+      {"issue via http-01, revoke, alreadyRevoked", test_issue_http01},
+      {"issue via dns-01, revoke", test_issue_dns01},
+      {"issue via tls-alpn-01, revoke", test_issue_tlsalpn01},
+      {"wildcard order and alternate chain", test_wildcard_and_alternate},
+      {"pre-authorization reused by newOrder", test_preauthorization},
+      {"keyChange then deactivation", test_key_change_and_deactivation},
+      {"revocation by an account authorized for the names", test_revoke_by_authorized_account},
+      {"orders list pagination", test_orders_pagination},
+      {"failed validations: invalid with a problem", test_failed_validations},
+      {"invalid JWS and media type", test_invalid_jws},
+      {"newOrder refusals carry subproblems", test_rejected_identifiers},
+      {"ip identifiers (RFC 8738)", test_ip_identifiers},
+      {"unknown URL, plain GET, HEAD newNonce", test_unknown_url_and_plain_get},
+      {"malformed HTTP", test_malformed_http},
+      {"1 MB header", test_huge_header},
+      {"DNS name validation", test_dns_names},
+      {"caps evict old orders", test_caps_evict},
+      {"bad configs refused", test_config_refused},
+  };
+  int rc = acmeh_unit_run("server", suite_init, suite_clean, tests, ACMEH_UNIT_COUNT(tests));
   curl_global_cleanup();
-  return failures ? 1 : 0;
+  return rc;
 }

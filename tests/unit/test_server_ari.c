@@ -14,6 +14,7 @@
 #include "harness/server/server.h"
 #include "mocks/mocks.h"
 #include "tests/unit/support/server_client.h"
+#include "tests/unit/support/unit_main.h"
 
 #include <CUnit/Basic.h>
 #include <curl/curl.h>
@@ -518,23 +519,17 @@ static int suite_clean(void) {
 int main(void) {
   signal(SIGPIPE, SIG_IGN);
   curl_global_init(CURL_GLOBAL_DEFAULT);
-  if (CU_initialize_registry() != CUE_SUCCESS) return 2;
-  CU_pSuite s = CU_add_suite("server_ari", suite_init, suite_clean);
-  if (!s || !CU_add_test(s, "directory: renewalInfo and meta.profiles", test_directory) ||
-      !CU_add_test(s, "renewalInfo: default window, 404, 400", test_renewal_info) ||
-      !CU_add_test(s, "management endpoint moves windows", test_window_moves) ||
-      !CU_add_test(s, "revoked certificate: window in the past", test_revoked_past) ||
-      !CU_add_test(s, "replaces: refusals, echo, 409, freed by an invalid order", test_replaces) ||
-      !CU_add_test(s, "profiles: validity and EKU of issued certificates", test_profile_certs) ||
-      !CU_add_test(s, "profiles: invalidProfile, retired at finalize", test_invalid_and_retired) ||
-      !CU_add_test(s, "ARI/profiles off, config policy, renewalInfo fault, bad configs", test_configs)) {
-    CU_cleanup_registry();
-    return 2;
-  }
-  CU_basic_set_mode(CU_BRM_VERBOSE);
-  CU_basic_run_tests();
-  unsigned failed = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
-  CU_cleanup_registry();
+  static const acmeh_unit_test tests[] = {
+      {"directory: renewalInfo and meta.profiles", test_directory},
+      {"renewalInfo: default window, 404, 400", test_renewal_info},
+      {"management endpoint moves windows", test_window_moves},
+      {"revoked certificate: window in the past", test_revoked_past},
+      {"replaces: refusals, echo, 409, freed by an invalid order", test_replaces},
+      {"profiles: validity and EKU of issued certificates", test_profile_certs},
+      {"profiles: invalidProfile, retired at finalize", test_invalid_and_retired},
+      {"ARI/profiles off, config policy, renewalInfo fault, bad configs", test_configs},
+  };
+  int rc = acmeh_unit_run("server_ari", suite_init, suite_clean, tests, ACMEH_UNIT_COUNT(tests));
   curl_global_cleanup();
-  return failed ? 1 : 0;
+  return rc;
 }

@@ -15,6 +15,7 @@
 #include "tests/unit/support/raw_tls.h"
 #include "tests/unit/support/server_client.h"
 #include "mocks/mocks.h"
+#include "tests/unit/support/unit_main.h"
 
 #include <CUnit/Basic.h>
 #include <arpa/inet.h>
@@ -885,30 +886,27 @@ static int suite_clean(void) {
 int main(void) {
   signal(SIGPIPE, SIG_IGN); /* raw exchanges keep writing after the server hung up on purpose */
   curl_global_init(CURL_GLOBAL_DEFAULT);
-  if (CU_initialize_registry() != CUE_SUCCESS) return 2;
-  CU_pSuite s = CU_add_suite("server faults", suite_init, suite_clean);
-  CU_add_test(s, "observer: every exchange, documented shape", test_observer_shape);
-  CU_add_test(s, "observer: bytes outside UTF-8 escaped", test_observer_escapes);
-  CU_add_test(s, "fault: problem + Retry-After on the nth newOrder only", test_problem_on_nth);
-  CU_add_test(s, "fault: nth + times, status only (request processed)", test_times_and_status_only);
-  CU_add_test(s, "fault: good nonce rejected and consumed", test_reject_good_nonce);
-  CU_add_test(s, "fault: headers added, replaced, removed; content type", test_headers);
-  CU_add_test(s, "fault: JSON fields corrupted, removed, shuffled", test_body_fields);
-  CU_add_test(s, "fault: order held in processing for n polls", test_processing_polls);
-  CU_add_test(s, "fault: delay on a timer, others served meanwhile", test_delay);
-  CU_add_test(s, "fault: drop before and after headers", test_drop);
-  CU_add_test(s, "fault: account and identifier matching", test_account_and_identifier_match);
-  CU_add_test(s, "fault: bad rules refused with rule index and field", test_bad_rules_refused);
-  CU_add_test(s, "robust: malformed HTTP, 1 MB header, long URL (observed)", test_malformed_http_observed);
-  CU_add_test(s, "robust: trickling client cut by the request time limit", test_slow_client_cut);
-  CU_add_test(s, "robust: trickled TLS handshake cut by the time limit", test_slow_handshake_cut);
-  CU_add_test(s, "robust: silent connections beyond the slots evicted", test_silent_connections_evicted);
-  CU_add_test(s, "robust: invalid JWS variants", test_invalid_jws_variants);
-  CU_add_test(s, "robust: unknown URLs and methods", test_unknown_urls);
-  CU_basic_set_mode(CU_BRM_VERBOSE);
-  CU_basic_run_tests();
-  unsigned failures = CU_get_number_of_failures() + CU_get_number_of_suites_failed();
-  CU_cleanup_registry();
+  static const acmeh_unit_test tests[] = {
+      {"observer: every exchange, documented shape", test_observer_shape},
+      {"observer: bytes outside UTF-8 escaped", test_observer_escapes},
+      {"fault: problem + Retry-After on the nth newOrder only", test_problem_on_nth},
+      {"fault: nth + times, status only (request processed)", test_times_and_status_only},
+      {"fault: good nonce rejected and consumed", test_reject_good_nonce},
+      {"fault: headers added, replaced, removed; content type", test_headers},
+      {"fault: JSON fields corrupted, removed, shuffled", test_body_fields},
+      {"fault: order held in processing for n polls", test_processing_polls},
+      {"fault: delay on a timer, others served meanwhile", test_delay},
+      {"fault: drop before and after headers", test_drop},
+      {"fault: account and identifier matching", test_account_and_identifier_match},
+      {"fault: bad rules refused with rule index and field", test_bad_rules_refused},
+      {"robust: malformed HTTP, 1 MB header, long URL (observed)", test_malformed_http_observed},
+      {"robust: trickling client cut by the request time limit", test_slow_client_cut},
+      {"robust: trickled TLS handshake cut by the time limit", test_slow_handshake_cut},
+      {"robust: silent connections beyond the slots evicted", test_silent_connections_evicted},
+      {"robust: invalid JWS variants", test_invalid_jws_variants},
+      {"robust: unknown URLs and methods", test_unknown_urls},
+  };
+  int rc = acmeh_unit_run("server faults", suite_init, suite_clean, tests, ACMEH_UNIT_COUNT(tests));
   curl_global_cleanup();
-  return failures ? 1 : 0;
+  return rc;
 }
