@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <ftw.h>
 #include <getopt.h>
+#include <limits.h>
 #include <openssl/pem.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -220,6 +221,9 @@ static int preflight(run_args *a, const acmeh_catalog *cat) {
   if (dnsupdate_mode(a)) return 2;
   if (a->run_dir && mkdir(a->run_dir, 0755) != 0)
     return fprintf(stderr, "acme-harness: --run-dir %s: %s (give a folder that does not exist yet)\n", a->run_dir, strerror(errno)), 2;
+  /* Absolute: the paths in it reach clients that run in their own folders. */
+  static char abs_run_dir[PATH_MAX];
+  if (a->run_dir && realpath(a->run_dir, abs_run_dir)) a->run_dir = abs_run_dir;
   return 0;
 }
 

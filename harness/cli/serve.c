@@ -5,6 +5,7 @@
  * (off with --quiet). Runs until SIGINT or SIGTERM, then shuts everything
  * down. */
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -263,6 +264,8 @@ int acmeh_cli_serve(int argc, char **argv) {
     json_decref(a.faults);
     return fprintf(stderr, "acme-harness serve: cannot create run folder %s\n", run_dir), 2;
   }
+  char abs_run_dir[PATH_MAX]; /* the CA file and logs it names are then usable from any folder */
+  if (realpath(run_dir, abs_run_dir)) snprintf(run_dir, sizeof run_dir, "%s", abs_run_dir);
   sigset_t set;
   block_stop_signals(&set);
   acmeh_mocks *mocks = NULL;

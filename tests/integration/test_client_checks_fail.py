@@ -9,7 +9,9 @@ build tree under tests/), ACMEH_SOURCE_DIR."""
 import concurrent.futures
 import json
 import os
+import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -70,6 +72,22 @@ ROWS_RUNNER = ClientRows(BIN, TARGET, 4,
                          lambda faults: {"ACMEH_FAKE_CLIENT": FAKE, "FAKE_CLIENT_FAULTS": faults})
 
 
+def relative_run_dir():
+    """A relative --run-dir: the paths a client is given (CA bundle, hooks)
+    must still work from the client's own folder."""
+    with tempfile.TemporaryDirectory() as d:
+        env = dict(os.environ, ACMEH_FAKE_CLIENT=FAKE, FAKE_CLIENT_FAULTS="")
+        p = subprocess.run([BIN, "run", "--client", TARGET, "--check", "CORE-C-029", "--json", "r.json", "--run-dir", "rel"],
+                           cwd=d, env=env, capture_output=True, text=True, timeout=240)
+        try:
+            with open(os.path.join(d, "r.json")) as f:
+                got = json.load(f)["results"][0]
+        except (OSError, ValueError, IndexError):
+            got = {"verdict": "none", "message": p.stderr[-400:]}
+        ok = got["verdict"] == "pass"
+        return ok, "%s relative --run-dir -> %s: %s" % ("ok  " if ok else "FAIL", got["verdict"], got.get("message"))
+
+
 def main():
     t0 = time.monotonic()
     with open(os.path.join(SRC, "suites", "core", "catalog.json")) as f:
@@ -77,7 +95,8 @@ def main():
     missing = sorted(set(ids) - {r[0] for r in ROWS if r[2] == "fail"})
     results = [(not missing, "%s every client check has a fail row%s" % ("ok  " if not missing else "FAIL", missing or ""))]
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
-        futures = [pool.submit(ROWS_RUNNER.row, r) for r in ROWS] + [pool.submit(ROWS_RUNNER.baseline, ids)]
+        futures = [pool.submit(ROWS_RUNNER.row, r) for r in ROWS] + [pool.submit(ROWS_RUNNER.baseline, ids),
+                                                                     pool.submit(relative_run_dir)]
         results += [f.result() for f in futures]
     for _, line in results:
         print(line)
