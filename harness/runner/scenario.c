@@ -82,7 +82,7 @@ void acmeh_scenarios_free(acmeh_scenarios *s) {
   if (!s) return;
   for (size_t i = 0; i < s->n; i++) {
     acmeh_client_run *r = &s->items[i].run;
-    free(r->why), json_decref(r->exchanges), json_decref(r->validations), free(r->domain), free(r->cert_pem), free(r->client_log);
+    free(r->why), json_decref(r->exchanges), json_decref(r->validations), free(r->domain), free(r->domains), free(r->cert_pem), free(r->client_log);
     json_decref(r->dns_updates);
     pthread_mutex_destroy(&s->items[i].mu);
   }
@@ -148,6 +148,7 @@ static void set_run_vars(acmeh_vars *v, const acmeh_env *env, acmeh_server *srv,
   acmeh_vars_set(v, "ACME_DIRECTORY", acmeh_server_directory_url(srv));
   acmeh_vars_set(v, "ACME_CA_BUNDLE", acmeh_server_ca_file(srv));
   acmeh_vars_set(v, "DOMAIN", sc->run.domain);
+  acmeh_vars_set(v, "DOMAINS", sc->run.domains ? sc->run.domains : sc->run.domain);
   acmeh_vars_set(v, "EMAIL", "acmeh@example.com");
   acmeh_vars_set(v, "WORK_DIR", client_dir);
   acmeh_vars_set(v, "LOG_DIR", work);
@@ -310,9 +311,9 @@ static void note_headers(acmeh_check_ctx *ctx, const json_t *h, const char *pref
 
 /* The record in the transcript: what the client sent, decoded, and what it got. */
 static void transcribe(acmeh_check_ctx *ctx, const acmeh_client_run *r) {
-  acmeh_check_note(ctx, "scenario %s: client exit %d%s after %.2f s, %zu exchanges, domain %s", r->name, r->exit_status,
+  acmeh_check_note(ctx, "scenario %s: client exit %d%s after %.2f s, %zu exchanges, domain(s) %s", r->name, r->exit_status,
                    r->timed_out ? " (killed: timed out)" : "", r->duration_s, json_array_size(r->exchanges),
-                   r->domain ? r->domain : "-");
+                   r->domains ? r->domains : r->domain ? r->domain : "-");
   size_t i;
   json_t *x;
   json_array_foreach(r->exchanges, i, x) {
@@ -351,13 +352,21 @@ static scenario *find(acmeh_scenarios *s, const char *name) {
   return NULL;
 }
 
+/* The scenario's names: "c<hash>.<parent>" (the hash of the seed and the
+ * scenario's name, so a run is repeatable), and for "names": n the further
+ * "c<hash>-<k>.<parent>", all in domains. */
 static void pick_domain(scenario *sc, const acmeh_env *env) {
   uint64_t h = env->seed ^ 1469598103934665603ULL;
   for (const char *p = sc->name; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ULL;
   const char *wild = json_is_true(json_object_get(sc->def, "wildcard")) ? "*." : ""; /* "wildcard": true */
-  if (asprintf(&sc->run.domain, "%sc%08llx.%s", wild, (unsigned long long)(h & 0xffffffffULL),
-               env->domain ? env->domain : "acmeh.example.com") < 0)
-    sc->run.domain = NULL;
+  const char *parent = env->domain ? env->domain : "acmeh.example.com";
+  unsigned long long label = (unsigned long long)(h & 0xffffffffULL);
+  if (asprintf(&sc->run.domain, "%sc%08llx.%s", wild, label, parent) < 0) sc->run.domain = NULL;
+  json_int_t n = json_integer_value(json_object_get(sc->def, "names"));
+  acmeh_strbuf all = {0};
+  acmeh_strbuf_printf(&all, "%s", sc->run.domain ? sc->run.domain : "");
+  for (json_int_t k = 2; k <= n && k <= 8; k++) acmeh_strbuf_printf(&all, ",%sc%08llx-%d.%s", wild, label, (int)k, parent);
+  sc->run.domains = acmeh_strbuf_take(&all);
 }
 
 int acmeh_scenario_get(acmeh_check_ctx *ctx, const char *name, const acmeh_client_run **out) {

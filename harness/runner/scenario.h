@@ -20,7 +20,8 @@ typedef struct {
   json_t *exchanges;    /* every exchange, as harness/server/server.h describes them */
   json_t *validations;  /* every validation the client's challenge responses started, in the order they
                            ended (server.h, acmeh_server_validation_observer) */
-  char *domain;         /* the name the client was asked to certify */
+  char *domain;         /* the name the client was asked to certify (the first of domains) */
+  char *domains;        /* every name the client was asked to certify in one order, comma-separated */
   char *cert_pem;       /* the file at the target's cert_path after the run, or NULL */
   char *client_log;     /* the client's output (first 64 KiB) */
   double duration_s;
@@ -40,7 +41,10 @@ typedef struct acmeh_scenarios acmeh_scenarios;
  *             "eab": {"kid", "key" (base64url), "required": bool} (one External Account
  *                     Binding key, RFC 8555 §7.3.4; the client gets EAB_KID and EAB_HMAC_KEY)},
  *  "vars": {"NAME": "value"} (extra variables for the client's commands, e.g. PROFILE),
- *  "wildcard": true (the client is asked for "*.<domain>")}}.
+ *  "wildcard": true (the client is asked for "*.<domain>"),
+ *  "names": n (1-8, default 1: the client is asked for n names in one order, in
+ *             ${DOMAINS}, comma-separated, ${DOMAIN} first; its "issue-multi"
+ *             action orders them all)}}.
  * Returns ACMEH_OK, ACMEH_ENV_IO / ACMEH_INTERNAL (bad file) with err. */
 int acmeh_scenarios_load(const char *data_dir, acmeh_scenarios **out, char *err, size_t errlen);
 void acmeh_scenarios_free(acmeh_scenarios *s);

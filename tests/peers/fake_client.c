@@ -3,7 +3,8 @@
  * environment variable FAKE_CLIENT_FAULTS (comma-separated), each breaking one
  * rule that a CORE-C check judges. It is run as a client target
  * (tests/peers/fake-client.json) and reads the adapter variables
- * ACME_DIRECTORY, ACME_CA_BUNDLE, DOMAIN, ACMEH_MGMT and WORK_DIR. */
+ * ACME_DIRECTORY, ACME_CA_BUNDLE, DOMAIN, DOMAINS (every name of the order,
+ * comma-separated; DOMAIN alone when unset), ACMEH_MGMT and WORK_DIR. */
 #include <curl/curl.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
@@ -40,6 +41,18 @@ static int profile_refused(acmeh_acme *c, acmeh_http_resp *r, const char *url, c
 static int die(const char *what, const char *err) {
   fprintf(stderr, "fake-client: %s: %s\n", what, fault("hide-detail") ? "failed" : err);
   return 1;
+}
+
+/* The names to order: DOMAINS split at commas, else DOMAIN. Returns how many (at most cap). */
+static size_t order_names(const char *domain, char names[][256], size_t cap) {
+  const char *all = getenv("DOMAINS") && *getenv("DOMAINS") ? getenv("DOMAINS") : domain;
+  size_t n = 0;
+  for (const char *p = all; p && *p && n < cap;) {
+    size_t len = strcspn(p, ",");
+    snprintf(names[n++], 256, "%.*s", (int)len, p);
+    p += len + (p[len] == ',');
+  }
+  return n;
 }
 
 /* The challenge type to answer: the scenario's (${CHALLENGE}), else http-01. */
@@ -233,6 +246,10 @@ static int respond(acmeh_acme *c, const char *domain, const char *authz_url, con
   return ok ? 0 : die("authorization", "did not become valid");
 }
 
+/* `domain` is the name the client ordered in this authorization's place; the
+ * authorization's own identifier is what counts (RFC 8555 §7.4: the order's
+ * arrays need not follow the request), except under the fault
+ * first-authz-first-name, which trusts the position (wrong on purpose). */
 static int authorize(acmeh_acme *c, const char *domain, const char *authz_url) {
   json_t *authz = NULL;
   char err[256], token[256];
@@ -243,7 +260,7 @@ static int authorize(acmeh_acme *c, const char *domain, const char *authz_url) {
   int done = status_is(authz, "valid") && !fault("repost-valid-challenge"); /* RFC 8555 §7.1.3: nothing to do */
   snprintf(token, sizeof token, "%s", tok ? tok : "");
   const char *ident = json_string_value(json_object_get(json_object_get(authz, "identifier"), "value"));
-  if (ident && strncmp(domain, "*.", 2) == 0) domain = ident; /* a wildcard's records go under its base name */
+  if (ident && !fault("first-authz-first-name")) domain = ident; /* a wildcard's identifier is its base name */
   int rc = done ? 0 : tok ? respond(c, domain, authz_url, ch, token) : die("challenge", challenge_type());
   json_decref(authz);
   return rc;
@@ -274,12 +291,15 @@ static char *load_text(const char *name) {
 
 static int finalize(acmeh_acme *c, const char *domain, const json_t *order, const char *order_url) {
   acmeh_key *k = NULL;
-  char extra[300], *csr = NULL, *payload = NULL, err[256];
+  char extra[300], *csr = NULL, *payload = NULL, err[256], ordered[8][256];
+  size_t n = order_names(domain, ordered, 8);
   snprintf(extra, sizeof extra, "extra.%s", domain);
-  const char *names[] = {domain, extra};
+  const char *names[9];
+  for (size_t i = 0; i < n; i++) names[i] = ordered[i];
+  names[n] = extra;
   acmeh_key_generate(ACMEH_KEY_ES256, &k);
   EVP_PKEY *csr_key = fault("csr-account-key") ? acmeh_key_pkey(acmeh_acme_key(c)) : acmeh_key_pkey(k);
-  acmeh_csr_build(csr_key, names, fault("csr-extra-name") ? 2 : 1, &csr);
+  acmeh_csr_build(csr_key, names, n + (fault("csr-extra-name") ? 1 : 0), &csr);
   acmeh_key_free(k);
   if (asprintf(&payload, "{\"csr\":\"%s%s\"}", csr, fault("padding") ? "=" : "") < 0) return 1;
   acmeh_post_opts o = opts();
@@ -360,9 +380,12 @@ static double env_num(const char *name, double dflt) {
 }
 
 static void order_payload(const char *domain, char *out, size_t len) {
-  const char *names[] = {domain};
+  char ordered[8][256];
+  const char *names[8];
+  size_t n = order_names(domain, ordered, 8);
+  for (size_t i = 0; i < n; i++) names[i] = ordered[i];
   int bad = g_profile && fault("profile-not-string");
-  char *p = acmeh_client_order_payload(names, 1, g_replaces, bad ? NULL : g_profile);
+  char *p = acmeh_client_order_payload(names, n, g_replaces, bad ? NULL : g_profile);
   json_t *j = bad && p ? json_loads(p, 0, NULL) : NULL;
   if (j) { /* wrong on purpose: the profile name inside an array */
     json_object_set_new(j, "profile", json_pack("[s]", g_profile));
@@ -435,7 +458,11 @@ static int order_once(acmeh_acme *c, const char *domain) {
   int rc = 0;
   if (g_profile && !json_object_get(order, "profile") && !fault("ignore-missing-profile"))
     rc = die("newOrder", "the order came back without the requested profile (the server ignored it); not finalizing");
-  if (rc == 0) rc = authorize(c, domain, json_string_value(json_array_get(json_object_get(order, "authorizations"), 0)));
+  char ordered[8][256];
+  size_t n = order_names(domain, ordered, 8), i;
+  json_t *a;
+  json_array_foreach(json_object_get(order, "authorizations"), i, a) /* the i-th name stands in for the fault */
+    if (rc == 0) rc = authorize(c, i < n ? ordered[i] : domain, json_string_value(a));
   if (rc == 0) rc = finalize(c, domain, order, order_url);
   json_decref(order);
   free(order_url);

@@ -1,8 +1,8 @@
 #!/bin/sh
 # dehydrated driver: dehydrated.sh issue|renew|revoke. Writes its config into
 # $WORK_DIR (nothing under /etc/dehydrated is read or written), registers an
-# account, then runs --cron for $DOMAIN with dehydrated-hook.sh publishing
-# through the mocks. Trust: CURL_CA_BUNDLE (dehydrated runs the curl tool).
+# account, then runs --cron for every name of $DOMAINS (else $DOMAIN) with
+# dehydrated-hook.sh publishing through the mocks. Trust: CURL_CA_BUNDLE (dehydrated runs the curl tool).
 set -eu
 cfg=$WORK_DIR/dehydrated.conf
 mkdir -p "$WORK_DIR/wellknown"
@@ -21,7 +21,11 @@ if [ -n "${EAB_KID:-}" ]; then printf 'EAB_KID="%s"\nEAB_HMAC_KEY="%s"\n' "$EAB_
 case "${1:-}" in
   issue)
     dehydrated -f "$cfg" --register --accept-terms
-    exec dehydrated -f "$cfg" --cron --domain "$DOMAIN" ;;
+    # Every name of ${DOMAINS} (comma-separated, $DOMAIN first) in one
+    # certificate: each --domain adds one; the first names its folder.
+    set --
+    for d in $(printf %s "${DOMAINS:-$DOMAIN}" | tr , ' '); do set -- "$@" --domain "$d"; done
+    exec dehydrated -f "$cfg" --cron "$@" ;;
   renew) exec dehydrated -f "$cfg" --cron --force --domain "$DOMAIN" ;;
   revoke) exec dehydrated -f "$cfg" --revoke "$WORK_DIR/certs/$DOMAIN/cert.pem" ;;
   *) echo "usage: dehydrated.sh issue|renew|revoke" >&2; exit 2 ;;

@@ -20,7 +20,9 @@ case "${1:-}" in
     set --
     if [ -n "${EAB_KID:-}" ]; then set -- -e "$EAB_KID:$EAB_HMAC_KEY"; fi
     [ -f "$conf/private/key.pem" ] || uacme -v -y -c "$conf" -a "$ACME_DIRECTORY" "$@" new "$EMAIL"
-    exec uacme -v -c "$conf" -a "$ACME_DIRECTORY" -h "$hook" issue "$DOMAIN" ;;
+    # Every name of ${DOMAINS} (comma-separated, $DOMAIN first): uacme takes the
+    # first as the certificate's identifier, the others as alternative names.
+    exec uacme -v -c "$conf" -a "$ACME_DIRECTORY" -h "$hook" issue $(printf %s "${DOMAINS:-$DOMAIN}" | tr , ' ') ;;
   renew) exec uacme -v -f -o -c "$conf" -a "$ACME_DIRECTORY" -h "$hook" issue "$DOMAIN" ;;
   revoke) exec uacme -v -c "$conf" -a "$ACME_DIRECTORY" revoke "$conf/$DOMAIN/cert.pem" ;;
   *) echo "usage: uacme.sh issue|renew|revoke" >&2; exit 2 ;;

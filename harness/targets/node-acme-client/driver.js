@@ -1,6 +1,6 @@
 // acme-harness driver for the acme-client library (npm): node driver.js issue|renew|revoke.
 // Settings come from the harness's variables in the environment (ACME_DIRECTORY,
-// DOMAIN, EMAIL, WORK_DIR, CHALLENGE, ACMEH_BIN, ACMEH_MGMT). Trust comes from
+// DOMAIN, DOMAINS, EMAIL, WORK_DIR, CHALLENGE, ACMEH_BIN, ACMEH_MGMT). Trust comes from
 // NODE_EXTRA_CA_CERTS, set by the target file. Challenges are published with
 // `acme-harness hook`; the library's own pre-check (which would fetch
 // http://DOMAIN:80 and ask the system resolver) is skipped: the server checks.
@@ -46,7 +46,9 @@ async function client() {
 async function issue() {
   const wanted = process.env.CHALLENGE || 'http-01';
   const c = await client();
-  const [key, csr] = await acme.crypto.createCsr({ commonName: env('DOMAIN'), altNames: [env('DOMAIN')] }, await acme.crypto.createPrivateEcdsaKey());
+  // Every name of DOMAINS (comma-separated, DOMAIN first) in one order.
+  const names = (process.env.DOMAINS || env('DOMAIN')).split(',');
+  const [key, csr] = await acme.crypto.createCsr({ commonName: names[0], altNames: names }, await acme.crypto.createPrivateEcdsaKey());
   const cert = await c.auto({
     csr,
     email: process.env.EMAIL || undefined,
