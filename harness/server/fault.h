@@ -56,7 +56,8 @@
  *                      last element; objects are emptied)
  *   "remove_field"     dotted path: that member or element is removed
  *   "shuffle"          ["identifiers", "authorizations"]: those arrays rotated
- *                      by one place, so the order always differs (2+ elements)
+ *                      by one place, so the order always differs (2+ elements);
+ *                      a path listed twice is rotated twice
  *   "processing_polls" n >= 1 (match.resource "order" or "finalize"): this
  *                      response and the next n POST-as-GETs of the order read
  *                      "status": "processing" without "certificate", with

@@ -776,6 +776,111 @@ static int published_before_post(acmeh_check_ctx *ctx) {
   return rc;
 }
 
+/* ---- CORE-C20: no reliance on the order of the order's arrays (§7.4) ----
+ * Scenario reordered-authzs returns every order object with identifiers and
+ * authorizations rotated, two different ways, away from the request's order.
+ * Its challenge is dns-01, where answering for the wrong identifier shows: the
+ * TXT record lands at another name than the one the server looks up. */
+
+/* The authorization URLs of the client's first order, as the server listed them (new reference). */
+static json_t *order_authzs(const acmeh_client_run *r) {
+  size_t i;
+  json_t *x;
+  EACH(r, i, x) if (is(x, "POST", "newOrder") && json_integer_value(json_object_get(x, "status")) == 201) {
+    json_t *b = json_loads(field(x, "resp_body") ? field(x, "resp_body") : "", 0, NULL);
+    json_t *a = json_incref(json_object_get(b, "authorizations"));
+    json_decref(b);
+    return a;
+  }
+  return NULL;
+}
+
+/* 1 when the client answered authorization `url` (POSTed a response to one of
+ * its challenges) or saw it valid; *ident gets its identifier from the
+ * client's fetches of it. */
+static int authz_answered(const acmeh_client_run *r, const char *url, char *ident, size_t len) {
+  size_t i, k;
+  json_t *x, *ch;
+  int answered = 0;
+  EACH(r, i, x) if (url && is(x, "POST", "authz") && !strcmp(field(x, "url") ? field(x, "url") : "", url)) {
+    json_t *b = json_loads(field(x, "resp_body") ? field(x, "resp_body") : "", 0, NULL);
+    const char *id = field(json_object_get(b, "identifier"), "value");
+    if (id) snprintf(ident, len, "%s", id);
+    answered |= !strcmp(field(b, "status") ? field(b, "status") : "", "valid");
+    json_array_foreach(json_object_get(b, "challenges"), k, ch) answered |= challenge_post(r, field(ch, "url")) != NULL;
+    json_decref(b);
+  }
+  return answered;
+}
+
+/* No validation failed: a failure here is a response published for another identifier. */
+static int reordered_validations_ok(acmeh_check_ctx *ctx, const acmeh_client_run *r) {
+  size_t i;
+  json_t *v;
+  json_array_foreach(r->validations, i, v) if (!strcmp(field(v, "status") ? field(v, "status") : "", "invalid")) {
+    const json_t *x = challenge_post(r, field(v, "challenge"));
+    const char *detail = field(json_object_get(v, "error"), "detail");
+    return acmeh_check_fail(ctx, "each authorization's challenge answered for that authorization's own identifier, whatever the order of the order's arrays",
+                            "the %s validation of %s (challenge %s, POSTed by request #%lld) failed: %s", field(v, "type") ? field(v, "type") : "?",
+                            field(v, "identifier") ? field(v, "identifier") : "?", field(v, "challenge") ? field(v, "challenge") : "?",
+                            x ? seq(x) : -1LL, detail ? detail : "an error without detail");
+  }
+  return ACMEH_OK;
+}
+
+static int reordered_authzs_answered(acmeh_check_ctx *ctx, const acmeh_client_run *r) {
+  json_t *authzs = order_authzs(r), *a;
+  size_t i;
+  int rc = ACMEH_OK;
+  json_array_foreach(authzs, i, a) {
+    char ident[300] = "identifier unknown: never fetched";
+    if (rc == ACMEH_OK && !authz_answered(r, json_string_value(a), ident, sizeof ident))
+      rc = acmeh_check_fail(ctx, "every authorization of the order answered, in whatever order the order lists them",
+                            "authorization %zu of %zu, %s (%s), got no challenge response (client exit %d)", i + 1, json_array_size(authzs),
+                            json_string_value(a) ? json_string_value(a) : "?", ident, r->exit_status);
+  }
+  json_decref(authzs);
+  return rc;
+}
+
+/* The order finalized with a CSR for exactly the ordered names, and its certificate downloaded. */
+static int reordered_issued(acmeh_check_ctx *ctx, const acmeh_client_run *r, const json_t *want) {
+  size_t i;
+  json_t *x;
+  int rc = ACMEH_OK, finalized = 0, downloaded = 0;
+  EACH(r, i, x) {
+    if (rc == ACMEH_OK && !finalized && is(x, "POST", "finalize") && payload(x)) {
+      json_t *p = json_loads(payload(x), 0, NULL);
+      rc = csr_names_match(ctx, field(p, "csr"), want, seq(x));
+      finalized = 1;
+      json_decref(p);
+    }
+    downloaded |= is(x, "POST", "certificate") && json_integer_value(json_object_get(x, "status")) == 200;
+  }
+  if (rc == ACMEH_OK && !finalized)
+    rc = acmeh_check_fail(ctx, "the order finalized once its authorizations were valid", "the client never finalized (exit %d)", r->exit_status);
+  if (rc == ACMEH_OK && !downloaded)
+    rc = acmeh_check_fail(ctx, "the certificate downloaded", "the client finalized but never fetched the certificate (exit %d)", r->exit_status);
+  return rc;
+}
+
+/* CORE-C20: the reordered order of several names still ends in a certificate,
+ * each authorization answered for its own identifier. */
+static int order_unassumed(acmeh_check_ctx *ctx) {
+  const acmeh_client_run *r;
+  int rc = record(ctx, "reordered-authzs", &r);
+  if (rc == ACMEH_OK) rc = fault_fired(ctx, r, "newOrder");
+  json_t *want = rc ? NULL : ordered_names(r);
+  if (rc == ACMEH_OK && json_array_size(want) < 2)
+    rc = acmeh_check_skip(ctx, "the client ordered %zu name(s) when asked for %s: it does not order several names in one run",
+                          json_array_size(want), r->domains ? r->domains : "several");
+  if (rc == ACMEH_OK) rc = reordered_validations_ok(ctx, r);
+  if (rc == ACMEH_OK) rc = reordered_authzs_answered(ctx, r);
+  if (rc == ACMEH_OK) rc = reordered_issued(ctx, r, want);
+  json_decref(want);
+  return rc;
+}
+
 static int cleaned_up_after_refusal(acmeh_check_ctx *ctx) {
   const acmeh_client_run *r;
   int rc = record(ctx, "challenge-refused", &r);
@@ -864,7 +969,7 @@ const acmeh_check_impl acmeh_core_client_checks[] = {
     {"CORE-C-036", rate_limit_respected},   {"CORE-C-037", user_action_surfaced}, {"CORE-C-101", tlsalpn01_validated},
     {"CORE-C-015", contacts_ok},           {"CORE-C-028", http01_cleaned_up},    {"CORE-C-038", busy_respected},
     {"CORE-C-040", dns01_cleaned_up},      {"CORE-C-027", published_before_post},
-    {"CORE-C-017", eab_binding_ok},
+    {"CORE-C-017", eab_binding_ok},    {"CORE-C-020", order_unassumed},
     {"CORE-C-001", user_agent},        {"CORE-C-002", accept_language},   {"CORE-C-003", post_format},
     {"CORE-C-004", protected_members}, {"CORE-C-005", kid_is_location},   {"CORE-C-006", url_is_request_url},
     {"CORE-C-007", no_padding},        {"CORE-C-008", post_as_get},       {"CORE-C-009", nonce_once},

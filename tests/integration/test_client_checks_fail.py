@@ -53,6 +53,8 @@ ROWS = [
     ("CORE-C-027", "early-challenge", "fail",
      "the keyAuthorization served at /.well-known/acme-challenge/<token> when the challenge POST arrives (SHOULD NOT POST before); got request #"),
     ("CORE-C-027", "challenge-empty-payload", "skip", "no challenge POST of the client started a validation"),
+    ("CORE-C-020", "first-authz-first-name", "fail",
+     "each authorization's challenge answered for that authorization's own identifier, whatever the order of the order's arrays; got the dns-01 validation of "),
     ("CORE-C-034", "revoke-pem", "fail", "certificate = base64url of the DER certificate"),
     ("CORE-C-034", "revoke-reason-string", "fail", "reason as an integer CRLReason code"),
     ("CORE-C-015", "bad-contact", "fail", "mailto contacts with one address and no hfields"),
