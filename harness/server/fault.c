@@ -37,6 +37,7 @@ typedef struct {
   int reject_nonce;
   long processing_polls;
   const char *corrupt_field, *remove_field, *content_type, *replay_nonce;
+  const char *append_body; /* text added at the end of the body, e.g. a PEM block after a chain */
   int ari_window;             /* renewalInfo: suggestedWindow replaced by now + these offsets */
   double ari_start, ari_end;
   /* state */
@@ -282,10 +283,20 @@ static int check_ari_window(vctx *v, const json_t *w, rule *r) {
   return ACMEH_OK;
 }
 
+/* "append_body": any non-empty text; unlike the header values, line breaks are
+ * allowed, since what it adds (a PEM block) is made of lines. */
+static int check_append(vctx *v, const json_t *a, rule *r) {
+  const json_t *j = json_object_get(a, "append_body");
+  if (!j) return ACMEH_OK;
+  if (!json_is_string(j) || !*json_string_value(j)) return bad(v, "action.append_body", "must be a non-empty string");
+  r->append_body = json_string_value(j);
+  return ACMEH_OK;
+}
+
 static int check_action(vctx *v, const json_t *a, rule *r) {
   static const char *const known[] = {"status", "problem", "headers", "remove_headers", "retry_after", "delay_ms",
                                       "drop", "reject_nonce", "processing_polls", "corrupt_field", "remove_field",
-                                      "content_type", "replay_nonce", "shuffle", "ari_window", NULL};
+                                      "content_type", "replay_nonce", "shuffle", "ari_window", "append_body", NULL};
   if (!json_is_object(a) || json_object_size(a) == 0) return bad(v, "action", "must be an object with at least one action");
   int rc = only_known(v, a, "action", known);
   if (rc) return rc;
@@ -300,7 +311,7 @@ static int check_action(vctx *v, const json_t *a, rule *r) {
   if ((rc = check_problem(v, json_object_get(a, "problem"), r)) || (rc = check_headers(v, a, r)) ||
       (rc = check_transport(v, a, r)) || (rc = check_retry_after(v, json_object_get(a, "retry_after"), r)) ||
       (rc = check_shuffle(v, json_object_get(a, "shuffle"), r)) ||
-      (rc = check_ari_window(v, json_object_get(a, "ari_window"), r)) ||
+      (rc = check_ari_window(v, json_object_get(a, "ari_window"), r)) || (rc = check_append(v, a, r)) ||
       (rc = str_member(v, a, "corrupt_field", "action.corrupt_field", 1, &r->corrupt_field)) ||
       (rc = str_member(v, a, "remove_field", "action.remove_field", 1, &r->remove_field)) ||
       (rc = str_member(v, a, "content_type", "action.content_type", 1, &r->content_type)) ||
@@ -680,12 +691,8 @@ static void edit_body(const rule *r, json_t *body) {
   json_array_foreach(r->shuffle, i, p) rotate(body, json_string_value(p));
 }
 
-void srv_faults_body(srv_faults *f, srv_req *rq, srv_resp *rs, srv_outcome *oc) {
-  (void)rq;
-  for (size_t k = 0; k < oc->nhits; k++) {
-    const rule *r = &f->rules[oc->hits[k]];
-    if (r->status && !r->problem) rs->status = r->status;
-  }
+/* The JSON body actions (processing hold, fields, shuffles, ARI window). */
+static void edit_json(srv_faults *f, srv_resp *rs, srv_outcome *oc) {
   json_t *body = body_is_json(rs) ? json_loadb(rs->body, rs->body_len, 0, NULL) : NULL;
   if (!body) return;
   if (oc->hold && json_is_string(json_object_get(body, "status"))) {
@@ -699,6 +706,29 @@ void srv_faults_body(srv_faults *f, srv_req *rq, srv_resp *rs, srv_outcome *oc) 
   free(rs->body);
   rs->body = text;
   rs->body_len = strlen(text);
+}
+
+/* The rules' append_body texts after the body, whatever its media type. */
+static void append_bodies(const srv_faults *f, srv_resp *rs, const srv_outcome *oc) {
+  for (size_t k = 0; k < oc->nhits; k++) {
+    const char *t = f->rules[oc->hits[k]].append_body;
+    size_t n = t ? strlen(t) : 0;
+    char *grown = n ? realloc(rs->body, rs->body_len + n + 1) : NULL;
+    if (!grown) continue;
+    memcpy(grown + rs->body_len, t, n + 1);
+    rs->body = grown;
+    rs->body_len += n;
+  }
+}
+
+void srv_faults_body(srv_faults *f, srv_req *rq, srv_resp *rs, srv_outcome *oc) {
+  (void)rq;
+  for (size_t k = 0; k < oc->nhits; k++) {
+    const rule *r = &f->rules[oc->hits[k]];
+    if (r->status && !r->problem) rs->status = r->status;
+  }
+  edit_json(f, rs, oc);
+  append_bodies(f, rs, oc); /* last: the JSON edits need the body still parseable */
 }
 
 /* ---- header and transport actions -------------------------------------------- */

@@ -58,6 +58,9 @@
  *   "shuffle"          ["identifiers", "authorizations"]: those arrays rotated
  *                      by one place, so the order always differs (2+ elements);
  *                      a path listed twice is rotated twice
+ *   "append_body"      text added at the end of the body, whatever its media
+ *                      type (e.g. a PEM PRIVATE KEY block after a certificate
+ *                      chain); applied after the JSON actions
  *   "processing_polls" n >= 1 (match.resource "order" or "finalize"): this
  *                      response and the next n POST-as-GETs of the order read
  *                      "status": "processing" without "certificate", with

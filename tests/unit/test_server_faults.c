@@ -380,6 +380,28 @@ static void test_headers(void) {
   stop();
 }
 
+/* append_body adds its text (line breaks and all) after the body, here a JSON
+ * directory's: the client suite appends a PEM block to a certificate chain. */
+static void test_append_body(void) {
+  CU_ASSERT_EQUAL_FATAL(start("[{\"name\":\"tail\",\"match\":{\"resource\":\"directory\",\"nth\":2},"
+                              "\"action\":{\"append_body\":\"-----BEGIN PRIVATE KEY-----\\nAAAA\\n-----END PRIVATE KEY-----\\n\"}}]"),
+                        ACMEH_OK);
+  acmeh_acme *c = client(); /* its own GET of the directory was the first */
+  CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+  acmeh_http_resp r = {0};
+  const char *tail = "}-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n";
+  for (int i = 2; i <= 3; i++) {
+    CU_ASSERT_EQUAL(acmeh_http_request(acmeh_acme_http(c), "GET", acmeh_server_directory_url(S), NULL, NULL, 0, NULL, &r,
+                                       ERR, sizeof ERR), ACMEH_OK);
+    size_t n = strlen(tail);
+    int appended = r.body && r.body_len >= n && memcmp(r.body + r.body_len - n, tail, n) == 0;
+    CU_ASSERT_EQUAL(appended, i == 2);
+    acmeh_http_resp_free(&r);
+  }
+  acmeh_acme_free(c);
+  stop();
+}
+
 static void test_body_fields(void) {
   CU_ASSERT_EQUAL_FATAL(start("[{\"name\":\"body\",\"match\":{\"resource\":\"newOrder\"},"
                               "\"action\":{\"corrupt_field\":\"status\",\"remove_field\":\"expires\","
@@ -575,6 +597,7 @@ static void test_bad_rules_refused(void) {
   expect_refused("[{\"name\":\"a\",\"action\":{\"status\":1}},{\"name\":\"a\",\"action\":{\"status\":500}}]", "action.status", "");
   expect_refused("[{\"name\":\"a\",\"action\":{\"status\":500}},{\"name\":\"a\",\"action\":{\"status\":500}}]", "rules[1]", "name");
   expect_refused("[{\"name\":\"a\",\"action\":{\"reject_nonce\":true,\"problem\":{\"type\":\"x\"}}}]", "reject_nonce", "");
+  expect_refused("[{\"name\":\"a\",\"action\":{\"append_body\":\"\"}}]", "action.append_body", "non-empty string");
   /* Files: unreadable, not JSON (with its position), a bad rule. */
   char path[4200], err[512];
   json_t *rules = NULL;
@@ -894,6 +917,7 @@ int main(void) {
       {"fault: good nonce rejected and consumed", test_reject_good_nonce},
       {"fault: headers added, replaced, removed; content type", test_headers},
       {"fault: JSON fields corrupted, removed, shuffled", test_body_fields},
+      {"fault: text appended to a body", test_append_body},
       {"fault: order held in processing for n polls", test_processing_polls},
       {"fault: delay on a timer, others served meanwhile", test_delay},
       {"fault: drop before and after headers", test_drop},
