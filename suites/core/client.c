@@ -881,6 +881,41 @@ static int order_unassumed(acmeh_check_ctx *ctx) {
   return rc;
 }
 
+/* ---- CORE-C32: a chain holding a PRIVATE KEY block is rejected (§11.4) ----
+ * Scenario key-in-chain appends a PRIVATE KEY block to every certificate
+ * download. "Rejected", for a client run as a command, is judged where the
+ * target file says the issued chain is installed (cert_path): a client that
+ * refuses the download (no file there) or keeps only its CERTIFICATE blocks
+ * passes, whatever its exit status; one that installs the server's key block
+ * there fails, whatever its exit status. */
+
+/* The first base64 line of the block the scenario's fault appends (new
+ * string), which names that block wherever a client copied it. */
+static char *injected_line(const json_t *def) {
+  const json_t *action = json_object_get(json_array_get(json_object_get(def, "faults"), 0), "action");
+  const char *t = field(action, "append_body");
+  const char *nl = t ? strchr(t, '\n') : NULL;
+  size_t len = nl ? strcspn(nl + 1, "\r\n") : 0;
+  return len ? strndup(nl + 1, len) : NULL;
+}
+
+static int key_in_chain_rejected(acmeh_check_ctx *ctx) {
+  const acmeh_client_run *r;
+  int rc = record(ctx, "key-in-chain", &r);
+  if (rc == ACMEH_OK) rc = fault_fired(ctx, r, "certificate");
+  char *line = rc ? NULL : injected_line(r->def);
+  if (rc == ACMEH_OK && !line) return acmeh_msg(ctx->err, sizeof ctx->err, ACMEH_INTERNAL, "scenario key-in-chain appends no PEM block");
+  if (rc == ACMEH_OK && r->cert_pem && strstr(r->cert_pem, line))
+    rc = acmeh_check_fail(ctx, "a certificate chain holding a PRIVATE KEY block rejected, not installed",
+                          "the client (exit %d) installed it: the file at its cert_path (%zu bytes) holds the server's PRIVATE KEY block",
+                          r->exit_status, strlen(r->cert_pem));
+  else if (rc == ACMEH_OK)
+    acmeh_check_note(ctx, "client exit %d; %s", r->exit_status,
+                     r->cert_pem ? "its cert_path file holds no block of the server's key" : "nothing at its cert_path");
+  free(line);
+  return rc;
+}
+
 static int cleaned_up_after_refusal(acmeh_check_ctx *ctx) {
   const acmeh_client_run *r;
   int rc = record(ctx, "challenge-refused", &r);
@@ -970,6 +1005,7 @@ const acmeh_check_impl acmeh_core_client_checks[] = {
     {"CORE-C-015", contacts_ok},           {"CORE-C-028", http01_cleaned_up},    {"CORE-C-038", busy_respected},
     {"CORE-C-040", dns01_cleaned_up},      {"CORE-C-027", published_before_post},
     {"CORE-C-017", eab_binding_ok},    {"CORE-C-020", order_unassumed},
+    {"CORE-C-032", key_in_chain_rejected},
     {"CORE-C-001", user_agent},        {"CORE-C-002", accept_language},   {"CORE-C-003", post_format},
     {"CORE-C-004", protected_members}, {"CORE-C-005", kid_is_location},   {"CORE-C-006", url_is_request_url},
     {"CORE-C-007", no_padding},        {"CORE-C-008", post_as_get},       {"CORE-C-009", nonce_once},

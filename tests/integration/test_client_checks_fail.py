@@ -55,6 +55,8 @@ ROWS = [
     ("CORE-C-027", "challenge-empty-payload", "skip", "no challenge POST of the client started a validation"),
     ("CORE-C-020", "first-authz-first-name", "fail",
      "each authorization's challenge answered for that authorization's own identifier, whatever the order of the order's arrays; got the dns-01 validation of "),
+    ("CORE-C-032", "accept-key-in-chain", "fail",
+     "a certificate chain holding a PRIVATE KEY block rejected, not installed; got the client (exit 0) installed it"),
     ("CORE-C-034", "revoke-pem", "fail", "certificate = base64url of the DER certificate"),
     ("CORE-C-034", "revoke-reason-string", "fail", "reason as an integer CRLReason code"),
     ("CORE-C-015", "bad-contact", "fail", "mailto contacts with one address and no hfields"),

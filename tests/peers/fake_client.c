@@ -289,6 +289,19 @@ static char *load_text(const char *name) {
   return buf;
 }
 
+/* Installs the downloaded chain as cert.pem when it is only CERTIFICATE blocks
+ * (RFC 8555 §11.4: reject anything else, a PRIVATE KEY block above all);
+ * the fault accept-key-in-chain installs it as it came. Returns 0 when kept. */
+static int keep_chain(const char *body) {
+  STACK_OF(X509) *chain = NULL;
+  char why[200];
+  int ok = fault("accept-key-in-chain") || acmeh_pem_chain_parse(body, strlen(body), &chain, why, sizeof why) == ACMEH_OK;
+  sk_X509_pop_free(chain, X509_free);
+  if (!ok) return die("certificate", why);
+  save_text("cert.pem", body);
+  return 0;
+}
+
 static int finalize(acmeh_acme *c, const char *domain, const json_t *order, const char *order_url) {
   acmeh_key *k = NULL;
   char extra[300], *csr = NULL, *payload = NULL, err[256], ordered[8][256];
@@ -318,7 +331,7 @@ static int finalize(acmeh_acme *c, const char *domain, const json_t *order, cons
   const char *cert = json_string_value(json_object_get(done, "certificate"));
   acmeh_post_opts co = opts();
   int rc = cert ? acmeh_acme_post(c, cert, NULL, &co, &r, err, sizeof err) : die("finalize", "order did not become valid");
-  if (cert && rc == ACMEH_OK && r.status == 200) save_text("cert.pem", r.body);
+  if (cert && rc == ACMEH_OK && r.status == 200) rc = keep_chain(r.body) ? ACMEH_PEER_PROTOCOL : ACMEH_OK;
   if (cert && rc == ACMEH_OK) acmeh_http_resp_free(&r);
   json_decref(done);
   return rc ? 1 : 0;
