@@ -64,8 +64,13 @@ int acmeh_spki_set(X509_PUBKEY *to, const X509_ALGOR *alg, const unsigned char *
   int ptype;
   const void *pval;
   X509_ALGOR_get0(&oid, &ptype, &pval, alg);
-  int bare = ptype == V_ASN1_UNDEF || ptype == V_ASN1_NULL;
-  void *param = bare ? NULL : ptype == V_ASN1_OBJECT ? (void *)OBJ_dup(pval) : (void *)ASN1_STRING_dup(pval);
+  /* A BOOLEAN parameter is held in the pointer itself (0 or 0xff, not an
+   * ASN1_STRING): it goes back as it came, copying nothing. */
+  int bare = ptype == V_ASN1_UNDEF || ptype == V_ASN1_NULL || ptype == V_ASN1_BOOLEAN;
+  void *param = ptype == V_ASN1_BOOLEAN ? (void *)pval
+                : bare                  ? NULL
+                : ptype == V_ASN1_OBJECT ? (void *)OBJ_dup(pval)
+                                         : (void *)ASN1_STRING_dup(pval);
   ASN1_OBJECT *o = OBJ_dup(oid);
   unsigned char *b = OPENSSL_memdup(bits, (size_t)nbits);
   if (o && b && (bare || param) && X509_PUBKEY_set0_param(to, o, ptype, param, b, nbits)) return 1;

@@ -132,6 +132,51 @@ static void compare(const unsigned char *der, size_t len, int *both, int *differ
   free(b64);
 }
 
+/* Key parameters that are a BOOLEAN (held in the ASN1_TYPE's pointer, not an
+ * ASN1_STRING) are read and copied as they are, giving no key; copying them
+ * as a string dereferenced 0xff and crashed the server at finalize. The
+ * curve OID (10 bytes) becomes a BOOLEAN TRUE of the same size (7 length
+ * bytes, which OpenSSL reads as BER). */
+static void test_boolean_key_parameters(void) {
+  static const unsigned char p256[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
+  static const unsigned char yes[] = {0x01, 0x87, 0, 0, 0, 0, 0, 0, 0x01, 0xff};
+  static const unsigned char no[] = {0x01, 0x87, 0, 0, 0, 0, 0, 0, 0x01, 0x00};
+  const unsigned char *const as[] = {yes, no};
+  acmeh_key *k = NULL;
+  char *b64 = build(ACMEH_KEY_ES256, &k);
+  size_t len = 0;
+  unsigned char *der = der_of(b64, &len);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(der);
+  unsigned char *at = memmem(der, len, p256, sizeof p256);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(at);
+  for (size_t i = 0; i < 2; i++) {
+    memcpy(at, as[i], sizeof p256);
+    char *bad = acmeh_b64url_encode(der, len);
+    acmeh_csr *c = NULL;
+    CU_ASSERT_EQUAL_FATAL(acmeh_csr_read(bad, &c), ACMEH_OK);
+    CU_ASSERT_PTR_NULL(acmeh_csr_key(c));
+    CU_ASSERT_EQUAL(acmeh_csr_verify(c), 0);
+    const unsigned char *bits;
+    int nbits, ptype;
+    X509_ALGOR *alg;
+    const void *pval;
+    CU_ASSERT_FATAL(X509_PUBKEY_get0_param(NULL, &bits, &nbits, &alg, acmeh_csr_spki(c)) == 1);
+    X509_ALGOR_get0(NULL, &ptype, &pval, alg);
+    CU_ASSERT_EQUAL(ptype, V_ASN1_BOOLEAN);
+    CU_ASSERT_EQUAL(pval != NULL, i == 0);
+    X509_PUBKEY *copy = X509_PUBKEY_new();
+    CU_ASSERT_EQUAL(acmeh_spki_set(copy, alg, bits, nbits), 1); /* as ca.c copies it into a certificate */
+    X509_PUBKEY_free(copy);
+    int both = 0, differ = 0;
+    compare(der, len, &both, &differ);
+    CU_ASSERT_EQUAL(differ, 0);
+    acmeh_csr_free(c);
+    free(bad);
+  }
+  free(der), free(b64);
+  acmeh_key_free(k);
+}
+
 /* Each key type, 800 requests with 1-3 bytes changed at random. */
 static void test_same_verdicts_as_x509_req(void) {
   static const acmeh_keytype types[] = {ACMEH_KEY_ES256, ACMEH_KEY_RS256, ACMEH_KEY_EDDSA};
@@ -162,6 +207,7 @@ int main(void) {
       {"reads ES256, ES384, RS256 and EdDSA requests", test_read_key_types},
       {"rejects what is not one DER request", test_read_rejects},
       {"EC point off the curve: no key", test_point_off_curve},
+      {"BOOLEAN key parameters: read and copied, no key", test_boolean_key_parameters},
       {"same verdicts as X509_REQ on corrupted requests", test_same_verdicts_as_x509_req},
   };
   return acmeh_unit_run("acme_csr", NULL, NULL, tests, ACMEH_UNIT_COUNT(tests));
