@@ -64,6 +64,9 @@ int acmeh_spki_set(X509_PUBKEY *to, const X509_ALGOR *alg, const unsigned char *
   int ptype;
   const void *pval;
   X509_ALGOR_get0(&oid, &ptype, &pval, alg);
+  /* An end-of-contents tag (00) is no parameter, and X509_ALGOR_set0 would
+   * neither take it (the copy leaked) nor copy it (the parameter vanished). */
+  if (ptype == V_ASN1_EOC) return 0;
   /* A BOOLEAN parameter is held in the pointer itself (0 or 0xff, not an
    * ASN1_STRING): it goes back as it came, copying nothing. */
   int bare = ptype == V_ASN1_UNDEF || ptype == V_ASN1_NULL || ptype == V_ASN1_BOOLEAN;
@@ -141,8 +144,11 @@ int acmeh_csr_read(const char *b64url_der, acmeh_csr **out) {
   if (c) c->spki = X509_PUBKEY_new();
   if (!c || !c->spki ||
       !acmeh_spki_set(c->spki, spki->algorithm, ASN1_STRING_get0_data(spki->key), ASN1_STRING_length(spki->key))) {
-    /* set fails on an empty key too: such a request has no key to certify */
-    int empty = ASN1_STRING_length(spki->key) <= 0;
+    /* set fails on an empty key too: such a request has no key to certify;
+     * and on an end-of-contents tag as the key's parameters: not DER */
+    int ptype = V_ASN1_UNDEF;
+    X509_ALGOR_get0(NULL, &ptype, NULL, spki->algorithm);
+    int empty = ASN1_STRING_length(spki->key) <= 0 || ptype == V_ASN1_EOC;
     ASN1_item_free((ASN1_VALUE *)d, ASN1_ITEM_rptr(CSR_DER));
     if (c) X509_PUBKEY_free(c->spki);
     free(c);

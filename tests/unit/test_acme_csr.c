@@ -177,6 +177,39 @@ static void test_boolean_key_parameters(void) {
   acmeh_key_free(k);
 }
 
+/* Key parameters under an end-of-contents tag (00 01 41, which OpenSSL
+ * decodes as type V_ASN1_EOC) are not DER: the request is refused. They
+ * used to leak their copy and vanish from the issued certificate's key. The
+ * RSA key's NULL parameters (05 00) become 00 01 taking the first byte of
+ * the BIT STRING's header, so the P-256 curve OID is used instead, padded:
+ * 06 08 <8 bytes> -> 00 08 <8 bytes>. */
+static void test_eoc_key_parameters(void) {
+  static const unsigned char p256[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
+  acmeh_key *k = NULL;
+  char *b64 = build(ACMEH_KEY_ES256, &k);
+  size_t len = 0;
+  unsigned char *der = der_of(b64, &len);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(der);
+  unsigned char *at = memmem(der, len, p256, sizeof p256);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(at);
+  at[0] = 0x00;
+  char *bad = acmeh_b64url_encode(der, len);
+  acmeh_csr *c = NULL;
+  CU_ASSERT_EQUAL(acmeh_csr_read(bad, &c), ACMEH_PEER_PROTOCOL);
+  CU_ASSERT_PTR_NULL(c);
+  X509_PUBKEY *to = X509_PUBKEY_new();
+  X509_ALGOR *alg = X509_ALGOR_new();
+  ASN1_STRING *eoc = ASN1_STRING_type_new(V_ASN1_EOC);
+  CU_ASSERT_FATAL(to && alg && eoc && ASN1_STRING_set(eoc, "A", 1) == 1);
+  CU_ASSERT_FATAL(X509_ALGOR_set0(alg, OBJ_nid2obj(NID_rsaEncryption), V_ASN1_OCTET_STRING, eoc) == 1);
+  alg->parameter->type = V_ASN1_EOC; /* as the decoder leaves it */
+  CU_ASSERT_EQUAL(acmeh_spki_set(to, alg, (const unsigned char *)"\x30\x00", 2), 0);
+  X509_ALGOR_free(alg);
+  X509_PUBKEY_free(to);
+  free(bad), free(der), free(b64);
+  acmeh_key_free(k);
+}
+
 /* Each key type, 800 requests with 1-3 bytes changed at random. */
 static void test_same_verdicts_as_x509_req(void) {
   static const acmeh_keytype types[] = {ACMEH_KEY_ES256, ACMEH_KEY_RS256, ACMEH_KEY_EDDSA};
@@ -208,6 +241,7 @@ int main(void) {
       {"rejects what is not one DER request", test_read_rejects},
       {"EC point off the curve: no key", test_point_off_curve},
       {"BOOLEAN key parameters: read and copied, no key", test_boolean_key_parameters},
+      {"end-of-contents key parameters: refused", test_eoc_key_parameters},
       {"same verdicts as X509_REQ on corrupted requests", test_same_verdicts_as_x509_req},
   };
   return acmeh_unit_run("acme_csr", NULL, NULL, tests, ACMEH_UNIT_COUNT(tests));
