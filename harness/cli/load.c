@@ -251,6 +251,7 @@ int acmeh_cli_load(int argc, char **argv) {
             : ch == 'P' ? acmeh_arg_int("server-pid", optarg, 1, 1 << 30, &st.server_pid) : 2;
     if (bad) return 2;
   }
+  if (optind < argc) return fprintf(stderr, "acme-harness load: unexpected argument '%s'\n", argv[optind]), 2;
   if (!st.url) return fprintf(stderr, "acme-harness load: --server-url is required\n"), 2;
   int tgid = st.server_pid > 0 ? process_of(st.server_pid) : 0;
   if (tgid < 0) return fprintf(stderr, "acme-harness load: --server-pid %d: no such process\n", st.server_pid), 2;

@@ -65,4 +65,7 @@ if [ -n "$tid" ]; then
   rc=0; "$bin" load --server-url "$dir" --server-pid "$tid" >/dev/null 2>"$out/err" || rc=$?
   [ "$rc" = 2 ] && grep -q "is a thread of process $pid" "$out/err" || fail "thread id as --server-pid: status $rc, $(cat "$out/err")"
 fi
+# A stray argument (say "--orders 10 400") is a usage error, not ignored.
+rc=0; "$bin" load --server-url "$dir" --orders 1 400 >/dev/null 2>"$out/err" || rc=$?
+[ "$rc" = 2 ] && grep -q "unexpected argument '400'" "$out/err" || fail "stray argument: status $rc, $(cat "$out/err")"
 echo "ok: load against serve, progress, CPU figures; refused, non-UTF-8 and thread-limited runs end in JSON and status 1; taken DNS port, thread id"
