@@ -142,6 +142,23 @@ static int dnsacct_inputs(acmeh_server *s, const srv_req *rq, const srv_authz *a
   return v->account_url ? ACMEH_OK : ACMEH_NOMEM;
 }
 
+/* The loop's own DNS question answered: a truncated answer is asked again
+ * over TCP on the thread pool; anything else is judged here. */
+static void dns01_answered(acmeh_server *s, void *arg, ldns_status st, const ldns_pkt *answer, int cancelled) {
+  job *j = arg;
+  j->ended_ns = uv_hrtime();
+  if (!cancelled && answer && ldns_pkt_tc(answer) && srv_job_queue(s, job_work, job_done, j) == ACMEH_OK) return;
+  if (!cancelled) j->result = srv_dns01_verdict(&j->v, st, answer);
+  job_done(s, j, cancelled);
+}
+
+static int start_dns01(acmeh_server *s, job *j) {
+  char host[300];
+  srv_dns01_host(&j->v, host, sizeof host);
+  j->started_ns = uv_hrtime();
+  return srv_dnsq_start(s, host, LDNS_RR_TYPE_TXT, dns01_answered, j);
+}
+
 static int start_validation(acmeh_server *s, srv_authz *a, int idx, const srv_req *rq) {
   const srv_account *acct = rq->acct;
   job *j = calloc(1, sizeof *j);
@@ -161,7 +178,9 @@ static int start_validation(acmeh_server *s, srv_authz *a, int idx, const srv_re
                           .keyauth = acmeh_key_authorization(a->chal[idx].token, acct->thumb)};
   int rc = j->v.dns_addr && j->v.name && j->v.token && j->v.keyauth ? ACMEH_OK : ACMEH_NOMEM;
   if (rc == ACMEH_OK && j->v.type == CHAL_DNSACCT01) rc = dnsacct_inputs(s, rq, a, &j->v);
-  if (rc == ACMEH_OK) rc = srv_job_queue(s, job_work, job_done, j);
+  /* dns-01 asks on the loop; the pool's blocking resolver is the fallback */
+  if (rc == ACMEH_OK && (j->v.type != CHAL_DNS01 || start_dns01(s, j) != ACMEH_OK))
+    rc = srv_job_queue(s, job_work, job_done, j);
   if (rc != ACMEH_OK) {
     job_free(j);
     return rc;

@@ -5,6 +5,7 @@
 #define ACMEH_SERVER_INTERNAL_H
 
 #include <jansson.h>
+#include <ldns/ldns.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <pthread.h>
@@ -155,6 +156,7 @@ unsigned char *srv_ca_issuer_der(const srv_ca *ca, int which, size_t *len);
 /* ---- the server ---------------------------------------------------------- */
 
 typedef struct srv_job srv_job;
+typedef struct srv_dnsq srv_dnsq;
 typedef struct srv_faults srv_faults;
 typedef struct srv_ari srv_ari;
 typedef struct srv_profiles srv_profiles;
@@ -177,6 +179,7 @@ struct acmeh_server {
   void *by_thumb; /* tsearch tree of srv_account* by thumbprint */
   size_t max_accounts, max_orders, max_authzs, max_certs;
   srv_job *jobs; /* running thread-pool jobs, cancelled at stop */
+  srv_dnsq *dnsqs; /* DNS questions under way on the loop (dnsq.c), cancelled at stop */
   srv_wait *waits; /* answers waiting a moment for a job (wait.c) */
   int stopping;
   int log_requests;
@@ -340,6 +343,23 @@ typedef struct {
   size_t nother;
 } srv_validation;
 json_t *srv_validate(const srv_validation *v);
+/* dns-01 (RFC 8555 §8.4) split in two for the loop's own UDP query (dnsq.c):
+ * the name to ask TXT of (_acme-challenge.<name>), and the verdict srv_validate
+ * would give for a query that ended with status st and answer (NULL when
+ * none): NULL = valid, else a problem document (new reference). */
+void srv_dns01_host(const srv_validation *v, char *host, size_t len);
+
+/* dnsq.c: one question (name, type t) to the server's DNS (dns_addr,
+ * dns_port) over UDP on the loop: two tries of 2 s. cb runs once on the loop,
+ * later, with the answer (borrowed; NULL unless st is LDNS_STATUS_OK; it may
+ * be truncated, ldns_pkt_tc) or cancelled = 1 when the server stops first.
+ * Returns ACMEH_OK, or ACMEH_INVALID_ARG / ACMEH_NOMEM / ACMEH_ENV_IO and cb
+ * never runs. */
+typedef void (*srv_dnsq_cb)(acmeh_server *s, void *ud, ldns_status st, const ldns_pkt *answer, int cancelled);
+int srv_dnsq_start(acmeh_server *s, const char *name, ldns_rr_type t, srv_dnsq_cb cb, void *ud);
+/* Ends every question under way (their cb with cancelled = 1). */
+void srv_dnsq_cancel_all(acmeh_server *s);
+json_t *srv_dns01_verdict(const srv_validation *v, ldns_status st, const ldns_pkt *answer);
 
 /* cert.c / revoke.c */
 void srv_cert_free(srv_cert *c);

@@ -362,6 +362,7 @@ static int make_tls(acmeh_server *s, const acmeh_server_config *cfg, char *err, 
 static void on_stop(uv_async_t *a) {
   acmeh_server *s = a->data;
   s->stopping = 1;
+  srv_dnsq_cancel_all(s);
   srv_wait_stop_all(s);
   acmeh_httpsrv_close(s->http);
   for (srv_job *j = s->jobs; j; j = j->next) uv_cancel((uv_req_t *)&j->req); /* queued ones never start */

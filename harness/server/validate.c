@@ -60,26 +60,38 @@ static ldns_resolver *resolver(const srv_validation *v) {
   return r;
 }
 
-/* Answer RRs of type t for name; *list is the caller's (may be empty). */
-static json_t *dns_query(const srv_validation *v, const char *name, ldns_rr_type t, ldns_rr_list **list) {
-  ldns_resolver *r = resolver(v);
-  ldns_rdf *dname = ldns_dname_new_frm_str(name);
-  ldns_pkt *pkt = NULL;
-  ldns_status st = r && dname ? ldns_resolver_query_status(&pkt, r, dname, t, LDNS_RR_CLASS_IN, LDNS_RD)
-                              : LDNS_STATUS_MEM_ERR;
-  json_t *err = NULL;
+/* The answer RRs of type t for name, from a query's status and answer;
+ * *list is the caller's (may be empty). */
+static json_t *answer_rrs(const srv_validation *v, const char *name, ldns_rr_type t, ldns_status st,
+                          const ldns_pkt *pkt, ldns_rr_list **list) {
   char tname[16];
   snprintf(tname, sizeof tname, "%s", t == LDNS_RR_TYPE_TXT ? "TXT" : t == LDNS_RR_TYPE_A ? "A" : "AAAA");
   if (st != LDNS_STATUS_OK || !pkt)
-    err = problem("dns", "DNS query %s %s to %s:%d failed: %s", name, tname, v->dns_addr, v->dns_port,
-                  ldns_get_errorstr_by_id(st));
-  else if (ldns_pkt_get_rcode(pkt) != LDNS_RCODE_NOERROR)
-    err = problem("dns", "DNS query %s %s answered rcode %d", name, tname, (int)ldns_pkt_get_rcode(pkt));
-  else
-    *list = ldns_pkt_rr_list_by_type(pkt, t, LDNS_SECTION_ANSWER);
-  ldns_pkt_free(pkt);
+    return problem("dns", "DNS query %s %s to %s:%d failed: %s", name, tname, v->dns_addr, v->dns_port,
+                   ldns_get_errorstr_by_id(st));
+  if (ldns_pkt_get_rcode(pkt) != LDNS_RCODE_NOERROR)
+    return problem("dns", "DNS query %s %s answered rcode %d", name, tname, (int)ldns_pkt_get_rcode(pkt));
+  *list = ldns_pkt_rr_list_by_type(pkt, t, LDNS_SECTION_ANSWER);
+  return NULL;
+}
+
+/* One blocking query (UDP, then TCP when truncated); *pkt is the caller's. */
+static ldns_status query_pkt(const srv_validation *v, const char *name, ldns_rr_type t, ldns_pkt **pkt) {
+  ldns_resolver *r = resolver(v);
+  ldns_rdf *dname = ldns_dname_new_frm_str(name);
+  ldns_status st = r && dname ? ldns_resolver_query_status(pkt, r, dname, t, LDNS_RR_CLASS_IN, LDNS_RD)
+                              : LDNS_STATUS_MEM_ERR;
   ldns_rdf_deep_free(dname);
   ldns_resolver_deep_free(r);
+  return st;
+}
+
+/* Answer RRs of type t for name; *list is the caller's (may be empty). */
+static json_t *dns_query(const srv_validation *v, const char *name, ldns_rr_type t, ldns_rr_list **list) {
+  ldns_pkt *pkt = NULL;
+  ldns_status st = query_pkt(v, name, t, &pkt);
+  json_t *err = answer_rrs(v, name, t, st, pkt, list);
+  ldns_pkt_free(pkt);
   return err;
 }
 
@@ -116,13 +128,11 @@ static void txt_text(const ldns_rr *rr, char *value, size_t cap) {
 /* TXT lookup at host (CNAMEs followed: the answer's TXT records may belong to
  * the chain's end). *n = TXT records seen, *found = one equals want (any one
  * when want is NULL). own_only: count only records owned by host itself. */
-static json_t *txt_lookup(const srv_validation *v, const char *host, const char *want, int own_only, size_t *n,
-                          int *found) {
-  ldns_rr_list *list = NULL;
-  json_t *err = dns_query(v, host, LDNS_RR_TYPE_TXT, &list);
+static void txt_match(const ldns_rr_list *list, const char *host, const char *want, int own_only, size_t *n,
+                      int *found) {
   ldns_rdf *self = ldns_dname_new_frm_str(host);
   *n = 0, *found = 0;
-  for (size_t i = 0; !err && list && i < ldns_rr_list_rr_count(list); i++) {
+  for (size_t i = 0; list && i < ldns_rr_list_rr_count(list); i++) {
     ldns_rr *rr = ldns_rr_list_rr(list, i);
     if (own_only && (!self || ldns_dname_compare(ldns_rr_owner(rr), self) != 0)) continue;
     char value[1024];
@@ -131,19 +141,44 @@ static json_t *txt_lookup(const srv_validation *v, const char *host, const char 
     *found |= !want || strcmp(value, want) == 0;
   }
   ldns_rdf_deep_free(self);
+}
+
+static json_t *txt_lookup(const srv_validation *v, const char *host, const char *want, int own_only, size_t *n,
+                          int *found) {
+  ldns_rr_list *list = NULL;
+  json_t *err = dns_query(v, host, LDNS_RR_TYPE_TXT, &list);
+  *n = 0, *found = 0;
+  if (!err) txt_match(list, host, want, own_only, n, found);
   ldns_rr_list_deep_free(list);
   return err;
 }
 
-static json_t *dns01(const srv_validation *v) {
+void srv_dns01_host(const srv_validation *v, char *host, size_t len) {
+  snprintf(host, len, "_acme-challenge.%s", v->name);
+}
+
+json_t *srv_dns01_verdict(const srv_validation *v, ldns_status st, const ldns_pkt *answer) {
   char want[44], host[300];
   acmeh_dns01_txt(v->keyauth, want);
-  snprintf(host, sizeof host, "_acme-challenge.%s", v->name);
-  size_t n;
-  int found;
-  json_t *err = txt_lookup(v, host, want, 0, &n, &found);
+  srv_dns01_host(v, host, sizeof host);
+  ldns_rr_list *list = NULL;
+  size_t n = 0;
+  int found = 0;
+  json_t *err = answer_rrs(v, host, LDNS_RR_TYPE_TXT, st, answer, &list);
+  if (!err) txt_match(list, host, want, 0, &n, &found);
+  ldns_rr_list_deep_free(list);
   if (err || found) return err;
   return problem("unauthorized", "none of the %zu TXT records at %s is the expected %s", n, host, want);
+}
+
+static json_t *dns01(const srv_validation *v) {
+  char host[300];
+  srv_dns01_host(v, host, sizeof host);
+  ldns_pkt *pkt = NULL;
+  ldns_status st = query_pkt(v, host, LDNS_RR_TYPE_TXT, &pkt);
+  json_t *err = srv_dns01_verdict(v, st, pkt);
+  ldns_pkt_free(pkt);
+  return err;
 }
 
 /* The name this server queries for dns-account-01: the draft's
