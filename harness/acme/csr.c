@@ -5,6 +5,7 @@
 #include <openssl/err.h>
 #include <openssl/objects.h>
 #include <openssl/x509v3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,6 +83,38 @@ int acmeh_spki_set(X509_PUBKEY *to, const X509_ALGOR *alg, const unsigned char *
   if (ptype == V_ASN1_OBJECT) ASN1_OBJECT_free(param);
   else if (!bare) ASN1_STRING_free(param);
   return 0;
+}
+
+static int refuse(char *why, size_t whylen, const char *reason) {
+  snprintf(why, whylen, "%s", reason);
+  return 0;
+}
+
+static int ec_form_ok(int ptype, const unsigned char *bits, int nbits, char *why, size_t whylen) {
+  if (ptype != V_ASN1_OBJECT)
+    return refuse(why, whylen, "the EC key's parameters do not name a curve (RFC 5480 §2.1.1 forbids spelled-out ones)");
+  unsigned char form = nbits > 0 ? bits[0] : 0;
+  if (nbits == 1 && form == 0x00) return refuse(why, whylen, "the EC key is the point at infinity (RFC 5480 §2.2)");
+  if (form == 0x06 || form == 0x07) return refuse(why, whylen, "the EC key is in the hybrid form, which RFC 5480 §2.2 rejects");
+  if (form != 0x04 && form != 0x02 && form != 0x03)
+    return refuse(why, whylen, "the EC key is not an uncompressed or compressed point (RFC 5480 §2.2)");
+  return 1;
+}
+
+int acmeh_spki_form_ok(const X509_PUBKEY *spki, char *why, size_t whylen) {
+  ASN1_OBJECT *oid = NULL;
+  const unsigned char *bits = NULL;
+  int nbits = 0, ptype = V_ASN1_UNDEF;
+  X509_ALGOR *alg = NULL;
+  if (!spki || !X509_PUBKEY_get0_param(&oid, &bits, &nbits, &alg, spki)) return refuse(why, whylen, "no public key");
+  X509_ALGOR_get0(NULL, &ptype, NULL, alg);
+  int nid = OBJ_obj2nid(oid);
+  if (nid == NID_X9_62_id_ecPublicKey) return ec_form_ok(ptype, bits, nbits, why, whylen);
+  if (nid == NID_rsaEncryption && ptype != V_ASN1_NULL)
+    return refuse(why, whylen, "the RSA key's parameters are not NULL (RFC 3279 §2.3.1)");
+  if ((nid == NID_ED25519 || nid == NID_ED448) && ptype != V_ASN1_UNDEF)
+    return refuse(why, whylen, "the EdDSA key has parameters, which RFC 8410 §3 says must be absent");
+  return 1;
 }
 
 /* An EC key on a named curve (RFC 5480 §2.1.1), built from its point. Like

@@ -43,6 +43,15 @@ const X509_NAME *acmeh_csr_subject(const acmeh_csr *csr);
  * X509_EXTENSION_free). NULL when there are none or they do not decode. */
 STACK_OF(X509_EXTENSION) *acmeh_csr_extensions(const acmeh_csr *csr);
 
+/* Whether a SubjectPublicKeyInfo has the form PKIX asks of a certificate's
+ * key, which parsing alone does not enforce: EC on a named curve (RFC 5480
+ * §2.1.1) with an uncompressed or compressed point, never the point at
+ * infinity or the hybrid form (§2.2); RSA with NULL parameters (RFC 3279
+ * §2.3.1); Ed25519 and Ed448 without parameters (RFC 8410 §3). Other
+ * algorithms are left to key decoding. Returns 1, or 0 with the reason in
+ * why (NUL-terminated, truncated to whylen bytes). */
+int acmeh_spki_form_ok(const X509_PUBKEY *spki, char *why, size_t whylen);
+
 /* Sets `to` to algorithm `alg` and key bits bits[0..nbits) (copied; nbits in
  * bytes, > 0) without decoding the key, as X509_PUBKEY_set0_param does.
  * Returns 1 on success, 0 on failure (to unchanged). */

@@ -345,11 +345,30 @@ static int csr_dns_holds_ip(const STACK_OF(X509_EXTENSION) *exts, char *why, siz
 
 /* §7.4: the CSR names exactly the order's identifiers (SANs, and the CN if
  * any; an ip identifier only as an iPAddress SAN). */
+/* Names OpenSSL would read past: a second subjectAltName extension makes it
+ * read none (RFC 5280 §4.2 allows one of each extension), a second
+ * commonName is never looked at, a NUL cuts the name short. Each would let a
+ * CSR name more than the order (§7.4: exactly the order's identifiers). */
+static int csr_names_unambiguous(const acmeh_csr *csr, const STACK_OF(X509_EXTENSION) *exts, char *why, size_t whylen) {
+  if (X509v3_get_ext_by_NID(exts, NID_subject_alt_name, X509v3_get_ext_by_NID(exts, NID_subject_alt_name, -1)) >= 0)
+    return snprintf(why, whylen, "the CSR has more than one subjectAltName extension (RFC 5280 §4.2)"), 0;
+  const X509_NAME *subj = acmeh_csr_subject(csr);
+  int i = X509_NAME_get_index_by_NID(subj, NID_commonName, -1);
+  if (i < 0) return 1;
+  if (X509_NAME_get_index_by_NID(subj, NID_commonName, i) >= 0)
+    return snprintf(why, whylen, "the CSR's subject has more than one commonName"), 0;
+  const ASN1_STRING *cn = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subj, i));
+  if (ASN1_STRING_length(cn) > 64 || memchr(ASN1_STRING_get0_data(cn), 0, (size_t)ASN1_STRING_length(cn)))
+    return snprintf(why, whylen, "the CSR's commonName is longer than 64 bytes or holds a NUL byte (RFC 5280 ub-common-name)"), 0;
+  return 1;
+}
+
 static int csr_names_ok(const acmeh_csr *csr, const srv_order *o, char *why, size_t whylen) {
   char **sans = NULL, cn[256] = "";
   size_t n = 0;
   STACK_OF(X509_EXTENSION) *exts = acmeh_csr_extensions(csr);
-  int read = !csr_dns_holds_ip(exts, why, whylen) && acmeh_exts_sans(exts, &sans, &n) == ACMEH_OK;
+  int read = csr_names_unambiguous(csr, exts, why, whylen) && !csr_dns_holds_ip(exts, why, whylen) &&
+             acmeh_exts_sans(exts, &sans, &n) == ACMEH_OK;
   sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
   if (!read) return why[0] ? 0 : (snprintf(why, whylen, "cannot read the CSR's names"), 0);
   X509_NAME_get_text_by_NID(acmeh_csr_subject(csr), NID_commonName, cn, sizeof cn);
@@ -412,8 +431,8 @@ static void finalize(srv_req *rq, srv_resp *rs, srv_order *o) {
   if (!csr) return srv_problem(rs, 400, "malformed", "finalize payload needs a \"csr\" string");
   if (acmeh_csr_read(csr, &req) != ACMEH_OK)
     return srv_problem(rs, 400, "badCSR", "csr is not base64url (unpadded) DER of one PKCS#10 request");
-  int ok = acmeh_csr_verify(req);
-  if (!ok) snprintf(why, sizeof why, "the CSR's self-signature does not verify");
+  int ok = acmeh_spki_form_ok(acmeh_csr_spki(req), why, sizeof why);
+  if (ok && !(ok = acmeh_csr_verify(req))) snprintf(why, sizeof why, "the CSR's self-signature does not verify");
   ok = ok && csr_key_ok(s, acmeh_csr_key(req), why, sizeof why) && csr_names_ok(req, o, why, sizeof why);
   if (ok && srv_issue_async(s, o, acmeh_csr_spki(req)) != ACMEH_OK) {
     acmeh_csr_free(req);

@@ -113,6 +113,49 @@ static void test_point_off_curve(void) {
   acmeh_key_free(k);
 }
 
+/* An SPKI of algorithm nid with parameters (ptype, pval; ownership passes)
+ * and key bits, as a peer could send it. */
+static X509_PUBKEY *spki_of(int nid, int ptype, void *pval, const unsigned char *bits, int n) {
+  X509_PUBKEY *p = X509_PUBKEY_new();
+  unsigned char *b = OPENSSL_memdup(bits, (size_t)n);
+  if (p && b && X509_PUBKEY_set0_param(p, OBJ_nid2obj(nid), ptype, pval, b, n)) return p;
+  OPENSSL_free(b);
+  X509_PUBKEY_free(p);
+  return NULL;
+}
+
+static void expect_form(X509_PUBKEY *p, const char *reason) {
+  char why[256] = "";
+  CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+  CU_ASSERT_EQUAL(acmeh_spki_form_ok(p, why, sizeof why), reason ? 0 : 1);
+  if (reason) CU_ASSERT_PTR_NOT_NULL(strstr(why, reason));
+  if (reason && !strstr(why, reason)) fprintf(stderr, "\n  why: %s\n", why);
+  X509_PUBKEY_free(p);
+}
+
+/* What parsing lets through but a CA must refuse (RFC 5480, 3279, 8410). */
+static void test_spki_form(void) {
+  static const acmeh_keytype good[] = {ACMEH_KEY_ES256, ACMEH_KEY_ES384, ACMEH_KEY_RS256, ACMEH_KEY_EDDSA};
+  for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+    acmeh_key *k = NULL;
+    char *b64 = build(good[i], &k);
+    acmeh_csr *c = NULL;
+    CU_ASSERT_EQUAL_FATAL(acmeh_csr_read(b64, &c), ACMEH_OK);
+    expect_form(X509_PUBKEY_dup(acmeh_csr_spki(c)), NULL);
+    acmeh_csr_free(c), free(b64), acmeh_key_free(k);
+  }
+  unsigned char point[65] = {0x04, 1}, hybrid[65] = {0x06, 1}, zero[1] = {0}, rsa[8] = {0x30, 6, 2, 1, 1, 2, 1, 3};
+  expect_form(spki_of(NID_X9_62_id_ecPublicKey, V_ASN1_OBJECT, OBJ_nid2obj(NID_X9_62_prime256v1), zero, 1),
+              "point at infinity");
+  expect_form(spki_of(NID_X9_62_id_ecPublicKey, V_ASN1_OBJECT, OBJ_nid2obj(NID_X9_62_prime256v1), hybrid, 65), "hybrid");
+  ASN1_STRING *explicit_params = ASN1_STRING_type_new(V_ASN1_SEQUENCE);
+  ASN1_STRING_set(explicit_params, "\x02\x01\x01", 3);
+  expect_form(spki_of(NID_X9_62_id_ecPublicKey, V_ASN1_SEQUENCE, explicit_params, point, 65), "do not name a curve");
+  expect_form(spki_of(NID_rsaEncryption, V_ASN1_UNDEF, NULL, rsa, 8), "not NULL");
+  expect_form(spki_of(NID_rsaEncryption, V_ASN1_NULL, NULL, rsa, 8), NULL);
+  expect_form(spki_of(NID_ED25519, V_ASN1_NULL, NULL, point + 1, 32), "must be absent");
+}
+
 /* Verdicts of both readers on one (possibly corrupted) request. */
 static void compare(const unsigned char *der, size_t len, int *both, int *differ) {
   char *b64 = acmeh_b64url_encode(der, len);
@@ -242,6 +285,7 @@ int main(void) {
       {"EC point off the curve: no key", test_point_off_curve},
       {"BOOLEAN key parameters: read and copied, no key", test_boolean_key_parameters},
       {"end-of-contents key parameters: refused", test_eoc_key_parameters},
+      {"key forms a CA must refuse", test_spki_form},
       {"same verdicts as X509_REQ on corrupted requests", test_same_verdicts_as_x509_req},
   };
   return acmeh_unit_run("acme_csr", NULL, NULL, tests, ACMEH_UNIT_COUNT(tests));

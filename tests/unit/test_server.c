@@ -3,6 +3,7 @@
  * through full issuances (http-01, dns-01, tls-alpn-01), pre-authorization,
  * revocation, and hostile input (malformed HTTP, a 1 MB header, an invalid
  * JWS, unknown URLs), after each of which it must keep serving. */
+#include "harness/acme/b64.h"
 #include "harness/acme/cert.h"
 #include "harness/client/acme.h"
 #include "harness/client/flow.h"
@@ -21,6 +22,7 @@
 #include <netinet/in.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -473,6 +475,73 @@ static void test_caps_evict(void) {
   CU_ASSERT_EQUAL(system(cmd), 0);
 }
 
+/* A CSR for `name` with SAN extensions for san1 (and san2 as a second
+ * extension when given) and commonName entries cn (len bytes, may hold a
+ * NUL) and cn2; base64url DER, malloc'd. */
+static char *odd_csr(EVP_PKEY *key, const char *san1, const char *san2, const char *cn, int len, const char *cn2) {
+  X509_REQ *req = X509_REQ_new();
+  X509_NAME *subj = X509_REQ_get_subject_name(req);
+  if (cn) X509_NAME_add_entry_by_NID(subj, NID_commonName, MBSTRING_ASC, (const unsigned char *)cn, len, -1, 0);
+  if (cn2) X509_NAME_add_entry_by_NID(subj, NID_commonName, MBSTRING_ASC, (const unsigned char *)cn2, -1, -1, 0);
+  STACK_OF(X509_EXTENSION) *exts = sk_X509_EXTENSION_new_null();
+  const char *sans[] = {san1, san2};
+  for (int i = 0; i < 2 && sans[i]; i++) {
+    char v[256];
+    snprintf(v, sizeof v, "DNS:%s", sans[i]);
+    sk_X509_EXTENSION_push(exts, X509V3_EXT_conf_nid(NULL, NULL, NID_subject_alt_name, v));
+  }
+  X509_REQ_add_extensions(req, exts);
+  sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+  X509_REQ_set_pubkey(req, key);
+  X509_REQ_sign(req, key, EVP_sha256());
+  unsigned char *der = NULL;
+  int n = i2d_X509_REQ(req, &der);
+  char *b64 = n > 0 ? acmeh_b64url_encode(der, (size_t)n) : NULL;
+  OPENSSL_free(der);
+  X509_REQ_free(req);
+  return b64;
+}
+
+/* §7.4: the CSR names exactly the order's identifiers, also where OpenSSL
+ * would read only part of what it says (found by a bad-input helper: each
+ * of these was finalized before). */
+static void test_ambiguous_csr_names(void) {
+  acmeh_acme *c = account();
+  char name[128], err[256];
+  const char *names[] = {fresh_name(name, sizeof name)};
+  acmeh_issued is = {0};
+  CU_ASSERT_EQUAL_FATAL(acmeh_flow_ready_order(c, M, names, 1, "http-01", &is, err, sizeof err), ACMEH_OK);
+  const char *fin = json_string_value(json_object_get(is.order, "finalize"));
+  EVP_PKEY *key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+  char nul_cn[128];
+  int nul_len = snprintf(nul_cn, sizeof nul_cn, "%s", name);
+  memcpy(nul_cn + nul_len, "\0evil.example.net", 18);
+  struct {
+    char *csr;
+    const char *detail;
+  } cases[] = {
+      {odd_csr(key, name, "evil.example.net", NULL, -1, NULL), "more than one subjectAltName extension"},
+      {odd_csr(key, name, NULL, name, -1, "evil.example.net"), "more than one commonName"},
+      {odd_csr(key, name, NULL, nul_cn, nul_len + 17, NULL), "holds a NUL byte"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+    char payload[2048];
+    snprintf(payload, sizeof payload, "{\"csr\":\"%s\"}", cases[i].csr ? cases[i].csr : "");
+    acmeh_http_resp r = {0};
+    CU_ASSERT_EQUAL(acmeh_acme_post(c, fin, payload, NULL, &r, ERR, sizeof ERR), ACMEH_OK);
+    expect_problem(&r, 400, "badCSR");
+    json_t *p = acmeh_resp_json(&r);
+    const char *d = json_string_value(json_object_get(p, "detail"));
+    CU_ASSERT(d && strstr(d, cases[i].detail));
+    json_decref(p);
+    acmeh_http_resp_free(&r);
+    free(cases[i].csr);
+  }
+  EVP_PKEY_free(key);
+  acmeh_issued_clear(&is);
+  acmeh_acme_free(c);
+}
+
 static void test_config_refused(void) {
   acmeh_server *s = NULL;
   acmeh_server_config no_dir = {0};
@@ -528,6 +597,7 @@ int main(void) {
       {"DNS name validation", test_dns_names},
       {"caps evict old orders", test_caps_evict},
       {"bad configs refused", test_config_refused},
+      {"CSR names OpenSSL would half-read: refused", test_ambiguous_csr_names},
   };
   int rc = acmeh_unit_run("server", suite_init, suite_clean, tests, ACMEH_UNIT_COUNT(tests));
   curl_global_cleanup();
