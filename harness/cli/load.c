@@ -260,7 +260,14 @@ int acmeh_cli_load(int argc, char **argv) {
                    tgid, tgid), 2;
   char err[512];
   acmeh_mocks_config mc = {.dns_port = dns_port, .mgmt_port = -1};
-  if (acmeh_mocks_start(&mc, &st.mocks, err, sizeof err)) return fprintf(stderr, "acme-harness load: mock DNS: %s\n", err), 1;
+  if (acmeh_mocks_start(&mc, &st.mocks, err, sizeof err)) {
+    /* Status 1 always comes with the JSON report: here no order ran. */
+    fprintf(stderr, "acme-harness load: mock DNS: %s\n", err);
+    snprintf(st.first_error, sizeof st.first_error, "mock DNS: %.400s", err);
+    const cpu_mark none[3] = {{-1, -1}, {-1, -1}, {-1, -1}};
+    report(&st, 0, 0, 0, none);
+    return 1;
+  }
   atomic_store(&st.orders_left, st.orders);
   atomic_store(&st.nonces_left, st.nonces);
   pthread_mutex_init(&st.err_mu, NULL);

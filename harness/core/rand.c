@@ -27,7 +27,11 @@ int acmeh_rand_bytes(void *out, size_t n) {
   if (!out || n > BATCH) return ACMEH_INVALID_ARG;
   pthread_once(&atfork_once, register_atfork);
   if (left < n) {
-    if (RAND_bytes(batch, BATCH) != 1) return ACMEH_INTERNAL;
+    left = 0; /* a failed refill may have written part of the batch: none of it is handed out */
+    if (RAND_bytes(batch, BATCH) != 1) {
+      explicit_bzero(batch, sizeof batch);
+      return ACMEH_INTERNAL;
+    }
     left = BATCH;
   }
   unsigned char *from = batch + BATCH - left;

@@ -56,9 +56,10 @@ grep -q "flows could start" "$out/err" || fail "thread limit: no word of the flo
 python3 -c 'import socket,sys,time; u=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); u.bind(("127.0.0.1",0)); t=socket.socket(); t.bind(("127.0.0.1",u.getsockname()[1])); t.listen(); print(u.getsockname()[1],flush=True); time.sleep(30)' >"$out/taken" &
 holder=$!
 for _ in $(seq 100); do [ -s "$out/taken" ] && break; sleep 0.05; done
-rc=0; timeout 30 "$bin" load --server-url "$dir" --ca "$ca" --dns-port "$(cat "$out/taken")" --orders 1 >/dev/null 2>"$out/err" || rc=$?
+rc=0; json=$(timeout 30 "$bin" load --server-url "$dir" --ca "$ca" --dns-port "$(cat "$out/taken")" --orders 1 2>"$out/err") || rc=$?
 kill "$holder" 2>/dev/null || true
 [ "$rc" = 1 ] && grep -q "mock DNS" "$out/err" || fail "DNS port taken: status $rc, stderr: $(cat "$out/err")"
+case "$(field "$json" first_error)" in "mock DNS: "*) ;; *) fail "DNS port taken: the JSON does not say why: $json" ;; esac
 # --server-pid must name a process: a thread's /proc entry counts that thread's CPU alone.
 tid=$(ls "/proc/$pid/task" | grep -vx "$pid" | head -1)
 if [ -n "$tid" ]; then
