@@ -220,8 +220,8 @@ static int wait_ready(acmeh_target_run *r, const json_t *doc, char *err, size_t 
   return rc;
 }
 
-int acmeh_target_start(const json_t *doc, const char *run_dir, acmeh_mocks *mocks,
-                       acmeh_target_run **out, char *err, size_t errlen) {
+static int start_once(const json_t *doc, const char *run_dir, acmeh_mocks *mocks, acmeh_target_run **out, char *err,
+                      size_t errlen) {
   acmeh_target_run *r = calloc(1, sizeof *r);
   if (!r) return ACMEH_NOMEM;
   int rc = prepare_vars(r, doc, run_dir, mocks, err, errlen);
@@ -241,6 +241,18 @@ int acmeh_target_start(const json_t *doc, const char *run_dir, acmeh_mocks *mock
   }
   *out = r;
   return ACMEH_OK;
+}
+
+int acmeh_target_start(const json_t *doc, const char *run_dir, acmeh_mocks *mocks,
+                       acmeh_target_run **out, char *err, size_t errlen) {
+  /* Ports are found free and then handed to the target, so another process
+   * can take one in between (seen with Pebble's admin port while other runs
+   * shared the machine). A target that died of that gets fresh ports; its
+   * log keeps every attempt. */
+  for (int attempt = 1;; attempt++) {
+    int rc = start_once(doc, run_dir, mocks, out, err, errlen);
+    if (rc == ACMEH_OK || attempt == 3 || !strstr(err, "address already in use")) return rc;
+  }
 }
 
 const char *acmeh_target_directory(const acmeh_target_run *r) { return r->directory; }
