@@ -262,14 +262,17 @@ static int reach(const acmeh_env *env) {
 }
 
 /* A nameserver target (--nameserver): the DNSUP-S checks get its address, zone and keys. */
+/* What becomes of the run folder: one the user named is always kept. */
+static const char *kept(const run_args *a) { return a->run_dir ? "kept" : "kept if the run fails"; }
+
 static int nameserver_env(run_args *a, acmeh_env *env, const json_t *target, acmeh_target_run *tr) {
   static acmeh_ns_env ns; /* lives as long as the run */
   char err[512];
   if (acmeh_ns_env_from_json(acmeh_target_nameserver(tr), &ns, err, sizeof err))
     return fprintf(stderr, "acme-harness: %s: %s\n", a->server, err), 2;
   env->nameserver = &ns, env->target_name = a->server, env->claims = json_object_get(target, "claims");
-  printf("nameserver %s: %s port %d, zone %s (its log %s is kept if the run fails)\n", a->server, ns.addr, ns.port,
-         ns.zone, acmeh_target_log(tr));
+  printf("nameserver %s: %s port %d, zone %s (its log %s is %s)\n", a->server, ns.addr, ns.port, ns.zone,
+         acmeh_target_log(tr), kept(a));
   return 0;
 }
 
@@ -287,8 +290,8 @@ static int start_target(run_args *a, acmeh_env *env, acmeh_mocks *m, json_t **ta
   env->ca_file = acmeh_target_ca_file(*tr);
   env->target_name = a->server;
   env->claims = json_object_get(*target, "claims");
-  printf("target %s: directory %s (its log %s is kept if the run fails)\n", a->server, env->directory_url,
-         acmeh_target_log(*tr));
+  printf("target %s: directory %s (its log %s is %s)\n", a->server, env->directory_url, acmeh_target_log(*tr),
+         kept(a));
   return 0;
 }
 
@@ -319,7 +322,7 @@ static int start_client(run_args *a, acmeh_env *env, json_t **target, acmeh_scen
   env->client_dir = dir;
   env->client = *target, env->scenarios = *sc, env->run_dir = run_dir, env->target_name = a->client;
   env->claims = json_object_get(*target, "claims");
-  printf("client %s: scenarios run in %s (kept if the run fails)\n", a->client, run_dir);
+  printf("client %s: scenarios run in %s (%s)\n", a->client, run_dir, kept(a));
   return 0;
 }
 
