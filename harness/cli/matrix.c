@@ -651,9 +651,11 @@ static int report(matrix *m, const matrix_args *a, double started, double t0) {
   if (acmeh_report_matrix_write(&rep, a->out, err, sizeof err)) return fprintf(stderr, "acme-harness matrix: %s\n", err), 2;
   printf("matrix: %zu pass, %zu fail, %zu skip, %zu error in %.1f s; %s/matrix.md, matrix.html, matrix.json, transcripts/\n",
          counts[0], counts[1], counts[2], counts[3], rep.duration_s, a->out);
-  /* The transcripts keep what matters (outputs' and logs' tails); the
-   * clients' state and keys are of no further use. */
-  nftw(m->run_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+  /* The transcripts keep the tails of outputs and logs. When every cell
+   * passed or was skipped the clients' state and keys are of no further use;
+   * otherwise the whole logs the transcripts name stay for debugging. */
+  if (counts[1] || counts[3]) printf("matrix: the cells' folders and whole logs are kept in %s\n", m->run_dir);
+  else nftw(m->run_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
   return rep.interrupted ? 130 : counts[1] ? 1 : counts[3] ? 2 : 0;
 }
 

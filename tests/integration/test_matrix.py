@@ -19,6 +19,7 @@ Env: ACMEH_BIN (acmeh-fake-client is built beside it under tests/), ACMEH_SOURCE
 import html.parser
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -72,6 +73,14 @@ def run_matrix(tmp, label, clients, kinds):
     print(p.stdout, p.stderr, sep="\n")
     print("matrix %s took %.1f s" % (label, time.monotonic() - t0))
     check(p.returncode == 1, "%s: exit status 1 (a cell failed), got %d" % (label, p.returncode))
+    # A failed cell keeps the cells' folders, so the whole logs the transcripts name can be read.
+    kept = re.search(r"whole logs are kept in (\S+)", p.stdout)
+    check(kept and os.path.isdir(kept.group(1)), "%s: the run folder is kept and named after a failed cell" % label)
+    if kept:
+        t = open(os.path.join(out, "transcripts", os.listdir(os.path.join(out, "transcripts"))[0])).read()
+        logs = re.findall(r"\((/tmp/acme-harness-matrix-[^)]+\.log)\)", t)
+        check(all(os.path.exists(l) for l in logs), "%s: the logs a transcript names exist: %s" % (label, logs))
+        shutil.rmtree(kept.group(1), ignore_errors=True)
     return out
 
 
