@@ -101,8 +101,12 @@ void acmeh_records_free(acmeh_records *r) {
 }
 
 static int key_of(acmeh_rec_kind kind, const char *in, char *out, size_t outlen) {
-  if (kind == ACMEH_REC_HTTP01) { /* tokens are case-sensitive and never end in '.' legitimately */
-    if (!in || !*in || strlen(in) >= outlen || strchr(in, '/')) return ACMEH_INVALID_ARG;
+  /* Tokens are case-sensitive and kept as given, '/' included: a client test
+   * (CORE-C-030) hands out a token that is not base64url, and a client that
+   * publishes it must be seen doing so, not stopped by the mock. Nothing
+   * here becomes a file path; the responder matches the raw request path. */
+  if (kind == ACMEH_REC_HTTP01) {
+    if (!in || !*in || strlen(in) >= outlen) return ACMEH_INVALID_ARG;
     strcpy(out, in);
     return ACMEH_OK;
   }

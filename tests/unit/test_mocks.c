@@ -591,6 +591,22 @@ static void test_http01(void) {
   free(r);
 }
 
+/* A token that is not base64url ('/', '+') is published and served as given:
+ * CORE-C-030 needs the mocks to show what a client published, not refuse it. */
+static void test_http01_any_token(void) {
+  CU_ASSERT_EQUAL(acmeh_mocks_add_http01(M, "a/b+c", "a/b+c.thumb"), ACMEH_OK);
+  char *r = http_get("/.well-known/acme-challenge/a/b+c", "web.example");
+  CU_ASSERT_TRUE(r && strncmp(r, "HTTP/1.1 200", 12) == 0 && strstr(r, "\r\n\r\na/b+c.thumb"));
+  free(r);
+  r = http_get("/.well-known/acme-challenge/a", "web.example");
+  CU_ASSERT_TRUE(r && strncmp(r, "HTTP/1.1 404", 12) == 0);
+  free(r);
+  CU_ASSERT_EQUAL(acmeh_mocks_del_http01(M, "a/b+c"), ACMEH_OK);
+  r = http_get("/.well-known/acme-challenge/a/b+c", "web.example");
+  CU_ASSERT_TRUE(r && strncmp(r, "HTTP/1.1 404", 12) == 0);
+  free(r);
+}
+
 static void test_http01_bad_requests(void) {
   int fd = tcp_connect(acmeh_mocks_http01_port(M));
   send(fd, "NOT HTTP AT ALL\r\n\r\n", 19, MSG_NOSIGNAL);
@@ -1014,6 +1030,7 @@ int main(void) {
       {"dns history names match ldns", test_dns_history_names_match_ldns},
       {"dns answer fuzz", test_dns_answer_fuzz},
       {"http01 serve and history", test_http01},
+      {"http01 any token", test_http01_any_token},
       {"http01 bad requests and keep-alive", test_http01_bad_requests},
       {"tlsalpn01 handshake and extension", test_tlsalpn01},
       {"tlsalpn01 IP identifier", test_tlsalpn01_ip_identifier},
