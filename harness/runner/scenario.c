@@ -249,6 +249,7 @@ static void server_settings(const json_t *def, acmeh_server_config *cfg, acmeh_s
   *eab = (acmeh_server_eab_key){json_string_value(json_object_get(e, "kid")), json_string_value(json_object_get(e, "key"))};
   if (eab->kid && eab->hmac_key_b64url) cfg->eab_keys = eab, cfg->neab = 1;
   cfg->eab_required = cfg->neab && json_is_true(json_object_get(e, "required"));
+  cfg->http01_token = json_string_value(json_object_get(srv, "http01_token"));
 }
 
 static int run_scenario(scenario *sc, const acmeh_env *env, double budget_s) {

@@ -39,7 +39,9 @@ typedef struct acmeh_scenarios acmeh_scenarios;
  *                     "start_offset": s, "end_offset": s, "explanation_url", "retry_after": s},
  *             "profiles": {...} (server.h), "default_profile": name,
  *             "eab": {"kid", "key" (base64url), "required": bool} (one External Account
- *                     Binding key, RFC 8555 §7.3.4; the client gets EAB_KID and EAB_HMAC_KEY)},
+ *                     Binding key, RFC 8555 §7.3.4; the client gets EAB_KID and EAB_HMAC_KEY),
+ *             "http01_token": "a/b+c=" (every http-01 challenge's token, validated as given;
+ *                     server.h)},
  *  "vars": {"NAME": "value"} (extra variables for the client's commands, e.g. PROFILE),
  *  "wildcard": true (the client is asked for "*.<domain>"),
  *  "names": n (1-8, default 1: the client is asked for n names in one order, in

@@ -66,7 +66,10 @@ srv_authz *srv_authz_create(acmeh_server *s, srv_account *acct, const char *name
   *rc = a->value ? srv_random_id(a->e.id) : ACMEH_NOMEM;
   for (int i = 0; *rc == ACMEH_OK && i < a->nchal; i++) {
     int short_token = a->chal[i].type == CHAL_DNSACCT01 && s->dnsacct == DNSACCT_SHORT_TOKEN;
-    *rc = new_token(a->chal[i].token, sizeof a->chal[i].token, short_token ? 8 : 32);
+    if (a->chal[i].type == CHAL_HTTP01 && s->http01_token[0]) /* the config's deliberate deviation */
+      snprintf(a->chal[i].token, sizeof a->chal[i].token, "%s", s->http01_token);
+    else
+      *rc = new_token(a->chal[i].token, sizeof a->chal[i].token, short_token ? 8 : 32);
   }
   if (*rc == ACMEH_OK) *rc = srv_table_add(&s->authzs, &a->e);
   if (*rc != ACMEH_OK) {

@@ -193,6 +193,7 @@ struct acmeh_server {
   srv_ari *ari;               /* RFC 9773 policy and window overrides (ari.c) */
   srv_profiles *profiles;     /* profiles offered (profile.c) */
   srv_dnsacct_mode dnsacct;   /* dns-account-01 offered, and how it validates */
+  char http01_token[SRV_ID_CHARS * 2 + 1]; /* every http-01 challenge's token (config deviation); "" = random */
   struct srv_eab *eab;        /* External Account Binding keys (eab.c); NULL = none */
   size_t neab;
   int eab_required;

@@ -418,6 +418,20 @@ static void unwind_loop(acmeh_server *s) {
   uv_loop_close(&s->loop);
 }
 
+/* The config's fixed http-01 token, kept as given: it is a deviation for
+ * client tests, so only what would break the server's own framing (spaces,
+ * control bytes, more than the token buffer holds) is refused. */
+static int fixed_http01_token(acmeh_server *s, const char *token, char *err, size_t errlen) {
+  size_t n = token ? strlen(token) : 0;
+  for (size_t i = 0; i < n; i++)
+    if (token[i] <= ' ' || token[i] > '~') n = sizeof s->http01_token; /* refused below */
+  if (token && (n == 0 || n >= sizeof s->http01_token))
+    return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "server: http01_token must be 1-%zu printable characters without spaces",
+                     sizeof s->http01_token - 1);
+  if (token) memcpy(s->http01_token, token, n + 1);
+  return ACMEH_OK;
+}
+
 static int setup(acmeh_server *s, const acmeh_server_config *cfg, char *err, size_t errlen) {
   s->bind = strdup(cfg->bind_addr ? cfg->bind_addr : "127.0.0.1");
   s->run_dir = strdup(cfg->run_dir);
@@ -446,6 +460,7 @@ static int setup(acmeh_server *s, const acmeh_server_config *cfg, char *err, siz
   int mode = srv_dnsacct_mode_parse(cfg->dns_account);
   if (mode < 0) return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "server: unknown dns_account mode \"%.40s\"", cfg->dns_account);
   s->dnsacct = (srv_dnsacct_mode)mode;
+  if ((rc = fixed_http01_token(s, cfg->http01_token, err, errlen))) return rc;
   rc = make_tls(s, cfg, err, errlen);
   return rc ? rc : srv_ca_new(s->run_dir, &s->ca, err, errlen);
 }

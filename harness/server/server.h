@@ -129,6 +129,12 @@ typedef struct {
    * reached through a CNAME), "short-token" (64-bit token). Others are
    * refused with ACMEH_INVALID_ARG. */
   const char *dns_account;
+  /* A deliberate deviation for client tests: every http-01 challenge carries
+   * this token instead of a random one, and validation fetches it as given
+   * (RFC 8555 §8.3: a client MUST refuse a token that is not base64url, e.g.
+   * "a/b+c="). Printable ASCII without spaces, 1-44 characters; NULL = random
+   * tokens. Others are refused with ACMEH_INVALID_ARG. */
+  const char *http01_token;
   /* ARI (RFC 9773): renewalInfo and newOrder "replaces"; see acmeh_server_ari. */
   acmeh_server_ari ari;
   /* Profiles (draft-ietf-acme-profiles): an object

@@ -548,6 +548,10 @@ static void test_config_refused(void) {
   CU_ASSERT_EQUAL(acmeh_server_start(&no_dir, &s, ERR, sizeof ERR), ACMEH_INVALID_ARG);
   acmeh_server_config public_addr = {.bind_addr = "0.0.0.0", .run_dir = RUN_DIR};
   CU_ASSERT_EQUAL(acmeh_server_start(&public_addr, &s, ERR, sizeof ERR), ACMEH_INVALID_ARG);
+  /* http01_token: the deviation may be any visible text, but not break framing */
+  acmeh_server_config spaced = {.run_dir = RUN_DIR, .http01_token = "a b"}, empty = {.run_dir = RUN_DIR, .http01_token = ""};
+  CU_ASSERT_EQUAL(acmeh_server_start(&spaced, &s, ERR, sizeof ERR), ACMEH_INVALID_ARG);
+  CU_ASSERT_EQUAL(acmeh_server_start(&empty, &s, ERR, sizeof ERR), ACMEH_INVALID_ARG);
   CU_ASSERT_PTR_NULL(s);
 }
 
