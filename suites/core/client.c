@@ -916,6 +916,71 @@ static int key_in_chain_rejected(acmeh_check_ctx *ctx) {
   return rc;
 }
 
+/* ---- CORE-C30: a token that is not base64url is refused (§8.3, MUST) ----
+ * Scenario bad-token-http01 gives every http-01 challenge the token
+ * "acmeh-c030.not+base64url" ('.' and '+' are outside base64url; no '/' or
+ * "..", which would make a file-writing client fail for a missing folder, or
+ * be removed by HTTP path normalisation, and so hide that the client took
+ * the token) and the reference server validates that token as given. A client serving it, from memory (lego's listener) or through
+ * its hook into the mocks, makes the validation succeed: that is the
+ * failure. The mocks and `acme-harness hook` take any token on purpose, so
+ * what the client decided is what shows, not a refusal of the harness's own.
+ * A hook client that published it without POSTing the challenge is caught
+ * by the mocks still serving it after the run. */
+
+/* The token the scenario's server hands out (scenarios.json). */
+static const char *bad_token(const acmeh_client_run *r) {
+  return field(json_object_get(r->def, "server"), "http01_token");
+}
+
+/* 1 when the client fetched an authorization carrying `token`: it was offered the bad token. */
+static int token_offered(const acmeh_client_run *r, const char *token) {
+  json_t *tokens = http01_tokens(r);
+  int seen = json_object_get(tokens, token) != NULL;
+  json_decref(tokens);
+  return seen;
+}
+
+/* The mocks still serve `token` after the run (a hook published it and left it). */
+static int mocks_serve(acmeh_check_ctx *ctx, const char *token) {
+  char url[600];
+  acmeh_http_config hc = {.request_timeout_ms = 3000, .transcript = &ctx->transcript};
+  acmeh_http *h = NULL;
+  acmeh_http_resp resp = {0};
+  snprintf(url, sizeof url, "http://127.0.0.1:%d/.well-known/acme-challenge/%s", acmeh_mocks_http01_port(ctx->env->mocks), token);
+  int served = acmeh_http_new(&hc, &h) == ACMEH_OK && acmeh_http_request(h, "GET", url, NULL, NULL, 0, NULL, &resp, ctx->err, sizeof ctx->err) == ACMEH_OK &&
+               resp.status == 200;
+  acmeh_http_resp_free(&resp);
+  acmeh_http_free(h);
+  return served;
+}
+
+static int bad_token_refused(acmeh_check_ctx *ctx) {
+  static const char *const want = "an http-01 token that is not base64url refused: no response served or published for it";
+  const acmeh_client_run *r;
+  int rc = record(ctx, "bad-token-http01", &r);
+  const char *token = rc ? NULL : bad_token(r);
+  if (rc == ACMEH_OK && !token) return acmeh_msg(ctx->err, sizeof ctx->err, ACMEH_INTERNAL, "scenario bad-token-http01 has no server.http01_token");
+  if (rc == ACMEH_OK && !token_offered(r, token))
+    return acmeh_check_fail(ctx, "the client fetching its authorization (which carries the non-base64url token)",
+                            "no authorization fetch of the client returned it (client exit %d)", r->exit_status);
+  size_t i, started = 0;
+  json_t *v;
+  json_array_foreach(rc ? NULL : r->validations, i, v) {
+    started++;
+    if (rc == ACMEH_OK && !strcmp(field(v, "status") ? field(v, "status") : "", "valid")) {
+      const json_t *x = challenge_post(r, field(v, "challenge"));
+      rc = acmeh_check_fail(ctx, want, "the client served the key authorization at /.well-known/acme-challenge/%s: the validation its request #%lld started succeeded",
+                            token, x ? seq(x) : -1LL);
+    }
+  }
+  if (rc == ACMEH_OK && mocks_serve(ctx, token))
+    rc = acmeh_check_fail(ctx, want, "the client published it through its hook: the mocks still serve /.well-known/acme-challenge/%s after the run", token);
+  if (rc == ACMEH_OK)
+    acmeh_check_note(ctx, "client exit %d; %zu validation(s) started, none found token %s served", r->exit_status, started, token);
+  return rc;
+}
+
 static int cleaned_up_after_refusal(acmeh_check_ctx *ctx) {
   const acmeh_client_run *r;
   int rc = record(ctx, "challenge-refused", &r);
@@ -1005,7 +1070,7 @@ const acmeh_check_impl acmeh_core_client_checks[] = {
     {"CORE-C-015", contacts_ok},           {"CORE-C-028", http01_cleaned_up},    {"CORE-C-038", busy_respected},
     {"CORE-C-040", dns01_cleaned_up},      {"CORE-C-027", published_before_post},
     {"CORE-C-017", eab_binding_ok},    {"CORE-C-020", order_unassumed},
-    {"CORE-C-032", key_in_chain_rejected},
+    {"CORE-C-032", key_in_chain_rejected}, {"CORE-C-030", bad_token_refused},
     {"CORE-C-001", user_agent},        {"CORE-C-002", accept_language},   {"CORE-C-003", post_format},
     {"CORE-C-004", protected_members}, {"CORE-C-005", kid_is_location},   {"CORE-C-006", url_is_request_url},
     {"CORE-C-007", no_padding},        {"CORE-C-008", post_as_get},       {"CORE-C-009", nonce_once},

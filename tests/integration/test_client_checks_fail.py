@@ -57,6 +57,9 @@ ROWS = [
      "each authorization's challenge answered for that authorization's own identifier, whatever the order of the order's arrays; got the dns-01 validation of "),
     ("CORE-C-032", "accept-key-in-chain", "fail",
      "a certificate chain holding a PRIVATE KEY block rejected, not installed; got the client (exit 0) installed it"),
+    ("CORE-C-030", "accept-bad-token", "fail",
+     "an http-01 token that is not base64url refused: no response served or published for it; got the client served the key "
+     "authorization at /.well-known/acme-challenge/acmeh-c030.not+base64url"),
     ("CORE-C-034", "revoke-pem", "fail", "certificate = base64url of the DER certificate"),
     ("CORE-C-034", "revoke-reason-string", "fail", "reason as an integer CRLReason code"),
     ("CORE-C-015", "bad-contact", "fail", "mailto contacts with one address and no hfields"),

@@ -246,6 +246,13 @@ static int respond(acmeh_acme *c, const char *domain, const char *authz_url, con
   return ok ? 0 : die("authorization", "did not become valid");
 }
 
+/* RFC 8555 §8.3: a token that goes into a path must be base64url (and
+ * non-empty); the fault accept-bad-token takes any token (wrong on purpose). */
+static int token_ok(const char *tok) {
+  static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  return fault("accept-bad-token") || (*tok && strspn(tok, b64url) == strlen(tok));
+}
+
 /* `domain` is the name the client ordered in this authorization's place; the
  * authorization's own identifier is what counts (RFC 8555 §7.4: the order's
  * arrays need not follow the request), except under the fault
@@ -261,7 +268,9 @@ static int authorize(acmeh_acme *c, const char *domain, const char *authz_url) {
   snprintf(token, sizeof token, "%s", tok ? tok : "");
   const char *ident = json_string_value(json_object_get(json_object_get(authz, "identifier"), "value"));
   if (ident && !fault("first-authz-first-name")) domain = ident; /* a wildcard's identifier is its base name */
-  int rc = done ? 0 : tok ? respond(c, domain, authz_url, ch, token) : die("challenge", challenge_type());
+  int rc = done ? 0 : !tok ? die("challenge", challenge_type())
+                   : !token_ok(tok) ? die("challenge", "the token is not base64url (RFC 8555 §8.3)")
+                                    : respond(c, domain, authz_url, ch, token);
   json_decref(authz);
   return rc;
 }
