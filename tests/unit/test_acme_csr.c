@@ -91,6 +91,20 @@ static void test_read_rejects(void) {
   acmeh_key_free(k);
 }
 
+static const unsigned char P256_OID[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
+
+/* The DER of a fresh P-256 request (malloc'd) and in *at where its curve OID
+ * (P256_OID) starts, so a test can rewrite the key's parameters. */
+static unsigned char *p256_csr_der(size_t *len, unsigned char **at) {
+  acmeh_key *k = NULL;
+  char *b64 = build(ACMEH_KEY_ES256, &k);
+  unsigned char *der = b64 ? der_of(b64, len) : NULL;
+  *at = der ? memmem(der, *len, P256_OID, sizeof P256_OID) : NULL;
+  free(b64);
+  acmeh_key_free(k);
+  return der;
+}
+
 /* A point moved off the curve gives no key, hence no valid signature. */
 static void test_point_off_curve(void) {
   acmeh_key *k = NULL;
@@ -181,19 +195,14 @@ static void compare(const unsigned char *der, size_t len, int *both, int *differ
  * curve OID (10 bytes) becomes a BOOLEAN TRUE of the same size (7 length
  * bytes, which OpenSSL reads as BER). */
 static void test_boolean_key_parameters(void) {
-  static const unsigned char p256[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
   static const unsigned char yes[] = {0x01, 0x87, 0, 0, 0, 0, 0, 0, 0x01, 0xff};
   static const unsigned char no[] = {0x01, 0x87, 0, 0, 0, 0, 0, 0, 0x01, 0x00};
   const unsigned char *const as[] = {yes, no};
-  acmeh_key *k = NULL;
-  char *b64 = build(ACMEH_KEY_ES256, &k);
   size_t len = 0;
-  unsigned char *der = der_of(b64, &len);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(der);
-  unsigned char *at = memmem(der, len, p256, sizeof p256);
+  unsigned char *at = NULL, *der = p256_csr_der(&len, &at);
   CU_ASSERT_PTR_NOT_NULL_FATAL(at);
   for (size_t i = 0; i < 2; i++) {
-    memcpy(at, as[i], sizeof p256);
+    memcpy(at, as[i], sizeof P256_OID);
     char *bad = acmeh_b64url_encode(der, len);
     acmeh_csr *c = NULL;
     CU_ASSERT_EQUAL_FATAL(acmeh_csr_read(bad, &c), ACMEH_OK);
@@ -216,8 +225,7 @@ static void test_boolean_key_parameters(void) {
     acmeh_csr_free(c);
     free(bad);
   }
-  free(der), free(b64);
-  acmeh_key_free(k);
+  free(der);
 }
 
 /* Key parameters under an end-of-contents tag (00 01 41, which OpenSSL
@@ -227,13 +235,8 @@ static void test_boolean_key_parameters(void) {
  * the BIT STRING's header, so the P-256 curve OID is used instead, padded:
  * 06 08 <8 bytes> -> 00 08 <8 bytes>. */
 static void test_eoc_key_parameters(void) {
-  static const unsigned char p256[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
-  acmeh_key *k = NULL;
-  char *b64 = build(ACMEH_KEY_ES256, &k);
   size_t len = 0;
-  unsigned char *der = der_of(b64, &len);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(der);
-  unsigned char *at = memmem(der, len, p256, sizeof p256);
+  unsigned char *at = NULL, *der = p256_csr_der(&len, &at);
   CU_ASSERT_PTR_NOT_NULL_FATAL(at);
   at[0] = 0x00;
   char *bad = acmeh_b64url_encode(der, len);
@@ -249,8 +252,7 @@ static void test_eoc_key_parameters(void) {
   CU_ASSERT_EQUAL(acmeh_spki_set(to, alg, (const unsigned char *)"\x30\x00", 2), 0);
   X509_ALGOR_free(alg);
   X509_PUBKEY_free(to);
-  free(bad), free(der), free(b64);
-  acmeh_key_free(k);
+  free(bad), free(der);
 }
 
 /* Each key type, 800 requests with 1-3 bytes changed at random. */
