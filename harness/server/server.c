@@ -423,9 +423,9 @@ static void unwind_loop(acmeh_server *s) {
  * control bytes, more than the token buffer holds) is refused. */
 static int fixed_http01_token(acmeh_server *s, const char *token, char *err, size_t errlen) {
   size_t n = token ? strlen(token) : 0;
-  for (size_t i = 0; i < n; i++)
-    if (token[i] <= ' ' || token[i] > '~') n = sizeof s->http01_token; /* refused below */
-  if (token && (n == 0 || n >= sizeof s->http01_token))
+  int printable = 1;
+  for (size_t i = 0; i < n; i++) printable &= token[i] > ' ' && token[i] <= '~';
+  if (token && (n == 0 || n >= sizeof s->http01_token || !printable))
     return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "server: http01_token must be 1-%zu printable characters without spaces",
                      sizeof s->http01_token - 1);
   if (token) memcpy(s->http01_token, token, n + 1);
