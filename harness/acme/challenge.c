@@ -189,7 +189,7 @@ size_t acmeh_base32(const unsigned char *in, size_t n, int lower, char *out) {
   return o;
 }
 
-int acmeh_dnsacct_label(const char *account_url, char out[ACMEH_DNSACCT_LABEL_LEN + 1]) {
+int acmeh_dnsaccount_label(const char *account_url, char out[ACMEH_DNSACCT_LABEL_LEN + 1]) {
   if (!account_url || !*account_url || !out) return ACMEH_INVALID_ARG;
   unsigned char md[32];
   unsigned int len = 0;
@@ -200,9 +200,9 @@ int acmeh_dnsacct_label(const char *account_url, char out[ACMEH_DNSACCT_LABEL_LE
   return ACMEH_OK;
 }
 
-char *acmeh_dnsacct_name(const char *account_url, const char *identifier) {
+char *acmeh_dnsaccount_name(const char *account_url, const char *identifier) {
   char label[ACMEH_DNSACCT_LABEL_LEN + 1];
-  if (!identifier || acmeh_dnsacct_label(account_url, label) != ACMEH_OK) return NULL;
+  if (!identifier || acmeh_dnsaccount_label(account_url, label) != ACMEH_OK) return NULL;
   const char *base = strncmp(identifier, "*.", 2) == 0 ? identifier + 2 : identifier;
   size_t bl = strlen(base);
   if (bl && base[bl - 1] == '.') bl--;

@@ -27,7 +27,7 @@ int acmeh_dns01_txt(const char *keyauth, char out[44]);
  * compares names case-insensitively anyway. account_url is hashed as the exact
  * bytes of the Location / kid string. Writes 17 characters + NUL into out.
  * Returns ACMEH_OK, ACMEH_INVALID_ARG (NULL or empty URL), ACMEH_INTERNAL. */
-int acmeh_dnsacct_label(const char *account_url, char out[ACMEH_DNSACCT_LABEL_LEN + 1]);
+int acmeh_dnsaccount_label(const char *account_url, char out[ACMEH_DNSACCT_LABEL_LEN + 1]);
 
 /* The dns-account-01 validation domain name (§3.2):
  * "<label>._acme-challenge.<base>", where <base> is `identifier` without a
@@ -37,7 +37,7 @@ int acmeh_dnsacct_label(const char *account_url, char out[ACMEH_DNSACCT_LABEL_LE
  * name is acmeh_dns01_txt(keyauth), the same digest as dns-01 (§3.2 step 1).
  * Returns a malloc'd string the caller frees; NULL on bad arguments, a name
  * longer than 253 characters, or no memory. */
-char *acmeh_dnsacct_name(const char *account_url, const char *identifier);
+char *acmeh_dnsaccount_name(const char *account_url, const char *identifier);
 
 /* RFC 4648 §6 base32 of n bytes into out (lower case when `lower`, '='
  * padding to a multiple of 8 characters). out must hold ((n + 4) / 5) * 8 + 1

@@ -8,14 +8,16 @@
 #include "harness/cli/cli.h"
 #include "harness/runner/catalog.h"
 #include "harness/runner/check.h"
+#include "harness/runner/suite.h"
 
 static void list_usage(FILE *f) {
-  fputs("usage: acme-harness list [--suite S[,S...]] [--check ID[,ID...]]...\n"
-        "  prints ID, level, role, section and title of each selected check\n"
-        "  --suite   core, ari, profiles, dnsaccount, dnsupdate\n"
-        "  --check   check IDs or globs (quote them: 'CORE-S-00*'), repeatable\n"
-        "exit status: 0 something listed, 2 nothing matches or usage error\n",
-        f);
+  char names[512];
+  fprintf(f, "usage: acme-harness list [--suite S[,S...]] [--check ID[,ID...]]...\n"
+             "  prints ID, level, role, section and title of each selected check\n"
+             "  --suite   %s\n"
+             "  --check   check IDs or globs (quote them: 'CORE-S-00*'), repeatable\n"
+             "exit status: 0 something listed, 2 nothing matches or usage error\n",
+          acmeh_suite_names(names, sizeof names));
 }
 
 int acmeh_cli_list(int argc, char **argv) {
@@ -54,14 +56,16 @@ int acmeh_cli_list(int argc, char **argv) {
   return shown ? 0 : 2;
 }
 
-/* Suite names (run --suite) whose vector folder is spelled differently. */
-static const char *const vector_aliases[][2] = {{"dnsupdate", "dns-update"}, {"dnsaccount", "dns-account"}};
+/* Spellings the vectors command took before every suite had one name
+ * (dns-account, dns-update): still accepted, so scripts keep working. */
+static const char *const vector_aliases[][2] = {{"dns-update", "dnsupdate"}, {"dns-account", "dnsaccount"}};
 
 static void vectors_usage(FILE *f) {
-  fputs("usage: acme-harness vectors [--spec S]\n"
-        "  prints the test vectors of vectors/S/ as one JSON object {\"<file>\": <content>}\n"
-        "  --spec  core (default), ari, profiles, dns-account (or dnsaccount), dns-update (or dnsupdate)\n",
-        f);
+  char names[512];
+  fprintf(f, "usage: acme-harness vectors [--spec S]\n"
+             "  prints the test vectors of vectors/S/ as one JSON object {\"<file>\": <content>}\n"
+             "  --spec  a suite: %s (default core)\n",
+          acmeh_suite_names(names, sizeof names));
 }
 
 /* Unknown spec: say which ones exist (the folders of vectors/). Returns 2. */

@@ -16,9 +16,9 @@
 
 #include "harness/cli/cli.h"
 #include "harness/core/error.h"
+#include "harness/runner/suite.h"
 #include "harness/server/fault.h"
 #include "harness/server/server.h"
-#include "suites/core/client_live.h"
 #include "mocks/mocks.h"
 
 typedef struct {
@@ -101,7 +101,8 @@ static int parse(serve_args *a, int argc, char **argv) {
 /* ---- live exchange printing (the observer, on the server's loop thread) ---- */
 
 /* Live verdicts: how often each per-exchange CORE-C check passed and failed. */
-#define MAX_LIVE_CHECKS 16
+#define MAX_LIVE_CHECKS 64
+#define MAX_LIVE_JUDGES 16
 typedef struct {
   const char *id;
   size_t pass, fail;
@@ -109,7 +110,10 @@ typedef struct {
 
 typedef struct {
   int color;
-  acmeh_core_judge *judge; /* NULL with --no-verdicts */
+  /* Every suite's live judge (runner/suite.h) and its state; none with --no-verdicts. */
+  const acmeh_live_judge *judges[MAX_LIVE_JUDGES];
+  void *states[MAX_LIVE_JUDGES];
+  size_t njudges;
   live_count counts[MAX_LIVE_CHECKS];
   size_t exchanges;
 } printer;
@@ -160,7 +164,7 @@ static void print_problem(const json_t *ex) {
   json_decref(p);
 }
 
-/* One verdict line under the exchange (acmeh_core_judge_emit). */
+/* One verdict line under the exchange (acmeh_live_emit). */
 static void print_verdict(void *ud, const char *id, int pass, const char *message) {
   printer *p = ud;
   size_t k = 0;
@@ -176,7 +180,7 @@ static void print_verdict(void *ud, const char *id, int pass, const char *messag
 static int by_id(const void *a, const void *b) { return strcmp(((const live_count *)a)->id, ((const live_count *)b)->id); }
 
 static void print_verdict_summary(printer *p) {
-  if (!p->judge) return;
+  if (!p->njudges) return;
   size_t fails = 0, n = 0;
   while (n < MAX_LIVE_CHECKS && p->counts[n].id) n++;
   qsort(p->counts, n, sizeof *p->counts, by_id);
@@ -205,8 +209,24 @@ static void print_exchange(void *ud, const json_t *ex) {
   if (acct) printf("    %-10s %s\n", "account", acct);
   print_problem(ex);
   p->exchanges++;
-  if (p->judge) acmeh_core_judge_exchange(p->judge, ex, print_verdict, p);
+  for (size_t k = 0; k < p->njudges; k++) p->judges[k]->exchange(p->states[k], ex, print_verdict, p);
   fflush(stdout);
+}
+
+/* A state for every suite's live judge. Returns 0, or -1 out of memory. */
+static int judges_start(printer *p) {
+  for (const acmeh_suite *const *s = acmeh_suites(); *s && p->njudges < MAX_LIVE_JUDGES; s++) {
+    if (!(*s)->live) continue;
+    void *st = (*s)->live->create();
+    if (!st) return -1;
+    p->judges[p->njudges] = (*s)->live, p->states[p->njudges++] = st;
+  }
+  return 0;
+}
+
+static void judges_stop(printer *p) {
+  for (size_t k = 0; k < p->njudges; k++) p->judges[k]->destroy(p->states[k]);
+  p->njudges = 0;
 }
 
 /* Blocks the stop signals in every thread (threads inherit the mask), so the
@@ -272,7 +292,7 @@ int acmeh_cli_serve(int argc, char **argv) {
   acmeh_server *srv = NULL;
   const char *nc = getenv("NO_COLOR");
   printer pr = {.color = isatty(STDOUT_FILENO) && !(nc && *nc)};
-  if (!a.quiet && !a.no_verdicts && !(pr.judge = acmeh_core_judge_new())) return fputs("acme-harness serve: out of memory\n", stderr), 2;
+  if (!a.quiet && !a.no_verdicts && judges_start(&pr)) return fputs("acme-harness serve: out of memory\n", stderr), 2;
   int status = start_all(&a, run_dir, &pr, &mocks, &srv);
   if (status == 0) {
     announce(&a, mocks, srv, run_dir);
@@ -282,7 +302,7 @@ int acmeh_cli_serve(int argc, char **argv) {
   }
   acmeh_server_stop(srv); /* no observer call after this */
   if (status == 0) print_verdict_summary(&pr);
-  acmeh_core_judge_free(pr.judge);
+  judges_stop(&pr);
   acmeh_mocks_stop(mocks);
   json_decref(a.faults);
   return status;

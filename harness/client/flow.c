@@ -187,7 +187,7 @@ int acmeh_flow_publish(acmeh_acme *c, acmeh_mocks *m, const json_t *chal, const 
   } else if (strcmp(type, "tls-alpn-01") == 0) {
     rc = acmeh_mocks_add_tlsalpn01(m, name, ka);
   } else if (strcmp(type, "dns-account-01") == 0) { /* draft-ietf-acme-dns-account-label §3.2 */
-    char txt[44], *host = acmeh_dnsacct_name(acmeh_acme_kid(c), name);
+    char txt[44], *host = acmeh_dnsaccount_name(acmeh_acme_kid(c), name);
     rc = host ? acmeh_dns01_txt(ka, txt) : ACMEH_INVALID_ARG;
     if (rc == ACMEH_OK) rc = acmeh_mocks_set_txt(m, host, txt);
     free(host);
@@ -215,7 +215,7 @@ void acmeh_flow_unpublish(acmeh_mocks *m, const json_t *chal, const char *name) 
 void acmeh_flow_unpublish_for(acmeh_acme *c, acmeh_mocks *m, const json_t *chal, const char *name) {
   const char *type = json_string_value(json_object_get(chal, "type"));
   if (!type || strcmp(type, "dns-account-01") != 0) return acmeh_flow_unpublish(m, chal, name);
-  char *host = acmeh_dnsacct_name(acmeh_acme_kid(c), name);
+  char *host = acmeh_dnsaccount_name(acmeh_acme_kid(c), name);
   if (host) acmeh_mocks_clear_txt(m, host);
   free(host);
 }

@@ -51,7 +51,7 @@ int acmeh_flow_poll(acmeh_acme *c, const char *url, const char *const *waiting, 
  * identifier: the base name for a wildcard) through the mocks (dns-01 by
  * TSIG-signed DNS UPDATE instead once acmeh_dnsupdate_configure in
  * harness/dns/update.h turned that mode on). dns-account-01
- * publishes at acmeh_dnsacct_name(the engine's account URL, name)
+ * publishes at acmeh_dnsaccount_name(the engine's account URL, name)
  * (draft-ietf-acme-dns-account-label-00 §3.2). Returns ACMEH_OK or an error. */
 int acmeh_flow_publish(acmeh_acme *c, acmeh_mocks *m, const json_t *chal, const char *name,
                        int wildcard, char *err, size_t errlen);

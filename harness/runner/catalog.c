@@ -1,6 +1,5 @@
 #include "harness/runner/catalog.h"
 
-#include <dirent.h>
 #include <fnmatch.h>
 #include <regex.h>
 #include <stdio.h>
@@ -8,6 +7,7 @@
 #include <string.h>
 
 #include "harness/core/error.h"
+#include "harness/runner/suite.h"
 
 const char *acmeh_data_dir(void) {
   const char *d = getenv("ACMEH_DATA_DIR");
@@ -40,15 +40,19 @@ static int add_check(acmeh_catalog *c, const char *spec, json_t *j, char *err, s
   return ACMEH_OK;
 }
 
-static int load_file(acmeh_catalog *c, const char *path, char *err, size_t errlen) {
+/* One suite's catalog. Its "spec" must be the suite's name, so that one
+ * spelling holds everywhere (runner/suite.h). */
+static int load_file(acmeh_catalog *c, const acmeh_suite *s, const char *path, char *err, size_t errlen) {
   json_error_t je;
   json_t *doc = json_load_file(path, 0, &je);
-  if (!doc) return acmeh_msg(err, errlen, ACMEH_ENV_IO, "%s:%d: %s", path, je.line, je.text);
+  if (!doc) return acmeh_msg(err, errlen, ACMEH_ENV_IO, "%s:%d: %s (set ACMEH_DATA_DIR)", path, je.line, je.text);
   json_array_append_new(c->docs, doc);
   const char *spec = json_string_value(json_object_get(doc, "spec"));
   json_t *checks = json_object_get(doc, "checks");
   if (!spec || !json_is_array(checks))
     return acmeh_msg(err, errlen, ACMEH_INTERNAL, "%s: needs \"spec\" and a \"checks\" array", path);
+  if (strcmp(spec, s->name) != 0)
+    return acmeh_msg(err, errlen, ACMEH_INTERNAL, "%s: \"spec\" is \"%s\", the suite is named \"%s\"", path, spec, s->name);
   size_t i;
   json_t *j;
   json_array_foreach(checks, i, j) {
@@ -58,28 +62,14 @@ static int load_file(acmeh_catalog *c, const char *path, char *err, size_t errle
   return ACMEH_OK;
 }
 
-static int cmp_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
 int acmeh_catalog_load(const char *data_dir, acmeh_catalog *out, char *err, size_t errlen) {
   memset(out, 0, sizeof *out);
-  char dir[4096];
-  snprintf(dir, sizeof dir, "%s/suites", data_dir ? data_dir : acmeh_data_dir());
-  DIR *d = opendir(dir);
-  if (!d) return acmeh_msg(err, errlen, ACMEH_ENV_IO, "cannot open %s (set ACMEH_DATA_DIR)", dir);
-  char *names[64];
-  size_t n = 0;
-  for (struct dirent *e; (e = readdir(d)) && n < 64;)
-    if (e->d_name[0] != '.') names[n++] = strdup(e->d_name);
-  closedir(d);
-  qsort(names, n, sizeof *names, cmp_name); /* stable order for reports */
   out->docs = json_array();
-  int rc = ACMEH_OK;
-  for (size_t i = 0; i < n; i++) {
+  int rc = out->docs ? ACMEH_OK : ACMEH_NOMEM;
+  for (const acmeh_suite *const *s = acmeh_suites(); rc == ACMEH_OK && *s; s++) {
     char path[4600];
-    snprintf(path, sizeof path, "%s/%s/catalog.json", dir, names[i]);
-    FILE *f = rc ? NULL : fopen(path, "r");
-    if (f) fclose(f), rc = load_file(out, path, err, errlen);
-    free(names[i]);
+    acmeh_suite_catalog_path(*s, data_dir, path, sizeof path);
+    rc = load_file(out, *s, path, err, errlen);
   }
   if (rc) acmeh_catalog_free(out);
   return rc;

@@ -20,7 +20,8 @@ typedef struct {
  * the binary was built from. Borrowed static string. */
 const char *acmeh_data_dir(void);
 
-/* Loads every suites/<spec>/catalog.json under `data_dir` (NULL = acmeh_data_dir()).
+/* Loads the catalog of every registered suite (runner/suite.h),
+ * suites/<name>/catalog.json under `data_dir` (NULL = acmeh_data_dir()).
  * Each file: {"spec":"core","checks":[{"id","title","section","level","role","ref"}]}.
  * Rejects duplicate or malformed IDs. Returns ACMEH_OK, ACMEH_ENV_IO, ACMEH_INTERNAL
  * (malformed catalog) with the reason in err. Free with acmeh_catalog_free. */

@@ -12,11 +12,11 @@
 #include "harness/core/error.h"
 #include "harness/core/self.h"
 #include "harness/runner/catalog.h"
+#include "harness/runner/suite.h"
 #include "harness/server/server.h"
 #include "harness/targets/process.h"
 #include "harness/targets/target.h"
 #include "harness/targets/vars.h"
-#include "suites/dnsupdate/client.h"
 
 /* Bytes of the client's output kept. */
 #define CLIENT_LOG_MAX (64 * 1024)
@@ -63,16 +63,12 @@ static int add_file(acmeh_scenarios *s, const char *path, char *err, size_t errl
 int acmeh_scenarios_load(const char *data_dir, acmeh_scenarios **out, char *err, size_t errlen) {
   acmeh_scenarios *s = calloc(1, sizeof *s);
   if (!s || !(s->docs = json_array())) return free(s), ACMEH_NOMEM;
-  char dir[4096];
-  snprintf(dir, sizeof dir, "%s/suites", data_dir ? data_dir : acmeh_data_dir());
-  DIR *d = opendir(dir);
-  int rc = d ? ACMEH_OK : acmeh_msg(err, errlen, ACMEH_ENV_IO, "cannot open %s", dir);
-  for (struct dirent *e; rc == ACMEH_OK && (e = readdir(d));) {
+  int rc = ACMEH_OK;
+  for (const acmeh_suite *const *su = acmeh_suites(); rc == ACMEH_OK && *su; su++) {
     char path[4600];
-    snprintf(path, sizeof path, "%s/%s/scenarios.json", dir, e->d_name);
-    if (e->d_name[0] != '.' && access(path, R_OK) == 0) rc = add_file(s, path, err, errlen);
+    acmeh_suite_scenarios_path(*su, data_dir, path, sizeof path);
+    if (access(path, R_OK) == 0) rc = add_file(s, path, err, errlen);
   }
-  if (d) closedir(d);
   if (rc) acmeh_scenarios_free(s), s = NULL;
   *out = s;
   return rc;
@@ -83,7 +79,7 @@ void acmeh_scenarios_free(acmeh_scenarios *s) {
   for (size_t i = 0; i < s->n; i++) {
     acmeh_client_run *r = &s->items[i].run;
     free(r->why), json_decref(r->exchanges), json_decref(r->validations), free(r->domain), free(r->domains), free(r->cert_pem), free(r->client_log);
-    json_decref(r->dns_updates);
+    json_decref(r->suite_data);
     pthread_mutex_destroy(&s->items[i].mu);
   }
   free(s->items);
@@ -252,6 +248,29 @@ static void server_settings(const json_t *def, acmeh_server_config *cfg, acmeh_s
   cfg->http01_token = json_string_value(json_object_get(srv, "http01_token"));
 }
 
+/* Every suite's scenario_begin, in registry order: {"<suite>": state} of
+ * those that returned one. */
+static json_t *hooks_begin(const acmeh_scenario_hook_args *a) {
+  json_t *states = json_object();
+  for (const acmeh_suite *const *s = acmeh_suites(); *s; s++) {
+    json_t *st = (*s)->scenario_begin ? (*s)->scenario_begin(a) : NULL;
+    if (st) json_object_set_new(states, (*s)->name, st);
+  }
+  return states;
+}
+
+/* Every suite's scenario_end with its state: {"<suite>": what it keeps}. */
+static json_t *hooks_end(const acmeh_scenario_hook_args *a, json_t *states) {
+  json_t *kept = json_object();
+  for (const acmeh_suite *const *s = acmeh_suites(); *s; s++) {
+    json_t *st = json_incref(json_object_get(states, (*s)->name));
+    json_t *k = (*s)->scenario_end ? (*s)->scenario_end(a, st) : st;
+    if (k) json_object_set_new(kept, (*s)->name, k);
+  }
+  json_decref(states);
+  return kept;
+}
+
 static int run_scenario(scenario *sc, const acmeh_env *env, double budget_s) {
   const char *cname = json_string_value(json_object_get(env->client, "name"));
   const char *chal = json_string_value(json_object_get(sc->def, "challenge"));
@@ -282,10 +301,11 @@ static int run_scenario(scenario *sc, const acmeh_env *env, double budget_s) {
   acmeh_vars v = {0};
   if (rc == ACMEH_OK) {
     set_run_vars(&v, env, srv, sc, work, cdir, http01, tlsalpn01);
-    json_t *dnsup = acmeh_dnsup_scenario_begin(env->mocks, sc->def, sc->run.domain, &v); /* "dns_update" */
+    acmeh_scenario_hook_args hook = {env->mocks, sc->def, sc->run.domain, &v};
+    json_t *states = hooks_begin(&hook);
     rc = run_actions(sc, env, names, n, &v, work, budget_s);
     acmeh_server_stop(srv); /* after this no observer call can come */
-    sc->run.dns_updates = acmeh_dnsup_scenario_end(env->mocks, dnsup);
+    sc->run.suite_data = hooks_end(&hook, states);
   }
   sc->run.exchanges = rec.exchanges;
   sc->run.validations = rec.validations;

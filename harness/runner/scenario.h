@@ -25,13 +25,13 @@ typedef struct {
   char *cert_pem;       /* the file at the target's cert_path after the run, or NULL */
   char *client_log;     /* the client's output (first 64 KiB) */
   double duration_s;
-  json_t *dns_updates;  /* scenarios with "dns_update": the mock's UPDATE journal (suites/dnsupdate/client.h), else NULL */
+  json_t *suite_data;   /* {"<suite name>": what that suite's scenario_end kept of the run} (runner/suite.h) */
   double started_wall;  /* wall clock (s since the epoch) at server start: exchanges' time_ms count from it */
 } acmeh_client_run;
 
 typedef struct acmeh_scenarios acmeh_scenarios;
 
-/* Loads every suites/<spec>/scenarios.json under data_dir (NULL = acmeh_data_dir()):
+/* Loads the scenarios.json of every registered suite (runner/suite.h) under data_dir (NULL = acmeh_data_dir()):
  * {"name": {"description", "action": "issue" (or "actions": ["issue", "revoke"], run in
  *  order in one client folder, stopping at the first that fails), "challenge": "http-01",
  *  "faults": [rules, harness/server/fault.h], "timeout_ms": n,

@@ -182,7 +182,7 @@ static json_t *dns01(const srv_validation *v) {
 }
 
 /* The name this server queries for dns-account-01: the draft's
- * (acmeh_dnsacct_name: base name, also for wildcards) unless a deliberate
+ * (acmeh_dnsaccount_name: base name, also for wildcards) unless a deliberate
  * deviation is configured. malloc'd; NULL when no usable name. */
 static char *dnsacct_host(const srv_validation *v, const char *url) {
   char *h = NULL;
@@ -196,9 +196,9 @@ static char *dnsacct_host(const srv_validation *v, const char *url) {
     if (asprintf(&h, "_%s._acme-challenge.%s", b32, v->name) < 0) h = NULL;
   } else if (v->dnsacct == DNSACCT_WILDCARD_STAR && v->wildcard) {
     char label[ACMEH_DNSACCT_LABEL_LEN + 1];
-    if (acmeh_dnsacct_label(url, label) || asprintf(&h, "%s._acme-challenge.*.%s", label, v->name) < 0) h = NULL;
+    if (acmeh_dnsaccount_label(url, label) || asprintf(&h, "%s._acme-challenge.*.%s", label, v->name) < 0) h = NULL;
   } else {
-    h = acmeh_dnsacct_name(url, v->name);
+    h = acmeh_dnsaccount_name(url, v->name);
   }
   return h;
 }
@@ -229,7 +229,7 @@ static json_t *dnsacct01(const srv_validation *v) {
   int found = 0;
   json_t *err = txt_lookup(v, host, v->dnsacct == DNSACCT_ANY_TXT ? NULL : want, v->dnsacct == DNSACCT_NO_CNAME, &n, &found);
   for (size_t i = 0; !err && !found && i < v->nother; i++) { /* the any-account-label deviation */
-    char *other = acmeh_dnsacct_name(v->other_urls[i], v->name);
+    char *other = acmeh_dnsaccount_name(v->other_urls[i], v->name);
     size_t on = 0;
     json_t *e = other ? txt_lookup(v, other, want, 0, &on, &found) : NULL;
     json_decref(e);

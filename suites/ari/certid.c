@@ -24,7 +24,7 @@ static int has_sign_zero(const char *id) {
 }
 
 /* Issues up to S07_MAX_CERTS certificates until one has a high-bit serial; *id its certID. */
-static int high_bit_cert(acmeh_check_ctx *ctx, core_fixture *f, char **id) {
+static int high_bit_cert(acmeh_check_ctx *ctx, acmeh_kit_fixture *f, char **id) {
   int rc = ACMEH_OK;
   for (int i = 0; rc == ACMEH_OK && i < S07_MAX_CERTS; i++) {
     if (i) {
@@ -41,7 +41,7 @@ static int high_bit_cert(acmeh_check_ctx *ctx, core_fixture *f, char **id) {
 
 /* ARI-S07: a certID whose serial keeps DER's leading 00 resolves (§4.1). */
 static int s007(acmeh_check_ctx *ctx) {
-  core_fixture f = {0};
+  acmeh_kit_fixture f = {0};
   const char *base = NULL;
   char *id = NULL;
   acmeh_http_resp r = {0}, r2 = {0};
@@ -68,7 +68,7 @@ static int s007(acmeh_check_ctx *ctx) {
   }
   acmeh_http_resp_free(&r), acmeh_http_resp_free(&r2);
   free(id);
-  core_fixture_free(&f);
+  acmeh_kit_fixture_free(&f);
   return rc;
 }
 
@@ -91,13 +91,13 @@ static int expect_4xx(acmeh_check_ctx *ctx, const acmeh_http_resp *r, const char
 
 /* ARI-S08: malformed certIDs are refused with 4xx (§4.1, practice). */
 static int s008(acmeh_check_ctx *ctx) {
-  core_fixture f = {0};
+  acmeh_kit_fixture f = {0};
   const char *base = NULL;
   char *id = NULL;
   int rc = ari_fixture(ctx, &f, &base);
   if (rc == ACMEH_OK) rc = ari_cert_id(ctx, f.is.chain_pem, &id);
   if (rc) {
-    core_fixture_free(&f);
+    acmeh_kit_fixture_free(&f);
     return rc;
   }
   const char *dot = strchr(id, '.');
@@ -116,13 +116,13 @@ static int s008(acmeh_check_ctx *ctx) {
     acmeh_http_resp_free(&r);
   }
   free(fake_aki), free(id);
-  core_fixture_free(&f);
+  acmeh_kit_fixture_free(&f);
   return rc;
 }
 
 /* ARI-S09: a known AKI with a serial this CA never issued answers 404. */
 static int s009(acmeh_check_ctx *ctx) {
-  core_fixture f = {0};
+  acmeh_kit_fixture f = {0};
   const char *base = NULL;
   char *id = NULL, *serial = NULL, unknown[600];
   acmeh_http_resp r = {0};
@@ -140,9 +140,9 @@ static int s009(acmeh_check_ctx *ctx) {
   }
   acmeh_http_resp_free(&r);
   free(id), free(serial);
-  core_fixture_free(&f);
+  acmeh_kit_fixture_free(&f);
   return rc;
 }
 
-const acmeh_check_impl acmeh_ari_certid_checks[] = {
+const acmeh_check_impl ari_certid_checks[] = {
     {"ARI-S-007", s007}, {"ARI-S-008", s008}, {"ARI-S-009", s009}, {NULL, NULL}};

@@ -17,8 +17,8 @@
  * packaged one was seen to fetch nothing), or that neither claims ARI nor
  * fetched RenewalInfo when its renewal run needed it (scenario ari-window-past). */
 static int ari_gate(acmeh_check_ctx *ctx) {
-  if (cc_disclaims(ctx, "ari")) return acmeh_check_skip(ctx, NO_ARI " (its target declares \"ari\": false)");
-  if (cc_claims(ctx, "ari") || cc_client_uses_ari(ctx)) return ACMEH_OK;
+  if (acmeh_kit_disclaims(ctx, "ari")) return acmeh_check_skip(ctx, NO_ARI " (its target declares \"ari\": false)");
+  if (acmeh_kit_claims(ctx, "ari") || ari_rec_client_uses_ari(ctx)) return ACMEH_OK;
   return acmeh_check_skip(ctx, NO_ARI " (no request to it in scenario ari-window-past, and the target claims no ARI)");
 }
 
@@ -28,8 +28,8 @@ static int ari_record(acmeh_check_ctx *ctx, const char *scenario, const acmeh_cl
   int rc = ari_gate(ctx);
   *r = &none;
   if (rc) return rc;
-  rc = cc_record(ctx, scenario, r);
-  if (rc == ACMEH_OK && !cc_ari_count(*r)) rc = acmeh_check_skip(ctx, NO_ARI);
+  rc = acmeh_kit_record(ctx, scenario, r);
+  if (rc == ACMEH_OK && !ari_rec_count(*r)) rc = acmeh_check_skip(ctx, NO_ARI);
   return rc;
 }
 
@@ -43,11 +43,11 @@ static int in_array(const json_t *a, const char *s) {
 static int cert_id_ok(acmeh_check_ctx *ctx) {
   const acmeh_client_run *r = NULL;
   int rc = ari_record(ctx, "ari-window-past", &r);
-  json_t *ids = rc ? NULL : cc_issued_ids(r), *x;
+  json_t *ids = rc ? NULL : ari_rec_issued_ids(r), *x;
   size_t i;
-  CC_EACH(r, i, x) if (rc == ACMEH_OK && cc_is_ari(r, x) && !in_array(ids, cc_ari_id(r, x)))
+  ACMEH_KIT_EACH(r, i, x) if (rc == ACMEH_OK && ari_rec_is_ari(r, x) && !in_array(ids, ari_rec_id(r, x)))
     rc = acmeh_check_fail(ctx, "certID = base64url(AKI keyIdentifier) \".\" base64url(serial DER content octets) of an issued certificate",
-                          "request #%lld asks for \"%s\"; the certificates issued are %s", cc_seq(x), cc_ari_id(r, x),
+                          "request #%lld asks for \"%s\"; the certificates issued are %s", acmeh_kit_x_seq(x), ari_rec_id(r, x),
                           json_string_value(json_array_get(ids, 0)) ? json_string_value(json_array_get(ids, 0)) : "none");
   json_decref(ids);
   return rc;
@@ -56,14 +56,14 @@ static int cert_id_ok(acmeh_check_ctx *ctx) {
 static int url_form(acmeh_check_ctx *ctx) {
   const acmeh_client_run *r = NULL;
   int rc = ari_record(ctx, "ari-window-past", &r);
-  const char *base = rc ? NULL : cc_ari_base(r);
+  const char *base = rc ? NULL : ari_rec_base(r);
   size_t i, n = base ? strlen(base) : 0;
   json_t *x;
-  CC_EACH(r, i, x) if (rc == ACMEH_OK && cc_is_ari(r, x)) {
-    const char *url = cc_field(x, "url"), *rest = url && base && !strncmp(url, base, n) ? url + n : NULL;
+  ACMEH_KIT_EACH(r, i, x) if (rc == ACMEH_OK && ari_rec_is_ari(r, x)) {
+    const char *url = acmeh_kit_x_field(x, "url"), *rest = url && base && !strncmp(url, base, n) ? url + n : NULL;
     if (!rest || rest[0] != '/' || rest[1] == '/' || strchr(rest, '=') || strchr(rest + 1, '/'))
       rc = acmeh_check_fail(ctx, "renewalInfo + \"/\" + certID, base64url without '=' padding",
-                            "request #%lld is %s (renewalInfo is %s)", cc_seq(x), url ? url : "?", base ? base : "?");
+                            "request #%lld is %s (renewalInfo is %s)", acmeh_kit_x_seq(x), url ? url : "?", base ? base : "?");
   }
   return rc;
 }
@@ -73,8 +73,8 @@ static int plain_get(acmeh_check_ctx *ctx) {
   int rc = ari_record(ctx, "ari-window-past", &r);
   size_t i;
   json_t *x;
-  CC_EACH(r, i, x) if (rc == ACMEH_OK && cc_is_ari(r, x) && (strcmp(cc_field(x, "method"), "GET") || json_is_object(json_object_get(x, "jws"))))
-    rc = acmeh_check_fail(ctx, "a plain GET of renewalInfo (no JWS, no POST)", "request #%lld is a %s%s", cc_seq(x), cc_field(x, "method"),
+  ACMEH_KIT_EACH(r, i, x) if (rc == ACMEH_OK && ari_rec_is_ari(r, x) && (strcmp(acmeh_kit_x_field(x, "method"), "GET") || json_is_object(json_object_get(x, "jws"))))
+    rc = acmeh_check_fail(ctx, "a plain GET of renewalInfo (no JWS, no POST)", "request #%lld is a %s%s", acmeh_kit_x_seq(x), acmeh_kit_x_field(x, "method"),
                           json_is_object(json_object_get(x, "jws")) ? " with a JWS body" : "");
   return rc;
 }
@@ -83,15 +83,15 @@ static int fetch_after_issue(acmeh_check_ctx *ctx) {
   const acmeh_client_run *r = NULL;
   int rc = ari_gate(ctx);
   if (rc) return rc;
-  rc = cc_record(ctx, "ari-issue", &r);
+  rc = acmeh_kit_record(ctx, "ari-issue", &r);
   long long cert = 0;
   size_t i;
   json_t *x;
-  CC_EACH(r, i, x) {
-    if (!cert && cc_is(x, "POST", "certificate") && json_integer_value(json_object_get(x, "status")) == 200) cert = cc_seq(x);
-    if (cert && cc_is_ari(r, x)) return rc;
+  ACMEH_KIT_EACH(r, i, x) {
+    if (!cert && acmeh_kit_x_is(x, "POST", "certificate") && json_integer_value(json_object_get(x, "status")) == 200) cert = acmeh_kit_x_seq(x);
+    if (cert && ari_rec_is_ari(r, x)) return rc;
   }
-  if (rc == ACMEH_OK && !cc_client_uses_ari(ctx)) return acmeh_check_skip(ctx, NO_ARI);
+  if (rc == ACMEH_OK && !ari_rec_client_uses_ari(ctx)) return acmeh_check_skip(ctx, NO_ARI);
   if (rc == ACMEH_OK)
     rc = acmeh_check_fail(ctx, "a RenewalInfo fetch right after the certificate download (SHOULD)",
                           cert ? "the issue run downloaded the certificate (#%lld) and never fetched its RenewalInfo"
@@ -104,9 +104,9 @@ static const json_t *renewal_order(const acmeh_client_run *r) {
   int issued = 0;
   size_t i;
   json_t *x;
-  CC_EACH(r, i, x) {
-    if (issued && cc_is(x, "POST", "newOrder")) return x;
-    issued |= cc_is(x, "POST", "certificate") && json_integer_value(json_object_get(x, "status")) == 200;
+  ACMEH_KIT_EACH(r, i, x) {
+    if (issued && acmeh_kit_x_is(x, "POST", "newOrder")) return x;
+    issued |= acmeh_kit_x_is(x, "POST", "certificate") && json_integer_value(json_object_get(x, "status")) == 200;
   }
   return NULL;
 }
@@ -116,10 +116,10 @@ static int last_window(const acmeh_client_run *r, long long before, double *st, 
   int found = 0;
   size_t i;
   json_t *x;
-  CC_EACH(r, i, x) if (cc_is_ari(r, x) && (!before || cc_seq(x) < before) && json_integer_value(json_object_get(x, "status")) == 200) {
-    json_t *b = json_loads(cc_field(x, "resp_body") ? cc_field(x, "resp_body") : "", 0, NULL);
+  ACMEH_KIT_EACH(r, i, x) if (ari_rec_is_ari(r, x) && (!before || acmeh_kit_x_seq(x) < before) && json_integer_value(json_object_get(x, "status")) == 200) {
+    json_t *b = json_loads(acmeh_kit_x_field(x, "resp_body") ? acmeh_kit_x_field(x, "resp_body") : "", 0, NULL);
     acmeh_ari_window w;
-    if (acmeh_ari_window_parse(b, &w, NULL, 0) == ACMEH_OK) *st = w.start, *en = w.end, *at = cc_seq(x), found = 1;
+    if (acmeh_ari_window_parse(b, &w, NULL, 0) == ACMEH_OK) *st = w.start, *en = w.end, *at = acmeh_kit_x_seq(x), found = 1;
     acmeh_ari_window_clear(&w);
     json_decref(b);
   }
@@ -129,7 +129,7 @@ static int last_window(const acmeh_client_run *r, long long before, double *st, 
 static const json_t *by_seq(const acmeh_client_run *r, long long seq) {
   size_t i;
   json_t *x;
-  CC_EACH(r, i, x) if (cc_seq(x) == seq) return x;
+  ACMEH_KIT_EACH(r, i, x) if (acmeh_kit_x_seq(x) == seq) return x;
   return NULL;
 }
 
@@ -141,11 +141,11 @@ static int renewal_position(acmeh_check_ctx *ctx, const char *name, double *pos)
   double st = 0, en = 0;
   long long at = 0;
   *pos = NAN;
-  if (ord && last_window(r, cc_seq(ord), &st, &en, &at)) *pos = (cc_wall(r, ord) - st) / (en - st);
-  if (ord && !isnan(*pos) && (cc_wall(r, ord) < st - 0.5 || cc_wall(r, ord) > en + 2))
+  if (ord && last_window(r, acmeh_kit_x_seq(ord), &st, &en, &at)) *pos = (acmeh_kit_x_wall(r, ord) - st) / (en - st);
+  if (ord && !isnan(*pos) && (acmeh_kit_x_wall(r, ord) < st - 0.5 || acmeh_kit_x_wall(r, ord) > en + 2))
     rc = acmeh_check_fail(ctx, "a renewal inside the suggested window", "scenario %s: newOrder #%lld came %.1f s %s the window [%.0f, %.0f]",
-                          name, cc_seq(ord), cc_wall(r, ord) < st ? st - cc_wall(r, ord) : cc_wall(r, ord) - en,
-                          cc_wall(r, ord) < st ? "before" : "after", st, en);
+                          name, acmeh_kit_x_seq(ord), acmeh_kit_x_wall(r, ord) < st ? st - acmeh_kit_x_wall(r, ord) : acmeh_kit_x_wall(r, ord) - en,
+                          acmeh_kit_x_wall(r, ord) < st ? "before" : "after", st, en);
   return rc;
 }
 
@@ -158,10 +158,10 @@ static int renews_in_window(acmeh_check_ctx *ctx) {
   if (rc == ACMEH_OK && !last_window(r, 0, &st, &en, &at))
     return acmeh_check_skip(ctx, "the client's RenewalInfo requests got no window (see ARI-C-001/002)");
   const json_t *w = by_seq(r, at);
-  if (rc == ACMEH_OK && (!ord || cc_wall(r, ord) > cc_wall(r, w) + 10))
+  if (rc == ACMEH_OK && (!ord || acmeh_kit_x_wall(r, ord) > acmeh_kit_x_wall(r, w) + 10))
     rc = acmeh_check_fail(ctx, "a renewal right away when the window lies in the past (§4.2 steps 2-3)",
                           ord ? "newOrder #%lld came %.1f s after the window arrived" : "no renewal after the window arrived (#%lld)",
-                          ord ? cc_seq(ord) : at, ord ? cc_wall(r, ord) - cc_wall(r, w) : 0.0);
+                          ord ? acmeh_kit_x_seq(ord) : at, ord ? acmeh_kit_x_wall(r, ord) - acmeh_kit_x_wall(r, w) : 0.0);
   if (rc == ACMEH_OK) rc = renewal_position(ctx, "ari-window-soon", &pos);
   if (rc == ACMEH_OK && isnan(pos)) acmeh_check_note(ctx, "scenario ari-window-soon: the client did not renew within the run");
   return rc;
@@ -190,11 +190,11 @@ static int bad_window_ignored(acmeh_check_ctx *ctx) {
   long long first = 0;
   size_t i;
   json_t *x;
-  CC_EACH(r, i, x) {
-    if (!first && cc_is_ari(r, x)) first = cc_seq(x);
-    if (rc == ACMEH_OK && first && cc_is(x, "POST", "newOrder"))
+  ACMEH_KIT_EACH(r, i, x) {
+    if (!first && ari_rec_is_ari(r, x)) first = acmeh_kit_x_seq(x);
+    if (rc == ACMEH_OK && first && acmeh_kit_x_is(x, "POST", "newOrder"))
       rc = acmeh_check_fail(ctx, "no renewal triggered by a window with end <= start (treated as a failed fetch)",
-                            "newOrder #%lld followed the invalid RenewalInfo of #%lld", cc_seq(x), first);
+                            "newOrder #%lld followed the invalid RenewalInfo of #%lld", acmeh_kit_x_seq(x), first);
   }
   return rc;
 }
@@ -205,9 +205,9 @@ static double first_gap(const acmeh_client_run *r, long long *a, long long *b) {
   size_t i;
   json_t *x;
   *a = *b = 0;
-  CC_EACH(r, i, x) if (cc_is_ari(r, x)) {
-    if (t0 >= 0) return *b = cc_seq(x), cc_wall(r, x) - t0;
-    t0 = cc_wall(r, x), *a = cc_seq(x);
+  ACMEH_KIT_EACH(r, i, x) if (ari_rec_is_ari(r, x)) {
+    if (t0 >= 0) return *b = acmeh_kit_x_seq(x), acmeh_kit_x_wall(r, x) - t0;
+    t0 = acmeh_kit_x_wall(r, x), *a = acmeh_kit_x_seq(x);
   }
   return -1;
 }
@@ -218,10 +218,10 @@ static int no_gap_below(acmeh_check_ctx *ctx, const acmeh_client_run *r, double 
   long long ps = 0;
   size_t i;
   json_t *x;
-  CC_EACH(r, i, x) if (cc_is_ari(r, x)) {
-    if (prev >= 0 && cc_wall(r, x) - prev < min)
-      return acmeh_check_fail(ctx, expected, "request #%lld came %.2f s after #%lld", cc_seq(x), cc_wall(r, x) - prev, ps);
-    prev = cc_wall(r, x), ps = cc_seq(x);
+  ACMEH_KIT_EACH(r, i, x) if (ari_rec_is_ari(r, x)) {
+    if (prev >= 0 && acmeh_kit_x_wall(r, x) - prev < min)
+      return acmeh_check_fail(ctx, expected, "request #%lld came %.2f s after #%lld", acmeh_kit_x_seq(x), acmeh_kit_x_wall(r, x) - prev, ps);
+    prev = acmeh_kit_x_wall(r, x), ps = acmeh_kit_x_seq(x);
   }
   return ACMEH_OK;
 }
@@ -239,9 +239,9 @@ static int refetch_at_retry_after(acmeh_check_ctx *ctx) {
 static int retry_after_clamped(acmeh_check_ctx *ctx) {
   const acmeh_client_run *r = NULL;
   int rc = ari_record(ctx, "ari-retry-zero", &r);
-  if (rc == ACMEH_OK && cc_ari_count(r) > 20)
+  if (rc == ACMEH_OK && ari_rec_count(r) > 20)
     rc = acmeh_check_fail(ctx, "Retry-After: 0 clamped to a sane floor (RFC example: 60 s)", "%zu RenewalInfo requests in one run",
-                          cc_ari_count(r));
+                          ari_rec_count(r));
   if (rc == ACMEH_OK) rc = no_gap_below(ctx, r, 0.9, "Retry-After: 0 clamped to a sane floor (RFC example: 60 s)");
   return rc;
 }
@@ -252,12 +252,12 @@ static int backoff(acmeh_check_ctx *ctx) {
   double prev = -1, gap = -1;
   size_t i, n = 0;
   json_t *x;
-  CC_EACH(r, i, x) if (rc == ACMEH_OK && cc_is_ari(r, x)) {
-    double g = prev >= 0 ? cc_wall(r, x) - prev : -1;
+  ACMEH_KIT_EACH(r, i, x) if (rc == ACMEH_OK && ari_rec_is_ari(r, x)) {
+    double g = prev >= 0 ? acmeh_kit_x_wall(r, x) - prev : -1;
     if (g >= 0 && gap >= 0 && g < gap * 1.2)
       rc = acmeh_check_fail(ctx, "exponential back-off between RenewalInfo retries after 503", "request #%lld came %.2f s after the previous, "
-                            "the gap before was %.2f s", cc_seq(x), g, gap);
-    prev = cc_wall(r, x), gap = g >= 0 ? g : gap, n++;
+                            "the gap before was %.2f s", acmeh_kit_x_seq(x), g, gap);
+    prev = acmeh_kit_x_wall(r, x), gap = g >= 0 ? g : gap, n++;
   }
   if (rc == ACMEH_OK && n > 8)
     rc = acmeh_check_fail(ctx, "a capped number of retries, then the long-term delay", "%zu RenewalInfo requests after 503s in one run", n);
@@ -283,26 +283,26 @@ static int long_term_delay(acmeh_check_ctx *ctx) {
 static int no_fetch_of(acmeh_check_ctx *ctx, const acmeh_client_run *r, const char *id, long long after, const char *why) {
   size_t i;
   json_t *x;
-  CC_EACH(r, i, x) if (cc_seq(x) > after && cc_is_ari(r, x) && id && strcmp(cc_ari_id(r, x), id) == 0)
-    return acmeh_check_fail(ctx, "no RenewalInfo request for a certificate already replaced", "request #%lld asks for %s, %s", cc_seq(x), id, why);
+  ACMEH_KIT_EACH(r, i, x) if (acmeh_kit_x_seq(x) > after && ari_rec_is_ari(r, x) && id && strcmp(ari_rec_id(r, x), id) == 0)
+    return acmeh_check_fail(ctx, "no RenewalInfo request for a certificate already replaced", "request #%lld asks for %s, %s", acmeh_kit_x_seq(x), id, why);
   return ACMEH_OK;
 }
 
 static int none_after_replaced(acmeh_check_ctx *ctx) {
   const acmeh_client_run *r = NULL;
   int rc = ari_record(ctx, "ari-window-past", &r);
-  json_t *ids = rc ? NULL : cc_issued_ids(r), *x;
+  json_t *ids = rc ? NULL : ari_rec_issued_ids(r), *x;
   long long second = 0;
   int certs = 0;
   size_t i;
-  CC_EACH(r, i, x) if (cc_is(x, "POST", "certificate") && json_integer_value(json_object_get(x, "status")) == 200 && ++certs == 2) second = cc_seq(x);
+  ACMEH_KIT_EACH(r, i, x) if (acmeh_kit_x_is(x, "POST", "certificate") && json_integer_value(json_object_get(x, "status")) == 200 && ++certs == 2) second = acmeh_kit_x_seq(x);
   if (rc == ACMEH_OK && second)
     rc = no_fetch_of(ctx, r, json_string_value(json_array_get(ids, 0)), second, "whose successor was downloaded before");
   json_decref(ids);
-  if (rc == ACMEH_OK) rc = cc_record(ctx, "ari-already-replaced", &r);
-  CC_EACH(r, i, x) if (rc == ACMEH_OK && json_integer_value(json_object_get(x, "status")) == 409 && cc_is(x, "POST", "newOrder")) {
-    json_t *p = cc_order_payload(x);
-    rc = no_fetch_of(ctx, r, cc_field(p, "replaces"), cc_seq(x), "which the server called alreadyReplaced");
+  if (rc == ACMEH_OK) rc = acmeh_kit_record(ctx, "ari-already-replaced", &r);
+  ACMEH_KIT_EACH(r, i, x) if (rc == ACMEH_OK && json_integer_value(json_object_get(x, "status")) == 409 && acmeh_kit_x_is(x, "POST", "newOrder")) {
+    json_t *p = acmeh_kit_x_order_payload(x);
+    rc = no_fetch_of(ctx, r, acmeh_kit_x_field(p, "replaces"), acmeh_kit_x_seq(x), "which the server called alreadyReplaced");
     json_decref(p);
   }
   return rc;
@@ -312,12 +312,12 @@ static int sends_replaces(acmeh_check_ctx *ctx) {
   const acmeh_client_run *r = NULL;
   int rc = ari_record(ctx, "ari-window-past", &r);
   const json_t *ord = rc ? NULL : renewal_order(r);
-  json_t *ids = rc ? NULL : cc_issued_ids(r), *p = ord ? cc_order_payload(ord) : NULL;
-  const char *want = json_string_value(json_array_get(ids, 0)), *got = cc_field(p, "replaces");
+  json_t *ids = rc ? NULL : ari_rec_issued_ids(r), *p = ord ? acmeh_kit_x_order_payload(ord) : NULL;
+  const char *want = json_string_value(json_array_get(ids, 0)), *got = acmeh_kit_x_field(p, "replaces");
   if (rc == ACMEH_OK && !ord) rc = acmeh_check_skip(ctx, "the client did not renew");
   else if (rc == ACMEH_OK && (!got || !want || strcmp(got, want)))
     rc = acmeh_check_fail(ctx, "the renewal's newOrder with replaces = the predecessor's certID (SHOULD)", "newOrder #%lld has replaces %s (certID %s)",
-                          cc_seq(ord), got ? got : "(none)", want ? want : "?");
+                          acmeh_kit_x_seq(ord), got ? got : "(none)", want ? want : "?");
   json_decref(ids), json_decref(p);
   return rc;
 }
@@ -326,14 +326,14 @@ static int no_replaces_without_ari(acmeh_check_ctx *ctx) {
   const acmeh_client_run *r = NULL;
   int rc = ari_gate(ctx), orders = 0;
   if (rc) return rc;
-  rc = cc_record(ctx, "ari-off", &r);
+  rc = acmeh_kit_record(ctx, "ari-off", &r);
   size_t i;
   json_t *x;
-  CC_EACH(r, i, x) if (rc == ACMEH_OK && cc_is(x, "POST", "newOrder")) {
-    json_t *p = cc_order_payload(x);
+  ACMEH_KIT_EACH(r, i, x) if (rc == ACMEH_OK && acmeh_kit_x_is(x, "POST", "newOrder")) {
+    json_t *p = acmeh_kit_x_order_payload(x);
     orders++;
     if (json_object_get(p, "replaces"))
-      rc = acmeh_check_fail(ctx, "no replaces when the directory has no renewalInfo (SHOULD NOT)", "newOrder #%lld has replaces", cc_seq(x));
+      rc = acmeh_check_fail(ctx, "no replaces when the directory has no renewalInfo (SHOULD NOT)", "newOrder #%lld has replaces", acmeh_kit_x_seq(x));
     json_decref(p);
   }
   if (rc == ACMEH_OK && orders < 2) rc = acmeh_check_skip(ctx, "the client did not renew");
@@ -357,13 +357,13 @@ static int no_loop_on_replaced(acmeh_check_ctx *ctx) {
   long long at = 0;
   size_t i;
   json_t *x;
-  CC_EACH(r, i, x) if (rc == ACMEH_OK && cc_is(x, "POST", "newOrder")) {
-    json_t *p = cc_order_payload(x);
-    const char *rep = cc_field(p, "replaces");
+  ACMEH_KIT_EACH(r, i, x) if (rc == ACMEH_OK && acmeh_kit_x_is(x, "POST", "newOrder")) {
+    json_t *p = acmeh_kit_x_order_payload(x);
+    const char *rep = acmeh_kit_x_field(p, "replaces");
     if (*refused && rep && strcmp(rep, refused) == 0)
       rc = acmeh_check_fail(ctx, "no new order with the same replaces after 409 alreadyReplaced", "newOrder #%lld repeats replaces %s refused at #%lld",
-                            cc_seq(x), rep, at);
-    if (!*refused && rep && json_integer_value(json_object_get(x, "status")) == 409) snprintf(refused, sizeof refused, "%s", rep), at = cc_seq(x);
+                            acmeh_kit_x_seq(x), rep, at);
+    if (!*refused && rep && json_integer_value(json_object_get(x, "status")) == 409) snprintf(refused, sizeof refused, "%s", rep), at = acmeh_kit_x_seq(x);
     json_decref(p);
   }
   if (rc == ACMEH_OK && !*refused) rc = acmeh_check_skip(ctx, "the client's renewal carried no replaces, so it met no alreadyReplaced");
@@ -384,7 +384,7 @@ static int http_date(acmeh_check_ctx *ctx) {
   return rc;
 }
 
-const acmeh_check_impl acmeh_ari_client_checks[] = {
+const acmeh_check_impl ari_client_checks[] = {
     {"ARI-C-001", cert_id_ok},         {"ARI-C-002", url_form},           {"ARI-C-003", plain_get},
     {"ARI-C-004", fetch_after_issue},  {"ARI-C-005", renews_in_window},   {"ARI-C-006", spread},
     {"ARI-C-007", bad_window_ignored}, {"ARI-C-008", refetch_at_retry_after}, {"ARI-C-009", retry_after_clamped},

@@ -22,7 +22,7 @@ static int is_abs_url(const char *s) {
 /* ARI-S01: renewalInfo is a top-level directory member holding a URL (§3). */
 static int s001(acmeh_check_ctx *ctx) {
   acmeh_acme *c = NULL;
-  int rc = core_client(ctx, &c);
+  int rc = acmeh_kit_client(ctx, &c);
   if (rc) { /* no directory to judge */
     acmeh_acme_free(c);
     return rc;
@@ -44,7 +44,7 @@ static int s001(acmeh_check_ctx *ctx) {
 }
 
 /* Fetches the fixture certificate's RenewalInfo into *r; fails unless 200. */
-static int fetch_ok(acmeh_check_ctx *ctx, core_fixture *f, const char *base, acmeh_http_resp *r, char **id) {
+static int fetch_ok(acmeh_check_ctx *ctx, acmeh_kit_fixture *f, const char *base, acmeh_http_resp *r, char **id) {
   int rc = ari_cert_id(ctx, f->is.chain_pem, id);
   memset(r, 0, sizeof *r);
   if (rc == ACMEH_OK) rc = ari_get(ctx, f->c, base, *id, r);
@@ -61,7 +61,7 @@ typedef int (*judge_fn)(acmeh_check_ctx *ctx, const acmeh_http_resp *r, const ch
 
 /* Issues a certificate, fetches its RenewalInfo and hands the response to judge. */
 static int with_renewal_info(acmeh_check_ctx *ctx, judge_fn judge) {
-  core_fixture f = {0};
+  acmeh_kit_fixture f = {0};
   const char *base = NULL;
   char *id = NULL;
   acmeh_http_resp r = {0};
@@ -70,7 +70,7 @@ static int with_renewal_info(acmeh_check_ctx *ctx, judge_fn judge) {
   if (rc == ACMEH_OK && judge) rc = judge(ctx, &r, id);
   acmeh_http_resp_free(&r);
   free(id);
-  core_fixture_free(&f);
+  acmeh_kit_fixture_free(&f);
   return rc;
 }
 
@@ -102,7 +102,7 @@ static int judge_order(acmeh_check_ctx *ctx, const acmeh_http_resp *r, const cha
 
 /* ARI-S04: end after start, sampled on three certificates (§4.2). */
 static int s004(acmeh_check_ctx *ctx) {
-  core_fixture f = {0};
+  acmeh_kit_fixture f = {0};
   const char *base = NULL;
   int rc = ari_fixture(ctx, &f, &base);
   for (int i = 0; rc == ACMEH_OK && i < 3; i++) {
@@ -118,7 +118,7 @@ static int s004(acmeh_check_ctx *ctx) {
     acmeh_http_resp_free(&r);
     free(id);
   }
-  core_fixture_free(&f);
+  acmeh_kit_fixture_free(&f);
   return rc;
 }
 
@@ -152,7 +152,7 @@ static int s006(acmeh_check_ctx *ctx) { return with_renewal_info(ctx, judge_expl
 
 /* ARI-S15: after revocation the window lies in the past, asking for renewal now. */
 static int s015(acmeh_check_ctx *ctx) {
-  core_fixture f = {0};
+  acmeh_kit_fixture f = {0};
   const char *base = NULL;
   char *id = NULL, *der = NULL, *payload = NULL;
   acmeh_http_resp r = {0}, rv = {0};
@@ -164,8 +164,8 @@ static int s015(acmeh_check_ctx *ctx) {
   if (rc == ACMEH_OK && (!der || asprintf(&payload, "{\"certificate\":\"%s\"}", der) < 0)) rc = ACMEH_NOMEM;
   const char *url = acmeh_acme_dir_url(f.c, "revokeCert");
   if (rc == ACMEH_OK && !url) rc = acmeh_check_skip(ctx, "server does not advertise revokeCert");
-  if (rc == ACMEH_OK) rc = core_post(ctx, f.c, url, payload, NULL, &rv);
-  if (rc == ACMEH_OK && rv.status != 200) rc = core_expect_status(ctx, &rv, 200, "revokeCert of the fresh certificate");
+  if (rc == ACMEH_OK) rc = acmeh_kit_post(ctx, f.c, url, payload, NULL, &rv);
+  if (rc == ACMEH_OK && rv.status != 200) rc = acmeh_kit_expect_status(ctx, &rv, 200, "revokeCert of the fresh certificate");
   if (rc == ACMEH_OK) rc = fetch_ok(ctx, &f, base, &r, &id);
   double s, e, now = acmeh_now_wall();
   char why[200], a[40];
@@ -177,10 +177,10 @@ static int s015(acmeh_check_ctx *ctx) {
   sk_X509_pop_free(chain, X509_free);
   free(der), free(payload), free(id);
   acmeh_http_resp_free(&r), acmeh_http_resp_free(&rv);
-  core_fixture_free(&f);
+  acmeh_kit_fixture_free(&f);
   return rc;
 }
 
-const acmeh_check_impl acmeh_ari_window_checks[] = {
+const acmeh_check_impl ari_window_checks[] = {
     {"ARI-S-001", s001}, {"ARI-S-002", s002}, {"ARI-S-003", s003}, {"ARI-S-004", s004},
     {"ARI-S-005", s005}, {"ARI-S-006", s006}, {"ARI-S-015", s015}, {NULL, NULL}};

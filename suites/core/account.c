@@ -4,19 +4,20 @@
 #include <string.h>
 
 #include "harness/core/error.h"
-#include "suites/core/core.h"
+#include "harness/kit/kit.h"
+#include "suites/core/core_suite.h"
 
 static int cross_account(acmeh_check_ctx *ctx) {
   acmeh_acme *a = NULL, *b = NULL;
   char name[256], *order_url = NULL;
   json_t *order = NULL;
-  int rc = core_order(ctx, &a, name, sizeof name, &order_url, &order);
-  if (rc == ACMEH_OK) rc = core_account(ctx, &b);
-  const char *urls[] = {order_url, core_first_authz(order)};
+  int rc = acmeh_kit_order(ctx, &a, name, sizeof name, &order_url, &order);
+  if (rc == ACMEH_OK) rc = acmeh_kit_account(ctx, &b);
+  const char *urls[] = {order_url, acmeh_kit_first_authz(order)};
   const char *what[] = {"POST-as-GET of another account's order", "POST-as-GET of another account's authorization"};
   for (int i = 0; rc == ACMEH_OK && i < 2 && urls[i]; i++) {
     acmeh_http_resp r = {0};
-    rc = core_post(ctx, b, urls[i], NULL, NULL, &r);
+    rc = acmeh_kit_post(ctx, b, urls[i], NULL, NULL, &r);
     if (rc == ACMEH_OK && r.status != 401 && r.status != 403 && r.status != 404)
       rc = acmeh_check_fail(ctx, "401, 403 or 404", "%s answered %ld", what[i], r.status);
     acmeh_http_resp_free(&r);
@@ -30,7 +31,7 @@ static int cross_account(acmeh_check_ctx *ctx) {
 
 /* newAccount with `payload` on a fresh client; the created account's object in *acct. */
 static int new_account_obj(acmeh_check_ctx *ctx, acmeh_acme **c, const char *payload, acmeh_http_resp *r, json_t **acct) {
-  int rc = core_client(ctx, c);
+  int rc = acmeh_kit_client(ctx, c);
   if (rc == ACMEH_OK) rc = acmeh_flow_new_account(*c, ACMEH_KEY_ES256, payload, r, ctx->err, sizeof ctx->err);
   *acct = rc ? NULL : acmeh_resp_json(r);
   if (rc == ACMEH_OK && !json_is_object(*acct)) rc = acmeh_check_fail(ctx, "an account object", "newAccount body is not JSON");
@@ -43,7 +44,7 @@ static int account_created(acmeh_check_ctx *ctx) {
   json_t *acct = NULL;
   int rc = new_account_obj(ctx, &c, NULL, &r, &acct);
   const char *st = json_string_value(json_object_get(acct, "status"));
-  if (rc == ACMEH_OK && r.status != 201) rc = core_expect_status(ctx, &r, 201, "newAccount with a fresh key");
+  if (rc == ACMEH_OK && r.status != 201) rc = acmeh_kit_expect_status(ctx, &r, 201, "newAccount with a fresh key");
   if (rc == ACMEH_OK && (!st || strcmp(st, "valid") != 0))
     rc = acmeh_check_fail(ctx, "account status \"valid\"", "status %s", st ? st : "absent");
   if (rc == ACMEH_OK && !json_is_string(json_object_get(acct, "orders")))
@@ -95,8 +96,8 @@ static int refused_contact(acmeh_check_ctx *ctx, acmeh_acme *c, const char *cont
   acmeh_key_generate(ACMEH_KEY_ES256, &k);
   acmeh_post_opts o = {.use_jwk = 1, .key = k};
   acmeh_http_resp r = {0};
-  int rc = core_post(ctx, c, acmeh_acme_dir_url(c, "newAccount"), payload, &o, &r);
-  if (rc == ACMEH_OK) rc = core_expect_problem(ctx, &r, 0, type, what);
+  int rc = acmeh_kit_post(ctx, c, acmeh_acme_dir_url(c, "newAccount"), payload, &o, &r);
+  if (rc == ACMEH_OK) rc = acmeh_kit_expect_problem(ctx, &r, 0, type, what);
   acmeh_http_resp_free(&r);
   acmeh_key_free(k);
   return rc;
@@ -104,7 +105,7 @@ static int refused_contact(acmeh_check_ctx *ctx, acmeh_acme *c, const char *cont
 
 static int account_contacts(acmeh_check_ctx *ctx) {
   acmeh_acme *c = NULL;
-  int rc = core_client(ctx, &c);
+  int rc = acmeh_kit_client(ctx, &c);
   if (rc == ACMEH_OK) rc = refused_contact(ctx, c, "[\"tel:+15555550100\"]", "unsupportedContact");
   acmeh_acme_free(c);
   return rc;
@@ -112,7 +113,7 @@ static int account_contacts(acmeh_check_ctx *ctx) {
 
 static int account_bad_mailto(acmeh_check_ctx *ctx) {
   acmeh_acme *c = NULL;
-  int rc = core_client(ctx, &c);
+  int rc = acmeh_kit_client(ctx, &c);
   if (rc == ACMEH_OK) rc = refused_contact(ctx, c, "[\"mailto:a@example.com?subject=x\"]", "invalidContact");
   if (rc == ACMEH_OK) rc = refused_contact(ctx, c, "[\"mailto:a@example.com,b@example.com\"]", "invalidContact");
   acmeh_acme_free(c);
@@ -121,13 +122,13 @@ static int account_bad_mailto(acmeh_check_ctx *ctx) {
 
 static int account_existing_key(acmeh_check_ctx *ctx) {
   acmeh_acme *c = NULL;
-  int rc = core_account(ctx, &c);
+  int rc = acmeh_kit_account(ctx, &c);
   acmeh_http_resp r = {0};
   acmeh_post_opts o = {.use_jwk = 1};
   if (rc == ACMEH_OK)
-    rc = core_post(ctx, c, acmeh_acme_dir_url(c, "newAccount"),
+    rc = acmeh_kit_post(ctx, c, acmeh_acme_dir_url(c, "newAccount"),
                    "{\"termsOfServiceAgreed\":true,\"contact\":[\"mailto:changed@example.com\"]}", &o, &r);
-  if (rc == ACMEH_OK) rc = core_expect_status(ctx, &r, 200, "newAccount with an already registered key");
+  if (rc == ACMEH_OK) rc = acmeh_kit_expect_status(ctx, &r, 200, "newAccount with an already registered key");
   const char *loc = acmeh_http_header_get(&r, "Location");
   if (rc == ACMEH_OK && (!loc || strcmp(loc, acmeh_acme_kid(c)) != 0))
     rc = acmeh_check_fail(ctx, "Location of the existing account", "Location %s (account is %s)", loc ? loc : "absent", acmeh_acme_kid(c));
@@ -143,14 +144,14 @@ static int account_existing_key(acmeh_check_ctx *ctx) {
 static int account_only_existing(acmeh_check_ctx *ctx) {
   acmeh_acme *c = NULL;
   acmeh_key *k = NULL;
-  int rc = core_client(ctx, &c);
+  int rc = acmeh_kit_client(ctx, &c);
   if (rc == ACMEH_OK && acmeh_key_generate(ACMEH_KEY_ES256, &k)) rc = ACMEH_INTERNAL;
   acmeh_post_opts o = {.use_jwk = 1, .key = k};
   for (int i = 0; rc == ACMEH_OK && i < 2; i++) { /* twice: the first must not have created it */
     acmeh_http_resp r = {0};
-    rc = core_post(ctx, c, acmeh_acme_dir_url(c, "newAccount"), "{\"onlyReturnExisting\":true}", &o, &r);
+    rc = acmeh_kit_post(ctx, c, acmeh_acme_dir_url(c, "newAccount"), "{\"onlyReturnExisting\":true}", &o, &r);
     if (rc == ACMEH_OK)
-      rc = core_expect_problem(ctx, &r, 400, "accountDoesNotExist",
+      rc = acmeh_kit_expect_problem(ctx, &r, 400, "accountDoesNotExist",
                                i ? "a second onlyReturnExisting lookup (no account may have been created)" : "onlyReturnExisting with an unknown key");
     acmeh_http_resp_free(&r);
   }
@@ -163,12 +164,12 @@ static int account_update(acmeh_check_ctx *ctx) {
   acmeh_acme *c = NULL;
   acmeh_http_resp r = {0};
   json_t *before = NULL, *after = NULL;
-  int rc = core_account(ctx, &c);
+  int rc = acmeh_kit_account(ctx, &c);
   if (rc == ACMEH_OK) rc = acmeh_acme_get_json(c, acmeh_acme_kid(c), &before, NULL, ctx->err, sizeof ctx->err);
   if (rc == ACMEH_OK)
-    rc = core_post(ctx, c, acmeh_acme_kid(c),
+    rc = acmeh_kit_post(ctx, c, acmeh_acme_kid(c),
                    "{\"contact\":[\"mailto:updated@example.com\"],\"orders\":\"https://orders.acmeh.invalid/\",\"status\":\"valid\"}", NULL, &r);
-  if (rc == ACMEH_OK) rc = core_expect_status(ctx, &r, 200, "account update");
+  if (rc == ACMEH_OK) rc = acmeh_kit_expect_status(ctx, &r, 200, "account update");
   after = rc ? NULL : acmeh_resp_json(&r);
   const char *contact = json_string_value(json_array_get(json_object_get(after, "contact"), 0));
   if (rc == ACMEH_OK && (!contact || strcmp(contact, "mailto:updated@example.com") != 0))
@@ -182,7 +183,7 @@ static int account_update(acmeh_check_ctx *ctx) {
   return rc;
 }
 
-const acmeh_check_impl acmeh_core_account_checks[] = {
+const acmeh_check_impl core_account_checks[] = {
     {"CORE-S-028", cross_account},        {"CORE-S-029", account_created},
     {"CORE-S-030", account_no_echo},      {"CORE-S-031", account_orders_ignored},
     {"CORE-S-033", account_contacts},     {"CORE-S-034", account_existing_key},

@@ -6,7 +6,8 @@
 
 #include "harness/acme/cert.h"
 #include "harness/core/error.h"
-#include "suites/core/core.h"
+#include "harness/kit/kit.h"
+#include "suites/core/core_suite.h"
 
 /* Fails unless the end-entity certificate's SANs are exactly the order's names. */
 static int sans_match(acmeh_check_ctx *ctx, X509 *ee, const acmeh_issued *is) {
@@ -27,11 +28,11 @@ static int sans_match(acmeh_check_ctx *ctx, X509 *ee, const acmeh_issued *is) {
 }
 
 static int cert_download(acmeh_check_ctx *ctx) {
-  core_fixture f = {0};
+  acmeh_kit_fixture f = {0};
   acmeh_http_resp r = {0};
-  int rc = core_fixture_issued(ctx, &f);
-  if (rc == ACMEH_OK) rc = core_post(ctx, f.c, f.is.cert_url, NULL, NULL, &r);
-  if (rc == ACMEH_OK) rc = core_expect_status(ctx, &r, 200, "certificate POST-as-GET");
+  int rc = acmeh_kit_fixture_issued(ctx, &f);
+  if (rc == ACMEH_OK) rc = acmeh_kit_post(ctx, f.c, f.is.cert_url, NULL, NULL, &r);
+  if (rc == ACMEH_OK) rc = acmeh_kit_expect_status(ctx, &r, 200, "certificate POST-as-GET");
   char mt[128];
   acmeh_http_media_type(&r, mt, sizeof mt);
   if (rc == ACMEH_OK && strcmp(mt, "application/pem-certificate-chain") != 0)
@@ -44,7 +45,7 @@ static int cert_download(acmeh_check_ctx *ctx) {
   if (rc == ACMEH_OK) rc = sans_match(ctx, sk_X509_value(chain, 0), &f.is);
   sk_X509_pop_free(chain, X509_free);
   acmeh_http_resp_free(&r);
-  core_fixture_free(&f);
+  acmeh_kit_fixture_free(&f);
   return rc;
 }
 
@@ -53,8 +54,8 @@ static int alternate_starts_with(acmeh_check_ctx *ctx, acmeh_acme *c, const char
   acmeh_http_resp r = {0};
   STACK_OF(X509) *chain = NULL;
   char why[256];
-  int rc = core_post(ctx, c, url, NULL, NULL, &r);
-  if (rc == ACMEH_OK) rc = core_expect_status(ctx, &r, 200, "alternate chain POST-as-GET");
+  int rc = acmeh_kit_post(ctx, c, url, NULL, NULL, &r);
+  if (rc == ACMEH_OK) rc = acmeh_kit_expect_status(ctx, &r, 200, "alternate chain POST-as-GET");
   if (rc == ACMEH_OK && acmeh_pem_chain_parse(r.body, r.body_len, &chain, why, sizeof why))
     rc = acmeh_check_fail(ctx, "a PEM certificate chain at the alternate link", "%s", why);
   if (rc == ACMEH_OK && (sk_X509_num(chain) < 1 || X509_cmp(sk_X509_value(chain, 0), ee) != 0))
@@ -65,11 +66,11 @@ static int alternate_starts_with(acmeh_check_ctx *ctx, acmeh_acme *c, const char
 }
 
 static int cert_alternates(acmeh_check_ctx *ctx) {
-  core_fixture f = {0};
+  acmeh_kit_fixture f = {0};
   acmeh_http_resp r = {0};
   STACK_OF(X509) *chain = NULL;
-  int rc = core_fixture_issued(ctx, &f);
-  if (rc == ACMEH_OK) rc = core_post(ctx, f.c, f.is.cert_url, NULL, NULL, &r);
+  int rc = acmeh_kit_fixture_issued(ctx, &f);
+  if (rc == ACMEH_OK) rc = acmeh_kit_post(ctx, f.c, f.is.cert_url, NULL, NULL, &r);
   if (rc == ACMEH_OK && acmeh_pem_chain_parse(r.body, r.body_len, &chain, ctx->err, sizeof ctx->err))
     rc = ACMEH_PEER_PROTOCOL;
   char *alt = rc ? NULL : acmeh_http_link(&r, "alternate", 0);
@@ -82,7 +83,7 @@ static int cert_alternates(acmeh_check_ctx *ctx) {
   free(alt);
   sk_X509_pop_free(chain, X509_free);
   acmeh_http_resp_free(&r);
-  core_fixture_free(&f);
+  acmeh_kit_fixture_free(&f);
   return rc;
 }
 
@@ -102,75 +103,75 @@ static int revoke(acmeh_check_ctx *ctx, acmeh_acme *c, const char *cert, const c
   if (!url) return acmeh_check_fail(ctx, "a revokeCert URL in the directory", "none");
   if (asprintf(&payload, "{\"certificate\":\"%s\"%s%s}", cert, reason ? ",\"reason\":" : "", reason ? reason : "") < 0)
     return ACMEH_NOMEM;
-  int rc = core_post(ctx, c, url, payload, o, r);
+  int rc = acmeh_kit_post(ctx, c, url, payload, o, r);
   free(payload);
   return rc;
 }
 
 static int revoke_by_account(acmeh_check_ctx *ctx) {
-  core_fixture f = {0};
+  acmeh_kit_fixture f = {0};
   acmeh_http_resp r = {0};
-  int rc = core_fixture_issued(ctx, &f);
+  int rc = acmeh_kit_fixture_issued(ctx, &f);
   char *cert = rc ? NULL : leaf_b64(&f.is);
   if (rc == ACMEH_OK) rc = revoke(ctx, f.c, cert, NULL, NULL, &r);
-  if (rc == ACMEH_OK) rc = core_expect_status(ctx, &r, 200, "revokeCert by the issuing account");
+  if (rc == ACMEH_OK) rc = acmeh_kit_expect_status(ctx, &r, 200, "revokeCert by the issuing account");
   acmeh_http_resp_free(&r);
   if (rc == ACMEH_OK) rc = revoke(ctx, f.c, cert, NULL, NULL, &r);
-  if (rc == ACMEH_OK) rc = core_expect_problem(ctx, &r, 400, "alreadyRevoked", "a second revokeCert of the same certificate");
+  if (rc == ACMEH_OK) rc = acmeh_kit_expect_problem(ctx, &r, 400, "alreadyRevoked", "a second revokeCert of the same certificate");
   acmeh_http_resp_free(&r);
   free(cert);
-  core_fixture_free(&f);
+  acmeh_kit_fixture_free(&f);
   return rc;
 }
 
 static int revoke_by_cert_key(acmeh_check_ctx *ctx) {
-  core_fixture f = {0};
+  acmeh_kit_fixture f = {0};
   acmeh_http_resp r = {0};
   acmeh_key *ck = NULL;
-  int rc = core_fixture_issued(ctx, &f);
+  int rc = acmeh_kit_fixture_issued(ctx, &f);
   char *cert = rc ? NULL : leaf_b64(&f.is);
   if (rc == ACMEH_OK && acmeh_key_from_pkey(f.is.cert_key, &ck)) rc = ACMEH_INTERNAL;
   acmeh_post_opts o = {.use_jwk = 1, .key = ck};
   if (rc == ACMEH_OK) rc = revoke(ctx, f.c, cert, "1", &o, &r);
-  if (rc == ACMEH_OK) rc = core_expect_status(ctx, &r, 200, "revokeCert signed by the certificate key (jwk)");
+  if (rc == ACMEH_OK) rc = acmeh_kit_expect_status(ctx, &r, 200, "revokeCert signed by the certificate key (jwk)");
   acmeh_http_resp_free(&r);
   acmeh_key_free(ck);
   free(cert);
-  core_fixture_free(&f);
+  acmeh_kit_fixture_free(&f);
   return rc;
 }
 
 static int revoke_by_stranger(acmeh_check_ctx *ctx) {
-  core_fixture f = {0};
+  acmeh_kit_fixture f = {0};
   acmeh_acme *other = NULL;
   acmeh_http_resp r = {0};
-  int rc = core_fixture_issued(ctx, &f);
-  if (rc == ACMEH_OK) rc = core_account(ctx, &other);
+  int rc = acmeh_kit_fixture_issued(ctx, &f);
+  if (rc == ACMEH_OK) rc = acmeh_kit_account(ctx, &other);
   char *cert = rc ? NULL : leaf_b64(&f.is);
   if (rc == ACMEH_OK) rc = revoke(ctx, other, cert, NULL, NULL, &r);
   static const char *const types[] = {"unauthorized", NULL};
-  if (rc == ACMEH_OK) rc = core_expect_refused(ctx, &r, types, "revokeCert by an unrelated account");
+  if (rc == ACMEH_OK) rc = acmeh_kit_expect_refused(ctx, &r, types, "revokeCert by an unrelated account");
   acmeh_http_resp_free(&r);
   free(cert);
-  core_fixture_free(&f);
+  acmeh_kit_fixture_free(&f);
   acmeh_acme_free(other);
   return rc;
 }
 
 static int revoke_bad_reason(acmeh_check_ctx *ctx) {
-  core_fixture f = {0};
+  acmeh_kit_fixture f = {0};
   acmeh_http_resp r = {0};
-  int rc = core_fixture_issued(ctx, &f);
+  int rc = acmeh_kit_fixture_issued(ctx, &f);
   char *cert = rc ? NULL : leaf_b64(&f.is);
   if (rc == ACMEH_OK) rc = revoke(ctx, f.c, cert, "7", NULL, &r); /* 7 is unassigned in RFC 5280 CRLReason */
-  if (rc == ACMEH_OK) rc = core_expect_problem(ctx, &r, 400, "badRevocationReason", "revokeCert with reason 7");
+  if (rc == ACMEH_OK) rc = acmeh_kit_expect_problem(ctx, &r, 400, "badRevocationReason", "revokeCert with reason 7");
   acmeh_http_resp_free(&r);
   free(cert);
-  core_fixture_free(&f);
+  acmeh_kit_fixture_free(&f);
   return rc;
 }
 
-const acmeh_check_impl acmeh_core_cert_checks[] = {
+const acmeh_check_impl core_cert_checks[] = {
     {"CORE-S-055", cert_download},      {"CORE-S-056", cert_alternates},    {"CORE-S-069", revoke_by_account},
     {"CORE-S-070", revoke_by_cert_key}, {"CORE-S-071", revoke_by_stranger}, {"CORE-S-072", revoke_bad_reason},
     {NULL, NULL}};

@@ -6,7 +6,8 @@
 
 #include "harness/acme/challenge.h"
 #include "harness/core/error.h"
-#include "suites/core/core.h"
+#include "harness/kit/kit.h"
+#include "suites/core/core_suite.h"
 
 static const json_t *challenge_of(acmeh_check_ctx *ctx, const json_t *authz, const char *type, int *rc) {
   const json_t *ch = acmeh_flow_find_challenge(authz, type);
@@ -15,28 +16,28 @@ static const json_t *challenge_of(acmeh_check_ctx *ctx, const json_t *authz, con
 }
 
 static int chal_response(acmeh_check_ctx *ctx) {
-  core_fixture f = {0};
-  int rc = core_fixture_authz(ctx, &f);
+  acmeh_kit_fixture f = {0};
+  int rc = acmeh_kit_fixture_authz(ctx, &f);
   const json_t *ch = challenge_of(ctx, f.authz, "http-01", &rc);
   acmeh_http_resp r = {0};
   if (rc == ACMEH_OK) rc = acmeh_flow_publish(f.c, ctx->env->mocks, ch, f.name, 0, ctx->err, sizeof ctx->err);
   if (rc == ACMEH_OK)
-    rc = core_post(ctx, f.c, json_string_value(json_object_get(ch, "url")), "{\"x-harness-unknown\":\"ignored\"}", NULL, &r);
-  if (rc == ACMEH_OK) rc = core_expect_status(ctx, &r, 200, "challenge response with an unknown extra field");
+    rc = acmeh_kit_post(ctx, f.c, json_string_value(json_object_get(ch, "url")), "{\"x-harness-unknown\":\"ignored\"}", NULL, &r);
+  if (rc == ACMEH_OK) rc = acmeh_kit_expect_status(ctx, &r, 200, "challenge response with an unknown extra field");
   json_t *obj = rc ? NULL : acmeh_resp_json(&r);
   if (rc == ACMEH_OK && (!json_is_object(obj) || !json_object_get(obj, "type") || !json_object_get(obj, "status")))
     rc = acmeh_check_fail(ctx, "the challenge object (type, url, status) in the response", "%.120s", r.body);
   if (ch) acmeh_flow_unpublish(ctx->env->mocks, ch, f.name);
   json_decref(obj);
   acmeh_http_resp_free(&r);
-  core_fixture_free(&f);
+  acmeh_kit_fixture_free(&f);
   return rc;
 }
 
 static int chal_valid_fields(acmeh_check_ctx *ctx) {
-  core_fixture f = {0};
+  acmeh_kit_fixture f = {0};
   json_t *final = NULL;
-  int rc = core_fixture_authz(ctx, &f);
+  int rc = acmeh_kit_fixture_authz(ctx, &f);
   if (rc == ACMEH_OK) rc = acmeh_flow_authorize(f.c, ctx->env->mocks, f.authz_url, "http-01", &final, ctx->err, sizeof ctx->err);
   if (rc == ACMEH_OK && !json_is_string(json_object_get(final, "expires")))
     rc = acmeh_check_fail(ctx, "\"expires\" in a valid authorization", "none");
@@ -44,7 +45,7 @@ static int chal_valid_fields(acmeh_check_ctx *ctx) {
   if (rc == ACMEH_OK && (!ch || !json_is_string(json_object_get(ch, "validated"))))
     rc = acmeh_check_fail(ctx, "\"validated\" in the valid challenge", "%s", ch ? "none" : "the http-01 challenge is gone from the authorization");
   json_decref(final);
-  core_fixture_free(&f);
+  acmeh_kit_fixture_free(&f);
   return rc;
 }
 
@@ -55,7 +56,7 @@ static int respond_with(acmeh_check_ctx *ctx, acmeh_acme *c, const char *authz_u
   const char *token = json_string_value(json_object_get(ch, "token"));
   if (content && token) acmeh_mocks_add_http01(ctx->env->mocks, token, content);
   acmeh_http_resp r = {0};
-  int rc = core_post(ctx, c, json_string_value(json_object_get(ch, "url")), "{}", NULL, &r);
+  int rc = acmeh_kit_post(ctx, c, json_string_value(json_object_get(ch, "url")), "{}", NULL, &r);
   acmeh_http_resp_free(&r);
   static const char *const waiting[] = {"pending", "processing"};
   if (rc == ACMEH_OK) rc = acmeh_flow_poll(c, authz_url, waiting, 2, final, ctx->err, sizeof ctx->err);
@@ -64,9 +65,9 @@ static int respond_with(acmeh_check_ctx *ctx, acmeh_acme *c, const char *authz_u
 }
 
 static int chal_invalid_error(acmeh_check_ctx *ctx) {
-  core_fixture f = {0};
+  acmeh_kit_fixture f = {0};
   json_t *final = NULL;
-  int rc = core_fixture_authz(ctx, &f);
+  int rc = acmeh_kit_fixture_authz(ctx, &f);
   const json_t *ch = challenge_of(ctx, f.authz, "http-01", &rc);
   if (rc == ACMEH_OK) rc = respond_with(ctx, f.c, f.authz_url, ch, NULL, &final);
   const json_t *fch = acmeh_flow_find_challenge(final, "http-01");
@@ -76,13 +77,13 @@ static int chal_invalid_error(acmeh_check_ctx *ctx) {
   if (rc == ACMEH_OK && !json_is_object(json_object_get(fch, "error")))
     rc = acmeh_check_fail(ctx, "an \"error\" problem document on the invalid challenge", "no error member");
   json_decref(final);
-  core_fixture_free(&f);
+  acmeh_kit_fixture_free(&f);
   return rc;
 }
 
 static int chal_tokens(acmeh_check_ctx *ctx) {
-  core_fixture f = {0};
-  int rc = core_fixture_authz(ctx, &f);
+  acmeh_kit_fixture f = {0};
+  int rc = acmeh_kit_fixture_authz(ctx, &f);
   regex_t re;
   regcomp(&re, "^[A-Za-z0-9_-]{22,}$", REG_EXTENDED | REG_NOSUB);
   size_t i;
@@ -94,15 +95,15 @@ static int chal_tokens(acmeh_check_ctx *ctx) {
                             json_string_value(json_object_get(ch, "type")), tok ? tok : "(none)");
   }
   regfree(&re);
-  core_fixture_free(&f);
+  acmeh_kit_fixture_free(&f);
   return rc;
 }
 
 static int chal_http01_request(acmeh_check_ctx *ctx) {
-  core_fixture f = {0};
+  acmeh_kit_fixture f = {0};
   char path[300];
   json_t *final = NULL;
-  int rc = core_fixture_authz(ctx, &f);
+  int rc = acmeh_kit_fixture_authz(ctx, &f);
   const json_t *ch = challenge_of(ctx, f.authz, "http-01", &rc);
   if (rc == ACMEH_OK) rc = acmeh_flow_authorize(f.c, ctx->env->mocks, f.authz_url, "http-01", &final, ctx->err, sizeof ctx->err);
   snprintf(path, sizeof path, "/.well-known/acme-challenge/%s", ch ? json_string_value(json_object_get(ch, "token")) : "");
@@ -121,16 +122,16 @@ static int chal_http01_request(acmeh_check_ctx *ctx) {
     rc = acmeh_check_fail(ctx, "a GET of /.well-known/acme-challenge/<token> with Host = the identifier",
                           "%zu validation requests with Host %s, none for %s", json_array_size(hist), f.name, path);
   json_decref(hist), json_decref(final);
-  core_fixture_free(&f);
+  acmeh_kit_fixture_free(&f);
   return rc;
 }
 
 /* Serves the right keyAuthorization changed by `suffix`; the challenge must end `want`. */
 static int served_variant(acmeh_check_ctx *ctx, const char *suffix, const char *want, const char *what) {
-  core_fixture f = {0};
+  acmeh_kit_fixture f = {0};
   char tp[44];
   json_t *final = NULL;
-  int rc = core_fixture_authz(ctx, &f);
+  int rc = acmeh_kit_fixture_authz(ctx, &f);
   const json_t *ch = challenge_of(ctx, f.authz, "http-01", &rc);
   char *ka = rc || acmeh_key_thumbprint(acmeh_acme_key(f.c), tp) ? NULL
                                                                : acmeh_key_authorization(json_string_value(json_object_get(ch, "token")), tp);
@@ -145,7 +146,7 @@ static int served_variant(acmeh_check_ctx *ctx, const char *suffix, const char *
   }
   free(ka), free(content);
   json_decref(final);
-  core_fixture_free(&f);
+  acmeh_kit_fixture_free(&f);
   return rc;
 }
 
@@ -157,7 +158,7 @@ static int issue_via(acmeh_check_ctx *ctx, const char *type) {
   acmeh_acme *c = NULL;
   acmeh_issued is = {0};
   char name[256];
-  int rc = core_account(ctx, &c);
+  int rc = acmeh_kit_account(ctx, &c);
   const char *names[] = {acmeh_check_name(ctx, name, sizeof name)};
   if (rc == ACMEH_OK) rc = acmeh_flow_issue(c, ctx->env->mocks, names, 1, type, &is, ctx->err, sizeof ctx->err);
   acmeh_issued_clear(&is);
@@ -170,39 +171,39 @@ static int issue_dns01(acmeh_check_ctx *ctx) { return issue_via(ctx, "dns-01"); 
 static int issue_tlsalpn01(acmeh_check_ctx *ctx) { return issue_via(ctx, "tls-alpn-01"); }
 
 static int dns01_several_txt(acmeh_check_ctx *ctx) {
-  core_fixture f = {0};
+  acmeh_kit_fixture f = {0};
   char host[300];
   json_t *final = NULL;
-  int rc = core_fixture_authz(ctx, &f);
+  int rc = acmeh_kit_fixture_authz(ctx, &f);
   challenge_of(ctx, f.authz, "dns-01", &rc);
   snprintf(host, sizeof host, "_acme-challenge.%s", f.name);
   acmeh_mocks_set_txt(ctx->env->mocks, host, "decoy-value-published-first-by-acme-harness");
   if (rc == ACMEH_OK) rc = acmeh_flow_authorize(f.c, ctx->env->mocks, f.authz_url, "dns-01", &final, ctx->err, sizeof ctx->err);
   acmeh_mocks_clear_txt(ctx->env->mocks, host);
   json_decref(final);
-  core_fixture_free(&f);
+  acmeh_kit_fixture_free(&f);
   return rc;
 }
 
 static int chal_link_up(acmeh_check_ctx *ctx) {
-  core_fixture f = {0};
-  int rc = core_fixture_authz(ctx, &f);
+  acmeh_kit_fixture f = {0};
+  int rc = acmeh_kit_fixture_authz(ctx, &f);
   const json_t *ch = challenge_of(ctx, f.authz, "http-01", &rc);
   acmeh_http_resp r = {0};
-  if (rc == ACMEH_OK) rc = core_post(ctx, f.c, json_string_value(json_object_get(ch, "url")), NULL, NULL, &r);
+  if (rc == ACMEH_OK) rc = acmeh_kit_post(ctx, f.c, json_string_value(json_object_get(ch, "url")), NULL, NULL, &r);
   char *up = rc ? NULL : acmeh_http_link(&r, "up", 0);
   if (rc == ACMEH_OK && (!up || strcmp(up, f.authz_url) != 0))
     rc = acmeh_check_fail(ctx, "Link: <authorization URL>;rel=\"up\" on the challenge", "%s", up ? up : "no rel=\"up\" link");
   free(up);
   acmeh_http_resp_free(&r);
-  core_fixture_free(&f);
+  acmeh_kit_fixture_free(&f);
   return rc;
 }
 
 static int alpn_handshake(acmeh_check_ctx *ctx) {
-  core_fixture f = {0};
+  acmeh_kit_fixture f = {0};
   json_t *final = NULL;
-  int rc = core_fixture_authz(ctx, &f);
+  int rc = acmeh_kit_fixture_authz(ctx, &f);
   challenge_of(ctx, f.authz, "tls-alpn-01", &rc);
   if (rc == ACMEH_OK) rc = acmeh_flow_authorize(f.c, ctx->env->mocks, f.authz_url, "tls-alpn-01", &final, ctx->err, sizeof ctx->err);
   json_t *hist = rc ? NULL : acmeh_mocks_history(ctx->env->mocks, "tlsalpn", f.name);
@@ -217,11 +218,11 @@ static int alpn_handshake(acmeh_check_ctx *ctx) {
     free(got);
   }
   json_decref(hist), json_decref(final);
-  core_fixture_free(&f);
+  acmeh_kit_fixture_free(&f);
   return rc;
 }
 
-const acmeh_check_impl acmeh_core_challenge_checks[] = {
+const acmeh_check_impl core_challenge_checks[] = {
     {"CORE-S-057", chal_response},     {"CORE-S-058", chal_valid_fields}, {"CORE-S-059", chal_invalid_error},
     {"CORE-S-061", chal_tokens},       {"CORE-S-062", chal_http01_request}, {"CORE-S-063", chal_trailing_ws},
     {"CORE-S-065", chal_wrong_body},   {"CORE-S-066", dns01_several_txt}, {"CORE-S-074", chal_link_up},

@@ -15,7 +15,8 @@
 #include "harness/core/error.h"
 #include "harness/dns/update.h"
 #include "harness/runner/scenario.h"
-#include "suites/core/client_live.h"
+#include "harness/runner/suite.h"
+#include "suites/core/core_suite.h"
 
 static const char *field(const json_t *x, const char *k) { return json_string_value(json_object_get(x, k)); }
 static const char *req_header(const json_t *x, const char *k) { return field(json_object_get(x, "req_headers"), k); }
@@ -64,19 +65,21 @@ static int client_answers(const acmeh_check_ctx *ctx, const char *type) {
 /* ---- per-exchange checks (client_live.h): one predicate each, shared by
  * the suite below and serve's live verdicts ---------------------------- */
 
-struct acmeh_core_judge {
+typedef struct core_judge {
   json_t *nonces;   /* nonce -> seq of the first request that used it */
   json_t *accounts; /* Location of every newAccount answer -> 1 */
   char *last_account;
-};
+} core_judge;
 
-acmeh_core_judge *acmeh_core_judge_new(void) {
-  acmeh_core_judge *j = calloc(1, sizeof *j);
-  if (j && (!(j->nonces = json_object()) || !(j->accounts = json_object()))) acmeh_core_judge_free(j), j = NULL;
+static void core_judge_free(core_judge *j);
+
+static core_judge *core_judge_new(void) {
+  core_judge *j = calloc(1, sizeof *j);
+  if (j && (!(j->nonces = json_object()) || !(j->accounts = json_object()))) core_judge_free(j), j = NULL;
   return j;
 }
 
-void acmeh_core_judge_free(acmeh_core_judge *j) {
+static void core_judge_free(core_judge *j) {
   if (!j) return;
   json_decref(j->nonces), json_decref(j->accounts), free(j->last_account);
   free(j);
@@ -89,7 +92,7 @@ typedef struct {
   const char *expected;
   char actual[600];
 } rule_out;
-typedef int (*rule_fn)(acmeh_core_judge *j, const json_t *x, rule_out *o);
+typedef int (*rule_fn)(core_judge *j, const json_t *x, rule_out *o);
 
 __attribute__((format(printf, 3, 4))) static int rule_fail(rule_out *o, const char *expected, const char *fmt, ...) {
   va_list ap;
@@ -100,20 +103,20 @@ __attribute__((format(printf, 3, 4))) static int rule_fail(rule_out *o, const ch
   return RULE_FAIL;
 }
 
-static int r_user_agent(acmeh_core_judge *j, const json_t *x, rule_out *o) {
+static int r_user_agent(core_judge *j, const json_t *x, rule_out *o) {
   (void)j;
   const char *ua = req_header(x, "user-agent");
   if (ua && *ua) return RULE_PASS;
   return rule_fail(o, "a User-Agent header on every request", "request #%lld (%s %s) has none", seq(x), field(x, "method"), field(x, "path"));
 }
 
-static int r_accept_language(acmeh_core_judge *j, const json_t *x, rule_out *o) {
+static int r_accept_language(core_judge *j, const json_t *x, rule_out *o) {
   (void)j;
   if (req_header(x, "accept-language")) return RULE_PASS;
   return rule_fail(o, "an Accept-Language header (SHOULD)", "request #%lld (%s %s) has none", seq(x), field(x, "method"), field(x, "path"));
 }
 
-static int r_jws_shape(acmeh_core_judge *j, const json_t *x, rule_out *o) {
+static int r_jws_shape(core_judge *j, const json_t *x, rule_out *o) {
   (void)j;
   if (!is(x, "POST", NULL)) return RULE_NA;
   const char *ct = req_header(x, "content-type");
@@ -132,7 +135,7 @@ static int r_jws_shape(acmeh_core_judge *j, const json_t *x, rule_out *o) {
   return rc;
 }
 
-static int r_header_members(acmeh_core_judge *j, const json_t *x, rule_out *o) {
+static int r_header_members(core_judge *j, const json_t *x, rule_out *o) {
   (void)j;
   const json_t *p = protected_hdr(x);
   const char *res = field(x, "resource") ? field(x, "resource") : "?";
@@ -148,7 +151,7 @@ static int r_header_members(acmeh_core_judge *j, const json_t *x, rule_out *o) {
 }
 
 /* Every account URL the server handed out counts (serve may see several clients). */
-static int r_kid_is_location(acmeh_core_judge *j, const json_t *x, rule_out *o) {
+static int r_kid_is_location(core_judge *j, const json_t *x, rule_out *o) {
   const char *kid = field(protected_hdr(x), "kid"), *loc = resp_header(x, "location");
   int rc = !kid ? RULE_NA : json_object_get(j->accounts, kid) ? RULE_PASS
                           : rule_fail(o, "kid byte-identical to the newAccount Location", "request #%lld kid \"%s\" (Location \"%s\")",
@@ -160,7 +163,7 @@ static int r_kid_is_location(acmeh_core_judge *j, const json_t *x, rule_out *o) 
   return rc;
 }
 
-static int r_url_is_request_url(acmeh_core_judge *j, const json_t *x, rule_out *o) {
+static int r_url_is_request_url(core_judge *j, const json_t *x, rule_out *o) {
   (void)j;
   const char *u = field(protected_hdr(x), "url"), *req = field(x, "url");
   if (!u || !req) return RULE_NA;
@@ -168,7 +171,7 @@ static int r_url_is_request_url(acmeh_core_judge *j, const json_t *x, rule_out *
   return rule_fail(o, "the url header byte-identical to the request URL", "request #%lld to %s has url \"%s\"", seq(x), req, u);
 }
 
-static int r_no_padding(acmeh_core_judge *j, const json_t *x, rule_out *o) {
+static int r_no_padding(core_judge *j, const json_t *x, rule_out *o) {
   static const char *const parts[] = {"protected_b64", "payload_b64", "signature_b64"};
   (void)j;
   if (!json_is_object(json_object_get(x, "jws"))) return RULE_NA;
@@ -182,7 +185,7 @@ static int r_no_padding(acmeh_core_judge *j, const json_t *x, rule_out *o) {
 }
 
 /* Fetches are POST-as-GET with payload "" (an authorization also takes a deactivation), never GET. */
-static int r_post_as_get(acmeh_core_judge *j, const json_t *x, rule_out *o) {
+static int r_post_as_get(core_judge *j, const json_t *x, rule_out *o) {
   static const char *const fetch_only[] = {"order", "certificate", "orders"};
   static const char *const want = "POST-as-GET with the empty payload \"\" for fetches";
   (void)j;
@@ -201,7 +204,7 @@ static int r_post_as_get(acmeh_core_judge *j, const json_t *x, rule_out *o) {
   return RULE_NA;
 }
 
-static int r_nonce_once(acmeh_core_judge *j, const json_t *x, rule_out *o) {
+static int r_nonce_once(core_judge *j, const json_t *x, rule_out *o) {
   const char *n = field(protected_hdr(x), "nonce");
   if (!n) return RULE_NA;
   json_t *first = json_object_get(j->nonces, n);
@@ -211,7 +214,7 @@ static int r_nonce_once(acmeh_core_judge *j, const json_t *x, rule_out *o) {
   return RULE_PASS;
 }
 
-static int r_no_nonce_header(acmeh_core_judge *j, const json_t *x, rule_out *o) {
+static int r_no_nonce_header(core_judge *j, const json_t *x, rule_out *o) {
   (void)j;
   if (!req_header(x, "replay-nonce")) return RULE_PASS;
   return rule_fail(o, "no Replay-Nonce request header (SHOULD NOT)", "request #%lld sends one", seq(x));
@@ -235,7 +238,7 @@ static const struct {
 };
 #define NRULES (sizeof rules / sizeof *rules)
 
-size_t acmeh_core_judge_exchange(acmeh_core_judge *j, const json_t *x, acmeh_core_judge_emit emit, void *ud) {
+static size_t core_judge_exchange(core_judge *j, const json_t *x, acmeh_live_emit emit, void *ud) {
   size_t fails = 0;
   for (size_t k = 0; k < NRULES; k++) {
     rule_out o = {0};
@@ -248,17 +251,25 @@ size_t acmeh_core_judge_exchange(acmeh_core_judge *j, const json_t *x, acmeh_cor
   return fails;
 }
 
+/* serve's live verdicts (harness/runner/suite.h) over the same rules. */
+static void *live_create(void) { return core_judge_new(); }
+static void live_destroy(void *state) { core_judge_free(state); }
+static size_t live_exchange(void *state, const json_t *x, acmeh_live_emit emit, void *ud) {
+  return core_judge_exchange(state, x, emit, ud);
+}
+const acmeh_live_judge core_live_judge = {live_create, live_destroy, live_exchange};
+
 /* The suite's view: the first exchange of the scenario that breaks rule `fn`. */
 static int judge_record(acmeh_check_ctx *ctx, rule_fn fn) {
   const acmeh_client_run *r;
   int rc = record(ctx, "plain-http01", &r);
-  acmeh_core_judge *j = rc == ACMEH_OK ? acmeh_core_judge_new() : NULL;
+  core_judge *j = rc == ACMEH_OK ? core_judge_new() : NULL;
   if (rc == ACMEH_OK && !j) rc = ACMEH_NOMEM;
   size_t i;
   json_t *x;
   rule_out o;
   EACH(r, i, x) if (rc == ACMEH_OK && fn(j, x, &o) == RULE_FAIL) rc = acmeh_check_fail(ctx, o.expected, "%s", o.actual);
-  acmeh_core_judge_free(j);
+  core_judge_free(j);
   return rc;
 }
 
@@ -1063,7 +1074,7 @@ static int account_reused(acmeh_check_ctx *ctx) {
   return rc;
 }
 
-const acmeh_check_impl acmeh_core_client_checks[] = {
+const acmeh_check_impl core_client_checks[] = {
     {"CORE-C-022", skips_valid_authz}, {"CORE-C-039", account_reused}, {"CORE-C-026", cleaned_up_after_refusal}, {"CORE-C-034", revoke_format},
     {"CORE-C-019", csr_key_not_account_key}, {"CORE-C-031", dns01_validated}, {"CORE-C-033", detail_surfaced},
     {"CORE-C-036", rate_limit_respected},   {"CORE-C-037", user_action_surfaced}, {"CORE-C-101", tlsalpn01_validated},

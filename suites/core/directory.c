@@ -4,11 +4,12 @@
 #include <string.h>
 
 #include "harness/core/error.h"
-#include "suites/core/core.h"
+#include "harness/kit/kit.h"
+#include "suites/core/core_suite.h"
 
 static int dir_get(acmeh_check_ctx *ctx) {
   acmeh_acme *c = NULL;
-  int rc = core_client(ctx, &c);
+  int rc = acmeh_kit_client(ctx, &c);
   if (rc) return rc;
   if (!acmeh_acme_dir_url(c, "newNonce"))
     rc = acmeh_check_fail(ctx, "a \"newNonce\" URL string in the directory", "no newNonce member");
@@ -19,7 +20,7 @@ static int dir_get(acmeh_check_ctx *ctx) {
 static int dir_urls(acmeh_check_ctx *ctx) {
   static const char *const names[] = {"newNonce", "newAccount", "newOrder", "revokeCert", "keyChange"};
   acmeh_acme *c = NULL;
-  int rc = core_client(ctx, &c);
+  int rc = acmeh_kit_client(ctx, &c);
   for (size_t i = 0; rc == ACMEH_OK && i < sizeof names / sizeof *names; i++) {
     const char *u = acmeh_acme_dir_url(c, names[i]);
     if (!u) rc = acmeh_check_fail(ctx, "every core resource URL in the directory", "no \"%s\" member", names[i]);
@@ -32,7 +33,7 @@ static int dir_urls(acmeh_check_ctx *ctx) {
 
 static int dir_new_authz(acmeh_check_ctx *ctx) {
   acmeh_acme *c = NULL;
-  int rc = core_account(ctx, &c);
+  int rc = acmeh_kit_account(ctx, &c);
   const char *url = rc ? NULL : acmeh_acme_dir_url(c, "newAuthz");
   if (rc == ACMEH_OK && !url) rc = acmeh_check_skip(ctx, "server does not advertise newAuthz (no pre-authorization)");
   if (url) {
@@ -40,8 +41,8 @@ static int dir_new_authz(acmeh_check_ctx *ctx) {
     acmeh_check_name(ctx, name, sizeof name);
     snprintf(payload, sizeof payload, "{\"identifier\":{\"type\":\"dns\",\"value\":\"%s\"}}", name);
     acmeh_http_resp r = {0};
-    rc = core_post(ctx, c, url, payload, NULL, &r);
-    if (rc == ACMEH_OK) rc = core_expect_status(ctx, &r, 201, "newAuthz (advertised in the directory)");
+    rc = acmeh_kit_post(ctx, c, url, payload, NULL, &r);
+    if (rc == ACMEH_OK) rc = acmeh_kit_expect_status(ctx, &r, 201, "newAuthz (advertised in the directory)");
     if (rc == ACMEH_OK && !acmeh_http_header_get(&r, "Location"))
       rc = acmeh_check_fail(ctx, "201 with Location", "no Location header");
     acmeh_http_resp_free(&r);
@@ -69,7 +70,7 @@ static int is_string_array(const json_t *v) {
 
 static int dir_meta(acmeh_check_ctx *ctx) {
   acmeh_acme *c = NULL;
-  int rc = core_client(ctx, &c);
+  int rc = acmeh_kit_client(ctx, &c);
   if (rc) return rc;
   const json_t *meta = json_object_get(acmeh_acme_dir(c), "meta");
   if (!meta) rc = acmeh_check_skip(ctx, "directory has no meta object");
@@ -86,9 +87,9 @@ static int dir_meta(acmeh_check_ctx *ctx) {
 
 static int dir_post_as_get(acmeh_check_ctx *ctx) {
   acmeh_acme *c = NULL;
-  int rc = core_account(ctx, &c);
+  int rc = acmeh_kit_account(ctx, &c);
   acmeh_http_resp r = {0};
-  if (rc == ACMEH_OK) rc = core_post(ctx, c, ctx->env->directory_url, NULL, NULL, &r);
+  if (rc == ACMEH_OK) rc = acmeh_kit_post(ctx, c, ctx->env->directory_url, NULL, NULL, &r);
   if (rc == ACMEH_OK) {
     json_t *j = acmeh_resp_json(&r);
     if (r.status != 200 || !json_is_object(j) || !json_object_get(j, "newNonce"))
@@ -97,7 +98,7 @@ static int dir_post_as_get(acmeh_check_ctx *ctx) {
     acmeh_http_resp_free(&r);
   }
   const char *nn = rc ? NULL : acmeh_acme_dir_url(c, "newNonce");
-  if (nn) rc = core_post(ctx, c, nn, NULL, NULL, &r);
+  if (nn) rc = acmeh_kit_post(ctx, c, nn, NULL, NULL, &r);
   if (nn && rc == ACMEH_OK) {
     if (r.status / 100 != 2 || !acmeh_http_header_get(&r, "Replay-Nonce"))
       rc = acmeh_check_fail(ctx, "2xx with Replay-Nonce", "POST-as-GET newNonce answered %ld%s", r.status,
@@ -108,6 +109,6 @@ static int dir_post_as_get(acmeh_check_ctx *ctx) {
   return rc;
 }
 
-const acmeh_check_impl acmeh_core_directory_checks[] = {
+const acmeh_check_impl core_directory_checks[] = {
     {"CORE-S-001", dir_get},  {"CORE-S-002", dir_urls},        {"CORE-S-003", dir_new_authz},
     {"CORE-S-004", dir_meta}, {"CORE-S-005", dir_post_as_get}, {NULL, NULL}};

@@ -11,7 +11,8 @@
 
 #include "harness/acme/b64.h"
 #include "harness/core/error.h"
-#include "suites/core/core.h"
+#include "harness/kit/kit.h"
+#include "suites/core/core_suite.h"
 
 #define NO_EAB "the target claims no External Account Binding key (claims \"eab\": {\"kid\", \"key\"})"
 
@@ -57,7 +58,7 @@ static int post_new_account(acmeh_acme *c, acmeh_check_ctx *ctx, eab_kind kind, 
   if (b) json_object_set_new(p, "externalAccountBinding", b);
   char *payload = rc ? NULL : json_dumps(p, JSON_COMPACT);
   acmeh_post_opts o = {.use_jwk = 1, .key = k};
-  if (payload) rc = core_post(ctx, c, url, payload, &o, r);
+  if (payload) rc = acmeh_kit_post(ctx, c, url, payload, &o, r);
   else if (rc == ACMEH_OK) rc = ACMEH_NOMEM;
   free(payload), free(mac);
   json_decref(p);
@@ -71,7 +72,7 @@ static int eab_attempt(acmeh_check_ctx *ctx, eab_kind kind, acmeh_http_resp *r, 
   int rc = ACMEH_OK;
   if (!eab_entry(ctx, kind != EAB_GOOD, &kid, &key, &rc)) return rc;
   acmeh_acme *c = NULL;
-  rc = core_client(ctx, &c);
+  rc = acmeh_kit_client(ctx, &c);
   if (rc == ACMEH_OK) rc = post_new_account(c, ctx, kind, kid, key, r, sent);
   acmeh_acme_free(c);
   return rc;
@@ -84,7 +85,7 @@ static int eab_accepted(acmeh_check_ctx *ctx) {
   acmeh_http_resp r = {0};
   json_t *sent = NULL;
   int rc = eab_attempt(ctx, EAB_GOOD, &r, &sent);
-  if (rc == ACMEH_OK) rc = core_expect_status(ctx, &r, 201, "newAccount with a valid externalAccountBinding");
+  if (rc == ACMEH_OK) rc = acmeh_kit_expect_status(ctx, &r, 201, "newAccount with a valid externalAccountBinding");
   json_t *acct = rc ? NULL : acmeh_resp_json(&r);
   const json_t *echo = json_object_get(acct, "externalAccountBinding");
   if (rc == ACMEH_OK && !json_equal(echo, sent)) {
@@ -102,7 +103,7 @@ static int eab_refused(acmeh_check_ctx *ctx, eab_kind kind, const char *what) {
   static const char *const types[] = {"unauthorized", "malformed", "badSignature", "badPublicKey", NULL};
   acmeh_http_resp r = {0};
   int rc = eab_attempt(ctx, kind, &r, NULL);
-  if (rc == ACMEH_OK) rc = core_expect_refused(ctx, &r, types, what);
+  if (rc == ACMEH_OK) rc = acmeh_kit_expect_refused(ctx, &r, types, what);
   acmeh_http_resp_free(&r);
   return rc;
 }
@@ -127,16 +128,16 @@ static int eab_wrong_url(acmeh_check_ctx *ctx) {
 static int eab_required(acmeh_check_ctx *ctx) {
   acmeh_acme *c = NULL;
   acmeh_http_resp r = {0};
-  int rc = core_client(ctx, &c);
+  int rc = acmeh_kit_client(ctx, &c);
   const json_t *req = json_object_get(json_object_get(acmeh_acme_dir(c), "meta"), "externalAccountRequired");
   if (rc == ACMEH_OK && !json_is_true(req)) rc = acmeh_check_skip(ctx, "server does not require external account binding");
   if (rc == ACMEH_OK) rc = post_new_account(c, ctx, EAB_NONE, NULL, NULL, &r, NULL);
-  if (rc == ACMEH_OK) rc = core_expect_problem(ctx, &r, 0, "externalAccountRequired", "newAccount without externalAccountBinding");
+  if (rc == ACMEH_OK) rc = acmeh_kit_expect_problem(ctx, &r, 0, "externalAccountRequired", "newAccount without externalAccountBinding");
   acmeh_http_resp_free(&r);
   acmeh_acme_free(c);
   return rc;
 }
 
-const acmeh_check_impl acmeh_core_eab_checks[] = {
+const acmeh_check_impl core_eab_checks[] = {
     {"CORE-S-108", eab_accepted}, {"CORE-S-109", eab_bad_mac},  {"CORE-S-110", eab_other_key},
     {"CORE-S-111", eab_wrong_url}, {"CORE-S-112", eab_required}, {NULL, NULL}};

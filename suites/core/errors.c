@@ -4,7 +4,8 @@
 #include <string.h>
 
 #include "harness/core/error.h"
-#include "suites/core/core.h"
+#include "harness/kit/kit.h"
+#include "suites/core/core_suite.h"
 
 #define NERR 4
 
@@ -16,14 +17,14 @@ static int provoke(acmeh_check_ctx *ctx, acmeh_acme *c, acmeh_http_resp *r, cons
   acmeh_key_generate(ACMEH_KEY_ES256, &k);
   acmeh_post_opts stranger = {.use_jwk = 1, .key = k};
   what[0] = "request with a made-up nonce";
-  int rc = core_post(ctx, c, acmeh_acme_kid(c), NULL, &bad_nonce, &r[0]);
+  int rc = acmeh_kit_post(ctx, c, acmeh_acme_kid(c), NULL, &bad_nonce, &r[0]);
   what[1] = "onlyReturnExisting with an unknown key";
-  if (rc == ACMEH_OK) rc = core_post(ctx, c, acmeh_acme_dir_url(c, "newAccount"), "{\"onlyReturnExisting\":true}", &stranger, &r[1]);
+  if (rc == ACMEH_OK) rc = acmeh_kit_post(ctx, c, acmeh_acme_dir_url(c, "newAccount"), "{\"onlyReturnExisting\":true}", &stranger, &r[1]);
   what[2] = "plain GET of the account URL";
   if (rc == ACMEH_OK) rc = acmeh_http_request(acmeh_acme_http(c), "GET", acmeh_acme_kid(c), NULL, NULL, 0, NULL, &r[2], ctx->err, sizeof ctx->err);
   what[3] = "POST with Content-Type application/json";
   acmeh_post_opts json_ct = {.content_type = "application/json"};
-  if (rc == ACMEH_OK) rc = core_post(ctx, c, acmeh_acme_kid(c), NULL, &json_ct, &r[3]);
+  if (rc == ACMEH_OK) rc = acmeh_kit_post(ctx, c, acmeh_acme_kid(c), NULL, &json_ct, &r[3]);
   acmeh_key_free(k);
   return rc;
 }
@@ -34,7 +35,7 @@ static int over_errors(acmeh_check_ctx *ctx, judge_fn judge) {
   acmeh_acme *c = NULL;
   acmeh_http_resp r[NERR] = {0};
   const char *what[NERR] = {0};
-  int rc = core_account(ctx, &c);
+  int rc = acmeh_kit_account(ctx, &c);
   if (rc == ACMEH_OK) rc = provoke(ctx, c, r, what);
   for (int i = 0; rc == ACMEH_OK && i < NERR; i++) {
     if (r[i].status < 400) rc = acmeh_check_fail(ctx, "an error response", "%s answered %ld", what[i], r[i].status);
@@ -111,19 +112,19 @@ static int registered_types(acmeh_check_ctx *ctx) { return over_errors(ctx, judg
 static int link_index(acmeh_check_ctx *ctx) {
   acmeh_acme *c = NULL;
   acmeh_http_resp r = {0};
-  int rc = core_account(ctx, &c);
+  int rc = acmeh_kit_account(ctx, &c);
   if (rc == ACMEH_OK)
     rc = acmeh_http_request(acmeh_acme_http(c), "HEAD", acmeh_acme_dir_url(c, "newNonce"), NULL, NULL, 0, NULL, &r, ctx->err, sizeof ctx->err);
   if (rc == ACMEH_OK) rc = judge_index(ctx, &r, "HEAD newNonce");
   acmeh_http_resp_free(&r);
-  if (rc == ACMEH_OK) rc = core_post(ctx, c, acmeh_acme_kid(c), NULL, NULL, &r);
+  if (rc == ACMEH_OK) rc = acmeh_kit_post(ctx, c, acmeh_acme_kid(c), NULL, NULL, &r);
   if (rc == ACMEH_OK) rc = judge_index(ctx, &r, "POST-as-GET account");
   acmeh_http_resp_free(&r);
   acmeh_acme_free(c);
   return rc == ACMEH_OK ? over_errors(ctx, judge_index) : rc;
 }
 
-const acmeh_check_impl acmeh_core_error_checks[] = {
+const acmeh_check_impl core_error_checks[] = {
     {"CORE-S-073", link_index},       {"CORE-S-076", no_identifier},
     {"CORE-S-077", registered_types}, {"CORE-S-078", problem_json},
     {NULL, NULL}};

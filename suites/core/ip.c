@@ -10,7 +10,8 @@
 
 #include "harness/acme/cert.h"
 #include "harness/core/error.h"
-#include "suites/core/core.h"
+#include "harness/kit/kit.h"
+#include "suites/core/core_suite.h"
 
 #define IP_V4 "127.0.0.1"
 #define IP_V4_SNI "1.0.0.127.in-addr.arpa" /* RFC 8738 §6: the reverse name of IP_V4 */
@@ -22,7 +23,7 @@ static int post_ip_order(acmeh_check_ctx *ctx, acmeh_acme *c, const char *value,
   char *payload = json_dumps(p, JSON_COMPACT);
   json_decref(p);
   const char *url = acmeh_acme_dir_url(c, "newOrder");
-  int rc = payload && url ? core_post(ctx, c, url, payload, NULL, r)
+  int rc = payload && url ? acmeh_kit_post(ctx, c, url, payload, NULL, r)
                           : acmeh_check_fail(ctx, "a newOrder URL in the directory", "none");
   free(payload);
   return rc;
@@ -32,7 +33,7 @@ static int post_ip_order(acmeh_check_ctx *ctx, acmeh_acme *c, const char *value,
  * *order (owned); a skip when the server refuses ip identifiers as such. */
 static int ip_order(acmeh_check_ctx *ctx, acmeh_acme **c, json_t **order) {
   acmeh_http_resp r = {0};
-  int rc = core_account(ctx, c);
+  int rc = acmeh_kit_account(ctx, c);
   if (rc == ACMEH_OK) rc = post_ip_order(ctx, *c, IP_V4, &r);
   char type[128] = "";
   acmeh_resp_problem(&r, type, sizeof type);
@@ -40,7 +41,7 @@ static int ip_order(acmeh_check_ctx *ctx, acmeh_acme **c, json_t **order) {
   if (rc == ACMEH_OK && !*order && (strcmp(type, "rejectedIdentifier") == 0 || strcmp(type, "unsupportedIdentifier") == 0))
     rc = acmeh_check_skip(ctx, NO_IP);
   else if (rc == ACMEH_OK && !json_is_object(*order))
-    rc = core_expect_status(ctx, &r, 201, "newOrder for {\"type\":\"ip\",\"value\":\"" IP_V4 "\"}");
+    rc = acmeh_kit_expect_status(ctx, &r, 201, "newOrder for {\"type\":\"ip\",\"value\":\"" IP_V4 "\"}");
   acmeh_http_resp_free(&r);
   return rc;
 }
@@ -68,7 +69,7 @@ static int ip_accepted(acmeh_check_ctx *ctx) {
 static int ip_authz(acmeh_check_ctx *ctx, acmeh_acme **c, char **authz_url, json_t **authz) {
   json_t *order = NULL;
   int rc = ip_order(ctx, c, &order);
-  const char *u = core_first_authz(order);
+  const char *u = acmeh_kit_first_authz(order);
   *authz_url = u ? strdup(u) : NULL;
   if (rc == ACMEH_OK && !u) rc = acmeh_check_fail(ctx, "an authorization URL in the order", "none");
   if (rc == ACMEH_OK) rc = acmeh_acme_get_json(*c, u, authz, NULL, ctx->err, sizeof ctx->err);
@@ -211,7 +212,7 @@ static int ip_noncanonical(acmeh_check_ctx *ctx) {
     char what[100];
     snprintf(what, sizeof what, "newOrder for the non-canonical ip identifier \"%s\"", values[i]);
     rc = post_ip_order(ctx, c, values[i], &r);
-    if (rc == ACMEH_OK) rc = core_expect_refused(ctx, &r, types, what);
+    if (rc == ACMEH_OK) rc = acmeh_kit_expect_refused(ctx, &r, types, what);
     acmeh_http_resp_free(&r);
   }
   json_decref(order);
@@ -219,7 +220,7 @@ static int ip_noncanonical(acmeh_check_ctx *ctx) {
   return rc;
 }
 
-const acmeh_check_impl acmeh_core_ip_checks[] = {
+const acmeh_check_impl core_ip_checks[] = {
     {"CORE-S-102", ip_accepted}, {"CORE-S-103", ip_no_dns_challenge}, {"CORE-S-104", ip_http01},
     {"CORE-S-105", ip_tlsalpn01}, {"CORE-S-106", ip_cert_san},         {"CORE-S-107", ip_noncanonical},
     {NULL, NULL}};

@@ -5,11 +5,12 @@
 #include <string.h>
 
 #include "harness/core/error.h"
-#include "suites/core/core.h"
+#include "harness/kit/kit.h"
+#include "suites/core/core_suite.h"
 
 /* POST-as-GET of the check's own account, mutated by o; the response in r. */
 static int mutated_get(acmeh_check_ctx *ctx, acmeh_acme *c, const acmeh_post_opts *o, acmeh_http_resp *r) {
-  return core_post(ctx, c, acmeh_acme_kid(c), NULL, o, r);
+  return acmeh_kit_post(ctx, c, acmeh_acme_kid(c), NULL, o, r);
 }
 
 /* Runs `n` mutations of a POST-as-GET of the account; each must be refused
@@ -17,11 +18,11 @@ static int mutated_get(acmeh_check_ctx *ctx, acmeh_acme *c, const acmeh_post_opt
 static int expect_all_refused(acmeh_check_ctx *ctx, const acmeh_post_opts *muts, const char *const *what, size_t n,
                               const char *const *types) {
   acmeh_acme *c = NULL;
-  int rc = core_account(ctx, &c);
+  int rc = acmeh_kit_account(ctx, &c);
   for (size_t i = 0; rc == ACMEH_OK && i < n; i++) {
     acmeh_http_resp r = {0};
     rc = mutated_get(ctx, c, &muts[i], &r);
-    if (rc == ACMEH_OK) rc = core_expect_refused(ctx, &r, types, what[i]);
+    if (rc == ACMEH_OK) rc = acmeh_kit_expect_refused(ctx, &r, types, what[i]);
     acmeh_http_resp_free(&r);
   }
   acmeh_acme_free(c);
@@ -32,11 +33,11 @@ static int jws_content_type(acmeh_check_ctx *ctx) {
   acmeh_post_opts m[2] = {{.content_type = "application/json"}, {.content_type = ""}};
   const char *what[] = {"POST with Content-Type application/json", "POST without Content-Type"};
   acmeh_acme *c = NULL;
-  int rc = core_account(ctx, &c);
+  int rc = acmeh_kit_account(ctx, &c);
   for (int i = 0; rc == ACMEH_OK && i < 2; i++) {
     acmeh_http_resp r = {0};
     rc = mutated_get(ctx, c, &m[i], &r);
-    if (rc == ACMEH_OK) rc = core_expect_status(ctx, &r, 415, what[i]);
+    if (rc == ACMEH_OK) rc = acmeh_kit_expect_status(ctx, &r, 415, what[i]);
     acmeh_http_resp_free(&r);
   }
   acmeh_acme_free(c);
@@ -47,14 +48,14 @@ static int jws_plain_get(acmeh_check_ctx *ctx) {
   acmeh_acme *c = NULL;
   char name[256], *order_url = NULL;
   json_t *order = NULL;
-  int rc = core_order(ctx, &c, name, sizeof name, &order_url, &order);
-  const char *urls[] = {c ? acmeh_acme_kid(c) : NULL, order_url, core_first_authz(order)};
+  int rc = acmeh_kit_order(ctx, &c, name, sizeof name, &order_url, &order);
+  const char *urls[] = {c ? acmeh_acme_kid(c) : NULL, order_url, acmeh_kit_first_authz(order)};
   const char *what[] = {"plain GET of the account URL", "plain GET of the order URL", "plain GET of an authorization URL"};
   for (int i = 0; rc == ACMEH_OK && i < 3; i++) {
     acmeh_http_resp r = {0};
     if (!urls[i]) break;
     rc = acmeh_http_request(acmeh_acme_http(c), "GET", urls[i], NULL, NULL, 0, NULL, &r, ctx->err, sizeof ctx->err);
-    if (rc == ACMEH_OK) rc = core_expect_problem(ctx, &r, 405, "malformed", what[i]);
+    if (rc == ACMEH_OK) rc = acmeh_kit_expect_problem(ctx, &r, 405, "malformed", what[i]);
     acmeh_http_resp_free(&r);
   }
   free(order_url);
@@ -77,9 +78,9 @@ static int jws_algorithms_member(acmeh_check_ctx *ctx) {
   acmeh_acme *c = NULL;
   acmeh_http_resp r = {0};
   acmeh_post_opts m = {.jws = {.alg_override = "HS256", .mac_key = mac_key, .mac_key_len = sizeof mac_key}};
-  int rc = core_account(ctx, &c);
+  int rc = acmeh_kit_account(ctx, &c);
   if (rc == ACMEH_OK) rc = mutated_get(ctx, c, &m, &r);
-  if (rc == ACMEH_OK) rc = core_expect_problem(ctx, &r, 400, "badSignatureAlgorithm", "request with alg \"HS256\"");
+  if (rc == ACMEH_OK) rc = acmeh_kit_expect_problem(ctx, &r, 400, "badSignatureAlgorithm", "request with alg \"HS256\"");
   json_t *p = rc ? NULL : acmeh_resp_json(&r);
   json_t *algs = json_object_get(p, "algorithms");
   size_t i;
@@ -98,7 +99,7 @@ static int jws_algorithms_member(acmeh_check_ctx *ctx) {
 static int account_with(acmeh_check_ctx *ctx, acmeh_keytype kt, const char *alg) {
   acmeh_acme *c = NULL;
   acmeh_http_resp r = {0};
-  int rc = core_client(ctx, &c);
+  int rc = acmeh_kit_client(ctx, &c);
   if (rc == ACMEH_OK) rc = acmeh_flow_new_account(c, kt, NULL, &r, ctx->err, sizeof ctx->err);
   if (acmeh_err_class(rc) == ACMEH_CLASS_PEER)
     rc = acmeh_check_fail(ctx, "201 for a newAccount signed with a supported algorithm", "%s-signed newAccount: %s", alg, ctx->err);
@@ -118,16 +119,16 @@ static int jws_jwk_and_kid(acmeh_check_ctx *ctx) {
 
 static int jws_wrong_identification(acmeh_check_ctx *ctx) {
   acmeh_acme *c = NULL;
-  int rc = core_account(ctx, &c);
+  int rc = acmeh_kit_account(ctx, &c);
   acmeh_http_resp r = {0};
-  if (rc == ACMEH_OK) rc = core_post(ctx, c, acmeh_acme_dir_url(c, "newAccount"), "{\"termsOfServiceAgreed\":true}", NULL, &r);
-  if (rc == ACMEH_OK) rc = core_expect_refused(ctx, &r, NULL, "newAccount signed with kid instead of jwk");
+  if (rc == ACMEH_OK) rc = acmeh_kit_post(ctx, c, acmeh_acme_dir_url(c, "newAccount"), "{\"termsOfServiceAgreed\":true}", NULL, &r);
+  if (rc == ACMEH_OK) rc = acmeh_kit_expect_refused(ctx, &r, NULL, "newAccount signed with kid instead of jwk");
   acmeh_http_resp_free(&r);
   char name[256], payload[400];
   snprintf(payload, sizeof payload, "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"%s\"}]}", acmeh_check_name(ctx, name, sizeof name));
   acmeh_post_opts jwk = {.use_jwk = 1};
-  if (rc == ACMEH_OK) rc = core_post(ctx, c, acmeh_acme_dir_url(c, "newOrder"), payload, &jwk, &r);
-  if (rc == ACMEH_OK) rc = core_expect_refused(ctx, &r, NULL, "newOrder signed with jwk instead of kid");
+  if (rc == ACMEH_OK) rc = acmeh_kit_post(ctx, c, acmeh_acme_dir_url(c, "newOrder"), payload, &jwk, &r);
+  if (rc == ACMEH_OK) rc = acmeh_kit_expect_refused(ctx, &r, NULL, "newOrder signed with jwk instead of kid");
   acmeh_http_resp_free(&r);
   acmeh_acme_free(c);
   return rc;
@@ -158,8 +159,8 @@ static int refused_key(acmeh_check_ctx *ctx, acmeh_acme *c, acmeh_key *key, cons
   acmeh_post_opts o = {.use_jwk = 1, .key = key};
   o.jws.alg_override = alg;
   acmeh_http_resp r = {0};
-  int rc = core_post(ctx, c, acmeh_acme_dir_url(c, "newAccount"), "{\"termsOfServiceAgreed\":true}", &o, &r);
-  if (rc == ACMEH_OK) rc = core_expect_problem(ctx, &r, 400, "badPublicKey", what);
+  int rc = acmeh_kit_post(ctx, c, acmeh_acme_dir_url(c, "newAccount"), "{\"termsOfServiceAgreed\":true}", &o, &r);
+  if (rc == ACMEH_OK) rc = acmeh_kit_expect_problem(ctx, &r, 400, "badPublicKey", what);
   acmeh_http_resp_free(&r);
   return rc;
 }
@@ -168,7 +169,7 @@ static int jws_bad_key(acmeh_check_ctx *ctx) {
   acmeh_acme *c = NULL;
   acmeh_key *p384 = NULL, *rsa1024 = NULL;
   EVP_PKEY *small = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)1024);
-  int rc = core_client(ctx, &c);
+  int rc = acmeh_kit_client(ctx, &c);
   if (rc == ACMEH_OK && (acmeh_key_generate(ACMEH_KEY_ES384, &p384) || !small || acmeh_key_from_pkey(small, &rsa1024)))
     rc = acmeh_msg(ctx->err, sizeof ctx->err, ACMEH_INTERNAL, "key generation failed");
   if (rc == ACMEH_OK) rc = refused_key(ctx, c, p384, "ES256", "newAccount with alg ES256 and a P-384 jwk");
@@ -182,7 +183,7 @@ static int jws_bad_key(acmeh_check_ctx *ctx) {
 
 static int jws_url_mismatch(acmeh_check_ctx *ctx) {
   acmeh_acme *c = NULL;
-  int rc = core_account(ctx, &c);
+  int rc = acmeh_kit_account(ctx, &c);
   char *wrong = NULL;
   if (rc == ACMEH_OK && asprintf(&wrong, "%s/", acmeh_acme_kid(c)) < 0) rc = ACMEH_NOMEM;
   acmeh_post_opts slash = {.own_url = 1}, none = {.own_url = 1};
@@ -190,10 +191,10 @@ static int jws_url_mismatch(acmeh_check_ctx *ctx) {
   acmeh_http_resp r = {0};
   if (rc == ACMEH_OK) rc = mutated_get(ctx, c, &slash, &r);
   static const char *const unauthorized[] = {"unauthorized", NULL};
-  if (rc == ACMEH_OK) rc = core_expect_refused(ctx, &r, unauthorized, "request whose url has a trailing slash added");
+  if (rc == ACMEH_OK) rc = acmeh_kit_expect_refused(ctx, &r, unauthorized, "request whose url has a trailing slash added");
   acmeh_http_resp_free(&r);
   if (rc == ACMEH_OK) rc = mutated_get(ctx, c, &none, &r);
-  if (rc == ACMEH_OK) rc = core_expect_refused(ctx, &r, NULL, "request without a url header member");
+  if (rc == ACMEH_OK) rc = acmeh_kit_expect_refused(ctx, &r, NULL, "request without a url header member");
   acmeh_http_resp_free(&r);
   free(wrong);
   acmeh_acme_free(c);
@@ -209,14 +210,14 @@ static int jws_padding(acmeh_check_ctx *ctx) {
 
 static int jws_unknown_kid(acmeh_check_ctx *ctx) {
   acmeh_acme *c = NULL;
-  int rc = core_account(ctx, &c);
+  int rc = acmeh_kit_account(ctx, &c);
   char *kid = NULL;
   if (rc == ACMEH_OK && asprintf(&kid, "%s-acmeh-unknown", acmeh_acme_kid(c)) < 0) rc = ACMEH_NOMEM;
   acmeh_post_opts o = {.jws = {.kid = kid}};
   acmeh_http_resp r = {0};
   if (rc == ACMEH_OK) rc = mutated_get(ctx, c, &o, &r);
   static const char *const types[] = {"accountDoesNotExist", "unauthorized", "malformed", NULL};
-  if (rc == ACMEH_OK) rc = core_expect_refused(ctx, &r, types, "request whose kid names no account");
+  if (rc == ACMEH_OK) rc = acmeh_kit_expect_refused(ctx, &r, types, "request whose kid names no account");
   acmeh_http_resp_free(&r);
   free(kid);
   acmeh_acme_free(c);
@@ -237,7 +238,7 @@ static int jws_empty_body(acmeh_check_ctx *ctx) {
   return expect_all_refused(ctx, m, what, 2, types);
 }
 
-const acmeh_check_impl acmeh_core_jws_checks[] = {
+const acmeh_check_impl core_jws_checks[] = {
     {"CORE-S-085", jws_unknown_kid},    {"CORE-S-086", jws_payload_not_b64},
     {"CORE-S-087", jws_empty_body},
     {"CORE-S-015", jws_content_type},   {"CORE-S-016", jws_plain_get},

@@ -4,7 +4,8 @@
 #include <string.h>
 
 #include "harness/core/error.h"
-#include "suites/core/core.h"
+#include "harness/kit/kit.h"
+#include "suites/core/core_suite.h"
 
 /* How a keyChange request deviates from a correct one. */
 typedef struct {
@@ -34,7 +35,7 @@ static int key_change(acmeh_check_ctx *ctx, acmeh_acme *c, const acmeh_key *newk
                        .nonce = f->inner_nonce ? "AAAAAAAAAAAAAAAAAAAAAA" : NULL,
                        .url = f->inner_url_differs ? wrong_url : url, .flip_signature_bit = f->inner_bad_sig};
   int rc = acmeh_jws_build(newkey, payload, strlen(payload), &io, &inner);
-  if (rc == ACMEH_OK) rc = core_post(ctx, c, url, inner, NULL, r);
+  if (rc == ACMEH_OK) rc = acmeh_kit_post(ctx, c, url, inner, NULL, r);
   else acmeh_msg(ctx->err, sizeof ctx->err, rc, "could not build the inner JWS");
   free(payload);
   free(inner);
@@ -45,24 +46,24 @@ static int key_change(acmeh_check_ctx *ctx, acmeh_acme *c, const acmeh_key *newk
 static int rollover_ok(acmeh_check_ctx *ctx) {
   acmeh_acme *c = NULL;
   acmeh_key *newkey = NULL;
-  int rc = core_account(ctx, &c);
+  int rc = acmeh_kit_account(ctx, &c);
   if (rc == ACMEH_OK) rc = acmeh_key_generate(ACMEH_KEY_ES256, &newkey);
   kc_fault none = {0};
   acmeh_http_resp r = {0};
   if (rc == ACMEH_OK) rc = key_change(ctx, c, newkey, &none, &r);
-  if (rc == ACMEH_OK) rc = core_expect_status(ctx, &r, 200, "a correct keyChange");
+  if (rc == ACMEH_OK) rc = acmeh_kit_expect_status(ctx, &r, 200, "a correct keyChange");
   acmeh_http_resp_free(&r);
   if (rc == ACMEH_OK) { /* old key must now fail, new key must work */
     acmeh_post_opts o = {.key = acmeh_acme_key(c)};
-    rc = core_post(ctx, c, acmeh_acme_kid(c), NULL, &o, &r);
-    if (rc == ACMEH_OK) rc = core_expect_refused(ctx, &r, NULL, "POST-as-GET signed with the replaced key");
+    rc = acmeh_kit_post(ctx, c, acmeh_acme_kid(c), NULL, &o, &r);
+    if (rc == ACMEH_OK) rc = acmeh_kit_expect_refused(ctx, &r, NULL, "POST-as-GET signed with the replaced key");
     acmeh_http_resp_free(&r);
   }
   if (rc == ACMEH_OK) {
     acmeh_acme_set_account(c, newkey, acmeh_acme_kid(c));
     newkey = NULL;
-    rc = core_post(ctx, c, acmeh_acme_kid(c), NULL, NULL, &r);
-    if (rc == ACMEH_OK) rc = core_expect_status(ctx, &r, 200, "POST-as-GET signed with the new key");
+    rc = acmeh_kit_post(ctx, c, acmeh_acme_kid(c), NULL, NULL, &r);
+    if (rc == ACMEH_OK) rc = acmeh_kit_expect_status(ctx, &r, 200, "POST-as-GET signed with the new key");
     acmeh_http_resp_free(&r);
   }
   acmeh_key_free(newkey);
@@ -78,12 +79,12 @@ static int rollover_refusals(acmeh_check_ctx *ctx) {
                                      "keyChange whose oldKey is not the account key", "keyChange whose inner signature is bad"};
   acmeh_acme *c = NULL;
   acmeh_key *newkey = NULL;
-  int rc = core_account(ctx, &c);
+  int rc = acmeh_kit_account(ctx, &c);
   if (rc == ACMEH_OK) rc = acmeh_key_generate(ACMEH_KEY_ES256, &newkey);
   for (size_t i = 0; rc == ACMEH_OK && i < sizeof faults / sizeof *faults; i++) {
     acmeh_http_resp r = {0};
     rc = key_change(ctx, c, newkey, &faults[i], &r);
-    if (rc == ACMEH_OK) rc = core_expect_refused(ctx, &r, NULL, what[i]);
+    if (rc == ACMEH_OK) rc = acmeh_kit_expect_refused(ctx, &r, NULL, what[i]);
     acmeh_http_resp_free(&r);
   }
   acmeh_key_free(newkey);
@@ -93,12 +94,12 @@ static int rollover_refusals(acmeh_check_ctx *ctx) {
 
 static int rollover_conflict(acmeh_check_ctx *ctx) {
   acmeh_acme *a = NULL, *b = NULL;
-  int rc = core_account(ctx, &a);
-  if (rc == ACMEH_OK) rc = core_account(ctx, &b);
+  int rc = acmeh_kit_account(ctx, &a);
+  if (rc == ACMEH_OK) rc = acmeh_kit_account(ctx, &b);
   kc_fault none = {0};
   acmeh_http_resp r = {0};
   if (rc == ACMEH_OK) rc = key_change(ctx, a, acmeh_acme_key(b), &none, &r); /* b's key is taken */
-  if (rc == ACMEH_OK) rc = core_expect_status(ctx, &r, 409, "keyChange to a key another account uses");
+  if (rc == ACMEH_OK) rc = acmeh_kit_expect_status(ctx, &r, 409, "keyChange to a key another account uses");
   const char *loc = acmeh_http_header_get(&r, "Location");
   if (rc == ACMEH_OK && (!loc || strcmp(loc, acmeh_acme_kid(b)) != 0))
     rc = acmeh_check_fail(ctx, "Location of the account holding that key", "Location %s (that account is %s)", loc ? loc : "absent",
@@ -114,12 +115,12 @@ static int rollover_keeps_orders(acmeh_check_ctx *ctx) {
   char name[256], *order_url = NULL;
   json_t *order = NULL, *after = NULL;
   acmeh_key *newkey = NULL;
-  int rc = core_order(ctx, &c, name, sizeof name, &order_url, &order);
+  int rc = acmeh_kit_order(ctx, &c, name, sizeof name, &order_url, &order);
   if (rc == ACMEH_OK) rc = acmeh_key_generate(ACMEH_KEY_ES256, &newkey);
   kc_fault none = {0};
   acmeh_http_resp r = {0};
   if (rc == ACMEH_OK) rc = key_change(ctx, c, newkey, &none, &r);
-  if (rc == ACMEH_OK) rc = core_expect_status(ctx, &r, 200, "a correct keyChange");
+  if (rc == ACMEH_OK) rc = acmeh_kit_expect_status(ctx, &r, 200, "a correct keyChange");
   acmeh_http_resp_free(&r);
   if (rc == ACMEH_OK) {
     acmeh_acme_set_account(c, newkey, acmeh_acme_kid(c));
@@ -140,23 +141,23 @@ static int rollover_keeps_orders(acmeh_check_ctx *ctx) {
 static int deactivate(acmeh_check_ctx *ctx) {
   acmeh_acme *c = NULL;
   acmeh_http_resp r = {0};
-  int rc = core_account(ctx, &c);
-  if (rc == ACMEH_OK) rc = core_post(ctx, c, acmeh_acme_kid(c), "{\"status\":\"deactivated\"}", NULL, &r);
-  if (rc == ACMEH_OK) rc = core_expect_status(ctx, &r, 200, "account deactivation");
+  int rc = acmeh_kit_account(ctx, &c);
+  if (rc == ACMEH_OK) rc = acmeh_kit_post(ctx, c, acmeh_acme_kid(c), "{\"status\":\"deactivated\"}", NULL, &r);
+  if (rc == ACMEH_OK) rc = acmeh_kit_expect_status(ctx, &r, 200, "account deactivation");
   json_t *acct = rc ? NULL : acmeh_resp_json(&r);
   const char *st = json_string_value(json_object_get(acct, "status"));
   if (rc == ACMEH_OK && (!st || strcmp(st, "deactivated") != 0))
     rc = acmeh_check_fail(ctx, "status \"deactivated\" in the returned account", "status %s", st ? st : "absent");
   json_decref(acct);
   acmeh_http_resp_free(&r);
-  if (rc == ACMEH_OK) rc = core_post(ctx, c, acmeh_acme_kid(c), NULL, NULL, &r);
-  if (rc == ACMEH_OK) rc = core_expect_problem(ctx, &r, 401, "unauthorized", "POST-as-GET by a deactivated account");
+  if (rc == ACMEH_OK) rc = acmeh_kit_post(ctx, c, acmeh_acme_kid(c), NULL, NULL, &r);
+  if (rc == ACMEH_OK) rc = acmeh_kit_expect_problem(ctx, &r, 401, "unauthorized", "POST-as-GET by a deactivated account");
   acmeh_http_resp_free(&r);
   acmeh_acme_free(c);
   return rc;
 }
 
-const acmeh_check_impl acmeh_core_keychange_checks[] = {
+const acmeh_check_impl core_keychange_checks[] = {
     {"CORE-S-041", rollover_ok},         {"CORE-S-042", rollover_refusals},
     {"CORE-S-043", rollover_conflict},   {"CORE-S-044", rollover_keeps_orders},
     {"CORE-S-045", deactivate},          {NULL, NULL}};

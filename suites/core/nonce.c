@@ -6,7 +6,8 @@
 
 #include "harness/acme/b64.h"
 #include "harness/core/error.h"
-#include "suites/core/core.h"
+#include "harness/kit/kit.h"
+#include "suites/core/core_suite.h"
 
 /* Nonces sampled by CORE-S-009 (the digest asks for 1000). */
 #define NONCE_SAMPLES 1000
@@ -23,7 +24,7 @@ static int new_nonce(acmeh_check_ctx *ctx, acmeh_acme *c, const char *method, ac
 static int nonce_head(acmeh_check_ctx *ctx) {
   acmeh_acme *c = NULL;
   acmeh_http_resp r = {0};
-  int rc = core_client(ctx, &c);
+  int rc = acmeh_kit_client(ctx, &c);
   if (rc == ACMEH_OK) rc = new_nonce(ctx, c, "HEAD", &r);
   if (rc == ACMEH_OK && !acmeh_http_header_get(&r, "Replay-Nonce"))
     rc = acmeh_check_fail(ctx, "HEAD newNonce with a Replay-Nonce header", "status %ld without Replay-Nonce", r.status);
@@ -37,7 +38,7 @@ static int nonce_head(acmeh_check_ctx *ctx) {
 static int nonce_get(acmeh_check_ctx *ctx) {
   acmeh_acme *c = NULL;
   acmeh_http_resp r = {0};
-  int rc = core_client(ctx, &c);
+  int rc = acmeh_kit_client(ctx, &c);
   if (rc == ACMEH_OK) rc = new_nonce(ctx, c, "GET", &r);
   if (rc == ACMEH_OK && (r.status != 204 || r.body_len || !acmeh_http_header_get(&r, "Replay-Nonce")))
     rc = acmeh_check_fail(ctx, "GET newNonce: 204, empty body, Replay-Nonce", "status %ld, %zu body bytes, %s",
@@ -54,7 +55,7 @@ static int has_no_store(const acmeh_http_resp *r) {
 
 static int nonce_no_store(acmeh_check_ctx *ctx) {
   acmeh_acme *c = NULL;
-  int rc = core_client(ctx, &c);
+  int rc = acmeh_kit_client(ctx, &c);
   const char *methods[] = {"HEAD", "GET"};
   for (int i = 0; rc == ACMEH_OK && i < 2; i++) {
     acmeh_http_resp r = {0};
@@ -82,7 +83,7 @@ static int sample(acmeh_check_ctx *ctx, const acmeh_http_resp *r, regex_t *re, c
 
 static int nonce_unique(acmeh_check_ctx *ctx) {
   acmeh_acme *c = NULL;
-  int rc = core_client(ctx, &c);
+  int rc = acmeh_kit_client(ctx, &c);
   if (rc) return rc;
   char **seen = calloc(NONCE_SAMPLES, sizeof *seen);
   size_t n = 0;
@@ -114,11 +115,11 @@ static int nonce_on_posts(acmeh_check_ctx *ctx) {
   acmeh_acme *c = NULL;
   char name[256], *order_url = NULL;
   json_t *order = NULL;
-  int rc = core_order(ctx, &c, name, sizeof name, &order_url, &order);
-  const char *urls[] = {acmeh_acme_kid(c), order_url, core_first_authz(order)}; /* NULL-safe after a failed set-up */
+  int rc = acmeh_kit_order(ctx, &c, name, sizeof name, &order_url, &order);
+  const char *urls[] = {acmeh_acme_kid(c), order_url, acmeh_kit_first_authz(order)}; /* NULL-safe after a failed set-up */
   for (size_t i = 0; rc == ACMEH_OK && i < 3; i++) {
     acmeh_http_resp r = {0};
-    rc = urls[i] ? core_post(ctx, c, urls[i], NULL, NULL, &r) : acmeh_check_fail(ctx, "an authorization URL", "order has none");
+    rc = urls[i] ? acmeh_kit_post(ctx, c, urls[i], NULL, NULL, &r) : acmeh_check_fail(ctx, "an authorization URL", "order has none");
     if (rc == ACMEH_OK && r.status / 100 == 2 && !acmeh_http_header_get(&r, "Replay-Nonce"))
       rc = acmeh_check_fail(ctx, "Replay-Nonce on every successful POST response", "POST-as-GET %s answered %ld without Replay-Nonce",
                             urls[i], r.status);
@@ -134,12 +135,12 @@ static int nonce_on_posts(acmeh_check_ctx *ctx) {
 static int post_with_nonce(acmeh_check_ctx *ctx, acmeh_acme *c, const char *nonce, acmeh_http_resp *r) {
   acmeh_post_opts o = {.own_nonce = 1, .no_retry = 1};
   o.jws.nonce = nonce;
-  return core_post(ctx, c, acmeh_acme_kid(c), NULL, &o, r);
+  return acmeh_kit_post(ctx, c, acmeh_acme_kid(c), NULL, &o, r);
 }
 
 static int nonce_replay(acmeh_check_ctx *ctx) {
   acmeh_acme *c = NULL;
-  int rc = core_account(ctx, &c), used = 0;
+  int rc = acmeh_kit_account(ctx, &c), used = 0;
   for (int t = 0; rc == ACMEH_OK && !used && t < OWN_NONCE_TRIES; t++) {
     char *nonce = NULL;
     acmeh_http_resp r = {0};
@@ -150,7 +151,7 @@ static int nonce_replay(acmeh_check_ctx *ctx) {
     if (used) {
       acmeh_check_note(ctx, "replaying nonce %s", nonce);
       rc = post_with_nonce(ctx, c, nonce, &r);
-      if (rc == ACMEH_OK) rc = core_expect_problem(ctx, &r, 400, "badNonce", "request replaying a used nonce");
+      if (rc == ACMEH_OK) rc = acmeh_kit_expect_problem(ctx, &r, 400, "badNonce", "request replaying a used nonce");
       acmeh_http_resp_free(&r);
     }
     free(nonce);
@@ -162,14 +163,14 @@ static int nonce_replay(acmeh_check_ctx *ctx) {
 
 static int nonce_forged(acmeh_check_ctx *ctx) {
   acmeh_acme *c = NULL;
-  int rc = core_account(ctx, &c);
+  int rc = acmeh_kit_account(ctx, &c);
   const char *cases[] = {"AAAAAAAAAAAAAAAAAAAAAA", NULL};
   const char *what[] = {"request with a made-up nonce", "request without a nonce"};
   for (int i = 0; rc == ACMEH_OK && i < 2; i++) {
     acmeh_http_resp r = {0};
     rc = post_with_nonce(ctx, c, cases[i], &r);
     if (rc == ACMEH_OK) {
-      rc = core_expect_problem(ctx, &r, 400, "badNonce", what[i]);
+      rc = acmeh_kit_expect_problem(ctx, &r, 400, "badNonce", what[i]);
       acmeh_http_resp_free(&r);
     }
   }
@@ -179,7 +180,7 @@ static int nonce_forged(acmeh_check_ctx *ctx) {
 
 static int nonce_retry(acmeh_check_ctx *ctx) {
   acmeh_acme *c = NULL;
-  int rc = core_account(ctx, &c);
+  int rc = acmeh_kit_account(ctx, &c);
   acmeh_http_resp r = {0};
   if (rc == ACMEH_OK) rc = post_with_nonce(ctx, c, "AAAAAAAAAAAAAAAAAAAAAA", &r);
   if (rc) {
@@ -187,7 +188,7 @@ static int nonce_retry(acmeh_check_ctx *ctx) {
     acmeh_acme_free(c);
     return rc;
   }
-  rc = core_expect_problem(ctx, &r, 400, "badNonce", "request with a made-up nonce");
+  rc = acmeh_kit_expect_problem(ctx, &r, 400, "badNonce", "request with a made-up nonce");
   for (int t = 0; rc == ACMEH_OK && t < OWN_NONCE_TRIES; t++) {
     const char *fresh = acmeh_http_header_get(&r, "Replay-Nonce");
     if (!fresh || !acmeh_b64url_valid(fresh)) {
@@ -202,7 +203,7 @@ static int nonce_retry(acmeh_check_ctx *ctx) {
     char type[64];
     acmeh_resp_problem(&r, type, sizeof type);
     if (strcmp(type, "badNonce") != 0 || t == OWN_NONCE_TRIES - 1)
-      rc = core_expect_status(ctx, &r, 200, "request resent with the badNonce response's Replay-Nonce");
+      rc = acmeh_kit_expect_status(ctx, &r, 200, "request resent with the badNonce response's Replay-Nonce");
   }
   acmeh_http_resp_free(&r);
   acmeh_acme_free(c);
@@ -211,19 +212,19 @@ static int nonce_retry(acmeh_check_ctx *ctx) {
 
 static int nonce_not_b64(acmeh_check_ctx *ctx) {
   acmeh_acme *c = NULL;
-  int rc = core_account(ctx, &c);
+  int rc = acmeh_kit_account(ctx, &c);
   acmeh_http_resp r = {0};
   if (rc == ACMEH_OK) rc = post_with_nonce(ctx, c, "a+b/c=", &r);
   if (rc == ACMEH_OK) {
     static const char *const ok[] = {"badNonce", "malformed", NULL};
-    rc = core_expect_refused(ctx, &r, ok, "request with nonce \"a+b/c=\"");
+    rc = acmeh_kit_expect_refused(ctx, &r, ok, "request with nonce \"a+b/c=\"");
     acmeh_http_resp_free(&r);
   }
   acmeh_acme_free(c);
   return rc;
 }
 
-const acmeh_check_impl acmeh_core_nonce_checks[] = {
+const acmeh_check_impl core_nonce_checks[] = {
     {"CORE-S-006", nonce_head},     {"CORE-S-007", nonce_get},    {"CORE-S-008", nonce_no_store},
     {"CORE-S-009", nonce_unique},   {"CORE-S-010", nonce_on_posts}, {"CORE-S-011", nonce_replay},
     {"CORE-S-012", nonce_forged},   {"CORE-S-013", nonce_retry},  {"CORE-S-014", nonce_not_b64},

@@ -6,16 +6,17 @@
 #include "harness/acme/cert.h"
 #include "harness/core/clock.h"
 #include "harness/core/error.h"
-#include "suites/core/core.h"
+#include "harness/kit/kit.h"
+#include "suites/core/core_suite.h"
 
 static int order_created(acmeh_check_ctx *ctx) {
   acmeh_acme *c = NULL;
   char name[256], payload[400];
   acmeh_http_resp r = {0};
-  int rc = core_account(ctx, &c);
+  int rc = acmeh_kit_account(ctx, &c);
   snprintf(payload, sizeof payload, "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"%s\"}]}", acmeh_check_name(ctx, name, sizeof name));
-  if (rc == ACMEH_OK) rc = core_post(ctx, c, acmeh_acme_dir_url(c, "newOrder"), payload, NULL, &r);
-  if (rc == ACMEH_OK) rc = core_expect_status(ctx, &r, 201, "newOrder");
+  if (rc == ACMEH_OK) rc = acmeh_kit_post(ctx, c, acmeh_acme_dir_url(c, "newOrder"), payload, NULL, &r);
+  if (rc == ACMEH_OK) rc = acmeh_kit_expect_status(ctx, &r, 201, "newOrder");
   if (rc == ACMEH_OK && !acmeh_http_header_get(&r, "Location")) rc = acmeh_check_fail(ctx, "a Location header", "none");
   json_t *o = rc ? NULL : acmeh_resp_json(&r);
   static const char *const fields[] = {"status", "expires", "identifiers", "authorizations", "finalize"};
@@ -51,11 +52,11 @@ static int order_immutable(acmeh_check_ctx *ctx) {
   acmeh_acme *c = NULL;
   char name[256], *url = NULL;
   json_t *first = NULL, *now = NULL, *authz = NULL;
-  int rc = core_order(ctx, &c, name, sizeof name, &url, &first);
+  int rc = acmeh_kit_order(ctx, &c, name, sizeof name, &url, &first);
   if (rc == ACMEH_OK) rc = acmeh_acme_get_json(c, url, &now, NULL, ctx->err, sizeof ctx->err);
   if (rc == ACMEH_OK) rc = same_arrays(ctx, first, now, "between newOrder and the first poll");
   json_decref(now), now = NULL;
-  if (rc == ACMEH_OK) rc = acmeh_flow_authorize(c, ctx->env->mocks, core_first_authz(first), "http-01", &authz, ctx->err, sizeof ctx->err);
+  if (rc == ACMEH_OK) rc = acmeh_flow_authorize(c, ctx->env->mocks, acmeh_kit_first_authz(first), "http-01", &authz, ctx->err, sizeof ctx->err);
   if (rc == ACMEH_OK) rc = acmeh_acme_get_json(c, url, &now, NULL, ctx->err, sizeof ctx->err);
   if (rc == ACMEH_OK) rc = same_arrays(ctx, first, now, "after the authorization became valid");
   json_decref(first), json_decref(now), json_decref(authz);
@@ -68,11 +69,11 @@ static int order_wildcard(acmeh_check_ctx *ctx) {
   acmeh_acme *c = NULL;
   char name[256], wild[260], *url = NULL;
   json_t *order = NULL, *authz = NULL;
-  int rc = core_account(ctx, &c);
+  int rc = acmeh_kit_account(ctx, &c);
   snprintf(wild, sizeof wild, "*.%s", acmeh_check_name(ctx, name, sizeof name));
   const char *names[] = {wild};
   if (rc == ACMEH_OK) rc = acmeh_flow_new_order(c, names, 1, &url, &order, ctx->err, sizeof ctx->err);
-  if (rc == ACMEH_OK) rc = acmeh_acme_get_json(c, core_first_authz(order), &authz, NULL, ctx->err, sizeof ctx->err);
+  if (rc == ACMEH_OK) rc = acmeh_acme_get_json(c, acmeh_kit_first_authz(order), &authz, NULL, ctx->err, sizeof ctx->err);
   const char *v = json_string_value(json_object_get(json_object_get(authz, "identifier"), "value"));
   if (rc == ACMEH_OK && (!v || strcmp(v, name) != 0))
     rc = acmeh_check_fail(ctx, "authorization identifier = the base name without \"*.\"", "value %s for order %s", v ? v : "absent", wild);
@@ -88,11 +89,11 @@ static int order_bad_alabel(acmeh_check_ctx *ctx) {
   acmeh_acme *c = NULL;
   char name[256], bad[300], payload[400];
   acmeh_http_resp r = {0};
-  int rc = core_account(ctx, &c);
+  int rc = acmeh_kit_account(ctx, &c);
   snprintf(bad, sizeof bad, "xn--zz.%s", acmeh_check_name(ctx, name, sizeof name));
   snprintf(payload, sizeof payload, "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"%s\"}]}", bad);
-  if (rc == ACMEH_OK) rc = core_post(ctx, c, acmeh_acme_dir_url(c, "newOrder"), payload, NULL, &r);
-  if (rc == ACMEH_OK) rc = core_expect_refused(ctx, &r, NULL, "newOrder for an invalid A-label (xn--zz)");
+  if (rc == ACMEH_OK) rc = acmeh_kit_post(ctx, c, acmeh_acme_dir_url(c, "newOrder"), payload, NULL, &r);
+  if (rc == ACMEH_OK) rc = acmeh_kit_expect_refused(ctx, &r, NULL, "newOrder for an invalid A-label (xn--zz)");
   acmeh_http_resp_free(&r);
   acmeh_acme_free(c);
   return rc;
@@ -104,7 +105,7 @@ static int finalize_raw(acmeh_check_ctx *ctx, acmeh_acme *c, const json_t *order
   const char *fin = json_string_value(json_object_get(order, "finalize"));
   if (!fin) return acmeh_check_fail(ctx, "a finalize URL in the order", "none");
   if (asprintf(&payload, "{\"csr\":\"%s\"}", csr) < 0) return ACMEH_NOMEM;
-  int rc = core_post(ctx, c, fin, payload, NULL, r);
+  int rc = acmeh_kit_post(ctx, c, fin, payload, NULL, r);
   free(payload);
   return rc;
 }
@@ -123,11 +124,11 @@ static int finalize_pending(acmeh_check_ctx *ctx) {
   char name[256], *url = NULL;
   json_t *order = NULL;
   acmeh_http_resp r = {0};
-  int rc = core_order(ctx, &c, name, sizeof name, &url, &order);
+  int rc = acmeh_kit_order(ctx, &c, name, sizeof name, &url, &order);
   const char *names[] = {name};
   char *csr = rc ? NULL : csr_for(names, 1, NULL);
   if (rc == ACMEH_OK) rc = finalize_raw(ctx, c, order, csr, &r);
-  if (rc == ACMEH_OK) rc = core_expect_problem(ctx, &r, 403, "orderNotReady", "finalize of a pending order");
+  if (rc == ACMEH_OK) rc = acmeh_kit_expect_problem(ctx, &r, 403, "orderNotReady", "finalize of a pending order");
   acmeh_http_resp_free(&r);
   free(csr), free(url);
   json_decref(order);
@@ -149,46 +150,46 @@ static int order_status_is(acmeh_check_ctx *ctx, acmeh_acme *c, const char *url,
 }
 
 static int finalize_bad_csr(acmeh_check_ctx *ctx) {
-  core_fixture f = {0};
+  acmeh_kit_fixture f = {0};
   char extra[256];
   acmeh_http_resp r = {0};
-  int rc = core_fixture_ready(ctx, &f);
+  int rc = acmeh_kit_fixture_ready(ctx, &f);
   const char *names[] = {f.name, acmeh_check_name(ctx, extra, sizeof extra)};
   char *csr = rc ? NULL : csr_for(names, 2, NULL);
   if (rc == ACMEH_OK) rc = finalize_raw(ctx, f.c, f.is.order, csr, &r);
-  if (rc == ACMEH_OK) rc = core_expect_problem(ctx, &r, 0, "badCSR", "finalize with a CSR naming an extra identifier");
+  if (rc == ACMEH_OK) rc = acmeh_kit_expect_problem(ctx, &r, 0, "badCSR", "finalize with a CSR naming an extra identifier");
   acmeh_http_resp_free(&r);
   if (rc == ACMEH_OK) rc = order_status_is(ctx, f.c, f.is.order_url, "ready", "after a refused CSR");
   free(csr);
   csr = rc ? NULL : csr_for(names, 1, NULL);
   if (rc == ACMEH_OK) rc = acmeh_flow_finalize(f.c, &f.is, csr, ctx->err, sizeof ctx->err);
   free(csr);
-  core_fixture_free(&f);
+  acmeh_kit_fixture_free(&f);
   return rc;
 }
 
 static int finalize_account_key(acmeh_check_ctx *ctx) {
-  core_fixture f = {0};
+  acmeh_kit_fixture f = {0};
   acmeh_http_resp r = {0};
-  int rc = core_fixture_ready(ctx, &f);
+  int rc = acmeh_kit_fixture_ready(ctx, &f);
   const char *names[] = {f.name};
   char *csr = rc ? NULL : csr_for(names, 1, acmeh_key_pkey(acmeh_acme_key(f.c)));
   if (rc == ACMEH_OK) rc = finalize_raw(ctx, f.c, f.is.order, csr, &r);
-  if (rc == ACMEH_OK) rc = core_expect_refused(ctx, &r, NULL, "finalize with a CSR whose key is the account key");
+  if (rc == ACMEH_OK) rc = acmeh_kit_expect_refused(ctx, &r, NULL, "finalize with a CSR whose key is the account key");
   acmeh_http_resp_free(&r);
   free(csr);
-  core_fixture_free(&f);
+  acmeh_kit_fixture_free(&f);
   return rc;
 }
 
 static int finalize_ok(acmeh_check_ctx *ctx) {
-  core_fixture f = {0};
+  acmeh_kit_fixture f = {0};
   acmeh_http_resp r = {0};
-  int rc = core_fixture_ready(ctx, &f);
+  int rc = acmeh_kit_fixture_ready(ctx, &f);
   const char *names[] = {f.name};
   char *csr = rc ? NULL : csr_for(names, 1, NULL);
   if (rc == ACMEH_OK) rc = finalize_raw(ctx, f.c, f.is.order, csr, &r);
-  if (rc == ACMEH_OK) rc = core_expect_status(ctx, &r, 200, "finalize of a ready order");
+  if (rc == ACMEH_OK) rc = acmeh_kit_expect_status(ctx, &r, 200, "finalize of a ready order");
   json_t *o = rc ? NULL : acmeh_resp_json(&r);
   const char *st = json_string_value(json_object_get(o, "status"));
   if (rc == ACMEH_OK && (!st || (strcmp(st, "processing") && strcmp(st, "valid"))))
@@ -202,7 +203,7 @@ static int finalize_ok(acmeh_check_ctx *ctx) {
   json_decref(o), json_decref(fin);
   acmeh_http_resp_free(&r);
   free(csr);
-  core_fixture_free(&f);
+  acmeh_kit_fixture_free(&f);
   return rc;
 }
 
@@ -213,7 +214,7 @@ static int order_ready(acmeh_check_ctx *ctx) {
   acmeh_acme *c = NULL;
   char name[256], *url = NULL;
   json_t *order = NULL, *now = NULL;
-  int rc = core_order(ctx, &c, name, sizeof name, &url, &order);
+  int rc = acmeh_kit_order(ctx, &c, name, sizeof name, &url, &order);
   size_t i;
   json_t *a;
   json_array_foreach(json_object_get(order, "authorizations"), i, a) {
@@ -247,12 +248,12 @@ static int order_ready(acmeh_check_ctx *ctx) {
 }
 
 static int authz_deactivate(acmeh_check_ctx *ctx) {
-  core_fixture f = {0};
+  acmeh_kit_fixture f = {0};
   acmeh_http_resp r = {0};
-  int rc = core_fixture_ready(ctx, &f);
-  const char *authz = core_first_authz(f.is.order);
-  if (rc == ACMEH_OK) rc = core_post(ctx, f.c, authz, "{\"status\":\"deactivated\"}", NULL, &r);
-  if (rc == ACMEH_OK) rc = core_expect_status(ctx, &r, 200, "authorization deactivation");
+  int rc = acmeh_kit_fixture_ready(ctx, &f);
+  const char *authz = acmeh_kit_first_authz(f.is.order);
+  if (rc == ACMEH_OK) rc = acmeh_kit_post(ctx, f.c, authz, "{\"status\":\"deactivated\"}", NULL, &r);
+  if (rc == ACMEH_OK) rc = acmeh_kit_expect_status(ctx, &r, 200, "authorization deactivation");
   json_t *a = rc ? NULL : acmeh_resp_json(&r);
   const char *st = json_string_value(json_object_get(a, "status"));
   if (rc == ACMEH_OK && (!st || strcmp(st, "deactivated") != 0))
@@ -262,10 +263,10 @@ static int authz_deactivate(acmeh_check_ctx *ctx) {
   const char *names[] = {f.name};
   char *csr = rc ? NULL : csr_for(names, 1, NULL);
   if (rc == ACMEH_OK) rc = finalize_raw(ctx, f.c, f.is.order, csr, &r);
-  if (rc == ACMEH_OK) rc = core_expect_refused(ctx, &r, NULL, "finalize of an order whose authorization was deactivated");
+  if (rc == ACMEH_OK) rc = acmeh_kit_expect_refused(ctx, &r, NULL, "finalize of an order whose authorization was deactivated");
   acmeh_http_resp_free(&r);
   free(csr);
-  core_fixture_free(&f);
+  acmeh_kit_fixture_free(&f);
   return rc;
 }
 
@@ -273,7 +274,7 @@ static int orders_list(acmeh_check_ctx *ctx) {
   acmeh_acme *c = NULL;
   char name[256], *url = NULL;
   json_t *order = NULL, *acct = NULL, *list = NULL;
-  int rc = core_order(ctx, &c, name, sizeof name, &url, &order);
+  int rc = acmeh_kit_order(ctx, &c, name, sizeof name, &url, &order);
   if (rc == ACMEH_OK) rc = acmeh_acme_get_json(c, acmeh_acme_kid(c), &acct, NULL, ctx->err, sizeof ctx->err);
   const char *orders = json_string_value(json_object_get(acct, "orders"));
   if (rc == ACMEH_OK && !orders) rc = acmeh_check_skip(ctx, "account has no orders URL (see CORE-S-029)");
@@ -292,7 +293,7 @@ static int orders_list(acmeh_check_ctx *ctx) {
   return rc;
 }
 
-const acmeh_check_impl acmeh_core_order_checks[] = {
+const acmeh_check_impl core_order_checks[] = {
     {"CORE-S-046", order_created},     {"CORE-S-047", order_immutable},   {"CORE-S-048", order_wildcard},
     {"CORE-S-049", order_bad_alabel},  {"CORE-S-050", finalize_pending},  {"CORE-S-051", finalize_bad_csr},
     {"CORE-S-052", finalize_account_key}, {"CORE-S-053", finalize_ok},    {"CORE-S-067", order_ready},

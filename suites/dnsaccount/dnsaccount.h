@@ -6,6 +6,6 @@
 
 /* The skip reason every check gives when the server under test lists no
  * dns-account-01 challenge. */
-#define DNSACCT_NOT_OFFERED "server does not offer dns-account-01"
+#define DNSACCOUNT_NOT_OFFERED "server does not offer dns-account-01"
 
 #endif

@@ -8,7 +8,7 @@
 
 #include "harness/acme/challenge.h"
 #include "harness/core/error.h"
-#include "suites/core/core.h"
+#include "harness/kit/kit.h"
 #include "suites/dnsaccount/dnsaccount.h"
 
 #define TYPE "dns-account-01"
@@ -16,13 +16,13 @@
 /* The dns-account-01 challenge of authz, or a skip stated into *rc. */
 static const json_t *offered(acmeh_check_ctx *ctx, const json_t *authz, int *rc) {
   const json_t *ch = acmeh_flow_find_challenge(authz, TYPE);
-  if (!ch && *rc == ACMEH_OK) *rc = acmeh_check_skip(ctx, DNSACCT_NOT_OFFERED);
+  if (!ch && *rc == ACMEH_OK) *rc = acmeh_check_skip(ctx, DNSACCOUNT_NOT_OFFERED);
   return ch;
 }
 
 /* Account, order for a fresh name, first authorization and its dns-account-01 challenge. */
-static int fixture(acmeh_check_ctx *ctx, core_fixture *f, const json_t **ch) {
-  int rc = core_fixture_authz(ctx, f);
+static int fixture(acmeh_check_ctx *ctx, acmeh_kit_fixture *f, const json_t **ch) {
+  int rc = acmeh_kit_fixture_authz(ctx, f);
   *ch = rc ? NULL : offered(ctx, f->authz, &rc);
   return rc;
 }
@@ -42,8 +42,8 @@ static int digest_of(acmeh_check_ctx *ctx, acmeh_acme *c, const json_t *ch, char
 static int respond(acmeh_check_ctx *ctx, acmeh_acme *c, const char *authz_url, const json_t *ch, json_t **final,
                    const char **st) {
   acmeh_http_resp r = {0};
-  int rc = core_post(ctx, c, json_string_value(json_object_get(ch, "url")), "{}", NULL, &r);
-  if (rc == ACMEH_OK) rc = core_expect_status(ctx, &r, 200, "dns-account-01 challenge response {}");
+  int rc = acmeh_kit_post(ctx, c, json_string_value(json_object_get(ch, "url")), "{}", NULL, &r);
+  if (rc == ACMEH_OK) rc = acmeh_kit_expect_status(ctx, &r, 200, "dns-account-01 challenge response {}");
   acmeh_http_resp_free(&r);
   static const char *const waiting[] = {"pending", "processing"};
   if (rc == ACMEH_OK) rc = acmeh_flow_poll(c, authz_url, waiting, 2, final, ctx->err, sizeof ctx->err);
@@ -62,7 +62,7 @@ static int expect_invalid(acmeh_check_ctx *ctx, const char *st, const json_t *fi
 }
 
 static int token_ok(acmeh_check_ctx *ctx) {
-  core_fixture f = {0};
+  acmeh_kit_fixture f = {0};
   const json_t *ch = NULL;
   int rc = fixture(ctx, &f, &ch);
   const char *tok = ch ? json_string_value(json_object_get(ch, "token")) : NULL;
@@ -71,16 +71,16 @@ static int token_ok(acmeh_check_ctx *ctx) {
   if (rc == ACMEH_OK && (!tok || regexec(&re, tok, 0, NULL, 0) != 0))
     rc = acmeh_check_fail(ctx, "a token of >= 22 base64url characters (128 bits), no '='", "token \"%s\"", tok ? tok : "(none)");
   regfree(&re);
-  core_fixture_free(&f);
+  acmeh_kit_fixture_free(&f);
   return rc;
 }
 
 static int validates_scoped(acmeh_check_ctx *ctx) {
-  core_fixture f = {0};
+  acmeh_kit_fixture f = {0};
   const json_t *ch = NULL;
   json_t *final = NULL, *order = NULL;
   int rc = fixture(ctx, &f, &ch);
-  char *host = rc ? NULL : acmeh_dnsacct_name(acmeh_acme_kid(f.c), f.name);
+  char *host = rc ? NULL : acmeh_dnsaccount_name(acmeh_acme_kid(f.c), f.name);
   if (rc == ACMEH_OK) acmeh_check_note(ctx, "publishing at %s (account URL %s)", host ? host : "?", acmeh_acme_kid(f.c));
   if (rc == ACMEH_OK) rc = acmeh_flow_authorize(f.c, ctx->env->mocks, f.authz_url, TYPE, &final, ctx->err, sizeof ctx->err);
   if (rc == ACMEH_PEER_PROTOCOL)
@@ -95,7 +95,7 @@ static int validates_scoped(acmeh_check_ctx *ctx) {
     rc = acmeh_check_fail(ctx, "the order \"ready\" once its dns-account-01 authorization is valid", "order \"%s\"", ost ? ost : "?");
   free(host);
   json_decref(final), json_decref(order);
-  core_fixture_free(&f);
+  acmeh_kit_fixture_free(&f);
   return rc;
 }
 
@@ -116,45 +116,45 @@ static int wrong_place(acmeh_check_ctx *ctx, acmeh_acme *responder, const json_t
 }
 
 static int dns01_name_refused(acmeh_check_ctx *ctx) {
-  core_fixture f = {0};
+  acmeh_kit_fixture f = {0};
   const json_t *ch = NULL;
   int rc = fixture(ctx, &f, &ch);
   char host[300];
   snprintf(host, sizeof host, "_acme-challenge.%s", f.name);
   if (rc == ACMEH_OK)
     rc = wrong_place(ctx, f.c, ch, f.authz_url, host, NULL, "the TXT is only at the dns-01 name _acme-challenge.<name>");
-  core_fixture_free(&f);
+  acmeh_kit_fixture_free(&f);
   return rc;
 }
 
 static int wrong_value_refused(acmeh_check_ctx *ctx) {
-  core_fixture f = {0};
+  acmeh_kit_fixture f = {0};
   const json_t *ch = NULL;
   int rc = fixture(ctx, &f, &ch);
-  char *host = rc ? NULL : acmeh_dnsacct_name(acmeh_acme_kid(f.c), f.name);
+  char *host = rc ? NULL : acmeh_dnsaccount_name(acmeh_acme_kid(f.c), f.name);
   if (rc == ACMEH_OK)
     rc = wrong_place(ctx, f.c, ch, f.authz_url, host, "LhKR2b-8ON5CUWpiq6ToNr8oBovvFOhFD4HJzQqlYUk",
                      "the account-scoped TXT holds another digest");
   free(host);
-  core_fixture_free(&f);
+  acmeh_kit_fixture_free(&f);
   return rc;
 }
 
 static int other_account_refused(acmeh_check_ctx *ctx) {
-  core_fixture f = {0}; /* account A: its label is the wrong place */
+  acmeh_kit_fixture f = {0}; /* account A: its label is the wrong place */
   const json_t *ch = NULL;
   acmeh_acme *b = NULL;
   char *b_url = NULL, *host = NULL;
   json_t *b_order = NULL, *b_authz = NULL;
-  int rc = core_fixture_authz(ctx, &f);
-  if (rc == ACMEH_OK) rc = core_account(ctx, &b);
+  int rc = acmeh_kit_fixture_authz(ctx, &f);
+  if (rc == ACMEH_OK) rc = acmeh_kit_account(ctx, &b);
   const char *names[] = {f.name};
   if (rc == ACMEH_OK) rc = acmeh_flow_new_order(b, names, 1, &b_url, &b_order, ctx->err, sizeof ctx->err);
-  const char *az = core_first_authz(b_order);
+  const char *az = acmeh_kit_first_authz(b_order);
   if (rc == ACMEH_OK) rc = az ? acmeh_acme_get_json(b, az, &b_authz, NULL, ctx->err, sizeof ctx->err)
                               : acmeh_check_fail(ctx, "an authorization URL in the order", "none");
   if (rc == ACMEH_OK) ch = offered(ctx, b_authz, &rc);
-  host = rc ? NULL : acmeh_dnsacct_name(acmeh_acme_kid(f.c), f.name);
+  host = rc ? NULL : acmeh_dnsaccount_name(acmeh_acme_kid(f.c), f.name);
   if (rc == ACMEH_OK) {
     acmeh_check_note(ctx, "account B %s answers; its digest is published under account A's (%s) label", acmeh_acme_kid(b), acmeh_acme_kid(f.c));
     rc = wrong_place(ctx, b, ch, az, host, NULL, "the TXT is under another account's label");
@@ -162,7 +162,7 @@ static int other_account_refused(acmeh_check_ctx *ctx) {
   free(host), free(b_url);
   json_decref(b_order), json_decref(b_authz);
   acmeh_acme_free(b);
-  core_fixture_free(&f);
+  acmeh_kit_fixture_free(&f);
   return rc;
 }
 
@@ -170,16 +170,16 @@ static int wildcard_base(acmeh_check_ctx *ctx) {
   acmeh_acme *c = NULL;
   char name[256], wild[300], *order_url = NULL;
   json_t *order = NULL, *authz = NULL, *final = NULL;
-  int rc = core_account(ctx, &c);
+  int rc = acmeh_kit_account(ctx, &c);
   snprintf(wild, sizeof wild, "*.%s", acmeh_check_name(ctx, name, sizeof name));
   const char *names[] = {wild};
   if (rc == ACMEH_OK) rc = acmeh_flow_new_order(c, names, 1, &order_url, &order, ctx->err, sizeof ctx->err);
-  const char *az = core_first_authz(order);
+  const char *az = acmeh_kit_first_authz(order);
   if (rc == ACMEH_OK) rc = az ? acmeh_acme_get_json(c, az, &authz, NULL, ctx->err, sizeof ctx->err)
                               : acmeh_check_fail(ctx, "an authorization URL in the order", "none");
   if (rc == ACMEH_OK && !acmeh_flow_find_challenge(authz, TYPE))
-    rc = acmeh_check_skip(ctx, "%s for the wildcard %s (the draft lets a server choose)", DNSACCT_NOT_OFFERED, wild);
-  char *host = rc ? NULL : acmeh_dnsacct_name(acmeh_acme_kid(c), wild);
+    rc = acmeh_check_skip(ctx, "%s for the wildcard %s (the draft lets a server choose)", DNSACCOUNT_NOT_OFFERED, wild);
+  char *host = rc ? NULL : acmeh_dnsaccount_name(acmeh_acme_kid(c), wild);
   if (rc == ACMEH_OK) acmeh_check_note(ctx, "publishing at %s, under the base name", host ? host : "?");
   if (rc == ACMEH_OK) rc = acmeh_flow_authorize(c, ctx->env->mocks, az, TYPE, &final, ctx->err, sizeof ctx->err);
   if (rc == ACMEH_PEER_PROTOCOL)
@@ -191,7 +191,7 @@ static int wildcard_base(acmeh_check_ctx *ctx) {
 }
 
 /* Responds with nothing published; the final authorization into *final. */
-static int respond_unpublished(acmeh_check_ctx *ctx, core_fixture *f, json_t **final, const char **st) {
+static int respond_unpublished(acmeh_check_ctx *ctx, acmeh_kit_fixture *f, json_t **final, const char **st) {
   const json_t *ch = NULL;
   int rc = fixture(ctx, f, &ch);
   if (rc == ACMEH_OK) rc = respond(ctx, f->c, f->authz_url, ch, final, st);
@@ -199,7 +199,7 @@ static int respond_unpublished(acmeh_check_ctx *ctx, core_fixture *f, json_t **f
 }
 
 static int missing_record_invalid(acmeh_check_ctx *ctx) {
-  core_fixture f = {0};
+  acmeh_kit_fixture f = {0};
   json_t *final = NULL;
   const char *st = NULL;
   int rc = respond_unpublished(ctx, &f, &final, &st);
@@ -214,12 +214,12 @@ static int missing_record_invalid(acmeh_check_ctx *ctx) {
     rc = acmeh_check_fail(ctx, "an \"error\" problem document of type dns, incorrectResponse or unauthorized (RFC 8555 §6.7, §8)",
                           "%s", err ? (type ? type : "an error without a type") : "no error member");
   json_decref(final);
-  core_fixture_free(&f);
+  acmeh_kit_fixture_free(&f);
   return rc;
 }
 
 static int error_names_account(acmeh_check_ctx *ctx) {
-  core_fixture f = {0};
+  acmeh_kit_fixture f = {0};
   json_t *final = NULL;
   const char *st = NULL;
   int rc = respond_unpublished(ctx, &f, &final, &st);
@@ -231,18 +231,18 @@ static int error_names_account(acmeh_check_ctx *ctx) {
                           "%.400s", text ? text : "no error member");
   free(text);
   json_decref(final);
-  core_fixture_free(&f);
+  acmeh_kit_fixture_free(&f);
   return rc;
 }
 
 static int cname_followed(acmeh_check_ctx *ctx) {
-  core_fixture f = {0};
+  acmeh_kit_fixture f = {0};
   const json_t *ch = NULL;
   json_t *final = NULL;
   const char *st = NULL;
   char txt[44], target[300];
   int rc = fixture(ctx, &f, &ch);
-  char *host = rc ? NULL : acmeh_dnsacct_name(acmeh_acme_kid(f.c), f.name);
+  char *host = rc ? NULL : acmeh_dnsaccount_name(acmeh_acme_kid(f.c), f.name);
   snprintf(target, sizeof target, "delegated-dnsacct.%s", f.name);
   if (rc == ACMEH_OK) rc = digest_of(ctx, f.c, ch, txt);
   if (rc == ACMEH_OK) {
@@ -260,11 +260,11 @@ static int cname_followed(acmeh_check_ctx *ctx) {
   acmeh_mocks_clear_txt(ctx->env->mocks, target);
   free(host);
   json_decref(final);
-  core_fixture_free(&f);
+  acmeh_kit_fixture_free(&f);
   return rc;
 }
 
-const acmeh_check_impl acmeh_dnsaccount_server_checks[] = {
+const acmeh_check_impl dnsaccount_server_checks[] = {
     {"DNSACCT-S-001", token_ok},           {"DNSACCT-S-002", validates_scoped},     {"DNSACCT-S-003", dns01_name_refused},
     {"DNSACCT-S-004", other_account_refused}, {"DNSACCT-S-005", wrong_value_refused}, {"DNSACCT-S-006", wildcard_base},
     {"DNSACCT-S-007", error_names_account}, {"DNSACCT-S-008", cname_followed},     {"DNSACCT-S-009", missing_record_invalid},

@@ -19,13 +19,16 @@
 
 #define MAX_SHORT_TTL 300 /* our recommendation: a validation record should not be cached for long */
 
-/* ---- scenario set-up (called by harness/runner/scenario.c) ---- */
+/* ---- scenario set-up (the suite's scenario hooks, suite.c) ---- */
 
 static const char *field0(const json_t *x, const char *k) { return json_string_value(json_object_get(x, k)); }
 static const char *zone_of(const char *domain) { return strncmp(domain, "*.", 2) == 0 ? domain + 2 : domain; }
 
-json_t *acmeh_dnsup_scenario_begin(acmeh_mocks *m, const json_t *def, const char *domain, acmeh_vars *v) {
-  const json_t *du = json_object_get(def, "dns_update");
+json_t *dnsupdate_scenario_begin(const acmeh_scenario_hook_args *a) {
+  acmeh_mocks *m = a->mocks;
+  acmeh_vars *v = a->vars;
+  const char *domain = a->domain;
+  const json_t *du = json_object_get(a->def, "dns_update");
   if (!du || !domain) return NULL;
   const char *zone = zone_of(domain), *alg = json_string_value(json_object_get(du, "algorithm"));
   char key[300], owner[300], seed[300], secret[64], err[256] = "";
@@ -54,7 +57,8 @@ json_t *acmeh_dnsup_scenario_begin(acmeh_mocks *m, const json_t *def, const char
                    (json_int_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, "setup_error", err);
 }
 
-json_t *acmeh_dnsup_scenario_end(acmeh_mocks *m, json_t *state) {
+json_t *dnsupdate_scenario_end(const acmeh_scenario_hook_args *a, json_t *state) {
+  acmeh_mocks *m = a->mocks;
   if (!state) return NULL;
   json_t *entries = acmeh_mocks_dns_update_journal(m, field0(state, "zone"));
   json_object_set_new(state, "entries", entries ? entries : json_array());
@@ -89,7 +93,7 @@ static void transcribe(acmeh_check_ctx *ctx, const json_t *log) {
 static int journal(acmeh_check_ctx *ctx, const char *scenario, const acmeh_client_run **r, const json_t **log) {
   int rc = acmeh_scenario_get(ctx, scenario, r);
   if (rc != ACMEH_OK) return rc;
-  *log = (*r)->dns_updates;
+  *log = json_object_get((*r)->suite_data, "dnsupdate");
   if (!*log) return acmeh_msg(ctx->err, sizeof ctx->err, ACMEH_INTERNAL, "scenario %s has no dns_update", scenario);
   transcribe(ctx, *log);
   if (!json_array_size(json_object_get(*log, "entries")))
@@ -371,7 +375,7 @@ static int fresh_ids(acmeh_check_ctx *ctx) {
   return rc;
 }
 
-const acmeh_check_impl acmeh_dnsup_client_checks[] = {
+const acmeh_check_impl dnsupdate_client_checks[] = {
     {"DNSUP-C-001", record_content},  {"DNSUP-C-002", zone_section},
     {"DNSUP-C-003", add_ttl},         {"DNSUP-C-004", signed_updates},
     {"DNSUP-C-005", scope},           {"DNSUP-C-006", update_before_challenge},

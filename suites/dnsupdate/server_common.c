@@ -12,7 +12,7 @@ static int timeout_ms(const acmeh_check_ctx *ctx) {
   return left < 3000 ? (left < 1 ? 1 : (int)left) : 3000;
 }
 
-int dnsup_ns(acmeh_check_ctx *ctx, const acmeh_ns_env **ns) {
+int dnsupdate_ns(acmeh_check_ctx *ctx, const acmeh_ns_env **ns) {
   *ns = ctx->env->nameserver;
   if (*ns) return ACMEH_OK;
   return acmeh_check_skip(ctx, "no nameserver under test (run --nameserver TARGET)");
@@ -24,23 +24,23 @@ static void rand_label(acmeh_check_ctx *ctx, char *out) {
   out[10] = '\0';
 }
 
-void dnsup_owner(acmeh_check_ctx *ctx, const acmeh_ns_env *ns, char *buf, size_t len) {
+void dnsupdate_owner(acmeh_check_ctx *ctx, const acmeh_ns_env *ns, char *buf, size_t len) {
   char l[11];
   rand_label(ctx, l);
   snprintf(buf, len, "_x%s._acme-challenge.%s", l, ns->zone);
 }
 
-void dnsup_value(acmeh_check_ctx *ctx, char *buf, size_t len) {
+void dnsupdate_value(acmeh_check_ctx *ctx, char *buf, size_t len) {
   char l[11];
   rand_label(ctx, l);
   snprintf(buf, len, "\"v%s\"", l);
 }
 
-acmeh_dnsup *dnsup_new(acmeh_check_ctx *ctx, const acmeh_ns_env *ns) {
+acmeh_dnsup *dnsupdate_new(acmeh_check_ctx *ctx, const acmeh_ns_env *ns) {
   return acmeh_dnsup_new(ns->zone, (uint16_t)acmeh_check_rand(ctx));
 }
 
-void dnsup_describe(const acmeh_dnsup_resp *r, char *buf, size_t len) {
+void dnsupdate_describe(const acmeh_dnsup_resp *r, char *buf, size_t len) {
   static const char *const st[] = {"no TSIG", "unsigned TSIG (MAC size 0)", "TSIG verified", "TSIG not verifying"};
   if (r->tsig == ACMEH_TSIG_ABSENT) snprintf(buf, len, "%s (no TSIG)", acmeh_rcode_name(r->rcode));
   else
@@ -54,11 +54,11 @@ static void note_exchange(acmeh_check_ctx *ctx, const char *what, const acmeh_dn
                    q ? q : "(ldns cannot print it)");
   free(q);
   if (!r) return;
-  dnsup_describe(r, d, sizeof d);
+  dnsupdate_describe(r, d, sizeof d);
   acmeh_check_note(ctx, "< %s%s\n%s", d, r->tcp ? " over TCP" : "", r->text ? r->text : "(ldns cannot print it)");
 }
 
-int dnsup_resend(acmeh_check_ctx *ctx, const acmeh_ns_env *ns, const acmeh_dnsup_msg *m, const char *what,
+int dnsupdate_resend(acmeh_check_ctx *ctx, const acmeh_ns_env *ns, const acmeh_dnsup_msg *m, const char *what,
                  acmeh_dnsup_resp *r) {
   int rc = acmeh_dnsup_send(ns->addr, ns->port, m, timeout_ms(ctx), r, ctx->err, sizeof ctx->err);
   note_exchange(ctx, what, m, rc ? NULL : r);
@@ -76,49 +76,49 @@ static int overtaken(const acmeh_tsig_key *key, const acmeh_tsig_mut *mut, const
   return key && !mut && r->rcode == ACMEH_RCODE_NOTAUTH && r->tsig_error == ACMEH_TSIG_BADTIME;
 }
 
-int dnsup_send(acmeh_check_ctx *ctx, const acmeh_ns_env *ns, const acmeh_dnsup *u, const acmeh_tsig_key *key,
+int dnsupdate_send(acmeh_check_ctx *ctx, const acmeh_ns_env *ns, const acmeh_dnsup *u, const acmeh_tsig_key *key,
                const acmeh_tsig_mut *mut, const char *what, acmeh_dnsup_msg *keep, acmeh_dnsup_resp *r) {
   acmeh_dnsup_msg m;
   memset(r, 0, sizeof *r);
   if (!u) return acmeh_msg(ctx->err, sizeof ctx->err, ACMEH_NOMEM, "cannot build the UPDATE");
   int rc = acmeh_dnsup_sign(u, key, mut, &m);
   if (rc) return acmeh_msg(ctx->err, sizeof ctx->err, rc, "cannot sign the UPDATE");
-  rc = dnsup_resend(ctx, ns, &m, what, r);
+  rc = dnsupdate_resend(ctx, ns, &m, what, r);
   if (!rc && overtaken(key, mut, r) && acmeh_check_time_left(ctx) > 5) {
     acmeh_check_note(ctx, "BADTIME to a current request: re-signed and sent once more in 1 s (RFC 8945 §5.2.3)");
     acmeh_sleep_ms(1100);
     acmeh_dnsup_msg_clear(&m), acmeh_dnsup_resp_clear(r);
     rc = acmeh_dnsup_sign(u, key, mut, &m);
     if (rc) return acmeh_msg(ctx->err, sizeof ctx->err, rc, "cannot sign the UPDATE");
-    rc = dnsup_resend(ctx, ns, &m, what, r);
+    rc = dnsupdate_resend(ctx, ns, &m, what, r);
   }
   if (keep) *keep = m;
   else acmeh_dnsup_msg_clear(&m);
   return rc;
 }
 
-int dnsup_add(acmeh_check_ctx *ctx, const acmeh_ns_env *ns, const acmeh_tsig_key *key, const char *owner,
+int dnsupdate_add(acmeh_check_ctx *ctx, const acmeh_ns_env *ns, const acmeh_tsig_key *key, const char *owner,
               const char *value) {
-  acmeh_dnsup *u = dnsup_new(ctx, ns);
+  acmeh_dnsup *u = dnsupdate_new(ctx, ns);
   acmeh_dnsup_resp r;
   int rc = u ? acmeh_dnsup_add_rr(u, owner, 60, "TXT", value) : ACMEH_NOMEM;
-  if (!rc) rc = dnsup_send(ctx, ns, u, key, NULL, "set-up ADD", NULL, &r);
+  if (!rc) rc = dnsupdate_send(ctx, ns, u, key, NULL, "set-up ADD", NULL, &r);
   acmeh_dnsup_free(u);
   if (!rc && r.rcode != ACMEH_RCODE_NOERROR) {
     char d[200];
-    dnsup_describe(&r, d, sizeof d);
+    dnsupdate_describe(&r, d, sizeof d);
     rc = acmeh_check_fail(ctx, "NOERROR to an authorized ADD", "the set-up ADD of %s TXT %s answered %s", owner, value, d);
   }
   acmeh_dnsup_resp_clear(&r);
   return rc;
 }
 
-int dnsup_expect(acmeh_check_ctx *ctx, const acmeh_dnsup_resp *r, int rcode, int tsig_error, const char *what) {
+int dnsupdate_expect(acmeh_check_ctx *ctx, const acmeh_dnsup_resp *r, int rcode, int tsig_error, const char *what) {
   if (r->rcode == rcode && (tsig_error < 0 || r->tsig_error == tsig_error)) return ACMEH_OK;
   char want[96], d[200];
   if (tsig_error < 0) snprintf(want, sizeof want, "%s", acmeh_rcode_name(rcode));
   else snprintf(want, sizeof want, "%s with TSIG error %s", acmeh_rcode_name(rcode), acmeh_rcode_name(tsig_error));
-  dnsup_describe(r, d, sizeof d);
+  dnsupdate_describe(r, d, sizeof d);
   return acmeh_check_fail(ctx, want, "%s answered %s", what, d);
 }
 
@@ -133,7 +133,7 @@ static int has_line(const char *answers, const char *value) {
   return 0;
 }
 
-int dnsup_expect_served(acmeh_check_ctx *ctx, const acmeh_ns_env *ns, const char *owner, const char *type,
+int dnsupdate_expect_served(acmeh_check_ctx *ctx, const acmeh_ns_env *ns, const char *owner, const char *type,
                         const char *value, int present, const char *why) {
   int rcode = -1;
   char *ans = NULL;

@@ -12,11 +12,11 @@
  * `mut`; r receives the answer. owner/v receive the names used. */
 static int try_add(acmeh_check_ctx *ctx, const acmeh_ns_env *ns, const acmeh_tsig_key *key, const acmeh_tsig_mut *mut,
                    const char *what, char *owner, char *v, acmeh_dnsup_msg *keep, acmeh_dnsup_resp *r) {
-  if (!owner[0]) dnsup_owner(ctx, ns, owner, 300);
-  dnsup_value(ctx, v, 32);
-  acmeh_dnsup *u = dnsup_new(ctx, ns);
+  if (!owner[0]) dnsupdate_owner(ctx, ns, owner, 300);
+  dnsupdate_value(ctx, v, 32);
+  acmeh_dnsup *u = dnsupdate_new(ctx, ns);
   int rc = u ? acmeh_dnsup_add_rr(u, owner, 60, "TXT", v) : ACMEH_NOMEM;
-  if (!rc) rc = dnsup_send(ctx, ns, u, key, mut, what, keep, r);
+  if (!rc) rc = dnsupdate_send(ctx, ns, u, key, mut, what, keep, r);
   acmeh_dnsup_free(u);
   return rc;
 }
@@ -28,13 +28,13 @@ static int refused_add(acmeh_check_ctx *ctx, const acmeh_tsig_mut *mut, int tsig
   const acmeh_ns_env *ns;
   char owner[300] = "", v[32];
   acmeh_dnsup_resp r = {0};
-  int rc = dnsup_ns(ctx, &ns);
+  int rc = dnsupdate_ns(ctx, &ns);
   if (!rc) rc = try_add(ctx, ns, &ns->key, mut, what, owner, v, NULL, &r);
-  if (!rc) rc = dnsup_expect(ctx, &r, ACMEH_RCODE_NOTAUTH, tsig_error, what);
+  if (!rc) rc = dnsupdate_expect(ctx, &r, ACMEH_RCODE_NOTAUTH, tsig_error, what);
   if (!rc && unsigned_reply && r.tsig_mac_len != 0)
     rc = acmeh_check_fail(ctx, "an unsigned TSIG error answer (MAC size 0)", "%s answered with a %zu-octet MAC", what,
                           r.tsig_mac_len);
-  if (!rc) rc = dnsup_expect_served(ctx, ns, owner, "TXT", v, 0, "although its UPDATE was refused");
+  if (!rc) rc = dnsupdate_expect_served(ctx, ns, owner, "TXT", v, 0, "although its UPDATE was refused");
   acmeh_dnsup_resp_clear(&r);
   return rc;
 }
@@ -65,9 +65,9 @@ static int badtime_answer(acmeh_check_ctx *ctx) {
   acmeh_dnsup_msg sent = {0};
   acmeh_dnsup_resp r = {0};
   const char *what = "ADD signed 3600 s in the past";
-  int rc = dnsup_ns(ctx, &ns);
+  int rc = dnsupdate_ns(ctx, &ns);
   if (!rc) rc = try_add(ctx, ns, &ns->key, &m, what, owner, v, &sent, &r);
-  if (!rc) rc = dnsup_expect(ctx, &r, ACMEH_RCODE_NOTAUTH, ACMEH_TSIG_BADTIME, what);
+  if (!rc) rc = dnsupdate_expect(ctx, &r, ACMEH_RCODE_NOTAUTH, ACMEH_TSIG_BADTIME, what);
   long skew = (long)r.server_time - (long)time(NULL);
   if (!rc && r.tsig != ACMEH_TSIG_VERIFIED)
     rc = acmeh_check_fail(ctx, "a BADTIME answer signed with the request's key", "its TSIG is %s (key %s, %s, MAC size %zu)",
@@ -89,7 +89,7 @@ static int signed_answer(acmeh_check_ctx *ctx, const acmeh_ns_env *ns, const acm
   acmeh_dnsup_resp r = {0};
   snprintf(what, sizeof what, "ADD signed with %s (%s)", key->name, key->alg);
   int rc = try_add(ctx, ns, key, NULL, what, owner, v, NULL, &r);
-  if (!rc) rc = dnsup_expect(ctx, &r, ACMEH_RCODE_NOERROR, -1, what);
+  if (!rc) rc = dnsupdate_expect(ctx, &r, ACMEH_RCODE_NOERROR, -1, what);
   if (!rc && r.tsig != ACMEH_TSIG_VERIFIED)
     rc = acmeh_check_fail(ctx, "an answer TSIG with the request's key whose MAC verifies", "%s: the answer has %s", what,
                           r.tsig == ACMEH_TSIG_ABSENT ? "no TSIG" : r.tsig == ACMEH_TSIG_UNSIGNED ? "an unsigned TSIG" : "a TSIG that does not verify");
@@ -100,12 +100,12 @@ static int signed_answer(acmeh_check_ctx *ctx, const acmeh_ns_env *ns, const acm
 /* S-009 (RFC 8945 §5.3, §5.4) and S-010 (§6, hmac-sha512). */
 static int answer_signed(acmeh_check_ctx *ctx) {
   const acmeh_ns_env *ns;
-  int rc = dnsup_ns(ctx, &ns);
+  int rc = dnsupdate_ns(ctx, &ns);
   return rc ? rc : signed_answer(ctx, ns, &ns->key);
 }
 static int sha512_key(acmeh_check_ctx *ctx) {
   const acmeh_ns_env *ns;
-  int rc = dnsup_ns(ctx, &ns);
+  int rc = dnsupdate_ns(ctx, &ns);
   if (rc) return rc;
   if (!ns->have_key512) return acmeh_check_skip(ctx, "the nameserver target has no hmac-sha512 key");
   return signed_answer(ctx, ns, &ns->key512);
@@ -114,12 +114,12 @@ static int sha512_key(acmeh_check_ctx *ctx) {
 /* An UPDATE that policy forbids: REFUSED and not applied (RFC 2136 §3.3). */
 static int refused_by_policy(acmeh_check_ctx *ctx, const acmeh_ns_env *ns, const acmeh_tsig_key *key,
                              const char *owner, const char *type, const char *rdata, const char *what) {
-  acmeh_dnsup *u = dnsup_new(ctx, ns);
+  acmeh_dnsup *u = dnsupdate_new(ctx, ns);
   acmeh_dnsup_resp r = {0};
   int rc = u ? acmeh_dnsup_add_rr(u, owner, 60, type, rdata) : ACMEH_NOMEM;
-  if (!rc) rc = dnsup_send(ctx, ns, u, key, NULL, what, NULL, &r);
-  if (!rc) rc = dnsup_expect(ctx, &r, ACMEH_RCODE_REFUSED, -1, what);
-  if (!rc) rc = dnsup_expect_served(ctx, ns, owner, type, rdata, 0, "although policy forbids its UPDATE");
+  if (!rc) rc = dnsupdate_send(ctx, ns, u, key, NULL, what, NULL, &r);
+  if (!rc) rc = dnsupdate_expect(ctx, &r, ACMEH_RCODE_REFUSED, -1, what);
+  if (!rc) rc = dnsupdate_expect_served(ctx, ns, owner, type, rdata, 0, "although policy forbids its UPDATE");
   acmeh_dnsup_resp_clear(&r);
   acmeh_dnsup_free(u);
   return rc;
@@ -129,9 +129,9 @@ static int refused_by_policy(acmeh_check_ctx *ctx, const acmeh_ns_env *ns, const
 static int unsigned_update(acmeh_check_ctx *ctx) {
   const acmeh_ns_env *ns;
   char owner[300], v[32];
-  int rc = dnsup_ns(ctx, &ns);
+  int rc = dnsupdate_ns(ctx, &ns);
   if (rc) return rc;
-  dnsup_owner(ctx, ns, owner, sizeof owner), dnsup_value(ctx, v, sizeof v);
+  dnsupdate_owner(ctx, ns, owner, sizeof owner), dnsupdate_value(ctx, v, sizeof v);
   return refused_by_policy(ctx, ns, NULL, owner, "TXT", v, "unsigned ADD");
 }
 
@@ -139,13 +139,13 @@ static int unsigned_update(acmeh_check_ctx *ctx) {
 static int policy_name(acmeh_check_ctx *ctx) {
   const acmeh_ns_env *ns;
   char owner[300], v[32];
-  int rc = dnsup_ns(ctx, &ns);
+  int rc = dnsupdate_ns(ctx, &ns);
   if (rc) return rc;
-  dnsup_value(ctx, v, sizeof v);
+  dnsupdate_value(ctx, v, sizeof v);
   snprintf(owner, sizeof owner, "www-%.10s.%s", v + 2, ns->zone);
   rc = refused_by_policy(ctx, ns, &ns->key, owner, "TXT", v, "ADD by the _acme-challenge key outside _acme-challenge");
   if (rc || !ns->have_other) return rc;
-  dnsup_owner(ctx, ns, owner, sizeof owner);
+  dnsupdate_owner(ctx, ns, owner, sizeof owner);
   return refused_by_policy(ctx, ns, &ns->other, owner, "TXT", v, "ADD at an _acme-challenge name by a key scoped elsewhere");
 }
 
@@ -153,9 +153,9 @@ static int policy_name(acmeh_check_ctx *ctx) {
 static int policy_type(acmeh_check_ctx *ctx) {
   const acmeh_ns_env *ns;
   char owner[300];
-  int rc = dnsup_ns(ctx, &ns);
+  int rc = dnsupdate_ns(ctx, &ns);
   if (rc) return rc;
-  dnsup_owner(ctx, ns, owner, sizeof owner);
+  dnsupdate_owner(ctx, ns, owner, sizeof owner);
   return refused_by_policy(ctx, ns, &ns->key, owner, "A", "192.0.2.7", "ADD of an A record at an _acme-challenge name");
 }
 
@@ -166,13 +166,13 @@ static int earlier_time(acmeh_check_ctx *ctx) {
   char owner[300] = "", v1[32], v2[32];
   acmeh_tsig_mut old = {.time_offset_s = -100};
   acmeh_dnsup_resp r = {0};
-  int rc = dnsup_ns(ctx, &ns);
+  int rc = dnsupdate_ns(ctx, &ns);
   if (!rc) rc = try_add(ctx, ns, &ns->key, NULL, "ADD signed now", owner, v1, NULL, &r);
-  if (!rc) rc = dnsup_expect(ctx, &r, ACMEH_RCODE_NOERROR, -1, "ADD signed now");
+  if (!rc) rc = dnsupdate_expect(ctx, &r, ACMEH_RCODE_NOERROR, -1, "ADD signed now");
   acmeh_dnsup_resp_clear(&r);
   const char *what = "ADD signed 100 s before an accepted one (inside the fudge)";
   if (!rc) rc = try_add(ctx, ns, &ns->key, &old, what, owner, v2, NULL, &r);
-  if (!rc) rc = dnsup_expect(ctx, &r, ACMEH_RCODE_NOTAUTH, ACMEH_TSIG_BADTIME, what);
+  if (!rc) rc = dnsupdate_expect(ctx, &r, ACMEH_RCODE_NOTAUTH, ACMEH_TSIG_BADTIME, what);
   acmeh_dnsup_resp_clear(&r);
   return rc;
 }
@@ -183,18 +183,18 @@ static int replay(acmeh_check_ctx *ctx) {
   char owner[300], v[32];
   acmeh_dnsup_msg del = {0};
   acmeh_dnsup_resp r = {0};
-  int rc = dnsup_ns(ctx, &ns);
+  int rc = dnsupdate_ns(ctx, &ns);
   if (rc) return rc;
-  dnsup_owner(ctx, ns, owner, sizeof owner), dnsup_value(ctx, v, sizeof v);
-  rc = dnsup_add(ctx, ns, &ns->key, owner, v);
-  acmeh_dnsup *u = dnsup_new(ctx, ns);
+  dnsupdate_owner(ctx, ns, owner, sizeof owner), dnsupdate_value(ctx, v, sizeof v);
+  rc = dnsupdate_add(ctx, ns, &ns->key, owner, v);
+  acmeh_dnsup *u = dnsupdate_new(ctx, ns);
   if (!rc) rc = u ? acmeh_dnsup_del_rr(u, owner, "TXT", v) : ACMEH_NOMEM;
-  if (!rc) rc = dnsup_send(ctx, ns, u, &ns->key, NULL, "signed DELETE of the value", &del, &r);
-  if (!rc) rc = dnsup_expect(ctx, &r, ACMEH_RCODE_NOERROR, -1, "signed DELETE of the value");
+  if (!rc) rc = dnsupdate_send(ctx, ns, u, &ns->key, NULL, "signed DELETE of the value", &del, &r);
+  if (!rc) rc = dnsupdate_expect(ctx, &r, ACMEH_RCODE_NOERROR, -1, "signed DELETE of the value");
   acmeh_dnsup_resp_clear(&r);
-  if (!rc) rc = dnsup_add(ctx, ns, &ns->key, owner, v);
-  if (!rc) rc = dnsup_resend(ctx, ns, &del, "the same DELETE, byte for byte (replay)", &r);
-  if (!rc) rc = dnsup_expect_served(ctx, ns, owner, "TXT", v, 1, "after a replay of an earlier signed DELETE");
+  if (!rc) rc = dnsupdate_add(ctx, ns, &ns->key, owner, v);
+  if (!rc) rc = dnsupdate_resend(ctx, ns, &del, "the same DELETE, byte for byte (replay)", &r);
+  if (!rc) rc = dnsupdate_expect_served(ctx, ns, owner, "TXT", v, 1, "after a replay of an earlier signed DELETE");
   acmeh_dnsup_resp_clear(&r);
   acmeh_dnsup_msg_clear(&del);
   acmeh_dnsup_free(u);
@@ -208,15 +208,15 @@ static int tsig_not_last(acmeh_check_ctx *ctx) {
   acmeh_tsig_mut m = {.tsig_not_last = 1};
   acmeh_dnsup_resp r = {0};
   const char *what = "ADD whose TSIG is followed by an A RR in the additional section";
-  int rc = dnsup_ns(ctx, &ns);
+  int rc = dnsupdate_ns(ctx, &ns);
   if (!rc) rc = try_add(ctx, ns, &ns->key, &m, what, owner, v, NULL, &r);
-  if (!rc) rc = dnsup_expect(ctx, &r, ACMEH_RCODE_FORMERR, -1, what);
-  if (!rc) rc = dnsup_expect_served(ctx, ns, owner, "TXT", v, 0, "although its UPDATE was malformed");
+  if (!rc) rc = dnsupdate_expect(ctx, &r, ACMEH_RCODE_FORMERR, -1, what);
+  if (!rc) rc = dnsupdate_expect_served(ctx, ns, owner, "TXT", v, 0, "although its UPDATE was malformed");
   acmeh_dnsup_resp_clear(&r);
   return rc;
 }
 
-const acmeh_check_impl acmeh_dnsup_tsig_checks[] = {
+const acmeh_check_impl dnsupdate_tsig_checks[] = {
     {"DNSUP-S-004", unknown_key},  {"DNSUP-S-005", unknown_alg},     {"DNSUP-S-006", bad_mac},
     {"DNSUP-S-007", bad_time},     {"DNSUP-S-008", badtime_answer},  {"DNSUP-S-009", answer_signed},
     {"DNSUP-S-010", sha512_key},   {"DNSUP-S-011", unsigned_update}, {"DNSUP-S-012", policy_name},

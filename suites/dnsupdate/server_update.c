@@ -11,30 +11,30 @@
 static int add_served(acmeh_check_ctx *ctx) {
   const acmeh_ns_env *ns;
   char owner[300], v[32];
-  int rc = dnsup_ns(ctx, &ns);
+  int rc = dnsupdate_ns(ctx, &ns);
   if (rc) return rc;
-  dnsup_owner(ctx, ns, owner, sizeof owner), dnsup_value(ctx, v, sizeof v);
-  rc = dnsup_add(ctx, ns, &ns->key, owner, v);
-  if (!rc) rc = dnsup_expect_served(ctx, ns, owner, "TXT", v, 1, "after an ADD answered NOERROR");
+  dnsupdate_owner(ctx, ns, owner, sizeof owner), dnsupdate_value(ctx, v, sizeof v);
+  rc = dnsupdate_add(ctx, ns, &ns->key, owner, v);
+  if (!rc) rc = dnsupdate_expect_served(ctx, ns, owner, "TXT", v, 1, "after an ADD answered NOERROR");
   return rc;
 }
 
 /* Adds two values at a fresh owner in one UPDATE. */
 static int add_two(acmeh_check_ctx *ctx, const acmeh_ns_env *ns, char *owner, size_t olen, char *a, char *b) {
-  dnsup_owner(ctx, ns, owner, olen), dnsup_value(ctx, a, 32), dnsup_value(ctx, b, 32);
-  int rc = dnsup_add(ctx, ns, &ns->key, owner, a);
-  if (!rc) rc = dnsup_add(ctx, ns, &ns->key, owner, b);
+  dnsupdate_owner(ctx, ns, owner, olen), dnsupdate_value(ctx, a, 32), dnsupdate_value(ctx, b, 32);
+  int rc = dnsupdate_add(ctx, ns, &ns->key, owner, a);
+  if (!rc) rc = dnsupdate_add(ctx, ns, &ns->key, owner, b);
   return rc;
 }
 
 /* Sends one delete (one RR when rdata != NULL, else the RRset); expects NOERROR. */
 static int send_delete(acmeh_check_ctx *ctx, const acmeh_ns_env *ns, const char *owner, const char *rdata) {
-  acmeh_dnsup *u = dnsup_new(ctx, ns);
+  acmeh_dnsup *u = dnsupdate_new(ctx, ns);
   acmeh_dnsup_resp r;
   int rc = !u ? ACMEH_NOMEM : rdata ? acmeh_dnsup_del_rr(u, owner, "TXT", rdata) : acmeh_dnsup_del_rrset(u, owner, "TXT");
   const char *what = rdata ? "DELETE of one TXT RR (CLASS NONE)" : "DELETE of the TXT RRset (CLASS ANY)";
-  if (!rc) rc = dnsup_send(ctx, ns, u, &ns->key, NULL, what, NULL, &r);
-  if (!rc) rc = dnsup_expect(ctx, &r, ACMEH_RCODE_NOERROR, -1, what);
+  if (!rc) rc = dnsupdate_send(ctx, ns, u, &ns->key, NULL, what, NULL, &r);
+  if (!rc) rc = dnsupdate_expect(ctx, &r, ACMEH_RCODE_NOERROR, -1, what);
   acmeh_dnsup_resp_clear(&r);
   acmeh_dnsup_free(u);
   return rc;
@@ -47,12 +47,12 @@ static int delete_case(acmeh_check_ctx *ctx, int one_rr) {
   const acmeh_ns_env *ns;
   char owner[300], a[32], b[32];
   const char *gone = one_rr ? "after its CLASS NONE delete" : "after a CLASS ANY delete of the TXT RRset";
-  int rc = dnsup_ns(ctx, &ns);
+  int rc = dnsupdate_ns(ctx, &ns);
   if (!rc) rc = add_two(ctx, ns, owner, sizeof owner, a, b);
   if (!rc) rc = send_delete(ctx, ns, owner, one_rr ? a : NULL);
-  if (!rc) rc = dnsup_expect_served(ctx, ns, owner, "TXT", a, 0, gone);
+  if (!rc) rc = dnsupdate_expect_served(ctx, ns, owner, "TXT", a, 0, gone);
   if (!rc)
-    rc = dnsup_expect_served(ctx, ns, owner, "TXT", b, one_rr, one_rr ? "after a CLASS NONE delete of another value" : gone);
+    rc = dnsupdate_expect_served(ctx, ns, owner, "TXT", b, one_rr, one_rr ? "after a CLASS NONE delete of another value" : gone);
   return rc;
 }
 
@@ -68,17 +68,17 @@ static int prereq_case(acmeh_check_ctx *ctx, acmeh_prereq_kind kind, int existin
                        int rcode, const char *what) {
   const acmeh_ns_env *ns;
   char owner[300], v[32], e[32];
-  int rc = dnsup_ns(ctx, &ns);
+  int rc = dnsupdate_ns(ctx, &ns);
   if (rc) return rc;
-  dnsup_owner(ctx, ns, owner, sizeof owner), dnsup_value(ctx, v, sizeof v), dnsup_value(ctx, e, sizeof e);
-  if (existing) rc = dnsup_add(ctx, ns, &ns->key, owner, e);
-  acmeh_dnsup *u = dnsup_new(ctx, ns);
+  dnsupdate_owner(ctx, ns, owner, sizeof owner), dnsupdate_value(ctx, v, sizeof v), dnsupdate_value(ctx, e, sizeof e);
+  if (existing) rc = dnsupdate_add(ctx, ns, &ns->key, owner, e);
+  acmeh_dnsup *u = dnsupdate_new(ctx, ns);
   acmeh_dnsup_resp r = {0};
   if (!rc) rc = u ? acmeh_dnsup_prereq(u, kind, owner, "TXT", prdata) : ACMEH_NOMEM;
   if (!rc) rc = acmeh_dnsup_add_rr(u, owner, 60, "TXT", v);
-  if (!rc) rc = dnsup_send(ctx, ns, u, &ns->key, NULL, what, NULL, &r);
-  if (!rc) rc = dnsup_expect(ctx, &r, rcode, -1, what);
-  if (!rc) rc = dnsup_expect_served(ctx, ns, owner, "TXT", v, 0, "although its UPDATE's prerequisite failed");
+  if (!rc) rc = dnsupdate_send(ctx, ns, u, &ns->key, NULL, what, NULL, &r);
+  if (!rc) rc = dnsupdate_expect(ctx, &r, rcode, -1, what);
+  if (!rc) rc = dnsupdate_expect_served(ctx, ns, owner, "TXT", v, 0, "although its UPDATE's prerequisite failed");
   acmeh_dnsup_resp_clear(&r);
   acmeh_dnsup_free(u);
   return rc;
@@ -113,24 +113,24 @@ static int prereq_value(acmeh_check_ctx *ctx) {
 static int notzone(acmeh_check_ctx *ctx) {
   const acmeh_ns_env *ns;
   char outside[300], owner[300], v[32], l[32];
-  int rc = dnsup_ns(ctx, &ns);
+  int rc = dnsupdate_ns(ctx, &ns);
   if (rc) return rc;
-  dnsup_owner(ctx, ns, owner, sizeof owner), dnsup_value(ctx, v, sizeof v), dnsup_value(ctx, l, sizeof l);
+  dnsupdate_owner(ctx, ns, owner, sizeof owner), dnsupdate_value(ctx, v, sizeof v), dnsupdate_value(ctx, l, sizeof l);
   snprintf(outside, sizeof outside, "_acme-challenge.%.11s.outside-the-zone.invalid.", l + 1);
-  acmeh_dnsup *u = dnsup_new(ctx, ns);
+  acmeh_dnsup *u = dnsupdate_new(ctx, ns);
   acmeh_dnsup_resp r = {0};
   const char *what = "UPDATE with a prerequisite on a name outside the zone";
   rc = u ? acmeh_dnsup_prereq(u, ACMEH_PREREQ_NAME_NOT_IN_USE, outside, NULL, NULL) : ACMEH_NOMEM;
   if (!rc) rc = acmeh_dnsup_add_rr(u, owner, 60, "TXT", v);
-  if (!rc) rc = dnsup_send(ctx, ns, u, &ns->key, NULL, what, NULL, &r);
-  if (!rc) rc = dnsup_expect(ctx, &r, ACMEH_RCODE_NOTZONE, -1, what);
-  if (!rc) rc = dnsup_expect_served(ctx, ns, owner, "TXT", v, 0, "although its UPDATE's prerequisite was outside the zone");
+  if (!rc) rc = dnsupdate_send(ctx, ns, u, &ns->key, NULL, what, NULL, &r);
+  if (!rc) rc = dnsupdate_expect(ctx, &r, ACMEH_RCODE_NOTZONE, -1, what);
+  if (!rc) rc = dnsupdate_expect_served(ctx, ns, owner, "TXT", v, 0, "although its UPDATE's prerequisite was outside the zone");
   acmeh_dnsup_resp_clear(&r);
   acmeh_dnsup_free(u);
   return rc;
 }
 
-const acmeh_check_impl acmeh_dnsup_update_checks[] = {
+const acmeh_check_impl dnsupdate_update_checks[] = {
     {"DNSUP-S-001", add_served},         {"DNSUP-S-002", delete_rr},
     {"DNSUP-S-003", delete_rrset},       {"DNSUP-S-016", prereq_name_in_use},
     {"DNSUP-S-017", prereq_name_not_in_use}, {"DNSUP-S-018", prereq_rrset_exists},

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "harness/core/error.h"
-#include "suites/ari/client_common.h"
+#include "harness/kit/record.h"
 
 #define NO_PROFILES "client does not claim profile support"
 
@@ -15,8 +15,8 @@
 static json_t *profile_order(const acmeh_client_run *r, const json_t **at) {
   size_t i;
   json_t *x;
-  CC_EACH(r, i, x) {
-    json_t *p = cc_order_payload(x);
+  ACMEH_KIT_EACH(r, i, x) {
+    json_t *p = acmeh_kit_x_order_payload(x);
     if (json_object_get(p, "profile")) return *at = x, p;
     json_decref(p);
   }
@@ -31,21 +31,21 @@ static int prof_record(acmeh_check_ctx *ctx, const char *scenario, const acmeh_c
   static const acmeh_client_run none = {.name = "none"}; /* no exchanges: callers' loops stay safe */
   const json_t *x;
   *r = &none;
-  if (cc_disclaims(ctx, "profiles")) return acmeh_check_skip(ctx, NO_PROFILES " (its target declares \"profiles\": false)");
-  int rc = cc_claims(ctx, "profiles") ? ACMEH_OK : cc_record(ctx, "prof-listed", r);
-  json_t *p = rc || cc_claims(ctx, "profiles") ? NULL : profile_order(*r, &x);
-  if (rc == ACMEH_OK && !p && !cc_claims(ctx, "profiles"))
+  if (acmeh_kit_disclaims(ctx, "profiles")) return acmeh_check_skip(ctx, NO_PROFILES " (its target declares \"profiles\": false)");
+  int rc = acmeh_kit_claims(ctx, "profiles") ? ACMEH_OK : acmeh_kit_record(ctx, "prof-listed", r);
+  json_t *p = rc || acmeh_kit_claims(ctx, "profiles") ? NULL : profile_order(*r, &x);
+  if (rc == ACMEH_OK && !p && !acmeh_kit_claims(ctx, "profiles"))
     rc = acmeh_check_skip(ctx, NO_PROFILES " (and it sent none in scenario prof-listed)");
   json_decref(p);
   if (rc) *r = &none;
-  return rc ? rc : cc_record(ctx, scenario, r);
+  return rc ? rc : acmeh_kit_record(ctx, scenario, r);
 }
 
 static int profiles_shown(acmeh_check_ctx *ctx) {
   const acmeh_client_run *r = NULL;
   int rc = prof_record(ctx, "prof-listed", &r);
   const char *log = r && r->client_log ? r->client_log : "";
-  if (rc == ACMEH_OK && !cc_claims(ctx, "profiles")) return acmeh_check_skip(ctx, NO_PROFILES);
+  if (rc == ACMEH_OK && !acmeh_kit_claims(ctx, "profiles")) return acmeh_check_skip(ctx, NO_PROFILES);
   if (rc == ACMEH_OK && !(strstr(log, "classic") && strstr(log, "shortlived")))
     rc = acmeh_check_fail(ctx, "the offered profiles (classic, shortlived) shown to the operator (SHOULD)", "the client's output names %s",
                           strstr(log, "classic") || strstr(log, "shortlived") ? "only one of them" : "neither");
@@ -57,10 +57,10 @@ static int unlisted_not_sent(acmeh_check_ctx *ctx) {
   const json_t *x = NULL;
   int rc = prof_record(ctx, "prof-unlisted", &r);
   json_t *p = rc ? NULL : profile_order(r, &x);
-  const char *name = cc_field(p, "profile");
+  const char *name = acmeh_kit_x_field(p, "profile");
   if (p && name && !strcmp(name, "c"))
     rc = acmeh_check_fail(ctx, "no profile the directory does not list (SHOULD NOT; lists classic, shortlived)",
-                          "newOrder #%lld asks for profile \"c\"", cc_seq(x));
+                          "newOrder #%lld asks for profile \"c\"", acmeh_kit_x_seq(x));
   json_decref(p);
   return rc;
 }
@@ -70,12 +70,12 @@ static int profile_member(acmeh_check_ctx *ctx) {
   const json_t *x = NULL;
   int rc = prof_record(ctx, "prof-listed", &r);
   json_t *p = rc ? NULL : profile_order(r, &x), *v = json_object_get(p, "profile");
-  if (rc == ACMEH_OK && !p && !cc_claims(ctx, "profiles")) rc = acmeh_check_skip(ctx, NO_PROFILES);
+  if (rc == ACMEH_OK && !p && !acmeh_kit_claims(ctx, "profiles")) rc = acmeh_check_skip(ctx, NO_PROFILES);
   else if (rc == ACMEH_OK && !p)
     rc = acmeh_check_fail(ctx, "newOrder with \"profile\": \"shortlived\" (the configured profile)", "no newOrder names a profile");
   else if (rc == ACMEH_OK && (!json_is_string(v) || strcmp(json_string_value(v), "shortlived")))
     rc = acmeh_check_fail(ctx, "newOrder with \"profile\": \"shortlived\" (the configured profile)", "newOrder #%lld has profile %s",
-                          cc_seq(x), json_is_string(v) ? json_string_value(v) : "of another JSON type");
+                          acmeh_kit_x_seq(x), json_is_string(v) ? json_string_value(v) : "of another JSON type");
   json_decref(p);
   return rc;
 }
@@ -85,7 +85,7 @@ static int none_without_meta(acmeh_check_ctx *ctx) {
   const json_t *x = NULL;
   int rc = prof_record(ctx, "prof-none", &r);
   json_t *p = rc ? NULL : profile_order(r, &x);
-  if (p) rc = acmeh_check_fail(ctx, "no profile when the directory lists none", "newOrder #%lld has a profile member", cc_seq(x));
+  if (p) rc = acmeh_check_fail(ctx, "no profile when the directory lists none", "newOrder #%lld has a profile member", acmeh_kit_x_seq(x));
   json_decref(p);
   return rc;
 }
@@ -96,15 +96,15 @@ static int stops_on_invalid(acmeh_check_ctx *ctx) {
   int rc = prof_record(ctx, "prof-invalid-neworder", &r), again = 0;
   json_t *p = rc ? NULL : profile_order(r, &x), *y;
   size_t i;
-  CC_EACH(r, i, y) if (p && cc_seq(y) > cc_seq(x)) {
-    json_t *q = cc_order_payload(y);
+  ACMEH_KIT_EACH(r, i, y) if (p && acmeh_kit_x_seq(y) > acmeh_kit_x_seq(x)) {
+    json_t *q = acmeh_kit_x_order_payload(y);
     again += json_equal(json_object_get(q, "profile"), json_object_get(p, "profile"));
     json_decref(q);
   }
   if (rc == ACMEH_OK && !p) rc = acmeh_check_skip(ctx, "the client sent no profile");
   else if (rc == ACMEH_OK && again)
     rc = acmeh_check_fail(ctx, "the client stops after invalidProfile (no retry loop)", "%d more newOrders with the same profile after #%lld", again,
-                          cc_seq(x));
+                          acmeh_kit_x_seq(x));
   else if (rc == ACMEH_OK && !(r->client_log && strstr(r->client_log, "invalidProfile")))
     rc = acmeh_check_fail(ctx, "the invalidProfile error reported to the operator", "the client's output never mentions invalidProfile");
   json_decref(p);
@@ -131,11 +131,11 @@ static int notices_ignored(acmeh_check_ctx *ctx) {
   int rc = prof_record(ctx, "prof-ignored", &r), finalized = 0;
   json_t *p = rc ? NULL : profile_order(r, &x), *y;
   size_t i;
-  CC_EACH(r, i, y) finalized |= p && cc_seq(y) > cc_seq(x) && cc_is(y, "POST", "finalize");
+  ACMEH_KIT_EACH(r, i, y) finalized |= p && acmeh_kit_x_seq(y) > acmeh_kit_x_seq(x) && acmeh_kit_x_is(y, "POST", "finalize");
   if (rc == ACMEH_OK && !p) rc = acmeh_check_skip(ctx, "the client sent no profile");
   else if (rc == ACMEH_OK && finalized && !says_profile_missing(r->client_log))
     rc = acmeh_check_fail(ctx, "the client notices an order returned without the requested profile",
-                          "it finalized the order of #%lld and its output never says the profile was missing", cc_seq(x));
+                          "it finalized the order of #%lld and its output never says the profile was missing", acmeh_kit_x_seq(x));
   json_decref(p);
   return rc;
 }
@@ -147,11 +147,11 @@ static int new_order_after_finalize_refusal(acmeh_check_ctx *ctx) {
   json_t *p = rc ? NULL : profile_order(r, &x), *y;
   const char *refused = NULL;
   size_t i;
-  CC_EACH(r, i, y) {
-    if (refused && cc_is(y, "POST", "finalize") && !strcmp(cc_field(y, "url"), refused) && rc == ACMEH_OK)
-      rc = acmeh_check_fail(ctx, "a new order, not the same finalize again, after invalidProfile", "finalize #%lld repeats %s", cc_seq(y), refused);
-    orders_after += refused && cc_is(y, "POST", "newOrder");
-    if (!refused && cc_is(y, "POST", "finalize") && json_integer_value(json_object_get(y, "status")) >= 400) refused = cc_field(y, "url");
+  ACMEH_KIT_EACH(r, i, y) {
+    if (refused && acmeh_kit_x_is(y, "POST", "finalize") && !strcmp(acmeh_kit_x_field(y, "url"), refused) && rc == ACMEH_OK)
+      rc = acmeh_check_fail(ctx, "a new order, not the same finalize again, after invalidProfile", "finalize #%lld repeats %s", acmeh_kit_x_seq(y), refused);
+    orders_after += refused && acmeh_kit_x_is(y, "POST", "newOrder");
+    if (!refused && acmeh_kit_x_is(y, "POST", "finalize") && json_integer_value(json_object_get(y, "status")) >= 400) refused = acmeh_kit_x_field(y, "url");
   }
   if (rc == ACMEH_OK && !p) rc = acmeh_check_skip(ctx, "the client sent no profile");
   else if (rc == ACMEH_OK && refused && !orders_after)
@@ -160,7 +160,7 @@ static int new_order_after_finalize_refusal(acmeh_check_ctx *ctx) {
   return rc;
 }
 
-const acmeh_check_impl acmeh_profiles_client_checks[] = {
+const acmeh_check_impl profiles_client_checks[] = {
     {"PROF-C-001", profiles_shown},   {"PROF-C-002", unlisted_not_sent}, {"PROF-C-003", profile_member},
     {"PROF-C-004", none_without_meta}, {"PROF-C-005", stops_on_invalid}, {"PROF-C-006", notices_ignored},
     {"PROF-C-007", new_order_after_finalize_refusal}, {NULL, NULL}};

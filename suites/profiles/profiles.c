@@ -8,7 +8,7 @@
 #include "harness/acme/ari.h"
 #include "harness/acme/cert.h"
 #include "harness/core/error.h"
-#include "suites/ari/ari_suite.h"
+#include "harness/kit/kit.h"
 
 #define NO_PROFILES "server does not advertise meta.profiles"
 
@@ -30,7 +30,7 @@ static pthread_rwlock_t retire_lock = PTHREAD_RWLOCK_INITIALIZER;
  * meta.profiles is not an object of strings (§3). */
 static int prof_client(acmeh_check_ctx *ctx, acmeh_acme **c, const json_t **profiles) {
   char why[256] = "";
-  int rc = core_client(ctx, c);
+  int rc = acmeh_kit_client(ctx, c);
   int prc = rc ? rc : acmeh_profiles_from_directory(acmeh_acme_dir(*c), profiles, why, sizeof why);
   int claimed = json_is_true(json_object_get(ctx->env->claims, "profiles"));
   if (rc == ACMEH_OK && prc == ACMEH_UNSUPPORTED)
@@ -79,8 +79,8 @@ static int unknown_profile(acmeh_check_ctx *ctx, int strict) {
   int rc = prof_account(ctx, &c, &p);
   snprintf(bogus, sizeof bogus, "acmeh-no-such-profile-%04x", (unsigned)(acmeh_check_rand(ctx) & 0xffff));
   const char *names[] = {acmeh_check_name(ctx, name, sizeof name)}, *what = "newOrder with an unadvertised profile";
-  if (rc == ACMEH_OK) rc = ext_new_order(ctx, c, names, 1, "profile", bogus, &r);
-  if (rc == ACMEH_OK) rc = core_expect_problem(ctx, &r, 0, "invalidProfile", what);
+  if (rc == ACMEH_OK) rc = acmeh_kit_ext_new_order(ctx, c, names, 1, "profile", bogus, &r);
+  if (rc == ACMEH_OK) rc = acmeh_kit_expect_problem(ctx, &r, 0, "invalidProfile", what);
   acmeh_http_media_type(&r, mt, sizeof mt);
   if (rc == ACMEH_OK && strict && strcmp(mt, "application/problem+json") != 0)
     rc = acmeh_check_fail(ctx, "the invalidProfile problem as application/problem+json (RFC 8555 §6.7)",
@@ -99,7 +99,7 @@ static int ip_order(acmeh_check_ctx *ctx, acmeh_acme *c, const char *profile, ac
   json_t *p = json_pack("{s:[{s:s,s:s}],s:s}", "identifiers", "type", "ip", "value", "127.0.0.1", "profile", profile);
   char *payload = json_dumps(p, JSON_COMPACT);
   json_decref(p);
-  int rc = payload ? core_post(ctx, c, acmeh_acme_dir_url(c, "newOrder"), payload, NULL, r) : ACMEH_NOMEM;
+  int rc = payload ? acmeh_kit_post(ctx, c, acmeh_acme_dir_url(c, "newOrder"), payload, NULL, r) : ACMEH_NOMEM;
   free(payload);
   return rc;
 }
@@ -144,10 +144,10 @@ static int s004_body(acmeh_check_ctx *ctx) {
   json_t *again = NULL;
   int rc = prof_account(ctx, &c, &p);
   const char *prof = rc ? NULL : pick(ctx, p), *names[] = {acmeh_check_name(ctx, name, sizeof name)};
-  if (rc == ACMEH_OK) rc = ext_order(ctx, c, names, 1, "profile", prof, "newOrder with an advertised profile", &o);
-  if (rc == ACMEH_OK) rc = ext_expect_member(ctx, o.order, "profile", prof, "the newOrder response");
+  if (rc == ACMEH_OK) rc = acmeh_kit_ext_order(ctx, c, names, 1, "profile", prof, "newOrder with an advertised profile", &o);
+  if (rc == ACMEH_OK) rc = acmeh_kit_expect_member(ctx, o.order, "profile", prof, "the newOrder response");
   if (rc == ACMEH_OK) rc = acmeh_acme_get_json(c, o.order_url, &again, NULL, ctx->err, sizeof ctx->err);
-  if (rc == ACMEH_OK) rc = ext_expect_member(ctx, again, "profile", prof, "the order fetched again (POST-as-GET)");
+  if (rc == ACMEH_OK) rc = acmeh_kit_expect_member(ctx, again, "profile", prof, "the order fetched again (POST-as-GET)");
   json_decref(again);
   acmeh_issued_clear(&o);
   acmeh_acme_free(c);
@@ -162,7 +162,7 @@ static int s005_body(acmeh_check_ctx *ctx) {
   acmeh_issued o = {0};
   int rc = prof_account(ctx, &c, &p);
   const char *names[] = {acmeh_check_name(ctx, name, sizeof name)};
-  if (rc == ACMEH_OK) rc = ext_order(ctx, c, names, 1, NULL, NULL, "newOrder without a profile", &o);
+  if (rc == ACMEH_OK) rc = acmeh_kit_ext_order(ctx, c, names, 1, NULL, NULL, "newOrder without a profile", &o);
   const char *got = json_string_value(json_object_get(o.order, "profile"));
   if (rc == ACMEH_OK && !got)
     rc = acmeh_check_fail(ctx, "the order names the profile the server chose", "the order has no string \"profile\"");
@@ -203,7 +203,7 @@ static const char *retiree(acmeh_check_ctx *ctx, acmeh_acme *c, const json_t *pr
   acmeh_issued o = {0};
   const char *names[] = {acmeh_check_name(ctx, name, sizeof name)}, *k, *found = NULL;
   const json_t *v;
-  if (ext_order(ctx, c, names, 1, NULL, NULL, "newOrder without a profile", &o)) return NULL;
+  if (acmeh_kit_ext_order(ctx, c, names, 1, NULL, NULL, "newOrder without a profile", &o)) return NULL;
   const char *def = json_string_value(json_object_get(o.order, "profile"));
   json_object_foreach((json_t *)profiles, k, v) if (!found && def && strcmp(k, def) != 0) found = k;
   acmeh_issued_clear(&o);
@@ -214,12 +214,12 @@ static const char *retiree(acmeh_check_ctx *ctx, acmeh_acme *c, const json_t *pr
 static int finalize_retired(acmeh_check_ctx *ctx, acmeh_acme *c, const char *path, const char *prof,
                             acmeh_issued *o, acmeh_http_resp *r) {
   char *csr = NULL, *payload = NULL;
-  int rc = ext_csr(ctx, o, &csr);
+  int rc = acmeh_kit_ext_csr(ctx, o, &csr);
   if (rc == ACMEH_OK && asprintf(&payload, "{\"csr\":\"%s\"}", csr) < 0) rc = ACMEH_NOMEM;
   pthread_rwlock_wrlock(&retire_lock);
   if (rc == ACMEH_OK) rc = admin(ctx, c, path, "retire", prof);
   if (rc == ACMEH_OK) {
-    rc = core_post(ctx, c, json_string_value(json_object_get(o->order, "finalize")), payload, NULL, r);
+    rc = acmeh_kit_post(ctx, c, json_string_value(json_object_get(o->order, "finalize")), payload, NULL, r);
     char keep[sizeof ctx->err];
     memcpy(keep, ctx->err, sizeof keep);
     int rrc = admin(ctx, c, path, "restore", prof);
@@ -248,10 +248,10 @@ static int s006(acmeh_check_ctx *ctx) {
     rc = ctx->concluded ? ACMEH_PEER_PROTOCOL
                         : acmeh_check_skip(ctx, "no advertised profile besides the server's default to retire");
   const char *names[] = {acmeh_check_name(ctx, name, sizeof name)};
-  if (rc == ACMEH_OK) rc = ext_order(ctx, c, names, 1, "profile", prof, "newOrder with an advertised profile", &o);
-  if (rc == ACMEH_OK) rc = ext_ready(ctx, c, &o);
+  if (rc == ACMEH_OK) rc = acmeh_kit_ext_order(ctx, c, names, 1, "profile", prof, "newOrder with an advertised profile", &o);
+  if (rc == ACMEH_OK) rc = acmeh_kit_ext_ready(ctx, c, &o);
   if (rc == ACMEH_OK) rc = finalize_retired(ctx, c, path, prof, &o, &r);
-  if (rc == ACMEH_OK) rc = core_expect_problem(ctx, &r, 0, "invalidProfile", "finalize of an order whose profile was retired");
+  if (rc == ACMEH_OK) rc = acmeh_kit_expect_problem(ctx, &r, 0, "invalidProfile", "finalize of an order whose profile was retired");
   acmeh_http_resp_free(&r);
   acmeh_issued_clear(&o);
   acmeh_acme_free(c);
@@ -287,8 +287,8 @@ static int lifetime(acmeh_check_ctx *ctx, acmeh_acme *c, const char *prof, doubl
   char name[256];
   acmeh_issued o = {0};
   const char *names[] = {acmeh_check_name(ctx, name, sizeof name)};
-  int rc = ext_order(ctx, c, names, 1, "profile", prof, "newOrder with an advertised profile", &o);
-  if (rc == ACMEH_OK) rc = ext_complete(ctx, c, &o);
+  int rc = acmeh_kit_ext_order(ctx, c, names, 1, "profile", prof, "newOrder with an advertised profile", &o);
+  if (rc == ACMEH_OK) rc = acmeh_kit_ext_complete(ctx, c, &o);
   double got = rc ? 0 : validity(o.chain_pem);
   /* notAfter is inclusive (RFC 5280 §4.1.2.5), and CAs backdate notBefore: 1 h slack */
   if (rc == ACMEH_OK && (got < want - 3600 || got > want + 3600))
@@ -324,6 +324,6 @@ SHARED(s004)
 SHARED(s005)
 SHARED(s008)
 
-const acmeh_check_impl acmeh_profiles_checks[] = {
+const acmeh_check_impl profiles_checks[] = {
     {"PROF-S-001", s001}, {"PROF-S-002", s002}, {"PROF-S-003", s003}, {"PROF-S-004", s004}, {"PROF-S-005", s005},
     {"PROF-S-006", s006}, {"PROF-S-007", s007}, {"PROF-S-008", s008}, {"PROF-S-009", s009}, {NULL, NULL}};

@@ -1,5 +1,5 @@
 """The report loop the server-side fail tests share (test_core_checks_fail.py,
-test_ari_profiles_checks_fail.py, test_dnsup_server_checks_fail.py): every
+test_ari_profiles_checks_fail.py, test_dnsupdate_server_checks_fail.py): every
 task runs on a thread pool and prints "ok" or "FAIL" with its problems, and a
 check without a fail row is a failure of its own."""
 import concurrent.futures

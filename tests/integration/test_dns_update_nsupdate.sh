@@ -3,7 +3,7 @@
 # (hmac-sha256 and hmac-sha512) add and delete are accepted and change what the
 # mock serves; nsupdate accepting the replies means BIND verified the mock's
 # response TSIG. The request MAC in the journal's raw wire is recomputed with
-# vectors/dns-update/tsig_mac.py (Python hmac, the code that made the vectors)
+# vectors/dnsupdate/tsig_mac.py (Python hmac, the code that made the vectors)
 # and must equal the MAC on the wire. A wrong secret gets BADSIG in the journal.
 set -euo pipefail
 BIN=${ACMEH_BIN:?} SRC=${ACMEH_SOURCE_DIR:?}
@@ -43,7 +43,7 @@ if upd "hmac-sha256:acme-update-key:$S256" "update add www.example.com 60 A 192.
   fail "an A record outside the key's policy was accepted"
 fi
 api dns-update-journal '{"zone":"example.com"}' >"$work/journal.json"
-SECRETS="$S256 $S512" $PY - "$work/journal.json" "$SRC/vectors/dns-update" <<'PYEOF'
+SECRETS="$S256 $S512" $PY - "$work/journal.json" "$SRC/vectors/dnsupdate" <<'PYEOF'
 import base64, json, os, sys
 sys.path.insert(0, sys.argv[2])
 import tsig_mac

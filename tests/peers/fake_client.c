@@ -64,7 +64,7 @@ static const char *challenge_type(void) { return getenv("CHALLENGE") ? getenv("C
  * instead of the URL, the "*." kept. */
 static void dnsacct_host(acmeh_acme *c, const char *name, char *host, size_t len) {
   const char *url = acmeh_acme_kid(c), *id = strrchr(url, '/') ? strrchr(url, '/') + 1 : url;
-  char *h = acmeh_dnsacct_name(fault("dnsacct-account-id") ? id : url, name);
+  char *h = acmeh_dnsaccount_name(fault("dnsacct-account-id") ? id : url, name);
   if (fault("dnsacct-dns01-name")) snprintf(host, len, "_acme-challenge.%s.", name);
   else if (fault("dnsacct-wildcard-star") && h && getenv("DOMAIN") && !strncmp(getenv("DOMAIN"), "*.", 2))
     snprintf(host, len, "%.*s*.%s.", (int)(strchr(h, '.') - h + strlen("._acme-challenge.")), h, name);

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """A scriptable DNS UPDATE publisher for the DNSUP-C failure tests: lego's exec
 provider interface (faulty_updater.py present|cleanup FQDN VALUE), TSIG with
-the scenario's DNS_UPDATE_* key (RFC 8945, vectors/dns-update/tsig_mac.py),
+the scenario's DNS_UPDATE_* key (RFC 8945, vectors/dnsupdate/tsig_mac.py),
 correct unless FAULTY_UPDATER_FAULTS (comma separated) names faults:
   wrong-value   publish a TXT value that is not the challenge's
   z-bit         set the header's Z bits (RFC 2136 §2.2 wants 0)
@@ -20,7 +20,7 @@ import struct
 import sys
 import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "vectors", "dns-update"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "vectors", "dnsupdate"))
 import tsig_mac  # noqa: E402
 
 FAULTS = set(f for f in os.environ.get("FAULTY_UPDATER_FAULTS", "").split(",") if f)

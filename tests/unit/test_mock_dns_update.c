@@ -1,5 +1,5 @@
 /* Unit tests for the mock DNS's UPDATE/TSIG layer (mocks/dns/update.h):
- * the vectors of vectors/dns-update/tsig.json (MACs computed with Python's
+ * the vectors of vectors/dnsupdate/tsig.json (MACs computed with Python's
  * hmac) checked against our TSIG code and against ldns; each RFC 2136
  * prerequisite and update kind; each TSIG error; replay, policy and unsigned
  * refusals; bad input (truncation, compression loops, wrong counts, garbage
@@ -164,7 +164,7 @@ static int teardown(void) {
 
 static json_t *load_vectors(void) {
   json_error_t je;
-  json_t *doc = json_load_file("vectors/dns-update/tsig.json", 0, &je);
+  json_t *doc = json_load_file("vectors/dnsupdate/tsig.json", 0, &je);
   CU_ASSERT_FATAL(doc != NULL);
   return doc;
 }
@@ -820,5 +820,5 @@ int main(void) {
       {"signed UDP answers fit 512 bytes", test_signed_udp_size},
       {"management API validation", test_mgmt_validation},
   };
-  return acmeh_unit_run("dns-update", setup, teardown, tests, ACMEH_UNIT_COUNT(tests));
+  return acmeh_unit_run("dnsupdate", setup, teardown, tests, ACMEH_UNIT_COUNT(tests));
 }

@@ -2,7 +2,7 @@
 """Writes tsig.json: TSIG MACs over fixed DNS UPDATE messages with fixed keys
 and times, from the RFC 8945 §4.3.3 digest components (tsig_mac.py, Python
 hmac). The first vector is the worked example of the dns-update digest §6 and
-must reproduce its MAC. Run: python3 vectors/dns-update/gen.py"""
+must reproduce its MAC. Run: python3 vectors/dnsupdate/gen.py"""
 import base64
 import hashlib
 import json
@@ -31,7 +31,7 @@ def vector(name, msg, alg):
     secret = SECRETS[alg]
     wire = bytes.fromhex(MSGS[msg])
     signed, mac = tsig_mac.sign(wire, secret, "acme-update-key.", alg, T, 300)
-    return {"name": name, "source": "RFC 8945 §4.3.3 digest components, Python hmac (vectors/dns-update/gen.py)",
+    return {"name": name, "source": "RFC 8945 §4.3.3 digest components, Python hmac (vectors/dnsupdate/gen.py)",
             "input": {"kind": "request", "message": msg, "key_name": "acme-update-key.", "algorithm": alg,
                       "secret": base64.b64encode(secret).decode(), "time_signed": T, "fudge": 300,
                       "unsigned_hex": wire.hex()},
@@ -66,7 +66,7 @@ def main():
           response_vector("hmac-sha512.", 18, (T + 3600).to_bytes(6, "big"))]
     assert vs[0]["expected"]["mac_hex"] == "35837337ab3463d832230aa63924764a594514a42917aa16227e2e3b9caff239"
     assert vs[0]["input"]["secret"] == "jNjbePo1/UZI9nDxSzeunGGQCXefnZTbcFO1TzJ1p5o="
-    out = {"spec": "dns-update", "vectors": vs}
+    out = {"spec": "dnsupdate", "vectors": vs}
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tsig.json")
     with open(path, "w") as f:
         json.dump(out, f, indent=2)

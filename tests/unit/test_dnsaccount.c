@@ -1,5 +1,5 @@
 /* dns-account-01 (draft-ietf-acme-dns-account-label): runs every vector of
- * vectors/dns-account/ against harness/acme/challenge, plus argument edge
+ * vectors/dnsaccount/ against harness/acme/challenge, plus argument edge
  * cases the vectors cannot express. */
 #include <CUnit/Basic.h>
 #include <jansson.h>
@@ -16,7 +16,7 @@ static json_t *g_vectors;
 
 static int suite_init(void) {
   g_vectors = json_array();
-  return acmeh_test_vectors_load(g_vectors, "dns-account");
+  return acmeh_test_vectors_load(g_vectors, "dnsaccount");
 }
 
 static int suite_clean(void) {
@@ -29,15 +29,15 @@ static int for_op(const char *op, void (*fn)(const json_t *)) { return acmeh_tes
 static void one_name(const json_t *v) {
   const char *url = sget(vin(v), "account_url"), *ident = sget(vin(v), "identifier");
   char label[ACMEH_DNSACCT_LABEL_LEN + 1];
-  VCHECK(acmeh_dnsacct_label(url, label) == ACMEH_OK, v);
+  VCHECK(acmeh_dnsaccount_label(url, label) == ACMEH_OK, v);
   VCHECK(streq(label, sget(vexp(v), "label")), v);
-  char *name = acmeh_dnsacct_name(url, ident);
+  char *name = acmeh_dnsaccount_name(url, ident);
   const char *want = sget(vexp(v), "name"); /* null: no usable name */
   VCHECK(want ? streq(name, want) : name == NULL, v);
   free(name);
 }
 
-static void test_names(void) { CU_ASSERT(for_op("dnsacct_name", one_name) >= 9); }
+static void test_names(void) { CU_ASSERT(for_op("dnsaccount_name", one_name) >= 9); }
 
 static void one_txt(const json_t *v) {
   char *ka = acmeh_key_authorization(sget(vin(v), "token"), sget(vin(v), "thumbprint"));
@@ -47,7 +47,7 @@ static void one_txt(const json_t *v) {
   free(ka);
 }
 
-static void test_txt(void) { CU_ASSERT(for_op("dnsacct_txt", one_txt) >= 1); }
+static void test_txt(void) { CU_ASSERT(for_op("dnsaccount_txt", one_txt) >= 1); }
 
 static void one_base32(const json_t *v) {
   const char *hex = sget(vin(v), "hex");
@@ -62,7 +62,7 @@ static void one_base32(const json_t *v) {
 static void test_base32(void) { CU_ASSERT(for_op("base32", one_base32) >= 7); }
 
 static void test_all_ops_known(void) {
-  static const char *const known[] = {"dnsacct_name", "dnsacct_txt", "base32", NULL};
+  static const char *const known[] = {"dnsaccount_name", "dnsaccount_txt", "base32", NULL};
   size_t i;
   json_t *v;
   CU_ASSERT(json_array_size(g_vectors) > 0);
@@ -75,13 +75,13 @@ static void test_all_ops_known(void) {
 
 static void test_bad_args(void) {
   char label[ACMEH_DNSACCT_LABEL_LEN + 1];
-  CU_ASSERT(acmeh_dnsacct_label(NULL, label) == ACMEH_INVALID_ARG);
-  CU_ASSERT(acmeh_dnsacct_label("", label) == ACMEH_INVALID_ARG);
-  CU_ASSERT(acmeh_dnsacct_name("https://x/acct/1", NULL) == NULL);
-  CU_ASSERT(acmeh_dnsacct_name("https://x/acct/1", "") == NULL);
-  CU_ASSERT(acmeh_dnsacct_name("https://x/acct/1", "*.") == NULL);
-  CU_ASSERT(acmeh_dnsacct_name(NULL, "example.org") == NULL);
-  CU_ASSERT(acmeh_dnsacct_label("https://x/acct/1", label) == ACMEH_OK && strlen(label) == 17 && label[0] == '_');
+  CU_ASSERT(acmeh_dnsaccount_label(NULL, label) == ACMEH_INVALID_ARG);
+  CU_ASSERT(acmeh_dnsaccount_label("", label) == ACMEH_INVALID_ARG);
+  CU_ASSERT(acmeh_dnsaccount_name("https://x/acct/1", NULL) == NULL);
+  CU_ASSERT(acmeh_dnsaccount_name("https://x/acct/1", "") == NULL);
+  CU_ASSERT(acmeh_dnsaccount_name("https://x/acct/1", "*.") == NULL);
+  CU_ASSERT(acmeh_dnsaccount_name(NULL, "example.org") == NULL);
+  CU_ASSERT(acmeh_dnsaccount_label("https://x/acct/1", label) == ACMEH_OK && strlen(label) == 17 && label[0] == '_');
 }
 
 int main(void) {
@@ -92,5 +92,5 @@ int main(void) {
       {"B1-B7 RFC 4648 base32", test_base32},
       {"bad arguments", test_bad_args},
   };
-  return acmeh_unit_run("dnsacct", suite_init, suite_clean, tests, ACMEH_UNIT_COUNT(tests));
+  return acmeh_unit_run("dnsaccount", suite_init, suite_clean, tests, ACMEH_UNIT_COUNT(tests));
 }

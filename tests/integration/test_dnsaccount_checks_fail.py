@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """dns-account-01 (draft-ietf-acme-dns-account-label) checks must be able to fail.
 
-1. Vectors: `acme-harness vectors --spec dns-account` agrees with labels,
+1. Vectors: `acme-harness vectors --spec dnsaccount` agrees with labels,
    names and TXT values computed here independently (hashlib, base64.b32encode),
    the draft's example, wildcards and long URLs included.
 2. Server side: every DNSACCT-S check fails, with its message, against the
@@ -61,20 +61,20 @@ def txt(keyauth):
 
 
 def check_vectors():
-    p = subprocess.run([BIN, "vectors", "--spec", "dns-account"], capture_output=True, text=True, timeout=30)
+    p = subprocess.run([BIN, "vectors", "--spec", "dnsaccount"], capture_output=True, text=True, timeout=30)
     if p.returncode:
-        return ["vectors --spec dns-account exit %d: %s" % (p.returncode, p.stderr[-300:])]
+        return ["vectors --spec dnsaccount exit %d: %s" % (p.returncode, p.stderr[-300:])]
     problems, seen = [], 0
     for doc in json.loads(p.stdout).values():
         for v in doc["vectors"]:
             i, e = v["input"], v["expected"]
-            if i["op"] == "dnsacct_name":
+            if i["op"] == "dnsaccount_name":
                 base = i["identifier"][2:] if i["identifier"].startswith("*.") else i["identifier"]
                 name = label(i["account_url"]) + "._acme-challenge." + base.rstrip(".")
                 want = name if len(name) <= 253 else None
                 if e["label"] != label(i["account_url"]) or e["name"] != want:
                     problems.append("vector %s: expected %s / %s, computed %s / %s" % (v["name"], e["label"], e["name"], label(i["account_url"]), want))
-            elif i["op"] == "dnsacct_txt":
+            elif i["op"] == "dnsaccount_txt":
                 ka = i["token"] + "." + i["thumbprint"]
                 if e["key_authorization"] != ka or e["txt"] != txt(ka):
                     problems.append("vector %s: TXT %s, computed %s" % (v["name"], e["txt"], txt(ka)))

@@ -1,0 +1,69 @@
+/* The reference client and the usual fixtures of server checks (fixture.h). */
+#include "harness/kit/fixture.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/core/error.h"
+
+int acmeh_kit_client(acmeh_check_ctx *ctx, acmeh_acme **c) {
+  acmeh_acme_config cfg = {.directory_url = ctx->env->directory_url, .ca_file = ctx->env->ca_file,
+                           .transcript = &ctx->transcript, .deadline = ctx->deadline,
+                           .verbose = ctx->env->verbose};
+  return acmeh_acme_new(&cfg, c, ctx->err, sizeof ctx->err);
+}
+
+int acmeh_kit_account(acmeh_check_ctx *ctx, acmeh_acme **c) {
+  int rc = acmeh_kit_client(ctx, c);
+  if (rc == ACMEH_OK) rc = acmeh_flow_new_account(*c, ACMEH_KEY_ES256, NULL, NULL, ctx->err, sizeof ctx->err);
+  if (rc && *c) acmeh_acme_free(*c), *c = NULL;
+  return rc;
+}
+
+int acmeh_kit_order(acmeh_check_ctx *ctx, acmeh_acme **c, char *name, size_t namelen, char **order_url,
+               json_t **order) {
+  int rc = acmeh_kit_account(ctx, c);
+  acmeh_check_name(ctx, name, namelen);
+  const char *names[] = {name};
+  if (rc == ACMEH_OK) rc = acmeh_flow_new_order(*c, names, 1, order_url, order, ctx->err, sizeof ctx->err);
+  return rc;
+}
+
+int acmeh_kit_post(acmeh_check_ctx *ctx, acmeh_acme *c, const char *url, const char *payload,
+              const acmeh_post_opts *o, acmeh_http_resp *r) {
+  return acmeh_acme_post(c, url, payload, o, r, ctx->err, sizeof ctx->err);
+}
+
+const char *acmeh_kit_first_authz(const json_t *order) {
+  return json_string_value(json_array_get(json_object_get(order, "authorizations"), 0));
+}
+
+int acmeh_kit_fixture_authz(acmeh_check_ctx *ctx, acmeh_kit_fixture *f) {
+  int rc = acmeh_kit_order(ctx, &f->c, f->name, sizeof f->name, &f->is.order_url, &f->is.order);
+  const char *u = acmeh_kit_first_authz(f->is.order);
+  f->authz_url = u ? strdup(u) : NULL;
+  if (rc == ACMEH_OK && !u) rc = acmeh_check_fail(ctx, "an authorization URL in the order", "none");
+  if (rc == ACMEH_OK) rc = acmeh_acme_get_json(f->c, u, &f->authz, NULL, ctx->err, sizeof ctx->err);
+  return rc;
+}
+
+static int fixture_flow(acmeh_check_ctx *ctx, acmeh_kit_fixture *f, int issue) {
+  int rc = acmeh_kit_account(ctx, &f->c);
+  const char *names[] = {acmeh_check_name(ctx, f->name, sizeof f->name)};
+  if (rc == ACMEH_OK)
+    rc = (issue ? acmeh_flow_issue : acmeh_flow_ready_order)(f->c, ctx->env->mocks, names, 1, "http-01", &f->is,
+                                                            ctx->err, sizeof ctx->err);
+  return rc;
+}
+
+int acmeh_kit_fixture_ready(acmeh_check_ctx *ctx, acmeh_kit_fixture *f) { return fixture_flow(ctx, f, 0); }
+int acmeh_kit_fixture_issued(acmeh_check_ctx *ctx, acmeh_kit_fixture *f) { return fixture_flow(ctx, f, 1); }
+
+void acmeh_kit_fixture_free(acmeh_kit_fixture *f) {
+  acmeh_acme_free(f->c);
+  free(f->authz_url);
+  json_decref(f->authz);
+  acmeh_issued_clear(&f->is);
+  memset(f, 0, sizeof *f);
+}

@@ -1,0 +1,60 @@
+/* Check-writing kit: the reference client set up for a server check, and the
+ * account, order and certificate most server checks start from. Every suite
+ * that puts a server under test builds on these (docs/architecture.md). */
+#ifndef ACMEH_KIT_FIXTURE_H
+#define ACMEH_KIT_FIXTURE_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "harness/client/acme.h"
+#include "harness/client/flow.h"
+#include "harness/runner/check.h"
+
+/* A reference client bound to the check's transcript and deadline, with the
+ * directory fetched, into *c (free with acmeh_acme_free). Returns ACMEH_OK or
+ * the failure (reason in ctx->err). */
+int acmeh_kit_client(acmeh_check_ctx *ctx, acmeh_acme **c);
+
+/* acmeh_kit_client plus a fresh ES256 account (RFC 8555 §7.3). */
+int acmeh_kit_account(acmeh_check_ctx *ctx, acmeh_acme **c);
+
+/* acmeh_kit_account plus an order (§7.4) for one fresh name, written into
+ * name (namelen bytes); *order_url and *order are owned by the caller. */
+int acmeh_kit_order(acmeh_check_ctx *ctx, acmeh_acme **c, char *name, size_t namelen, char **order_url,
+                    json_t **order);
+
+/* A signed POST of `payload` (NULL = POST-as-GET, §6.3) to url, mutated by o
+ * (may be NULL), answer in *r (free with acmeh_http_resp_free). Returns
+ * ACMEH_OK for any complete response, else the transport error. */
+int acmeh_kit_post(acmeh_check_ctx *ctx, acmeh_acme *c, const char *url, const char *payload,
+                   const acmeh_post_opts *o, acmeh_http_resp *r);
+
+/* The first authorization URL of an order (borrowed), NULL when none. */
+const char *acmeh_kit_first_authz(const json_t *order);
+
+/* What most checks start from: a client with a fresh account and one fresh
+ * name, then an order and its first authorization, or a ready or issued
+ * order. Zero-initialise, set up with one of the functions below, and always
+ * release with acmeh_kit_fixture_free (also after a failed set-up). */
+typedef struct {
+  acmeh_acme *c;
+  char name[256];
+  char *authz_url; /* first authorization of the order (owned) */
+  json_t *authz;   /* that authorization as first fetched (owned) */
+  acmeh_issued is; /* order URL, order, and after issuance chain and key */
+} acmeh_kit_fixture;
+
+/* Account, order for f->name, first authorization fetched. Returns ACMEH_OK or the failure. */
+int acmeh_kit_fixture_authz(acmeh_check_ctx *ctx, acmeh_kit_fixture *f);
+
+/* Account and an order for f->name made ready through http-01. */
+int acmeh_kit_fixture_ready(acmeh_check_ctx *ctx, acmeh_kit_fixture *f);
+
+/* Account and a certificate issued for f->name through http-01. */
+int acmeh_kit_fixture_issued(acmeh_check_ctx *ctx, acmeh_kit_fixture *f);
+
+/* Releases everything the fixture holds and zeroes it. */
+void acmeh_kit_fixture_free(acmeh_kit_fixture *f);
+
+#endif

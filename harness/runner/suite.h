@@ -1,0 +1,91 @@
+/* The suite descriptor: everything one spec brings to the harness, in one
+ * value that its folder suites/<name>/ exports. The runner, `serve` and the
+ * matrix reach suites only through these values (the registry,
+ * suites/registry.c, lists them); no engine names a suite.
+ * docs/architecture.md, "Suite descriptor", walks through adding one. */
+#ifndef ACMEH_RUNNER_SUITE_H
+#define ACMEH_RUNNER_SUITE_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "harness/runner/check.h"
+#include "harness/targets/vars.h"
+#include "mocks/mocks.h"
+
+/* What a suite's scenario hooks get around one client-under-test run
+ * (runner/scenario.c). Everything is borrowed for the call. */
+typedef struct {
+  acmeh_mocks *mocks;  /* the run's mocks (DNS, HTTP-01, TLS-ALPN-01) */
+  const json_t *def;   /* the scenario's definition (suites/<name>/scenarios.json) */
+  const char *domain;  /* the first name the client is asked to certify */
+  acmeh_vars *vars;    /* the client's variables: begin may add to them */
+} acmeh_scenario_hook_args;
+
+/* Called once per verdict a live judge reaches: `id` ("CORE-C-001", a static
+ * string), `pass` 1 or 0, `message` ("expected ...; got ..." on a failure,
+ * what held on a pass). Strings are valid only during the call. */
+typedef void (*acmeh_live_emit)(void *ud, const char *id, int pass, const char *message);
+
+/* Checks a suite can judge one exchange at a time, as `acme-harness serve`
+ * shows them live. State holds what earlier exchanges showed (nonces used,
+ * account URLs), one state per stream of exchanges. */
+typedef struct {
+  /* A new, empty state, or NULL when out of memory. */
+  void *(*create)(void);
+  /* Frees a state from create (NULL is a no-op). */
+  void (*destroy)(void *state);
+  /* Judges exchange `x` (an object as harness/server/server.h describes)
+   * with every per-exchange check, calling emit for each verdict. Not
+   * thread-safe per state. Returns the number of failures. */
+  size_t (*exchange)(void *state, const json_t *x, acmeh_live_emit emit, void *ud);
+} acmeh_live_judge;
+
+typedef struct acmeh_suite {
+  /* The one spelling of the suite everywhere: `--suite`, the catalog's
+   * "spec", suites/<name>/, vectors/<name>/ and the suite's C prefix. The
+   * check-ID prefix (e.g. DNSACCT for dnsaccount) is published and stays. */
+  const char *name;
+  /* The check-ID prefix of its checks, e.g. "CORE" (informational). */
+  const char *id_prefix;
+  /* Its check implementations: a NULL-terminated list of tables, each
+   * ending with an entry whose id is NULL. */
+  const acmeh_check_impl *const *checks;
+  /* Client scenarios: called before the client's first action (after the
+   * reference server started) and after its last (after the server stopped).
+   * begin returns the suite's state for this run or NULL when the scenario
+   * is none of its business; end receives it (NULL too) and returns what the
+   * suite keeps of the run (new reference, or NULL), found later under
+   * acmeh_client_run.suite_data[name]. Either may be NULL. */
+  json_t *(*scenario_begin)(const acmeh_scenario_hook_args *a);
+  json_t *(*scenario_end)(const acmeh_scenario_hook_args *a, json_t *state);
+  /* Per-exchange client checks for `serve`, or NULL. */
+  const acmeh_live_judge *live;
+  /* Challenge types and identifier types the suite adds to the reference
+   * sides (NULL-terminated, or NULL for none). */
+  const char *const *challenge_types;
+  const char *const *identifier_types;
+} acmeh_suite;
+
+/* Every registered suite, in registry order, NULL-terminated
+ * (suites/registry.c; the only list of suites). */
+const acmeh_suite *const *acmeh_suites(void);
+
+/* The suite named `name` (exact), or NULL. */
+const acmeh_suite *acmeh_suite_find(const char *name);
+
+/* The suite whose checks include `id`, or NULL. */
+const acmeh_suite *acmeh_suite_of_check(const char *id);
+
+/* Data paths of a suite under `data_dir` (NULL = acmeh_data_dir()), written
+ * into buf (len bytes): "<data>/suites/<name>/catalog.json",
+ * ".../scenarios.json" and "<data>/vectors/<name>". Return buf. */
+char *acmeh_suite_catalog_path(const acmeh_suite *s, const char *data_dir, char *buf, size_t len);
+char *acmeh_suite_scenarios_path(const acmeh_suite *s, const char *data_dir, char *buf, size_t len);
+char *acmeh_suite_vectors_dir(const acmeh_suite *s, const char *data_dir, char *buf, size_t len);
+
+/* Writes the registered suite names, comma-separated ("core, ari, ...")
+ * into buf (len bytes), for usage text. Returns buf. */
+char *acmeh_suite_names(char *buf, size_t len);
+
+#endif
