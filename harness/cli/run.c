@@ -171,7 +171,7 @@ static int check_url(const char *u) {
 
 /* --dns-update-server/--dns-update-zone/--tsig-key: the reference client
  * publishes dns-01 records by signed UPDATE (harness/dns/update.h). */
-static int dnsupdate_mode(const run_args *a) {
+static int nameserver_mode(const run_args *a) {
   static acmeh_dnsupdate_cfg cfg;
   char err[512];
   if (!a->dnsup_server && !a->dnsup_zone && !a->tsig_key) return 0;
@@ -218,7 +218,7 @@ static int preflight(run_args *a, const acmeh_catalog *cat) {
   if (!n) return nothing_selected(a, cat);
   if (a->ca && check_ca(a->ca)) return 2;
   if (a->server_url && check_url(a->server_url)) return 2;
-  if (dnsupdate_mode(a)) return 2;
+  if (nameserver_mode(a)) return 2;
   if (a->run_dir && mkdir(a->run_dir, 0755) != 0)
     return fprintf(stderr, "acme-harness: --run-dir %s: %s (give a folder that does not exist yet)\n", a->run_dir, strerror(errno)), 2;
   /* Absolute: the paths in it reach clients that run in their own folders. */
