@@ -40,6 +40,7 @@ static json_t *result_json(const acmeh_result *r, int *bad) {
   put(o, "id", jstr(r->id), bad);
   put(o, "title", jstr(r->title), bad);
   put(o, "spec", jstr(r->spec), bad);
+  put(o, "revision", jstr(r->revision), bad);
   put(o, "section", jstr(r->section), bad);
   put(o, "level", jstr(r->level), bad);
   put(o, "role", jstr(r->role), bad);
@@ -82,6 +83,16 @@ static json_t *seed_json(uint64_t seed) {
   return json_string(buf);
 }
 
+/* {"<suite>": "<revision tested>"} over the results (--draft). */
+static json_t *revisions_json(const acmeh_run_report *rep, int *bad) {
+  json_t *o = json_object();
+  if (!o) *bad = 1;
+  for (size_t i = 0; o && i < rep->n; i++)
+    if (rep->results[i].revision && rep->results[i].spec)
+      put(o, rep->results[i].spec, json_string(rep->results[i].revision), bad);
+  return o;
+}
+
 static json_t *document_json(const acmeh_run_report *rep, int *bad) {
   json_t *doc = json_object(), *results = json_array();
   if (!doc || !results) {
@@ -99,6 +110,7 @@ static json_t *document_json(const acmeh_run_report *rep, int *bad) {
   put(doc, "started", json_string(started), bad);
   put(doc, "duration_s", jseconds(rep->duration_s), bad);
   put(doc, "summary", summary_json(rep, bad), bad);
+  put(doc, "revisions", revisions_json(rep, bad), bad);
   for (size_t i = 0; i < rep->n && !*bad; i++) {
     json_t *r = result_json(&rep->results[i], bad);
     if (!r || json_array_append_new(results, r) != 0) *bad = 1;

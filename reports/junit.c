@@ -92,13 +92,14 @@ static void put_property(acmeh_rep_file *a, const char *name, const char *value)
 }
 
 /* The seed is in every suite so a single suite's report still replays. */
-static void put_properties(acmeh_rep_file *a, const acmeh_run_report *rep) {
+static void put_properties(acmeh_rep_file *a, const acmeh_run_report *rep, const char *revision) {
   char seed[32];
   snprintf(seed, sizeof seed, "%llu", (unsigned long long)rep->seed);
   acmeh_rep_puts(a, "    <properties>\n");
   put_property(a, "seed", seed);
   put_property(a, "target", rep->target ? rep->target : "");
   put_property(a, "tool_version", rep->tool_version ? rep->tool_version : "");
+  if (revision) put_property(a, "revision", revision); /* the spec revision tested (--draft) */
   acmeh_rep_puts(a, "    </properties>\n");
 }
 
@@ -206,7 +207,10 @@ static void put_testsuite(acmeh_rep_file *a, const acmeh_run_report *rep,
   put_attr(a, "timestamp", timestamp);
   put_attr(a, "hostname", host);
   acmeh_rep_puts(a, ">\n");
-  put_properties(a, rep);
+  const char *revision = NULL;
+  for (size_t i = 0; i < rep->n && !revision; i++)
+    if (strcmp(acmeh_rep_spec(&rep->results[i]), g->spec) == 0) revision = rep->results[i].revision;
+  put_properties(a, rep, revision);
   for (size_t i = 0; i < rep->n; i++) {
     const acmeh_result *r = &rep->results[i];
     if (strcmp(acmeh_rep_spec(r), g->spec) == 0 && strcmp(acmeh_rep_role(rep, r), g->role) == 0)

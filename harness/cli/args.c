@@ -57,3 +57,11 @@ int acmeh_arg_ids(const char *opt, char *list, const char **ids, size_t *n, size
   }
   return 0;
 }
+
+int acmeh_arg_append(const char *opt, const char *value, char *buf, size_t cap) {
+  size_t used = strlen(buf), add = strlen(value) + (used ? 1 : 0);
+  if (!*value) return fprintf(stderr, "acme-harness: --%s needs a value\n", opt), 2;
+  if (used + add + 1 > cap) return fprintf(stderr, "acme-harness: --%s: too many values (over %zu bytes)\n", opt, cap - 1), 2;
+  snprintf(buf + used, cap - used, "%s%s", used ? "," : "", value);
+  return 0;
+}

@@ -21,4 +21,9 @@ int acmeh_arg_seconds(const char *opt, const char *s, double max, double *out);
  * at most `cap` in all. Returns 0, or 2 (printed) when there are more. */
 int acmeh_arg_ids(const char *opt, char *list, const char **ids, size_t *n, size_t cap);
 
+/* Appends `value` to the comma-separated list in buf (cap bytes, NUL-terminated,
+ * "" at first), for a repeatable option such as --draft. Returns 0, or 2 after
+ * printing why (empty value, list full). */
+int acmeh_arg_append(const char *opt, const char *value, char *buf, size_t cap);
+
 #endif

@@ -12,48 +12,91 @@
 
 static void list_usage(FILE *f) {
   char names[512];
-  fprintf(f, "usage: acme-harness list [--suite S[,S...]] [--check ID[,ID...]]...\n"
+  fprintf(f, "usage: acme-harness list [--suite S[,S...]] [--check ID[,ID...]]... [--draft SUITE=REV]... [--revisions]\n"
              "  prints ID, level, role, section and title of each selected check\n"
-             "  --suite   %s\n"
-             "  --check   check IDs or globs (quote them: 'CORE-S-00*'), repeatable\n"
+             "  --suite      %s\n"
+             "  --check      check IDs or globs (quote them: 'CORE-S-00*'), repeatable\n"
+             "  --draft      list only the checks that apply to that revision of the suite (default: its newest)\n"
+             "  --revisions  print each suite's revisions instead, newest (the default) last\n"
              "exit status: 0 something listed, 2 nothing matches or usage error\n",
           acmeh_suite_names(names, sizeof names));
 }
 
+/* One line per suite: its revisions, oldest first, the default marked. */
+static int list_revisions(const acmeh_catalog *cat, const char *suite) {
+  for (const acmeh_suite *const *s = acmeh_suites(); *s; s++) {
+    const json_t *revs = acmeh_catalog_revisions(cat, (*s)->name);
+    if (!revs || (suite && !acmeh_catalog_selected(&(acmeh_check_def){.spec = (*s)->name, .level = "", .role = ""}, suite,
+                                                   NULL, 0, NULL, NULL)))
+      continue;
+    printf("%-12s", (*s)->name);
+    for (size_t i = 0; i < json_array_size(revs); i++)
+      printf(" %s%s", json_string_value(json_array_get(revs, i)), i + 1 == json_array_size(revs) ? " (default)" : "");
+    putchar('\n');
+  }
+  return 0;
+}
+
+/* " [revisions: a, b]" for a check limited to some revisions, else "". */
+static const char *revision_tag(const acmeh_check_def *d, char *buf, size_t len) {
+  size_t used = 0;
+  buf[0] = '\0';
+  for (size_t i = 0; d->revisions && i < json_array_size(d->revisions) && used < len; i++) {
+    int n = snprintf(buf + used, len - used, "%s%s", i ? ", " : " [revisions: ",
+                     json_string_value(json_array_get(d->revisions, i)));
+    used += n > 0 ? (size_t)n : 0;
+  }
+  if (used && used + 2 < len) strcat(buf, "]");
+  return buf;
+}
+
+static int list_checks(const acmeh_catalog *cat, const char *suite, const char *const *ids, size_t nids,
+                       const json_t *drafts) {
+  size_t shown = 0;
+  for (size_t i = 0; i < cat->n; i++) {
+    const acmeh_check_def *d = &cat->checks[i];
+    if (!acmeh_catalog_selected(d, suite, ids, nids, NULL, NULL) || !acmeh_catalog_applies(d, drafts)) continue;
+    shown++;
+    char tag[512];
+    printf("%-12s %-6s %-6s %-22s %s%s%s\n", d->id, d->level, d->role, d->section, d->title,
+           acmeh_check_impl_find(d->id) ? "" : " [not implemented]", revision_tag(d, tag, sizeof tag));
+  }
+  if (!shown) {
+    char names[512];
+    fprintf(stderr, "acme-harness list: no check matches; suites: %s\n", acmeh_suite_names(names, sizeof names));
+  }
+  return shown ? 0 : 2;
+}
+
 int acmeh_cli_list(int argc, char **argv) {
-  static const struct option opts[] = {
-      {"suite", required_argument, 0, 's'}, {"check", required_argument, 0, 'c'}, {"help", no_argument, 0, 'h'}, {0}};
+  static const struct option opts[] = {{"suite", required_argument, 0, 's'}, {"check", required_argument, 0, 'c'},
+                                       {"draft", required_argument, 0, 'd'}, {"revisions", no_argument, 0, 'r'},
+                                       {"help", no_argument, 0, 'h'},        {0}};
   const char *suite = NULL, *ids[128];
+  char drafts_arg[1024] = "";
   size_t nids = 0;
+  int revisions = 0;
   for (int ch; (ch = getopt_long(argc, argv, "h", opts, NULL)) != -1;) {
     if (ch == 'h') return list_usage(stdout), 0;
     if (ch == 's') suite = optarg;
-    else if (ch != 'c') return list_usage(stderr), 2;
+    else if (ch == 'r') revisions = 1;
+    else if (ch == 'd') {
+      if (acmeh_arg_append("draft", optarg, drafts_arg, sizeof drafts_arg)) return 2;
+    } else if (ch != 'c') return list_usage(stderr), 2;
     else if (acmeh_arg_ids("check", optarg, ids, &nids, 128)) return 2;
   }
   if (optind < argc) return fprintf(stderr, "acme-harness list: unexpected argument '%s'\n", argv[optind]), 2;
   acmeh_catalog cat;
-  char err[512];
-  if (acmeh_catalog_load(NULL, &cat, err, sizeof err)) {
-    fprintf(stderr, "acme-harness: %s\n", err);
-    return 2;
-  }
-  size_t shown = 0;
-  for (size_t i = 0; i < cat.n; i++) {
-    const acmeh_check_def *d = &cat.checks[i];
-    if (!acmeh_catalog_selected(d, suite, ids, nids, NULL, NULL)) continue;
-    shown++;
-    printf("%-12s %-6s %-6s %-22s %s%s\n", d->id, d->level, d->role, d->section, d->title,
-           acmeh_check_impl_find(d->id) ? "" : " [not implemented]");
-  }
-  if (!shown) {
-    fprintf(stderr, "acme-harness list: no check matches; suites:");
-    for (size_t i = 0; i < cat.n; i++)
-      if (i == 0 || strcmp(cat.checks[i].spec, cat.checks[i - 1].spec) != 0) fprintf(stderr, " %s", cat.checks[i].spec);
-    fputc('\n', stderr);
-  }
+  char err[600];
+  if (acmeh_catalog_load(NULL, &cat, err, sizeof err)) return fprintf(stderr, "acme-harness: %s\n", err), 2;
+  json_t *drafts = NULL;
+  int status = *drafts_arg && acmeh_catalog_drafts(&cat, drafts_arg, &drafts, err, sizeof err)
+                   ? (fprintf(stderr, "acme-harness list: %s\n", err), 2)
+               : revisions ? list_revisions(&cat, suite)
+                           : list_checks(&cat, suite, ids, nids, drafts);
+  json_decref(drafts);
   acmeh_catalog_free(&cat);
-  return shown ? 0 : 2;
+  return status;
 }
 
 /* Spellings the vectors command took before every suite had one name

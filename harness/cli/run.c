@@ -37,10 +37,12 @@ typedef struct {
   size_t nids;
   int dns_port, http01_port, tlsalpn01_port, mgmt_port, strict, verbose, have_seed, timeout_given;
   uint64_t seed;
+  char drafts_arg[1024]; /* every --draft, comma-joined */
+  json_t *drafts;        /* the revision under test per suite (acmeh_catalog_drafts) */
   acmeh_run_opts ro;
 } run_args;
 
-enum { OPT_NAMESERVER = 0x100, OPT_DNSUP_SERVER, OPT_DNSUP_ZONE, OPT_TSIG_KEY };
+enum { OPT_NAMESERVER = 0x100, OPT_DNSUP_SERVER, OPT_DNSUP_ZONE, OPT_TSIG_KEY, OPT_DRAFT };
 
 static const struct option opts[] = {
     {"server", required_argument, 0, 'S'},  {"server-url", required_argument, 0, 'U'},
@@ -56,7 +58,7 @@ static const struct option opts[] = {
     {"tlsalpn01-port", required_argument, 0, 'L'}, {"mgmt-port", required_argument, 0, 'M'},
     {"client", required_argument, 0, 'C'}, {"nameserver", required_argument, 0, OPT_NAMESERVER},
     {"dns-update-server", required_argument, 0, OPT_DNSUP_SERVER}, {"dns-update-zone", required_argument, 0, OPT_DNSUP_ZONE},
-    {"tsig-key", required_argument, 0, OPT_TSIG_KEY}, {0}};
+    {"tsig-key", required_argument, 0, OPT_TSIG_KEY}, {"draft", required_argument, 0, OPT_DRAFT}, {0}};
 
 static void usage(FILE *f) {
   fputs("usage: acme-harness run --server TARGET | --server-url URL [--ca FILE] | --client TARGET [options]\n"
@@ -64,7 +66,9 @@ static void usage(FILE *f) {
         "  --server-url URL    test a running server; --ca FILE verifies its TLS certificate\n"
         "  --client TARGET     test a client target against the reference server\n"
         "  --nameserver TARGET start a nameserver target (bind, mock-dns) and run the dnsupdate suite on it\n"
-        "  --suite S[,S...]    core, ari, profiles, dnsaccount, dnsupdate (`acme-harness list`)\n"
+        "  --suite S[,S...]    suites to run (`acme-harness list` names them)\n"
+        "  --draft SUITE=REV   the spec revision under test, repeatable (default each suite's newest;\n"
+        "                      `acme-harness list --revisions`); checks of other revisions are not run\n"
         "  --check ID          globs, repeatable or comma-separated; --level MUST|SHOULD|MAY\n"
         "  --jobs N            checks at once (default 1)\n"
         "  --timeout SECONDS   per check (default 30; 300 for --client)\n"
@@ -124,6 +128,7 @@ static int parse_opt(run_args *a, int ch, char *v) {
   case OPT_DNSUP_SERVER: a->dnsup_server = v; return 0;
   case OPT_DNSUP_ZONE: a->dnsup_zone = v; return 0;
   case OPT_TSIG_KEY: a->tsig_key = v; return 0;
+  case OPT_DRAFT: return acmeh_arg_append("draft", v, a->drafts_arg, sizeof a->drafts_arg);
   default: return fprintf(stderr, "acme-harness run: see acme-harness run --help\n"), 2;
   }
 }
@@ -212,9 +217,15 @@ static int suites_known(const char *list, const acmeh_catalog *cat) {
 
 static int preflight(run_args *a, const acmeh_catalog *cat) {
   if (suites_known(a->ro.suite, cat)) return 2;
-  size_t n = 0;
+  char err[600];
+  if (acmeh_catalog_drafts(cat, a->drafts_arg, &a->drafts, err, sizeof err)) return fprintf(stderr, "acme-harness: %s\n", err), 2;
+  a->ro.drafts = a->drafts;
+  size_t n = 0, other_rev = 0;
   for (size_t i = 0; i < cat->n; i++)
-    n += acmeh_catalog_selected(&cat->checks[i], a->ro.suite, a->ids, a->nids, a->ro.level, a->ro.role);
+    if (acmeh_catalog_selected(&cat->checks[i], a->ro.suite, a->ids, a->nids, a->ro.level, a->ro.role))
+      acmeh_catalog_applies(&cat->checks[i], a->drafts) ? n++ : other_rev++;
+  if (!n && other_rev)
+    return fprintf(stderr, "acme-harness: the %zu selected check(s) apply to other revisions than --draft chose (acme-harness list --revisions)\n", other_rev), 2;
   if (!n) return nothing_selected(a, cat);
   if (a->ca && check_ca(a->ca)) return 2;
   if (a->server_url && check_url(a->server_url)) return 2;
@@ -429,6 +440,7 @@ int acmeh_cli_run(int argc, char **argv) {
   acmeh_scenarios_free(sc);
   json_decref(exp);
   json_decref(target);
+  json_decref(a.drafts);
   acmeh_catalog_free(&cat);
   return status;
 }

@@ -29,6 +29,7 @@ static int add_check(acmeh_catalog *c, const char *spec, json_t *j, char *err, s
                   "level", &d.level, "role", &d.role))
     return acmeh_msg(err, errlen, ACMEH_INTERNAL, "catalog %s: a check lacks id/title/section/level/role", spec);
   d.digest_ref = json_string_value(json_object_get(j, "ref"));
+  d.revisions = json_object_get(j, "revisions");
   if (!valid_id(d.id)) return acmeh_msg(err, errlen, ACMEH_INTERNAL, "catalog %s: malformed check ID %s", spec, d.id);
   for (size_t i = 0; i < c->n; i++)
     if (strcmp(c->checks[i].id, d.id) == 0)
@@ -37,6 +38,35 @@ static int add_check(acmeh_catalog *c, const char *spec, json_t *j, char *err, s
   if (!p) return ACMEH_NOMEM;
   c->checks = p;
   c->checks[c->n++] = d;
+  return ACMEH_OK;
+}
+
+static int listed_in(const json_t *arr, const char *s) {
+  size_t i;
+  json_t *v;
+  json_array_foreach(arr, i, v) if (json_is_string(v) && strcmp(json_string_value(v), s) == 0) return 1;
+  return 0;
+}
+
+/* An array of strings (an empty one too). */
+static int strings_ok(const json_t *arr) {
+  size_t i;
+  json_t *v;
+  if (!json_is_array(arr)) return 0;
+  json_array_foreach(arr, i, v) if (!json_is_string(v)) return 0;
+  return 1;
+}
+
+/* A check's "revisions" must be a non-empty list of its suite's revisions. */
+static int revisions_ok(const acmeh_check_def *d, const json_t *suite_revs, char *err, size_t errlen) {
+  if (!d->revisions) return ACMEH_OK;
+  if (!strings_ok(d->revisions) || !json_array_size(d->revisions))
+    return acmeh_msg(err, errlen, ACMEH_INTERNAL, "catalog %s: %s \"revisions\" must be a non-empty array of strings", d->spec, d->id);
+  size_t i;
+  json_t *v;
+  json_array_foreach(d->revisions, i, v) if (!listed_in(suite_revs, json_string_value(v)))
+    return acmeh_msg(err, errlen, ACMEH_INTERNAL, "catalog %s: %s names revision \"%s\", which the suite does not list",
+                     d->spec, d->id, json_string_value(v));
   return ACMEH_OK;
 }
 
@@ -53,10 +83,14 @@ static int load_file(acmeh_catalog *c, const acmeh_suite *s, const char *path, c
     return acmeh_msg(err, errlen, ACMEH_INTERNAL, "%s: needs \"spec\" and a \"checks\" array", path);
   if (strcmp(spec, s->name) != 0)
     return acmeh_msg(err, errlen, ACMEH_INTERNAL, "%s: \"spec\" is \"%s\", the suite is named \"%s\"", path, spec, s->name);
+  const json_t *revs = json_object_get(doc, "revisions");
+  if (!strings_ok(revs) || !json_array_size(revs))
+    return acmeh_msg(err, errlen, ACMEH_INTERNAL, "%s: needs \"revisions\", the spec's revisions as strings, newest last", path);
   size_t i;
   json_t *j;
   json_array_foreach(checks, i, j) {
     int rc = add_check(c, spec, j, err, errlen);
+    if (rc == ACMEH_OK) rc = revisions_ok(&c->checks[c->n - 1], revs, err, errlen);
     if (rc) return rc;
   }
   return ACMEH_OK;
@@ -105,4 +139,57 @@ int acmeh_catalog_selected(const acmeh_check_def *d, const char *suite, const ch
   for (size_t i = 0; i < nids; i++)
     if (fnmatch(ids[i], d->id, 0) == 0) return 1;
   return 0;
+}
+
+const json_t *acmeh_catalog_revisions(const acmeh_catalog *c, const char *spec) {
+  size_t i;
+  json_t *doc;
+  json_array_foreach(c->docs, i, doc) if (strcmp(json_string_value(json_object_get(doc, "spec")), spec) == 0)
+      return json_object_get(doc, "revisions");
+  return NULL;
+}
+
+/* One "SUITE=REV" of --draft into drafts. */
+static int draft_one(const acmeh_catalog *c, const char *item, size_t len, json_t *drafts, char *err, size_t errlen) {
+  const char *eq = memchr(item, '=', len);
+  if (!eq || eq == item || eq + 1 == item + len)
+    return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "--draft: '%.*s' is not SUITE=REVISION", (int)len, item);
+  char suite[64], rev[128];
+  snprintf(suite, sizeof suite, "%.*s", (int)(eq - item), item);
+  snprintf(rev, sizeof rev, "%.*s", (int)(item + len - eq - 1), eq + 1);
+  const json_t *revs = acmeh_catalog_revisions(c, suite);
+  if (!revs) return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "--draft: no suite '%s' (acme-harness list names them)", suite);
+  if (!listed_in(revs, rev)) {
+    char *known = json_dumps(revs, JSON_COMPACT);
+    acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "--draft: suite %s has no revision '%s'; its revisions: %s", suite, rev,
+              known ? known : "?");
+    free(known);
+    return ACMEH_INVALID_ARG;
+  }
+  json_object_set_new(drafts, suite, json_string(rev));
+  return ACMEH_OK;
+}
+
+int acmeh_catalog_drafts(const acmeh_catalog *c, const char *arg, json_t **out, char *err, size_t errlen) {
+  json_t *drafts = json_object();
+  size_t i;
+  json_t *doc;
+  json_array_foreach(c->docs, i, doc) { /* default: the newest */
+    const json_t *revs = json_object_get(doc, "revisions");
+    json_object_set(drafts, json_string_value(json_object_get(doc, "spec")), json_array_get(revs, json_array_size(revs) - 1));
+  }
+  int rc = ACMEH_OK;
+  for (const char *p = arg ? arg : ""; rc == ACMEH_OK && *p;) {
+    size_t len = strcspn(p, ",");
+    if (len) rc = draft_one(c, p, len, drafts, err, errlen);
+    p += len + (p[len] == ',');
+  }
+  if (rc) json_decref(drafts), drafts = NULL;
+  *out = drafts;
+  return rc;
+}
+
+int acmeh_catalog_applies(const acmeh_check_def *d, const json_t *drafts) {
+  const char *rev = json_string_value(json_object_get(drafts, d->spec));
+  return !drafts || !d->revisions || !rev || listed_in(d->revisions, rev);
 }

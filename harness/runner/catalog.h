@@ -8,6 +8,8 @@
 typedef struct {
   const char *id, *title, *spec, *section, *level, *role; /* borrowed from the JSON */
   const char *digest_ref; /* the digest's own numbering, e.g. "CORE-S11" (may be NULL) */
+  const json_t *revisions; /* the spec revisions the check applies to (array of strings,
+                              borrowed); NULL = every revision of its suite */
 } acmeh_check_def;
 
 typedef struct {
@@ -34,5 +36,20 @@ void acmeh_catalog_free(acmeh_catalog *c);
  * and MUST NOT, and so on); role NULL = all. */
 int acmeh_catalog_selected(const acmeh_check_def *d, const char *suite, const char *const *ids,
                            size_t nids, const char *level, const char *role);
+
+/* The revisions of suite `spec` from its catalog's "revisions" (array of
+ * strings, oldest first, newest last; borrowed), or NULL for an unknown suite. */
+const json_t *acmeh_catalog_revisions(const acmeh_catalog *c, const char *spec);
+
+/* The revision chosen for every suite: `arg` is NULL or "SUITE=REV[,SUITE=REV...]"
+ * (run/list --draft, repeatable by joining with commas); a suite not named
+ * gets its newest revision. *out receives {"<suite>": "<revision>"} (new
+ * reference). Returns ACMEH_OK, or ACMEH_INVALID_ARG naming the unknown suite
+ * or revision and the known ones in err. */
+int acmeh_catalog_drafts(const acmeh_catalog *c, const char *arg, json_t **out, char *err, size_t errlen);
+
+/* Does check `d` apply to the revision `drafts` chose for its suite? 1 when
+ * the check lists no revisions or lists that one, or drafts is NULL. */
+int acmeh_catalog_applies(const acmeh_check_def *d, const json_t *drafts);
 
 #endif

@@ -39,6 +39,7 @@ typedef struct acmeh_check_ctx {
   const acmeh_env *env;
   const char *id;          /* the check's ID */
   const char *section;     /* the spec section, quoted in failure messages */
+  const char *revision;    /* the revision of the check's spec under test (--draft), or NULL */
   acmeh_strbuf transcript; /* every exchange, in order */
   double deadline;         /* acmeh_now_mono() limit for every wait */
   uint64_t rng;            /* seeded from the run seed and the check ID */

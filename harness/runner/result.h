@@ -25,6 +25,7 @@ typedef struct {
   const char *section; /* "RFC 8555 §6.5" */
   const char *level;   /* "MUST", "SHOULD", "MAY" */
   const char *role;    /* "server" or "client" */
+  const char *revision; /* the spec revision tested (--draft; borrowed), or NULL */
   /* Filled by the runner (owned, malloc'd; NULL when absent). */
   acmeh_verdict verdict;
   char *message;      /* one line: why it failed / was skipped / errored */

@@ -59,11 +59,13 @@ static void judge(acmeh_check_ctx *ctx, int rc) {
 }
 
 static void run_one(run_state *st, slot *s, acmeh_result *out) {
-  acmeh_check_ctx ctx = {.env = st->env, .id = s->def->id, .section = s->def->section};
+  acmeh_check_ctx ctx = {.env = st->env, .id = s->def->id, .section = s->def->section,
+                         .revision = json_string_value(json_object_get(st->o->drafts, s->def->spec))};
   ctx.transcript.max = TRANSCRIPT_MAX;
   ctx.deadline = s->started + st->o->timeout_s;
   ctx.rng = seed_for(st->env->seed, s->def->id);
-  acmeh_check_note(&ctx, "%s %s [%s, %s]", s->def->id, s->def->title, s->def->level, s->def->section);
+  acmeh_check_note(&ctx, "%s %s [%s, %s%s%s]", s->def->id, s->def->title, s->def->level, s->def->section,
+                   ctx.revision ? ", revision " : "", ctx.revision ? ctx.revision : "");
   acmeh_check_fn fn = acmeh_check_impl_find(s->def->id);
   int rc = fn ? fn(&ctx) : acmeh_msg(ctx.err, sizeof ctx.err, ACMEH_INTERNAL, "no implementation for %s", s->def->id);
   if (rc == ACMEH_OK && acmeh_now_mono() > ctx.deadline)
@@ -182,8 +184,10 @@ static int select_checks(const acmeh_catalog *cat, const acmeh_run_opts *o, acme
   for (size_t i = 0; i < cat->n; i++) {
     const acmeh_check_def *d = &cat->checks[i];
     if (!acmeh_catalog_selected(d, o->suite, o->ids, o->nids, o->level, o->role)) continue;
+    if (!acmeh_catalog_applies(d, o->drafts)) continue; /* not in the revision under test */
     acmeh_result *r = &rep->results[rep->n++];
     r->id = d->id, r->title = d->title, r->spec = d->spec;
+    r->revision = json_string_value(json_object_get(o->drafts, d->spec));
     r->section = d->section, r->level = d->level, r->role = d->role;
   }
   return ACMEH_OK;

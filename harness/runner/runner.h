@@ -20,6 +20,8 @@ typedef struct {
   double timeout_s;         /* per check; after it (+2 s grace) the check is an error */
   const json_t *expectations; /* {"ID or glob": "reason", ...} or NULL */
   int live;                 /* print each verdict to stderr as it arrives */
+  const json_t *drafts;     /* {"<suite>": "<revision>"} under test (acmeh_catalog_drafts);
+                               checks that do not apply to it are not run. NULL = all */
 } acmeh_run_opts;
 
 /* Runs the checks and fills *rep (results in catalog order; free with

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# --draft selects by revision: in a copy of the data folder (ACMEH_DATA_DIR)
+# one dnsaccount check is limited to dns-account-label-00. It is listed and run
+# under --draft dnsaccount=dns-account-label-00, left out under -02 (the
+# default), and the JSON and JUnit reports name the revision tested.
+set -euo pipefail
+BIN=${ACMEH_BIN:?} SRC=${ACMEH_SOURCE_DIR:?}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+fail() { echo "FAIL $*"; exit 1; }
+data=$work/data
+mkdir -p "$data/harness"
+cp -r "$SRC/suites" "$SRC/vectors" "$data/"
+cp -r "$SRC/harness/targets" "$data/harness/targets" 2>/dev/null || true
+python3 - "$data/suites/dnsaccount/catalog.json" <<'PY'
+import json, sys
+p = sys.argv[1]; d = json.load(open(p))
+for c in d["checks"]:
+    if c["id"] == "DNSACCT-S-001": c["revisions"] = ["dns-account-label-00"]
+json.dump(d, open(p, "w"), indent=1)
+PY
+export ACMEH_DATA_DIR=$data
+"$BIN" list --draft dnsaccount=dns-account-label-00 --suite dnsaccount | grep -q '^DNSACCT-S-001 .*\[revisions: dns-account-label-00\]' ||
+  fail "list --draft ...-00 does not show DNSACCT-S-001 with its revision tag"
+if "$BIN" list --suite dnsaccount --draft dnsaccount=dns-account-label-02 | grep -q '^DNSACCT-S-001 '; then
+  fail "DNSACCT-S-001 listed under --draft dnsaccount=dns-account-label-02"
+fi
+"$BIN" list --suite dnsaccount | grep -q '^DNSACCT-S-001 .*\[revisions:' || fail "plain list (every revision) does not tag DNSACCT-S-001"
+"$BIN" list --suite dnsaccount --revisions | grep -q '^dnsaccount .*dns-account-label-02 (default)' || fail "list --revisions"
+set +e
+out=$("$BIN" list --draft dnsaccount=nope 2>&1); rc=$?
+set -e
+[ "$rc" = 2 ] && grep -q "has no revision 'nope'" <<<"$out" || fail "unknown revision: exit $rc: $out"
+
+# Run it against the reference server under -00: it runs, and the reports say so.
+"$BIN" run --server reference --check DNSACCT-S-001,DNSACCT-S-002 --draft dnsaccount=dns-account-label-00 \
+  --json "$work/r00.json" --junit "$work/r00.xml" >"$work/r00.log" 2>&1 || { cat "$work/r00.log"; fail "run under -00"; }
+python3 - "$work/r00.json" <<'PY' || fail "JSON report under -00"
+import json, sys
+d = json.load(open(sys.argv[1]))
+ids = {r["id"]: r for r in d["results"]}
+assert set(ids) == {"DNSACCT-S-001", "DNSACCT-S-002"}, ids.keys()
+assert all(r["revision"] == "dns-account-label-00" for r in ids.values()), [r["revision"] for r in ids.values()]
+assert d["revisions"] == {"dnsaccount": "dns-account-label-00"}, d["revisions"]
+PY
+grep -q '<property name="revision" value="dns-account-label-00"' "$work/r00.xml" || fail "JUnit has no revision property"
+# Under -02 the limited check is not run; the other is, and says -02.
+"$BIN" run --server reference --check DNSACCT-S-001,DNSACCT-S-002 --draft dnsaccount=dns-account-label-02 \
+  --json "$work/r02.json" >"$work/r02.log" 2>&1 || { cat "$work/r02.log"; fail "run under -02"; }
+python3 - "$work/r02.json" <<'PY' || fail "JSON report under -02"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert [r["id"] for r in d["results"]] == ["DNSACCT-S-002"], [r["id"] for r in d["results"]]
+assert d["results"][0]["revision"] == "dns-account-label-02"
+PY
+# Only the limited check, under the other revision: nothing to run, exit 2 saying why.
+set +e
+out=$("$BIN" run --server reference --check DNSACCT-S-001 --draft dnsaccount=dns-account-label-02 2>&1); rc=$?
+set -e
+[ "$rc" = 2 ] && grep -q "apply to other revisions" <<<"$out" || fail "only an other-revision check: exit $rc: $out"
+echo "draft: a check limited to one revision runs under it, not under another; reports name the revision"
