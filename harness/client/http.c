@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,16 @@ void acmeh_http_free(acmeh_http *h) {
 }
 
 void acmeh_http_set_deadline(acmeh_http *h, double deadline) { h->cfg.deadline = deadline; }
+
+void acmeh_http_note(acmeh_http *h, const char *fmt, ...) {
+  if (!h->cfg.transcript) return;
+  va_list ap;
+  va_start(ap, fmt);
+  acmeh_strbuf_printf(h->cfg.transcript, "\n# ");
+  acmeh_strbuf_vprintf(h->cfg.transcript, fmt, ap);
+  acmeh_strbuf_printf(h->cfg.transcript, "\n");
+  va_end(ap);
+}
 
 static size_t on_body(char *p, size_t size, size_t n, void *ud) {
   sink *s = ud;

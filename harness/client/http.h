@@ -52,6 +52,10 @@ void acmeh_http_free(acmeh_http *h);
 /* Changes the deadline (monotonic seconds) of later requests. */
 void acmeh_http_set_deadline(acmeh_http *h, double deadline);
 
+/* Appends "# <note>" (printf-style) as a line of the transcript, so a reader
+ * sees why the client acted as it did between exchanges; no-op without one. */
+void acmeh_http_note(acmeh_http *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Sends `method` to `url` with `body_len` bytes of `body` (may be NULL) and the
  * given Content-Type (NULL = no Content-Type header). `extra_headers` is a
  * NULL-terminated list of "Name: value" lines (may be NULL).
