@@ -371,6 +371,11 @@ int acmeh_pem_chain_parse(const char *body, size_t len, STACK_OF(X509) **chain, 
     while (eat_eol(&c)) {
     }
     if (c.p >= c.end) break;
+    if (sk_X509_num(certs) == ACMEH_PEM_CHAIN_MAX) {
+      rc = acmeh_msg(err, errlen, ACMEH_PEER_PROTOCOL, "more than %d certificates in the chain (the harness's "
+                     "cap; a real chain holds a few)", ACMEH_PEM_CHAIN_MAX);
+      break;
+    }
     rc = read_block(&c, scratch, certs);
     c.block++;
   }

@@ -114,11 +114,28 @@ static int is_waiting(const char *status, const char *const *waiting, size_t n) 
   return 0;
 }
 
+/* Shortest wait between polls when Retry-After asks for less (0, or a date
+ * already past): §8.2 leaves the pace to the client, and without a floor a
+ * server saying "now" draws a busy loop of thousands of requests per check
+ * budget. 250 ms still lets a loopback server finish in a few polls. */
+#define POLL_FLOOR_MS 250
+/* Longest wait kept as asked: longer is past any check's budget anyway, and
+ * clamping first keeps the double -> long conversion in range (a Retry-After
+ * of 20 digits parses to ~9e18 seconds). */
+#define POLL_CAP_MS (24L * 3600 * 1000)
+
 /* Milliseconds to wait before the next poll: what Retry-After asked (RFC 8555
- * §7.4, §8.2), else an exponential back-off starting fast for loopback peers. */
-static long next_wait_ms(const acmeh_http_resp *r, long *backoff) {
+ * §7.4, §8.2; at least POLL_FLOOR_MS, at most POLL_CAP_MS), else an
+ * exponential back-off starting fast for loopback peers. A valid Retry-After's
+ * text goes into ra_text (ra_len bytes; "" without one). */
+static long next_wait_ms(const acmeh_http_resp *r, long *backoff, char *ra_text, size_t ra_len) {
   double ra;
-  if (acmeh_http_retry_after(r, &ra)) return (long)(ra * 1000);
+  ra_text[0] = '\0';
+  if (acmeh_http_retry_after(r, &ra)) {
+    snprintf(ra_text, ra_len, "%.60s", acmeh_http_header_get(r, "Retry-After"));
+    double ms = ra * 1000;
+    return ms < POLL_FLOOR_MS ? POLL_FLOOR_MS : ms > (double)POLL_CAP_MS ? POLL_CAP_MS : (long)ms;
+  }
   long w = *backoff;
   *backoff = *backoff * 2 > 1000 ? 1000 : *backoff * 2;
   return w;
@@ -132,8 +149,9 @@ int acmeh_flow_poll(acmeh_acme *c, const char *url, const char *const *waiting, 
   for (;;) {
     acmeh_http_resp r;
     json_t *o = NULL;
+    char ra[64] = "";
     int rc = acmeh_acme_get_json(c, url, &o, &r, err, errlen);
-    long wait = rc ? 0 : next_wait_ms(&r, &backoff);
+    long wait = rc ? 0 : next_wait_ms(&r, &backoff, ra, sizeof ra);
     acmeh_http_resp_free(&r);
     if (rc) return rc;
     const char *st = json_string_value(json_object_get(o, "status"));
@@ -142,8 +160,12 @@ int acmeh_flow_poll(acmeh_acme *c, const char *url, const char *const *waiting, 
     if (!is_waiting(st, waiting, n_waiting)) return ACMEH_OK;
     double left = deadline - acmeh_now_mono();
     if (left * 1000 < wait)
-      return acmeh_msg(err, errlen, ACMEH_DEADLINE, "%s still \"%s\"; next poll (in %ld ms) would pass the time budget",
-                       url, st, wait);
+      return acmeh_msg(err, errlen, ACMEH_DEADLINE,
+                       "%s still \"%s\"; next poll in %ld ms%s%s%s would pass the time budget (%.0f ms left)", url, st,
+                       wait, ra[0] ? " (the server sent Retry-After: \"" : "", ra, ra[0] ? "\")" : "",
+                       left > 0 ? left * 1000 : 0);
+    if (ra[0]) acmeh_http_note(acmeh_acme_http(c), "%s still \"%s\", Retry-After \"%s\": next poll in %ld ms%s", url, st,
+                               ra, wait, wait == POLL_FLOOR_MS ? " (the client's floor)" : "");
     acmeh_sleep_ms(wait);
   }
 }

@@ -40,8 +40,11 @@ int acmeh_flow_new_order(acmeh_acme *c, const char *const *names, size_t n, char
 
 /* Polls `url` by POST-as-GET until its "status" is none of the `n_waiting`
  * statuses in `waiting` (e.g. {"pending","processing"}). Honours Retry-After
- * (never longer than the check deadline), otherwise starts at 10 ms and
- * doubles up to 1 s. *obj receives the last object (new reference).
+ * but waits at least 250 ms between polls (a floor against "Retry-After: 0"
+ * busy loops) and never past the check deadline: a wait that would pass it
+ * ends the poll with ACMEH_DEADLINE, naming the server's Retry-After; without
+ * Retry-After it starts at 10 ms and doubles up to 1 s. Each Retry-After
+ * wait is noted in the transcript. *obj receives the last object (new reference).
  * Returns ACMEH_OK, a PEER code, or ACMEH_DEADLINE. */
 int acmeh_flow_poll(acmeh_acme *c, const char *url, const char *const *waiting, size_t n_waiting,
                     json_t **obj, char *err, size_t errlen);

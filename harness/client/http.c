@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 #include <jansson.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@ typedef struct {
   acmeh_http_resp *resp;
   size_t cap;
   size_t header_bytes;
+  size_t header_fields; /* of the last response, kept or not */
   int too_large; /* 1: body over the cap, 2: header section over the cap */
 } sink;
 
@@ -59,6 +61,16 @@ void acmeh_http_free(acmeh_http *h) {
 }
 
 void acmeh_http_set_deadline(acmeh_http *h, double deadline) { h->cfg.deadline = deadline; }
+
+void acmeh_http_note(acmeh_http *h, const char *fmt, ...) {
+  if (!h->cfg.transcript) return;
+  va_list ap;
+  va_start(ap, fmt);
+  acmeh_strbuf_printf(h->cfg.transcript, "\n# ");
+  acmeh_strbuf_vprintf(h->cfg.transcript, fmt, ap);
+  acmeh_strbuf_printf(h->cfg.transcript, "\n");
+  va_end(ap);
+}
 
 static size_t on_body(char *p, size_t size, size_t n, void *ud) {
   sink *s = ud;
@@ -101,9 +113,11 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud) {
   if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) { /* a new response (after 1xx or redirect) */
     for (size_t i = 0; i < r->nheaders; i++) free(r->headers[i].name), free(r->headers[i].value);
     r->nheaders = 0;
+    s->header_fields = 0;
     return len;
   }
   const char *colon = memchr(p, ':', len);
+  s->header_fields += colon != NULL; /* counted past the cap: acmeh_http_request refuses the response then */
   if (!colon || r->nheaders == ACMEH_HTTP_MAX_HEADER_COUNT) return len;
   acmeh_http_header *hd = &r->headers[r->nheaders];
   hd->name = trim_dup(p, (size_t)(colon - p));
@@ -188,11 +202,28 @@ static void curl_detail(const acmeh_http *h, CURLcode cc, char *out, size_t outl
 /* Explains an over-size response (curl refuses a body whose Content-Length
  * is announced over CURLOPT_MAXFILESIZE before on_body sees a byte). */
 static int too_large_error(const sink *s, const char *what, char *err, size_t errlen) {
+  if (s->header_fields > ACMEH_HTTP_MAX_HEADER_COUNT)
+    return acmeh_msg(err, errlen, ACMEH_PEER_TOO_LARGE, "%s: response has %zu header fields, over the cap of %d", what,
+                     s->header_fields, ACMEH_HTTP_MAX_HEADER_COUNT);
   if (s->too_large == 2)
     return acmeh_msg(err, errlen, ACMEH_PEER_TOO_LARGE, "%s: header section exceeds the cap of %u bytes", what,
                      ACMEH_HTTP_MAX_HEADERS);
   return acmeh_msg(err, errlen, ACMEH_PEER_TOO_LARGE, "%s: response body exceeds the cap of %u bytes", what,
                    ACMEH_HTTP_MAX_BODY);
+}
+
+/* 1 when url's scheme is not http or https. The CLI refuses such a
+ * --server-url, so a request for one follows a URL the server handed out. */
+static int not_http_url(const char *url) {
+  return strncasecmp(url, "http://", 7) != 0 && strncasecmp(url, "https://", 8) != 0;
+}
+
+/* 1 when a failed TLS handshake means the peer answered with something that
+ * is not TLS at all: OpenSSL reads the first bytes of a plain-HTTP reply
+ * ("HTTP/1.1 400") as a record header with a bad version or length. */
+static int not_tls_reply(const char *detail) {
+  return strstr(detail, "wrong version number") || strstr(detail, "packet length too long") ||
+         strstr(detail, "http request");
 }
 
 /* Turns a failed transfer into an error code and a one-line message that
@@ -211,13 +242,23 @@ static int map_curl_error(acmeh_http *h, CURLcode cc, const sink *s, long ms, in
   case CURLE_SSL_CACERT_BADFILE:
     return acmeh_msg(err, errlen, ACMEH_ENV_IO, "%s: cannot use the CA file: %s", what, detail);
   case CURLE_SSL_CONNECT_ERROR:
+    if (not_tls_reply(detail))
+      return acmeh_msg(err, errlen, ACMEH_PEER_PROTOCOL, "%s: the server did not speak TLS on this https URL "
+                       "(plain HTTP on a TLS port?): %s", what, detail);
+    /* fall through */
   case CURLE_PEER_FAILED_VERIFICATION:
     return acmeh_msg(err, errlen, ACMEH_PEER_TLS, "%s: TLS: %s", what, detail);
-  case CURLE_UNSUPPORTED_PROTOCOL: /* also how curl reports a reply without a status line */
+  case CURLE_UNSUPPORTED_PROTOCOL: /* also how curl reports a reply without a status line or with a bad code */
   case CURLE_WEIRD_SERVER_REPLY:
-    if (strstr(detail, "HTTP/0.9") || cc == CURLE_WEIRD_SERVER_REPLY)
-      return acmeh_msg(err, errlen, ACMEH_PEER_PROTOCOL, "%s: reply is not a valid HTTP response (%s)", what, detail);
-    return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "%s: %s", what, detail);
+    if (not_http_url(url))
+      return acmeh_msg(err, errlen, ACMEH_PEER_PROTOCOL, "%s: the server gave a URL whose scheme is not http(s) "
+                       "(RFC 8555 §6.1 requires HTTPS)", what);
+    return acmeh_msg(err, errlen, ACMEH_PEER_PROTOCOL, "%s: reply is not a valid HTTP response (%s)", what, detail);
+  case CURLE_OUT_OF_MEMORY: /* libcurl's answer to one header line over CURL_MAX_HTTP_HEADER */
+    if (!s->resp->body_len)
+      return acmeh_msg(err, errlen, ACMEH_PEER_TOO_LARGE, "%s: a response header line exceeds libcurl's cap of %d bytes "
+                       "(header section cap %u)", what, CURL_MAX_HTTP_HEADER, ACMEH_HTTP_MAX_HEADERS);
+    return acmeh_msg(err, errlen, ACMEH_NOMEM, "%s: out of memory: %s", what, detail);
   case CURLE_COULDNT_CONNECT:
   case CURLE_COULDNT_RESOLVE_HOST:
     return acmeh_msg(err, errlen, ACMEH_PEER_UNREACHABLE, "%s: %s", what, detail);
@@ -291,6 +332,11 @@ int acmeh_http_request(acmeh_http *h, const char *method, const char *url,
   if (!resp->body) resp->body = strdup("");
   curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &resp->status);
   int rc = cc == CURLE_OK && resp->body ? ACMEH_OK : map_curl_error(h, cc, &s, ms, by_deadline, method, url, err, errlen);
+  if (rc == ACMEH_OK && s.header_fields > ACMEH_HTTP_MAX_HEADER_COUNT) { /* the rest would be silently missing */
+    char what[512];
+    snprintf(what, sizeof what, "%s %.400s", method, url);
+    rc = too_large_error(&s, what, err, errlen);
+  }
   if (!resp->body) rc = ACMEH_NOMEM;
   log_response(h, resp, rc ? err : NULL);
   if (h->cfg.verbose && h->cfg.transcript == NULL)

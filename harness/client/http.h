@@ -13,6 +13,8 @@
 #define ACMEH_HTTP_MAX_BODY (4u * 1024u * 1024u)
 /* Largest header section kept, in bytes. */
 #define ACMEH_HTTP_MAX_HEADERS (64u * 1024u)
+/* Most header fields kept; a response with more fails with
+ * ACMEH_PEER_TOO_LARGE rather than hide the ones past the cap. */
 #define ACMEH_HTTP_MAX_HEADER_COUNT 128
 /* Milliseconds a peer must have had before its silence is its failure
  * (ACMEH_PEER_TIMEOUT); a shorter wait cut by the check's own budget is the
@@ -52,13 +54,19 @@ void acmeh_http_free(acmeh_http *h);
 /* Changes the deadline (monotonic seconds) of later requests. */
 void acmeh_http_set_deadline(acmeh_http *h, double deadline);
 
+/* Appends "# <note>" (printf-style) as a line of the transcript, so a reader
+ * sees why the client acted as it did between exchanges; no-op without one. */
+void acmeh_http_note(acmeh_http *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Sends `method` to `url` with `body_len` bytes of `body` (may be NULL) and the
  * given Content-Type (NULL = no Content-Type header). `extra_headers` is a
  * NULL-terminated list of "Name: value" lines (may be NULL).
  * Fills *resp (free with acmeh_http_resp_free) even on peer errors, as far
  * as it got. Returns ACMEH_OK when a complete response arrived (any status),
- * ACMEH_PEER_UNREACHABLE (refused / unresolvable), ACMEH_PEER_CONN, ACMEH_PEER_TIMEOUT, ACMEH_PEER_TOO_LARGE, ACMEH_PEER_TLS,
- * ACMEH_DEADLINE, ACMEH_NOMEM; the reason goes to err (errlen bytes). */
+ * ACMEH_PEER_UNREACHABLE (refused / unresolvable), ACMEH_PEER_CONN, ACMEH_PEER_TIMEOUT, ACMEH_PEER_TOO_LARGE
+ * (body, header section, one header line or header count over its cap), ACMEH_PEER_TLS,
+ * ACMEH_PEER_PROTOCOL (not HTTP, not TLS on an https URL, or a URL that is not
+ * http(s): one the server handed out), ACMEH_DEADLINE, ACMEH_NOMEM; the reason goes to err (errlen bytes). */
 int acmeh_http_request(acmeh_http *h, const char *method, const char *url,
                        const char *content_type, const char *body, size_t body_len,
                        const char *const *extra_headers, acmeh_http_resp *resp, char *err,

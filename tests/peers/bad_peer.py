@@ -15,6 +15,14 @@ Modes (--mode):
   slow-headers         trickles its header section one byte per second
   wrong-status         every answer is 500 with an HTML body
   garbage-status-line  answers with a line that is not an HTTP status line
+  many-headers         a working directory and nonces, but every answer carries
+                       200 padding headers (about 6 KB) before its Replay-Nonce
+  long-status          every answer's status code has 20 digits
+  file-location        directory and nonces work; newAccount answers 201 with
+                       Location: file:///etc/passwd
+  huge-header          every answer carries one 1 MB header line
+  plain-http           speaks plain HTTP where the client expects TLS: answers
+                       whatever arrives first with an HTTP 400 and closes
 
 Python 3 standard library only; raw sockets so that every mode can break the
 protocol exactly where it means to. Every loop is bounded in time or count.
@@ -39,9 +47,16 @@ MODES = (
     "slow-headers",
     "wrong-status",
     "garbage-status-line",
+    "many-headers",
+    "long-status",
+    "file-location",
+    "huge-header",
+    "plain-http",
 )
 
 HUGE_BODY = 50 * 1024 * 1024
+HUGE_HEADER = 1024 * 1024
+PAD_HEADERS = 200
 CHUNK = 64 * 1024
 MAX_REQUEST_HEAD = 64 * 1024
 MAX_REQUEST_BODY = 1024 * 1024
@@ -173,6 +188,41 @@ class Peer:
             return response(400, "Bad Request", [("Content-Type", "application/problem+json")], problem)
 
         self.serve_requests(sock, answer)
+
+    def acme_answer(self, method, path, extra):
+        """A minimal working ACME answer (nothing is verified), every one with
+        a Replay-Nonce and the headers in extra before it."""
+        nonce = [("Replay-Nonce", "bad-peer-nonce-%d" % int(time.monotonic() * 1e6))]
+        if path.endswith("/acme/newNonce"):
+            return response(200 if method == "HEAD" else 204, "OK", extra + nonce + [("Cache-Control", "no-store")], b"")
+        if method == "GET" and path in ("/dir", "/directory", "/"):
+            return response(200, "OK", extra + [("Content-Type", "application/json")], self.directory())
+        if path.endswith("/acme/newAccount"):
+            body = json.dumps({"status": "valid", "orders": self.base + "/acme/orders"}).encode()
+            return response(201, "Created", extra + nonce + [("Content-Type", "application/json"),
+                            ("Location", "file:///etc/passwd")], body)
+        problem = json.dumps({"type": "urn:ietf:params:acme:error:malformed", "detail": "not here"}).encode()
+        return response(400, "Bad Request", extra + nonce + [("Content-Type", "application/problem+json")], problem)
+
+    def serve_many_headers(self, sock):
+        pad = [("X-Pad-%03d" % i, "p" * 16) for i in range(PAD_HEADERS)]
+        self.serve_requests(sock, lambda m, p: self.acme_answer(m, p, pad))
+
+    def serve_file_location(self, sock):
+        self.serve_requests(sock, lambda m, p: self.acme_answer(m, p, []))
+
+    def serve_long_status(self, sock):
+        self.serve_requests(sock, lambda m, p: b"HTTP/1.1 20000000000000000000 OK\r\nContent-Length: 2\r\n"
+                            b"Connection: close\r\n\r\n{}")
+
+    def serve_huge_header(self, sock):
+        self.serve_requests(sock, lambda m, p: response(
+            200, "OK", [("X-Huge", "h" * HUGE_HEADER), ("Content-Type", "application/json")], b"{}", False))
+
+    def serve_plain_http(self, sock):
+        sock.settimeout(IO_TIMEOUT_S)
+        if sock.recv(4096):  # a TLS ClientHello, read as a (bad) request
+            sock.sendall(response(400, "Bad Request", [("Content-Type", "text/plain")], b"not TLS here\n", False))
 
     def serve_requests(self, sock, answer):
         """Answers requests on one connection until the client closes it or asks to."""

@@ -188,6 +188,30 @@ static char *crlf(const char *s) {
   return out;
 }
 
+/* n certificates, g_pem[0] and g_pem[1] alternating; malloc'd. */
+static char *repeated_chain(int n) {
+  size_t l0 = strlen(g_pem[0]), l1 = strlen(g_pem[1]), len = 0;
+  char *out = malloc((size_t)n * (l0 > l1 ? l0 : l1) + 1);
+  for (int i = 0; out && i < n; i++) {
+    memcpy(out + len, g_pem[i % 2], i % 2 ? l1 : l0);
+    len += i % 2 ? l1 : l0;
+  }
+  if (out) out[len] = '\0';
+  return out;
+}
+
+/* A chain of ACMEH_PEM_CHAIN_MAX certificates parses; one more (or 5000,
+ * which cost 17 s of CPU in chain verification) is refused naming the cap. */
+static void test_chain_length_capped(void) {
+  char err[256] = "";
+  char *ok = repeated_chain(100), *over = repeated_chain(101), *huge = repeated_chain(5000);
+  CU_ASSERT_FATAL(ok && over && huge);
+  CU_ASSERT_EQUAL(chain_count(ok, err, sizeof err), 100);
+  expect_chain_reject(over, "more than 100 certificates");
+  expect_chain_reject(huge, "more than 100 certificates");
+  free(ok), free(over), free(huge);
+}
+
 static void test_chain_accepts(void) {
   char buf[16384], err[256] = "";
   snprintf(buf, sizeof(buf), "%s%s", g_pem[0], g_pem[1]);
@@ -329,6 +353,7 @@ int main(void) {
       {"CSR parse rejects", test_csr_parse_rejects},
       {"PEM chain accepts 2 certs", test_chain_accepts},
       {"PEM chain rejects", test_chain_rejects},
+      {"PEM chain longer than 100 certificates refused", test_chain_length_capped},
       {"tls-alpn-01 certificate", test_tlsalpn01_cert},
       {"certificate without SAN", test_no_san},
   };

@@ -472,6 +472,54 @@ static void test_processing_polls(void) {
   stop();
 }
 
+/* Polls of a pending order whose every answer carries Retry-After `ra`, with
+ * a 2 s budget: how many order POST-as-GETs the server saw; *rc and ERR hold
+ * what acmeh_flow_poll returned. */
+static size_t polls_with_retry_after(const char *ra, int *rc) {
+  char rules[256];
+  snprintf(rules, sizeof rules, "[{\"name\":\"ra\",\"match\":{\"resource\":\"order\"},"
+           "\"action\":{\"retry_after\":\"%s\"}}]", ra);
+  *rc = -1;
+  if (start(rules) != ACMEH_OK) return 0;
+  acmeh_acme_config cfg = {.directory_url = acmeh_server_directory_url(S), .ca_file = acmeh_server_ca_file(S),
+                           .deadline = acmeh_now_mono() + 2.0};
+  acmeh_acme *c = NULL;
+  char name[128], *order_url = NULL;
+  const char *names[] = {fresh_name(name, sizeof name)};
+  json_t *order = NULL, *last = NULL;
+  static const char *const waiting[] = {"pending"};
+  if (acmeh_acme_new(&cfg, &c, ERR, sizeof ERR) == ACMEH_OK &&
+      acmeh_flow_new_account(c, ACMEH_KEY_ES256, NULL, NULL, ERR, sizeof ERR) == ACMEH_OK &&
+      acmeh_flow_new_order(c, names, 1, &order_url, &order, ERR, sizeof ERR) == ACMEH_OK)
+    *rc = acmeh_flow_poll(c, order_url, waiting, 1, &last, ERR, sizeof ERR);
+  size_t polls = 0;
+  for (size_t i = 0, n = exchange_count(); i < n; i++) {
+    json_t *ex = exchange(i);
+    polls += has_fault(ex, "ra");
+    json_decref(ex);
+  }
+  json_decref(order), json_decref(last), free(order_url);
+  acmeh_acme_free(c);
+  stop();
+  return polls;
+}
+
+/* A Retry-After too large for any budget ends the poll at once, naming the
+ * value; Retry-After: 0 is held to the client's floor between polls (250 ms:
+ * at most 2 s / 250 ms + 2 polls), not a busy loop. */
+static void test_poll_retry_after_bounds(void) {
+  int rc;
+  size_t polls = polls_with_retry_after("99999999999999999999", &rc);
+  fprintf(stderr, "\nhuge Retry-After: %zu polls (%s)\n", polls, ERR);
+  CU_ASSERT(polls >= 1 && polls <= 2);
+  CU_ASSERT_EQUAL(rc, ACMEH_DEADLINE);
+  CU_ASSERT_PTR_NOT_NULL(strstr(ERR, "Retry-After: \"99999999999999999999\""));
+  polls = polls_with_retry_after("0", &rc);
+  fprintf(stderr, "Retry-After 0: %zu polls (%s)\n", polls, ERR);
+  CU_ASSERT(polls >= 2 && polls <= 10);
+  CU_ASSERT_EQUAL(rc, ACMEH_DEADLINE);
+}
+
 typedef struct {
   acmeh_acme *c;
   double took;
@@ -919,6 +967,7 @@ int main(void) {
       {"fault: JSON fields corrupted, removed, shuffled", test_body_fields},
       {"fault: text appended to a body", test_append_body},
       {"fault: order held in processing for n polls", test_processing_polls},
+      {"fault: Retry-After huge or 0 on a pending order: polls bounded", test_poll_retry_after_bounds},
       {"fault: delay on a timer, others served meanwhile", test_delay},
       {"fault: drop before and after headers", test_drop},
       {"fault: account and identifier matching", test_account_and_identifier_match},
