@@ -616,20 +616,30 @@ static conn *conn_new(acmeh_httpsrv *s) {
   return c;
 }
 
-/* Over the cap, the connection that has waited longest with nothing under
- * way (no request started, no answer queued: a silent or trickling peer, or
- * an idle keep-alive one) is closed to make room, so such peers cannot lock
- * new clients out. Returns 0 when every other connection is busy. */
+/* Over the cap a connection is closed to make room, so that peers holding
+ * connections cannot lock new clients out: the one that has waited longest
+ * with nothing under way (no request started, no answer queued: a silent
+ * peer, one mid-handshake, an idle keep-alive one), else the one whose
+ * request started longest ago and has still not arrived whole (a slowloris
+ * peer trickling bytes within the idle limit). Connections with answers
+ * queued are left alone. Returns 0 when every other connection is busy. */
 static int make_room(acmeh_httpsrv *s, const conn *fresh) {
-  if (s->nconns <= MAX_CONNS) return 1;
+  if (s->nconns <= (int)(s->opts.max_conns ? s->opts.max_conns : MAX_CONNS)) return 1;
   conn *oldest = s->conns; /* the list is newest first */
   while (oldest && oldest->next) oldest = oldest->next;
-  for (conn *c = oldest; c; c = c->prev)
-    if (c != fresh && !c->closing && !c->in_request && !c->q_head) {
-      conn_close(c);
-      return 1;
+  conn *slowest = NULL;
+  for (conn *c = oldest; c; c = c->prev) {
+    if (c == fresh || c->closing || c->q_head) continue;
+    if (!c->in_request) {
+      slowest = c;
+      break;
     }
-  return 0;
+    if (!slowest || c->request_start < slowest->request_start) slowest = c;
+  }
+  if (!slowest) return 0;
+  s->st.evictions++;
+  conn_close(slowest);
+  return 1;
 }
 
 static void accept_tls(acmeh_httpsrv *s, uv_stream_t *server) {

@@ -65,6 +65,7 @@ typedef struct {
   unsigned idle_ms;                /* close a connection idle this long, and refuse (408) a
                                     * request still incomplete this long after its first
                                     * byte; 0 = 30000 */
+  unsigned max_conns;              /* connections served at once; 0 = 256 (tests use a few) */
 } acmeh_httpsrv_opts;
 
 /* What the server did to protect itself, for tests and diagnostics. */

@@ -132,6 +132,8 @@ static int peer_write(peer *p, const char *buf, size_t len) {
   return 0;
 }
 
+static int peer_write_str(peer *p, const char *s) { return peer_write(p, s, strlen(s)); }
+
 static long peer_read(peer *p, char *buf, size_t len) {
   return p->ssl ? SSL_read(p->ssl, buf, (int)len) : read(p->fd, buf, len);
 }
@@ -210,11 +212,44 @@ static void unread_answers(int tls) {
 static void test_unread_answers_plain(void) { unread_answers(0); }
 static void test_unread_answers_tls(void) { unread_answers(1); }
 
+/* ---------- connections that stall mid-request ---------- */
+
+/* Every slot (4 here) holds a request that stopped halfway, as a slowloris
+ * peer trickling a byte every few seconds would; a legitimate request must
+ * still be answered at once, not refused until the request limit (30 s). */
+static void test_stalled_requests_evicted(void) {
+  srv s;
+  int port = srv_start(&s, 0, (acmeh_httpsrv_opts){.max_body = 1024, .max_conns = 4});
+  CU_ASSERT_FATAL(port > 0);
+  peer stalled[4];
+  for (size_t i = 0; i < 4; i++) {
+    CU_ASSERT_EQUAL_FATAL(peer_open(&stalled[i], port, 0), 0);
+    CU_ASSERT_EQUAL(peer_write_str(&stalled[i], "GET /dir HTTP/1.1\r\nHo"), 0);
+    usleep(20 * 1000); /* each one's request starts later than the one before */
+  }
+  usleep(200 * 1000); /* the server has read every partial request */
+  peer p;
+  CU_ASSERT_EQUAL_FATAL(peer_open(&p, port, 0), 0);
+  static const char req[] = "GET /dir HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  CU_ASSERT_EQUAL(peer_write(&p, req, sizeof req - 1), 0);
+  CU_ASSERT_EQUAL(count_answers(&p, 1), 1);
+  /* The one stalled longest made room; the others are still served. */
+  char one;
+  CU_ASSERT_EQUAL(read(stalled[0].fd, &one, 1), 0);
+  CU_ASSERT_EQUAL(peer_write_str(&stalled[3], "st: x\r\n\r\n"), 0);
+  CU_ASSERT_EQUAL(count_answers(&stalled[3], 1), 1);
+  for (size_t i = 0; i < 4; i++) peer_close(&stalled[i]);
+  peer_close(&p);
+  acmeh_httpsrv_stats st = srv_stop(&s);
+  CU_ASSERT_EQUAL(st.evictions, 1);
+}
+
 int main(void) {
   signal(SIGPIPE, SIG_IGN); /* peers write after the server hung up on purpose */
   static const acmeh_unit_test tests[] = {
       {"pipelined answers left unread: reading stops (plain)", test_unread_answers_plain},
       {"pipelined answers left unread: reading stops (TLS)", test_unread_answers_tls},
+      {"every slot stalled mid-request: the slowest makes room", test_stalled_requests_evicted},
   };
   return acmeh_unit_run("httpsrv", NULL, NULL, tests, ACMEH_UNIT_COUNT(tests));
 }
