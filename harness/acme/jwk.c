@@ -201,6 +201,32 @@ static int push_jwk_bn(OSSL_PARAM_BLD *bld, const json_t *jwk, const char *name,
   return ACMEH_OK;
 }
 
+/* EVP_PKEY_public_check on an RSA key runs a Miller-Rabin round on n, which
+ * costs about 0.1 s at 8192 bits and only shows that n is not prime: that
+ * does not matter for verifying a signature, so a peer's public key gets
+ * the cheap part of the check (SP 800-56B §6.4.2.2, as OpenSSL does it):
+ * n odd, e odd with 2^16 < e < 2^256 (a bigger e would make every verify as
+ * costly) and e < n. */
+static int rsa_public_ok(const BIGNUM *n, const BIGNUM *e) {
+  return BN_is_odd(n) && BN_is_odd(e) && BN_num_bits(e) > 16 && BN_num_bits(e) <= 256 && BN_cmp(e, n) < 0;
+}
+
+int acmeh_jwk_rsa_bits(const json_t *jwk) {
+  const char *kty = json_is_object(jwk) ? jwk_str(jwk, "kty") : NULL;
+  unsigned char *n = NULL;
+  size_t len = 0;
+  if (!kty || strcmp(kty, "RSA") != 0 || jwk_bytes(jwk, "n", &n, &len) != ACMEH_OK) return 0;
+  size_t skip = 0;
+  while (skip < len && n[skip] == 0) skip++; /* leading zero octets are not part of the size */
+  int bits = 0;
+  if (skip < len) {
+    bits = (int)(len - skip - 1) * 8;
+    for (unsigned top = n[skip]; top; top >>= 1) bits++;
+  }
+  free(n);
+  return bits;
+}
+
 static int rsa_from_jwk(const json_t *jwk, acmeh_key **out) {
   /* JWK private RSA members and the OpenSSL names they map to; the CRT
    * members are optional (RFC 7518 §6.3.2) and only used when all present. */
@@ -216,14 +242,17 @@ static int rsa_from_jwk(const json_t *jwk, acmeh_key **out) {
   OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
   int rc = bld ? ACMEH_OK : ACMEH_NOMEM;
   if (!rc) rc = push_jwk_bn(bld, jwk, "n", OSSL_PKEY_PARAM_RSA_N, &bns[0]);
+  if (!rc && BN_num_bits(bns[0]) > ACMEH_JWK_RSA_MAX_BITS) rc = ACMEH_PEER_PROTOCOL;
   if (!rc) rc = push_jwk_bn(bld, jwk, "e", OSSL_PKEY_PARAM_RSA_E, &bns[1]);
+  if (!rc && !has_d && !rsa_public_ok(bns[0], bns[1])) rc = ACMEH_PEER_PROTOCOL;
   if (!rc && has_d) rc = push_jwk_bn(bld, jwk, "d", OSSL_PKEY_PARAM_RSA_D, &bns[2]);
   for (size_t i = 0; !rc && has_d && has_crt && i < 5; i++)
     rc = push_jwk_bn(bld, jwk, crt_jwk[i], crt_ossl[i], &bns[3 + i]);
   if (!rc) {
     pkey = pkey_fromdata("RSA", bld, has_d ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY);
-    rc = pkey && pkey_public_ok(pkey) ? key_wrap(pkey, ACMEH_KEY_RS256, has_d, out)
-                                      : ACMEH_PEER_PROTOCOL;
+    /* A private JWK is ours (a key file), not a peer's: the full check. */
+    rc = pkey && (!has_d || pkey_public_ok(pkey)) ? key_wrap(pkey, ACMEH_KEY_RS256, has_d, out)
+                                                  : ACMEH_PEER_PROTOCOL;
     if (rc == ACMEH_OK) pkey = NULL;
   }
   EVP_PKEY_free(pkey);

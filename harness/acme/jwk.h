@@ -21,10 +21,22 @@ typedef struct acmeh_key acmeh_key;
  * Returns ACMEH_OK, ACMEH_INVALID_ARG, ACMEH_INTERNAL (OpenSSL failed). */
 int acmeh_key_generate(acmeh_keytype t, acmeh_key **out);
 
+/* The largest RSA modulus acmeh_key_from_jwk takes: checking and using a
+ * bigger one costs the caller's thread (an event loop) a second or more. */
+#define ACMEH_JWK_RSA_MAX_BITS 8192
+
 /* Builds a key from a JWK object: private if it has "d", else public only
  * (a public-only key can verify but not sign). The JWS alg is inferred from
- * kty/crv (RSA -> RS256). Returns ACMEH_OK, ACMEH_PEER_PROTOCOL (bad JWK), ACMEH_NOMEM. */
+ * kty/crv (RSA -> RS256). An RSA n over ACMEH_JWK_RSA_MAX_BITS is refused
+ * before anything is computed with it. Returns ACMEH_OK, ACMEH_PEER_PROTOCOL
+ * (bad JWK), ACMEH_NOMEM. */
 int acmeh_key_from_jwk(const json_t *jwk, acmeh_key **out);
+
+/* The bit length of an RSA JWK's modulus, read from its encoding alone (no
+ * key is built, nothing else is checked), so that a caller can refuse a size
+ * with its own message first. 0 when jwk is not kty "RSA" or n is not a
+ * base64url string. */
+int acmeh_jwk_rsa_bits(const json_t *jwk);
 
 /* Wraps an existing EVP_PKEY (takes its own reference; caller keeps theirs).
  * RSA -> RS256, P-256 -> ES256, P-384 -> ES384, Ed25519 -> EdDSA.

@@ -236,8 +236,8 @@ static int inner_jws(srv_req *rq, srv_resp *rs, acmeh_jws_parsed *in, acmeh_key 
   if (json_object_get(h, "nonce")) return srv_problem(rs, 400, "malformed", "the inner JWS must not have a nonce"), 0;
   if (!json_is_object(json_object_get(h, "jwk")) || json_object_get(h, "kid"))
     return srv_problem(rs, 400, "malformed", "the inner JWS must carry the new key as jwk and no kid"), 0;
-  if (acmeh_key_from_jwk(json_object_get(h, "jwk"), newkey))
-    return srv_problem(rs, 400, "badPublicKey", "the new key is not a supported public key"), 0;
+  if (!srv_key_from_jwk(json_object_get(h, "jwk"), newkey, why, sizeof why))
+    return srv_problem(rs, 400, "badPublicKey", "the new key: %s", why), 0;
   if (!srv_key_acceptable(*newkey, alg, why, sizeof why)) return srv_problem(rs, 400, "badPublicKey", "%s", why), 0;
   if (in->sig_len == 0 || acmeh_jws_verify(in, *newkey))
     return srv_problem(rs, 400, "malformed", "the inner JWS signature does not verify with its jwk"), 0;

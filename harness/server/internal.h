@@ -259,6 +259,10 @@ typedef enum { AUTH_KID, AUTH_JWK, AUTH_EITHER } srv_auth;
 int srv_jws_verify(srv_req *rq, srv_resp *rs, srv_auth how);
 /* Key acceptability for JWS and CSRs: writes why not into why. 1 = acceptable. */
 int srv_key_acceptable(const acmeh_key *k, const char *alg, char *why, size_t whylen);
+/* A peer's public JWK as a key (*out, caller frees): an RSA modulus outside
+ * the acceptable sizes is refused from its length before any key is built.
+ * 1 = a key; 0 with why filled (badPublicKey). */
+int srv_key_from_jwk(const json_t *jwk, acmeh_key **out, char *why, size_t whylen);
 /* Inner keyChange JWS checks (account.c uses them); see §7.3.5. */
 const char *const *srv_algorithms(void);
 

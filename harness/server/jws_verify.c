@@ -23,8 +23,25 @@ static int alg_supported(const char *alg) {
   return 0;
 }
 
-/* RSA below 2048 bits is refused (RFC 7518 §3.3); above 8192 verifying gets
- * slow enough to be a denial-of-service lever. */
+/* RSA below 2048 bits is refused (RFC 7518 §3.3); above 8192 checking and
+ * verifying get slow enough to be a denial-of-service lever. */
+#define RSA_MIN_BITS 2048
+#define RSA_MAX_BITS ACMEH_JWK_RSA_MAX_BITS
+
+static int rsa_bits_ok(int bits, char *why, size_t whylen) {
+  if (bits >= RSA_MIN_BITS && bits <= RSA_MAX_BITS) return 1;
+  snprintf(why, whylen, "RSA keys must have %d to %d bits; this one has %d", RSA_MIN_BITS, RSA_MAX_BITS, bits);
+  return 0;
+}
+
+int srv_key_from_jwk(const json_t *jwk, acmeh_key **out, char *why, size_t whylen) {
+  int bits = acmeh_jwk_rsa_bits(jwk);
+  if (bits && !rsa_bits_ok(bits, why, whylen)) return 0;
+  if (acmeh_key_from_jwk(jwk, out) == ACMEH_OK) return 1;
+  snprintf(why, whylen, "jwk is not a supported key (EC P-256/P-384, RSA, Ed25519)");
+  return 0;
+}
+
 int srv_key_acceptable(const acmeh_key *k, const char *alg, char *why, size_t whylen) {
   const char *kalg = acmeh_key_alg(k);
   if (alg && strcmp(alg, kalg) != 0) {
@@ -32,13 +49,7 @@ int srv_key_acceptable(const acmeh_key *k, const char *alg, char *why, size_t wh
              alg, kalg);
     return 0;
   }
-  if (acmeh_key_type(k) == ACMEH_KEY_RS256) {
-    int bits = EVP_PKEY_get_bits(acmeh_key_pkey(k));
-    if (bits < 2048 || bits > 8192) {
-      snprintf(why, whylen, "RSA keys must have 2048 to 8192 bits; this one has %d", bits);
-      return 0;
-    }
-  }
+  if (acmeh_key_type(k) == ACMEH_KEY_RS256) return rsa_bits_ok(EVP_PKEY_get_bits(acmeh_key_pkey(k)), why, whylen);
   return 1;
 }
 
@@ -86,8 +97,7 @@ static int identify(srv_req *rq, srv_resp *rs, srv_auth how, acmeh_key **key) {
   if (jwk) {
     if (!json_is_object(jwk) || json_object_get(jwk, "d"))
       return srv_problem(rs, 400, "malformed", "jwk must be a public JWK object"), 0;
-    if (acmeh_key_from_jwk(jwk, &rq->jwk) != ACMEH_OK)
-      return srv_problem(rs, 400, "badPublicKey", "jwk is not a supported key (EC P-256/P-384, RSA, Ed25519)"), 0;
+    if (!srv_key_from_jwk(jwk, &rq->jwk, why, sizeof why)) return srv_problem(rs, 400, "badPublicKey", "%s", why), 0;
     *key = rq->jwk;
   } else {
     const char *kid = json_string_value(kidj);

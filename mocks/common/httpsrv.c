@@ -17,6 +17,12 @@
 #define MAX_HEADERS 64
 #define MAX_CONNS 256
 #define IDLE_MS 30000 /* a validator that opens a connection and stalls must not pin it forever */
+/* A peer that pipelines requests and does not read the answers would have
+ * them queued without bound: past these (answer bytes not yet handed to the
+ * kernel, answers waiting their turn) reading stops, and resumes at half. */
+#define MAX_UNSENT (1024 * 1024)
+#define MAX_QUEUED 64
+#define MAX_STASH (256 * 1024) /* input received before reading stopped (one read or TLS record batch) */
 
 typedef struct {
   char *p;
@@ -70,8 +76,12 @@ typedef struct conn {
   int fail_status; /* set by a callback that rejects the request */
   int no_more_input; /* a response that ends the connection is queued: parse nothing further */
   int in_request;     /* a request's first byte arrived and its end has not */
+  int paused;         /* reading stopped until the peer reads its answers */
+  buf stash;          /* input received but not parsed while paused */
   uint64_t request_start; /* uv_now when it did */
   outq *q_head, *q_tail;
+  size_t q_bytes; /* rendered bytes in the queue */
+  size_t q_len;   /* entries in the queue */
   delay_timer *delay;
   int q_waiting; /* the head of the queue is waiting for its delay */
 } conn;
@@ -89,6 +99,7 @@ struct acmeh_httpsrv {
   int nconns;
   int in_handler;                  /* acmeh_httpsrv_defer is only meaningful during a handler call */
   acmeh_httpsrv_later *deferring;  /* what the running handler deferred, if anything */
+  acmeh_httpsrv_stats st;
 };
 
 /* Appends to b unless that would exceed cap; returns -1 on overflow or OOM. */
@@ -136,6 +147,7 @@ static void conn_free(conn *c) {
     free(o->data);
     free(o);
   }
+  free(c->stash.p);
   free(c->url.p);
   free(c->host.p);
   free(c->body.p);
@@ -205,6 +217,19 @@ static void conn_close_after_writes(conn *c) {
   conn_close(c);
 }
 
+static void conn_resume(conn *c);
+
+/* A plain write left the queue. One that failed means the peer is gone:
+ * while reading is paused nothing else would notice before the idle limit. */
+static void plain_written(uv_stream_t *stream, int status) {
+  conn *c = stream->data;
+  if (c->closing == 2) return;
+  if (status < 0)
+    conn_close(c);
+  else
+    conn_resume(c);
+}
+
 /* Queues `out` (malloc'd, ownership passes) on the connection. */
 static void conn_write_owned(conn *c, char *out, size_t len) {
   if (c->tls) {
@@ -212,7 +237,7 @@ static void conn_write_owned(conn *c, char *out, size_t len) {
     free(out);
     return;
   }
-  acmeh_uv_write_owned((uv_stream_t *)&c->tcp, out, len);
+  acmeh_uv_write_owned_cb((uv_stream_t *)&c->tcp, out, len, plain_written);
 }
 
 /* The response as bytes: everything, or (headers_only) the status line and
@@ -242,6 +267,18 @@ static char *render_response(const acmeh_httpsrv_resp *r, int keep_alive, int he
 }
 
 static void q_pump(conn *c);
+
+/* Answer bytes not yet handed to the kernel: queued here, or in the
+ * stream's write queue (a peer that does not read leaves them there). */
+static size_t conn_unsent(const conn *c) {
+  if (c->tls) return c->q_bytes + acmeh_uvtls_unsent(c->tls);
+  return c->q_bytes + uv_stream_get_write_queue_size((const uv_stream_t *)&c->tcp);
+}
+
+static void note_unsent(conn *c) {
+  size_t n = conn_unsent(c);
+  if (n > c->srv->st.peak_unsent) c->srv->st.peak_unsent = n;
+}
 
 static void on_delay(uv_timer_t *t) {
   delay_timer *d = t->data;
@@ -276,6 +313,8 @@ static void q_pump(conn *c) {
     if (o->delay_ms && q_wait(c, o->delay_ms)) return;
     c->q_head = o->next;
     if (!c->q_head) c->q_tail = NULL;
+    c->q_bytes -= o->len;
+    c->q_len--;
     if (o->data) conn_write_owned(c, o->data, o->len);
     int then = o->then;
     free(o);
@@ -288,6 +327,7 @@ static void q_pump(conn *c) {
 static void fill_entry(conn *c, outq *o, const acmeh_httpsrv_resp *r, int keep_alive, int head) {
   if (r->drop != ACMEH_HTTPSRV_DROP_BEFORE_HEADERS)
     o->data = render_response(r, keep_alive, head, r->drop == ACMEH_HTTPSRV_DROP_AFTER_HEADERS, &o->len);
+  c->q_bytes += o->len;
   o->delay_ms = r->delay_ms;
   o->then = r->drop == ACMEH_HTTPSRV_DROP_BEFORE_HEADERS ? THEN_ABORT
             : r->drop || !keep_alive                       ? THEN_CLOSE
@@ -296,6 +336,7 @@ static void fill_entry(conn *c, outq *o, const acmeh_httpsrv_resp *r, int keep_a
 }
 
 static void enqueue(conn *c, outq *o) {
+  c->q_len++;
   if (c->q_tail) c->q_tail->next = o;
   else c->q_head = o;
   c->q_tail = o;
@@ -355,6 +396,26 @@ static void reply_error(conn *c, int status) {
 }
 
 static conn *conn_of(http_parser *p) { return p->data; }
+
+/* Over the caps, reading stops (the kernel's buffers, then the peer's own
+ * writes, fill up) and so does parsing, what is left of the input waiting in
+ * the stash; conn_resume carries on once the peer has read. */
+static int conn_over(const conn *c) { return conn_unsent(c) > MAX_UNSENT || c->q_len >= MAX_QUEUED; }
+
+/* Half the caps, so that a slow reader does not toggle reading for every answer. */
+static int conn_drained(const conn *c) {
+  return conn_unsent(c) <= MAX_UNSENT / 2 && c->q_len <= MAX_QUEUED / 2;
+}
+
+static void conn_pause(conn *c) {
+  c->paused = 1;
+  c->srv->st.pauses++;
+  http_parser_pause(&c->parser, 1);
+  if (c->tls)
+    acmeh_uvtls_pause(c->tls);
+  else
+    uv_read_stop((uv_stream_t *)&c->tcp);
+}
 
 static int on_message_begin(http_parser *p) {
   conn *c = conn_of(p);
@@ -454,7 +515,10 @@ static int on_message_complete(http_parser *p) {
   else send_response(c, &resp, http_should_keep_alive(p), p->method == HTTP_HEAD);
   free(resp.body);
   free(resp.headers);
-  return c->no_more_input || c->closing ? -1 : 0; /* stop parsing anything pipelined behind it */
+  note_unsent(c);
+  if (c->no_more_input || c->closing) return -1; /* stop parsing anything pipelined behind it */
+  if (conn_over(c)) conn_pause(c);
+  return 0;
 }
 
 static const http_parser_settings settings = {.on_message_begin = on_message_begin,
@@ -467,6 +531,10 @@ static const http_parser_settings settings = {.on_message_begin = on_message_beg
 /* Runs the parser over bytes that arrived (plain or decrypted). */
 static void feed(conn *c, const char *data, size_t len) {
   if (c->closing || c->no_more_input) return;
+  if (c->paused) { /* TLS: records decrypted in the same batch */
+    if (buf_add(&c->stash, data, len, MAX_STASH)) conn_close(c);
+    return;
+  }
   /* The idle timer restarts with every byte, so a client trickling a request
    * would hold its connection for ever; the same limit bounds a request from
    * its first byte to its last. */
@@ -476,6 +544,10 @@ static void feed(conn *c, const char *data, size_t len) {
     return;
   }
   size_t done = http_parser_execute(&c->parser, &settings, data, len);
+  if (c->paused && !c->closing) {
+    if (buf_add(&c->stash, data + done, len - done, MAX_STASH)) conn_close(c);
+    return;
+  }
   if (!c->closing && !c->no_more_input &&
       (done != len || HTTP_PARSER_ERRNO(&c->parser) != HPE_OK || c->parser.upgrade))
     reply_error(c, c->fail_status ? c->fail_status : 400);
@@ -500,9 +572,29 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b) {
 
 static void on_idle(uv_timer_t *t) { conn_close(t->data); }
 
+/* Once the peer has read enough of its answers: parses what waited (which
+ * may pause again), then reads again. Runs from write callbacks only, never
+ * inside a handler. */
+static void conn_resume(conn *c) {
+  if (!c->paused || c->closing || !conn_drained(c)) return;
+  c->paused = 0;
+  http_parser_pause(&c->parser, 0);
+  buf in = c->stash;
+  c->stash = (buf){0};
+  if (in.len) feed(c, in.p, in.len); /* never 0 bytes: the parser takes that for EOF */
+  free(in.p);
+  if (c->paused || c->closing) return;
+  if (c->tls)
+    acmeh_uvtls_resume(c->tls);
+  else
+    uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, on_read);
+}
+
 static void on_tls_data(acmeh_uvtls *t, const char *data, size_t len) {
   feed(acmeh_uvtls_data(t), data, len);
 }
+
+static void on_tls_drain(acmeh_uvtls *t) { conn_resume(acmeh_uvtls_data(t)); }
 
 static void on_tls_close(acmeh_uvtls *t) {
   conn *c = acmeh_uvtls_data(t);
@@ -524,20 +616,30 @@ static conn *conn_new(acmeh_httpsrv *s) {
   return c;
 }
 
-/* Over the cap, the connection that has waited longest with nothing under
- * way (no request started, no answer queued: a silent or trickling peer, or
- * an idle keep-alive one) is closed to make room, so such peers cannot lock
- * new clients out. Returns 0 when every other connection is busy. */
+/* Over the cap a connection is closed to make room, so that peers holding
+ * connections cannot lock new clients out: the one that has waited longest
+ * with nothing under way (no request started, no answer queued: a silent
+ * peer, one mid-handshake, an idle keep-alive one), else the one whose
+ * request started longest ago and has still not arrived whole (a slowloris
+ * peer trickling bytes within the idle limit). Connections with answers
+ * queued are left alone. Returns 0 when every other connection is busy. */
 static int make_room(acmeh_httpsrv *s, const conn *fresh) {
-  if (s->nconns <= MAX_CONNS) return 1;
+  if (s->nconns <= (int)(s->opts.max_conns ? s->opts.max_conns : MAX_CONNS)) return 1;
   conn *oldest = s->conns; /* the list is newest first */
   while (oldest && oldest->next) oldest = oldest->next;
-  for (conn *c = oldest; c; c = c->prev)
-    if (c != fresh && !c->closing && !c->in_request && !c->q_head) {
-      conn_close(c);
-      return 1;
+  conn *slowest = NULL;
+  for (conn *c = oldest; c; c = c->prev) {
+    if (c == fresh || c->closing || c->q_head) continue;
+    if (!c->in_request) {
+      slowest = c;
+      break;
     }
-  return 0;
+    if (!slowest || c->request_start < slowest->request_start) slowest = c;
+  }
+  if (!slowest) return 0;
+  s->st.evictions++;
+  conn_close(slowest);
+  return 1;
 }
 
 static void accept_tls(acmeh_httpsrv *s, uv_stream_t *server) {
@@ -591,7 +693,7 @@ int acmeh_httpsrv_start_opts(uv_loop_t *loop, const char *addr, int port,
   s->handler = handler;
   s->ud = ud;
   s->opts = *o;
-  s->tls_cbs = (acmeh_uvtls_cbs){.on_data = on_tls_data, .on_close = on_tls_close,
+  s->tls_cbs = (acmeh_uvtls_cbs){.on_data = on_tls_data, .on_close = on_tls_close, .on_drain = on_tls_drain,
                                  .idle_ms = o->idle_ms ? o->idle_ms : IDLE_MS};
   uv_tcp_init(loop, &s->listener);
   s->listener.data = s;
@@ -617,6 +719,10 @@ const char *acmeh_httpsrv_req_header(const acmeh_httpsrv_req *req, const char *n
   for (size_t i = 0; req && i < req->nheaders; i++)
     if (strcasecmp(req->headers[i].name, name) == 0) return req->headers[i].value;
   return NULL;
+}
+
+void acmeh_httpsrv_get_stats(const acmeh_httpsrv *s, acmeh_httpsrv_stats *out) {
+  if (s && out) *out = s->st;
 }
 
 int acmeh_httpsrv_port(const acmeh_httpsrv *s) { return s ? s->port : -1; }

@@ -65,7 +65,16 @@ typedef struct {
   unsigned idle_ms;                /* close a connection idle this long, and refuse (408) a
                                     * request still incomplete this long after its first
                                     * byte; 0 = 30000 */
+  unsigned max_conns;              /* connections served at once; 0 = 256 (tests use a few) */
 } acmeh_httpsrv_opts;
+
+/* What the server did to protect itself, for tests and diagnostics. */
+typedef struct {
+  size_t peak_unsent;       /* most answer bytes one connection had waiting to reach the
+                             * peer (queued here or in the socket's write queue) */
+  unsigned long pauses;     /* times reading stopped because a peer left its answers unread */
+  unsigned long evictions;  /* connections closed to make room for a new one */
+} acmeh_httpsrv_stats;
 
 typedef struct acmeh_httpsrv acmeh_httpsrv;
 
@@ -101,6 +110,9 @@ int acmeh_httpsrv_start(uv_loop_t *loop, const char *addr, int port, size_t max_
 
 /* Value of the first header `name` (case-insensitive) of req, borrowed; NULL if absent. */
 const char *acmeh_httpsrv_req_header(const acmeh_httpsrv_req *req, const char *name);
+
+/* Copies the counters into *out. Loop thread only (or after the loop stopped). */
+void acmeh_httpsrv_get_stats(const acmeh_httpsrv *s, acmeh_httpsrv_stats *out);
 
 /* The bound port. */
 int acmeh_httpsrv_port(const acmeh_httpsrv *s);

@@ -16,6 +16,7 @@ struct acmeh_uvtls {
   int handles_open;
   int closing; /* 1 = draining writes, 2 = handles closing */
   int hs_done;
+  int paused; /* acmeh_uvtls_pause: no reading, no on_data */
   SSL *ssl;
   BIO *rbio; /* network -> OpenSSL (owned by ssl) */
   BIO *wbio; /* OpenSSL -> network (owned by ssl) */
@@ -26,6 +27,11 @@ struct acmeh_uvtls {
 void *acmeh_uvtls_data(const acmeh_uvtls *t) { return t ? t->ud : NULL; }
 SSL *acmeh_uvtls_ssl(const acmeh_uvtls *t) { return t ? t->ssl : NULL; }
 int acmeh_uvtls_handshake_done(const acmeh_uvtls *t) { return t && t->hs_done; }
+
+size_t acmeh_uvtls_unsent(const acmeh_uvtls *t) {
+  if (!t) return 0;
+  return uv_stream_get_write_queue_size((const uv_stream_t *)&t->tcp) + BIO_ctrl_pending(t->wbio);
+}
 
 static void handle_closed(uv_handle_t *h) {
   acmeh_uvtls *t = h->data;
@@ -42,6 +48,17 @@ void acmeh_uvtls_close(acmeh_uvtls *t) {
   uv_close((uv_handle_t *)&t->idle, handle_closed);
 }
 
+/* A failed write means the peer is gone: while reading is paused nothing
+ * else would notice before the idle limit, and the unsent bytes stay held. */
+static void on_written(uv_stream_t *stream, int status) {
+  acmeh_uvtls *t = stream->data;
+  if (t->closing == 2) return;
+  if (status < 0)
+    acmeh_uvtls_close(t);
+  else if (!t->closing && t->cbs->on_drain)
+    t->cbs->on_drain(t);
+}
+
 /* Moves whatever OpenSSL produced (records, alerts) onto the socket. */
 static void flush(acmeh_uvtls *t) {
   size_t pending;
@@ -53,7 +70,7 @@ static void flush(acmeh_uvtls *t) {
       free(out);
       return;
     }
-    acmeh_uv_write_owned((uv_stream_t *)&t->tcp, out, (size_t)n);
+    acmeh_uv_write_owned_cb((uv_stream_t *)&t->tcp, out, (size_t)n, on_written);
   }
 }
 
@@ -118,7 +135,7 @@ static int advance_handshake(acmeh_uvtls *t) {
 
 static void read_plaintext(acmeh_uvtls *t) {
   char buf[16384];
-  while (!t->closing) {
+  while (!t->closing && !t->paused) {
     size_t n = 0;
     if (SSL_read_ex(t->ssl, buf, sizeof buf, &n) == 1) {
       if (t->cbs->on_data) t->cbs->on_data(t, buf, n);
@@ -159,6 +176,19 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b) {
     acmeh_uvtls_close(t);
   }
   free(b->base);
+}
+
+void acmeh_uvtls_pause(acmeh_uvtls *t) {
+  if (!t || t->paused || t->closing) return;
+  t->paused = 1;
+  uv_read_stop((uv_stream_t *)&t->tcp);
+}
+
+void acmeh_uvtls_resume(acmeh_uvtls *t) {
+  if (!t || !t->paused || t->closing) return;
+  t->paused = 0;
+  read_plaintext(t); /* records that arrived before reading stopped */
+  if (!t->paused && !t->closing) uv_read_start((uv_stream_t *)&t->tcp, alloc_cb, on_read);
 }
 
 static void on_idle(uv_timer_t *timer) { acmeh_uvtls_close(timer->data); }

@@ -22,6 +22,9 @@ typedef struct {
   void (*on_data)(acmeh_uvtls *t, const char *data, size_t len);
   /* Both handles are closed; t is freed right after this returns (optional). */
   void (*on_close)(acmeh_uvtls *t);
+  /* Bytes written went out to the kernel, so acmeh_uvtls_unsent fell
+   * (optional; not called once the connection is closing). */
+  void (*on_drain)(acmeh_uvtls *t);
   /* Close the connection after this many ms without input once the TLS
    * handshake is done, and when the handshake is not done within this many
    * ms of accepting (at most 10000, however its bytes trickle); 0 = 30000. */
@@ -42,6 +45,19 @@ int acmeh_uvtls_handshake_done(const acmeh_uvtls *t);
 /* Encrypts and queues `len` bytes. Returns ACMEH_OK, ACMEH_INVALID_ARG
  * (handshake not done or closing), ACMEH_PEER_TLS. */
 int acmeh_uvtls_write(acmeh_uvtls *t, const void *buf, size_t len);
+
+/* Bytes written with acmeh_uvtls_write (as records) not yet handed to the
+ * kernel: a peer that does not read makes this grow. */
+size_t acmeh_uvtls_unsent(const acmeh_uvtls *t);
+
+/* Stops reading from the peer and handing it on: on_data is not called
+ * again (what was already decrypted or received waits in OpenSSL) until
+ * acmeh_uvtls_resume. For a peer that sends requests but does not read the
+ * answers. Idempotent. */
+void acmeh_uvtls_pause(acmeh_uvtls *t);
+
+/* Hands on what waited (on_data may pause again) and reads again. Idempotent. */
+void acmeh_uvtls_resume(acmeh_uvtls *t);
 
 /* Sends close_notify, lets queued writes drain, then closes. Idempotent. */
 void acmeh_uvtls_shutdown(acmeh_uvtls *t);

@@ -54,22 +54,31 @@ int acmeh_uv_tcp_listen(uv_tcp_t *h, const char *addr, int port, uv_connection_c
 typedef struct {
   uv_write_t req;
   void *data;
+  acmeh_uv_written_cb done;
 } write_req;
 
 static void write_done(uv_write_t *req, int status) {
-  (void)status; /* a failed write surfaces as a read error/EOF on the same stream */
+  /* a failed write surfaces as a read error/EOF on the same stream */
   write_req *w = (write_req *)req;
+  acmeh_uv_written_cb done = w->done;
+  uv_stream_t *stream = req->handle;
   free(w->data);
   free(w);
+  if (done) done(stream, status);
 }
 
 int acmeh_uv_write_owned(uv_stream_t *stream, void *buf, size_t len) {
+  return acmeh_uv_write_owned_cb(stream, buf, len, NULL);
+}
+
+int acmeh_uv_write_owned_cb(uv_stream_t *stream, void *buf, size_t len, acmeh_uv_written_cb done) {
   write_req *w = malloc(sizeof *w);
   if (!w) {
     free(buf);
     return UV_ENOMEM;
   }
   w->data = buf;
+  w->done = done;
   uv_buf_t b = uv_buf_init(buf, (unsigned)len);
   int rc = uv_write(&w->req, stream, &b, 1, write_done);
   if (rc != 0) {

@@ -31,4 +31,12 @@ int acmeh_uv_write_copy(uv_stream_t *stream, const void *buf, size_t len);
  * error (buf freed either way). */
 int acmeh_uv_write_owned(uv_stream_t *stream, void *buf, size_t len);
 
+/* Runs once a write has left the stream's queue (status < 0: it failed or
+ * was cancelled because the stream is closing; the handle is still open). */
+typedef void (*acmeh_uv_written_cb)(uv_stream_t *stream, int status);
+
+/* As acmeh_uv_write_owned, and then `done` (may be NULL) runs after buf is
+ * freed, so that a writer can resume what it paused until its peer read. */
+int acmeh_uv_write_owned_cb(uv_stream_t *stream, void *buf, size_t len, acmeh_uv_written_cb done);
+
 #endif

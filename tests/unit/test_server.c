@@ -20,7 +20,9 @@
 #include <curl/curl.h>
 #include <ftw.h>
 #include <netinet/in.h>
+#include <openssl/bn.h>
 #include <openssl/err.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <signal.h>
@@ -28,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 static acmeh_mocks *M;
@@ -323,6 +326,81 @@ static void test_invalid_jws(void) {
   assert_serving();
 }
 
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Whether a random n has a prime factor below 2000 (OpenSSL's public-key
+ * check refuses such an n cheaply; the costly Miller-Rabin round follows). */
+static int small_factor(const unsigned char *n, size_t len) {
+  BIGNUM *bn = BN_bin2bn(n, (int)len, NULL);
+  int found = !bn;
+  for (BN_ULONG d = 3; !found && d < 2000; d += 2) found = BN_mod_word(bn, d) == 0;
+  BN_free(bn);
+  return found;
+}
+
+/* An RSA JWK whose n is `bits` random bits (top and bottom set) without
+ * small factors: no real key, as it is refused by its size before anything
+ * uses it. */
+static json_t *random_rsa_jwk(int bits) {
+  size_t len = (size_t)bits / 8;
+  unsigned char *n = malloc(len);
+  int tries = 0;
+  do {
+    if (!n || RAND_bytes(n, (int)len) != 1 || ++tries > 1000) return free(n), NULL;
+    n[0] |= 0x80, n[len - 1] |= 1;
+  } while (small_factor(n, len));
+  char *n64 = acmeh_b64url_encode(n, len);
+  json_t *jwk = json_pack("{s:s, s:s, s:s}", "kty", "RSA", "e", "AQAB", "n", n64 ? n64 : "");
+  free(n64);
+  free(n);
+  return jwk;
+}
+
+/* A 16,384-bit modulus is refused by its length, before anything costly
+ * runs on the event loop (the public-key check alone took 0.9 s of it). */
+static void test_huge_rsa_jwk(void) {
+  json_t *jwk = random_rsa_jwk(16384);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(jwk);
+  acmeh_key *k = NULL;
+  double t0 = now_s();
+  CU_ASSERT_EQUAL(acmeh_key_from_jwk(jwk, &k), ACMEH_PEER_PROTOCOL);
+  double lib_s = now_s() - t0;
+  acmeh_key_free(k);
+  acmeh_acme *c = acmeh_test_client(S);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+  char *nonce = NULL;
+  CU_ASSERT_EQUAL_FATAL(acmeh_acme_nonce(c, &nonce, ERR, sizeof ERR), ACMEH_OK);
+  const char *url = acmeh_acme_dir_url(c, "newAccount");
+  json_t *hdr = json_pack("{s:s, s:O, s:s, s:s}", "alg", "RS256", "jwk", jwk, "nonce", nonce, "url", url);
+  char *hdr_text = json_dumps(hdr, JSON_COMPACT);
+  char *hdr64 = acmeh_b64url_encode((const unsigned char *)hdr_text, strlen(hdr_text));
+  char *body = NULL;
+  CU_ASSERT(asprintf(&body, "{\"protected\":\"%s\",\"payload\":\"e30\",\"signature\":\"AAAA\"}", hdr64) > 0);
+  acmeh_post_opts o = {.raw_body = body};
+  acmeh_http_resp r = {0};
+  t0 = now_s();
+  CU_ASSERT_EQUAL(acmeh_acme_post(c, url, NULL, &o, &r, ERR, sizeof ERR), ACMEH_OK);
+  double srv_s = now_s() - t0;
+  expect_problem(&r, 400, "badPublicKey");
+  json_t *p = acmeh_resp_json(&r);
+  const char *detail = json_string_value(json_object_get(p, "detail"));
+  CU_ASSERT_PTR_NOT_NULL(detail && strstr(detail, "16384") ? detail : NULL);
+  fprintf(stderr, "\n  16384-bit n: refused in %.3f s (key import), %.3f s (request); %s\n", lib_s, srv_s,
+          detail ? detail : "(no detail)");
+  CU_ASSERT(lib_s < 0.05);
+  CU_ASSERT(srv_s < 0.25); /* a loopback round trip on a busy test machine included */
+  json_decref(p);
+  acmeh_http_resp_free(&r);
+  free(body), free(hdr64), free(hdr_text), free(nonce);
+  json_decref(hdr);
+  json_decref(jwk);
+  acmeh_acme_free(c);
+}
+
 static void test_rejected_identifiers(void) {
   acmeh_acme *c = account();
   CU_ASSERT_PTR_NOT_NULL_FATAL(c);
@@ -593,6 +671,7 @@ int main(void) {
       {"orders list pagination", test_orders_pagination},
       {"failed validations: invalid with a problem", test_failed_validations},
       {"invalid JWS and media type", test_invalid_jws},
+      {"16384-bit RSA jwk refused by its size, at once", test_huge_rsa_jwk},
       {"newOrder refusals carry subproblems", test_rejected_identifiers},
       {"ip identifiers (RFC 8738)", test_ip_identifiers},
       {"unknown URL, plain GET, HEAD newNonce", test_unknown_url_and_plain_get},
