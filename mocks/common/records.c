@@ -454,6 +454,17 @@ int acmeh_records_has(acmeh_records *r, acmeh_rec_kind kind, const char *key) {
   return acmeh_records_each(r, kind, key, NULL, NULL) > 0;
 }
 
+int acmeh_records_has_value(acmeh_records *r, acmeh_rec_kind kind, const char *key,
+                            const char *value) {
+  char k[NAME_MAX_LEN + 2];
+  if (!r || !value || key_of(kind, key, k, sizeof k) != ACMEH_OK) return 0;
+  pthread_mutex_lock(&r->mu);
+  rec_set *set = set_find(r, kind, k);
+  int found = set && set_find_value(set, value);
+  pthread_mutex_unlock(&r->mu);
+  return found;
+}
+
 int acmeh_records_tlsalpn(acmeh_records *r, const char *host, EVP_PKEY **key, X509 **cert) {
   char k[NAME_MAX_LEN + 2];
   int rc = ACMEH_INVALID_ARG;

@@ -88,6 +88,11 @@ char *acmeh_records_get(acmeh_records *r, acmeh_rec_kind kind, const char *key);
 /* Whether any record of `kind` exists under `key`. */
 int acmeh_records_has(acmeh_records *r, acmeh_rec_kind kind, const char *key);
 
+/* Whether a record of `kind` under `key` has exactly `value` (RFC 2136
+ * §2.5.1 duplicate check); costs what that key holds, hashed. */
+int acmeh_records_has_value(acmeh_records *r, acmeh_rec_kind kind, const char *key,
+                            const char *value);
+
 /* The TLS-ALPN-01 key and certificate for SNI `host`, each with a new
  * reference the caller drops. Returns ACMEH_OK or ACMEH_INVALID_ARG (none). */
 int acmeh_records_tlsalpn(acmeh_records *r, const char *host, EVP_PKEY **key, X509 **cert);

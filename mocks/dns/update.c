@@ -264,20 +264,10 @@ static int rrset_exists(const req *r, const char *name, ldns_rr_type type) {
   return kind >= 0 && acmeh_records_has(r->rec, (acmeh_rec_kind)kind, name);
 }
 
-typedef struct {
-  const char *value;
-  int found;
-} match_ctx;
-
-static void match_cb(const acmeh_rec *rec, void *ud) {
-  match_ctx *m = ud;
-  if (strcmp(rec->value, m->value) == 0) m->found = 1;
-}
-
+/* Hashed in the store: an UPDATE's per-RR checks must not cost what the
+ * name already holds, or repeated large UPDATEs grow quadratically. */
 static int has_value(const req *r, int kind, const char *name, const char *value) {
-  match_ctx m = {value, 0};
-  acmeh_records_each(r->rec, (acmeh_rec_kind)kind, name, match_cb, &m);
-  return m.found;
+  return acmeh_records_has_value(r->rec, (acmeh_rec_kind)kind, name, value);
 }
 
 static int same_set(const ldns_rr *a, const ldns_rr *b) {
