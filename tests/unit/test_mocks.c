@@ -1015,6 +1015,35 @@ static void test_mgmt_errors(void) {
 
 /* ---------- lifecycle ---------- */
 
+/* CAA flags are one octet (RFC 8659 §4.1): a value outside 0..255 is refused
+ * with a reason naming the field, never reduced modulo 2^32 (4294967301 was
+ * stored as 5); one bad policy keeps the whole request out. */
+static void test_mgmt_caa_flags_range(void) {
+  static const char *bad[] = {"4294967301", "256", "-1", "9223372036854775807"};
+  char body[256], *reply = NULL;
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+    snprintf(body, sizeof body,
+             "{\"host\":\"flags.example\",\"policies\":[{\"tag\":\"issue\",\"value\":\"ok.example\"},"
+             "{\"tag\":\"issue\",\"value\":\"ca.example\",\"flags\":%s}]}",
+             bad[i]);
+    CU_ASSERT_EQUAL(mgmt_post("/add-caa", body, &reply), 400);
+    CU_ASSERT(reply && strstr(reply, "flags") && strstr(reply, "0..255"));
+    free(reply);
+    reply = NULL;
+  }
+  ldns_pkt *p = dns_query("flags.example.", LDNS_RR_TYPE_CAA, 0);
+  CU_ASSERT(p && count_answers(p, LDNS_RR_TYPE_CAA) == 0);
+  ldns_pkt_free(p);
+  CU_ASSERT_EQUAL(mgmt_post("/add-caa",
+                            "{\"host\":\"flags.example\",\"policies\":[{\"tag\":\"issue\",\"value\":\"ca.example\",\"flags\":255}]}",
+                            NULL),
+                  200);
+  p = dns_query("flags.example.", LDNS_RR_TYPE_CAA, 0);
+  CU_ASSERT(p && count_answers(p, LDNS_RR_TYPE_CAA) == 1 && answer_contains(p, "255 issue"));
+  ldns_pkt_free(p);
+  CU_ASSERT_EQUAL(mgmt_post("/clear-caa", "{\"host\":\"flags.example\"}", NULL), 200);
+}
+
 static void test_port_in_use(void) {
   acmeh_mocks_config cfg = {.dns_port = acmeh_mocks_dns_port(M), .mgmt_port = -1};
   acmeh_mocks *m2 = NULL;
@@ -1087,6 +1116,7 @@ int main(void) {
       {"mgmt records", test_mgmt_records},
       {"mgmt http01/tlsalpn01/history", test_mgmt_http01_tlsalpn_history},
       {"mgmt errors", test_mgmt_errors},
+      {"mgmt CAA flags outside 0..255 refused", test_mgmt_caa_flags_range},
       {"port in use", test_port_in_use},
       {"start/stop cycle", test_start_stop_cycle},
   };
