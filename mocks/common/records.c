@@ -23,15 +23,45 @@ typedef struct rec_node {
   int flags;
   EVP_PKEY *pkey; /* TLSALPN only */
   X509 *cert;
-  struct rec_node *next;
+  struct rec_node *prev, *next; /* in its set, insertion order */
+  struct rec_node *vnext;       /* in its set's value bucket */
 } rec_node;
+
+/* The records of one kind under one key, in insertion order (so TXT and A
+ * answers keep the order given), with their values hashed: a lookup, a
+ * duplicate check or a delete of one value costs what this set holds, never
+ * what the whole store holds (100,000 names once made each query 30 ms). */
+typedef struct rec_set {
+  acmeh_rec_kind kind;
+  char *key;
+  size_t hash;
+  rec_node *head, *tail;
+  size_t count;
+  rec_node **vb; /* value buckets, nvb of them (a power of two) */
+  size_t nvb;
+  struct rec_set *next; /* in the store's bucket */
+} rec_set;
 
 struct acmeh_records {
   pthread_mutex_t mu;
-  rec_node *head, *tail; /* insertion order, so TXT/A answers keep the order given */
+  rec_set **sb; /* sets hashed by kind and key; nsb buckets (a power of two) */
+  size_t nsb, nsets;
   char default_ipv4[46];
   char default_ipv6[46];
 };
+
+#define MIN_BUCKETS 4
+
+/* FNV-1a, seeded: a non-cryptographic hash is enough, names come from checks
+ * and from DNS UPDATEs the mock already limits in size. */
+static size_t hash_str(const char *s, size_t h) {
+  for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211u;
+  return h;
+}
+
+static size_t set_hash(acmeh_rec_kind kind, const char *key) {
+  return hash_str(key, 14695981039346656037u ^ (size_t)kind);
+}
 
 int acmeh_records_norm(const char *host, char *out, size_t outlen) {
   if (!host || !out) return ACMEH_INVALID_ARG;
@@ -77,28 +107,161 @@ static void node_free(rec_node *n) {
 acmeh_records *acmeh_records_new(const char *default_ipv4) {
   acmeh_records *r = calloc(1, sizeof *r);
   if (!r) return NULL;
+  r->sb = calloc(MIN_BUCKETS, sizeof *r->sb);
+  r->nsb = MIN_BUCKETS;
   /* Recursive so acmeh_records_txn's callback can use the ordinary API. */
   pthread_mutexattr_t attr;
   pthread_mutexattr_init(&attr);
   pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
   pthread_mutex_init(&r->mu, &attr);
   pthread_mutexattr_destroy(&attr);
-  if (acmeh_records_set_default_ipv4(r, default_ipv4) != ACMEH_OK) {
+  if (!r->sb || acmeh_records_set_default_ipv4(r, default_ipv4) != ACMEH_OK) {
     acmeh_records_free(r);
     return NULL;
   }
   return r;
 }
 
-void acmeh_records_free(acmeh_records *r) {
-  if (!r) return;
-  for (rec_node *n = r->head, *next; n; n = next) {
+static void set_free(rec_set *set) {
+  for (rec_node *n = set->head, *next; n; n = next) {
     next = n->next;
     node_free(n);
   }
+  free(set->vb);
+  free(set->key);
+  free(set);
+}
+
+void acmeh_records_free(acmeh_records *r) {
+  if (!r) return;
+  for (size_t i = 0; r->sb && i < r->nsb; i++)
+    for (rec_set *set = r->sb[i], *next; set; set = next) {
+      next = set->next;
+      set_free(set);
+    }
+  free(r->sb);
   pthread_mutex_destroy(&r->mu);
   free(r);
 }
+
+/* ---- sets and their value index; callers hold the lock ---- */
+
+static rec_set *set_find(acmeh_records *r, acmeh_rec_kind kind, const char *key) {
+  size_t h = set_hash(kind, key);
+  for (rec_set *set = r->sb[h & (r->nsb - 1)]; set; set = set->next)
+    if (set->hash == h && set->kind == kind && strcmp(set->key, key) == 0) return set;
+  return NULL;
+}
+
+/* Doubles the store's buckets once there are as many sets; keeps the old
+ * table when out of memory (lookups stay right, only slower). */
+static void sets_grow(acmeh_records *r) {
+  if (r->nsets < r->nsb) return;
+  rec_set **nb = calloc(2 * r->nsb, sizeof *nb);
+  if (!nb) return;
+  for (size_t i = 0; i < r->nsb; i++)
+    for (rec_set *set = r->sb[i], *next; set; set = next) {
+      next = set->next;
+      set->next = nb[set->hash & (2 * r->nsb - 1)];
+      nb[set->hash & (2 * r->nsb - 1)] = set;
+    }
+  free(r->sb);
+  r->sb = nb;
+  r->nsb *= 2;
+}
+
+/* The set of kind/key, created empty when missing; NULL when out of memory. */
+static rec_set *set_get(acmeh_records *r, acmeh_rec_kind kind, const char *key) {
+  rec_set *set = set_find(r, kind, key);
+  if (set) return set;
+  set = calloc(1, sizeof *set);
+  if (set) set->vb = calloc(MIN_BUCKETS, sizeof *set->vb);
+  if (set) set->key = strdup(key);
+  if (!set || !set->vb || !set->key) {
+    if (set) set_free(set);
+    return NULL;
+  }
+  sets_grow(r);
+  set->kind = kind;
+  set->nvb = MIN_BUCKETS;
+  set->hash = set_hash(kind, key);
+  set->next = r->sb[set->hash & (r->nsb - 1)];
+  r->sb[set->hash & (r->nsb - 1)] = set;
+  r->nsets++;
+  return set;
+}
+
+/* Unlinks set from the store and frees it with its records; returns how many it held. */
+static int set_drop(acmeh_records *r, rec_set *set) {
+  rec_set **pp = &r->sb[set->hash & (r->nsb - 1)];
+  while (*pp != set) pp = &(*pp)->next;
+  *pp = set->next;
+  r->nsets--;
+  int count = (int)set->count;
+  set_free(set);
+  return count;
+}
+
+static rec_node **value_bucket(rec_set *set, const char *value) {
+  return &set->vb[hash_str(value, 14695981039346656037u) & (set->nvb - 1)];
+}
+
+static rec_node *set_find_value(rec_set *set, const char *value) {
+  for (rec_node *n = *value_bucket(set, value); n; n = n->vnext)
+    if (strcmp(n->value, value) == 0) return n;
+  return NULL;
+}
+
+/* Doubles the value buckets once the set holds as many records. */
+static void values_grow(rec_set *set) {
+  if (set->count < set->nvb) return;
+  rec_node **old = set->vb;
+  size_t nold = set->nvb;
+  set->vb = calloc(2 * nold, sizeof *set->vb);
+  if (!set->vb) {
+    set->vb = old;
+    return;
+  }
+  set->nvb = 2 * nold;
+  for (rec_node *n = set->head; n; n = n->next) {
+    rec_node **b = value_bucket(set, n->value);
+    n->vnext = *b;
+    *b = n;
+  }
+  free(old);
+}
+
+static void set_append(rec_set *set, rec_node *n) {
+  values_grow(set);
+  n->prev = set->tail;
+  if (set->tail)
+    set->tail->next = n;
+  else
+    set->head = n;
+  set->tail = n;
+  rec_node **b = value_bucket(set, n->value);
+  n->vnext = *b;
+  *b = n;
+  set->count++;
+}
+
+static void set_remove(rec_set *set, rec_node *n) {
+  rec_node **pp = value_bucket(set, n->value);
+  while (*pp != n) pp = &(*pp)->vnext;
+  *pp = n->vnext;
+  if (n->prev)
+    n->prev->next = n->next;
+  else
+    set->head = n->next;
+  if (n->next)
+    n->next->prev = n->prev;
+  else
+    set->tail = n->prev;
+  set->count--;
+  node_free(n);
+}
+
+/* ---- the API ---- */
 
 static int key_of(acmeh_rec_kind kind, const char *in, char *out, size_t outlen) {
   /* Tokens are case-sensitive and kept as given, '/' included: a client test
@@ -142,39 +305,10 @@ static int replaces(acmeh_rec_kind kind) {
          kind == ACMEH_REC_TLSALPN;
 }
 
-/* Unlinks and frees every node of kind/key; caller holds the lock. */
+/* Frees every record of kind/key; caller holds the lock. Returns the count. */
 static int del_locked(acmeh_records *r, acmeh_rec_kind kind, const char *key) {
-  int removed = 0;
-  rec_node **pp = &r->head, *prev = NULL;
-  while (*pp) {
-    rec_node *n = *pp;
-    if (n->kind == kind && strcmp(n->key, key) == 0) {
-      *pp = n->next;
-      node_free(n);
-      removed++;
-    } else {
-      prev = n;
-      pp = &n->next;
-    }
-  }
-  r->tail = prev;
-  return removed;
-}
-
-static int exists_locked(acmeh_records *r, acmeh_rec_kind kind, const char *key,
-                         const char *value) {
-  for (rec_node *n = r->head; n; n = n->next)
-    if (n->kind == kind && strcmp(n->key, key) == 0 && (!value || strcmp(n->value, value) == 0))
-      return 1;
-  return 0;
-}
-
-static void append_locked(acmeh_records *r, rec_node *n) {
-  if (r->tail)
-    r->tail->next = n;
-  else
-    r->head = n;
-  r->tail = n;
+  rec_set *set = set_find(r, kind, key);
+  return set ? set_drop(r, set) : 0;
 }
 
 static rec_node *node_new(acmeh_rec_kind kind, const char *key, const char *value, const char *tag,
@@ -193,6 +327,19 @@ static rec_node *node_new(acmeh_rec_kind kind, const char *key, const char *valu
   return n;
 }
 
+/* Files n under its kind/key, replacing or deduplicating as the kind wants;
+ * takes n (freed on failure). Caller holds the lock. */
+static int add_locked(acmeh_records *r, rec_node *n) {
+  if (replaces(n->kind)) del_locked(r, n->kind, n->key);
+  rec_set *set = set_get(r, n->kind, n->key);
+  if (!set) return node_free(n), ACMEH_NOMEM;
+  if ((n->kind == ACMEH_REC_A || n->kind == ACMEH_REC_AAAA) && set_find_value(set, n->value))
+    node_free(n);
+  else
+    set_append(set, n);
+  return ACMEH_OK;
+}
+
 int acmeh_records_add(acmeh_records *r, acmeh_rec_kind kind, const char *key, const char *value,
                       const char *tag, int flags) {
   char k[NAME_MAX_LEN + 2];
@@ -207,14 +354,9 @@ int acmeh_records_add(acmeh_records *r, acmeh_rec_kind kind, const char *key, co
   rec_node *n = node_new(kind, k, value, tag, flags);
   if (!n) return ACMEH_NOMEM;
   pthread_mutex_lock(&r->mu);
-  if (replaces(kind)) del_locked(r, kind, k);
-  if ((kind == ACMEH_REC_A || kind == ACMEH_REC_AAAA) && exists_locked(r, kind, k, value)) {
-    node_free(n);
-  } else {
-    append_locked(r, n);
-  }
+  int rc = add_locked(r, n);
   pthread_mutex_unlock(&r->mu);
-  return ACMEH_OK;
+  return rc;
 }
 
 static rec_node *tlsalpn_node(const char *key, const char *keyauth, EVP_PKEY *key_, X509 *cert) {
@@ -241,14 +383,13 @@ int acmeh_records_add_tlsalpn(acmeh_records *r, const char *host, const char *ke
     return ACMEH_NOMEM;
   }
   pthread_mutex_lock(&r->mu);
-  del_locked(r, ACMEH_REC_TLSALPN, k);
-  append_locked(r, n);
-  if (alias) {
-    del_locked(r, ACMEH_REC_TLSALPN, rev);
-    append_locked(r, alias);
-  }
+  int rc = add_locked(r, n);
+  if (alias && rc == ACMEH_OK)
+    rc = add_locked(r, alias);
+  else
+    node_free(alias);
   pthread_mutex_unlock(&r->mu);
-  return ACMEH_OK;
+  return rc;
 }
 
 int acmeh_records_del(acmeh_records *r, acmeh_rec_kind kind, const char *key) {
@@ -268,19 +409,9 @@ int acmeh_records_del_value(acmeh_records *r, acmeh_rec_kind kind, const char *k
   if (!r || !value || key_of(kind, key, k, sizeof k) != ACMEH_OK) return 0;
   int removed = 0;
   pthread_mutex_lock(&r->mu);
-  rec_node **pp = &r->head, *prev = NULL;
-  while (*pp) {
-    rec_node *n = *pp;
-    if (n->kind == kind && strcmp(n->key, k) == 0 && strcmp(n->value, value) == 0) {
-      *pp = n->next;
-      node_free(n);
-      removed++;
-    } else {
-      prev = n;
-      pp = &n->next;
-    }
-  }
-  r->tail = prev;
+  rec_set *set = set_find(r, kind, k);
+  for (rec_node *n; set && (n = set_find_value(set, value)) != NULL; removed++) set_remove(set, n);
+  if (set && set->count == 0) set_drop(r, set);
   pthread_mutex_unlock(&r->mu);
   return removed;
 }
@@ -297,13 +428,12 @@ int acmeh_records_each(acmeh_records *r, acmeh_rec_kind kind, const char *key,
                        void (*fn)(const acmeh_rec *rec, void *ud), void *ud) {
   char k[NAME_MAX_LEN + 2];
   if (!r || key_of(kind, key, k, sizeof k) != ACMEH_OK) return 0;
-  int count = 0;
   pthread_mutex_lock(&r->mu);
-  for (rec_node *n = r->head; n; n = n->next) {
-    if (n->kind != kind || strcmp(n->key, k) != 0) continue;
+  rec_set *set = set_find(r, kind, k);
+  int count = set ? (int)set->count : 0;
+  for (rec_node *n = set && fn ? set->head : NULL; n; n = n->next) {
     acmeh_rec rec = {n->kind, n->key, n->value, n->tag, n->flags};
-    if (fn) fn(&rec, ud);
-    count++;
+    fn(&rec, ud);
   }
   pthread_mutex_unlock(&r->mu);
   return count;
@@ -314,12 +444,8 @@ char *acmeh_records_get(acmeh_records *r, acmeh_rec_kind kind, const char *key) 
   char *out = NULL;
   if (!r || key_of(kind, key, k, sizeof k) != ACMEH_OK) return NULL;
   pthread_mutex_lock(&r->mu);
-  for (rec_node *n = r->head; n; n = n->next) {
-    if (n->kind == kind && strcmp(n->key, k) == 0) {
-      out = strdup(n->value);
-      break;
-    }
-  }
+  rec_set *set = set_find(r, kind, k);
+  if (set && set->head) out = strdup(set->head->value);
   pthread_mutex_unlock(&r->mu);
   return out;
 }
@@ -328,20 +454,29 @@ int acmeh_records_has(acmeh_records *r, acmeh_rec_kind kind, const char *key) {
   return acmeh_records_each(r, kind, key, NULL, NULL) > 0;
 }
 
+int acmeh_records_has_value(acmeh_records *r, acmeh_rec_kind kind, const char *key,
+                            const char *value) {
+  char k[NAME_MAX_LEN + 2];
+  if (!r || !value || key_of(kind, key, k, sizeof k) != ACMEH_OK) return 0;
+  pthread_mutex_lock(&r->mu);
+  rec_set *set = set_find(r, kind, k);
+  int found = set && set_find_value(set, value);
+  pthread_mutex_unlock(&r->mu);
+  return found;
+}
+
 int acmeh_records_tlsalpn(acmeh_records *r, const char *host, EVP_PKEY **key, X509 **cert) {
   char k[NAME_MAX_LEN + 2];
   int rc = ACMEH_INVALID_ARG;
   if (!r || !key || !cert || acmeh_records_norm(host, k, sizeof k) != ACMEH_OK) return rc;
   pthread_mutex_lock(&r->mu);
-  for (rec_node *n = r->head; n; n = n->next) {
-    if (n->kind == ACMEH_REC_TLSALPN && strcmp(n->key, k) == 0) {
-      EVP_PKEY_up_ref(n->pkey);
-      X509_up_ref(n->cert);
-      *key = n->pkey;
-      *cert = n->cert;
-      rc = ACMEH_OK;
-      break;
-    }
+  rec_set *set = set_find(r, ACMEH_REC_TLSALPN, k);
+  if (set && set->head) {
+    EVP_PKEY_up_ref(set->head->pkey);
+    X509_up_ref(set->head->cert);
+    *key = set->head->pkey;
+    *cert = set->head->cert;
+    rc = ACMEH_OK;
   }
   pthread_mutex_unlock(&r->mu);
   return rc;

@@ -74,8 +74,10 @@ int acmeh_records_del_value(acmeh_records *r, acmeh_rec_kind kind, const char *k
  * ACMEH_INVALID_ARG for NULL arguments. */
 int acmeh_records_txn(acmeh_records *r, int (*fn)(acmeh_records *r, void *ud), void *ud);
 
-/* Calls fn for each record of `kind` under `key`, in insertion order, with the
- * store locked (fn must not call back into the store). Returns the count. */
+/* Calls fn (may be NULL) for each record of `kind` under `key`, in insertion
+ * order, with the store locked (fn must not call back into the store).
+ * Returns the count. Lookups by kind and key are hashed: their cost does not
+ * grow with the rest of the store. */
 int acmeh_records_each(acmeh_records *r, acmeh_rec_kind kind, const char *key,
                        void (*fn)(const acmeh_rec *rec, void *ud), void *ud);
 
@@ -85,6 +87,11 @@ char *acmeh_records_get(acmeh_records *r, acmeh_rec_kind kind, const char *key);
 
 /* Whether any record of `kind` exists under `key`. */
 int acmeh_records_has(acmeh_records *r, acmeh_rec_kind kind, const char *key);
+
+/* Whether a record of `kind` under `key` has exactly `value` (RFC 2136
+ * §2.5.1 duplicate check); costs what that key holds, hashed. */
+int acmeh_records_has_value(acmeh_records *r, acmeh_rec_kind kind, const char *key,
+                            const char *value);
 
 /* The TLS-ALPN-01 key and certificate for SNI `host`, each with a new
  * reference the caller drops. Returns ACMEH_OK or ACMEH_INVALID_ARG (none). */

@@ -1,6 +1,7 @@
 #include "mocks/dns/answer.h"
 
 #include "harness/core/error.h"
+#include "mocks/dns/tsig.h"
 
 #include <ldns/ldns.h>
 #include <stdlib.h>
@@ -267,7 +268,10 @@ int acmeh_dns_answer(acmeh_records *rec, acmeh_history *hist, const char *proto,
   ldns_pkt_opcode opcode = (ldns_pkt_opcode)((q[2] >> 3) & 0x0f);
   int rd = q[2] & 1;
   ldns_pkt *query = NULL;
-  if (ldns_wire2pkt(&query, q, qlen) != LDNS_STATUS_OK || ldns_pkt_qdcount(query) != 1) {
+  /* Two additional RRs are needed for ldns_wire2pkt to leak a TSIG (see
+   * acmeh_wire_tsig_safe); the usual query, with at most an OPT, skips the walk. */
+  int unsafe = (q[10] || q[11] > 1) && !acmeh_wire_tsig_safe(q, qlen);
+  if (unsafe || ldns_wire2pkt(&query, q, qlen) != LDNS_STATUS_OK || ldns_pkt_qdcount(query) != 1) {
     ldns_pkt_free(query);
     return encode(response_shell(id, opcode, rd, LDNS_RCODE_FORMERR), max_len, out, outlen);
   }

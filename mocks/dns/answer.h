@@ -17,7 +17,8 @@
  * Rules: names with SERVFAIL set -> SERVFAIL; CNAME is answered and chased
  * (up to 8 hops); A falls back to the store's default IPv4 and AAAA to its
  * default IPv6; other types or names without data -> NOERROR, no answers;
- * an unparsable query with a readable header -> FORMERR; an opcode other
+ * an unparsable query with a readable header, or one with repeated TSIG RRs
+ * or one not last (RFC 8945 §5.2; ldns would leak them) -> FORMERR; an opcode other
  * than QUERY -> NOTIMP.
  * Returns ACMEH_OK with *out (malloc'd, caller frees) and *outlen, or
  * ACMEH_PEER_PROTOCOL when the input deserves no answer at all (shorter

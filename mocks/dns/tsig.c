@@ -98,12 +98,19 @@ static int parse_rdata(const uint8_t *w, size_t o, size_t end, acmeh_tsig *t) {
   return 0;
 }
 
+size_t acmeh_wire_question_end(const uint8_t *w, size_t len) {
+  size_t o = HDR;
+  if (!w || len < HDR) return 0;
+  for (unsigned i = 0; i < rd16(w + 4); i++)
+    if (acmeh_wire_skip_name(w, len, &o) != 0 || (o += 4) > len) return 0;
+  return o;
+}
+
 /* Walks every RR; fills last_off and last_type for the final one, counts TSIGs. */
 static int walk(const uint8_t *w, size_t len, size_t *last_off, uint16_t *last_type, int *ntsig,
                 size_t *end) {
-  size_t o = HDR, total = (size_t)rd16(w + 6) + rd16(w + 8) + rd16(w + 10);
-  for (unsigned i = 0; i < rd16(w + 4); i++)
-    if (acmeh_wire_skip_name(w, len, &o) != 0 || (o += 4) > len) return -1;
+  size_t o = acmeh_wire_question_end(w, len), total = (size_t)rd16(w + 6) + rd16(w + 8) + rd16(w + 10);
+  if (o == 0) return -1;
   *ntsig = 0;
   *last_off = 0;
   for (size_t i = 0; i < total; i++) {
@@ -119,6 +126,14 @@ static int walk(const uint8_t *w, size_t len, size_t *last_off, uint16_t *last_t
   }
   *end = o; /* trailing bytes are the caller's business: they matter only after a TSIG */
   return 0;
+}
+
+int acmeh_wire_tsig_safe(const uint8_t *w, size_t len) {
+  size_t last = 0, end = 0;
+  uint16_t type = 0;
+  int ntsig = 0;
+  if (!w || len < HDR || walk(w, len, &last, &type, &ntsig, &end) != 0) return 0;
+  return ntsig == 0 || (ntsig == 1 && type == LDNS_RR_TYPE_TSIG);
 }
 
 int acmeh_tsig_find(const uint8_t *w, size_t len, acmeh_tsig *t, int *found, char *err,

@@ -85,4 +85,18 @@ size_t acmeh_tsig_rr_size(const acmeh_tsig *t, size_t mac_len, size_t other_len)
  * the name runs past the end or uses a reserved label type. */
 int acmeh_wire_skip_name(const uint8_t *w, size_t len, size_t *off);
 
+/* Offset just past the question section of message w (len bytes), names
+ * skipped without following pointers; 0 when the header or a question runs
+ * past the end. */
+size_t acmeh_wire_question_end(const uint8_t *w, size_t len);
+
+/* Whether message w (len bytes) may be given to ldns_wire2pkt: every RR walks
+ * within bounds, and it holds no TSIG RR or exactly one that is the last RR.
+ * ldns 1.8's ldns_wire2pkt keeps only the last TSIG of the additional section
+ * and leaks any before it, so a peer repeating TSIG RRs would grow the mock
+ * without bound; such messages are FORMERR anyway (RFC 8945 §5.2). Returns 1
+ * or 0 (also 0 when the walk fails: ldns refuses those too, perhaps after
+ * reading two TSIGs). */
+int acmeh_wire_tsig_safe(const uint8_t *w, size_t len);
+
 #endif

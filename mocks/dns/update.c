@@ -264,20 +264,10 @@ static int rrset_exists(const req *r, const char *name, ldns_rr_type type) {
   return kind >= 0 && acmeh_records_has(r->rec, (acmeh_rec_kind)kind, name);
 }
 
-typedef struct {
-  const char *value;
-  int found;
-} match_ctx;
-
-static void match_cb(const acmeh_rec *rec, void *ud) {
-  match_ctx *m = ud;
-  if (strcmp(rec->value, m->value) == 0) m->found = 1;
-}
-
+/* Hashed in the store: an UPDATE's per-RR checks must not cost what the
+ * name already holds, or repeated large UPDATEs grow quadratically. */
 static int has_value(const req *r, int kind, const char *name, const char *value) {
-  match_ctx m = {value, 0};
-  acmeh_records_each(r->rec, (acmeh_rec_kind)kind, name, match_cb, &m);
-  return m.found;
+  return acmeh_records_has_value(r->rec, (acmeh_rec_kind)kind, name, value);
 }
 
 static int same_set(const ldns_rr *a, const ldns_rr *b) {
@@ -572,6 +562,23 @@ static int handle_query(req *r, acmeh_history *hist, const char *proto, const ch
   return rc;
 }
 
+/* The message for ldns; NULL when it does not parse. One with repeated or
+ * misplaced TSIG RRs (FORMERR, RFC 8945 §5.2) is parsed only up to its
+ * question, which the FORMERR reply echoes: ldns_wire2pkt would leak every
+ * TSIG RR but the last (see acmeh_wire_tsig_safe). */
+static ldns_pkt *parse(const uint8_t *q, size_t qlen) {
+  ldns_pkt *p = NULL;
+  if (acmeh_wire_tsig_safe(q, qlen)) return ldns_wire2pkt(&p, q, qlen) == LDNS_STATUS_OK ? p : NULL;
+  size_t end = acmeh_wire_question_end(q, qlen);
+  uint8_t *head = end ? malloc(end) : NULL;
+  if (!head) return NULL;
+  memcpy(head, q, end);
+  memset(head + 6, 0, 6); /* ANCOUNT, NSCOUNT, ARCOUNT: the question alone */
+  if (ldns_wire2pkt(&p, head, end) != LDNS_STATUS_OK) p = NULL;
+  free(head);
+  return p;
+}
+
 int acmeh_dnsupd_answer(acmeh_dnsupd *u, acmeh_records *rec, acmeh_history *hist, const char *proto,
                         const char *source, const uint8_t *q, size_t qlen, size_t max_len, uint8_t **out,
                         size_t *outlen) {
@@ -580,7 +587,7 @@ int acmeh_dnsupd_answer(acmeh_dnsupd *u, acmeh_records *rec, acmeh_history *hist
   if (!q || qlen < 12 || (q[2] & 0x80)) return ACMEH_PEER_PROTOCOL;
   req r = {.u = u, .rec = rec, .q = q, .qlen = qlen, .max_len = max_len, .rcode = LDNS_RCODE_NOERROR};
   int update = ((q[2] >> 3) & 0x0f) == LDNS_PACKET_UPDATE;
-  if (ldns_wire2pkt(&r.pkt, q, qlen) != LDNS_STATUS_OK) r.pkt = NULL;
+  r.pkt = parse(q, qlen);
   pthread_mutex_lock(&u->mu);
   int tsig_rc = acmeh_tsig_find(q, qlen, &r.tsig, &r.has_tsig, r.reason, sizeof r.reason);
   int rc;

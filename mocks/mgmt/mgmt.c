@@ -77,20 +77,41 @@ static int ep_add_aaaa(acmeh_mocks *m, json_t *b, json_t **r) {
   return add_addresses(m, b, acmeh_mocks_add_aaaa);
 }
 
+/* A 400 with {"error": reason}. */
+static int bad(json_t **r, const char *reason) {
+  *r = json_pack("{s:s}", "error", reason);
+  return 400;
+}
+
+/* One CAA policy's fields; NULL when fine, else why not. Flags are one octet
+ * (RFC 8659 §4.1): a wider integer must be refused, not cast to int and
+ * truncated (4294967301 became 5). */
+static const char *caa_policy_error(json_t *p) {
+  json_t *flags = field(p, "flags");
+  if (!json_is_object(p)) return "each of \"policies\" must be an object";
+  if (!str_field(p, "tag")) return "policy \"tag\" must be a non-empty string";
+  if (!json_is_string(field(p, "value"))) return "policy \"value\" must be a string";
+  if (flags && (!json_is_integer(flags) || json_integer_value(flags) < 0 || json_integer_value(flags) > 255))
+    return "policy \"flags\" must be an integer in 0..255 (RFC 8659 §4.1)";
+  return NULL;
+}
+
+/* Every policy must be valid or none is added. */
 static int ep_add_caa(acmeh_mocks *m, json_t *b, json_t **r) {
-  (void)r;
   const char *host = str_field(b, "host");
   json_t *list = field(b, "policies");
-  if (!host || !json_is_array(list) || json_array_size(list) == 0) return 400;
+  if (!host) return bad(r, "\"host\" must be a non-empty string");
+  if (!json_is_array(list) || json_array_size(list) == 0) return bad(r, "\"policies\" must be a non-empty array");
   size_t i;
   json_t *p;
   json_array_foreach(list, i, p) {
-    const char *tag = str_field(p, "tag");
-    json_t *value = field(p, "value"), *flags = field(p, "flags");
-    if (!json_is_object(p) || !tag || !json_is_string(value) || (flags && !json_is_integer(flags)))
-      return 400;
-    int rc = acmeh_mocks_add_caa(m, host, flags ? (int)json_integer_value(flags) : 0, tag,
-                                 json_string_value(value));
+    const char *why = caa_policy_error(p);
+    if (why) return bad(r, why);
+  }
+  json_array_foreach(list, i, p) {
+    json_t *flags = field(p, "flags");
+    int rc = acmeh_mocks_add_caa(m, host, flags ? (int)json_integer_value(flags) : 0, str_field(p, "tag"),
+                                 json_string_value(field(p, "value")));
     if (rc != ACMEH_OK) return status_of(rc);
   }
   return 200;
@@ -173,12 +194,6 @@ static int ep_clear_history(acmeh_mocks *m, json_t *b, json_t **r) {
 }
 
 /* ---- DNS UPDATE ---- */
-
-/* A 400 with {"error": reason}. */
-static int bad(json_t **r, const char *reason) {
-  *r = json_pack("{s:s}", "error", reason);
-  return 400;
-}
 
 static int ep_add_zone(acmeh_mocks *m, json_t *b, json_t **r) {
   const char *zone = str_field(b, "zone");

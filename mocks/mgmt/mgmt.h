@@ -3,8 +3,9 @@
  * Every endpoint is POST with a JSON object body (at most 64 KiB); field
  * names match case-insensitively as Go's encoding/json does. Replies: 200
  * (history endpoints: a JSON array), 400 for bad JSON or missing fields (the
- * DNS UPDATE endpoints /add-dns-zone, /add-tsig-key, /dns-update-journal say
- * why in {"error": reason}: bad name, wrong field type, 65th zone), 404
+ * DNS UPDATE endpoints /add-dns-zone, /add-tsig-key, /dns-update-journal and
+ * /add-caa say why in {"error": reason}: bad name, wrong field type, 65th
+ * zone, CAA "flags" outside 0..255; /add-caa adds no policy then), 404
  * for unknown paths, 405 for other methods. Endpoints:
  *   /set-default-ipv4 {"ip"}            /set-default-ipv6 {"ip"}   ("" clears)
  *   /set-txt, /add-txt {"host","value"} /clear-txt {"host"}

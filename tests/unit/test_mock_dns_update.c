@@ -6,6 +6,7 @@
  * TSIG, oversized updates, 64 KB TCP frames) after which good queries still
  * get answers. Requests are built and signed with ldns. */
 #include "harness/core/error.h"
+#include "mocks/dns/answer.h"
 #include "mocks/dns/tsig.h"
 #include "mocks/dns/update.h"
 #include "mocks/mgmt/mgmt.h"
@@ -22,7 +23,15 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+#define HAVE_LSAN 1
+#endif
 
 #define KEY "acme-update-key."
 #define SECRET "jNjbePo1/UZI9nDxSzeunGGQCXefnZTbcFO1TzJ1p5o="
@@ -56,6 +65,14 @@ static ldns_pkt *feed(const uint8_t *w, size_t len, uint8_t **raw, size_t *rawle
   if (raw) *raw = out, *rawlen = outlen;
   else free(out);
   return p;
+}
+
+/* Feeds one message; returns the raw reply (malloc'd, NULL when none). */
+static uint8_t *feed_raw(const uint8_t *w, size_t len) {
+  uint8_t *out = NULL;
+  size_t outlen = 0;
+  acmeh_dnsupd_answer(UPD, REC, NULL, "udp", "127.0.0.1:5353", w, len, 65535, &out, &outlen);
+  return out;
 }
 
 /* An RR for a prerequisite or update: rdata NULL = empty RDATA. */
@@ -543,6 +560,179 @@ static void test_bad_input(void) {
   assert_still_serving();
 }
 
+/* ---------- doubled and misplaced TSIG ---------- */
+
+/* w (len bytes, signed, its TSIG at tsig_off) with `copies` TSIG RRs at the
+ * end, followed by an A RR at the root when `trailer`; malloc'd. */
+static uint8_t *retsig(const uint8_t *w, size_t len, size_t tsig_off, int copies, int trailer, size_t *outlen) {
+  static const uint8_t a_rr[] = {0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 4, 192, 0, 2, 1};
+  size_t tl = len - tsig_off, n = tsig_off + (size_t)copies * tl + (trailer ? sizeof a_rr : 0);
+  uint8_t *m = malloc(n), *o = m + tsig_off;
+  CU_ASSERT_FATAL(m != NULL);
+  memcpy(m, w, tsig_off);
+  for (int i = 0; i < copies; i++, o += tl) memcpy(o, w + tsig_off, tl);
+  if (trailer) memcpy(o, a_rr, sizeof a_rr);
+  unsigned ar = (unsigned)(w[10] << 8 | w[11]) - 1 + (unsigned)copies + (trailer ? 1 : 0);
+  m[10] = (uint8_t)(ar >> 8), m[11] = (uint8_t)ar;
+  *outlen = n;
+  return m;
+}
+
+/* Feeds m; asserts a FORMERR reply echoing the question. */
+static void expect_formerr(const uint8_t *m, size_t n) {
+  ldns_pkt *p = feed(m, n, NULL, NULL);
+  CU_ASSERT(p && ldns_pkt_get_rcode(p) == LDNS_RCODE_FORMERR && ldns_pkt_qdcount(p) == 1 && !ldns_pkt_tsig(p));
+  ldns_pkt_free(p);
+}
+
+/* Bytes the process holds on the heap (glibc), for leak checks without ASan. */
+static size_t heap_in_use(void) {
+#ifdef __GLIBC__
+  return mallinfo2().uordblks;
+#else
+  return 0;
+#endif
+}
+
+/* RFC 8945 §5.2: two TSIG RRs, or one that is not the last additional RR, get
+ * FORMERR, and without leaking: ldns_wire2pkt keeps only the last TSIG it reads
+ * and leaks the others (0.5 M such UDP queries once grew the mock by 900 MB). */
+static void test_doubled_tsig(void) {
+  ldns_pkt *q = ldns_pkt_query_new(ldns_dname_new_frm_str(OWNER), LDNS_RR_TYPE_TXT, LDNS_RR_CLASS_IN, 0);
+  CU_ASSERT_FATAL(ldns_pkt_tsig_sign(q, KEY, SECRET, 300, "hmac-sha256.", NULL) == LDNS_STATUS_OK);
+  uint8_t *wq = NULL, *wu, *m[6];
+  size_t lq, lu, n[6];
+  CU_ASSERT_FATAL(ldns_pkt2wire(&wq, q, &lq) == LDNS_STATUS_OK);
+  ldns_pkt_free(q);
+  wu = build("example.com.", NULL, list1(rr(OWNER, 60, LDNS_RR_CLASS_IN, LDNS_RR_TYPE_TXT, VALUE_A)), KEY, SECRET, NULL,
+             &lu, NULL);
+  acmeh_tsig tq, tu;
+  int found = 0;
+  char err[128];
+  CU_ASSERT_FATAL(acmeh_tsig_find(wq, lq, &tq, &found, err, sizeof err) == ACMEH_OK && found);
+  CU_ASSERT_FATAL(acmeh_tsig_find(wu, lu, &tu, &found, err, sizeof err) == ACMEH_OK && found);
+  m[0] = retsig(wq, lq, tq.rr_off, 2, 0, &n[0]); /* query, two TSIGs */
+  m[1] = retsig(wu, lu, tu.rr_off, 2, 0, &n[1]); /* update, two TSIGs */
+  m[2] = retsig(wq, lq, tq.rr_off, 1, 1, &n[2]); /* query, TSIG then an A RR */
+  m[3] = retsig(wq, lq, tq.rr_off, 3, 1, &n[3]); /* three TSIGs, then an A RR */
+  m[4] = retsig(wu, lu, tu.rr_off, 1, 1, &n[4]); /* update, TSIG not last */
+  m[5] = retsig(wu, lu, tu.rr_off, 2, 1, &n[5]); /* update, two TSIGs, then an A RR */
+  for (int i = 0; i < 6; i++) expect_formerr(m[i], n[i]);
+  /* the plain answer path (a mock DNS without the UPDATE layer) too */
+  uint8_t *out = NULL;
+  size_t outlen = 0;
+  CU_ASSERT(acmeh_dns_answer(REC, NULL, "udp", m[3], n[3], 512, &out, &outlen) == ACMEH_OK && outlen >= 12 &&
+            (out[3] & 0x0f) == LDNS_RCODE_FORMERR);
+  free(out);
+  json_t *e = last_journal();
+  CU_ASSERT_STRING_EQUAL(jstr(e, "verdict"), "formerr");
+  CU_ASSERT(strstr(jstr(e, "reason"), "TSIG") != NULL);
+  json_decref(e);
+  for (int i = 0; i < 200; i++) /* warm up: the journal reaches its entry cap */
+    for (int k = 0; k < 6; k++) free(feed_raw(m[k], n[k]));
+  size_t before = heap_in_use();
+  for (int i = 0; i < 2000; i++) {
+    for (int k = 0; k < 6; k++) free(feed_raw(m[k], n[k]));
+    if (acmeh_dns_answer(REC, NULL, "udp", m[3], n[3], 512, &out, &outlen) == ACMEH_OK) free(out);
+  }
+  size_t after = heap_in_use(), grew = after > before ? after - before : 0;
+  if (grew > 65536) fprintf(stderr, "\nheap grew by %zu bytes over 14000 doubled-TSIG messages\n", grew);
+  CU_ASSERT(grew <= 65536);
+#ifdef HAVE_LSAN
+  CU_ASSERT(__lsan_do_recoverable_leak_check() == 0);
+#endif
+  for (int i = 0; i < 6; i++) free(m[i]);
+  free(wq);
+  free(wu);
+}
+
+/* ---------- cost of large UPDATEs ---------- */
+
+static double mono_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+#define BULK_UPDATES 20
+#define BULK_RRS 1000
+
+/* An unsigned UPDATE of BULK_RRS TXT adds: update u's names when `one_name`
+ * is 0, else all at one name with distinct values. */
+static uint8_t *bulk_update(int u, int one_name, size_t *len) {
+  ldns_rr_list *up = ldns_rr_list_new();
+  char name[96], value[64];
+  for (int i = 0; i < BULK_RRS; i++) {
+    if (one_name)
+      snprintf(name, sizeof name, "_acme-challenge.bulk.example.com.");
+    else
+      snprintf(name, sizeof name, "_acme-challenge.u%d-%d.example.com.", u, i);
+    snprintf(value, sizeof value, "\"value-%d-%d\"", u, i);
+    ldns_rr_list_push_rr(up, rr(name, 60, LDNS_RR_CLASS_IN, LDNS_RR_TYPE_TXT, value));
+  }
+  return build("example.com.", NULL, up, NULL, NULL, NULL, len, NULL);
+}
+
+/* The mock's time on each of BULK_UPDATES updates into a fresh store, in t[];
+ * stops after 10 s so a quadratic store fails quickly. Returns how many were
+ * accepted. */
+static int time_bulk(int one_name, double t[BULK_UPDATES]) {
+  acmeh_records *saved_rec = REC;
+  acmeh_dnsupd *saved_upd = UPD;
+  REC = acmeh_records_new(NULL);
+  UPD = acmeh_dnsupd_new(8);
+  CU_ASSERT_FATAL(REC && UPD && acmeh_dnsupd_add_zone(UPD, "example.com") == ACMEH_OK);
+  acmeh_dnsupd_set_allow_unsigned(UPD, 1);
+  double total = 0;
+  int ok = 0;
+  for (int u = 0; u < BULK_UPDATES; u++) {
+    size_t len;
+    uint8_t *w = total < 10 ? bulk_update(u, one_name, &len) : NULL;
+    double t0 = mono_s();
+    uint8_t *out = w ? feed_raw(w, len) : NULL;
+    t[u] = w ? mono_s() - t0 : 10;
+    total += t[u];
+    ok += out && (out[3] & 0x0f) == LDNS_RCODE_NOERROR;
+    free(out);
+    free(w);
+  }
+  CU_ASSERT(acmeh_records_each(REC, ACMEH_REC_TXT, one_name ? "_acme-challenge.bulk.example.com" : "_acme-challenge.u0-7.example.com",
+                               NULL, NULL) == (one_name ? ok * BULK_RRS : 1));
+  acmeh_dnsupd_free(UPD);
+  acmeh_records_free(REC);
+  REC = saved_rec;
+  UPD = saved_upd;
+  return ok;
+}
+
+#ifdef __SANITIZE_ADDRESS__
+#define TIME_SCALE 8 /* an unoptimised ASan+UBSan build is that much slower */
+#else
+#define TIME_SCALE 1
+#endif
+
+/* Each UPDATE costs what it carries, not what the store already holds: 20
+ * UPDATEs of 1,000 TXT adds, at new names or all at one name. The last five
+ * may take at most 3 times as long as the first five (a quadratic store took
+ * 17 times as long), and all 20 under 2 s (x8 with sanitizers). */
+static void test_bulk_update_cost(void) {
+  for (int one_name = 0; one_name < 2; one_name++) {
+    double t[BULK_UPDATES], total = 0, head = 0, tail = 0;
+    int ok = time_bulk(one_name, t);
+    for (int u = 0; u < BULK_UPDATES; u++) {
+      total += t[u];
+      head += u < 5 ? t[u] : 0;
+      tail += u >= BULK_UPDATES - 5 ? t[u] : 0;
+    }
+    fprintf(stderr, "\n%d UPDATEs of %d TXT RRs (%s): %.3f s; first five %.1f ms each, last five %.1f ms each", ok,
+            BULK_RRS, one_name ? "one name" : "new names", total, 1e3 * head / 5, 1e3 * tail / 5);
+    CU_ASSERT_EQUAL(ok, BULK_UPDATES);
+    CU_ASSERT(tail < 3 * head);
+    CU_ASSERT(total < 2.0 * TIME_SCALE);
+  }
+  fprintf(stderr, "\n");
+}
+
 /* ---------- over the wire, through the mocks ---------- */
 
 static int sock(int type, int port) {
@@ -813,6 +1003,8 @@ int main(void) {
       {"replay, policy, unsigned", test_replay_policy_unsigned},
       {"signed query and SOA", test_signed_query_and_soa},
       {"bad input", test_bad_input},
+      {"doubled or misplaced TSIG: FORMERR, no leak", test_doubled_tsig},
+      {"20 UPDATEs of 1,000 RRs: cost linear in the update", test_bulk_update_cost},
       {"over the wire", test_over_the_wire},
       {"journal bounded in bytes", test_journal_bounds},
       {"key fields validated", test_key_validation},
