@@ -1,6 +1,6 @@
 /* acme-harness hook: publishes or withdraws one challenge response through the
  * mocks' management API (pebble-challtestsrv vocabulary), for real ACME
- * clients whose challenge hooks call it (harness/targets/hooks/).
+ * clients whose challenge hooks call it (targets/hooks/).
  *
  *   hook http-01     add|del TOKEN [KEYAUTH]      /add-http01, /del-http01
  *   hook dns-01      add|del NAME [VALUE]         /set-txt, /clear-txt at _acme-challenge.NAME

@@ -56,7 +56,7 @@ static void usage(FILE *f) {
         "  every client target against every server target: one cell per server x challenge (issue),\n"
         "  and per server x renew, revoke, ari, profiles (the client's http-01, else its first challenge);\n"
         "  writes DIR/matrix.md, matrix.html, matrix.json and transcripts/ (DIR default ./matrix-out)\n"
-        "  --clients   client target names or files (default: every client target in harness/targets)\n"
+        "  --clients   client target names or files (default: every client target in targets)\n"
         "  --servers   server target names or files (default: reference,pebble; pebble-2.6 has ARI)\n"
         "  --timeout   time limit of one cell, seconds (default 120)\n"
         "  --jobs      cells run at once (default 2)\n"
@@ -125,7 +125,7 @@ static int load_target(const char *arg, const char *role, target_def *t) {
     snprintf(t->dir, sizeof t->dir, "%s", real);
     *strrchr(t->dir, '/') = '\0';
   } else {
-    snprintf(t->dir, sizeof t->dir, "%s/harness/targets", acmeh_data_dir());
+    snprintf(t->dir, sizeof t->dir, "%s/targets", acmeh_data_dir());
   }
   free(real);
   size_t i;
@@ -142,10 +142,10 @@ static int load_target(const char *arg, const char *role, target_def *t) {
 
 static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-/* Names of every client target in harness/targets, sorted; count in *n. */
+/* Names of every client target in targets, sorted; count in *n. */
 static size_t default_clients(char **names, size_t cap) {
   char dir[4096];
-  snprintf(dir, sizeof dir, "%s/harness/targets", acmeh_data_dir());
+  snprintf(dir, sizeof dir, "%s/targets", acmeh_data_dir());
   DIR *d = opendir(dir);
   size_t n = 0;
   for (struct dirent *e; d && (e = readdir(d)) && n < cap;) {
@@ -262,7 +262,7 @@ static int start_server(cell *c) {
   return acmeh_mocks_start(&real, &c->mocks, c->err, sizeof c->err);
 }
 
-/* The variables of harness/targets/README.md for the client. */
+/* The variables of targets/README.md for the client. */
 static void set_client_vars(cell *c) {
   char buf[4400];
   acmeh_vars *v = &c->vars;

@@ -62,7 +62,7 @@ static const struct option opts[] = {
 
 static void usage(FILE *f) {
   fputs("usage: acme-harness run --server TARGET | --server-url URL [--ca FILE] | --client TARGET [options]\n"
-        "  --server TARGET     start a server target (harness/targets/TARGET.json) and test it\n"
+        "  --server TARGET     start a server target (targets/TARGET.json) and test it\n"
         "  --server-url URL    test a running server; --ca FILE verifies its TLS certificate\n"
         "  --client TARGET     test a client target against the reference server\n"
         "  --nameserver TARGET start a nameserver target (bind, mock-dns) and run the dnsupdate suite on it\n"
@@ -328,7 +328,7 @@ static int start_client(run_args *a, acmeh_env *env, json_t **target, acmeh_scen
     char *slash = strrchr(dir, '/');
     if (slash) *slash = '\0';
   } else {
-    snprintf(dir, sizeof dir, "%s/harness/targets", acmeh_data_dir());
+    snprintf(dir, sizeof dir, "%s/targets", acmeh_data_dir());
   }
   env->client_dir = dir;
   env->client = *target, env->scenarios = *sc, env->run_dir = run_dir, env->target_name = a->client;

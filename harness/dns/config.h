@@ -1,5 +1,5 @@
 /* Configuration of harness/dns from the command line and from a nameserver
- * target's "nameserver" object (harness/targets/bind.json). */
+ * target's "nameserver" object (targets/bind.json). */
 #ifndef ACMEH_DNS_CONFIG_H
 #define ACMEH_DNS_CONFIG_H
 

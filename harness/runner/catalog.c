@@ -1,17 +1,38 @@
 #include "harness/runner/catalog.h"
 
 #include <fnmatch.h>
+#include <pthread.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness/core/error.h"
+#include "harness/core/self.h"
 #include "harness/runner/suite.h"
 
+/* An installed binary (cmake --install) finds its data beside itself. */
+static const char *installed_data_dir(void) {
+  static char dir[4200];
+  const char *exe = acmeh_self_exe();
+  const char *slash = exe ? strrchr(exe, '/') : NULL;
+  if (!slash) return NULL;
+  snprintf(dir, sizeof dir, "%.*s/../share/acme-harness", (int)(slash - exe), exe);
+  char probe[4300];
+  snprintf(probe, sizeof probe, "%s/suites", dir);
+  return access(probe, R_OK) == 0 ? dir : NULL;
+}
+
+static const char *installed_dir;
+static void find_installed(void) { installed_dir = installed_data_dir(); }
+
 const char *acmeh_data_dir(void) {
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
   const char *d = getenv("ACMEH_DATA_DIR");
-  return d && *d ? d : ACMEH_SOURCE_DIR;
+  if (d && *d) return d;
+  pthread_once(&once, find_installed);
+  return installed_dir ? installed_dir : ACMEH_SOURCE_DIR;
 }
 
 static int valid_id(const char *id) {

@@ -18,8 +18,10 @@ typedef struct {
   size_t n;
 } acmeh_catalog;
 
-/* The folder holding suites/ and vectors/: $ACMEH_DATA_DIR, else the source tree
- * the binary was built from. Borrowed static string. */
+/* The folder holding suites/, vectors/ and targets/: $ACMEH_DATA_DIR; else,
+ * for an installed binary (cmake --install), <prefix>/share/acme-harness
+ * beside <prefix>/bin; else the source tree the binary was built from.
+ * Borrowed static string. */
 const char *acmeh_data_dir(void);
 
 /* Loads the catalog of every registered suite (runner/suite.h),

@@ -36,7 +36,7 @@ int acmeh_target_load(const char *name_or_path, json_t **doc, char *err, size_t 
   if (strchr(name_or_path, '/') || strstr(name_or_path, ".json"))
     snprintf(path, sizeof path, "%s", name_or_path);
   else
-    snprintf(path, sizeof path, "%s/harness/targets/%s.json", acmeh_data_dir(), name_or_path);
+    snprintf(path, sizeof path, "%s/targets/%s.json", acmeh_data_dir(), name_or_path);
   json_error_t je;
   *doc = json_load_file(path, 0, &je);
   if (!*doc) return acmeh_msg(err, errlen, ACMEH_ENV_IO, "target %s: %s (%s)", name_or_path, je.text, path);
@@ -274,6 +274,6 @@ json_t *acmeh_target_expectations(const json_t *doc) {
   const char *f = json_string_value(json_object_get(doc, "expectations"));
   if (!f) return NULL;
   char path[4096];
-  snprintf(path, sizeof path, "%s/harness/targets/%s", acmeh_data_dir(), f);
+  snprintf(path, sizeof path, "%s/targets/%s", acmeh_data_dir(), f);
   return json_load_file(path, 0, NULL);
 }

@@ -1,5 +1,5 @@
 /* Targets: real implementations under test, described by JSON files in
- * harness/targets/<name>.json (DESIGN.md "target"). For a server target the
+ * targets/<name>.json (DESIGN.md "target"). For a server target the
  * file says how to start it (command, environment, generated files, ports),
  * how to trust it, where its directory is and when it is ready. */
 #ifndef ACMEH_TARGETS_TARGET_H
@@ -12,7 +12,7 @@
 
 typedef struct acmeh_target_run acmeh_target_run;
 
-/* Loads target `name_or_path` (a name looks up <data>/harness/targets/<name>.json).
+/* Loads target `name_or_path` (a name looks up <data>/targets/<name>.json).
  * *doc receives a new reference. Returns ACMEH_OK, ACMEH_ENV_IO (not found /
  * bad JSON) with the reason in err. */
 int acmeh_target_load(const char *name_or_path, json_t **doc, char *err, size_t errlen);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# DNSUP-S against a real BIND 9 the harness starts itself (harness/targets/bind.json)
+# DNSUP-S against a real BIND 9 the harness starts itself (targets/bind.json)
 # and against the harness's own mock DNS (mock-dns.json): every check passes or
 # is one of the target's recorded deviations (<target>.expect.json, xfail), the
 # run exits 0, the reports are well-formed, and named is gone afterwards.
@@ -21,7 +21,7 @@ suite() {
   [ "$status" -eq 0 ] || { cat "$o/stderr" "$o/run/target.log" 2>/dev/null | tail -40; fail "run against $t exited $status"; }
   grep -q "^dnsupdate nameserver: .* 0 failed, .* 0 errors, .* 0 xpass" "$o/stdout" || fail "$t: summary line shows failures"
   xmllint --noout --schema "$ACMEH_SOURCE_DIR/tests/data/junit.xsd" "$o/junit.xml" || fail "$t: junit.xml does not validate"
-  python3 - "$o/results.json" "$ACMEH_SOURCE_DIR/harness/targets/$t.expect.json" <<'PY' || fail "$t: verdicts differ from $t.expect.json"
+  python3 - "$o/results.json" "$ACMEH_SOURCE_DIR/targets/$t.expect.json" <<'PY' || fail "$t: verdicts differ from $t.expect.json"
 import json, sys
 res = {r["id"]: r["verdict"] for r in json.load(open(sys.argv[1]))["results"]}
 exp = json.load(open(sys.argv[2]))

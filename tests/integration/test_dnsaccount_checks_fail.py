@@ -102,7 +102,7 @@ def results(cmd, env=None):
 
 
 def server_run(mode, checks):
-    with open(os.path.join(SRC, "harness", "targets", "reference.json")) as f:
+    with open(os.path.join(SRC, "targets", "reference.json")) as f:
         t = json.load(f)
     t["name"] = "reference-dnsacct-" + mode
     t["command"] += ["--dns-account", mode]

@@ -9,9 +9,9 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 fail() { echo "FAIL $*"; exit 1; }
 data=$work/data
-mkdir -p "$data/harness"
+mkdir -p "$data"
 cp -r "$SRC/suites" "$SRC/vectors" "$data/"
-cp -r "$SRC/harness/targets" "$data/harness/targets" 2>/dev/null || true
+cp -r "$SRC/targets" "$data/targets"
 python3 - "$data/suites/dnsaccount/catalog.json" <<'PY'
 import json, sys
 p = sys.argv[1]; d = json.load(open(p))

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Smoke test of the client targets (harness/targets/<client>.json): each real
+# Smoke test of the client targets (targets/<client>.json): each real
 # client gets a certificate from the harness's reference server with every
 # challenge its target file lists. A standalone client (lego) listens itself
 # where the server validates http-01 / tls-alpn-01, so the server runs with
@@ -13,7 +13,7 @@
 set -uo pipefail
 src=${ACMEH_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 bin=${ACMEH_BIN:-$src/build/acme-harness}
-targets=$src/harness/targets
+targets=$src/targets
 clients=${ACMEH_CLIENTS:-lego certbot uacme dehydrated node-acme-client}
 tmp=$(mktemp -d /tmp/acmeh-real-clients-XXXXXX)
 bg_pids=()
@@ -147,7 +147,7 @@ missing_reason() {
     return
   done
   if [ "$client" = node-acme-client ] && [ ! -d "$targets/node-acme-client/node_modules/acme-client" ]; then
-    echo "FAIL node_modules missing: run ci/setup (npm ci in harness/targets/node-acme-client)"
+    echo "FAIL node_modules missing: run ci/setup (npm ci in targets/node-acme-client)"
   elif [ "$client" = uacme ] && ! unshare --mount --map-root-user true 2>/dev/null; then
     echo "SKIP this machine forbids mount namespaces (uacme's CA trust needs one)"
   fi
