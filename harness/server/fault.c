@@ -278,6 +278,8 @@ static int check_ari_window(vctx *v, const json_t *w, rule *r) {
     return bad(v, "action.ari_window", "must be {\"start_offset\": seconds, \"end_offset\": seconds} (from now)");
   if (!r->resource || strcmp(r->resource, "renewalInfo") != 0)
     return bad(v, "action.ari_window", "needs match.resource \"renewalInfo\"");
+  if (!srv_ari_offset_ok(json_number_value(s)) || !srv_ari_offset_ok(json_number_value(e)))
+    return bad(v, "action.ari_window", "start_offset and end_offset must lie " SRV_ARI_OFFSET_LIMIT);
   r->ari_window = 1;
   r->ari_start = json_number_value(s), r->ari_end = json_number_value(e);
   return ACMEH_OK;

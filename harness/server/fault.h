@@ -69,7 +69,8 @@
  *                      server keeps serving others; below the 30 s idle cut)
  *   "ari_window"       {"start_offset": s, "end_offset": s} (match.resource
  *                      "renewalInfo"): the suggestedWindow becomes now +
- *                      start_offset .. now + end_offset (end may precede start)
+ *                      start_offset .. now + end_offset (end may precede start);
+ *                      each within +-3.2e9 s, as /acmeh/ari-window takes
  *   "drop"             "before_headers" (close without a byte) | "after_headers"
  *                      (status line and headers, then close): the request is
  *                      processed, only the answer is lost; the observer sees

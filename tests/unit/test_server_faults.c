@@ -618,6 +618,42 @@ static void test_bad_rules_refused(void) {
   json_decref(rules);
 }
 
+/* An ari_window offset far out of range (1e300 s) reached the date formatter
+ * as an out-of-range double-to-time_t cast; the file is refused at load, with
+ * the field named, within the bound the management endpoint uses. */
+static void test_ari_window_offsets_bounded(void) {
+  static const char *const files[] = {
+      "[{\"name\": \"far\", \"match\": {\"resource\": \"renewalInfo\"},\n"
+      "  \"action\": {\"ari_window\": {\"start_offset\": 0, \"end_offset\": 1e300}}}]\n",
+      "[{\"name\": \"far\", \"match\": {\"resource\": \"renewalInfo\"},\n"
+      "  \"action\": {\"ari_window\": {\"start_offset\": -3.3e9, \"end_offset\": 1}}}]\n",
+  };
+  char path[4200], err[512];
+  snprintf(path, sizeof path, "%s/far-window.json", RUN_DIR);
+  for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+    json_t *rules = NULL;
+    FILE *fp = fopen(path, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
+    fputs(files[i], fp);
+    fclose(fp);
+    err[0] = '\0';
+    CU_ASSERT_EQUAL(acmeh_faults_load(path, &rules, err, sizeof err), ACMEH_INVALID_ARG);
+    CU_ASSERT_PTR_NULL(rules);
+    if (!strstr(err, "action.ari_window") || !strstr(err, "3.2e9")) fprintf(stderr, "\nunexpected message: %s\n", err);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "action.ari_window"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "3.2e9"));
+    json_decref(rules);
+  }
+  expect_refused("[{\"name\":\"w\",\"match\":{\"resource\":\"renewalInfo\"},"
+                 "\"action\":{\"ari_window\":{\"start_offset\":-1e300,\"end_offset\":1}}}]",
+                 "rules[0] \"w\"", "action.ari_window");
+  /* The bound itself is accepted. */
+  json_t *edge = json_loads("[{\"name\":\"w\",\"match\":{\"resource\":\"renewalInfo\"},"
+                            "\"action\":{\"ari_window\":{\"start_offset\":-3.2e9,\"end_offset\":3.2e9}}}]", 0, NULL);
+  CU_ASSERT_EQUAL(acmeh_faults_validate(edge, err, sizeof err), ACMEH_OK);
+  json_decref(edge);
+}
+
 /* ---------- robustness: hostile input, a good client served meanwhile ---------- */
 
 static long good_head(void) {
@@ -923,6 +959,7 @@ int main(void) {
       {"fault: drop before and after headers", test_drop},
       {"fault: account and identifier matching", test_account_and_identifier_match},
       {"fault: bad rules refused with rule index and field", test_bad_rules_refused},
+      {"fault: ari_window offsets beyond +-3.2e9 s refused", test_ari_window_offsets_bounded},
       {"robust: malformed HTTP, 1 MB header, long URL (observed)", test_malformed_http_observed},
       {"robust: trickling client cut by the request time limit", test_slow_client_cut},
       {"robust: trickled TLS handshake cut by the time limit", test_slow_handshake_cut},
