@@ -193,7 +193,9 @@ int acmeh_rfc3339_parse(const char *s, double *out) {
 }
 
 char *acmeh_rfc3339_format(double t, char *buf, size_t len) {
-  if (!buf || len < 21 || !isfinite(t)) return NULL;
+  /* Outside the years 0000-9999 before the cast: converting a double beyond
+   * time_t's range is undefined behaviour, not just a wrong year. */
+  if (!buf || len < 21 || !(t >= -62167219200.0 && t < 253402300800.0)) return NULL;
   time_t secs = (time_t)floor(t);
   struct tm tm;
   if (!gmtime_r(&secs, &tm) || tm.tm_year + 1900 < 0 || tm.tm_year + 1900 > 9999) return NULL;

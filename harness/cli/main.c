@@ -42,6 +42,7 @@ int main(int argc, char **argv) {
     usage(argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;
   }
+  acmeh_proc_subreaper(); /* before any child: its detached descendants stay ours to end */
   curl_global_init(CURL_GLOBAL_DEFAULT);
   int rc;
   if (strcmp(argv[1], "list") == 0) rc = acmeh_cli_list(argc - 1, argv + 1);

@@ -43,7 +43,11 @@ void srv_ari_rule_free(srv_ari_rule *r) {
   free(r);
 }
 
+int srv_ari_offset_ok(double s) { return s >= -SRV_ARI_MAX_OFFSET && s <= SRV_ARI_MAX_OFFSET; }
+
 int srv_ari_new(const acmeh_server_ari *cfg, srv_ari **out, char *err, size_t errlen) {
+  if (!srv_ari_offset_ok(cfg->start_offset) || !srv_ari_offset_ok(cfg->end_offset))
+    return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "server: ari.start_offset and ari.end_offset must lie " SRV_ARI_OFFSET_LIMIT);
   srv_ari *a = calloc(1, sizeof *a);
   if (!a) return acmeh_msg(err, errlen, ACMEH_NOMEM, "server: out of memory");
   static const srv_ari_mode modes[] = {W_DEFAULT, W_NOW, W_NOT_BEFORE};
@@ -246,11 +250,10 @@ static int body_times(const json_t *b, srv_ari_rule *r, char *why, size_t whylen
     return snprintf(why, whylen, "give start/end, start_offset/end_offset, \"past\": true, \"default\": true or \"reset\": true"), 0;
   }
   /* Absolute times must print as RFC 3339 years 0001-9999; offsets stay within a century. */
-  double lo = r->mode == W_ABS ? -62135596800.0 : -3.2e9, hi = r->mode == W_ABS ? 253402300799.0 : 3.2e9;
-  if ((r->mode == W_ABS || r->mode == W_NOW || r->mode == W_NOT_BEFORE) &&
-      !(r->a >= lo && r->a <= hi && r->b >= lo && r->b <= hi))
-    return snprintf(why, whylen, r->mode == W_ABS ? "start and end must lie in the years 0001-9999"
-                                                  : "offsets must lie within +-3.2e9 seconds (a century)"), 0;
+  if (r->mode == W_ABS && !(r->a >= -62135596800.0 && r->a <= 253402300799.0 && r->b >= -62135596800.0 && r->b <= 253402300799.0))
+    return snprintf(why, whylen, "start and end must lie in the years 0001-9999"), 0;
+  if ((r->mode == W_NOW || r->mode == W_NOT_BEFORE) && !(srv_ari_offset_ok(r->a) && srv_ari_offset_ok(r->b)))
+    return snprintf(why, whylen, "offsets must lie " SRV_ARI_OFFSET_LIMIT), 0;
   if ((r->mode == W_ABS || r->mode == W_NOW || r->mode == W_NOT_BEFORE) && !(r->b > r->a) &&
       !json_is_true(json_object_get(b, "allow_invalid")))
     return snprintf(why, whylen, "end is not after start (add \"allow_invalid\": true to send such a window)"), 0;

@@ -278,6 +278,8 @@ static int check_ari_window(vctx *v, const json_t *w, rule *r) {
     return bad(v, "action.ari_window", "must be {\"start_offset\": seconds, \"end_offset\": seconds} (from now)");
   if (!r->resource || strcmp(r->resource, "renewalInfo") != 0)
     return bad(v, "action.ari_window", "needs match.resource \"renewalInfo\"");
+  if (!srv_ari_offset_ok(json_number_value(s)) || !srv_ari_offset_ok(json_number_value(e)))
+    return bad(v, "action.ari_window", "start_offset and end_offset must lie " SRV_ARI_OFFSET_LIMIT);
   r->ari_window = 1;
   r->ari_start = json_number_value(s), r->ari_end = json_number_value(e);
   return ACMEH_OK;
@@ -325,15 +327,18 @@ static int check_action(vctx *v, const json_t *a, rule *r) {
   return ACMEH_OK;
 }
 
-static int check_rule(vctx *v, const json_t *j, rule *r, const rule *prev, size_t nprev) {
+/* `names` maps each earlier rule's name to its index: a hash lookup, where
+ * comparing with every earlier rule made loading quadratic. */
+static int check_rule(vctx *v, const json_t *j, rule *r, json_t *names) {
   static const char *const known[] = {"name", "match", "action", NULL};
   if (!json_is_object(j)) return bad(v, "rule", "must be an object with \"name\", \"match\" and \"action\"");
   const char *name = json_string_value(json_object_get(j, "name"));
   if (!name || !*name) return bad(v, "name", "is required (a non-empty string)");
   v->name = name;
   r->name = name;
-  for (size_t i = 0; i < nprev; i++)
-    if (strcmp(prev[i].name, name) == 0) return bad(v, "name", "is also the name of rules[%zu]", i);
+  const json_t *prev = json_object_get(names, name);
+  if (prev) return bad(v, "name", "is also the name of rules[%lld]", (long long)json_integer_value(prev));
+  if (json_object_set_new(names, name, json_integer((json_int_t)v->index))) return ACMEH_NOMEM;
   int rc = only_known(v, j, "rule", known);
   if (rc || (rc = check_match(v, json_object_get(j, "match"), r))) return rc;
   if (!json_object_get(j, "action")) return bad(v, "action", "is required");
@@ -352,6 +357,9 @@ void srv_faults_free(srv_faults *f) {
 int srv_faults_new(const json_t *rules, srv_faults **out, char *err, size_t errlen) {
   *out = NULL;
   if (!json_is_array(rules)) return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "fault rules: must be a JSON array of rules");
+  if (json_array_size(rules) > ACMEH_FAULTS_MAX_RULES)
+    return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "fault rules: %zu rules; at most %d are allowed",
+                     json_array_size(rules), ACMEH_FAULTS_MAX_RULES);
   srv_faults *f = calloc(1, sizeof *f);
   if (!f) return acmeh_msg(err, errlen, ACMEH_NOMEM, "fault rules: out of memory");
   f->src = json_deep_copy(rules);
@@ -361,13 +369,16 @@ int srv_faults_new(const json_t *rules, srv_faults **out, char *err, size_t errl
     srv_faults_free(f);
     return acmeh_msg(err, errlen, ACMEH_NOMEM, "fault rules: out of memory");
   }
-  for (size_t i = 0; i < f->n; i++) {
+  json_t *names = json_object();
+  int rc = names ? ACMEH_OK : acmeh_msg(err, errlen, ACMEH_NOMEM, "fault rules: out of memory");
+  for (size_t i = 0; i < f->n && !rc; i++) {
     vctx v = {err, errlen, i, NULL};
-    int rc = check_rule(&v, json_array_get(f->src, i), &f->rules[i], f->rules, i);
-    if (rc) {
-      srv_faults_free(f);
-      return rc;
-    }
+    rc = check_rule(&v, json_array_get(f->src, i), &f->rules[i], names);
+  }
+  json_decref(names);
+  if (rc) {
+    srv_faults_free(f);
+    return rc;
   }
   *out = f;
   return ACMEH_OK;

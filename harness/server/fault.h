@@ -2,7 +2,8 @@
  * suites (and users, with `acme-harness serve --faults FILE`) load to see how
  * a client copes with a misbehaving server.
  *
- * A fault file is a JSON array of rules, applied in file order:
+ * A fault file is a JSON array of at most ACMEH_FAULTS_MAX_RULES rules,
+ * applied in file order:
  *
  *   [{"name": "slow-order",
  *     "match": {"resource": "newOrder", "method": "POST", "nth": 2},
@@ -69,7 +70,8 @@
  *                      server keeps serving others; below the 30 s idle cut)
  *   "ari_window"       {"start_offset": s, "end_offset": s} (match.resource
  *                      "renewalInfo"): the suggestedWindow becomes now +
- *                      start_offset .. now + end_offset (end may precede start)
+ *                      start_offset .. now + end_offset (end may precede start);
+ *                      each within +-3.2e9 s, as /acmeh/ari-window takes
  *   "drop"             "before_headers" (close without a byte) | "after_headers"
  *                      (status line and headers, then close): the request is
  *                      processed, only the answer is lost; the observer sees
@@ -83,7 +85,12 @@
 #include <jansson.h>
 #include <stddef.h>
 
-/* Checks that `rules` is a valid rules array (see above). Returns ACMEH_OK or
+/* The most rules a file may hold: far beyond any test's need, and every
+ * request is matched against each rule in turn. */
+#define ACMEH_FAULTS_MAX_RULES 10000
+
+/* Checks that `rules` is a valid rules array (see above; at most
+ * ACMEH_FAULTS_MAX_RULES rules). Returns ACMEH_OK or
  * ACMEH_INVALID_ARG with the first problem in err (errlen bytes), naming the
  * rule's index and name and the field, e.g.
  * "rules[1] \"slow\": action.delay_ms: must be an integer from 0 to 25000";

@@ -470,6 +470,13 @@ void srv_eab_bind(struct srv_eab *k, const char *acct_id);
 
 /* ---- ARI, RFC 9773 (ari.c) and profiles (profile.c) ------------------------ */
 
+/* The bound on window offsets (seconds from now or notBefore), shared by the
+ * server config, fault rules' ari_window and /acmeh/ari-window: about a
+ * century either way, so now + offset always prints as an RFC 3339 date. */
+#define SRV_ARI_MAX_OFFSET 3.2e9
+#define SRV_ARI_OFFSET_LIMIT "within +-3.2e9 seconds (a century)" /* for messages */
+/* 1 when s is a finite offset within +-SRV_ARI_MAX_OFFSET. */
+int srv_ari_offset_ok(double s);
 int srv_ari_new(const acmeh_server_ari *cfg, srv_ari **out, char *err, size_t errlen);
 void srv_ari_free(srv_ari *a);
 void srv_ari_rule_free(srv_ari_rule *r);

@@ -31,6 +31,128 @@ struct acmeh_target_run {
   json_t *nameserver; /* expanded "nameserver" object of a nameserver target */
 };
 
+/* ---- validation: a malformed file is refused at load, naming the field,
+ * rather than making every check skip for a reason nobody reads ------------ */
+
+typedef enum {
+  F_STR,      /* a non-empty string */
+  F_STRS,     /* an array of strings */
+  F_ARGV,     /* a non-empty array of non-empty strings */
+  F_OBJ,      /* an object */
+  F_STR_MAP,  /* an object of strings (an environment) */
+  F_INT_MAP,  /* an object of integers */
+  F_BOOL,
+  F_MS        /* an integer of milliseconds, 1 or more */
+} ftype;
+
+typedef struct {
+  const char *key;
+  ftype type;
+  int required;
+} field;
+
+static const char *const TYPE_NAMES[] = {"a non-empty string", "an array of strings",
+                                         "a non-empty array of non-empty strings", "an object",
+                                         "an object of strings", "an object of integers", "true or false",
+                                         "an integer of milliseconds (1 or more)"};
+
+static int all_members(const json_t *j, int (*ok)(const json_t *)) {
+  size_t i;
+  const char *k;
+  json_t *v;
+  if (json_is_array(j)) json_array_foreach(j, i, v) if (!ok(v)) return 0;
+  if (json_is_object(j)) json_object_foreach((json_t *)j, k, v) if (!ok(v)) return 0;
+  return 1;
+}
+
+static int is_str(const json_t *j) { return json_is_string(j); }
+static int is_word(const json_t *j) { return json_is_string(j) && *json_string_value(j); }
+static int is_int(const json_t *j) { return json_is_integer(j); }
+
+static int type_ok(const json_t *j, ftype t) {
+  switch (t) {
+  case F_STR: return is_word(j);
+  case F_STRS: return json_is_array(j) && all_members(j, is_str);
+  case F_ARGV: return json_array_size(j) > 0 && all_members(j, is_word);
+  case F_OBJ: return json_is_object(j);
+  case F_STR_MAP: return json_is_object(j) && all_members(j, is_str);
+  case F_INT_MAP: return json_is_object(j) && all_members(j, is_int);
+  case F_BOOL: return json_is_boolean(j);
+  case F_MS: return json_is_integer(j) && json_integer_value(j) >= 1;
+  }
+  return 0;
+}
+
+/* Checks `fields` of object `obj` (called `where`, "" at the top). */
+static int check_fields(const json_t *obj, const char *where, const field *fields, const char *path, char *err,
+                        size_t errlen) {
+  for (const field *f = fields; f->key; f++) {
+    const json_t *j = json_object_get(obj, f->key);
+    if (!j && !f->required) continue;
+    if (!j || !type_ok(j, f->type))
+      return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "target %s: %s%s: %s %s", path, where, f->key,
+                       j ? "must be" : "is required:", TYPE_NAMES[f->type]);
+  }
+  return ACMEH_OK;
+}
+
+static const field COMMON[] = {{"name", F_STR, 1},         {"role", F_STR, 1},     {"description", F_STR, 0},
+                               {"requires", F_STRS, 0},    {"expectations", F_STR, 0}, {"claims", F_OBJ, 0},
+                               {NULL, 0, 0}};
+static const field CLIENT[] = {{"actions", F_OBJ, 1},  {"cert_path", F_STR, 1}, {"publishes", F_STR, 1},
+                               {"challenges", F_STRS, 0}, {NULL, 0, 0}};
+static const field ACTION[] = {{"command", F_ARGV, 1}, {"env", F_STR_MAP, 0}, {"timeout_ms", F_MS, 0}, {NULL, 0, 0}};
+/* What a started target (server or nameserver) may carry; "command" is
+ * required unless the nameserver is the run's own mock DNS. */
+static const field STARTED[] = {{"env", F_STR_MAP, 0},   {"ports", F_STRS, 0},    {"files", F_OBJ, 0},
+                                {"secrets", F_INT_MAP, 0}, {"make_server_cert", F_BOOL, 0}, {"ready", F_OBJ, 0},
+                                {"ca_file", F_STR, 0},   {NULL, 0, 0}};
+static const field READY[] = {{"timeout_ms", F_MS, 0}, {NULL, 0, 0}};
+static const field SERVER[] = {{"command", F_ARGV, 1}, {"directory", F_STR, 1}, {NULL, 0, 0}};
+static const field NAMESERVER[] = {{"command", F_ARGV, 1}, {"nameserver", F_OBJ, 1}, {NULL, 0, 0}};
+static const field MOCK_DNS[] = {{"mock_dns", F_OBJ, 1}, {NULL, 0, 0}};
+
+static int check_client(const json_t *doc, const char *path, char *err, size_t errlen) {
+  int rc = check_fields(doc, "", CLIENT, path, err, errlen);
+  const char *pub = json_string_value(json_object_get(doc, "publishes"));
+  if (!rc && strcmp(pub, "hook") && strcmp(pub, "http-01-standalone"))
+    return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "target %s: publishes: must be \"hook\" or \"http-01-standalone\"", path);
+  if (!rc && !json_object_size(json_object_get(doc, "actions")))
+    return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "target %s: actions: has no action (issue, renew, ...)", path);
+  const char *name;
+  json_t *a;
+  json_object_foreach(rc ? NULL : json_object_get(doc, "actions"), name, a) {
+    char where[160];
+    snprintf(where, sizeof where, "actions.%s", name);
+    if (!json_is_object(a)) return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "target %s: %s: must be an object", path, where);
+    snprintf(where, sizeof where, "actions.%s.", name);
+    if ((rc = check_fields(a, where, ACTION, path, err, errlen))) return rc;
+  }
+  return rc;
+}
+
+static int check_started(const json_t *doc, const char *role, const char *path, char *err, size_t errlen) {
+  int rc = check_fields(doc, "", STARTED, path, err, errlen);
+  if (!rc) rc = check_fields(json_object_get(doc, "ready"), "ready.", READY, path, err, errlen);
+  if (!rc && strcmp(role, "server") == 0) rc = check_fields(doc, "", SERVER, path, err, errlen);
+  if (!rc && strcmp(role, "nameserver") == 0)
+    rc = check_fields(doc, "", json_object_get(doc, "mock_dns") ? MOCK_DNS : NAMESERVER, path, err, errlen);
+  return rc;
+}
+
+/* The shape README.md documents for each role: required fields present and
+ * every known field of the right JSON type. ACMEH_OK or ACMEH_INVALID_ARG
+ * with "target PATH: FIELD: why" in err. */
+static int target_validate(const json_t *doc, const char *path, char *err, size_t errlen) {
+  if (!json_is_object(doc)) return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "target %s: must be a JSON object", path);
+  int rc = check_fields(doc, "", COMMON, path, err, errlen);
+  if (rc) return rc;
+  const char *role = json_string_value(json_object_get(doc, "role"));
+  if (strcmp(role, "client") == 0) return check_client(doc, path, err, errlen);
+  if (strcmp(role, "server") == 0 || strcmp(role, "nameserver") == 0) return check_started(doc, role, path, err, errlen);
+  return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "target %s: role: must be \"client\", \"server\" or \"nameserver\"", path);
+}
+
 int acmeh_target_load(const char *name_or_path, json_t **doc, char *err, size_t errlen) {
   char path[4096];
   if (strchr(name_or_path, '/') || strstr(name_or_path, ".json"))
@@ -40,7 +162,12 @@ int acmeh_target_load(const char *name_or_path, json_t **doc, char *err, size_t 
   json_error_t je;
   *doc = json_load_file(path, 0, &je);
   if (!*doc) return acmeh_msg(err, errlen, ACMEH_ENV_IO, "target %s: %s (%s)", name_or_path, je.text, path);
-  return ACMEH_OK;
+  int rc = target_validate(*doc, path, err, errlen);
+  if (rc) {
+    json_decref(*doc);
+    *doc = NULL;
+  }
+  return rc;
 }
 
 int acmeh_free_port(void) {

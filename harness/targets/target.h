@@ -12,9 +12,15 @@
 
 typedef struct acmeh_target_run acmeh_target_run;
 
-/* Loads target `name_or_path` (a name looks up <data>/targets/<name>.json).
- * *doc receives a new reference. Returns ACMEH_OK, ACMEH_ENV_IO (not found /
- * bad JSON) with the reason in err. */
+/* Loads target `name_or_path` (a name looks up <data>/targets/<name>.json)
+ * and checks its shape (targets/README.md): "name" and "role" ("client",
+ * "server", "nameserver"); a client's "actions" (objects with a "command"
+ * array of strings), "cert_path", "publishes"; a server's "command" and
+ * "directory"; a nameserver's "command" and "nameserver", or "mock_dns"; and
+ * the JSON type of every other known field. *doc receives a new reference.
+ * Returns ACMEH_OK, ACMEH_ENV_IO (not found / bad JSON), ACMEH_INVALID_ARG (a
+ * field missing or of the wrong type, named: "target PATH: actions.issue.command:
+ * must be ...") with the reason in err. */
 int acmeh_target_load(const char *name_or_path, json_t **doc, char *err, size_t errlen);
 
 /* Starts the target described by `doc` with its files under `run_dir`, its

@@ -487,6 +487,8 @@ static void test_configs(void) {
 
   acmeh_server_config bad_window = {.ari = {.window = ACMEH_ARI_WINDOW_FROM_NOW, .start_offset = 10, .end_offset = 5}};
   CU_ASSERT_PTR_NULL(start_with(&bad_window));
+  acmeh_server_config far_window = {.ari = {.window = ACMEH_ARI_WINDOW_FROM_NOW, .start_offset = 0, .end_offset = 1e300}};
+  CU_ASSERT_PTR_NULL(start_with(&far_window));
   json_t *bad = json_loads("{\"x\":{\"description\":\"d\",\"validity\":1}}", 0, NULL);
   acmeh_server_config bad_profile = {.profiles = bad};
   CU_ASSERT_PTR_NULL(start_with(&bad_profile));

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# A malformed target file is an environment error (exit 2) naming the file
+# and the field, not a run where every check skips ("(null) has no issue
+# action") and the harness exits 0.
+set -euo pipefail
+bin=${ACMEH_BIN:?}
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+refused() { # $1 = option, $2 = check, $3 = file content, $4 = what stderr must name
+  printf '%s\n' "$3" >"$out/bad.json"
+  rc=0; timeout 60 "$bin" run "$1" "$out/bad.json" --check "$2" --run-dir "$out/run" >"$out/stdout" 2>"$out/stderr" || rc=$?
+  rm -rf "$out/run"
+  [ "$rc" = 2 ] || fail "$1 $3: exit $rc, want 2; stdout: $(tail -3 "$out/stdout") stderr: $(cat "$out/stderr")"
+  grep -qF "$out/bad.json" "$out/stderr" || fail "$1 $3: the file is not named: $(cat "$out/stderr")"
+  grep -qF "$4" "$out/stderr" || fail "$1 $3: '$4' is not named: $(cat "$out/stderr")"
+}
+
+C='"name": "bad", "role": "client", "publishes": "hook", "cert_path": "${WORK_DIR}/cert.pem"'
+refused --client CORE-C-001 '[]' "must be a JSON object"
+refused --client CORE-C-001 '{}' "name: is required"
+refused --client CORE-C-001 '{"name": "bad", "role": "client"}' "actions: is required"
+refused --client CORE-C-001 "{$C, \"actions\": []}" "actions: must be an object"
+refused --client CORE-C-001 "{$C, \"actions\": {}}" "actions: has no action"
+refused --client CORE-C-001 "{$C, \"actions\": {\"issue\": \"true\"}}" "actions.issue: must be an object"
+refused --client CORE-C-001 "{$C, \"actions\": {\"issue\": {\"command\": \"true\"}}}" "actions.issue.command: must be"
+refused --client CORE-C-001 "{$C, \"actions\": {\"issue\": {\"command\": [\"true\", 1]}}}" "actions.issue.command: must be"
+refused --client CORE-C-001 "{$C, \"actions\": {\"issue\": {\"command\": [\"true\"], \"timeout_ms\": \"60\"}}}" "actions.issue.timeout_ms"
+refused --client CORE-C-001 "{$C, \"actions\": {\"issue\": {\"command\": [\"true\"], \"env\": {\"A\": 1}}}}" "actions.issue.env"
+refused --client CORE-C-001 "{$C, \"requires\": \"lego\", \"actions\": {\"issue\": {\"command\": [\"true\"]}}}" "requires: must be"
+refused --client CORE-C-001 '{"name": 7, "role": "client"}' "name: must be"
+refused --server CORE-S-001 '{"name": "bad", "role": "server", "command": "pebble", "directory": "https://x/dir"}' "command: must be"
+refused --server CORE-S-001 '{"name": "bad", "role": "server", "command": ["pebble"]}' "directory: is required"
+refused --server CORE-S-001 '{"name": "bad", "role": "server", "command": ["p"], "directory": "d", "ready": {"timeout_ms": -1}}' "ready.timeout_ms"
+refused --nameserver DNSUP-S-001 '{"name": "bad", "role": "nameserver", "command": ["named"]}' "nameserver: is required"
+refused --nameserver DNSUP-S-001 '{"name": "bad", "role": "nameserver", "mock_dns": {}, "secrets": {"a": "32"}}' "secrets: must be"
+echo "ok: malformed client, server and nameserver target files are refused with exit 2, naming the field"
