@@ -6,9 +6,9 @@
 #include "mocks/mocks.h"
 
 #include "harness/acme/challenge.h"
-#include "harness/core/error.h"
+#include "base/error.h"
 #include "mocks/common/history.h"
-#include "mocks/common/httpsrv.h"
+#include "base/httpsrv.h"
 #include "mocks/common/records.h"
 #include "mocks/dns/dns.h"
 #include "mocks/http01/http01.h"

@@ -10,7 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "harness/core/error.h"
+#include "base/error.h"
 
 const char *acmeh_rep_spec(const acmeh_result *r) { return r->spec ? r->spec : "unknown"; }
 

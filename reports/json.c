@@ -6,7 +6,7 @@
 
 #include <jansson.h>
 
-#include "harness/core/error.h"
+#include "base/error.h"
 #include "reports/report_internal.h"
 #include "reports/reports.h"
 

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "harness/core/error.h"
+#include "base/error.h"
 #include "reports/report_internal.h"
 #include "reports/reports.h"
 

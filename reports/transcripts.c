@@ -4,7 +4,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "harness/core/error.h"
+#include "base/error.h"
 #include "reports/report_internal.h"
 #include "reports/reports.h"
 

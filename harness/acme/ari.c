@@ -10,7 +10,7 @@
 #include <time.h>
 
 #include "harness/acme/b64.h"
-#include "harness/core/error.h"
+#include "base/error.h"
 
 /* The content octets of a DER TLV (tag and length stripped). */
 static int der_content(const unsigned char *der, size_t len, const unsigned char **c, size_t *clen) {

@@ -12,7 +12,7 @@
 #include <time.h>
 
 #include "harness/acme/b64.h"
-#include "harness/core/error.h"
+#include "base/error.h"
 
 /* ---- names --------------------------------------------------------------- */
 

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "harness/acme/b64.h"
-#include "harness/core/error.h"
+#include "base/error.h"
 
 /* id-pe-acmeIdentifier, RFC 8737 §6.1. */
 #define ACME_IDENTIFIER_OID "1.3.6.1.5.5.7.1.31"

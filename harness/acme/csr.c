@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "harness/acme/b64.h"
-#include "harness/core/error.h"
+#include "base/error.h"
 
 /* RFC 2986 §4 with the SubjectPublicKeyInfo (RFC 5280 §4.1) left as its
  * two fields, so that parsing decodes no key. */

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "harness/acme/b64.h"
-#include "harness/core/error.h"
+#include "base/error.h"
 
 struct acmeh_key {
   acmeh_keytype type;

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "harness/acme/b64.h"
-#include "harness/core/error.h"
+#include "base/error.h"
 
 /* ---- HMAC (External Account Binding) ------------------------------------ */
 

@@ -19,7 +19,7 @@
 
 #include "harness/acme/challenge.h"
 #include "harness/cli/cli.h"
-#include "harness/core/error.h"
+#include "base/error.h"
 
 #define HOOK_MAX_POS 4
 

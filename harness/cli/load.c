@@ -15,8 +15,8 @@
 #include "harness/cli/args.h"
 #include "harness/cli/cli.h"
 #include "harness/client/flow.h"
-#include "harness/core/clock.h"
-#include "harness/core/error.h"
+#include "base/clock.h"
+#include "base/error.h"
 
 #define MAX_FLOWS 64
 

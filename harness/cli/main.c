@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "harness/cli/cli.h"
-#include "harness/core/error.h"
+#include "base/error.h"
 #include "harness/targets/process.h"
 
 static void usage(FILE *f) {

@@ -29,8 +29,8 @@
 #include "harness/acme/ari.h"
 #include "harness/cli/matrix_internal.h"
 #include "harness/client/http.h"
-#include "harness/core/clock.h"
-#include "harness/core/error.h"
+#include "base/clock.h"
+#include "base/error.h"
 
 #define PROFILE "shortlived"
 /* Lifetime tolerance against the server's documented profile validity, seconds

@@ -16,7 +16,7 @@
 #include "harness/cli/args.h"
 #include "harness/cli/cli.h"
 #include "harness/client/http.h"
-#include "harness/core/error.h"
+#include "base/error.h"
 #include "harness/dns/config.h"
 #include "harness/runner/catalog.h"
 #include "harness/runner/runner.h"

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "harness/cli/cli.h"
-#include "harness/core/error.h"
+#include "base/error.h"
 #include "harness/runner/suite.h"
 #include "harness/server/fault.h"
 #include "harness/server/server.h"

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "harness/acme/b64.h"
-#include "harness/core/error.h"
+#include "base/error.h"
 
 #define NONCE_POOL 16
 

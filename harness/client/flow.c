@@ -9,8 +9,8 @@
 #include "harness/acme/cert.h"
 #include "harness/acme/jws.h"
 #include "harness/acme/challenge.h"
-#include "harness/core/clock.h"
-#include "harness/core/error.h"
+#include "base/clock.h"
+#include "base/error.h"
 #include "harness/dns/update.h"
 
 json_t *acmeh_flow_eab_binding(const acmeh_key *account_key, const char *url, const char *kid,

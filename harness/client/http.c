@@ -10,8 +10,8 @@
 #include <time.h>
 
 #include "harness/acme/b64.h"
-#include "harness/core/clock.h"
-#include "harness/core/error.h"
+#include "base/clock.h"
+#include "base/error.h"
 
 struct acmeh_http {
   CURL *curl;

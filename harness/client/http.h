@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 
-#include "harness/core/strbuf.h"
+#include "base/strbuf.h"
 
 /* Largest response body kept, in bytes; a larger body fails the request
  * with ACMEH_PEER_TOO_LARGE (ACME resources are a few KB). */

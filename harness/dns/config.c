@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/core/error.h"
+#include "base/error.h"
 #include "harness/dns/config.h"
 
 int acmeh_dnsupdate_cfg_parse(const char *server, const char *zone, const char *key, acmeh_dnsupdate_cfg *out,

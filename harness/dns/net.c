@@ -16,8 +16,8 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "harness/core/clock.h"
-#include "harness/core/error.h"
+#include "base/clock.h"
+#include "base/error.h"
 #include "harness/dns/update.h"
 #include "harness/dns/wire.h"
 

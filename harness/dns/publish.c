@@ -7,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "harness/core/error.h"
+#include "base/error.h"
 #include "harness/dns/update.h"
 
 #define MAX_PUBLISHED 256

@@ -14,7 +14,7 @@
 #include <strings.h>
 #include <time.h>
 
-#include "harness/core/error.h"
+#include "base/error.h"
 #include "harness/dns/wire.h"
 
 struct acmeh_dnsup {

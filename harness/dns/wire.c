@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/core/error.h"
+#include "base/error.h"
 
 void acmeh_wbuf_put(acmeh_wbuf *b, const void *p, size_t n) {
   if (b->oom) return;

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "harness/client/acme.h"
-#include "harness/core/error.h"
+#include "base/error.h"
 
 int acmeh_kit_expect_status(acmeh_check_ctx *ctx, const acmeh_http_resp *r, long status, const char *what) {
   if (r->status == status) return ACMEH_OK;

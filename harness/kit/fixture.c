@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/core/error.h"
+#include "base/error.h"
 
 int acmeh_kit_client(acmeh_check_ctx *ctx, acmeh_acme **c) {
   acmeh_acme_config cfg = {.directory_url = ctx->env->directory_url, .ca_file = ctx->env->ca_file,

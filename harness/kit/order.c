@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "harness/acme/cert.h"
-#include "harness/core/error.h"
+#include "base/error.h"
 #include "harness/kit/fixture.h"
 
 int acmeh_kit_ext_new_order(acmeh_check_ctx *ctx, acmeh_acme *c, const char *const *names, size_t n, const char *member,

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "harness/core/error.h"
+#include "base/error.h"
 
 const char *acmeh_kit_x_field(const json_t *x, const char *k) { return json_string_value(json_object_get(x, k)); }
 long long acmeh_kit_x_seq(const json_t *x) { return json_integer_value(json_object_get(x, "seq")); }

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "harness/core/error.h"
-#include "harness/core/self.h"
+#include "base/error.h"
+#include "base/self.h"
 #include "harness/runner/suite.h"
 
 /* An installed binary (cmake --install) finds its data beside itself. */

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/core/clock.h"
-#include "harness/core/error.h"
+#include "base/clock.h"
+#include "base/error.h"
 
 int acmeh_check_fail(acmeh_check_ctx *ctx, const char *expected, const char *actual_fmt, ...) {
   if (ctx->concluded) return ACMEH_PEER_PROTOCOL;

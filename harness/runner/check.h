@@ -4,7 +4,7 @@
  * returning ACMEH_OK without having called acmeh_check_fail/skip. It fails by
  * calling acmeh_check_fail (which returns ACMEH_PEER_PROTOCOL, so
  * `return acmeh_check_fail(...)` reads naturally). Any other non-zero return
- * is judged by its class (harness/core/error.h): PEER -> fail, UNSUP -> skip,
+ * is judged by its class (base/error.h): PEER -> fail, UNSUP -> skip,
  * ENV/HARNESS -> error, with ctx->err as the message. */
 #ifndef ACMEH_RUNNER_CHECK_H
 #define ACMEH_RUNNER_CHECK_H
@@ -12,7 +12,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
-#include "harness/core/strbuf.h"
+#include "base/strbuf.h"
 #include "harness/runner/result.h"
 #include "mocks/mocks.h"
 

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/core/clock.h"
-#include "harness/core/error.h"
+#include "base/clock.h"
+#include "base/error.h"
 
 /* Bytes of transcript kept per check. */
 #define TRANSCRIPT_MAX (512u * 1024u)

@@ -8,9 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "harness/core/clock.h"
-#include "harness/core/error.h"
-#include "harness/core/self.h"
+#include "base/clock.h"
+#include "base/error.h"
+#include "base/self.h"
 #include "harness/runner/catalog.h"
 #include "harness/runner/suite.h"
 #include "harness/server/server.h"

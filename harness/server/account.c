@@ -7,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "harness/core/error.h"
+#include "base/error.h"
 #include "harness/server/internal.h"
 
 #define MAX_CONTACTS 8

@@ -13,8 +13,8 @@
 #include "harness/acme/ari.h"
 #include "harness/acme/b64.h"
 #include "harness/acme/cert.h"
-#include "harness/core/clock.h"
-#include "harness/core/error.h"
+#include "base/clock.h"
+#include "base/error.h"
 #include "harness/server/internal.h"
 
 #define DEFAULT_RETRY_AFTER 21600u /* 6 h, as Boulder and Pebble send (§4.3.1) */

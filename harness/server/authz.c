@@ -5,9 +5,9 @@
 #include <string.h>
 
 #include "harness/acme/b64.h"
-#include "harness/core/clock.h"
-#include "harness/core/error.h"
-#include "harness/core/rand.h"
+#include "base/clock.h"
+#include "base/error.h"
+#include "base/rand.h"
 #include "harness/server/internal.h"
 
 static const char *const status_names[] = {"pending", "valid", "invalid", "deactivated", "expired"};

@@ -13,8 +13,8 @@
 
 #include "harness/acme/cert.h"
 #include "harness/acme/csr.h"
-#include "harness/core/clock.h"
-#include "harness/core/error.h"
+#include "base/clock.h"
+#include "base/error.h"
 #include "harness/server/internal.h"
 
 #define CA_LIFETIME (5 * 365 * 86400L)

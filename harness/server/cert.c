@@ -11,8 +11,8 @@
 #include <string.h>
 
 #include "harness/acme/b64.h"
-#include "harness/core/clock.h"
-#include "harness/core/error.h"
+#include "base/clock.h"
+#include "base/error.h"
 #include "harness/server/internal.h"
 
 void srv_cert_free(srv_cert *c) {

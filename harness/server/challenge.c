@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "harness/acme/challenge.h"
-#include "harness/core/clock.h"
-#include "harness/core/error.h"
+#include "base/clock.h"
+#include "base/error.h"
 #include "harness/server/internal.h"
 
 typedef struct {

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/core/error.h"
-#include "harness/core/rand.h"
+#include "base/error.h"
+#include "base/rand.h"
 #include "harness/server/internal.h"
 
 #define DNS_TRY_MS 2000

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "harness/acme/b64.h"
-#include "harness/core/error.h"
+#include "base/error.h"
 #include "harness/server/internal.h"
 
 #define MAX_EAB_KEYS 64

@@ -13,9 +13,9 @@
 
 #include "harness/acme/ari.h"
 #include "harness/acme/b64.h"
-#include "harness/core/clock.h"
-#include "harness/core/error.h"
-#include "harness/core/strbuf.h"
+#include "base/clock.h"
+#include "base/error.h"
+#include "base/strbuf.h"
 #include "harness/server/fault.h"
 #include "harness/server/internal.h"
 

@@ -15,9 +15,9 @@
 
 #include "harness/acme/jwk.h"
 #include "harness/acme/jws.h"
-#include "harness/core/strbuf.h"
+#include "base/strbuf.h"
 #include "harness/server/server.h"
-#include "mocks/common/httpsrv.h"
+#include "base/httpsrv.h"
 
 #define SRV_PROBLEM_NS "urn:ietf:params:acme:error:"
 #define SRV_ID_CHARS 22        /* 128 random bits in base64url (RFC 8555 §10.5: unpredictable) */

@@ -10,7 +10,7 @@
 #include <strings.h>
 
 #include "harness/acme/b64.h"
-#include "harness/core/error.h"
+#include "base/error.h"
 #include "harness/server/internal.h"
 
 static const char *const algorithms[] = {"ES256", "ES384", "RS256", "EdDSA", NULL};

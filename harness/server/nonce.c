@@ -10,8 +10,8 @@
 #include <string.h>
 
 #include "harness/acme/b64.h"
-#include "harness/core/error.h"
-#include "harness/core/rand.h"
+#include "base/error.h"
+#include "base/rand.h"
 #include "harness/server/internal.h"
 
 struct srv_nonces {

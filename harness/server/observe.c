@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "harness/acme/b64.h"
-#include "harness/core/error.h"
+#include "base/error.h"
 #include "harness/server/internal.h"
 
 #define OBS_TEXT_CAP (64 * 1024) /* bytes of a body shown; the rest only counted */

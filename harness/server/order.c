@@ -14,8 +14,8 @@
 
 #include "harness/acme/cert.h"
 #include "harness/acme/csr.h"
-#include "harness/core/clock.h"
-#include "harness/core/error.h"
+#include "base/clock.h"
+#include "base/error.h"
 #include "harness/server/internal.h"
 
 #define MAX_ORDER_SPAN (398 * 86400.0) /* longest notAfter - notBefore accepted (CA/B limit) */

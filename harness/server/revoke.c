@@ -7,8 +7,8 @@
 
 #include "harness/acme/b64.h"
 #include "harness/acme/cert.h"
-#include "harness/core/clock.h"
-#include "harness/core/error.h"
+#include "base/clock.h"
+#include "base/error.h"
 #include "harness/server/internal.h"
 
 /* 7 is unassigned; nothing above aACompromise (10) exists. */

@@ -6,7 +6,7 @@
  *
  * The server runs its own libuv loop on its own thread; every function below
  * is called from the owning (main) thread. All state lives in memory, bounded
- * by the caps in the config. Time is read through harness/core/clock.h.
+ * by the caps in the config. Time is read through base/clock.h.
  * Validations use libcurl from libuv's thread pool, so the program must have
  * called curl_global_init before acmeh_server_start (the CLI's main does). */
 #ifndef ACMEH_SERVER_SERVER_H

@@ -8,9 +8,9 @@
 #include <string.h>
 
 #include "harness/acme/b64.h"
-#include "harness/core/clock.h"
-#include "harness/core/error.h"
-#include "harness/core/rand.h"
+#include "base/clock.h"
+#include "base/error.h"
+#include "base/rand.h"
 #include "harness/server/internal.h"
 
 int srv_random_id(char id[SRV_ID_CHARS + 1]) {

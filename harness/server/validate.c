@@ -22,7 +22,7 @@
 
 #include "harness/acme/cert.h"
 #include "harness/acme/challenge.h"
-#include "harness/core/clock.h"
+#include "base/clock.h"
 #include "harness/server/internal.h"
 
 #define DNS_TIMEOUT_S 2 /* per try, 2 tries: a lookup ends within 4 s */

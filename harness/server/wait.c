@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/core/error.h"
+#include "base/error.h"
 #include "harness/server/internal.h"
 
 struct srv_wait {

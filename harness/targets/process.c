@@ -16,9 +16,9 @@
 #include <unistd.h>
 #include <uv.h>
 
-#include "harness/core/clock.h"
-#include "harness/core/error.h"
-#include "harness/core/self.h"
+#include "base/clock.h"
+#include "base/error.h"
+#include "base/self.h"
 
 #define MAX_CHILDREN 64
 #define TAG_VAR "ACMEH_PROC_TAG"

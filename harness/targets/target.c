@@ -14,9 +14,9 @@
 
 #include "harness/client/http.h"
 #include "harness/dns/update.h"
-#include "harness/core/clock.h"
-#include "harness/core/error.h"
-#include "harness/core/self.h"
+#include "base/clock.h"
+#include "base/error.h"
+#include "base/self.h"
 #include "harness/runner/catalog.h"
 #include "harness/targets/pki.h"
 #include "harness/targets/process.h"

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/core/strbuf.h"
+#include "base/strbuf.h"
 
 void acmeh_vars_set(acmeh_vars *v, const char *name, const char *value) {
   for (size_t i = 0; i < v->n; i++)

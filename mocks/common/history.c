@@ -1,6 +1,6 @@
 #include "mocks/common/history.h"
 
-#include "harness/core/clock.h"
+#include "base/clock.h"
 #include "mocks/common/records.h"
 
 #include <pthread.h>

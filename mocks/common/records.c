@@ -1,6 +1,6 @@
 #include "mocks/common/records.h"
 
-#include "harness/core/error.h"
+#include "base/error.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>

@@ -1,6 +1,6 @@
 #include "mocks/dns/answer.h"
 
-#include "harness/core/error.h"
+#include "base/error.h"
 #include "mocks/dns/tsig.h"
 
 #include <ldns/ldns.h>

@@ -1,7 +1,7 @@
 #include "mocks/dns/dns.h"
 
-#include "harness/core/error.h"
-#include "mocks/common/uvutil.h"
+#include "base/error.h"
+#include "base/uvutil.h"
 #include "mocks/dns/answer.h"
 #include "mocks/dns/update.h"
 

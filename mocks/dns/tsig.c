@@ -1,6 +1,6 @@
 #include "mocks/dns/tsig.h"
 
-#include "harness/core/error.h"
+#include "base/error.h"
 
 #include <ctype.h>
 #include <ldns/ldns.h>

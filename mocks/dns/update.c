@@ -4,7 +4,7 @@
  * record-store transaction. Every UPDATE is journalled whatever its fate. */
 #include "mocks/dns/update_int.h"
 
-#include "harness/core/error.h"
+#include "base/error.h"
 #include "mocks/dns/answer.h"
 
 #include <ldns/ldns.h>

@@ -2,7 +2,7 @@
  * zones, the replay cache and the journal. */
 #include "mocks/dns/update_int.h"
 
-#include "harness/core/error.h"
+#include "base/error.h"
 
 #include <ctype.h>
 #include <fnmatch.h>

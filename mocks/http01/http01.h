@@ -6,7 +6,7 @@
 #define ACMEH_MOCKS_HTTP01_H
 
 #include "mocks/common/history.h"
-#include "mocks/common/httpsrv.h"
+#include "base/httpsrv.h"
 #include "mocks/common/records.h"
 
 typedef struct {

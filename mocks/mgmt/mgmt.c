@@ -1,6 +1,6 @@
 #include "mocks/mgmt/mgmt.h"
 
-#include "harness/core/error.h"
+#include "base/error.h"
 
 #include <stdio.h>
 #include <stdlib.h>

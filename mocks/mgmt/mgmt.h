@@ -21,7 +21,7 @@
 #ifndef ACMEH_MOCKS_MGMT_H
 #define ACMEH_MOCKS_MGMT_H
 
-#include "mocks/common/httpsrv.h"
+#include "base/httpsrv.h"
 #include "mocks/mocks.h"
 
 #define ACMEH_MGMT_MAX_BODY (64 * 1024)

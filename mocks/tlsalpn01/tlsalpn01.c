@@ -1,8 +1,8 @@
 #include "mocks/tlsalpn01/tlsalpn01.h"
 
-#include "harness/core/error.h"
-#include "mocks/common/uvtls.h"
-#include "mocks/common/uvutil.h"
+#include "base/error.h"
+#include "base/uvtls.h"
+#include "base/uvutil.h"
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>

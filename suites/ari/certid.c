@@ -7,7 +7,7 @@
 
 #include "harness/acme/ari.h"
 #include "harness/acme/b64.h"
-#include "harness/core/error.h"
+#include "base/error.h"
 #include "suites/ari/ari_suite.h"
 
 #define S07_MAX_CERTS 8 /* P(no high-bit serial among 8 random serials) = 1/256 */

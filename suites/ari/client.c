@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "harness/acme/ari.h"
-#include "harness/core/error.h"
+#include "base/error.h"
 #include "suites/ari/client_common.h"
 
 #define NO_ARI "client does not fetch renewalInfo"

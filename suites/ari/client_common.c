@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "harness/acme/ari.h"
-#include "harness/core/error.h"
+#include "base/error.h"
 
 const char *ari_rec_base(const acmeh_client_run *r) {
   size_t i;

@@ -4,7 +4,7 @@
 
 #include "harness/acme/ari.h"
 #include "harness/acme/cert.h"
-#include "harness/core/error.h"
+#include "base/error.h"
 #include "suites/ari/ari_suite.h"
 
 const char *ari_base(const acmeh_acme *c) { return acmeh_acme_dir_url(c, "renewalInfo"); }

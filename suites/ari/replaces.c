@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/core/error.h"
+#include "base/error.h"
 #include "suites/ari/ari_suite.h"
 
 /* A certificate issued to a fresh account (f) and its certID (*id). */

@@ -6,8 +6,8 @@
 
 #include "harness/acme/ari.h"
 #include "harness/acme/cert.h"
-#include "harness/core/clock.h"
-#include "harness/core/error.h"
+#include "base/clock.h"
+#include "base/error.h"
 #include "suites/ari/ari_suite.h"
 
 static int claims_ari(const acmeh_check_ctx *ctx) {

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "harness/acme/challenge.h"
-#include "harness/core/error.h"
+#include "base/error.h"
 #include "harness/kit/kit.h"
 #include "suites/core/core_suite.h"
 

@@ -12,7 +12,7 @@
 #include "harness/acme/jwk.h"
 #include "harness/acme/jws.h"
 #include "harness/client/http.h"
-#include "harness/core/error.h"
+#include "base/error.h"
 #include "harness/dns/update.h"
 #include "harness/runner/scenario.h"
 #include "harness/runner/suite.h"

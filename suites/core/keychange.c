@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/core/error.h"
+#include "base/error.h"
 #include "harness/kit/kit.h"
 #include "suites/core/core_suite.h"
 

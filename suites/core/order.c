@@ -4,8 +4,8 @@
 #include <string.h>
 
 #include "harness/acme/cert.h"
-#include "harness/core/clock.h"
-#include "harness/core/error.h"
+#include "base/clock.h"
+#include "base/error.h"
 #include "harness/kit/kit.h"
 #include "suites/core/core_suite.h"
 

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "harness/acme/challenge.h"
-#include "harness/core/error.h"
+#include "base/error.h"
 #include "harness/runner/scenario.h"
 #include "suites/dnsaccount/dnsaccount.h"
 

@@ -13,7 +13,7 @@
 
 #include "harness/acme/challenge.h"
 #include "harness/acme/jwk.h"
-#include "harness/core/error.h"
+#include "base/error.h"
 #include "harness/runner/scenario.h"
 #include "mocks/dns/tsig.h"
 

@@ -2,8 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/core/clock.h"
-#include "harness/core/error.h"
+#include "base/clock.h"
+#include "base/error.h"
 #include "suites/dnsupdate/server.h"
 
 /* Per exchange: 3 s, never past the check's deadline. */

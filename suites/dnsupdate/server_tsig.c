@@ -5,7 +5,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "harness/core/error.h"
+#include "base/error.h"
 #include "suites/dnsupdate/server.h"
 
 /* A signed ADD of a fresh value at a fresh in-policy owner with `key` and

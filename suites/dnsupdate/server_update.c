@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "harness/core/error.h"
+#include "base/error.h"
 #include "suites/dnsupdate/server.h"
 
 /* S-001: add, NOERROR, then served (RFC 2136 §3.4.2.2, §3.4.2.5). */

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/core/error.h"
+#include "base/error.h"
 #include "harness/kit/record.h"
 
 #define NO_PROFILES "client does not claim profile support"

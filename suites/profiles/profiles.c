@@ -7,7 +7,7 @@
 
 #include "harness/acme/ari.h"
 #include "harness/acme/cert.h"
-#include "harness/core/error.h"
+#include "base/error.h"
 #include "harness/kit/kit.h"
 
 #define NO_PROFILES "server does not advertise meta.profiles"

@@ -18,8 +18,8 @@
 #include "harness/acme/challenge.h"
 #include "harness/client/ari.h"
 #include "harness/client/flow.h"
-#include "harness/core/clock.h"
-#include "harness/core/error.h"
+#include "base/clock.h"
+#include "base/error.h"
 
 static int fault(const char *name) {
   const char *f = getenv("FAKE_CLIENT_FAULTS");

@@ -11,7 +11,7 @@
 #include "harness/acme/cert.h"
 #include "harness/acme/challenge.h"
 #include "harness/acme/jwk.h"
-#include "harness/core/error.h"
+#include "base/error.h"
 #include "tests/unit/support/unit_main.h"
 
 /* Digest vector V6 keyAuthorization and its SHA-256. */

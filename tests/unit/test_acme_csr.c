@@ -14,7 +14,7 @@
 #include "harness/acme/cert.h"
 #include "harness/acme/csr.h"
 #include "harness/acme/jwk.h"
-#include "harness/core/error.h"
+#include "base/error.h"
 #include "tests/unit/support/unit_main.h"
 
 static const char *const NAMES[] = {"example.com", "www.example.com", "192.0.2.1"};

@@ -9,7 +9,7 @@
 #include "harness/acme/b64.h"
 #include "harness/acme/jwk.h"
 #include "harness/acme/jws.h"
-#include "harness/core/error.h"
+#include "base/error.h"
 #include "tests/unit/support/unit_main.h"
 
 static const char *const KID = "https://example.com/acme/acct/1";

@@ -10,7 +10,7 @@
 #include "harness/acme/challenge.h"
 #include "harness/acme/jwk.h"
 #include "harness/acme/jws.h"
-#include "harness/core/error.h"
+#include "base/error.h"
 #include "tests/unit/support/vectors.h"
 #include "tests/unit/support/unit_main.h"
 

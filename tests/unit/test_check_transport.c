@@ -4,9 +4,9 @@
  * must end with an error naming the connection and free what it received;
  * under AddressSanitizer a leak check after each run makes a leak this
  * test's failure (not only a report at exit). */
-#include "harness/core/clock.h"
-#include "harness/core/error.h"
-#include "harness/core/strbuf.h"
+#include "base/clock.h"
+#include "base/error.h"
+#include "base/strbuf.h"
 #include "harness/runner/check.h"
 #include "harness/server/server.h"
 #include "mocks/mocks.h"

@@ -5,8 +5,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "harness/core/error.h"
-#include "harness/core/rand.h"
+#include "base/error.h"
+#include "base/rand.h"
 #include "tests/unit/support/unit_main.h"
 
 static void test_bounds(void) {

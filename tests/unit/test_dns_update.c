@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/core/error.h"
+#include "base/error.h"
 #include "harness/dns/update.h"
 #include "tests/unit/support/unit_main.h"
 

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "harness/acme/challenge.h"
-#include "harness/core/error.h"
+#include "base/error.h"
 #include "tests/unit/support/vectors.h"
 #include "tests/unit/support/unit_main.h"
 

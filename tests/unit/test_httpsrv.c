@@ -2,8 +2,8 @@
  * loop thread, against peers that misbehave on purpose: a pipelining client
  * that never reads its answers, connections that stall mid-request. */
 #include "harness/acme/challenge.h"
-#include "harness/core/error.h"
-#include "mocks/common/httpsrv.h"
+#include "base/error.h"
+#include "base/httpsrv.h"
 #include "tests/unit/support/unit_main.h"
 
 #include <CUnit/Basic.h>

@@ -6,7 +6,7 @@
  * client evicts the stalest connection instead of being refused.
  * Single-threaded: the test drives the server's loop between its own
  * non-blocking socket calls, with small limits so each test takes ~2 s. */
-#include "harness/core/error.h"
+#include "base/error.h"
 #include "mocks/common/history.h"
 #include "mocks/common/records.h"
 #include "mocks/dns/dns.h"

@@ -5,7 +5,7 @@
  * refusals; bad input (truncation, compression loops, wrong counts, garbage
  * TSIG, oversized updates, 64 KB TCP frames) after which good queries still
  * get answers. Requests are built and signed with ldns. */
-#include "harness/core/error.h"
+#include "base/error.h"
 #include "mocks/dns/answer.h"
 #include "mocks/dns/tsig.h"
 #include "mocks/dns/update.h"

@@ -1,9 +1,9 @@
 /* Unit tests for the mocks: DNS over UDP and TCP, HTTP-01, TLS-ALPN-01 and
  * the management API, all against one instance on ephemeral loopback ports. */
 #include "harness/acme/challenge.h"
-#include "harness/core/error.h"
-#include "mocks/common/uvtls.h"
-#include "mocks/common/uvutil.h"
+#include "base/error.h"
+#include "base/uvtls.h"
+#include "base/uvutil.h"
 #include "mocks/dns/answer.h"
 #include "mocks/mocks.h"
 #include "tests/unit/support/unit_main.h"

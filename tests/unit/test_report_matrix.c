@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "harness/core/error.h"
+#include "base/error.h"
 #include "reports/reports.h"
 #include "tests/unit/support/unit_main.h"
 

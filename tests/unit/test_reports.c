@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "harness/core/error.h"
+#include "base/error.h"
 #include "reports/report_internal.h"
 #include "reports/reports.h"
 #include "tests/unit/support/unit_main.h"

@@ -7,7 +7,7 @@
 #include "harness/acme/cert.h"
 #include "harness/client/acme.h"
 #include "harness/client/flow.h"
-#include "harness/core/error.h"
+#include "base/error.h"
 #include "harness/server/internal.h"
 #include "harness/server/server.h"
 #include "tests/unit/support/raw_tls.h"

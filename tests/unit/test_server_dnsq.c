@@ -18,8 +18,8 @@
 
 #include "harness/acme/challenge.h"
 #include "harness/client/flow.h"
-#include "harness/core/clock.h"
-#include "harness/core/error.h"
+#include "base/clock.h"
+#include "base/error.h"
 #include "harness/server/server.h"
 #include "tests/unit/support/server_client.h"
 #include "tests/unit/support/unit_main.h"

@@ -8,8 +8,8 @@
  * being served. */
 #include "harness/client/acme.h"
 #include "harness/client/flow.h"
-#include "harness/core/clock.h"
-#include "harness/core/error.h"
+#include "base/clock.h"
+#include "base/error.h"
 #include "harness/server/fault.h"
 #include "harness/server/server.h"
 #include "tests/unit/support/raw_tls.h"

@@ -8,7 +8,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "harness/core/clock.h"
+#include "base/clock.h"
 
 long acmeh_test_raw_exchange(int port, const char *ca_file, const char *req, size_t len, char *out, size_t outlen,
                              long trickle_ms) {

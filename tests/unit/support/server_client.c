@@ -3,7 +3,7 @@
 #include <stdio.h>
 
 #include "harness/client/flow.h"
-#include "harness/core/error.h"
+#include "base/error.h"
 
 acmeh_acme *acmeh_test_client(const acmeh_server *s) {
   acmeh_acme_config cfg = {.directory_url = acmeh_server_directory_url(s), .ca_file = acmeh_server_ca_file(s)};

@@ -1,6 +1,6 @@
 /* Time, read through one interface so tests can use a virtual clock. */
-#ifndef ACMEH_CORE_CLOCK_H
-#define ACMEH_CORE_CLOCK_H
+#ifndef ACMEH_BASE_CLOCK_H
+#define ACMEH_BASE_CLOCK_H
 
 /* Monotonic seconds (arbitrary origin), for deadlines and durations. */
 double acmeh_now_mono(void);

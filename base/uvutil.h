@@ -1,6 +1,6 @@
 /* Small libuv helpers shared by the mock servers. */
-#ifndef ACMEH_MOCKS_UVUTIL_H
-#define ACMEH_MOCKS_UVUTIL_H
+#ifndef ACMEH_BASE_UVUTIL_H
+#define ACMEH_BASE_UVUTIL_H
 
 #include <stddef.h>
 #include <uv.h>

@@ -1,7 +1,7 @@
 /* The path of the running acme-harness binary, for children that call the
  * harness back (hook-style clients, the `serve` target, the death shim). */
-#ifndef ACMEH_CORE_SELF_H
-#define ACMEH_CORE_SELF_H
+#ifndef ACMEH_BASE_SELF_H
+#define ACMEH_BASE_SELF_H
 
 /* Absolute path of this executable, read once from /proc/self/exe. The
  * string is static (do not free). NULL when /proc is unreadable or the path

@@ -1,4 +1,4 @@
-#include "harness/core/self.h"
+#include "base/self.h"
 
 #include <pthread.h>
 #include <unistd.h>

@@ -1,9 +1,9 @@
-#include "mocks/common/httpsrv.h"
+#include "base/httpsrv.h"
 
-#include "harness/core/error.h"
-#include "harness/core/strbuf.h"
-#include "mocks/common/uvtls.h"
-#include "mocks/common/uvutil.h"
+#include "base/error.h"
+#include "base/strbuf.h"
+#include "base/uvtls.h"
+#include "base/uvutil.h"
 
 #include <http_parser.h>
 #include <stdio.h>

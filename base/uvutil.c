@@ -1,6 +1,6 @@
-#include "mocks/common/uvutil.h"
+#include "base/uvutil.h"
 
-#include "harness/core/error.h"
+#include "base/error.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,7 @@
-#include "mocks/common/uvtls.h"
+#include "base/uvtls.h"
 
-#include "harness/core/error.h"
-#include "mocks/common/uvutil.h"
+#include "base/error.h"
+#include "base/uvutil.h"
 
 #include <openssl/err.h>
 #include <stdlib.h>

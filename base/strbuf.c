@@ -1,10 +1,10 @@
-#include "harness/core/strbuf.h"
+#include "base/strbuf.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/core/error.h"
+#include "base/error.h"
 
 static int reserve(acmeh_strbuf *b, size_t extra) {
   if (b->len + extra + 1 <= b->cap) return ACMEH_OK;

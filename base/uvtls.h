@@ -6,8 +6,8 @@
  *
  * The SSL object's app data (SSL_get_app_data) is the acmeh_uvtls, so
  * SSL_CTX callbacks (SNI, ALPN) can reach the connection and its user data. */
-#ifndef ACMEH_MOCKS_UVTLS_H
-#define ACMEH_MOCKS_UVTLS_H
+#ifndef ACMEH_BASE_UVTLS_H
+#define ACMEH_BASE_UVTLS_H
 
 #include <openssl/ssl.h>
 #include <stddef.h>

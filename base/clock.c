@@ -1,4 +1,4 @@
-#include "harness/core/clock.h"
+#include "base/clock.h"
 
 #include <time.h>
 

@@ -1,13 +1,13 @@
 /* A per-thread batch in front of RAND_bytes. On the reference server each
  * request takes a nonce and many take ids; one RAND_bytes call per 16 bytes
  * cost ~3 % of the server's CPU per order (locks, a getpid per call). */
-#include "harness/core/rand.h"
+#include "base/rand.h"
 
 #include <openssl/rand.h>
 #include <pthread.h>
 #include <string.h>
 
-#include "harness/core/error.h"
+#include "base/error.h"
 
 #define BATCH 4096
 

@@ -1,6 +1,6 @@
 /* A growable NUL-terminated text buffer (transcripts, messages). */
-#ifndef ACMEH_CORE_STRBUF_H
-#define ACMEH_CORE_STRBUF_H
+#ifndef ACMEH_BASE_STRBUF_H
+#define ACMEH_BASE_STRBUF_H
 
 #include <stdarg.h>
 #include <stddef.h>

@@ -4,8 +4,8 @@
  * (keep-alive honoured). Used by the HTTP-01 responder, the management API and
  * the reference ACME server. Loop-thread only, except that
  * acmeh_httpsrv_start may run before the loop thread starts. */
-#ifndef ACMEH_MOCKS_HTTPSRV_H
-#define ACMEH_MOCKS_HTTPSRV_H
+#ifndef ACMEH_BASE_HTTPSRV_H
+#define ACMEH_BASE_HTTPSRV_H
 
 #include <openssl/ssl.h>
 #include <stddef.h>

@@ -1,7 +1,7 @@
 /* Random bytes for identifiers the reference server hands out (nonces,
  * object ids, challenge tokens). */
-#ifndef ACMEH_CORE_RAND_H
-#define ACMEH_CORE_RAND_H
+#ifndef ACMEH_BASE_RAND_H
+#define ACMEH_BASE_RAND_H
 
 #include <stddef.h>
 

@@ -9,8 +9,8 @@
  *   UNSUP    the peer does not offer the feature                -> skip
  * Details go into a caller-owned message buffer (see acmeh_msg); no code below
  * the CLI calls exit(). */
-#ifndef ACMEH_CORE_ERROR_H
-#define ACMEH_CORE_ERROR_H
+#ifndef ACMEH_BASE_ERROR_H
+#define ACMEH_BASE_ERROR_H
 
 #include <stddef.h>
 
