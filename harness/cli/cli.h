@@ -1,5 +1,5 @@
 /* Subcommands of the acme-harness command. Each takes argc/argv starting at
- * the subcommand's name and returns the process exit status (DESIGN.md:
+ * the subcommand's name and returns the process exit status (docs/architecture.md:
  * 0 pass, 1 a counted check failed, 2 usage or environment error). */
 #ifndef ACMEH_CLI_CLI_H
 #define ACMEH_CLI_CLI_H

@@ -638,7 +638,7 @@ static void matrix_free(matrix *m) {
   free(m->cols), free(m->mcols), free(m->cells), free(m->mcells);
 }
 
-/* Writes the three reports; the exit status (DESIGN.md, plus 130 for Ctrl-C). */
+/* Writes the three reports; the exit status (docs/architecture.md, plus 130 for Ctrl-C). */
 static int report(matrix *m, const matrix_args *a, double started, double t0) {
   const char *names[MAX_TARGETS];
   size_t counts[4] = {0};

@@ -32,7 +32,7 @@ int acmeh_runner_run(const acmeh_catalog *cat, const acmeh_env *env, const acmeh
 
 void acmeh_run_report_free(acmeh_run_report *rep);
 
-/* Exit status of a finished run (DESIGN.md): 1 when a MUST check (any check
+/* Exit status of a finished run (docs/architecture.md): 1 when a MUST check (any check
  * with `strict`) failed or errored, or an xpass occurred; else 0. */
 int acmeh_runner_exit_status(const acmeh_run_report *rep, int strict);
 

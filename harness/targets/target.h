@@ -1,5 +1,5 @@
 /* Targets: real implementations under test, described by JSON files in
- * targets/<name>.json (DESIGN.md "target"). For a server target the
+ * targets/<name>.json (docs/architecture.md, "Words"). For a server target the
  * file says how to start it (command, environment, generated files, ports),
  * how to trust it, where its directory is and when it is ready. */
 #ifndef ACMEH_TARGETS_TARGET_H

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The layers hold (docs/architecture.md): engines (harness/, mocks/, reports/)
+# The layers hold (docs/architecture.md): base/ includes only base/; engines (harness/, mocks/, reports/)
 # include no suite header; no suite includes another suite's header; the
 # registry is the only file that names the suites; every suite folder has a
 # descriptor named after the folder, a catalog whose "spec" is that name, and
@@ -10,7 +10,9 @@ cd "$SRC" || exit 1
 problems=0
 bad() { echo "FAIL $*"; problems=$((problems + 1)); }
 
-while IFS= read -r hit; do bad "engine includes a suite: $hit"; done < <(grep -rnE --include='*.[ch]' '#include "suites/' harness mocks reports)
+while IFS= read -r hit; do bad "engine includes a suite: $hit"; done < <(grep -rnE --include='*.[ch]' '#include "suites/' base harness mocks reports)
+# The ground floor stands on nothing of ours.
+while IFS= read -r hit; do bad "base/ includes a layer above it: $hit"; done < <(grep -rnE --include='*.[ch]' '#include "(harness|mocks|reports|suites)/' base)
 
 for d in suites/*/; do
   s=$(basename "$d")
