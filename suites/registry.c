@@ -9,7 +9,9 @@
   X(ari)                    \
   X(profiles)               \
   X(dnsaccount)             \
-  X(dnsupdate)
+  X(dnsupdate)              \
+
+  /* one line per suite, each ending in a backslash */
 
 #define DECLARE(name) extern const acmeh_suite name##_suite;
 #define ENTRY(name) &name##_suite,
