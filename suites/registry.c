@@ -4,6 +4,7 @@
  * exporting `const acmeh_suite <name>_suite`, and one line here. */
 #include "harness/runner/suite.h"
 
+/* One line per suite, each ending in a backslash. */
 #define ACMEH_SUITE_LIST(X) \
   X(core)                   \
   X(ari)                    \
@@ -11,7 +12,6 @@
   X(dnsaccount)             \
   X(dnsupdate)              \
 
-  /* one line per suite, each ending in a backslash */
 
 #define DECLARE(name) extern const acmeh_suite name##_suite;
 #define ENTRY(name) &name##_suite,
