@@ -37,7 +37,7 @@ struct acmeh_target_run {
 typedef enum {
   F_STR,      /* a non-empty string */
   F_STRS,     /* an array of strings */
-  F_ARGV,     /* a non-empty array of non-empty strings */
+  F_ARGV,     /* a non-empty array of strings, the program first (later ones may be "") */
   F_OBJ,      /* an object */
   F_STR_MAP,  /* an object of strings (an environment) */
   F_INT_MAP,  /* an object of integers */
@@ -52,7 +52,7 @@ typedef struct {
 } field;
 
 static const char *const TYPE_NAMES[] = {"a non-empty string", "an array of strings",
-                                         "a non-empty array of non-empty strings", "an object",
+                                         "a non-empty array of strings (a program, then its arguments)", "an object",
                                          "an object of strings", "an object of integers", "true or false",
                                          "an integer of milliseconds (1 or more)"};
 
@@ -73,7 +73,7 @@ static int type_ok(const json_t *j, ftype t) {
   switch (t) {
   case F_STR: return is_word(j);
   case F_STRS: return json_is_array(j) && all_members(j, is_str);
-  case F_ARGV: return json_array_size(j) > 0 && all_members(j, is_word);
+  case F_ARGV: return is_word(json_array_get(j, 0)) && all_members(j, is_str);
   case F_OBJ: return json_is_object(j);
   case F_STR_MAP: return json_is_object(j) && all_members(j, is_str);
   case F_INT_MAP: return json_is_object(j) && all_members(j, is_int);
