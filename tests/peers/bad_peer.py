@@ -192,7 +192,9 @@ class Peer:
     def acme_answer(self, method, path, extra):
         """A minimal working ACME answer (nothing is verified), every one with
         a Replay-Nonce and the headers in extra before it."""
-        nonce = [("Replay-Nonce", "bad-peer-nonce-%d" % int(time.monotonic() * 1e6))]
+        # A fixed length (31 characters) that decodes as base64url: a length of 4k+1
+        # would not, and the time in µs grows a digit now and then.
+        nonce = [("Replay-Nonce", "bad-peer-nonce-%016d" % (int(time.monotonic() * 1e6) % 10**16))]
         if path.endswith("/acme/newNonce"):
             return response(200 if method == "HEAD" else 204, "OK", extra + nonce + [("Cache-Control", "no-store")], b"")
         if method == "GET" and path in ("/dir", "/directory", "/"):
