@@ -10,11 +10,11 @@
 #include "harness/runner/check.h"
 #include "harness/server/server.h"
 #include "mocks/mocks.h"
+#include "tests/unit/support/tmpdir.h"
 #include "tests/unit/support/unit_main.h"
 
 #include <CUnit/Basic.h>
 #include <curl/curl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,14 +78,9 @@ static int suite_init(void) {
   return 0;
 }
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
-  (void)sb, (void)flag, (void)ftw;
-  return remove(path);
-}
-
 static int suite_clean(void) {
   acmeh_mocks_stop(M);
-  nftw(RUN_DIR, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+  acmeh_test_rmtree(RUN_DIR);
   return 0;
 }
 

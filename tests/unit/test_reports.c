@@ -3,10 +3,9 @@
  * back. With ACMEH_JUNIT_OUT set, the JUnit file is also written there, for
  * tests/integration/test_junit_schema.sh to validate against the XSD. */
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE /* mkdtemp, asprintf, open_memstream, nftw */
+#define _GNU_SOURCE /* mkdtemp, asprintf, open_memstream */
 #endif
 #include <CUnit/Basic.h>
-#include <ftw.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +16,7 @@
 #include "base/error.h"
 #include "reports/report_internal.h"
 #include "reports/reports.h"
+#include "tests/unit/support/tmpdir.h"
 #include "tests/unit/support/unit_main.h"
 
 #define NRESULTS 7
@@ -77,11 +77,6 @@ static void build_report(void) {
                            .duration_s = 3.5, .results = results, .n = NRESULTS};
 }
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
-  (void)sb, (void)flag, (void)ftw;
-  return remove(path);
-}
-
 static int suite_init(void) {
   snprintf(tmpdir, sizeof tmpdir, "/tmp/acmeh-reports-XXXXXX");
   if (!mkdtemp(tmpdir)) return -1;
@@ -91,7 +86,7 @@ static int suite_init(void) {
 
 static int suite_clean(void) {
   for (int i = 0; i < NRESULTS; i++) acmeh_result_clear(&results[i]);
-  return nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+  return acmeh_test_rmtree(tmpdir);
 }
 
 /* Returns the malloc'd contents of path (NUL-terminated) and its size. */

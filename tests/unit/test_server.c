@@ -13,12 +13,12 @@
 #include "tests/unit/support/raw_tls.h"
 #include "tests/unit/support/server_client.h"
 #include "mocks/mocks.h"
+#include "tests/unit/support/tmpdir.h"
 #include "tests/unit/support/unit_main.h"
 
 #include <CUnit/Basic.h>
 #include <arpa/inet.h>
 #include <curl/curl.h>
-#include <ftw.h>
 #include <netinet/in.h>
 #include <openssl/bn.h>
 #include <openssl/err.h>
@@ -645,15 +645,10 @@ static int suite_init(void) {
   return 0;
 }
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
-  (void)sb, (void)flag, (void)ftw;
-  return remove(path);
-}
-
 static int suite_clean(void) {
   acmeh_server_stop(S);
   acmeh_mocks_stop(M);
-  nftw(RUN_DIR, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+  acmeh_test_rmtree(RUN_DIR);
   return 0;
 }
 

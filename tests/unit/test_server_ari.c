@@ -14,11 +14,11 @@
 #include "harness/server/server.h"
 #include "mocks/mocks.h"
 #include "tests/unit/support/server_client.h"
+#include "tests/unit/support/tmpdir.h"
 #include "tests/unit/support/unit_main.h"
 
 #include <CUnit/Basic.h>
 #include <curl/curl.h>
-#include <ftw.h>
 #include <math.h>
 #include <openssl/x509v3.h>
 #include <signal.h>
@@ -506,15 +506,10 @@ static int suite_init(void) {
   return S ? 0 : -1;
 }
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
-  (void)sb, (void)flag, (void)ftw;
-  return remove(path);
-}
-
 static int suite_clean(void) {
   acmeh_server_stop(S);
   acmeh_mocks_stop(M);
-  nftw(RUN_DIR, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+  acmeh_test_rmtree(RUN_DIR);
   return 0;
 }
 
