@@ -5,12 +5,12 @@
 #include <CUnit/Basic.h>
 #include <arpa/inet.h>
 #include <curl/curl.h>
-#include <ftw.h>
 #include <ldns/ldns.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -22,6 +22,7 @@
 #include "base/error.h"
 #include "harness/server/server.h"
 #include "tests/unit/support/server_client.h"
+#include "tests/unit/support/tmpdir.h"
 #include "tests/unit/support/unit_main.h"
 
 typedef enum { ANSWER, WRONG_ID_FIRST, GARBAGE_FIRST, TRUNCATED, SILENT } ns_mode;
@@ -205,8 +206,9 @@ static void test_silent(void) {
 
 /* Nothing on the port: ICMP says so at once, no waiting for the tries. */
 static void test_no_nameserver(void) {
-  char dir[] = "/tmp/acmeh-test-dnsq-none-XXXXXX";
-  CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+  char dir[sizeof RUN_DIR + 8]; /* inside the suite's folder, removed with it */
+  snprintf(dir, sizeof dir, "%s/none", RUN_DIR);
+  CU_ASSERT_EQUAL_FATAL(mkdir(dir, 0700), 0);
   acmeh_server *keep = S;
   S = server_on(closed_port(), dir);
   CU_ASSERT_PTR_NOT_NULL_FATAL(S);
@@ -217,8 +219,9 @@ static void test_no_nameserver(void) {
 
 /* A lookup under way when the server stops: it ends at once, nothing leaks. */
 static void test_stop_during_lookup(void) {
-  char dir[] = "/tmp/acmeh-test-dnsq-stop-XXXXXX";
-  CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+  char dir[sizeof RUN_DIR + 8]; /* inside the suite's folder, removed with it */
+  snprintf(dir, sizeof dir, "%s/stop", RUN_DIR);
+  CU_ASSERT_EQUAL_FATAL(mkdir(dir, 0700), 0);
   acmeh_server *s = server_on(PORT, dir);
   CU_ASSERT_PTR_NOT_NULL_FATAL(s);
   MODE = SILENT;
@@ -234,11 +237,6 @@ static void test_stop_during_lookup(void) {
   acmeh_acme_free(c);
 }
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
-  (void)sb, (void)flag, (void)ftw;
-  return remove(path);
-}
-
 static int suite_init(void) {
   if (!mkdtemp(RUN_DIR) || start_nameserver()) return -1;
   S = server_on(PORT, RUN_DIR);
@@ -250,7 +248,7 @@ static int suite_clean(void) {
   STOP = 1;
   pthread_join(NS, NULL);
   close(UDP_FD), close(TCP_FD);
-  nftw(RUN_DIR, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+  acmeh_test_rmtree(RUN_DIR);
   return 0;
 }
 
