@@ -21,6 +21,7 @@
 #include "harness/runner/catalog.h"
 #include "harness/runner/runner.h"
 #include "harness/runner/scenario.h"
+#include "harness/runner/suite.h"
 #include "harness/targets/process.h"
 #include "harness/targets/target.h"
 #include "reports/reports.h"
@@ -176,7 +177,7 @@ static int check_url(const char *u) {
 
 /* --dns-update-server/--dns-update-zone/--tsig-key: the reference client
  * publishes dns-01 records by signed UPDATE (harness/dns/update.h). */
-static int nameserver_mode(const run_args *a) {
+static int update_publishing(const run_args *a) {
   static acmeh_dnsupdate_cfg cfg;
   char err[512];
   if (!a->dnsup_server && !a->dnsup_zone && !a->tsig_key) return 0;
@@ -203,20 +204,10 @@ static int nothing_selected(const run_args *a, const acmeh_catalog *cat) {
 }
 
 /* Everything that can be judged before a target or mock starts. */
-/* 0 when every name in the comma-separated --suite list is a loaded suite, else 2 (printed). */
-static int suites_known(const char *list, const acmeh_catalog *cat) {
-  for (const char *p = list; p && *p;) {
-    size_t len = strcspn(p, ","), i = 0;
-    while (i < cat->n && !(strlen(cat->checks[i].spec) == len && strncmp(cat->checks[i].spec, p, len) == 0)) i++;
-    if (i == cat->n)
-      return fprintf(stderr, "acme-harness: --suite: no suite '%.*s' (acme-harness list names them)\n", (int)len, p), 2;
-    p += len + (p[len] == ',');
-  }
-  return 0;
-}
-
 static int preflight(run_args *a, const acmeh_catalog *cat) {
-  if (suites_known(a->ro.suite, cat)) return 2;
+  char bad[128];
+  if (acmeh_suite_unknown(a->ro.suite, bad, sizeof bad))
+    return fprintf(stderr, "acme-harness: --suite: no suite '%s' (acme-harness list names them)\n", bad), 2;
   char err[600];
   if (acmeh_catalog_drafts(cat, a->drafts_arg, &a->drafts, err, sizeof err)) return fprintf(stderr, "acme-harness: %s\n", err), 2;
   a->ro.drafts = a->drafts;
@@ -229,7 +220,7 @@ static int preflight(run_args *a, const acmeh_catalog *cat) {
   if (!n) return nothing_selected(a, cat);
   if (a->ca && check_ca(a->ca)) return 2;
   if (a->server_url && check_url(a->server_url)) return 2;
-  if (nameserver_mode(a)) return 2;
+  if (update_publishing(a)) return 2;
   if (a->run_dir && mkdir(a->run_dir, 0755) != 0)
     return fprintf(stderr, "acme-harness: --run-dir %s: %s (give a folder that does not exist yet)\n", a->run_dir, strerror(errno)), 2;
   /* Absolute: the paths in it reach clients that run in their own folders. */

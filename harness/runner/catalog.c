@@ -140,20 +140,9 @@ static int level_matches(const char *have, const char *want) {
   return strncmp(have, want, strlen(want)) == 0;
 }
 
-/* Is `spec` one of the comma-separated names in `list`? */
-static int listed(const char *list, const char *spec) {
-  size_t n = strlen(spec);
-  for (const char *p = list; *p;) {
-    size_t len = strcspn(p, ",");
-    if (len == n && strncmp(p, spec, n) == 0) return 1;
-    p += len + (p[len] == ',');
-  }
-  return 0;
-}
-
 int acmeh_catalog_selected(const acmeh_check_def *d, const char *suite, const char *const *ids,
                            size_t nids, const char *level, const char *role) {
-  if (suite && !listed(suite, d->spec)) return 0;
+  if (suite && !acmeh_suite_listed(suite, d->spec)) return 0;
   if (level && !level_matches(d->level, level)) return 0;
   if (role && strcmp(role, d->role) != 0) return 0;
   if (!ids || !nids) return 1;

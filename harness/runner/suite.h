@@ -56,7 +56,8 @@ typedef struct acmeh_suite {
    * begin returns the suite's state for this run or NULL when the scenario
    * is none of its business; end receives it (NULL too) and returns what the
    * suite keeps of the run (new reference, or NULL), found later under
-   * acmeh_client_run.suite_data[name]. Either may be NULL. */
+   * acmeh_client_run.suite_data[name]. Either may be NULL; without an end,
+   * begin's state is kept as it is. */
   json_t *(*scenario_begin)(const acmeh_scenario_hook_args *a);
   json_t *(*scenario_end)(const acmeh_scenario_hook_args *a, json_t *state);
   /* Per-exchange client checks for `serve`, or NULL. */
@@ -73,6 +74,14 @@ const acmeh_suite *const *acmeh_suites(void);
 
 /* The suite named `name` (exact), or NULL. */
 const acmeh_suite *acmeh_suite_find(const char *name);
+
+/* Is `name` one of the comma-separated suite names in `list` ("ari,profiles")?
+ * 1 or 0. */
+int acmeh_suite_listed(const char *list, const char *name);
+
+/* The first name in the comma-separated `list` that is no registered suite,
+ * copied into bad (len bytes); 0 when every name is one, else 1. */
+int acmeh_suite_unknown(const char *list, char *bad, size_t len);
 
 /* The suite whose checks include `id`, or NULL. */
 const acmeh_suite *acmeh_suite_of_check(const char *id);
