@@ -100,7 +100,7 @@ static int parse(serve_args *a, int argc, char **argv) {
 
 /* ---- live exchange printing (the observer, on the server's loop thread) ---- */
 
-/* Live verdicts: how often each per-exchange CORE-C check passed and failed. */
+/* Live verdicts: how often each per-exchange client check (every suite's live judge) passed and failed. */
 #define MAX_LIVE_CHECKS 64
 #define MAX_LIVE_JUDGES 16
 typedef struct {

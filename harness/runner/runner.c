@@ -59,8 +59,7 @@ static void judge(acmeh_check_ctx *ctx, int rc) {
 }
 
 static void run_one(run_state *st, slot *s, acmeh_result *out) {
-  acmeh_check_ctx ctx = {.env = st->env, .id = s->def->id, .section = s->def->section,
-                         .revision = json_string_value(json_object_get(st->o->drafts, s->def->spec))};
+  acmeh_check_ctx ctx = {.env = st->env, .id = s->def->id, .section = s->def->section, .revision = s->res->revision};
   ctx.transcript.max = TRANSCRIPT_MAX;
   ctx.deadline = s->started + st->o->timeout_s;
   ctx.rng = seed_for(st->env->seed, s->def->id);
