@@ -15,21 +15,14 @@
 #include "base/error.h"
 #include "harness/dns/update.h"
 #include "harness/runner/scenario.h"
+#include "harness/kit/record.h"
 #include "harness/runner/suite.h"
 #include "suites/core/core_suite.h"
 
-static const char *field(const json_t *x, const char *k) { return json_string_value(json_object_get(x, k)); }
-static const char *req_header(const json_t *x, const char *k) { return field(json_object_get(x, "req_headers"), k); }
-static const char *resp_header(const json_t *x, const char *k) { return field(json_object_get(x, "resp_headers"), k); }
+static const char *req_header(const json_t *x, const char *k) { return acmeh_kit_x_field(json_object_get(x, "req_headers"), k); }
+static const char *resp_header(const json_t *x, const char *k) { return acmeh_kit_x_field(json_object_get(x, "resp_headers"), k); }
 static const json_t *protected_hdr(const json_t *x) { return json_object_get(json_object_get(x, "jws"), "protected"); }
-static const char *payload(const json_t *x) { return field(json_object_get(x, "jws"), "payload"); }
-static long long seq(const json_t *x) { return json_integer_value(json_object_get(x, "seq")); }
-static int is(const json_t *x, const char *method, const char *resource) {
-  const char *m = field(x, "method"), *r = field(x, "resource");
-  return m && r && strcmp(m, method) == 0 && (!resource || strcmp(r, resource) == 0);
-}
-
-#define EACH(r, i, x) json_array_foreach((r)->exchanges, i, x)
+static const char *payload(const json_t *x) { return acmeh_kit_x_field(json_object_get(x, "jws"), "payload"); }
 
 /* ACMEH_OK when some exchange had a fault applied; a scenario whose fault
  * never fired says nothing about the client, so that is the harness's error. */
@@ -37,21 +30,12 @@ static int fault_fired(acmeh_check_ctx *ctx, const acmeh_client_run *r, const ch
   size_t i;
   json_t *x;
   int reached = 0;
-  EACH(r, i, x) {
+  ACMEH_KIT_EACH(r, i, x) {
     if (json_array_size(json_object_get(x, "faults"))) return ACMEH_OK;
-    reached |= is(x, "POST", resource);
+    reached |= acmeh_kit_x_is(x, "POST", resource);
   }
   if (!reached) return acmeh_check_fail(ctx, "a request to the resource the scenario disturbs", "the client sent no POST to %s", resource);
   return acmeh_msg(ctx->err, sizeof ctx->err, ACMEH_INTERNAL, "scenario %s: its fault was never applied", r->name);
-}
-
-/* The scenario's record; fails when the client sent nothing at all. */
-static int record(acmeh_check_ctx *ctx, const char *scenario, const acmeh_client_run **r) {
-  int rc = acmeh_scenario_get(ctx, scenario, r);
-  if (rc == ACMEH_OK && !json_array_size((*r)->exchanges))
-    rc = acmeh_check_fail(ctx, "ACME requests from the client", "none (client exit %d%s)", (*r)->exit_status,
-                          (*r)->timed_out ? ", timed out" : "");
-  return rc;
 }
 
 /* The client target lists challenge type `type` among those it answers. */
@@ -107,30 +91,30 @@ static int r_user_agent(core_judge *j, const json_t *x, rule_out *o) {
   (void)j;
   const char *ua = req_header(x, "user-agent");
   if (ua && *ua) return RULE_PASS;
-  return rule_fail(o, "a User-Agent header on every request", "request #%lld (%s %s) has none", seq(x), field(x, "method"), field(x, "path"));
+  return rule_fail(o, "a User-Agent header on every request", "request #%lld (%s %s) has none", acmeh_kit_x_seq(x), acmeh_kit_x_field(x, "method"), acmeh_kit_x_field(x, "path"));
 }
 
 static int r_accept_language(core_judge *j, const json_t *x, rule_out *o) {
   (void)j;
   if (req_header(x, "accept-language")) return RULE_PASS;
-  return rule_fail(o, "an Accept-Language header (SHOULD)", "request #%lld (%s %s) has none", seq(x), field(x, "method"), field(x, "path"));
+  return rule_fail(o, "an Accept-Language header (SHOULD)", "request #%lld (%s %s) has none", acmeh_kit_x_seq(x), acmeh_kit_x_field(x, "method"), acmeh_kit_x_field(x, "path"));
 }
 
 static int r_jws_shape(core_judge *j, const json_t *x, rule_out *o) {
   (void)j;
-  if (!is(x, "POST", NULL)) return RULE_NA;
+  if (!acmeh_kit_x_is(x, "POST", NULL)) return RULE_NA;
   const char *ct = req_header(x, "content-type");
   json_t *jws = json_object_get(x, "jws");
-  json_t *body = json_loads(field(x, "req_body") ? field(x, "req_body") : "", 0, NULL);
+  json_t *body = json_loads(acmeh_kit_x_field(x, "req_body") ? acmeh_kit_x_field(x, "req_body") : "", 0, NULL);
   int rc = RULE_PASS;
   if (!ct || strncasecmp(ct, "application/jose+json", 21) != 0 || (ct[21] && ct[21] != ';'))
-    rc = rule_fail(o, "Content-Type: application/jose+json on every POST", "request #%lld: %s", seq(x), ct ? ct : "(none)");
-  else if (!jws || field(jws, "error"))
-    rc = rule_fail(o, "a flattened JWS body", "request #%lld: %s", seq(x), jws ? field(jws, "error") : "no body");
+    rc = rule_fail(o, "Content-Type: application/jose+json on every POST", "request #%lld: %s", acmeh_kit_x_seq(x), ct ? ct : "(none)");
+  else if (!jws || acmeh_kit_x_field(jws, "error"))
+    rc = rule_fail(o, "a flattened JWS body", "request #%lld: %s", acmeh_kit_x_seq(x), jws ? acmeh_kit_x_field(jws, "error") : "no body");
   else if (json_object_get(body, "header") || json_object_get(body, "signatures"))
-    rc = rule_fail(o, "no \"header\" or \"signatures\" member", "request #%lld has one", seq(x));
+    rc = rule_fail(o, "no \"header\" or \"signatures\" member", "request #%lld has one", acmeh_kit_x_seq(x));
   else if (json_object_get(protected_hdr(x), "b64"))
-    rc = rule_fail(o, "no \"b64\" header parameter (RFC 7797)", "request #%lld has one", seq(x));
+    rc = rule_fail(o, "no \"b64\" header parameter (RFC 7797)", "request #%lld has one", acmeh_kit_x_seq(x));
   json_decref(body);
   return rc;
 }
@@ -138,25 +122,25 @@ static int r_jws_shape(core_judge *j, const json_t *x, rule_out *o) {
 static int r_header_members(core_judge *j, const json_t *x, rule_out *o) {
   (void)j;
   const json_t *p = protected_hdr(x);
-  const char *res = field(x, "resource") ? field(x, "resource") : "?";
+  const char *res = acmeh_kit_x_field(x, "resource") ? acmeh_kit_x_field(x, "resource") : "?";
   int jwk = json_object_get(p, "jwk") != NULL, kid = json_object_get(p, "kid") != NULL;
-  if (!is(x, "POST", NULL) || !p) return RULE_NA; /* no header: judged by CORE-C-003 */
-  if (!field(p, "alg") || !field(p, "nonce") || !field(p, "url"))
-    return rule_fail(o, "alg, nonce and url in every protected header", "request #%lld to %s lacks one", seq(x), res);
-  if (jwk == kid) return rule_fail(o, "exactly one of jwk and kid", "request #%lld to %s has %s", seq(x), res, jwk ? "both" : "neither");
+  if (!acmeh_kit_x_is(x, "POST", NULL) || !p) return RULE_NA; /* no header: judged by CORE-C-003 */
+  if (!acmeh_kit_x_field(p, "alg") || !acmeh_kit_x_field(p, "nonce") || !acmeh_kit_x_field(p, "url"))
+    return rule_fail(o, "alg, nonce and url in every protected header", "request #%lld to %s lacks one", acmeh_kit_x_seq(x), res);
+  if (jwk == kid) return rule_fail(o, "exactly one of jwk and kid", "request #%lld to %s has %s", acmeh_kit_x_seq(x), res, jwk ? "both" : "neither");
   if (jwk && strcmp(res, "newAccount") != 0 && strcmp(res, "revokeCert") != 0)
-    return rule_fail(o, "jwk only on newAccount and revokeCert", "request #%lld to %s uses jwk", seq(x), res);
-  if (kid && strcmp(res, "newAccount") == 0) return rule_fail(o, "jwk (not kid) on newAccount", "request #%lld uses kid", seq(x));
+    return rule_fail(o, "jwk only on newAccount and revokeCert", "request #%lld to %s uses jwk", acmeh_kit_x_seq(x), res);
+  if (kid && strcmp(res, "newAccount") == 0) return rule_fail(o, "jwk (not kid) on newAccount", "request #%lld uses kid", acmeh_kit_x_seq(x));
   return RULE_PASS;
 }
 
 /* Every account URL the server handed out counts (serve may see several clients). */
 static int r_kid_is_location(core_judge *j, const json_t *x, rule_out *o) {
-  const char *kid = field(protected_hdr(x), "kid"), *loc = resp_header(x, "location");
+  const char *kid = acmeh_kit_x_field(protected_hdr(x), "kid"), *loc = resp_header(x, "location");
   int rc = !kid ? RULE_NA : json_object_get(j->accounts, kid) ? RULE_PASS
                           : rule_fail(o, "kid byte-identical to the newAccount Location", "request #%lld kid \"%s\" (Location \"%s\")",
-                                      seq(x), kid, j->last_account ? j->last_account : "none yet");
-  if (is(x, "POST", "newAccount") && loc) {
+                                      acmeh_kit_x_seq(x), kid, j->last_account ? j->last_account : "none yet");
+  if (acmeh_kit_x_is(x, "POST", "newAccount") && loc) {
     json_object_set_new(j->accounts, loc, json_true());
     free(j->last_account), j->last_account = strdup(loc);
   }
@@ -165,10 +149,10 @@ static int r_kid_is_location(core_judge *j, const json_t *x, rule_out *o) {
 
 static int r_url_is_request_url(core_judge *j, const json_t *x, rule_out *o) {
   (void)j;
-  const char *u = field(protected_hdr(x), "url"), *req = field(x, "url");
+  const char *u = acmeh_kit_x_field(protected_hdr(x), "url"), *req = acmeh_kit_x_field(x, "url");
   if (!u || !req) return RULE_NA;
   if (strcmp(u, req) == 0) return RULE_PASS;
-  return rule_fail(o, "the url header byte-identical to the request URL", "request #%lld to %s has url \"%s\"", seq(x), req, u);
+  return rule_fail(o, "the url header byte-identical to the request URL", "request #%lld to %s has url \"%s\"", acmeh_kit_x_seq(x), req, u);
 }
 
 static int r_no_padding(core_judge *j, const json_t *x, rule_out *o) {
@@ -176,10 +160,10 @@ static int r_no_padding(core_judge *j, const json_t *x, rule_out *o) {
   (void)j;
   if (!json_is_object(json_object_get(x, "jws"))) return RULE_NA;
   for (int k = 0; k < 3; k++) {
-    const char *v = field(json_object_get(x, "jws"), parts[k]);
+    const char *v = acmeh_kit_x_field(json_object_get(x, "jws"), parts[k]);
     size_t n = v ? strlen(v) : 0;
     if (v && strchr(v, '='))
-      return rule_fail(o, "base64url without '=' padding", "request #%lld %s ends \"%s\"", seq(x), parts[k], v + n - (n > 6 ? 6 : n));
+      return rule_fail(o, "base64url without '=' padding", "request #%lld %s ends \"%s\"", acmeh_kit_x_seq(x), parts[k], v + n - (n > 6 ? 6 : n));
   }
   return RULE_PASS;
 }
@@ -191,33 +175,33 @@ static int r_post_as_get(core_judge *j, const json_t *x, rule_out *o) {
   (void)j;
   const char *p = payload(x);
   for (int k = 0; k < 3; k++)
-    if (is(x, "POST", fetch_only[k]))
-      return p && *p ? rule_fail(o, want, "request #%lld to the %s has payload %.80s", seq(x), fetch_only[k], p) : RULE_PASS;
-  if (is(x, "POST", "authz")) {
+    if (acmeh_kit_x_is(x, "POST", fetch_only[k]))
+      return p && *p ? rule_fail(o, want, "request #%lld to the %s has payload %.80s", acmeh_kit_x_seq(x), fetch_only[k], p) : RULE_PASS;
+  if (acmeh_kit_x_is(x, "POST", "authz")) {
     json_t *pj = p && *p ? json_loads(p, 0, NULL) : NULL;
     int bad = p && *p && !json_is_string(json_object_get(pj, "status"));
     json_decref(pj);
-    return bad ? rule_fail(o, want, "request #%lld to the authz has payload %.80s", seq(x), p) : RULE_PASS;
+    return bad ? rule_fail(o, want, "request #%lld to the authz has payload %.80s", acmeh_kit_x_seq(x), p) : RULE_PASS;
   }
-  if (is(x, "GET", "order") || is(x, "GET", "authz") || is(x, "GET", "certificate"))
-    return rule_fail(o, "POST-as-GET, not GET, for resources", "request #%lld is a plain GET of %s", seq(x), field(x, "path"));
+  if (acmeh_kit_x_is(x, "GET", "order") || acmeh_kit_x_is(x, "GET", "authz") || acmeh_kit_x_is(x, "GET", "certificate"))
+    return rule_fail(o, "POST-as-GET, not GET, for resources", "request #%lld is a plain GET of %s", acmeh_kit_x_seq(x), acmeh_kit_x_field(x, "path"));
   return RULE_NA;
 }
 
 static int r_nonce_once(core_judge *j, const json_t *x, rule_out *o) {
-  const char *n = field(protected_hdr(x), "nonce");
+  const char *n = acmeh_kit_x_field(protected_hdr(x), "nonce");
   if (!n) return RULE_NA;
   json_t *first = json_object_get(j->nonces, n);
   if (first)
-    return rule_fail(o, "no nonce used twice", "request #%lld reuses the nonce of request #%lld", seq(x), json_integer_value(first));
-  json_object_set_new(j->nonces, n, json_integer(seq(x)));
+    return rule_fail(o, "no nonce used twice", "request #%lld reuses the nonce of request #%lld", acmeh_kit_x_seq(x), json_integer_value(first));
+  json_object_set_new(j->nonces, n, json_integer(acmeh_kit_x_seq(x)));
   return RULE_PASS;
 }
 
 static int r_no_nonce_header(core_judge *j, const json_t *x, rule_out *o) {
   (void)j;
   if (!req_header(x, "replay-nonce")) return RULE_PASS;
-  return rule_fail(o, "no Replay-Nonce request header (SHOULD NOT)", "request #%lld sends one", seq(x));
+  return rule_fail(o, "no Replay-Nonce request header (SHOULD NOT)", "request #%lld sends one", acmeh_kit_x_seq(x));
 }
 
 static const struct {
@@ -262,13 +246,13 @@ const acmeh_live_judge core_live_judge = {live_create, live_destroy, live_exchan
 /* The suite's view: the first exchange of the scenario that breaks rule `fn`. */
 static int judge_record(acmeh_check_ctx *ctx, rule_fn fn) {
   const acmeh_client_run *r;
-  int rc = record(ctx, "plain-http01", &r);
+  int rc = acmeh_kit_record(ctx, "plain-http01", &r);
   core_judge *j = rc == ACMEH_OK ? core_judge_new() : NULL;
   if (rc == ACMEH_OK && !j) rc = ACMEH_NOMEM;
   size_t i;
   json_t *x;
   rule_out o;
-  EACH(r, i, x) if (rc == ACMEH_OK && fn(j, x, &o) == RULE_FAIL) rc = acmeh_check_fail(ctx, o.expected, "%s", o.actual);
+  ACMEH_KIT_EACH(r, i, x) if (rc == ACMEH_OK && fn(j, x, &o) == RULE_FAIL) rc = acmeh_check_fail(ctx, o.expected, "%s", o.actual);
   core_judge_free(j);
   return rc;
 }
@@ -286,13 +270,13 @@ static int no_nonce_header(acmeh_check_ctx *ctx) { return judge_record(ctx, r_no
 
 static int nonce_by_head(acmeh_check_ctx *ctx) {
   const acmeh_client_run *r;
-  int rc = record(ctx, "plain-http01", &r);
+  int rc = acmeh_kit_record(ctx, "plain-http01", &r);
   size_t i;
   json_t *x;
-  EACH(r, i, x) if (!strcmp(field(x, "resource") ? field(x, "resource") : "", "newNonce"))
-    return strcmp(field(x, "method"), "HEAD") == 0 ? rc
+  ACMEH_KIT_EACH(r, i, x) if (!strcmp(acmeh_kit_x_field(x, "resource") ? acmeh_kit_x_field(x, "resource") : "", "newNonce"))
+    return strcmp(acmeh_kit_x_field(x, "method"), "HEAD") == 0 ? rc
                                                   : acmeh_check_fail(ctx, "the first nonce fetched with HEAD newNonce (SHOULD)",
-                                                                     "request #%lld is %s newNonce", seq(x), field(x, "method"));
+                                                                     "request #%lld is %s newNonce", acmeh_kit_x_seq(x), acmeh_kit_x_field(x, "method"));
   return rc ? rc : acmeh_check_fail(ctx, "a nonce fetched from newNonce", "the client never asked newNonce");
 }
 
@@ -300,7 +284,7 @@ static int nonce_by_head(acmeh_check_ctx *ctx) {
 static json_t *ordered_names(const acmeh_client_run *r) {
   json_t *names = json_array(), *x;
   size_t i, k;
-  EACH(r, i, x) if (is(x, "POST", "newOrder") && payload(x)) {
+  ACMEH_KIT_EACH(r, i, x) if (acmeh_kit_x_is(x, "POST", "newOrder") && payload(x)) {
     json_t *p = json_loads(payload(x), 0, NULL), *id;
     json_array_foreach(json_object_get(p, "identifiers"), k, id) json_array_append(names, json_object_get(id, "value"));
     json_decref(p);
@@ -332,13 +316,13 @@ static int csr_names_match(acmeh_check_ctx *ctx, const char *csr, const json_t *
 
 static int csr_format(acmeh_check_ctx *ctx) {
   const acmeh_client_run *r;
-  int rc = record(ctx, "plain-http01", &r);
+  int rc = acmeh_kit_record(ctx, "plain-http01", &r);
   size_t i;
   json_t *x, *want = ordered_names(r);
   int seen = 0;
-  EACH(r, i, x) if (rc == ACMEH_OK && is(x, "POST", "finalize") && payload(x)) {
+  ACMEH_KIT_EACH(r, i, x) if (rc == ACMEH_OK && acmeh_kit_x_is(x, "POST", "finalize") && payload(x)) {
     json_t *p = json_loads(payload(x), 0, NULL);
-    rc = csr_names_match(ctx, field(p, "csr"), want, seq(x));
+    rc = csr_names_match(ctx, acmeh_kit_x_field(p, "csr"), want, acmeh_kit_x_seq(x));
     seen = 1;
     json_decref(p);
   }
@@ -349,14 +333,14 @@ static int csr_format(acmeh_check_ctx *ctx) {
 
 static int challenge_response(acmeh_check_ctx *ctx) {
   const acmeh_client_run *r;
-  int rc = record(ctx, "plain-http01", &r);
+  int rc = acmeh_kit_record(ctx, "plain-http01", &r);
   size_t i;
   json_t *x;
   int responded = 0;
-  EACH(r, i, x) if (rc == ACMEH_OK && is(x, "POST", "challenge") && payload(x) && *payload(x)) {
+  ACMEH_KIT_EACH(r, i, x) if (rc == ACMEH_OK && acmeh_kit_x_is(x, "POST", "challenge") && payload(x) && *payload(x)) {
     json_t *p = json_loads(payload(x), 0, NULL); /* "" is a POST-as-GET poll of the challenge: allowed */
     if (!json_is_object(p) || json_object_size(p) != 0)
-      rc = acmeh_check_fail(ctx, "the challenge response {} POSTed to the challenge URL", "request #%lld payload \"%.80s\"", seq(x),
+      rc = acmeh_check_fail(ctx, "the challenge response {} POSTed to the challenge URL", "request #%lld payload \"%.80s\"", acmeh_kit_x_seq(x),
                             payload(x));
     responded = 1;
     json_decref(p);
@@ -371,10 +355,10 @@ static int challenge_response(acmeh_check_ctx *ctx) {
  * its order past validation? (A fast server answers the challenge POST
  * "valid" at once; then a client need not poll the authorization.) */
 static int validation_seen(const json_t *x) {
-  json_t *b = json_loads(field(x, "resp_body") ? field(x, "resp_body") : "", 0, NULL);
-  const char *st = field(b, "status");
-  int ok = st && ((is(x, "POST", "challenge") || is(x, "POST", "authz")) ? strcmp(st, "valid") == 0
-               : (is(x, "POST", "order") || is(x, "POST", "finalize"))
+  json_t *b = json_loads(acmeh_kit_x_field(x, "resp_body") ? acmeh_kit_x_field(x, "resp_body") : "", 0, NULL);
+  const char *st = acmeh_kit_x_field(b, "status");
+  int ok = st && ((acmeh_kit_x_is(x, "POST", "challenge") || acmeh_kit_x_is(x, "POST", "authz")) ? strcmp(st, "valid") == 0
+               : (acmeh_kit_x_is(x, "POST", "order") || acmeh_kit_x_is(x, "POST", "finalize"))
                    ? strcmp(st, "ready") == 0 || strcmp(st, "processing") == 0 || strcmp(st, "valid") == 0
                    : 0);
   json_decref(b);
@@ -383,10 +367,10 @@ static int validation_seen(const json_t *x) {
 
 static int validated(acmeh_check_ctx *ctx) {
   const acmeh_client_run *r;
-  int rc = record(ctx, "plain-http01", &r);
+  int rc = acmeh_kit_record(ctx, "plain-http01", &r);
   size_t i;
   json_t *x;
-  EACH(r, i, x) if (validation_seen(x)) return rc;
+  ACMEH_KIT_EACH(r, i, x) if (validation_seen(x)) return rc;
   return rc ? rc : acmeh_check_fail(ctx, "the http-01 keyAuthorization served so that validation succeeds",
                                     "no challenge, authorization or order of the client got past validation");
 }
@@ -396,9 +380,9 @@ static const json_t *post_after_bad_nonce(const acmeh_client_run *r, const char 
   size_t i;
   json_t *x;
   *fresh = NULL;
-  EACH(r, i, x) {
+  ACMEH_KIT_EACH(r, i, x) {
     if (!*fresh && json_array_size(json_object_get(x, "faults"))) *fresh = resp_header(x, "replay-nonce");
-    else if (*fresh && is(x, "POST", NULL)) return x;
+    else if (*fresh && acmeh_kit_x_is(x, "POST", NULL)) return x;
   }
   return NULL;
 }
@@ -406,42 +390,42 @@ static const json_t *post_after_bad_nonce(const acmeh_client_run *r, const char 
 static int bad_nonce_retry(acmeh_check_ctx *ctx) {
   const acmeh_client_run *r;
   const char *fresh;
-  int rc = record(ctx, "bad-nonce-once", &r);
+  int rc = acmeh_kit_record(ctx, "bad-nonce-once", &r);
   if (rc == ACMEH_OK) rc = fault_fired(ctx, r, "newOrder");
   const json_t *x = rc ? NULL : post_after_bad_nonce(r, &fresh);
-  if (rc == ACMEH_OK && (!x || !is(x, "POST", "newOrder")))
+  if (rc == ACMEH_OK && (!x || !acmeh_kit_x_is(x, "POST", "newOrder")))
     return acmeh_check_skip(ctx, "the client did not retry the refused newOrder (judged by CORE-C-035)");
-  const char *n = x ? field(protected_hdr(x), "nonce") : NULL;
+  const char *n = x ? acmeh_kit_x_field(protected_hdr(x), "nonce") : NULL;
   if (rc == ACMEH_OK && (!n || !fresh || strcmp(n, fresh) != 0))
     rc = acmeh_check_fail(ctx, "the retry signed with the badNonce response's Replay-Nonce", "request #%lld uses nonce %s, the error gave %s",
-                          seq(x), n ? n : "(none)", fresh ? fresh : "(none)");
+                          acmeh_kit_x_seq(x), n ? n : "(none)", fresh ? fresh : "(none)");
   return rc;
 }
 
 static int bad_nonce_retried(acmeh_check_ctx *ctx) {
   const acmeh_client_run *r;
   const char *fresh;
-  int rc = record(ctx, "bad-nonce-once", &r);
+  int rc = acmeh_kit_record(ctx, "bad-nonce-once", &r);
   if (rc == ACMEH_OK) rc = fault_fired(ctx, r, "newOrder");
   const json_t *x = rc ? NULL : post_after_bad_nonce(r, &fresh);
   if (rc == ACMEH_OK && !x) rc = acmeh_check_fail(ctx, "the refused newOrder retried", "the client sent no request after the badNonce error");
-  else if (rc == ACMEH_OK && !is(x, "POST", "newOrder"))
-    rc = acmeh_check_fail(ctx, "the refused newOrder retried", "its next POST (#%lld) went to %s", seq(x), field(x, "resource"));
+  else if (rc == ACMEH_OK && !acmeh_kit_x_is(x, "POST", "newOrder"))
+    rc = acmeh_check_fail(ctx, "the refused newOrder retried", "its next POST (#%lld) went to %s", acmeh_kit_x_seq(x), acmeh_kit_x_field(x, "resource"));
   return rc;
 }
 
 static int malformed_nonce_ignored(acmeh_check_ctx *ctx) {
   const acmeh_client_run *r;
-  int rc = record(ctx, "malformed-nonce", &r);
+  int rc = acmeh_kit_record(ctx, "malformed-nonce", &r);
   if (rc == ACMEH_OK) rc = fault_fired(ctx, r, "newAccount");
   size_t i;
   json_t *x;
   int after = 0;
-  EACH(r, i, x) {
-    const char *n = field(protected_hdr(x), "nonce");
+  ACMEH_KIT_EACH(r, i, x) {
+    const char *n = acmeh_kit_x_field(protected_hdr(x), "nonce");
     if (rc == ACMEH_OK && n && strcmp(n, "abc def") == 0)
-      rc = acmeh_check_fail(ctx, "a malformed Replay-Nonce ignored", "request #%lld uses the nonce \"abc def\"", seq(x));
-    after |= is(x, "POST", "newOrder");
+      rc = acmeh_check_fail(ctx, "a malformed Replay-Nonce ignored", "request #%lld uses the nonce \"abc def\"", acmeh_kit_x_seq(x));
+    after |= acmeh_kit_x_is(x, "POST", "newOrder");
   }
   if (rc == ACMEH_OK && !after) rc = acmeh_check_fail(ctx, "the client to go on (fetch a fresh nonce) after a malformed Replay-Nonce", "no newOrder followed");
   return rc;
@@ -449,19 +433,19 @@ static int malformed_nonce_ignored(acmeh_check_ctx *ctx) {
 
 static int retry_after_honoured(acmeh_check_ctx *ctx) {
   const acmeh_client_run *r;
-  int rc = record(ctx, "slow-finalize", &r);
+  int rc = acmeh_kit_record(ctx, "slow-finalize", &r);
   if (rc == ACMEH_OK) rc = fault_fired(ctx, r, "finalize");
   long long ready_at = -1;
   int downloaded = 0;
   size_t i;
   json_t *x;
-  EACH(r, i, x) {
+  ACMEH_KIT_EACH(r, i, x) {
     long long t = json_integer_value(json_object_get(x, "time_ms"));
-    if (rc == ACMEH_OK && ready_at >= 0 && is(x, "POST", "order") && t < ready_at)
-      rc = acmeh_check_fail(ctx, "no poll before Retry-After (1 s) has passed", "request #%lld polled %lld ms early", seq(x), ready_at - t);
+    if (rc == ACMEH_OK && ready_at >= 0 && acmeh_kit_x_is(x, "POST", "order") && t < ready_at)
+      rc = acmeh_check_fail(ctx, "no poll before Retry-After (1 s) has passed", "request #%lld polled %lld ms early", acmeh_kit_x_seq(x), ready_at - t);
     const char *ra = resp_header(x, "retry-after");
-    if ((is(x, "POST", "finalize") || is(x, "POST", "order")) && ra) ready_at = t + atoll(ra) * 1000 - 100;
-    downloaded |= is(x, "POST", "certificate");
+    if ((acmeh_kit_x_is(x, "POST", "finalize") || acmeh_kit_x_is(x, "POST", "order")) && ra) ready_at = t + atoll(ra) * 1000 - 100;
+    downloaded |= acmeh_kit_x_is(x, "POST", "certificate");
   }
   if (rc == ACMEH_OK && !downloaded) rc = acmeh_check_fail(ctx, "the client to poll on and download the certificate", "it never did");
   return rc;
@@ -469,20 +453,20 @@ static int retry_after_honoured(acmeh_check_ctx *ctx) {
 
 static int csr_key_not_account_key(acmeh_check_ctx *ctx) {
   const acmeh_client_run *r;
-  int rc = record(ctx, "plain-http01", &r);
+  int rc = acmeh_kit_record(ctx, "plain-http01", &r);
   acmeh_key *acct = NULL;
   size_t i;
   json_t *x;
   int seen = 0;
-  EACH(r, i, x) {
+  ACMEH_KIT_EACH(r, i, x) {
     const json_t *jwk = json_object_get(protected_hdr(x), "jwk");
-    if (!acct && is(x, "POST", "newAccount") && jwk) acmeh_key_from_jwk(jwk, &acct);
-    if (rc || !acct || !is(x, "POST", "finalize") || !payload(x)) continue;
+    if (!acct && acmeh_kit_x_is(x, "POST", "newAccount") && jwk) acmeh_key_from_jwk(jwk, &acct);
+    if (rc || !acct || !acmeh_kit_x_is(x, "POST", "finalize") || !payload(x)) continue;
     json_t *p = json_loads(payload(x), 0, NULL);
     X509_REQ *req = NULL;
-    if (field(p, "csr") && acmeh_csr_parse(field(p, "csr"), &req) == ACMEH_OK &&
+    if (acmeh_kit_x_field(p, "csr") && acmeh_csr_parse(acmeh_kit_x_field(p, "csr"), &req) == ACMEH_OK &&
         EVP_PKEY_eq(X509_REQ_get0_pubkey(req), acmeh_key_pkey(acct)) == 1)
-      rc = acmeh_check_fail(ctx, "a CSR key other than the account key", "request #%lld asks a certificate for the account key", seq(x));
+      rc = acmeh_check_fail(ctx, "a CSR key other than the account key", "request #%lld asks a certificate for the account key", acmeh_kit_x_seq(x));
     seen = 1;
     X509_REQ_free(req);
     json_decref(p);
@@ -495,10 +479,10 @@ static int csr_key_not_account_key(acmeh_check_ctx *ctx) {
 /* Validation through `scenario`'s challenge type succeeded. */
 static int validated_in(acmeh_check_ctx *ctx, const char *scenario, const char *expected) {
   const acmeh_client_run *r;
-  int rc = record(ctx, scenario, &r);
+  int rc = acmeh_kit_record(ctx, scenario, &r);
   size_t i;
   json_t *x;
-  EACH(r, i, x) if (validation_seen(x)) return rc;
+  ACMEH_KIT_EACH(r, i, x) if (validation_seen(x)) return rc;
   return rc ? rc : acmeh_check_fail(ctx, expected, "no challenge, authorization or order of the client got past validation");
 }
 
@@ -513,7 +497,7 @@ static int tlsalpn01_validated(acmeh_check_ctx *ctx) {
 /* The client's own output mentions `needle` (what the server told it). */
 static int surfaced(acmeh_check_ctx *ctx, const char *scenario, const char *needle, const char *what) {
   const acmeh_client_run *r;
-  int rc = record(ctx, scenario, &r);
+  int rc = acmeh_kit_record(ctx, scenario, &r);
   if (rc == ACMEH_OK) rc = fault_fired(ctx, r, scenario[0] == 'u' ? "newAccount" : "newOrder");
   if (rc == ACMEH_OK && (!r->client_log || !strstr(r->client_log, needle)))
     rc = acmeh_check_fail(ctx, what, "the client's output (%zu bytes) never mentions \"%s\"", r->client_log ? strlen(r->client_log) : 0, needle);
@@ -531,16 +515,16 @@ static int user_action_surfaced(acmeh_check_ctx *ctx) {
 /* After the scenario's faulted newOrder (Retry-After: 2), no newOrder comes sooner. */
 static int retry_after_kept(acmeh_check_ctx *ctx, const char *scenario, const char *expected) {
   const acmeh_client_run *r;
-  int rc = record(ctx, scenario, &r);
+  int rc = acmeh_kit_record(ctx, scenario, &r);
   if (rc == ACMEH_OK) rc = fault_fired(ctx, r, "newOrder");
   long long refused_at = -1;
   size_t i;
   json_t *x;
-  EACH(r, i, x) {
+  ACMEH_KIT_EACH(r, i, x) {
     long long t = json_integer_value(json_object_get(x, "time_ms"));
     if (refused_at < 0 && json_array_size(json_object_get(x, "faults"))) refused_at = t;
-    else if (rc == ACMEH_OK && refused_at >= 0 && is(x, "POST", "newOrder") && t - refused_at < 1900)
-      rc = acmeh_check_fail(ctx, expected, "request #%lld retried after %lld ms", seq(x), t - refused_at);
+    else if (rc == ACMEH_OK && refused_at >= 0 && acmeh_kit_x_is(x, "POST", "newOrder") && t - refused_at < 1900)
+      rc = acmeh_check_fail(ctx, expected, "request #%lld retried after %lld ms", acmeh_kit_x_seq(x), t - refused_at);
   }
   return rc;
 }
@@ -566,13 +550,13 @@ static const char *bad_mailto(const json_t *contacts) {
 
 static int contacts_ok(acmeh_check_ctx *ctx) {
   const acmeh_client_run *r;
-  int rc = record(ctx, "plain-http01", &r);
+  int rc = acmeh_kit_record(ctx, "plain-http01", &r);
   size_t i;
   json_t *x;
-  EACH(r, i, x) if (rc == ACMEH_OK && (is(x, "POST", "newAccount") || is(x, "POST", "account")) && payload(x)) {
+  ACMEH_KIT_EACH(r, i, x) if (rc == ACMEH_OK && (acmeh_kit_x_is(x, "POST", "newAccount") || acmeh_kit_x_is(x, "POST", "account")) && payload(x)) {
     json_t *p = json_loads(payload(x), 0, NULL);
     const char *bad = bad_mailto(json_object_get(p, "contact"));
-    if (bad) rc = acmeh_check_fail(ctx, "mailto contacts with one address and no hfields", "request #%lld sends \"%.120s\"", seq(x), bad);
+    if (bad) rc = acmeh_check_fail(ctx, "mailto contacts with one address and no hfields", "request #%lld sends \"%.120s\"", acmeh_kit_x_seq(x), bad);
     json_decref(p);
   }
   return rc;
@@ -582,11 +566,11 @@ static int contacts_ok(acmeh_check_ctx *ctx) {
 static json_t *http01_tokens(const acmeh_client_run *r) {
   json_t *tokens = json_object(), *x, *ch;
   size_t i, k;
-  EACH(r, i, x) if (is(x, "POST", "authz")) {
-    json_t *b = json_loads(field(x, "resp_body") ? field(x, "resp_body") : "", 0, NULL);
+  ACMEH_KIT_EACH(r, i, x) if (acmeh_kit_x_is(x, "POST", "authz")) {
+    json_t *b = json_loads(acmeh_kit_x_field(x, "resp_body") ? acmeh_kit_x_field(x, "resp_body") : "", 0, NULL);
     json_array_foreach(json_object_get(b, "challenges"), k, ch)
-      if (field(ch, "token") && !strcmp(field(ch, "type") ? field(ch, "type") : "", "http-01"))
-        json_object_set_new(tokens, field(ch, "token"), json_true());
+      if (acmeh_kit_x_field(ch, "token") && !strcmp(acmeh_kit_x_field(ch, "type") ? acmeh_kit_x_field(ch, "type") : "", "http-01"))
+        json_object_set_new(tokens, acmeh_kit_x_field(ch, "token"), json_true());
     json_decref(b);
   }
   return tokens;
@@ -594,7 +578,7 @@ static json_t *http01_tokens(const acmeh_client_run *r) {
 
 static int cleaned_up_in(acmeh_check_ctx *ctx, const char *scenario) {
   const acmeh_client_run *r;
-  int rc = record(ctx, scenario, &r);
+  int rc = acmeh_kit_record(ctx, scenario, &r);
   json_t *tokens = rc ? NULL : http01_tokens(r);
   const char *token;
   json_t *v;
@@ -623,7 +607,7 @@ static int http01_cleaned_up(acmeh_check_ctx *ctx) { return cleaned_up_in(ctx, "
  * client ordered (a wildcard's record sits at its base name). */
 static int dns01_cleaned_up(acmeh_check_ctx *ctx) {
   const acmeh_client_run *r;
-  int rc = record(ctx, "plain-dns01", &r);
+  int rc = acmeh_kit_record(ctx, "plain-dns01", &r);
   json_t *names = rc ? NULL : ordered_names(r), *v;
   size_t i;
   if (rc == ACMEH_OK && !json_array_size(names)) rc = acmeh_check_fail(ctx, "a newOrder naming identifiers", "the client sent none");
@@ -656,8 +640,8 @@ typedef struct {
  * expected, with what arrived in `got`. */
 static const char *eab_header_problem(const eab_view *e, char *got, size_t len) {
   const json_t *h = e->jws.protected_hdr;
-  const char *alg = field(h, "alg"), *kid = field(h, "kid"), *url = field(h, "url");
-  const char *outer_url = field(protected_hdr(e->outer), "url");
+  const char *alg = acmeh_kit_x_field(h, "alg"), *kid = acmeh_kit_x_field(h, "kid"), *url = acmeh_kit_x_field(h, "url");
+  const char *outer_url = acmeh_kit_x_field(protected_hdr(e->outer), "url");
   if (!alg || (strcmp(alg, "HS256") && strcmp(alg, "HS384") && strcmp(alg, "HS512")))
     return snprintf(got, len, "alg %.40s", alg ? alg : "(none)"), "the binding's alg a MAC algorithm (HS256, HS384, HS512)";
   if (!kid || strcmp(kid, e->kid))
@@ -688,7 +672,7 @@ static int eab_mac_check(acmeh_check_ctx *ctx, const eab_view *e) {
   if (ok) return ACMEH_OK;
   int raw = acmeh_jws_verify_hmac(&e->jws, (const unsigned char *)e->key_b64, strlen(e->key_b64)) == ACMEH_OK;
   return acmeh_check_fail(ctx, "the binding's MAC made with the HMAC key decoded from base64url (EAB_HMAC_KEY)",
-                          "request #%lld's MAC does not verify%s", seq(e->outer),
+                          "request #%lld's MAC does not verify%s", acmeh_kit_x_seq(e->outer),
                           raw ? ": it verifies with the key's base64url text taken as the key bytes" : "");
 }
 
@@ -697,14 +681,14 @@ static int eab_judge(acmeh_check_ctx *ctx, eab_view *e, const json_t *b) {
   char *text = json_is_object(b) ? json_dumps(b, JSON_COMPACT) : NULL, why[200] = "", got[500];
   int rc = text && acmeh_jws_parse(text, strlen(text), &e->jws, why, sizeof why) == ACMEH_OK
                ? ACMEH_OK
-               : acmeh_check_fail(ctx, "externalAccountBinding as a flattened JWS", "request #%lld: %s", seq(e->outer),
+               : acmeh_check_fail(ctx, "externalAccountBinding as a flattened JWS", "request #%lld: %s", acmeh_kit_x_seq(e->outer),
                                   json_is_object(b) ? why : "not a JSON object");
   free(text);
   const char *want = rc ? NULL : eab_header_problem(e, got, sizeof got);
-  if (want) rc = acmeh_check_fail(ctx, want, "request #%lld's binding has %s", seq(e->outer), got);
+  if (want) rc = acmeh_check_fail(ctx, want, "request #%lld's binding has %s", acmeh_kit_x_seq(e->outer), got);
   if (rc == ACMEH_OK && !eab_payload_is_outer_jwk(e))
     rc = acmeh_check_fail(ctx, "the binding's payload the account's public JWK (the outer jwk)", "request #%lld's payload %.200s",
-                          seq(e->outer), e->jws.payload ? (const char *)e->jws.payload : "(none)");
+                          acmeh_kit_x_seq(e->outer), e->jws.payload ? (const char *)e->jws.payload : "(none)");
   if (rc == ACMEH_OK) rc = eab_mac_check(ctx, e);
   acmeh_jws_parsed_free(&e->jws);
   memset(&e->jws, 0, sizeof e->jws);
@@ -713,14 +697,14 @@ static int eab_judge(acmeh_check_ctx *ctx, eab_view *e, const json_t *b) {
 
 static int eab_binding_ok(acmeh_check_ctx *ctx) {
   const acmeh_client_run *r;
-  int rc = record(ctx, "eab-issue", &r);
+  int rc = acmeh_kit_record(ctx, "eab-issue", &r);
   const json_t *eab = json_object_get(json_object_get(rc ? NULL : r->def, "server"), "eab");
-  eab_view e = {.kid = field(eab, "kid"), .key_b64 = field(eab, "key")};
+  eab_view e = {.kid = acmeh_kit_x_field(eab, "kid"), .key_b64 = acmeh_kit_x_field(eab, "key")};
   if (rc == ACMEH_OK && (!e.kid || !e.key_b64))
     return acmeh_msg(ctx->err, sizeof ctx->err, ACMEH_INTERNAL, "scenario eab-issue has no server.eab kid and key");
   size_t i, bindings = 0, accounts = 0;
   json_t *x;
-  EACH(r, i, x) if (rc == ACMEH_OK && is(x, "POST", "newAccount") && payload(x)) {
+  ACMEH_KIT_EACH(r, i, x) if (rc == ACMEH_OK && acmeh_kit_x_is(x, "POST", "newAccount") && payload(x)) {
     json_t *p = json_loads(payload(x), 0, NULL);
     const json_t *b = json_object_get(p, "externalAccountBinding");
     accounts++;
@@ -740,7 +724,7 @@ static int eab_binding_ok(acmeh_check_ctx *ctx) {
 static const json_t *challenge_post(const acmeh_client_run *r, const char *url) {
   size_t i;
   json_t *x;
-  EACH(r, i, x) if (is(x, "POST", "challenge") && payload(x) && *payload(x) && url && !strcmp(field(x, "url"), url)) return x;
+  ACMEH_KIT_EACH(r, i, x) if (acmeh_kit_x_is(x, "POST", "challenge") && payload(x) && *payload(x) && url && !strcmp(acmeh_kit_x_field(x, "url"), url)) return x;
   return NULL;
 }
 
@@ -757,20 +741,20 @@ static const char *in_place_wanted(const char *type) {
  * counts the validations that ran to an outcome. */
 static int published_before_post_in(acmeh_check_ctx *ctx, const char *scenario, size_t *judged) {
   const acmeh_client_run *r;
-  int rc = record(ctx, scenario, &r);
+  int rc = acmeh_kit_record(ctx, scenario, &r);
   size_t i;
   json_t *v;
   json_array_foreach(rc ? NULL : r->validations, i, v) {
-    const char *status = field(v, "status"), *url = field(v, "challenge"), *type = field(v, "type");
+    const char *status = acmeh_kit_x_field(v, "status"), *url = acmeh_kit_x_field(v, "challenge"), *type = acmeh_kit_x_field(v, "type");
     if (rc != ACMEH_OK || !status || !strcmp(status, "cancelled")) continue; /* the server stopped first: no outcome */
     (*judged)++;
     if (strcmp(status, "invalid") != 0) continue;
     const json_t *x = challenge_post(r, url);
-    const char *detail = field(json_object_get(v, "error"), "detail");
+    const char *detail = acmeh_kit_x_field(json_object_get(v, "error"), "detail");
     rc = acmeh_check_fail(ctx, in_place_wanted(type ? type : ""),
                           "request #%lld POSTed %s at %lld ms, and the %s lookup of %s the server started then (at %lld ms) found: %s",
-                          x ? seq(x) : -1LL, url ? url : "?", (long long)json_integer_value(json_object_get(v, "arrived_ms")),
-                          type ? type : "?", field(v, "identifier") ? field(v, "identifier") : "?",
+                          x ? acmeh_kit_x_seq(x) : -1LL, url ? url : "?", (long long)json_integer_value(json_object_get(v, "arrived_ms")),
+                          type ? type : "?", acmeh_kit_x_field(v, "identifier") ? acmeh_kit_x_field(v, "identifier") : "?",
                           (long long)json_integer_value(json_object_get(v, "started_ms")), detail ? detail : "an error without detail");
   }
   return rc;
@@ -797,8 +781,8 @@ static int published_before_post(acmeh_check_ctx *ctx) {
 static json_t *order_authzs(const acmeh_client_run *r) {
   size_t i;
   json_t *x;
-  EACH(r, i, x) if (is(x, "POST", "newOrder") && json_integer_value(json_object_get(x, "status")) == 201) {
-    json_t *b = json_loads(field(x, "resp_body") ? field(x, "resp_body") : "", 0, NULL);
+  ACMEH_KIT_EACH(r, i, x) if (acmeh_kit_x_is(x, "POST", "newOrder") && json_integer_value(json_object_get(x, "status")) == 201) {
+    json_t *b = json_loads(acmeh_kit_x_field(x, "resp_body") ? acmeh_kit_x_field(x, "resp_body") : "", 0, NULL);
     json_t *a = json_incref(json_object_get(b, "authorizations"));
     json_decref(b);
     return a;
@@ -813,12 +797,12 @@ static int authz_answered(const acmeh_client_run *r, const char *url, char *iden
   size_t i, k;
   json_t *x, *ch;
   int answered = 0;
-  EACH(r, i, x) if (url && is(x, "POST", "authz") && !strcmp(field(x, "url") ? field(x, "url") : "", url)) {
-    json_t *b = json_loads(field(x, "resp_body") ? field(x, "resp_body") : "", 0, NULL);
-    const char *id = field(json_object_get(b, "identifier"), "value");
+  ACMEH_KIT_EACH(r, i, x) if (url && acmeh_kit_x_is(x, "POST", "authz") && !strcmp(acmeh_kit_x_field(x, "url") ? acmeh_kit_x_field(x, "url") : "", url)) {
+    json_t *b = json_loads(acmeh_kit_x_field(x, "resp_body") ? acmeh_kit_x_field(x, "resp_body") : "", 0, NULL);
+    const char *id = acmeh_kit_x_field(json_object_get(b, "identifier"), "value");
     if (id) snprintf(ident, len, "%s", id);
-    answered |= !strcmp(field(b, "status") ? field(b, "status") : "", "valid");
-    json_array_foreach(json_object_get(b, "challenges"), k, ch) answered |= challenge_post(r, field(ch, "url")) != NULL;
+    answered |= !strcmp(acmeh_kit_x_field(b, "status") ? acmeh_kit_x_field(b, "status") : "", "valid");
+    json_array_foreach(json_object_get(b, "challenges"), k, ch) answered |= challenge_post(r, acmeh_kit_x_field(ch, "url")) != NULL;
     json_decref(b);
   }
   return answered;
@@ -828,13 +812,13 @@ static int authz_answered(const acmeh_client_run *r, const char *url, char *iden
 static int reordered_validations_ok(acmeh_check_ctx *ctx, const acmeh_client_run *r) {
   size_t i;
   json_t *v;
-  json_array_foreach(r->validations, i, v) if (!strcmp(field(v, "status") ? field(v, "status") : "", "invalid")) {
-    const json_t *x = challenge_post(r, field(v, "challenge"));
-    const char *detail = field(json_object_get(v, "error"), "detail");
+  json_array_foreach(r->validations, i, v) if (!strcmp(acmeh_kit_x_field(v, "status") ? acmeh_kit_x_field(v, "status") : "", "invalid")) {
+    const json_t *x = challenge_post(r, acmeh_kit_x_field(v, "challenge"));
+    const char *detail = acmeh_kit_x_field(json_object_get(v, "error"), "detail");
     return acmeh_check_fail(ctx, "each authorization's challenge answered for that authorization's own identifier, whatever the order of the order's arrays",
-                            "the %s validation of %s (challenge %s, POSTed by request #%lld) failed: %s", field(v, "type") ? field(v, "type") : "?",
-                            field(v, "identifier") ? field(v, "identifier") : "?", field(v, "challenge") ? field(v, "challenge") : "?",
-                            x ? seq(x) : -1LL, detail ? detail : "an error without detail");
+                            "the %s validation of %s (challenge %s, POSTed by request #%lld) failed: %s", acmeh_kit_x_field(v, "type") ? acmeh_kit_x_field(v, "type") : "?",
+                            acmeh_kit_x_field(v, "identifier") ? acmeh_kit_x_field(v, "identifier") : "?", acmeh_kit_x_field(v, "challenge") ? acmeh_kit_x_field(v, "challenge") : "?",
+                            x ? acmeh_kit_x_seq(x) : -1LL, detail ? detail : "an error without detail");
   }
   return ACMEH_OK;
 }
@@ -859,14 +843,14 @@ static int reordered_issued(acmeh_check_ctx *ctx, const acmeh_client_run *r, con
   size_t i;
   json_t *x;
   int rc = ACMEH_OK, finalized = 0, downloaded = 0;
-  EACH(r, i, x) {
-    if (rc == ACMEH_OK && !finalized && is(x, "POST", "finalize") && payload(x)) {
+  ACMEH_KIT_EACH(r, i, x) {
+    if (rc == ACMEH_OK && !finalized && acmeh_kit_x_is(x, "POST", "finalize") && payload(x)) {
       json_t *p = json_loads(payload(x), 0, NULL);
-      rc = csr_names_match(ctx, field(p, "csr"), want, seq(x));
+      rc = csr_names_match(ctx, acmeh_kit_x_field(p, "csr"), want, acmeh_kit_x_seq(x));
       finalized = 1;
       json_decref(p);
     }
-    downloaded |= is(x, "POST", "certificate") && json_integer_value(json_object_get(x, "status")) == 200;
+    downloaded |= acmeh_kit_x_is(x, "POST", "certificate") && json_integer_value(json_object_get(x, "status")) == 200;
   }
   if (rc == ACMEH_OK && !finalized)
     rc = acmeh_check_fail(ctx, "the order finalized once its authorizations were valid", "the client never finalized (exit %d)", r->exit_status);
@@ -879,7 +863,7 @@ static int reordered_issued(acmeh_check_ctx *ctx, const acmeh_client_run *r, con
  * each authorization answered for its own identifier. */
 static int order_unassumed(acmeh_check_ctx *ctx) {
   const acmeh_client_run *r;
-  int rc = record(ctx, "reordered-authzs", &r);
+  int rc = acmeh_kit_record(ctx, "reordered-authzs", &r);
   if (rc == ACMEH_OK) rc = fault_fired(ctx, r, "newOrder");
   json_t *want = rc ? NULL : ordered_names(r);
   if (rc == ACMEH_OK && json_array_size(want) < 2)
@@ -904,7 +888,7 @@ static int order_unassumed(acmeh_check_ctx *ctx) {
  * string), which names that block wherever a client copied it. */
 static char *injected_line(const json_t *def) {
   const json_t *action = json_object_get(json_array_get(json_object_get(def, "faults"), 0), "action");
-  const char *t = field(action, "append_body");
+  const char *t = acmeh_kit_x_field(action, "append_body");
   const char *nl = t ? strchr(t, '\n') : NULL;
   size_t len = nl ? strcspn(nl + 1, "\r\n") : 0;
   return len ? strndup(nl + 1, len) : NULL;
@@ -912,7 +896,7 @@ static char *injected_line(const json_t *def) {
 
 static int key_in_chain_rejected(acmeh_check_ctx *ctx) {
   const acmeh_client_run *r;
-  int rc = record(ctx, "key-in-chain", &r);
+  int rc = acmeh_kit_record(ctx, "key-in-chain", &r);
   if (rc == ACMEH_OK) rc = fault_fired(ctx, r, "certificate");
   char *line = rc ? NULL : injected_line(r->def);
   if (rc == ACMEH_OK && !line) return acmeh_msg(ctx->err, sizeof ctx->err, ACMEH_INTERNAL, "scenario key-in-chain appends no PEM block");
@@ -941,7 +925,7 @@ static int key_in_chain_rejected(acmeh_check_ctx *ctx) {
 
 /* The token the scenario's server hands out (scenarios.json). */
 static const char *bad_token(const acmeh_client_run *r) {
-  return field(json_object_get(r->def, "server"), "http01_token");
+  return acmeh_kit_x_field(json_object_get(r->def, "server"), "http01_token");
 }
 
 /* 1 when the client fetched an authorization carrying `token`: it was offered the bad token. */
@@ -969,7 +953,7 @@ static int mocks_serve(acmeh_check_ctx *ctx, const char *token) {
 static int bad_token_refused(acmeh_check_ctx *ctx) {
   static const char *const want = "an http-01 token that is not base64url refused: no response served or published for it";
   const acmeh_client_run *r;
-  int rc = record(ctx, "bad-token-http01", &r);
+  int rc = acmeh_kit_record(ctx, "bad-token-http01", &r);
   const char *token = rc ? NULL : bad_token(r);
   if (rc == ACMEH_OK && !token) return acmeh_msg(ctx->err, sizeof ctx->err, ACMEH_INTERNAL, "scenario bad-token-http01 has no server.http01_token");
   if (rc == ACMEH_OK && !token_offered(r, token))
@@ -979,10 +963,10 @@ static int bad_token_refused(acmeh_check_ctx *ctx) {
   json_t *v;
   json_array_foreach(rc ? NULL : r->validations, i, v) {
     started++;
-    if (rc == ACMEH_OK && !strcmp(field(v, "status") ? field(v, "status") : "", "valid")) {
-      const json_t *x = challenge_post(r, field(v, "challenge"));
+    if (rc == ACMEH_OK && !strcmp(acmeh_kit_x_field(v, "status") ? acmeh_kit_x_field(v, "status") : "", "valid")) {
+      const json_t *x = challenge_post(r, acmeh_kit_x_field(v, "challenge"));
       rc = acmeh_check_fail(ctx, want, "the client served the key authorization at /.well-known/acme-challenge/%s: the validation its request #%lld started succeeded",
-                            token, x ? seq(x) : -1LL);
+                            token, x ? acmeh_kit_x_seq(x) : -1LL);
     }
   }
   if (rc == ACMEH_OK && mocks_serve(ctx, token))
@@ -994,27 +978,27 @@ static int bad_token_refused(acmeh_check_ctx *ctx) {
 
 static int cleaned_up_after_refusal(acmeh_check_ctx *ctx) {
   const acmeh_client_run *r;
-  int rc = record(ctx, "challenge-refused", &r);
+  int rc = acmeh_kit_record(ctx, "challenge-refused", &r);
   if (rc == ACMEH_OK) rc = fault_fired(ctx, r, "challenge");
   return rc ? rc : cleaned_up_in(ctx, "challenge-refused");
 }
 
 static int revoke_format(acmeh_check_ctx *ctx) {
   const acmeh_client_run *r;
-  int rc = record(ctx, "issue-revoke", &r);
+  int rc = acmeh_kit_record(ctx, "issue-revoke", &r);
   size_t i;
   json_t *x;
   int seen = 0;
-  EACH(r, i, x) if (rc == ACMEH_OK && is(x, "POST", "revokeCert") && payload(x)) {
+  ACMEH_KIT_EACH(r, i, x) if (rc == ACMEH_OK && acmeh_kit_x_is(x, "POST", "revokeCert") && payload(x)) {
     json_t *p = json_loads(payload(x), 0, NULL), *reason = json_object_get(p, "reason");
-    const char *cert = field(p, "certificate");
+    const char *cert = acmeh_kit_x_field(p, "certificate");
     unsigned char *der = NULL;
     size_t len = 0;
     const unsigned char *q;
     X509 *c = cert && acmeh_b64url_decode(cert, strlen(cert), &der, &len) == ACMEH_OK ? (q = der, d2i_X509(NULL, &q, (long)len)) : NULL;
-    if (!c) rc = acmeh_check_fail(ctx, "certificate = base64url of the DER certificate", "request #%lld sends %.60s", seq(x), cert ? cert : "none");
+    if (!c) rc = acmeh_check_fail(ctx, "certificate = base64url of the DER certificate", "request #%lld sends %.60s", acmeh_kit_x_seq(x), cert ? cert : "none");
     else if (reason && !json_is_integer(reason))
-      rc = acmeh_check_fail(ctx, "reason as an integer CRLReason code", "request #%lld sends a reason of another JSON type", seq(x));
+      rc = acmeh_check_fail(ctx, "reason as an integer CRLReason code", "request #%lld sends a reason of another JSON type", acmeh_kit_x_seq(x));
     X509_free(c);
     free(der);
     json_decref(p);
@@ -1026,17 +1010,17 @@ static int revoke_format(acmeh_check_ctx *ctx) {
 
 static int skips_valid_authz(acmeh_check_ctx *ctx) {
   const acmeh_client_run *r;
-  int rc = record(ctx, "issue-twice", &r);
+  int rc = acmeh_kit_record(ctx, "issue-twice", &r);
   json_t *valid_chals = json_object(), *x, *ch;
   size_t i, k;
-  EACH(r, i, x) {
-    json_t *b = is(x, "POST", "authz") ? json_loads(field(x, "resp_body") ? field(x, "resp_body") : "", 0, NULL) : NULL;
-    if (b && !strcmp(field(b, "status") ? field(b, "status") : "", "valid"))
-      json_array_foreach(json_object_get(b, "challenges"), k, ch) if (field(ch, "url")) json_object_set_new(valid_chals, field(ch, "url"), json_true());
+  ACMEH_KIT_EACH(r, i, x) {
+    json_t *b = acmeh_kit_x_is(x, "POST", "authz") ? json_loads(acmeh_kit_x_field(x, "resp_body") ? acmeh_kit_x_field(x, "resp_body") : "", 0, NULL) : NULL;
+    if (b && !strcmp(acmeh_kit_x_field(b, "status") ? acmeh_kit_x_field(b, "status") : "", "valid"))
+      json_array_foreach(json_object_get(b, "challenges"), k, ch) if (acmeh_kit_x_field(ch, "url")) json_object_set_new(valid_chals, acmeh_kit_x_field(ch, "url"), json_true());
     json_decref(b);
-    if (rc == ACMEH_OK && is(x, "POST", "challenge") && payload(x) && *payload(x) && json_object_get(valid_chals, field(x, "url")))
+    if (rc == ACMEH_OK && acmeh_kit_x_is(x, "POST", "challenge") && payload(x) && *payload(x) && json_object_get(valid_chals, acmeh_kit_x_field(x, "url")))
       rc = acmeh_check_fail(ctx, "no challenge answered again for an authorization already valid (SHOULD)",
-                            "request #%lld answers %s of a valid authorization", seq(x), field(x, "path"));
+                            "request #%lld answers %s of a valid authorization", acmeh_kit_x_seq(x), acmeh_kit_x_field(x, "path"));
   }
   if (rc == ACMEH_OK && !json_object_size(valid_chals))
     rc = acmeh_check_skip(ctx, "the client never saw an already valid authorization (did it run twice?)");
@@ -1047,9 +1031,9 @@ static int skips_valid_authz(acmeh_check_ctx *ctx) {
 /* Adds x's account identity (the newAccount jwk, or the kid) to seen; returns the key. */
 static void note_account(json_t *seen, const json_t *x) {
   const json_t *jwk = json_object_get(protected_hdr(x), "jwk");
-  const char *kid = field(protected_hdr(x), "kid");
-  char *id = jwk && is(x, "POST", "newAccount") ? json_dumps(jwk, JSON_SORT_KEYS | JSON_COMPACT) : kid ? strdup(kid) : NULL;
-  if (id && !json_object_get(seen, id)) json_object_set_new(seen, id, json_integer(seq(x)));
+  const char *kid = acmeh_kit_x_field(protected_hdr(x), "kid");
+  char *id = jwk && acmeh_kit_x_is(x, "POST", "newAccount") ? json_dumps(jwk, JSON_SORT_KEYS | JSON_COMPACT) : kid ? strdup(kid) : NULL;
+  if (id && !json_object_get(seen, id)) json_object_set_new(seen, id, json_integer(acmeh_kit_x_seq(x)));
   free(id);
 }
 
@@ -1057,11 +1041,11 @@ static void note_account(json_t *seen, const json_t *x) {
  * fresh key each run leaves one orphaned account per run at the CA). */
 static int account_reused(acmeh_check_ctx *ctx) {
   const acmeh_client_run *r;
-  int rc = record(ctx, "issue-twice", &r);
+  int rc = acmeh_kit_record(ctx, "issue-twice", &r);
   json_t *keys = json_object(), *kids = json_object(), *x;
   size_t i, orders = 0;
-  EACH(r, i, x) {
-    orders += is(x, "POST", "newOrder");
+  ACMEH_KIT_EACH(r, i, x) {
+    orders += acmeh_kit_x_is(x, "POST", "newOrder");
     note_account(json_object_get(protected_hdr(x), "jwk") ? keys : kids, x);
   }
   if (rc == ACMEH_OK && orders < 2)
