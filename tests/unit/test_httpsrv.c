@@ -2,6 +2,7 @@
  * loop thread, against peers that misbehave on purpose: a pipelining client
  * that never reads its answers, connections that stall mid-request. */
 #include "harness/acme/challenge.h"
+#include "base/clock.h"
 #include "base/error.h"
 #include "base/httpsrv.h"
 #include "tests/unit/support/unit_main.h"
@@ -138,12 +139,6 @@ static long peer_read(peer *p, char *buf, size_t len) {
   return p->ssl ? SSL_read(p->ssl, buf, (int)len) : read(p->fd, buf, len);
 }
 
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static const char GET[] = "GET /dir HTTP/1.1\r\nHost: x\r\n\r\n";
 
 /* A batch of n pipelined GETs in a malloc'd buffer of *len bytes. */
@@ -162,8 +157,8 @@ static size_t count_answers(peer *p, size_t want) {
   char buf[65536 + sizeof mark];
   size_t carry = 0, seen = 0;
   long n;
-  double end = now_s() + 10;
-  while (seen < want && now_s() < end && (n = peer_read(p, buf + carry, 65536)) > 0) {
+  double end = acmeh_now_mono() + 10;
+  while (seen < want && acmeh_now_mono() < end && (n = peer_read(p, buf + carry, 65536)) > 0) {
     size_t have = carry + (size_t)n;
     for (char *at = buf; (at = memmem(at, have - (size_t)(at - buf), mark, ml)); at += ml) seen++;
     carry = have < ml - 1 ? have : ml - 1;
@@ -186,8 +181,8 @@ static void unread_answers(int tls) {
   size_t blen;
   char *batch = pipelined(512, &blen);
   size_t sent = 0;
-  double end = now_s() + 2;
-  while (sent < 1024 * 1024 && now_s() < end && peer_write(&p, batch, blen) == 0) sent += blen;
+  double end = acmeh_now_mono() + 2;
+  while (sent < 1024 * 1024 && acmeh_now_mono() < end && peer_write(&p, batch, blen) == 0) sent += blen;
   usleep(300 * 1000); /* the server works through what it read */
   /* Another reads, but only once reading stopped: everything it asked is
    * answered, in order and in full, as reading resumes. */
