@@ -76,3 +76,13 @@ void acmeh_strbuf_free(acmeh_strbuf *b) {
   free(b->data);
   memset(b, 0, sizeof *b);
 }
+
+int acmeh_list_has(const char *list, const char *item) {
+  size_t n = item ? strlen(item) : 0;
+  for (const char *p = item ? list : NULL; p && *p;) {
+    size_t len = strcspn(p, ",");
+    if (len == n && strncmp(p, item, n) == 0) return 1;
+    p += len + (p[len] == ',');
+  }
+  return 0;
+}

@@ -25,4 +25,9 @@ char *acmeh_strbuf_take(acmeh_strbuf *b);
 
 void acmeh_strbuf_free(acmeh_strbuf *b);
 
+/* Is `item` one of the comma-separated entries of `list` ("ari,profiles"),
+ * compared exactly? 1 or 0; NULL list or item -> 0. For option values such
+ * as --suite and --kinds. */
+int acmeh_list_has(const char *list, const char *item);
+
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "harness/cli/args.h"
+#include "base/strbuf.h"
 #include "harness/cli/cli.h"
 #include "harness/runner/catalog.h"
 #include "harness/runner/check.h"
@@ -26,7 +27,7 @@ static void list_usage(FILE *f) {
 static int list_revisions(const acmeh_catalog *cat, const char *suite) {
   for (const acmeh_suite *const *s = acmeh_suites(); *s; s++) {
     const json_t *revs = acmeh_catalog_revisions(cat, (*s)->name);
-    if (!revs || (suite && !acmeh_suite_listed(suite, (*s)->name))) continue;
+    if (!revs || (suite && !acmeh_list_has(suite, (*s)->name))) continue;
     printf("%-12s", (*s)->name);
     for (size_t i = 0; i < json_array_size(revs); i++)
       printf(" %s%s", json_string_value(json_array_get(revs, i)), i + 1 == json_array_size(revs) ? " (default)" : "");

@@ -25,6 +25,7 @@
 #include "base/clock.h"
 #include "base/error.h"
 #include "base/self.h"
+#include "base/strbuf.h"
 #include "harness/runner/catalog.h"
 #include "harness/targets/process.h"
 #include "harness/targets/target.h"
@@ -541,16 +542,7 @@ static const char *usual_challenge(const target_def *client) {
 }
 
 /* 1 when --kinds (NULL: all) names the kind. */
-static int kind_chosen(const char *list, const char *name) {
-  if (!list) return 1;
-  size_t n = strlen(name);
-  for (const char *p = list; *p;) {
-    size_t len = strcspn(p, ",");
-    if (len == n && strncmp(p, name, n) == 0) return 1;
-    p += len + (p[len] == ',');
-  }
-  return 0;
-}
+static int kind_chosen(const char *list, const char *name) { return !list || acmeh_list_has(list, name); }
 
 /* 0 when --kinds names at least one kind and nothing else, else 2 (printed). */
 static int check_kinds(const char *list) {

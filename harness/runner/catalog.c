@@ -10,6 +10,7 @@
 
 #include "base/error.h"
 #include "base/self.h"
+#include "base/strbuf.h"
 #include "harness/runner/suite.h"
 
 /* An installed binary (cmake --install) finds its data beside itself. */
@@ -142,7 +143,7 @@ static int level_matches(const char *have, const char *want) {
 
 int acmeh_catalog_selected(const acmeh_check_def *d, const char *suite, const char *const *ids,
                            size_t nids, const char *level, const char *role) {
-  if (suite && !acmeh_suite_listed(suite, d->spec)) return 0;
+  if (suite && !acmeh_list_has(suite, d->spec)) return 0;
   if (level && !level_matches(d->level, level)) return 0;
   if (role && strcmp(role, d->role) != 0) return 0;
   if (!ids || !nids) return 1;

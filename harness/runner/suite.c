@@ -17,16 +17,6 @@ const acmeh_suite *acmeh_suite_find(const char *name) {
   return NULL;
 }
 
-int acmeh_suite_listed(const char *list, const char *name) {
-  size_t n = strlen(name);
-  for (const char *p = list; *p;) {
-    size_t len = strcspn(p, ",");
-    if (len == n && strncmp(p, name, n) == 0) return 1;
-    p += len + (p[len] == ',');
-  }
-  return 0;
-}
-
 int acmeh_suite_unknown(const char *list, char *bad, size_t len) {
   for (const char *p = list ? list : ""; *p;) {
     size_t n = strcspn(p, ",");

@@ -75,10 +75,6 @@ const acmeh_suite *const *acmeh_suites(void);
 /* The suite named `name` (exact), or NULL. */
 const acmeh_suite *acmeh_suite_find(const char *name);
 
-/* Is `name` one of the comma-separated suite names in `list` ("ari,profiles")?
- * 1 or 0. */
-int acmeh_suite_listed(const char *list, const char *name);
-
 /* The first name in the comma-separated `list` that is no registered suite,
  * copied into bad (len bytes); 0 when every name is one, else 1. */
 int acmeh_suite_unknown(const char *list, char *bad, size_t len);
