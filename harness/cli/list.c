@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness/cli/args.h"
 #include "base/strbuf.h"
@@ -89,7 +90,11 @@ int acmeh_cli_list(int argc, char **argv) {
   char err[600];
   if (acmeh_catalog_load(NULL, &cat, err, sizeof err)) return fprintf(stderr, "acme-harness: %s\n", err), 2;
   json_t *drafts = NULL;
-  int status = *drafts_arg && acmeh_catalog_drafts(&cat, drafts_arg, &drafts, err, sizeof err)
+  char bad[128];
+  int status = acmeh_suite_unknown(suite, bad, sizeof bad)
+                   ? (fprintf(stderr, "acme-harness list: --suite: no suite '%s'; suites: %s\n", bad,
+                              acmeh_suite_names(err, sizeof err)), 2)
+               : *drafts_arg && acmeh_catalog_drafts(&cat, drafts_arg, &drafts, err, sizeof err)
                    ? (fprintf(stderr, "acme-harness list: %s\n", err), 2)
                : revisions ? list_revisions(&cat, suite)
                            : list_checks(&cat, suite, ids, nids, drafts);
@@ -110,15 +115,13 @@ static void vectors_usage(FILE *f) {
           acmeh_suite_names(names, sizeof names));
 }
 
-/* Unknown spec: say which ones exist (the folders of vectors/). Returns 2. */
-static int vectors_unknown(const char *spec, const char *dir) {
-  fprintf(stderr, "acme-harness vectors: no vectors for spec '%s' (%s); specs:", spec, dir);
-  char top[4096];
-  snprintf(top, sizeof top, "%s/vectors", acmeh_data_dir());
-  DIR *d = opendir(top);
-  for (struct dirent *e; d && (e = readdir(d));)
-    if (e->d_name[0] != '.') fprintf(stderr, " %s", e->d_name);
-  if (d) closedir(d);
+/* Unknown spec: say which suites have vectors, in registry order. Returns 2. */
+static int vectors_unknown(const char *spec) {
+  fprintf(stderr, "acme-harness vectors: no vectors for spec '%.200s'; specs:", spec);
+  for (const acmeh_suite *const *s = acmeh_suites(); *s; s++) {
+    char dir[4200];
+    if (access(acmeh_suite_vectors_dir(*s, NULL, dir, sizeof dir), R_OK) == 0) fprintf(stderr, " %s", (*s)->name);
+  }
   fputc('\n', stderr);
   return 2;
 }
@@ -136,10 +139,10 @@ int acmeh_cli_vectors(int argc, char **argv) {
   if (!*spec) return fputs("acme-harness vectors: --spec needs a name\n", stderr), vectors_usage(stderr), 2;
   for (size_t i = 0; i < sizeof vector_aliases / sizeof vector_aliases[0]; i++)
     if (strcmp(spec, vector_aliases[i][0]) == 0) spec = vector_aliases[i][1];
-  char dir[4096];
-  snprintf(dir, sizeof dir, "%s/vectors/%s", acmeh_data_dir(), spec);
-  DIR *d = strchr(spec, '/') || spec[0] == '.' ? NULL : opendir(dir);
-  if (!d) return vectors_unknown(spec, dir);
+  const acmeh_suite *suite = acmeh_suite_find(spec); /* only a suite's own folder, never a path */
+  char dir[4200];
+  DIR *d = suite ? opendir(acmeh_suite_vectors_dir(suite, NULL, dir, sizeof dir)) : NULL;
+  if (!d) return vectors_unknown(spec);
   json_t *all = json_object();
   for (struct dirent *e; (e = readdir(d));) {
     size_t n = strlen(e->d_name);

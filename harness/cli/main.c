@@ -1,4 +1,4 @@
-/* acme-harness: the command line. Subcommands: list, run, serve, vectors. */
+/* acme-harness: the command line. Subcommands: list, run, serve, hook, load, matrix, vectors. */
 #include <curl/curl.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -9,6 +9,7 @@
 
 #include "harness/cli/cli.h"
 #include "base/error.h"
+#include "harness/runner/suite.h"
 #include "harness/targets/process.h"
 
 static void usage(FILE *f) {
@@ -30,10 +31,11 @@ static void usage(FILE *f) {
         "  matrix  [--clients A,B] [--servers reference,pebble] [--kinds K,...] [--out DIR] [--jobs N]\n"
         "                                                interop matrix: client targets x server targets\n"
         "  vectors [--spec S]                            print test vectors as JSON\n"
-        "suites: core, ari, profiles, dnsaccount, dnsupdate\n"
-        "exit status (run): 0 all counted checks passed, 1 a counted check failed or errored,\n"
-        "  2 usage or environment error, 130 interrupted\n",
+        "exit status (run): 0 all counted checks passed, 1 a counted check failed or errored or an xpass\n"
+        "  occurred, 2 usage or environment error, 130 interrupted\n",
         f);
+  char names[512];
+  fprintf(f, "suites: %s\n", acmeh_suite_names(names, sizeof names));
 }
 
 int main(int argc, char **argv) {

@@ -81,7 +81,8 @@ static void usage(FILE *f) {
         "  --dns-update-server ADDR:PORT --dns-update-zone ZONE --tsig-key NAME:ALG:BASE64\n"
         "                      the reference client publishes dns-01 by TSIG-signed DNS UPDATE to that\n"
         "                      nameserver (which the server under test must resolve through)\n"
-        "exit status: 0 all counted checks passed, 1 a counted check failed, 2 usage or environment error, 130 interrupted\n",
+        "exit status: 0 all counted checks passed, 1 a counted check failed or errored or an xpass occurred,\n"
+        "  2 usage or environment error, 130 interrupted\n",
         f);
 }
 
@@ -207,7 +208,7 @@ static int nothing_selected(const run_args *a, const acmeh_catalog *cat) {
 static int preflight(run_args *a, const acmeh_catalog *cat) {
   char bad[128];
   if (acmeh_suite_unknown(a->ro.suite, bad, sizeof bad))
-    return fprintf(stderr, "acme-harness: --suite: no suite '%s' (acme-harness list names them)\n", bad), 2;
+    return fprintf(stderr, "acme-harness: --suite: no suite '%s' (acme-harness list --revisions names them)\n", bad), 2;
   char err[600];
   if (acmeh_catalog_drafts(cat, a->drafts_arg, &a->drafts, err, sizeof err)) return fprintf(stderr, "acme-harness: %s\n", err), 2;
   a->ro.drafts = a->drafts;

@@ -33,7 +33,7 @@ typedef struct {
 static void usage(FILE *f) {
   fputs("usage: acme-harness serve [--port P] [--dns-port P] [--http01-port P] [--tlsalpn01-port P]\n"
         "                          [--run-dir D] [--no-mocks] [--tls-cert F --tls-key F [--tls-ca F]]\n"
-        "                          [--faults F] [--dns-account MODE] [--quiet] [--verbose]\n"
+        "                          [--faults F] [--dns-account MODE] [--quiet] [--no-verdicts] [--verbose]\n"
         "                          [--eab-kid KID --eab-key B64URL]... [--eab-required]\n"
         "  --no-mocks  start only the server; validate against the DNS, http-01 and tls-alpn-01\n"
         "              ports given (mocks of a running `acme-harness run`)\n"
@@ -44,9 +44,11 @@ static void usage(FILE *f) {
         "  --eab-kid KID --eab-key B64URL  an External Account Binding key (RFC 8555 §7.3.4;\n"
         "              HMAC key in base64url, >= 16 bytes; up to 8 pairs); binding optional\n"
         "  --eab-required  newAccount must carry a binding (meta.externalAccountRequired)\n"
-        "  --no-verdicts  do not judge each exchange with the per-exchange CORE-C client checks\n"
+        "  --no-verdicts  do not judge each exchange with the suites' per-exchange client checks (CORE-C-001..)\n"
         "  --quiet     do not print each exchange on stdout (nor verdicts)\n"
-        "  --verbose   log every request and its status on stderr\n",
+        "  --verbose   log every request and its status on stderr\n"
+        "stops on SIGINT or SIGTERM (to the acme-harness process itself), printing the verdict summary;\n"
+        "exit status: 0 after a stop signal, 2 usage error or the server or mocks could not start\n",
         f);
 }
 

@@ -1,5 +1,6 @@
 #include "harness/runner/catalog.h"
 
+#include <errno.h>
 #include <fnmatch.h>
 #include <pthread.h>
 #include <regex.h>
@@ -97,7 +98,10 @@ static int revisions_ok(const acmeh_check_def *d, const json_t *suite_revs, char
 static int load_file(acmeh_catalog *c, const acmeh_suite *s, const char *path, char *err, size_t errlen) {
   json_error_t je;
   json_t *doc = json_load_file(path, 0, &je);
-  if (!doc) return acmeh_msg(err, errlen, ACMEH_ENV_IO, "%s:%d: %s (set ACMEH_DATA_DIR)", path, je.line, je.text);
+  if (!doc && je.line < 0) /* not opened: the data folder is elsewhere or incomplete */
+    return acmeh_msg(err, errlen, ACMEH_ENV_IO, "cannot read %s (%s): %s the folder holding suites/", path, strerror(errno),
+                     getenv("ACMEH_DATA_DIR") && *getenv("ACMEH_DATA_DIR") ? "ACMEH_DATA_DIR must name" : "set ACMEH_DATA_DIR to");
+  if (!doc) return acmeh_msg(err, errlen, ACMEH_ENV_IO, "%s:%d: %s", path, je.line, je.text);
   json_array_append_new(c->docs, doc);
   const char *spec = json_string_value(json_object_get(doc, "spec"));
   json_t *checks = json_object_get(doc, "checks");
@@ -169,7 +173,7 @@ static int draft_one(const acmeh_catalog *c, const char *item, size_t len, json_
   snprintf(suite, sizeof suite, "%.*s", (int)(eq - item), item);
   snprintf(rev, sizeof rev, "%.*s", (int)(item + len - eq - 1), eq + 1);
   const json_t *revs = acmeh_catalog_revisions(c, suite);
-  if (!revs) return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "--draft: no suite '%s' (acme-harness list names them)", suite);
+  if (!revs) return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "--draft: no suite '%s' (acme-harness list --revisions names them)", suite);
   if (!listed_in(revs, rev)) {
     char *known = json_dumps(revs, JSON_COMPACT);
     acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "--draft: suite %s has no revision '%s'; its revisions: %s", suite, rev,

@@ -2,7 +2,7 @@
  * value that its folder suites/<name>/ exports. The runner, `serve` and the
  * matrix reach suites only through these values (the registry,
  * suites/registry.c, lists them); no engine names a suite.
- * docs/architecture.md, "Suite descriptor", walks through adding one. */
+ * docs/architecture.md, "The suite descriptor" and "Adding a suite". */
 #ifndef ACMEH_RUNNER_SUITE_H
 #define ACMEH_RUNNER_SUITE_H
 

@@ -1,6 +1,7 @@
 #include "harness/targets/target.h"
 #include "harness/targets/vars.h"
 
+#include <errno.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -161,7 +162,9 @@ int acmeh_target_load(const char *name_or_path, json_t **doc, char *err, size_t 
     snprintf(path, sizeof path, "%s/targets/%s.json", acmeh_data_dir(), name_or_path);
   json_error_t je;
   *doc = json_load_file(path, 0, &je);
-  if (!*doc) return acmeh_msg(err, errlen, ACMEH_ENV_IO, "target %s: %s (%s)", name_or_path, je.text, path);
+  if (!*doc && je.line < 0) /* not opened: jansson's text repeats the path */
+    return acmeh_msg(err, errlen, ACMEH_ENV_IO, "target %s: cannot read %s (%s)", name_or_path, path, strerror(errno));
+  if (!*doc) return acmeh_msg(err, errlen, ACMEH_ENV_IO, "target %s: %s:%d: %s", name_or_path, path, je.line, je.text);
   int rc = target_validate(*doc, path, err, errlen);
   if (rc) {
     json_decref(*doc);
