@@ -23,6 +23,7 @@
 typedef struct {
   const char *url, *ca;
   acmeh_mocks *mocks;
+  acmeh_publisher publisher; /* the mocks: load publishes dns-01 there */
   long orders, nonces;
   long progress;           /* print a line on stderr every this many completed orders; 0 = none */
   int server_pid;          /* > 0: the server's CPU time is read from /proc at the phase edges */
@@ -61,7 +62,7 @@ static void order_phase(load_state *st, acmeh_acme *c, unsigned id) {
     snprintf(name, sizeof name, "f%u-%ld-%lx.load.acmeh.example.com", id, n, (long)(acmeh_now_wall() * 1000) & 0xffffff);
     const char *names[] = {name};
     acmeh_issued is = {0};
-    if (acmeh_flow_issue(c, st->mocks, names, 1, "dns-01", &is, err, sizeof err) == ACMEH_OK) {
+    if (acmeh_flow_issue(c, &st->publisher, names, 1, "dns-01", &is, err, sizeof err) == ACMEH_OK) {
       long done = atomic_fetch_add(&st->orders_ok, 1) + 1;
       /* one write per line, so a reader (ci/bench sampling memory) sees whole lines */
       if (st->progress && done % st->progress == 0) fprintf(stderr, "progress: %ld orders\n", done);
@@ -268,6 +269,7 @@ int acmeh_cli_load(int argc, char **argv) {
     report(&st, 0, 0, 0, none);
     return 1;
   }
+  acmeh_publisher_mocks(&st.publisher, st.mocks);
   atomic_store(&st.orders_left, st.orders);
   atomic_store(&st.nonces_left, st.nonces);
   pthread_mutex_init(&st.err_mu, NULL);

@@ -40,6 +40,9 @@ typedef struct {
   uint64_t seed;
   char drafts_arg[1024]; /* every --draft, comma-joined */
   json_t *drafts;        /* the revision under test per suite (acmeh_catalog_drafts) */
+  int update_on;                /* --dns-update-server: publish TXT records by UPDATE */
+  acmeh_dnsupdate_cfg update_cfg;
+  acmeh_publisher publisher;    /* where the reference client publishes (acmeh_env.publisher) */
   acmeh_run_opts ro;
 } run_args;
 
@@ -178,13 +181,12 @@ static int check_url(const char *u) {
 
 /* --dns-update-server/--dns-update-zone/--tsig-key: the reference client
  * publishes dns-01 records by signed UPDATE (harness/dns/update.h). */
-static int update_publishing(const run_args *a) {
-  static acmeh_dnsupdate_cfg cfg;
+static int update_publishing(run_args *a) {
   char err[512];
   if (!a->dnsup_server && !a->dnsup_zone && !a->tsig_key) return 0;
-  if (acmeh_dnsupdate_cfg_parse(a->dnsup_server, a->dnsup_zone, a->tsig_key, &cfg, err, sizeof err))
+  if (acmeh_dnsupdate_cfg_parse(a->dnsup_server, a->dnsup_zone, a->tsig_key, &a->update_cfg, err, sizeof err))
     return fprintf(stderr, "acme-harness: %s\n", err), 2;
-  acmeh_dnsupdate_configure(&cfg);
+  a->update_on = 1;
   return 0;
 }
 
@@ -337,6 +339,9 @@ static int setup(run_args *a, acmeh_env *env, acmeh_mocks **mocks, json_t **targ
                            .tlsalpn01_port = a->tlsalpn01_port, .mgmt_port = a->mgmt_port};
   if (acmeh_mocks_start(&mc, mocks, err, sizeof err)) return fprintf(stderr, "acme-harness: mocks: %s\n", err), 2;
   env->mocks = *mocks;
+  if (!a->update_on) acmeh_publisher_mocks(&a->publisher, *mocks);
+  else if (acmeh_publisher_dns_update(&a->publisher, *mocks, &a->update_cfg)) return fputs("acme-harness: out of memory\n", stderr), 2;
+  env->publisher = &a->publisher;
   env->seed = a->seed;
   env->verbose = a->verbose;
   /* In DNS-UPDATE mode the checks' names live in the updated zone. */
@@ -433,6 +438,7 @@ int acmeh_cli_run(int argc, char **argv) {
   json_decref(exp);
   json_decref(target);
   json_decref(a.drafts);
+  acmeh_publisher_dns_update_free(&a.publisher);
   acmeh_catalog_free(&cat);
   return status;
 }

@@ -11,7 +11,7 @@
 #include "harness/acme/challenge.h"
 #include "base/clock.h"
 #include "base/error.h"
-#include "harness/dns/update.h"
+#include "harness/client/chaltype.h"
 
 json_t *acmeh_flow_eab_binding(const acmeh_key *account_key, const char *url, const char *kid,
                                const unsigned char *mac_key, size_t mac_key_len) {
@@ -187,59 +187,33 @@ static char *chal_keyauth(acmeh_acme *c, const json_t *chal) {
   return acmeh_key_authorization(token, tp);
 }
 
-int acmeh_flow_publish(acmeh_acme *c, acmeh_mocks *m, const json_t *chal, const char *name,
-                       int wildcard, char *err, size_t errlen) {
-  (void)wildcard; /* dns-01 for *.x publishes at _acme-challenge.x: name is already the base */
+/* The row of the challenge's type and the response to publish or remove. */
+static const acmeh_chaltype *response_of(acmeh_acme *c, const acmeh_publisher *pub, const json_t *chal, const char *name,
+                                         const char *keyauth, acmeh_chal_response *r) {
+  *r = (acmeh_chal_response){.c = c, .pub = pub, .chal = chal, .name = name, .keyauth = keyauth};
+  return acmeh_chaltype_find(json_string_value(json_object_get(chal, "type")));
+}
+
+int acmeh_flow_publish(acmeh_acme *c, const acmeh_publisher *pub, const json_t *chal, const char *name,
+                       char *err, size_t errlen) {
   const char *type = json_string_value(json_object_get(chal, "type"));
   char *ka = chal_keyauth(c, chal);
   if (!ka || !type) {
     free(ka);
     return acmeh_msg(err, errlen, ACMEH_PEER_PROTOCOL, "challenge has no token or type");
   }
-  int rc = ACMEH_UNSUPPORTED;
-  if (strcmp(type, "http-01") == 0) {
-    rc = acmeh_mocks_add_http01(m, json_string_value(json_object_get(chal, "token")), ka);
-  } else if (strcmp(type, "dns-01") == 0) {
-    char txt[44], host[300];
-    snprintf(host, sizeof host, "_acme-challenge.%s", name);
-    rc = acmeh_dns01_txt(ka, txt);
-    /* run --dns-update-server: a TSIG-signed UPDATE (RFC 2136) instead of the mock's store */
-    if (rc == ACMEH_OK && acmeh_dnsupdate_active()) return free(ka), acmeh_dnsupdate_publish(host, txt, err, errlen);
-    if (rc == ACMEH_OK) rc = acmeh_mocks_set_txt(m, host, txt);
-  } else if (strcmp(type, "tls-alpn-01") == 0) {
-    rc = acmeh_mocks_add_tlsalpn01(m, name, ka);
-  } else if (strcmp(type, "dns-account-01") == 0) { /* draft-ietf-acme-dns-account-label §3.2 */
-    char txt[44], *host = acmeh_dnsaccount_name(acmeh_acme_kid(c), name);
-    rc = host ? acmeh_dns01_txt(ka, txt) : ACMEH_INVALID_ARG;
-    if (rc == ACMEH_OK) rc = acmeh_mocks_set_txt(m, host, txt);
-    free(host);
-  }
+  acmeh_chal_response r;
+  const acmeh_chaltype *t = response_of(c, pub, chal, name, ka, &r);
+  int rc = t ? t->publish(&r, err, errlen)
+             : acmeh_msg(err, errlen, ACMEH_UNSUPPORTED, "the reference client does not answer %s challenges", type);
   free(ka);
-  if (rc) acmeh_msg(err, errlen, rc, "could not publish %s for %s: %s", type, name, acmeh_strerror(rc));
   return rc;
 }
 
-void acmeh_flow_unpublish(acmeh_mocks *m, const json_t *chal, const char *name) {
-  const char *type = json_string_value(json_object_get(chal, "type"));
-  if (!type) return;
-  if (strcmp(type, "http-01") == 0) {
-    acmeh_mocks_del_http01(m, json_string_value(json_object_get(chal, "token")));
-  } else if (strcmp(type, "dns-01") == 0) {
-    char host[300];
-    snprintf(host, sizeof host, "_acme-challenge.%s", name);
-    if (acmeh_dnsupdate_active()) acmeh_dnsupdate_unpublish(host);
-    else acmeh_mocks_clear_txt(m, host);
-  } else if (strcmp(type, "tls-alpn-01") == 0) {
-    acmeh_mocks_del_tlsalpn01(m, name);
-  }
-}
-
-void acmeh_flow_unpublish_for(acmeh_acme *c, acmeh_mocks *m, const json_t *chal, const char *name) {
-  const char *type = json_string_value(json_object_get(chal, "type"));
-  if (!type || strcmp(type, "dns-account-01") != 0) return acmeh_flow_unpublish(m, chal, name);
-  char *host = acmeh_dnsaccount_name(acmeh_acme_kid(c), name);
-  if (host) acmeh_mocks_clear_txt(m, host);
-  free(host);
+void acmeh_flow_unpublish(acmeh_acme *c, const acmeh_publisher *pub, const json_t *chal, const char *name) {
+  acmeh_chal_response r;
+  const acmeh_chaltype *t = response_of(c, pub, chal, name, NULL, &r);
+  if (t) t->unpublish(&r);
 }
 
 static int respond_and_poll(acmeh_acme *c, const char *authz_url, const json_t *chal, json_t **final,
@@ -259,7 +233,7 @@ static int respond_and_poll(acmeh_acme *c, const char *authz_url, const json_t *
   return rc;
 }
 
-int acmeh_flow_authorize(acmeh_acme *c, acmeh_mocks *m, const char *authz_url, const char *type,
+int acmeh_flow_authorize(acmeh_acme *c, const acmeh_publisher *pub, const char *authz_url, const char *type,
                          json_t **final_authz, char *err, size_t errlen) {
   json_t *authz = NULL;
   *final_authz = NULL;
@@ -276,9 +250,9 @@ int acmeh_flow_authorize(acmeh_acme *c, acmeh_mocks *m, const char *authz_url, c
     json_decref(authz);
     return acmeh_msg(err, errlen, ACMEH_UNSUPPORTED, "authorization offers no %s challenge", type);
   }
-  rc = acmeh_flow_publish(c, m, chal, name, json_is_true(json_object_get(authz, "wildcard")), err, errlen);
+  rc = acmeh_flow_publish(c, pub, chal, name, err, errlen);
   if (rc == ACMEH_OK) rc = respond_and_poll(c, authz_url, chal, final_authz, err, errlen);
-  acmeh_flow_unpublish_for(c, m, chal, name);
+  acmeh_flow_unpublish(c, pub, chal, name);
   st = rc ? NULL : json_string_value(json_object_get(*final_authz, "status"));
   if (rc == ACMEH_OK && strcmp(st ? st : "", "valid") != 0) {
     char *e = json_dumps(json_object_get(acmeh_flow_find_challenge(*final_authz, type), "error"), JSON_COMPACT);
@@ -301,13 +275,13 @@ void acmeh_issued_clear(acmeh_issued *is) {
   memset(is, 0, sizeof *is);
 }
 
-static int authorize_all(acmeh_acme *c, acmeh_mocks *m, const json_t *order, const char *type,
+static int authorize_all(acmeh_acme *c, const acmeh_publisher *pub, const json_t *order, const char *type,
                          char *err, size_t errlen) {
   size_t i;
   const json_t *u;
   json_array_foreach(json_object_get(order, "authorizations"), i, u) {
     json_t *final = NULL;
-    int rc = json_is_string(u) ? acmeh_flow_authorize(c, m, json_string_value(u), type, &final, err, errlen)
+    int rc = json_is_string(u) ? acmeh_flow_authorize(c, pub, json_string_value(u), type, &final, err, errlen)
                                : acmeh_msg(err, errlen, ACMEH_PEER_PROTOCOL, "authorization URL is not a string");
     json_decref(final);
     if (rc) return rc;
@@ -315,13 +289,13 @@ static int authorize_all(acmeh_acme *c, acmeh_mocks *m, const json_t *order, con
   return ACMEH_OK;
 }
 
-int acmeh_flow_ready_order(acmeh_acme *c, acmeh_mocks *m, const char *const *names, size_t n,
+int acmeh_flow_ready_order(acmeh_acme *c, const acmeh_publisher *pub, const char *const *names, size_t n,
                            const char *type, acmeh_issued *out, char *err, size_t errlen) {
   memset(out, 0, sizeof *out);
   out->names = calloc(n, sizeof *out->names);
   for (size_t i = 0; out->names && i < n; i++) out->names[out->nnames++] = strdup(names[i]);
   int rc = acmeh_flow_new_order(c, names, n, &out->order_url, &out->order, err, errlen);
-  if (rc == ACMEH_OK) rc = authorize_all(c, m, out->order, type, err, errlen);
+  if (rc == ACMEH_OK) rc = authorize_all(c, pub, out->order, type, err, errlen);
   static const char *const waiting[] = {"pending"};
   json_t *o = NULL;
   if (rc == ACMEH_OK) rc = acmeh_flow_poll(c, out->order_url, waiting, 1, &o, err, errlen);
@@ -378,9 +352,9 @@ int acmeh_flow_finalize(acmeh_acme *c, acmeh_issued *out, const char *csr_b64, c
   return rc ? rc : download(c, out, err, errlen);
 }
 
-int acmeh_flow_issue(acmeh_acme *c, acmeh_mocks *m, const char *const *names, size_t n,
+int acmeh_flow_issue(acmeh_acme *c, const acmeh_publisher *pub, const char *const *names, size_t n,
                      const char *type, acmeh_issued *out, char *err, size_t errlen) {
-  int rc = acmeh_flow_ready_order(c, m, names, n, type, out, err, errlen);
+  int rc = acmeh_flow_ready_order(c, pub, names, n, type, out, err, errlen);
   acmeh_key *ck = NULL;
   if (rc == ACMEH_OK && acmeh_key_generate(ACMEH_KEY_ES256, &ck))
     rc = acmeh_msg(err, errlen, ACMEH_INTERNAL, "CSR key generation failed");

@@ -1,6 +1,6 @@
 /* Reference client flows on top of the request engine: accounts (RFC 8555
  * §7.3), orders and authorizations (§7.4, §7.5), challenge publication through
- * the mocks (§8.3, §8.4, RFC 8737), polling (§7.5.1, §8.2), finalize and
+ * a publisher (§8.3, §8.4, RFC 8737), polling (§7.5.1, §8.2), finalize and
  * download (§7.4, §7.4.2), revocation (§7.6). */
 #ifndef ACMEH_CLIENT_FLOW_H
 #define ACMEH_CLIENT_FLOW_H
@@ -8,7 +8,7 @@
 #include <openssl/evp.h>
 
 #include "harness/client/acme.h"
-#include "mocks/mocks.h"
+#include "harness/client/publish.h"
 
 /* Creates an account with a fresh key of type kt. `payload` is the newAccount
  * JSON (NULL = {"termsOfServiceAgreed":true}). On 201/200 with Location the
@@ -49,19 +49,16 @@ int acmeh_flow_new_order(acmeh_acme *c, const char *const *names, size_t n, char
 int acmeh_flow_poll(acmeh_acme *c, const char *url, const char *const *waiting, size_t n_waiting,
                     json_t **obj, char *err, size_t errlen);
 
-/* Publishes the response to challenge `chal` ("http-01", "dns-01",
- * "tls-alpn-01", "dns-account-01") for `name` (the authorization's
- * identifier: the base name for a wildcard) through the mocks (dns-01 by
- * TSIG-signed DNS UPDATE instead once acmeh_dnsupdate_configure in
- * harness/dns/update.h turned that mode on). dns-account-01
- * publishes at acmeh_dnsaccount_name(the engine's account URL, name)
- * (draft-ietf-acme-dns-account-label-00 §3.2). Returns ACMEH_OK or an error. */
-int acmeh_flow_publish(acmeh_acme *c, acmeh_mocks *m, const json_t *chal, const char *name,
-                       int wildcard, char *err, size_t errlen);
-/* Removes what acmeh_flow_publish published; dns-account-01 needs the account
- * URL, so only acmeh_flow_unpublish_for removes that one. */
-void acmeh_flow_unpublish(acmeh_mocks *m, const json_t *chal, const char *name);
-void acmeh_flow_unpublish_for(acmeh_acme *c, acmeh_mocks *m, const json_t *chal, const char *name);
+/* Publishes the response to challenge `chal` for `name` (the authorization's
+ * identifier: the base name for a wildcard) through `pub`, as the row of its
+ * type in the challenge-type table says (harness/client/chaltype.h: http-01,
+ * dns-01, tls-alpn-01, dns-account-01). Returns ACMEH_OK, ACMEH_UNSUPPORTED
+ * for a type the reference client does not answer, ACMEH_PEER_PROTOCOL for a
+ * challenge without token or type, or the publisher's error (reason in err). */
+int acmeh_flow_publish(acmeh_acme *c, const acmeh_publisher *pub, const json_t *chal, const char *name,
+                       char *err, size_t errlen);
+/* Removes what acmeh_flow_publish published (best effort). */
+void acmeh_flow_unpublish(acmeh_acme *c, const acmeh_publisher *pub, const json_t *chal, const char *name);
 
 /* The challenge object of `type` in an authorization (borrowed), NULL if none. */
 const json_t *acmeh_flow_find_challenge(const json_t *authz, const char *type);
@@ -70,7 +67,7 @@ const json_t *acmeh_flow_find_challenge(const json_t *authz, const char *type);
  * publish, POST {} to the challenge URL, poll the authorization, unpublish.
  * *final_authz receives the last authorization (new reference; may be NULL).
  * Returns ACMEH_OK when valid, a PEER code otherwise (reason in err). */
-int acmeh_flow_authorize(acmeh_acme *c, acmeh_mocks *m, const char *authz_url, const char *type,
+int acmeh_flow_authorize(acmeh_acme *c, const acmeh_publisher *pub, const char *authz_url, const char *type,
                          json_t **final_authz, char *err, size_t errlen);
 
 /* Everything a full issuance produced. Free with acmeh_issued_clear. */
@@ -88,11 +85,11 @@ void acmeh_issued_clear(acmeh_issued *is);
 /* Orders `names`, authorizes each authorization with `type`, finalizes with a
  * fresh P-256 CSR key, polls to valid and downloads the chain.
  * Returns ACMEH_OK or the first failure (reason in err). */
-int acmeh_flow_issue(acmeh_acme *c, acmeh_mocks *m, const char *const *names, size_t n,
+int acmeh_flow_issue(acmeh_acme *c, const acmeh_publisher *pub, const char *const *names, size_t n,
                      const char *type, acmeh_issued *out, char *err, size_t errlen);
 
 /* Orders and authorizes only, leaving the order "ready". Same returns. */
-int acmeh_flow_ready_order(acmeh_acme *c, acmeh_mocks *m, const char *const *names, size_t n,
+int acmeh_flow_ready_order(acmeh_acme *c, const acmeh_publisher *pub, const char *const *names, size_t n,
                            const char *type, acmeh_issued *out, char *err, size_t errlen);
 
 /* Finalizes a ready order with a CSR (base64url DER) and polls to a final

@@ -1,5 +1,6 @@
-/* The reference client's dns-01 publication through signed UPDATEs
- * (RFC 2136 + RFC 8945) instead of the mocks' record store. */
+/* A publisher (harness/client/publish.h) that puts TXT records in place by
+ * signed UPDATEs (RFC 2136 + RFC 8945) instead of the mocks' record store;
+ * http-01 and tls-alpn-01 still go to the mocks. */
 #include <openssl/rand.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -9,22 +10,18 @@
 
 #include "base/error.h"
 #include "harness/dns/update.h"
+#include "harness/client/publish.h"
 
 #define MAX_PUBLISHED 256
 
-static acmeh_dnsupdate_cfg cfg;
-static int active;
-static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-static struct {
-  char host[300], value[64];
-} published[MAX_PUBLISHED];
-
-void acmeh_dnsupdate_configure(const acmeh_dnsupdate_cfg *c) {
-  active = c != NULL;
-  if (c) cfg = *c;
-}
-
-int acmeh_dnsupdate_active(void) { return active; }
+/* The publisher's state: where to send, and what it added (for removal). */
+typedef struct {
+  acmeh_dnsupdate_cfg cfg;
+  pthread_mutex_t lock;
+  struct {
+    char host[300], value[64];
+  } published[MAX_PUBLISHED];
+} update_state;
 
 static uint16_t fresh_id(void) {
   uint16_t id = 0;
@@ -33,7 +30,9 @@ static uint16_t fresh_id(void) {
 }
 
 /* Sends one UPDATE: add (`add` = 1) or delete exactly `value` at host. */
-static int update_one(const char *host, const char *value, int add, char *err, size_t errlen) {
+static int update_one(const acmeh_dnsupdate_cfg *cfgp, const char *host, const char *value, int add, char *err,
+                      size_t errlen) {
+  const acmeh_dnsupdate_cfg cfg = *cfgp;
   char rdata[80];
   snprintf(rdata, sizeof rdata, "\"%s\"", value);
   acmeh_dnsup *u = acmeh_dnsup_new(cfg.zone, fresh_id());
@@ -55,32 +54,53 @@ static int update_one(const char *host, const char *value, int add, char *err, s
   return rc;
 }
 
-int acmeh_dnsupdate_publish(const char *host, const char *value, char *err, size_t errlen) {
-  int rc = update_one(host, value, 1, err, errlen);
+static int update_set_txt(const acmeh_publisher *p, const char *host, const char *value, char *err, size_t errlen) {
+  update_state *st = p->state;
+  int rc = update_one(&st->cfg, host, value, 1, err, errlen);
   if (rc) return rc;
-  pthread_mutex_lock(&lock);
+  pthread_mutex_lock(&st->lock);
   for (size_t i = 0; i < MAX_PUBLISHED; i++)
-    if (!published[i].host[0]) {
-      snprintf(published[i].host, sizeof published[i].host, "%s", host);
-      snprintf(published[i].value, sizeof published[i].value, "%s", value);
+    if (!st->published[i].host[0]) {
+      snprintf(st->published[i].host, sizeof st->published[i].host, "%s", host);
+      snprintf(st->published[i].value, sizeof st->published[i].value, "%s", value);
       break;
     }
-  pthread_mutex_unlock(&lock);
+  pthread_mutex_unlock(&st->lock);
   return ACMEH_OK;
 }
 
-void acmeh_dnsupdate_unpublish(const char *host) {
+/* Deletes every value this publisher added at `host`, one RR at a time. */
+static void update_clear_txt(const acmeh_publisher *p, const char *host) {
+  update_state *st = p->state;
   for (;;) {
     char value[64] = "";
-    pthread_mutex_lock(&lock);
+    pthread_mutex_lock(&st->lock);
     for (size_t i = 0; i < MAX_PUBLISHED && !value[0]; i++)
-      if (published[i].host[0] && strcasecmp(published[i].host, host) == 0) {
-        snprintf(value, sizeof value, "%s", published[i].value);
-        published[i].host[0] = '\0';
+      if (st->published[i].host[0] && strcasecmp(st->published[i].host, host) == 0) {
+        snprintf(value, sizeof value, "%s", st->published[i].value);
+        st->published[i].host[0] = '\0';
       }
-    pthread_mutex_unlock(&lock);
+    pthread_mutex_unlock(&st->lock);
     if (!value[0]) return;
     char err[256];
-    update_one(host, value, 0, err, sizeof err); /* best effort: the challenge is already decided */
+    update_one(&st->cfg, host, value, 0, err, sizeof err); /* best effort: the challenge is already decided */
   }
+}
+
+int acmeh_publisher_dns_update(acmeh_publisher *p, acmeh_mocks *m, const acmeh_dnsupdate_cfg *cfg) {
+  update_state *st = calloc(1, sizeof *st);
+  if (!st) return ACMEH_NOMEM;
+  st->cfg = *cfg;
+  pthread_mutex_init(&st->lock, NULL);
+  acmeh_publisher_mocks(p, m);
+  p->name = "dns-update", p->set_txt = update_set_txt, p->clear_txt = update_clear_txt, p->state = st;
+  return ACMEH_OK;
+}
+
+void acmeh_publisher_dns_update_free(acmeh_publisher *p) {
+  update_state *st = p ? p->state : NULL;
+  if (!st) return;
+  pthread_mutex_destroy(&st->lock);
+  free(st);
+  p->state = NULL;
 }

@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "harness/client/publish.h"
+
 /* RFC 2136 §2.2 / RFC 1035 header RCODEs and RFC 8945 §3 TSIG errors. */
 enum {
   ACMEH_RCODE_NOERROR = 0, ACMEH_RCODE_FORMERR = 1, ACMEH_RCODE_SERVFAIL = 2, ACMEH_RCODE_NXDOMAIN = 3,
@@ -166,19 +168,14 @@ typedef struct {
   int timeout_ms;          /* per UPDATE (0 = 3000) */
 } acmeh_dnsupdate_cfg;
 
-/* Turns the mode on for the whole process (cfg copied; NULL turns it off).
- * Call before any check runs; not thread-safe against concurrent publishes. */
-void acmeh_dnsupdate_configure(const acmeh_dnsupdate_cfg *cfg);
-/* 1 when configured. */
-int acmeh_dnsupdate_active(void);
-/* Adds TXT `value` at `host` (e.g. "_acme-challenge.www.example.com") by a signed
- * UPDATE; requires NOERROR and a verified answer TSIG (RFC 8945 §5.4).
- * Remembers the value for acmeh_dnsupdate_unpublish. Thread-safe.
- * Returns ACMEH_OK or a PEER code with the reason in err. */
-int acmeh_dnsupdate_publish(const char *host, const char *value, char *err, size_t errlen);
-/* Deletes every value this process published at `host`, one RR at a time
- * (CLASS NONE, so other clients' values at the same owner stay). Best effort. */
-void acmeh_dnsupdate_unpublish(const char *host);
+/* A publisher (harness/client/publish.h) whose TXT records go in by signed
+ * UPDATE to cfg's primary (cfg copied), requiring NOERROR and a verified
+ * answer TSIG (RFC 8945 §5.4), and are removed one RR at a time (CLASS NONE,
+ * so other clients' values at the same owner stay); http-01 and tls-alpn-01
+ * go to the mocks `m` (borrowed). Thread-safe. Fills *p; release with
+ * acmeh_publisher_dns_update_free. Returns ACMEH_OK or ACMEH_NOMEM. */
+int acmeh_publisher_dns_update(acmeh_publisher *p, acmeh_mocks *m, const acmeh_dnsupdate_cfg *cfg);
+void acmeh_publisher_dns_update_free(acmeh_publisher *p);
 
 /* The nameserver under test, as the DNSUP-S checks see it (acmeh_env.nameserver),
  * filled from the target's "nameserver" object. */

@@ -52,7 +52,7 @@ static int fixture_flow(acmeh_check_ctx *ctx, acmeh_kit_fixture *f, int issue) {
   int rc = acmeh_kit_account(ctx, &f->c);
   const char *names[] = {acmeh_check_name(ctx, f->name, sizeof f->name)};
   if (rc == ACMEH_OK)
-    rc = (issue ? acmeh_flow_issue : acmeh_flow_ready_order)(f->c, ctx->env->mocks, names, 1, "http-01", &f->is,
+    rc = (issue ? acmeh_flow_issue : acmeh_flow_ready_order)(f->c, ctx->env->publisher, names, 1, "http-01", &f->is,
                                                             ctx->err, sizeof ctx->err);
   return rc;
 }

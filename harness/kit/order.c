@@ -56,7 +56,7 @@ int acmeh_kit_ext_ready(acmeh_check_ctx *ctx, acmeh_acme *c, acmeh_issued *out) 
   json_array_foreach(json_object_get(out->order, "authorizations"), i, u) {
     json_t *final = NULL;
     if (rc == ACMEH_OK)
-      rc = acmeh_flow_authorize(c, ctx->env->mocks, json_string_value(u) ? json_string_value(u) : "", "http-01",
+      rc = acmeh_flow_authorize(c, ctx->env->publisher, json_string_value(u) ? json_string_value(u) : "", "http-01",
                                 &final, ctx->err, sizeof ctx->err);
     json_decref(final);
   }

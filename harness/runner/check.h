@@ -14,6 +14,7 @@
 
 #include "base/strbuf.h"
 #include "harness/runner/result.h"
+#include "harness/client/publish.h"
 #include "mocks/mocks.h"
 
 /* The run's environment, shared read-only by every check. */
@@ -21,6 +22,8 @@ typedef struct {
   const char *directory_url; /* the server under test's directory */
   const char *ca_file;       /* PEM bundle that verifies its TLS certificate (NULL = system) */
   acmeh_mocks *mocks;        /* DNS / HTTP-01 / TLS-ALPN-01 mocks the server validates against */
+  const acmeh_publisher *publisher; /* where the reference client puts challenge responses
+                                       (the mocks, or DNS UPDATE with --dns-update-server) */
   const char *target_name;
   const json_t *claims;      /* target's "claims" object (borrowed, may be NULL) */
   const char *domain;        /* parent of the names checks invent, e.g. "acmeh.example.com" */

@@ -30,7 +30,7 @@ static int high_bit_cert(acmeh_check_ctx *ctx, acmeh_kit_fixture *f, char **id) 
     if (i) {
       acmeh_issued_clear(&f->is);
       const char *names[] = {f->name};
-      rc = acmeh_flow_issue(f->c, ctx->env->mocks, names, 1, "http-01", &f->is, ctx->err, sizeof ctx->err);
+      rc = acmeh_flow_issue(f->c, ctx->env->publisher, names, 1, "http-01", &f->is, ctx->err, sizeof ctx->err);
     }
     if (rc == ACMEH_OK) rc = ari_cert_id(ctx, f->is.chain_pem, id);
     if (rc == ACMEH_OK && has_sign_zero(*id)) return ACMEH_OK;

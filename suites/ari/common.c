@@ -17,7 +17,7 @@ int ari_fixture(acmeh_check_ctx *ctx, acmeh_kit_fixture *f, const char **base) {
   rc = acmeh_flow_new_account(f->c, ACMEH_KEY_ES256, NULL, NULL, ctx->err, sizeof ctx->err);
   const char *names[] = {acmeh_check_name(ctx, f->name, sizeof f->name)};
   if (rc == ACMEH_OK)
-    rc = acmeh_flow_issue(f->c, ctx->env->mocks, names, 1, "http-01", &f->is, ctx->err, sizeof ctx->err);
+    rc = acmeh_flow_issue(f->c, ctx->env->publisher, names, 1, "http-01", &f->is, ctx->err, sizeof ctx->err);
   return rc;
 }
 

@@ -109,7 +109,7 @@ static int s004(acmeh_check_ctx *ctx) {
     if (i) {
       acmeh_issued_clear(&f.is);
       const char *names[] = {f.name};
-      rc = acmeh_flow_issue(f.c, ctx->env->mocks, names, 1, "http-01", &f.is, ctx->err, sizeof ctx->err);
+      rc = acmeh_flow_issue(f.c, ctx->env->publisher, names, 1, "http-01", &f.is, ctx->err, sizeof ctx->err);
     }
     char *id = NULL;
     acmeh_http_resp r = {0};

@@ -20,14 +20,14 @@ static int chal_response(acmeh_check_ctx *ctx) {
   int rc = acmeh_kit_fixture_authz(ctx, &f);
   const json_t *ch = challenge_of(ctx, f.authz, "http-01", &rc);
   acmeh_http_resp r = {0};
-  if (rc == ACMEH_OK) rc = acmeh_flow_publish(f.c, ctx->env->mocks, ch, f.name, 0, ctx->err, sizeof ctx->err);
+  if (rc == ACMEH_OK) rc = acmeh_flow_publish(f.c, ctx->env->publisher, ch, f.name, ctx->err, sizeof ctx->err);
   if (rc == ACMEH_OK)
     rc = acmeh_kit_post(ctx, f.c, json_string_value(json_object_get(ch, "url")), "{\"x-harness-unknown\":\"ignored\"}", NULL, &r);
   if (rc == ACMEH_OK) rc = acmeh_kit_expect_status(ctx, &r, 200, "challenge response with an unknown extra field");
   json_t *obj = rc ? NULL : acmeh_resp_json(&r);
   if (rc == ACMEH_OK && (!json_is_object(obj) || !json_object_get(obj, "type") || !json_object_get(obj, "status")))
     rc = acmeh_check_fail(ctx, "the challenge object (type, url, status) in the response", "%.120s", r.body);
-  if (ch) acmeh_flow_unpublish(ctx->env->mocks, ch, f.name);
+  if (ch) acmeh_flow_unpublish(f.c, ctx->env->publisher, ch, f.name);
   json_decref(obj);
   acmeh_http_resp_free(&r);
   acmeh_kit_fixture_free(&f);
@@ -38,7 +38,7 @@ static int chal_valid_fields(acmeh_check_ctx *ctx) {
   acmeh_kit_fixture f = {0};
   json_t *final = NULL;
   int rc = acmeh_kit_fixture_authz(ctx, &f);
-  if (rc == ACMEH_OK) rc = acmeh_flow_authorize(f.c, ctx->env->mocks, f.authz_url, "http-01", &final, ctx->err, sizeof ctx->err);
+  if (rc == ACMEH_OK) rc = acmeh_flow_authorize(f.c, ctx->env->publisher, f.authz_url, "http-01", &final, ctx->err, sizeof ctx->err);
   if (rc == ACMEH_OK && !json_is_string(json_object_get(final, "expires")))
     rc = acmeh_check_fail(ctx, "\"expires\" in a valid authorization", "none");
   const json_t *ch = rc ? NULL : acmeh_flow_find_challenge(final, "http-01");
@@ -105,7 +105,7 @@ static int chal_http01_request(acmeh_check_ctx *ctx) {
   json_t *final = NULL;
   int rc = acmeh_kit_fixture_authz(ctx, &f);
   const json_t *ch = challenge_of(ctx, f.authz, "http-01", &rc);
-  if (rc == ACMEH_OK) rc = acmeh_flow_authorize(f.c, ctx->env->mocks, f.authz_url, "http-01", &final, ctx->err, sizeof ctx->err);
+  if (rc == ACMEH_OK) rc = acmeh_flow_authorize(f.c, ctx->env->publisher, f.authz_url, "http-01", &final, ctx->err, sizeof ctx->err);
   snprintf(path, sizeof path, "/.well-known/acme-challenge/%s", ch ? json_string_value(json_object_get(ch, "token")) : "");
   json_t *hist = rc ? NULL : acmeh_mocks_history(ctx->env->mocks, "http", f.name);
   char *seen_text = json_dumps(hist, JSON_COMPACT);
@@ -160,7 +160,7 @@ static int issue_via(acmeh_check_ctx *ctx, const char *type) {
   char name[256];
   int rc = acmeh_kit_account(ctx, &c);
   const char *names[] = {acmeh_check_name(ctx, name, sizeof name)};
-  if (rc == ACMEH_OK) rc = acmeh_flow_issue(c, ctx->env->mocks, names, 1, type, &is, ctx->err, sizeof ctx->err);
+  if (rc == ACMEH_OK) rc = acmeh_flow_issue(c, ctx->env->publisher, names, 1, type, &is, ctx->err, sizeof ctx->err);
   acmeh_issued_clear(&is);
   acmeh_acme_free(c);
   return rc;
@@ -178,7 +178,7 @@ static int dns01_several_txt(acmeh_check_ctx *ctx) {
   challenge_of(ctx, f.authz, "dns-01", &rc);
   snprintf(host, sizeof host, "_acme-challenge.%s", f.name);
   acmeh_mocks_set_txt(ctx->env->mocks, host, "decoy-value-published-first-by-acme-harness");
-  if (rc == ACMEH_OK) rc = acmeh_flow_authorize(f.c, ctx->env->mocks, f.authz_url, "dns-01", &final, ctx->err, sizeof ctx->err);
+  if (rc == ACMEH_OK) rc = acmeh_flow_authorize(f.c, ctx->env->publisher, f.authz_url, "dns-01", &final, ctx->err, sizeof ctx->err);
   acmeh_mocks_clear_txt(ctx->env->mocks, host);
   json_decref(final);
   acmeh_kit_fixture_free(&f);
@@ -205,7 +205,7 @@ static int alpn_handshake(acmeh_check_ctx *ctx) {
   json_t *final = NULL;
   int rc = acmeh_kit_fixture_authz(ctx, &f);
   challenge_of(ctx, f.authz, "tls-alpn-01", &rc);
-  if (rc == ACMEH_OK) rc = acmeh_flow_authorize(f.c, ctx->env->mocks, f.authz_url, "tls-alpn-01", &final, ctx->err, sizeof ctx->err);
+  if (rc == ACMEH_OK) rc = acmeh_flow_authorize(f.c, ctx->env->publisher, f.authz_url, "tls-alpn-01", &final, ctx->err, sizeof ctx->err);
   json_t *hist = rc ? NULL : acmeh_mocks_history(ctx->env->mocks, "tlsalpn", f.name);
   json_t *h = json_array_get(hist, json_array_size(hist) ? json_array_size(hist) - 1 : 0);
   json_t *alpn = json_object_get(h, "alpn"); /* the protocols the validator offered */

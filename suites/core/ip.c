@@ -111,7 +111,7 @@ static int ip_validate(acmeh_check_ctx *ctx, const char *type, const char *key, 
   int rc = ip_authz(ctx, &c, &url, authz);
   if (rc == ACMEH_OK && !acmeh_flow_find_challenge(*authz, type))
     rc = acmeh_check_skip(ctx, "the authorization for an ip identifier offers no %s", type);
-  if (rc == ACMEH_OK) rc = acmeh_flow_authorize(c, ctx->env->mocks, url, type, &final, ctx->err, sizeof ctx->err);
+  if (rc == ACMEH_OK) rc = acmeh_flow_authorize(c, ctx->env->publisher, url, type, &final, ctx->err, sizeof ctx->err);
   *hist = rc ? NULL : acmeh_mocks_history(ctx->env->mocks, strcmp(type, "http-01") == 0 ? "http" : "tlsalpn", key);
   char *seen = json_dumps(*hist, JSON_COMPACT);
   if (rc == ACMEH_OK) acmeh_check_note(ctx, "%s requests the mock filed under %s: %.1500s", type, key, seen ? seen : "[]");
@@ -182,7 +182,7 @@ static int ip_cert_san(acmeh_check_ctx *ctx) {
   acmeh_issued is = {0};
   int rc = ip_order(ctx, &c, &order); /* tells a server without ip support apart (skip) */
   const char *names[] = {IP_V4};
-  if (rc == ACMEH_OK) rc = acmeh_flow_issue(c, ctx->env->mocks, names, 1, "http-01", &is, ctx->err, sizeof ctx->err);
+  if (rc == ACMEH_OK) rc = acmeh_flow_issue(c, ctx->env->publisher, names, 1, "http-01", &is, ctx->err, sizeof ctx->err);
   STACK_OF(X509) *chain = NULL;
   char perr[200];
   if (rc == ACMEH_OK && acmeh_pem_chain_parse(is.chain_pem, strlen(is.chain_pem), &chain, perr, sizeof perr) != ACMEH_OK)

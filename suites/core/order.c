@@ -56,7 +56,7 @@ static int order_immutable(acmeh_check_ctx *ctx) {
   if (rc == ACMEH_OK) rc = acmeh_acme_get_json(c, url, &now, NULL, ctx->err, sizeof ctx->err);
   if (rc == ACMEH_OK) rc = same_arrays(ctx, first, now, "between newOrder and the first poll");
   json_decref(now), now = NULL;
-  if (rc == ACMEH_OK) rc = acmeh_flow_authorize(c, ctx->env->mocks, acmeh_kit_first_authz(first), "http-01", &authz, ctx->err, sizeof ctx->err);
+  if (rc == ACMEH_OK) rc = acmeh_flow_authorize(c, ctx->env->publisher, acmeh_kit_first_authz(first), "http-01", &authz, ctx->err, sizeof ctx->err);
   if (rc == ACMEH_OK) rc = acmeh_acme_get_json(c, url, &now, NULL, ctx->err, sizeof ctx->err);
   if (rc == ACMEH_OK) rc = same_arrays(ctx, first, now, "after the authorization became valid");
   json_decref(first), json_decref(now), json_decref(authz);
@@ -220,7 +220,7 @@ static int order_ready(acmeh_check_ctx *ctx) {
   json_array_foreach(json_object_get(order, "authorizations"), i, a) {
     json_t *final = NULL;
     if (rc == ACMEH_OK)
-      rc = json_is_string(a) ? acmeh_flow_authorize(c, ctx->env->mocks, json_string_value(a), "http-01", &final, ctx->err, sizeof ctx->err)
+      rc = json_is_string(a) ? acmeh_flow_authorize(c, ctx->env->publisher, json_string_value(a), "http-01", &final, ctx->err, sizeof ctx->err)
                              : acmeh_check_fail(ctx, "authorization URL strings in the order", "a non-string entry");
     json_decref(final);
   }

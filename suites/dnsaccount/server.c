@@ -82,7 +82,7 @@ static int validates_scoped(acmeh_check_ctx *ctx) {
   int rc = fixture(ctx, &f, &ch);
   char *host = rc ? NULL : acmeh_dnsaccount_name(acmeh_acme_kid(f.c), f.name);
   if (rc == ACMEH_OK) acmeh_check_note(ctx, "publishing at %s (account URL %s)", host ? host : "?", acmeh_acme_kid(f.c));
-  if (rc == ACMEH_OK) rc = acmeh_flow_authorize(f.c, ctx->env->mocks, f.authz_url, TYPE, &final, ctx->err, sizeof ctx->err);
+  if (rc == ACMEH_OK) rc = acmeh_flow_authorize(f.c, ctx->env->publisher, f.authz_url, TYPE, &final, ctx->err, sizeof ctx->err);
   if (rc == ACMEH_PEER_PROTOCOL)
     rc = acmeh_check_fail(ctx, "the challenge and authorization valid with the TXT at the account-scoped name", "%s", ctx->err);
   const json_t *fch = acmeh_flow_find_challenge(final, TYPE);
@@ -181,7 +181,7 @@ static int wildcard_base(acmeh_check_ctx *ctx) {
     rc = acmeh_check_skip(ctx, "%s for the wildcard %s (the draft lets a server choose)", DNSACCOUNT_NOT_OFFERED, wild);
   char *host = rc ? NULL : acmeh_dnsaccount_name(acmeh_acme_kid(c), wild);
   if (rc == ACMEH_OK) acmeh_check_note(ctx, "publishing at %s, under the base name", host ? host : "?");
-  if (rc == ACMEH_OK) rc = acmeh_flow_authorize(c, ctx->env->mocks, az, TYPE, &final, ctx->err, sizeof ctx->err);
+  if (rc == ACMEH_OK) rc = acmeh_flow_authorize(c, ctx->env->publisher, az, TYPE, &final, ctx->err, sizeof ctx->err);
   if (rc == ACMEH_PEER_PROTOCOL)
     rc = acmeh_check_fail(ctx, "a wildcard authorization valid with the TXT at <label>._acme-challenge.<base name>", "%s", ctx->err);
   free(host), free(order_url);

@@ -5,6 +5,9 @@
 # `acme-harness run --dns-update-server/--dns-update-zone/--tsig-key` runs the
 # dns-01 issuance check (CORE-S-082), publishing and removing its
 # _acme-challenge TXT record by TSIG-signed UPDATE. Afterwards the record is gone.
+# The same for dns-account-01 (DNSACCT-S-002): its record at
+# _<label>._acme-challenge.<name> goes through the same publisher (it went to
+# the mocks, which the server does not read here, before publishers existed).
 set -euo pipefail
 bin=${ACMEH_BIN:?}
 if ! command -v named >/dev/null; then echo "SKIP: named (bind9) is not installed; run ci/setup"; exit 0; fi
@@ -56,4 +59,16 @@ python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"]; assert [
   "$dir/results.json" || fail "CORE-S-082 did not pass through DNS UPDATE"
 grep -q "updating zone 'acmeh.test/IN': adding an RR at '_acme-challenge\." "$dir/named.log" || fail "named logged no UPDATE adding the TXT"
 grep -q "updating zone 'acmeh.test/IN': deleting an RR at _acme-challenge\." "$dir/named.log" || fail "named logged no UPDATE deleting it"
-echo "PASS: dns-01 published and removed by TSIG-signed UPDATE"
+set +e
+"$bin" run --server-url "$directory" --ca "$ca" --check DNSACCT-S-002 --json "$dir/acct.json" \
+  --dns-update-server "127.0.0.1:$port" --dns-update-zone acmeh.test --tsig-key "client-key.:hmac-sha256:$secret" \
+  >"$dir/acct.log" 2>&1
+status=$?
+set -e
+cat "$dir/acct.log"
+[ "$status" -eq 0 ] || fail "run DNSACCT-S-002 exited $status"
+python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"]; assert [x["verdict"] for x in r]==["pass"], r' \
+  "$dir/acct.json" || fail "DNSACCT-S-002 did not pass through DNS UPDATE"
+grep -qE "adding an RR at '_[a-z2-7]{16}\._acme-challenge\." "$dir/named.log" || fail "named logged no UPDATE adding the dns-account-01 TXT"
+grep -qE "deleting an RR at _[a-z2-7]{16}\._acme-challenge\." "$dir/named.log" || fail "named logged no UPDATE deleting it"
+echo "PASS: dns-01 and dns-account-01 published and removed by TSIG-signed UPDATE"

@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 static acmeh_mocks *M;
+static acmeh_publisher PUB; /* the reference client publishes into M */
 static acmeh_server *S;
 static char RUN_DIR[] = "/tmp/acmeh-test-server-XXXXXX";
 static char ERR[1024];
@@ -97,7 +98,7 @@ static void issue_with(const char *type) {
   char name[128];
   const char *names[] = {fresh_name(name, sizeof name)};
   acmeh_issued is = {0};
-  int rc = acmeh_flow_issue(c, M, names, 1, type, &is, ERR, sizeof ERR);
+  int rc = acmeh_flow_issue(c, &PUB, names, 1, type, &is, ERR, sizeof ERR);
   if (rc) fprintf(stderr, "%s issuance: %s\n", type, ERR);
   CU_ASSERT_EQUAL_FATAL(rc, ACMEH_OK);
   STACK_OF(X509) *chain = NULL;
@@ -133,7 +134,7 @@ static void test_wildcard_and_alternate(void) {
   snprintf(wild, sizeof wild, "*.%s", base);
   const char *names[] = {wild, base};
   acmeh_issued is = {0};
-  int rc = acmeh_flow_issue(c, M, names, 2, "dns-01", &is, ERR, sizeof ERR);
+  int rc = acmeh_flow_issue(c, &PUB, names, 2, "dns-01", &is, ERR, sizeof ERR);
   if (rc) fprintf(stderr, "wildcard issuance: %s\n", ERR);
   CU_ASSERT_EQUAL_FATAL(rc, ACMEH_OK);
   acmeh_http_resp r = {0};
@@ -165,7 +166,7 @@ static void test_preauthorization(void) {
   acmeh_http_resp_free(&r);
   CU_ASSERT_PTR_NOT_NULL_FATAL(authz);
   json_t *final = NULL;
-  CU_ASSERT_EQUAL(acmeh_flow_authorize(c, M, authz, "http-01", &final, ERR, sizeof ERR), ACMEH_OK);
+  CU_ASSERT_EQUAL(acmeh_flow_authorize(c, &PUB, authz, "http-01", &final, ERR, sizeof ERR), ACMEH_OK);
   json_decref(final);
   char *order_url = NULL;
   json_t *order = NULL;
@@ -213,12 +214,12 @@ static void test_revoke_by_authorized_account(void) {
   char name[128];
   const char *names[] = {fresh_name(name, sizeof name)};
   acmeh_issued is = {0}, other = {0};
-  CU_ASSERT_EQUAL_FATAL(acmeh_flow_issue(a, M, names, 1, "http-01", &is, ERR, sizeof ERR), ACMEH_OK);
+  CU_ASSERT_EQUAL_FATAL(acmeh_flow_issue(a, &PUB, names, 1, "http-01", &is, ERR, sizeof ERR), ACMEH_OK);
   acmeh_http_resp r = {0};
   CU_ASSERT_EQUAL(revoke_cert(b, &is, NULL, NULL, &r), ACMEH_OK);
   expect_problem(&r, 403, "unauthorized"); /* b holds no authorization for the name yet */
   acmeh_http_resp_free(&r);
-  CU_ASSERT_EQUAL(acmeh_flow_ready_order(b, M, names, 1, "dns-01", &other, ERR, sizeof ERR), ACMEH_OK);
+  CU_ASSERT_EQUAL(acmeh_flow_ready_order(b, &PUB, names, 1, "dns-01", &other, ERR, sizeof ERR), ACMEH_OK);
   CU_ASSERT_EQUAL(revoke_cert(b, &is, "0", NULL, &r), ACMEH_OK);
   CU_ASSERT_EQUAL(r.status, 200); /* §7.6: authorized for every name */
   acmeh_http_resp_free(&r);
@@ -291,7 +292,7 @@ static void failed_validation(const char *type, const char *want) {
   snprintf(full, sizeof full, "urn:ietf:params:acme:error:%s", want);
   CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(fch, "status")), "invalid");
   CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_object_get(fch, "error"), "type")), full);
-  acmeh_flow_unpublish(M, ch, name);
+  acmeh_flow_unpublish(c, &PUB, ch, name);
   json_decref(order), json_decref(authz), json_decref(final);
   free(order_url);
   acmeh_acme_free(c);
@@ -588,7 +589,7 @@ static void test_ambiguous_csr_names(void) {
   char name[128], err[256];
   const char *names[] = {fresh_name(name, sizeof name)};
   acmeh_issued is = {0};
-  CU_ASSERT_EQUAL_FATAL(acmeh_flow_ready_order(c, M, names, 1, "http-01", &is, err, sizeof err), ACMEH_OK);
+  CU_ASSERT_EQUAL_FATAL(acmeh_flow_ready_order(c, &PUB, names, 1, "http-01", &is, err, sizeof err), ACMEH_OK);
   const char *fin = json_string_value(json_object_get(is.order, "finalize"));
   EVP_PKEY *key = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
   char nul_cn[128];
@@ -639,6 +640,7 @@ static int suite_init(void) {
   if (!mkdtemp(RUN_DIR)) return -1;
   acmeh_mocks_config mc = {.mgmt_port = -1};
   if (acmeh_mocks_start(&mc, &M, ERR, sizeof ERR)) return fprintf(stderr, "mocks: %s\n", ERR), -1;
+  acmeh_publisher_mocks(&PUB, M);
   acmeh_server_config sc = {.dns_port = acmeh_mocks_dns_port(M), .http01_port = acmeh_mocks_http01_port(M),
                             .tlsalpn01_port = acmeh_mocks_tlsalpn01_port(M), .run_dir = RUN_DIR};
   if (acmeh_server_start(&sc, &S, ERR, sizeof ERR)) return fprintf(stderr, "server: %s\n", ERR), -1;

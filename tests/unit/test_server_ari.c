@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 static acmeh_mocks *M;
+static acmeh_publisher PUB; /* the reference client publishes into M */
 static acmeh_server *S;
 static char RUN_DIR[] = "/tmp/acmeh-test-server-ari-XXXXXX";
 static char ERR[1024];
@@ -65,7 +66,7 @@ static int complete(acmeh_acme *c, const acmeh_http_resp *r, const char *name, a
   is->order_url = loc ? strdup(loc) : NULL;
   json_t *az = json_array_get(json_object_get(is->order, "authorizations"), 0);
   json_t *final = NULL;
-  int rc = az ? acmeh_flow_authorize(c, M, json_string_value(az), "http-01", &final, ERR, sizeof ERR) : ACMEH_PEER_PROTOCOL;
+  int rc = az ? acmeh_flow_authorize(c, &PUB, json_string_value(az), "http-01", &final, ERR, sizeof ERR) : ACMEH_PEER_PROTOCOL;
   json_decref(final);
   acmeh_key *k = NULL;
   char *csr = NULL;
@@ -501,6 +502,7 @@ static int suite_init(void) {
   if (!mkdtemp(RUN_DIR)) return -1;
   acmeh_mocks_config mc = {.mgmt_port = -1};
   if (acmeh_mocks_start(&mc, &M, ERR, sizeof ERR)) return fprintf(stderr, "mocks: %s\n", ERR), -1;
+  acmeh_publisher_mocks(&PUB, M);
   acmeh_server_config sc = {0};
   S = start_with(&sc);
   return S ? 0 : -1;

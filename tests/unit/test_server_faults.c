@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 static acmeh_mocks *M;
+static acmeh_publisher PUB; /* the reference client publishes into M */
 static acmeh_server *S;
 static char RUN_DIR[] = "/tmp/acmeh-test-faults-XXXXXX";
 static char ERR[1024];
@@ -445,7 +446,7 @@ static void test_processing_polls(void) {
   char name[128];
   const char *names[] = {fresh_name(name, sizeof name)};
   acmeh_issued is = {0};
-  CU_ASSERT_EQUAL(acmeh_flow_issue(c, M, names, 1, "http-01", &is, ERR, sizeof ERR), ACMEH_OK);
+  CU_ASSERT_EQUAL(acmeh_flow_issue(c, &PUB, names, 1, "http-01", &is, ERR, sizeof ERR), ACMEH_OK);
   acmeh_issued_clear(&is);
   size_t held = 0, fin = 0, after = 0;
   for (size_t i = 0, n = exchange_count(); i < n; i++) {
@@ -1007,6 +1008,7 @@ static int suite_init(void) {
   if (!mkdtemp(RUN_DIR)) return -1;
   acmeh_mocks_config mc = {.mgmt_port = -1};
   if (acmeh_mocks_start(&mc, &M, ERR, sizeof ERR)) return fprintf(stderr, "mocks: %s\n", ERR), -1;
+  acmeh_publisher_mocks(&PUB, M);
   return 0;
 }
 
