@@ -13,10 +13,7 @@
 static const char *const status_names[] = {"pending", "valid", "invalid", "deactivated", "expired"};
 static const char *const chal_status_names[] = {"pending", "processing", "valid", "invalid"};
 
-const char *srv_chal_type_name(srv_chal_type t) {
-  static const char *const n[] = {"http-01", "dns-01", "tls-alpn-01", "dns-account-01"};
-  return n[t];
-}
+const char *srv_chal_type_name(srv_chal_type t) { return srv_chaltype(t)->name; }
 
 void srv_authz_free(srv_authz *a) {
   if (!a) return;
@@ -38,19 +35,15 @@ static int new_token(char *out, size_t outlen, size_t bytes) {
 }
 
 /* Sets the challenge types an authorization offers into chal; returns how
- * many. Wildcards only by DNS: control of one host's port proves nothing about
- * all names below. dns-account-01 is a DNS method for dns identifiers (the
- * draft's IANA entry), so it goes with dns-01, wildcards included; it comes
- * last so clients that pick the first known type are not steered to it. */
+ * many. The challenge-type rows (chaltype.c) say what each type is offered
+ * for, and their order is the order offered. */
 static int offered_types(const acmeh_server *s, int wildcard, int ip, srv_chal *chal) {
-  static const srv_chal_type all[] = {CHAL_HTTP01, CHAL_DNS01, CHAL_TLSALPN01}, wild[] = {CHAL_DNS01};
-  if (ip) { /* RFC 8738 §4, §7: http-01 and tls-alpn-01 only, never a DNS method */
-    chal[0].type = CHAL_HTTP01, chal[1].type = CHAL_TLSALPN01;
-    return 2;
+  int n = 0;
+  for (int t = 0; t < CHAL_COUNT; t++) {
+    const srv_chaltype_row *row = srv_chaltype((srv_chal_type)t);
+    if ((ip ? row->for_ip : row->for_dns) && (!wildcard || row->for_wildcard) && (!row->enabled || row->enabled(s)))
+      chal[n++].type = (srv_chal_type)t;
   }
-  int n = wildcard ? 1 : 3;
-  for (int i = 0; i < n; i++) chal[i].type = wildcard ? wild[i] : all[i];
-  if (s->dnsacct != DNSACCT_OFF) chal[n++].type = CHAL_DNSACCT01;
   return n;
 }
 

@@ -133,7 +133,7 @@ static void other_accounts(acmeh_server *s, const char *self, srv_validation *v)
 
 /* dns-account-01's inputs: the validation name comes from the kid of the JWS
  * that POSTed the response (draft-ietf-acme-dns-account-label-00 §3.3 step 4). */
-static int dnsacct_inputs(acmeh_server *s, const srv_req *rq, const srv_authz *a, srv_validation *v) {
+int srv_dnsaccount01_inputs(acmeh_server *s, const srv_req *rq, const srv_authz *a, srv_validation *v) {
   const char *kid = json_string_value(json_object_get(rq->jws.protected_hdr, "kid"));
   v->account_url = kid ? strdup(kid) : NULL;
   v->wildcard = a->wildcard;
@@ -177,7 +177,8 @@ static int start_validation(acmeh_server *s, srv_authz *a, int idx, const srv_re
                           .token = strdup(a->chal[idx].token),
                           .keyauth = acmeh_key_authorization(a->chal[idx].token, acct->thumb)};
   int rc = j->v.dns_addr && j->v.name && j->v.token && j->v.keyauth ? ACMEH_OK : ACMEH_NOMEM;
-  if (rc == ACMEH_OK && j->v.type == CHAL_DNSACCT01) rc = dnsacct_inputs(s, rq, a, &j->v);
+  const srv_chaltype_row *row = srv_chaltype(j->v.type);
+  if (rc == ACMEH_OK && row->inputs) rc = row->inputs(s, rq, a, &j->v);
   /* dns-01 asks on the loop; the pool's blocking resolver is the fallback */
   if (rc == ACMEH_OK && (j->v.type != CHAL_DNS01 || start_dns01(s, j) != ACMEH_OK))
     rc = srv_job_queue(s, job_work, job_done, j);

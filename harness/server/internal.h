@@ -348,6 +348,27 @@ typedef struct {
   size_t nother;
 } srv_validation;
 json_t *srv_validate(const srv_validation *v);
+/* Each type's blocking validation (the rows of srv_chaltype). */
+json_t *srv_validate_http01(const srv_validation *v);  /* RFC 8555 §8.3 */
+json_t *srv_validate_dns01(const srv_validation *v);   /* RFC 8555 §8.4 */
+json_t *srv_validate_tlsalpn01(const srv_validation *v); /* RFC 8737 §3 */
+json_t *srv_validate_dnsaccount01(const srv_validation *v); /* draft-ietf-acme-dns-account-label §3.3 */
+/* dns-account-01's extra inputs: the kid of the JWS that POSTed the response (challenge.c). */
+int srv_dnsaccount01_inputs(acmeh_server *s, const srv_req *rq, const srv_authz *a, srv_validation *v);
+
+/* chaltype.c: the challenge types the reference server offers, one row each,
+ * indexed by srv_chal_type; authorizations offer them in this order. Adding a
+ * type to the server is one enum value, one row and its validate function. */
+typedef struct {
+  const char *name;        /* "dns-01" */
+  int for_dns, for_ip;     /* offered for dns identifiers / ip identifiers (RFC 8738 §7) */
+  int for_wildcard;        /* offered for a wildcard (only DNS methods prove a whole subtree) */
+  int (*enabled)(const acmeh_server *s); /* NULL = always; else whether this server offers it */
+  /* Extra inputs from the request that responds (NULL = none). Returns ACMEH_OK or an error. */
+  int (*inputs)(acmeh_server *s, const srv_req *rq, const srv_authz *a, srv_validation *v);
+  json_t *(*validate)(const srv_validation *v); /* blocking, on the pool: NULL = valid, else a problem */
+} srv_chaltype_row;
+const srv_chaltype_row *srv_chaltype(srv_chal_type t);
 /* dns-01 (RFC 8555 §8.4) split in two for the loop's own UDP query (dnsq.c):
  * the name to ask TXT of (_acme-challenge.<name>), and the verdict srv_validate
  * would give for a query that ended with status st and answer (NULL when

@@ -171,7 +171,7 @@ json_t *srv_dns01_verdict(const srv_validation *v, ldns_status st, const ldns_pk
   return problem("unauthorized", "none of the %zu TXT records at %s is the expected %s", n, host, want);
 }
 
-static json_t *dns01(const srv_validation *v) {
+json_t *srv_validate_dns01(const srv_validation *v) {
   char host[300];
   srv_dns01_host(v, host, sizeof host);
   ldns_pkt *pkt = NULL;
@@ -220,7 +220,7 @@ static json_t *dnsacct_problem(const srv_validation *v, const char *host, size_t
 
 /* draft-ietf-acme-dns-account-label-00 §3.3: some TXT record at the
  * account-scoped name equals base64url(SHA-256(keyAuthorization)). */
-static json_t *dnsacct01(const srv_validation *v) {
+json_t *srv_validate_dnsaccount01(const srv_validation *v) {
   char want[44];
   acmeh_dns01_txt(v->keyauth, want);
   char *host = dnsacct_host(v, v->account_url);
@@ -518,12 +518,25 @@ json_t *srv_validate(const srv_validation *v) {
   sigemptyset(&set);
   sigaddset(&set, SIGPIPE);
   pthread_sigmask(SIG_BLOCK, &set, NULL);
-  if (v->type == CHAL_DNS01) return dns01(v);
-  if (v->type == CHAL_DNSACCT01) return dnsacct01(v);
+  return srv_chaltype(v->type)->validate(v);
+}
+
+/* The address to connect to: an ip identifier itself (RFC 8738 §4), else the
+ * name resolved through the server's DNS. NULL, or the problem (new reference). */
+static json_t *target_ip(const srv_validation *v, char ip[INET6_ADDRSTRLEN]) {
+  if (!srv_is_ip(v->name)) return resolve(v, v->name, ip);
+  snprintf(ip, INET6_ADDRSTRLEN, "%s", v->name);
+  return NULL;
+}
+
+json_t *srv_validate_http01(const srv_validation *v) {
   char ip[INET6_ADDRSTRLEN];
-  json_t *err = NULL;
-  if (srv_is_ip(v->name)) snprintf(ip, sizeof ip, "%s", v->name); /* RFC 8738 §4: the address itself */
-  else err = resolve(v, v->name, ip);
-  if (err) return err;
-  return v->type == CHAL_HTTP01 ? http01(v, ip) : tlsalpn01(v, ip);
+  json_t *err = target_ip(v, ip);
+  return err ? err : http01(v, ip);
+}
+
+json_t *srv_validate_tlsalpn01(const srv_validation *v) {
+  char ip[INET6_ADDRSTRLEN];
+  json_t *err = target_ip(v, ip);
+  return err ? err : tlsalpn01(v, ip);
 }
