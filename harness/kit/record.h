@@ -29,8 +29,8 @@ typedef struct {
 } acmeh_kit_exchange;
 
 /* Every exchange of a run in order: ACMEH_KIT_EACH(run, i, x) { ... } with
- * size_t i and json_t *x (the raw object). */
-#define ACMEH_KIT_EACH(r, i, x) json_array_foreach((r)->exchanges, i, x)
+ * size_t i and json_t *x (the raw object). A NULL run has none. */
+#define ACMEH_KIT_EACH(r, i, x) json_array_foreach((r) ? (r)->exchanges : NULL, i, x)
 
 /* Fills *e from exchange object x (zeroed first). */
 void acmeh_kit_exchange_read(const json_t *x, acmeh_kit_exchange *e);

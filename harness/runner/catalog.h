@@ -15,7 +15,8 @@ typedef struct {
 typedef struct {
   json_t *docs;           /* loaded catalog documents (owned) */
   acmeh_check_def *checks;
-  size_t n;
+  size_t n, cap;
+  json_t *ids;            /* check ID -> its index in checks (owned) */
 } acmeh_catalog;
 
 /* The folder holding suites/, vectors/ and targets/: $ACMEH_DATA_DIR; else,

@@ -392,6 +392,7 @@ static void pick_domain(scenario *sc, const acmeh_env *env) {
 
 int acmeh_scenario_get(acmeh_check_ctx *ctx, const char *name, const acmeh_client_run **out) {
   scenario *sc = find(ctx->env->scenarios, name);
+  *out = NULL; /* a check that goes on after a failure sees no record, not garbage */
   if (!sc) return acmeh_msg(ctx->err, sizeof ctx->err, ACMEH_INTERNAL, "no scenario named %s", name);
   pthread_mutex_lock(&sc->mu);
   if (!sc->done) {

@@ -53,7 +53,7 @@ void acmeh_scenarios_free(acmeh_scenarios *s);
 
 /* The record of scenario `name` for the check in ctx, running it first if no
  * check did yet (others wait). Appends the run's summary and exchanges to the
- * check's transcript. Returns ACMEH_OK; ACMEH_UNSUPPORTED after stating a skip
+ * check's transcript (*out is NULL when there is no such scenario). Returns ACMEH_OK; ACMEH_UNSUPPORTED after stating a skip
  * when the client cannot do it; ACMEH_INTERNAL for an unknown scenario;
  * ENV codes when the run could not be made (reason in ctx->err). */
 int acmeh_scenario_get(acmeh_check_ctx *ctx, const char *name, const acmeh_client_run **out);
