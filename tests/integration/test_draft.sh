@@ -32,6 +32,16 @@ out=$("$BIN" list --draft dnsaccount=nope 2>&1); rc=$?
 set -e
 [ "$rc" = 2 ] && grep -q "has no revision 'nope'" <<<"$out" || fail "unknown revision: exit $rc: $out"
 
+# Malformed --draft values: empty items, a suite twice, a value longer than any revision.
+long="dns-account-label-00$(printf 'x%.0s' $(seq 200))"
+for bad in "," "dnsaccount=dns-account-label-00," "dnsaccount=dns-account-label-00,dnsaccount=dns-account-label-02" \
+           "dnsaccount=$long"; do
+  set +e
+  out=$("$BIN" list --draft "$bad" 2>&1); rc=$?
+  set -e
+  [ "$rc" = 2 ] || fail "--draft '${bad:0:60}' exited $rc: $out"
+done
+
 # Run it against the reference server under -00: it runs, and the reports say so.
 "$BIN" run --server reference --check DNSACCT-S-001,DNSACCT-S-002 --draft dnsaccount=dns-account-label-00 \
   --json "$work/r00.json" --junit "$work/r00.xml" >"$work/r00.log" 2>&1 || { cat "$work/r00.log"; fail "run under -00"; }
