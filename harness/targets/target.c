@@ -13,6 +13,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "harness/client/chaltype.h"
 #include "harness/client/http.h"
 #include "harness/dns/update.h"
 #include "base/clock.h"
@@ -113,8 +114,31 @@ static const field SERVER[] = {{"command", F_ARGV, 1}, {"directory", F_STR, 1}, 
 static const field NAMESERVER[] = {{"command", F_ARGV, 1}, {"nameserver", F_OBJ, 1}, {NULL, 0, 0}};
 static const field MOCK_DNS[] = {{"mock_dns", F_OBJ, 1}, {NULL, 0, 0}};
 
+/* A client's "challenges": types the harness knows (harness/client/chaltype.h),
+ * at least one; a list naming none it can run would skip every check. */
+static int check_challenges(const json_t *list, const char *path, char *err, size_t errlen) {
+  size_t i;
+  json_t *t;
+  if (list && !json_array_size(list))
+    return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "target %s: challenges: names no challenge type", path);
+  json_array_foreach(list, i, t) if (!acmeh_chaltype_find(json_string_value(t)))
+    return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "target %s: challenges[%zu]: \"%.60s\" is no challenge type the harness knows",
+                     path, i, json_string_value(t));
+  return ACMEH_OK;
+}
+
+/* "files" are written into the run folder: plain names only, never a path. */
+static int check_file_names(const json_t *files, const char *path, char *err, size_t errlen) {
+  const char *name;
+  json_t *v;
+  json_object_foreach((json_t *)files, name, v) if (!*name || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
+    return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "target %s: files: \"%.60s\" must be a plain file name (no '/')", path, name);
+  return ACMEH_OK;
+}
+
 static int check_client(const json_t *doc, const char *path, char *err, size_t errlen) {
   int rc = check_fields(doc, "", CLIENT, path, err, errlen);
+  if (!rc) rc = check_challenges(json_object_get(doc, "challenges"), path, err, errlen);
   const char *pub = json_string_value(json_object_get(doc, "publishes"));
   if (!rc && strcmp(pub, "hook") && strcmp(pub, "http-01-standalone"))
     return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "target %s: publishes: must be \"hook\" or \"http-01-standalone\"", path);
@@ -134,6 +158,7 @@ static int check_client(const json_t *doc, const char *path, char *err, size_t e
 
 static int check_started(const json_t *doc, const char *role, const char *path, char *err, size_t errlen) {
   int rc = check_fields(doc, "", STARTED, path, err, errlen);
+  if (!rc) rc = check_file_names(json_object_get(doc, "files"), path, err, errlen);
   if (!rc) rc = check_fields(json_object_get(doc, "ready"), "ready.", READY, path, err, errlen);
   if (!rc && strcmp(role, "server") == 0) rc = check_fields(doc, "", SERVER, path, err, errlen);
   if (!rc && strcmp(role, "nameserver") == 0)

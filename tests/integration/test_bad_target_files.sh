@@ -35,4 +35,7 @@ refused --server CORE-S-001 '{"name": "bad", "role": "server", "command": ["pebb
 refused --server CORE-S-001 '{"name": "bad", "role": "server", "command": ["p"], "directory": "d", "ready": {"timeout_ms": -1}}' "ready.timeout_ms"
 refused --nameserver DNSUP-S-001 '{"name": "bad", "role": "nameserver", "command": ["named"]}' "nameserver: is required"
 refused --nameserver DNSUP-S-001 '{"name": "bad", "role": "nameserver", "mock_dns": {}, "secrets": {"a": "32"}}' "secrets: must be"
+refused --client CORE-C-001 "{$C, \"challenges\": [\"bogus-01\"], \"actions\": {\"issue\": {\"command\": [\"true\"]}}}" "challenges[0]"
+refused --client CORE-C-001 "{$C, \"challenges\": [], \"actions\": {\"issue\": {\"command\": [\"true\"]}}}" "challenges: names no"
+refused --server CORE-S-001 '{"name": "bad", "role": "server", "command": ["p"], "directory": "d", "files": {"../escaped.txt": "x"}}' "plain file name"
 echo "ok: malformed client, server and nameserver target files are refused with exit 2, naming the field"
