@@ -11,8 +11,10 @@
 #include "base/clock.h"
 #include "base/error.h"
 #include "base/self.h"
+#include "harness/client/chaltype.h"
 #include "harness/runner/catalog.h"
 #include "harness/runner/suite.h"
+#include "harness/server/fault.h"
 #include "harness/server/server.h"
 #include "harness/targets/process.h"
 #include "harness/targets/target.h"
@@ -37,6 +39,34 @@ struct acmeh_scenarios {
   size_t n;
 };
 
+static int all_strings(const json_t *a) {
+  size_t i;
+  json_t *v;
+  json_array_foreach(a, i, v) if (!json_is_string(v)) return 0;
+  return json_is_array(a);
+}
+
+/* The shape scenario.h documents; a wrong type would otherwise let a check
+ * pass on a scenario that never ran as written. ACMEH_OK or ACMEH_INTERNAL
+ * with "PATH: scenario NAME: FIELD ..." in err. */
+static int scenario_check(const char *path, const char *name, const json_t *d, char *err, size_t errlen) {
+  const json_t *ch = json_object_get(d, "challenge"), *acts = json_object_get(d, "actions");
+  const json_t *names = json_object_get(d, "names"), *vars = json_object_get(d, "vars"), *faults = json_object_get(d, "faults");
+  const char *bad = !json_is_object(d) ? "must be an object"
+                    : ch && !acmeh_chaltype_find(json_string_value(ch)) ? "challenge: is no challenge type the harness knows"
+                    : json_object_get(d, "action") && !json_is_string(json_object_get(d, "action")) ? "action: must be a string"
+                    : acts && (!all_strings(acts) || !json_array_size(acts) || json_array_size(acts) > 8) ? "actions: must be 1 to 8 strings"
+                    : names && (!json_is_integer(names) || json_integer_value(names) < 1 || json_integer_value(names) > 8) ? "names: must be 1 to 8"
+                    : json_object_get(d, "server") && !json_is_object(json_object_get(d, "server")) ? "server: must be an object"
+                    : vars && !json_is_object(vars) ? "vars: must be an object of strings"
+                    : NULL;
+  if (bad) return acmeh_msg(err, errlen, ACMEH_INTERNAL, "%s: scenario %s: %s", path, name, bad);
+  char why[400];
+  if (faults && acmeh_faults_validate(faults, why, sizeof why))
+    return acmeh_msg(err, errlen, ACMEH_INTERNAL, "%s: scenario %s: faults: %s", path, name, why);
+  return ACMEH_OK;
+}
+
 static int add_file(acmeh_scenarios *s, const char *path, char *err, size_t errlen) {
   json_error_t je;
   json_t *doc = json_load_file(path, 0, &je);
@@ -48,6 +78,8 @@ static int add_file(acmeh_scenarios *s, const char *path, char *err, size_t errl
   const char *name;
   json_t *def;
   json_object_foreach(doc, name, def) {
+    int rc = scenario_check(path, name, def, err, errlen);
+    if (rc) return rc;
     scenario *p = realloc(s->items, (s->n + 1) * sizeof *p);
     if (!p) return ACMEH_NOMEM;
     s->items = p;

@@ -3,7 +3,9 @@
 # time: in a copy of the data folder (ACMEH_DATA_DIR), a 50,000-check catalog
 # lists within 5 s (it took 14 s when every ID was compared with every earlier
 # one); a level or role outside the known values, an empty or repeated
-# revision, are refused naming the check; a missing scenarios.json leaves the
+# revision, are refused naming the check; so are scenario definitions of the
+# wrong shape (they let checks pass on a scenario that never ran as written);
+# a missing scenarios.json leaves the
 # client checks that need it an error, not undefined behaviour.
 set -euo pipefail
 BIN=${ACMEH_BIN:?} SRC=${ACMEH_SOURCE_DIR:?}
@@ -42,6 +44,20 @@ timeout 60 "$BIN" list --check 'XAAAA-S-00*' >"$work/big.txt" || fail "the 50,00
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 [ "$(wc -l <"$work/big.txt")" = 10 ] || fail "the 50,000-check catalog listed $(wc -l <"$work/big.txt") of XAAAA-S-00*"
 [ "$ms" -lt 5000 ] || fail "the 50,000-check catalog took $ms ms to list"
+# Malformed scenario definitions are refused before any client runs.
+scen() { # $1 = python expression applied to the scenarios document d, $2 = text the message holds
+  fresh
+  python3 - "$work/data/suites/core/scenarios.json" "$1" <<'PY'
+import json, sys
+p = sys.argv[1]; d = json.load(open(p)); exec(sys.argv[2]); json.dump(d, open(p, "w"))
+PY
+  set +e; out=$("$BIN" run --client "$SRC/tests/peers/fake-client.json" --check CORE-C-001 2>&1); rc=$?; set -e
+  [ "$rc" = 2 ] && grep -q -- "$2" <<<"$out" || fail "scenario $1: exit $rc: $out"
+}
+scen 'd["plain-http01"] = 5' "scenario plain-http01: must be an object"
+scen 'd["plain-http01"]["challenge"] = 7' "challenge: is no challenge type"
+scen 'd["plain-http01"]["actions"] = []' "actions: must be 1 to 8 strings"
+scen 'd["plain-http01"]["faults"] = [{"nonsense": 1}]' "faults:"
 fresh; rm "$work/data/suites/core/scenarios.json"
 set +e
 "$BIN" run --client "$SRC/tests/peers/fake-client.json" --check CORE-C-001 --json "$work/r.json" >"$work/run.log" 2>&1
