@@ -235,10 +235,10 @@ static int preflight(run_args *a, const acmeh_catalog *cat) {
 /* 0, or 2 when `path` is set but is not a JSON object of ID -> reason. */
 static int load_expectations(const run_args *a, const json_t *target, json_t **out) {
   *out = NULL;
-  if (!a->expect) {
-    *out = target ? acmeh_target_expectations(target) : NULL;
-    return 0;
-  }
+  char err[600];
+  if (!a->expect && target && acmeh_target_expectations(target, out, err, sizeof err))
+    return fprintf(stderr, "acme-harness: %s\n", err), 2;
+  if (!a->expect) return 0;
   json_error_t je;
   *out = json_load_file(a->expect, 0, &je);
   if (json_is_object(*out)) return 0;

@@ -425,10 +425,17 @@ void acmeh_target_stop(acmeh_target_run *r) {
   free(r);
 }
 
-json_t *acmeh_target_expectations(const json_t *doc) {
+int acmeh_target_expectations(const json_t *doc, json_t **out, char *err, size_t errlen) {
   const char *f = json_string_value(json_object_get(doc, "expectations"));
-  if (!f) return NULL;
+  *out = NULL;
+  if (!f) return ACMEH_OK;
+  if (!*f || strchr(f, '/') || !strcmp(f, "..") || !strcmp(f, "."))
+    return acmeh_msg(err, errlen, ACMEH_ENV_IO, "expectations \"%.100s\": must be a file name in the targets folder", f);
   char path[4096];
   snprintf(path, sizeof path, "%s/targets/%s", acmeh_data_dir(), f);
-  return json_load_file(path, 0, NULL);
+  json_error_t je;
+  json_t *e = json_load_file(path, 0, &je);
+  if (json_is_object(e)) return *out = e, ACMEH_OK;
+  json_decref(e);
+  return acmeh_msg(err, errlen, ACMEH_ENV_IO, "expectations %s: %s", path, e ? "must be a JSON object of check ID -> reason" : je.text);
 }

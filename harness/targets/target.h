@@ -44,9 +44,12 @@ const json_t *acmeh_target_nameserver(const acmeh_target_run *r);
 /* Ends the target's process group and frees r. NULL is a no-op. */
 void acmeh_target_stop(acmeh_target_run *r);
 
-/* The expectations object of a target: its "expectations" file (relative to the
- * targets folder) loaded, or NULL. New reference. */
-json_t *acmeh_target_expectations(const json_t *doc);
+/* The expectations object of a target: its "expectations" file, a plain file
+ * name in the targets folder, loaded into *out (new reference; NULL when the
+ * target names none). Returns ACMEH_OK, or ACMEH_ENV_IO with the reason in err
+ * when the name is a path, the file cannot be read or parsed, or it is not a
+ * JSON object (a broken expectations file must not quietly expect nothing). */
+int acmeh_target_expectations(const json_t *doc, json_t **out, char *err, size_t errlen);
 
 /* A free TCP port on 127.0.0.1 (bound and released), or -1. */
 int acmeh_free_port(void);

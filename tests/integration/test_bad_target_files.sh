@@ -38,4 +38,11 @@ refused --nameserver DNSUP-S-001 '{"name": "bad", "role": "nameserver", "mock_dn
 refused --client CORE-C-001 "{$C, \"challenges\": [\"bogus-01\"], \"actions\": {\"issue\": {\"command\": [\"true\"]}}}" "challenges[0]"
 refused --client CORE-C-001 "{$C, \"challenges\": [], \"actions\": {\"issue\": {\"command\": [\"true\"]}}}" "challenges: names no"
 refused --server CORE-S-001 '{"name": "bad", "role": "server", "command": ["p"], "directory": "d", "files": {"../escaped.txt": "x"}}' "plain file name"
+# A target's expectations file that is a path, missing, or not an object: exit 2, not "nothing expected".
+for e in '../../etc/passwd' 'no-such.expect.json' 'README.md'; do
+  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["expectations"]=sys.argv[2]; json.dump(d, open(sys.argv[3],"w"))' \
+    "${ACMEH_SOURCE_DIR:?}/targets/reference.json" "$e" "$out/ref.json"
+  rc=0; timeout 60 "$bin" run --server "$out/ref.json" --check CORE-S-001 >"$out/stdout" 2>"$out/stderr" || rc=$?
+  [ "$rc" = 2 ] && grep -q "expectations" "$out/stderr" || fail "expectations '$e': exit $rc: $(cat "$out/stderr")"
+done
 echo "ok: malformed client, server and nameserver target files are refused with exit 2, naming the field"
