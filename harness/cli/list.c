@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "harness/cli/args.h"
@@ -144,15 +145,24 @@ int acmeh_cli_vectors(int argc, char **argv) {
   DIR *d = suite ? opendir(acmeh_suite_vectors_dir(suite, NULL, dir, sizeof dir)) : NULL;
   if (!d) return vectors_unknown(spec);
   json_t *all = json_object();
-  for (struct dirent *e; (e = readdir(d));) {
+  int status = 0;
+  for (struct dirent *e; status == 0 && (e = readdir(d));) {
     size_t n = strlen(e->d_name);
-    if (n < 6 || strcmp(e->d_name + n - 5, ".json") != 0) continue;
+    struct stat st;
     char path[8192];
     snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-    json_t *j = json_load_file(path, 0, NULL);
+    /* regular files only: a FIFO named *.json would block the read forever */
+    if (n < 6 || strcmp(e->d_name + n - 5, ".json") != 0 || stat(path, &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    json_error_t je;
+    json_t *j = json_load_file(path, 0, &je);
     if (j) json_object_set_new(all, e->d_name, j);
+    else {
+      fprintf(stderr, "acme-harness vectors: %s:%d: %s\n", path, je.line, je.text);
+      status = 2;
+    }
   }
   closedir(d);
+  if (status) return json_decref(all), status;
   json_dumpf(all, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
   putchar('\n');
   json_decref(all);

@@ -58,6 +58,12 @@ scen 'd["plain-http01"] = 5' "scenario plain-http01: must be an object"
 scen 'd["plain-http01"]["challenge"] = 7' "challenge: is no challenge type"
 scen 'd["plain-http01"]["actions"] = []' "actions: must be 1 to 8 strings"
 scen 'd["plain-http01"]["faults"] = [{"nonsense": 1}]' "faults:"
+# Vectors: a file that does not parse is an error, not left out; a FIFO is passed over.
+fresh; echo '{broken' >"$work/data/vectors/core/jose.json"
+set +e; out=$("$BIN" vectors --spec core 2>&1); rc=$?; set -e
+[ "$rc" = 2 ] && grep -q "jose.json:1:" <<<"$out" || fail "vectors with a broken file: exit $rc: $out"
+fresh; mkfifo "$work/data/vectors/core/fifo.json"
+timeout 20 "$BIN" vectors --spec core >/dev/null || fail "vectors hung on a FIFO named *.json"
 fresh; rm "$work/data/suites/core/scenarios.json"
 set +e
 "$BIN" run --client "$SRC/tests/peers/fake-client.json" --check CORE-C-001 --json "$work/r.json" >"$work/run.log" 2>&1
