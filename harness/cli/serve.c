@@ -105,6 +105,8 @@ static int parse(serve_args *a, int argc, char **argv) {
 /* Live verdicts: how often each per-exchange client check (every suite's live judge) passed and failed. */
 #define MAX_LIVE_CHECKS 64
 #define MAX_LIVE_JUDGES 16
+/* Characters of a verdict message shown on its line. */
+#define MAX_VERDICT_CHARS 300
 typedef struct {
   const char *id;
   size_t pass, fail;
@@ -175,7 +177,10 @@ static void print_verdict(void *ud, const char *id, int pass, const char *messag
     p->counts[k].id = id; /* the rule table's static string */
     pass ? p->counts[k].pass++ : p->counts[k].fail++;
   }
-  printf("  %s %s%s%s %s\n", id, paint(p, pass ? "\033[32m" : "\033[31m"), pass ? "pass" : "FAIL", paint(p, "\033[0m"), message);
+  /* One screen line's worth: a peer's 2 KB kid must not flood the terminal (the exchange printed above shows it whole). */
+  size_t n = strlen(message);
+  printf("  %s %s%s%s %.*s%s\n", id, paint(p, pass ? "\033[32m" : "\033[31m"), pass ? "pass" : "FAIL", paint(p, "\033[0m"),
+         (int)(n > MAX_VERDICT_CHARS ? MAX_VERDICT_CHARS : n), message, n > MAX_VERDICT_CHARS ? " ..." : "");
 }
 
 /* At shutdown: per check, how many exchanges passed and failed it. */

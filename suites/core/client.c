@@ -222,9 +222,16 @@ static const struct {
 };
 #define NRULES (sizeof rules / sizeof *rules)
 
+/* A request the server refused before it could parse it (431, a header that
+ * is not text) has no method, headers or JWS to judge: no rule applies. */
+static int parsed(const json_t *x) {
+  const char *m = acmeh_kit_x_field(x, "method");
+  return m && *m;
+}
+
 static size_t core_judge_exchange(core_judge *j, const json_t *x, acmeh_live_emit emit, void *ud) {
   size_t fails = 0;
-  for (size_t k = 0; k < NRULES; k++) {
+  for (size_t k = 0; k < NRULES && parsed(x); k++) {
     rule_out o = {0};
     int v = rules[k].fn(j, x, &o);
     if (v == RULE_NA) continue;
@@ -252,7 +259,7 @@ static int judge_record(acmeh_check_ctx *ctx, rule_fn fn) {
   size_t i;
   json_t *x;
   rule_out o;
-  ACMEH_KIT_EACH(r, i, x) if (rc == ACMEH_OK && fn(j, x, &o) == RULE_FAIL) rc = acmeh_check_fail(ctx, o.expected, "%s", o.actual);
+  ACMEH_KIT_EACH(r, i, x) if (rc == ACMEH_OK && parsed(x) && fn(j, x, &o) == RULE_FAIL) rc = acmeh_check_fail(ctx, o.expected, "%s", o.actual);
   core_judge_free(j);
   return rc;
 }

@@ -8,9 +8,13 @@ Ctrl-C must print the per-check summary. With --no-verdicts no verdict line
 appears.
 
 Env: ACMEH_BIN (acmeh-fake-client is built beside it under tests/), ACMEH_SOURCE_DIR."""
+import base64
+import json
 import os
 import re
 import signal
+import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -68,6 +72,42 @@ def stop(p, lines):
     return "".join(lines) + out
 
 
+def raw(info, request):
+    """Sends one raw request over TLS to serve and returns the status line."""
+    host, port = re.match(r"https://([^:/]+):(\d+)", info["dir"]).groups()
+    ctx = ssl.create_default_context(cafile=info["ca"])
+    try:
+        with socket.create_connection((host, int(port)), timeout=10) as sock:
+            with ctx.wrap_socket(sock, server_hostname=host) as t:
+                t.sendall(request)
+                return t.recv(200).split(b"\r\n", 1)[0].decode(errors="replace")
+    except OSError as e:  # the server may answer 431 and close before the whole request is sent
+        return str(e)
+
+
+def b64(d):
+    return base64.urlsafe_b64encode(json.dumps(d).encode()).rstrip(b"=").decode()
+
+
+def hostile(tmp):
+    """A request refused before parsing (431) gets no verdict; a 2,000-character kid
+    does not make a verdict line longer than one screen line's worth."""
+    p, info, lines = start_serve(tmp, [])
+    if len(info) == 3:
+        raw(info, b"GET /dir HTTP/1.1\r\nHost: x\r\nUser-Agent: big\r\nX-Pad: " + b"p" * 200000 + b"\r\n\r\n")
+        body = json.dumps({"protected": b64({"alg": "ES256", "kid": "k" * 2000, "nonce": "n", "url": "u"}),
+                           "payload": "", "signature": "AAAA"}).encode()
+        raw(info, b"POST /order/x HTTP/1.1\r\nHost: x\r\nUser-Agent: t\r\nContent-Type: application/jose+json\r\n"
+            b"Content-Length: %d\r\n\r\n" % len(body) + body)
+    out = stop(p, lines)
+    verdicts = [l for l in out.splitlines() if re.match(r"^  CORE-C-\d{3} (pass|FAIL) ", l)]
+    check(len(info) == 3, "serve started for the hostile requests")
+    check(not re.search(r"^#\d+ .*\(unparsed request\)[^\n]*\n(  [^#\n]*\n)*  CORE-C-", out, re.M),
+          "no verdict under a request refused before parsing")
+    check(verdicts and max(len(l) for l in verdicts) <= 340, "verdict lines at most 340 characters (longest %d)"
+          % max([len(l) for l in verdicts] or [0]))
+
+
 def main():
     if not os.access(FAKE, os.X_OK):
         print("SKIP: %s not built" % FAKE)
@@ -94,6 +134,7 @@ def main():
         check(rc == 0, "the fake client got a certificate (exit %d)" % rc)
         check("#1 " in out or "#0 " in out, "exchanges still printed with --no-verdicts")
         check("CORE-C-" not in out, "no verdict line with --no-verdicts")
+        hostile(tmp)
     print("%d problem(s)" % len(failures))
     return 1 if failures else 0
 
