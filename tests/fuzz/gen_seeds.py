@@ -93,9 +93,9 @@ def dns_update():
     ch = "_acme-challenge.example.com"
     add = rr(ch, "TXT", txt(b"LoqXcYV8q5ONbJQxbmR7SCTNo3tiAXDfowyjxAjEuX0"))
     s["add-txt"] = signed(update("example.com", updates=[add]), KEY256)
-    s["add-a-aaaa-caa-cname"] = signed(update("example.com", updates=[
+    s["add-a-aaaa-cname"] = signed(update("example.com", updates=[
         rr("h.example.com", "A", bytes([192, 0, 2, 7])), rr("h.example.com", "AAAA", bytes(15) + b"\1"),
-        rr("h.example.com", "CAA", b"\0\5issue" + b"ca.example"), rr("c.example.com", "CNAME", name("h.example.com"))]),
+        rr("c.example.com", "CNAME", name("h.example.com"))]),
         KEY256, T + 1)
     s["delete-rr"] = signed(update("example.com", updates=[rr(ch, "TXT", txt(b"existing"), cls=254, ttl=0)]), KEY256, T + 2)
     s["delete-rrset"] = signed(update("example.com", updates=[rr(ch, "TXT", b"", cls=255, ttl=0)]), KEY256, T + 3)
