@@ -35,6 +35,7 @@ struct acmeh_mocks {
   acmeh_mocktlsalpn *tlsalpn;
   acmeh_httpsrv *mgmt;
   int dns_port, http01_port, tlsalpn_port, mgmt_port;
+  int serving; /* the loop and servers exist (acmeh_mocks_start), not just the stores */
 };
 
 /* Loopback only: the mocks answer anything and must not be reachable from outside. */
@@ -54,6 +55,13 @@ static void close_servers(acmeh_mocks *m) {
 
 static void on_stop(uv_async_t *a) { close_servers(a->data); }
 
+static void free_stores(acmeh_mocks *m) {
+  acmeh_records_free(m->rec);
+  acmeh_history_free(m->hist);
+  acmeh_dnsupd_free(m->upd);
+  free(m);
+}
+
 /* Frees everything once no handle is left on the loop. */
 static void free_all(acmeh_mocks *m) {
   uv_loop_close(&m->loop);
@@ -61,10 +69,7 @@ static void free_all(acmeh_mocks *m) {
   acmeh_httpsrv_free(m->http01);
   acmeh_mocktlsalpn_free(m->tlsalpn);
   acmeh_httpsrv_free(m->mgmt);
-  acmeh_records_free(m->rec);
-  acmeh_history_free(m->hist);
-  acmeh_dnsupd_free(m->upd);
-  free(m);
+  free_stores(m);
 }
 
 static void *loop_main(void *arg) {
@@ -95,12 +100,8 @@ static int start_servers(acmeh_mocks *m, const acmeh_mocks_config *cfg, const ch
                              m, &m->mgmt, err, errlen);
 }
 
-int acmeh_mocks_start(const acmeh_mocks_config *cfg, acmeh_mocks **out, char *err, size_t errlen) {
-  if (!cfg || !out) return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "mocks: no config");
-  const char *addr = cfg->bind_addr ? cfg->bind_addr : "127.0.0.1";
-  if (!is_loopback(addr))
-    return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "mocks: %s is not a loopback address", addr);
-  const char *def4 = cfg->default_ipv4 ? cfg->default_ipv4 : "127.0.0.1";
+int acmeh_mocks_new_stores(const char *default_ipv4, acmeh_mocks **out, char *err, size_t errlen) {
+  const char *def4 = default_ipv4 ? default_ipv4 : "127.0.0.1";
   struct in_addr probe;
   if (inet_pton(AF_INET, def4, &probe) != 1)
     return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "mocks: default_ipv4 %s is not IPv4", def4);
@@ -109,17 +110,28 @@ int acmeh_mocks_start(const acmeh_mocks_config *cfg, acmeh_mocks **out, char *er
   m->rec = acmeh_records_new(def4);
   m->hist = acmeh_history_new(0);
   m->upd = acmeh_dnsupd_new(0);
+  m->dns_port = m->http01_port = m->tlsalpn_port = m->mgmt_port = -1;
   if (!m->rec || !m->hist || !m->upd) {
-    acmeh_records_free(m->rec);
-    acmeh_history_free(m->hist);
-    acmeh_dnsupd_free(m->upd);
-    free(m);
+    free_stores(m);
     return acmeh_msg(err, errlen, ACMEH_NOMEM, "mocks: out of memory");
   }
+  *out = m;
+  return ACMEH_OK;
+}
+
+int acmeh_mocks_start(const acmeh_mocks_config *cfg, acmeh_mocks **out, char *err, size_t errlen) {
+  if (!cfg || !out) return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "mocks: no config");
+  const char *addr = cfg->bind_addr ? cfg->bind_addr : "127.0.0.1";
+  if (!is_loopback(addr))
+    return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "mocks: %s is not a loopback address", addr);
+  acmeh_mocks *m = NULL;
+  int rc = acmeh_mocks_new_stores(cfg->default_ipv4, &m, err, errlen);
+  if (rc != ACMEH_OK) return rc;
+  m->serving = 1;
   uv_loop_init(&m->loop);
   uv_async_init(&m->loop, &m->stop, on_stop);
   m->stop.data = m;
-  int rc = start_servers(m, cfg, addr, err, errlen);
+  rc = start_servers(m, cfg, addr, err, errlen);
   /* Ports are read here, before the loop thread owns the servers. */
   m->dns_port = acmeh_mockdns_port(m->dns);
   m->http01_port = acmeh_httpsrv_port(m->http01);
@@ -139,6 +151,10 @@ int acmeh_mocks_start(const acmeh_mocks_config *cfg, acmeh_mocks **out, char *er
 
 void acmeh_mocks_stop(acmeh_mocks *m) {
   if (!m) return;
+  if (!m->serving) { /* acmeh_mocks_new_stores: no loop, thread or socket */
+    free_stores(m);
+    return;
+  }
   uv_async_send(&m->stop);
   pthread_join(m->thread, NULL);
   free_all(m);

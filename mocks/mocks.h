@@ -26,6 +26,14 @@ typedef struct {
 int acmeh_mocks_start(const acmeh_mocks_config *cfg, acmeh_mocks **out, char *err,
                       size_t errlen);
 
+/* The mocks' stores only (records, request history, DNS UPDATE state): no
+ * loop, thread or socket. acmeh_mocks_start builds its servers on these; a
+ * caller that drives the endpoints itself (acmeh_mgmt_handle, the setters
+ * below; tests/fuzz/fuzz_mgmt_api.c) needs no more. default_ipv4 as in
+ * acmeh_mocks_config. Ports read as -1. Free with acmeh_mocks_stop. Returns
+ * ACMEH_OK, ACMEH_INVALID_ARG (not IPv4), ACMEH_NOMEM with the reason in err. */
+int acmeh_mocks_new_stores(const char *default_ipv4, acmeh_mocks **out, char *err, size_t errlen);
+
 /* Stops the loop, closes every socket, joins the thread and frees m. NULL is a no-op. */
 void acmeh_mocks_stop(acmeh_mocks *m);
 

@@ -174,7 +174,9 @@ static acmeh_tsig_state verify(const acmeh_dnsup_msg *m, const uint8_t *w, size_
   return ok ? ACMEH_TSIG_VERIFIED : ACMEH_TSIG_BAD;
 }
 
-static int parse_resp(const acmeh_dnsup_msg *m, const uint8_t *w, size_t len, acmeh_dnsup_resp *r) {
+int acmeh_dnsup_resp_read(const acmeh_dnsup_msg *m, const uint8_t *w, size_t len, acmeh_dnsup_resp *r) {
+  memset(r, 0, sizeof *r);
+  if (!w || len < 12) return ACMEH_PEER_PROTOCOL;
   r->id = get16(w), r->qr = w[2] >> 7, r->opcode = (w[2] >> 3) & 0xF, r->rcode = w[3] & 0xF;
   r->text = acmeh_dns_wire_text(w, len);
   size_t at;
@@ -196,9 +198,10 @@ int acmeh_dnsup_send(const char *addr, int port, const acmeh_dnsup_msg *m, int t
   uint8_t *ans = malloc(65536);
   size_t al = 0;
   if (!ans) return ACMEH_NOMEM;
-  int rc = exchange(addr, port, m->wire, m->len, timeout_ms, ans, &al, &r->tcp, err, errlen);
-  if (!rc && (rc = parse_resp(m, ans, al, r)))
+  int tcp = 0, rc = exchange(addr, port, m->wire, m->len, timeout_ms, ans, &al, &tcp, err, errlen);
+  if (!rc && (rc = acmeh_dnsup_resp_read(m, ans, al, r)))
     acmeh_msg(err, errlen, rc, "the answer's TSIG RR is malformed");
+  r->tcp = tcp;
   free(ans);
   return rc;
 }
@@ -224,6 +227,19 @@ static void answers_of(const ldns_pkt *p, ldns_rr_type t, acmeh_wbuf *out) {
   acmeh_wbuf_put(out, "", 1);
 }
 
+int acmeh_dns_answers_read(const uint8_t *w, size_t len, uint16_t type, int *rcode, char **answers) {
+  *answers = NULL;
+  ldns_pkt *p = NULL;
+  if (!w || ldns_wire2pkt(&p, w, len) != LDNS_STATUS_OK) return ACMEH_PEER_PROTOCOL;
+  acmeh_wbuf out = {0};
+  answers_of(p, (ldns_rr_type)type, &out);
+  *rcode = ldns_pkt_get_rcode(p);
+  ldns_pkt_free(p);
+  if (out.oom) return free(out.data), ACMEH_NOMEM;
+  *answers = (char *)out.data;
+  return ACMEH_OK;
+}
+
 int acmeh_dns_query(const char *addr, int port, const char *name, const char *type, int timeout_ms,
                     int *rcode, char **answers, char *err, size_t errlen) {
   *answers = NULL;
@@ -240,16 +256,8 @@ int acmeh_dns_query(const char *addr, int port, const char *name, const char *ty
   int tcp, rc = ans && ldns_pkt2wire(&w, q, &wl) == LDNS_STATUS_OK ? ACMEH_OK : ACMEH_NOMEM;
   ldns_pkt_free(q);
   if (!rc) rc = exchange(addr, port, w, wl, timeout_ms, ans, &al, &tcp, err, errlen);
-  ldns_pkt *p = NULL;
-  if (!rc && ldns_wire2pkt(&p, ans, al) != LDNS_STATUS_OK)
-    rc = acmeh_msg(err, errlen, ACMEH_PEER_PROTOCOL, "the answer to %s %s does not parse", name, type);
-  if (!rc) {
-    acmeh_wbuf out = {0};
-    answers_of(p, t, &out);
-    *rcode = ldns_pkt_get_rcode(p), *answers = (char *)out.data;
-    if (out.oom) rc = ACMEH_NOMEM, free(out.data), *answers = NULL;
-  }
-  ldns_pkt_free(p);
+  if (!rc && (rc = acmeh_dns_answers_read(ans, al, (uint16_t)t, rcode, answers)) == ACMEH_PEER_PROTOCOL)
+    acmeh_msg(err, errlen, rc, "the answer to %s %s does not parse", name, type);
   free(w), free(ans);
   return rc;
 }

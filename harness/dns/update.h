@@ -148,11 +148,28 @@ int acmeh_dnsup_send(const char *addr, int port, const acmeh_dnsup_msg *m, int t
                      char *err, size_t errlen);
 void acmeh_dnsup_resp_clear(acmeh_dnsup_resp *r);
 
+/* How acmeh_dnsup_send reads an answer once it has arrived: header fields,
+ * the presentation form, and the last additional RR's TSIG checked against
+ * request `m` (NULL or unsigned: any MAC counts as ACMEH_TSIG_BAD) per RFC 8945
+ * §5.3/§5.4. Public so the reader can be driven without a socket
+ * (tests/fuzz/fuzz_dns_response.c). `w` is len bytes from the peer, never
+ * trusted. Fills *r (r->tcp left 0; free with acmeh_dnsup_resp_clear, also on
+ * error). Returns ACMEH_OK, or ACMEH_PEER_PROTOCOL when shorter than a header
+ * or the TSIG RR is malformed. */
+int acmeh_dnsup_resp_read(const acmeh_dnsup_msg *m, const uint8_t *w, size_t len, acmeh_dnsup_resp *r);
+
 /* A plain query (RD=0) for name/type ("TXT", "A"). Fills *rcode and the
  * answer's rdata of that type, one string per RR in presentation form, joined
  * by '\n' into *answers (malloc'd, "" when none). Same returns as send. */
 int acmeh_dns_query(const char *addr, int port, const char *name, const char *type, int timeout_ms,
                     int *rcode, char **answers, char *err, size_t errlen);
+
+/* How acmeh_dns_query reads its answer: message `w` (len bytes from the peer)
+ * parsed by ldns, *rcode its RCODE and *answers (malloc'd, caller frees; ""
+ * when none) the rdata of every answer RR of `type` (an RR type number),
+ * as acmeh_dns_query describes. Returns ACMEH_OK, ACMEH_PEER_PROTOCOL (does
+ * not parse; *answers NULL) or ACMEH_NOMEM. */
+int acmeh_dns_answers_read(const uint8_t *w, size_t len, uint16_t type, int *rcode, char **answers);
 
 /* The presentation form of a message's wire bytes (ldns), malloc'd, or NULL. */
 char *acmeh_dns_wire_text(const uint8_t *wire, size_t len);
