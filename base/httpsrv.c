@@ -6,6 +6,7 @@
 #include "base/uvutil.h"
 
 #include <http_parser.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,19 @@ typedef struct {
   char *p;
   size_t len, cap;
 } buf;
+
+/* One request as http-parser's callbacks collect it, under the caps: the
+ * part of a connection that acmeh_httpsrv_parse uses without one. */
+typedef struct {
+  http_parser parser; /* embedded: the callbacks find the reqparse from it */
+  buf url, host, body;
+  buf names[MAX_HEADERS], values[MAX_HEADERS];
+  size_t nheaders;
+  int last_was_value, headers_dropped;
+  size_t header_bytes;
+  size_t max_body;
+  int fail_status; /* set by a callback that rejects the request */
+} reqparse;
 
 /* A rendered response waiting its turn: responses leave in request order, a
  * delayed one holds back those behind it. */
@@ -67,13 +81,7 @@ typedef struct conn {
   int linked;
   acmeh_httpsrv *srv;
   struct conn *prev, *next;
-  http_parser parser;
-  buf url, host, body;
-  buf names[MAX_HEADERS], values[MAX_HEADERS];
-  size_t nheaders;
-  int last_was_value, headers_dropped;
-  size_t header_bytes;
-  int fail_status; /* set by a callback that rejects the request */
+  reqparse rp; /* rp.parser.data is the conn */
   int no_more_input; /* a response that ends the connection is queued: parse nothing further */
   int in_request;     /* a request's first byte arrived and its end has not */
   int paused;         /* reading stopped until the peer reads its answers */
@@ -138,6 +146,16 @@ static void conn_stop_delay(conn *c) {
   c->delay = NULL;
 }
 
+static void rp_free(reqparse *rp) {
+  free(rp->url.p);
+  free(rp->host.p);
+  free(rp->body.p);
+  for (size_t i = 0; i < MAX_HEADERS; i++) {
+    free(rp->names[i].p);
+    free(rp->values[i].p);
+  }
+}
+
 static void conn_free(conn *c) {
   conn_stop_delay(c);
   while (c->q_head) {
@@ -148,13 +166,7 @@ static void conn_free(conn *c) {
     free(o);
   }
   free(c->stash.p);
-  free(c->url.p);
-  free(c->host.p);
-  free(c->body.p);
-  for (size_t i = 0; i < MAX_HEADERS; i++) {
-    free(c->names[i].p);
-    free(c->values[i].p);
-  }
+  rp_free(&c->rp);
   free(c);
 }
 
@@ -410,17 +422,16 @@ static int conn_drained(const conn *c) {
 static void conn_pause(conn *c) {
   c->paused = 1;
   c->srv->st.pauses++;
-  http_parser_pause(&c->parser, 1);
+  http_parser_pause(&c->rp.parser, 1);
   if (c->tls)
     acmeh_uvtls_pause(c->tls);
   else
     uv_read_stop((uv_stream_t *)&c->tcp);
 }
 
-static int on_message_begin(http_parser *p) {
-  conn *c = conn_of(p);
-  c->in_request = 1;
-  c->request_start = uv_now(c->srv->loop);
+static reqparse *rp_of(http_parser *p) { return (reqparse *)((char *)p - offsetof(reqparse, parser)); }
+
+static void rp_begin(reqparse *c) {
   buf_reset(&c->url);
   buf_reset(&c->host);
   buf_reset(&c->body);
@@ -432,26 +443,33 @@ static int on_message_begin(http_parser *p) {
   c->header_bytes = 0;
   c->last_was_value = 0;
   c->headers_dropped = 0;
+}
+
+static int on_message_begin(http_parser *p) {
+  conn *c = conn_of(p);
+  c->in_request = 1;
+  c->request_start = uv_now(c->srv->loop);
+  rp_begin(&c->rp);
   return 0;
 }
 
-static int fail(conn *c, int status) {
+static int fail(reqparse *c, int status) {
   c->fail_status = status;
   return -1;
 }
 
 static int on_url(http_parser *p, const char *at, size_t n) {
-  conn *c = conn_of(p);
+  reqparse *c = rp_of(p);
   return buf_add(&c->url, at, n, MAX_URL) ? fail(c, 414) : 0;
 }
 
-static int count_header(conn *c, size_t n) {
+static int count_header(reqparse *c, size_t n) {
   c->header_bytes += n;
   return c->header_bytes > MAX_HEADER_BYTES ? fail(c, 431) : 0;
 }
 
 static int on_header_field(http_parser *p, const char *at, size_t n) {
-  conn *c = conn_of(p);
+  reqparse *c = rp_of(p);
   if (count_header(c, n)) return -1;
   if (c->last_was_value || c->nheaders == 0) { /* a new header starts */
     c->last_was_value = 0;
@@ -462,7 +480,7 @@ static int on_header_field(http_parser *p, const char *at, size_t n) {
 }
 
 static int on_header_value(http_parser *p, const char *at, size_t n) {
-  conn *c = conn_of(p);
+  reqparse *c = rp_of(p);
   if (count_header(c, n)) return -1;
   c->last_was_value = 1;
   if (c->nheaders == 0) return fail(c, 400);
@@ -470,12 +488,12 @@ static int on_header_value(http_parser *p, const char *at, size_t n) {
 }
 
 static int on_body(http_parser *p, const char *at, size_t n) {
-  conn *c = conn_of(p);
-  return buf_add(&c->body, at, n, c->srv->opts.max_body) ? fail(c, 413) : 0;
+  reqparse *c = rp_of(p);
+  return buf_add(&c->body, at, n, c->max_body) ? fail(c, 413) : 0;
 }
 
 /* Fills hdrs from the collected fields (values trimmed in place) and returns the Host value. */
-static const char *collect_headers(conn *c, acmeh_httpsrv_header *hdrs) {
+static const char *collect_headers(reqparse *c, acmeh_httpsrv_header *hdrs) {
   const char *host = "";
   for (size_t i = 0; i < c->nheaders; i++) {
     buf *v = &c->values[i];
@@ -491,19 +509,24 @@ static const char *collect_headers(conn *c, acmeh_httpsrv_header *hdrs) {
   return host;
 }
 
+/* The complete request as the handler sees it; hdrs holds MAX_HEADERS. */
+static acmeh_httpsrv_req rp_request(reqparse *rp, acmeh_httpsrv_header *hdrs) {
+  const char *host = collect_headers(rp, hdrs);
+  return (acmeh_httpsrv_req){http_method_str((enum http_method)rp->parser.method),
+                             buf_str(&rp->url),
+                             host,
+                             buf_str(&rp->body),
+                             rp->body.len,
+                             hdrs,
+                             rp->nheaders};
+}
+
 static int on_message_complete(http_parser *p) {
   conn *c = conn_of(p);
   c->in_request = 0;
   if (c->closing || c->no_more_input) return -1;
   acmeh_httpsrv_header hdrs[MAX_HEADERS];
-  const char *host = collect_headers(c, hdrs);
-  acmeh_httpsrv_req req = {http_method_str((enum http_method)p->method),
-                           buf_str(&c->url),
-                           host,
-                           buf_str(&c->body),
-                           c->body.len,
-                           hdrs,
-                           c->nheaders};
+  acmeh_httpsrv_req req = rp_request(&c->rp, hdrs);
   acmeh_httpsrv_resp resp = {200, NULL, NULL, 0, NULL, 0, ACMEH_HTTPSRV_SEND};
   acmeh_httpsrv *s = c->srv;
   s->in_handler = 1;
@@ -528,6 +551,12 @@ static const http_parser_settings settings = {.on_message_begin = on_message_beg
                                               .on_body = on_body,
                                               .on_message_complete = on_message_complete};
 
+/* Whether the parser stopped short of len bytes, or on an error or upgrade
+ * (never served), after taking `done`. */
+static int rp_refused(const reqparse *rp, size_t done, size_t len) {
+  return done != len || HTTP_PARSER_ERRNO(&rp->parser) != HPE_OK || rp->parser.upgrade;
+}
+
 /* Runs the parser over bytes that arrived (plain or decrypted). */
 static void feed(conn *c, const char *data, size_t len) {
   if (c->closing || c->no_more_input) return;
@@ -543,14 +572,59 @@ static void feed(conn *c, const char *data, size_t len) {
     reply_error(c, 408);
     return;
   }
-  size_t done = http_parser_execute(&c->parser, &settings, data, len);
+  size_t done = http_parser_execute(&c->rp.parser, &settings, data, len);
   if (c->paused && !c->closing) {
     if (buf_add(&c->stash, data + done, len - done, MAX_STASH)) conn_close(c);
     return;
   }
   if (!c->closing && !c->no_more_input &&
-      (done != len || HTTP_PARSER_ERRNO(&c->parser) != HPE_OK || c->parser.upgrade))
-    reply_error(c, c->fail_status ? c->fail_status : 400);
+      rp_refused(&c->rp, done, len))
+    reply_error(c, c->rp.fail_status ? c->rp.fail_status : 400);
+}
+
+/* acmeh_httpsrv_parse's state: the same reqparse and field callbacks as a
+ * connection, with the request handed to `each` instead of a handler. */
+typedef struct {
+  reqparse rp;
+  acmeh_httpsrv_each_fn each;
+  void *ud;
+  int ended; /* a request without keep-alive: the server reads nothing after it */
+} bufparse;
+
+static int buf_message_begin(http_parser *p) {
+  rp_begin(rp_of(p));
+  return 0;
+}
+
+static int buf_message_complete(http_parser *p) {
+  bufparse *b = p->data;
+  acmeh_httpsrv_header hdrs[MAX_HEADERS];
+  acmeh_httpsrv_req req = rp_request(&b->rp, hdrs);
+  b->each(&req, b->ud);
+  b->ended = !http_should_keep_alive(p);
+  return b->ended ? -1 : 0;
+}
+
+static const http_parser_settings buf_settings = {.on_message_begin = buf_message_begin,
+                                                  .on_url = on_url,
+                                                  .on_header_field = on_header_field,
+                                                  .on_header_value = on_header_value,
+                                                  .on_body = on_body,
+                                                  .on_message_complete = buf_message_complete};
+
+int acmeh_httpsrv_parse(const char *data, size_t len, size_t max_body, acmeh_httpsrv_each_fn each, void *ud) {
+  bufparse *b = calloc(1, sizeof *b);
+  if (!b) return 500;
+  http_parser_init(&b->rp.parser, HTTP_REQUEST);
+  b->rp.parser.data = b;
+  b->rp.max_body = max_body;
+  b->each = each;
+  b->ud = ud;
+  size_t done = len ? http_parser_execute(&b->rp.parser, &buf_settings, data, len) : 0;
+  int status = !b->ended && rp_refused(&b->rp, done, len) ? (b->rp.fail_status ? b->rp.fail_status : 400) : 0;
+  rp_free(&b->rp);
+  free(b);
+  return status;
 }
 
 static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *b) {
@@ -578,7 +652,7 @@ static void on_idle(uv_timer_t *t) { conn_close(t->data); }
 static void conn_resume(conn *c) {
   if (!c->paused || c->closing || !conn_drained(c)) return;
   c->paused = 0;
-  http_parser_pause(&c->parser, 0);
+  http_parser_pause(&c->rp.parser, 0);
   buf in = c->stash;
   c->stash = (buf){0};
   if (in.len) feed(c, in.p, in.len); /* never 0 bytes: the parser takes that for EOF */
@@ -606,8 +680,9 @@ static conn *conn_new(acmeh_httpsrv *s) {
   conn *c = calloc(1, sizeof *c);
   if (!c) return NULL;
   c->srv = s;
-  http_parser_init(&c->parser, HTTP_REQUEST);
-  c->parser.data = c;
+  http_parser_init(&c->rp.parser, HTTP_REQUEST);
+  c->rp.parser.data = c;
+  c->rp.max_body = s->opts.max_body;
   c->next = s->conns;
   if (s->conns) s->conns->prev = c;
   s->conns = c;

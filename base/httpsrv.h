@@ -108,6 +108,20 @@ int acmeh_httpsrv_start(uv_loop_t *loop, const char *addr, int port, size_t max_
                         acmeh_httpsrv_handler handler, void *ud, acmeh_httpsrv **out, char *err,
                         size_t errlen);
 
+/* Called by acmeh_httpsrv_parse for each complete request (req lives for the call). */
+typedef void (*acmeh_httpsrv_each_fn)(const acmeh_httpsrv_req *req, void *ud);
+
+/* Parses `len` bytes as a connection's input, without a connection: the
+ * same http-parser field callbacks, caps (URL, header count and bytes, body
+ * over max_body) and header trimming as the server's read path, handing each
+ * complete request (pipelined ones too) to `each` where a connection calls
+ * its handler, and stopping after one that does not keep the connection
+ * alive, as the server does. For the fuzz target
+ * tests/fuzz/fuzz_http_request.c and tests. Returns 0 when the bytes were
+ * taken (a last request may be incomplete), else the status the server
+ * refuses with (400, 413, 414, 431; 500 when out of memory). */
+int acmeh_httpsrv_parse(const char *data, size_t len, size_t max_body, acmeh_httpsrv_each_fn each, void *ud);
+
 /* Value of the first header `name` (case-insensitive) of req, borrowed; NULL if absent. */
 const char *acmeh_httpsrv_req_header(const acmeh_httpsrv_req *req, const char *name);
 

@@ -127,6 +127,32 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud) {
   return len;
 }
 
+/* The status code of a status line "HTTP/1.1 200 OK" (not NUL-terminated), 0 when it is none. */
+static long status_of(const char *line, size_t len) {
+  char buf[64];
+  long status = 0;
+  snprintf(buf, sizeof buf, "%.*s", (int)(len < sizeof buf ? len : sizeof buf - 1), line);
+  return sscanf(buf, "HTTP/%*s %3ld", &status) == 1 ? status : 0;
+}
+
+int acmeh_http_resp_from_buffer(const char *raw, size_t len, acmeh_http_resp *resp) {
+  memset(resp, 0, sizeof *resp);
+  sink s = {.resp = resp};
+  size_t at = 0, n = 0;
+  while (at < len && s.too_large == 0) { /* one line at a time, line end included, as libcurl hands them over */
+    const char *nl = memchr(raw + at, '\n', len - at);
+    n = nl ? (size_t)(nl - (raw + at)) + 1 : len - at;
+    if (n >= 5 && strncmp(raw + at, "HTTP/", 5) == 0) resp->status = status_of(raw + at, n);
+    on_header((char *)raw + at, 1, n, &s);
+    at += n;
+    if (n == 1 || (n == 2 && raw[at - 2] == '\r')) break; /* the blank line ends the header section */
+  }
+  if (!s.too_large && at < len && on_body((char *)raw + at, 1, len - at, &s) != len - at && !s.too_large)
+    return ACMEH_NOMEM;
+  if (!resp->body && !(resp->body = strdup(""))) return ACMEH_NOMEM;
+  return s.too_large || s.header_fields > ACMEH_HTTP_MAX_HEADER_COUNT ? ACMEH_PEER_TOO_LARGE : ACMEH_OK;
+}
+
 /* Writes a JWS body with its protected header and payload decoded, so a reader
  * of the transcript sees what was signed, not base64. */
 static void log_jws(acmeh_strbuf *t, const char *body, size_t len) {

@@ -74,6 +74,18 @@ int acmeh_http_request(acmeh_http *h, const char *method, const char *url,
 
 void acmeh_http_resp_free(acmeh_http_resp *r);
 
+/* Fills *resp from the bytes of one HTTP/1.x response as it arrives (status
+ * line, header lines, blank line, body), passing them through the same
+ * header and body callbacks libcurl drives in acmeh_http_request (trimming,
+ * field count and size caps), without a connection: for the fuzz target
+ * tests/fuzz/fuzz_client_objects.c and tests. A status line among the header
+ * lines starts the section anew, as libcurl's callback sees after a 1xx or a
+ * redirect; the body is everything after the first blank line (no
+ * Content-Length or chunked framing: that is libcurl's part).
+ * Free *resp with acmeh_http_resp_free whatever the result. Returns ACMEH_OK,
+ * ACMEH_PEER_TOO_LARGE (as acmeh_http_request would), ACMEH_NOMEM. */
+int acmeh_http_resp_from_buffer(const char *raw, size_t len, acmeh_http_resp *resp);
+
 /* Value of the first header `name` (case-insensitive), borrowed; NULL if absent. */
 const char *acmeh_http_header_get(const acmeh_http_resp *r, const char *name);
 

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "harness/acme/csr.h"
 #include "harness/acme/jwk.h"
 #include "harness/acme/jws.h"
 #include "base/strbuf.h"
@@ -293,6 +294,12 @@ void srv_h_key_change(srv_req *rq, srv_resp *rs);
 
 /* order.c */
 void srv_order_free(srv_order *o);
+/* Finalize's name check (RFC 8555 §7.4): the CSR names exactly the order's
+ * identifiers names[0..nnames) (its SANs, and its CN if any; an ip
+ * identifier only as an iPAddress SAN), each readable without ambiguity.
+ * Returns 1, or 0 with the reason in why (whylen bytes). Apart from
+ * finalize, tests/fuzz/fuzz_csr.c calls it. */
+int srv_csr_names_ok(const acmeh_csr *csr, char *const *names, size_t nnames, char *why, size_t whylen);
 /* Drops o from its account's orders list (o is being evicted). */
 void srv_order_unlist(acmeh_server *s, const srv_order *o);
 void srv_order_refresh(acmeh_server *s, srv_order *o);

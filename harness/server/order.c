@@ -363,7 +363,7 @@ static int csr_names_unambiguous(const acmeh_csr *csr, const STACK_OF(X509_EXTEN
   return 1;
 }
 
-static int csr_names_ok(const acmeh_csr *csr, const srv_order *o, char *why, size_t whylen) {
+int srv_csr_names_ok(const acmeh_csr *csr, char *const *names, size_t nnames, char *why, size_t whylen) {
   char **sans = NULL, cn[256] = "";
   size_t n = 0;
   STACK_OF(X509_EXTENSION) *exts = acmeh_csr_extensions(csr);
@@ -374,12 +374,12 @@ static int csr_names_ok(const acmeh_csr *csr, const srv_order *o, char *why, siz
   X509_NAME_get_text_by_NID(acmeh_csr_subject(csr), NID_commonName, cn, sizeof cn);
   int ok = 1;
   for (size_t i = 0; ok && i < n; i++)
-    if (!has_name(o->names, o->nnames, sans[i]))
+    if (!has_name(names, nnames, sans[i]))
       ok = 0, snprintf(why, whylen, "the CSR names %.100s, which is not in the order", sans[i]);
-  for (size_t i = 0; ok && i < o->nnames; i++)
-    if (!has_name(sans, n, o->names[i]) && (srv_is_ip(o->names[i]) || strcasecmp(cn, o->names[i]) != 0))
-      ok = 0, snprintf(why, whylen, "the CSR does not name %.100s from the order", o->names[i]);
-  if (ok && cn[0] && !has_name(o->names, o->nnames, cn))
+  for (size_t i = 0; ok && i < nnames; i++)
+    if (!has_name(sans, n, names[i]) && (srv_is_ip(names[i]) || strcasecmp(cn, names[i]) != 0))
+      ok = 0, snprintf(why, whylen, "the CSR does not name %.100s from the order", names[i]);
+  if (ok && cn[0] && !has_name(names, nnames, cn))
     ok = 0, snprintf(why, whylen, "the CSR's common name %.100s is not in the order", cn);
   acmeh_names_free(sans, n);
   return ok;
@@ -433,7 +433,7 @@ static void finalize(srv_req *rq, srv_resp *rs, srv_order *o) {
     return srv_problem(rs, 400, "badCSR", "csr is not base64url (unpadded) DER of one PKCS#10 request");
   int ok = acmeh_spki_form_ok(acmeh_csr_spki(req), why, sizeof why);
   if (ok && !(ok = acmeh_csr_verify(req))) snprintf(why, sizeof why, "the CSR's self-signature does not verify");
-  ok = ok && csr_key_ok(s, acmeh_csr_key(req), why, sizeof why) && csr_names_ok(req, o, why, sizeof why);
+  ok = ok && csr_key_ok(s, acmeh_csr_key(req), why, sizeof why) && srv_csr_names_ok(req, o->names, o->nnames, why, sizeof why);
   if (ok && srv_issue_async(s, o, acmeh_csr_spki(req)) != ACMEH_OK) {
     acmeh_csr_free(req);
     return srv_problem(rs, 500, "serverInternal", "cannot queue issuance");

@@ -166,10 +166,7 @@ static int check_started(const json_t *doc, const char *role, const char *path, 
   return rc;
 }
 
-/* The shape README.md documents for each role: required fields present and
- * every known field of the right JSON type. ACMEH_OK or ACMEH_INVALID_ARG
- * with "target PATH: FIELD: why" in err. */
-static int target_validate(const json_t *doc, const char *path, char *err, size_t errlen) {
+int acmeh_target_check(const json_t *doc, const char *path, char *err, size_t errlen) {
   if (!json_is_object(doc)) return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "target %s: must be a JSON object", path);
   int rc = check_fields(doc, "", COMMON, path, err, errlen);
   if (rc) return rc;
@@ -190,7 +187,7 @@ int acmeh_target_load(const char *name_or_path, json_t **doc, char *err, size_t 
   if (!*doc && je.line < 0) /* not opened: jansson's text repeats the path */
     return acmeh_msg(err, errlen, ACMEH_ENV_IO, "target %s: cannot read %s (%s)", name_or_path, path, strerror(errno));
   if (!*doc) return acmeh_msg(err, errlen, ACMEH_ENV_IO, "target %s: %s:%d: %s", name_or_path, path, je.line, je.text);
-  int rc = target_validate(*doc, path, err, errlen);
+  int rc = acmeh_target_check(*doc, path, err, errlen);
   if (rc) {
     json_decref(*doc);
     *doc = NULL;

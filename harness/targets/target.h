@@ -23,6 +23,13 @@ typedef struct acmeh_target_run acmeh_target_run;
  * must be ...") with the reason in err. */
 int acmeh_target_load(const char *name_or_path, json_t **doc, char *err, size_t errlen);
 
+/* The shape check acmeh_target_load applies to a parsed document (split out
+ * so that the fuzz target tests/fuzz/fuzz_target_file.c reaches it without
+ * a file): the fields above, by role. `path` only names the document in
+ * messages. Returns ACMEH_OK, or ACMEH_INVALID_ARG with "target PATH: FIELD:
+ * why" in err (errlen bytes). doc is borrowed. */
+int acmeh_target_check(const json_t *doc, const char *path, char *err, size_t errlen);
+
 /* Starts the target described by `doc` with its files under `run_dir`, its
  * validations pointed at `mocks`, and waits (polling, at most the target's
  * ready.timeout_ms) until its directory answers 200. Returns ACMEH_OK,

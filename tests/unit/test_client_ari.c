@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/error.h"
 #include "harness/client/ari.h"
+#include "harness/client/http.h"
 #include "tests/unit/support/unit_main.h"
 
 /* Digest vector ARI-V5: a window of 2025-01-02T04:00Z .. 2025-01-03T04:00Z. */
@@ -72,12 +74,31 @@ static void test_payload(void) {
   free(p);
 }
 
+/* acmeh_http_resp_from_buffer (the client_objects fuzz target's way in): a
+ * status line after a 1xx starts the headers anew, values are trimmed, the
+ * body is what follows the blank line. */
+static void test_resp_from_buffer(void) {
+  static const char raw[] = "HTTP/1.1 100 Continue\r\nX-Gone: 1\r\n"
+                            "HTTP/1.1 200 OK\r\nRetry-After:  \t 7 \r\nLink: <https://x/d>;rel=\"index\"\r\n\r\n{\"a\":1}";
+  acmeh_http_resp r;
+  CU_ASSERT_EQUAL(acmeh_http_resp_from_buffer(raw, sizeof raw - 1, &r), ACMEH_OK);
+  CU_ASSERT_EQUAL(r.status, 200);
+  CU_ASSERT_PTR_NULL(acmeh_http_header_get(&r, "X-Gone"));
+  CU_ASSERT_STRING_EQUAL(acmeh_http_header_get(&r, "Retry-After"), "7");
+  char *link = acmeh_http_link(&r, "index", 0);
+  CU_ASSERT_STRING_EQUAL(link ? link : "", "https://x/d");
+  free(link);
+  CU_ASSERT_STRING_EQUAL(r.body, "{\"a\":1}");
+  acmeh_http_resp_free(&r);
+}
+
 int main(void) {
   static const acmeh_unit_test tests[] = {
       {"Retry-After clamp", test_clamp},
       {"window choice", test_window_choice},
       {"temporary and long-term errors", test_errors},
       {"newOrder payload", test_payload},
+      {"a raw response read through the client's callbacks", test_resp_from_buffer},
   };
   return acmeh_unit_run("client_ari", NULL, NULL, tests, ACMEH_UNIT_COUNT(tests));
 }

@@ -13,6 +13,7 @@
 #include <openssl/ssl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -239,12 +240,44 @@ static void test_stalled_requests_evicted(void) {
   CU_ASSERT_EQUAL(st.evictions, 1);
 }
 
+/* acmeh_httpsrv_parse (the fuzz target's way in): pipelined requests reach
+ * the callback in order with trimmed headers, nothing after Connection:
+ * close, and the caps refuse as a connection does. */
+typedef struct {
+  int n;
+  char urls[4][32], host[32];
+} seen_reqs;
+
+static void seen(const acmeh_httpsrv_req *req, void *ud) {
+  seen_reqs *sr = ud;
+  if (sr->n == 0) snprintf(sr->host, sizeof sr->host, "%s", req->host);
+  if (sr->n < 4) snprintf(sr->urls[sr->n], sizeof sr->urls[0], "%s %s", req->method, req->url);
+  sr->n++;
+}
+
+static void test_parse_buffer(void) {
+  static const char in[] = "GET /a HTTP/1.1\r\nHost:  \t h.example \r\n\r\n"
+                           "POST /b HTTP/1.1\r\nContent-Length: 2\r\nConnection: close\r\n\r\nhi"
+                           "GET /never HTTP/1.1\r\n\r\n";
+  seen_reqs sr = {0};
+  CU_ASSERT_EQUAL(acmeh_httpsrv_parse(in, sizeof in - 1, 16, seen, &sr), 0);
+  CU_ASSERT_EQUAL(sr.n, 2);
+  CU_ASSERT_STRING_EQUAL(sr.urls[0], "GET /a");
+  CU_ASSERT_STRING_EQUAL(sr.urls[1], "POST /b");
+  CU_ASSERT_STRING_EQUAL(sr.host, "h.example");
+  static const char big[] = "POST /c HTTP/1.1\r\nContent-Length: 20\r\n\r\n01234567890123456789";
+  CU_ASSERT_EQUAL(acmeh_httpsrv_parse(big, sizeof big - 1, 16, seen, &sr), 413);
+  CU_ASSERT_EQUAL(acmeh_httpsrv_parse("NOT HTTP\r\n\r\n", 14, 16, seen, &sr), 400);
+  CU_ASSERT_EQUAL(sr.n, 2);
+}
+
 int main(void) {
   signal(SIGPIPE, SIG_IGN); /* peers write after the server hung up on purpose */
   static const acmeh_unit_test tests[] = {
       {"pipelined answers left unread: reading stops (plain)", test_unread_answers_plain},
       {"pipelined answers left unread: reading stops (TLS)", test_unread_answers_tls},
       {"every slot stalled mid-request: the slowest makes room", test_stalled_requests_evicted},
+      {"a buffer parsed as a connection parses it", test_parse_buffer},
   };
   return acmeh_unit_run("httpsrv", NULL, NULL, tests, ACMEH_UNIT_COUNT(tests));
 }
