@@ -46,10 +46,7 @@ static int all_strings(const json_t *a) {
   return json_is_array(a);
 }
 
-/* The shape scenario.h documents; a wrong type would otherwise let a check
- * pass on a scenario that never ran as written. ACMEH_OK or ACMEH_INTERNAL
- * with "PATH: scenario NAME: FIELD ..." in err. */
-static int scenario_check(const char *path, const char *name, const json_t *d, char *err, size_t errlen) {
+int acmeh_scenario_check(const char *path, const char *name, const json_t *d, char *err, size_t errlen) {
   const json_t *ch = json_object_get(d, "challenge"), *acts = json_object_get(d, "actions");
   const json_t *names = json_object_get(d, "names"), *vars = json_object_get(d, "vars"), *faults = json_object_get(d, "faults");
   const char *bad = !json_is_object(d) ? "must be an object"
@@ -78,7 +75,7 @@ static int add_file(acmeh_scenarios *s, const char *path, char *err, size_t errl
   const char *name;
   json_t *def;
   json_object_foreach(doc, name, def) {
-    int rc = scenario_check(path, name, def, err, errlen);
+    int rc = acmeh_scenario_check(path, name, def, err, errlen);
     if (rc) return rc;
     scenario *p = realloc(s->items, (s->n + 1) * sizeof *p);
     if (!p) return ACMEH_NOMEM;

@@ -51,6 +51,14 @@ typedef struct acmeh_scenarios acmeh_scenarios;
 int acmeh_scenarios_load(const char *data_dir, acmeh_scenarios **out, char *err, size_t errlen);
 void acmeh_scenarios_free(acmeh_scenarios *s);
 
+/* Checks one scenario definition `d` named `name` from file `path` against
+ * the shape above (an object; a known challenge type; actions 1 to 8 strings;
+ * names 1 to 8; server and vars objects; fault rules acmeh_faults_validate
+ * takes): a wrong type would let a check pass on a scenario that never ran as
+ * written. Returns ACMEH_OK or ACMEH_INTERNAL with "PATH: scenario NAME:
+ * FIELD ..." in err. acmeh_scenarios_load runs it on every definition. */
+int acmeh_scenario_check(const char *path, const char *name, const json_t *d, char *err, size_t errlen);
+
 /* The record of scenario `name` for the check in ctx, running it first if no
  * check did yet (others wait). Appends the run's summary and exchanges to the
  * check's transcript (*out is NULL when there is no such scenario). Returns ACMEH_OK; ACMEH_UNSUPPORTED after stating a skip
