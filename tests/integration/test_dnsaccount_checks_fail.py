@@ -94,7 +94,9 @@ def check_vectors():
 def results(cmd, env=None):
     with tempfile.TemporaryDirectory(prefix="acmeh-dnsacct-") as wd:
         out = os.path.join(wd, "r.json")
-        p = subprocess.run(cmd + ["--json", out, "--timeout", "40"], capture_output=True, text=True, timeout=240, env=env)
+        # --run-dir inside the test's folder: a failing run keeps its folder, and it must go with the test's
+        p = subprocess.run(cmd + ["--json", out, "--timeout", "40", "--run-dir", os.path.join(wd, "run")],
+                           capture_output=True, text=True, timeout=240, env=env)
         if not os.path.exists(out):
             raise RuntimeError("no report; exit %d: %s" % (p.returncode, (p.stdout + p.stderr)[-600:]))
         with open(out) as f:
