@@ -42,7 +42,8 @@ refused --server CORE-S-001 '{"name": "bad", "role": "server", "command": ["p"],
 for e in '../../etc/passwd' 'no-such.expect.json' 'README.md'; do
   python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d["expectations"]=sys.argv[2]; json.dump(d, open(sys.argv[3],"w"))' \
     "${ACMEH_SOURCE_DIR:?}/targets/reference.json" "$e" "$out/ref.json"
-  rc=0; timeout 60 "$bin" run --server "$out/ref.json" --check CORE-S-001 >"$out/stdout" 2>"$out/stderr" || rc=$?
+  rc=0; timeout 60 "$bin" run --server "$out/ref.json" --check CORE-S-001 --run-dir "$out/run" >"$out/stdout" 2>"$out/stderr" || rc=$?
+  rm -rf "$out/run"
   [ "$rc" = 2 ] && grep -q "expectations" "$out/stderr" || fail "expectations '$e': exit $rc: $(cat "$out/stderr")"
 done
 echo "ok: malformed client, server and nameserver target files are refused with exit 2, naming the field"
