@@ -400,11 +400,12 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 }
 
 /* A run folder holds the target's files and log: worth keeping only when
- * something went wrong, or when the user named it. */
+ * something went wrong and it holds something, or when the user named it. */
 static void tidy_run_dir(const run_args *a, const char *run_dir, int status) {
   if (!*run_dir || a->run_dir) return;
   if (status == 0) nftw(run_dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-  else fprintf(stderr, "acme-harness: target files and log kept in %s\n", run_dir);
+  else if (rmdir(run_dir) != 0) /* fails unless empty (a run that stopped before anything started) */
+    fprintf(stderr, "acme-harness: target files and log kept in %s\n", run_dir);
 }
 
 int acmeh_cli_run(int argc, char **argv) {

@@ -32,7 +32,7 @@ rc=0; "$bin" run --server "$out/taken.json" --check CORE-S-001 >"$out/log" 2>&1 
 
 rm -f "$out/started"
 target "$out/broken.json" "some other startup error"
-rc=0; "$bin" run --server "$out/broken.json" --check CORE-S-001 >"$out/log" 2>&1 || rc=$?
+rc=0; "$bin" run --server "$out/broken.json" --check CORE-S-001 --run-dir "$out/run" >"$out/log" 2>&1 || rc=$?
 [ "$rc" = 2 ] || { cat "$out/log"; fail "another startup error must end the run (status $rc, want 2)"; }
 grep -q "some other startup error" "$out/log" || fail "the error does not quote the target's log: $(cat "$out/log")"
 [ "$(wc -l <"$out/started")" = 1 ] || fail "another startup error was retried"
