@@ -102,6 +102,9 @@ ROWS = [
     ("CORE-S-059", "", "fail", 'expected the challenge "invalid" when nothing is served; got challenge valid'),
     ("CORE-S-059", "challenges-invalid,invalid-challenge-no-error", "fail", 'expected an "error" problem document on the invalid challenge; got no error member'),
     ("CORE-S-061", "token-short", "fail", "expected tokens of >= 22 base64url characters (128 bits), no '='; got http-01 token"),
+    # A challenge type that defines no token (dns-persist-01) is not held to §8.3/§8.4's token rule.
+    ("CORE-S-061", "tokenless-challenge", "pass", ""),
+    ("CORE-S-061", "tokenless-challenge,token-short", "fail", "got http-01 token"),
     ("CORE-S-062", "", "fail", "got 0 validation requests with Host"),
     ("CORE-S-063", "challenges-invalid", "fail", 'expected challenge "valid" for a body with trailing CRLF; got challenge ended "invalid"'),
     ("CORE-S-065", "", "fail", 'expected challenge "invalid" for a body that is not the keyAuthorization; got challenge ended "valid"'),

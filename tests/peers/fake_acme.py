@@ -130,6 +130,7 @@ FAULTS = {
     "invalid-tls-alpn-01": "tls-alpn-01 responses make the challenge invalid",
     "invalid-challenge-no-error": "invalid challenges carry no error",
     "token-short": "challenge tokens are 16 characters",
+    "tokenless-challenge": "authorizations also offer dns-persist-01, a challenge type without a token (as Pebble 2.10)",
     # responses, errors
     "no-link-index": "no Link rel=index anywhere",
     "no-link-index-on-errors": "no Link rel=index on error responses",
@@ -687,6 +688,8 @@ def authz_obj(st, a):
 
 def chall_obj(st, c):
     out = {"type": c["type"], "url": st.url("/chall/" + c["id"]), "status": c["status"], "token": c["token"]}
+    if c["type"] == "dns-persist-01":  # draft-ietf-acme-dns-persist: no token, the TXT names the CA
+        del out["token"]
     if c.get("validated") and not fault(st, "challenge-no-validated"):
         out["validated"] = c["validated"]
     if c.get("error"):
@@ -713,6 +716,8 @@ def new_authz(st, acct_id, ident):
     types = ["dns-01"] if wildcard else ["http-01", "dns-01", "tls-alpn-01"]
     if ident["type"] == "ip" and not fault(st, "ip-dns01"):
         types = ["http-01", "tls-alpn-01"]  # RFC 8738 §7: no dns-01 for addresses
+    if fault(st, "tokenless-challenge"):
+        types = types + ["dns-persist-01"]
     challs = []
     for t in types:
         cid = st.new_id()

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Every server suite against Pebble 2.10 (Debian sid's, unpacked by ci/setup
+# into /opt/acme-harness/pebble-2.10), which offers ARI, ACME profiles and
+# dns-account-01: their checks give real verdicts (pass, or an expected failure
+# from pebble-2.10.expect.json), never a skip for the feature being absent, and
+# each run exits 0. The EAB checks CORE-S-108..112 pass against pebble-2.10-eab.
+set -euo pipefail
+bin=${ACMEH_BIN:?}
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+[ -x /opt/acme-harness/pebble-2.10/usr/bin/pebble ] || fail "pebble 2.10 is not unpacked (run ci/setup)"
+
+# run TARGET NAME ARGS...: one run, leaves $out/NAME.json; must exit 0
+run() {
+  local target=$1 name=$2 status=0
+  shift 2
+  timeout 120 "$bin" run --server "$target" "$@" --jobs 4 --json "$out/$name.json" --run-dir "$out/run-$name" \
+    >"$out/$name.stdout" 2>"$out/$name.stderr" || status=$?
+  cat "$out/$name.stdout"
+  [ "$status" -eq 0 ] || { cat "$out/$name.stderr"; fail "run --server $target $* exited $status"; }
+}
+
+# verdicts FILE PYTHON-CONDITION MESSAGE: every result r must satisfy the condition
+verdicts() {
+  python3 - "$1" "$2" <<'PY' || fail "$3"
+import json, sys
+res = json.load(open(sys.argv[1]))["results"]
+bad = [r for r in res if not eval(sys.argv[2], {"r": r})]
+for r in bad:
+    print("  %s %s: %s" % (r["id"], r["verdict"], r.get("message")), file=sys.stderr)
+sys.exit(1 if bad or not res else 0)
+PY
+}
+
+run pebble-2.10 core --suite core
+run pebble-2.10 ari --suite ari
+# Honest skips: Pebble sends no explanationURL and its serials are 63-bit.
+verdicts "$out/ari.json" 'r["verdict"] in ("pass", "xfail") or r["id"] in ("ARI-S-006", "ARI-S-007")' \
+  "pebble 2.10: an ARI check gave neither pass nor an expected failure"
+run pebble-2.10 profiles --suite profiles
+# Honest skips: no profile refuses ip identifiers (Pebble has no such option),
+# no operator interface to retire a profile, operator practice.
+verdicts "$out/profiles.json" 'r["verdict"] in ("pass", "xfail") or r["id"] in ("PROF-S-003", "PROF-S-006", "PROF-S-007")' \
+  "pebble 2.10: a profiles check gave neither pass nor an expected failure"
+verdicts "$out/profiles.json" 'r["id"] != "PROF-S-008" or r["verdict"] == "pass"' \
+  "pebble 2.10: PROF-S-008 (each profile's certificate validity) did not pass"
+run pebble-2.10 dnsaccount --suite dnsaccount
+verdicts "$out/dnsaccount.json" 'r["verdict"] in ("pass", "xfail")' \
+  "pebble 2.10: a dns-account-01 check gave neither pass nor an expected failure"
+run pebble-2.10-eab eab --check 'CORE-S-10[89],CORE-S-11[012]'
+verdicts "$out/eab.json" 'r["verdict"] == "pass"' "pebble 2.10 with EAB: an EAB check did not pass"
+sleep 0.2
+if pgrep -f "$out/run" >/dev/null; then pgrep -af "$out/run" >&2; fail "a process of these runs outlived them"; fi
+echo "PASS: core, ari, profiles, dnsaccount against pebble 2.10; EAB checks against pebble-2.10-eab"
