@@ -11,27 +11,8 @@ trap 'rm -rf "$out"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 [ -x /opt/acme-harness/pebble-2.10/usr/bin/pebble ] || fail "pebble 2.10 is not unpacked (run ci/setup)"
 
-# run TARGET NAME ARGS...: one run, leaves $out/NAME.json; must exit 0
-run() {
-  local target=$1 name=$2 status=0
-  shift 2
-  timeout 120 "$bin" run --server "$target" "$@" --jobs 4 --json "$out/$name.json" --run-dir "$out/run-$name" \
-    >"$out/$name.stdout" 2>"$out/$name.stderr" || status=$?
-  cat "$out/$name.stdout"
-  [ "$status" -eq 0 ] || { cat "$out/$name.stderr"; fail "run --server $target $* exited $status"; }
-}
-
-# verdicts FILE PYTHON-CONDITION MESSAGE: every result r must satisfy the condition
-verdicts() {
-  python3 - "$1" "$2" <<'PY' || fail "$3"
-import json, sys
-res = json.load(open(sys.argv[1]))["results"]
-bad = [r for r in res if not eval(sys.argv[2], {"r": r})]
-for r in bad:
-    print("  %s %s: %s" % (r["id"], r["verdict"], r.get("message")), file=sys.stderr)
-sys.exit(1 if bad or not res else 0)
-PY
-}
+# run and verdicts
+. "$(dirname "$0")/server_runs.sh"
 
 run pebble-2.10 core --suite core
 run pebble-2.10 ari --suite ari

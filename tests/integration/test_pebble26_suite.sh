@@ -12,40 +12,22 @@ trap 'rm -rf "$out"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 [ -x /opt/acme-harness/pebble-2.6/usr/bin/pebble ] || fail "pebble 2.6 is not unpacked (run ci/setup)"
 
-# run TARGET SUITE: runs one suite, leaves $out/TARGET-SUITE.json
-run() {
-  local status=0
-  "$bin" run --server "$1" --suite "$2" --jobs 4 --json "$out/$1-$2.json" --run-dir "$out/run-$1-$2" \
-    >"$out/$1-$2.stdout" 2>"$out/$1-$2.stderr" || status=$?
-  cat "$out/$1-$2.stdout"
-  [ "$status" -eq 0 ] || { cat "$out/$1-$2.stderr"; fail "run --server $1 --suite $2 exited $status"; }
-}
+# run and verdicts
+. "$(dirname "$0")/server_runs.sh"
 
-# verdicts FILE PYTHON-CONDITION MESSAGE: every result r must satisfy the condition
-verdicts() {
-  python3 - "$1" "$2" <<'PY' || fail "$3"
-import json, sys
-res = json.load(open(sys.argv[1]))["results"]
-bad = [r for r in res if not eval(sys.argv[2], {"r": r})]
-for r in bad:
-    print("  %s %s: %s" % (r["id"], r["verdict"], r.get("message")), file=sys.stderr)
-sys.exit(1 if bad or not res else 0)
-PY
-}
-
-run pebble ari
+run pebble pebble-ari --suite ari
 verdicts "$out/pebble-ari.json" 'r["verdict"] == "skip" and "server does not advertise renewalInfo" in r["message"]' \
   "pebble 2.4: an ARI check did not skip for the missing renewalInfo"
-run pebble profiles
+run pebble pebble-profiles --suite profiles
 verdicts "$out/pebble-profiles.json" 'r["verdict"] == "skip" and "server does not advertise meta.profiles" in r["message"]' \
   "pebble 2.4: a profiles check did not skip for the missing meta.profiles"
-run pebble-2.6 ari
+run pebble-2.6 pebble-2.6-ari --suite ari
 # Honest skips: Pebble sends no explanationURL, and its serials are 63-bit
 # (never a top bit set, so no certID with DER's leading 00 to try).
 verdicts "$out/pebble-2.6-ari.json" 'r["verdict"] in ("pass", "xfail") or (r["verdict"], r["id"]) in (("skip", "ARI-S-006"), ("skip", "ARI-S-007"))' \
   "pebble 2.6: an ARI check gave neither pass nor an expected failure"
 grep -q "^ari server: .* 0 failed, .* 0 errors, .* 0 xpass" "$out/pebble-2.6-ari.stdout" || fail "pebble 2.6 ari summary shows failures"
-run pebble-2.6 profiles
+run pebble-2.6 pebble-2.6-profiles --suite profiles
 verdicts "$out/pebble-2.6-profiles.json" 'r["verdict"] == "skip" and "server does not advertise meta.profiles" in r["message"]' \
   "pebble 2.6: a profiles check did not skip (Pebble 2.6 has no profiles)"
 sleep 0.2

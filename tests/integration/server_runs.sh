@@ -1,0 +1,25 @@
+# Sourced by the real-server suite tests (test_pebble26_suite.sh,
+# test_pebble210_suite.sh); needs $bin, $out and fail() from the caller.
+
+# run TARGET NAME ARGS...: one `run --server TARGET ARGS...`, leaving
+# $out/NAME.json, .stdout and .stderr; the run must exit 0.
+run() {
+  local target=$1 name=$2 status=0
+  shift 2
+  timeout 120 "$bin" run --server "$target" "$@" --jobs 4 --json "$out/$name.json" --run-dir "$out/run-$name" \
+    >"$out/$name.stdout" 2>"$out/$name.stderr" || status=$?
+  cat "$out/$name.stdout"
+  [ "$status" -eq 0 ] || { cat "$out/$name.stderr"; fail "run --server $target $* exited $status"; }
+}
+
+# verdicts FILE PYTHON-CONDITION MESSAGE: every result r must satisfy the condition.
+verdicts() {
+  python3 - "$1" "$2" <<'PY' || fail "$3"
+import json, sys
+res = json.load(open(sys.argv[1]))["results"]
+bad = [r for r in res if not eval(sys.argv[2], {"r": r})]
+for r in bad:
+    print("  %s %s: %s" % (r["id"], r["verdict"], r.get("message")), file=sys.stderr)
+sys.exit(1 if bad or not res else 0)
+PY
+}
