@@ -10,11 +10,6 @@
 #include "reports/report_internal.h"
 #include "reports/reports.h"
 
-const char *acmeh_mx_verdict_name(acmeh_mx_verdict v) {
-  static const char *const names[] = {"pass", "fail", "skip", "error"};
-  return (unsigned)v < 4 ? names[v] : "error";
-}
-
 static const acmeh_mx_cell *cell_at(const acmeh_matrix *m, size_t row, size_t col) {
   return &m->cells[row * m->ncolumns + col];
 }
@@ -50,8 +45,8 @@ static void md_cell(acmeh_rep_file *f, const acmeh_mx_cell *c) {
   acmeh_rep_puts(f, " ");
   if (c->transcript) acmeh_rep_printf(f, "[%s](%s)", shown[c->verdict & 3], c->transcript);
   else acmeh_rep_puts(f, shown[c->verdict & 3]);
-  if (c->verdict != ACMEH_MX_SKIP) acmeh_rep_printf(f, " %.1f s", c->duration_s);
-  if (c->reason && c->verdict != ACMEH_MX_PASS) acmeh_rep_puts(f, ": "), md_text(f, c->reason, 120);
+  if (c->verdict != ACMEH_SKIP) acmeh_rep_printf(f, " %.1f s", c->duration_s);
+  if (c->reason && c->verdict != ACMEH_PASS) acmeh_rep_puts(f, ": "), md_text(f, c->reason, 120);
   acmeh_rep_puts(f, " |");
 }
 
@@ -97,12 +92,12 @@ static const char html_head[] =
     "td.error{background:#f8e0a0}td small{display:block;max-width:22em}\n</style></head><body>\n";
 
 static void html_cell(acmeh_rep_file *f, const acmeh_mx_cell *c) {
-  const char *v = acmeh_mx_verdict_name(c->verdict);
+  const char *v = acmeh_verdict_name(c->verdict);
   acmeh_rep_printf(f, "<td class=\"%s\">", v);
   if (c->transcript) acmeh_rep_puts(f, "<a href=\""), html_text(f, c->transcript), acmeh_rep_printf(f, "\">%s</a>", v);
   else acmeh_rep_puts(f, v);
-  if (c->verdict != ACMEH_MX_SKIP) acmeh_rep_printf(f, " %.1f s", c->duration_s);
-  if (c->reason && c->verdict != ACMEH_MX_PASS) acmeh_rep_puts(f, "<small>"), html_text(f, c->reason), acmeh_rep_puts(f, "</small>");
+  if (c->verdict != ACMEH_SKIP) acmeh_rep_printf(f, " %.1f s", c->duration_s);
+  if (c->reason && c->verdict != ACMEH_PASS) acmeh_rep_puts(f, "<small>"), html_text(f, c->reason), acmeh_rep_puts(f, "</small>");
   acmeh_rep_puts(f, "</td>");
 }
 
@@ -138,7 +133,7 @@ static json_t *cell_json(const acmeh_matrix *m, size_t i, size_t j) {
   const acmeh_mx_cell *c = cell_at(m, i, j);
   const acmeh_mx_column *col = &m->columns[j];
   return json_pack("{s:o,s:o,s:o,s:o,s:s,s:o,s:f,s:o}", "client", jstr(m->clients[i]), "server", jstr(col->server),
-                   "kind", jstr(col->kind), "challenge", jstr(col->challenge), "verdict", acmeh_mx_verdict_name(c->verdict),
+                   "kind", jstr(col->kind), "challenge", jstr(col->challenge), "verdict", acmeh_verdict_name(c->verdict),
                    "reason", jstr(c->reason), "duration_s", (double)(long long)(c->duration_s * 1000 + 0.5) / 1000,
                    "transcript", jstr(c->transcript));
 }

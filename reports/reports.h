@@ -39,12 +39,8 @@ void acmeh_report_summary(const acmeh_run_report *rep, FILE *out, int color);
 /* ---- interop matrix (acme-harness matrix; writer in reports/matrix.c) ----
  * Rows are client targets; a column is one server target x one scenario kind
  * ("issue", later "ari", "profiles") x, for kinds that have one, a challenge
- * type. A cell is one client run against one server. */
-typedef enum { ACMEH_MX_PASS, ACMEH_MX_FAIL, ACMEH_MX_SKIP, ACMEH_MX_ERROR } acmeh_mx_verdict;
-
-/* "pass", "fail", "skip", "error". */
-const char *acmeh_mx_verdict_name(acmeh_mx_verdict v);
-
+ * type. A cell is one client run against one server, judged with the verdicts
+ * of every other report (harness/runner/result.h): pass, fail, skip, error. */
 typedef struct {
   const char *server;    /* server target name */
   const char *kind;      /* scenario kind, e.g. "issue" */
@@ -52,7 +48,7 @@ typedef struct {
 } acmeh_mx_column;
 
 typedef struct {
-  acmeh_mx_verdict verdict;
+  acmeh_verdict verdict;
   char *reason;           /* one line saying why (owned by the caller; may be NULL for pass) */
   double duration_s;      /* wall time of the cell, seconds */
   char *transcript;       /* path relative to the output folder, or NULL (owned by the caller) */

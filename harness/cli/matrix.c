@@ -1,10 +1,11 @@
 /* acme-harness matrix: every chosen client target against every chosen
- * server target. A cell is one real client run (its target file's action)
- * against one real server target started the way `run --server` starts it,
- * with this cell's own mocks, for one scenario kind and challenge. The main
- * thread starts and stops servers (process.h: main thread only); each cell's
- * client runs on its own thread (acmeh_proc_run is thread-safe), at most
- * --jobs at a time. Reports: reports/matrix.c. */
+ * server target. A cell is one run of the client-run engine
+ * (runner/clientrun.h) for one scenario kind and challenge: the client's
+ * actions against the server target started for the cell (or, for a target
+ * marked "reference", the reference server in this process, whose exchanges
+ * the engine records), with the cell's own mocks. The main thread starts and
+ * stops servers (process.h: main thread only); each cell's client runs on
+ * its own thread, at most --jobs at a time. Reports: reports/matrix.c. */
 #include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
@@ -40,7 +41,7 @@
 #define TAIL_BYTES 8192
 
 static void judge_issue(cell *c);
-static const scenario_kind issue_kind = {"issue", {"issue"}, 1, 0, NULL, NULL, NULL, judge_issue};
+static const scenario_kind issue_kind = {"issue", "{\"action\": \"issue\"}", {"issue"}, 1, NULL, NULL, judge_issue};
 static const char *const challenges[] = {"http-01", "dns-01", "tls-alpn-01"};
 
 typedef struct {
@@ -95,20 +96,6 @@ static int parse(matrix_args *a, int argc, char **argv) {
 static void target_free(target_def *t) {
   free(t->name);
   json_decref(t->doc);
-  json_decref(t->observed);
-}
-
-/* A server run by the harness's own `serve` prints each exchange (with the
- * JWS payload) unless --quiet: the copy without it lets the renew, revoke,
- * ari and profiles judges read what the client sent. NULL for other servers. */
-static json_t *observed_doc(const json_t *doc) {
-  const json_t *cmd = json_object_get(doc, "command");
-  const char *c0 = json_string_value(json_array_get(cmd, 0)), *c1 = json_string_value(json_array_get(cmd, 1));
-  if (!c0 || !c1 || strcmp(c0, "${ACMEH_BIN}") != 0 || strcmp(c1, "serve") != 0) return NULL;
-  json_t *copy = json_deep_copy(doc), *argv = json_object_get(copy, "command"), *v;
-  size_t i;
-  json_array_foreach(argv, i, v) if (json_is_string(v) && strcmp(json_string_value(v), "--quiet") == 0) json_string_set(v, "--no-verdicts");
-  return copy;
 }
 
 /* Loads one target and checks its role; 0 or 2 (printed). */
@@ -134,10 +121,10 @@ static int load_target(const char *arg, const char *role, target_def *t) {
   json_array_foreach(json_object_get(t->doc, "requires"), i, p)
     if (json_is_string(p) && !t->missing[0] && !acmeh_proc_in_path(json_string_value(p)))
       snprintf(t->missing, sizeof t->missing, "%s", json_string_value(p));
+  t->reference = strcmp(role, "server") == 0 && json_is_true(json_object_get(t->doc, "reference"));
   /* A server's program is its command's first word, when that is not the harness itself. */
-  const char *cmd0 = json_string_value(json_array_get(json_object_get(t->doc, "command"), 0));
+  const char *cmd0 = t->reference ? NULL : json_string_value(json_array_get(json_object_get(t->doc, "command"), 0));
   if (cmd0 && !strstr(cmd0, "${") && !acmeh_proc_in_path(cmd0)) snprintf(t->missing, sizeof t->missing, "%s", cmd0);
-  if (strcmp(role, "server") == 0) t->observed = observed_doc(t->doc);
   return 0;
 }
 
@@ -195,7 +182,7 @@ static int target_lists(const json_t *list, const char *value) {
   return 0;
 }
 
-void acmeh_mx_set_reason(cell *c, acmeh_mx_verdict v, const char *fmt, const char *a, const char *b) {
+void acmeh_mx_set_reason(cell *c, acmeh_verdict v, const char *fmt, const char *a, const char *b) {
   c->out->verdict = v;
   free(c->out->reason);
   if (asprintf(&c->out->reason, fmt, a, b) < 0) c->out->reason = NULL;
@@ -222,135 +209,46 @@ static int resolve_steps(cell *c, const char **missing) {
 /* A cell decided before anything starts: 1 when it was (skip or error). */
 static int decide_early(cell *c, int interrupted) {
   const char *missing = NULL;
-  if (interrupted) return set_reason(c, ACMEH_MX_ERROR, "not run: interrupted%s%s", "", ""), 1;
+  if (interrupted) return set_reason(c, ACMEH_ERROR, "not run: interrupted%s%s", "", ""), 1;
   int lacks = resolve_steps(c, &missing);
   if (c->col->kind->early && c->col->kind->early(c)) return 1; /* "client does not implement ARI" says more */
-  if (lacks) return set_reason(c, ACMEH_MX_SKIP, "%s has no \"%s\" action", c->client->name, missing), 1;
+  if (lacks) return set_reason(c, ACMEH_SKIP, "%s has no \"%s\" action", c->client->name, missing), 1;
   if (c->challenge && !target_lists(json_object_get(c->client->doc, "challenges"), c->challenge))
-    return set_reason(c, ACMEH_MX_SKIP, "%s lacks %s", c->client->name, c->challenge), 1;
+    return set_reason(c, ACMEH_SKIP, "%s lacks %s", c->client->name, c->challenge), 1;
   const json_t *claimed = json_object_get(json_object_get(c->server->doc, "claims"), "challenges");
   if (c->challenge && claimed && !target_lists(claimed, c->challenge))
-    return set_reason(c, ACMEH_MX_SKIP, "%s does not offer %s", c->server->name, c->challenge), 1;
-  if (c->client->missing[0]) return set_reason(c, ACMEH_MX_ERROR, "%s is not installed (run ci/setup)", c->client->missing, ""), 1;
-  if (c->server->missing[0]) return set_reason(c, ACMEH_MX_ERROR, "%s is not installed (run ci/setup)", c->server->missing, ""), 1;
+    return set_reason(c, ACMEH_SKIP, "%s does not offer %s", c->server->name, c->challenge), 1;
+  if (c->client->missing[0]) return set_reason(c, ACMEH_ERROR, "%s is not installed (run ci/setup)", c->client->missing, ""), 1;
+  if (c->server->missing[0]) return set_reason(c, ACMEH_ERROR, "%s is not installed (run ci/setup)", c->server->missing, ""), 1;
   return 0;
 }
 
-static int standalone(const cell *c) {
-  const char *pub = json_string_value(json_object_get(c->client->doc, "publishes"));
-  return pub && strcmp(pub, "http-01-standalone") == 0 && c->challenge && strcmp(c->challenge, "dns-01") != 0;
-}
-
-/* Mocks and the server target. A client that serves http-01 / tls-alpn-01
- * itself must own the ports the server validates at, while a server target
- * takes those ports from the mocks: so the server starts beside stand-in
- * mocks, which then give way to the cell's mocks on the same DNS port and
- * other challenge ports, leaving the validation ports to the client. */
-static int start_server(cell *c) {
-  char sdir[4400];
-  acmeh_mocks_config mc = {.mgmt_port = standalone(c) ? -1 : 0};
-  snprintf(sdir, sizeof sdir, "%s/server", c->work);
-  if (mkdir(sdir, 0755) != 0) return acmeh_msg(c->err, sizeof c->err, ACMEH_ENV_IO, "cannot create %s", sdir);
-  int rc = acmeh_mocks_start(&mc, &c->mocks, c->err, sizeof c->err);
-  const json_t *doc = c->col->kind->observe && c->server->observed ? c->server->observed : c->server->doc;
-  if (rc == ACMEH_OK) rc = acmeh_target_start(doc, sdir, c->mocks, &c->tr, c->err, sizeof c->err);
-  if (rc != ACMEH_OK || !standalone(c)) return rc;
-  int dns = acmeh_mocks_dns_port(c->mocks);
-  acmeh_vars_set_int(&c->vars, "HTTP01_PORT", acmeh_mocks_http01_port(c->mocks));
-  acmeh_vars_set_int(&c->vars, "TLSALPN01_PORT", acmeh_mocks_tlsalpn01_port(c->mocks));
-  acmeh_mocks_stop(c->mocks);
-  acmeh_mocks_config real = {.dns_port = dns};
-  return acmeh_mocks_start(&real, &c->mocks, c->err, sizeof c->err);
-}
-
-/* The variables of targets/README.md for the client. */
-static void set_client_vars(cell *c) {
-  char buf[4400];
-  acmeh_vars *v = &c->vars;
-  acmeh_vars_set(v, "ACME_DIRECTORY", acmeh_target_directory(c->tr));
-  acmeh_vars_set(v, "ACME_CA_BUNDLE", acmeh_target_ca_file(c->tr));
-  acmeh_vars_set(v, "DOMAIN", c->domain);
-  acmeh_vars_set(v, "EMAIL", "acmeh@example.com");
-  snprintf(buf, sizeof buf, "%s/client", c->work);
-  mkdir(buf, 0755);
-  acmeh_vars_set(v, "WORK_DIR", buf);
-  acmeh_vars_set(v, "LOG_DIR", c->work);
-  if (!acmeh_vars_get(v, "HTTP01_PORT")) acmeh_vars_set_int(v, "HTTP01_PORT", acmeh_mocks_http01_port(c->mocks));
-  if (!acmeh_vars_get(v, "TLSALPN01_PORT")) acmeh_vars_set_int(v, "TLSALPN01_PORT", acmeh_mocks_tlsalpn01_port(c->mocks));
-  snprintf(buf, sizeof buf, "127.0.0.1:%d", acmeh_mocks_dns_port(c->mocks));
-  acmeh_vars_set(v, "DNS_SERVER", buf);
-  snprintf(buf, sizeof buf, "http://127.0.0.1:%d", acmeh_mocks_mgmt_port(c->mocks));
-  acmeh_vars_set(v, "ACMEH_MGMT", buf);
-  acmeh_vars_set(v, "CHALLENGE", c->challenge ? c->challenge : "http-01");
-  acmeh_vars_set(v, "CHECK_ID", c->col->kind->name);
-  acmeh_vars_set(v, "TARGET_DIR", c->client->dir);
-  if (acmeh_self_exe()) acmeh_vars_set(v, "ACMEH_BIN", acmeh_self_exe());
-}
-
-/* Copies the file at the client's cert_path to work/first.pem: the judges
- * of renew, revoke and ari compare with (or look up) the first certificate,
- * which the later action replaces or may delete. */
-static void keep_first_cert(cell *c) {
-  char *path = acmeh_mx_cert_path(c), dst[3600], buf[8192];
-  snprintf(dst, sizeof dst, "%s/first.pem", c->work);
-  FILE *in = path ? fopen(path, "rb") : NULL, *out = in ? fopen(dst, "wb") : NULL;
-  for (size_t n; out && (n = fread(buf, 1, sizeof buf, in)) > 0;) fwrite(buf, 1, n, out);
-  if (out) fclose(out);
-  if (in) fclose(in);
-  free(path);
-}
-
-/* Runs one client action to its end or the cell's deadline. */
-static void run_action(cell *c, const char *name) {
-  const json_t *action = json_object_get(json_object_get(c->client->doc, "actions"), name);
-  json_t *argv_j = acmeh_vars_expand_json(&c->vars, json_object_get(action, "command"));
-  json_t *env_j = acmeh_vars_expand_json(&c->vars, json_object_get(action, "env")), *e;
-  size_t n = json_array_size(argv_j), i;
-  const char **argv = calloc(n + 1, sizeof *argv), *k;
-  json_array_foreach(argv_j, i, e) argv[i] = json_string_value(e);
-  json_object_foreach(env_j, k, e) if (json_is_string(e)) acmeh_vars_set(&c->vars, k, json_string_value(e));
-  char **envp = acmeh_vars_environ(&c->vars), log[4400];
-  snprintf(log, sizeof log, "%s/client.log", c->work);
-  long ms = (long)json_integer_value(json_object_get(action, "timeout_ms"));
-  long limit = (long)((c->deadline - acmeh_now_mono()) * 1000);
-  if (ms > 0 && ms < limit) limit = ms;
-  c->run_rc = !n || !argv[0] ? acmeh_msg(c->err, sizeof c->err, ACMEH_INTERNAL, "the client action has no command")
-              : limit <= 0   ? (c->timed_out = 1, ACMEH_OK)
-                             : acmeh_proc_run(argv, (const char *const *)envp, c->work, log, limit, &c->exit_status, c->err, sizeof c->err);
-  if (c->run_rc == ACMEH_PEER_TIMEOUT) c->timed_out = 1, c->run_rc = ACMEH_OK;
-  acmeh_vars_environ_free(envp);
-  free(argv);
-  json_decref(argv_j), json_decref(env_j);
-}
-
-/* The cell's client run, on its own thread: the steps in order, in the same
- * WORK_DIR, until one does not exit 0. */
+/* The cell's client run, on its own thread. */
 static void *client_thread(void *arg) {
   cell *c = arg;
-  for (c->step = 0; c->step < c->nsteps; c->step++) {
-    run_action(c, c->actions[c->step]);
-    if (c->run_rc || c->timed_out || c->exit_status) break;
-    if (c->step == 0 && c->nsteps > 1) keep_first_cert(c);
-  }
-  if (c->step == c->nsteps && c->step) c->step--;
+  c->run_rc = acmeh_clientrun_client(c->run, c->err, sizeof c->err);
   atomic_store(&c->done, 1);
   return NULL;
 }
 
-/* Starts the cell (server on this thread, client on a new one). 0 when it
- * runs; otherwise the cell is decided (error) and nothing is left running. */
+/* Starts the cell (mocks and server on this thread, client on a new one). 0
+ * when it runs; otherwise the cell is decided and nothing is left running. */
 static int cell_start(cell *c, double timeout_s, unsigned serial) {
-  c->t0 = acmeh_now_mono(), c->deadline = c->t0 + timeout_s;
+  c->t0 = acmeh_now_mono();
   snprintf(c->domain, sizeof c->domain, "m%u-%04x.acmeh.example.com", serial, (unsigned)(getpid() ^ (serial * 2654435761u)) & 0xffff);
-  int rc = mkdir(c->work, 0755) == 0 ? start_server(c) : acmeh_msg(c->err, sizeof c->err, ACMEH_ENV_IO, "cannot create %s", c->work);
-  if (rc == ACMEH_OK) set_client_vars(c);
-  if (rc == ACMEH_OK && c->col->kind->prepare) rc = c->col->kind->prepare(c);
+  acmeh_clientrun_args a = {.client = c->client->doc, .client_dir = c->client->dir, .server = c->server->reference ? NULL : c->server->doc,
+                            .name = c->col->kind->name, .def = c->def, .actions = c->actions, .nactions = c->nsteps,
+                            .domain = c->domain, .work = c->work, .budget_s = timeout_s};
+  int rc = mkdir(c->work, 0755) == 0 ? acmeh_clientrun_start(&a, &c->rec, &c->run, c->err, sizeof c->err)
+                                     : acmeh_msg(c->err, sizeof c->err, ACMEH_ENV_IO, "cannot create %s", c->work);
   if (rc == ACMEH_OK) {
     c->running = pthread_create(&c->thread, NULL, client_thread, c) == 0;
     if (!c->running) rc = acmeh_msg(c->err, sizeof c->err, ACMEH_INTERNAL, "cannot start a thread");
   }
-  if (rc != ACMEH_OK && acmeh_proc_interrupted()) set_reason(c, ACMEH_MX_ERROR, "interrupted while its server started%s%s", "", "");
-  else if (rc != ACMEH_OK) set_reason(c, ACMEH_MX_ERROR, "%s%s", acmeh_err_class(rc) == ACMEH_CLASS_ENV ? "environment: " : "", c->err);
+  if (rc != ACMEH_OK) acmeh_clientrun_finish(c->run), c->run = NULL;
+  if (rc == ACMEH_UNSUPPORTED) set_reason(c, ACMEH_SKIP, "%s%s", c->rec.why ? c->rec.why : "the client cannot run it", "");
+  else if (rc != ACMEH_OK && acmeh_proc_interrupted()) set_reason(c, ACMEH_ERROR, "interrupted while its server started%s%s", "", "");
+  else if (rc != ACMEH_OK) set_reason(c, ACMEH_ERROR, "%s%s", acmeh_err_class(rc) == ACMEH_CLASS_ENV ? "environment: " : "", c->err);
   return rc;
 }
 
@@ -374,39 +272,39 @@ static void last_line(const char *path, char *out, size_t len) {
   if (!out[0]) snprintf(out, len, "%s", any);
 }
 
-char *acmeh_mx_cert_path(cell *c) {
-  const char *cp = json_string_value(json_object_get(c->client->doc, "cert_path"));
-  return cp ? acmeh_vars_expand(&c->vars, cp) : NULL;
+X509 *acmeh_mx_pem_cert(const char *pem) {
+  BIO *b = pem ? BIO_new_mem_buf(pem, -1) : NULL;
+  X509 *x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+  BIO_free(b);
+  return x;
 }
 
-void acmeh_mx_check_cert(cell *c, const char *file, char *why, size_t len) {
-  char *path = file ? strdup(file) : acmeh_mx_cert_path(c);
-  FILE *f = path ? fopen(path, "r") : NULL;
-  X509 *x = f ? PEM_read_X509(f, NULL, NULL, NULL) : NULL;
+void acmeh_mx_check_cert(cell *c, const char *pem, char *why, size_t len) {
+  const char *cp = json_string_value(json_object_get(c->client->doc, "cert_path"));
+  if (!pem) pem = c->rec.cert_pem;
+  X509 *x = acmeh_mx_pem_cert(pem);
   why[0] = '\0';
-  if (!path) snprintf(why, len, "the client target names no cert_path");
-  else if (!f) snprintf(why, len, "the client exited 0 but wrote no certificate at %s", path);
-  else if (!x) snprintf(why, len, "%s holds no PEM certificate", path);
+  if (!cp) snprintf(why, len, "the client target names no cert_path");
+  else if (!pem) snprintf(why, len, "the client exited 0 but wrote no certificate at %s", cp);
+  else if (!x) snprintf(why, len, "%s holds no PEM certificate", cp);
   else if (X509_check_host(x, c->domain, 0, 0, NULL) != 1) snprintf(why, len, "the certificate does not name %s", c->domain);
   X509_free(x);
-  if (f) fclose(f);
-  free(path);
 }
 
 int acmeh_mx_judge_run(cell *c) {
   char log[4400], tail[300], st[32], what[80] = "";
   snprintf(log, sizeof log, "%s/client.log", c->work);
   last_line(log, tail, sizeof tail);
-  snprintf(st, sizeof st, "%d", c->exit_status);
-  if (c->nsteps > 1) snprintf(what, sizeof what, "%s: ", c->actions[c->step]);
-  if (acmeh_proc_interrupted()) set_reason(c, ACMEH_MX_ERROR, "interrupted before it finished%s%s", "", "");
-  else if (c->run_rc) set_reason(c, ACMEH_MX_ERROR, "%scannot run the client: %s", what, c->err);
-  else if (c->timed_out) set_reason(c, ACMEH_MX_ERROR, "%sstopped at its time limit before it finished; last output: %s", what, tail);
-  else if (c->exit_status == 127) set_reason(c, ACMEH_MX_SKIP, "%sthe client answered 127 (unsupported)%s", what, "");
-  else if (c->exit_status) {
+  snprintf(st, sizeof st, "%d", c->rec.exit_status);
+  if (c->nsteps > 1 && c->rec.last_action) snprintf(what, sizeof what, "%s: ", c->rec.last_action);
+  if (acmeh_proc_interrupted()) set_reason(c, ACMEH_ERROR, "interrupted before it finished%s%s", "", "");
+  else if (c->run_rc) set_reason(c, ACMEH_ERROR, "%scannot run the client: %s", what, c->err);
+  else if (c->rec.timed_out) set_reason(c, ACMEH_ERROR, "%sstopped at its time limit before it finished; last output: %s", what, tail);
+  else if (c->rec.exit_status == 127) set_reason(c, ACMEH_SKIP, "%sthe client answered 127 (unsupported)%s", what, "");
+  else if (c->rec.exit_status) {
     char msg[400];
     snprintf(msg, sizeof msg, "%sexit status %s", what, st);
-    set_reason(c, ACMEH_MX_FAIL, "%s; last output: %s", msg, tail);
+    set_reason(c, ACMEH_FAIL, "%s; last output: %s", msg, tail);
   } else return 0;
   return 1;
 }
@@ -416,8 +314,8 @@ static void judge_issue(cell *c) {
   char why[600];
   if (acmeh_mx_judge_run(c)) return;
   acmeh_mx_check_cert(c, NULL, why, sizeof why);
-  if (why[0]) set_reason(c, ACMEH_MX_FAIL, "%s%s", why, "");
-  else set_reason(c, ACMEH_MX_PASS, "certificate for %s issued%s", c->domain, "");
+  if (why[0]) set_reason(c, ACMEH_FAIL, "%s%s", why, "");
+  else set_reason(c, ACMEH_PASS, "certificate for %s issued%s", c->domain, "");
 }
 
 /* Appends the last TAIL_BYTES of file `path` to f. */
@@ -437,8 +335,8 @@ static void put_tail(FILE *f, const char *title, const char *path) {
   fclose(in);
 }
 
-static void put_history(FILE *f, acmeh_mocks *m, const char *kind, const char *title) {
-  json_t *h = m ? acmeh_mocks_history(m, kind, NULL) : NULL, *e;
+static void put_history(FILE *f, const json_t *history, const char *kind, const char *title) {
+  json_t *h = json_object_get(history, kind), *e;
   size_t i;
   fprintf(f, "%s: %zu\n", title, json_array_size(h));
   json_array_foreach(h, i, e) {
@@ -446,7 +344,23 @@ static void put_history(FILE *f, acmeh_mocks *m, const char *kind, const char *t
     if (s) fprintf(f, "  %s\n", s);
     free(s);
   }
-  json_decref(h);
+}
+
+/* What the reference server saw, one line per exchange ("#N +T ms METHOD URL
+ * (resource) -> STATUS", as serve prints them), then each in full. */
+static void put_exchanges(FILE *f, const acmeh_client_run *r) {
+  size_t i;
+  json_t *x;
+  fprintf(f, "\n===== the reference server's exchanges: %zu =====\n", json_array_size(r->exchanges));
+  json_array_foreach(r->exchanges, i, x)
+    fprintf(f, "#%lld +%lld ms %s %s (%s) -> %lld\n", (long long)json_integer_value(json_object_get(x, "seq")),
+            (long long)json_integer_value(json_object_get(x, "time_ms")), json_string_value(json_object_get(x, "method")),
+            json_string_value(json_object_get(x, "url")), json_string_value(json_object_get(x, "resource")),
+            (long long)json_integer_value(json_object_get(x, "status")));
+  acmeh_strbuf t = {0};
+  acmeh_client_run_transcript(r, &t);
+  fprintf(f, "%s", t.data ? t.data : "");
+  acmeh_strbuf_free(&t);
 }
 
 static void safe_name(char *out, size_t len, const char *s) {
@@ -464,7 +378,7 @@ static void transcript_name(const cell *c, char *out, size_t len) {
 }
 
 /* Writes the cell's transcript under `out` and links it from the cell. */
-static void write_transcript(cell *c, const char *out, const char *server_log) {
+static void write_transcript(cell *c, const char *out) {
   char rel[600], path[4800], log[4400];
   transcript_name(c, rel, sizeof rel);
   snprintf(path, sizeof path, "%s/%s", out, rel);
@@ -473,41 +387,38 @@ static void write_transcript(cell *c, const char *out, const char *server_log) {
     fprintf(stderr, "acme-harness matrix: cannot write %s: %s\n", path, strerror(errno));
     return;
   }
+  const acmeh_client_run *r = &c->rec;
   fprintf(f, "cell: client %s x server %s, scenario %s%s%s\nverdict: %s (%.2f s): %s\n", c->client->name, c->server->name,
           c->col->kind->name, c->challenge ? " with " : "", c->challenge ? c->challenge : "",
-          acmeh_mx_verdict_name(c->out->verdict), c->out->duration_s, c->out->reason ? c->out->reason : "");
+          acmeh_verdict_name(c->out->verdict), c->out->duration_s, c->out->reason ? c->out->reason : "");
   if (c->t0 > 0) {
-    fprintf(f, "domain: %s\nserver directory: %s\nclient actions: ", c->domain,
-            acmeh_vars_get(&c->vars, "ACME_DIRECTORY") ? acmeh_vars_get(&c->vars, "ACME_DIRECTORY") : "(server not started)");
+    fprintf(f, "domain: %s\nserver directory: %s\nclient actions: ", c->domain, r->directory_url ? r->directory_url : "(server not started)");
     for (size_t i = 0; i < c->nsteps; i++) fprintf(f, "%s%s", i ? ", " : "", c->actions[i]);
-    fprintf(f, "\nclient exit status: %d (%s)%s\n", c->exit_status, c->nsteps ? c->actions[c->step] : "-",
-            c->timed_out ? " (killed at its time limit)" : "");
+    fprintf(f, "\nclient exit status: %d (%s)%s\n", r->exit_status, r->last_action ? r->last_action : "-",
+            r->timed_out ? " (killed at its time limit)" : "");
     if (c->probe[0]) fprintf(f, "harness probe: %s\n", c->probe);
     fprintf(f, "\n===== what the harness saw (this cell's mocks) =====\n");
-    put_history(f, c->mocks, "http", "http-01 requests to the mock");
-    put_history(f, c->mocks, "dns", "DNS queries to the mock");
-    put_history(f, c->mocks, "tlsalpn", "tls-alpn-01 handshakes with the mock");
+    put_history(f, r->mock_history, "http", "http-01 requests to the mock");
+    put_history(f, r->mock_history, "dns", "DNS queries to the mock");
+    put_history(f, r->mock_history, "tlsalpn", "tls-alpn-01 handshakes with the mock");
     snprintf(log, sizeof log, "%s/client.log", c->work);
     put_tail(f, "client stdout and stderr, last 8 KiB", log);
-    put_tail(f, "server log, last 8 KiB", server_log);
+    if (r->observed) put_exchanges(f, r);
+    else put_tail(f, "server log, last 8 KiB", r->server_log);
   }
   if (fclose(f) == 0) c->out->transcript = strdup(rel);
 }
 
-/* Joins and stops everything of a started cell, judges it, writes its transcript. */
+/* Joins the client, probes, stops the run, judges it, writes its transcript. */
 static void cell_finish(cell *c, const char *out) {
-  char server_log[4096] = "";
   if (c->running) pthread_join(c->thread, NULL);
-  if (c->running && c->tr && c->col->kind->probe && !acmeh_proc_interrupted()) c->col->kind->probe(c);
-  if (c->tr) snprintf(server_log, sizeof server_log, "%s", acmeh_target_log(c->tr));
-  acmeh_target_stop(c->tr);
-  c->tr = NULL;
+  if (c->running && c->col->kind->probe && !acmeh_proc_interrupted()) c->col->kind->probe(c);
+  acmeh_clientrun_finish(c->run);
+  c->run = NULL;
   c->out->duration_s = c->t0 > 0 ? acmeh_now_mono() - c->t0 : 0; /* 0: decided without running */
   if (c->running) c->col->kind->judge(c);
-  write_transcript(c, out, server_log[0] ? server_log : NULL);
-  acmeh_mocks_stop(c->mocks);
-  c->mocks = NULL;
-  acmeh_vars_free(&c->vars);
+  write_transcript(c, out);
+  acmeh_client_run_clear(&c->rec);
   c->running = 0;
 }
 
@@ -570,12 +481,15 @@ static int build(matrix *m, const char *kinds_arg) {
         add_column(m, s, kind_at(k), kind_at(k)->per_challenge ? challenges[ch] : NULL);
   m->ncells = m->nclients * m->ncols;
   m->cells = calloc(m->ncells, sizeof *m->cells), m->mcells = calloc(m->ncells, sizeof *m->mcells);
-  if (!m->cells || !m->mcells) return ACMEH_NOMEM;
+  if (!m->cells || !m->mcells) return m->ncells = 0, ACMEH_NOMEM;
   for (size_t i = 0; i < m->ncells; i++) {
     cell *c = &m->cells[i];
     c->client = &m->clients[i / m->ncols], c->col = &m->cols[i % m->ncols];
     c->server = &m->servers[c->col->server], c->challenge = m->mcols[i % m->ncols].challenge, c->out = &m->mcells[i];
     if (!c->challenge) c->challenge = usual_challenge(c->client);
+    c->def = json_loads(c->col->kind->def, 0, NULL);
+    if (!json_is_object(c->def)) return ACMEH_INTERNAL; /* the kinds' definitions are this program's own */
+    json_object_set_new(c->def, "challenge", json_string(c->challenge));
     char name[600];
     transcript_name(c, name, sizeof name);
     snprintf(c->work, sizeof c->work, "%s/%s", m->run_dir, name + strlen("transcripts/"));
@@ -587,9 +501,9 @@ static int build(matrix *m, const char *kinds_arg) {
 static void print_cell(const cell *c, size_t done, size_t total) {
   printf("[%zu/%zu] %s x %s %s: %s", done, total, c->client->name, c->server->name,
          c->col->kind->per_challenge && c->challenge ? c->challenge : c->col->kind->name,
-         acmeh_mx_verdict_name(c->out->verdict));
-  if (c->out->verdict != ACMEH_MX_SKIP) printf(" (%.1f s)", c->out->duration_s);
-  if (c->out->verdict != ACMEH_MX_PASS && c->out->reason) printf(": %.200s", c->out->reason);
+         acmeh_verdict_name(c->out->verdict));
+  if (c->out->verdict != ACMEH_SKIP) printf(" (%.1f s)", c->out->duration_s);
+  if (c->out->verdict != ACMEH_PASS && c->out->reason) printf(": %.200s", c->out->reason);
   printf("\n");
   fflush(stdout);
 }
@@ -624,7 +538,7 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 }
 
 static void matrix_free(matrix *m) {
-  for (size_t i = 0; i < m->ncells; i++) free(m->mcells[i].reason), free(m->mcells[i].transcript);
+  for (size_t i = 0; i < m->ncells; i++) free(m->mcells[i].reason), free(m->mcells[i].transcript), json_decref(m->cells[i].def);
   for (size_t i = 0; i < m->nclients; i++) target_free(&m->clients[i]);
   for (size_t i = 0; i < m->nservers; i++) target_free(&m->servers[i]);
   free(m->cols), free(m->mcols), free(m->cells), free(m->mcells);

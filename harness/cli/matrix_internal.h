@@ -5,12 +5,14 @@
 #define ACMEH_CLI_MATRIX_INTERNAL_H
 
 #include <jansson.h>
+#include <openssl/x509.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 
+#include "harness/runner/clientrun.h"
+#include "harness/runner/result.h"
 #include "harness/targets/target.h"
-#include "harness/targets/vars.h"
 #include "mocks/mocks.h"
 #include "reports/reports.h"
 
@@ -19,24 +21,25 @@
 
 typedef struct cell cell;
 
-/* A column kind: one scenario a client runs against a server. A column is a
- * server x kind (x challenge when per_challenge). The hooks other than judge
- * may be NULL. */
+/* A column kind: one scenario a client runs against a server, through the
+ * client-run engine (runner/clientrun.h). A column is a server x kind (x
+ * challenge when per_challenge). early and probe may be NULL. */
 typedef struct {
   const char *name;                  /* "issue", "renew", ... */
+  const char *def;                   /* the scenario (runner/scenario.h's shape, JSON text); the
+                                        cell's challenge is added as "challenge" */
   const char *steps[MX_MAX_STEPS];   /* client actions in order, NULL after the last */
   int per_challenge;                 /* one column per challenge type; else the client's http-01 or first */
-  int observe;                       /* needs the reference server's printed exchanges (serve without --quiet) */
   int (*early)(cell *c);             /* 1 when it decided the cell (skip) before anything starts */
-  int (*prepare)(cell *c);           /* main thread, server up, client not yet started; ACMEH_* (err in c->err) */
   void (*probe)(cell *c);            /* main thread, client finished, server still up */
-  void (*judge)(cell *c);            /* sets c->out verdict and reason from the finished run */
+  void (*judge)(cell *c);            /* sets c->out verdict and reason from the record */
 } scenario_kind;
 
 typedef struct {
   char *name;          /* the target's "name" (or the argument) */
   json_t *doc;
-  json_t *observed;    /* servers run by `serve`: doc printing each exchange (no --quiet), else NULL */
+  int reference;       /* a server target with "reference": true: the engine runs the reference server
+                          in this process and records every exchange */
   char dir[4096];      /* folder of its file: ${TARGET_DIR} */
   char missing[256];   /* a required program that is not installed, or "" */
 } target_def;
@@ -50,17 +53,17 @@ struct cell {
   const target_def *client, *server;
   const column_def *col;
   const char *challenge;
+  json_t *def;                       /* the kind's scenario with the cell's challenge (owned) */
   const char *actions[MX_MAX_STEPS]; /* the kind's steps resolved to the client's actions */
-  size_t nsteps, step;               /* step: index of the last action run */
+  size_t nsteps;
   char work[3500], domain[128], err[1024];
   char probe[600];                   /* what a probe found, for the judge and the transcript */
-  acmeh_mocks *mocks;
-  acmeh_target_run *tr;
-  acmeh_vars vars;
+  acmeh_clientrun *run;              /* between start and finish */
+  acmeh_client_run rec;              /* the engine's record of the run */
   pthread_t thread;
   atomic_int done;
-  int running, exit_status, timed_out, run_rc;
-  double t0, deadline;
+  int running, run_rc;
+  double t0;
   acmeh_mx_cell *out;
 };
 
@@ -69,19 +72,19 @@ extern const scenario_kind acmeh_mx_extra_kinds[];
 extern const size_t acmeh_mx_nextra_kinds;
 
 /* Sets the cell's verdict and reason (printf format with two string arguments). */
-void acmeh_mx_set_reason(cell *c, acmeh_mx_verdict v, const char *fmt, const char *a, const char *b);
+void acmeh_mx_set_reason(cell *c, acmeh_verdict v, const char *fmt, const char *a, const char *b);
 
 /* Decides the cell from how its client run ended when that was not a clean
  * exit 0 of every step (interrupted, not runnable, timed out, 127, non-zero
  * exit): returns 1 when decided, 0 when every step exited 0. */
 int acmeh_mx_judge_run(cell *c);
 
-/* "" when the PEM file `path` (NULL: the client's cert_path) holds a
- * certificate naming the cell's domain; otherwise what is wrong, in why. */
-void acmeh_mx_check_cert(cell *c, const char *path, char *why, size_t len);
+/* "" when PEM text `pem` (NULL: the record's cert_pem) holds a certificate
+ * naming the cell's domain; otherwise what is wrong, in why. */
+void acmeh_mx_check_cert(cell *c, const char *pem, char *why, size_t len);
 
-/* The client's cert_path expanded (malloc'd, caller frees), or NULL. */
-char *acmeh_mx_cert_path(cell *c);
+/* The first certificate of PEM text (NULL when none); caller X509_free's. */
+X509 *acmeh_mx_pem_cert(const char *pem);
 
 /* Client target claim `name` is JSON true. */
 int acmeh_mx_claims(const target_def *t, const char *name);

@@ -2,32 +2,16 @@
  * test (an action such as "issue") against a fresh reference server loaded
  * with fault rules; every exchange is recorded. Scenarios are data
  * (suites/<spec>/scenarios.json); each runs at most once per harness run, the
- * first time a check asks for it, and any number of checks judge its record. */
+ * first time a check asks for it, through the client-run engine
+ * (runner/clientrun.h), and any number of checks judge its record. */
 #ifndef ACMEH_RUNNER_SCENARIO_H
 #define ACMEH_RUNNER_SCENARIO_H
 
 #include <jansson.h>
 
 #include "harness/runner/check.h"
+#include "harness/runner/clientrun.h"
 
-typedef struct {
-  const char *name;
-  const json_t *def;    /* the scenario's definition (scenarios.json, borrowed) */
-  int unsupported;      /* the client cannot do it (no such action, challenge, or exit 127) */
-  char *why;            /* reason for unsupported, or what went wrong */
-  int exit_status;      /* the client's exit status (128 + signal when killed) */
-  int timed_out;        /* the client had to be killed */
-  json_t *exchanges;    /* every exchange, as harness/server/server.h describes them */
-  json_t *validations;  /* every validation the client's challenge responses started, in the order they
-                           ended (server.h, acmeh_server_validation_observer) */
-  char *domain;         /* the name the client was asked to certify (the first of domains) */
-  char *domains;        /* every name the client was asked to certify in one order, comma-separated */
-  char *cert_pem;       /* the file at the target's cert_path after the run, or NULL */
-  char *client_log;     /* the client's output (first 64 KiB) */
-  double duration_s;
-  json_t *suite_data;   /* {"<suite name>": what that suite's scenario_end kept of the run} (runner/suite.h) */
-  double started_wall;  /* wall clock (s since the epoch) at server start: exchanges' time_ms count from it */
-} acmeh_client_run;
 
 typedef struct acmeh_scenarios acmeh_scenarios;
 

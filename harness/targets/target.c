@@ -110,7 +110,10 @@ static const field STARTED[] = {{"env", F_STR_MAP, 0},   {"ports", F_STRS, 0},  
                                 {"secrets", F_INT_MAP, 0}, {"make_server_cert", F_BOOL, 0}, {"ready", F_OBJ, 0},
                                 {"ca_file", F_STR, 0},   {NULL, 0, 0}};
 static const field READY[] = {{"timeout_ms", F_MS, 0}, {NULL, 0, 0}};
-static const field SERVER[] = {{"command", F_ARGV, 1}, {"directory", F_STR, 1}, {NULL, 0, 0}};
+/* "reference": true marks the harness's own reference server (started as
+ * `serve`): where the harness drives a client against it (matrix), it runs
+ * the same server in its own process instead, recording every exchange. */
+static const field SERVER[] = {{"command", F_ARGV, 1}, {"directory", F_STR, 1}, {"reference", F_BOOL, 0}, {NULL, 0, 0}};
 static const field NAMESERVER[] = {{"command", F_ARGV, 1}, {"nameserver", F_OBJ, 1}, {NULL, 0, 0}};
 static const field MOCK_DNS[] = {{"mock_dns", F_OBJ, 1}, {NULL, 0, 0}};
 

@@ -34,10 +34,10 @@ static char *slurp(const char *name) {
 static const char *const clients[] = {"lego", "cl<i>ent|x"};
 static const acmeh_mx_column cols[] = {{"reference", "issue", "http-01"}, {"pebble", "issue", "tls-alpn-01"}};
 static acmeh_mx_cell cells[] = {
-    {ACMEH_MX_PASS, "certificate issued", 1.25, "transcripts/lego--reference--http-01.txt"},
-    {ACMEH_MX_SKIP, "lego lacks tls-alpn-01", 0, "transcripts/lego--pebble--tls-alpn-01.txt"},
-    {ACMEH_MX_FAIL, NASTY, 2.5, "transcripts/c--reference--http-01.txt"},
-    {ACMEH_MX_ERROR, "pebble is not installed", 0.1, NULL},
+    {ACMEH_PASS, "certificate issued", 1.25, "transcripts/lego--reference--http-01.txt"},
+    {ACMEH_SKIP, "lego lacks tls-alpn-01", 0, "transcripts/lego--pebble--tls-alpn-01.txt"},
+    {ACMEH_FAIL, NASTY, 2.5, "transcripts/c--reference--http-01.txt"},
+    {ACMEH_ERROR, "pebble is not installed", 0.1, NULL},
 };
 static const acmeh_matrix m = {clients, 2, cols, 2, cells, 1.8e9, 12.5, 0};
 
