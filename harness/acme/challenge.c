@@ -201,14 +201,20 @@ int acmeh_dnsaccount_label(const char *account_url, char out[ACMEH_DNSACCT_LABEL
 }
 
 char *acmeh_dnsaccount_name(const char *account_url, const char *identifier) {
+  return acmeh_dnsaccount_name_in(ACMEH_DNSACCT_ACME_CHALLENGE, account_url, identifier);
+}
+
+char *acmeh_dnsaccount_name_in(acmeh_dnsacct_scheme scheme, const char *account_url, const char *identifier) {
   char label[ACMEH_DNSACCT_LABEL_LEN + 1];
   if (!identifier || acmeh_dnsaccount_label(account_url, label) != ACMEH_OK) return NULL;
-  const char *base = strncmp(identifier, "*.", 2) == 0 ? identifier + 2 : identifier;
+  int wild = strncmp(identifier, "*.", 2) == 0;
+  const char *base = wild ? identifier + 2 : identifier;
+  const char *under = scheme != ACMEH_DNSACCT_SCOPED ? "_acme-challenge" : wild ? "_acme-wildcard-challenge" : "_acme-host-challenge";
   size_t bl = strlen(base);
   if (bl && base[bl - 1] == '.') bl--;
   if (!bl) return NULL;
   char *s = NULL;
-  if (asprintf(&s, "%s._acme-challenge.%.*s", label, (int)bl, base) < 0) return NULL;
+  if (asprintf(&s, "%s.%s.%.*s", label, under, (int)bl, base) < 0) return NULL;
   if (strlen(s) > 253) { /* RFC 1035 §2.3.4: not a usable DNS name */
     free(s);
     return NULL;

@@ -39,6 +39,22 @@ int acmeh_dnsaccount_label(const char *account_url, char out[ACMEH_DNSACCT_LABEL
  * longer than 253 characters, or no memory. */
 char *acmeh_dnsaccount_name(const char *account_url, const char *identifier);
 
+/* Where a revision puts the dns-account-01 TXT record: every revision of
+ * draft-ietf-acme-dns-account-label under "_acme-challenge" (above), or its
+ * predecessor draft-ietf-acme-scoped-dns-challenges-00 (§4, the same label)
+ * under a scope-specific label: "_acme-host-challenge" for an authorization of
+ * one host name, "_acme-wildcard-challenge" for a wildcard one (the "domain"
+ * scope needs RFC 9444's subdomainAuthAllowed, which the harness never asks
+ * for). Pebble 2.6 implements the scoped form. */
+typedef enum {
+  ACMEH_DNSACCT_ACME_CHALLENGE = 0, /* "<label>._acme-challenge.<base>" */
+  ACMEH_DNSACCT_SCOPED              /* "<label>._acme-host-challenge.<name>" / "<label>._acme-wildcard-challenge.<base>" */
+} acmeh_dnsacct_scheme;
+
+/* acmeh_dnsaccount_name for `scheme`; `identifier` "*.<base>" means a
+ * wildcard authorization of <base>. Same returns. */
+char *acmeh_dnsaccount_name_in(acmeh_dnsacct_scheme scheme, const char *account_url, const char *identifier);
+
 /* RFC 4648 §6 base32 of n bytes into out (lower case when `lower`, '='
  * padding to a multiple of 8 characters). out must hold ((n + 4) / 5) * 8 + 1
  * bytes. Returns the number of characters written (without the NUL). */

@@ -238,10 +238,14 @@ static int load_expectations(const run_args *a, const json_t *target, json_t **o
   char err[600];
   if (!a->expect && target && acmeh_target_expectations(target, out, err, sizeof err))
     return fprintf(stderr, "acme-harness: %s\n", err), 2;
+  const char *name = a->expect ? a->expect : json_string_value(json_object_get(target, "expectations"));
+  if (*out && acmeh_expectations_check(*out, name, err, sizeof err)) /* a malformed entry must not quietly expect nothing */
+    return fprintf(stderr, "acme-harness: %s\n", err), json_decref(*out), *out = NULL, 2;
   if (!a->expect) return 0;
   json_error_t je;
   *out = json_load_file(a->expect, 0, &je);
-  if (json_is_object(*out)) return 0;
+  if (json_is_object(*out) && acmeh_expectations_check(*out, a->expect, err, sizeof err) == ACMEH_OK) return 0;
+  if (json_is_object(*out)) return fprintf(stderr, "acme-harness: %s\n", err), json_decref(*out), *out = NULL, 2;
   fprintf(stderr, "acme-harness: --expect %s: %s\n", a->expect, *out ? "must be a JSON object of check ID -> reason" : je.text);
   json_decref(*out);
   *out = NULL;
@@ -289,7 +293,8 @@ static int start_target(run_args *a, acmeh_env *env, acmeh_mocks *m, json_t **ta
     return 2;
   snprintf(run_dir, 4096, "%s", a->run_dir ? a->run_dir : "/tmp/acme-harness-XXXXXX");
   if (!a->run_dir && !mkdtemp(run_dir)) return fprintf(stderr, "acme-harness: cannot create a run folder in /tmp\n"), 2;
-  if (acmeh_target_start(*target, run_dir, m, tr, err, sizeof err)) return fprintf(stderr, "acme-harness: %s\n", err), 2;
+  if (acmeh_target_start_drafts(*target, run_dir, m, a->drafts_arg[0] ? a->drafts_arg : NULL, tr, err, sizeof err))
+    return fprintf(stderr, "acme-harness: %s\n", err), 2;
   if (a->nameserver) return nameserver_env(a, env, *target, *tr);
   env->directory_url = acmeh_target_directory(*tr);
   env->ca_file = acmeh_target_ca_file(*tr);
@@ -342,6 +347,7 @@ static int setup(run_args *a, acmeh_env *env, acmeh_mocks **mocks, json_t **targ
   if (!a->update_on) acmeh_publisher_mocks(&a->publisher, *mocks);
   else if (acmeh_publisher_dns_update(&a->publisher, *mocks, &a->update_cfg)) return fputs("acme-harness: out of memory\n", stderr), 2;
   env->publisher = &a->publisher;
+  acmeh_suites_wire(a->drafts, &env->wire); /* the reference sides follow the revisions under test */
   env->seed = a->seed;
   env->verbose = a->verbose;
   /* In DNS-UPDATE mode the checks' names live in the updated zone. */

@@ -14,7 +14,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "harness/cli/args.h"
 #include "harness/cli/cli.h"
+#include "harness/runner/catalog.h"
 #include "base/error.h"
 #include "harness/runner/suite.h"
 #include "harness/server/fault.h"
@@ -28,13 +30,15 @@ typedef struct {
   acmeh_server_eab_key eab[8]; /* --eab-kid / --eab-key pairs, in order */
   size_t neab_kid, neab_key;
   int eab_required;
+  char drafts_arg[1024]; /* every --draft, comma-joined ("" = each suite's newest revision) */
+  acmeh_wire wire;       /* what the chosen revisions put on the wire */
 } serve_args;
 
 static void usage(FILE *f) {
   fputs("usage: acme-harness serve [--port P] [--dns-port P] [--http01-port P] [--tlsalpn01-port P]\n"
         "                          [--run-dir D] [--no-mocks] [--tls-cert F --tls-key F [--tls-ca F]]\n"
         "                          [--faults F] [--dns-account MODE] [--quiet] [--no-verdicts] [--verbose]\n"
-        "                          [--eab-kid KID --eab-key B64URL]... [--eab-required]\n"
+        "                          [--eab-kid KID --eab-key B64URL]... [--eab-required] [--draft SUITE=REV]...\n"
         "  --no-mocks  start only the server; validate against the DNS, http-01 and tls-alpn-01\n"
         "              ports given (mocks of a running `acme-harness run`)\n"
         "  --faults F  inject the fault rules of JSON file F (format: README, \"Fault files\")\n"
@@ -44,12 +48,31 @@ static void usage(FILE *f) {
         "  --eab-kid KID --eab-key B64URL  an External Account Binding key (RFC 8555 §7.3.4;\n"
         "              HMAC key in base64url, >= 16 bytes; up to 8 pairs); binding optional\n"
         "  --eab-required  newAccount must carry a binding (meta.externalAccountRequired)\n"
+        "  --draft SUITE=REV  follow that spec revision on the wire where revisions differ (e.g.\n"
+        "              dnsaccount=scoped-dns-challenges-00; `acme-harness list --revisions`)\n"
         "  --no-verdicts  do not judge each exchange with the suites' per-exchange client checks (CORE-C-001..)\n"
         "  --quiet     do not print each exchange on stdout (nor verdicts)\n"
         "  --verbose   log every request and its status on stderr\n"
         "stops on SIGINT or SIGTERM (to the acme-harness process itself), printing the verdict summary;\n"
         "exit status: 0 after a stop signal, 2 usage error or the server or mocks could not start\n",
         f);
+}
+
+/* --draft through the catalogs (the revisions they list) into a->wire; 0 or 2. */
+static int parse_drafts(serve_args *a) {
+  if (!a->drafts_arg[0]) return 0;
+  char err[1024];
+  acmeh_catalog cat;
+  json_t *drafts = NULL;
+  int rc = acmeh_catalog_load(NULL, &cat, err, sizeof err);
+  if (rc == ACMEH_OK) {
+    rc = acmeh_catalog_drafts(&cat, a->drafts_arg, &drafts, err, sizeof err);
+    acmeh_catalog_free(&cat);
+  }
+  if (rc != ACMEH_OK) return fprintf(stderr, "acme-harness serve: --draft: %s\n", err), 2;
+  acmeh_suites_wire(drafts, &a->wire);
+  json_decref(drafts);
+  return 0;
 }
 
 static int parse(serve_args *a, int argc, char **argv) {
@@ -63,7 +86,7 @@ static int parse(serve_args *a, int argc, char **argv) {
       {"no-verdicts", no_argument, 0, 'V'},
       {"quiet", no_argument, 0, 'q'},                {"dns-account", required_argument, 0, 'A'},
       {"eab-kid", required_argument, 0, 'K'},        {"eab-key", required_argument, 0, 'M'},
-      {"eab-required", no_argument, 0, 'E'},
+      {"eab-required", no_argument, 0, 'E'},         {"draft", required_argument, 0, 'r'},
       {0}};
   for (int ch; (ch = getopt_long(argc, argv, "hvq", opts, NULL)) != -1;) {
     switch (ch) {
@@ -84,6 +107,9 @@ static int parse(serve_args *a, int argc, char **argv) {
     case 'K': if (a->neab_kid < 8) a->eab[a->neab_kid].kid = optarg; a->neab_kid++; break;
     case 'M': if (a->neab_key < 8) a->eab[a->neab_key].hmac_key_b64url = optarg; a->neab_key++; break;
     case 'E': a->eab_required = 1; break;
+    case 'r':
+      if (*optarg && acmeh_arg_append("draft", optarg, a->drafts_arg, sizeof a->drafts_arg)) return 2;
+      break;
     case 'h': usage(stdout); return 1; /* 1: asked for help, exit 0 */
     default: usage(stderr); return 2;
     }
@@ -97,7 +123,7 @@ static int parse(serve_args *a, int argc, char **argv) {
   char err[1024];
   if (a->faults_file && acmeh_faults_load(a->faults_file, &a->faults, err, sizeof err) != ACMEH_OK)
     return fprintf(stderr, "acme-harness serve: --faults: %s\n", err), 2;
-  return 0;
+  return parse_drafts(a);
 }
 
 /* ---- live exchange printing (the observer, on the server's loop thread) ---- */
@@ -262,6 +288,7 @@ static int start_all(serve_args *a, const char *run_dir, printer *pr, acmeh_mock
                             .http01_port = a->http01_port, .tlsalpn01_port = a->tlsalpn01_port, .run_dir = run_dir,
                             .log_requests = a->verbose, .faults = a->faults, .dns_account = a->dns_account,
                             .eab_keys = a->eab, .neab = a->neab_kid, .eab_required = a->eab_required,
+                            .dns_account_scheme = a->wire.dnsacct_scheme,
                             .observer = a->quiet ? NULL : print_exchange, .observer_ud = pr};
   if (acmeh_server_start(&sc, srv, err, sizeof err)) return fprintf(stderr, "acme-harness serve: %s\n", err), 2;
   return 0;

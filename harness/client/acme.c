@@ -130,6 +130,8 @@ void acmeh_acme_set_account(acmeh_acme *c, acmeh_key *key, const char *kid) {
 acmeh_key *acmeh_acme_key(const acmeh_acme *c) { return c ? c->key : NULL; }
 const char *acmeh_acme_kid(const acmeh_acme *c) { return c ? c->kid : NULL; }
 
+int acmeh_acme_dnsacct_scheme(const acmeh_acme *c) { return c ? c->cfg.dnsacct_scheme : 0; }
+
 /* Kept: each challenge needs it, and computing it builds the JWK anew. */
 int acmeh_acme_thumbprint(acmeh_acme *c, char out[44]) {
   if (!c || !c->key) return ACMEH_INVALID_ARG;

@@ -24,6 +24,8 @@ typedef struct {
   int bad_nonce_retries;    /* badNonce retries per request; 0 = default 5 */
   const char *const *extra_headers; /* added to every request (see acmeh_http_config); borrowed */
   int verbose;
+  int dnsacct_scheme;       /* acmeh_dnsacct_scheme (harness/acme/challenge.h): where dns-account-01's TXT
+                               goes, per the revision under test; 0 = draft-ietf-acme-dns-account-label */
 } acmeh_acme_config;
 
 /* Creates an engine and fetches the directory (GET, must be a JSON object).
@@ -60,6 +62,9 @@ acmeh_key *acmeh_acme_key(const acmeh_acme *c);
  * cannot be hashed. */
 int acmeh_acme_thumbprint(acmeh_acme *c, char out[44]);
 const char *acmeh_acme_kid(const acmeh_acme *c);
+
+/* The config's dnsacct_scheme (0 for NULL). */
+int acmeh_acme_dnsacct_scheme(const acmeh_acme *c);
 
 /* How one signed request deviates from a correct one. Zero = correct. */
 typedef struct {

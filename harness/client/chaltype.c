@@ -39,16 +39,26 @@ static int tlsalpn01_publish(const acmeh_chal_response *r, char *err, size_t err
 static void tlsalpn01_unpublish(const acmeh_chal_response *r) { r->pub->del_tlsalpn01(r->pub, r->name); }
 
 /* ---- dns-account-01 (draft-ietf-acme-dns-account-label §3.2): the dns-01 digest at
- * "_<label>._acme-challenge.<name>", the label from the account URL (the kid). */
+ * "_<label>._acme-challenge.<name>", the label from the account URL (the kid);
+ * under the scoped revision the label's scope ("_acme-host-challenge" or
+ * "_acme-wildcard-challenge") replaces "_acme-challenge". */
+static char *dnsaccount01_host(const acmeh_chal_response *r) {
+  char *wild = NULL;
+  if (r->wildcard && asprintf(&wild, "*.%s", r->name) < 0) return NULL;
+  char *host = acmeh_dnsaccount_name_in(acmeh_acme_dnsacct_scheme(r->c), acmeh_acme_kid(r->c), wild ? wild : r->name);
+  free(wild);
+  return host;
+}
+
 static int dnsaccount01_publish(const acmeh_chal_response *r, char *err, size_t errlen) {
-  char txt[44], *host = acmeh_dnsaccount_name(acmeh_acme_kid(r->c), r->name);
+  char txt[44], *host = dnsaccount01_host(r);
   int rc = host ? acmeh_dns01_txt(r->keyauth, txt) : ACMEH_INVALID_ARG;
   rc = rc ? acmeh_msg(err, errlen, rc, "no dns-account-01 name for %s", r->name) : r->pub->set_txt(r->pub, host, txt, err, errlen);
   free(host);
   return rc;
 }
 static void dnsaccount01_unpublish(const acmeh_chal_response *r) {
-  char *host = acmeh_dnsaccount_name(acmeh_acme_kid(r->c), r->name);
+  char *host = dnsaccount01_host(r);
   if (host) r->pub->clear_txt(r->pub, host);
   free(host);
 }

@@ -18,6 +18,7 @@ typedef struct {
   const acmeh_publisher *pub; /* where the response goes */
   const json_t *chal;         /* the challenge object (type, token, url) */
   const char *name;           /* the identifier's value (a wildcard's base name) */
+  int wildcard;               /* the authorization is for "*.<name>" (RFC 8555 §7.1.4) */
   const char *keyauth;        /* token "." thumbprint (RFC 8555 §8.1); NULL when removing */
 } acmeh_chal_response;
 

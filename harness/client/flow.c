@@ -190,7 +190,8 @@ static char *chal_keyauth(acmeh_acme *c, const json_t *chal) {
 /* The row of the challenge's type and the response to publish or remove. */
 static const acmeh_chaltype *response_of(acmeh_acme *c, const acmeh_publisher *pub, const json_t *chal, const char *name,
                                          const char *keyauth, acmeh_chal_response *r) {
-  *r = (acmeh_chal_response){.c = c, .pub = pub, .chal = chal, .name = name, .keyauth = keyauth};
+  int wild = name && strncmp(name, "*.", 2) == 0; /* a wildcard authorization of the base name */
+  *r = (acmeh_chal_response){.c = c, .pub = pub, .chal = chal, .name = wild ? name + 2 : name, .wildcard = wild, .keyauth = keyauth};
   return acmeh_chaltype_find(json_string_value(json_object_get(chal, "type")));
 }
 
@@ -250,9 +251,12 @@ int acmeh_flow_authorize(acmeh_acme *c, const acmeh_publisher *pub, const char *
     json_decref(authz);
     return acmeh_msg(err, errlen, ACMEH_UNSUPPORTED, "authorization offers no %s challenge", type);
   }
-  rc = acmeh_flow_publish(c, pub, chal, name, err, errlen);
+  char *as = NULL; /* "*.<name>" for a wildcard authorization (RFC 8555 §7.1.4) */
+  if (json_is_true(json_object_get(authz, "wildcard")) && asprintf(&as, "*.%s", name) < 0) as = NULL;
+  rc = acmeh_flow_publish(c, pub, chal, as ? as : name, err, errlen);
   if (rc == ACMEH_OK) rc = respond_and_poll(c, authz_url, chal, final_authz, err, errlen);
-  acmeh_flow_unpublish(c, pub, chal, name);
+  acmeh_flow_unpublish(c, pub, chal, as ? as : name);
+  free(as);
   st = rc ? NULL : json_string_value(json_object_get(*final_authz, "status"));
   if (rc == ACMEH_OK && strcmp(st ? st : "", "valid") != 0) {
     char *e = json_dumps(json_object_get(acmeh_flow_find_challenge(*final_authz, type), "error"), JSON_COMPACT);

@@ -50,7 +50,8 @@ int acmeh_flow_poll(acmeh_acme *c, const char *url, const char *const *waiting, 
                     json_t **obj, char *err, size_t errlen);
 
 /* Publishes the response to challenge `chal` for `name` (the authorization's
- * identifier: the base name for a wildcard) through `pub`, as the row of its
+ * identifier: the base name, or "*.<base>" to say the authorization is a
+ * wildcard one, which moves dns-account-01's scoped name) through `pub`, as the row of its
  * type in the challenge-type table says (harness/client/chaltype.h: http-01,
  * dns-01, tls-alpn-01, dns-account-01). Returns ACMEH_OK, ACMEH_UNSUPPORTED
  * for a type the reference client does not answer, ACMEH_PEER_PROTOCOL for a

@@ -10,7 +10,7 @@
 int acmeh_kit_client(acmeh_check_ctx *ctx, acmeh_acme **c) {
   acmeh_acme_config cfg = {.directory_url = ctx->env->directory_url, .ca_file = ctx->env->ca_file,
                            .transcript = &ctx->transcript, .deadline = ctx->deadline,
-                           .verbose = ctx->env->verbose};
+                           .verbose = ctx->env->verbose, .dnsacct_scheme = ctx->env->wire.dnsacct_scheme};
   return acmeh_acme_new(&cfg, c, ctx->err, sizeof ctx->err);
 }
 

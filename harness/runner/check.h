@@ -17,6 +17,14 @@
 #include "harness/client/publish.h"
 #include "mocks/mocks.h"
 
+/* What the reference client and server put on the wire where the spec
+ * revisions under test (--draft) differ. Every field's zero is the newest
+ * revision's behaviour; a suite's `wire` hook (runner/suite.h) sets the
+ * fields its chosen revision changes. */
+typedef struct {
+  int dnsacct_scheme; /* acmeh_dnsacct_scheme (harness/acme/challenge.h): where dns-account-01's TXT goes */
+} acmeh_wire;
+
 /* The run's environment, shared read-only by every check. */
 typedef struct {
   const char *directory_url; /* the server under test's directory */
@@ -27,6 +35,7 @@ typedef struct {
   const char *target_name;
   const json_t *claims;      /* target's "claims" object (borrowed, may be NULL) */
   const char *domain;        /* parent of the names checks invent, e.g. "acmeh.example.com" */
+  acmeh_wire wire;           /* the revisions' wire differences, both reference sides (acmeh_suites_wire) */
   uint64_t seed;
   int verbose;
   /* Client under test only: */

@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "base/strbuf.h"
+#include "harness/runner/check.h"
 #include "mocks/mocks.h"
 
 /* The record of one client run. Everything is owned by the record
@@ -66,6 +67,7 @@ typedef struct {
   const char *domain;        /* ${DOMAIN} */
   const char *domains;       /* ${DOMAINS} (NULL: domain) */
   const char *work;          /* an existing folder of this run: server/, client/ and client.log go there */
+  const acmeh_wire *wire;    /* what the reference server puts on the wire per revision (NULL: newest) */
   double budget_s;           /* the whole run's time limit, seconds */
 } acmeh_clientrun_args;
 

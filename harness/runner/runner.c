@@ -80,7 +80,7 @@ static void run_one(run_state *st, slot *s, acmeh_result *out) {
 
 /* xfail / xpass per the target's expectations. */
 static void apply_expectation(acmeh_result *r, const json_t *exp) {
-  const char *why = exp ? acmeh_expectation_for(exp, r->id) : NULL;
+  const char *why = exp ? acmeh_expectation_for(exp, r->id, r->revision) : NULL;
   if (!why || (r->verdict != ACMEH_FAIL && r->verdict != ACMEH_PASS)) return;
   r->verdict = r->verdict == ACMEH_FAIL ? ACMEH_XFAIL : ACMEH_XPASS;
   r->xfail_reason = strdup(why);
@@ -167,14 +167,46 @@ static void wait_all(run_state *st) {
   pthread_mutex_unlock(&st->mu);
 }
 
-const char *acmeh_expectation_for(const json_t *expectations, const char *id) {
+/* The reason of entry v when it applies under `revision`, else NULL. */
+static const char *entry_reason(const json_t *v, const char *revision) {
+  if (json_is_string(v)) return json_string_value(v);
+  const json_t *revs = json_object_get(v, "revisions"), *r;
+  size_t i;
+  int applies = !revs;
+  json_array_foreach(revs, i, r) if (revision && json_is_string(r) && strcmp(json_string_value(r), revision) == 0) applies = 1;
+  return applies ? json_string_value(json_object_get(v, "reason")) : NULL;
+}
+
+const char *acmeh_expectation_for(const json_t *expectations, const char *id, const char *revision) {
   const char *key;
   json_t *v;
-  const char *exact = json_string_value(json_object_get(expectations, id));
-  if (exact) return exact;
+  const json_t *exact = json_object_get(expectations, id);
+  if (exact) return entry_reason(exact, revision);
   json_object_foreach((json_t *)expectations, key, v)
-    if (fnmatch(key, id, 0) == 0 && json_is_string(v)) return json_string_value(v);
+    if (fnmatch(key, id, 0) == 0) return entry_reason(v, revision);
   return NULL;
+}
+
+static int nonempty_strings(const json_t *a) {
+  size_t i;
+  json_t *v;
+  json_array_foreach(a, i, v) if (!json_is_string(v) || !*json_string_value(v)) return 0;
+  return json_array_size(a) > 0;
+}
+
+int acmeh_expectations_check(const json_t *expectations, const char *name, char *err, size_t errlen) {
+  const char *key;
+  json_t *v;
+  if (!json_is_object(expectations)) return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "%s: must be a JSON object of check ID -> reason", name);
+  json_object_foreach((json_t *)expectations, key, v) {
+    const char *reason = json_is_string(v) ? json_string_value(v) : json_string_value(json_object_get(v, "reason"));
+    const json_t *revs = json_object_get(v, "revisions");
+    if (!reason || !*reason)
+      return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "%s: %.80s: must be a reason, or {\"reason\": ..., \"revisions\": [...]}", name, key);
+    if (revs && !nonempty_strings(revs))
+      return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "%s: %.80s: revisions: must be a non-empty array of revision names", name, key);
+  }
+  return ACMEH_OK;
 }
 
 static int select_checks(const acmeh_catalog *cat, const acmeh_run_opts *o, acmeh_run_report *rep) {

@@ -39,7 +39,18 @@ int acmeh_runner_exit_status(const acmeh_run_report *rep, int strict);
 /* Asks a running acmeh_runner_run to start no further checks (async-signal-safe). */
 void acmeh_runner_cancel(void);
 
-/* Reason from `expectations` for check `id` (exact key, else first matching glob), or NULL. */
-const char *acmeh_expectation_for(const json_t *expectations, const char *id);
+/* The expectations entry for check `id` (exact key, else the first matching
+ * glob) when it applies to `revision` (the check's suite's revision under
+ * test, or NULL): its reason, or NULL. An entry is "reason", or
+ * {"reason": "...", "revisions": ["<revision>", ...]} for a deviation that
+ * shows only under those revisions (e.g. a server implementing an older
+ * draft than the one tested). */
+const char *acmeh_expectation_for(const json_t *expectations, const char *id, const char *revision);
+
+/* Checks the shape of an expectations object: every value a non-empty
+ * string, or an object with a non-empty string "reason" and optionally
+ * "revisions", a non-empty array of strings. Returns ACMEH_OK, or
+ * ACMEH_INVALID_ARG with "NAME: KEY: why" in err (name names the file). */
+int acmeh_expectations_check(const json_t *expectations, const char *name, char *err, size_t errlen);
 
 #endif

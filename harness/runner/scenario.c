@@ -113,7 +113,8 @@ static int run_scenario(scenario *sc, const acmeh_env *env, const char *domain, 
   if (mkdir(work, 0755) != 0 && access(work, W_OK) != 0)
     return acmeh_msg(sc->err, sizeof sc->err, ACMEH_ENV_IO, "cannot make folders under %s", env->run_dir);
   acmeh_clientrun_args a = {.client = env->client, .client_dir = env->client_dir, .mocks = env->mocks, .name = sc->name,
-                            .def = sc->def, .domain = domain, .domains = domains, .work = work, .budget_s = budget_s};
+                            .def = sc->def, .domain = domain, .domains = domains, .work = work, .budget_s = budget_s,
+                            .wire = &env->wire};
   int rc = acmeh_clientrun_run(&a, &sc->run, sc->err, sizeof sc->err);
   return rc == ACMEH_UNSUPPORTED ? ACMEH_OK : rc; /* the record says why */
 }

@@ -63,6 +63,14 @@ char *acmeh_suite_vectors_dir(const acmeh_suite *s, const char *data_dir, char *
   return data_path(data_dir, "vectors", s->name, "", buf, len);
 }
 
+void acmeh_suites_wire(const json_t *drafts, acmeh_wire *w) {
+  *w = (acmeh_wire){0};
+  for (const acmeh_suite *const *s = acmeh_suite_registry; *s; s++) {
+    const char *rev = json_string_value(json_object_get(drafts, (*s)->name));
+    if ((*s)->wire && rev) (*s)->wire(rev, w);
+  }
+}
+
 char *acmeh_suite_names(char *buf, size_t len) {
   size_t used = 0;
   buf[0] = '\0';

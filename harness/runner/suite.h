@@ -66,6 +66,11 @@ typedef struct acmeh_suite {
    * sides (NULL-terminated, or NULL for none). */
   const char *const *challenge_types;
   const char *const *identifier_types;
+  /* Where the suite's revisions differ on the wire: sets the fields of *w
+   * that revision `revision` (one of its catalog's "revisions") changes, so
+   * that the reference client and server follow the revision under test
+   * (--draft). NULL when every revision looks the same on the wire. */
+  void (*wire)(const char *revision, acmeh_wire *w);
 } acmeh_suite;
 
 /* Every registered suite, in registry order, NULL-terminated
@@ -88,6 +93,11 @@ const acmeh_suite *acmeh_suite_of_check(const char *id);
 char *acmeh_suite_catalog_path(const acmeh_suite *s, const char *data_dir, char *buf, size_t len);
 char *acmeh_suite_scenarios_path(const acmeh_suite *s, const char *data_dir, char *buf, size_t len);
 char *acmeh_suite_vectors_dir(const acmeh_suite *s, const char *data_dir, char *buf, size_t len);
+
+/* The wire behaviour of the chosen revisions: `drafts` is {"<suite>":
+ * "<revision>"} (acmeh_catalog_drafts); every suite with a wire hook is asked
+ * with its revision. *w is zeroed first (the newest revisions' behaviour). */
+void acmeh_suites_wire(const json_t *drafts, acmeh_wire *w);
 
 /* Writes the registered suite names, comma-separated ("core, ari, ...")
  * into buf (len bytes), for usage text. Returns buf. */

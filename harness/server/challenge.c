@@ -138,6 +138,7 @@ int srv_dnsaccount01_inputs(acmeh_server *s, const srv_req *rq, const srv_authz 
   v->account_url = kid ? strdup(kid) : NULL;
   v->wildcard = a->wildcard;
   v->dnsacct = s->dnsacct;
+  v->dnsacct_scheme = s->dnsacct_scheme;
   if (s->dnsacct == DNSACCT_ANY_ACCOUNT) other_accounts(s, rq->acct->e.id, v);
   return v->account_url ? ACMEH_OK : ACMEH_NOMEM;
 }

@@ -194,6 +194,7 @@ struct acmeh_server {
   srv_ari *ari;               /* RFC 9773 policy and window overrides (ari.c) */
   srv_profiles *profiles;     /* profiles offered (profile.c) */
   srv_dnsacct_mode dnsacct;   /* dns-account-01 offered, and how it validates */
+  int dnsacct_scheme;         /* acmeh_dnsacct_scheme: which revision's validation name */
   char http01_token[SRV_ID_CHARS * 2 + 1]; /* every http-01 challenge's token (config deviation); "" = random */
   struct srv_eab *eab;        /* External Account Binding keys (eab.c); NULL = none */
   size_t neab;
@@ -351,6 +352,7 @@ typedef struct {
   int wildcard;
   char *account_url;  /* the kid of the JWS that POSTed the response */
   srv_dnsacct_mode dnsacct;
+  int dnsacct_scheme;  /* acmeh_dnsacct_scheme (harness/acme/challenge.h) */
   char **other_urls;  /* DNSACCT_ANY_ACCOUNT: recent other accounts' URLs */
   size_t nother;
 } srv_validation;

@@ -129,6 +129,11 @@ typedef struct {
    * reached through a CNAME), "short-token" (64-bit token). Others are
    * refused with ACMEH_INVALID_ARG. */
   const char *dns_account;
+  /* Which revision's dns-account-01 validation name (acmeh_dnsacct_scheme,
+   * harness/acme/challenge.h): 0 = draft-ietf-acme-dns-account-label's
+   * "_acme-challenge", ACMEH_DNSACCT_SCOPED = draft-ietf-acme-scoped-dns-
+   * challenges-00's "_acme-host-challenge" / "_acme-wildcard-challenge". */
+  int dns_account_scheme;
   /* A deliberate deviation for client tests: every http-01 challenge carries
    * this token instead of a random one, and validation fetches it as given
    * (RFC 8555 §8.3: a client MUST refuse a token that is not base64url, e.g.

@@ -181,6 +181,16 @@ json_t *srv_validate_dns01(const srv_validation *v) {
   return err;
 }
 
+/* The revision's validation name for account `url` (a wildcard
+ * authorization's scope differs under the scoped revision). malloc'd or NULL. */
+static char *dnsacct_name(const srv_validation *v, const char *url) {
+  char *wild = NULL;
+  if (v->wildcard && asprintf(&wild, "*.%s", v->name) < 0) return NULL;
+  char *h = acmeh_dnsaccount_name_in((acmeh_dnsacct_scheme)v->dnsacct_scheme, url, wild ? wild : v->name);
+  free(wild);
+  return h;
+}
+
 /* The name this server queries for dns-account-01: the draft's
  * (acmeh_dnsaccount_name: base name, also for wildcards) unless a deliberate
  * deviation is configured. malloc'd; NULL when no usable name. */
@@ -198,7 +208,7 @@ static char *dnsacct_host(const srv_validation *v, const char *url) {
     char label[ACMEH_DNSACCT_LABEL_LEN + 1];
     if (acmeh_dnsaccount_label(url, label) || asprintf(&h, "%s._acme-challenge.*.%s", label, v->name) < 0) h = NULL;
   } else {
-    h = acmeh_dnsaccount_name(url, v->name);
+    h = dnsacct_name(v, url);
   }
   return h;
 }
@@ -229,7 +239,7 @@ json_t *srv_validate_dnsaccount01(const srv_validation *v) {
   int found = 0;
   json_t *err = txt_lookup(v, host, v->dnsacct == DNSACCT_ANY_TXT ? NULL : want, v->dnsacct == DNSACCT_NO_CNAME, &n, &found);
   for (size_t i = 0; !err && !found && i < v->nother; i++) { /* the any-account-label deviation */
-    char *other = acmeh_dnsaccount_name(v->other_urls[i], v->name);
+    char *other = dnsacct_name(v, v->other_urls[i]);
     size_t on = 0;
     json_t *e = other ? txt_lookup(v, other, want, 0, &on, &found) : NULL;
     json_decref(e);

@@ -375,10 +375,11 @@ static int wait_ready(acmeh_target_run *r, const json_t *doc, char *err, size_t 
   return rc;
 }
 
-static int start_once(const json_t *doc, const char *run_dir, acmeh_mocks *mocks, acmeh_target_run **out, char *err,
-                      size_t errlen) {
+static int start_once(const json_t *doc, const char *run_dir, acmeh_mocks *mocks, const char *drafts,
+                      acmeh_target_run **out, char *err, size_t errlen) {
   acmeh_target_run *r = calloc(1, sizeof *r);
   if (!r) return ACMEH_NOMEM;
+  set_var(r, "DRAFT", drafts ? drafts : ""); /* the revisions under test, for a server that can follow them */
   int rc = prepare_vars(r, doc, run_dir, mocks, err, errlen);
   if (rc == ACMEH_OK) {
     r->directory = expand(r, json_string_value(json_object_get(doc, "directory")) ? json_string_value(json_object_get(doc, "directory")) : "");
@@ -400,12 +401,17 @@ static int start_once(const json_t *doc, const char *run_dir, acmeh_mocks *mocks
 
 int acmeh_target_start(const json_t *doc, const char *run_dir, acmeh_mocks *mocks,
                        acmeh_target_run **out, char *err, size_t errlen) {
+  return acmeh_target_start_drafts(doc, run_dir, mocks, NULL, out, err, errlen);
+}
+
+int acmeh_target_start_drafts(const json_t *doc, const char *run_dir, acmeh_mocks *mocks, const char *drafts,
+                              acmeh_target_run **out, char *err, size_t errlen) {
   /* Ports are found free and then handed to the target, so another process
    * can take one in between (seen with Pebble's admin port while other runs
    * shared the machine). A target that died of that gets fresh ports; its
    * log keeps every attempt. */
   for (int attempt = 1;; attempt++) {
-    int rc = start_once(doc, run_dir, mocks, out, err, errlen);
+    int rc = start_once(doc, run_dir, mocks, drafts, out, err, errlen);
     if (rc == ACMEH_OK || attempt == 3 || !strstr(err, "address already in use")) return rc;
   }
 }

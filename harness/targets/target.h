@@ -38,6 +38,13 @@ int acmeh_target_check(const json_t *doc, const char *path, char *err, size_t er
 int acmeh_target_start(const json_t *doc, const char *run_dir, acmeh_mocks *mocks,
                        acmeh_target_run **out, char *err, size_t errlen);
 
+/* acmeh_target_start with the spec revisions under test, "SUITE=REV,..."
+ * (NULL: none given), as ${DRAFT} in the target's strings: a server that can
+ * follow a revision (reference.json: `serve --draft ${DRAFT}`) puts on the
+ * wire what the harness's checks expect. ${DRAFT} is "" otherwise. */
+int acmeh_target_start_drafts(const json_t *doc, const char *run_dir, acmeh_mocks *mocks, const char *drafts,
+                              acmeh_target_run **out, char *err, size_t errlen);
+
 /* Directory URL and CA file of a started target (borrowed). */
 const char *acmeh_target_directory(const acmeh_target_run *r);
 const char *acmeh_target_ca_file(const acmeh_target_run *r);

@@ -81,7 +81,7 @@ static int published_at(acmeh_check_ctx *ctx, const char *scenario) {
   da_view v = {0};
   int rc = load(ctx, scenario, &r, &v);
   const char *st = field(v.last, "status");
-  char *want = rc ? NULL : acmeh_dnsaccount_name(v.account_url, r->domain);
+  char *want = rc ? NULL : dnsaccount_name(ctx, v.account_url, r->domain);
   if (rc == ACMEH_OK) acmeh_check_note(ctx, "account %s: the validation name is %s", v.account_url ? v.account_url : "?", want ? want : "?");
   if (rc == ACMEH_OK && !streq(st, "valid") && txt_records(&v) <= 0) {
     char *e = json_dumps(json_object_get(v.last, "error"), JSON_COMPACT);
@@ -153,7 +153,7 @@ static int cleaned_up(acmeh_check_ctx *ctx) {
   const char *st = field(v.last, "status");
   if (rc == ACMEH_OK && !streq(st, "valid") && txt_records(&v) <= 0)
     rc = acmeh_check_skip(ctx, "the client's record was never at the account-scoped name (see DNSACCT-C-001)");
-  char *name = rc ? NULL : acmeh_dnsaccount_name(v.account_url, r->domain);
+  char *name = rc ? NULL : dnsaccount_name(ctx, v.account_url, r->domain);
   int n = name ? txt_count(ctx, name) : -1;
   if (rc == ACMEH_OK && n < 0) rc = acmeh_msg(ctx->err, sizeof ctx->err, ACMEH_ENV_IO, "cannot query the mock DNS for %s", name ? name : "?");
   if (rc == ACMEH_OK && n > 0)

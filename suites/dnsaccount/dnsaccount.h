@@ -8,4 +8,9 @@
  * dns-account-01 challenge. */
 #define DNSACCOUNT_NOT_OFFERED "server does not offer dns-account-01"
 
+/* The validation name of account `url` for `identifier` ("*.<base>" for a
+ * wildcard authorization) in the revision under test (--draft: ctx->env->wire,
+ * set by this suite's wire hook in suite.c). malloc'd; NULL when none fits. */
+char *dnsaccount_name(const acmeh_check_ctx *ctx, const char *url, const char *identifier);
+
 #endif

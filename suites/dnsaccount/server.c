@@ -80,7 +80,7 @@ static int validates_scoped(acmeh_check_ctx *ctx) {
   const json_t *ch = NULL;
   json_t *final = NULL, *order = NULL;
   int rc = fixture(ctx, &f, &ch);
-  char *host = rc ? NULL : acmeh_dnsaccount_name(acmeh_acme_kid(f.c), f.name);
+  char *host = rc ? NULL : dnsaccount_name(ctx, acmeh_acme_kid(f.c), f.name);
   if (rc == ACMEH_OK) acmeh_check_note(ctx, "publishing at %s (account URL %s)", host ? host : "?", acmeh_acme_kid(f.c));
   if (rc == ACMEH_OK) rc = acmeh_flow_authorize(f.c, ctx->env->publisher, f.authz_url, TYPE, &final, ctx->err, sizeof ctx->err);
   if (rc == ACMEH_PEER_PROTOCOL)
@@ -131,7 +131,7 @@ static int wrong_value_refused(acmeh_check_ctx *ctx) {
   acmeh_kit_fixture f = {0};
   const json_t *ch = NULL;
   int rc = fixture(ctx, &f, &ch);
-  char *host = rc ? NULL : acmeh_dnsaccount_name(acmeh_acme_kid(f.c), f.name);
+  char *host = rc ? NULL : dnsaccount_name(ctx, acmeh_acme_kid(f.c), f.name);
   if (rc == ACMEH_OK)
     rc = wrong_place(ctx, f.c, ch, f.authz_url, host, "LhKR2b-8ON5CUWpiq6ToNr8oBovvFOhFD4HJzQqlYUk",
                      "the account-scoped TXT holds another digest");
@@ -154,7 +154,7 @@ static int other_account_refused(acmeh_check_ctx *ctx) {
   if (rc == ACMEH_OK) rc = az ? acmeh_acme_get_json(b, az, &b_authz, NULL, ctx->err, sizeof ctx->err)
                               : acmeh_check_fail(ctx, "an authorization URL in the order", "none");
   if (rc == ACMEH_OK) ch = offered(ctx, b_authz, &rc);
-  host = rc ? NULL : acmeh_dnsaccount_name(acmeh_acme_kid(f.c), f.name);
+  host = rc ? NULL : dnsaccount_name(ctx, acmeh_acme_kid(f.c), f.name);
   if (rc == ACMEH_OK) {
     acmeh_check_note(ctx, "account B %s answers; its digest is published under account A's (%s) label", acmeh_acme_kid(b), acmeh_acme_kid(f.c));
     rc = wrong_place(ctx, b, ch, az, host, NULL, "the TXT is under another account's label");
@@ -179,11 +179,13 @@ static int wildcard_base(acmeh_check_ctx *ctx) {
                               : acmeh_check_fail(ctx, "an authorization URL in the order", "none");
   if (rc == ACMEH_OK && !acmeh_flow_find_challenge(authz, TYPE))
     rc = acmeh_check_skip(ctx, "%s for the wildcard %s (the draft lets a server choose)", DNSACCOUNT_NOT_OFFERED, wild);
-  char *host = rc ? NULL : acmeh_dnsaccount_name(acmeh_acme_kid(c), wild);
+  char *host = rc ? NULL : dnsaccount_name(ctx, acmeh_acme_kid(c), wild);
   if (rc == ACMEH_OK) acmeh_check_note(ctx, "publishing at %s, under the base name", host ? host : "?");
   if (rc == ACMEH_OK) rc = acmeh_flow_authorize(c, ctx->env->publisher, az, TYPE, &final, ctx->err, sizeof ctx->err);
   if (rc == ACMEH_PEER_PROTOCOL)
-    rc = acmeh_check_fail(ctx, "a wildcard authorization valid with the TXT at <label>._acme-challenge.<base name>", "%s", ctx->err);
+    rc = acmeh_check_fail(ctx, ctx->env->wire.dnsacct_scheme ? "a wildcard authorization valid with the TXT at <label>._acme-wildcard-challenge.<base name>"
+                                                              : "a wildcard authorization valid with the TXT at <label>._acme-challenge.<base name>",
+                          "%s", ctx->err);
   free(host), free(order_url);
   json_decref(order), json_decref(authz), json_decref(final);
   acmeh_acme_free(c);
@@ -242,7 +244,7 @@ static int cname_followed(acmeh_check_ctx *ctx) {
   const char *st = NULL;
   char txt[44], target[300];
   int rc = fixture(ctx, &f, &ch);
-  char *host = rc ? NULL : acmeh_dnsaccount_name(acmeh_acme_kid(f.c), f.name);
+  char *host = rc ? NULL : dnsaccount_name(ctx, acmeh_acme_kid(f.c), f.name);
   snprintf(target, sizeof target, "delegated-dnsacct.%s", f.name);
   if (rc == ACMEH_OK) rc = digest_of(ctx, f.c, ch, txt);
   if (rc == ACMEH_OK) {

@@ -46,4 +46,13 @@ for e in '../../etc/passwd' 'no-such.expect.json' 'README.md'; do
   rm -rf "$out/run"
   [ "$rc" = 2 ] && grep -q "expectations" "$out/stderr" || fail "expectations '$e': exit $rc: $(cat "$out/stderr")"
 done
-echo "ok: malformed client, server and nameserver target files are refused with exit 2, naming the field"
+# Malformed entries of an --expect file: exit 2 naming the file and the entry.
+for e in '{"CORE-S-001": 5}' '{"CORE-S-001": ""}' '{"CORE-S-001": {"revisions": ["x"]}}' \
+         '{"CORE-S-001": {"reason": "r", "revisions": []}}' '{"CORE-S-001": {"reason": "r", "revisions": "rfc8555"}}'; do
+  printf '%s\n' "$e" >"$out/bad.expect.json"
+  rc=0; timeout 60 "$bin" run --server reference --check CORE-S-001 --expect "$out/bad.expect.json" --run-dir "$out/run" \
+    >"$out/stdout" 2>"$out/stderr" || rc=$?
+  rm -rf "$out/run"
+  [ "$rc" = 2 ] && grep -qF "$out/bad.expect.json: CORE-S-001" "$out/stderr" || fail "--expect '$e': exit $rc: $(cat "$out/stderr")"
+done
+echo "ok: malformed client, server and nameserver target files and expectation entries are refused with exit 2, naming the field"

@@ -69,8 +69,11 @@ def check_vectors():
         for v in doc["vectors"]:
             i, e = v["input"], v["expected"]
             if i["op"] == "dnsaccount_name":
-                base = i["identifier"][2:] if i["identifier"].startswith("*.") else i["identifier"]
-                name = label(i["account_url"]) + "._acme-challenge." + base.rstrip(".")
+                wild = i["identifier"].startswith("*.")
+                base = i["identifier"][2:] if wild else i["identifier"]
+                # "scheme": "scoped" is draft-ietf-acme-scoped-dns-challenges-00's scope label
+                under = "_acme-challenge" if i.get("scheme") != "scoped" else "_acme-wildcard-challenge" if wild else "_acme-host-challenge"
+                name = label(i["account_url"]) + "." + under + "." + base.rstrip(".")
                 want = name if len(name) <= 253 else None
                 if e["label"] != label(i["account_url"]) or e["name"] != want:
                     problems.append("vector %s: expected %s / %s, computed %s / %s" % (v["name"], e["label"], e["name"], label(i["account_url"]), want))

@@ -31,13 +31,14 @@ static void one_name(const json_t *v) {
   char label[ACMEH_DNSACCT_LABEL_LEN + 1];
   VCHECK(acmeh_dnsaccount_label(url, label) == ACMEH_OK, v);
   VCHECK(streq(label, sget(vexp(v), "label")), v);
-  char *name = acmeh_dnsaccount_name(url, ident);
+  const char *scheme = sget(vin(v), "scheme"); /* "scoped": draft-ietf-acme-scoped-dns-challenges-00 */
+  char *name = acmeh_dnsaccount_name_in(scheme && streq(scheme, "scoped") ? ACMEH_DNSACCT_SCOPED : ACMEH_DNSACCT_ACME_CHALLENGE, url, ident);
   const char *want = sget(vexp(v), "name"); /* null: no usable name */
   VCHECK(want ? streq(name, want) : name == NULL, v);
   free(name);
 }
 
-static void test_names(void) { CU_ASSERT(for_op("dnsaccount_name", one_name) >= 9); }
+static void test_names(void) { CU_ASSERT(for_op("dnsaccount_name", one_name) >= 12); }
 
 static void one_txt(const json_t *v) {
   char *ka = acmeh_key_authorization(sget(vin(v), "token"), sget(vin(v), "thumbprint"));
