@@ -47,6 +47,7 @@ static void md_cell(acmeh_rep_file *f, const acmeh_mx_cell *c) {
   else acmeh_rep_puts(f, shown[c->verdict & 3]);
   if (c->verdict != ACMEH_SKIP) acmeh_rep_printf(f, " %.1f s", c->duration_s);
   if (c->reason && c->verdict != ACMEH_PASS) acmeh_rep_puts(f, ": "), md_text(f, c->reason, 120);
+  if (c->checks_failed) acmeh_rep_puts(f, "; request checks failed: "), md_text(f, c->checks_failed, 120);
   acmeh_rep_puts(f, " |");
 }
 
@@ -98,6 +99,7 @@ static void html_cell(acmeh_rep_file *f, const acmeh_mx_cell *c) {
   else acmeh_rep_puts(f, v);
   if (c->verdict != ACMEH_SKIP) acmeh_rep_printf(f, " %.1f s", c->duration_s);
   if (c->reason && c->verdict != ACMEH_PASS) acmeh_rep_puts(f, "<small>"), html_text(f, c->reason), acmeh_rep_puts(f, "</small>");
+  if (c->checks_failed) acmeh_rep_puts(f, "<small>request checks failed: "), html_text(f, c->checks_failed), acmeh_rep_puts(f, "</small>");
   acmeh_rep_puts(f, "</td>");
 }
 
@@ -132,10 +134,22 @@ static json_t *jstr(const char *s) {
 static json_t *cell_json(const acmeh_matrix *m, size_t i, size_t j) {
   const acmeh_mx_cell *c = cell_at(m, i, j);
   const acmeh_mx_column *col = &m->columns[j];
-  return json_pack("{s:o,s:o,s:o,s:o,s:s,s:o,s:f,s:o}", "client", jstr(m->clients[i]), "server", jstr(col->server),
-                   "kind", jstr(col->kind), "challenge", jstr(col->challenge), "verdict", acmeh_verdict_name(c->verdict),
-                   "reason", jstr(c->reason), "duration_s", (double)(long long)(c->duration_s * 1000 + 0.5) / 1000,
-                   "transcript", jstr(c->transcript));
+  json_t *o = json_pack("{s:o,s:o,s:o,s:o,s:s,s:o,s:f,s:o}", "client", jstr(m->clients[i]), "server", jstr(col->server),
+                         "kind", jstr(col->kind), "challenge", jstr(col->challenge), "verdict", acmeh_verdict_name(c->verdict),
+                         "reason", jstr(c->reason), "duration_s", (double)(long long)(c->duration_s * 1000 + 0.5) / 1000,
+                         "transcript", jstr(c->transcript));
+  /* {"judged": n, "failed": ["CORE-C-009", ...]} when the exchanges were judged */
+  json_t *failed = json_array();
+  for (const char *p = c->checks_failed; p && *p;) {
+    size_t n = strcspn(p, ",");
+    char id[64];
+    snprintf(id, sizeof id, "%.*s", (int)(n < 63 ? n : 63), p);
+    json_array_append_new(failed, jstr(id));
+    p += n + (p[n] == ',');
+  }
+  if (o && c->checks_judged) json_object_set_new(o, "request_checks", json_pack("{s:I,s:o}", "judged", (json_int_t)c->checks_judged, "failed", failed));
+  else json_decref(failed);
+  return o;
 }
 
 static json_t *matrix_json(const acmeh_matrix *m) {

@@ -52,6 +52,13 @@ typedef struct {
   char *reason;           /* one line saying why (owned by the caller; may be NULL for pass) */
   double duration_s;      /* wall time of the cell, seconds */
   char *transcript;       /* path relative to the output folder, or NULL (owned by the caller) */
+  /* The per-request client checks (every suite's live judge, e.g. CORE-C-001..009)
+   * run over the exchanges the reference server recorded: how many checks
+   * judged at least one request, and the IDs of those that failed,
+   * comma-separated (owned; NULL when none failed). checks_judged 0 = not
+   * judged (a server target, or no request). */
+  size_t checks_judged;
+  char *checks_failed;
 } acmeh_mx_cell;
 
 typedef struct {

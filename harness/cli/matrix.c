@@ -28,6 +28,7 @@
 #include "base/self.h"
 #include "base/strbuf.h"
 #include "harness/runner/catalog.h"
+#include "harness/runner/suite.h"
 #include "harness/targets/process.h"
 #include "harness/targets/target.h"
 #include "harness/targets/vars.h"
@@ -377,6 +378,56 @@ static void transcript_name(const cell *c, char *out, size_t len) {
   snprintf(out, len, "transcripts/%s--%s--%s.txt", cl, sv, sc);
 }
 
+/* ---- per-request client checks ------------------------------------------ */
+
+#define MAX_REQ_CHECKS 64
+typedef struct {
+  char id[32];
+  size_t pass, fail;
+  char first[400]; /* the first failure's message */
+} req_check;
+struct req_checks {
+  req_check v[MAX_REQ_CHECKS];
+  size_t n;
+};
+
+static void on_request_verdict(void *ud, const char *id, int pass, const char *message) {
+  struct req_checks *rc = ud;
+  size_t i = 0;
+  while (i < rc->n && strcmp(rc->v[i].id, id) != 0) i++;
+  if (i == rc->n && rc->n == MAX_REQ_CHECKS) return;
+  if (i == rc->n) snprintf(rc->v[rc->n++].id, sizeof rc->v[0].id, "%s", id);
+  pass ? rc->v[i].pass++ : rc->v[i].fail++;
+  if (!pass && !rc->v[i].first[0]) snprintf(rc->v[i].first, sizeof rc->v[i].first, "%s", message ? message : "");
+}
+
+/* The client checks `serve` judges live (every suite's live judge) over the
+ * exchanges the reference server recorded in this cell: the same rules,
+ * judged in every cell instead of one scenario. */
+static void judge_requests(cell *c) {
+  if (!c->rec.observed || !json_array_size(c->rec.exchanges) || !(c->req = calloc(1, sizeof *c->req))) return;
+  for (const acmeh_suite *const *s = acmeh_suites(); *s; s++) {
+    const acmeh_live_judge *j = (*s)->live;
+    void *st = j ? j->create() : NULL;
+    size_t i;
+    json_t *x;
+    if (st) json_array_foreach(c->rec.exchanges, i, x) j->exchange(st, x, on_request_verdict, c->req);
+    if (st) j->destroy(st);
+  }
+  acmeh_strbuf failed = {0};
+  for (size_t i = 0; i < c->req->n; i++)
+    if (c->req->v[i].fail) acmeh_strbuf_printf(&failed, "%s%s", failed.len ? "," : "", c->req->v[i].id);
+  c->out->checks_judged = c->req->n;
+  c->out->checks_failed = acmeh_strbuf_take(&failed);
+}
+
+static void put_request_checks(FILE *f, const struct req_checks *rc) {
+  fprintf(f, "\n===== per-request client checks over these exchanges: %zu =====\n", rc ? rc->n : 0);
+  for (size_t i = 0; rc && i < rc->n; i++)
+    if (rc->v[i].fail) fprintf(f, "%s: FAIL on %zu of %zu requests; first: %s\n", rc->v[i].id, rc->v[i].fail, rc->v[i].fail + rc->v[i].pass, rc->v[i].first);
+    else fprintf(f, "%s: pass (%zu requests)\n", rc->v[i].id, rc->v[i].pass);
+}
+
 /* Writes the cell's transcript under `out` and links it from the cell. */
 static void write_transcript(cell *c, const char *out) {
   char rel[600], path[4800], log[4400];
@@ -403,7 +454,7 @@ static void write_transcript(cell *c, const char *out) {
     put_history(f, r->mock_history, "tlsalpn", "tls-alpn-01 handshakes with the mock");
     snprintf(log, sizeof log, "%s/client.log", c->work);
     put_tail(f, "client stdout and stderr, last 8 KiB", log);
-    if (r->observed) put_exchanges(f, r);
+    if (r->observed) put_request_checks(f, c->req), put_exchanges(f, r);
     else put_tail(f, "server log, last 8 KiB", r->server_log);
   }
   if (fclose(f) == 0) c->out->transcript = strdup(rel);
@@ -416,9 +467,11 @@ static void cell_finish(cell *c, const char *out) {
   acmeh_clientrun_finish(c->run);
   c->run = NULL;
   c->out->duration_s = c->t0 > 0 ? acmeh_now_mono() - c->t0 : 0; /* 0: decided without running */
-  if (c->running) c->col->kind->judge(c);
+  if (c->running) c->col->kind->judge(c), judge_requests(c);
   write_transcript(c, out);
   acmeh_client_run_clear(&c->rec);
+  free(c->req);
+  c->req = NULL;
   c->running = 0;
 }
 
@@ -538,7 +591,8 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 }
 
 static void matrix_free(matrix *m) {
-  for (size_t i = 0; i < m->ncells; i++) free(m->mcells[i].reason), free(m->mcells[i].transcript), json_decref(m->cells[i].def);
+  for (size_t i = 0; i < m->ncells; i++)
+    free(m->mcells[i].reason), free(m->mcells[i].transcript), free(m->mcells[i].checks_failed), json_decref(m->cells[i].def);
   for (size_t i = 0; i < m->nclients; i++) target_free(&m->clients[i]);
   for (size_t i = 0; i < m->nservers; i++) target_free(&m->servers[i]);
   free(m->cols), free(m->mcols), free(m->cells), free(m->mcells);

@@ -60,6 +60,7 @@ struct cell {
   char probe[600];                   /* what a probe found, for the judge and the transcript */
   acmeh_clientrun *run;              /* between start and finish */
   acmeh_client_run rec;              /* the engine's record of the run */
+  struct req_checks *req;            /* per-request client checks over rec's exchanges, or NULL */
   pthread_t thread;
   atomic_int done;
   int running, run_rc;

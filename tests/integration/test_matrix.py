@@ -14,6 +14,8 @@ renew, revoke, ari and profiles on the reference server (renew and revoke on
 Pebble, whose ari and profiles skip: the server does not advertise them);
 the no-replaces copy FAILs the ari cell and passes the rest; the issue-only
 copy skips each kind saying why; every cell links an existing transcript.
+A third run shows the per-request client checks judged in every reference
+cell (a copy that fetches with "{}" has CORE-C-008 failed).
 
 Env: ACMEH_BIN (acmeh-fake-client is built beside it under tests/), ACMEH_SOURCE_DIR."""
 import html.parser
@@ -198,6 +200,30 @@ def check_kinds_run(out, names):
     check(doc["summary"]["fail"] == 1, "summary counts the one failure: %s" % doc["summary"])
 
 
+def check_request_checks(tmp):
+    """Every observed cell also runs the per-request client checks (the suites'
+    live judges, as `serve` runs them) over its exchanges: a client that
+    fetches with "{}" instead of the empty payload has CORE-C-008 listed as
+    failed in every reference cell; the correct one none; server targets are
+    not judged (their exchanges are not seen)."""
+    braces = variant(tmp, "fake-braces", faults="fetch-with-braces", challenges=["http-01"])
+    out = run_matrix(tmp, "requests", [TARGET, braces], "issue")
+    cells = json.load(open(os.path.join(out, "matrix.json")))["cells"]
+    for c in cells:
+        rq = c.get("request_checks")
+        where = "%s x %s %s" % (c["client"], c["server"], c["challenge"])
+        if c["server"] != "reference" or c["verdict"] == "skip":
+            check(rq is None, "%s: no request checks (not observed or not run): %s" % (where, rq))
+        elif c["client"] == "fake-braces":
+            check(rq and rq["judged"] >= 5 and rq["failed"] == ["CORE-C-008"], "%s: CORE-C-008 failed: %s" % (where, rq))
+        else:
+            check(rq and rq["judged"] >= 5 and rq["failed"] == [], "%s: every request check passed: %s" % (where, rq))
+    md = open(os.path.join(out, "matrix.md")).read()
+    check("request checks failed: CORE-C-008" in md, "matrix.md names the failed request check")
+    t = open(os.path.join(out, "transcripts", "fake-braces--reference--http-01.txt")).read()
+    check("CORE-C-008: FAIL on 1 of" in t and "got request #" in t, "the transcript gives the failed request check and its request")
+
+
 def main():
     if not os.access(FAKE, os.X_OK):
         print("SKIP: %s not built" % FAKE)
@@ -211,6 +237,7 @@ def main():
         clients = [TARGET, variant(tmp, "fake-noreplaces", faults="no-replaces"), plain]
         out = run_matrix(tmp, "kinds", clients, ",".join(KINDS))
         check_kinds_run(out, ["fake-client", "fake-noreplaces", "fake-plain"])
+        check_request_checks(tmp)
     print("%d problem(s)" % len(failures))
     return 1 if failures else 0
 
