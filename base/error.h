@@ -7,6 +7,8 @@
  *   ENV      the environment failed (port in use, binary gone)  -> error
  *   HARNESS  the harness itself failed                          -> error
  *   UNSUP    the peer does not offer the feature                -> skip
+ *   BLOCKED  a step the check needs failed, and another check
+ *            judges that step                                   -> blocked
  * Details go into a caller-owned message buffer (see acmeh_msg); no code below
  * the CLI calls exit(). */
 #ifndef ACMEH_BASE_ERROR_H
@@ -19,7 +21,8 @@ typedef enum {
   ACMEH_CLASS_PEER,
   ACMEH_CLASS_ENV,
   ACMEH_CLASS_HARNESS,
-  ACMEH_CLASS_UNSUP
+  ACMEH_CLASS_UNSUP,
+  ACMEH_CLASS_BLOCKED
 } acmeh_errclass;
 
 /* XX(name, value, class, description) */
@@ -42,7 +45,8 @@ typedef enum {
   XX(INVALID_ARG, -42, HARNESS, "invalid argument")                              \
   XX(DEADLINE, -43, HARNESS, "check exceeded its time budget")                   \
   XX(CANCELLED, -44, HARNESS, "run was interrupted")                             \
-  XX(UNSUPPORTED, -60, UNSUP, "feature not offered by the peer")
+  XX(UNSUPPORTED, -60, UNSUP, "feature not offered by the peer")                 \
+  XX(STEP_BLOCKED, -61, BLOCKED, "a step the check needs failed; another check judges that step")
 
 typedef enum {
 #define XX(name, val, cls, desc) ACMEH_##name = val,

@@ -9,7 +9,7 @@
 #include "harness/runner/result.h"
 
 /* Verdict count; index an acmeh_rep_group.counts array with an acmeh_verdict. */
-#define ACMEH_REP_NVERDICTS 6
+#define ACMEH_REP_NVERDICTS 7
 
 /* The results of one (spec, role) pair: a JUnit <testsuite>, a summary line. */
 typedef struct {

@@ -58,15 +58,16 @@ static void put_group(const acmeh_rep_group *g, double seconds, FILE *out, int c
   put_clean(out, g->spec);
   fputc(' ', out);
   put_clean(out, g->role);
-  fprintf(out, ": %zu passed, %zu failed, %zu skipped, %zu errors, %zu xfail, %zu xpass (%.1f s)%s\n",
-          c[ACMEH_PASS], c[ACMEH_FAIL], c[ACMEH_SKIP], c[ACMEH_ERROR], c[ACMEH_XFAIL],
-          c[ACMEH_XPASS], seconds, color ? RESET : "");
+  fprintf(out, ": %zu passed, %zu failed, %zu skipped, %zu errors, %zu xfail, %zu xpass", c[ACMEH_PASS], c[ACMEH_FAIL],
+          c[ACMEH_SKIP], c[ACMEH_ERROR], c[ACMEH_XFAIL], c[ACMEH_XPASS]);
+  if (c[ACMEH_BLOCKED]) fprintf(out, ", %zu blocked", c[ACMEH_BLOCKED]); /* shown when there are any: one fault upstream */
+  fprintf(out, " (%.1f s)%s\n", seconds, color ? RESET : "");
 }
 
 void acmeh_report_summary(const acmeh_run_report *rep, FILE *out, int color) {
   for (size_t i = 0; i < rep->n; i++) {
     acmeh_verdict v = rep->results[i].verdict;
-    if (v != ACMEH_PASS && v != ACMEH_SKIP && v != ACMEH_XFAIL) put_problem(&rep->results[i], out, color);
+    if (v != ACMEH_PASS && v != ACMEH_SKIP && v != ACMEH_XFAIL && v != ACMEH_BLOCKED) put_problem(&rep->results[i], out, color);
   }
   acmeh_rep_group *g;
   size_t ng;

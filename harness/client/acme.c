@@ -18,6 +18,7 @@ struct acmeh_acme {
   acmeh_key *key;
   char *kid;
   char thumbprint[44]; /* of key; "" until asked for */
+  const char *step;    /* the protocol step under way (static string), for attribution */
 };
 
 /* Explains why a 200 directory body is unusable: not JSON at all (with the
@@ -50,6 +51,7 @@ static int fetch_directory(acmeh_acme *c, char *err, size_t errlen) {
 }
 
 int acmeh_acme_new(const acmeh_acme_config *cfg, acmeh_acme **out, char *err, size_t errlen) {
+  /* A failure here is the "directory" step (acmeh_acme_step(NULL)). */
   acmeh_acme *c = calloc(1, sizeof *c);
   if (!c) return ACMEH_NOMEM;
   c->cfg = *cfg;
@@ -58,6 +60,7 @@ int acmeh_acme_new(const acmeh_acme_config *cfg, acmeh_acme **out, char *err, si
                           .verbose = cfg->verbose, .extra_headers = cfg->extra_headers};
   int rc = acmeh_http_new(&hc, &c->http);
   if (rc == ACMEH_OK) rc = fetch_directory(c, err, errlen);
+  if (cfg->failed_step) *cfg->failed_step = rc && acmeh_err_class(rc) == ACMEH_CLASS_PEER ? "directory" : NULL;
   if (rc) {
     acmeh_acme_free(c);
     return rc;
@@ -104,7 +107,12 @@ int acmeh_acme_nonce(acmeh_acme *c, char **nonce, char *err, size_t errlen) {
     return ACMEH_OK;
   }
   const char *url = acmeh_acme_dir_url(c, "newNonce");
-  if (!url) return acmeh_msg(err, errlen, ACMEH_PEER_PROTOCOL, "directory has no newNonce URL");
+  if (!url) {
+    acmeh_acme_step_set(c, "directory");
+    return acmeh_acme_step_result(c, acmeh_msg(err, errlen, ACMEH_PEER_PROTOCOL, "directory has no newNonce URL"));
+  }
+  const char *was = c->step;
+  acmeh_acme_step_set(c, "newNonce");
   acmeh_http_resp r;
   int rc = acmeh_http_request(c->http, "HEAD", url, NULL, NULL, 0, NULL, &r, err, errlen);
   if (rc == ACMEH_OK) {
@@ -114,9 +122,20 @@ int acmeh_acme_nonce(acmeh_acme *c, char **nonce, char *err, size_t errlen) {
                      "HEAD newNonce (status %ld) gave no valid Replay-Nonce", r.status);
   }
   acmeh_http_resp_free(&r);
-  if (rc == ACMEH_OK) *nonce = c->nonces[--c->nnonces];
+  if (rc == ACMEH_OK) *nonce = c->nonces[--c->nnonces], acmeh_acme_step_set(c, was);
+  return acmeh_acme_step_result(c, rc);
+}
+
+int acmeh_acme_step_result(acmeh_acme *c, int rc) {
+  if (c && c->cfg.failed_step && rc && acmeh_err_class(rc) == ACMEH_CLASS_PEER) *c->cfg.failed_step = c->step;
   return rc;
 }
+
+void acmeh_acme_step_set(acmeh_acme *c, const char *step) {
+  if (c) c->step = step;
+}
+
+const char *acmeh_acme_step(const acmeh_acme *c) { return c ? c->step : "directory"; }
 
 void acmeh_acme_set_account(acmeh_acme *c, acmeh_key *key, const char *kid) {
   if (key != c->key) acmeh_key_free(c->key);
@@ -179,6 +198,7 @@ int acmeh_acme_post(acmeh_acme *c, const char *url, const char *payload, const a
   static const acmeh_post_opts none;
   if (!o) o = &none;
   memset(resp, 0, sizeof *resp); /* freeable whatever happens below */
+  if (c->cfg.failed_step) *c->cfg.failed_step = NULL; /* a new operation: only its own failure counts */
   for (int attempt = 0;; attempt++) {
     int rc = post_once(c, url, payload, o, resp, err, errlen);
     if (rc || o->no_retry || o->own_nonce || resp->status != 400 || attempt >= c->cfg.bad_nonce_retries)

@@ -26,6 +26,10 @@ typedef struct {
   int verbose;
   int dnsacct_scheme;       /* acmeh_dnsacct_scheme (harness/acme/challenge.h): where dns-account-01's TXT
                                goes, per the revision under test; 0 = draft-ietf-acme-dns-account-label */
+  const char **failed_step; /* NULL, or where the engine writes the step (acmeh_acme_step) of the last
+                               request-level operation when it was a flow step that failed through the
+                               peer's fault, NULL when the last one was anything else (attribution:
+                               runner.c turns such a failure of another check's step into "blocked") */
 } acmeh_acme_config;
 
 /* Creates an engine and fetches the directory (GET, must be a JSON object).
@@ -62,6 +66,21 @@ acmeh_key *acmeh_acme_key(const acmeh_acme *c);
  * cannot be hashed. */
 int acmeh_acme_thumbprint(acmeh_acme *c, char out[44]);
 const char *acmeh_acme_kid(const acmeh_acme *c);
+
+/* The protocol step the engine is in, for telling which step a failed
+ * set-up broke: "directory", "newNonce", "newAccount", "newOrder",
+ * "authorization", "<type> challenge" (e.g. "http-01 challenge"; "challenge" for
+ * other types), "ready", "finalize", "certificate" (static
+ * strings; NULL before any). The flows (flow.h) set it as they go; the nonce
+ * fetch sets "newNonce" only while it runs (or "directory" when the directory
+ * names no newNonce). A NULL engine is at "directory" (acmeh_acme_new failed). */
+const char *acmeh_acme_step(const acmeh_acme *c);
+void acmeh_acme_step_set(acmeh_acme *c, const char *step);
+
+/* Returns rc; when it is a peer fault (base/error.h class PEER), records the
+ * current step into the config's failed_step. Every flow (flow.h) returns
+ * through it; a plain request clears the record first. */
+int acmeh_acme_step_result(acmeh_acme *c, int rc);
 
 /* The config's dnsacct_scheme (0 for NULL). */
 int acmeh_acme_dnsacct_scheme(const acmeh_acme *c);

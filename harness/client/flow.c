@@ -45,14 +45,15 @@ int acmeh_flow_new_account(acmeh_acme *c, acmeh_keytype kt, const char *payload,
 int acmeh_flow_new_account_eab(acmeh_acme *c, acmeh_keytype kt, const char *payload, const char *eab_kid,
                                const char *eab_key_b64url, acmeh_http_resp *resp, char *err, size_t errlen) {
   acmeh_key *key = NULL;
-  if (acmeh_key_generate(kt, &key)) return acmeh_msg(err, errlen, ACMEH_INTERNAL, "key generation failed");
+  if (acmeh_key_generate(kt, &key)) return acmeh_acme_step_result(c, acmeh_msg(err, errlen, ACMEH_INTERNAL, "key generation failed"));
   const char *url = acmeh_acme_dir_url(c, "newAccount");
+  acmeh_acme_step_set(c, url ? "newAccount" : "directory");
   char *bound = url && eab_kid && eab_key_b64url ? with_eab(payload, key, url, eab_kid, eab_key_b64url) : NULL;
   if (!url || (eab_kid && eab_key_b64url && !bound)) {
     acmeh_key_free(key);
-    return acmeh_msg(err, errlen, url ? ACMEH_INVALID_ARG : ACMEH_PEER_PROTOCOL,
+    return acmeh_acme_step_result(c, acmeh_msg(err, errlen, url ? ACMEH_INVALID_ARG : ACMEH_PEER_PROTOCOL,
                      url ? "cannot build the externalAccountBinding (payload not an object, or key not base64url)"
-                         : "directory has no newAccount URL");
+                         : "directory has no newAccount URL"));
   }
   acmeh_http_resp local;
   acmeh_http_resp *r = resp ? resp : &local;
@@ -69,7 +70,7 @@ int acmeh_flow_new_account_eab(acmeh_acme *c, acmeh_keytype kt, const char *payl
   if (rc == ACMEH_OK) acmeh_acme_set_account(c, key, loc);
   else acmeh_key_free(key);
   if (!resp) acmeh_http_resp_free(&local);
-  return rc;
+  return acmeh_acme_step_result(c, rc);
 }
 
 /* An address literal is an "ip" identifier (RFC 8738 §3), anything else "dns". */
@@ -88,7 +89,8 @@ static json_t *identifiers(const char *const *names, size_t n) {
 int acmeh_flow_new_order(acmeh_acme *c, const char *const *names, size_t n, char **order_url,
                          json_t **order, char *err, size_t errlen) {
   const char *url = acmeh_acme_dir_url(c, "newOrder");
-  if (!url) return acmeh_msg(err, errlen, ACMEH_PEER_PROTOCOL, "directory has no newOrder URL");
+  acmeh_acme_step_set(c, url ? "newOrder" : "directory");
+  if (!url) return acmeh_acme_step_result(c, acmeh_msg(err, errlen, ACMEH_PEER_PROTOCOL, "directory has no newOrder URL"));
   json_t *p = json_pack("{s:o}", "identifiers", identifiers(names, n));
   char *payload = json_dumps(p, JSON_COMPACT);
   json_decref(p);
@@ -105,7 +107,7 @@ int acmeh_flow_new_order(acmeh_acme *c, const char *const *names, size_t n, char
   *order_url = rc ? NULL : strdup(loc);
   if (rc) json_decref(*order), *order = NULL;
   acmeh_http_resp_free(&r);
-  return rc;
+  return acmeh_acme_step_result(c, rc);
 }
 
 static int is_waiting(const char *status, const char *const *waiting, size_t n) {
@@ -217,6 +219,15 @@ void acmeh_flow_unpublish(acmeh_acme *c, const acmeh_publisher *pub, const json_
   if (t) t->unpublish(&r);
 }
 
+/* The step name of answering a challenge of `type` ("http-01 challenge"):
+ * each type's validation has its own judges (runner/suite.h step_judges). */
+static const char *challenge_step(const char *type) {
+  static const char *const steps[] = {"http-01 challenge", "dns-01 challenge", "tls-alpn-01 challenge", "dns-account-01 challenge"};
+  for (size_t i = 0; i < sizeof steps / sizeof *steps; i++)
+    if (type && strncmp(steps[i], type, strlen(type)) == 0 && steps[i][strlen(type)] == ' ') return steps[i];
+  return "challenge";
+}
+
 static int respond_and_poll(acmeh_acme *c, const char *authz_url, const json_t *chal, json_t **final,
                             char *err, size_t errlen) {
   const char *curl_ = json_string_value(json_object_get(chal, "url"));
@@ -238,19 +249,21 @@ int acmeh_flow_authorize(acmeh_acme *c, const acmeh_publisher *pub, const char *
                          json_t **final_authz, char *err, size_t errlen) {
   json_t *authz = NULL;
   *final_authz = NULL;
+  acmeh_acme_step_set(c, "authorization");
   int rc = acmeh_acme_get_json(c, authz_url, &authz, NULL, err, errlen);
-  if (rc) return rc;
+  if (rc) return acmeh_acme_step_result(c, rc);
   const char *st = json_string_value(json_object_get(authz, "status"));
   if (st && strcmp(st, "valid") == 0) {
     *final_authz = authz; /* reused authorization: nothing to do (§7.1.3) */
-    return ACMEH_OK;
+    return acmeh_acme_step_result(c, ACMEH_OK);
   }
   const json_t *chal = acmeh_flow_find_challenge(authz, type);
   const char *name = json_string_value(json_object_get(json_object_get(authz, "identifier"), "value"));
   if (!chal || !name) {
     json_decref(authz);
-    return acmeh_msg(err, errlen, ACMEH_UNSUPPORTED, "authorization offers no %s challenge", type);
+    return acmeh_acme_step_result(c, acmeh_msg(err, errlen, ACMEH_UNSUPPORTED, "authorization offers no %s challenge", type));
   }
+  acmeh_acme_step_set(c, challenge_step(type));
   char *as = NULL; /* "*.<name>" for a wildcard authorization (RFC 8555 §7.1.4) */
   if (json_is_true(json_object_get(authz, "wildcard")) && asprintf(&as, "*.%s", name) < 0) as = NULL;
   rc = acmeh_flow_publish(c, pub, chal, as ? as : name, err, errlen);
@@ -265,7 +278,7 @@ int acmeh_flow_authorize(acmeh_acme *c, const acmeh_publisher *pub, const char *
     free(e);
   }
   json_decref(authz);
-  return rc;
+  return acmeh_acme_step_result(c, rc);
 }
 
 void acmeh_issued_clear(acmeh_issued *is) {
@@ -302,18 +315,20 @@ int acmeh_flow_ready_order(acmeh_acme *c, const acmeh_publisher *pub, const char
   if (rc == ACMEH_OK) rc = authorize_all(c, pub, out->order, type, err, errlen);
   static const char *const waiting[] = {"pending"};
   json_t *o = NULL;
+  if (rc == ACMEH_OK) acmeh_acme_step_set(c, "ready");
   if (rc == ACMEH_OK) rc = acmeh_flow_poll(c, out->order_url, waiting, 1, &o, err, errlen);
   if (o) json_decref(out->order), out->order = o;
   const char *st = rc ? NULL : json_string_value(json_object_get(out->order, "status"));
   if (rc == ACMEH_OK && strcmp(st ? st : "", "ready") != 0)
     rc = acmeh_msg(err, errlen, ACMEH_PEER_PROTOCOL, "order is \"%s\" after all authorizations are valid, not \"ready\"",
                    st ? st : "(none)");
-  return rc;
+  return acmeh_acme_step_result(c, rc);
 }
 
 static int download(acmeh_acme *c, acmeh_issued *out, char *err, size_t errlen) {
   const char *url = json_string_value(json_object_get(out->order, "certificate"));
   if (!url) return acmeh_msg(err, errlen, ACMEH_PEER_PROTOCOL, "valid order has no certificate URL");
+  acmeh_acme_step_set(c, "certificate");
   out->cert_url = strdup(url);
   acmeh_http_resp r;
   int rc = acmeh_acme_post(c, url, NULL, NULL, &r, err, errlen);
@@ -327,9 +342,10 @@ static int download(acmeh_acme *c, acmeh_issued *out, char *err, size_t errlen) 
 int acmeh_flow_finalize(acmeh_acme *c, acmeh_issued *out, const char *csr_b64, char *err,
                         size_t errlen) {
   const char *fin = json_string_value(json_object_get(out->order, "finalize"));
-  if (!fin) return acmeh_msg(err, errlen, ACMEH_PEER_PROTOCOL, "order has no finalize URL");
+  acmeh_acme_step_set(c, fin ? "finalize" : "newOrder"); /* an order without finalize is newOrder's fault */
+  if (!fin) return acmeh_acme_step_result(c, acmeh_msg(err, errlen, ACMEH_PEER_PROTOCOL, "order has no finalize URL"));
   char *payload = NULL;
-  if (asprintf(&payload, "{\"csr\":\"%s\"}", csr_b64) < 0) return ACMEH_NOMEM;
+  if (asprintf(&payload, "{\"csr\":\"%s\"}", csr_b64) < 0) return acmeh_acme_step_result(c, ACMEH_NOMEM);
   acmeh_http_resp r;
   int rc = acmeh_acme_post(c, fin, payload, NULL, &r, err, errlen);
   free(payload);
@@ -353,7 +369,7 @@ int acmeh_flow_finalize(acmeh_acme *c, acmeh_issued *out, const char *csr_b64, c
   st = rc ? NULL : json_string_value(json_object_get(out->order, "status"));
   if (rc == ACMEH_OK && strcmp(st ? st : "", "valid") != 0)
     rc = acmeh_msg(err, errlen, ACMEH_PEER_PROTOCOL, "order ended \"%s\" after finalize, not \"valid\"", st ? st : "(none)");
-  return rc ? rc : download(c, out, err, errlen);
+  return acmeh_acme_step_result(c, rc ? rc : download(c, out, err, errlen));
 }
 
 int acmeh_flow_issue(acmeh_acme *c, const acmeh_publisher *pub, const char *const *names, size_t n,
@@ -372,5 +388,5 @@ int acmeh_flow_issue(acmeh_acme *c, const acmeh_publisher *pub, const char *cons
   }
   if (rc == ACMEH_OK) rc = acmeh_flow_finalize(c, out, csr, err, errlen);
   free(csr);
-  return rc;
+  return acmeh_acme_step_result(c, rc);
 }

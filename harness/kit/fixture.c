@@ -6,11 +6,35 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "harness/runner/suite.h"
+
+int acmeh_kit_attribute(acmeh_check_ctx *ctx, int rc) {
+  if (!ctx->failed_step || acmeh_err_class(rc) != ACMEH_CLASS_PEER || ctx->concluded) return rc;
+  int own = 0;
+  const char *judge = acmeh_step_judge_of(ctx->failed_step, ctx->id, &own);
+  return judge && !own ? acmeh_check_blocked(ctx, ctx->failed_step, judge, ctx->err) : rc;
+}
+
+int acmeh_kit_attribute_own(acmeh_check_ctx *ctx, int rc, const char *own) {
+  return ctx->failed_step && own && strcmp(ctx->failed_step, own) == 0 ? rc : acmeh_kit_attribute(ctx, rc);
+}
+
+int acmeh_kit_step_fault(acmeh_check_ctx *ctx, const char *step, const char *expected, const char *actual) {
+  int own = 0;
+  const char *judge = acmeh_step_judge_of(step, ctx->id, &own);
+  if (judge && !own) {
+    char why[400];
+    snprintf(why, sizeof why, "expected %s; got %s", expected, actual);
+    return acmeh_check_blocked(ctx, step, judge, why);
+  }
+  return acmeh_check_fail(ctx, expected, "%s", actual);
+}
 
 int acmeh_kit_client(acmeh_check_ctx *ctx, acmeh_acme **c) {
   acmeh_acme_config cfg = {.directory_url = ctx->env->directory_url, .ca_file = ctx->env->ca_file,
                            .transcript = &ctx->transcript, .deadline = ctx->deadline,
-                           .verbose = ctx->env->verbose, .dnsacct_scheme = ctx->env->wire.dnsacct_scheme};
+                           .verbose = ctx->env->verbose, .dnsacct_scheme = ctx->env->wire.dnsacct_scheme,
+                           .failed_step = &ctx->failed_step};
   return acmeh_acme_new(&cfg, c, ctx->err, sizeof ctx->err);
 }
 
@@ -43,8 +67,10 @@ int acmeh_kit_fixture_authz(acmeh_check_ctx *ctx, acmeh_kit_fixture *f) {
   int rc = acmeh_kit_order(ctx, &f->c, f->name, sizeof f->name, &f->is.order_url, &f->is.order);
   const char *u = acmeh_kit_first_authz(f->is.order);
   f->authz_url = u ? strdup(u) : NULL;
-  if (rc == ACMEH_OK && !u) rc = acmeh_check_fail(ctx, "an authorization URL in the order", "none");
-  if (rc == ACMEH_OK) rc = acmeh_acme_get_json(f->c, u, &f->authz, NULL, ctx->err, sizeof ctx->err);
+  if (rc == ACMEH_OK && !u) /* the order object is newOrder's answer */
+    rc = acmeh_acme_step_result(f->c, acmeh_msg(ctx->err, sizeof ctx->err, ACMEH_PEER_PROTOCOL, "the order has no authorization URL"));
+  if (rc == ACMEH_OK) acmeh_acme_step_set(f->c, "authorization");
+  if (rc == ACMEH_OK) rc = acmeh_acme_step_result(f->c, acmeh_acme_get_json(f->c, u, &f->authz, NULL, ctx->err, sizeof ctx->err));
   return rc;
 }
 

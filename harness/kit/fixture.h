@@ -54,6 +54,24 @@ int acmeh_kit_fixture_ready(acmeh_check_ctx *ctx, acmeh_kit_fixture *f);
 /* Account and a certificate issued for f->name through http-01. */
 int acmeh_kit_fixture_issued(acmeh_check_ctx *ctx, acmeh_kit_fixture *f);
 
+/* Attribution (docs/architecture.md, "Verdicts"): a check that finds a
+ * set-up step broken which another check judges (the suites' step_judges,
+ * runner/suite.h) is blocked, not failed. acmeh_kit_attribute turns a peer
+ * failure rc that came from the reference client's last flow step
+ * (ctx->failed_step) into ACMEH_STEP_BLOCKED naming the judge, unless this
+ * check judges that step; other codes pass through. Call it before stating a
+ * failure of your own about a flow that failed. */
+int acmeh_kit_attribute(acmeh_check_ctx *ctx, int rc);
+
+/* acmeh_kit_attribute for a check whose own rule is step `own` (e.g. an
+ * EdDSA newAccount check: "newAccount"): a failure of that step stays its own. */
+int acmeh_kit_attribute_own(acmeh_check_ctx *ctx, int rc, const char *own);
+
+/* A check's own finding that set-up step `step` ("directory", "newOrder", ...)
+ * is broken: blocked naming the step's judge, or, when this check is one of
+ * them (or no check judges it), acmeh_check_fail(ctx, expected, actual). */
+int acmeh_kit_step_fault(acmeh_check_ctx *ctx, const char *step, const char *expected, const char *actual);
+
 /* Releases everything the fixture holds and zeroes it. */
 void acmeh_kit_fixture_free(acmeh_kit_fixture *f);
 

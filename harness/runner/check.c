@@ -26,6 +26,17 @@ int acmeh_check_fail(acmeh_check_ctx *ctx, const char *expected, const char *act
   return ACMEH_PEER_PROTOCOL;
 }
 
+int acmeh_check_blocked(acmeh_check_ctx *ctx, const char *step, const char *judge, const char *why) {
+  if (ctx->concluded) return ACMEH_STEP_BLOCKED;
+  acmeh_strbuf b = {0};
+  acmeh_strbuf_printf(&b, "blocked: %s failed: %s (see %s)", step, why ? why : "", judge);
+  ctx->message = acmeh_strbuf_take(&b);
+  ctx->verdict = ACMEH_BLOCKED;
+  ctx->concluded = 1;
+  acmeh_check_note(ctx, "BLOCKED: %s", ctx->message ? ctx->message : "");
+  return ACMEH_STEP_BLOCKED;
+}
+
 int acmeh_check_skip(acmeh_check_ctx *ctx, const char *reason_fmt, ...) {
   if (ctx->concluded) return ACMEH_UNSUPPORTED;
   acmeh_strbuf b = {0};

@@ -59,6 +59,8 @@ typedef struct acmeh_check_ctx {
   acmeh_verdict verdict;
   char *message, *expected, *actual; /* owned, handed to the result */
   char err[512];           /* detail of a non-OK return from harness functions */
+  const char *failed_step; /* the reference client's step (acmeh_acme_step) when its last operation was a
+                              flow step that failed through the peer, else NULL (kit clients report here) */
 } acmeh_check_ctx;
 
 typedef int (*acmeh_check_fn)(acmeh_check_ctx *ctx);
@@ -76,6 +78,11 @@ int acmeh_check_fail(acmeh_check_ctx *ctx, const char *expected, const char *act
 /* States a skip with its reason (printf-style). Returns ACMEH_UNSUPPORTED. */
 int acmeh_check_skip(acmeh_check_ctx *ctx, const char *reason_fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* States that the check was not judged: the set-up step `step` failed with
+ * `why` (ctx->err text), and check `judge` judges that step. The message is
+ * "blocked: <step> failed: <why> (see <judge>)". Returns ACMEH_STEP_BLOCKED. */
+int acmeh_check_blocked(acmeh_check_ctx *ctx, const char *step, const char *judge, const char *why);
 
 /* Appends a note line to the transcript. */
 void acmeh_check_note(acmeh_check_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 
 const char *acmeh_verdict_name(acmeh_verdict v) {
-  static const char *names[] = {"pass", "fail", "skip", "error", "xfail", "xpass"};
+  static const char *names[] = {"pass", "fail", "skip", "error", "xfail", "xpass", "blocked"};
   return (unsigned)v < sizeof names / sizeof *names ? names[v] : "error";
 }
 

@@ -11,10 +11,11 @@ typedef enum {
   ACMEH_SKIP,  /* not applicable / feature not offered; reason given */
   ACMEH_ERROR, /* the harness or its environment could not run the check */
   ACMEH_XFAIL, /* failed, as the expectations file said it would */
-  ACMEH_XPASS  /* listed as expected to fail, but passed: an alarm */
+  ACMEH_XPASS, /* listed as expected to fail, but passed: an alarm */
+  ACMEH_BLOCKED /* not judged: a step it needs failed, and the check that judges that step says why */
 } acmeh_verdict;
 
-/* "pass", "fail", "skip", "error", "xfail", "xpass". */
+/* "pass", "fail", "skip", "error", "xfail", "xpass", "blocked". */
 const char *acmeh_verdict_name(acmeh_verdict v);
 
 typedef struct {

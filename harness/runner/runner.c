@@ -9,6 +9,7 @@
 
 #include "base/clock.h"
 #include "base/error.h"
+#include "harness/runner/suite.h"
 
 /* Bytes of transcript kept per check. */
 #define TRANSCRIPT_MAX (512u * 1024u)
@@ -43,6 +44,18 @@ static uint64_t seed_for(uint64_t seed, const char *id) {
   return h;
 }
 
+/* A peer failure that the check returned as it came from a set-up step of
+ * the reference client: unless this check judges that step (its
+ * step_judges, runner/suite.h), the check was not judged; it is blocked and
+ * names the check that judges the step. 1 when so. */
+static int blocked(acmeh_check_ctx *ctx) {
+  int own = 0;
+  const char *judge = acmeh_step_judge_of(ctx->failed_step, ctx->id, &own);
+  if (!judge || own) return 0;
+  acmeh_check_blocked(ctx, ctx->failed_step, judge, ctx->err);
+  return 1;
+}
+
 /* Turns what the check function returned into a verdict and message. */
 static void judge(acmeh_check_ctx *ctx, int rc) {
   if (ctx->concluded) return;
@@ -51,7 +64,11 @@ static void judge(acmeh_check_ctx *ctx, int rc) {
     return;
   }
   acmeh_errclass cls = acmeh_err_class(rc);
-  ctx->verdict = cls == ACMEH_CLASS_PEER ? ACMEH_FAIL : cls == ACMEH_CLASS_UNSUP ? ACMEH_SKIP : ACMEH_ERROR;
+  if (cls == ACMEH_CLASS_PEER && ctx->failed_step && blocked(ctx)) return;
+  ctx->verdict = cls == ACMEH_CLASS_PEER      ? ACMEH_FAIL
+                 : cls == ACMEH_CLASS_UNSUP   ? ACMEH_SKIP
+                 : cls == ACMEH_CLASS_BLOCKED ? ACMEH_BLOCKED
+                                              : ACMEH_ERROR;
   char *m = NULL;
   if (asprintf(&m, "%s (%s)", ctx->err[0] ? ctx->err : acmeh_strerror(rc), ctx->section) < 0) m = NULL;
   ctx->message = m;

@@ -63,6 +63,18 @@ char *acmeh_suite_vectors_dir(const acmeh_suite *s, const char *data_dir, char *
   return data_path(data_dir, "vectors", s->name, "", buf, len);
 }
 
+const char *acmeh_step_judge_of(const char *step, const char *check_id, int *is_judge) {
+  const char *first = NULL;
+  *is_judge = 0;
+  for (const acmeh_suite *const *s = acmeh_suite_registry; step && *s; s++)
+    for (const acmeh_step_judge *j = (*s)->step_judges; j && j->step; j++) {
+      if (strcmp(j->step, step) != 0) continue;
+      if (!first) first = j->check;
+      if (check_id && strcmp(j->check, check_id) == 0) *is_judge = 1;
+    }
+  return first;
+}
+
 void acmeh_suites_wire(const json_t *drafts, acmeh_wire *w) {
   *w = (acmeh_wire){0};
   for (const acmeh_suite *const *s = acmeh_suite_registry; *s; s++) {

@@ -41,6 +41,13 @@ typedef struct {
   size_t (*exchange)(void *state, const json_t *x, acmeh_live_emit emit, void *ud);
 } acmeh_live_judge;
 
+/* A protocol step of the reference client (harness/client/acme.h,
+ * acmeh_acme_step) and a check that judges it. */
+typedef struct {
+  const char *step;  /* "newAccount" */
+  const char *check; /* "CORE-S-029" */
+} acmeh_step_judge;
+
 typedef struct acmeh_suite {
   /* The one spelling of the suite everywhere: `--suite`, the catalog's
    * "spec", suites/<name>/, vectors/<name>/ and the suite's C prefix. The
@@ -71,6 +78,11 @@ typedef struct acmeh_suite {
    * that the reference client and server follow the revision under test
    * (--draft). NULL when every revision looks the same on the wire. */
   void (*wire)(const char *revision, acmeh_wire *w);
+  /* The checks of this suite that judge the reference client's steps, ending
+   * with {NULL, NULL} (or NULL): when a set-up step fails, every other check
+   * that needed it is blocked, naming the first judge of the step
+   * (acmeh_step_judge_of, harness/kit/fixture.h). */
+  const acmeh_step_judge *step_judges;
 } acmeh_suite;
 
 /* Every registered suite, in registry order, NULL-terminated
@@ -93,6 +105,10 @@ const acmeh_suite *acmeh_suite_of_check(const char *id);
 char *acmeh_suite_catalog_path(const acmeh_suite *s, const char *data_dir, char *buf, size_t len);
 char *acmeh_suite_scenarios_path(const acmeh_suite *s, const char *data_dir, char *buf, size_t len);
 char *acmeh_suite_vectors_dir(const acmeh_suite *s, const char *data_dir, char *buf, size_t len);
+
+/* The first check (of any suite) that judges `step`, or NULL when none; *is_judge
+ * = 1 when `check_id` is one of the step's judges (its failure is its own). */
+const char *acmeh_step_judge_of(const char *step, const char *check_id, int *is_judge);
 
 /* The wire behaviour of the chosen revisions: `drafts` is {"<suite>":
  * "<revision>"} (acmeh_catalog_drafts); every suite with a wire hook is asked

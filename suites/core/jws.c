@@ -100,7 +100,7 @@ static int account_with(acmeh_check_ctx *ctx, acmeh_keytype kt, const char *alg)
   acmeh_acme *c = NULL;
   acmeh_http_resp r = {0};
   int rc = acmeh_kit_client(ctx, &c);
-  if (rc == ACMEH_OK) rc = acmeh_flow_new_account(c, kt, NULL, &r, ctx->err, sizeof ctx->err);
+  if (rc == ACMEH_OK) rc = acmeh_kit_attribute_own(ctx, acmeh_flow_new_account(c, kt, NULL, &r, ctx->err, sizeof ctx->err), "newAccount");
   if (acmeh_err_class(rc) == ACMEH_CLASS_PEER)
     rc = acmeh_check_fail(ctx, "201 for a newAccount signed with a supported algorithm", "%s-signed newAccount: %s", alg, ctx->err);
   acmeh_http_resp_free(&r);

@@ -17,7 +17,7 @@
 
 static int new_nonce(acmeh_check_ctx *ctx, acmeh_acme *c, const char *method, acmeh_http_resp *r) {
   const char *url = acmeh_acme_dir_url(c, "newNonce");
-  if (!url) return acmeh_check_fail(ctx, "a newNonce URL", "directory has none");
+  if (!url) return acmeh_kit_step_fault(ctx, "directory", "a newNonce URL", "directory has none");
   return acmeh_http_request(acmeh_acme_http(c), method, url, NULL, NULL, 0, NULL, r, ctx->err, sizeof ctx->err);
 }
 

@@ -103,7 +103,7 @@ static int order_bad_alabel(acmeh_check_ctx *ctx) {
 static int finalize_raw(acmeh_check_ctx *ctx, acmeh_acme *c, const json_t *order, const char *csr, acmeh_http_resp *r) {
   char *payload = NULL;
   const char *fin = json_string_value(json_object_get(order, "finalize"));
-  if (!fin) return acmeh_check_fail(ctx, "a finalize URL in the order", "none");
+  if (!fin) return acmeh_kit_step_fault(ctx, "newOrder", "a finalize URL in the order", "none");
   if (asprintf(&payload, "{\"csr\":\"%s\"}", csr) < 0) return ACMEH_NOMEM;
   int rc = acmeh_kit_post(ctx, c, fin, payload, NULL, r);
   free(payload);

@@ -10,6 +10,19 @@ static const acmeh_check_impl *const tables[] = {
 static const char *const challenge_types[] = {"http-01", "dns-01", "tls-alpn-01", NULL};
 static const char *const identifier_types[] = {"dns", "ip", NULL};
 
+/* Which check judges each step the reference client takes in set-up
+ * (harness/client/acme.h, acmeh_acme_step): when a step fails, the other
+ * checks that needed it are blocked and point here. The first judge of a step
+ * is the one named. */
+static const acmeh_step_judge step_judges[] = {
+    {"directory", "CORE-S-001"},     {"directory", "CORE-S-002"},     {"newNonce", "CORE-S-006"},
+    {"newAccount", "CORE-S-029"},    {"newAccount", "CORE-S-019"},    {"newOrder", "CORE-S-046"},
+    {"authorization", "CORE-S-058"}, {"http-01 challenge", "CORE-S-081"}, {"http-01 challenge", "CORE-S-062"},
+    {"dns-01 challenge", "CORE-S-082"}, {"dns-01 challenge", "CORE-S-066"}, {"tls-alpn-01 challenge", "CORE-S-083"},
+    {"tls-alpn-01 challenge", "CORE-S-101"}, {"ready", "CORE-S-067"}, {"finalize", "CORE-S-053"},
+    {"certificate", "CORE-S-055"},   {"certificate", "CORE-S-081"}, /* the end-to-end check needs the download too */
+    {NULL, NULL}};
+
 const acmeh_suite core_suite = {
     .name = "core",
     .id_prefix = "CORE",
@@ -17,4 +30,5 @@ const acmeh_suite core_suite = {
     .live = &core_live_judge,
     .challenge_types = challenge_types,
     .identifier_types = identifier_types,
+    .step_judges = step_judges,
 };

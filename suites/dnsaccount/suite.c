@@ -23,10 +23,14 @@ char *dnsaccount_name(const acmeh_check_ctx *ctx, const char *url, const char *i
   return acmeh_dnsaccount_name_in((acmeh_dnsacct_scheme)ctx->env->wire.dnsacct_scheme, url, identifier);
 }
 
+/* DNSACCT-S-002 judges the reference client's dns-account-01 answer. */
+static const acmeh_step_judge step_judges[] = {{"dns-account-01 challenge", "DNSACCT-S-002"}, {NULL, NULL}};
+
 const acmeh_suite dnsaccount_suite = {
     .name = "dnsaccount",
     .id_prefix = "DNSACCT",
     .checks = tables,
     .challenge_types = challenge_types,
     .wire = wire,
+    .step_judges = step_judges,
 };

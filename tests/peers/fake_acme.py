@@ -82,6 +82,7 @@ FAULTS = {
     # accounts
     "no-ownership-check": "any account may read any order or authorization",
     "new-account-200": "newAccount answers 200 for a new account",
+    "new-account-no-location": "newAccount answers 201 without Location",
     "echo-unknown-fields": "the account object echoes the request's fields",
     "orders-from-client": "a client-supplied orders URL is kept",
     "accept-tel-contact": "tel: contacts are accepted",
@@ -99,6 +100,7 @@ FAULTS = {
     "deactivated-still-works": "a deactivated account keeps working",
     # orders
     "order-no-expires": "orders lack expires",
+    "order-no-finalize": "orders lack finalize",
     "order-arrays-change": "authorization URLs change on every poll",
     "wildcard-keeps-star": "a wildcard authorization keeps the *. in its identifier",
     "accept-bad-alabel": "A-labels are not checked",
@@ -660,8 +662,9 @@ def order_obj(st, o):
     idents = o["identifiers"]
     if fault(st, "ip-order-echo-dns"):
         idents = [dict(i, type="dns") for i in idents]
-    out = {"status": o["status"], "identifiers": idents, "authorizations": authz_urls,
-           "finalize": st.url("/order/%s/finalize" % o["id"])}
+    out = {"status": o["status"], "identifiers": idents, "authorizations": authz_urls}
+    if not fault(st, "order-no-finalize"):
+        out["finalize"] = st.url("/order/%s/finalize" % o["id"])
     if not fault(st, "order-no-expires"):
         out["expires"] = o["expires"]
     if o.get("cert") and not fault(st, "valid-order-no-certificate"):
@@ -1071,7 +1074,8 @@ def new_account(h, st, req, ctx):
     if eab is not None and not fault(st, "eab-not-echoed"):
         a["echo"] = dict(a.get("echo", {}), externalAccountBinding=eab)
     status = 200 if fault(st, "new-account-200") else 201
-    return ok(h, st, status, account_obj(st, a), {"Location": st.url("/acct/" + a["id"])})
+    hdrs = {} if fault(st, "new-account-no-location") else {"Location": st.url("/acct/" + a["id"])}
+    return ok(h, st, status, account_obj(st, a), hdrs)
 
 
 def check_eab(st, req, jwk, outer_url):

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "base/error.h"
+#include "harness/runner/runner.h"
 #include "reports/report_internal.h"
 #include "reports/reports.h"
 #include "tests/unit/support/tmpdir.h"
@@ -315,6 +316,38 @@ static void test_summary(void) {
   free(s);
 }
 
+/* A blocked check (a step it needed failed; another check judges that step):
+ * JUnit writes it skipped with its reason, JSON counts it, the summary line
+ * counts it separately and does not list it as a problem. */
+static void test_blocked(void) {
+  acmeh_result r2[2] = {
+      {.id = "CORE-S-029", .title = "t", .spec = "core", .role = "server", .level = "MUST", .verdict = ACMEH_FAIL,
+       .message = "expected Location; got none"},
+      {.id = "CORE-S-046", .title = "t", .spec = "core", .role = "server", .level = "MUST", .verdict = ACMEH_BLOCKED,
+       .message = "blocked: newAccount failed: no Location (see CORE-S-029)"}};
+  acmeh_run_report r = {.tool_version = "t", .target = "x", .role = "server", .results = r2, .n = 2};
+  char err[256], *junit = path_in("blocked.xml"), *json = path_in("blocked.json"), *buf = NULL;
+  size_t len = 0;
+  CU_ASSERT_EQUAL_FATAL(acmeh_report_junit_write(&r, junit, err, sizeof err), ACMEH_OK);
+  char *x = slurp(junit, &len);
+  CU_ASSERT(x && strstr(x, "<skipped message=\"blocked: newAccount failed: no Location (see CORE-S-029)\"") != NULL);
+  CU_ASSERT(x && strstr(x, "failures=\"1\"") != NULL && strstr(x, "skipped=\"1\"") != NULL);
+  CU_ASSERT_EQUAL_FATAL(acmeh_report_json_write(&r, json, err, sizeof err), ACMEH_OK);
+  json_t *doc = json_load_file(json, 0, NULL);
+  CU_ASSERT_EQUAL(json_integer_value(json_object_get(json_object_get(doc, "summary"), "blocked")), 1);
+  CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_array_get(json_object_get(doc, "results"), 1), "verdict")), "blocked");
+  FILE *f = open_memstream(&buf, &len);
+  acmeh_report_summary(&r, f, 0);
+  fclose(f);
+  CU_ASSERT(strstr(buf, "core server: 0 passed, 1 failed, 0 skipped, 0 errors, 0 xfail, 0 xpass, 1 blocked (") != NULL);
+  CU_ASSERT(strstr(buf, "CORE-S-046") == NULL); /* not a problem of its own */
+  CU_ASSERT_EQUAL(acmeh_runner_exit_status(&r, 1), 1); /* the failure counts, the blocked check does not */
+  r2[0].verdict = ACMEH_PASS;
+  CU_ASSERT_EQUAL(acmeh_runner_exit_status(&r, 1), 0);
+  json_decref(doc);
+  free(x), free(buf), free(junit), free(json);
+}
+
 static void test_utf8_decoder(void) {
   uint32_t cp = 0;
   CU_ASSERT_EQUAL(acmeh_rep_utf8_next((const unsigned char *)"\xc3\xa9", 2, &cp), 2);
@@ -358,6 +391,7 @@ int main(void) {
       {"junit noncharacters", test_junit_nonchar},
       {"json", test_json},
       {"summary", test_summary},
+      {"blocked", test_blocked},
   };
   return acmeh_unit_run("reports", suite_init, suite_clean, tests, ACMEH_UNIT_COUNT(tests));
 }

@@ -1,0 +1,72 @@
+#!/usr/bin/env python3
+"""One fault, one failure (issue 12, "prerequisites and attribution"): the
+core server suite against the scriptable fake server (tests/peers/fake_acme.py)
+with one missing response element at a time. Exactly the check that judges
+the broken step fails (plus the checks whose own rule the fault breaks, and
+the checks the fake always fails because it validates nothing); every other
+check that needed the step is "blocked", its message naming the step and the
+judging check. Before attribution these five faults failed 83, 73, 22, 18 and
+20 checks.
+
+Env: ACMEH_BIN, ACMEH_SOURCE_DIR (set by ctest)."""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+BIN = os.environ["ACMEH_BIN"]
+FAKE = os.path.join(os.environ["ACMEH_SOURCE_DIR"], "tests", "peers", "fake_acme.py")
+# The fake answers every challenge without looking, so these fail without any fault.
+NATURAL_FAILS = {"CORE-S-059", "CORE-S-062", "CORE-S-065", "CORE-S-101", "CORE-S-104", "CORE-S-105"}
+# fault -> (the checks allowed to fail besides the natural ones, the judge blocked checks name, least blocked)
+CASES = {
+    "dir-no-newnonce": ({"CORE-S-001", "CORE-S-002"}, "CORE-S-001", 60),
+    "new-account-no-location": ({"CORE-S-029", "CORE-S-019", "CORE-S-020"}, "CORE-S-029", 60),  # 019/020: newAccount per alg
+    "order-no-finalize": ({"CORE-S-046"}, "CORE-S-046", 10),
+    "valid-order-no-certificate": ({"CORE-S-053"}, "CORE-S-053", 8),
+    "invalid-http-01": ({"CORE-S-081", "CORE-S-063"}, "CORE-S-081", 10),
+}
+
+
+def run(fault, wd):
+    ca = os.path.join(wd, "ca.pem")
+    p = subprocess.Popen([sys.executable, FAKE, "--port", "0", "--faults", fault, "--tls", ca],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        port = p.stdout.readline().strip()
+        out = os.path.join(wd, "r.json")
+        subprocess.run([BIN, "run", "--server-url", "https://127.0.0.1:%s/dir" % port, "--ca", ca, "--suite", "core",
+                        "--json", out, "--jobs", "4", "--timeout", "20"], capture_output=True, timeout=600)
+        return json.load(open(out))["results"]
+    finally:
+        p.terminate()
+        p.wait(timeout=10)
+        p.stdout.close()
+
+
+def main():
+    problems = []
+    for fault, (own, judge, least) in CASES.items():
+        with tempfile.TemporaryDirectory(prefix="acmeh-attr-") as wd:
+            res = run(fault, wd)
+        failed = {r["id"] for r in res if r["verdict"] in ("fail", "error")}
+        blocked = [r for r in res if r["verdict"] == "blocked"]
+        print("%-28s %d failed (%s), %d blocked" % (fault, len(failed - NATURAL_FAILS), " ".join(sorted(failed - NATURAL_FAILS)), len(blocked)))
+        if not own & failed:
+            problems.append("%s: the judging check did not fail (%s)" % (fault, sorted(own)))
+        if failed - own - NATURAL_FAILS:
+            problems.append("%s: unrelated checks failed: %s" % (fault, sorted(failed - own - NATURAL_FAILS)))
+        if len(blocked) < least:
+            problems.append("%s: only %d checks blocked, want >= %d" % (fault, len(blocked), least))
+        for r in blocked:
+            m = r["message"] or ""
+            if not m.startswith("blocked: ") or "(see %s)" % judge not in m:
+                problems.append("%s: %s: blocked message does not name %s: %s" % (fault, r["id"], judge, m[:200]))
+    for p in problems:
+        print("FAIL:", p)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
