@@ -1,54 +1,84 @@
-/* Reading scenario records (record.h). */
+/* Reading scenario records (record.h). The string keys of server.h's
+ * exchange and validation objects are read here and nowhere else. */
 #include "harness/kit/record.h"
 
 #include <string.h>
 
 #include "base/error.h"
 
-const char *acmeh_kit_x_field(const json_t *x, const char *k) { return json_string_value(json_object_get(x, k)); }
-long long acmeh_kit_x_seq(const json_t *x) { return json_integer_value(json_object_get(x, "seq")); }
+static const char *str(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
+static long long num(const json_t *o, const char *k) { return json_integer_value(json_object_get(o, k)); }
 
 void acmeh_kit_exchange_read(const json_t *x, acmeh_kit_exchange *e) {
-  const json_t *jws = json_object_get(x, "jws");
+  const json_t *jws = json_object_get(x, "jws"), *prot = json_object_get(jws, "protected");
   *e = (acmeh_kit_exchange){
-      .seq = acmeh_kit_x_seq(x),
-      .time_ms = json_integer_value(json_object_get(x, "time_ms")),
-      .method = acmeh_kit_x_field(x, "method"),
-      .url = acmeh_kit_x_field(x, "url"),
-      .path = acmeh_kit_x_field(x, "path"),
-      .resource = acmeh_kit_x_field(x, "resource"),
+      .seq = num(x, "seq"),
+      .time_ms = num(x, "time_ms"),
+      .method = str(x, "method"),
+      .url = str(x, "url"),
+      .path = str(x, "path"),
+      .resource = str(x, "resource"),
       .req_headers = json_object_get(x, "req_headers"),
-      .protected_hdr = json_is_object(json_object_get(jws, "protected")) ? json_object_get(jws, "protected") : NULL,
-      .payload = acmeh_kit_x_field(jws, "payload"),
-      .jws_error = acmeh_kit_x_field(jws, "error"),
-      .account = acmeh_kit_x_field(x, "account"),
-      .status = (long)json_integer_value(json_object_get(x, "status")),
+      .req_body = str(x, "req_body"),
+      .req_body_len = num(x, "req_body_len"),
+      .has_jws = json_is_object(jws),
+      .protected_hdr = json_is_object(prot) ? prot : NULL,
+      .protected_b64 = str(jws, "protected_b64"),
+      .payload_b64 = str(jws, "payload_b64"),
+      .signature_b64 = str(jws, "signature_b64"),
+      .payload = str(jws, "payload"),
+      .jws_error = str(jws, "error"),
+      .account = str(x, "account"),
+      .status = (long)num(x, "status"),
       .resp_headers = json_object_get(x, "resp_headers"),
-      .resp_body = acmeh_kit_x_field(x, "resp_body"),
+      .resp_body = str(x, "resp_body"),
       .faults = json_object_get(x, "faults"),
   };
 }
 
-const char *acmeh_kit_req_header(const acmeh_kit_exchange *e, const char *name) {
-  return acmeh_kit_x_field(e->req_headers, name);
+int acmeh_kit_exchange_at(const acmeh_client_run *r, size_t i, acmeh_kit_exchange *e) {
+  const json_t *x = r ? json_array_get(r->exchanges, i) : NULL;
+  if (x) acmeh_kit_exchange_read(x, e);
+  return x != NULL;
 }
 
-const char *acmeh_kit_resp_header(const acmeh_kit_exchange *e, const char *name) {
-  return acmeh_kit_x_field(e->resp_headers, name);
+const char *acmeh_kit_req_header(const acmeh_kit_exchange *e, const char *name) { return str(e->req_headers, name); }
+
+const char *acmeh_kit_resp_header(const acmeh_kit_exchange *e, const char *name) { return str(e->resp_headers, name); }
+
+int acmeh_kit_is(const acmeh_kit_exchange *e, const char *method, const char *resource) {
+  return e->method && e->resource && strcmp(e->method, method) == 0 && (!resource || strcmp(e->resource, resource) == 0);
 }
 
-int acmeh_kit_x_is(const json_t *x, const char *method, const char *resource) {
-  const char *m = acmeh_kit_x_field(x, "method"), *res = acmeh_kit_x_field(x, "resource");
-  return m && res && strcmp(m, method) == 0 && (!resource || strcmp(res, resource) == 0);
+double acmeh_kit_wall(const acmeh_client_run *r, const acmeh_kit_exchange *e) {
+  return r->started_wall + (double)e->time_ms / 1000.0;
 }
 
-double acmeh_kit_x_wall(const acmeh_client_run *r, const json_t *x) {
-  return r->started_wall + (double)json_integer_value(json_object_get(x, "time_ms")) / 1000.0;
+json_t *acmeh_kit_payload_json(const acmeh_kit_exchange *e) { return e->payload ? json_loads(e->payload, 0, NULL) : NULL; }
+
+json_t *acmeh_kit_order_payload(const acmeh_kit_exchange *e) {
+  return acmeh_kit_is(e, "POST", "newOrder") ? acmeh_kit_payload_json(e) : NULL;
 }
 
-json_t *acmeh_kit_x_order_payload(const json_t *x) {
-  const char *p = acmeh_kit_x_is(x, "POST", "newOrder") ? acmeh_kit_x_field(json_object_get(x, "jws"), "payload") : NULL;
-  return p ? json_loads(p, 0, NULL) : NULL;
+json_t *acmeh_kit_resp_json(const acmeh_kit_exchange *e) { return e->resp_body ? json_loads(e->resp_body, 0, NULL) : NULL; }
+
+void acmeh_kit_validation_read(const json_t *x, acmeh_kit_validation *v) {
+  *v = (acmeh_kit_validation){
+      .challenge = str(x, "challenge"),
+      .type = str(x, "type"),
+      .identifier = str(x, "identifier"),
+      .arrived_ms = num(x, "arrived_ms"),
+      .started_ms = num(x, "started_ms"),
+      .ended_ms = num(x, "ended_ms"),
+      .status = str(x, "status"),
+      .error_detail = str(json_object_get(x, "error"), "detail"),
+  };
+}
+
+int acmeh_kit_validation_at(const acmeh_client_run *r, size_t i, acmeh_kit_validation *v) {
+  const json_t *x = r ? json_array_get(r->validations, i) : NULL;
+  if (x) acmeh_kit_validation_read(x, v);
+  return x != NULL;
 }
 
 int acmeh_kit_record(acmeh_check_ctx *ctx, const char *scenario, const acmeh_client_run **r) {

@@ -33,6 +33,9 @@ static int ari_record(acmeh_check_ctx *ctx, const char *scenario, const acmeh_cl
   return rc;
 }
 
+/* The "replaces" member of a newOrder payload (RFC 9773 §5), NULL when absent. */
+static const char *replaces(const json_t *order_payload) { return json_string_value(json_object_get(order_payload, "replaces")); }
+
 static int in_array(const json_t *a, const char *s) {
   size_t i;
   json_t *v;
@@ -43,11 +46,12 @@ static int in_array(const json_t *a, const char *s) {
 static int cert_id_ok(acmeh_check_ctx *ctx) {
   const acmeh_client_run *r = NULL;
   int rc = ari_record(ctx, "ari-window-past", &r);
-  json_t *ids = rc ? NULL : ari_rec_issued_ids(r), *x;
+  json_t *ids = rc ? NULL : ari_rec_issued_ids(r);
+  acmeh_kit_exchange e;
   size_t i;
-  ACMEH_KIT_EACH(r, i, x) if (rc == ACMEH_OK && ari_rec_is_ari(r, x) && !in_array(ids, ari_rec_id(r, x)))
+  ACMEH_KIT_EACH(r, i, e) if (rc == ACMEH_OK && ari_rec_is_ari(r, &e) && !in_array(ids, ari_rec_id(r, &e)))
     rc = acmeh_check_fail(ctx, "certID = base64url(AKI keyIdentifier) \".\" base64url(serial DER content octets) of an issued certificate",
-                          "request #%lld asks for \"%s\"; the certificates issued are %s", acmeh_kit_x_seq(x), ari_rec_id(r, x),
+                          "request #%lld asks for \"%s\"; the certificates issued are %s", e.seq, ari_rec_id(r, &e),
                           json_string_value(json_array_get(ids, 0)) ? json_string_value(json_array_get(ids, 0)) : "none");
   json_decref(ids);
   return rc;
@@ -58,12 +62,12 @@ static int url_form(acmeh_check_ctx *ctx) {
   int rc = ari_record(ctx, "ari-window-past", &r);
   const char *base = rc ? NULL : ari_rec_base(r);
   size_t i, n = base ? strlen(base) : 0;
-  json_t *x;
-  ACMEH_KIT_EACH(r, i, x) if (rc == ACMEH_OK && ari_rec_is_ari(r, x)) {
-    const char *url = acmeh_kit_x_field(x, "url"), *rest = url && base && !strncmp(url, base, n) ? url + n : NULL;
+  acmeh_kit_exchange e;
+  ACMEH_KIT_EACH(r, i, e) if (rc == ACMEH_OK && ari_rec_is_ari(r, &e)) {
+    const char *url = e.url, *rest = url && base && !strncmp(url, base, n) ? url + n : NULL;
     if (!rest || rest[0] != '/' || rest[1] == '/' || strchr(rest, '=') || strchr(rest + 1, '/'))
       rc = acmeh_check_fail(ctx, "renewalInfo + \"/\" + certID, base64url without '=' padding",
-                            "request #%lld is %s (renewalInfo is %s)", acmeh_kit_x_seq(x), url ? url : "?", base ? base : "?");
+                            "request #%lld is %s (renewalInfo is %s)", e.seq, url ? url : "?", base ? base : "?");
   }
   return rc;
 }
@@ -72,10 +76,10 @@ static int plain_get(acmeh_check_ctx *ctx) {
   const acmeh_client_run *r = NULL;
   int rc = ari_record(ctx, "ari-window-past", &r);
   size_t i;
-  json_t *x;
-  ACMEH_KIT_EACH(r, i, x) if (rc == ACMEH_OK && ari_rec_is_ari(r, x) && (strcmp(acmeh_kit_x_field(x, "method"), "GET") || json_is_object(json_object_get(x, "jws"))))
-    rc = acmeh_check_fail(ctx, "a plain GET of renewalInfo (no JWS, no POST)", "request #%lld is a %s%s", acmeh_kit_x_seq(x), acmeh_kit_x_field(x, "method"),
-                          json_is_object(json_object_get(x, "jws")) ? " with a JWS body" : "");
+  acmeh_kit_exchange e;
+  ACMEH_KIT_EACH(r, i, e) if (rc == ACMEH_OK && ari_rec_is_ari(r, &e) && (strcmp(e.method, "GET") || e.has_jws))
+    rc = acmeh_check_fail(ctx, "a plain GET of renewalInfo (no JWS, no POST)", "request #%lld is a %s%s", e.seq, e.method,
+                          e.has_jws ? " with a JWS body" : "");
   return rc;
 }
 
@@ -86,10 +90,10 @@ static int fetch_after_issue(acmeh_check_ctx *ctx) {
   rc = acmeh_kit_record(ctx, "ari-issue", &r);
   long long cert = 0;
   size_t i;
-  json_t *x;
-  ACMEH_KIT_EACH(r, i, x) {
-    if (!cert && acmeh_kit_x_is(x, "POST", "certificate") && json_integer_value(json_object_get(x, "status")) == 200) cert = acmeh_kit_x_seq(x);
-    if (cert && ari_rec_is_ari(r, x)) return rc;
+  acmeh_kit_exchange e;
+  ACMEH_KIT_EACH(r, i, e) {
+    if (!cert && acmeh_kit_is(&e, "POST", "certificate") && e.status == 200) cert = e.seq;
+    if (cert && ari_rec_is_ari(r, &e)) return rc;
   }
   if (rc == ACMEH_OK && !ari_rec_client_uses_ari(ctx)) return acmeh_check_skip(ctx, NO_ARI);
   if (rc == ACMEH_OK)
@@ -99,69 +103,73 @@ static int fetch_after_issue(acmeh_check_ctx *ctx) {
   return rc;
 }
 
-/* The first newOrder after the first certificate download: the renewal; NULL when none. */
-static const json_t *renewal_order(const acmeh_client_run *r) {
+/* The first newOrder after the first certificate download, the renewal, into
+ * *ord; 0 when there is none. */
+static int renewal_order(const acmeh_client_run *r, acmeh_kit_exchange *ord) {
   int issued = 0;
   size_t i;
-  json_t *x;
-  ACMEH_KIT_EACH(r, i, x) {
-    if (issued && acmeh_kit_x_is(x, "POST", "newOrder")) return x;
-    issued |= acmeh_kit_x_is(x, "POST", "certificate") && json_integer_value(json_object_get(x, "status")) == 200;
+  ACMEH_KIT_EACH(r, i, *ord) {
+    if (issued && acmeh_kit_is(ord, "POST", "newOrder")) return 1;
+    issued |= acmeh_kit_is(ord, "POST", "certificate") && ord->status == 200;
   }
-  return NULL;
+  return 0;
 }
 
 /* The window of the last 200 RenewalInfo answer before seq (0 = any); 0 when none. */
 static int last_window(const acmeh_client_run *r, long long before, double *st, double *en, long long *at) {
   int found = 0;
   size_t i;
-  json_t *x;
-  ACMEH_KIT_EACH(r, i, x) if (ari_rec_is_ari(r, x) && (!before || acmeh_kit_x_seq(x) < before) && json_integer_value(json_object_get(x, "status")) == 200) {
-    json_t *b = json_loads(acmeh_kit_x_field(x, "resp_body") ? acmeh_kit_x_field(x, "resp_body") : "", 0, NULL);
+  acmeh_kit_exchange e;
+  ACMEH_KIT_EACH(r, i, e) if (ari_rec_is_ari(r, &e) && (!before || e.seq < before) && e.status == 200) {
+    json_t *b = acmeh_kit_resp_json(&e);
     acmeh_ari_window w;
-    if (acmeh_ari_window_parse(b, &w, NULL, 0) == ACMEH_OK) *st = w.start, *en = w.end, *at = acmeh_kit_x_seq(x), found = 1;
+    if (acmeh_ari_window_parse(b, &w, NULL, 0) == ACMEH_OK) *st = w.start, *en = w.end, *at = e.seq, found = 1;
     acmeh_ari_window_clear(&w);
     json_decref(b);
   }
   return found;
 }
 
-static const json_t *by_seq(const acmeh_client_run *r, long long seq) {
+/* Exchange number seq of r into *e; left as it was when there is none. */
+static void by_seq(const acmeh_client_run *r, long long seq, acmeh_kit_exchange *e) {
   size_t i;
-  json_t *x;
-  ACMEH_KIT_EACH(r, i, x) if (acmeh_kit_x_seq(x) == seq) return x;
-  return NULL;
+  acmeh_kit_exchange x;
+  ACMEH_KIT_EACH(r, i, x) if (x.seq == seq) {
+    *e = x;
+    return;
+  }
 }
 
 /* Where in [start, end] scenario `name`'s renewal came (0 = start, 1 = end); NAN = no renewal. */
 static int renewal_position(acmeh_check_ctx *ctx, const char *name, double *pos) {
   const acmeh_client_run *r = NULL;
   int rc = ari_record(ctx, name, &r);
-  const json_t *ord = rc ? NULL : renewal_order(r);
-  double st = 0, en = 0;
+  acmeh_kit_exchange ord;
+  int renewed = rc == ACMEH_OK && renewal_order(r, &ord);
+  double st = 0, en = 0, t = renewed ? acmeh_kit_wall(r, &ord) : 0;
   long long at = 0;
   *pos = NAN;
-  if (ord && last_window(r, acmeh_kit_x_seq(ord), &st, &en, &at)) *pos = (acmeh_kit_x_wall(r, ord) - st) / (en - st);
-  if (ord && !isnan(*pos) && (acmeh_kit_x_wall(r, ord) < st - 0.5 || acmeh_kit_x_wall(r, ord) > en + 2))
+  if (renewed && last_window(r, ord.seq, &st, &en, &at)) *pos = (t - st) / (en - st);
+  if (renewed && !isnan(*pos) && (t < st - 0.5 || t > en + 2))
     rc = acmeh_check_fail(ctx, "a renewal inside the suggested window", "scenario %s: newOrder #%lld came %.1f s %s the window [%.0f, %.0f]",
-                          name, acmeh_kit_x_seq(ord), acmeh_kit_x_wall(r, ord) < st ? st - acmeh_kit_x_wall(r, ord) : acmeh_kit_x_wall(r, ord) - en,
-                          acmeh_kit_x_wall(r, ord) < st ? "before" : "after", st, en);
+                          name, ord.seq, t < st ? st - t : t - en, t < st ? "before" : "after", st, en);
   return rc;
 }
 
 static int renews_in_window(acmeh_check_ctx *ctx) {
   const acmeh_client_run *r = NULL;
   int rc = ari_record(ctx, "ari-window-past", &r);
-  const json_t *ord = rc ? NULL : renewal_order(r);
+  acmeh_kit_exchange ord, w = {0};
+  int renewed = rc == ACMEH_OK && renewal_order(r, &ord);
   double st, en, pos;
   long long at = 0;
   if (rc == ACMEH_OK && !last_window(r, 0, &st, &en, &at))
     return acmeh_check_skip(ctx, "the client's RenewalInfo requests got no window (see ARI-C-001/002)");
-  const json_t *w = by_seq(r, at);
-  if (rc == ACMEH_OK && (!ord || acmeh_kit_x_wall(r, ord) > acmeh_kit_x_wall(r, w) + 10))
+  by_seq(r, at, &w);
+  if (rc == ACMEH_OK && (!renewed || acmeh_kit_wall(r, &ord) > acmeh_kit_wall(r, &w) + 10))
     rc = acmeh_check_fail(ctx, "a renewal right away when the window lies in the past (§4.2 steps 2-3)",
-                          ord ? "newOrder #%lld came %.1f s after the window arrived" : "no renewal after the window arrived (#%lld)",
-                          ord ? acmeh_kit_x_seq(ord) : at, ord ? acmeh_kit_x_wall(r, ord) - acmeh_kit_x_wall(r, w) : 0.0);
+                          renewed ? "newOrder #%lld came %.1f s after the window arrived" : "no renewal after the window arrived (#%lld)",
+                          renewed ? ord.seq : at, renewed ? acmeh_kit_wall(r, &ord) - acmeh_kit_wall(r, &w) : 0.0);
   if (rc == ACMEH_OK) rc = renewal_position(ctx, "ari-window-soon", &pos);
   if (rc == ACMEH_OK && isnan(pos)) acmeh_check_note(ctx, "scenario ari-window-soon: the client did not renew within the run");
   return rc;
@@ -189,12 +197,12 @@ static int bad_window_ignored(acmeh_check_ctx *ctx) {
   int rc = ari_record(ctx, "ari-bad-window", &r);
   long long first = 0;
   size_t i;
-  json_t *x;
-  ACMEH_KIT_EACH(r, i, x) {
-    if (!first && ari_rec_is_ari(r, x)) first = acmeh_kit_x_seq(x);
-    if (rc == ACMEH_OK && first && acmeh_kit_x_is(x, "POST", "newOrder"))
+  acmeh_kit_exchange e;
+  ACMEH_KIT_EACH(r, i, e) {
+    if (!first && ari_rec_is_ari(r, &e)) first = e.seq;
+    if (rc == ACMEH_OK && first && acmeh_kit_is(&e, "POST", "newOrder"))
       rc = acmeh_check_fail(ctx, "no renewal triggered by a window with end <= start (treated as a failed fetch)",
-                            "newOrder #%lld followed the invalid RenewalInfo of #%lld", acmeh_kit_x_seq(x), first);
+                            "newOrder #%lld followed the invalid RenewalInfo of #%lld", e.seq, first);
   }
   return rc;
 }
@@ -203,11 +211,11 @@ static int bad_window_ignored(acmeh_check_ctx *ctx) {
 static double first_gap(const acmeh_client_run *r, long long *a, long long *b) {
   double t0 = -1;
   size_t i;
-  json_t *x;
+  acmeh_kit_exchange e;
   *a = *b = 0;
-  ACMEH_KIT_EACH(r, i, x) if (ari_rec_is_ari(r, x)) {
-    if (t0 >= 0) return *b = acmeh_kit_x_seq(x), acmeh_kit_x_wall(r, x) - t0;
-    t0 = acmeh_kit_x_wall(r, x), *a = acmeh_kit_x_seq(x);
+  ACMEH_KIT_EACH(r, i, e) if (ari_rec_is_ari(r, &e)) {
+    if (t0 >= 0) return *b = e.seq, acmeh_kit_wall(r, &e) - t0;
+    t0 = acmeh_kit_wall(r, &e), *a = e.seq;
   }
   return -1;
 }
@@ -217,11 +225,11 @@ static int no_gap_below(acmeh_check_ctx *ctx, const acmeh_client_run *r, double 
   double prev = -1;
   long long ps = 0;
   size_t i;
-  json_t *x;
-  ACMEH_KIT_EACH(r, i, x) if (ari_rec_is_ari(r, x)) {
-    if (prev >= 0 && acmeh_kit_x_wall(r, x) - prev < min)
-      return acmeh_check_fail(ctx, expected, "request #%lld came %.2f s after #%lld", acmeh_kit_x_seq(x), acmeh_kit_x_wall(r, x) - prev, ps);
-    prev = acmeh_kit_x_wall(r, x), ps = acmeh_kit_x_seq(x);
+  acmeh_kit_exchange e;
+  ACMEH_KIT_EACH(r, i, e) if (ari_rec_is_ari(r, &e)) {
+    if (prev >= 0 && acmeh_kit_wall(r, &e) - prev < min)
+      return acmeh_check_fail(ctx, expected, "request #%lld came %.2f s after #%lld", e.seq, acmeh_kit_wall(r, &e) - prev, ps);
+    prev = acmeh_kit_wall(r, &e), ps = e.seq;
   }
   return ACMEH_OK;
 }
@@ -251,13 +259,13 @@ static int backoff(acmeh_check_ctx *ctx) {
   int rc = ari_record(ctx, "ari-503", &r);
   double prev = -1, gap = -1;
   size_t i, n = 0;
-  json_t *x;
-  ACMEH_KIT_EACH(r, i, x) if (rc == ACMEH_OK && ari_rec_is_ari(r, x)) {
-    double g = prev >= 0 ? acmeh_kit_x_wall(r, x) - prev : -1;
+  acmeh_kit_exchange e;
+  ACMEH_KIT_EACH(r, i, e) if (rc == ACMEH_OK && ari_rec_is_ari(r, &e)) {
+    double g = prev >= 0 ? acmeh_kit_wall(r, &e) - prev : -1;
     if (g >= 0 && gap >= 0 && g < gap * 1.2)
       rc = acmeh_check_fail(ctx, "exponential back-off between RenewalInfo retries after 503", "request #%lld came %.2f s after the previous, "
-                            "the gap before was %.2f s", acmeh_kit_x_seq(x), g, gap);
-    prev = acmeh_kit_x_wall(r, x), gap = g >= 0 ? g : gap, n++;
+                            "the gap before was %.2f s", e.seq, g, gap);
+    prev = acmeh_kit_wall(r, &e), gap = g >= 0 ? g : gap, n++;
   }
   if (rc == ACMEH_OK && n > 8)
     rc = acmeh_check_fail(ctx, "a capped number of retries, then the long-term delay", "%zu RenewalInfo requests after 503s in one run", n);
@@ -282,27 +290,28 @@ static int long_term_delay(acmeh_check_ctx *ctx) {
 /* Fails for an ARI request for `id` after sequence number `after`. */
 static int no_fetch_of(acmeh_check_ctx *ctx, const acmeh_client_run *r, const char *id, long long after, const char *why) {
   size_t i;
-  json_t *x;
-  ACMEH_KIT_EACH(r, i, x) if (acmeh_kit_x_seq(x) > after && ari_rec_is_ari(r, x) && id && strcmp(ari_rec_id(r, x), id) == 0)
-    return acmeh_check_fail(ctx, "no RenewalInfo request for a certificate already replaced", "request #%lld asks for %s, %s", acmeh_kit_x_seq(x), id, why);
+  acmeh_kit_exchange e;
+  ACMEH_KIT_EACH(r, i, e) if (e.seq > after && ari_rec_is_ari(r, &e) && id && strcmp(ari_rec_id(r, &e), id) == 0)
+    return acmeh_check_fail(ctx, "no RenewalInfo request for a certificate already replaced", "request #%lld asks for %s, %s", e.seq, id, why);
   return ACMEH_OK;
 }
 
 static int none_after_replaced(acmeh_check_ctx *ctx) {
   const acmeh_client_run *r = NULL;
   int rc = ari_record(ctx, "ari-window-past", &r);
-  json_t *ids = rc ? NULL : ari_rec_issued_ids(r), *x;
+  json_t *ids = rc ? NULL : ari_rec_issued_ids(r);
+  acmeh_kit_exchange e;
   long long second = 0;
   int certs = 0;
   size_t i;
-  ACMEH_KIT_EACH(r, i, x) if (acmeh_kit_x_is(x, "POST", "certificate") && json_integer_value(json_object_get(x, "status")) == 200 && ++certs == 2) second = acmeh_kit_x_seq(x);
+  ACMEH_KIT_EACH(r, i, e) if (acmeh_kit_is(&e, "POST", "certificate") && e.status == 200 && ++certs == 2) second = e.seq;
   if (rc == ACMEH_OK && second)
     rc = no_fetch_of(ctx, r, json_string_value(json_array_get(ids, 0)), second, "whose successor was downloaded before");
   json_decref(ids);
   if (rc == ACMEH_OK) rc = acmeh_kit_record(ctx, "ari-already-replaced", &r);
-  ACMEH_KIT_EACH(r, i, x) if (rc == ACMEH_OK && json_integer_value(json_object_get(x, "status")) == 409 && acmeh_kit_x_is(x, "POST", "newOrder")) {
-    json_t *p = acmeh_kit_x_order_payload(x);
-    rc = no_fetch_of(ctx, r, acmeh_kit_x_field(p, "replaces"), acmeh_kit_x_seq(x), "which the server called alreadyReplaced");
+  ACMEH_KIT_EACH(r, i, e) if (rc == ACMEH_OK && e.status == 409 && acmeh_kit_is(&e, "POST", "newOrder")) {
+    json_t *p = acmeh_kit_order_payload(&e);
+    rc = no_fetch_of(ctx, r, replaces(p), e.seq, "which the server called alreadyReplaced");
     json_decref(p);
   }
   return rc;
@@ -311,13 +320,14 @@ static int none_after_replaced(acmeh_check_ctx *ctx) {
 static int sends_replaces(acmeh_check_ctx *ctx) {
   const acmeh_client_run *r = NULL;
   int rc = ari_record(ctx, "ari-window-past", &r);
-  const json_t *ord = rc ? NULL : renewal_order(r);
-  json_t *ids = rc ? NULL : ari_rec_issued_ids(r), *p = ord ? acmeh_kit_x_order_payload(ord) : NULL;
-  const char *want = json_string_value(json_array_get(ids, 0)), *got = acmeh_kit_x_field(p, "replaces");
-  if (rc == ACMEH_OK && !ord) rc = acmeh_check_skip(ctx, "the client did not renew");
+  acmeh_kit_exchange ord;
+  int renewed = rc == ACMEH_OK && renewal_order(r, &ord);
+  json_t *ids = rc ? NULL : ari_rec_issued_ids(r), *p = renewed ? acmeh_kit_order_payload(&ord) : NULL;
+  const char *want = json_string_value(json_array_get(ids, 0)), *got = replaces(p);
+  if (rc == ACMEH_OK && !renewed) rc = acmeh_check_skip(ctx, "the client did not renew");
   else if (rc == ACMEH_OK && (!got || !want || strcmp(got, want)))
     rc = acmeh_check_fail(ctx, "the renewal's newOrder with replaces = the predecessor's certID (SHOULD)", "newOrder #%lld has replaces %s (certID %s)",
-                          acmeh_kit_x_seq(ord), got ? got : "(none)", want ? want : "?");
+                          ord.seq, got ? got : "(none)", want ? want : "?");
   json_decref(ids), json_decref(p);
   return rc;
 }
@@ -328,12 +338,12 @@ static int no_replaces_without_ari(acmeh_check_ctx *ctx) {
   if (rc) return rc;
   rc = acmeh_kit_record(ctx, "ari-off", &r);
   size_t i;
-  json_t *x;
-  ACMEH_KIT_EACH(r, i, x) if (rc == ACMEH_OK && acmeh_kit_x_is(x, "POST", "newOrder")) {
-    json_t *p = acmeh_kit_x_order_payload(x);
+  acmeh_kit_exchange e;
+  ACMEH_KIT_EACH(r, i, e) if (rc == ACMEH_OK && acmeh_kit_is(&e, "POST", "newOrder")) {
+    json_t *p = acmeh_kit_order_payload(&e);
     orders++;
     if (json_object_get(p, "replaces"))
-      rc = acmeh_check_fail(ctx, "no replaces when the directory has no renewalInfo (SHOULD NOT)", "newOrder #%lld has replaces", acmeh_kit_x_seq(x));
+      rc = acmeh_check_fail(ctx, "no replaces when the directory has no renewalInfo (SHOULD NOT)", "newOrder #%lld has replaces", e.seq);
     json_decref(p);
   }
   if (rc == ACMEH_OK && orders < 2) rc = acmeh_check_skip(ctx, "the client did not renew");
@@ -356,14 +366,14 @@ static int no_loop_on_replaced(acmeh_check_ctx *ctx) {
   char refused[256] = "";
   long long at = 0;
   size_t i;
-  json_t *x;
-  ACMEH_KIT_EACH(r, i, x) if (rc == ACMEH_OK && acmeh_kit_x_is(x, "POST", "newOrder")) {
-    json_t *p = acmeh_kit_x_order_payload(x);
-    const char *rep = acmeh_kit_x_field(p, "replaces");
+  acmeh_kit_exchange e;
+  ACMEH_KIT_EACH(r, i, e) if (rc == ACMEH_OK && acmeh_kit_is(&e, "POST", "newOrder")) {
+    json_t *p = acmeh_kit_order_payload(&e);
+    const char *rep = replaces(p);
     if (*refused && rep && strcmp(rep, refused) == 0)
       rc = acmeh_check_fail(ctx, "no new order with the same replaces after 409 alreadyReplaced", "newOrder #%lld repeats replaces %s refused at #%lld",
-                            acmeh_kit_x_seq(x), rep, at);
-    if (!*refused && rep && json_integer_value(json_object_get(x, "status")) == 409) snprintf(refused, sizeof refused, "%s", rep), at = acmeh_kit_x_seq(x);
+                            e.seq, rep, at);
+    if (!*refused && rep && e.status == 409) snprintf(refused, sizeof refused, "%s", rep), at = e.seq;
     json_decref(p);
   }
   if (rc == ACMEH_OK && !*refused) rc = acmeh_check_skip(ctx, "the client's renewal carried no replaces, so it met no alreadyReplaced");

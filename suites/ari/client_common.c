@@ -9,11 +9,11 @@
 
 const char *ari_rec_base(const acmeh_client_run *r) {
   size_t i;
-  json_t *x;
-  ACMEH_KIT_EACH(r, i, x) if (acmeh_kit_x_is(x, "GET", "directory")) {
-    json_t *d = json_loads(acmeh_kit_x_field(x, "resp_body") ? acmeh_kit_x_field(x, "resp_body") : "", 0, NULL);
+  acmeh_kit_exchange e;
+  ACMEH_KIT_EACH(r, i, e) if (acmeh_kit_is(&e, "GET", "directory")) {
+    json_t *d = acmeh_kit_resp_json(&e);
     static __thread char base[512];
-    const char *u = acmeh_kit_x_field(d, "renewalInfo");
+    const char *u = json_string_value(json_object_get(d, "renewalInfo"));
     int ok = u && strlen(u) < sizeof base;
     if (ok) strcpy(base, u);
     json_decref(d);
@@ -22,14 +22,14 @@ const char *ari_rec_base(const acmeh_client_run *r) {
   return NULL;
 }
 
-int ari_rec_is_ari(const acmeh_client_run *r, const json_t *x) {
-  const char *res = acmeh_kit_x_field(x, "resource"), *url = acmeh_kit_x_field(x, "url"), *base = ari_rec_base(r);
+int ari_rec_is_ari(const acmeh_client_run *r, const acmeh_kit_exchange *e) {
+  const char *res = e->resource, *url = e->url, *base = ari_rec_base(r);
   if (res && strcmp(res, "renewalInfo") == 0) return 1;
   return base && url && strncmp(url, base, strlen(base)) == 0 && url[strlen(base)] == '/';
 }
 
-const char *ari_rec_id(const acmeh_client_run *r, const json_t *x) {
-  const char *url = acmeh_kit_x_field(x, "url"), *base = ari_rec_base(r);
+const char *ari_rec_id(const acmeh_client_run *r, const acmeh_kit_exchange *e) {
+  const char *url = e->url, *base = ari_rec_base(r);
   const char *p = base && url && strncmp(url, base, strlen(base)) == 0 ? url + strlen(base) : url ? strrchr(url, '/') : NULL;
   while (p && *p == '/') p++;
   return p ? p : "";
@@ -37,16 +37,17 @@ const char *ari_rec_id(const acmeh_client_run *r, const json_t *x) {
 
 size_t ari_rec_count(const acmeh_client_run *r) {
   size_t i, n = 0;
-  json_t *x;
-  ACMEH_KIT_EACH(r, i, x) n += (size_t)ari_rec_is_ari(r, x);
+  acmeh_kit_exchange e;
+  ACMEH_KIT_EACH(r, i, e) n += (size_t)ari_rec_is_ari(r, &e);
   return n;
 }
 
 json_t *ari_rec_issued_ids(const acmeh_client_run *r) {
-  json_t *out = json_array(), *x;
+  json_t *out = json_array();
+  acmeh_kit_exchange e;
   size_t i;
-  ACMEH_KIT_EACH(r, i, x) if (acmeh_kit_x_is(x, "POST", "certificate") && json_integer_value(json_object_get(x, "status")) == 200) {
-    const char *pem = acmeh_kit_x_field(x, "resp_body");
+  ACMEH_KIT_EACH(r, i, e) if (acmeh_kit_is(&e, "POST", "certificate") && e.status == 200) {
+    const char *pem = e.resp_body;
     char *id = NULL;
     if (pem && acmeh_ari_cert_id_pem(pem, strlen(pem), &id, NULL, 0) == ACMEH_OK) json_array_append_new(out, json_string(id));
     free(id);

@@ -10,10 +10,10 @@
 
 /* The directory's renewalInfo URL as the client saw it (borrowed), NULL when absent. */
 const char *ari_rec_base(const acmeh_client_run *r);
-/* 1 when x addresses the renewalInfo resource. */
-int ari_rec_is_ari(const acmeh_client_run *r, const json_t *x);
-/* The certID part of an ARI request URL (leading '/'s skipped; borrowed from x). */
-const char *ari_rec_id(const acmeh_client_run *r, const json_t *x);
+/* 1 when exchange e of run r addresses the renewalInfo resource. */
+int ari_rec_is_ari(const acmeh_client_run *r, const acmeh_kit_exchange *e);
+/* The certID part of an ARI request URL (leading '/'s skipped; borrowed from e's exchange). */
+const char *ari_rec_id(const acmeh_client_run *r, const acmeh_kit_exchange *e);
 /* Number of ARI requests of the run. */
 size_t ari_rec_count(const acmeh_client_run *r);
 

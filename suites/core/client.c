@@ -19,20 +19,20 @@
 #include "harness/runner/suite.h"
 #include "suites/core/core_suite.h"
 
-static const char *req_header(const json_t *x, const char *k) { return acmeh_kit_x_field(json_object_get(x, "req_headers"), k); }
-static const char *resp_header(const json_t *x, const char *k) { return acmeh_kit_x_field(json_object_get(x, "resp_headers"), k); }
-static const json_t *protected_hdr(const json_t *x) { return json_object_get(json_object_get(x, "jws"), "protected"); }
-static const char *payload(const json_t *x) { return acmeh_kit_x_field(json_object_get(x, "jws"), "payload"); }
+/* String member k of protocol JSON (a payload, a response body, a JWS header,
+ * the scenario's definition), NULL when absent or not a string. Exchanges
+ * and validations are read through the kit's typed views instead. */
+static const char *member(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
 
 /* ACMEH_OK when some exchange had a fault applied; a scenario whose fault
  * never fired says nothing about the client, so that is the harness's error. */
 static int fault_fired(acmeh_check_ctx *ctx, const acmeh_client_run *r, const char *resource) {
   size_t i;
-  json_t *x;
+  acmeh_kit_exchange e;
   int reached = 0;
-  ACMEH_KIT_EACH(r, i, x) {
-    if (json_array_size(json_object_get(x, "faults"))) return ACMEH_OK;
-    reached |= acmeh_kit_x_is(x, "POST", resource);
+  ACMEH_KIT_EACH(r, i, e) {
+    if (json_array_size(e.faults)) return ACMEH_OK;
+    reached |= acmeh_kit_is(&e, "POST", resource);
   }
   if (!reached) return acmeh_check_fail(ctx, "a request to the resource the scenario disturbs", "the client sent no POST to %s", resource);
   return acmeh_msg(ctx->err, sizeof ctx->err, ACMEH_INTERNAL, "scenario %s: its fault was never applied", r->name);
@@ -76,7 +76,7 @@ typedef struct {
   const char *expected;
   char actual[600];
 } rule_out;
-typedef int (*rule_fn)(core_judge *j, const json_t *x, rule_out *o);
+typedef int (*rule_fn)(core_judge *j, const acmeh_kit_exchange *e, rule_out *o);
 
 __attribute__((format(printf, 3, 4))) static int rule_fail(rule_out *o, const char *expected, const char *fmt, ...) {
   va_list ap;
@@ -87,121 +87,124 @@ __attribute__((format(printf, 3, 4))) static int rule_fail(rule_out *o, const ch
   return RULE_FAIL;
 }
 
-static int r_user_agent(core_judge *j, const json_t *x, rule_out *o) {
+static int r_user_agent(core_judge *j, const acmeh_kit_exchange *e, rule_out *o) {
   (void)j;
-  const char *ua = req_header(x, "user-agent");
+  const char *ua = acmeh_kit_req_header(e, "user-agent");
   if (ua && *ua) return RULE_PASS;
-  return rule_fail(o, "a User-Agent header on every request", "request #%lld (%s %s) has none", acmeh_kit_x_seq(x), acmeh_kit_x_field(x, "method"), acmeh_kit_x_field(x, "path"));
+  return rule_fail(o, "a User-Agent header on every request", "request #%lld (%s %s) has none", e->seq, e->method, e->path);
 }
 
-static int r_accept_language(core_judge *j, const json_t *x, rule_out *o) {
+static int r_accept_language(core_judge *j, const acmeh_kit_exchange *e, rule_out *o) {
   (void)j;
-  if (req_header(x, "accept-language")) return RULE_PASS;
-  return rule_fail(o, "an Accept-Language header (SHOULD)", "request #%lld (%s %s) has none", acmeh_kit_x_seq(x), acmeh_kit_x_field(x, "method"), acmeh_kit_x_field(x, "path"));
+  if (acmeh_kit_req_header(e, "accept-language")) return RULE_PASS;
+  return rule_fail(o, "an Accept-Language header (SHOULD)", "request #%lld (%s %s) has none", e->seq, e->method, e->path);
 }
 
-static int r_jws_shape(core_judge *j, const json_t *x, rule_out *o) {
+static int r_jws_shape(core_judge *j, const acmeh_kit_exchange *e, rule_out *o) {
   (void)j;
-  if (!acmeh_kit_x_is(x, "POST", NULL)) return RULE_NA;
-  const char *ct = req_header(x, "content-type");
-  json_t *jws = json_object_get(x, "jws");
-  json_t *body = json_loads(acmeh_kit_x_field(x, "req_body") ? acmeh_kit_x_field(x, "req_body") : "", 0, NULL);
+  if (!acmeh_kit_is(e, "POST", NULL)) return RULE_NA;
+  const char *ct = acmeh_kit_req_header(e, "content-type");
+  json_t *body = json_loads(e->req_body ? e->req_body : "", 0, NULL);
   int rc = RULE_PASS;
   if (!ct || strncasecmp(ct, "application/jose+json", 21) != 0 || (ct[21] && ct[21] != ';'))
-    rc = rule_fail(o, "Content-Type: application/jose+json on every POST", "request #%lld: %s", acmeh_kit_x_seq(x), ct ? ct : "(none)");
-  else if (!jws || acmeh_kit_x_field(jws, "error"))
-    rc = rule_fail(o, "a flattened JWS body", "request #%lld: %s", acmeh_kit_x_seq(x), jws ? acmeh_kit_x_field(jws, "error") : "no body");
+    rc = rule_fail(o, "Content-Type: application/jose+json on every POST", "request #%lld: %s", e->seq, ct ? ct : "(none)");
+  else if (e->jws_error)
+    rc = rule_fail(o, "a flattened JWS body", "request #%lld: %s", e->seq, e->jws_error);
   else if (json_object_get(body, "header") || json_object_get(body, "signatures"))
-    rc = rule_fail(o, "no \"header\" or \"signatures\" member", "request #%lld has one", acmeh_kit_x_seq(x));
-  else if (json_object_get(protected_hdr(x), "b64"))
-    rc = rule_fail(o, "no \"b64\" header parameter (RFC 7797)", "request #%lld has one", acmeh_kit_x_seq(x));
+    rc = rule_fail(o, "no \"header\" or \"signatures\" member", "request #%lld has one", e->seq);
+  else if (json_object_get(e->protected_hdr, "b64"))
+    rc = rule_fail(o, "no \"b64\" header parameter (RFC 7797)", "request #%lld has one", e->seq);
   json_decref(body);
   return rc;
 }
 
-static int r_header_members(core_judge *j, const json_t *x, rule_out *o) {
+/* A body whose protected header is not a JSON object (has_jws, no
+ * protected_hdr) lacks alg, nonce and url; no body at all is CORE-C-003's. */
+static int r_header_members(core_judge *j, const acmeh_kit_exchange *e, rule_out *o) {
   (void)j;
-  const json_t *p = protected_hdr(x);
-  const char *res = acmeh_kit_x_field(x, "resource") ? acmeh_kit_x_field(x, "resource") : "?";
+  const json_t *p = e->protected_hdr;
+  const char *res = e->resource ? e->resource : "?";
   int jwk = json_object_get(p, "jwk") != NULL, kid = json_object_get(p, "kid") != NULL;
-  if (!acmeh_kit_x_is(x, "POST", NULL) || !p) return RULE_NA; /* no header: judged by CORE-C-003 */
-  if (!acmeh_kit_x_field(p, "alg") || !acmeh_kit_x_field(p, "nonce") || !acmeh_kit_x_field(p, "url"))
-    return rule_fail(o, "alg, nonce and url in every protected header", "request #%lld to %s lacks one", acmeh_kit_x_seq(x), res);
-  if (jwk == kid) return rule_fail(o, "exactly one of jwk and kid", "request #%lld to %s has %s", acmeh_kit_x_seq(x), res, jwk ? "both" : "neither");
+  if (!acmeh_kit_is(e, "POST", NULL) || !e->has_jws) return RULE_NA;
+  if (!member(p, "alg") || !member(p, "nonce") || !member(p, "url"))
+    return rule_fail(o, "alg, nonce and url in every protected header", "request #%lld to %s lacks one", e->seq, res);
+  if (jwk == kid) return rule_fail(o, "exactly one of jwk and kid", "request #%lld to %s has %s", e->seq, res, jwk ? "both" : "neither");
   if (jwk && strcmp(res, "newAccount") != 0 && strcmp(res, "revokeCert") != 0)
-    return rule_fail(o, "jwk only on newAccount and revokeCert", "request #%lld to %s uses jwk", acmeh_kit_x_seq(x), res);
-  if (kid && strcmp(res, "newAccount") == 0) return rule_fail(o, "jwk (not kid) on newAccount", "request #%lld uses kid", acmeh_kit_x_seq(x));
+    return rule_fail(o, "jwk only on newAccount and revokeCert", "request #%lld to %s uses jwk", e->seq, res);
+  if (kid && strcmp(res, "newAccount") == 0) return rule_fail(o, "jwk (not kid) on newAccount", "request #%lld uses kid", e->seq);
   return RULE_PASS;
 }
 
 /* Every account URL the server handed out counts (serve may see several clients). */
-static int r_kid_is_location(core_judge *j, const json_t *x, rule_out *o) {
-  const char *kid = acmeh_kit_x_field(protected_hdr(x), "kid"), *loc = resp_header(x, "location");
+static int r_kid_is_location(core_judge *j, const acmeh_kit_exchange *e, rule_out *o) {
+  const char *kid = member(e->protected_hdr, "kid"), *loc = acmeh_kit_resp_header(e, "location");
   int rc = !kid ? RULE_NA : json_object_get(j->accounts, kid) ? RULE_PASS
                           : rule_fail(o, "kid byte-identical to the newAccount Location", "request #%lld kid \"%s\" (Location \"%s\")",
-                                      acmeh_kit_x_seq(x), kid, j->last_account ? j->last_account : "none yet");
-  if (acmeh_kit_x_is(x, "POST", "newAccount") && loc) {
+                                      e->seq, kid, j->last_account ? j->last_account : "none yet");
+  if (acmeh_kit_is(e, "POST", "newAccount") && loc) {
     json_object_set_new(j->accounts, loc, json_true());
     free(j->last_account), j->last_account = strdup(loc);
   }
   return rc;
 }
 
-static int r_url_is_request_url(core_judge *j, const json_t *x, rule_out *o) {
+static int r_url_is_request_url(core_judge *j, const acmeh_kit_exchange *e, rule_out *o) {
   (void)j;
-  const char *u = acmeh_kit_x_field(protected_hdr(x), "url"), *req = acmeh_kit_x_field(x, "url");
+  const char *u = member(e->protected_hdr, "url"), *req = e->url;
   if (!u || !req) return RULE_NA;
   if (strcmp(u, req) == 0) return RULE_PASS;
-  return rule_fail(o, "the url header byte-identical to the request URL", "request #%lld to %s has url \"%s\"", acmeh_kit_x_seq(x), req, u);
+  return rule_fail(o, "the url header byte-identical to the request URL", "request #%lld to %s has url \"%s\"", e->seq, req, u);
 }
 
-static int r_no_padding(core_judge *j, const json_t *x, rule_out *o) {
-  static const char *const parts[] = {"protected_b64", "payload_b64", "signature_b64"};
+static int r_no_padding(core_judge *j, const acmeh_kit_exchange *e, rule_out *o) {
+  const struct {
+    const char *name, *value;
+  } parts[] = {{"protected_b64", e->protected_b64}, {"payload_b64", e->payload_b64}, {"signature_b64", e->signature_b64}};
   (void)j;
-  if (!json_is_object(json_object_get(x, "jws"))) return RULE_NA;
+  if (!e->has_jws) return RULE_NA;
   for (int k = 0; k < 3; k++) {
-    const char *v = acmeh_kit_x_field(json_object_get(x, "jws"), parts[k]);
+    const char *v = parts[k].value;
     size_t n = v ? strlen(v) : 0;
     if (v && strchr(v, '='))
-      return rule_fail(o, "base64url without '=' padding", "request #%lld %s ends \"%s\"", acmeh_kit_x_seq(x), parts[k], v + n - (n > 6 ? 6 : n));
+      return rule_fail(o, "base64url without '=' padding", "request #%lld %s ends \"%s\"", e->seq, parts[k].name, v + n - (n > 6 ? 6 : n));
   }
   return RULE_PASS;
 }
 
 /* Fetches are POST-as-GET with payload "" (an authorization also takes a deactivation), never GET. */
-static int r_post_as_get(core_judge *j, const json_t *x, rule_out *o) {
+static int r_post_as_get(core_judge *j, const acmeh_kit_exchange *e, rule_out *o) {
   static const char *const fetch_only[] = {"order", "certificate", "orders"};
   static const char *const want = "POST-as-GET with the empty payload \"\" for fetches";
   (void)j;
-  const char *p = payload(x);
+  const char *p = e->payload;
   for (int k = 0; k < 3; k++)
-    if (acmeh_kit_x_is(x, "POST", fetch_only[k]))
-      return p && *p ? rule_fail(o, want, "request #%lld to the %s has payload %.80s", acmeh_kit_x_seq(x), fetch_only[k], p) : RULE_PASS;
-  if (acmeh_kit_x_is(x, "POST", "authz")) {
-    json_t *pj = p && *p ? json_loads(p, 0, NULL) : NULL;
+    if (acmeh_kit_is(e, "POST", fetch_only[k]))
+      return p && *p ? rule_fail(o, want, "request #%lld to the %s has payload %.80s", e->seq, fetch_only[k], p) : RULE_PASS;
+  if (acmeh_kit_is(e, "POST", "authz")) {
+    json_t *pj = acmeh_kit_payload_json(e);
     int bad = p && *p && !json_is_string(json_object_get(pj, "status"));
     json_decref(pj);
-    return bad ? rule_fail(o, want, "request #%lld to the authz has payload %.80s", acmeh_kit_x_seq(x), p) : RULE_PASS;
+    return bad ? rule_fail(o, want, "request #%lld to the authz has payload %.80s", e->seq, p) : RULE_PASS;
   }
-  if (acmeh_kit_x_is(x, "GET", "order") || acmeh_kit_x_is(x, "GET", "authz") || acmeh_kit_x_is(x, "GET", "certificate"))
-    return rule_fail(o, "POST-as-GET, not GET, for resources", "request #%lld is a plain GET of %s", acmeh_kit_x_seq(x), acmeh_kit_x_field(x, "path"));
+  if (acmeh_kit_is(e, "GET", "order") || acmeh_kit_is(e, "GET", "authz") || acmeh_kit_is(e, "GET", "certificate"))
+    return rule_fail(o, "POST-as-GET, not GET, for resources", "request #%lld is a plain GET of %s", e->seq, e->path);
   return RULE_NA;
 }
 
-static int r_nonce_once(core_judge *j, const json_t *x, rule_out *o) {
-  const char *n = acmeh_kit_x_field(protected_hdr(x), "nonce");
+static int r_nonce_once(core_judge *j, const acmeh_kit_exchange *e, rule_out *o) {
+  const char *n = member(e->protected_hdr, "nonce");
   if (!n) return RULE_NA;
   json_t *first = json_object_get(j->nonces, n);
   if (first)
-    return rule_fail(o, "no nonce used twice", "request #%lld reuses the nonce of request #%lld", acmeh_kit_x_seq(x), json_integer_value(first));
-  json_object_set_new(j->nonces, n, json_integer(acmeh_kit_x_seq(x)));
+    return rule_fail(o, "no nonce used twice", "request #%lld reuses the nonce of request #%lld", e->seq, json_integer_value(first));
+  json_object_set_new(j->nonces, n, json_integer(e->seq));
   return RULE_PASS;
 }
 
-static int r_no_nonce_header(core_judge *j, const json_t *x, rule_out *o) {
+static int r_no_nonce_header(core_judge *j, const acmeh_kit_exchange *e, rule_out *o) {
   (void)j;
-  if (!req_header(x, "replay-nonce")) return RULE_PASS;
-  return rule_fail(o, "no Replay-Nonce request header (SHOULD NOT)", "request #%lld sends one", acmeh_kit_x_seq(x));
+  if (!acmeh_kit_req_header(e, "replay-nonce")) return RULE_PASS;
+  return rule_fail(o, "no Replay-Nonce request header (SHOULD NOT)", "request #%lld sends one", e->seq);
 }
 
 static const struct {
@@ -224,16 +227,15 @@ static const struct {
 
 /* A request the server refused before it could parse it (431, a header that
  * is not text) has no method, headers or JWS to judge: no rule applies. */
-static int parsed(const json_t *x) {
-  const char *m = acmeh_kit_x_field(x, "method");
-  return m && *m;
-}
+static int parsed(const acmeh_kit_exchange *e) { return e->method && *e->method; }
 
 static size_t core_judge_exchange(core_judge *j, const json_t *x, acmeh_live_emit emit, void *ud) {
   size_t fails = 0;
-  for (size_t k = 0; k < NRULES && parsed(x); k++) {
+  acmeh_kit_exchange e;
+  acmeh_kit_exchange_read(x, &e);
+  for (size_t k = 0; k < NRULES && parsed(&e); k++) {
     rule_out o = {0};
-    int v = rules[k].fn(j, x, &o);
+    int v = rules[k].fn(j, &e, &o);
     if (v == RULE_NA) continue;
     char msg[900];
     if (v == RULE_FAIL) snprintf(msg, sizeof msg, "%s; got %s", o.expected, o.actual), fails++;
@@ -257,9 +259,9 @@ static int judge_record(acmeh_check_ctx *ctx, rule_fn fn) {
   core_judge *j = rc == ACMEH_OK ? core_judge_new() : NULL;
   if (rc == ACMEH_OK && !j) rc = ACMEH_NOMEM;
   size_t i;
-  json_t *x;
+  acmeh_kit_exchange e;
   rule_out o;
-  ACMEH_KIT_EACH(r, i, x) if (rc == ACMEH_OK && parsed(x) && fn(j, x, &o) == RULE_FAIL) rc = acmeh_check_fail(ctx, o.expected, "%s", o.actual);
+  ACMEH_KIT_EACH(r, i, e) if (rc == ACMEH_OK && parsed(&e) && fn(j, &e, &o) == RULE_FAIL) rc = acmeh_check_fail(ctx, o.expected, "%s", o.actual);
   core_judge_free(j);
   return rc;
 }
@@ -279,20 +281,21 @@ static int nonce_by_head(acmeh_check_ctx *ctx) {
   const acmeh_client_run *r;
   int rc = acmeh_kit_record(ctx, "plain-http01", &r);
   size_t i;
-  json_t *x;
-  ACMEH_KIT_EACH(r, i, x) if (!strcmp(acmeh_kit_x_field(x, "resource") ? acmeh_kit_x_field(x, "resource") : "", "newNonce"))
-    return strcmp(acmeh_kit_x_field(x, "method"), "HEAD") == 0 ? rc
-                                                  : acmeh_check_fail(ctx, "the first nonce fetched with HEAD newNonce (SHOULD)",
-                                                                     "request #%lld is %s newNonce", acmeh_kit_x_seq(x), acmeh_kit_x_field(x, "method"));
+  acmeh_kit_exchange e;
+  ACMEH_KIT_EACH(r, i, e) if (!strcmp(e.resource ? e.resource : "", "newNonce"))
+    return strcmp(e.method, "HEAD") == 0 ? rc
+                                         : acmeh_check_fail(ctx, "the first nonce fetched with HEAD newNonce (SHOULD)",
+                                                            "request #%lld is %s newNonce", e.seq, e.method);
   return rc ? rc : acmeh_check_fail(ctx, "a nonce fetched from newNonce", "the client never asked newNonce");
 }
 
 /* The DNS values the newOrder asked for, as a JSON array of strings (new reference). */
 static json_t *ordered_names(const acmeh_client_run *r) {
-  json_t *names = json_array(), *x;
+  json_t *names = json_array();
+  acmeh_kit_exchange e;
   size_t i, k;
-  ACMEH_KIT_EACH(r, i, x) if (acmeh_kit_x_is(x, "POST", "newOrder") && payload(x)) {
-    json_t *p = json_loads(payload(x), 0, NULL), *id;
+  ACMEH_KIT_EACH(r, i, e) if (acmeh_kit_is(&e, "POST", "newOrder") && e.payload) {
+    json_t *p = acmeh_kit_payload_json(&e), *id;
     json_array_foreach(json_object_get(p, "identifiers"), k, id) json_array_append(names, json_object_get(id, "value"));
     json_decref(p);
     break;
@@ -325,11 +328,12 @@ static int csr_format(acmeh_check_ctx *ctx) {
   const acmeh_client_run *r;
   int rc = acmeh_kit_record(ctx, "plain-http01", &r);
   size_t i;
-  json_t *x, *want = ordered_names(r);
+  acmeh_kit_exchange e;
+  json_t *want = ordered_names(r);
   int seen = 0;
-  ACMEH_KIT_EACH(r, i, x) if (rc == ACMEH_OK && acmeh_kit_x_is(x, "POST", "finalize") && payload(x)) {
-    json_t *p = json_loads(payload(x), 0, NULL);
-    rc = csr_names_match(ctx, acmeh_kit_x_field(p, "csr"), want, acmeh_kit_x_seq(x));
+  ACMEH_KIT_EACH(r, i, e) if (rc == ACMEH_OK && acmeh_kit_is(&e, "POST", "finalize") && e.payload) {
+    json_t *p = acmeh_kit_payload_json(&e);
+    rc = csr_names_match(ctx, member(p, "csr"), want, e.seq);
     seen = 1;
     json_decref(p);
   }
@@ -342,13 +346,12 @@ static int challenge_response(acmeh_check_ctx *ctx) {
   const acmeh_client_run *r;
   int rc = acmeh_kit_record(ctx, "plain-http01", &r);
   size_t i;
-  json_t *x;
+  acmeh_kit_exchange e;
   int responded = 0;
-  ACMEH_KIT_EACH(r, i, x) if (rc == ACMEH_OK && acmeh_kit_x_is(x, "POST", "challenge") && payload(x) && *payload(x)) {
-    json_t *p = json_loads(payload(x), 0, NULL); /* "" is a POST-as-GET poll of the challenge: allowed */
+  ACMEH_KIT_EACH(r, i, e) if (rc == ACMEH_OK && acmeh_kit_is(&e, "POST", "challenge") && e.payload && *e.payload) {
+    json_t *p = acmeh_kit_payload_json(&e); /* "" is a POST-as-GET poll of the challenge: allowed */
     if (!json_is_object(p) || json_object_size(p) != 0)
-      rc = acmeh_check_fail(ctx, "the challenge response {} POSTed to the challenge URL", "request #%lld payload \"%.80s\"", acmeh_kit_x_seq(x),
-                            payload(x));
+      rc = acmeh_check_fail(ctx, "the challenge response {} POSTed to the challenge URL", "request #%lld payload \"%.80s\"", e.seq, e.payload);
     responded = 1;
     json_decref(p);
   }
@@ -361,11 +364,11 @@ static int challenge_response(acmeh_check_ctx *ctx) {
 /* Did the server report the client's challenge or authorization valid, or
  * its order past validation? (A fast server answers the challenge POST
  * "valid" at once; then a client need not poll the authorization.) */
-static int validation_seen(const json_t *x) {
-  json_t *b = json_loads(acmeh_kit_x_field(x, "resp_body") ? acmeh_kit_x_field(x, "resp_body") : "", 0, NULL);
-  const char *st = acmeh_kit_x_field(b, "status");
-  int ok = st && ((acmeh_kit_x_is(x, "POST", "challenge") || acmeh_kit_x_is(x, "POST", "authz")) ? strcmp(st, "valid") == 0
-               : (acmeh_kit_x_is(x, "POST", "order") || acmeh_kit_x_is(x, "POST", "finalize"))
+static int validation_seen(const acmeh_kit_exchange *e) {
+  json_t *b = acmeh_kit_resp_json(e);
+  const char *st = member(b, "status");
+  int ok = st && ((acmeh_kit_is(e, "POST", "challenge") || acmeh_kit_is(e, "POST", "authz")) ? strcmp(st, "valid") == 0
+               : (acmeh_kit_is(e, "POST", "order") || acmeh_kit_is(e, "POST", "finalize"))
                    ? strcmp(st, "ready") == 0 || strcmp(st, "processing") == 0 || strcmp(st, "valid") == 0
                    : 0);
   json_decref(b);
@@ -376,48 +379,50 @@ static int validated(acmeh_check_ctx *ctx) {
   const acmeh_client_run *r;
   int rc = acmeh_kit_record(ctx, "plain-http01", &r);
   size_t i;
-  json_t *x;
-  ACMEH_KIT_EACH(r, i, x) if (validation_seen(x)) return rc;
+  acmeh_kit_exchange e;
+  ACMEH_KIT_EACH(r, i, e) if (validation_seen(&e)) return rc;
   return rc ? rc : acmeh_check_fail(ctx, "the http-01 keyAuthorization served so that validation succeeds",
                                     "no challenge, authorization or order of the client got past validation");
 }
 
-/* After the faulted badNonce: the first POST the client sends next, or NULL. */
-static const json_t *post_after_bad_nonce(const acmeh_client_run *r, const char **fresh) {
+/* After the faulted badNonce: the first POST the client sends next into
+ * *post; 0 when there is none. */
+static int post_after_bad_nonce(const acmeh_client_run *r, const char **fresh, acmeh_kit_exchange *post) {
   size_t i;
-  json_t *x;
   *fresh = NULL;
-  ACMEH_KIT_EACH(r, i, x) {
-    if (!*fresh && json_array_size(json_object_get(x, "faults"))) *fresh = resp_header(x, "replay-nonce");
-    else if (*fresh && acmeh_kit_x_is(x, "POST", NULL)) return x;
+  ACMEH_KIT_EACH(r, i, *post) {
+    if (!*fresh && json_array_size(post->faults)) *fresh = acmeh_kit_resp_header(post, "replay-nonce");
+    else if (*fresh && acmeh_kit_is(post, "POST", NULL)) return 1;
   }
-  return NULL;
+  return 0;
 }
 
 static int bad_nonce_retry(acmeh_check_ctx *ctx) {
   const acmeh_client_run *r;
   const char *fresh;
+  acmeh_kit_exchange post;
   int rc = acmeh_kit_record(ctx, "bad-nonce-once", &r);
   if (rc == ACMEH_OK) rc = fault_fired(ctx, r, "newOrder");
-  const json_t *x = rc ? NULL : post_after_bad_nonce(r, &fresh);
-  if (rc == ACMEH_OK && (!x || !acmeh_kit_x_is(x, "POST", "newOrder")))
+  int found = rc == ACMEH_OK && post_after_bad_nonce(r, &fresh, &post);
+  if (rc == ACMEH_OK && (!found || !acmeh_kit_is(&post, "POST", "newOrder")))
     return acmeh_check_skip(ctx, "the client did not retry the refused newOrder (judged by CORE-C-035)");
-  const char *n = x ? acmeh_kit_x_field(protected_hdr(x), "nonce") : NULL;
+  const char *n = found ? member(post.protected_hdr, "nonce") : NULL;
   if (rc == ACMEH_OK && (!n || !fresh || strcmp(n, fresh) != 0))
     rc = acmeh_check_fail(ctx, "the retry signed with the badNonce response's Replay-Nonce", "request #%lld uses nonce %s, the error gave %s",
-                          acmeh_kit_x_seq(x), n ? n : "(none)", fresh ? fresh : "(none)");
+                          post.seq, n ? n : "(none)", fresh ? fresh : "(none)");
   return rc;
 }
 
 static int bad_nonce_retried(acmeh_check_ctx *ctx) {
   const acmeh_client_run *r;
   const char *fresh;
+  acmeh_kit_exchange post;
   int rc = acmeh_kit_record(ctx, "bad-nonce-once", &r);
   if (rc == ACMEH_OK) rc = fault_fired(ctx, r, "newOrder");
-  const json_t *x = rc ? NULL : post_after_bad_nonce(r, &fresh);
-  if (rc == ACMEH_OK && !x) rc = acmeh_check_fail(ctx, "the refused newOrder retried", "the client sent no request after the badNonce error");
-  else if (rc == ACMEH_OK && !acmeh_kit_x_is(x, "POST", "newOrder"))
-    rc = acmeh_check_fail(ctx, "the refused newOrder retried", "its next POST (#%lld) went to %s", acmeh_kit_x_seq(x), acmeh_kit_x_field(x, "resource"));
+  int found = rc == ACMEH_OK && post_after_bad_nonce(r, &fresh, &post);
+  if (rc == ACMEH_OK && !found) rc = acmeh_check_fail(ctx, "the refused newOrder retried", "the client sent no request after the badNonce error");
+  else if (rc == ACMEH_OK && !acmeh_kit_is(&post, "POST", "newOrder"))
+    rc = acmeh_check_fail(ctx, "the refused newOrder retried", "its next POST (#%lld) went to %s", post.seq, post.resource);
   return rc;
 }
 
@@ -426,13 +431,13 @@ static int malformed_nonce_ignored(acmeh_check_ctx *ctx) {
   int rc = acmeh_kit_record(ctx, "malformed-nonce", &r);
   if (rc == ACMEH_OK) rc = fault_fired(ctx, r, "newAccount");
   size_t i;
-  json_t *x;
+  acmeh_kit_exchange e;
   int after = 0;
-  ACMEH_KIT_EACH(r, i, x) {
-    const char *n = acmeh_kit_x_field(protected_hdr(x), "nonce");
+  ACMEH_KIT_EACH(r, i, e) {
+    const char *n = member(e.protected_hdr, "nonce");
     if (rc == ACMEH_OK && n && strcmp(n, "abc def") == 0)
-      rc = acmeh_check_fail(ctx, "a malformed Replay-Nonce ignored", "request #%lld uses the nonce \"abc def\"", acmeh_kit_x_seq(x));
-    after |= acmeh_kit_x_is(x, "POST", "newOrder");
+      rc = acmeh_check_fail(ctx, "a malformed Replay-Nonce ignored", "request #%lld uses the nonce \"abc def\"", e.seq);
+    after |= acmeh_kit_is(&e, "POST", "newOrder");
   }
   if (rc == ACMEH_OK && !after) rc = acmeh_check_fail(ctx, "the client to go on (fetch a fresh nonce) after a malformed Replay-Nonce", "no newOrder followed");
   return rc;
@@ -445,14 +450,14 @@ static int retry_after_honoured(acmeh_check_ctx *ctx) {
   long long ready_at = -1;
   int downloaded = 0;
   size_t i;
-  json_t *x;
-  ACMEH_KIT_EACH(r, i, x) {
-    long long t = json_integer_value(json_object_get(x, "time_ms"));
-    if (rc == ACMEH_OK && ready_at >= 0 && acmeh_kit_x_is(x, "POST", "order") && t < ready_at)
-      rc = acmeh_check_fail(ctx, "no poll before Retry-After (1 s) has passed", "request #%lld polled %lld ms early", acmeh_kit_x_seq(x), ready_at - t);
-    const char *ra = resp_header(x, "retry-after");
-    if ((acmeh_kit_x_is(x, "POST", "finalize") || acmeh_kit_x_is(x, "POST", "order")) && ra) ready_at = t + atoll(ra) * 1000 - 100;
-    downloaded |= acmeh_kit_x_is(x, "POST", "certificate");
+  acmeh_kit_exchange e;
+  ACMEH_KIT_EACH(r, i, e) {
+    long long t = e.time_ms;
+    if (rc == ACMEH_OK && ready_at >= 0 && acmeh_kit_is(&e, "POST", "order") && t < ready_at)
+      rc = acmeh_check_fail(ctx, "no poll before Retry-After (1 s) has passed", "request #%lld polled %lld ms early", e.seq, ready_at - t);
+    const char *ra = acmeh_kit_resp_header(&e, "retry-after");
+    if ((acmeh_kit_is(&e, "POST", "finalize") || acmeh_kit_is(&e, "POST", "order")) && ra) ready_at = t + atoll(ra) * 1000 - 100;
+    downloaded |= acmeh_kit_is(&e, "POST", "certificate");
   }
   if (rc == ACMEH_OK && !downloaded) rc = acmeh_check_fail(ctx, "the client to poll on and download the certificate", "it never did");
   return rc;
@@ -463,17 +468,17 @@ static int csr_key_not_account_key(acmeh_check_ctx *ctx) {
   int rc = acmeh_kit_record(ctx, "plain-http01", &r);
   acmeh_key *acct = NULL;
   size_t i;
-  json_t *x;
+  acmeh_kit_exchange e;
   int seen = 0;
-  ACMEH_KIT_EACH(r, i, x) {
-    const json_t *jwk = json_object_get(protected_hdr(x), "jwk");
-    if (!acct && acmeh_kit_x_is(x, "POST", "newAccount") && jwk) acmeh_key_from_jwk(jwk, &acct);
-    if (rc || !acct || !acmeh_kit_x_is(x, "POST", "finalize") || !payload(x)) continue;
-    json_t *p = json_loads(payload(x), 0, NULL);
+  ACMEH_KIT_EACH(r, i, e) {
+    const json_t *jwk = json_object_get(e.protected_hdr, "jwk");
+    if (!acct && acmeh_kit_is(&e, "POST", "newAccount") && jwk) acmeh_key_from_jwk(jwk, &acct);
+    if (rc || !acct || !acmeh_kit_is(&e, "POST", "finalize") || !e.payload) continue;
+    json_t *p = acmeh_kit_payload_json(&e);
     X509_REQ *req = NULL;
-    if (acmeh_kit_x_field(p, "csr") && acmeh_csr_parse(acmeh_kit_x_field(p, "csr"), &req) == ACMEH_OK &&
+    if (member(p, "csr") && acmeh_csr_parse(member(p, "csr"), &req) == ACMEH_OK &&
         EVP_PKEY_eq(X509_REQ_get0_pubkey(req), acmeh_key_pkey(acct)) == 1)
-      rc = acmeh_check_fail(ctx, "a CSR key other than the account key", "request #%lld asks a certificate for the account key", acmeh_kit_x_seq(x));
+      rc = acmeh_check_fail(ctx, "a CSR key other than the account key", "request #%lld asks a certificate for the account key", e.seq);
     seen = 1;
     X509_REQ_free(req);
     json_decref(p);
@@ -488,8 +493,8 @@ static int validated_in(acmeh_check_ctx *ctx, const char *scenario, const char *
   const acmeh_client_run *r;
   int rc = acmeh_kit_record(ctx, scenario, &r);
   size_t i;
-  json_t *x;
-  ACMEH_KIT_EACH(r, i, x) if (validation_seen(x)) return rc;
+  acmeh_kit_exchange e;
+  ACMEH_KIT_EACH(r, i, e) if (validation_seen(&e)) return rc;
   return rc ? rc : acmeh_check_fail(ctx, expected, "no challenge, authorization or order of the client got past validation");
 }
 
@@ -526,12 +531,12 @@ static int retry_after_kept(acmeh_check_ctx *ctx, const char *scenario, const ch
   if (rc == ACMEH_OK) rc = fault_fired(ctx, r, "newOrder");
   long long refused_at = -1;
   size_t i;
-  json_t *x;
-  ACMEH_KIT_EACH(r, i, x) {
-    long long t = json_integer_value(json_object_get(x, "time_ms"));
-    if (refused_at < 0 && json_array_size(json_object_get(x, "faults"))) refused_at = t;
-    else if (rc == ACMEH_OK && refused_at >= 0 && acmeh_kit_x_is(x, "POST", "newOrder") && t - refused_at < 1900)
-      rc = acmeh_check_fail(ctx, expected, "request #%lld retried after %lld ms", acmeh_kit_x_seq(x), t - refused_at);
+  acmeh_kit_exchange e;
+  ACMEH_KIT_EACH(r, i, e) {
+    long long t = e.time_ms;
+    if (refused_at < 0 && json_array_size(e.faults)) refused_at = t;
+    else if (rc == ACMEH_OK && refused_at >= 0 && acmeh_kit_is(&e, "POST", "newOrder") && t - refused_at < 1900)
+      rc = acmeh_check_fail(ctx, expected, "request #%lld retried after %lld ms", e.seq, t - refused_at);
   }
   return rc;
 }
@@ -559,11 +564,11 @@ static int contacts_ok(acmeh_check_ctx *ctx) {
   const acmeh_client_run *r;
   int rc = acmeh_kit_record(ctx, "plain-http01", &r);
   size_t i;
-  json_t *x;
-  ACMEH_KIT_EACH(r, i, x) if (rc == ACMEH_OK && (acmeh_kit_x_is(x, "POST", "newAccount") || acmeh_kit_x_is(x, "POST", "account")) && payload(x)) {
-    json_t *p = json_loads(payload(x), 0, NULL);
+  acmeh_kit_exchange e;
+  ACMEH_KIT_EACH(r, i, e) if (rc == ACMEH_OK && (acmeh_kit_is(&e, "POST", "newAccount") || acmeh_kit_is(&e, "POST", "account")) && e.payload) {
+    json_t *p = acmeh_kit_payload_json(&e);
     const char *bad = bad_mailto(json_object_get(p, "contact"));
-    if (bad) rc = acmeh_check_fail(ctx, "mailto contacts with one address and no hfields", "request #%lld sends \"%.120s\"", acmeh_kit_x_seq(x), bad);
+    if (bad) rc = acmeh_check_fail(ctx, "mailto contacts with one address and no hfields", "request #%lld sends \"%.120s\"", e.seq, bad);
     json_decref(p);
   }
   return rc;
@@ -571,13 +576,14 @@ static int contacts_ok(acmeh_check_ctx *ctx) {
 
 /* http-01 tokens the client was given (from the authorizations it fetched). */
 static json_t *http01_tokens(const acmeh_client_run *r) {
-  json_t *tokens = json_object(), *x, *ch;
+  json_t *tokens = json_object(), *ch;
+  acmeh_kit_exchange e;
   size_t i, k;
-  ACMEH_KIT_EACH(r, i, x) if (acmeh_kit_x_is(x, "POST", "authz")) {
-    json_t *b = json_loads(acmeh_kit_x_field(x, "resp_body") ? acmeh_kit_x_field(x, "resp_body") : "", 0, NULL);
+  ACMEH_KIT_EACH(r, i, e) if (acmeh_kit_is(&e, "POST", "authz")) {
+    json_t *b = acmeh_kit_resp_json(&e);
     json_array_foreach(json_object_get(b, "challenges"), k, ch)
-      if (acmeh_kit_x_field(ch, "token") && !strcmp(acmeh_kit_x_field(ch, "type") ? acmeh_kit_x_field(ch, "type") : "", "http-01"))
-        json_object_set_new(tokens, acmeh_kit_x_field(ch, "token"), json_true());
+      if (member(ch, "token") && !strcmp(member(ch, "type") ? member(ch, "type") : "", "http-01"))
+        json_object_set_new(tokens, member(ch, "token"), json_true());
     json_decref(b);
   }
   return tokens;
@@ -639,7 +645,7 @@ static int dns01_cleaned_up(acmeh_check_ctx *ctx) {
 
 typedef struct {
   const char *kid, *key_b64; /* what the scenario's CA gave the client */
-  const json_t *outer;       /* the newAccount exchange */
+  const acmeh_kit_exchange *outer; /* the newAccount exchange */
   acmeh_jws_parsed jws;      /* its binding, parsed */
 } eab_view;
 
@@ -647,8 +653,8 @@ typedef struct {
  * expected, with what arrived in `got`. */
 static const char *eab_header_problem(const eab_view *e, char *got, size_t len) {
   const json_t *h = e->jws.protected_hdr;
-  const char *alg = acmeh_kit_x_field(h, "alg"), *kid = acmeh_kit_x_field(h, "kid"), *url = acmeh_kit_x_field(h, "url");
-  const char *outer_url = acmeh_kit_x_field(protected_hdr(e->outer), "url");
+  const char *alg = member(h, "alg"), *kid = member(h, "kid"), *url = member(h, "url");
+  const char *outer_url = member(e->outer->protected_hdr, "url");
   if (!alg || (strcmp(alg, "HS256") && strcmp(alg, "HS384") && strcmp(alg, "HS512")))
     return snprintf(got, len, "alg %.40s", alg ? alg : "(none)"), "the binding's alg a MAC algorithm (HS256, HS384, HS512)";
   if (!kid || strcmp(kid, e->kid))
@@ -663,7 +669,7 @@ static const char *eab_header_problem(const eab_view *e, char *got, size_t len) 
 /* The payload is the account key of the outer JWS: the same JWK (§7.3.4 "identical"). */
 static int eab_payload_is_outer_jwk(const eab_view *e) {
   json_t *p = json_loadb((const char *)e->jws.payload, e->jws.payload_len, 0, NULL);
-  int same = json_is_object(p) && json_equal(p, json_object_get(protected_hdr(e->outer), "jwk"));
+  int same = json_is_object(p) && json_equal(p, json_object_get(e->outer->protected_hdr, "jwk"));
   json_decref(p);
   return same;
 }
@@ -679,7 +685,7 @@ static int eab_mac_check(acmeh_check_ctx *ctx, const eab_view *e) {
   if (ok) return ACMEH_OK;
   int raw = acmeh_jws_verify_hmac(&e->jws, (const unsigned char *)e->key_b64, strlen(e->key_b64)) == ACMEH_OK;
   return acmeh_check_fail(ctx, "the binding's MAC made with the HMAC key decoded from base64url (EAB_HMAC_KEY)",
-                          "request #%lld's MAC does not verify%s", acmeh_kit_x_seq(e->outer),
+                          "request #%lld's MAC does not verify%s", e->outer->seq,
                           raw ? ": it verifies with the key's base64url text taken as the key bytes" : "");
 }
 
@@ -688,14 +694,14 @@ static int eab_judge(acmeh_check_ctx *ctx, eab_view *e, const json_t *b) {
   char *text = json_is_object(b) ? json_dumps(b, JSON_COMPACT) : NULL, why[200] = "", got[500];
   int rc = text && acmeh_jws_parse(text, strlen(text), &e->jws, why, sizeof why) == ACMEH_OK
                ? ACMEH_OK
-               : acmeh_check_fail(ctx, "externalAccountBinding as a flattened JWS", "request #%lld: %s", acmeh_kit_x_seq(e->outer),
+               : acmeh_check_fail(ctx, "externalAccountBinding as a flattened JWS", "request #%lld: %s", e->outer->seq,
                                   json_is_object(b) ? why : "not a JSON object");
   free(text);
   const char *want = rc ? NULL : eab_header_problem(e, got, sizeof got);
-  if (want) rc = acmeh_check_fail(ctx, want, "request #%lld's binding has %s", acmeh_kit_x_seq(e->outer), got);
+  if (want) rc = acmeh_check_fail(ctx, want, "request #%lld's binding has %s", e->outer->seq, got);
   if (rc == ACMEH_OK && !eab_payload_is_outer_jwk(e))
     rc = acmeh_check_fail(ctx, "the binding's payload the account's public JWK (the outer jwk)", "request #%lld's payload %.200s",
-                          acmeh_kit_x_seq(e->outer), e->jws.payload ? (const char *)e->jws.payload : "(none)");
+                          e->outer->seq, e->jws.payload ? (const char *)e->jws.payload : "(none)");
   if (rc == ACMEH_OK) rc = eab_mac_check(ctx, e);
   acmeh_jws_parsed_free(&e->jws);
   memset(&e->jws, 0, sizeof e->jws);
@@ -706,16 +712,16 @@ static int eab_binding_ok(acmeh_check_ctx *ctx) {
   const acmeh_client_run *r;
   int rc = acmeh_kit_record(ctx, "eab-issue", &r);
   const json_t *eab = json_object_get(json_object_get(rc ? NULL : r->def, "server"), "eab");
-  eab_view e = {.kid = acmeh_kit_x_field(eab, "kid"), .key_b64 = acmeh_kit_x_field(eab, "key")};
+  eab_view e = {.kid = member(eab, "kid"), .key_b64 = member(eab, "key")};
   if (rc == ACMEH_OK && (!e.kid || !e.key_b64))
     return acmeh_msg(ctx->err, sizeof ctx->err, ACMEH_INTERNAL, "scenario eab-issue has no server.eab kid and key");
   size_t i, bindings = 0, accounts = 0;
-  json_t *x;
-  ACMEH_KIT_EACH(r, i, x) if (rc == ACMEH_OK && acmeh_kit_x_is(x, "POST", "newAccount") && payload(x)) {
-    json_t *p = json_loads(payload(x), 0, NULL);
+  acmeh_kit_exchange ex;
+  ACMEH_KIT_EACH(r, i, ex) if (rc == ACMEH_OK && acmeh_kit_is(&ex, "POST", "newAccount") && ex.payload) {
+    json_t *p = acmeh_kit_payload_json(&ex);
     const json_t *b = json_object_get(p, "externalAccountBinding");
     accounts++;
-    e.outer = x;
+    e.outer = &ex;
     if (b) bindings++, rc = eab_judge(ctx, &e, b);
     json_decref(p);
   }
@@ -727,12 +733,13 @@ static int eab_binding_ok(acmeh_check_ctx *ctx) {
 
 /* ---- CORE-C27: nothing POSTed before its record is in place (§8.2) ---- */
 
-/* The client's challenge response to `url` (a POST with a non-empty payload), or NULL. */
-static const json_t *challenge_post(const acmeh_client_run *r, const char *url) {
+/* The seq of the client's challenge response to `url` (a POST with a
+ * non-empty payload), -1 when there is none. */
+static long long challenge_post(const acmeh_client_run *r, const char *url) {
   size_t i;
-  json_t *x;
-  ACMEH_KIT_EACH(r, i, x) if (acmeh_kit_x_is(x, "POST", "challenge") && payload(x) && *payload(x) && url && !strcmp(acmeh_kit_x_field(x, "url"), url)) return x;
-  return NULL;
+  acmeh_kit_exchange e;
+  ACMEH_KIT_EACH(r, i, e) if (acmeh_kit_is(&e, "POST", "challenge") && e.payload && *e.payload && url && !strcmp(e.url, url)) return e.seq;
+  return -1;
 }
 
 /* What "in place" means for one challenge type, for the message. */
@@ -750,19 +757,16 @@ static int published_before_post_in(acmeh_check_ctx *ctx, const char *scenario, 
   const acmeh_client_run *r;
   int rc = acmeh_kit_record(ctx, scenario, &r);
   size_t i;
-  json_t *v;
-  json_array_foreach(rc ? NULL : r->validations, i, v) {
-    const char *status = acmeh_kit_x_field(v, "status"), *url = acmeh_kit_x_field(v, "challenge"), *type = acmeh_kit_x_field(v, "type");
-    if (rc != ACMEH_OK || !status || !strcmp(status, "cancelled")) continue; /* the server stopped first: no outcome */
+  acmeh_kit_validation v;
+  ACMEH_KIT_EACH_VALIDATION(rc ? NULL : r, i, v) {
+    const char *url = v.challenge, *type = v.type;
+    if (rc != ACMEH_OK || !v.status || !strcmp(v.status, "cancelled")) continue; /* the server stopped first: no outcome */
     (*judged)++;
-    if (strcmp(status, "invalid") != 0) continue;
-    const json_t *x = challenge_post(r, url);
-    const char *detail = acmeh_kit_x_field(json_object_get(v, "error"), "detail");
+    if (strcmp(v.status, "invalid") != 0) continue;
     rc = acmeh_check_fail(ctx, in_place_wanted(type ? type : ""),
                           "request #%lld POSTed %s at %lld ms, and the %s lookup of %s the server started then (at %lld ms) found: %s",
-                          x ? acmeh_kit_x_seq(x) : -1LL, url ? url : "?", (long long)json_integer_value(json_object_get(v, "arrived_ms")),
-                          type ? type : "?", acmeh_kit_x_field(v, "identifier") ? acmeh_kit_x_field(v, "identifier") : "?",
-                          (long long)json_integer_value(json_object_get(v, "started_ms")), detail ? detail : "an error without detail");
+                          challenge_post(r, url), url ? url : "?", v.arrived_ms, type ? type : "?", v.identifier ? v.identifier : "?",
+                          v.started_ms, v.error_detail ? v.error_detail : "an error without detail");
   }
   return rc;
 }
@@ -787,9 +791,9 @@ static int published_before_post(acmeh_check_ctx *ctx) {
 /* The authorization URLs of the client's first order, as the server listed them (new reference). */
 static json_t *order_authzs(const acmeh_client_run *r) {
   size_t i;
-  json_t *x;
-  ACMEH_KIT_EACH(r, i, x) if (acmeh_kit_x_is(x, "POST", "newOrder") && json_integer_value(json_object_get(x, "status")) == 201) {
-    json_t *b = json_loads(acmeh_kit_x_field(x, "resp_body") ? acmeh_kit_x_field(x, "resp_body") : "", 0, NULL);
+  acmeh_kit_exchange e;
+  ACMEH_KIT_EACH(r, i, e) if (acmeh_kit_is(&e, "POST", "newOrder") && e.status == 201) {
+    json_t *b = acmeh_kit_resp_json(&e);
     json_t *a = json_incref(json_object_get(b, "authorizations"));
     json_decref(b);
     return a;
@@ -802,14 +806,15 @@ static json_t *order_authzs(const acmeh_client_run *r) {
  * client's fetches of it. */
 static int authz_answered(const acmeh_client_run *r, const char *url, char *ident, size_t len) {
   size_t i, k;
-  json_t *x, *ch;
+  acmeh_kit_exchange e;
+  json_t *ch;
   int answered = 0;
-  ACMEH_KIT_EACH(r, i, x) if (url && acmeh_kit_x_is(x, "POST", "authz") && !strcmp(acmeh_kit_x_field(x, "url") ? acmeh_kit_x_field(x, "url") : "", url)) {
-    json_t *b = json_loads(acmeh_kit_x_field(x, "resp_body") ? acmeh_kit_x_field(x, "resp_body") : "", 0, NULL);
-    const char *id = acmeh_kit_x_field(json_object_get(b, "identifier"), "value");
+  ACMEH_KIT_EACH(r, i, e) if (url && acmeh_kit_is(&e, "POST", "authz") && !strcmp(e.url ? e.url : "", url)) {
+    json_t *b = acmeh_kit_resp_json(&e);
+    const char *id = member(json_object_get(b, "identifier"), "value");
     if (id) snprintf(ident, len, "%s", id);
-    answered |= !strcmp(acmeh_kit_x_field(b, "status") ? acmeh_kit_x_field(b, "status") : "", "valid");
-    json_array_foreach(json_object_get(b, "challenges"), k, ch) answered |= challenge_post(r, acmeh_kit_x_field(ch, "url")) != NULL;
+    answered |= !strcmp(member(b, "status") ? member(b, "status") : "", "valid");
+    json_array_foreach(json_object_get(b, "challenges"), k, ch) answered |= challenge_post(r, member(ch, "url")) >= 0;
     json_decref(b);
   }
   return answered;
@@ -818,14 +823,12 @@ static int authz_answered(const acmeh_client_run *r, const char *url, char *iden
 /* No validation failed: a failure here is a response published for another identifier. */
 static int reordered_validations_ok(acmeh_check_ctx *ctx, const acmeh_client_run *r) {
   size_t i;
-  json_t *v;
-  json_array_foreach(r->validations, i, v) if (!strcmp(acmeh_kit_x_field(v, "status") ? acmeh_kit_x_field(v, "status") : "", "invalid")) {
-    const json_t *x = challenge_post(r, acmeh_kit_x_field(v, "challenge"));
-    const char *detail = acmeh_kit_x_field(json_object_get(v, "error"), "detail");
+  acmeh_kit_validation v;
+  ACMEH_KIT_EACH_VALIDATION(r, i, v) if (!strcmp(v.status ? v.status : "", "invalid")) {
     return acmeh_check_fail(ctx, "each authorization's challenge answered for that authorization's own identifier, whatever the order of the order's arrays",
-                            "the %s validation of %s (challenge %s, POSTed by request #%lld) failed: %s", acmeh_kit_x_field(v, "type") ? acmeh_kit_x_field(v, "type") : "?",
-                            acmeh_kit_x_field(v, "identifier") ? acmeh_kit_x_field(v, "identifier") : "?", acmeh_kit_x_field(v, "challenge") ? acmeh_kit_x_field(v, "challenge") : "?",
-                            x ? acmeh_kit_x_seq(x) : -1LL, detail ? detail : "an error without detail");
+                            "the %s validation of %s (challenge %s, POSTed by request #%lld) failed: %s", v.type ? v.type : "?",
+                            v.identifier ? v.identifier : "?", v.challenge ? v.challenge : "?", challenge_post(r, v.challenge),
+                            v.error_detail ? v.error_detail : "an error without detail");
   }
   return ACMEH_OK;
 }
@@ -848,16 +851,16 @@ static int reordered_authzs_answered(acmeh_check_ctx *ctx, const acmeh_client_ru
 /* The order finalized with a CSR for exactly the ordered names, and its certificate downloaded. */
 static int reordered_issued(acmeh_check_ctx *ctx, const acmeh_client_run *r, const json_t *want) {
   size_t i;
-  json_t *x;
+  acmeh_kit_exchange e;
   int rc = ACMEH_OK, finalized = 0, downloaded = 0;
-  ACMEH_KIT_EACH(r, i, x) {
-    if (rc == ACMEH_OK && !finalized && acmeh_kit_x_is(x, "POST", "finalize") && payload(x)) {
-      json_t *p = json_loads(payload(x), 0, NULL);
-      rc = csr_names_match(ctx, acmeh_kit_x_field(p, "csr"), want, acmeh_kit_x_seq(x));
+  ACMEH_KIT_EACH(r, i, e) {
+    if (rc == ACMEH_OK && !finalized && acmeh_kit_is(&e, "POST", "finalize") && e.payload) {
+      json_t *p = acmeh_kit_payload_json(&e);
+      rc = csr_names_match(ctx, member(p, "csr"), want, e.seq);
       finalized = 1;
       json_decref(p);
     }
-    downloaded |= acmeh_kit_x_is(x, "POST", "certificate") && json_integer_value(json_object_get(x, "status")) == 200;
+    downloaded |= acmeh_kit_is(&e, "POST", "certificate") && e.status == 200;
   }
   if (rc == ACMEH_OK && !finalized)
     rc = acmeh_check_fail(ctx, "the order finalized once its authorizations were valid", "the client never finalized (exit %d)", r->exit_status);
@@ -895,7 +898,7 @@ static int order_unassumed(acmeh_check_ctx *ctx) {
  * string), which names that block wherever a client copied it. */
 static char *injected_line(const json_t *def) {
   const json_t *action = json_object_get(json_array_get(json_object_get(def, "faults"), 0), "action");
-  const char *t = acmeh_kit_x_field(action, "append_body");
+  const char *t = member(action, "append_body");
   const char *nl = t ? strchr(t, '\n') : NULL;
   size_t len = nl ? strcspn(nl + 1, "\r\n") : 0;
   return len ? strndup(nl + 1, len) : NULL;
@@ -932,7 +935,7 @@ static int key_in_chain_rejected(acmeh_check_ctx *ctx) {
 
 /* The token the scenario's server hands out (scenarios.json). */
 static const char *bad_token(const acmeh_client_run *r) {
-  return acmeh_kit_x_field(json_object_get(r->def, "server"), "http01_token");
+  return member(json_object_get(r->def, "server"), "http01_token");
 }
 
 /* 1 when the client fetched an authorization carrying `token`: it was offered the bad token. */
@@ -967,14 +970,12 @@ static int bad_token_refused(acmeh_check_ctx *ctx) {
     return acmeh_check_fail(ctx, "the client fetching its authorization (which carries the non-base64url token)",
                             "no authorization fetch of the client returned it (client exit %d)", r->exit_status);
   size_t i, started = 0;
-  json_t *v;
-  json_array_foreach(rc ? NULL : r->validations, i, v) {
+  acmeh_kit_validation v;
+  ACMEH_KIT_EACH_VALIDATION(rc ? NULL : r, i, v) {
     started++;
-    if (rc == ACMEH_OK && !strcmp(acmeh_kit_x_field(v, "status") ? acmeh_kit_x_field(v, "status") : "", "valid")) {
-      const json_t *x = challenge_post(r, acmeh_kit_x_field(v, "challenge"));
+    if (rc == ACMEH_OK && !strcmp(v.status ? v.status : "", "valid"))
       rc = acmeh_check_fail(ctx, want, "the client served the key authorization at /.well-known/acme-challenge/%s: the validation its request #%lld started succeeded",
-                            token, x ? acmeh_kit_x_seq(x) : -1LL);
-    }
+                            token, challenge_post(r, v.challenge));
   }
   if (rc == ACMEH_OK && mocks_serve(ctx, token))
     rc = acmeh_check_fail(ctx, want, "the client published it through its hook: the mocks still serve /.well-known/acme-challenge/%s after the run", token);
@@ -994,18 +995,18 @@ static int revoke_format(acmeh_check_ctx *ctx) {
   const acmeh_client_run *r;
   int rc = acmeh_kit_record(ctx, "issue-revoke", &r);
   size_t i;
-  json_t *x;
+  acmeh_kit_exchange e;
   int seen = 0;
-  ACMEH_KIT_EACH(r, i, x) if (rc == ACMEH_OK && acmeh_kit_x_is(x, "POST", "revokeCert") && payload(x)) {
-    json_t *p = json_loads(payload(x), 0, NULL), *reason = json_object_get(p, "reason");
-    const char *cert = acmeh_kit_x_field(p, "certificate");
+  ACMEH_KIT_EACH(r, i, e) if (rc == ACMEH_OK && acmeh_kit_is(&e, "POST", "revokeCert") && e.payload) {
+    json_t *p = acmeh_kit_payload_json(&e), *reason = json_object_get(p, "reason");
+    const char *cert = member(p, "certificate");
     unsigned char *der = NULL;
     size_t len = 0;
     const unsigned char *q;
     X509 *c = cert && acmeh_b64url_decode(cert, strlen(cert), &der, &len) == ACMEH_OK ? (q = der, d2i_X509(NULL, &q, (long)len)) : NULL;
-    if (!c) rc = acmeh_check_fail(ctx, "certificate = base64url of the DER certificate", "request #%lld sends %.60s", acmeh_kit_x_seq(x), cert ? cert : "none");
+    if (!c) rc = acmeh_check_fail(ctx, "certificate = base64url of the DER certificate", "request #%lld sends %.60s", e.seq, cert ? cert : "none");
     else if (reason && !json_is_integer(reason))
-      rc = acmeh_check_fail(ctx, "reason as an integer CRLReason code", "request #%lld sends a reason of another JSON type", acmeh_kit_x_seq(x));
+      rc = acmeh_check_fail(ctx, "reason as an integer CRLReason code", "request #%lld sends a reason of another JSON type", e.seq);
     X509_free(c);
     free(der);
     json_decref(p);
@@ -1018,16 +1019,17 @@ static int revoke_format(acmeh_check_ctx *ctx) {
 static int skips_valid_authz(acmeh_check_ctx *ctx) {
   const acmeh_client_run *r;
   int rc = acmeh_kit_record(ctx, "issue-twice", &r);
-  json_t *valid_chals = json_object(), *x, *ch;
+  json_t *valid_chals = json_object(), *ch;
+  acmeh_kit_exchange e;
   size_t i, k;
-  ACMEH_KIT_EACH(r, i, x) {
-    json_t *b = acmeh_kit_x_is(x, "POST", "authz") ? json_loads(acmeh_kit_x_field(x, "resp_body") ? acmeh_kit_x_field(x, "resp_body") : "", 0, NULL) : NULL;
-    if (b && !strcmp(acmeh_kit_x_field(b, "status") ? acmeh_kit_x_field(b, "status") : "", "valid"))
-      json_array_foreach(json_object_get(b, "challenges"), k, ch) if (acmeh_kit_x_field(ch, "url")) json_object_set_new(valid_chals, acmeh_kit_x_field(ch, "url"), json_true());
+  ACMEH_KIT_EACH(r, i, e) {
+    json_t *b = acmeh_kit_is(&e, "POST", "authz") ? acmeh_kit_resp_json(&e) : NULL;
+    if (b && !strcmp(member(b, "status") ? member(b, "status") : "", "valid"))
+      json_array_foreach(json_object_get(b, "challenges"), k, ch) if (member(ch, "url")) json_object_set_new(valid_chals, member(ch, "url"), json_true());
     json_decref(b);
-    if (rc == ACMEH_OK && acmeh_kit_x_is(x, "POST", "challenge") && payload(x) && *payload(x) && json_object_get(valid_chals, acmeh_kit_x_field(x, "url")))
+    if (rc == ACMEH_OK && acmeh_kit_is(&e, "POST", "challenge") && e.payload && *e.payload && json_object_get(valid_chals, e.url))
       rc = acmeh_check_fail(ctx, "no challenge answered again for an authorization already valid (SHOULD)",
-                            "request #%lld answers %s of a valid authorization", acmeh_kit_x_seq(x), acmeh_kit_x_field(x, "path"));
+                            "request #%lld answers %s of a valid authorization", e.seq, e.path);
   }
   if (rc == ACMEH_OK && !json_object_size(valid_chals))
     rc = acmeh_check_skip(ctx, "the client never saw an already valid authorization (did it run twice?)");
@@ -1035,12 +1037,12 @@ static int skips_valid_authz(acmeh_check_ctx *ctx) {
   return rc;
 }
 
-/* Adds x's account identity (the newAccount jwk, or the kid) to seen; returns the key. */
-static void note_account(json_t *seen, const json_t *x) {
-  const json_t *jwk = json_object_get(protected_hdr(x), "jwk");
-  const char *kid = acmeh_kit_x_field(protected_hdr(x), "kid");
-  char *id = jwk && acmeh_kit_x_is(x, "POST", "newAccount") ? json_dumps(jwk, JSON_SORT_KEYS | JSON_COMPACT) : kid ? strdup(kid) : NULL;
-  if (id && !json_object_get(seen, id)) json_object_set_new(seen, id, json_integer(acmeh_kit_x_seq(x)));
+/* Adds e's account identity (the newAccount jwk, or the kid) to seen; returns the key. */
+static void note_account(json_t *seen, const acmeh_kit_exchange *e) {
+  const json_t *jwk = json_object_get(e->protected_hdr, "jwk");
+  const char *kid = member(e->protected_hdr, "kid");
+  char *id = jwk && acmeh_kit_is(e, "POST", "newAccount") ? json_dumps(jwk, JSON_SORT_KEYS | JSON_COMPACT) : kid ? strdup(kid) : NULL;
+  if (id && !json_object_get(seen, id)) json_object_set_new(seen, id, json_integer(e->seq));
   free(id);
 }
 
@@ -1049,11 +1051,12 @@ static void note_account(json_t *seen, const json_t *x) {
 static int account_reused(acmeh_check_ctx *ctx) {
   const acmeh_client_run *r;
   int rc = acmeh_kit_record(ctx, "issue-twice", &r);
-  json_t *keys = json_object(), *kids = json_object(), *x;
+  json_t *keys = json_object(), *kids = json_object();
+  acmeh_kit_exchange e;
   size_t i, orders = 0;
-  ACMEH_KIT_EACH(r, i, x) {
-    orders += acmeh_kit_x_is(x, "POST", "newOrder");
-    note_account(json_object_get(protected_hdr(x), "jwk") ? keys : kids, x);
+  ACMEH_KIT_EACH(r, i, e) {
+    orders += acmeh_kit_is(&e, "POST", "newOrder");
+    note_account(json_object_get(e.protected_hdr, "jwk") ? keys : kids, &e);
   }
   if (rc == ACMEH_OK && orders < 2)
     rc = acmeh_check_skip(ctx, "the client did not order again in its second run");

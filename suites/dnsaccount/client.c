@@ -11,6 +11,7 @@
 
 #include "harness/acme/challenge.h"
 #include "base/error.h"
+#include "harness/kit/record.h"
 #include "harness/runner/scenario.h"
 #include "suites/dnsaccount/dnsaccount.h"
 
@@ -28,8 +29,8 @@ typedef struct {
 } da_view;
 
 /* The dns-account-01 challenge in a response body (authorization or challenge). */
-static json_t *chal_in(const json_t *x) {
-  json_t *b = json_loads(field(x, "resp_body") ? field(x, "resp_body") : "", 0, NULL), *ch = NULL;
+static json_t *chal_in(const acmeh_kit_exchange *e) {
+  json_t *b = acmeh_kit_resp_json(e), *ch = NULL;
   if (streq(field(b, "type"), TYPE)) ch = json_incref(b);
   size_t i;
   json_t *c;
@@ -40,16 +41,16 @@ static json_t *chal_in(const json_t *x) {
 
 static void view_build(const acmeh_client_run *r, da_view *v) {
   size_t i;
-  json_t *x;
-  json_array_foreach(r->exchanges, i, x) {
-    const char *res = field(x, "resource");
+  acmeh_kit_exchange e;
+  ACMEH_KIT_EACH(r, i, e) {
+    const char *res = e.resource;
     if (!streq(res, "authz") && !streq(res, "challenge")) continue;
-    json_t *ch = chal_in(x);
+    json_t *ch = chal_in(&e);
     if (ch) json_decref(v->last), v->last = ch;
-    const char *payload = field(json_object_get(x, "jws"), "payload");
+    const char *payload = e.payload;
     int answers = streq(res, "challenge") && payload && *payload && ch; /* POST-as-GET polls have "" */
-    if (answers && !v->answer) v->answer = payload, v->answer_seq = json_integer_value(json_object_get(x, "seq"));
-    if (field(x, "account") && !v->account_url) v->account_url = strdup(field(x, "account"));
+    if (answers && !v->answer) v->answer = payload, v->answer_seq = e.seq;
+    if (e.account && !v->account_url) v->account_url = strdup(e.account);
   }
 }
 

@@ -14,6 +14,7 @@
 #include "harness/acme/challenge.h"
 #include "harness/acme/jwk.h"
 #include "base/error.h"
+#include "harness/kit/record.h"
 #include "harness/runner/scenario.h"
 #include "mocks/dns/tsig.h"
 
@@ -111,16 +112,17 @@ static void owner_of(const json_t *log, char out[300]) { snprintf(out, 300, "_ac
 
 /* dns-01 TXT values the run's challenges call for (RFC 8555 §8.4), as a JSON array. */
 static json_t *expected_values(const acmeh_client_run *r) {
-  json_t *out = json_array(), *x, *c;
+  json_t *out = json_array(), *c;
+  acmeh_kit_exchange x;
   char thumb[44] = "", value[44];
   size_t i, j;
-  json_array_foreach(r->exchanges, i, x) {
-    const json_t *jwk = json_object_get(json_object_get(json_object_get(x, "jws"), "protected"), "jwk");
-    if (!thumb[0] && field(x, "resource") && strcmp(field(x, "resource"), "newAccount") == 0 && jwk)
+  ACMEH_KIT_EACH(r, i, x) {
+    const json_t *jwk = json_object_get(x.protected_hdr, "jwk");
+    if (!thumb[0] && x.resource && strcmp(x.resource, "newAccount") == 0 && jwk)
       acmeh_jwk_thumbprint(jwk, thumb);
   }
-  json_array_foreach(r->exchanges, i, x) {
-    json_t *b = json_loads(field(x, "resp_body") ? field(x, "resp_body") : "", 0, NULL);
+  ACMEH_KIT_EACH(r, i, x) {
+    json_t *b = acmeh_kit_resp_json(&x);
     json_array_foreach(json_object_get(b, "challenges"), j, c) {
       if (!field(c, "type") || strcmp(field(c, "type"), "dns-01") || !field(c, "token") || !thumb[0]) continue;
       char *ka = acmeh_key_authorization(field(c, "token"), thumb);
@@ -246,10 +248,8 @@ static int scope(acmeh_check_ctx *ctx) {
 }
 
 /* Challenge responses ({} POSTed to a challenge URL) of the run. */
-static int is_challenge_response(const json_t *x) {
-  const char *p = field(json_object_get(x, "jws"), "payload");
-  return field(x, "method") && !strcmp(field(x, "method"), "POST") && field(x, "resource") &&
-         !strcmp(field(x, "resource"), "challenge") && p && *p;
+static int is_challenge_response(const acmeh_kit_exchange *x) {
+  return acmeh_kit_is(x, "POST", "challenge") && x->payload && *x->payload;
 }
 
 /* DNSUP-C-006: the challenge is answered only once an UPDATE was accepted (RFC 8555 §8.4). */
@@ -260,20 +260,21 @@ static int order_in(acmeh_check_ctx *ctx, const char *scenario) {
   if (rc) return rc;
   long long first_add = -1;
   size_t i, j;
-  json_t *e, *u, *x;
+  json_t *e, *u;
+  acmeh_kit_exchange x;
   EACH_UPDATE(log, i, e) json_array_foreach(json_object_get(e, "updates"), j, u) {
     if (first_add < 0 && accepted(e) && op_is(u, "add")) first_add = num(e, "time_ms");
   }
-  json_array_foreach(r->exchanges, i, x) {
-    if (!is_challenge_response(x)) continue;
-    long long at = num(log, "t0_ms") + num(x, "time_ms"); /* an upper bound: the server started before t0 */
+  ACMEH_KIT_EACH(r, i, x) {
+    if (!is_challenge_response(&x)) continue;
+    long long at = num(log, "t0_ms") + x.time_ms; /* an upper bound: the server started before t0 */
     if (first_add < 0)
       return acmeh_check_fail(ctx, "no challenge response before an UPDATE answered NOERROR",
                               "scenario %s: request #%lld answers the challenge though no UPDATE was accepted", scenario,
-                              num(x, "seq"));
+                              x.seq);
     if (at < first_add)
       return acmeh_check_fail(ctx, "no challenge response before an UPDATE answered NOERROR",
-                              "request #%lld answers the challenge %lld ms before the first accepted ADD", num(x, "seq"),
+                              "request #%lld answers the challenge %lld ms before the first accepted ADD", x.seq,
                               first_add - at);
   }
   return ACMEH_OK;

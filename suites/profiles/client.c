@@ -11,13 +11,14 @@
 
 #define NO_PROFILES "client does not claim profile support"
 
-/* The first newOrder payload carrying "profile" (new reference) and its exchange; NULL when none. */
-static json_t *profile_order(const acmeh_client_run *r, const json_t **at) {
+/* The first newOrder payload carrying "profile" (new reference), its exchange
+ * into *at; NULL when none (then *at is left as it was). */
+static json_t *profile_order(const acmeh_client_run *r, acmeh_kit_exchange *at) {
   size_t i;
-  json_t *x;
-  ACMEH_KIT_EACH(r, i, x) {
-    json_t *p = acmeh_kit_x_order_payload(x);
-    if (json_object_get(p, "profile")) return *at = x, p;
+  acmeh_kit_exchange e;
+  ACMEH_KIT_EACH(r, i, e) {
+    json_t *p = acmeh_kit_order_payload(&e);
+    if (json_object_get(p, "profile")) return *at = e, p;
     json_decref(p);
   }
   return NULL;
@@ -29,7 +30,7 @@ static json_t *profile_order(const acmeh_client_run *r, const json_t **at) {
  * (scenario prof-listed): its other scenarios could show nothing more. */
 static int prof_record(acmeh_check_ctx *ctx, const char *scenario, const acmeh_client_run **r) {
   static const acmeh_client_run none = {.name = "none"}; /* no exchanges: callers' loops stay safe */
-  const json_t *x;
+  acmeh_kit_exchange x;
   *r = &none;
   if (acmeh_kit_disclaims(ctx, "profiles")) return acmeh_check_skip(ctx, NO_PROFILES " (its target declares \"profiles\": false)");
   int rc = acmeh_kit_claims(ctx, "profiles") ? ACMEH_OK : acmeh_kit_record(ctx, "prof-listed", r);
@@ -54,20 +55,20 @@ static int profiles_shown(acmeh_check_ctx *ctx) {
 
 static int unlisted_not_sent(acmeh_check_ctx *ctx) {
   const acmeh_client_run *r = NULL;
-  const json_t *x = NULL;
+  acmeh_kit_exchange x = {0};
   int rc = prof_record(ctx, "prof-unlisted", &r);
   json_t *p = rc ? NULL : profile_order(r, &x);
-  const char *name = acmeh_kit_x_field(p, "profile");
+  const char *name = json_string_value(json_object_get(p, "profile"));
   if (p && name && !strcmp(name, "c"))
     rc = acmeh_check_fail(ctx, "no profile the directory does not list (SHOULD NOT; lists classic, shortlived)",
-                          "newOrder #%lld asks for profile \"c\"", acmeh_kit_x_seq(x));
+                          "newOrder #%lld asks for profile \"c\"", x.seq);
   json_decref(p);
   return rc;
 }
 
 static int profile_member(acmeh_check_ctx *ctx) {
   const acmeh_client_run *r = NULL;
-  const json_t *x = NULL;
+  acmeh_kit_exchange x = {0};
   int rc = prof_record(ctx, "prof-listed", &r);
   json_t *p = rc ? NULL : profile_order(r, &x), *v = json_object_get(p, "profile");
   if (rc == ACMEH_OK && !p && !acmeh_kit_claims(ctx, "profiles")) rc = acmeh_check_skip(ctx, NO_PROFILES);
@@ -75,36 +76,37 @@ static int profile_member(acmeh_check_ctx *ctx) {
     rc = acmeh_check_fail(ctx, "newOrder with \"profile\": \"shortlived\" (the configured profile)", "no newOrder names a profile");
   else if (rc == ACMEH_OK && (!json_is_string(v) || strcmp(json_string_value(v), "shortlived")))
     rc = acmeh_check_fail(ctx, "newOrder with \"profile\": \"shortlived\" (the configured profile)", "newOrder #%lld has profile %s",
-                          acmeh_kit_x_seq(x), json_is_string(v) ? json_string_value(v) : "of another JSON type");
+                          x.seq, json_is_string(v) ? json_string_value(v) : "of another JSON type");
   json_decref(p);
   return rc;
 }
 
 static int none_without_meta(acmeh_check_ctx *ctx) {
   const acmeh_client_run *r = NULL;
-  const json_t *x = NULL;
+  acmeh_kit_exchange x = {0};
   int rc = prof_record(ctx, "prof-none", &r);
   json_t *p = rc ? NULL : profile_order(r, &x);
-  if (p) rc = acmeh_check_fail(ctx, "no profile when the directory lists none", "newOrder #%lld has a profile member", acmeh_kit_x_seq(x));
+  if (p) rc = acmeh_check_fail(ctx, "no profile when the directory lists none", "newOrder #%lld has a profile member", x.seq);
   json_decref(p);
   return rc;
 }
 
 static int stops_on_invalid(acmeh_check_ctx *ctx) {
   const acmeh_client_run *r = NULL;
-  const json_t *x = NULL;
+  acmeh_kit_exchange x = {0};
   int rc = prof_record(ctx, "prof-invalid-neworder", &r), again = 0;
-  json_t *p = rc ? NULL : profile_order(r, &x), *y;
+  json_t *p = rc ? NULL : profile_order(r, &x);
+  acmeh_kit_exchange y;
   size_t i;
-  ACMEH_KIT_EACH(r, i, y) if (p && acmeh_kit_x_seq(y) > acmeh_kit_x_seq(x)) {
-    json_t *q = acmeh_kit_x_order_payload(y);
+  ACMEH_KIT_EACH(r, i, y) if (p && y.seq > x.seq) {
+    json_t *q = acmeh_kit_order_payload(&y);
     again += json_equal(json_object_get(q, "profile"), json_object_get(p, "profile"));
     json_decref(q);
   }
   if (rc == ACMEH_OK && !p) rc = acmeh_check_skip(ctx, "the client sent no profile");
   else if (rc == ACMEH_OK && again)
     rc = acmeh_check_fail(ctx, "the client stops after invalidProfile (no retry loop)", "%d more newOrders with the same profile after #%lld", again,
-                          acmeh_kit_x_seq(x));
+                          x.seq);
   else if (rc == ACMEH_OK && !(r->client_log && strstr(r->client_log, "invalidProfile")))
     rc = acmeh_check_fail(ctx, "the invalidProfile error reported to the operator", "the client's output never mentions invalidProfile");
   json_decref(p);
@@ -127,31 +129,33 @@ static int says_profile_missing(const char *log) {
 
 static int notices_ignored(acmeh_check_ctx *ctx) {
   const acmeh_client_run *r = NULL;
-  const json_t *x = NULL;
+  acmeh_kit_exchange x = {0};
   int rc = prof_record(ctx, "prof-ignored", &r), finalized = 0;
-  json_t *p = rc ? NULL : profile_order(r, &x), *y;
+  json_t *p = rc ? NULL : profile_order(r, &x);
+  acmeh_kit_exchange y;
   size_t i;
-  ACMEH_KIT_EACH(r, i, y) finalized |= p && acmeh_kit_x_seq(y) > acmeh_kit_x_seq(x) && acmeh_kit_x_is(y, "POST", "finalize");
+  ACMEH_KIT_EACH(r, i, y) finalized |= p && y.seq > x.seq && acmeh_kit_is(&y, "POST", "finalize");
   if (rc == ACMEH_OK && !p) rc = acmeh_check_skip(ctx, "the client sent no profile");
   else if (rc == ACMEH_OK && finalized && !says_profile_missing(r->client_log))
     rc = acmeh_check_fail(ctx, "the client notices an order returned without the requested profile",
-                          "it finalized the order of #%lld and its output never says the profile was missing", acmeh_kit_x_seq(x));
+                          "it finalized the order of #%lld and its output never says the profile was missing", x.seq);
   json_decref(p);
   return rc;
 }
 
 static int new_order_after_finalize_refusal(acmeh_check_ctx *ctx) {
   const acmeh_client_run *r = NULL;
-  const json_t *x = NULL;
+  acmeh_kit_exchange x = {0};
   int rc = prof_record(ctx, "prof-invalid-finalize", &r), orders_after = 0;
-  json_t *p = rc ? NULL : profile_order(r, &x), *y;
+  json_t *p = rc ? NULL : profile_order(r, &x);
+  acmeh_kit_exchange y;
   const char *refused = NULL;
   size_t i;
   ACMEH_KIT_EACH(r, i, y) {
-    if (refused && acmeh_kit_x_is(y, "POST", "finalize") && !strcmp(acmeh_kit_x_field(y, "url"), refused) && rc == ACMEH_OK)
-      rc = acmeh_check_fail(ctx, "a new order, not the same finalize again, after invalidProfile", "finalize #%lld repeats %s", acmeh_kit_x_seq(y), refused);
-    orders_after += refused && acmeh_kit_x_is(y, "POST", "newOrder");
-    if (!refused && acmeh_kit_x_is(y, "POST", "finalize") && json_integer_value(json_object_get(y, "status")) >= 400) refused = acmeh_kit_x_field(y, "url");
+    if (refused && acmeh_kit_is(&y, "POST", "finalize") && !strcmp(y.url, refused) && rc == ACMEH_OK)
+      rc = acmeh_check_fail(ctx, "a new order, not the same finalize again, after invalidProfile", "finalize #%lld repeats %s", y.seq, refused);
+    orders_after += refused && acmeh_kit_is(&y, "POST", "newOrder");
+    if (!refused && acmeh_kit_is(&y, "POST", "finalize") && y.status >= 400) refused = y.url;
   }
   if (rc == ACMEH_OK && !p) rc = acmeh_check_skip(ctx, "the client sent no profile");
   else if (rc == ACMEH_OK && refused && !orders_after)
