@@ -1,15 +1,21 @@
-# Sourced by the real-server suite tests (test_pebble26_suite.sh,
-# test_pebble210_suite.sh); needs $bin, $out and fail() from the caller.
+# Sourced by the real-peer suite tests (test_pebble26_suite.sh,
+# test_pebble210_suite.sh, test_lego435_suite.sh); needs $bin, $out and fail()
+# from the caller.
 
 # run TARGET NAME ARGS...: one `run --server TARGET ARGS...`, leaving
 # $out/NAME.json, .stdout and .stderr; the run must exit 0.
-run() {
-  local target=$1 name=$2 status=0
-  shift 2
-  timeout 120 "$bin" run --server "$target" "$@" --jobs 4 --json "$out/$name.json" --run-dir "$out/run-$name" \
+run() { run_as --server "$@"; }
+
+# run_client TARGET NAME ARGS...: the same for `run --client TARGET ARGS...`.
+run_client() { run_as --client "$@"; }
+
+run_as() {
+  local role=$1 target=$2 name=$3 status=0
+  shift 3
+  timeout 120 "$bin" run "$role" "$target" "$@" --jobs 4 --json "$out/$name.json" --run-dir "$out/run-$name" \
     >"$out/$name.stdout" 2>"$out/$name.stderr" || status=$?
   cat "$out/$name.stdout"
-  [ "$status" -eq 0 ] || { cat "$out/$name.stderr"; fail "run --server $target $* exited $status"; }
+  [ "$status" -eq 0 ] || { cat "$out/$name.stderr"; fail "run $role $target $* exited $status"; }
 }
 
 # verdicts FILE PYTHON-CONDITION MESSAGE: every result r must satisfy the condition.
