@@ -45,12 +45,21 @@ int acmeh_rep_groups(const acmeh_run_report *rep, acmeh_rep_group **out, size_t 
     }
     unsigned v = (unsigned)r->verdict < ACMEH_REP_NVERDICTS ? (unsigned)r->verdict : ACMEH_ERROR;
     cur->counts[v]++;
+    if (v == ACMEH_FAIL && !acmeh_rep_counted(rep, r)) cur->uncounted++;
     cur->n++;
     if (r->duration_s > 0) cur->time_s += r->duration_s;
   }
   *out = g;
   *nout = n;
   return ACMEH_OK;
+}
+
+int acmeh_rep_counted(const acmeh_run_report *rep, const acmeh_result *r) {
+  return rep->strict || !r->level || strncmp(r->level, "MUST", 4) == 0;
+}
+
+int acmeh_rep_keeps_transcript(const acmeh_run_report *rep, const acmeh_result *r) {
+  return rep->all_transcripts || r->verdict == ACMEH_FAIL || r->verdict == ACMEH_ERROR || r->verdict == ACMEH_XPASS;
 }
 
 size_t acmeh_rep_utf8_next(const unsigned char *s, size_t n, uint32_t *cp) {

@@ -31,7 +31,7 @@ static void put(json_t *o, const char *key, json_t *v, int *bad) {
   if (!v || json_object_set_new(o, key, v) != 0) *bad = 1;
 }
 
-static json_t *result_json(const acmeh_result *r, int *bad) {
+static json_t *result_json(const acmeh_run_report *rep, const acmeh_result *r, int *bad) {
   json_t *o = json_object();
   if (!o) {
     *bad = 1;
@@ -52,7 +52,7 @@ static json_t *result_json(const acmeh_result *r, int *bad) {
   put(o, "duration_s", jseconds(r->duration_s), bad);
   /* The text itself, so `report` can rebuild other formats from this file
    * alone; the path too, when --transcripts wrote one. */
-  put(o, "transcript", jstr(r->transcript), bad);
+  put(o, "transcript", acmeh_rep_keeps_transcript(rep, r) ? jstr(r->transcript) : json_null(), bad);
   put(o, "transcript_path", jstr(r->transcript_path), bad);
   return o;
 }
@@ -112,7 +112,7 @@ static json_t *document_json(const acmeh_run_report *rep, int *bad) {
   put(doc, "summary", summary_json(rep, bad), bad);
   put(doc, "revisions", revisions_json(rep, bad), bad);
   for (size_t i = 0; i < rep->n && !*bad; i++) {
-    json_t *r = result_json(&rep->results[i], bad);
+    json_t *r = result_json(rep, &rep->results[i], bad);
     if (!r || json_array_append_new(results, r) != 0) *bad = 1;
   }
   put(doc, "results", results, bad);

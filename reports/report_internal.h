@@ -17,8 +17,17 @@ typedef struct {
   const char *role;
   size_t counts[ACMEH_REP_NVERDICTS];
   size_t n;      /* results in the group */
+  size_t uncounted; /* fail results that do not count (SHOULD/MAY without --strict) */
   double time_s; /* sum of the results' durations */
 } acmeh_rep_group;
+
+/* 1 when result r counts toward the exit status: --strict, or a MUST check
+ * (harness/runner/runner.h, acmeh_runner_exit_status). */
+int acmeh_rep_counted(const acmeh_run_report *rep, const acmeh_result *r);
+
+/* 1 when the reports carry r's transcript: it failed, errored or xpassed, or
+ * the run asked for every transcript. */
+int acmeh_rep_keeps_transcript(const acmeh_run_report *rep, const acmeh_result *r);
 
 /* The spec and role a result is reported under; never NULL (a result without a
  * role takes the run's, so a half-filled result still lands in a suite). */

@@ -13,7 +13,8 @@
 #include "harness/targets/process.h"
 
 static void usage(FILE *f) {
-  fputs("usage: acme-harness <command> [options]    (acme-harness <command> --help: all its options)\n"
+  fputs("usage: acme-harness <command> [options]    (acme-harness <command> --help: all its options;\n"
+        "                                             acme-harness --version)\n"
         "  list    [--suite S[,S...]] [--check ID]...    print the check catalog\n"
         "  run     --server T | --server-url URL [--ca F] | --client T | --nameserver T\n"
         "          [--suite S[,S...]] [--check ID]... [--level MUST|SHOULD|MAY] [--strict] [--jobs N]\n"
@@ -40,6 +41,7 @@ static void usage(FILE *f) {
 
 int main(int argc, char **argv) {
   if (argc > 2 && strcmp(argv[1], ACMEH_CHILD_SHIM) == 0) return acmeh_proc_child_shim(argv + 2);
+  if (argc == 2 && strcmp(argv[1], "--version") == 0) return printf("acme-harness %s\n", ACMEH_VERSION) < 0;
   if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
     usage(argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;

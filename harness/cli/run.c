@@ -37,6 +37,7 @@ typedef struct {
   const char *ids[MAX_IDS];
   size_t nids;
   int dns_port, http01_port, tlsalpn01_port, mgmt_port, strict, verbose, have_seed, timeout_given;
+  int no_expect, all_transcripts;
   uint64_t seed;
   char drafts_arg[1024]; /* every --draft, comma-joined */
   json_t *drafts;        /* the revision under test per suite (acmeh_catalog_drafts) */
@@ -46,7 +47,7 @@ typedef struct {
   acmeh_run_opts ro;
 } run_args;
 
-enum { OPT_NAMESERVER = 0x100, OPT_DNSUP_SERVER, OPT_DNSUP_ZONE, OPT_TSIG_KEY, OPT_DRAFT };
+enum { OPT_NAMESERVER = 0x100, OPT_DNSUP_SERVER, OPT_DNSUP_ZONE, OPT_TSIG_KEY, OPT_DRAFT, OPT_NO_EXPECT, OPT_REPORT_TRANSCRIPTS };
 
 static const struct option opts[] = {
     {"server", required_argument, 0, 'S'},  {"server-url", required_argument, 0, 'U'},
@@ -62,7 +63,8 @@ static const struct option opts[] = {
     {"tlsalpn01-port", required_argument, 0, 'L'}, {"mgmt-port", required_argument, 0, 'M'},
     {"client", required_argument, 0, 'C'}, {"nameserver", required_argument, 0, OPT_NAMESERVER},
     {"dns-update-server", required_argument, 0, OPT_DNSUP_SERVER}, {"dns-update-zone", required_argument, 0, OPT_DNSUP_ZONE},
-    {"tsig-key", required_argument, 0, OPT_TSIG_KEY}, {"draft", required_argument, 0, OPT_DRAFT}, {0}};
+    {"tsig-key", required_argument, 0, OPT_TSIG_KEY}, {"draft", required_argument, 0, OPT_DRAFT},
+    {"no-expect", no_argument, 0, OPT_NO_EXPECT}, {"report-transcripts", required_argument, 0, OPT_REPORT_TRANSCRIPTS}, {0}};
 
 static void usage(FILE *f) {
   fputs("usage: acme-harness run --server TARGET | --server-url URL [--ca FILE] | --client TARGET [options]\n"
@@ -77,8 +79,12 @@ static void usage(FILE *f) {
         "  --jobs N            checks at once (default 1)\n"
         "  --timeout SECONDS   per check (default 30; 300 for --client)\n"
         "  --junit F, --json F, --transcripts DIR   reports\n"
+        "  --report-transcripts failed|all   JUnit/JSON carry the transcripts of failed, errored and\n"
+        "                      xpassed checks (default) or of every check\n"
         "  --expect FILE       expected failures (check ID -> reason); default the target's own\n"
-        "  --strict            SHOULD and MAY failures count too (default: only MUST)\n"
+        "  --no-expect         no expectations at all: every failure is a plain fail\n"
+        "  --strict            SHOULD and MAY failures count too (default: only MUST; JUnit then\n"
+        "                      writes an uncounted failure as skipped, saying so)\n"
         "  --seed N, --verbose, --run-dir NEW-DIR\n"
         "  --dns-port P, --http01-port P, --tlsalpn01-port P, --mgmt-port P   mock ports (default free ones)\n"
         "  --dns-update-server ADDR:PORT --dns-update-zone ZONE --tsig-key NAME:ALG:BASE64\n"
@@ -134,6 +140,11 @@ static int parse_opt(run_args *a, int ch, char *v) {
   case OPT_DNSUP_ZONE: a->dnsup_zone = v; return 0;
   case OPT_TSIG_KEY: a->tsig_key = v; return 0;
   case OPT_DRAFT: return acmeh_arg_append("draft", v, a->drafts_arg, sizeof a->drafts_arg);
+  case OPT_NO_EXPECT: a->no_expect = 1; return 0;
+  case OPT_REPORT_TRANSCRIPTS:
+    if (strcmp(v, "all") && strcmp(v, "failed")) return fprintf(stderr, "acme-harness run: --report-transcripts: all or failed\n"), 2;
+    a->all_transcripts = strcmp(v, "all") == 0;
+    return 0;
   default: return fprintf(stderr, "acme-harness run: see acme-harness run --help\n"), 2;
   }
 }
@@ -390,7 +401,8 @@ static int execute(run_args *a, acmeh_env *env, const acmeh_catalog *cat, const 
   printf("acme-harness: target %s, seed %llu, %d job(s)\n", env->target_name, (unsigned long long)a->seed, a->ro.jobs);
   fflush(stdout);
   if (acmeh_runner_run(cat, env, &a->ro, &rep, err, sizeof err)) return fprintf(stderr, "acme-harness: %s\n", err), 2;
-  rep.tool_version = "0.1.0", rep.target = env->target_name, rep.role = a->ro.role;
+  rep.tool_version = ACMEH_VERSION, rep.target = env->target_name, rep.role = a->ro.role;
+  rep.strict = a->strict, rep.all_transcripts = a->all_transcripts;
   int status = write_reports(a, &rep);
   if (!status) status = rep.interrupted ? 130 : acmeh_runner_exit_status(&rep, a->strict);
   if (status == 0 && acmeh_runner_exit_status(&rep, 1))
@@ -428,9 +440,10 @@ int acmeh_cli_run(int argc, char **argv) {
   acmeh_scenarios *sc = NULL;
   size_t abandoned = 0;
   int status = preflight(&a, &cat);
+  if (!status && a.expect && a.no_expect) status = (fputs("acme-harness run: give --expect or --no-expect, not both\n", stderr), 2);
   if (!status && a.expect) status = load_expectations(&a, NULL, &exp); /* before anything starts */
   if (!status) acmeh_proc_install_cleanup(acmeh_runner_cancel), status = setup(&a, &env, &mocks, &target, &tr, &sc, run_dir);
-  if (!status && !a.expect) status = load_expectations(&a, target, &exp);
+  if (!status && !a.expect && !a.no_expect) status = load_expectations(&a, target, &exp);
   if (status && acmeh_proc_interrupted() && !env.target_name) /* Ctrl-C while the target was starting */
     env.target_name = a.server ? a.server : a.client ? a.client : a.server_url;
   if (!status || acmeh_proc_interrupted()) status = execute(&a, &env, &cat, exp, &abandoned); /* 130, reports */

@@ -50,6 +50,9 @@ typedef struct {
   size_t abandoned;       /* checks the watchdog gave up on: their threads may still run,
                              so the catalog, environment and mocks must outlive the report */
   int interrupted;        /* the run was cancelled (Ctrl-C) before every check ran */
+  int strict;             /* --strict: SHOULD/MAY failures count (exit status, JUnit <failure>) */
+  int all_transcripts;    /* --report-transcripts all: JUnit/JSON carry every check's transcript,
+                             not only those of fail, error and xpass */
 } acmeh_run_report;
 
 /* Frees the owned strings of one result (not the struct itself). */

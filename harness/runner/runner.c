@@ -95,10 +95,22 @@ static void run_one(run_state *st, slot *s, acmeh_result *out) {
   out->duration_s = acmeh_now_mono() - s->started;
 }
 
+/* A failure that is not the one an entry's "message" pattern describes is a
+ * plain fail: the peer's behaviour changed, and the reason no longer tells
+ * what happens. The message says so, with the pattern. */
+static int differs(acmeh_result *r, const char *pattern) {
+  if (!pattern || (r->message && fnmatch(pattern, r->message, 0) == 0)) return 0;
+  char *m = NULL;
+  if (asprintf(&m, "differs from the expected failure (\"%s\"): %s", pattern, r->message ? r->message : "") >= 0)
+    free(r->message), r->message = m;
+  return 1;
+}
+
 /* xfail / xpass per the target's expectations. */
 static void apply_expectation(acmeh_result *r, const json_t *exp) {
   const char *why = exp ? acmeh_expectation_for(exp, r->id, r->revision) : NULL;
   if (!why || (r->verdict != ACMEH_FAIL && r->verdict != ACMEH_PASS)) return;
+  if (r->verdict == ACMEH_FAIL && differs(r, acmeh_expectation_pattern(exp, r->id))) return;
   r->verdict = r->verdict == ACMEH_FAIL ? ACMEH_XFAIL : ACMEH_XPASS;
   r->xfail_reason = strdup(why);
 }
@@ -194,14 +206,23 @@ static const char *entry_reason(const json_t *v, const char *revision) {
   return applies ? json_string_value(json_object_get(v, "reason")) : NULL;
 }
 
-const char *acmeh_expectation_for(const json_t *expectations, const char *id, const char *revision) {
+/* The entry for `id`: exact key, else the first glob that matches. */
+static const json_t *entry_of(const json_t *expectations, const char *id) {
   const char *key;
   json_t *v;
   const json_t *exact = json_object_get(expectations, id);
-  if (exact) return entry_reason(exact, revision);
-  json_object_foreach((json_t *)expectations, key, v)
-    if (fnmatch(key, id, 0) == 0) return entry_reason(v, revision);
+  if (exact) return exact;
+  json_object_foreach((json_t *)expectations, key, v) if (fnmatch(key, id, 0) == 0) return v;
   return NULL;
+}
+
+const char *acmeh_expectation_pattern(const json_t *expectations, const char *id) {
+  return json_string_value(json_object_get(entry_of(expectations, id), "message"));
+}
+
+const char *acmeh_expectation_for(const json_t *expectations, const char *id, const char *revision) {
+  const json_t *v = entry_of(expectations, id);
+  return v ? entry_reason(v, revision) : NULL;
 }
 
 static int nonempty_strings(const json_t *a) {
@@ -220,6 +241,9 @@ int acmeh_expectations_check(const json_t *expectations, const char *name, char 
     const json_t *revs = json_object_get(v, "revisions");
     if (!reason || !*reason)
       return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "%s: %.80s: must be a reason, or {\"reason\": ..., \"revisions\": [...]}", name, key);
+    const json_t *msg = json_object_get(v, "message");
+    if (msg && (!json_is_string(msg) || !*json_string_value(msg)))
+      return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "%s: %.80s: message: must be a non-empty pattern (fnmatch glob)", name, key);
     if (revs && !nonempty_strings(revs))
       return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "%s: %.80s: revisions: must be a non-empty array of revision names", name, key);
   }

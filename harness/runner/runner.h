@@ -42,10 +42,15 @@ void acmeh_runner_cancel(void);
 /* The expectations entry for check `id` (exact key, else the first matching
  * glob) when it applies to `revision` (the check's suite's revision under
  * test, or NULL): its reason, or NULL. An entry is "reason", or
- * {"reason": "...", "revisions": ["<revision>", ...]} for a deviation that
- * shows only under those revisions (e.g. a server implementing an older
- * draft than the one tested). */
+ * {"reason": "...", "revisions": ["<revision>", ...], "message": "<glob>"}:
+ * "revisions" for a deviation that shows only under those revisions (e.g. a
+ * server implementing an older draft than the one tested); "message" is the
+ * failure's signature, an fnmatch(3) glob over the failure message: a failure
+ * that does not match is a plain fail ("differs from the expected failure"). */
 const char *acmeh_expectation_for(const json_t *expectations, const char *id, const char *revision);
+
+/* The "message" pattern of the entry for `id` (borrowed), or NULL. */
+const char *acmeh_expectation_pattern(const json_t *expectations, const char *id);
 
 /* Checks the shape of an expectations object: every value a non-empty
  * string, or an object with a non-empty string "reason" and optionally

@@ -562,12 +562,19 @@ static void start_hold(srv_faults *f, const srv_req *rq, size_t i, srv_outcome *
   oc->hold_rule = i;
 }
 
-/* reject_nonce: a good nonce is used up all the same, so the client cannot
- * simply resend it. */
-static void reject_nonce(view *w, srv_req *rq, srv_resp *rs) {
+/* The request's nonce is used up, as a real server checks it before anything
+ * else: a client must not get a faulted answer and then succeed by resending
+ * the same nonce (RFC 8555 §6.5). */
+static void consume_nonce(view *w, srv_req *rq) {
   view_parse(w, rq);
   const char *nonce = json_string_value(json_object_get(w->prot, "nonce"));
   if (nonce) srv_nonce_redeem(rq->s->nonces, nonce);
+}
+
+/* reject_nonce: a good nonce is used up all the same, so the client cannot
+ * simply resend it. */
+static void reject_nonce(view *w, srv_req *rq, srv_resp *rs) {
+  consume_nonce(w, rq);
   srv_problem(rs, 400, "badNonce", "the nonce was refused (fault injected by the test harness)");
 }
 
@@ -586,6 +593,7 @@ int srv_faults_before(srv_faults *f, srv_req *rq, srv_resp *rs, srv_outcome *oc)
       reject_nonce(&w, rq, rs);
       decided = 1;
     } else if (!decided && r->problem) {
+      consume_nonce(&w, rq);
       srv_problem_send(rs, r->status, json_deep_copy(r->problem));
       decided = 1;
     }

@@ -34,7 +34,8 @@
  *
  * "action" (required, at least one member):
  *   "problem"          {"type": "badNonce", "detail": "..."}: the request is not
- *                      processed; the answer is this problem document (the ACME
+ *                      processed (its nonce is used up all the same, as a real
+ *                      server checks nonces first); the answer is this problem document (the ACME
  *                      URN prefix is added to a type without ':'), with
  *                      "status" or a default for the type (400; unauthorized
  *                      403, rateLimited 429, serverInternal 500)

@@ -75,7 +75,8 @@ static void build_report(void) {
   results[6].transcript = strdup("client said hello\n");
   rep = (acmeh_run_report){.tool_version = "acme-harness 0.1.0", .target = "pebble & co",
                            .role = "server", .seed = 42, .started_unix = 1700000000.0,
-                           .duration_s = 3.5, .results = results, .n = NRESULTS};
+                           .duration_s = 3.5, .results = results, .n = NRESULTS,
+                           .all_transcripts = 1}; /* --report-transcripts all; test_ci_defaults covers the default */
 }
 
 static int suite_init(void) {
@@ -348,6 +349,39 @@ static void test_blocked(void) {
   free(x), free(buf), free(junit), free(json);
 }
 
+/* The defaults a CI user gets: transcripts only of what failed, and a SHOULD
+ * failure that does not change the exit status written as skipped, saying so;
+ * with --strict it is a <failure>. */
+static void test_ci_defaults(void) {
+  acmeh_result r2[3] = {
+      {.id = "CORE-S-001", .title = "t", .spec = "core", .role = "server", .level = "MUST", .verdict = ACMEH_PASS,
+       .transcript = "pass transcript"},
+      {.id = "CORE-S-063", .title = "t", .spec = "core", .role = "server", .level = "SHOULD", .verdict = ACMEH_FAIL,
+       .message = "expected x; got y", .transcript = "should transcript"},
+      {.id = "CORE-S-002", .title = "t", .spec = "core", .role = "server", .level = "MUST", .verdict = ACMEH_FAIL,
+       .message = "expected a; got b", .transcript = "must transcript"}};
+  acmeh_run_report r = {.tool_version = "t", .target = "x", .role = "server", .results = r2, .n = 3};
+  char err[256], *junit = path_in("ci.xml"), *json = path_in("ci.json");
+  size_t len = 0;
+  CU_ASSERT_EQUAL_FATAL(acmeh_report_junit_write(&r, junit, err, sizeof err), ACMEH_OK);
+  char *x = slurp(junit, &len);
+  CU_ASSERT(x && strstr(x, "pass transcript") == NULL);
+  CU_ASSERT(x && strstr(x, "must transcript") != NULL && strstr(x, "should transcript") != NULL);
+  CU_ASSERT(x && strstr(x, "<skipped message=\"SHOULD failure, not counted without --strict: expected x; got y\"") != NULL);
+  CU_ASSERT(x && count(x, "<failure") == 1 && strstr(x, "failures=\"1\"") != NULL && strstr(x, "skipped=\"1\"") != NULL);
+  free(x);
+  CU_ASSERT_EQUAL_FATAL(acmeh_report_json_write(&r, json, err, sizeof err), ACMEH_OK);
+  json_t *doc = json_load_file(json, 0, NULL), *res = json_object_get(doc, "results");
+  CU_ASSERT_TRUE(json_is_null(json_object_get(json_array_get(res, 0), "transcript")));
+  CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_array_get(res, 2), "transcript")), "must transcript");
+  json_decref(doc);
+  r.strict = 1;
+  CU_ASSERT_EQUAL_FATAL(acmeh_report_junit_write(&r, junit, err, sizeof err), ACMEH_OK);
+  x = slurp(junit, &len);
+  CU_ASSERT(x && count(x, "<failure") == 2 && strstr(x, "failures=\"2\"") != NULL);
+  free(x), free(junit), free(json);
+}
+
 static void test_utf8_decoder(void) {
   uint32_t cp = 0;
   CU_ASSERT_EQUAL(acmeh_rep_utf8_next((const unsigned char *)"\xc3\xa9", 2, &cp), 2);
@@ -392,6 +426,7 @@ int main(void) {
       {"json", test_json},
       {"summary", test_summary},
       {"blocked", test_blocked},
+      {"ci defaults", test_ci_defaults},
   };
   return acmeh_unit_run("reports", suite_init, suite_clean, tests, ACMEH_UNIT_COUNT(tests));
 }

@@ -289,6 +289,30 @@ static void test_problem_on_nth(void) {
   stop();
 }
 
+/* A problem fault uses the request's nonce up, as a real server does: resending
+ * the same nonce after the faulted answer gets badNonce. */
+static void test_problem_consumes_nonce(void) {
+  CU_ASSERT_EQUAL_FATAL(start("[{\"name\":\"busy\",\"match\":{\"resource\":\"account\",\"nth\":1},"
+                              "\"action\":{\"status\":503,\"problem\":{\"type\":\"serverInternal\",\"detail\":\"busy\"}}}]"), ACMEH_OK);
+  acmeh_acme *c = account();
+  CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+  char *nonce = NULL, type[128];
+  CU_ASSERT_EQUAL_FATAL(acmeh_acme_nonce(c, &nonce, ERR, sizeof ERR), ACMEH_OK);
+  acmeh_post_opts o = {.own_nonce = 1, .no_retry = 1, .jws = {.nonce = nonce}};
+  acmeh_http_resp r = {0};
+  CU_ASSERT_EQUAL(post(c, acmeh_acme_kid(c), NULL, &o, &r), ACMEH_OK);
+  CU_ASSERT_EQUAL(r.status, 503);
+  acmeh_http_resp_free(&r);
+  CU_ASSERT_EQUAL(post(c, acmeh_acme_kid(c), NULL, &o, &r), ACMEH_OK); /* the same nonce again */
+  acmeh_resp_problem(&r, type, sizeof type);
+  CU_ASSERT_EQUAL(r.status, 400);
+  CU_ASSERT_STRING_EQUAL(type, "badNonce");
+  acmeh_http_resp_free(&r);
+  free(nonce);
+  acmeh_acme_free(c);
+  stop();
+}
+
 static void test_times_and_status_only(void) {
   CU_ASSERT_EQUAL_FATAL(start("[{\"name\":\"ok-not-created\",\"match\":{\"resource\":\"newOrder\",\"nth\":2,\"times\":2},"
                               "\"action\":{\"status\":200}}]"), ACMEH_OK);
@@ -1027,6 +1051,7 @@ int main(void) {
       {"observer: every exchange, documented shape", test_observer_shape},
       {"observer: bytes outside UTF-8 escaped", test_observer_escapes},
       {"fault: problem + Retry-After on the nth newOrder only", test_problem_on_nth},
+      {"problem consumes the nonce", test_problem_consumes_nonce},
       {"fault: nth + times, status only (request processed)", test_times_and_status_only},
       {"fault: good nonce rejected and consumed", test_reject_good_nonce},
       {"fault: headers added, replaced, removed; content type", test_headers},
