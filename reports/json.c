@@ -105,6 +105,7 @@ static json_t *document_json(const acmeh_run_report *rep, int *bad) {
   acmeh_rep_iso8601(rep->started_unix, started, sizeof started);
   put(doc, "tool", jstr(rep->tool_version), bad);
   put(doc, "target", jstr(rep->target), bad);
+  put(doc, "peer_version", jstr(rep->peer_version), bad);
   put(doc, "role", jstr(rep->role), bad);
   put(doc, "seed", seed_json(rep->seed), bad);
   put(doc, "started", json_string(started), bad);

@@ -101,6 +101,7 @@ static void put_properties(acmeh_rep_file *a, const acmeh_run_report *rep, const
   put_property(a, "seed", seed);
   put_property(a, "target", rep->target ? rep->target : "");
   put_property(a, "tool_version", rep->tool_version ? rep->tool_version : "");
+  if (rep->peer_version) put_property(a, "peer_version", rep->peer_version); /* the target's "version" command */
   if (revision) put_property(a, "revision", revision); /* the spec revision tested (--draft) */
   acmeh_rep_puts(a, "    </properties>\n");
 }

@@ -17,9 +17,19 @@ static const acmeh_mx_cell *cell_at(const acmeh_matrix *m, size_t row, size_t co
 /* "server / kind": "reference / http-01" (issue with that challenge) or
  * "pebble / renew" (a kind run with the client's usual challenge). */
 static void column_label(const acmeh_mx_column *c, char *buf, size_t len) {
-  if (c->challenge && strcmp(c->kind, "issue") == 0) snprintf(buf, len, "%s / %s", c->server, c->challenge);
-  else if (c->challenge) snprintf(buf, len, "%s / %s %s", c->server, c->kind, c->challenge);
-  else snprintf(buf, len, "%s / %s", c->server, c->kind);
+  char server[120];
+  if (c->server_version) snprintf(server, sizeof server, "%s (%s)", c->server, c->server_version);
+  else snprintf(server, sizeof server, "%s", c->server);
+  if (c->challenge && strcmp(c->kind, "issue") == 0) snprintf(buf, len, "%s / %s", server, c->challenge);
+  else if (c->challenge) snprintf(buf, len, "%s / %s %s", server, c->kind, c->challenge);
+  else snprintf(buf, len, "%s / %s", server, c->kind);
+}
+
+/* A row's label: the client, with its version when known ("lego (4.9.1-1)"). */
+static void row_label(const acmeh_matrix *m, size_t i, char *buf, size_t len) {
+  const char *v = m->client_versions ? m->client_versions[i] : NULL;
+  if (v) snprintf(buf, len, "%s (%s)", m->clients[i], v);
+  else snprintf(buf, len, "%s", m->clients[i]);
 }
 
 /* ---- Markdown ---------------------------------------------------------- */
@@ -62,7 +72,7 @@ static void md_write(acmeh_rep_file *f, const acmeh_matrix *m) {
   for (size_t j = 0; j < m->ncolumns; j++) acmeh_rep_puts(f, "---|");
   acmeh_rep_puts(f, "\n");
   for (size_t i = 0; i < m->nclients; i++) {
-    acmeh_rep_puts(f, "| "), md_text(f, m->clients[i], 100), acmeh_rep_puts(f, " |");
+    row_label(m, i, label, sizeof label), acmeh_rep_puts(f, "| "), md_text(f, label, 200), acmeh_rep_puts(f, " |");
     for (size_t j = 0; j < m->ncolumns; j++) md_cell(f, cell_at(m, i, j));
     acmeh_rep_puts(f, "\n");
   }
@@ -114,7 +124,7 @@ static void html_write(acmeh_rep_file *f, const acmeh_matrix *m) {
     column_label(&m->columns[j], label, sizeof label), acmeh_rep_puts(f, "<th>"), html_text(f, label), acmeh_rep_puts(f, "</th>");
   acmeh_rep_puts(f, "</tr>\n");
   for (size_t i = 0; i < m->nclients; i++) {
-    acmeh_rep_puts(f, "<tr><th>"), html_text(f, m->clients[i]), acmeh_rep_puts(f, "</th>");
+    row_label(m, i, label, sizeof label), acmeh_rep_puts(f, "<tr><th>"), html_text(f, label), acmeh_rep_puts(f, "</th>");
     for (size_t j = 0; j < m->ncolumns; j++) html_cell(f, cell_at(m, i, j));
     acmeh_rep_puts(f, "</tr>\n");
   }
@@ -157,10 +167,16 @@ static json_t *matrix_json(const acmeh_matrix *m) {
   size_t counts[4] = {0};
   acmeh_rep_iso8601(m->started_unix, when, sizeof when);
   json_t *clients = json_array(), *cols = json_array(), *cells = json_array();
-  for (size_t i = 0; i < m->nclients; i++) json_array_append_new(clients, jstr(m->clients[i]));
-  for (size_t j = 0; j < m->ncolumns; j++)
+  json_t *versions = json_object(); /* {"<target>": "<version>"} of every client and server known */
+  for (size_t i = 0; i < m->nclients; i++) {
+    json_array_append_new(clients, jstr(m->clients[i]));
+    if (m->client_versions && m->client_versions[i]) json_object_set_new(versions, m->clients[i], jstr(m->client_versions[i]));
+  }
+  for (size_t j = 0; j < m->ncolumns; j++) {
     json_array_append_new(cols, json_pack("{s:o,s:o,s:o}", "server", jstr(m->columns[j].server), "kind",
                                           jstr(m->columns[j].kind), "challenge", jstr(m->columns[j].challenge)));
+    if (m->columns[j].server_version) json_object_set_new(versions, m->columns[j].server, jstr(m->columns[j].server_version));
+  }
   for (size_t i = 0; i < m->nclients; i++)
     for (size_t j = 0; j < m->ncolumns; j++) json_array_append_new(cells, cell_json(m, i, j)), counts[cell_at(m, i, j)->verdict & 3]++;
   json_t *summary = json_object(), *doc = json_object();
@@ -170,6 +186,7 @@ static json_t *matrix_json(const acmeh_matrix *m) {
   json_object_set_new(doc, "duration_s", json_real((double)(long long)(m->duration_s * 1000 + 0.5) / 1000));
   json_object_set_new(doc, "interrupted", json_boolean(m->interrupted));
   json_object_set_new(doc, "clients", clients);
+  json_object_set_new(doc, "versions", versions);
   json_object_set_new(doc, "columns", cols);
   json_object_set_new(doc, "summary", summary);
   json_object_set_new(doc, "cells", cells);

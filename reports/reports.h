@@ -45,6 +45,7 @@ typedef struct {
   const char *server;    /* server target name */
   const char *kind;      /* scenario kind, e.g. "issue" */
   const char *challenge; /* "http-01", "dns-01", "tls-alpn-01", or NULL */
+  const char *server_version; /* the server target's version (its "version" command), or NULL */
 } acmeh_mx_column;
 
 typedef struct {
@@ -63,6 +64,7 @@ typedef struct {
 
 typedef struct {
   const char *const *clients; /* row names */
+  const char *const *client_versions; /* their versions (NULL, or entries NULL when unknown) */
   size_t nclients;
   const acmeh_mx_column *columns;
   size_t ncolumns;

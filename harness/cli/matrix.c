@@ -123,6 +123,7 @@ static int load_target(const char *arg, const char *role, target_def *t) {
     if (json_is_string(p) && !t->missing[0] && !acmeh_proc_in_path(json_string_value(p)))
       snprintf(t->missing, sizeof t->missing, "%s", json_string_value(p));
   t->reference = strcmp(role, "server") == 0 && json_is_true(json_object_get(t->doc, "reference"));
+  if (acmeh_target_version(t->doc, t->dir, t->version, sizeof t->version) != ACMEH_OK) t->version[0] = '\0';
   /* A server's program is its command's first word, when that is not the harness itself. */
   const char *cmd0 = t->reference ? NULL : json_string_value(json_array_get(json_object_get(t->doc, "command"), 0));
   if (cmd0 && !strstr(cmd0, "${") && !acmeh_proc_in_path(cmd0)) snprintf(t->missing, sizeof t->missing, "%s", cmd0);
@@ -491,7 +492,9 @@ typedef struct {
 
 static void add_column(matrix *m, size_t server, const scenario_kind *k, const char *challenge) {
   m->cols[m->ncols] = (column_def){.kind = k, .server = server};
-  m->mcols[m->ncols++] = (acmeh_mx_column){.server = m->servers[server].name, .kind = k->name, .challenge = challenge};
+  const char *v = m->servers[server].version;
+  m->mcols[m->ncols++] = (acmeh_mx_column){.server = m->servers[server].name, .kind = k->name, .challenge = challenge,
+                                           .server_version = v[0] ? v : NULL};
 }
 
 /* The kind in column-kind order: issue, then matrix_kinds.c's. */
@@ -604,7 +607,9 @@ static int report(matrix *m, const matrix_args *a, double started, double t0) {
   size_t counts[4] = {0};
   for (size_t i = 0; i < m->nclients; i++) names[i] = m->clients[i].name;
   for (size_t i = 0; i < m->ncells; i++) counts[m->mcells[i].verdict & 3]++;
-  acmeh_matrix rep = {.clients = names, .nclients = m->nclients, .columns = m->mcols, .ncolumns = m->ncols,
+  const char *versions[MAX_TARGETS];
+  for (size_t i = 0; i < m->nclients; i++) versions[i] = m->clients[i].version[0] ? m->clients[i].version : NULL;
+  acmeh_matrix rep = {.clients = names, .client_versions = versions, .nclients = m->nclients, .columns = m->mcols, .ncolumns = m->ncols,
                       .cells = m->mcells, .started_unix = started, .duration_s = acmeh_now_mono() - t0,
                       .interrupted = acmeh_proc_interrupted()};
   char err[1024];

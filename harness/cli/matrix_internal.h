@@ -42,6 +42,7 @@ typedef struct {
                           in this process and records every exchange */
   char dir[4096];      /* folder of its file: ${TARGET_DIR} */
   char missing[256];   /* a required program that is not installed, or "" */
+  char version[128];   /* its "version" command's answer, or "" when it has none or failed */
 } target_def;
 
 typedef struct {

@@ -38,6 +38,7 @@ typedef struct {
   size_t nids;
   int dns_port, http01_port, tlsalpn01_port, mgmt_port, strict, verbose, have_seed, timeout_given;
   int no_expect, all_transcripts;
+  char peer_version[128]; /* the target's "version" command's answer, or "" */
   uint64_t seed;
   char drafts_arg[1024]; /* every --draft, comma-joined */
   json_t *drafts;        /* the revision under test per suite (acmeh_catalog_drafts) */
@@ -318,6 +319,29 @@ static int start_target(run_args *a, acmeh_env *env, acmeh_mocks *m, json_t **ta
 
 /* Client under test: the client's target file, its programs, a run folder
  * and the scenarios; the reference servers start per scenario. */
+/* The folder of target `arg`'s file (its ${TARGET_DIR}) into dir. Returns dir. */
+static char *target_dir(const char *arg, char *dir, size_t len) {
+  if (strchr(arg, '/') || strstr(arg, ".json")) {
+    char *real = realpath(arg, NULL);
+    snprintf(dir, len, "%s", real ? real : arg);
+    free(real);
+    char *slash = strrchr(dir, '/');
+    if (slash) *slash = '\0';
+  } else {
+    snprintf(dir, len, "%s/targets", acmeh_data_dir());
+  }
+  return dir;
+}
+
+/* The target's version (its "version" command) into a->peer_version, printed. */
+static void peer_version(run_args *a, const json_t *target) {
+  const char *arg = a->server ? a->server : a->client;
+  char dir[4096];
+  if (!target || !arg) return;
+  acmeh_target_version(target, target_dir(arg, dir, sizeof dir), a->peer_version, sizeof a->peer_version);
+  printf("target %s: version %s\n", arg, a->peer_version);
+}
+
 static int start_client(run_args *a, acmeh_env *env, json_t **target, acmeh_scenarios **sc, char *run_dir) {
   char err[1024];
   if (acmeh_target_load(a->client, target, err, sizeof err)) return fprintf(stderr, "acme-harness: %s\n", err), 2;
@@ -331,16 +355,7 @@ static int start_client(run_args *a, acmeh_env *env, json_t **target, acmeh_scen
   snprintf(run_dir, 4096, "%s", a->run_dir ? a->run_dir : "/tmp/acme-harness-XXXXXX");
   if (!a->run_dir && !mkdtemp(run_dir)) return fprintf(stderr, "acme-harness: cannot create a run folder in /tmp\n"), 2;
   static char dir[4096]; /* lives as long as the run */
-  if (strchr(a->client, '/') || strstr(a->client, ".json")) {
-    char *real = realpath(a->client, NULL);
-    snprintf(dir, sizeof dir, "%s", real ? real : a->client);
-    free(real);
-    char *slash = strrchr(dir, '/');
-    if (slash) *slash = '\0';
-  } else {
-    snprintf(dir, sizeof dir, "%s/targets", acmeh_data_dir());
-  }
-  env->client_dir = dir;
+  env->client_dir = target_dir(a->client, dir, sizeof dir);
   env->client = *target, env->scenarios = *sc, env->run_dir = run_dir, env->target_name = a->client;
   env->claims = json_object_get(*target, "claims");
   printf("client %s: scenarios run in %s (%s)\n", a->client, run_dir, kept(a));
@@ -403,6 +418,7 @@ static int execute(run_args *a, acmeh_env *env, const acmeh_catalog *cat, const 
   if (acmeh_runner_run(cat, env, &a->ro, &rep, err, sizeof err)) return fprintf(stderr, "acme-harness: %s\n", err), 2;
   rep.tool_version = ACMEH_VERSION, rep.target = env->target_name, rep.role = a->ro.role;
   rep.strict = a->strict, rep.all_transcripts = a->all_transcripts;
+  rep.peer_version = a->peer_version[0] ? a->peer_version : NULL;
   int status = write_reports(a, &rep);
   if (!status) status = rep.interrupted ? 130 : acmeh_runner_exit_status(&rep, a->strict);
   if (status == 0 && acmeh_runner_exit_status(&rep, 1))
@@ -444,6 +460,7 @@ int acmeh_cli_run(int argc, char **argv) {
   if (!status && a.expect) status = load_expectations(&a, NULL, &exp); /* before anything starts */
   if (!status) acmeh_proc_install_cleanup(acmeh_runner_cancel), status = setup(&a, &env, &mocks, &target, &tr, &sc, run_dir);
   if (!status && !a.expect && !a.no_expect) status = load_expectations(&a, target, &exp);
+  if (!status) peer_version(&a, target);
   if (status && acmeh_proc_interrupted() && !env.target_name) /* Ctrl-C while the target was starting */
     env.target_name = a.server ? a.server : a.client ? a.client : a.server_url;
   if (!status || acmeh_proc_interrupted()) status = execute(&a, &env, &cat, exp, &abandoned); /* 130, reports */

@@ -41,6 +41,7 @@ typedef struct {
 typedef struct {
   const char *tool_version;
   const char *target;     /* "pebble" or the server URL */
+  const char *peer_version; /* what the target's "version" command said, or NULL */
   const char *role;       /* "server" or "client" */
   uint64_t seed;
   double started_unix;    /* seconds since the epoch */

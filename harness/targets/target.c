@@ -100,6 +100,7 @@ static int check_fields(const json_t *obj, const char *where, const field *field
 
 static const field COMMON[] = {{"name", F_STR, 1},         {"role", F_STR, 1},     {"description", F_STR, 0},
                                {"requires", F_STRS, 0},    {"expectations", F_STR, 0}, {"claims", F_OBJ, 0},
+                               {"version", F_ARGV, 0},
                                {NULL, 0, 0}};
 static const field CLIENT[] = {{"actions", F_OBJ, 1},  {"cert_path", F_STR, 1}, {"publishes", F_STR, 1},
                                {"challenges", F_STRS, 0}, {NULL, 0, 0}};
@@ -444,4 +445,47 @@ int acmeh_target_expectations(const json_t *doc, json_t **out, char *err, size_t
   if (json_is_object(e)) return *out = e, ACMEH_OK;
   json_decref(e);
   return acmeh_msg(err, errlen, ACMEH_ENV_IO, "expectations %s: %s", path, e ? "must be a JSON object of check ID -> reason" : je.text);
+}
+
+/* Bytes of a version command's output read; its first line is kept. */
+#define VERSION_OUTPUT_MAX 4096
+
+/* The first non-empty line of file `path`, trimmed, into out. */
+static void first_line(const char *path, char *out, size_t len) {
+  char buf[VERSION_OUTPUT_MAX + 1];
+  FILE *f = fopen(path, "r");
+  size_t n = f ? fread(buf, 1, VERSION_OUTPUT_MAX, f) : 0;
+  if (f) fclose(f);
+  buf[n] = '\0';
+  char *p = buf + strspn(buf, " \t\r\n");
+  p[strcspn(p, "\r\n")] = '\0';
+  for (size_t e = strlen(p); e && (p[e - 1] == ' ' || p[e - 1] == '\t'); e--) p[e - 1] = '\0';
+  snprintf(out, len, "%s", p);
+}
+
+int acmeh_target_version(const json_t *doc, const char *target_dir, char *out, size_t len) {
+  snprintf(out, len, "unknown");
+  const json_t *cmd = json_object_get(doc, "version");
+  if (!json_array_size(cmd)) return ACMEH_UNSUPPORTED;
+  acmeh_vars v = {0};
+  if (target_dir) acmeh_vars_set(&v, "TARGET_DIR", target_dir);
+  if (acmeh_self_exe()) acmeh_vars_set(&v, "ACMEH_BIN", acmeh_self_exe());
+  json_t *argv_j = acmeh_vars_expand_json(&v, cmd);
+  size_t n = json_array_size(argv_j), i;
+  const char **argv = calloc(n + 1, sizeof *argv);
+  json_t *e;
+  json_array_foreach(argv_j, i, e) if (argv) argv[i] = json_string_value(e);
+  char log[] = "/tmp/acmeh-version-XXXXXX", err[256], line[256] = "";
+  int fd = mkstemp(log), status = -1;
+  int rc = fd < 0 || !argv ? ACMEH_ENV_IO : ACMEH_OK;
+  if (fd >= 0) close(fd);
+  if (rc == ACMEH_OK) rc = acmeh_proc_run(argv, NULL, "/", log, 10000, &status, err, sizeof err);
+  if (rc == ACMEH_OK && status == 0) first_line(log, line, sizeof line);
+  if (line[0]) snprintf(out, len, "%.100s", line);
+  else if (rc == ACMEH_OK) rc = ACMEH_ENV_IO; /* failed or printed nothing */
+  if (fd >= 0) unlink(log);
+  free(argv);
+  json_decref(argv_j);
+  acmeh_vars_free(&v);
+  return rc;
 }

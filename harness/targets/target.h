@@ -65,6 +65,14 @@ void acmeh_target_stop(acmeh_target_run *r);
  * JSON object (a broken expectations file must not quietly expect nothing). */
 int acmeh_target_expectations(const json_t *doc, json_t **out, char *err, size_t errlen);
 
+/* The version of the implementation a target describes: runs its "version"
+ * command (argv; ${TARGET_DIR} = target_dir, ${ACMEH_BIN}; at most 10 s) and
+ * keeps the first non-empty line of its output, at most 100 characters, in
+ * out (len bytes). out is "unknown" when the target has no such command
+ * (ACMEH_UNSUPPORTED) or it failed or printed nothing (ACMEH_ENV_IO or the
+ * process error). */
+int acmeh_target_version(const json_t *doc, const char *target_dir, char *out, size_t len);
+
 /* A free TCP port on 127.0.0.1 (bound and released), or -1. */
 int acmeh_free_port(void);
 

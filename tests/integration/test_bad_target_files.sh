@@ -32,6 +32,7 @@ refused --client CORE-C-001 "{$C, \"requires\": \"lego\", \"actions\": {\"issue\
 refused --client CORE-C-001 '{"name": 7, "role": "client"}' "name: must be"
 refused --server CORE-S-001 '{"name": "bad", "role": "server", "command": "pebble", "directory": "https://x/dir"}' "command: must be"
 refused --server CORE-S-001 '{"name": "bad", "role": "server", "command": ["pebble"]}' "directory: is required"
+refused --server CORE-S-001 '{"name": "bad", "role": "server", "command": ["p"], "directory": "d", "version": "p --version"}' "version: must be"
 refused --server CORE-S-001 '{"name": "bad", "role": "server", "command": ["p"], "directory": "d", "ready": {"timeout_ms": -1}}' "ready.timeout_ms"
 refused --nameserver DNSUP-S-001 '{"name": "bad", "role": "nameserver", "command": ["named"]}' "nameserver: is required"
 refused --nameserver DNSUP-S-001 '{"name": "bad", "role": "nameserver", "mock_dns": {}, "secrets": {"a": "32"}}' "secrets: must be"

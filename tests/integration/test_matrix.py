@@ -89,11 +89,18 @@ def run_matrix(tmp, label, clients, kinds):
 def markdown_rows(out, names, columns):
     lines = open(os.path.join(out, "matrix.md")).read().splitlines()
     rows = [l for l in lines if l.startswith("| ")]
+    # Labels carry the targets' versions ("pebble (2.4.0+ds1-2+b4) / http-01",
+    # "lego (4.9.1-1)"); the fake client has no version command.
+    unversioned = lambda label: re.sub(r" \([^()]*\)( /|$)", r"\1", label)
     header = [c.strip() for c in rows[0].strip("|").split("|")]
     want_cols = ["client"] + ["%s / %s" % (s, c) for s in SERVERS for c in columns]
-    check(header == want_cols, "md header %s == %s" % (header, want_cols))
+    check([unversioned(h) for h in header] == want_cols, "md header %s == %s" % (header, want_cols))
+    check(all(re.match(r"(reference \(acme-harness \S+\)|pebble \(\d\S*\)) / ", h) for h in header[1:]),
+          "every server column names its version: %s" % header[1:])
     body = rows[1:]
-    check([r.split("|")[1].strip() for r in body] == names, "md rows are the clients in order: %s" % body)
+    check([unversioned(r.split("|")[1].strip()) for r in body] == names, "md rows are the clients in order: %s" % body)
+    check(all(re.match(r"lego \(\d", r.split("|")[1].strip()) for r in body if r.startswith("| lego")),
+          "lego's row names its version")
     for r in body:
         check(r.count(" | ") + 1 >= len(want_cols), "md row has a cell per column: %s" % r[:100])
     return body

@@ -32,22 +32,24 @@ static char *slurp(const char *name) {
 }
 
 static const char *const clients[] = {"lego", "cl<i>ent|x"};
-static const acmeh_mx_column cols[] = {{"reference", "issue", "http-01"}, {"pebble", "issue", "tls-alpn-01"}};
+static const acmeh_mx_column cols[] = {{"reference", "issue", "http-01", NULL}, {"pebble", "issue", "tls-alpn-01", "2.4.0+ds1-2"}};
+static const char *const versions[] = {"4.9.1-1", NULL};
 static acmeh_mx_cell cells[] = {
     {ACMEH_PASS, "certificate issued", 1.25, "transcripts/lego--reference--http-01.txt", 9, "CORE-C-009,CORE-C-0<b>"},
     {ACMEH_SKIP, "lego lacks tls-alpn-01", 0, "transcripts/lego--pebble--tls-alpn-01.txt", 0, NULL},
     {ACMEH_FAIL, NASTY, 2.5, "transcripts/c--reference--http-01.txt", 3, NULL},
     {ACMEH_ERROR, "pebble is not installed", 0.1, NULL, 0, NULL},
 };
-static const acmeh_matrix m = {clients, 2, cols, 2, cells, 1.8e9, 12.5, 0};
+static const acmeh_matrix m = {.clients = clients, .client_versions = versions, .nclients = 2, .columns = cols, .ncolumns = 2,
+                               .cells = cells, .started_unix = 1.8e9, .duration_s = 12.5};
 
 static void test_write(void) {
   char err[256];
   CU_ASSERT_EQUAL_FATAL(acmeh_report_matrix_write(&m, tmpdir, err, sizeof err), ACMEH_OK);
   const char *md = slurp("matrix.md");
   CU_ASSERT_PTR_NOT_NULL_FATAL(md);
-  CU_ASSERT_PTR_NOT_NULL(strstr(md, "| client | reference / http-01 | pebble / tls-alpn-01 |\n|---|---|---|\n"));
-  CU_ASSERT_PTR_NOT_NULL(strstr(md, "| lego | [pass](transcripts/lego--reference--http-01.txt) 1.2 s; request checks failed: CORE-C-009,CORE-C-0&lt;b&gt; |"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(md, "| client | reference / http-01 | pebble (2.4.0+ds1-2) / tls-alpn-01 |\n|---|---|---|\n"));
+  CU_ASSERT_PTR_NOT_NULL(strstr(md, "| lego (4.9.1-1) | [pass](transcripts/lego--reference--http-01.txt) 1.2 s; request checks failed: CORE-C-009,CORE-C-0&lt;b&gt; |"));
   CU_ASSERT_PTR_NOT_NULL(strstr(md, "[skip](transcripts/lego--pebble--tls-alpn-01.txt): lego lacks tls-alpn-01 |"));
   /* Peer text can neither open a column nor inject markup. */
   CU_ASSERT_PTR_NOT_NULL(strstr(md, "| cl&lt;i&gt;ent\\|x |"));
@@ -70,6 +72,9 @@ static void test_write(void) {
   CU_ASSERT_PTR_NOT_NULL(strstr(json_string_value(json_object_get(c, "reason")), "\xEF\xBF\xBD end"));
   CU_ASSERT_TRUE(json_is_null(json_object_get(json_array_get(json_object_get(doc, "cells"), 3), "transcript")));
   CU_ASSERT_EQUAL(json_integer_value(json_object_get(json_object_get(doc, "summary"), "skip")), 1);
+  CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_object_get(doc, "versions"), "lego")), "4.9.1-1");
+  CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_object_get(doc, "versions"), "pebble")), "2.4.0+ds1-2");
+  CU_ASSERT_PTR_NULL(json_object_get(json_object_get(doc, "versions"), "reference"));
   /* Per-request client checks: judged and failed ones per cell; none on an unjudged cell. */
   json_t *rq = json_object_get(json_array_get(json_object_get(doc, "cells"), 0), "request_checks");
   CU_ASSERT_EQUAL(json_integer_value(json_object_get(rq, "judged")), 9);
