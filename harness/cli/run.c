@@ -38,6 +38,8 @@ typedef struct {
   size_t nids;
   int dns_port, http01_port, tlsalpn01_port, mgmt_port, strict, verbose, have_seed, timeout_given;
   int no_expect, all_transcripts;
+  const char *claims_file; /* --claims: what a --server-url server offers (a target's "claims" object) */
+  json_t *claims;
   char peer_version[128]; /* the target's "version" command's answer, or "" */
   uint64_t seed;
   char drafts_arg[1024]; /* every --draft, comma-joined */
@@ -48,7 +50,8 @@ typedef struct {
   acmeh_run_opts ro;
 } run_args;
 
-enum { OPT_NAMESERVER = 0x100, OPT_DNSUP_SERVER, OPT_DNSUP_ZONE, OPT_TSIG_KEY, OPT_DRAFT, OPT_NO_EXPECT, OPT_REPORT_TRANSCRIPTS };
+enum { OPT_NAMESERVER = 0x100, OPT_DNSUP_SERVER, OPT_DNSUP_ZONE, OPT_TSIG_KEY, OPT_DRAFT, OPT_NO_EXPECT, OPT_REPORT_TRANSCRIPTS,
+       OPT_CLAIMS };
 
 static const struct option opts[] = {
     {"server", required_argument, 0, 'S'},  {"server-url", required_argument, 0, 'U'},
@@ -65,12 +68,15 @@ static const struct option opts[] = {
     {"client", required_argument, 0, 'C'}, {"nameserver", required_argument, 0, OPT_NAMESERVER},
     {"dns-update-server", required_argument, 0, OPT_DNSUP_SERVER}, {"dns-update-zone", required_argument, 0, OPT_DNSUP_ZONE},
     {"tsig-key", required_argument, 0, OPT_TSIG_KEY}, {"draft", required_argument, 0, OPT_DRAFT},
-    {"no-expect", no_argument, 0, OPT_NO_EXPECT}, {"report-transcripts", required_argument, 0, OPT_REPORT_TRANSCRIPTS}, {0}};
+    {"no-expect", no_argument, 0, OPT_NO_EXPECT}, {"report-transcripts", required_argument, 0, OPT_REPORT_TRANSCRIPTS},
+    {"claims", required_argument, 0, OPT_CLAIMS}, {0}};
 
 static void usage(FILE *f) {
   fputs("usage: acme-harness run --server TARGET | --server-url URL [--ca FILE] | --client TARGET [options]\n"
         "  --server TARGET     start a server target (targets/TARGET.json) and test it\n"
-        "  --server-url URL    test a running server; --ca FILE verifies its TLS certificate\n"
+        "  --server-url URL    test a running server; --ca FILE verifies its TLS certificate;\n"
+        "                      --claims FILE says what it offers (a target's \"claims\": ari, profiles,\n"
+        "                      eab, ...), so those checks fail instead of skipping when it stops offering it\n"
         "  --client TARGET     test a client target against the reference server\n"
         "  --nameserver TARGET start a nameserver target (bind, mock-dns) and run the dnsupdate suite on it\n"
         "  --suite S[,S...]    suites to run (`acme-harness list` names them)\n"
@@ -142,6 +148,7 @@ static int parse_opt(run_args *a, int ch, char *v) {
   case OPT_TSIG_KEY: a->tsig_key = v; return 0;
   case OPT_DRAFT: return acmeh_arg_append("draft", v, a->drafts_arg, sizeof a->drafts_arg);
   case OPT_NO_EXPECT: a->no_expect = 1; return 0;
+  case OPT_CLAIMS: a->claims_file = v; return 0;
   case OPT_REPORT_TRANSCRIPTS:
     if (strcmp(v, "all") && strcmp(v, "failed")) return fprintf(stderr, "acme-harness run: --report-transcripts: all or failed\n"), 2;
     a->all_transcripts = strcmp(v, "all") == 0;
@@ -264,6 +271,16 @@ static int load_expectations(const run_args *a, const json_t *target, json_t **o
   return 2;
 }
 
+/* --claims FILE: a JSON object like a target's "claims" (targets/README.md). 0 or 2 (printed). */
+static int load_claims(run_args *a) {
+  json_error_t je;
+  a->claims = json_load_file(a->claims_file, 0, &je);
+  if (json_is_object(a->claims)) return 0;
+  fprintf(stderr, "acme-harness run: --claims %s: %s\n", a->claims_file, a->claims ? "must be a JSON object of claims" : je.text);
+  json_decref(a->claims), a->claims = NULL;
+  return 2;
+}
+
 /* A server named by URL must at least answer HTTP; otherwise nothing can be judged (2). */
 static int reach(const acmeh_env *env) {
   acmeh_http_config hc = {.ca_file = env->ca_file, .request_timeout_ms = 3000};
@@ -291,7 +308,8 @@ static int nameserver_env(run_args *a, acmeh_env *env, const json_t *target, acm
   char err[512];
   if (acmeh_ns_env_from_json(acmeh_target_nameserver(tr), &ns, err, sizeof err))
     return fprintf(stderr, "acme-harness: %s: %s\n", a->server, err), 2;
-  env->nameserver = &ns, env->target_name = a->server, env->claims = json_object_get(target, "claims");
+  env->nameserver = &ns, env->target_name = a->server;
+  env->claims = a->claims ? a->claims : json_object_get(target, "claims");
   printf("nameserver %s: %s port %d, zone %s (its log %s is %s)\n", a->server, ns.addr, ns.port, ns.zone,
          acmeh_target_log(tr), kept(a));
   return 0;
@@ -311,7 +329,7 @@ static int start_target(run_args *a, acmeh_env *env, acmeh_mocks *m, json_t **ta
   env->directory_url = acmeh_target_directory(*tr);
   env->ca_file = acmeh_target_ca_file(*tr);
   env->target_name = a->server;
-  env->claims = json_object_get(*target, "claims");
+  env->claims = a->claims ? a->claims : json_object_get(*target, "claims"); /* --claims replaces the file's */
   printf("target %s: directory %s (its log %s is %s)\n", a->server, env->directory_url, acmeh_target_log(*tr),
          kept(a));
   return 0;
@@ -357,7 +375,7 @@ static int start_client(run_args *a, acmeh_env *env, json_t **target, acmeh_scen
   static char dir[4096]; /* lives as long as the run */
   env->client_dir = target_dir(a->client, dir, sizeof dir);
   env->client = *target, env->scenarios = *sc, env->run_dir = run_dir, env->target_name = a->client;
-  env->claims = json_object_get(*target, "claims");
+  env->claims = a->claims ? a->claims : json_object_get(*target, "claims"); /* --claims replaces the file's */
   printf("client %s: scenarios run in %s (%s)\n", a->client, run_dir, kept(a));
   return 0;
 }
@@ -366,6 +384,7 @@ static int start_client(run_args *a, acmeh_env *env, json_t **target, acmeh_scen
 static int setup(run_args *a, acmeh_env *env, acmeh_mocks **mocks, json_t **target, acmeh_target_run **tr,
                  acmeh_scenarios **sc, char *run_dir) {
   char err[1024];
+  if (a->claims_file && load_claims(a)) return 2;
   acmeh_mocks_config mc = {.dns_port = a->dns_port, .http01_port = a->http01_port,
                            .tlsalpn01_port = a->tlsalpn01_port, .mgmt_port = a->mgmt_port};
   if (acmeh_mocks_start(&mc, mocks, err, sizeof err)) return fprintf(stderr, "acme-harness: mocks: %s\n", err), 2;
@@ -384,6 +403,7 @@ static int setup(run_args *a, acmeh_env *env, acmeh_mocks **mocks, json_t **targ
   if (a->server) return start_target(a, env, *mocks, target, tr, run_dir);
   if (a->client) return start_client(a, env, target, sc, run_dir);
   env->directory_url = a->server_url, env->ca_file = a->ca, env->target_name = a->server_url;
+  env->claims = a->claims;
   printf("mock DNS on 127.0.0.1:%d (udp+tcp), http-01 on :%d, tls-alpn-01 on :%d, management API on :%d\n",
          acmeh_mocks_dns_port(*mocks), acmeh_mocks_http01_port(*mocks), acmeh_mocks_tlsalpn01_port(*mocks),
          acmeh_mocks_mgmt_port(*mocks));
@@ -474,7 +494,7 @@ int acmeh_cli_run(int argc, char **argv) {
   acmeh_scenarios_free(sc);
   json_decref(exp);
   json_decref(target);
-  json_decref(a.drafts);
+  json_decref(a.drafts), json_decref(a.claims);
   acmeh_publisher_dns_update_free(&a.publisher);
   acmeh_catalog_free(&cat);
   return status;
