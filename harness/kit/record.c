@@ -89,6 +89,15 @@ int acmeh_kit_record(acmeh_check_ctx *ctx, const char *scenario, const acmeh_cli
   return rc;
 }
 
+int acmeh_kit_unreached(acmeh_check_ctx *ctx, const acmeh_client_run *r, const char *expected, const char *what) {
+  if (!r || (!r->exit_status && !r->timed_out)) return acmeh_check_fail(ctx, expected, "%s", what);
+  char step[160], how[96];
+  snprintf(step, sizeof step, "scenario %s", r->name);
+  if (r->timed_out) snprintf(how, sizeof how, "%s: the client was stopped at its time limit", what);
+  else snprintf(how, sizeof how, "%s: the client exited %d first", what, r->exit_status);
+  return acmeh_check_blocked(ctx, step, "the client's output in the transcript", how);
+}
+
 int acmeh_kit_disclaims(const acmeh_check_ctx *ctx, const char *name) {
   return json_is_false(json_object_get(json_object_get(ctx->env->client, "claims"), name));
 }

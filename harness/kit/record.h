@@ -84,6 +84,13 @@ int acmeh_kit_validation_at(const acmeh_client_run *r, size_t i, acmeh_kit_valid
  * sent no request at all. Returns as acmeh_scenario_get. */
 int acmeh_kit_record(acmeh_check_ctx *ctx, const char *scenario, const acmeh_client_run **r);
 
+/* A client check whose scenario never reached what it judges (`what`, e.g.
+ * "the client never finalized"): when the client's run ended in failure (a
+ * non-zero exit, a time-out), no rule of this check was exercised, so it is
+ * blocked, naming the scenario and how the client ended; when the client
+ * ended well, the check fails: acmeh_check_fail(ctx, expected, what). */
+int acmeh_kit_unreached(acmeh_check_ctx *ctx, const acmeh_client_run *r, const char *expected, const char *what);
+
 /* 1 when the target file's (or the run's) "claims" has `name`: true. */
 int acmeh_kit_claims(const acmeh_check_ctx *ctx, const char *name);
 /* 1 when the client target's "claims" has `name`: false (declared absent). */

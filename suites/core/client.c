@@ -34,7 +34,9 @@ static int fault_fired(acmeh_check_ctx *ctx, const acmeh_client_run *r, const ch
     if (json_array_size(e.faults)) return ACMEH_OK;
     reached |= acmeh_kit_is(&e, "POST", resource);
   }
-  if (!reached) return acmeh_check_fail(ctx, "a request to the resource the scenario disturbs", "the client sent no POST to %s", resource);
+  char what[160];
+  snprintf(what, sizeof what, "the client sent no POST to %s", resource);
+  if (!reached) return acmeh_kit_unreached(ctx, r, "a request to the resource the scenario disturbs", what);
   return acmeh_msg(ctx->err, sizeof ctx->err, ACMEH_INTERNAL, "scenario %s: its fault was never applied", r->name);
 }
 
@@ -337,7 +339,7 @@ static int csr_format(acmeh_check_ctx *ctx) {
     seen = 1;
     json_decref(p);
   }
-  if (rc == ACMEH_OK && !seen) rc = acmeh_check_fail(ctx, "a finalize request with a CSR", "the client never finalized");
+  if (rc == ACMEH_OK && !seen) rc = acmeh_kit_unreached(ctx, r, "a finalize request with a CSR", "the client never finalized");
   json_decref(want);
   return rc;
 }
@@ -484,7 +486,7 @@ static int csr_key_not_account_key(acmeh_check_ctx *ctx) {
     json_decref(p);
   }
   acmeh_key_free(acct);
-  if (rc == ACMEH_OK && !seen) rc = acmeh_check_fail(ctx, "a finalize request with a CSR", "the client never finalized");
+  if (rc == ACMEH_OK && !seen) rc = acmeh_kit_unreached(ctx, r, "a finalize request with a CSR", "the client never finalized");
   return rc;
 }
 

@@ -72,6 +72,11 @@ ROWS = [
     ("CORE-C-033", "hide-detail", "fail", "never mentions \"acme-harness-refusal-7f3a\""),
     ("CORE-C-036", "ignore-retry-after", "fail", "no retry of a rateLimited request before its Retry-After"),
     ("CORE-C-037", "hide-detail", "fail", "never mentions \"acme-harness-terms-7f3a\""),
+    # A client that gives up before the point a check judges breaks no rule of
+    # that check: blocked, naming the scenario and how the client ended.
+    ("CORE-C-019", "wrong-keyauth", "blocked", "blocked: scenario plain-http01 failed: the client never finalized: the client exited 1 first"),
+    ("CORE-C-023", "wrong-keyauth", "blocked", "blocked: scenario plain-http01 failed: the client never finalized"),
+    ("CORE-C-036", "bad-contact", "blocked", "blocked: scenario rate-limited-once failed: the client sent no POST to newOrder: the client exited 1 first"),
 ]
 
 
