@@ -83,9 +83,14 @@ static int server_claims(const cell *c, const char *name) { return acmeh_mx_clai
  * a fresh certificate is weeks away: it renews here only where the harness
  * can move the window (its reference server). */
 static int early_renew(cell *c) {
-  if (!acmeh_mx_claims(c->client, "ari") || !server_claims(c, "ari") || observed(c)) return 0;
-  reason(c, ACMEH_SKIP, "the client renews when the server's ARI window opens; the harness cannot move %s's window into the past%s",
-         c->server->name, "");
+  int due = acmeh_mx_claims(c->client, "renew_when_due"); /* its renew action lets the client decide */
+  if (observed(c) || (!due && !(acmeh_mx_claims(c->client, "ari") && server_claims(c, "ari")))) return 0;
+  if (server_claims(c, "ari"))
+    reason(c, ACMEH_SKIP, "the client renews when the server's ARI window opens; the harness cannot move %s's window into the past%s",
+           c->server->name, "");
+  else /* without ARI such a client falls back to its own schedule (e.g. 30 days before expiry): a fresh certificate is not due */
+    reason(c, ACMEH_SKIP, "the client renews on its own schedule, and %s offers no ARI window to make a fresh certificate due%s",
+           c->server->name, "");
   return 1;
 }
 
