@@ -356,8 +356,9 @@ static void peer_version(run_args *a, const json_t *target) {
   const char *arg = a->server ? a->server : a->client;
   char dir[4096];
   if (!target || !arg) return;
-  acmeh_target_version(target, target_dir(arg, dir, sizeof dir), a->peer_version, sizeof a->peer_version);
-  printf("target %s: version %s\n", arg, a->peer_version);
+  if (acmeh_target_version(target, target_dir(arg, dir, sizeof dir), a->peer_version, sizeof a->peer_version) == ACMEH_UNSUPPORTED)
+    a->peer_version[0] = '\0'; /* its file names no version command */
+  else printf("target %s: version %s\n", arg, a->peer_version);
 }
 
 static int start_client(run_args *a, acmeh_env *env, json_t **target, acmeh_scenarios **sc, char *run_dir) {

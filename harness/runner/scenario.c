@@ -144,6 +144,19 @@ static void pick_domain(const scenario *sc, const acmeh_env *env, char **domain,
   *domains = acmeh_strbuf_take(&all);
 }
 
+/* One line per finished scenario, so that a long client run shows it is alive. */
+static void progress(const scenario *sc) {
+  static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+  const acmeh_client_run *r = &sc->run;
+  pthread_mutex_lock(&mu);
+  if (sc->rc) printf("scenario %s: not run: %s\n", sc->name, sc->err);
+  else if (r->unsupported) printf("scenario %s: skipped: %s\n", sc->name, r->why ? r->why : "");
+  else printf("scenario %s: client exit %d%s after %.1f s, %zu exchanges\n", sc->name, r->exit_status,
+              r->timed_out ? " (stopped at its time limit)" : "", r->duration_s, json_array_size(r->exchanges));
+  fflush(stdout);
+  pthread_mutex_unlock(&mu);
+}
+
 int acmeh_scenario_get(acmeh_check_ctx *ctx, const char *name, const acmeh_client_run **out) {
   scenario *sc = find(ctx->env->scenarios, name);
   *out = NULL; /* a check that goes on after a failure sees no record, not garbage */
@@ -154,6 +167,7 @@ int acmeh_scenario_get(acmeh_check_ctx *ctx, const char *name, const acmeh_clien
     pick_domain(sc, ctx->env, &domain, &domains);
     sc->rc = run_scenario(sc, ctx->env, domain, domains, acmeh_check_time_left(ctx) - 1);
     free(domain), free(domains);
+    progress(sc);
     sc->done = 1;
   }
   pthread_mutex_unlock(&sc->mu);

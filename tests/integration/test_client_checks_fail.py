@@ -76,6 +76,11 @@ ROWS = [
     # that check: blocked, naming the scenario and how the client ended.
     ("CORE-C-019", "wrong-keyauth", "blocked", "blocked: scenario plain-http01 failed: the client never finalized: the client exited 1 first"),
     ("CORE-C-023", "wrong-keyauth", "blocked", "blocked: scenario plain-http01 failed: the client never finalized"),
+    # A client that gives up at the refusal never resends: nothing about waiting was exercised.
+    # Serving anything at the token's path is serving a response for it, whatever the body.
+    ("CORE-C-030", "accept-bad-token,wrong-keyauth", "fail", "the client served a response at the token's path"),
+    ("CORE-C-036", "give-up-after-refusal", "skip", "the client did not send the refused newOrder again"),
+    ("CORE-C-038", "give-up-after-refusal", "skip", "the client did not send the refused newOrder again"),
     ("CORE-C-036", "bad-contact", "blocked", "blocked: scenario rate-limited-once failed: the client sent no POST to newOrder: the client exited 1 first"),
 ]
 

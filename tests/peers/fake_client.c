@@ -120,7 +120,7 @@ static int fetch(acmeh_acme *c, const char *url, json_t **obj, long *wait_ms, ch
   int rc = acmeh_acme_post(c, url, fault("fetch-with-braces") ? "{}" : NULL, &o, &r, err, errlen);
   double ra;
   *obj = rc ? NULL : acmeh_resp_json(&r);
-  *wait_ms = rc == ACMEH_OK && acmeh_http_retry_after(&r, &ra) ? (long)(ra * 1000) : 0;
+  *wait_ms = rc == ACMEH_OK && acmeh_http_retry_after(&r, &ra) ? (long)((ra > 3600 ? 3600 : ra) * 1000) : 0; /* an hour at most: (long) of a huge value is undefined */
   acmeh_http_resp_free(&r);
   return rc;
 }
@@ -168,8 +168,10 @@ static int new_order(acmeh_acme *c, const char *domain, json_t **order, char **o
     free(fresh);
   }
   double ra;
-  if (rc == ACMEH_OK && (strcmp(type, "rateLimited") == 0 || r.status == 503) && acmeh_http_retry_after(&r, &ra)) {
+  if (rc == ACMEH_OK && (strcmp(type, "rateLimited") == 0 || r.status == 503) && acmeh_http_retry_after(&r, &ra) &&
+      !fault("give-up-after-refusal")) { /* the fault: stop at the first refusal, never send it again */
     acmeh_http_resp_free(&r); /* a correct client waits as asked; the fault retries at once */
+    if (ra > 3600) ra = 3600; /* a test client waits an hour at most (and (long) of a huge value is undefined) */
     if (!fault("ignore-retry-after")) acmeh_sleep_ms((long)(ra * 1000));
     rc = acmeh_acme_post(c, url, payload, &o, &r, err, errlen);
   }
@@ -333,7 +335,7 @@ static int finalize(acmeh_acme *c, const char *domain, const json_t *order, cons
     return 3;
   }
   double ra;
-  if (!fault("poll-fast") && acmeh_http_retry_after(&r, &ra)) acmeh_sleep_ms((long)(ra * 1000));
+  if (!fault("poll-fast") && acmeh_http_retry_after(&r, &ra)) acmeh_sleep_ms((long)((ra > 3600 ? 3600 : ra) * 1000));
   acmeh_http_resp_free(&r);
   free(csr), free(payload);
   json_t *done = poll(c, order_url, "ready processing");
