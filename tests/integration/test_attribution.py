@@ -15,8 +15,10 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fake_server import fake_acme  # noqa: E402
+
 BIN = os.environ["ACMEH_BIN"]
-FAKE = os.path.join(os.environ["ACMEH_SOURCE_DIR"], "tests", "peers", "fake_acme.py")
 # The fake answers every challenge without looking, so these fail without any fault.
 NATURAL_FAILS = {"CORE-S-059", "CORE-S-062", "CORE-S-065", "CORE-S-101", "CORE-S-104", "CORE-S-105"}
 # fault -> (the checks allowed to fail besides the natural ones, the judge blocked checks name, least blocked)
@@ -30,19 +32,11 @@ CASES = {
 
 
 def run(fault, wd):
-    ca = os.path.join(wd, "ca.pem")
-    p = subprocess.Popen([sys.executable, FAKE, "--port", "0", "--faults", fault, "--tls", ca],
-                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    try:
-        port = p.stdout.readline().strip()
+    with fake_acme(fault, wd) as (url, ca):
         out = os.path.join(wd, "r.json")
-        subprocess.run([BIN, "run", "--server-url", "https://127.0.0.1:%s/dir" % port, "--ca", ca, "--suite", "core",
+        subprocess.run([BIN, "run", "--server-url", url, "--ca", ca, "--suite", "core",
                         "--json", out, "--jobs", "4", "--timeout", "20"], capture_output=True, timeout=600)
         return json.load(open(out))["results"]
-    finally:
-        p.terminate()
-        p.wait(timeout=10)
-        p.stdout.close()
 
 
 def main():

@@ -14,8 +14,10 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fake_server import fake_acme  # noqa: E402
+
 BIN = os.environ["ACMEH_BIN"]
-FAKE = os.path.join(os.environ["ACMEH_SOURCE_DIR"], "tests", "peers", "fake_acme.py")
 CASES = [  # (entry, --no-expect, want verdict, want exit, message part)
     ({"reason": "no Location", "message": "newAccount answered 201 * without Location*"}, False, "xfail", 0, ""),
     ({"reason": "no Location", "message": "newAccount answered 500*"}, False, "fail", 1,
@@ -27,31 +29,22 @@ CASES = [  # (entry, --no-expect, want verdict, want exit, message part)
 
 def main():
     problems = []
-    with tempfile.TemporaryDirectory(prefix="acmeh-sig-") as wd:
-        ca = os.path.join(wd, "ca.pem")
-        p = subprocess.Popen([sys.executable, FAKE, "--port", "0", "--faults", "new-account-no-location", "--tls", ca],
-                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        try:
-            url = "https://127.0.0.1:%s/dir" % p.stdout.readline().strip()
-            for i, (entry, no_expect, verdict, code, part) in enumerate(CASES):
-                exp, out = os.path.join(wd, "e%d.json" % i), os.path.join(wd, "r%d.json" % i)
-                json.dump({"CORE-S-029": entry}, open(exp, "w"))
-                cmd = [BIN, "run", "--server-url", url, "--ca", ca, "--check", "CORE-S-029", "--json", out]
-                cmd += ["--no-expect"] if no_expect else ["--expect", exp]
-                rc = subprocess.run(cmd, capture_output=True, text=True, timeout=120).returncode
-                r = json.load(open(out))["results"][0]
-                ok = r["verdict"] == verdict and rc == code and part in (r["message"] or "")
-                print("%s case %d: %s exit %d: %s" % ("ok  " if ok else "FAIL", i, r["verdict"], rc, (r["message"] or "")[:160]))
-                if not ok:
-                    problems.append(i)
-            both = subprocess.run([BIN, "run", "--server-url", url, "--ca", ca, "--check", "CORE-S-029", "--expect", exp,
-                                   "--no-expect"], capture_output=True, text=True, timeout=60)
-            if both.returncode != 2:
-                problems.append("--expect with --no-expect exited %d" % both.returncode)
-        finally:
-            p.terminate()
-            p.wait(timeout=10)
-            p.stdout.close()
+    with tempfile.TemporaryDirectory(prefix="acmeh-sig-") as wd, fake_acme("new-account-no-location", wd) as (url, ca):
+        for i, (entry, no_expect, verdict, code, part) in enumerate(CASES):
+            exp, out = os.path.join(wd, "e%d.json" % i), os.path.join(wd, "r%d.json" % i)
+            json.dump({"CORE-S-029": entry}, open(exp, "w"))
+            cmd = [BIN, "run", "--server-url", url, "--ca", ca, "--check", "CORE-S-029", "--json", out]
+            cmd += ["--no-expect"] if no_expect else ["--expect", exp]
+            rc = subprocess.run(cmd, capture_output=True, text=True, timeout=120).returncode
+            r = json.load(open(out))["results"][0]
+            ok = r["verdict"] == verdict and rc == code and part in (r["message"] or "")
+            print("%s case %d: %s exit %d: %s" % ("ok  " if ok else "FAIL", i, r["verdict"], rc, (r["message"] or "")[:160]))
+            if not ok:
+                problems.append(i)
+        both = subprocess.run([BIN, "run", "--server-url", url, "--ca", ca, "--check", "CORE-S-029", "--expect", exp,
+                               "--no-expect"], capture_output=True, text=True, timeout=60)
+        if both.returncode != 2:
+            problems.append("--expect with --no-expect exited %d" % both.returncode)
     return 1 if problems else 0
 
 

@@ -12,7 +12,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 
 set +e
 "$bin" run --server reference --jobs 4 --junit "$out/junit.xml" --json "$out/results.json" \
-  --transcripts "$out/tr" >"$out/stdout" 2>"$out/stderr"
+  --transcripts "$out/tr" --run-dir "$out/run" >"$out/stdout" 2>"$out/stderr"
 status=$?
 set -e
 cat "$out/stdout"
@@ -29,7 +29,8 @@ grep -q " 0 skipped" "$out/stdout" || grep -i "skip" "$out/stdout" >&2 || true
 [ -s "$out/junit.xml" ] || fail "no junit.xml"
 xmllint --noout --schema "$ACMEH_SOURCE_DIR/tests/data/junit.xsd" "$out/junit.xml" || fail "junit.xml does not validate"
 sleep 0.2
-if pgrep -f "$bin serve --no-mocks" >/dev/null; then pgrep -af "$bin serve" >&2; fail "a serve process outlived the run"; fi
+# Only this run's serve (its --run-dir): other tests start serve processes at the same time.
+if pgrep -f "serve --no-mocks.*--run-dir $out/run" >/dev/null; then pgrep -af "$out/run" >&2; fail "a serve process outlived the run"; fi
 # --suite takes a comma-separated list; an unknown name is a usage error that names it.
 set +e
 "$bin" run --server reference --suite ari,nosuch >"$out/unknown.out" 2>&1

@@ -11,38 +11,31 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fake_server import fake_acme  # noqa: E402
+
 BIN = os.environ["ACMEH_BIN"]
-FAKE = os.path.join(os.environ["ACMEH_SOURCE_DIR"], "tests", "peers", "fake_acme.py")
 
 
 def main():
     problems = []
-    with tempfile.TemporaryDirectory(prefix="acmeh-claims-") as wd:
-        ca = os.path.join(wd, "ca.pem")
-        p = subprocess.Popen([sys.executable, FAKE, "--port", "0", "--faults", "no-renewalinfo", "--tls", ca],
-                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        try:
-            url = "https://127.0.0.1:%s/dir" % p.stdout.readline().strip()
-            base = [BIN, "run", "--server-url", url, "--ca", ca, "--check", "ARI-S-001"]
-            for claims, want in ((None, "skip"), ({"ari": True}, "fail")):
-                out, cf = os.path.join(wd, "r.json"), os.path.join(wd, "claims.json")
-                extra = []
-                if claims is not None:
-                    json.dump(claims, open(cf, "w"))
-                    extra = ["--claims", cf]
-                subprocess.run(base + extra + ["--json", out], capture_output=True, timeout=120)
-                r = json.load(open(out))["results"][0]
-                print("claims %s: %s: %s" % (claims, r["verdict"], (r["message"] or "")[:150]))
-                if r["verdict"] != want:
-                    problems.append("claims %s: %s, want %s" % (claims, r["verdict"], want))
-            open(cf, "w").write("[1]")
-            rc = subprocess.run(base + ["--claims", cf], capture_output=True, timeout=60).returncode
-            if rc != 2:
-                problems.append("a --claims array exited %d, want 2" % rc)
-        finally:
-            p.terminate()
-            p.wait(timeout=10)
-            p.stdout.close()
+    with tempfile.TemporaryDirectory(prefix="acmeh-claims-") as wd, fake_acme("no-renewalinfo", wd) as (url, ca):
+        base = [BIN, "run", "--server-url", url, "--ca", ca, "--check", "ARI-S-001"]
+        for claims, want in ((None, "skip"), ({"ari": True}, "fail")):
+            out, cf = os.path.join(wd, "r.json"), os.path.join(wd, "claims.json")
+            extra = []
+            if claims is not None:
+                json.dump(claims, open(cf, "w"))
+                extra = ["--claims", cf]
+            subprocess.run(base + extra + ["--json", out], capture_output=True, timeout=120)
+            r = json.load(open(out))["results"][0]
+            print("claims %s: %s: %s" % (claims, r["verdict"], (r["message"] or "")[:150]))
+            if r["verdict"] != want:
+                problems.append("claims %s: %s, want %s" % (claims, r["verdict"], want))
+        open(cf, "w").write("[1]")
+        rc = subprocess.run(base + ["--claims", cf], capture_output=True, timeout=60).returncode
+        if rc != 2:
+            problems.append("a --claims array exited %d, want 2" % rc)
     for x in problems:
         print("FAIL:", x)
     return 1 if problems else 0
