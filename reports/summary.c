@@ -24,11 +24,13 @@ static const char *verdict_label(acmeh_verdict v, const char **colour) {
   }
 }
 
-static void put_problem(const acmeh_result *r, FILE *out, int color) {
+static void put_problem(const acmeh_run_report *rep, const acmeh_result *r, FILE *out, int color) {
   const char *colour;
   const char *label = verdict_label(r->verdict, &colour);
   fprintf(out, "%s%s%s ", color ? colour : "", label, color ? RESET : "");
   put_clean(out, r->id ? r->id : "UNKNOWN");
+  /* a failure the exit status ignores says so where it is listed */
+  if (r->verdict == ACMEH_FAIL && !acmeh_rep_counted(rep, r)) fprintf(out, " (%s, not counted)", r->level ? r->level : "SHOULD");
   fputs(": ", out);
   if (r->verdict == ACMEH_XPASS) {
     fputs("expected to fail (", out);
@@ -67,7 +69,7 @@ static void put_group(const acmeh_rep_group *g, double seconds, FILE *out, int c
 void acmeh_report_summary(const acmeh_run_report *rep, FILE *out, int color) {
   for (size_t i = 0; i < rep->n; i++) {
     acmeh_verdict v = rep->results[i].verdict;
-    if (v != ACMEH_PASS && v != ACMEH_SKIP && v != ACMEH_XFAIL && v != ACMEH_BLOCKED) put_problem(&rep->results[i], out, color);
+    if (v != ACMEH_PASS && v != ACMEH_SKIP && v != ACMEH_XFAIL && v != ACMEH_BLOCKED) put_problem(rep, &rep->results[i], out, color);
   }
   acmeh_rep_group *g;
   size_t ng;

@@ -145,7 +145,9 @@ static size_t default_clients(char **names, size_t cap) {
     snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
     json_t *doc = json_load_file(path, 0, NULL);
     const char *role = json_string_value(json_object_get(doc, "role"));
-    if (role && strcmp(role, "client") == 0) names[n++] = strndup(e->d_name, len - 5);
+    /* a client that publishes only by DNS UPDATE needs the dnsupdate suite's scenarios */
+    int update_only = json_is_true(json_object_get(json_object_get(doc, "claims"), "dns_update_only"));
+    if (role && strcmp(role, "client") == 0 && !update_only) names[n++] = strndup(e->d_name, len - 5);
     json_decref(doc);
   }
   if (d) closedir(d);
@@ -213,6 +215,9 @@ static int decide_early(cell *c, int interrupted) {
   const char *missing = NULL;
   if (interrupted) return set_reason(c, ACMEH_ERROR, "not run: interrupted%s%s", "", ""), 1;
   int lacks = resolve_steps(c, &missing);
+  if (acmeh_mx_claims(c->client, "dns_update_only"))
+    return set_reason(c, ACMEH_SKIP, "%s publishes only by DNS UPDATE with a key the dnsupdate suite's scenarios hand out%s",
+                      c->client->name, " (acme-harness run --client NAME --suite dnsupdate)"), 1;
   if (c->col->kind->early && c->col->kind->early(c)) return 1; /* "client does not implement ARI" says more */
   if (lacks) return set_reason(c, ACMEH_SKIP, "%s has no \"%s\" action", c->client->name, missing), 1;
   if (c->challenge && !target_lists(json_object_get(c->client->doc, "challenges"), c->challenge))

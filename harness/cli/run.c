@@ -271,12 +271,28 @@ static int load_expectations(const run_args *a, const json_t *target, json_t **o
   return 2;
 }
 
-/* --claims FILE: a JSON object like a target's "claims" (targets/README.md). 0 or 2 (printed). */
+/* Why claims object c is not one (a wrong type for a known claim), or NULL. */
+static const char *claims_problem(const json_t *c) {
+  static const char *const flags[] = {"ari", "profiles", "newAuthz", "renew", "revoke", "key_change", "wildcard"};
+  for (size_t i = 0; i < sizeof flags / sizeof *flags; i++)
+    if (json_object_get(c, flags[i]) && !json_is_boolean(json_object_get(c, flags[i]))) return flags[i];
+  const json_t *eab = json_object_get(c, "eab");
+  if (eab && !json_is_boolean(eab) && !json_is_object(eab) && !json_is_array(eab)) return "eab";
+  return NULL;
+}
+
+/* --claims FILE: a JSON object like a target's "claims" (targets/README.md),
+ * or a target file, whose "claims" it takes. 0 or 2 (printed). */
 static int load_claims(run_args *a) {
   json_error_t je;
-  a->claims = json_load_file(a->claims_file, 0, &je);
-  if (json_is_object(a->claims)) return 0;
-  fprintf(stderr, "acme-harness run: --claims %s: %s\n", a->claims_file, a->claims ? "must be a JSON object of claims" : je.text);
+  json_t *doc = json_load_file(a->claims_file, 0, &je);
+  const json_t *inner = json_object_get(doc, "claims");
+  a->claims = json_is_object(inner) ? json_incref((json_t *)inner) : json_incref(doc);
+  json_decref(doc);
+  const char *bad = json_is_object(a->claims) ? claims_problem(a->claims) : NULL;
+  if (json_is_object(a->claims) && !bad) return 0;
+  if (bad) fprintf(stderr, "acme-harness run: --claims %s: %s: wrong type (targets/README.md, \"claims\")\n", a->claims_file, bad);
+  else fprintf(stderr, "acme-harness run: --claims %s: %s\n", a->claims_file, a->claims ? "must be a JSON object of claims" : je.text);
   json_decref(a->claims), a->claims = NULL;
   return 2;
 }
@@ -442,6 +458,10 @@ static int execute(run_args *a, acmeh_env *env, const acmeh_catalog *cat, const 
   rep.peer_version = a->peer_version[0] ? a->peer_version : NULL;
   int status = write_reports(a, &rep);
   if (!status) status = rep.interrupted ? 130 : acmeh_runner_exit_status(&rep, a->strict);
+  const char *judge = acmeh_runner_unreported_block(&rep, a->strict);
+  if (judge)
+    printf("note: blocked checks wait on a step that %s judges, which this run did not select: add --check %s to see the failure\n",
+           judge, judge);
   if (status == 0 && acmeh_runner_exit_status(&rep, 1))
     printf("note: the failures above are SHOULD/MAY checks and do not change the exit status (--strict counts them)\n");
   *abandoned = rep.abandoned;

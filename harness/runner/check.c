@@ -31,6 +31,7 @@ int acmeh_check_blocked(acmeh_check_ctx *ctx, const char *step, const char *judg
   acmeh_strbuf b = {0};
   acmeh_strbuf_printf(&b, "blocked: %s failed: %s (see %s)", step, why ? why : "", judge);
   ctx->message = acmeh_strbuf_take(&b);
+  ctx->blocked_by = judge;
   ctx->verdict = ACMEH_BLOCKED;
   ctx->concluded = 1;
   acmeh_check_note(ctx, "BLOCKED: %s", ctx->message ? ctx->message : "");

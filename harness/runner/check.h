@@ -59,6 +59,7 @@ typedef struct acmeh_check_ctx {
   acmeh_verdict verdict;
   char *message, *expected, *actual; /* owned, handed to the result */
   char err[512];           /* detail of a non-OK return from harness functions */
+  const char *blocked_by;  /* the check named by acmeh_check_blocked (static), or NULL */
   const char *failed_step; /* the reference client's step (acmeh_acme_step) when its last operation was a
                               flow step that failed through the peer, else NULL (kit clients report here) */
 } acmeh_check_ctx;

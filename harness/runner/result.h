@@ -35,6 +35,7 @@ typedef struct {
   char *xfail_reason; /* from the expectations file */
   char *transcript;   /* every exchange of the check, text */
   char *transcript_path; /* where the transcript file was written, if any */
+  const char *blocked_by; /* blocked: the check that judges the step that failed (static), or NULL */
   double duration_s;
 } acmeh_result;
 

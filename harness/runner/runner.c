@@ -88,6 +88,7 @@ static void run_one(run_state *st, slot *s, acmeh_result *out) {
     rc = acmeh_msg(ctx.err, sizeof ctx.err, ACMEH_DEADLINE, "check exceeded its %.0f s budget", st->o->timeout_s);
   judge(&ctx, rc);
   out->verdict = ctx.verdict;
+  out->blocked_by = ctx.blocked_by;
   out->message = ctx.message;
   out->expected = ctx.expected;
   out->actual = ctx.actual;
@@ -317,11 +318,25 @@ void acmeh_run_report_free(acmeh_run_report *rep) {
   memset(rep, 0, sizeof *rep);
 }
 
+const char *acmeh_runner_unreported_block(const acmeh_run_report *rep, int strict) {
+  for (size_t i = 0; i < rep->n; i++) {
+    const acmeh_result *r = &rep->results[i];
+    if (r->verdict != ACMEH_BLOCKED || !r->blocked_by || !(strict || strncmp(r->level, "MUST", 4) == 0)) continue;
+    if (!strstr(r->blocked_by, "-S-") && !strstr(r->blocked_by, "-C-")) continue; /* no check judges it */
+    size_t j = 0;
+    while (j < rep->n && strcmp(rep->results[j].id, r->blocked_by) != 0) j++;
+    if (j == rep->n) return r->blocked_by;
+  }
+  return NULL;
+}
+
 int acmeh_runner_exit_status(const acmeh_run_report *rep, int strict) {
   for (size_t i = 0; i < rep->n; i++) {
     const acmeh_result *r = &rep->results[i];
     int counted = strict || strncmp(r->level, "MUST", 4) == 0;
     if (r->verdict == ACMEH_XPASS || ((r->verdict == ACMEH_FAIL || r->verdict == ACMEH_ERROR) && counted)) return 1;
   }
-  return 0;
+  /* A counted check blocked by a step whose judge this run did not select:
+   * the peer's fault is reported by no check of the run, so it cannot pass. */
+  return acmeh_runner_unreported_block(rep, strict) ? 1 : 0;
 }

@@ -33,8 +33,13 @@ int acmeh_runner_run(const acmeh_catalog *cat, const acmeh_env *env, const acmeh
 void acmeh_run_report_free(acmeh_run_report *rep);
 
 /* Exit status of a finished run (docs/architecture.md): 1 when a MUST check (any check
- * with `strict`) failed or errored, or an xpass occurred; else 0. */
+ * with `strict`) failed or errored, an xpass occurred, or such a check is blocked by a
+ * step whose judging check the run did not include; else 0. */
 int acmeh_runner_exit_status(const acmeh_run_report *rep, int strict);
+
+/* The judging check (static string) of the first counted blocked result whose
+ * judge is not among the run's results, or NULL. */
+const char *acmeh_runner_unreported_block(const acmeh_run_report *rep, int strict);
 
 /* Asks a running acmeh_runner_run to start no further checks (async-signal-safe). */
 void acmeh_runner_cancel(void);

@@ -9,6 +9,23 @@ command -v pebble >/dev/null || { echo "SKIP: pebble not installed (run ci/setup
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
+# The block uses fixed ports, as a user's CI would: wait (at most 60 s) until
+# no other process holds them, so that the block's own Pebble can bind them.
+ports_free() {
+  python3 - <<'PY'
+import socket, sys
+for p in (14000, 15000, 5001, 5002, 8053):
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p))
+    except OSError:
+        sys.exit(1)
+    finally:
+        s.close()
+PY
+}
+for _ in $(seq 60); do ports_free && break; sleep 1; done
+ports_free || fail "ports 14000, 15000, 5001, 5002 or 8053 stay in use by another process"
 # The block, verbatim.
 awk '/test_readme_server_example.sh runs this block/ {f=1; next} f && /^```sh$/ {g=1; next} g && /^```$/ {exit} g' \
   "$src/README.md" >"$tmp/block.sh"

@@ -2,7 +2,8 @@
 """--claims FILE for a server given by URL (issue 12 item 8): the fake server
 without renewalInfo makes ARI-S-001 skip ("server does not advertise
 renewalInfo") when nothing says it should offer ARI, and fail when --claims
-says {"ari": true}; a --claims file that is not a JSON object is exit 2.
+says {"ari": true} (also given as a target file's {"claims": ...}); a --claims
+file that is not a JSON object, or gives a known claim the wrong type, is exit 2.
 
 Env: ACMEH_BIN, ACMEH_SOURCE_DIR (set by ctest)."""
 import json
@@ -21,7 +22,8 @@ def main():
     problems = []
     with tempfile.TemporaryDirectory(prefix="acmeh-claims-") as wd, fake_acme("no-renewalinfo", wd) as (url, ca):
         base = [BIN, "run", "--server-url", url, "--ca", ca, "--check", "ARI-S-001"]
-        for claims, want in ((None, "skip"), ({"ari": True}, "fail")):
+        # A target file's shape ({"claims": {...}}) is taken as its claims.
+        for claims, want in ((None, "skip"), ({"ari": True}, "fail"), ({"claims": {"ari": True}}, "fail")):
             out, cf = os.path.join(wd, "r.json"), os.path.join(wd, "claims.json")
             extra = []
             if claims is not None:
@@ -32,10 +34,11 @@ def main():
             print("claims %s: %s: %s" % (claims, r["verdict"], (r["message"] or "")[:150]))
             if r["verdict"] != want:
                 problems.append("claims %s: %s, want %s" % (claims, r["verdict"], want))
-        open(cf, "w").write("[1]")
-        rc = subprocess.run(base + ["--claims", cf], capture_output=True, timeout=60).returncode
-        if rc != 2:
-            problems.append("a --claims array exited %d, want 2" % rc)
+        for bad in ("[1]", '{"ari": "yes"}', '{"eab": 5}'):
+            open(cf, "w").write(bad)
+            rc = subprocess.run(base + ["--claims", cf], capture_output=True, timeout=60).returncode
+            if rc != 2:
+                problems.append("--claims %s exited %d, want 2" % (bad, rc))
     for x in problems:
         print("FAIL:", x)
     return 1 if problems else 0

@@ -325,7 +325,7 @@ static void test_blocked(void) {
       {.id = "CORE-S-029", .title = "t", .spec = "core", .role = "server", .level = "MUST", .verdict = ACMEH_FAIL,
        .message = "expected Location; got none"},
       {.id = "CORE-S-046", .title = "t", .spec = "core", .role = "server", .level = "MUST", .verdict = ACMEH_BLOCKED,
-       .message = "blocked: newAccount failed: no Location (see CORE-S-029)"}};
+       .message = "blocked: newAccount failed: no Location (see CORE-S-029)", .blocked_by = "CORE-S-029"}};
   acmeh_run_report r = {.tool_version = "t", .target = "x", .role = "server", .results = r2, .n = 2};
   char err[256], *junit = path_in("blocked.xml"), *json = path_in("blocked.json"), *buf = NULL;
   size_t len = 0;
@@ -345,6 +345,10 @@ static void test_blocked(void) {
   CU_ASSERT_EQUAL(acmeh_runner_exit_status(&r, 1), 1); /* the failure counts, the blocked check does not */
   r2[0].verdict = ACMEH_PASS;
   CU_ASSERT_EQUAL(acmeh_runner_exit_status(&r, 1), 0);
+  /* The blocked check alone: the step's judge is not in the run, so nothing reports the fault. */
+  acmeh_run_report only = {.results = r2 + 1, .n = 1};
+  CU_ASSERT_EQUAL(acmeh_runner_exit_status(&only, 0), 1);
+  CU_ASSERT_STRING_EQUAL(acmeh_runner_unreported_block(&only, 0), "CORE-S-029");
   json_decref(doc);
   free(x), free(buf), free(junit), free(json);
 }
@@ -370,6 +374,13 @@ static void test_ci_defaults(void) {
   CU_ASSERT(x && strstr(x, "<skipped message=\"SHOULD failure, not counted without --strict: expected x; got y\"") != NULL);
   CU_ASSERT(x && count(x, "<failure") == 1 && strstr(x, "failures=\"1\"") != NULL && strstr(x, "skipped=\"1\"") != NULL);
   free(x);
+  char *buf = NULL;
+  FILE *f = open_memstream(&buf, &len);
+  acmeh_report_summary(&r, f, 0);
+  fclose(f);
+  CU_ASSERT(strstr(buf, "FAIL  CORE-S-063 (SHOULD, not counted): expected x; got y") != NULL);
+  CU_ASSERT(strstr(buf, "FAIL  CORE-S-002: expected a; got b") != NULL);
+  free(buf);
   CU_ASSERT_EQUAL_FATAL(acmeh_report_json_write(&r, json, err, sizeof err), ACMEH_OK);
   json_t *doc = json_load_file(json, 0, NULL), *res = json_object_get(doc, "results");
   CU_ASSERT_TRUE(json_is_null(json_object_get(json_array_get(res, 0), "transcript")));
