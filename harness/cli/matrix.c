@@ -647,8 +647,9 @@ int acmeh_cli_matrix(int argc, char **argv) {
   static matrix m; /* big; one per process */
   int rc = parse(&a, argc, argv);
   if (rc) return rc == 1 ? 0 : rc;
+  acmeh_proc_install_cleanup(acmeh_proc_kill_all); /* Ctrl-C: end the version commands and running cells, report the rest */
   double started = acmeh_now_wall(), t0 = acmeh_now_mono();
-  rc = load_targets(a.clients_arg, "client", m.clients, &m.nclients);
+  rc = load_targets(a.clients_arg, "client", m.clients, &m.nclients); /* runs version commands: Ctrl-C ends them */
   if (!rc) rc = load_targets(a.servers_arg, "server", m.servers, &m.nservers);
   if (!rc) rc = check_kinds(a.kinds_arg);
   if (!rc) rc = make_dirs(&m, a.out);
@@ -656,7 +657,6 @@ int acmeh_cli_matrix(int argc, char **argv) {
   if (!rc) {
     printf("matrix: %zu client(s) x %zu column(s), %d job(s), %.0f s per cell\n", m.nclients, m.ncols, a.jobs, a.timeout_s);
     fflush(stdout);
-    acmeh_proc_install_cleanup(acmeh_proc_kill_all); /* Ctrl-C: end the running cells now, report the rest */
     run_cells(&m, &a);
     rc = report(&m, &a, started, t0);
   }

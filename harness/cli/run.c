@@ -345,7 +345,7 @@ static int start_target(run_args *a, acmeh_env *env, acmeh_mocks *m, json_t **ta
   env->directory_url = acmeh_target_directory(*tr);
   env->ca_file = acmeh_target_ca_file(*tr);
   env->target_name = a->server;
-  env->claims = a->claims ? a->claims : json_object_get(*target, "claims"); /* --claims replaces the file's */
+  env->claims = a->claims ? a->claims : json_object_get(*target, "claims"); /* --claims replaces the file's (a client target's own claims still count for client checks) */
   printf("target %s: directory %s (its log %s is %s)\n", a->server, env->directory_url, acmeh_target_log(*tr),
          kept(a));
   return 0;
@@ -392,7 +392,7 @@ static int start_client(run_args *a, acmeh_env *env, json_t **target, acmeh_scen
   static char dir[4096]; /* lives as long as the run */
   env->client_dir = target_dir(a->client, dir, sizeof dir);
   env->client = *target, env->scenarios = *sc, env->run_dir = run_dir, env->target_name = a->client;
-  env->claims = a->claims ? a->claims : json_object_get(*target, "claims"); /* --claims replaces the file's */
+  env->claims = a->claims ? a->claims : json_object_get(*target, "claims"); /* --claims replaces the file's (a client target's own claims still count for client checks) */
   printf("client %s: scenarios run in %s (%s)\n", a->client, run_dir, kept(a));
   return 0;
 }

@@ -69,7 +69,7 @@ static int parse_drafts(serve_args *a) {
     rc = acmeh_catalog_drafts(&cat, a->drafts_arg, &drafts, err, sizeof err);
     acmeh_catalog_free(&cat);
   }
-  if (rc != ACMEH_OK) return fprintf(stderr, "acme-harness serve: --draft: %s\n", err), 2;
+  if (rc != ACMEH_OK) return fprintf(stderr, "acme-harness serve: %s\n", err), 2;
   acmeh_suites_wire(drafts, &a->wire);
   json_decref(drafts);
   return 0;

@@ -1,5 +1,6 @@
 #include "harness/runner/clientrun.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,9 +54,18 @@ static void record_validation(void *ud, const json_t *validation) {
   pthread_mutex_unlock(&r->mu);
 }
 
+/* The first `cap` bytes of regular file `path`, NUL-terminated (malloc'd), or
+ * NULL. Opened without blocking and read only when regular: a client may
+ * leave a FIFO or a device at its cert_path. */
 static char *read_file(const char *path, size_t cap) {
-  FILE *f = path ? fopen(path, "r") : NULL;
-  if (!f) return NULL;
+  int fd = path ? open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC) : -1;
+  struct stat st;
+  if (fd >= 0 && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))) close(fd), fd = -1;
+  FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
+  if (!f) {
+    if (fd >= 0) close(fd);
+    return NULL;
+  }
   char *buf = malloc(cap + 1);
   size_t n = buf ? fread(buf, 1, cap, f) : 0;
   fclose(f);

@@ -102,7 +102,7 @@ static void run_one(run_state *st, slot *s, acmeh_result *out) {
 static int differs(acmeh_result *r, const char *pattern) {
   if (!pattern || (r->message && fnmatch(pattern, r->message, 0) == 0)) return 0;
   char *m = NULL;
-  if (asprintf(&m, "differs from the expected failure (\"%s\"): %s", pattern, r->message ? r->message : "") >= 0)
+  if (asprintf(&m, "differs from the expected failure (\"%.200s\"): %s", pattern, r->message ? r->message : "") >= 0)
     free(r->message), r->message = m;
   return 1;
 }
@@ -120,6 +120,7 @@ static void apply_expectation(acmeh_result *r, const json_t *exp) {
 static void store(run_state *st, slot *s, acmeh_result *tmp) {
   acmeh_result *r = s->res;
   r->verdict = tmp->verdict;
+  r->blocked_by = tmp->blocked_by;
   r->message = tmp->message, r->expected = tmp->expected, r->actual = tmp->actual;
   r->duration_s = tmp->duration_s;
   apply_expectation(r, st->o->expectations);
@@ -242,6 +243,11 @@ int acmeh_expectations_check(const json_t *expectations, const char *name, char 
     const json_t *revs = json_object_get(v, "revisions");
     if (!reason || !*reason)
       return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "%s: %.80s: must be a reason, or {\"reason\": ..., \"revisions\": [...]}", name, key);
+    const char *member;
+    json_t *ignored;
+    json_object_foreach((json_t *)v, member, ignored)
+      if (strcmp(member, "reason") && strcmp(member, "message") && strcmp(member, "revisions"))
+        return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "%s: %.80s: unknown member \"%.40s\" (reason, message, revisions)", name, key, member);
     const json_t *msg = json_object_get(v, "message");
     if (msg && (!json_is_string(msg) || !*json_string_value(msg)))
       return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "%s: %.80s: message: must be a non-empty pattern (fnmatch glob)", name, key);
@@ -264,6 +270,27 @@ static int select_checks(const acmeh_catalog *cat, const acmeh_run_opts *o, acme
     r->section = d->section, r->level = d->level, r->role = d->role;
   }
   return ACMEH_OK;
+}
+
+/* A blocked check names the check that judges the step that failed for it.
+ * When that check is in this run and did not fail (the step failed only
+ * sometimes, or its judge was itself blocked), no check reports the fault:
+ * the blocked check's own observation is then the failure. */
+static void unblock_unjudged(acmeh_run_report *rep, const json_t *exp) {
+  for (size_t i = 0; i < rep->n; i++) {
+    acmeh_result *r = &rep->results[i];
+    if (r->verdict != ACMEH_BLOCKED || !r->blocked_by) continue;
+    const acmeh_result *j = NULL;
+    for (size_t k = 0; k < rep->n && !j; k++) j = strcmp(rep->results[k].id, r->blocked_by) == 0 ? &rep->results[k] : NULL;
+    if (!j || j->verdict == ACMEH_FAIL || j->verdict == ACMEH_XFAIL || j->verdict == ACMEH_ERROR) continue;
+    char *m = NULL;
+    const char *was = r->message ? r->message : "";
+    if (strncmp(was, "blocked: ", 9) == 0) was += 9;
+    if (asprintf(&m, "%s did not fail in this run, so this is the failure: %s", r->blocked_by, was) >= 0)
+      free(r->message), r->message = m;
+    r->verdict = ACMEH_FAIL;
+    apply_expectation(r, exp);
+  }
 }
 
 int acmeh_runner_run(const acmeh_catalog *cat, const acmeh_env *env, const acmeh_run_opts *o,
@@ -300,6 +327,7 @@ int acmeh_runner_run(const acmeh_catalog *cat, const acmeh_env *env, const acmeh
     rep->abandoned += st->slots[i].state == SLOT_ABANDONED;
   }
   rep->interrupted = cancelled && st->next < st->n;
+  unblock_unjudged(rep, o->expectations); /* under the lock: an abandoned worker may still store */
   pthread_mutex_unlock(&st->mu);
   for (int j = 0; j < started; j++) stuck ? pthread_detach(threads[j]) : pthread_join(threads[j], NULL);
   if (!stuck) { /* otherwise leaked on purpose: the process ends soon after */

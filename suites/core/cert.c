@@ -99,6 +99,9 @@ static char *leaf_b64(const acmeh_issued *is) {
 static int revoke(acmeh_check_ctx *ctx, acmeh_acme *c, const char *cert, const char *reason, const acmeh_post_opts *o,
                   acmeh_http_resp *r) {
   char *payload = NULL;
+  if (!cert) /* the downloaded chain is no usable certificate chain: CORE-S-055's rule, not this check's */
+    return acmeh_kit_step_fault(ctx, "certificate", "a downloaded chain whose first block is the certificate",
+                                "the chain the server served could not be read as PEM CERTIFICATE blocks");
   const char *url = acmeh_acme_dir_url(c, "revokeCert");
   if (!url) return acmeh_check_fail(ctx, "a revokeCert URL in the directory", "none");
   if (asprintf(&payload, "{\"certificate\":\"%s\"%s%s}", cert, reason ? ",\"reason\":" : "", reason ? reason : "") < 0)

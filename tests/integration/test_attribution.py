@@ -57,9 +57,31 @@ def main():
             m = r["message"] or ""
             if not m.startswith("blocked: ") or "(see %s)" % judge not in m:
                 problems.append("%s: %s: blocked message does not name %s: %s" % (fault, r["id"], judge, m[:200]))
+    problems += judge_did_not_fail()
     for p in problems:
         print("FAIL:", p)
     return 1 if problems else 0
+
+
+def judge_did_not_fail():
+    """A blocked check whose judge did not report the fault must not hide it.
+    With http-01 broken too, CORE-S-055 (the download's judge) is itself blocked,
+    so the checks that saw the 404 through dns-01 and tls-alpn-01 fail; and a
+    run of the revocation checks alone (their judge not selected) exits 1."""
+    problems = []
+    with tempfile.TemporaryDirectory(prefix="acmeh-attr-") as wd:
+        res = {r["id"]: r for r in run("invalid-http-01,cert-download-404", wd)}
+    for cid in ("CORE-S-082", "CORE-S-083"):
+        r = res.get(cid, {})
+        if r.get("verdict") != "fail" or "CORE-S-055 did not fail in this run" not in (r.get("message") or ""):
+            problems.append("%s with CORE-S-055 blocked: %s %s" % (cid, r.get("verdict"), (r.get("message") or "")[:200]))
+    with tempfile.TemporaryDirectory(prefix="acmeh-attr-") as wd, fake_acme("cert-download-404", wd) as (url, ca):
+        p = subprocess.run([BIN, "run", "--server-url", url, "--ca", ca, "--check", "CORE-S-069,CORE-S-070"],
+                           capture_output=True, text=True, timeout=300)
+        if p.returncode != 1 or "add --check CORE-S-055" not in p.stdout:
+            problems.append("blocked checks whose judge was not selected: exit %d: %s" % (p.returncode, p.stdout[-300:]))
+    print("judge did not fail: %s" % ("ok" if not problems else problems))
+    return problems
 
 
 if __name__ == "__main__":

@@ -49,7 +49,8 @@ for e in '../../etc/passwd' 'no-such.expect.json' 'README.md'; do
 done
 # Malformed entries of an --expect file: exit 2 naming the file and the entry.
 for e in '{"CORE-S-001": 5}' '{"CORE-S-001": ""}' '{"CORE-S-001": {"revisions": ["x"]}}' \
-         '{"CORE-S-001": {"reason": "r", "revisions": []}}' '{"CORE-S-001": {"reason": "r", "revisions": "rfc8555"}}'; do
+         '{"CORE-S-001": {"reason": "r", "revisions": []}}' '{"CORE-S-001": {"reason": "r", "revisions": "rfc8555"}}' \
+         '{"CORE-S-001": {"reason": "r", "mesage": "x*"}}'; do
   printf '%s\n' "$e" >"$out/bad.expect.json"
   rc=0; timeout 60 "$bin" run --server reference --check CORE-S-001 --expect "$out/bad.expect.json" --run-dir "$out/run" \
     >"$out/stdout" 2>"$out/stderr" || rc=$?
