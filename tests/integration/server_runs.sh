@@ -1,5 +1,6 @@
 # Sourced by the real-peer suite tests (test_pebble26_suite.sh,
-# test_pebble210_suite.sh, test_lego435_suite.sh, test_certbot55_suite.sh);
+# test_pebble210_suite.sh, test_lego435_suite.sh, test_certbot55_suite.sh,
+# test_new_clients_suite.sh);
 # needs $bin, $out and fail() from the caller.
 
 # run TARGET NAME ARGS...: one `run --server TARGET ARGS...`, leaving

@@ -18,6 +18,9 @@ command -v socat >/dev/null || { echo "SKIP: socat (acme.sh's standalone listene
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
+# verdicts() from the shared helper; run() below replaces its run().
+# shellcheck source=tests/integration/server_runs.sh
+. "$(dirname "$0")/server_runs.sh"
 
 # run CLIENT: one `run --client CLIENT` over the three suites, leaving
 # $out/CLIENT.json. Exit 0 is required, with one allowance: acme.sh reads no
@@ -45,17 +48,6 @@ sys.exit(0 if bad and bad == timing else 1)
 PY
 }
 
-# verdicts FILE PYTHON-CONDITION MESSAGE: every result r must satisfy the condition.
-verdicts() {
-  python3 - "$1" "$2" <<'PY' || fail "$3"
-import json, sys
-res = json.load(open(sys.argv[1]))["results"]
-bad = [r for r in res if not eval(sys.argv[2], {"r": r})]
-for r in bad:
-    print("  %s %s: %s" % (r["id"], r["verdict"], r.get("message")), file=sys.stderr)
-sys.exit(1 if bad or not res else 0)
-PY
-}
 
 run acme.sh
 # acme.sh implements ARI and profiles: real verdicts, with two honest skips.
