@@ -27,6 +27,7 @@
 #include "base/error.h"
 #include "base/self.h"
 #include "base/strbuf.h"
+#include "harness/client/chaltype.h"
 #include "harness/runner/catalog.h"
 #include "harness/runner/suite.h"
 #include "harness/targets/process.h"
@@ -43,7 +44,6 @@
 
 static void judge_issue(cell *c);
 static const scenario_kind issue_kind = {"issue", "{\"action\": \"issue\"}", {"issue"}, 1, NULL, NULL, judge_issue};
-static const char *const challenges[] = {"http-01", "dns-01", "tls-alpn-01"};
 
 typedef struct {
   const char *clients_arg, *servers_arg, *kinds_arg, *out;
@@ -533,7 +533,15 @@ static int check_kinds(const char *list) {
 
 /* Columns (server x kind x challenge) and one cell per client x column. */
 static int build(matrix *m, const char *kinds_arg) {
-  size_t nk = 1 + acmeh_mx_nextra_kinds, nc = sizeof challenges / sizeof *challenges, cap = m->nservers * nk * nc;
+  const char *challenges[16]; /* the challenge table's types some chosen client answers (harness/client/chaltype.h) */
+  size_t nc = 0, nk = 1 + acmeh_mx_nextra_kinds;
+  for (const acmeh_chaltype *const *t = acmeh_chaltypes(); *t && nc < 16; t++)
+    for (size_t i = 0; i < m->nclients; i++)
+      if (target_lists(json_object_get(m->clients[i].doc, "challenges"), (*t)->name)) {
+        challenges[nc++] = (*t)->name;
+        break;
+      }
+  size_t cap = m->nservers * nk * (nc ? nc : 1);
   m->cols = calloc(cap, sizeof *m->cols), m->mcols = calloc(cap, sizeof *m->mcols);
   if (!m->cols || !m->mcols) return ACMEH_NOMEM;
   for (size_t s = 0; s < m->nservers; s++)

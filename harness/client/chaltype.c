@@ -66,10 +66,10 @@ static void dnsaccount01_unpublish(const acmeh_chal_response *r) {
 static const char *const dns_only[] = {"dns", NULL};
 static const char *const dns_and_ip[] = {"dns", "ip", NULL}; /* RFC 8738 §7: http-01 and tls-alpn-01 for ip */
 
-static const acmeh_chaltype http01 = {"http-01", dns_and_ip, http01_publish, http01_unpublish};
-static const acmeh_chaltype dns01 = {"dns-01", dns_only, dns01_publish, dns01_unpublish};
-static const acmeh_chaltype tlsalpn01 = {"tls-alpn-01", dns_and_ip, tlsalpn01_publish, tlsalpn01_unpublish};
-static const acmeh_chaltype dnsaccount01 = {"dns-account-01", dns_only, dnsaccount01_publish, dnsaccount01_unpublish};
+static const acmeh_chaltype http01 = {"http-01", dns_and_ip, http01_publish, http01_unpublish, 1};
+static const acmeh_chaltype dns01 = {"dns-01", dns_only, dns01_publish, dns01_unpublish, 0};
+static const acmeh_chaltype tlsalpn01 = {"tls-alpn-01", dns_and_ip, tlsalpn01_publish, tlsalpn01_unpublish, 1};
+static const acmeh_chaltype dnsaccount01 = {"dns-account-01", dns_only, dnsaccount01_publish, dnsaccount01_unpublish, 0};
 
 static const acmeh_chaltype *const table[] = {&http01, &dns01, &tlsalpn01, &dnsaccount01, NULL};
 

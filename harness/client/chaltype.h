@@ -29,6 +29,10 @@ typedef struct {
   int (*publish)(const acmeh_chal_response *r, char *err, size_t errlen);
   /* Removes what publish put in place (best effort). */
   void (*unpublish)(const acmeh_chal_response *r);
+  /* 1 when the server's validation connects to where the client is (http-01,
+   * tls-alpn-01): a client that answers by its own listener then owns the
+   * validation ports; 0 when it looks the answer up in DNS. */
+  int client_listens;
 } acmeh_chaltype;
 
 /* The row of challenge type `name`, or NULL when the client does not answer it. */

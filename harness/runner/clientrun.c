@@ -11,6 +11,7 @@
 #include "base/clock.h"
 #include "base/error.h"
 #include "base/self.h"
+#include "harness/client/chaltype.h"
 #include "harness/runner/suite.h"
 #include "harness/server/server.h"
 #include "harness/targets/process.h"
@@ -128,10 +129,11 @@ static int owns_ports(const acmeh_clientrun *r) {
   return pub && strcmp(pub, "http-01-standalone") == 0;
 }
 
-/* ... and listens there unless its challenge is dns-01. */
+/* ... and listens there when its challenge is answered at the client (the
+ * challenge table's client_listens; http-01 when the scenario names none). */
 static int standalone(const acmeh_clientrun *r) {
-  const char *chal = json_string_value(json_object_get(r->a.def, "challenge"));
-  return owns_ports(r) && !(chal && strcmp(chal, "dns-01") == 0);
+  const acmeh_chaltype *t = acmeh_chaltype_find(json_string_value(json_object_get(r->a.def, "challenge")));
+  return owns_ports(r) && (!t || t->client_listens);
 }
 
 /* The scenario's "server" settings (ARI policy, profiles, one EAB key in *eab)
