@@ -109,14 +109,7 @@ static int load_target(const char *arg, const char *role, target_def *t) {
     return fprintf(stderr, "acme-harness matrix: target %s is not a %s target\n", arg, role), json_decref(t->doc), 2;
   const char *name = json_string_value(json_object_get(t->doc, "name"));
   t->name = strdup(name ? name : arg);
-  char *real = strchr(arg, '/') || strstr(arg, ".json") ? realpath(arg, NULL) : NULL;
-  if (real) {
-    snprintf(t->dir, sizeof t->dir, "%s", real);
-    *strrchr(t->dir, '/') = '\0';
-  } else {
-    snprintf(t->dir, sizeof t->dir, "%s/targets", acmeh_data_dir());
-  }
-  free(real);
+  acmeh_target_dir(arg, t->dir, sizeof t->dir);
   size_t i;
   json_t *p;
   json_array_foreach(json_object_get(t->doc, "requires"), i, p)

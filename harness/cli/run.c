@@ -353,26 +353,12 @@ static int start_target(run_args *a, acmeh_env *env, acmeh_mocks *m, json_t **ta
 
 /* Client under test: the client's target file, its programs, a run folder
  * and the scenarios; the reference servers start per scenario. */
-/* The folder of target `arg`'s file (its ${TARGET_DIR}) into dir. Returns dir. */
-static char *target_dir(const char *arg, char *dir, size_t len) {
-  if (strchr(arg, '/') || strstr(arg, ".json")) {
-    char *real = realpath(arg, NULL);
-    snprintf(dir, len, "%s", real ? real : arg);
-    free(real);
-    char *slash = strrchr(dir, '/');
-    if (slash) *slash = '\0';
-  } else {
-    snprintf(dir, len, "%s/targets", acmeh_data_dir());
-  }
-  return dir;
-}
-
 /* The target's version (its "version" command) into a->peer_version, printed. */
 static void peer_version(run_args *a, const json_t *target) {
   const char *arg = a->server ? a->server : a->client;
   char dir[4096];
   if (!target || !arg) return;
-  if (acmeh_target_version(target, target_dir(arg, dir, sizeof dir), a->peer_version, sizeof a->peer_version) == ACMEH_UNSUPPORTED)
+  if (acmeh_target_version(target, acmeh_target_dir(arg, dir, sizeof dir), a->peer_version, sizeof a->peer_version) == ACMEH_UNSUPPORTED)
     a->peer_version[0] = '\0'; /* its file names no version command */
   else printf("target %s: version %s\n", arg, a->peer_version);
 }
@@ -390,7 +376,7 @@ static int start_client(run_args *a, acmeh_env *env, json_t **target, acmeh_scen
   snprintf(run_dir, 4096, "%s", a->run_dir ? a->run_dir : "/tmp/acme-harness-XXXXXX");
   if (!a->run_dir && !mkdtemp(run_dir)) return fprintf(stderr, "acme-harness: cannot create a run folder in /tmp\n"), 2;
   static char dir[4096]; /* lives as long as the run */
-  env->client_dir = target_dir(a->client, dir, sizeof dir);
+  env->client_dir = acmeh_target_dir(a->client, dir, sizeof dir);
   env->client = *target, env->scenarios = *sc, env->run_dir = run_dir, env->target_name = a->client;
   env->claims = a->claims ? a->claims : json_object_get(*target, "claims"); /* --claims replaces the file's (a client target's own claims still count for client checks) */
   printf("client %s: scenarios run in %s (%s)\n", a->client, run_dir, kept(a));

@@ -272,6 +272,13 @@ static int select_checks(const acmeh_catalog *cat, const acmeh_run_opts *o, acme
   return ACMEH_OK;
 }
 
+/* The result of check `id` in rep, or NULL when the run did not select it. */
+static const acmeh_result *result_of(const acmeh_run_report *rep, const char *id) {
+  for (size_t k = 0; k < rep->n; k++)
+    if (strcmp(rep->results[k].id, id) == 0) return &rep->results[k];
+  return NULL;
+}
+
 /* A blocked check names the check that judges the step that failed for it.
  * When that check is in this run and did not fail (the step failed only
  * sometimes, or its judge was itself blocked), no check reports the fault:
@@ -280,8 +287,7 @@ static void unblock_unjudged(acmeh_run_report *rep, const json_t *exp) {
   for (size_t i = 0; i < rep->n; i++) {
     acmeh_result *r = &rep->results[i];
     if (r->verdict != ACMEH_BLOCKED || !r->blocked_by) continue;
-    const acmeh_result *j = NULL;
-    for (size_t k = 0; k < rep->n && !j; k++) j = strcmp(rep->results[k].id, r->blocked_by) == 0 ? &rep->results[k] : NULL;
+    const acmeh_result *j = result_of(rep, r->blocked_by);
     if (!j || j->verdict == ACMEH_FAIL || j->verdict == ACMEH_XFAIL || j->verdict == ACMEH_ERROR) continue;
     char *m = NULL;
     const char *was = r->message ? r->message : "";
@@ -351,9 +357,7 @@ const char *acmeh_runner_unreported_block(const acmeh_run_report *rep, int stric
     const acmeh_result *r = &rep->results[i];
     if (r->verdict != ACMEH_BLOCKED || !r->blocked_by || !(strict || strncmp(r->level, "MUST", 4) == 0)) continue;
     if (!strstr(r->blocked_by, "-S-") && !strstr(r->blocked_by, "-C-")) continue; /* no check judges it */
-    size_t j = 0;
-    while (j < rep->n && strcmp(rep->results[j].id, r->blocked_by) != 0) j++;
-    if (j == rep->n) return r->blocked_by;
+    if (!result_of(rep, r->blocked_by)) return r->blocked_by;
   }
   return NULL;
 }

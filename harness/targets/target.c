@@ -447,6 +447,19 @@ int acmeh_target_expectations(const json_t *doc, json_t **out, char *err, size_t
   return acmeh_msg(err, errlen, ACMEH_ENV_IO, "expectations %s: %s", path, e ? "must be a JSON object of check ID -> reason" : je.text);
 }
 
+char *acmeh_target_dir(const char *arg, char *dir, size_t len) {
+  if (strchr(arg, '/') || strstr(arg, ".json")) {
+    char *real = realpath(arg, NULL);
+    snprintf(dir, len, "%s", real ? real : arg);
+    free(real);
+    char *slash = strrchr(dir, '/');
+    if (slash) *slash = '\0';
+  } else {
+    snprintf(dir, len, "%s/targets", acmeh_data_dir());
+  }
+  return dir;
+}
+
 /* Bytes of a version command's output read; its first line is kept. */
 #define VERSION_OUTPUT_MAX 4096
 

@@ -65,6 +65,11 @@ void acmeh_target_stop(acmeh_target_run *r);
  * JSON object (a broken expectations file must not quietly expect nothing). */
 int acmeh_target_expectations(const json_t *doc, json_t **out, char *err, size_t errlen);
 
+/* The folder of target `name_or_path`'s file, its ${TARGET_DIR}: the folder
+ * of a path (an argument with '/' or ".json"), else <data>/targets. Written
+ * into dir (len bytes); returns dir. */
+char *acmeh_target_dir(const char *name_or_path, char *dir, size_t len);
+
 /* The version of the implementation a target describes: runs its "version"
  * command (argv; ${TARGET_DIR} = target_dir, ${ACMEH_BIN}; at most 10 s) and
  * keeps the first non-empty line of its output, at most 100 characters, in

@@ -30,3 +30,23 @@ for r in bad:
 sys.exit(1 if bad or not res else 0)
 PY
 }
+
+# run_client_bg TARGET NAME ARGS...: run_client in the background (for a slow
+# suite beside the others; timeout passes a kill on to the harness, which stops
+# its clients, should the script end first). wait_client_bg NAME waits for it
+# and wants exit 0. One at a time.
+run_client_bg() {
+  local target=$1 name=$2
+  shift 2
+  timeout 120 "$bin" run --client "$target" "$@" --jobs 4 --json "$out/$name.json" --run-dir "$out/run-$name" \
+    >"$out/$name.stdout" 2>"$out/$name.stderr" &
+  bg_pid=$! bg_what="run --client $target $*"
+  trap 'kill "$bg_pid" 2>/dev/null || true; wait "$bg_pid" 2>/dev/null || true; rm -rf "$out"' EXIT
+}
+
+wait_client_bg() {
+  local name=$1 status=0
+  wait "$bg_pid" || status=$?
+  cat "$out/$name.stdout"
+  [ "$status" -eq 0 ] || { cat "$out/$name.stderr"; fail "$bg_what exited $status"; }
+}

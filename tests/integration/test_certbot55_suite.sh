@@ -23,12 +23,8 @@ version=$(PYTHONPATH=/opt/acme-harness/certbot-5.5/usr/lib/python3/dist-packages
   /usr/bin/python3 -s "$certbot" --version 2>&1) || fail "certbot --version: $version"
 case $version in "certbot 5.5."*) ;; *) fail "certbot --version says '$version', not certbot 5.5.x" ;; esac
 
-# The ari run in the background, as run_client would run it; timeout passes a
-# kill on to the harness, which stops its clients, should this script end first.
-timeout 120 "$bin" run --client certbot-5.5 --suite ari --jobs 4 --json "$out/ari.json" --run-dir "$out/run-ari" \
-  >"$out/ari.stdout" 2>"$out/ari.stderr" &
-ari_pid=$!
-trap 'kill "$ari_pid" 2>/dev/null || true; wait "$ari_pid" 2>/dev/null || true; rm -rf "$out"' EXIT
+# The ari run in the background, beside the others.
+run_client_bg certbot-5.5 ari --suite ari
 run_client certbot-5.5 core --suite core
 # CORE-C-036/038 skip: certbot stops at a 429 or 503 and never sends the newOrder again, so
 # there is no waiting to judge (they passed vacuously before the checks learned to tell).
@@ -41,10 +37,7 @@ verdicts "$out/profiles.json" 'r["verdict"] in ("pass", "xfail")' "certbot 5.5: 
 # --preferred-profile: sent when meta.profiles lists it, not otherwise.
 verdicts "$out/profiles.json" 'r["id"] not in ("PROF-C-002", "PROF-C-003", "PROF-C-004") or r["verdict"] == "pass"' \
   "certbot 5.5: PROF-C-002/003/004 (the preferred profile sent only when listed) did not pass"
-status=0
-wait "$ari_pid" || status=$?
-cat "$out/ari.stdout"
-[ "$status" -eq 0 ] || { cat "$out/ari.stderr"; fail "run --client certbot-5.5 --suite ari exited $status"; }
+wait_client_bg ari
 # Honest skips: one `certbot renew` fetches RenewalInfo once and keeps its
 # Retry-After for the next run (ARI-C-008, ARI-C-017: no re-fetch to judge);
 # it runs at once after the issue run, before a window 4-9 s after issuance

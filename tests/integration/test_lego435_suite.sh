@@ -18,12 +18,8 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 # run_client and verdicts
 . "$(dirname "$0")/server_runs.sh"
 
-# The ari run in the background, as run_client would run it; timeout passes a
-# kill on to the harness, which stops its clients, should this script end first.
-timeout 120 "$bin" run --client lego-4.35 --suite ari --jobs 4 --json "$out/ari.json" --run-dir "$out/run-ari" \
-  >"$out/ari.stdout" 2>"$out/ari.stderr" &
-ari_pid=$!
-trap 'kill "$ari_pid" 2>/dev/null || true; wait "$ari_pid" 2>/dev/null || true; rm -rf "$out"' EXIT
+# The ari run in the background, beside the others.
+run_client_bg lego-4.35 ari --suite ari
 run_client lego-4.35 core --suite core
 verdicts "$out/core.json" 'r["verdict"] in ("pass", "xfail")' "lego 4.35: a core check gave neither pass nor an expected failure"
 run_client lego-4.35 profiles --suite profiles
@@ -31,10 +27,7 @@ verdicts "$out/profiles.json" 'r["verdict"] in ("pass", "xfail")' "lego 4.35: a 
 run_client lego-4.35 dnsaccount --suite dnsaccount
 verdicts "$out/dnsaccount.json" 'r["verdict"] == "skip" and "cannot answer dns-account-01" in r["message"]' \
   "lego 4.35: a dns-account-01 check did not skip for the missing solver (has lego gained one? update lego-4.35.json)"
-status=0
-wait "$ari_pid" || status=$?
-cat "$out/ari.stdout"
-[ "$status" -eq 0 ] || { cat "$out/ari.stderr"; fail "run --client lego-4.35 --suite ari exited $status"; }
+wait_client_bg ari
 # Honest skips: one `lego renew` fetches RenewalInfo once and never again
 # (ARI-C-008, ARI-C-017: no re-fetch to judge), and without renewalInfo lego
 # does not renew a 90-day certificate with 89 days left (ARI-C-014: no renewal).
