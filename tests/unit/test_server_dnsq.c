@@ -102,13 +102,25 @@ static void *nameserver(void *arg) {
 }
 
 /* UDP and TCP on one loopback port. */
+/* UDP and TCP on one free port: the UDP port the kernel picks may be taken
+ * for TCP by another process (tests run side by side), so try another. */
+static int bind_pair(void) {
+  for (int attempt = 0; attempt < 20; attempt++) {
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t al = sizeof a;
+    UDP_FD = socket(AF_INET, SOCK_DGRAM, 0), TCP_FD = socket(AF_INET, SOCK_STREAM, 0);
+    if (!bind(UDP_FD, (struct sockaddr *)&a, sizeof a) && !getsockname(UDP_FD, (struct sockaddr *)&a, &al) &&
+        !bind(TCP_FD, (struct sockaddr *)&a, sizeof a) && !listen(TCP_FD, 8)) {
+      PORT = ntohs(a.sin_port);
+      return 0;
+    }
+    close(UDP_FD), close(TCP_FD);
+  }
+  return -1;
+}
+
 static int start_nameserver(void) {
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-  socklen_t al = sizeof a;
-  UDP_FD = socket(AF_INET, SOCK_DGRAM, 0), TCP_FD = socket(AF_INET, SOCK_STREAM, 0);
-  if (bind(UDP_FD, (struct sockaddr *)&a, sizeof a) || getsockname(UDP_FD, (struct sockaddr *)&a, &al)) return -1;
-  PORT = ntohs(a.sin_port);
-  if (bind(TCP_FD, (struct sockaddr *)&a, sizeof a) || listen(TCP_FD, 8)) return -1;
+  if (bind_pair()) return -1;
   return pthread_create(&NS, NULL, nameserver, NULL) ? -1 : 0;
 }
 
@@ -238,8 +250,9 @@ static void test_stop_during_lookup(void) {
 }
 
 static int suite_init(void) {
-  if (!mkdtemp(RUN_DIR) || start_nameserver()) return -1;
-  S = server_on(PORT, RUN_DIR);
+  if (!mkdtemp(RUN_DIR)) return -1;
+  if (!start_nameserver()) S = server_on(PORT, RUN_DIR);
+  if (!S) acmeh_test_rmtree(RUN_DIR); /* suite_clean does not run after a failed init */
   return S ? 0 : -1;
 }
 
