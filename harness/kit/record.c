@@ -89,6 +89,20 @@ int acmeh_kit_record(acmeh_check_ctx *ctx, const char *scenario, const acmeh_cli
   return rc;
 }
 
+int acmeh_kit_fault_fired(acmeh_check_ctx *ctx, const acmeh_client_run *r, const char *resource) {
+  size_t i;
+  acmeh_kit_exchange e;
+  int reached = 0;
+  ACMEH_KIT_EACH(r, i, e) {
+    if (json_array_size(e.faults)) return ACMEH_OK;
+    reached |= acmeh_kit_is(&e, "POST", resource);
+  }
+  char what[160];
+  snprintf(what, sizeof what, "the client sent no POST to %s", resource);
+  if (!reached) return acmeh_kit_unreached(ctx, r, "a request to the resource the scenario disturbs", what);
+  return acmeh_msg(ctx->err, sizeof ctx->err, ACMEH_INTERNAL, "scenario %s: its fault was never applied", r->name);
+}
+
 int acmeh_kit_unreached(acmeh_check_ctx *ctx, const acmeh_client_run *r, const char *expected, const char *what) {
   if (!r || (!r->exit_status && !r->timed_out)) return acmeh_check_fail(ctx, expected, "%s", what);
   char step[160], how[96];

@@ -84,6 +84,13 @@ int acmeh_kit_validation_at(const acmeh_client_run *r, size_t i, acmeh_kit_valid
  * sent no request at all. Returns as acmeh_scenario_get. */
 int acmeh_kit_record(acmeh_check_ctx *ctx, const char *scenario, const acmeh_client_run **r);
 
+/* ACMEH_OK when some exchange of `r` had one of the scenario's fault rules
+ * applied. When none did: the client never sent a POST to `resource` (the
+ * one the scenario disturbs) -> acmeh_kit_unreached's verdict; it did and the
+ * rule still never fired -> ACMEH_INTERNAL (the scenario says nothing about
+ * the client, the harness's error). */
+int acmeh_kit_fault_fired(acmeh_check_ctx *ctx, const acmeh_client_run *r, const char *resource);
+
 /* A client check whose scenario never reached what it judges (`what`, e.g.
  * "the client never finalized"): when the client's run ended in failure (a
  * non-zero exit, a time-out), no rule of this check was exercised, so it is

@@ -76,6 +76,10 @@ static int add_check(acmeh_catalog *c, const char *spec, json_t *j, char *err, s
     return acmeh_msg(err, errlen, ACMEH_INTERNAL, "catalog %s: a check lacks id/title/section/level/role", spec);
   d.digest_ref = json_string_value(json_object_get(j, "ref"));
   d.revisions = json_object_get(j, "revisions");
+  const char *scope = json_string_value(json_object_get(j, "scope"));
+  if (json_object_get(j, "scope") && (!scope || strcmp(scope, "every-scenario") != 0))
+    return acmeh_msg(err, errlen, ACMEH_INTERNAL, "catalog %s: %s scope must be \"every-scenario\"", spec, d.id);
+  d.every_scenario = scope != NULL;
   if (!valid_id(d.id)) return acmeh_msg(err, errlen, ACMEH_INTERNAL, "catalog %s: malformed check ID %.40s", spec, d.id);
   int rc = fields_ok(&d, err, errlen);
   if (rc) return rc;

@@ -10,6 +10,8 @@ typedef struct {
   const char *digest_ref; /* the digest's own numbering, e.g. "CORE-S11" (may be NULL) */
   const json_t *revisions; /* the spec revisions the check applies to (array of strings,
                               borrowed); NULL = every revision of its suite */
+  int every_scenario;      /* "scope": "every-scenario": a client check judging every request of
+                              every scenario the run made; the runner starts it after the others */
 } acmeh_check_def;
 
 typedef struct {
@@ -27,7 +29,8 @@ const char *acmeh_data_dir(void);
 
 /* Loads the catalog of every registered suite (runner/suite.h),
  * suites/<name>/catalog.json under `data_dir` (NULL = acmeh_data_dir()).
- * Each file: {"spec":"core","checks":[{"id","title","section","level","role","ref"}]}.
+ * Each file: {"spec":"core","checks":[{"id","title","section","level","role","ref"}]}, a check
+ * optionally with "revisions" and "scope": "every-scenario" (acmeh_check_def).
  * Rejects duplicate or malformed IDs. Returns ACMEH_OK, ACMEH_ENV_IO, ACMEH_INTERNAL
  * (malformed catalog) with the reason in err. Free with acmeh_catalog_free. */
 int acmeh_catalog_load(const char *data_dir, acmeh_catalog *out, char *err, size_t errlen);

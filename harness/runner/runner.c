@@ -3,6 +3,7 @@
 #include <fnmatch.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@ typedef struct {
   pthread_cond_t cv;
   slot *slots;
   size_t n, next, done;
+  size_t n_first; /* slots [0, n_first) judge their own scenarios; the rest (every_scenario) wait for them */
   const acmeh_env *env;
   const acmeh_run_opts *o;
 } run_state;
@@ -133,11 +135,26 @@ static void store(run_state *st, slot *s, acmeh_result *tmp) {
     fprintf(stderr, "%-12s %-5s %s\n", r->id, acmeh_verdict_name(r->verdict), r->message ? r->message : "");
 }
 
+/* A check that judges every scenario starts once every other check is done
+ * (under the lock): the scenarios they asked for are then all recorded. 0
+ * when the run was interrupted meanwhile; the slot is then stored as such. */
+static int wait_for_first(run_state *st, slot *s) {
+  while (s - st->slots >= (ptrdiff_t)st->n_first && st->done < st->n_first && !cancelled) pthread_cond_wait(&st->cv, &st->mu);
+  if (!cancelled) return 1;
+  s->res->verdict = ACMEH_ERROR;
+  s->res->message = strdup("run interrupted before this check started");
+  s->state = SLOT_DONE;
+  st->done++;
+  pthread_cond_broadcast(&st->cv);
+  return 0;
+}
+
 static void *worker(void *arg) {
   run_state *st = arg;
   pthread_mutex_lock(&st->mu);
   while (st->next < st->n && !cancelled) {
     slot *s = &st->slots[st->next++];
+    if (!wait_for_first(st, s)) continue;
     s->state = SLOT_RUNNING;
     s->started = acmeh_now_mono();
     pthread_mutex_unlock(&st->mu);
@@ -299,6 +316,21 @@ static void unblock_unjudged(acmeh_run_report *rep, const json_t *exp) {
   }
 }
 
+/* Slots in catalog order, except that checks judging every scenario
+ * (every_scenario) come last; results keep catalog order. */
+static void order_slots(run_state *st, const acmeh_catalog *cat, const acmeh_run_report *rep) {
+  size_t k = 0, first = 0, last = 0;
+  for (size_t i = 0; i < cat->n; i++)
+    if (k < rep->n && strcmp(cat->checks[i].id, rep->results[k].id) == 0) first += !cat->checks[i].every_scenario, k++;
+  st->n_first = first, k = 0;
+  for (size_t i = 0; i < cat->n && st->slots; i++) {
+    if (k >= rep->n || strcmp(cat->checks[i].id, rep->results[k].id) != 0) continue;
+    int late = cat->checks[i].every_scenario;
+    slot *s = &st->slots[late ? first + last++ : k - last];
+    s->def = &cat->checks[i], s->res = &rep->results[k++];
+  }
+}
+
 int acmeh_runner_run(const acmeh_catalog *cat, const acmeh_env *env, const acmeh_run_opts *o,
                      acmeh_run_report *rep, char *err, size_t errlen) {
   memset(rep, 0, sizeof *rep);
@@ -314,9 +346,7 @@ int acmeh_runner_run(const acmeh_catalog *cat, const acmeh_env *env, const acmeh
   pthread_mutex_init(&st->mu, NULL);
   pthread_cond_init(&st->cv, NULL);
   st->slots = calloc(rep->n, sizeof *st->slots);
-  for (size_t i = 0, k = 0; i < cat->n && st->slots; i++)
-    if (k < rep->n && strcmp(cat->checks[i].id, rep->results[k].id) == 0)
-      st->slots[k].def = &cat->checks[i], st->slots[k].res = &rep->results[k], k++;
+  order_slots(st, cat, rep);
   rep->started_unix = acmeh_now_wall();
   double t0 = acmeh_now_mono();
   int jobs = o->jobs > 0 ? (o->jobs > 64 ? 64 : o->jobs) : 1;

@@ -47,6 +47,10 @@ int acmeh_scenario_check(const char *path, const char *name, const json_t *d, ch
                     : names && (!json_is_integer(names) || json_integer_value(names) < 1 || json_integer_value(names) > 8) ? "names: must be 1 to 8"
                     : json_object_get(d, "server") && !json_is_object(json_object_get(d, "server")) ? "server: must be an object"
                     : vars && !json_is_object(vars) ? "vars: must be an object of strings"
+                    : json_object_get(d, "identifier") && !json_is_string(json_object_get(d, "identifier")) ? "identifier: must be a string"
+                    : json_object_get(d, "timeout_ms") && (!json_is_integer(json_object_get(d, "timeout_ms")) ||
+                                                           json_integer_value(json_object_get(d, "timeout_ms")) < 1000)
+                        ? "timeout_ms: must be an integer of at least 1000"
                     : NULL;
   if (bad) return acmeh_msg(err, errlen, ACMEH_INTERNAL, "%s: scenario %s: %s", path, name, bad);
   char why[400];
@@ -112,6 +116,8 @@ static int run_scenario(scenario *sc, const acmeh_env *env, const char *domain, 
   snprintf(work, sizeof work, "%s/%s", env->run_dir, sc->name);
   if (mkdir(work, 0755) != 0 && access(work, W_OK) != 0)
     return acmeh_msg(sc->err, sizeof sc->err, ACMEH_ENV_IO, "cannot make folders under %s", env->run_dir);
+  json_int_t ms = json_integer_value(json_object_get(sc->def, "timeout_ms")); /* a client that waits is stopped here */
+  if (ms > 0 && ms / 1000.0 < budget_s) budget_s = ms / 1000.0;
   acmeh_clientrun_args a = {.client = env->client, .client_dir = env->client_dir, .mocks = env->mocks, .name = sc->name,
                             .def = sc->def, .domain = domain, .domains = domains, .work = work, .budget_s = budget_s,
                             .wire = &env->wire};
@@ -131,6 +137,11 @@ static scenario *find(acmeh_scenarios *s, const char *name) {
  * scenario's name, so a run is repeatable), and for "names": n the further
  * "c<hash>-<k>.<parent>", all in domains. */
 static void pick_domain(const scenario *sc, const acmeh_env *env, char **domain, char **domains) {
+  const char *fixed = json_string_value(json_object_get(sc->def, "identifier")); /* e.g. an IP address as typed */
+  if (fixed) {
+    *domain = strdup(fixed), *domains = strdup(fixed);
+    return;
+  }
   uint64_t h = env->seed ^ 1469598103934665603ULL;
   for (const char *p = sc->name; *p; p++) h = (h ^ (unsigned char)*p) * 1099511628211ULL;
   const char *wild = json_is_true(json_object_get(sc->def, "wildcard")) ? "*." : ""; /* "wildcard": true */
@@ -185,4 +196,20 @@ int acmeh_scenario_get(acmeh_check_ctx *ctx, const char *name, const acmeh_clien
     return acmeh_msg(ctx->err, sizeof ctx->err, ACMEH_DEADLINE, "scenario %s: the client was stopped after %.0f s, its time limit, before it finished",
                      name, sc->run.duration_s);
   return ACMEH_OK;
+}
+
+int acmeh_scenario_each(acmeh_check_ctx *ctx, acmeh_scenario_fn fn, void *ud, size_t *made) {
+  acmeh_scenarios *s = ctx->env->scenarios;
+  *made = 0;
+  for (size_t i = 0; s && i < s->n; i++) {
+    scenario *sc = &s->items[i];
+    pthread_mutex_lock(&sc->mu);
+    int usable = sc->done && !sc->rc && !sc->run.unsupported;
+    pthread_mutex_unlock(&sc->mu);
+    if (!usable) continue;
+    ++*made;
+    int rc = fn(ud, sc->name, &sc->run);
+    if (rc) return rc;
+  }
+  return 0;
 }

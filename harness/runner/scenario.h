@@ -18,7 +18,7 @@ typedef struct acmeh_scenarios acmeh_scenarios;
 /* Loads the scenarios.json of every registered suite (runner/suite.h) under data_dir (NULL = acmeh_data_dir()):
  * {"name": {"description", "action": "issue" (or "actions": ["issue", "revoke"], run in
  *  order in one client folder, stopping at the first that fails), "challenge": "http-01",
- *  "faults": [rules, harness/server/fault.h], "timeout_ms": n,
+ *  "faults": [rules, harness/server/fault.h],
  *  "server": {"ari": {"off": bool, "window": "default" | "from_now" | "from_not_before",
  *                     "start_offset": s, "end_offset": s, "explanation_url", "retry_after": s},
  *             "profiles": {...} (server.h), "default_profile": name,
@@ -30,7 +30,11 @@ typedef struct acmeh_scenarios acmeh_scenarios;
  *  "wildcard": true (the client is asked for "*.<domain>"),
  *  "names": n (1-8, default 1: the client is asked for n names in one order, in
  *             ${DOMAINS}, comma-separated, ${DOMAIN} first; its "issue-multi"
- *             action orders them all)}}.
+ *             action orders them all),
+ *  "identifier": "0:0:0:0:0:0:0:1" (the client is asked for exactly this, e.g. an
+ *             IP address as a user might type it, instead of a fresh name),
+ *  "timeout_ms": n (>= 1000: the client is stopped after n ms, for scenarios
+ *             where waiting is right; the record then says timed_out)}}.
  * Returns ACMEH_OK, ACMEH_ENV_IO / ACMEH_INTERNAL (bad file) with err. */
 int acmeh_scenarios_load(const char *data_dir, acmeh_scenarios **out, char *err, size_t errlen);
 void acmeh_scenarios_free(acmeh_scenarios *s);
@@ -49,5 +53,14 @@ int acmeh_scenario_check(const char *path, const char *name, const json_t *d, ch
  * when the client cannot do it; ACMEH_INTERNAL for an unknown scenario;
  * ENV codes when the run could not be made (reason in ctx->err). */
 int acmeh_scenario_get(acmeh_check_ctx *ctx, const char *name, const acmeh_client_run **out);
+
+/* Calls fn(ud, name, record) for every scenario this run has already made
+ * and whose client ran (not skipped as unsupported, not failed to start), in
+ * scenarios.json order; stops at the first non-zero return and gives it back.
+ * Runs nothing itself and appends nothing to the transcript. Checks whose
+ * catalog scope is every-scenario (catalog.h) use it once the others are done.
+ * *made is the number of such scenarios. Returns 0 or fn's first non-zero. */
+typedef int (*acmeh_scenario_fn)(void *ud, const char *name, const acmeh_client_run *r);
+int acmeh_scenario_each(acmeh_check_ctx *ctx, acmeh_scenario_fn fn, void *ud, size_t *made);
 
 #endif

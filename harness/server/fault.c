@@ -173,8 +173,41 @@ static int problem_status(const char *type) {
   return 400;
 }
 
+/* "subproblems": [{"type", "detail", "identifier": {"type", "value"}}] (RFC 8555
+ * §6.7.1), copied into the problem with the URN prefix added to each type. */
+static int check_subproblems(vctx *v, const json_t *subs, json_t *problem) {
+  static const char *const known[] = {"type", "detail", "identifier", NULL};
+  if (!subs) return ACMEH_OK;
+  if (!json_is_array(subs) || !json_array_size(subs) || json_array_size(subs) > 16)
+    return bad(v, "action.problem.subproblems", "must be an array of 1 to 16 problem objects");
+  json_t *out = json_array();
+  size_t i;
+  json_t *sp;
+  int rc = out ? ACMEH_OK : ACMEH_NOMEM;
+  json_array_foreach(subs, i, sp) {
+    const char *type = NULL;
+    const json_t *id = json_object_get(sp, "identifier");
+    if (rc || (rc = json_is_object(sp) ? only_known(v, sp, "action.problem.subproblems[]", known)
+                                       : bad(v, "action.problem.subproblems[]", "must be an object")) ||
+        (rc = str_member(v, sp, "type", "action.problem.subproblems[].type", 1, &type)))
+      break;
+    if (!type || (id && !json_is_object(id))) {
+      rc = bad(v, "action.problem.subproblems[]", "needs a \"type\" and an optional \"identifier\" object");
+      break;
+    }
+    json_t *c = json_deep_copy(sp);
+    char full[256];
+    snprintf(full, sizeof full, "%s%s", strchr(type, ':') ? "" : SRV_PROBLEM_NS, type);
+    json_object_set_new(c, "type", json_string(full));
+    json_array_append_new(out, c);
+  }
+  if (rc == ACMEH_OK) json_object_set(problem, "subproblems", out);
+  json_decref(out);
+  return rc;
+}
+
 static int check_problem(vctx *v, const json_t *p, rule *r) {
-  static const char *const known[] = {"type", "detail", NULL};
+  static const char *const known[] = {"type", "detail", "subproblems", NULL};
   if (!p) return ACMEH_OK;
   if (!json_is_object(p)) return bad(v, "action.problem", "must be an object with \"type\"");
   int rc = only_known(v, p, "action.problem", known);
@@ -187,7 +220,7 @@ static int check_problem(vctx *v, const json_t *p, rule *r) {
   snprintf(full, sizeof full, "%s%s", strchr(type, ':') ? "" : SRV_PROBLEM_NS, type);
   if (!r->status) r->status = problem_status(full);
   r->problem = json_pack("{s:s,s:s,s:i}", "type", full, "detail", detail, "status", r->status);
-  return r->problem ? ACMEH_OK : ACMEH_NOMEM;
+  return r->problem ? check_subproblems(v, json_object_get(p, "subproblems"), r->problem) : ACMEH_NOMEM;
 }
 
 static int check_headers(vctx *v, const json_t *a, rule *r) {

@@ -38,7 +38,9 @@
  *                      server checks nonces first); the answer is this problem document (the ACME
  *                      URN prefix is added to a type without ':'), with
  *                      "status" or a default for the type (400; unauthorized
- *                      403, rateLimited 429, serverInternal 500)
+ *                      403, rateLimited 429, serverInternal 500); optional
+ *                      "subproblems": [{"type", "detail", "identifier": {"type",
+ *                      "value"}}] (1 to 16, RFC 8555 §6.7.1), types prefixed alike
  *   "status"           100-599: without "problem", the request is processed and
  *                      only the status code is replaced
  *   "reject_nonce"     true: answer 400 badNonce (with a fresh Replay-Nonce) even

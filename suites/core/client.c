@@ -24,22 +24,6 @@
  * and validations are read through the kit's typed views instead. */
 static const char *member(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
 
-/* ACMEH_OK when some exchange had a fault applied; a scenario whose fault
- * never fired says nothing about the client, so that is the harness's error. */
-static int fault_fired(acmeh_check_ctx *ctx, const acmeh_client_run *r, const char *resource) {
-  size_t i;
-  acmeh_kit_exchange e;
-  int reached = 0;
-  ACMEH_KIT_EACH(r, i, e) {
-    if (json_array_size(e.faults)) return ACMEH_OK;
-    reached |= acmeh_kit_is(&e, "POST", resource);
-  }
-  char what[160];
-  snprintf(what, sizeof what, "the client sent no POST to %s", resource);
-  if (!reached) return acmeh_kit_unreached(ctx, r, "a request to the resource the scenario disturbs", what);
-  return acmeh_msg(ctx->err, sizeof ctx->err, ACMEH_INTERNAL, "scenario %s: its fault was never applied", r->name);
-}
-
 /* The client target lists challenge type `type` among those it answers. */
 static int client_answers(const acmeh_check_ctx *ctx, const char *type) {
   size_t i;
@@ -254,17 +238,57 @@ static size_t live_exchange(void *state, const json_t *x, acmeh_live_emit emit, 
 }
 const acmeh_live_judge core_live_judge = {live_create, live_destroy, live_exchange};
 
-/* The suite's view: the first exchange of the scenario that breaks rule `fn`. */
-static int judge_record(acmeh_check_ctx *ctx, rule_fn fn) {
-  const acmeh_client_run *r;
-  int rc = acmeh_kit_record(ctx, "plain-http01", &r);
-  core_judge *j = rc == ACMEH_OK ? core_judge_new() : NULL;
-  if (rc == ACMEH_OK && !j) rc = ACMEH_NOMEM;
+/* The suite's view of a per-request rule: every request of every scenario
+ * the run made (the catalog's "scope": "every-scenario" makes
+ * the runner start these checks after the others), as `serve` judges them live. A run that
+ * selected only these checks makes plain-http01 for them. */
+typedef struct {
+  acmeh_check_ctx *ctx;
+  rule_fn fn;
+  size_t judged, scenarios, failing; /* requests the rule applied to; scenarios judged; failing ones */
+  rule_out first;
+  char first_scenario[96];
+  acmeh_strbuf also; /* further failing scenarios, ", "-separated */
+} sweep;
+
+static int sweep_one(void *ud, const char *name, const acmeh_client_run *r) {
+  sweep *w = ud;
+  core_judge *j = core_judge_new();
+  if (!j) return ACMEH_NOMEM;
   size_t i;
   acmeh_kit_exchange e;
   rule_out o;
-  ACMEH_KIT_EACH(r, i, e) if (rc == ACMEH_OK && parsed(&e) && fn(j, &e, &o) == RULE_FAIL) rc = acmeh_check_fail(ctx, o.expected, "%s", o.actual);
+  int failed = 0;
+  w->scenarios++;
+  ACMEH_KIT_EACH(r, i, e) if (!failed && parsed(&e)) {
+    int v = w->fn(j, &e, &o);
+    w->judged += v != RULE_NA;
+    if (v != RULE_FAIL) continue;
+    failed = 1;
+    if (w->failing++) acmeh_strbuf_printf(&w->also, "%s%s", w->also.len ? ", " : "", name);
+    else w->first = o, snprintf(w->first_scenario, sizeof w->first_scenario, "%s", name), acmeh_client_run_transcript(r, &w->ctx->transcript);
+  }
   core_judge_free(j);
+  return ACMEH_OK;
+}
+
+static int judge_record(acmeh_check_ctx *ctx, rule_fn fn) {
+  sweep w = {.ctx = ctx, .fn = fn};
+  size_t made = 0;
+  int rc = acmeh_scenario_each(ctx, sweep_one, &w, &made);
+  if (rc == ACMEH_OK && !made) {
+    const acmeh_client_run *r;
+    rc = acmeh_kit_record(ctx, "plain-http01", &r);
+    if (rc == ACMEH_OK) rc = sweep_one(&w, "plain-http01", r);
+  }
+  if (rc == ACMEH_OK && w.failing)
+    rc = acmeh_check_fail(ctx, w.first.expected, "scenario %s: %s%s%s%s", w.first_scenario, w.first.actual,
+                          w.also.len ? " (also in scenarios " : "", w.also.len ? w.also.data : "", w.also.len ? ")" : "");
+  else if (rc == ACMEH_OK && !w.judged)
+    rc = acmeh_check_skip(ctx, "no request of the %zu scenarios made was one this rule applies to", w.scenarios);
+  else if (rc == ACMEH_OK)
+    acmeh_check_note(ctx, "judged %zu requests of %zu scenarios", w.judged, w.scenarios);
+  free(w.also.data);
   return rc;
 }
 
@@ -404,7 +428,7 @@ static int bad_nonce_retry(acmeh_check_ctx *ctx) {
   const char *fresh;
   acmeh_kit_exchange post;
   int rc = acmeh_kit_record(ctx, "bad-nonce-once", &r);
-  if (rc == ACMEH_OK) rc = fault_fired(ctx, r, "newOrder");
+  if (rc == ACMEH_OK) rc = acmeh_kit_fault_fired(ctx, r, "newOrder");
   int found = rc == ACMEH_OK && post_after_bad_nonce(r, &fresh, &post);
   if (rc == ACMEH_OK && (!found || !acmeh_kit_is(&post, "POST", "newOrder")))
     return acmeh_check_skip(ctx, "the client did not retry the refused newOrder (judged by CORE-C-035)");
@@ -420,7 +444,7 @@ static int bad_nonce_retried(acmeh_check_ctx *ctx) {
   const char *fresh;
   acmeh_kit_exchange post;
   int rc = acmeh_kit_record(ctx, "bad-nonce-once", &r);
-  if (rc == ACMEH_OK) rc = fault_fired(ctx, r, "newOrder");
+  if (rc == ACMEH_OK) rc = acmeh_kit_fault_fired(ctx, r, "newOrder");
   int found = rc == ACMEH_OK && post_after_bad_nonce(r, &fresh, &post);
   if (rc == ACMEH_OK && !found) rc = acmeh_check_fail(ctx, "the refused newOrder retried", "the client sent no request after the badNonce error");
   else if (rc == ACMEH_OK && !acmeh_kit_is(&post, "POST", "newOrder"))
@@ -431,7 +455,7 @@ static int bad_nonce_retried(acmeh_check_ctx *ctx) {
 static int malformed_nonce_ignored(acmeh_check_ctx *ctx) {
   const acmeh_client_run *r;
   int rc = acmeh_kit_record(ctx, "malformed-nonce", &r);
-  if (rc == ACMEH_OK) rc = fault_fired(ctx, r, "newAccount");
+  if (rc == ACMEH_OK) rc = acmeh_kit_fault_fired(ctx, r, "newAccount");
   size_t i;
   acmeh_kit_exchange e;
   int after = 0;
@@ -445,24 +469,40 @@ static int malformed_nonce_ignored(acmeh_check_ctx *ctx) {
   return rc;
 }
 
-static int retry_after_honoured(acmeh_check_ctx *ctx) {
+/* Every poll of the order sooner than the last Retry-After asked (100 ms of
+ * slack), each with its timing, so a fixed poller shows as one. */
+static int polls_wait(acmeh_check_ctx *ctx, const char *scenario, const char *expected) {
   const acmeh_client_run *r;
-  int rc = acmeh_kit_record(ctx, "slow-finalize", &r);
-  if (rc == ACMEH_OK) rc = fault_fired(ctx, r, "finalize");
-  long long ready_at = -1;
-  int downloaded = 0;
+  int rc = acmeh_kit_record(ctx, scenario, &r);
+  if (rc == ACMEH_OK) rc = acmeh_kit_fault_fired(ctx, r, "finalize");
+  long long ready_at = -1, asked_at = 0;
+  int downloaded = 0, early = 0;
+  acmeh_strbuf polls = {0};
   size_t i;
   acmeh_kit_exchange e;
   ACMEH_KIT_EACH(r, i, e) {
     long long t = e.time_ms;
-    if (rc == ACMEH_OK && ready_at >= 0 && acmeh_kit_is(&e, "POST", "order") && t < ready_at)
-      rc = acmeh_check_fail(ctx, "no poll before Retry-After (1 s) has passed", "request #%lld polled %lld ms early", e.seq, ready_at - t);
+    if (rc == ACMEH_OK && ready_at >= 0 && acmeh_kit_is(&e, "POST", "order") && t < ready_at && early++ < 12)
+      acmeh_strbuf_printf(&polls, "%s#%lld after %lld ms (%lld ms early)", polls.len ? ", " : "", e.seq, t - asked_at, ready_at - t);
     const char *ra = acmeh_kit_resp_header(&e, "retry-after");
-    if ((acmeh_kit_is(&e, "POST", "finalize") || acmeh_kit_is(&e, "POST", "order")) && ra) ready_at = t + atoll(ra) * 1000 - 100;
+    if ((acmeh_kit_is(&e, "POST", "finalize") || acmeh_kit_is(&e, "POST", "order")) && ra)
+      asked_at = t, ready_at = t + atoll(ra) * 1000 - 100;
     downloaded |= acmeh_kit_is(&e, "POST", "certificate");
   }
-  if (rc == ACMEH_OK && !downloaded) rc = acmeh_check_fail(ctx, "the client to poll on and download the certificate", "it never did");
+  if (rc == ACMEH_OK && early)
+    rc = acmeh_check_fail(ctx, expected, "%d poll%s came early: %s%s", early, early > 1 ? "s" : "", polls.data, early > 12 ? ", ..." : "");
+  else if (rc == ACMEH_OK && !downloaded)
+    rc = acmeh_check_fail(ctx, "the client to poll on and download the certificate", "it never did");
+  free(polls.data);
   return rc;
+}
+
+static int retry_after_honoured(acmeh_check_ctx *ctx) {
+  return polls_wait(ctx, "slow-finalize", "no poll before Retry-After (1 s) has passed");
+}
+
+static int odd_retry_after_honoured(acmeh_check_ctx *ctx) {
+  return polls_wait(ctx, "slow-finalize-odd", "no poll before Retry-After (4 s) has passed");
 }
 
 static int csr_key_not_account_key(acmeh_check_ctx *ctx) {
@@ -512,7 +552,7 @@ static int tlsalpn01_validated(acmeh_check_ctx *ctx) {
 static int surfaced(acmeh_check_ctx *ctx, const char *scenario, const char *needle, const char *what) {
   const acmeh_client_run *r;
   int rc = acmeh_kit_record(ctx, scenario, &r);
-  if (rc == ACMEH_OK) rc = fault_fired(ctx, r, scenario[0] == 'u' ? "newAccount" : "newOrder");
+  if (rc == ACMEH_OK) rc = acmeh_kit_fault_fired(ctx, r, scenario[0] == 'u' ? "newAccount" : "newOrder");
   if (rc == ACMEH_OK && (!r->client_log || !strstr(r->client_log, needle)))
     rc = acmeh_check_fail(ctx, what, "the client's output (%zu bytes) never mentions \"%s\"", r->client_log ? strlen(r->client_log) : 0, needle);
   return rc;
@@ -530,7 +570,7 @@ static int user_action_surfaced(acmeh_check_ctx *ctx) {
 static int retry_after_kept(acmeh_check_ctx *ctx, const char *scenario, const char *expected) {
   const acmeh_client_run *r;
   int rc = acmeh_kit_record(ctx, scenario, &r);
-  if (rc == ACMEH_OK) rc = fault_fired(ctx, r, "newOrder");
+  if (rc == ACMEH_OK) rc = acmeh_kit_fault_fired(ctx, r, "newOrder");
   long long refused_at = -1;
   size_t i;
   acmeh_kit_exchange e;
@@ -883,7 +923,7 @@ static int reordered_issued(acmeh_check_ctx *ctx, const acmeh_client_run *r, con
 static int order_unassumed(acmeh_check_ctx *ctx) {
   const acmeh_client_run *r;
   int rc = acmeh_kit_record(ctx, "reordered-authzs", &r);
-  if (rc == ACMEH_OK) rc = fault_fired(ctx, r, "newOrder");
+  if (rc == ACMEH_OK) rc = acmeh_kit_fault_fired(ctx, r, "newOrder");
   json_t *want = rc ? NULL : ordered_names(r);
   if (rc == ACMEH_OK && json_array_size(want) < 2)
     rc = acmeh_check_skip(ctx, "the client ordered %zu name(s) when asked for %s: it does not order several names in one run",
@@ -916,7 +956,7 @@ static char *injected_line(const json_t *def) {
 static int key_in_chain_rejected(acmeh_check_ctx *ctx) {
   const acmeh_client_run *r;
   int rc = acmeh_kit_record(ctx, "key-in-chain", &r);
-  if (rc == ACMEH_OK) rc = fault_fired(ctx, r, "certificate");
+  if (rc == ACMEH_OK) rc = acmeh_kit_fault_fired(ctx, r, "certificate");
   char *line = rc ? NULL : injected_line(r->def);
   if (rc == ACMEH_OK && !line) return acmeh_msg(ctx->err, sizeof ctx->err, ACMEH_INTERNAL, "scenario key-in-chain appends no PEM block");
   if (rc == ACMEH_OK && r->cert_pem && strstr(r->cert_pem, line))
@@ -1007,7 +1047,7 @@ static int bad_token_refused(acmeh_check_ctx *ctx) {
 static int cleaned_up_after_refusal(acmeh_check_ctx *ctx) {
   const acmeh_client_run *r;
   int rc = acmeh_kit_record(ctx, "challenge-refused", &r);
-  if (rc == ACMEH_OK) rc = fault_fired(ctx, r, "challenge");
+  if (rc == ACMEH_OK) rc = acmeh_kit_fault_fired(ctx, r, "challenge");
   return rc ? rc : cleaned_up_in(ctx, "challenge-refused");
 }
 
@@ -1096,10 +1136,10 @@ const acmeh_check_impl core_client_checks[] = {
     {"CORE-C-040", dns01_cleaned_up},      {"CORE-C-027", published_before_post},
     {"CORE-C-017", eab_binding_ok},    {"CORE-C-020", order_unassumed},
     {"CORE-C-032", key_in_chain_rejected}, {"CORE-C-030", bad_token_refused},
-    {"CORE-C-001", user_agent},        {"CORE-C-002", accept_language},   {"CORE-C-003", post_format},
+{"CORE-C-001", user_agent},        {"CORE-C-002", accept_language},   {"CORE-C-003", post_format},
     {"CORE-C-004", protected_members}, {"CORE-C-005", kid_is_location},   {"CORE-C-006", url_is_request_url},
     {"CORE-C-007", no_padding},        {"CORE-C-008", post_as_get},       {"CORE-C-009", nonce_once},
-    {"CORE-C-010", bad_nonce_retry},   {"CORE-C-011", malformed_nonce_ignored}, {"CORE-C-012", no_nonce_header},
+    {"CORE-C-041", odd_retry_after_honoured}, {"CORE-C-010", bad_nonce_retry},   {"CORE-C-011", malformed_nonce_ignored}, {"CORE-C-012", no_nonce_header},
     {"CORE-C-013", nonce_by_head},     {"CORE-C-023", csr_format},        {"CORE-C-024", retry_after_honoured},
     {"CORE-C-025", challenge_response}, {"CORE-C-029", validated},        {"CORE-C-035", bad_nonce_retried},
     {NULL, NULL}};

@@ -5,7 +5,7 @@
 static const acmeh_check_impl *const tables[] = {
     core_directory_checks, core_nonce_checks,     core_jws_checks,  core_account_checks,
     core_keychange_checks, core_order_checks,     core_challenge_checks, core_cert_checks,
-    core_error_checks,     core_client_checks,    core_ip_checks,   core_eab_checks, NULL};
+    core_error_checks,     core_client_checks,    core_ip_checks,   core_eab_checks, core_client_trouble_checks, NULL};
 
 static const char *const challenge_types[] = {"http-01", "dns-01", "tls-alpn-01", NULL};
 static const char *const identifier_types[] = {"dns", "ip", NULL};

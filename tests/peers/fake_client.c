@@ -5,6 +5,7 @@
  * (tests/peers/fake-client.json) and reads the adapter variables
  * ACME_DIRECTORY, ACME_CA_BUNDLE, DOMAIN, DOMAINS (every name of the order,
  * comma-separated; DOMAIN alone when unset), ACMEH_MGMT and WORK_DIR. */
+#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
@@ -135,9 +136,24 @@ static json_t *poll(acmeh_acme *c, const char *url, const char *waiting) {
     const char *st = json_string_value(json_object_get(o, "status"));
     if (st && !strstr(waiting, st)) return o;
     json_decref(o);
-    acmeh_sleep_ms(fault("poll-fast") ? 20 : (wait > 0 ? wait : 50));
+    acmeh_sleep_ms(fault("poll-fast") ? 20 : fault("poll-every-2s") ? 2000 : (wait > 0 ? wait : 50));
   }
   return NULL;
+}
+
+/* A refusal as the user sees it: status, type and detail, then each
+ * subproblem's identifier and detail (RFC 8555 §6.7.1), which the fault
+ * hide-subproblems leaves out (wrong on purpose). */
+static void describe_refusal(const acmeh_http_resp *r, char *out, size_t len) {
+  acmeh_resp_describe(r, out, len);
+  json_t *j = acmeh_resp_json(r), *sp;
+  size_t i;
+  json_array_foreach(json_object_get(j, "subproblems"), i, sp) if (!fault("hide-subproblems")) {
+    size_t used = strlen(out);
+    snprintf(out + used, len - used, "; %.80s: %.160s", json_string_value(json_object_get(json_object_get(sp, "identifier"), "value")),
+             json_string_value(json_object_get(sp, "detail")));
+  }
+  json_decref(j);
 }
 
 static int new_order(acmeh_acme *c, const char *domain, json_t **order, char **order_url, char *err, size_t errlen) {
@@ -153,6 +169,8 @@ static int new_order(acmeh_acme *c, const char *domain, json_t **order, char **o
   if (fault("url-altered")) o.own_url = 1, o.jws.url = altered;
   const char *raw = getenv("FAKE_CLIENT_RAW_NONCE"); /* set by run() for use-malformed-nonce */
   if (raw) o.own_nonce = 1, o.no_retry = 1, o.jws.nonce = raw;
+  char *mine = NULL; /* resend-same-nonce: the nonce the first newOrder is signed with, signed again after a refusal */
+  if (!raw && fault("resend-same-nonce") && acmeh_acme_nonce(c, &mine, err, errlen) == ACMEH_OK) o.own_nonce = 1, o.jws.nonce = mine;
   acmeh_http_resp r;
   int rc = acmeh_acme_post(c, url, payload, &o, &r, err, errlen);
   char type[64] = "";
@@ -173,12 +191,14 @@ static int new_order(acmeh_acme *c, const char *domain, json_t **order, char **o
     acmeh_http_resp_free(&r); /* a correct client waits as asked; the fault retries at once */
     if (ra > 3600) ra = 3600; /* a test client waits an hour at most (and (long) of a huge value is undefined) */
     if (!fault("ignore-retry-after")) acmeh_sleep_ms((long)(ra * 1000));
-    rc = acmeh_acme_post(c, url, payload, &o, &r, err, errlen);
+    rc = acmeh_acme_post(c, url, payload, &o, &r, err, errlen); /* under resend-same-nonce: the used nonce again (wrong on purpose) */
   }
+  o.own_nonce = raw != NULL;
+  free(mine);
   if (rc == ACMEH_OK) rc = refusal_loop(c, url, payload, &o, &r, err, errlen);
   if (rc == ACMEH_OK && r.status != 201) {
-    char d[300];
-    acmeh_resp_describe(&r, d, sizeof d);
+    char d[1200];
+    describe_refusal(&r, d, sizeof d);
     rc = acmeh_msg(err, errlen, ACMEH_PEER_PROTOCOL, "newOrder answered %s", d);
   }
   *order = rc ? NULL : acmeh_resp_json(&r);
@@ -313,6 +333,29 @@ static int keep_chain(const char *body) {
   return 0;
 }
 
+/* RFC 8555 §7.4: a finalize refused with orderNotReady is sent again only
+ * after the order was read and is ready, twice at most; the fault
+ * refinalize-blind resends it at once, four times (wrong on purpose). *r is
+ * replaced by the last answer. */
+static void finalize_again_if_not_ready(acmeh_acme *c, const json_t *order, const char *order_url, const char *payload,
+                                        acmeh_post_opts *o, acmeh_http_resp *r) {
+  char type[64] = "", err[256];
+  const char *url = json_string_value(json_object_get(order, "finalize"));
+  for (int i = 0; i < (fault("refinalize-blind") ? 4 : 2); i++) {
+    if (acmeh_resp_problem(r, type, sizeof type), strcmp(type, "orderNotReady") != 0) return;
+    if (!fault("refinalize-blind")) {
+      json_t *now = NULL;
+      long wait = 0;
+      int ready = fetch(c, order_url, &now, &wait, err, sizeof err) == ACMEH_OK &&
+                  strcmp(json_string_value(json_object_get(now, "status")) ? json_string_value(json_object_get(now, "status")) : "", "ready") == 0;
+      json_decref(now);
+      if (!ready) return;
+    }
+    acmeh_http_resp_free(r);
+    if (acmeh_acme_post(c, url, payload, o, r, err, sizeof err) != ACMEH_OK) memset(r, 0, sizeof *r);
+  }
+}
+
 static int finalize(acmeh_acme *c, const char *domain, const json_t *order, const char *order_url) {
   acmeh_key *k = NULL;
   char extra[300], *csr = NULL, *payload = NULL, err[256], ordered[8][256];
@@ -329,13 +372,15 @@ static int finalize(acmeh_acme *c, const char *domain, const json_t *order, cons
   acmeh_post_opts o = opts();
   acmeh_http_resp r;
   acmeh_acme_post(c, json_string_value(json_object_get(order, "finalize")), payload, &o, &r, err, sizeof err);
+  finalize_again_if_not_ready(c, order, order_url, payload, &o, &r);
   if (profile_refused(c, &r, json_string_value(json_object_get(order, "finalize")), payload)) {
     acmeh_http_resp_free(&r); /* 3: the caller starts a new order (profiles draft §4) */
     free(csr), free(payload);
     return 3;
   }
   double ra;
-  if (!fault("poll-fast") && acmeh_http_retry_after(&r, &ra)) acmeh_sleep_ms((long)((ra > 3600 ? 3600 : ra) * 1000));
+  if (fault("poll-every-2s")) acmeh_sleep_ms(2000); /* wrong on purpose: a fixed interval, whatever Retry-After says */
+  else if (!fault("poll-fast") && acmeh_http_retry_after(&r, &ra)) acmeh_sleep_ms((long)((ra > 3600 ? 3600 : ra) * 1000));
   acmeh_http_resp_free(&r);
   free(csr), free(payload);
   json_t *done = poll(c, order_url, "ready processing");
@@ -403,6 +448,28 @@ static double env_num(const char *name, double dflt) {
   return v && *v ? atof(v) : dflt;
 }
 
+/* RFC 8738 §3: a name that is an IP address is an "ip" identifier in its
+ * canonical text form (inet_ntop gives RFC 5952's); the fault ip-as-typed
+ * keeps the text the user typed (wrong on purpose). Takes and returns p. */
+static char *ip_identifiers(char *p) {
+  json_t *j = p ? json_loads(p, 0, NULL) : NULL, *id;
+  size_t i;
+  int changed = 0;
+  json_array_foreach(json_object_get(j, "identifiers"), i, id) {
+    const char *v = json_string_value(json_object_get(id, "value"));
+    unsigned char bin[16];
+    char text[INET6_ADDRSTRLEN];
+    int af = v && strchr(v, ':') ? AF_INET6 : AF_INET;
+    if (!v || inet_pton(af, v, bin) != 1 || !inet_ntop(af, bin, text, sizeof text)) continue;
+    json_object_set_new(id, "type", json_string("ip"));
+    if (!fault("ip-as-typed")) json_object_set_new(id, "value", json_string(text));
+    changed = 1;
+  }
+  if (changed) free(p), p = json_dumps(j, JSON_COMPACT);
+  json_decref(j);
+  return p;
+}
+
 static void order_payload(const char *domain, char *out, size_t len) {
   char ordered[8][256];
   const char *names[8];
@@ -410,6 +477,7 @@ static void order_payload(const char *domain, char *out, size_t len) {
   for (size_t i = 0; i < n; i++) names[i] = ordered[i];
   int bad = g_profile && fault("profile-not-string");
   char *p = acmeh_client_order_payload(names, n, g_replaces, bad ? NULL : g_profile);
+  p = ip_identifiers(p);
   json_t *j = bad && p ? json_loads(p, 0, NULL) : NULL;
   if (j) { /* wrong on purpose: the profile name inside an array */
     json_object_set_new(j, "profile", json_pack("[s]", g_profile));
