@@ -253,6 +253,20 @@ json_t *acmeh_mocks_history(acmeh_mocks *m, const char *kind, const char *host) 
   return acmeh_history_get(m->hist, (acmeh_hist_kind)k, host);
 }
 
+json_t *acmeh_mocks_history_since(acmeh_mocks *m, const char *kind, unsigned long long *after) {
+  int k = acmeh_history_kind(kind);
+  return m && k >= 0 ? acmeh_history_since(m->hist, (acmeh_hist_kind)k, after) : NULL;
+}
+
+void acmeh_mocks_record_mgmt(acmeh_mocks *m, const char *path, const json_t *body, int status) {
+  if (!m) return;
+  char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+  size_t n = text ? strlen(text) : 0;
+  json_t *e = json_pack("{s:s, s:s%, s:i}", "path", path, "body", text ? text : "", n > 300 ? 300 : n, "status", status);
+  free(text);
+  acmeh_history_add(m->hist, ACMEH_HIST_MGMT, path, e);
+}
+
 void acmeh_mocks_clear_history(acmeh_mocks *m, const char *kind, const char *host) {
   int k = acmeh_history_kind(kind);
   if (m && k >= 0) acmeh_history_clear(m->hist, (acmeh_hist_kind)k, host);

@@ -82,6 +82,15 @@ int acmeh_mocks_del_tlsalpn01(acmeh_mocks *m, const char *host);
  * {"sni","alpn","time_ms"}. Returns NULL for an unknown kind. */
 json_t *acmeh_mocks_history(acmeh_mocks *m, const char *kind, const char *host);
 void acmeh_mocks_clear_history(acmeh_mocks *m, const char *kind, const char *host);
+/* The entries of `kind` ("http", "dns", "tlsalpn", "mgmt") added after the one
+ * numbered *after (0 = all kept), as acmeh_history_since
+ * (mocks/common/history.h): a new array, caller decrefs; *after advances.
+ * NULL for an unknown kind or out of memory. For `serve`'s live log. */
+json_t *acmeh_mocks_history_since(acmeh_mocks *m, const char *kind, unsigned long long *after);
+/* Files a management API call that changed the stores (kind "mgmt"): its
+ * path ("/set-txt"), its JSON body (copied; strings cut at 300 bytes) and the
+ * status answered. The hook CLI's calls show in `serve`'s log this way. */
+void acmeh_mocks_record_mgmt(acmeh_mocks *m, const char *path, const json_t *body, int status);
 
 /* DNS UPDATE (RFC 2136) with TSIG (RFC 8945); mocks/dns/update.h has the details.
  * Zones: UPDATEs to a zone not added here get NOTAUTH; SOA queries for an added

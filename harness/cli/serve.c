@@ -16,6 +16,7 @@
 
 #include "harness/cli/args.h"
 #include "harness/cli/cli.h"
+#include "harness/cli/serve_log.h"
 #include "harness/runner/catalog.h"
 #include "base/error.h"
 #include "harness/runner/suite.h"
@@ -24,7 +25,7 @@
 #include "mocks/mocks.h"
 
 typedef struct {
-  int port, dns_port, http01_port, tlsalpn01_port, no_mocks, verbose, quiet, no_verdicts;
+  int port, dns_port, http01_port, tlsalpn01_port, no_mocks, verbose, quiet, no_verdicts, only_failures;
   const char *run_dir, *tls_cert, *tls_key, *tls_ca, *faults_file, *dns_account;
   json_t *faults; /* loaded and validated rules, NULL = none */
   acmeh_server_eab_key eab[8]; /* --eab-kid / --eab-key pairs, in order */
@@ -37,7 +38,8 @@ typedef struct {
 static void usage(FILE *f) {
   fputs("usage: acme-harness serve [--port P] [--dns-port P] [--http01-port P] [--tlsalpn01-port P]\n"
         "                          [--run-dir D] [--no-mocks] [--tls-cert F --tls-key F [--tls-ca F]]\n"
-        "                          [--faults F] [--dns-account MODE] [--quiet] [--no-verdicts] [--verbose]\n"
+        "                          [--faults F] [--dns-account MODE] [--quiet] [--no-verdicts] [--only-failures]\n"
+        "                          [--verbose]\n"
         "                          [--eab-kid KID --eab-key B64URL]... [--eab-required] [--draft SUITE=REV]...\n"
         "  --no-mocks  start only the server; validate against the DNS, http-01 and tls-alpn-01\n"
         "              ports given (mocks of a running `acme-harness run`)\n"
@@ -51,8 +53,11 @@ static void usage(FILE *f) {
         "  --draft SUITE=REV  follow that spec revision on the wire where revisions differ (e.g.\n"
         "              dnsaccount=scoped-dns-challenges-00; `acme-harness list --revisions`)\n"
         "  --no-verdicts  do not judge each exchange with the suites' per-exchange client checks (CORE-C-001..)\n"
+        "  --only-failures  print only each client check's first failing verdict, with its level\n"
         "  --quiet     do not print each exchange on stdout (nor verdicts)\n"
         "  --verbose   log every request and its status on stderr\n"
+        "each exchange, its verdicts, each validation and what the mocks saw (DNS questions and answers,\n"
+        "http-01 and tls-alpn-01 fetches, hook calls) are printed as they happen;\n"
         "stops on SIGINT or SIGTERM (to the acme-harness process itself), printing the verdict summary;\n"
         "exit status: 0 after a stop signal, 2 usage error or the server or mocks could not start\n",
         f);
@@ -83,7 +88,7 @@ static int parse(serve_args *a, int argc, char **argv) {
       {"tls-cert", required_argument, 0, 'c'},       {"tls-key", required_argument, 0, 'k'},
       {"tls-ca", required_argument, 0, 'a'},         {"help", no_argument, 0, 'h'},
       {"verbose", no_argument, 0, 'v'},              {"faults", required_argument, 0, 'f'},
-      {"no-verdicts", no_argument, 0, 'V'},
+      {"no-verdicts", no_argument, 0, 'V'},         {"only-failures", no_argument, 0, 'O'},
       {"quiet", no_argument, 0, 'q'},                {"dns-account", required_argument, 0, 'A'},
       {"eab-kid", required_argument, 0, 'K'},        {"eab-key", required_argument, 0, 'M'},
       {"eab-required", no_argument, 0, 'E'},         {"draft", required_argument, 0, 'r'},
@@ -101,6 +106,7 @@ static int parse(serve_args *a, int argc, char **argv) {
     case 'a': a->tls_ca = optarg; break;
     case 'v': a->verbose = 1; break;
     case 'V': a->no_verdicts = 1; break;
+    case 'O': a->only_failures = 1; break;
     case 'f': a->faults_file = optarg; break;
     case 'q': a->quiet = 1; break;
     case 'A': a->dns_account = optarg; break;
@@ -126,142 +132,6 @@ static int parse(serve_args *a, int argc, char **argv) {
   return parse_drafts(a);
 }
 
-/* ---- live exchange printing (the observer, on the server's loop thread) ---- */
-
-/* Live verdicts: how often each per-exchange client check (every suite's live judge) passed and failed. */
-#define MAX_LIVE_CHECKS 64
-#define MAX_LIVE_JUDGES 16
-/* Characters of a verdict message shown on its line. */
-#define MAX_VERDICT_CHARS 300
-typedef struct {
-  const char *id;
-  size_t pass, fail;
-} live_count;
-
-typedef struct {
-  int color;
-  /* Every suite's live judge (runner/suite.h) and its state; none with --no-verdicts. */
-  const acmeh_live_judge *judges[MAX_LIVE_JUDGES];
-  void *states[MAX_LIVE_JUDGES];
-  size_t njudges;
-  live_count counts[MAX_LIVE_CHECKS];
-  size_t exchanges;
-} printer;
-
-static const char *paint(const printer *p, const char *code) { return p->color ? code : ""; }
-
-static const char *status_color(int status) {
-  return status == 0 || status >= 500 ? "\033[31m" : status >= 400 ? "\033[33m" : "\033[32m";
-}
-
-/* A JSON text shown compactly on one line when it parses, else as sent. */
-static void print_json_text(const char *label, const char *text) {
-  json_t *j = text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
-  char *compact = j ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-  const char *show = compact ? compact : text ? text : "";
-  size_t n = strlen(show);
-  printf("    %-10s %.*s%s\n", label, (int)(n > 2000 ? 2000 : n), show, n > 2000 ? " ..." : "");
-  free(compact);
-  json_decref(j);
-}
-
-static void print_faults(const printer *p, const json_t *faults) {
-  if (!json_array_size(faults)) return;
-  printf("  %sfaults:", paint(p, "\033[35m"));
-  size_t i;
-  json_t *v;
-  json_array_foreach(faults, i, v) printf(" %s", json_string_value(v));
-  printf("%s", paint(p, "\033[0m"));
-}
-
-static void print_jws(const json_t *jws) {
-  if (!json_is_object(jws)) return;
-  char *prot = json_dumps(json_object_get(jws, "protected"), JSON_COMPACT | JSON_ENCODE_ANY);
-  printf("    %-10s %s\n", "protected", prot ? prot : "null");
-  free(prot);
-  const char *payload = json_string_value(json_object_get(jws, "payload"));
-  print_json_text("payload", payload && !*payload ? "(empty: POST-as-GET)" : payload);
-  const char *err = json_string_value(json_object_get(jws, "error"));
-  if (err) printf("    %-10s %s\n", "bad JWS", err);
-}
-
-static void print_problem(const json_t *ex) {
-  const char *ct = json_string_value(json_object_get(json_object_get(ex, "resp_headers"), "content-type"));
-  if (!ct || strncmp(ct, "application/problem+json", 24) != 0) return;
-  json_t *p = json_loads(json_string_value(json_object_get(ex, "resp_body")), 0, NULL);
-  printf("    %-10s %s: %s\n", "problem", json_string_value(json_object_get(p, "type")) ? json_string_value(json_object_get(p, "type")) : "?",
-         json_string_value(json_object_get(p, "detail")) ? json_string_value(json_object_get(p, "detail")) : "");
-  json_decref(p);
-}
-
-/* One verdict line under the exchange (acmeh_live_emit). */
-static void print_verdict(void *ud, const char *id, int pass, const char *message) {
-  printer *p = ud;
-  size_t k = 0;
-  while (k < MAX_LIVE_CHECKS && p->counts[k].id && strcmp(p->counts[k].id, id) != 0) k++;
-  if (k < MAX_LIVE_CHECKS) {
-    p->counts[k].id = id; /* the rule table's static string */
-    pass ? p->counts[k].pass++ : p->counts[k].fail++;
-  }
-  /* One screen line's worth: a peer's 2 KB kid must not flood the terminal (the exchange printed above shows it whole). */
-  size_t n = strlen(message);
-  printf("  %s %s%s%s %.*s%s\n", id, paint(p, pass ? "\033[32m" : "\033[31m"), pass ? "pass" : "FAIL", paint(p, "\033[0m"),
-         (int)(n > MAX_VERDICT_CHARS ? MAX_VERDICT_CHARS : n), message, n > MAX_VERDICT_CHARS ? " ..." : "");
-}
-
-/* At shutdown: per check, how many exchanges passed and failed it. */
-static int by_id(const void *a, const void *b) { return strcmp(((const live_count *)a)->id, ((const live_count *)b)->id); }
-
-static void print_verdict_summary(printer *p) {
-  if (!p->njudges) return;
-  size_t fails = 0, n = 0;
-  while (n < MAX_LIVE_CHECKS && p->counts[n].id) n++;
-  qsort(p->counts, n, sizeof *p->counts, by_id);
-  for (size_t k = 0; k < MAX_LIVE_CHECKS && p->counts[k].id; k++) fails += p->counts[k].fail;
-  printf("client checks over %zu exchange(s): %zu failure(s)\n", p->exchanges, fails);
-  for (size_t k = 0; k < MAX_LIVE_CHECKS && p->counts[k].id; k++)
-    printf("  %s %s%s%s %zu pass, %zu fail\n", p->counts[k].id, paint(p, p->counts[k].fail ? "\033[31m" : "\033[32m"),
-           p->counts[k].fail ? "FAIL" : "pass", paint(p, "\033[0m"), p->counts[k].pass, p->counts[k].fail);
-  fflush(stdout);
-}
-
-static void print_exchange(void *ud, const json_t *ex) {
-  printer *p = ud;
-  int status = (int)json_integer_value(json_object_get(ex, "status"));
-  const char *method = json_string_value(json_object_get(ex, "method"));
-  char st[32];
-  snprintf(st, sizeof st, status ? "%d" : "dropped", status);
-  printf("%s#%lld%s +%lld ms %s %s (%s) -> %s%s%s", paint(p, "\033[1m"), (long long)json_integer_value(json_object_get(ex, "seq")),
-         paint(p, "\033[0m"), (long long)json_integer_value(json_object_get(ex, "time_ms")),
-         method && *method ? method : "(unparsed request)", json_string_value(json_object_get(ex, "url")),
-         json_string_value(json_object_get(ex, "resource")), paint(p, status_color(status)), st, paint(p, "\033[0m"));
-  print_faults(p, json_object_get(ex, "faults"));
-  printf("\n");
-  print_jws(json_object_get(ex, "jws"));
-  const char *acct = json_string_value(json_object_get(ex, "account"));
-  if (acct) printf("    %-10s %s\n", "account", acct);
-  print_problem(ex);
-  p->exchanges++;
-  for (size_t k = 0; k < p->njudges; k++) p->judges[k]->exchange(p->states[k], ex, print_verdict, p);
-  fflush(stdout);
-}
-
-/* A state for every suite's live judge. Returns 0, or -1 out of memory. */
-static int judges_start(printer *p) {
-  for (const acmeh_suite *const *s = acmeh_suites(); *s && p->njudges < MAX_LIVE_JUDGES; s++) {
-    if (!(*s)->live) continue;
-    void *st = (*s)->live->create();
-    if (!st) return -1;
-    p->judges[p->njudges] = (*s)->live, p->states[p->njudges++] = st;
-  }
-  return 0;
-}
-
-static void judges_stop(printer *p) {
-  for (size_t k = 0; k < p->njudges; k++) p->judges[k]->destroy(p->states[k]);
-  p->njudges = 0;
-}
-
 /* Blocks the stop signals in every thread (threads inherit the mask), so the
  * main thread alone receives them with sigwait. */
 static void block_stop_signals(sigset_t *set) {
@@ -272,7 +142,18 @@ static void block_stop_signals(sigset_t *set) {
   prctl(PR_SET_PDEATHSIG, SIGTERM); /* a harness that dies must not leave its server running */
 }
 
-static int start_all(serve_args *a, const char *run_dir, printer *pr, acmeh_mocks **mocks, acmeh_server **srv) {
+/* Waits for a stop signal; meanwhile prints what the mocks saw, four times
+ * a second, so a DNS question shows about when it was asked. */
+static int wait_for_stop(const sigset_t *set, serve_log *log, acmeh_mocks *mocks) {
+  const struct timespec tick = {0, 250 * 1000000L};
+  for (;;) {
+    int sig = sigtimedwait(set, NULL, &tick);
+    if (log) serve_log_mocks(log, mocks); /* also the last moments before the signal */
+    if (sig > 0) return sig;
+  }
+}
+
+static int start_all(serve_args *a, const char *run_dir, serve_log *log, acmeh_mocks **mocks, acmeh_server **srv) {
   char err[1024];
   if (!a->no_mocks) {
     acmeh_mocks_config mc = {.dns_port = a->dns_port, .http01_port = a->http01_port,
@@ -289,7 +170,8 @@ static int start_all(serve_args *a, const char *run_dir, printer *pr, acmeh_mock
                             .log_requests = a->verbose, .faults = a->faults, .dns_account = a->dns_account,
                             .eab_keys = a->eab, .neab = a->neab_kid, .eab_required = a->eab_required,
                             .dns_account_scheme = a->wire.dnsacct_scheme,
-                            .observer = a->quiet ? NULL : print_exchange, .observer_ud = pr};
+                            .observer = log ? serve_log_exchange : NULL, .observer_ud = log,
+                            .validation_observer = log ? serve_log_validation : NULL, .validation_observer_ud = log};
   if (acmeh_server_start(&sc, srv, err, sizeof err)) return fprintf(stderr, "acme-harness serve: %s\n", err), 2;
   return 0;
 }
@@ -325,18 +207,17 @@ int acmeh_cli_serve(int argc, char **argv) {
   acmeh_mocks *mocks = NULL;
   acmeh_server *srv = NULL;
   const char *nc = getenv("NO_COLOR");
-  printer pr = {.color = isatty(STDOUT_FILENO) && !(nc && *nc)};
-  if (!a.quiet && !a.no_verdicts && judges_start(&pr)) return fputs("acme-harness serve: out of memory\n", stderr), 2;
-  int status = start_all(&a, run_dir, &pr, &mocks, &srv);
+  serve_log *log = a.quiet ? NULL : serve_log_new(isatty(STDOUT_FILENO) && !(nc && *nc), !a.no_verdicts, a.only_failures);
+  if (!a.quiet && !log) return 2;
+  int status = start_all(&a, run_dir, log, &mocks, &srv);
   if (status == 0) {
     announce(&a, mocks, srv, run_dir);
-    int sig = 0;
-    sigwait(&set, &sig);
+    int sig = wait_for_stop(&set, log, mocks);
     fprintf(stderr, "acme-harness serve: %s, shutting down\n", strsignal(sig));
   }
   acmeh_server_stop(srv); /* no observer call after this */
-  if (status == 0) print_verdict_summary(&pr);
-  judges_stop(&pr);
+  if (status == 0 && log) serve_log_summary(log);
+  serve_log_free(log);
   acmeh_mocks_stop(mocks);
   json_decref(a.faults);
   return status;

@@ -17,9 +17,11 @@
 typedef struct {
   json_t *entry;
   json_int_t time_ms;
-  int qtype, qclass;
+  unsigned long long seq; /* 1, 2, ... in the order added (acmeh_history_since) */
+  int qtype, qclass, answers;
   char proto[4];
   char qtype_str[16];
+  char rcode[12];
   char name[NAME_LEN];
 } slot;
 
@@ -34,6 +36,7 @@ typedef struct {
 struct acmeh_history {
   pthread_mutex_t mu;
   size_t cap;
+  unsigned long long last_seq;
   ring rings[ACMEH_HIST_KIND_COUNT];
 };
 
@@ -60,7 +63,7 @@ void acmeh_history_free(acmeh_history *h) {
 }
 
 int acmeh_history_kind(const char *name) {
-  static const char *names[ACMEH_HIST_KIND_COUNT] = {"http", "dns", "tlsalpn"};
+  static const char *names[ACMEH_HIST_KIND_COUNT] = {"http", "dns", "tlsalpn", "mgmt"};
   for (int i = 0; name && i < ACMEH_HIST_KIND_COUNT; i++)
     if (strcmp(name, names[i]) == 0) return i;
   return -1;
@@ -79,7 +82,9 @@ static slot *next_slot(acmeh_history *h, ring *r) {
     json_decref(s->entry);
     r->head = (r->head + 1) % r->alloc;
     r->n--;
-    return at(r, r->n++);
+    s = at(r, r->n++);
+    s->seq = ++h->last_seq;
+    return s;
   }
   if (r->n == r->alloc) { /* head is 0 here: see ring */
     size_t alloc = r->alloc ? r->alloc * 2 : 64;
@@ -89,7 +94,9 @@ static slot *next_slot(acmeh_history *h, ring *r) {
     r->s = s;
     r->alloc = alloc;
   }
-  return &r->s[r->n++];
+  slot *s = &r->s[r->n++];
+  s->seq = ++h->last_seq;
+  return s;
 }
 
 static json_int_t now_ms(void) { return (json_int_t)(acmeh_now_wall() * 1000.0); }
@@ -114,16 +121,17 @@ void acmeh_history_add(acmeh_history *h, acmeh_hist_kind kind, const char *key, 
 
 /* The JSON entry of a compact slot, keys in the order JSON entries had. */
 static json_t *dns_entry(const char *proto, const char *qname, const char *qtype, int qtype_num,
-                         int qclass) {
-  return json_pack("{s:s, s:s, s:s, s:{s:s, s:i, s:i}}", "qname", qname, "qtype", qtype, "proto",
-                   proto, "Question", "Name", qname, "Qtype", qtype_num, "Qclass", qclass);
+                         int qclass, const char *rcode, int answers) {
+  return json_pack("{s:s, s:s, s:s, s:s, s:i, s:{s:s, s:i, s:i}}", "qname", qname, "qtype", qtype, "proto",
+                   proto, "rcode", rcode ? rcode : "", "answers", answers, "Question", "Name", qname, "Qtype",
+                   qtype_num, "Qclass", qclass);
 }
 
 void acmeh_history_add_dns(acmeh_history *h, const acmeh_hist_dns *q) {
   if (!h || !q || !q->proto || !q->qname || !q->qtype) return;
   if (strlen(q->qname) >= NAME_LEN || strlen(q->proto) >= 4 || strlen(q->qtype) >= 16) {
     /* too long for a slot (escaped binary labels): the general path */
-    json_t *e = dns_entry(q->proto, q->qname, q->qtype, q->qtype_num, q->qclass);
+    json_t *e = dns_entry(q->proto, q->qname, q->qtype, q->qtype_num, q->qclass, q->rcode, q->answers);
     if (e) acmeh_history_add(h, ACMEH_HIST_DNS, q->qname, e);
     return;
   }
@@ -135,6 +143,8 @@ void acmeh_history_add_dns(acmeh_history *h, const acmeh_hist_dns *q) {
     s->time_ms = t;
     s->qtype = q->qtype_num;
     s->qclass = q->qclass;
+    s->answers = q->answers;
+    snprintf(s->rcode, sizeof s->rcode, "%s", q->rcode ? q->rcode : "");
     strcpy(s->proto, q->proto); /* lengths checked above */
     strcpy(s->qtype_str, q->qtype);
     strcpy(s->name, q->qname);
@@ -155,7 +165,7 @@ static int matches(const slot *s, const char *k) {
  * thread moved on. */
 static json_t *slot_json(const slot *s) {
   if (s->entry) return json_deep_copy(s->entry);
-  json_t *e = dns_entry(s->proto, s->name, s->qtype_str, s->qtype, s->qclass);
+  json_t *e = dns_entry(s->proto, s->name, s->qtype_str, s->qtype, s->qclass, s->rcode, s->answers);
   if (e) json_object_set_new(e, "time_ms", json_integer(s->time_ms));
   return e;
 }
@@ -170,6 +180,20 @@ json_t *acmeh_history_get(acmeh_history *h, acmeh_hist_kind kind, const char *ke
   ring *r = &h->rings[kind];
   for (size_t i = 0; i < r->n; i++)
     if (matches(at(r, i), key ? k : NULL)) json_array_append_new(out, slot_json(at(r, i)));
+  pthread_mutex_unlock(&h->mu);
+  return out;
+}
+
+json_t *acmeh_history_since(acmeh_history *h, acmeh_hist_kind kind, unsigned long long *after) {
+  if (!h || kind >= ACMEH_HIST_KIND_COUNT) return NULL;
+  json_t *out = json_array();
+  if (!out) return NULL;
+  pthread_mutex_lock(&h->mu);
+  ring *r = &h->rings[kind];
+  size_t first = r->n; /* walk back from the newest: only the new ones are visited */
+  while (first > 0 && at(r, first - 1)->seq > *after) first--;
+  for (size_t i = first; i < r->n; i++) json_array_append_new(out, slot_json(at(r, i)));
+  if (r->n) *after = at(r, r->n - 1)->seq > *after ? at(r, r->n - 1)->seq : *after;
   pthread_mutex_unlock(&h->mu);
   return out;
 }

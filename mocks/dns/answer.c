@@ -145,6 +145,21 @@ static void resolve(acmeh_records *rec, ldns_pkt *resp, const ldns_rdf *owner, c
   }
 }
 
+/* The mock answers every name it is asked about (A and AAAA default to
+ * loopback), so every name is the apex of a zone it serves: an SOA for it
+ * lets clients that look for the zone of their TXT record before publishing
+ * or checking propagation (lego, certbot's dns plugins) find one at once.
+ * Zones added for DNS UPDATE answer their own SOA before this (update.c). */
+static void soa_for(ldns_pkt *resp, const ldns_rdf *owner, const char *key) {
+  char text[1024];
+  snprintf(text, sizeof text, "%s. 0 IN SOA ns1.%s. hostmaster.%s. 1 3600 600 86400 0", key, key, key);
+  ldns_rr *soa = NULL;
+  if (ldns_rr_new_frm_str(&soa, text, 0, NULL, NULL) != LDNS_STATUS_OK) return;
+  ldns_rdf_deep_free(ldns_rr_owner(soa));
+  ldns_rr_set_owner(soa, ldns_rdf_clone(owner)); /* in the question's spelling (0x20 case) */
+  ldns_pkt_push_rr(resp, LDNS_SECTION_ANSWER, soa);
+}
+
 /* A response shell echoing the query's id, opcode and RD bit. */
 static ldns_pkt *response_shell(uint16_t id, ldns_pkt_opcode opcode, int rd, ldns_pkt_rcode rcode) {
   ldns_pkt *p = ldns_pkt_new();
@@ -245,17 +260,20 @@ static void type_str(ldns_rr_type t, char out[16]) {
     snprintf(out, 16, "TYPE%u", (unsigned)t);
 }
 
-/* Files the question; `name` is its presentation form (trailing dot kept). */
+/* Files the question and what the answer says (rcode, answer count);
+ * `name` is its presentation form (trailing dot kept). */
 static void record_query(acmeh_history *hist, const char *proto, const ldns_rr *question,
-                         const char *name) {
+                         const char *name, const ldns_pkt *resp) {
   if (!hist) return;
   char qname[1024], qtype[16];
   snprintf(qname, sizeof qname, "%s", name);
   size_t n = strlen(qname);
   if (n > 1 && qname[n - 1] == '.') qname[n - 1] = '\0';
   type_str(ldns_rr_get_type(question), qtype);
-  acmeh_hist_dns h = {proto, qname, qtype, (int)ldns_rr_get_type(question),
-                      (int)ldns_rr_get_class(question)};
+  ldns_lookup_table *rc = resp ? ldns_lookup_by_id(ldns_rcodes, ldns_pkt_get_rcode(resp)) : NULL;
+  acmeh_hist_dns h = {.proto = proto, .qname = qname, .qtype = qtype, .qtype_num = (int)ldns_rr_get_type(question),
+                      .qclass = (int)ldns_rr_get_class(question), .rcode = rc ? rc->name : "SERVFAIL",
+                      .answers = resp ? (int)ldns_pkt_ancount(resp) : 0};
   acmeh_history_add_dns(hist, &h);
 }
 
@@ -282,7 +300,6 @@ int acmeh_dns_answer(acmeh_records *rec, acmeh_history *hist, const char *proto,
   const ldns_rr *question = ldns_rr_list_rr(ldns_pkt_question(query), 0);
   char name[1024], key[256]; /* converted once, for the history and the lookup */
   dname_str(ldns_rr_owner(question), name);
-  record_query(hist, proto, question, name);
   ldns_pkt *resp = response_shell(id, opcode, rd, LDNS_RCODE_NOERROR);
   if (resp) {
     ldns_pkt_push_rr(resp, LDNS_SECTION_QUESTION, ldns_rr_clone(question));
@@ -290,9 +307,12 @@ int acmeh_dns_answer(acmeh_records *rec, acmeh_history *hist, const char *proto,
       ldns_pkt_set_rcode(resp, LDNS_RCODE_NOERROR); /* the root or an odd name: no data */
     } else if (acmeh_records_has(rec, ACMEH_REC_SERVFAIL, key)) {
       ldns_pkt_set_rcode(resp, LDNS_RCODE_SERVFAIL);
+    } else if (ldns_rr_get_type(question) == LDNS_RR_TYPE_SOA) {
+      soa_for(resp, ldns_rr_owner(question), key);
     } else {
       resolve(rec, resp, ldns_rr_owner(question), key, ldns_rr_get_type(question), 0);
     }
+    record_query(hist, proto, question, name, resp);
     if (ldns_pkt_edns(query)) { /* answer EDNS with EDNS and honour its buffer size */
       ldns_pkt_set_edns_udp_size(resp, MAX_EDNS_UDP);
       size_t adv = ldns_pkt_edns_udp_size(query);

@@ -308,6 +308,8 @@ void acmeh_mgmt_handle(const acmeh_httpsrv_req *req, acmeh_httpsrv_resp *resp, v
   }
   json_t *reply = NULL;
   int status = fn(ud, body, &reply);
+  if (!strstr(req->url, "history") && !strstr(req->url, "journal")) /* reads are not changes */
+    acmeh_mocks_record_mgmt(ud, req->url, body, status);
   json_decref(body);
   if (!reply) {
     set_text(resp, status, status == 200 ? "" : "bad request\n");

@@ -100,11 +100,11 @@ def hostile(tmp):
         raw(info, b"POST /order/x HTTP/1.1\r\nHost: x\r\nUser-Agent: t\r\nContent-Type: application/jose+json\r\n"
             b"Content-Length: %d\r\n\r\n" % len(body) + body)
     out = stop(p, lines)
-    verdicts = [l for l in out.splitlines() if re.match(r"^  CORE-C-\d{3} (pass|FAIL) ", l)]
+    verdicts = [l for l in out.splitlines() if re.match(r"^  CORE-C-\d{3} \[[A-Z ]+\] (pass|FAIL) ", l)]
     check(len(info) == 3, "serve started for the hostile requests")
     check(not re.search(r"^#\d+ .*\(unparsed request\)[^\n]*\n(  [^#\n]*\n)*  CORE-C-", out, re.M),
           "no verdict under a request refused before parsing")
-    check(verdicts and max(len(l) for l in verdicts) <= 340, "verdict lines at most 340 characters (longest %d)"
+    check(verdicts and max(len(l) for l in verdicts) <= 350, "verdict lines at most 350 characters (longest %d)"
           % max([len(l) for l in verdicts] or [0]))
 
 
@@ -119,14 +119,28 @@ def main():
         out = stop(p, lines)
         print(out[-6000:])
         check(rc in (0, 1), "the fake client ran (exit %d)" % rc)
-        check(re.search(r"^  CORE-C-002 FAIL an Accept-Language header \(SHOULD\); got request #\d+", out, re.M),
+        check(re.search(r"^  CORE-C-002 \[SHOULD\] FAIL an Accept-Language header \(SHOULD\); got request #\d+", out, re.M),
               "a CORE-C-002 FAIL line under an exchange")
-        check(re.search(r"^  CORE-C-009 FAIL no nonce used twice; got request #\d+ reuses the nonce of request #\d+", out, re.M),
+        check(re.search(r"^  CORE-C-009 \[MUST\] FAIL no nonce used twice; got request #\d+ reuses the nonce of request #\d+", out, re.M),
               "a CORE-C-009 FAIL line under an exchange")
-        check(re.search(r"^  CORE-C-001 pass ", out, re.M), "CORE-C-001 pass lines")
-        check(not re.search(r"^  CORE-C-001 FAIL", out, re.M), "no CORE-C-001 failure (User-Agent is sent)")
+        check(re.search(r"^  CORE-C-001 \[MUST\] pass ", out, re.M), "CORE-C-001 pass lines")
+        check(not re.search(r"^  CORE-C-001 \[MUST\] FAIL", out, re.M), "no CORE-C-001 failure (User-Agent is sent)")
         check(re.search(r"^client checks over \d+ exchange\(s\): [1-9]\d* failure\(s\)", out, re.M), "summary at Ctrl-C")
-        check(re.search(r"^  CORE-C-002 FAIL \d+ pass, [1-9]\d* fail", out, re.M), "summary line of CORE-C-002")
+        check(re.search(r"^  CORE-C-002 \[SHOULD\] FAIL \d+ pass, [1-9]\d* fail \(first at #\d+ ", out, re.M),
+              "summary line of CORE-C-002, with its level and first failing exchange")
+        # The live log of someone debugging: validations, what the mocks saw, hook calls.
+        check(re.search(r"^validation http-01 of live\.acmeh\.example\.com: valid ", out, re.M), "a validation line")
+        check(re.search(r"^  mock http +GET http://live\.acmeh\.example\.com[^ ]*/\.well-known/acme-challenge/", out, re.M),
+              "the mock's http-01 fetch")
+        check(re.search(r"^  mock hook +/add-http01 \{", out, re.M), "the management API call that published the response")
+        check(re.search(r"^validations: [1-9]\d* valid, 0 invalid", out, re.M), "validations in the summary")
+
+        p, info, lines = start_serve(tmp, ["--only-failures"])
+        rc = drive(tmp, info, "no-accept-language") if len(info) == 3 else -1
+        out = stop(p, lines)
+        fails = re.findall(r"^FAIL (CORE-C-\d{3}) \[(\w+)\] at #\d+ ", out, re.M)
+        check(fails == [("CORE-C-002", "SHOULD")], "--only-failures: CORE-C-002 once with its level (got %s)" % fails)
+        check(not re.search(r"^(#\d+ |  mock )", out, re.M), "--only-failures prints no exchange nor mock line")
 
         p, info, lines = start_serve(tmp, ["--no-verdicts"])
         rc = drive(tmp, info, "no-accept-language") if len(info) == 3 else -1
