@@ -101,4 +101,40 @@ for e in errors:
 sys.exit(1 if errors else 0)
 PY
 
+# A real run whose only failure is a SHOULD (the fake client sends no
+# Accept-Language, CORE-C-002): exit 0, and a dashboard reading the JUnit
+# sees no <failure> (the testcase is <skipped>, saying it was not counted);
+# with --strict the same run exits 1 and the testcase is a <failure>.
+fake="$(dirname "$ACMEH_BIN")/tests/acmeh-fake-client"
+if [ -x "$fake" ]; then
+  for mode in default strict; do
+    flag=; [ $mode = strict ] && flag=--strict
+    ACMEH_FAKE_CLIENT=$fake FAKE_CLIENT_FAULTS=no-accept-language "$ACMEH_BIN" run --client "$src/tests/peers/fake-client.json" \
+      --check CORE-C-001,CORE-C-002 --run-dir "$work/run-$mode" --junit "$work/$mode.xml" $flag >"$work/$mode.log" 2>&1
+    echo $? >"$work/$mode.status"
+    xmllint --noout --schema "$xsd" "$work/$mode.xml" 2>>"$work/xmllint.log" ||
+      { cat "$work/xmllint.log" >&2; fail "the $mode run's JUnit does not validate against $xsd"; }
+  done
+  "$py" - "$work" <<'PY' || fail "JUnit of a SHOULD-only failing run"
+import sys
+from junitparser import JUnitXml, Failure, Skipped
+w = sys.argv[1]
+def cases(mode):
+    xml = JUnitXml.fromfile("%s/%s.xml" % (w, mode))
+    return {c.name.split(" ", 1)[0]: [type(r) for r in c.result] for s in xml for c in s}
+errors = []
+status = {m: open("%s/%s.status" % (w, m)).read().strip() for m in ("default", "strict")}
+d, s = cases("default"), cases("strict")
+if status != {"default": "0", "strict": "1"}: errors.append("exit statuses %r, want 0 and 1 with --strict" % status)
+if any(Failure in k for k in d.values()): errors.append("a <failure> in the exit-0 run: %r" % d)
+if d.get("CORE-C-002") != [Skipped]: errors.append("CORE-C-002 without --strict: %r, want skipped" % d.get("CORE-C-002"))
+if s.get("CORE-C-002") != [Failure]: errors.append("CORE-C-002 with --strict: %r, want failure" % s.get("CORE-C-002"))
+if d.get("CORE-C-001") != [] or s.get("CORE-C-001") != []: errors.append("CORE-C-001 should pass in both: %r %r" % (d.get("CORE-C-001"), s.get("CORE-C-001")))
+for e in errors: print("junitparser check failed:", e, file=sys.stderr)
+sys.exit(1 if errors else 0)
+PY
+else
+  echo "test_junit_schema: note: $fake not built; the SHOULD-only run is not checked"
+fi
+
 echo "test_junit_schema: ok"
