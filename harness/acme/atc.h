@@ -112,10 +112,19 @@ typedef struct {
   double now;               /* wall seconds */
   unsigned x5u_timeout_ms;  /* whole fetch of the x5u certificate; 0 = 5000 */
   int allow_http_x5u;       /* 0: x5u must be https (§6 step 2) */
+  unsigned skip;            /* ACMEH_ATC_SKIP_* steps left out: the reference server's deliberate
+                             * deviations, so the harness's tests have a server that breaks a rule */
 } acmeh_atc_expect;
 
+#define ACMEH_ATC_SKIP_CHAIN 1u       /* steps 2-3: any certificate is trusted */
+#define ACMEH_ATC_SKIP_SIG 2u         /* step 4 */
+#define ACMEH_ATC_SKIP_TKTYPE 4u      /* step 5 */
+#define ACMEH_ATC_SKIP_TKVALUE 8u     /* step 6 */
+#define ACMEH_ATC_SKIP_EXP 16u        /* step 7 */
+#define ACMEH_ATC_SKIP_FINGERPRINT 32u /* step 8 */
+
 /* What a valid token said, for later steps (jti replay, ca at finalize). */
-typedef struct {
+typedef struct acmeh_atc_result_s {
   char jti[128];
   double exp;
   int ca;

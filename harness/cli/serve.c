@@ -22,6 +22,7 @@
 #include "harness/server/fault.h"
 #include "harness/server/server.h"
 #include "mocks/mocks.h"
+#include "mocks/token-authority/ta.h"
 
 typedef struct {
   int port, dns_port, http01_port, tlsalpn01_port, no_mocks, verbose, quiet, no_verdicts;
@@ -32,6 +33,10 @@ typedef struct {
   int eab_required;
   char drafts_arg[1024]; /* every --draft, comma-joined ("" = each suite's newest revision) */
   acmeh_wire wire;       /* what the chosen revisions put on the wire */
+  /* tkauth-01 (server.h): trust, x5u TLS trust, advertised authority, jti reuse, deviations;
+   * mock_ta: start the mock token authority and trust it */
+  const char *tk_trust, *tk_x5u_ca, *tk_authority, *tk_devs;
+  int tk_jti_reuse, mock_ta;
 } serve_args;
 
 static void usage(FILE *f) {
@@ -50,6 +55,12 @@ static void usage(FILE *f) {
         "  --eab-required  newAccount must carry a binding (meta.externalAccountRequired)\n"
         "  --draft SUITE=REV  follow that spec revision on the wire where revisions differ (e.g.\n"
         "              dnsaccount=scoped-dns-challenges-00; `acme-harness list --revisions`)\n"
+        "  --tkauth-trust F  tkauth-01: trust Authority Tokens chaining to the roots in PEM file F\n"
+        "  --tkauth-x5u-ca F  TLS trust for fetching a token's x5u (default: the system's)\n"
+        "  --token-authority URL  put \"token-authority\": URL in tkauth-01 challenges\n"
+        "  --tkauth-jti-reuse  accept a token whose jti was seen before (RFC 9447 §3.3)\n"
+        "  --tkauth-deviations LIST  deliberate tkauth-01 deviations for tests (server.h)\n"
+        "  --mock-token-authority  also run the mock token authority (account stir:stir-secret) and trust it\n"
         "  --no-verdicts  do not judge each exchange with the suites' per-exchange client checks (CORE-C-001..)\n"
         "  --quiet     do not print each exchange on stdout (nor verdicts)\n"
         "  --verbose   log every request and its status on stderr\n"
@@ -87,6 +98,9 @@ static int parse(serve_args *a, int argc, char **argv) {
       {"quiet", no_argument, 0, 'q'},                {"dns-account", required_argument, 0, 'A'},
       {"eab-kid", required_argument, 0, 'K'},        {"eab-key", required_argument, 0, 'M'},
       {"eab-required", no_argument, 0, 'E'},         {"draft", required_argument, 0, 'r'},
+      {"tkauth-trust", required_argument, 0, 1001},  {"tkauth-x5u-ca", required_argument, 0, 1002},
+      {"token-authority", required_argument, 0, 1003}, {"tkauth-jti-reuse", no_argument, 0, 1004},
+      {"tkauth-deviations", required_argument, 0, 1005}, {"mock-token-authority", no_argument, 0, 1006},
       {0}};
   for (int ch; (ch = getopt_long(argc, argv, "hvq", opts, NULL)) != -1;) {
     switch (ch) {
@@ -110,6 +124,12 @@ static int parse(serve_args *a, int argc, char **argv) {
     case 'r':
       if (*optarg && acmeh_arg_append("draft", optarg, a->drafts_arg, sizeof a->drafts_arg)) return 2;
       break;
+    case 1001: a->tk_trust = optarg; break;
+    case 1002: a->tk_x5u_ca = optarg; break;
+    case 1003: a->tk_authority = optarg; break;
+    case 1004: a->tk_jti_reuse = 1; break;
+    case 1005: a->tk_devs = optarg; break;
+    case 1006: a->mock_ta = 1; break;
     case 'h': usage(stdout); return 1; /* 1: asked for help, exit 0 */
     default: usage(stderr); return 2;
     }
@@ -272,8 +292,22 @@ static void block_stop_signals(sigset_t *set) {
   prctl(PR_SET_PDEATHSIG, SIGTERM); /* a harness that dies must not leave its server running */
 }
 
-static int start_all(serve_args *a, const char *run_dir, printer *pr, acmeh_mocks **mocks, acmeh_server **srv) {
+/* --mock-token-authority: the mock in <run_dir>/ta, trusted by the server. */
+static int start_ta(serve_args *a, const char *run_dir, acmeh_ta **ta) {
+  static char dir[4200];
+  snprintf(dir, sizeof dir, "%s/ta", run_dir);
+  if (mkdir(dir, 0755) != 0) return fprintf(stderr, "acme-harness serve: cannot create %s\n", dir), 2;
+  if (acmeh_cli_ta_start(dir, 0, 0, ta)) return 2;
+  acmeh_ta_add_account(*ta, "stir", "stir-secret", NULL, 1);
+  if (!a->tk_trust) a->tk_trust = acmeh_ta_trust_file(*ta);
+  if (!a->tk_x5u_ca) a->tk_x5u_ca = acmeh_ta_tls_ca_file(*ta);
+  return 0;
+}
+
+static int start_all(serve_args *a, const char *run_dir, printer *pr, acmeh_mocks **mocks, acmeh_server **srv,
+                     acmeh_ta **ta) {
   char err[1024];
+  if (a->mock_ta && start_ta(a, run_dir, ta)) return 2;
   if (!a->no_mocks) {
     acmeh_mocks_config mc = {.dns_port = a->dns_port, .http01_port = a->http01_port,
                              .tlsalpn01_port = a->tlsalpn01_port, .mgmt_port = 0};
@@ -288,7 +322,9 @@ static int start_all(serve_args *a, const char *run_dir, printer *pr, acmeh_mock
                             .http01_port = a->http01_port, .tlsalpn01_port = a->tlsalpn01_port, .run_dir = run_dir,
                             .log_requests = a->verbose, .faults = a->faults, .dns_account = a->dns_account,
                             .eab_keys = a->eab, .neab = a->neab_kid, .eab_required = a->eab_required,
-                            .dns_account_scheme = a->wire.dnsacct_scheme,
+                            .dns_account_scheme = a->wire.dnsacct_scheme, .tkauth_trust_file = a->tk_trust,
+                            .tkauth_x5u_ca_file = a->tk_x5u_ca, .tkauth_authority = a->tk_authority,
+                            .tkauth_allow_jti_reuse = a->tk_jti_reuse, .tkauth_deviations = a->tk_devs,
                             .observer = a->quiet ? NULL : print_exchange, .observer_ud = pr};
   if (acmeh_server_start(&sc, srv, err, sizeof err)) return fprintf(stderr, "acme-harness serve: %s\n", err), 2;
   return 0;
@@ -304,6 +340,7 @@ static void announce(const serve_args *a, acmeh_mocks *mocks, acmeh_server *srv,
   if (mocks) printf(", management API on :%d", acmeh_mocks_mgmt_port(mocks));
   printf("\n");
   if (a->faults) printf("faults: %zu rule(s) from %s\n", json_array_size(a->faults), a->faults_file);
+  if (a->tk_trust) printf("tkauth-01: trusting Authority Tokens chaining to %s\n", a->tk_trust);
   printf("serving until SIGINT or SIGTERM%s\n", a->quiet ? "" : "; each exchange follows");
   fflush(stdout);
 }
@@ -324,11 +361,13 @@ int acmeh_cli_serve(int argc, char **argv) {
   block_stop_signals(&set);
   acmeh_mocks *mocks = NULL;
   acmeh_server *srv = NULL;
+  acmeh_ta *ta = NULL;
   const char *nc = getenv("NO_COLOR");
   printer pr = {.color = isatty(STDOUT_FILENO) && !(nc && *nc)};
   if (!a.quiet && !a.no_verdicts && judges_start(&pr)) return fputs("acme-harness serve: out of memory\n", stderr), 2;
-  int status = start_all(&a, run_dir, &pr, &mocks, &srv);
+  int status = start_all(&a, run_dir, &pr, &mocks, &srv, &ta);
   if (status == 0) {
+    if (ta) acmeh_cli_ta_announce(ta, "stir", "stir-secret");
     announce(&a, mocks, srv, run_dir);
     int sig = 0;
     sigwait(&set, &sig);
@@ -338,6 +377,7 @@ int acmeh_cli_serve(int argc, char **argv) {
   if (status == 0) print_verdict_summary(&pr);
   judges_stop(&pr);
   acmeh_mocks_stop(mocks);
+  acmeh_ta_stop(ta);
   json_decref(a.faults);
   return status;
 }
