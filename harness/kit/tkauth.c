@@ -55,8 +55,11 @@ int acmeh_kit_tk_answer(acmeh_check_ctx *ctx, acmeh_kit_tk *t, size_t i, size_t 
     rc = acmeh_tkauth_token(t->c, ta, json_string_value(json_object_get(id, "type")),
                             json_string_value(json_object_get(id, "value")), ca, &token, ctx->err, sizeof ctx->err);
   if (fault) acmeh_tkauth_set_fault(ta, "", NULL, 0);
-  if (rc != ACMEH_OK && rc != ACMEH_UNSUPPORTED) /* the authority is the harness's side: not the server's fault */
-    rc = acmeh_msg(ctx->err, sizeof ctx->err, ACMEH_ENV_NOT_READY, "token authority: %.400s", ctx->err);
+  if (rc != ACMEH_OK && rc != ACMEH_UNSUPPORTED) { /* the authority is the harness's side: not the server's fault */
+    char why[sizeof ctx->err];
+    snprintf(why, sizeof why, "%s", ctx->err);
+    rc = acmeh_msg(ctx->err, sizeof ctx->err, ACMEH_ENV_NOT_READY, "getting the Authority Token: %.400s", why);
+  }
   if (rc == ACMEH_OK) acmeh_check_note(ctx, "tkauth-01: token%s%s%s", fault ? " under the mock's fault " : "", fault ? fault : "",
                                        payload ? " (not used: payload given)" : "");
   json_decref(t->final), t->final = NULL;
