@@ -13,6 +13,11 @@
 #include "base/error.h"
 #include "harness/acme/atc.h"
 #include "harness/acme/b64.h"
+#include "harness/acme/cert.h"
+#include "harness/acme/csr.h"
+#include "harness/client/tkauth.h"
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
 #include "mocks/token-authority/ta.h"
 #include "tests/unit/support/tmpdir.h"
 #include "tests/unit/support/unit_main.h"
@@ -228,6 +233,62 @@ static void test_ta_refusals(void) {
   CU_ASSERT(tok == NULL);
 }
 
+/* ---- the reference client's CSR and certificate check ------------------ */
+
+/* A self-signed PEM certificate carrying `der_hex` under oid (NULL = none). */
+static char *cert_with(const char *oid, const char *der_hex) {
+  EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+  X509 *c = acmeh_x509_new("t", acmeh_now_wall() - 60, acmeh_now_wall() + 3600);
+  X509_set_pubkey(c, k);
+  X509_set_issuer_name(c, X509_get_subject_name(c));
+  if (oid) {
+    long n = 0;
+    unsigned char *der = OPENSSL_hexstr2buf(der_hex, &n);
+    ASN1_OBJECT *o = OBJ_txt2obj(oid, 1);
+    ASN1_OCTET_STRING *os = ASN1_OCTET_STRING_new();
+    ASN1_OCTET_STRING_set(os, der, (int)n);
+    X509_EXTENSION *e = X509_EXTENSION_create_by_OBJ(NULL, o, 0, os);
+    X509_add_ext(c, e, -1);
+    X509_EXTENSION_free(e), ASN1_OCTET_STRING_free(os), ASN1_OBJECT_free(o), OPENSSL_free(der);
+  }
+  X509_sign(c, k, EVP_sha256());
+  BIO *b = BIO_new(BIO_s_mem());
+  PEM_write_bio_X509(b, c);
+  char *d, *pem = NULL;
+  long n = BIO_get_mem_data(b, &d);
+  pem = strndup(d, (size_t)n);
+  BIO_free(b), X509_free(c), EVP_PKEY_free(k);
+  return pem;
+}
+
+static void test_client_csr_and_cert(void) {
+  json_t *ids = json_pack("[{s:s,s:s},{s:s,s:s}]", "type", "TNAuthList", "value", SPC1234, "type",
+                          "JWTClaimConstraints", "value", "MAmiBzAFFgNkaXY" /* Enhanced: mustExclude [div] */);
+  EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+  char *csr = NULL, why[300];
+  acmeh_csr *req = NULL;
+  CU_ASSERT_FATAL(acmeh_tkauth_csr(k, ids, 0, NULL, NULL, &csr, why, sizeof why) == ACMEH_OK);
+  CU_ASSERT_FATAL(acmeh_csr_read(csr, &req) == ACMEH_OK);
+  STACK_OF(X509_EXTENSION) *exts = acmeh_csr_extensions(req);
+  int tn = 0, ejcc = 0;
+  for (int i = 0; i < sk_X509_EXTENSION_num(exts); i++) {
+    char oid[64];
+    OBJ_obj2txt(oid, sizeof oid, X509_EXTENSION_get_object(sk_X509_EXTENSION_value(exts, i)), 1);
+    tn |= strcmp(oid, ACMEH_OID_TNAUTHLIST) == 0, ejcc |= strcmp(oid, ACMEH_OID_EJWTCLAIMCON) == 0;
+  }
+  CU_ASSERT(tn && ejcc); /* the Enhanced DER goes under id-pe 33 */
+  sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+  acmeh_csr_free(req), free(csr), EVP_PKEY_free(k);
+  json_t *one = json_pack("[{s:s,s:s}]", "type", "TNAuthList", "value", SPC1234);
+  char *same = cert_with(ACMEH_OID_TNAUTHLIST, "3008a006160431323334"), *other = cert_with(ACMEH_OID_TNAUTHLIST, "3008a006160431323335"),
+       *none = cert_with(NULL, NULL);
+  CU_ASSERT(acmeh_tkauth_cert_check(same, one, why, sizeof why) == ACMEH_OK);
+  CU_ASSERT(acmeh_tkauth_cert_check(other, one, why, sizeof why) == ACMEH_PEER_PROTOCOL && strstr(why, "differs from"));
+  CU_ASSERT(acmeh_tkauth_cert_check(none, one, why, sizeof why) == ACMEH_PEER_PROTOCOL && strstr(why, "is missing"));
+  free(same), free(other), free(none);
+  json_decref(ids), json_decref(one);
+}
+
 int main(void) {
   static const acmeh_unit_test tests[] = {
       {"DER vectors via ASN.1 templates", test_der},
@@ -237,6 +298,7 @@ int main(void) {
       {"mock token authority: valid tokens", test_ta_valid},
       {"mock token authority: each fault fails its step", test_ta_faults},
       {"mock token authority: refusals and a stall", test_ta_refusals},
+      {"reference client: CSR extensions, certificate refused when its extension differs", test_client_csr_and_cert},
   };
   return acmeh_unit_run("atc", suite_init, suite_clean, tests, ACMEH_UNIT_COUNT(tests));
 }

@@ -7,7 +7,7 @@ set -u
 dir=$(cd "$(dirname "$0")" && pwd)
 fail=0
 while IFS=$'\t' read -r name hex value valid; do
-  bin=$(mktemp); printf '%s' "$hex" | xxd -r -p > "$bin"
+  bin=$(mktemp); python3 -c 'import sys; sys.stdout.buffer.write(bytes.fromhex(sys.argv[1]))' "$hex" > "$bin"
   out=$(openssl asn1parse -inform DER -in "$bin" 2>&1); rc=$?
   b64=$(base64 -w0 < "$bin" | tr '+/' '-_' | tr -d '=')
   rm -f "$bin"
