@@ -16,18 +16,26 @@
 #define RCD "MAmgBzAFFgNyY2Q"                    /* mustInclude [rcd] */
 #define EJCC_DIV_HEX "3009a20730051603646976"   /* Enhanced mustExclude [div] */
 
-static int jcc_order(acmeh_check_ctx *ctx, acmeh_kit_tk *t, const char *fault) {
-  json_t *ids = acmeh_kit_tk_ids(JCC, ATTEST);
+#define EJCC_DIV "MAmiBzAFFgNkaXY"               /* the same, base64url */
+
+static int jcc_order_of(acmeh_check_ctx *ctx, acmeh_kit_tk *t, const char *value, const char *fault) {
+  json_t *ids = acmeh_kit_tk_ids(JCC, value);
   int rc = acmeh_kit_tk_order(ctx, t, ids);
   json_decref(ids);
   return rc ? rc : acmeh_kit_tk_answer(ctx, t, 0, 0, fault, 0, NULL);
 }
 
-/* JCC-S-001: a JWTClaimConstraints identifier is validated by tkauth-01 with tktype JWTClaimConstraints. */
+static int jcc_order(acmeh_check_ctx *ctx, acmeh_kit_tk *t, const char *fault) { return jcc_order_of(ctx, t, ATTEST, fault); }
+
+/* JCC-S-001: a JWTClaimConstraints identifier (plain or Enhanced DER) is validated by tkauth-01
+ * with tktype JWTClaimConstraints. */
 static int s001(acmeh_check_ctx *ctx) {
-  acmeh_kit_tk t = {0}, u = {0};
+  acmeh_kit_tk t = {0}, u = {0}, e = {0};
   int rc = jcc_order(ctx, &t, NULL);
   if (rc == ACMEH_OK) rc = acmeh_kit_tk_expect_valid(ctx, &t, "a token with tktype JWTClaimConstraints and the identifier's DER");
+  if (rc == ACMEH_OK) rc = jcc_order_of(ctx, &e, EJCC_DIV, NULL);
+  if (rc == ACMEH_OK) rc = acmeh_kit_tk_expect_valid(ctx, &e, "an EnhancedJWTClaimConstraints value (mustExclude [div]) and its token");
+  acmeh_kit_tk_free(&e);
   if (rc == ACMEH_OK) rc = jcc_order(ctx, &u, "other-type");
   if (rc == ACMEH_OK) rc = acmeh_kit_tk_expect_invalid(ctx, &u, "a token with tktype TNAuthList (mock fault other-type)");
   acmeh_kit_tk_free(&t), acmeh_kit_tk_free(&u);
