@@ -11,6 +11,8 @@
   X(profiles)               \
   X(dnsaccount)             \
   X(dnsupdate)              \
+  X(tkauth)                 \
+  X(jwtclaimcon)            \
 
 
 #define DECLARE(name) extern const acmeh_suite name##_suite;

@@ -8,6 +8,13 @@ int acmeh_cli_list(int argc, char **argv);
 int acmeh_cli_run(int argc, char **argv);
 int acmeh_cli_vectors(int argc, char **argv);
 int acmeh_cli_serve(int argc, char **argv);
+/* acme-harness token-authority (ta.c): the mock token authority in the foreground. */
+int acmeh_cli_token_authority(int argc, char **argv);
+struct acmeh_ta;
+/* Starts the mock token authority in run_dir (ports 0 = pick); 0, or 2 with the reason on stderr. */
+int acmeh_cli_ta_start(const char *run_dir, int port, int mgmt_port, struct acmeh_ta **ta);
+/* Prints the authority's URL, account, PEM files and management port. */
+void acmeh_cli_ta_announce(struct acmeh_ta *ta, const char *account, const char *secret);
 /* acme-harness hook TYPE add|del SUBJECT [VALUE] [--keyauth KA] [--mgmt URL]:
  * publishes or withdraws one challenge response (http-01, dns-01,
  * tls-alpn-01) through the mocks' management API for a real client's hook.

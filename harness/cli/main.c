@@ -34,6 +34,8 @@ static void usage(FILE *f) {
         "  matrix  [--clients A,B] [--servers reference,pebble] [--kinds K,...] [--out DIR] [--jobs N]\n"
         "                                                interop matrix: client targets x server targets\n"
         "  vectors [--spec S]                            print test vectors as JSON\n"
+        "  token-authority [--port P] [--account ID:SECRET] [--run-dir D]\n"
+        "                                                mock Authority Token service (tkauth-01), until Ctrl-C\n"
         "exit status (run): 0 all counted checks passed, 1 a counted check failed or errored or an xpass\n"
         "  occurred, 2 usage or environment error, 130 interrupted\n",
         f);
@@ -58,6 +60,7 @@ int main(int argc, char **argv) {
   else if (strcmp(argv[1], "load") == 0) rc = acmeh_cli_load(argc - 1, argv + 1);
   else if (strcmp(argv[1], "matrix") == 0) rc = acmeh_cli_matrix(argc - 1, argv + 1);
   else if (strcmp(argv[1], "vectors") == 0) rc = acmeh_cli_vectors(argc - 1, argv + 1);
+  else if (strcmp(argv[1], "token-authority") == 0) rc = acmeh_cli_token_authority(argc - 1, argv + 1);
   else {
     fprintf(stderr, "acme-harness: unknown command '%s'\n", argv[1]);
     usage(stderr);

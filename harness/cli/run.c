@@ -25,6 +25,7 @@
 #include "harness/targets/process.h"
 #include "harness/targets/target.h"
 #include "reports/reports.h"
+#include "harness/client/tkauth.h"
 
 #define MAX_IDS 128
 /* Longest per-check budget accepted, in seconds. */
@@ -48,10 +49,11 @@ typedef struct {
   acmeh_dnsupdate_cfg update_cfg;
   acmeh_publisher publisher;    /* where the reference client publishes (acmeh_env.publisher) */
   acmeh_run_opts ro;
+  acmeh_ta_env ta;              /* --token-authority, --ta-*: acmeh_env.token_authority */
 } run_args;
 
 enum { OPT_NAMESERVER = 0x100, OPT_DNSUP_SERVER, OPT_DNSUP_ZONE, OPT_TSIG_KEY, OPT_DRAFT, OPT_NO_EXPECT, OPT_REPORT_TRANSCRIPTS,
-       OPT_CLAIMS };
+       OPT_CLAIMS, OPT_TA, OPT_TA_ACCOUNT, OPT_TA_SECRET, OPT_TA_CA, OPT_TA_MGMT };
 
 static const struct option opts[] = {
     {"server", required_argument, 0, 'S'},  {"server-url", required_argument, 0, 'U'},
@@ -69,7 +71,9 @@ static const struct option opts[] = {
     {"dns-update-server", required_argument, 0, OPT_DNSUP_SERVER}, {"dns-update-zone", required_argument, 0, OPT_DNSUP_ZONE},
     {"tsig-key", required_argument, 0, OPT_TSIG_KEY}, {"draft", required_argument, 0, OPT_DRAFT},
     {"no-expect", no_argument, 0, OPT_NO_EXPECT}, {"report-transcripts", required_argument, 0, OPT_REPORT_TRANSCRIPTS},
-    {"claims", required_argument, 0, OPT_CLAIMS}, {0}};
+    {"claims", required_argument, 0, OPT_CLAIMS}, {"token-authority", required_argument, 0, OPT_TA},
+    {"ta-account", required_argument, 0, OPT_TA_ACCOUNT}, {"ta-secret", required_argument, 0, OPT_TA_SECRET},
+    {"ta-ca", required_argument, 0, OPT_TA_CA}, {"ta-mgmt", required_argument, 0, OPT_TA_MGMT}, {0}};
 
 static void usage(FILE *f) {
   fputs("usage: acme-harness run --server TARGET | --server-url URL [--ca FILE] | --client TARGET [options]\n"
@@ -97,6 +101,10 @@ static void usage(FILE *f) {
         "  --dns-update-server ADDR:PORT --dns-update-zone ZONE --tsig-key NAME:ALG:BASE64\n"
         "                      the reference client publishes dns-01 by TSIG-signed DNS UPDATE to that\n"
         "                      nameserver (which the server under test must resolve through)\n"
+        "  --token-authority URL --ta-account ID --ta-secret S [--ta-ca FILE] [--ta-mgmt URL]\n"
+        "                      tkauth-01: where the reference client gets Authority Tokens (POST\n"
+        "                      URL/at/account/ID/token, Bearer S; TLS trust FILE); --ta-mgmt: the mock's\n"
+        "                      management API, for the checks that need a faulty token\n"
         "exit status: 0 all counted checks passed, 1 a counted check failed or errored or an xpass occurred,\n"
         "  2 usage or environment error, 130 interrupted\n",
         f);
@@ -149,6 +157,11 @@ static int parse_opt(run_args *a, int ch, char *v) {
   case OPT_DRAFT: return acmeh_arg_append("draft", v, a->drafts_arg, sizeof a->drafts_arg);
   case OPT_NO_EXPECT: a->no_expect = 1; return 0;
   case OPT_CLAIMS: a->claims_file = v; return 0;
+  case OPT_TA: a->ta.url = v; return 0;
+  case OPT_TA_ACCOUNT: a->ta.account = v; return 0;
+  case OPT_TA_SECRET: a->ta.secret = v; return 0;
+  case OPT_TA_CA: a->ta.ca_file = v; return 0;
+  case OPT_TA_MGMT: a->ta.mgmt_url = v; return 0;
   case OPT_REPORT_TRANSCRIPTS:
     if (strcmp(v, "all") && strcmp(v, "failed")) return fprintf(stderr, "acme-harness run: --report-transcripts: all or failed\n"), 2;
     a->all_transcripts = strcmp(v, "all") == 0;
@@ -476,7 +489,7 @@ int acmeh_cli_run(int argc, char **argv) {
   int parsed = parse(&a, argc, argv);
   if (parsed) return parsed == 1 ? 0 : 2;
   if (acmeh_catalog_load(NULL, &cat, err, sizeof err)) return fprintf(stderr, "acme-harness: %s\n", err), 2;
-  acmeh_env env = {0};
+  acmeh_env env = {.token_authority = a.ta.url ? &a.ta : NULL};
   acmeh_mocks *mocks = NULL;
   json_t *target = NULL, *exp = NULL;
   acmeh_target_run *tr = NULL;

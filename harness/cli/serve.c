@@ -23,6 +23,7 @@
 #include "harness/server/fault.h"
 #include "harness/server/server.h"
 #include "mocks/mocks.h"
+#include "mocks/token-authority/ta.h"
 
 typedef struct {
   int port, dns_port, http01_port, tlsalpn01_port, no_mocks, verbose, quiet, no_verdicts, only_failures;
@@ -33,6 +34,10 @@ typedef struct {
   int eab_required;
   char drafts_arg[1024]; /* every --draft, comma-joined ("" = each suite's newest revision) */
   acmeh_wire wire;       /* what the chosen revisions put on the wire */
+  /* tkauth-01 (server.h): trust, x5u TLS trust, advertised authority, jti reuse, deviations;
+   * mock_ta: start the mock token authority and trust it */
+  const char *tk_trust, *tk_x5u_ca, *tk_authority, *tk_devs;
+  int tk_jti_reuse, mock_ta;
 } serve_args;
 
 static void usage(FILE *f) {
@@ -52,6 +57,12 @@ static void usage(FILE *f) {
         "  --eab-required  newAccount must carry a binding (meta.externalAccountRequired)\n"
         "  --draft SUITE=REV  follow that spec revision on the wire where revisions differ (e.g.\n"
         "              dnsaccount=scoped-dns-challenges-00; `acme-harness list --revisions`)\n"
+        "  --tkauth-trust F  tkauth-01: trust Authority Tokens chaining to the roots in PEM file F\n"
+        "  --tkauth-x5u-ca F  TLS trust for fetching a token's x5u (default: the system's)\n"
+        "  --token-authority URL  put \"token-authority\": URL in tkauth-01 challenges\n"
+        "  --tkauth-jti-reuse  accept a token whose jti was seen before (RFC 9447 §3.3)\n"
+        "  --tkauth-deviations LIST  deliberate tkauth-01 deviations for tests (server.h)\n"
+        "  --mock-token-authority  also run the mock token authority (account stir:stir-secret) and trust it\n"
         "  --no-verdicts  do not judge each exchange with the suites' per-exchange client checks (CORE-C-001..)\n"
         "  --only-failures  print only each client check's first failing verdict, with its level\n"
         "  --quiet     do not print each exchange on stdout (nor verdicts)\n"
@@ -92,6 +103,9 @@ static int parse(serve_args *a, int argc, char **argv) {
       {"quiet", no_argument, 0, 'q'},                {"dns-account", required_argument, 0, 'A'},
       {"eab-kid", required_argument, 0, 'K'},        {"eab-key", required_argument, 0, 'M'},
       {"eab-required", no_argument, 0, 'E'},         {"draft", required_argument, 0, 'r'},
+      {"tkauth-trust", required_argument, 0, 1001},  {"tkauth-x5u-ca", required_argument, 0, 1002},
+      {"token-authority", required_argument, 0, 1003}, {"tkauth-jti-reuse", no_argument, 0, 1004},
+      {"tkauth-deviations", required_argument, 0, 1005}, {"mock-token-authority", no_argument, 0, 1006},
       {0}};
   for (int ch; (ch = getopt_long(argc, argv, "hvq", opts, NULL)) != -1;) {
     switch (ch) {
@@ -116,6 +130,12 @@ static int parse(serve_args *a, int argc, char **argv) {
     case 'r':
       if (*optarg && acmeh_arg_append("draft", optarg, a->drafts_arg, sizeof a->drafts_arg)) return 2;
       break;
+    case 1001: a->tk_trust = optarg; break;
+    case 1002: a->tk_x5u_ca = optarg; break;
+    case 1003: a->tk_authority = optarg; break;
+    case 1004: a->tk_jti_reuse = 1; break;
+    case 1005: a->tk_devs = optarg; break;
+    case 1006: a->mock_ta = 1; break;
     case 'h': usage(stdout); return 1; /* 1: asked for help, exit 0 */
     default: usage(stderr); return 2;
     }
@@ -153,8 +173,22 @@ static int wait_for_stop(const sigset_t *set, serve_log *log, acmeh_mocks *mocks
   }
 }
 
-static int start_all(serve_args *a, const char *run_dir, serve_log *log, acmeh_mocks **mocks, acmeh_server **srv) {
+/* --mock-token-authority: the mock in <run_dir>/ta, trusted by the server. */
+static int start_ta(serve_args *a, const char *run_dir, acmeh_ta **ta) {
+  static char dir[4200];
+  snprintf(dir, sizeof dir, "%s/ta", run_dir);
+  if (mkdir(dir, 0755) != 0) return fprintf(stderr, "acme-harness serve: cannot create %s\n", dir), 2;
+  if (acmeh_cli_ta_start(dir, 0, 0, ta)) return 2;
+  acmeh_ta_add_account(*ta, "stir", "stir-secret", NULL, 1);
+  if (!a->tk_trust) a->tk_trust = acmeh_ta_trust_file(*ta);
+  if (!a->tk_x5u_ca) a->tk_x5u_ca = acmeh_ta_tls_ca_file(*ta);
+  return 0;
+}
+
+static int start_all(serve_args *a, const char *run_dir, serve_log *log, acmeh_mocks **mocks, acmeh_server **srv,
+                     acmeh_ta **ta) {
   char err[1024];
+  if (a->mock_ta && start_ta(a, run_dir, ta)) return 2;
   if (!a->no_mocks) {
     acmeh_mocks_config mc = {.dns_port = a->dns_port, .http01_port = a->http01_port,
                              .tlsalpn01_port = a->tlsalpn01_port, .mgmt_port = 0};
@@ -169,7 +203,9 @@ static int start_all(serve_args *a, const char *run_dir, serve_log *log, acmeh_m
                             .http01_port = a->http01_port, .tlsalpn01_port = a->tlsalpn01_port, .run_dir = run_dir,
                             .log_requests = a->verbose, .faults = a->faults, .dns_account = a->dns_account,
                             .eab_keys = a->eab, .neab = a->neab_kid, .eab_required = a->eab_required,
-                            .dns_account_scheme = a->wire.dnsacct_scheme,
+                            .dns_account_scheme = a->wire.dnsacct_scheme, .tkauth_trust_file = a->tk_trust,
+                            .tkauth_x5u_ca_file = a->tk_x5u_ca, .tkauth_authority = a->tk_authority,
+                            .tkauth_allow_jti_reuse = a->tk_jti_reuse, .tkauth_deviations = a->tk_devs,
                             .observer = log ? serve_log_exchange : NULL, .observer_ud = log,
                             .validation_observer = log ? serve_log_validation : NULL, .validation_observer_ud = log};
   if (acmeh_server_start(&sc, srv, err, sizeof err)) return fprintf(stderr, "acme-harness serve: %s\n", err), 2;
@@ -186,6 +222,7 @@ static void announce(const serve_args *a, acmeh_mocks *mocks, acmeh_server *srv,
   if (mocks) printf(", management API on :%d", acmeh_mocks_mgmt_port(mocks));
   printf("\n");
   if (a->faults) printf("faults: %zu rule(s) from %s\n", json_array_size(a->faults), a->faults_file);
+  if (a->tk_trust) printf("tkauth-01: trusting Authority Tokens chaining to %s\n", a->tk_trust);
   printf("serving until SIGINT or SIGTERM%s\n", a->quiet ? "" : "; each exchange follows");
   fflush(stdout);
 }
@@ -206,11 +243,13 @@ int acmeh_cli_serve(int argc, char **argv) {
   block_stop_signals(&set);
   acmeh_mocks *mocks = NULL;
   acmeh_server *srv = NULL;
+  acmeh_ta *ta = NULL;
   const char *nc = getenv("NO_COLOR");
   serve_log *log = a.quiet ? NULL : serve_log_new(isatty(STDOUT_FILENO) && !(nc && *nc), !a.no_verdicts, a.only_failures);
   if (!a.quiet && !log) return 2;
-  int status = start_all(&a, run_dir, log, &mocks, &srv);
+  int status = start_all(&a, run_dir, log, &mocks, &srv, &ta);
   if (status == 0) {
+    if (ta) acmeh_cli_ta_announce(ta, "stir", "stir-secret");
     announce(&a, mocks, srv, run_dir);
     int sig = wait_for_stop(&set, log, mocks);
     fprintf(stderr, "acme-harness serve: %s, shutting down\n", strsignal(sig));
@@ -219,6 +258,7 @@ int acmeh_cli_serve(int argc, char **argv) {
   if (status == 0 && log) serve_log_summary(log);
   serve_log_free(log);
   acmeh_mocks_stop(mocks);
+  acmeh_ta_stop(ta);
   json_decref(a.faults);
   return status;
 }

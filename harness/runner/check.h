@@ -43,6 +43,9 @@ typedef struct {
   const char *client_dir;              /* the folder of its file: ${TARGET_DIR} in its commands */
   const char *run_dir;                 /* folder for the scenarios' work */
   struct acmeh_scenarios *scenarios;   /* shared, memoized scenario runs (runner/scenario.h) */
+  /* tkauth-01 (suites tkauth, jwtclaimcon): the token authority the reference
+   * client gets Authority Tokens from (`run --token-authority`); NULL = none */
+  const struct acmeh_ta_env *token_authority;
   /* Nameserver under test only (suite dnsupdate, harness/dns/update.h): */
   const struct acmeh_ns_env *nameserver;
 } acmeh_env;

@@ -111,11 +111,14 @@ const char *srv_ca_roots_file(const srv_ca *ca) { return ca->roots_file; }
 
 /* dNSName SANs for DNS names, iPAddress SANs for addresses (RFC 8738); all
  * validated LDH names or canonical addresses, so no ',' can smuggle entries in. */
-static int add_names(X509 *leaf, X509 *issuer, char *const *names, size_t n) {
+static int add_names(X509 *leaf, X509 *issuer, char *const *all, size_t nall) {
+  char *names[SRV_MAX_IDENTIFIERS];
+  size_t n = srv_atc_plain_names(all, nall < SRV_MAX_IDENTIFIERS ? nall : SRV_MAX_IDENTIFIERS, names);
+  if (n == 0) return srv_atc_add_exts(leaf, all, nall); /* token identifiers only: no SAN */
   acmeh_strbuf b = {0};
   for (size_t i = 0; i < n; i++)
     acmeh_strbuf_printf(&b, "%s%s:%s", i ? "," : "", srv_is_ip(names[i]) ? "IP" : "DNS", names[i]);
-  int ok = b.data && acmeh_x509_add_ext(leaf, issuer, NID_subject_alt_name, b.data);
+  int ok = b.data && acmeh_x509_add_ext(leaf, issuer, NID_subject_alt_name, b.data) && srv_atc_add_exts(leaf, all, nall);
   acmeh_strbuf_free(&b);
   return ok;
 }
@@ -133,7 +136,8 @@ int srv_spki_copy(X509_PUBKEY *to, const X509_PUBKEY *from) {
 int srv_ca_issue(const srv_ca *ca, const X509_PUBKEY *spki, char *const *names, size_t n, double not_before,
                  double not_after, const char *eku, X509 **leaf) {
   double now = acmeh_now_wall();
-  const char *cn = n && strlen(names[0]) <= 64 && !srv_is_ip(names[0]) ? names[0] : NULL; /* no address as CN */
+  const char *cn = n && strlen(names[0]) <= 64 && !srv_is_ip(names[0]) && !srv_atc_split(names[0], NULL, NULL)
+                       ? names[0] : NULL; /* no address or token identifier as CN */
   X509 *c = acmeh_x509_new(cn, not_before ? not_before : now - 60, not_after ? not_after : now + SRV_CERT_LIFETIME);
   if (!c || !srv_spki_copy(X509_get_X509_PUBKEY(c), spki)) {
     X509_free(c);

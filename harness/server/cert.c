@@ -131,6 +131,7 @@ int srv_issue_async(acmeh_server *s, srv_order *o, const X509_PUBKEY *spki) {
     if (!j->not_after) j->not_before = o->not_before ? o->not_before : acmeh_now_wall() - 60,
                        j->not_after = j->not_before + validity;
   }
+  srv_atc_cap_validity(s, o, &j->not_before, &j->not_after);
   int rc = j->names && j->n == o->nnames ? srv_job_queue(s, issue_work, issue_done, j) : ACMEH_NOMEM;
   if (rc) issue_free(j);
   return rc;

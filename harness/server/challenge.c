@@ -36,6 +36,7 @@ static void job_free(job *j) {
   free(j->v.name);
   free(j->v.token);
   free(j->v.keyauth);
+  srv_atc_inputs_free(&j->v);
   json_decref(j->result);
   free(j->chal_url);
   free(j);
@@ -105,6 +106,8 @@ static void job_done(acmeh_server *s, void *arg, int cancelled) {
   if (a) {
     a->validating = 0;
     srv_chal *c = &a->chal[j->idx];
+    if (!cancelled && !j->result && j->v.type == CHAL_TKAUTH01 && c->status == CH_PROCESSING)
+      j->result = srv_atc_accept(s, a, &j->v); /* jti replay, and what finalize needs */
     if (cancelled) {
       c->status = CH_PENDING;
     } else if (c->status == CH_PROCESSING && !j->result) {

@@ -56,7 +56,7 @@ typedef enum { ACCT_VALID, ACCT_DEACTIVATED } srv_acct_status;
 typedef enum { AZ_PENDING, AZ_VALID, AZ_INVALID, AZ_DEACTIVATED, AZ_EXPIRED } srv_authz_status;
 typedef enum { CH_PENDING, CH_PROCESSING, CH_VALID, CH_INVALID } srv_chal_status;
 typedef enum { ORD_PENDING, ORD_READY, ORD_PROCESSING, ORD_VALID, ORD_INVALID } srv_order_status;
-typedef enum { CHAL_HTTP01, CHAL_DNS01, CHAL_TLSALPN01, CHAL_DNSACCT01, CHAL_COUNT } srv_chal_type;
+typedef enum { CHAL_HTTP01, CHAL_DNS01, CHAL_TLSALPN01, CHAL_DNSACCT01, CHAL_TKAUTH01, CHAL_COUNT } srv_chal_type;
 /* dns-account-01 (draft-ietf-acme-dns-account-label): off, on, or on with one
  * deliberate deviation for the harness's own tests (server.h, dns_account). */
 typedef enum {
@@ -96,6 +96,8 @@ typedef struct {
   srv_chal chal[CHAL_COUNT];
   int nchal;
   int validating; /* a validation job for one of its challenges is queued or running */
+  double atc_exp; /* tkauth-01: the valid token's exp (0 = none), for finalize */
+  int atc_ca;     /* tkauth-01: the valid token's atc.ca */
 } srv_authz;
 
 typedef struct {
@@ -199,6 +201,11 @@ struct acmeh_server {
   struct srv_eab *eab;        /* External Account Binding keys (eab.c); NULL = none */
   size_t neab;
   int eab_required;
+  char *tkauth_trust, *tkauth_x5u_ca, *tkauth_authority; /* tkauth.c; see server.h */
+  int tkauth_jti_reuse;
+  unsigned tkauth_skip; /* ACMEH_ATC_SKIP_* deviations */
+  unsigned tkauth_dev;  /* SRV_TKAUTH_* deviations (tkauth.c) */
+  json_t *atc_jtis; /* jti -> exp of every token accepted (tkauth.c) */
 };
 
 /* One request as the handlers see it. */
@@ -355,6 +362,13 @@ typedef struct {
   int dnsacct_scheme;  /* acmeh_dnsacct_scheme (harness/acme/challenge.h) */
   char **other_urls;  /* DNSACCT_ANY_ACCOUNT: recent other accounts' URLs */
   size_t nother;
+  /* tkauth-01 only (tkauth.c): */
+  char *tkauth;       /* the response's "tkauth" (NULL = absent) */
+  char *thumb;        /* the responding account's thumbprint */
+  char *trust_file, *x5u_ca_file;
+  struct acmeh_atc_result_s *atc_out; /* what a valid token said (owned by the job) */
+  unsigned tkauth_skip;               /* the server's ACMEH_ATC_SKIP_* deviations */
+  int tkauth_accept_any;              /* deviation: every response is valid */
 } srv_validation;
 json_t *srv_validate(const srv_validation *v);
 /* Each type's blocking validation (the rows of srv_chaltype). */
@@ -376,6 +390,7 @@ typedef struct {
   /* Extra inputs from the request that responds (NULL = none). Returns ACMEH_OK or an error. */
   int (*inputs)(acmeh_server *s, const srv_req *rq, const srv_authz *a, srv_validation *v);
   json_t *(*validate)(const srv_validation *v); /* blocking, on the pool: NULL = valid, else a problem */
+  int for_atc; /* offered for TNAuthList / JWTClaimConstraints identifiers (and nothing else is) */
 } srv_chaltype_row;
 const srv_chaltype_row *srv_chaltype(srv_chal_type t);
 /* dns-01 (RFC 8555 §8.4) split in two for the loop's own UDP query (dnsq.c):
@@ -395,6 +410,40 @@ int srv_dnsq_start(acmeh_server *s, const char *name, ldns_rr_type t, srv_dnsq_c
 /* Ends every question under way (their cb with cancelled = 1). */
 void srv_dnsq_cancel_all(acmeh_server *s);
 json_t *srv_dns01_verdict(const srv_validation *v, ldns_status st, const ldns_pkt *answer);
+
+/* tkauth.c: tkauth-01 (RFC 9447, RFC 9448 §4-§6) and its identifier types.
+ * Authority-token identifiers are stored as "<type>:<value>". */
+/* 1 when a stored name is an authority-token identifier, with its type and value. */
+int srv_atc_split(const char *name, const char **type, const char **value);
+/* The value shown for a stored name (after "<type>:" for token identifiers). */
+const char *srv_ident_value(const char *name);
+/* newOrder: a TNAuthList / JWTClaimConstraints identifier checked (unpadded
+ * base64url of valid DER) into a stored name (malloc'd); NULL with ptype and why. */
+char *srv_atc_name(const char *type, const char *value, int lenient_der, const char **ptype, char *why, size_t whylen);
+/* 1 under the "lenient-der" deviation. */
+int srv_atc_lenient_der(const acmeh_server *s);
+/* The names that are not token identifiers, into out (n at most); returns how many. */
+size_t srv_atc_plain_names(char *const *names, size_t n, char **out);
+/* Finalize (RFC 9448 §6 step 9, RFC 8555 §7.4): the CSR carries each token
+ * identifier's extension with the authorized DER, no other such extension,
+ * not both JWTClaimConstraints forms (RFC 9118 §6), and its cA equals the
+ * tokens' ca. 1 = fine; 0 with why. */
+int srv_atc_csr_ok(acmeh_server *s, const srv_order *o, const acmeh_csr *csr, char *why, size_t whylen);
+/* Issuance: the extensions of the token identifiers among names. 1 = done. */
+int srv_atc_add_exts(X509 *leaf, char *const *names, size_t n);
+/* Issuance: not_after no later than any token's exp (RFC 9447 §7 SHOULD NOT outlive). */
+void srv_atc_cap_validity(acmeh_server *s, const srv_order *o, double *not_before, double *not_after);
+/* tkauth-01 challenge members: "tkauth-type", "token-authority". */
+void srv_atc_chal_json(const acmeh_server *s, json_t *chal);
+int srv_tkauth01_inputs(acmeh_server *s, const srv_req *rq, const srv_authz *a, srv_validation *v);
+json_t *srv_validate_tkauth01(const srv_validation *v);
+/* On the loop after a valid token: jti replay (refused unless allowed) and
+ * what finalize needs; NULL = accepted, else the problem. */
+json_t *srv_atc_accept(acmeh_server *s, srv_authz *a, const srv_validation *v);
+void srv_atc_inputs_free(srv_validation *v);
+/* Copies the tkauth settings; ACMEH_OK, ACMEH_INVALID_ARG (unknown deviation), ACMEH_NOMEM. */
+int srv_atc_setup(acmeh_server *s, const acmeh_server_config *cfg);
+void srv_atc_free(acmeh_server *s);
 
 /* cert.c / revoke.c */
 void srv_cert_free(srv_cert *c);

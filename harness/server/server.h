@@ -162,6 +162,25 @@ typedef struct {
   const acmeh_server_eab_key *eab_keys;
   size_t neab;
   int eab_required;
+  /* tkauth-01 (RFC 9447, RFC 9448, draft-ietf-acme-authority-token-jwtclaimcon):
+   * TNAuthList and JWTClaimConstraints identifiers are validated by an
+   * Authority Token chaining to the roots in this PEM file (the mock's
+   * ta-trust.pem); NULL = no token is ever trusted. x5u is fetched trusting
+   * tkauth_x5u_ca_file (NULL = the system's roots). tkauth_authority is the
+   * challenges' "token-authority" (NULL = omitted, RFC 9448 §4). A reused
+   * jti is refused unless tkauth_allow_jti_reuse (RFC 9447 §3.3 lets a
+   * server accept it). All copied at start. */
+  const char *tkauth_trust_file, *tkauth_x5u_ca_file, *tkauth_authority;
+  int tkauth_allow_jti_reuse;
+  /* Deliberate deviations for the harness's own tests (comma-separated;
+   * NULL = none): "no-chain", "no-signature", "no-tktype", "no-tkvalue",
+   * "no-exp", "no-fingerprint" (skip that RFC 9448 §6 step), "accept-any"
+   * (every response is valid, token or not), "no-csr-check" (finalize ignores
+   * the token extensions), "no-ca-check" (step 9), "no-exp-cap" (certificates
+   * outlive the token), "lenient-der" (identifier values are not checked),
+   * "no-tkauth-type" (challenges omit "tkauth-type"). Unknown names are
+   * refused with ACMEH_INVALID_ARG. */
+  const char *tkauth_deviations;
   /* Fault rules (harness/server/fault.h): a JSON array, copied at start; NULL = none. */
   const json_t *faults;
   /* Sees every exchange (see acmeh_server_observer); NULL = none. */
