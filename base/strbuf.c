@@ -86,3 +86,11 @@ int acmeh_list_has(const char *list, const char *item) {
   }
   return 0;
 }
+
+char *acmeh_term_clean(const char *s, char *buf, size_t len) {
+  size_t i = 0;
+  for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p && i + 1 < len; p++)
+    buf[i++] = *p < 0x20 || *p == 0x7f ? '?' : (char)*p;
+  buf[i] = '\0';
+  return buf;
+}

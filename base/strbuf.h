@@ -25,6 +25,11 @@ char *acmeh_strbuf_take(acmeh_strbuf *b);
 
 void acmeh_strbuf_free(acmeh_strbuf *b);
 
+/* Copies `s` (NULL = "") into buf (len >= 1 bytes, cut to fit) with every
+ * control byte (below 0x20, and 0x7f) shown as '?': text a peer sent must not
+ * drive the user's terminal when printed. Returns buf. */
+char *acmeh_term_clean(const char *s, char *buf, size_t len);
+
 /* Is `item` one of the comma-separated entries of `list` ("ari,profiles"),
  * compared exactly? 1 or 0; NULL list or item -> 0. For option values such
  * as --suite and --kinds. */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base/error.h"
+#include "base/strbuf.h"
 #include "harness/runner/catalog.h"
 #include "harness/runner/suite.h"
 
@@ -35,6 +36,10 @@ struct serve_log {
 };
 
 static const char *paint(const serve_log *l, const char *code) { return l->color ? code : ""; }
+
+/* Peer-sent text as printed: control bytes shown as '?' (a compound literal
+ * holds the copy until the end of the enclosing block). */
+#define CLEAN(s) acmeh_term_clean((s), (char[1024]){0}, 1024)
 
 static const char *level_of(const serve_log *l, const char *id) {
   for (size_t i = 0; i < l->cat.n; i++)
@@ -79,9 +84,10 @@ static const char *status_color(int status) {
 static void print_json_text(const char *label, const char *text) {
   json_t *j = text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
   char *compact = j ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-  const char *show = compact ? compact : text ? text : "";
-  size_t n = strlen(show);
-  printf("    %-10s %.*s%s\n", label, (int)(n > 2000 ? 2000 : n), show, n > 2000 ? " ..." : "");
+  char show[2001];
+  acmeh_term_clean(compact ? compact : text, show, sizeof show);
+  size_t n = strlen(compact ? compact : text ? text : "");
+  printf("    %-10s %s%s\n", label, show, n > 2000 ? " ..." : "");
   free(compact);
   json_decref(j);
 }
@@ -103,7 +109,7 @@ static void print_jws(const json_t *jws) {
   const char *payload = json_string_value(json_object_get(jws, "payload"));
   print_json_text("payload", payload && !*payload ? "(empty: POST-as-GET)" : payload);
   const char *err = json_string_value(json_object_get(jws, "error"));
-  if (err) printf("    %-10s %s\n", "bad JWS", err);
+  if (err) printf("    %-10s %s\n", "bad JWS", CLEAN(err));
 }
 
 static const char *str(const json_t *o, const char *k) {
@@ -115,7 +121,7 @@ static void print_problem(const json_t *ex) {
   const char *ct = str(json_object_get(ex, "resp_headers"), "content-type");
   if (strncmp(ct, "application/problem+json", 24) != 0) return;
   json_t *p = json_loads(str(ex, "resp_body"), 0, NULL);
-  printf("    %-10s %s: %s\n", "problem", json_object_get(p, "type") ? str(p, "type") : "?", str(p, "detail"));
+  printf("    %-10s %s: %s\n", "problem", json_object_get(p, "type") ? CLEAN(str(p, "type")) : "?", CLEAN(str(p, "detail")));
   json_decref(p);
 }
 
@@ -136,12 +142,14 @@ static void print_verdict(void *ud, const char *id, int pass, const char *messag
   /* One screen line's worth: a peer's 2 KB kid must not flood the terminal (the exchange printed above shows it whole). */
   size_t n = strlen(message);
   int cut = n > MAX_VERDICT_CHARS;
+  char shown[MAX_VERDICT_CHARS + 1];
+  acmeh_term_clean(message, shown, sizeof shown);
   if (l->only_failures && first_failure)
-    printf("%sFAIL%s %s [%s] at %s: %.*s%s\n", paint(l, "\033[31m"), paint(l, "\033[0m"), id, level_of(l, id), l->where,
-           cut ? MAX_VERDICT_CHARS : (int)n, message, cut ? " ..." : "");
+    printf("%sFAIL%s %s [%s] at %s: %s%s\n", paint(l, "\033[31m"), paint(l, "\033[0m"), id, level_of(l, id), l->where, shown,
+           cut ? " ..." : "");
   else if (!l->only_failures)
-    printf("  %s [%s] %s%s%s %.*s%s\n", id, level_of(l, id), paint(l, pass ? "\033[32m" : "\033[31m"), pass ? "pass" : "FAIL",
-           paint(l, "\033[0m"), cut ? MAX_VERDICT_CHARS : (int)n, message, cut ? " ..." : "");
+    printf("  %s [%s] %s%s%s %s%s\n", id, level_of(l, id), paint(l, pass ? "\033[32m" : "\033[31m"), pass ? "pass" : "FAIL",
+           paint(l, "\033[0m"), shown, cut ? " ..." : "");
 }
 
 static void print_exchange(serve_log *l, const json_t *ex) {
@@ -150,20 +158,20 @@ static void print_exchange(serve_log *l, const json_t *ex) {
   char st[32];
   snprintf(st, sizeof st, status ? "%d" : "dropped", status);
   printf("%s#%lld%s +%lld ms %s %s (%s) -> %s%s%s", paint(l, "\033[1m"), (long long)json_integer_value(json_object_get(ex, "seq")),
-         paint(l, "\033[0m"), (long long)json_integer_value(json_object_get(ex, "time_ms")), *method ? method : "(unparsed request)",
-         str(ex, "url"), str(ex, "resource"), paint(l, status_color(status)), st, paint(l, "\033[0m"));
+         paint(l, "\033[0m"), (long long)json_integer_value(json_object_get(ex, "time_ms")), *method ? CLEAN(method) : "(unparsed request)",
+         CLEAN(str(ex, "url")), str(ex, "resource"), paint(l, status_color(status)), st, paint(l, "\033[0m"));
   print_faults(l, json_object_get(ex, "faults"));
   printf("\n");
   print_jws(json_object_get(ex, "jws"));
-  if (*str(ex, "account")) printf("    %-10s %s\n", "account", str(ex, "account"));
+  if (*str(ex, "account")) printf("    %-10s %s\n", "account", CLEAN(str(ex, "account")));
   print_problem(ex);
 }
 
 void serve_log_exchange(void *ud, const json_t *ex) {
   serve_log *l = ud;
   pthread_mutex_lock(&l->mu);
-  snprintf(l->where, sizeof l->where, "#%lld %s %.80s", (long long)json_integer_value(json_object_get(ex, "seq")), str(ex, "method"),
-           str(ex, "url"));
+  snprintf(l->where, sizeof l->where, "#%lld %s %.80s", (long long)json_integer_value(json_object_get(ex, "seq")),
+           CLEAN(str(ex, "method")), CLEAN(str(ex, "url")));
   if (!l->only_failures) print_exchange(l, ex);
   l->exchanges++;
   for (size_t k = 0; k < l->njudges; k++) l->judges[k]->exchange(l->states[k], ex, print_verdict, l);
@@ -180,12 +188,12 @@ void serve_log_validation(void *ud, const json_t *v) {
   pthread_mutex_lock(&l->mu);
   strcmp(status, "valid") == 0 ? l->valid++ : l->invalid++;
   if (!l->only_failures) {
-    printf("%svalidation%s %s of %s: %s%s%s", paint(l, "\033[36m"), paint(l, "\033[0m"), str(v, "type"), str(v, "identifier"),
+    printf("%svalidation%s %s of %s: %s%s%s", paint(l, "\033[36m"), paint(l, "\033[0m"), str(v, "type"), CLEAN(str(v, "identifier")),
            paint(l, strcmp(status, "valid") == 0 ? "\033[32m" : "\033[31m"), status, paint(l, "\033[0m"));
     printf(" (lookup %lld ms after the response arrived)", (long long)(json_integer_value(json_object_get(v, "started_ms")) -
                                                                       json_integer_value(json_object_get(v, "arrived_ms"))));
-    if (json_is_object(err)) printf(": %s: %s", str(err, "type"), str(err, "detail"));
-    printf("\n    %-10s %s\n", "challenge", str(v, "challenge"));
+    if (json_is_object(err)) printf(": %s: %s", CLEAN(str(err, "type")), CLEAN(str(err, "detail")));
+    printf("\n    %-10s %s\n", "challenge", CLEAN(str(v, "challenge")));
     fflush(stdout);
   }
   pthread_mutex_unlock(&l->mu);
@@ -196,15 +204,15 @@ static void print_mock_entry(const serve_log *l, const char *kind, const json_t 
   printf("  %smock %-7s%s ", paint(l, "\033[90m"), kind, paint(l, "\033[0m"));
   if (strcmp(kind, "dns") == 0) {
     long long n = json_integer_value(json_object_get(e, "answers"));
-    printf("%s %s %s -> %s, %lld answer%s\n", str(e, "proto"), str(e, "qtype"), str(e, "qname"), str(e, "rcode"), n, n == 1 ? "" : "s");
+    printf("%s %s %s -> %s, %lld answer%s\n", str(e, "proto"), str(e, "qtype"), CLEAN(str(e, "qname")), str(e, "rcode"), n, n == 1 ? "" : "s");
   } else if (strcmp(kind, "http") == 0) {
-    printf("%s http://%s%s\n", str(e, "method"), str(e, "host"), str(e, "path"));
+    printf("%s http://%s%s\n", CLEAN(str(e, "method")), CLEAN(str(e, "host")), CLEAN(str(e, "path")));
   } else if (strcmp(kind, "tlsalpn") == 0) {
     char *alpn = json_dumps(json_object_get(e, "alpn"), JSON_COMPACT);
-    printf("TLS hello for %s offering %s\n", str(e, "sni"), alpn ? alpn : "[]");
+    printf("TLS hello for %s offering %s\n", CLEAN(str(e, "sni")), alpn ? CLEAN(alpn) : "[]");
     free(alpn);
   } else {
-    printf("%s %s -> %lld\n", str(e, "path"), str(e, "body"), (long long)json_integer_value(json_object_get(e, "status")));
+    printf("%s %s -> %lld\n", CLEAN(str(e, "path")), CLEAN(str(e, "body")), (long long)json_integer_value(json_object_get(e, "status")));
   }
 }
 

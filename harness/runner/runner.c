@@ -10,6 +10,7 @@
 
 #include "base/clock.h"
 #include "base/error.h"
+#include "base/strbuf.h"
 #include "harness/runner/suite.h"
 
 /* Bytes of transcript kept per check. */
@@ -131,8 +132,10 @@ static void store(run_state *st, slot *s, acmeh_result *tmp) {
   acmeh_strbuf_printf(&t, "\n# verdict: %s%s%s\n", acmeh_verdict_name(r->verdict), r->xfail_reason ? " - expected: " : "",
                       r->xfail_reason ? r->xfail_reason : "");
   r->transcript = acmeh_strbuf_take(&t);
-  if (st->o->live)
-    fprintf(stderr, "%-12s %-5s %s\n", r->id, acmeh_verdict_name(r->verdict), r->message ? r->message : "");
+  if (st->o->live) { /* the message of a blocked check starts with "blocked: ", the verdict's column says it already */
+    const char *m = r->message && r->verdict == ACMEH_BLOCKED && !strncmp(r->message, "blocked: ", 9) ? r->message + 9 : r->message;
+    fprintf(stderr, "%-12s %-5s %s\n", r->id, acmeh_verdict_name(r->verdict), acmeh_term_clean(m, (char[2048]){0}, 2048));
+  }
 }
 
 /* A check that judges every scenario starts once every other check is done

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "base/error.h"
+#include "base/strbuf.h"
 #include "harness/client/chaltype.h"
 #include "harness/runner/catalog.h"
 #include "harness/runner/suite.h"
@@ -160,8 +161,8 @@ static void progress(const scenario *sc) {
   static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
   const acmeh_client_run *r = &sc->run;
   pthread_mutex_lock(&mu);
-  if (sc->rc) printf("scenario %s: not run: %s\n", sc->name, sc->err);
-  else if (r->unsupported) printf("scenario %s: skipped: %s\n", sc->name, r->why ? r->why : "");
+  if (sc->rc) printf("scenario %s: not run: %s\n", sc->name, acmeh_term_clean(sc->err, (char[600]){0}, 600));
+  else if (r->unsupported) printf("scenario %s: skipped: %s\n", sc->name, acmeh_term_clean(r->why, (char[600]){0}, 600));
   else printf("scenario %s: client exit %d%s after %.1f s, %zu exchanges\n", sc->name, r->exit_status,
               r->timed_out ? " (stopped at its time limit)" : "", r->duration_s, json_array_size(r->exchanges));
   fflush(stdout);
