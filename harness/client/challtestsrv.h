@@ -6,7 +6,9 @@
  * "value"}, /clear-txt {"host"}, /add-http01 {"token", "content"},
  * /del-http01 {"token"}, /add-tlsalpn01 {"host", "content"} (challtestsrv
  * builds the RFC 8737 certificate from the keyAuthorization itself),
- * /del-tlsalpn01 {"host"}. The harness's own management API
+ * /del-tlsalpn01 {"host"}, /set-cname {"host", "target"}, /clear-cname
+ * {"host"}, /http-request-history and /tlsalpn01-request-history {"host"}
+ * (their events mapped to the mocks' history shape). The harness's own management API
  * (mocks/mgmt/mgmt.h) accepts the same requests. */
 #ifndef ACMEH_CLIENT_CHALLTESTSRV_H
 #define ACMEH_CLIENT_CHALLTESTSRV_H

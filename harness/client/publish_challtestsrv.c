@@ -49,6 +49,12 @@ static int cts_set_txt(const acmeh_publisher *p, const char *host, const char *v
 static void cts_clear_txt(const acmeh_publisher *p, const char *host) {
   post(p, "/clear-txt", json_pack("{s:s}", "host", host), NULL, 0); /* best effort: the challenge is decided */
 }
+static int cts_set_cname(const acmeh_publisher *p, const char *host, const char *target, char *err, size_t errlen) {
+  return post(p, "/set-cname", json_pack("{s:s, s:s}", "host", host, "target", target), err, errlen);
+}
+static void cts_clear_cname(const acmeh_publisher *p, const char *host) {
+  post(p, "/clear-cname", json_pack("{s:s}", "host", host), NULL, 0);
+}
 static int cts_add_http01(const acmeh_publisher *p, const char *token, const char *keyauth, char *err, size_t errlen) {
   return post(p, "/add-http01", json_pack("{s:s, s:s}", "token", token, "content", keyauth), err, errlen);
 }
@@ -117,6 +123,8 @@ int acmeh_publisher_challtestsrv(acmeh_publisher *p, acmeh_mocks *m, const char 
                          .del_http01 = cts_del_http01,
                          .add_tlsalpn01 = cts_add_tlsalpn01,
                          .del_tlsalpn01 = cts_del_tlsalpn01,
+                         .set_cname = cts_set_cname,
+                         .clear_cname = cts_clear_cname,
                          .history = cts_history,
                          .mocks = m,
                          .state = url};
