@@ -340,7 +340,7 @@ static void judge_ari_moved(cell *c) {
     reason(c, ACMEH_SKIP, "the client renewed without asking for RenewalInfo first (%s's log), so the renewal was not shown to be "
            "ARI's decision%s", c->server->name, "");
   else if (ri >= 0)
-    reason(c, ACMEH_FAIL, "the client asked for RenewalInfo after its window was moved into the past (RFC 9773 §4.2: renew) but %s%s", why, "");
+    reason(c, ACMEH_FAIL, "the client asked for RenewalInfo after its window was moved into the past (RFC 9773 §4.2: renew), yet %s%s", why, "");
   else
     reason(c, ACMEH_SKIP, "the client did not ask for RenewalInfo again after the window moved (it may follow the Retry-After of its "
            "first fetch, RFC 9773 §4.3): no renewal to judge in one run; %s%s", why, "");

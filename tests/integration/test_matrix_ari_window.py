@@ -79,7 +79,7 @@ with tempfile.TemporaryDirectory() as tmp:
         cells[(c["client"], c["kind"] if "kind" in c else c["column"].split(" / ")[-1])] = c
     expect(cells, "fresh", "ari", "pass", "asked for RenewalInfo, then renewed")
     expect(cells, "fresh", "renew", "pass", "second certificate")
-    expect(cells, "nofetch", "ari", "fail", "asked for RenewalInfo after its window was moved into the past")
+    expect(cells, "nofetch", "ari", "fail", "asked for RenewalInfo after its window was moved into the past (RFC 9773 §4.2: renew), yet the client exited 0 but its certificate is still the first one")
     expect(cells, "blind", "ari", "skip", "not shown to be ARI's decision")
     expect(cells, "patient", "ari", "skip", "did not ask for RenewalInfo again")
     expect(cells, "patient", "renew", "skip", "did not ask for RenewalInfo again")
