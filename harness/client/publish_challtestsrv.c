@@ -43,17 +43,32 @@ static int post(const acmeh_publisher *p, const char *path, json_t *body, char *
   return ACMEH_OK;
 }
 
+/* `name` as an FQDN with its final dot, into out. Debian 12's challtestsrv
+ * (Pebble 2.4) keys DNS records by the name as given and looks answers up by
+ * the FQDN, so "x.example" is never served; Pebble 2.10's adds the dot
+ * itself, and the harness's mocks take either. */
+static const char *fqdn(const char *name, char *out, size_t len) {
+  size_t n = strlen(name);
+  snprintf(out, len, "%s%s", name, n && name[n - 1] == '.' ? "" : ".");
+  return out;
+}
+
 static int cts_set_txt(const acmeh_publisher *p, const char *host, const char *value, char *err, size_t errlen) {
-  return post(p, "/set-txt", json_pack("{s:s, s:s}", "host", host, "value", value), err, errlen);
+  char h[300];
+  return post(p, "/set-txt", json_pack("{s:s, s:s}", "host", fqdn(host, h, sizeof h), "value", value), err, errlen);
 }
 static void cts_clear_txt(const acmeh_publisher *p, const char *host) {
-  post(p, "/clear-txt", json_pack("{s:s}", "host", host), NULL, 0); /* best effort: the challenge is decided */
+  char h[300];
+  post(p, "/clear-txt", json_pack("{s:s}", "host", fqdn(host, h, sizeof h)), NULL, 0); /* best effort: the challenge is decided */
 }
 static int cts_set_cname(const acmeh_publisher *p, const char *host, const char *target, char *err, size_t errlen) {
-  return post(p, "/set-cname", json_pack("{s:s, s:s}", "host", host, "target", target), err, errlen);
+  char h[300], t[300];
+  return post(p, "/set-cname", json_pack("{s:s, s:s}", "host", fqdn(host, h, sizeof h), "target", fqdn(target, t, sizeof t)),
+              err, errlen);
 }
 static void cts_clear_cname(const acmeh_publisher *p, const char *host) {
-  post(p, "/clear-cname", json_pack("{s:s}", "host", host), NULL, 0);
+  char h[300];
+  post(p, "/clear-cname", json_pack("{s:s}", "host", fqdn(host, h, sizeof h)), NULL, 0);
 }
 static int cts_add_http01(const acmeh_publisher *p, const char *token, const char *keyauth, char *err, size_t errlen) {
   return post(p, "/add-http01", json_pack("{s:s, s:s}", "token", token, "content", keyauth), err, errlen);
