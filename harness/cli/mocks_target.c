@@ -60,8 +60,7 @@ int acmeh_cli_mocks_start(const char *name, const char *run_dir, acmeh_mocks *m,
   return 0;
 }
 
-void acmeh_cli_mocks_stop(acmeh_cli_mocks_target *t, acmeh_publisher *p) {
-  acmeh_publisher_challtestsrv_free(p);
+void acmeh_cli_mocks_stop(acmeh_cli_mocks_target *t) {
   acmeh_target_stop(t->tr);
   t->tr = NULL;
 }

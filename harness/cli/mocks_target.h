@@ -26,7 +26,9 @@ typedef struct {
 int acmeh_cli_mocks_start(const char *name, const char *run_dir, acmeh_mocks *m, acmeh_cli_mocks_target *t,
                           acmeh_publisher *p);
 
-/* Stops the process and frees the publisher's state. Safe on a zeroed t. */
-void acmeh_cli_mocks_stop(acmeh_cli_mocks_target *t, acmeh_publisher *p);
+/* Stops the process. Safe on a zeroed t. The publisher stays valid (a check
+ * abandoned past its budget may still call it; its posts then fail): free it
+ * with acmeh_publisher_challtestsrv_free once no check runs. */
+void acmeh_cli_mocks_stop(acmeh_cli_mocks_target *t);
 
 #endif

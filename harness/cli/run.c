@@ -24,6 +24,7 @@
 #include "harness/runner/suite.h"
 #include "harness/targets/process.h"
 #include "harness/cli/mocks_target.h"
+#include "harness/client/challtestsrv.h"
 #include "harness/targets/target.h"
 #include "reports/reports.h"
 
@@ -510,7 +511,7 @@ int acmeh_cli_run(int argc, char **argv) {
     env.target_name = a.server ? a.server : a.client ? a.client : a.server_url;
   if (!status || acmeh_proc_interrupted()) status = execute(&a, &env, &cat, exp, &abandoned); /* 130, reports */
   acmeh_target_stop(tr);
-  acmeh_cli_mocks_stop(&a.ext, &a.publisher);
+  acmeh_cli_mocks_stop(&a.ext);
   tidy_run_dir(&a, run_dir, status);
   if (abandoned) { /* their threads may still touch these: leave them to process exit */
     fprintf(stderr, "acme-harness: %zu check(s) abandoned past their time budget\n", abandoned);
@@ -521,6 +522,7 @@ int acmeh_cli_run(int argc, char **argv) {
   json_decref(exp);
   json_decref(target);
   json_decref(a.drafts), json_decref(a.claims);
+  acmeh_publisher_challtestsrv_free(&a.publisher); /* first: it knows its own and leaves state NULL */
   acmeh_publisher_dns_update_free(&a.publisher);
   acmeh_catalog_free(&cat);
   return status;
