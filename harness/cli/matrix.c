@@ -43,7 +43,7 @@
 #define TAIL_BYTES 8192
 
 static void judge_issue(cell *c);
-static const scenario_kind issue_kind = {"issue", "{\"action\": \"issue\"}", {"issue"}, 1, NULL, NULL, judge_issue};
+static const scenario_kind issue_kind = {"issue", "{\"action\": \"issue\"}", {"issue"}, 1, NULL, NULL, judge_issue, NULL};
 
 typedef struct {
   const char *clients_arg, *servers_arg, *kinds_arg, *out;
@@ -231,6 +231,13 @@ static void *client_thread(void *arg) {
   return NULL;
 }
 
+/* The kind's between hook (clientrun.h), on the cell's client thread. */
+static void kind_between(void *arg, const acmeh_client_run *rec) {
+  cell *c = arg;
+  (void)rec; /* the same as c->rec */
+  c->col->kind->between(c);
+}
+
 /* Starts the cell (mocks and server on this thread, client on a new one). 0
  * when it runs; otherwise the cell is decided and nothing is left running. */
 static int cell_start(cell *c, double timeout_s, unsigned serial) {
@@ -238,7 +245,8 @@ static int cell_start(cell *c, double timeout_s, unsigned serial) {
   snprintf(c->domain, sizeof c->domain, "m%u-%04x.acmeh.example.com", serial, (unsigned)(getpid() ^ (serial * 2654435761u)) & 0xffff);
   acmeh_clientrun_args a = {.client = c->client->doc, .client_dir = c->client->dir, .server = c->server->reference ? NULL : c->server->doc,
                             .name = c->col->kind->name, .def = c->def, .actions = c->actions, .nactions = c->nsteps,
-                            .domain = c->domain, .work = c->work, .budget_s = timeout_s};
+                            .domain = c->domain, .work = c->work, .budget_s = timeout_s,
+                            .between = c->col->kind->between ? kind_between : NULL, .between_arg = c};
   int rc = mkdir(c->work, 0755) == 0 ? acmeh_clientrun_start(&a, &c->rec, &c->run, c->err, sizeof c->err)
                                      : acmeh_msg(c->err, sizeof c->err, ACMEH_ENV_IO, "cannot create %s", c->work);
   if (rc == ACMEH_OK) {

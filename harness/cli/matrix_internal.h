@@ -33,6 +33,7 @@ typedef struct {
   int (*early)(cell *c);             /* 1 when it decided the cell (skip) before anything starts */
   void (*probe)(cell *c);            /* main thread, client finished, server still up */
   void (*judge)(cell *c);            /* sets c->out verdict and reason from the record */
+  void (*between)(cell *c);          /* client thread, after the first step exited 0, before the second; may be NULL */
 } scenario_kind;
 
 typedef struct {
@@ -59,6 +60,7 @@ struct cell {
   size_t nsteps;
   char work[3500], domain[128], err[1024];
   char probe[600];                   /* what a probe found, for the judge and the transcript */
+  long log_mark;                     /* lines of a server target's log when the kind's between hook acted */
   acmeh_clientrun *run;              /* between start and finish */
   acmeh_client_run rec;              /* the engine's record of the run */
   struct req_checks *req;            /* per-request client checks over rec's exchanges, or NULL */

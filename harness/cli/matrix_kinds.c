@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "harness/acme/ari.h"
 #include "harness/cli/matrix_internal.h"
@@ -79,12 +80,17 @@ static void check_second_cert(cell *c, char *why, size_t len) {
 
 static int server_claims(const cell *c, const char *name) { return acmeh_mx_claims(c->server, name); }
 
+/* A real server whose management API replaces a certificate's RenewalInfo
+ * (claim "set_renewal_info": Pebble 2.8 and later, POST /set-renewal-info/),
+ * so that the harness can make a fresh certificate due. */
+static int movable_window(const cell *c) { return !observed(c) && server_claims(c, "set_renewal_info") && server_claims(c, "ari"); }
+
 /* A client that follows ARI renews when the server's window opens, which on
  * a fresh certificate is weeks away: it renews here only where the harness
- * can move the window (its reference server). */
+ * can move the window (its reference server, or a server with a movable window). */
 static int early_renew(cell *c) {
   int due = acmeh_mx_claims(c->client, "renew_when_due"); /* its renew action lets the client decide */
-  if (observed(c) || (!due && !(acmeh_mx_claims(c->client, "ari") && server_claims(c, "ari")))) return 0;
+  if (observed(c) || movable_window(c) || (!due && !(acmeh_mx_claims(c->client, "ari") && server_claims(c, "ari")))) return 0;
   if (server_claims(c, "ari"))
     reason(c, ACMEH_SKIP, "the client renews when the server's ARI window opens; the harness cannot move %s's window into the past%s",
            c->server->name, "");
@@ -94,10 +100,23 @@ static int early_renew(cell *c) {
   return 1;
 }
 
+static long scan_log(const char *path, long from, long *ri_at, long *order_at);
+
 static void judge_renew(cell *c) {
   char why[700];
   if (acmeh_mx_judge_run(c)) return;
+  if (movable_window(c) && !strstr(c->probe, " -> 200")) { /* a renewal left to the client needed the window moved */
+    reason(c, ACMEH_ERROR, "could not move the renewal window: %s%s", c->probe[0] ? c->probe : "the client's first step never ended", "");
+    return;
+  }
   check_second_cert(c, why, sizeof why);
+  long ri = -1, order;
+  if (why[0] && movable_window(c) && acmeh_mx_claims(c->client, "renew_when_due")) scan_log(c->rec.server_log, c->log_mark, &ri, &order);
+  if (why[0] && movable_window(c) && acmeh_mx_claims(c->client, "renew_when_due") && ri < 0) {
+    reason(c, ACMEH_SKIP, "the client did not ask for RenewalInfo again after the window moved (it may follow the Retry-After of "
+           "its first fetch, RFC 9773 §4.3): no renewal to judge in one run; %s%s", why, "");
+    return;
+  }
   if (why[0]) {
     reason(c, ACMEH_FAIL, "%s%s", why, "");
     return;
@@ -194,11 +213,80 @@ static void judge_revoke(cell *c) {
   reason(c, ACMEH_ERROR, "cannot look the certificate up: %s%s", c->probe[0] ? c->probe : "no management API address", "");
 }
 
+/* ---- moving a real server's window ---------------------------------------------- */
+
+/* The first certificate (leaf only) as PEM text (caller frees), or NULL. */
+static char *leaf_pem(const cell *c) {
+  X509 *x = acmeh_mx_pem_cert(c->rec.first_cert_pem);
+  BIO *b = x ? BIO_new(BIO_s_mem()) : NULL;
+  char *data = NULL, *out = NULL;
+  long n = b && PEM_write_bio_X509(b, x) == 1 ? BIO_get_mem_data(b, &data) : 0;
+  if (n > 0) out = strndup(data, (size_t)n);
+  BIO_free(b);
+  X509_free(x);
+  return out;
+}
+
+/* Pebble's log names every request it handles, one line each:
+ * "GET /draft-ietf-acme-ari-03/renewalInfo/ -> calling handler()",
+ * "POST /order-plz -> calling handler()". */
+#define LOG_RENEWAL_INFO "/renewalInfo/ -> "
+#define LOG_NEW_ORDER "/order-plz -> "
+
+/* Reads the server target's log: its line count, and the first line at or
+ * after `from` that asks for RenewalInfo / creates an order (-1: none). */
+static long scan_log(const char *path, long from, long *ri_at, long *order_at) {
+  FILE *f = path ? fopen(path, "r") : NULL;
+  char line[1024];
+  long n = 0;
+  *ri_at = *order_at = -1;
+  for (; f && fgets(line, sizeof line, f); n += strchr(line, '\n') != NULL) {
+    if (n < from) continue;
+    if (*ri_at < 0 && strstr(line, LOG_RENEWAL_INFO)) *ri_at = n;
+    if (*order_at < 0 && strstr(line, LOG_NEW_ORDER)) *order_at = n;
+  }
+  if (f) fclose(f);
+  return n;
+}
+
+/* Between issue and renew on a server with a movable window: the first
+ * certificate's RenewalInfo becomes a window from two days to one day ago
+ * (RFC 9773 §4.2: a client renews once the window's start has passed), so
+ * the client's own ARI logic finds it due. The outcome goes to c->probe. */
+static void between_window(cell *c) {
+  if (!movable_window(c)) return;
+  char mgmt[256], url[400], start[32], end[32];
+  pebble_mgmt(c, mgmt, sizeof mgmt);
+  char *pem = leaf_pem(c);
+  time_t now = time(NULL), s = now - 2 * 86400, e = now - 86400;
+  struct tm ts, te; /* gmtime_r: cells run on several threads */
+  strftime(start, sizeof start, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&s, &ts));
+  strftime(end, sizeof end, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&e, &te));
+  json_t *ari = json_pack("{s:{s:s, s:s}}", "suggestedWindow", "start", start, "end", end);
+  char *ari_text = json_dumps(ari, JSON_COMPACT);
+  json_t *body = pem && ari_text ? json_pack("{s:s, s:s}", "Certificate", pem, "ARIResponse", ari_text) : NULL;
+  char *body_text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+  snprintf(url, sizeof url, "https://%s/set-renewal-info/", mgmt);
+  acmeh_http_resp r = {0};
+  long ri, order;
+  c->log_mark = scan_log(c->rec.server_log, 0, &ri, &order); /* what the client does next starts here */
+  if (!mgmt[0] || !body_text) snprintf(c->probe, sizeof c->probe, "no %s", mgmt[0] ? "first certificate" : "management address");
+  else if (request(c, "POST", url, body_text, &r) != ACMEH_OK) snprintf(c->probe, sizeof c->probe, "POST %.200s: %.300s", url, c->err);
+  else snprintf(c->probe, sizeof c->probe, "POST %.200s with window %s..%s -> %ld", url, start, end, r.status);
+  acmeh_http_resp_free(&r);
+  free(pem), free(ari_text), free(body_text);
+  json_decref(ari), json_decref(body);
+}
+
 /* ---- ari ---------------------------------------------------------------------- */
 
 static int early_ari(cell *c) {
   if (!acmeh_mx_claims(c->client, "ari")) return reason(c, ACMEH_SKIP, "client does not implement ARI%s%s", "", ""), 1;
   if (!server_claims(c, "ari")) return reason(c, ACMEH_SKIP, "server does not advertise renewalInfo%s%s", "", ""), 1;
+  if (movable_window(c) && !acmeh_mx_claims(c->client, "renew_when_due"))
+    return reason(c, ACMEH_SKIP, "the client's renew forces a renewal, so on %s, whose exchanges the harness cannot see, a renewal %s",
+                  c->server->name, "would not show its ARI logic at work"), 1;
+  if (movable_window(c)) return 0;
   if (!observed(c))
     return reason(c, ACMEH_SKIP, "%s has no way to move its renewal window into the past, and the harness cannot see %s", c->server->name,
                   "the renewal newOrder's replaces there (only on its reference server)"), 1;
@@ -230,9 +318,41 @@ static void ari_findings(const acmeh_client_run *r, const char *id, char *why, s
   else if (!replaced) snprintf(why, len, "the renewal newOrder carried no replaces (the first certificate's certID is %s)", id);
 }
 
+/* A server with a movable window, whose exchanges the harness cannot see but
+ * whose log it reads: after the move, did the client ask for RenewalInfo,
+ * and did it renew, and in which order? A client that does not ask again may
+ * be honouring the Retry-After of its first fetch (Pebble says 6 h; RFC 9773
+ * §4.3), which one run cannot wait out: that is a skip, not a failure. */
+static void judge_ari_moved(cell *c) {
+  char why[700];
+  long ri, order;
+  if (!strstr(c->probe, " -> 200")) {
+    reason(c, ACMEH_ERROR, "could not move the renewal window: %s%s", c->probe[0] ? c->probe : "the client's first step never ended", "");
+    return;
+  }
+  scan_log(c->rec.server_log, c->log_mark, &ri, &order);
+  check_second_cert(c, why, sizeof why);
+  int renewed = !why[0], asked_first = ri >= 0 && (order < 0 || ri < order);
+  if (renewed && asked_first)
+    reason(c, ACMEH_PASS, "with its window moved into the past (set-renewal-info), the client asked for RenewalInfo, then renewed "
+           "(whether the newOrder carried replaces is not visible on %s)%s", c->server->name, "");
+  else if (renewed)
+    reason(c, ACMEH_SKIP, "the client renewed without asking for RenewalInfo first (%s's log), so the renewal was not shown to be "
+           "ARI's decision%s", c->server->name, "");
+  else if (ri >= 0)
+    reason(c, ACMEH_FAIL, "the client asked for RenewalInfo after its window was moved into the past (RFC 9773 §4.2: renew), yet %s%s", why, "");
+  else
+    reason(c, ACMEH_SKIP, "the client did not ask for RenewalInfo again after the window moved (it may follow the Retry-After of its "
+           "first fetch, RFC 9773 §4.3): no renewal to judge in one run; %s%s", why, "");
+}
+
 static void judge_ari(cell *c) {
   char why[700], err[256];
   if (acmeh_mx_judge_run(c)) return;
+  if (movable_window(c)) {
+    judge_ari_moved(c);
+    return;
+  }
   X509 *x = acmeh_mx_pem_cert(c->rec.first_cert_pem);
   char *id = NULL;
   if (!x || acmeh_ari_cert_id(x, &id, err, sizeof err) != ACMEH_OK) {
@@ -297,9 +417,9 @@ static void judge_profiles(cell *c) {
 }
 
 const scenario_kind acmeh_mx_extra_kinds[] = {
-    {"renew", "{\"actions\": [\"issue\", \"renew\"], " PAST_WINDOW "}", {"issue", "renew"}, 0, early_renew, NULL, judge_renew},
-    {"revoke", "{\"actions\": [\"issue\", \"revoke\"]}", {"issue", "revoke"}, 0, early_revoke, probe_revoke, judge_revoke},
-    {"ari", "{\"actions\": [\"issue\", \"renew\"], " PAST_WINDOW "}", {"issue", "renew"}, 0, early_ari, NULL, judge_ari},
-    {"profiles", "{\"action\": \"issue\", \"vars\": {\"PROFILE\": \"" PROFILE "\"}}", {"issue"}, 0, early_profiles, NULL, judge_profiles},
+    {"renew", "{\"actions\": [\"issue\", \"renew\"], " PAST_WINDOW "}", {"issue", "renew"}, 0, early_renew, NULL, judge_renew, between_window},
+    {"revoke", "{\"actions\": [\"issue\", \"revoke\"]}", {"issue", "revoke"}, 0, early_revoke, probe_revoke, judge_revoke, NULL},
+    {"ari", "{\"actions\": [\"issue\", \"renew\"], " PAST_WINDOW "}", {"issue", "renew"}, 0, early_ari, NULL, judge_ari, between_window},
+    {"profiles", "{\"action\": \"issue\", \"vars\": {\"PROFILE\": \"" PROFILE "\"}}", {"issue"}, 0, early_profiles, NULL, judge_profiles, NULL},
 };
 const size_t acmeh_mx_nextra_kinds = sizeof acmeh_mx_extra_kinds / sizeof *acmeh_mx_extra_kinds;

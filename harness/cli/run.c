@@ -23,6 +23,8 @@
 #include "harness/runner/scenario.h"
 #include "harness/runner/suite.h"
 #include "harness/targets/process.h"
+#include "harness/cli/mocks_target.h"
+#include "harness/client/challtestsrv.h"
 #include "harness/targets/target.h"
 #include "reports/reports.h"
 #include "harness/client/tkauth.h"
@@ -48,12 +50,14 @@ typedef struct {
   int update_on;                /* --dns-update-server: publish TXT records by UPDATE */
   acmeh_dnsupdate_cfg update_cfg;
   acmeh_publisher publisher;    /* where the reference client publishes (acmeh_env.publisher) */
+  const char *mocks_target;     /* --mocks: a mock target (challtestsrv) instead of the mocks' ports */
+  acmeh_cli_mocks_target ext;   /* that target once started */
   acmeh_run_opts ro;
   acmeh_ta_env ta;              /* --token-authority, --ta-*: acmeh_env.token_authority */
 } run_args;
 
 enum { OPT_NAMESERVER = 0x100, OPT_DNSUP_SERVER, OPT_DNSUP_ZONE, OPT_TSIG_KEY, OPT_DRAFT, OPT_NO_EXPECT, OPT_REPORT_TRANSCRIPTS,
-       OPT_CLAIMS, OPT_TA, OPT_TA_ACCOUNT, OPT_TA_SECRET, OPT_TA_CA, OPT_TA_MGMT };
+       OPT_CLAIMS, OPT_TA, OPT_TA_ACCOUNT, OPT_TA_SECRET, OPT_TA_CA, OPT_TA_MGMT, OPT_MOCKS };
 
 static const struct option opts[] = {
     {"server", required_argument, 0, 'S'},  {"server-url", required_argument, 0, 'U'},
@@ -73,7 +77,8 @@ static const struct option opts[] = {
     {"no-expect", no_argument, 0, OPT_NO_EXPECT}, {"report-transcripts", required_argument, 0, OPT_REPORT_TRANSCRIPTS},
     {"claims", required_argument, 0, OPT_CLAIMS}, {"token-authority", required_argument, 0, OPT_TA},
     {"ta-account", required_argument, 0, OPT_TA_ACCOUNT}, {"ta-secret", required_argument, 0, OPT_TA_SECRET},
-    {"ta-ca", required_argument, 0, OPT_TA_CA}, {"ta-mgmt", required_argument, 0, OPT_TA_MGMT}, {0}};
+    {"ta-ca", required_argument, 0, OPT_TA_CA}, {"ta-mgmt", required_argument, 0, OPT_TA_MGMT},
+    {"mocks", required_argument, 0, OPT_MOCKS}, {0}};
 
 static void usage(FILE *f) {
   fputs("usage: acme-harness run --server TARGET | --server-url URL [--ca FILE] | --client TARGET [options]\n"
@@ -98,6 +103,8 @@ static void usage(FILE *f) {
         "                      writes an uncounted failure as skipped, saying so)\n"
         "  --seed N, --verbose, --run-dir NEW-DIR\n"
         "  --dns-port P, --http01-port P, --tlsalpn01-port P, --mgmt-port P   mock ports (default free ones)\n"
+        "  --mocks TARGET      with --server/--server-url: a mock target (challtestsrv: pebble-challtestsrv)\n"
+        "                      stands in for the mocks; the server resolves and validates through it\n"
         "  --dns-update-server ADDR:PORT --dns-update-zone ZONE --tsig-key NAME:ALG:BASE64\n"
         "                      the reference client publishes dns-01 by TSIG-signed DNS UPDATE to that\n"
         "                      nameserver (which the server under test must resolve through)\n"
@@ -162,6 +169,7 @@ static int parse_opt(run_args *a, int ch, char *v) {
   case OPT_TA_SECRET: a->ta.secret = v; return 0;
   case OPT_TA_CA: a->ta.ca_file = v; return 0;
   case OPT_TA_MGMT: a->ta.mgmt_url = v; return 0;
+  case OPT_MOCKS: a->mocks_target = v; return 0;
   case OPT_REPORT_TRANSCRIPTS:
     if (strcmp(v, "all") && strcmp(v, "failed")) return fprintf(stderr, "acme-harness run: --report-transcripts: all or failed\n"), 2;
     a->all_transcripts = strcmp(v, "all") == 0;
@@ -256,6 +264,8 @@ static int preflight(run_args *a, const acmeh_catalog *cat) {
   if (a->ca && check_ca(a->ca)) return 2;
   if (a->server_url && check_url(a->server_url)) return 2;
   if (update_publishing(a)) return 2;
+  if (a->mocks_target && (a->client || a->nameserver || a->update_on))
+    return fputs("acme-harness: --mocks goes with --server or --server-url (not --client, --nameserver, --dns-update-server)\n", stderr), 2;
   if (a->run_dir && mkdir(a->run_dir, 0755) != 0)
     return fprintf(stderr, "acme-harness: --run-dir %s: %s (give a folder that does not exist yet)\n", a->run_dir, strerror(errno)), 2;
   /* Absolute: the paths in it reach clients that run in their own folders. */
@@ -344,15 +354,22 @@ static int nameserver_env(run_args *a, acmeh_env *env, const json_t *target, acm
   return 0;
 }
 
+/* The run folder (--run-dir's, or a new one in /tmp) into run_dir (4096 bytes). */
+static int make_run_dir(const run_args *a, char *run_dir) {
+  snprintf(run_dir, 4096, "%s", a->run_dir ? a->run_dir : "/tmp/acme-harness-XXXXXX");
+  if (!a->run_dir && !mkdtemp(run_dir)) return fprintf(stderr, "acme-harness: cannot create a run folder in /tmp\n"), 2;
+  return 0;
+}
+
 static int start_target(run_args *a, acmeh_env *env, acmeh_mocks *m, json_t **target, acmeh_target_run **tr,
                         char *run_dir) {
   char err[1024];
   if (acmeh_target_load(a->server, target, err, sizeof err)) return fprintf(stderr, "acme-harness: %s\n", err), 2;
   if (!role_fits(a->server, *target, a->nameserver ? "nameserver" : "server", a->nameserver ? "--nameserver" : "--server"))
     return 2;
-  snprintf(run_dir, 4096, "%s", a->run_dir ? a->run_dir : "/tmp/acme-harness-XXXXXX");
-  if (!a->run_dir && !mkdtemp(run_dir)) return fprintf(stderr, "acme-harness: cannot create a run folder in /tmp\n"), 2;
-  if (acmeh_target_start_drafts(*target, run_dir, m, a->drafts_arg[0] ? a->drafts_arg : NULL, tr, err, sizeof err))
+  if (!run_dir[0] && make_run_dir(a, run_dir)) return 2;
+  if (acmeh_target_start_with(*target, run_dir, m, a->ext.tr ? &a->ext.ports : NULL, a->drafts_arg[0] ? a->drafts_arg : NULL, tr,
+                              err, sizeof err))
     return fprintf(stderr, "acme-harness: %s\n", err), 2;
   if (a->nameserver) return nameserver_env(a, env, *target, *tr);
   env->directory_url = acmeh_target_directory(*tr);
@@ -405,7 +422,9 @@ static int setup(run_args *a, acmeh_env *env, acmeh_mocks **mocks, json_t **targ
                            .tlsalpn01_port = a->tlsalpn01_port, .mgmt_port = a->mgmt_port};
   if (acmeh_mocks_start(&mc, mocks, err, sizeof err)) return fprintf(stderr, "acme-harness: mocks: %s\n", err), 2;
   env->mocks = *mocks;
-  if (!a->update_on) acmeh_publisher_mocks(&a->publisher, *mocks);
+  if (a->mocks_target) {
+    if (make_run_dir(a, run_dir) || acmeh_cli_mocks_start(a->mocks_target, run_dir, *mocks, &a->ext, &a->publisher)) return 2;
+  } else if (!a->update_on) acmeh_publisher_mocks(&a->publisher, *mocks);
   else if (acmeh_publisher_dns_update(&a->publisher, *mocks, &a->update_cfg)) return fputs("acme-harness: out of memory\n", stderr), 2;
   env->publisher = &a->publisher;
   acmeh_suites_wire(a->drafts, &env->wire); /* the reference sides follow the revisions under test */
@@ -420,9 +439,10 @@ static int setup(run_args *a, acmeh_env *env, acmeh_mocks **mocks, json_t **targ
   if (a->client) return start_client(a, env, target, sc, run_dir);
   env->directory_url = a->server_url, env->ca_file = a->ca, env->target_name = a->server_url;
   env->claims = a->claims;
-  printf("mock DNS on 127.0.0.1:%d (udp+tcp), http-01 on :%d, tls-alpn-01 on :%d, management API on :%d\n",
-         acmeh_mocks_dns_port(*mocks), acmeh_mocks_http01_port(*mocks), acmeh_mocks_tlsalpn01_port(*mocks),
-         acmeh_mocks_mgmt_port(*mocks));
+  if (!a->ext.tr)
+    printf("mock DNS on 127.0.0.1:%d (udp+tcp), http-01 on :%d, tls-alpn-01 on :%d, management API on :%d\n",
+           acmeh_mocks_dns_port(*mocks), acmeh_mocks_http01_port(*mocks), acmeh_mocks_tlsalpn01_port(*mocks),
+           acmeh_mocks_mgmt_port(*mocks));
   fflush(stdout);
   return reach(env);
 }
@@ -505,6 +525,7 @@ int acmeh_cli_run(int argc, char **argv) {
     env.target_name = a.server ? a.server : a.client ? a.client : a.server_url;
   if (!status || acmeh_proc_interrupted()) status = execute(&a, &env, &cat, exp, &abandoned); /* 130, reports */
   acmeh_target_stop(tr);
+  acmeh_cli_mocks_stop(&a.ext);
   tidy_run_dir(&a, run_dir, status);
   if (abandoned) { /* their threads may still touch these: leave them to process exit */
     fprintf(stderr, "acme-harness: %zu check(s) abandoned past their time budget\n", abandoned);
@@ -515,6 +536,7 @@ int acmeh_cli_run(int argc, char **argv) {
   json_decref(exp);
   json_decref(target);
   json_decref(a.drafts), json_decref(a.claims);
+  acmeh_publisher_challtestsrv_free(&a.publisher); /* first: it knows its own and leaves state NULL */
   acmeh_publisher_dns_update_free(&a.publisher);
   acmeh_catalog_free(&cat);
   return status;

@@ -13,6 +13,12 @@ static int mocks_set_txt(const acmeh_publisher *p, const char *host, const char 
 
 static void mocks_clear_txt(const acmeh_publisher *p, const char *host) { acmeh_mocks_clear_txt(p->mocks, host); }
 
+static int mocks_set_cname(const acmeh_publisher *p, const char *host, const char *target, char *err, size_t errlen) {
+  return said(acmeh_mocks_set_cname(p->mocks, host, target), "CNAME", host, err, errlen);
+}
+
+static void mocks_clear_cname(const acmeh_publisher *p, const char *host) { acmeh_mocks_clear_cname(p->mocks, host); }
+
 static int mocks_add_http01(const acmeh_publisher *p, const char *token, const char *keyauth, char *err, size_t errlen) {
   return said(acmeh_mocks_add_http01(p->mocks, token, keyauth), "http-01", token, err, errlen);
 }
@@ -33,5 +39,7 @@ void acmeh_publisher_mocks(acmeh_publisher *p, acmeh_mocks *m) {
                          .del_http01 = mocks_del_http01,
                          .add_tlsalpn01 = mocks_add_tlsalpn01,
                          .del_tlsalpn01 = mocks_del_tlsalpn01,
+                         .set_cname = mocks_set_cname,
+                         .clear_cname = mocks_clear_cname,
                          .mocks = m};
 }

@@ -24,6 +24,14 @@ struct acmeh_publisher {
   /* A tls-alpn-01 validation certificate for `name` carrying `keyauth`'s digest. */
   int (*add_tlsalpn01)(const acmeh_publisher *p, const char *name, const char *keyauth, char *err, size_t errlen);
   void (*del_tlsalpn01)(const acmeh_publisher *p, const char *name);
+  /* A CNAME at `host` to `target` (a delegated validation name), and its removal. */
+  int (*set_cname)(const acmeh_publisher *p, const char *host, const char *target, char *err, size_t errlen);
+  void (*clear_cname)(const acmeh_publisher *p, const char *host);
+  /* What the validator asked of the responders for `host`, in the mocks'
+   * shape (acmeh_mocks_history: kind "http", "dns", "tlsalpn"); a new array
+   * reference the caller decrefs, NULL on failure. NULL here: the mocks' own
+   * history (acmeh_kit_history reads it from p->mocks). */
+  json_t *(*history)(const acmeh_publisher *p, const char *kind, const char *host);
   acmeh_mocks *mocks; /* what the mocks publisher writes into (borrowed) */
   void *state;        /* the publisher's own, when it has any */
 };

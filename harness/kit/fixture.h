@@ -75,4 +75,11 @@ int acmeh_kit_step_fault(acmeh_check_ctx *ctx, const char *step, const char *exp
 /* Releases everything the fixture holds and zeroes it. */
 void acmeh_kit_fixture_free(acmeh_kit_fixture *f);
 
+/* The validation requests the run's responders saw for `host`, kind "http",
+ * "dns" or "tlsalpn", in acmeh_mocks_history's shape: from the run's
+ * publisher when it has its own responders (pebble-challtestsrv, whose http
+ * entries carry no "method"), else from the mocks. A new array reference the
+ * caller decrefs; NULL when they could not be read. */
+json_t *acmeh_kit_history(acmeh_check_ctx *ctx, const char *kind, const char *host);
+
 #endif

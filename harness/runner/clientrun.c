@@ -364,6 +364,7 @@ int acmeh_clientrun_client(acmeh_clientrun *r, char *err, size_t errlen) {
     /* The later actions replace (or delete) the first certificate; judges of
      * renewal and revocation compare with it. */
     if (i == 0 && r->nactions > 1) r->rec->first_cert_pem = cert_file(r);
+    if (i == 0 && r->nactions > 1 && r->a.between) r->a.between(r->a.between_arg, r->rec);
   }
   return rc;
 }

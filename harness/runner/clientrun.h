@@ -69,6 +69,12 @@ typedef struct {
   const char *work;          /* an existing folder of this run: server/, client/ and client.log go there */
   const acmeh_wire *wire;    /* what the reference server puts on the wire per revision (NULL: newest) */
   double budget_s;           /* the whole run's time limit, seconds */
+  /* NULL, or called on the client phase's thread once the first of several
+   * actions exited 0 (its certificate in the record's first_cert_pem) and
+   * before the second starts: the matrix moves a real server's renewal window
+   * there (Pebble's /set-renewal-info/). */
+  void (*between)(void *arg, const acmeh_client_run *rec);
+  void *between_arg;
 } acmeh_clientrun_args;
 
 typedef struct acmeh_clientrun acmeh_clientrun;

@@ -31,6 +31,7 @@ struct acmeh_target_run {
   char log[4096];
   acmeh_vars vars;
   json_t *nameserver; /* expanded "nameserver" object of a nameserver target */
+  json_t *mocks;      /* expanded "mocks" object of a mock target */
 };
 
 /* ---- validation: a malformed file is refused at load, naming the field,
@@ -117,6 +118,9 @@ static const field READY[] = {{"timeout_ms", F_MS, 0}, {NULL, 0, 0}};
 static const field SERVER[] = {{"command", F_ARGV, 1}, {"directory", F_STR, 1}, {"reference", F_BOOL, 0}, {NULL, 0, 0}};
 static const field NAMESERVER[] = {{"command", F_ARGV, 1}, {"nameserver", F_OBJ, 1}, {NULL, 0, 0}};
 static const field MOCK_DNS[] = {{"mock_dns", F_OBJ, 1}, {NULL, 0, 0}};
+/* A mock target (role "mocks", `run --mocks`): a process standing in for the
+ * harness's mocks; "directory" is any URL of it that answers 200 once it is up. */
+static const field MOCKS[] = {{"command", F_ARGV, 1}, {"directory", F_STR, 1}, {"mocks", F_OBJ, 1}, {NULL, 0, 0}};
 
 /* A client's "challenges": types the harness knows (harness/client/chaltype.h),
  * at least one; a list naming none it can run would skip every check. */
@@ -167,6 +171,7 @@ static int check_started(const json_t *doc, const char *role, const char *path, 
   if (!rc && strcmp(role, "server") == 0) rc = check_fields(doc, "", SERVER, path, err, errlen);
   if (!rc && strcmp(role, "nameserver") == 0)
     rc = check_fields(doc, "", json_object_get(doc, "mock_dns") ? MOCK_DNS : NAMESERVER, path, err, errlen);
+  if (!rc && strcmp(role, "mocks") == 0) rc = check_fields(doc, "", MOCKS, path, err, errlen);
   return rc;
 }
 
@@ -176,8 +181,9 @@ int acmeh_target_check(const json_t *doc, const char *path, char *err, size_t er
   if (rc) return rc;
   const char *role = json_string_value(json_object_get(doc, "role"));
   if (strcmp(role, "client") == 0) return check_client(doc, path, err, errlen);
-  if (strcmp(role, "server") == 0 || strcmp(role, "nameserver") == 0) return check_started(doc, role, path, err, errlen);
-  return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "target %s: role: must be \"client\", \"server\" or \"nameserver\"", path);
+  if (strcmp(role, "server") == 0 || strcmp(role, "nameserver") == 0 || strcmp(role, "mocks") == 0)
+    return check_started(doc, role, path, err, errlen);
+  return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "target %s: role: must be \"client\", \"server\", \"nameserver\" or \"mocks\"", path);
 }
 
 int acmeh_target_load(const char *name_or_path, json_t **doc, char *err, size_t errlen) {
@@ -253,13 +259,13 @@ static int make_secrets(acmeh_target_run *r, const json_t *doc, char *err, size_
 }
 
 static int prepare_vars(acmeh_target_run *r, const json_t *doc, const char *run_dir, acmeh_mocks *m,
-                        char *err, size_t errlen) {
+                        const acmeh_target_ports *ports, char *err, size_t errlen) {
   set_var(r, "RUN_DIR", run_dir);
   /* The running binary, so a target can be the harness itself (reference.json: `serve`). */
   if (acmeh_self_exe()) set_var(r, "ACMEH_BIN", acmeh_self_exe());
-  set_var_int(r, "DNS_PORT", acmeh_mocks_dns_port(m));
-  set_var_int(r, "HTTP01_PORT", acmeh_mocks_http01_port(m));
-  set_var_int(r, "TLSALPN01_PORT", acmeh_mocks_tlsalpn01_port(m));
+  set_var_int(r, "DNS_PORT", ports ? ports->dns : acmeh_mocks_dns_port(m));
+  set_var_int(r, "HTTP01_PORT", ports ? ports->http01 : acmeh_mocks_http01_port(m));
+  set_var_int(r, "TLSALPN01_PORT", ports ? ports->tlsalpn01 : acmeh_mocks_tlsalpn01_port(m));
   size_t i;
   json_t *p;
   json_array_foreach(json_object_get(doc, "ports"), i, p) {
@@ -376,18 +382,20 @@ static int wait_ready(acmeh_target_run *r, const json_t *doc, char *err, size_t 
   return rc;
 }
 
-static int start_once(const json_t *doc, const char *run_dir, acmeh_mocks *mocks, const char *drafts,
-                      acmeh_target_run **out, char *err, size_t errlen) {
+static int start_once(const json_t *doc, const char *run_dir, acmeh_mocks *mocks, const acmeh_target_ports *ports,
+                      const char *drafts, acmeh_target_run **out, char *err, size_t errlen) {
   acmeh_target_run *r = calloc(1, sizeof *r);
   if (!r) return ACMEH_NOMEM;
   set_var(r, "DRAFT", drafts ? drafts : ""); /* the revisions under test, for a server that can follow them */
-  int rc = prepare_vars(r, doc, run_dir, mocks, err, errlen);
+  int rc = prepare_vars(r, doc, run_dir, mocks, ports, err, errlen);
   if (rc == ACMEH_OK) {
     r->directory = expand(r, json_string_value(json_object_get(doc, "directory")) ? json_string_value(json_object_get(doc, "directory")) : "");
     const char *ca = json_string_value(json_object_get(doc, "ca_file"));
     r->ca_file = ca ? expand(r, ca) : NULL;
     const json_t *ns = json_object_get(doc, "nameserver");
     r->nameserver = ns ? expand_json(r, ns) : NULL;
+    const json_t *mk = json_object_get(doc, "mocks");
+    r->mocks = mk ? expand_json(r, mk) : NULL;
     rc = json_object_get(doc, "mock_dns") ? configure_mock_dns(r, doc, mocks, err, errlen)
                                           : spawn(r, doc, run_dir, err, errlen);
   }
@@ -407,12 +415,17 @@ int acmeh_target_start(const json_t *doc, const char *run_dir, acmeh_mocks *mock
 
 int acmeh_target_start_drafts(const json_t *doc, const char *run_dir, acmeh_mocks *mocks, const char *drafts,
                               acmeh_target_run **out, char *err, size_t errlen) {
+  return acmeh_target_start_with(doc, run_dir, mocks, NULL, drafts, out, err, errlen);
+}
+
+int acmeh_target_start_with(const json_t *doc, const char *run_dir, acmeh_mocks *mocks, const acmeh_target_ports *ports,
+                            const char *drafts, acmeh_target_run **out, char *err, size_t errlen) {
   /* Ports are found free and then handed to the target, so another process
    * can take one in between (seen with Pebble's admin port while other runs
    * shared the machine). A target that died of that gets fresh ports; its
    * log keeps every attempt. */
   for (int attempt = 1;; attempt++) {
-    int rc = start_once(doc, run_dir, mocks, drafts, out, err, errlen);
+    int rc = start_once(doc, run_dir, mocks, ports, drafts, out, err, errlen);
     if (rc == ACMEH_OK || attempt == 3 || !strstr(err, "address already in use")) return rc;
   }
 }
@@ -421,6 +434,7 @@ const char *acmeh_target_directory(const acmeh_target_run *r) { return r->direct
 const char *acmeh_target_ca_file(const acmeh_target_run *r) { return r->ca_file; }
 const char *acmeh_target_log(const acmeh_target_run *r) { return r->log; }
 const json_t *acmeh_target_nameserver(const acmeh_target_run *r) { return r->nameserver; }
+const json_t *acmeh_target_mocks(const acmeh_target_run *r) { return r->mocks; }
 
 void acmeh_target_stop(acmeh_target_run *r) {
   if (!r) return;
@@ -429,6 +443,7 @@ void acmeh_target_stop(acmeh_target_run *r) {
   free(r->directory);
   free(r->ca_file);
   json_decref(r->nameserver);
+  json_decref(r->mocks);
   free(r);
 }
 

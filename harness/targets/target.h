@@ -45,6 +45,23 @@ int acmeh_target_start(const json_t *doc, const char *run_dir, acmeh_mocks *mock
 int acmeh_target_start_drafts(const json_t *doc, const char *run_dir, acmeh_mocks *mocks, const char *drafts,
                               acmeh_target_run **out, char *err, size_t errlen);
 
+/* Where a server target validates and resolves, instead of the mocks' own
+ * ports: a mock target's (`run --mocks challtestsrv`). */
+typedef struct {
+  int dns, http01, tlsalpn01;
+} acmeh_target_ports;
+
+/* acmeh_target_start_drafts with ${DNS_PORT}, ${HTTP01_PORT} and
+ * ${TLSALPN01_PORT} taken from `ports` (NULL: from `mocks`). */
+int acmeh_target_start_with(const json_t *doc, const char *run_dir, acmeh_mocks *mocks, const acmeh_target_ports *ports,
+                            const char *drafts, acmeh_target_run **out, char *err, size_t errlen);
+
+/* A mock target's (role "mocks") "mocks" object with ${VARS} expanded:
+ * "dns_port", "http01_port", "tlsalpn01_port" (integers once expanded with
+ * ":int") and "management" (its management API's base URL); borrowed, NULL
+ * for other targets. */
+const json_t *acmeh_target_mocks(const acmeh_target_run *r);
+
 /* Directory URL and CA file of a started target (borrowed). */
 const char *acmeh_target_directory(const acmeh_target_run *r);
 const char *acmeh_target_ca_file(const acmeh_target_run *r);

@@ -54,13 +54,15 @@ static int chal_valid_fields(acmeh_check_ctx *ctx) {
 static int respond_with(acmeh_check_ctx *ctx, acmeh_acme *c, const char *authz_url, const json_t *ch, const char *content,
                         json_t **final) {
   const char *token = json_string_value(json_object_get(ch, "token"));
-  if (content && token) acmeh_mocks_add_http01(ctx->env->mocks, token, content);
+  const acmeh_publisher *pub = ctx->env->publisher;
+  char err[256];
+  if (content && token) pub->add_http01(pub, token, content, err, sizeof err); /* a refusal shows as the challenge's end */
   acmeh_http_resp r = {0};
   int rc = acmeh_kit_post(ctx, c, json_string_value(json_object_get(ch, "url")), "{}", NULL, &r);
   acmeh_http_resp_free(&r);
   static const char *const waiting[] = {"pending", "processing"};
   if (rc == ACMEH_OK) rc = acmeh_flow_poll(c, authz_url, waiting, 2, final, ctx->err, sizeof ctx->err);
-  if (token) acmeh_mocks_del_http01(ctx->env->mocks, token);
+  if (token) pub->del_http01(pub, token);
   return rc;
 }
 
@@ -118,17 +120,21 @@ static int chal_http01_request(acmeh_check_ctx *ctx) {
   const json_t *ch = challenge_of(ctx, f.authz, "http-01", &rc);
   if (rc == ACMEH_OK) rc = acmeh_flow_authorize(f.c, ctx->env->publisher, f.authz_url, "http-01", &final, ctx->err, sizeof ctx->err);
   snprintf(path, sizeof path, "/.well-known/acme-challenge/%s", ch ? json_string_value(json_object_get(ch, "token")) : "");
-  json_t *hist = rc ? NULL : acmeh_mocks_history(ctx->env->mocks, "http", f.name);
+  json_t *hist = rc ? NULL : acmeh_kit_history(ctx, "http", f.name);
   char *seen_text = json_dumps(hist, JSON_COMPACT);
   acmeh_check_note(ctx, "http-01 requests the mock received for %s: %.2000s", f.name, seen_text ? seen_text : "[]");
   free(seen_text);
   size_t i;
   json_t *h;
-  int seen = 0;
+  int seen = 0, unknown_method = 0;
   json_array_foreach(hist, i, h) {
     const char *p = json_string_value(json_object_get(h, "path")), *m = json_string_value(json_object_get(h, "method"));
     seen |= p && m && strcmp(p, path) == 0 && strcmp(m, "GET") == 0;
+    unknown_method |= p && !m && strcmp(p, path) == 0;
   }
+  if (rc == ACMEH_OK && !seen && unknown_method) /* pebble-challtestsrv records no method (run --mocks challtestsrv) */
+    rc = acmeh_check_skip(ctx, "the responders (%s) saw a request for %s with Host %s but record no HTTP method",
+                          ctx->env->publisher->name, path, f.name);
   if (rc == ACMEH_OK && !seen)
     rc = acmeh_check_fail(ctx, "a GET of /.well-known/acme-challenge/<token> with Host = the identifier",
                           "%zu validation requests with Host %s, none for %s", json_array_size(hist), f.name, path);
@@ -188,9 +194,10 @@ static int dns01_several_txt(acmeh_check_ctx *ctx) {
   int rc = acmeh_kit_fixture_authz(ctx, &f);
   challenge_of(ctx, f.authz, "dns-01", &rc);
   snprintf(host, sizeof host, "_acme-challenge.%s", f.name);
-  acmeh_mocks_set_txt(ctx->env->mocks, host, "decoy-value-published-first-by-acme-harness");
-  if (rc == ACMEH_OK) rc = acmeh_flow_authorize(f.c, ctx->env->publisher, f.authz_url, "dns-01", &final, ctx->err, sizeof ctx->err);
-  acmeh_mocks_clear_txt(ctx->env->mocks, host);
+  const acmeh_publisher *pub = ctx->env->publisher;
+  if (rc == ACMEH_OK) rc = pub->set_txt(pub, host, "decoy-value-published-first-by-acme-harness", ctx->err, sizeof ctx->err);
+  if (rc == ACMEH_OK) rc = acmeh_flow_authorize(f.c, pub, f.authz_url, "dns-01", &final, ctx->err, sizeof ctx->err);
+  pub->clear_txt(pub, host);
   json_decref(final);
   acmeh_kit_fixture_free(&f);
   return rc;
@@ -217,7 +224,7 @@ static int alpn_handshake(acmeh_check_ctx *ctx) {
   int rc = acmeh_kit_fixture_authz(ctx, &f);
   challenge_of(ctx, f.authz, "tls-alpn-01", &rc);
   if (rc == ACMEH_OK) rc = acmeh_flow_authorize(f.c, ctx->env->publisher, f.authz_url, "tls-alpn-01", &final, ctx->err, sizeof ctx->err);
-  json_t *hist = rc ? NULL : acmeh_mocks_history(ctx->env->mocks, "tlsalpn", f.name);
+  json_t *hist = rc ? NULL : acmeh_kit_history(ctx, "tlsalpn", f.name);
   json_t *h = json_array_get(hist, json_array_size(hist) ? json_array_size(hist) - 1 : 0);
   json_t *alpn = json_object_get(h, "alpn"); /* the protocols the validator offered */
   const char *one = json_is_string(alpn) ? json_string_value(alpn) : json_string_value(json_array_get(alpn, 0));

@@ -112,7 +112,7 @@ static int ip_validate(acmeh_check_ctx *ctx, const char *type, const char *key, 
   if (rc == ACMEH_OK && !acmeh_flow_find_challenge(*authz, type))
     rc = acmeh_check_skip(ctx, "the authorization for an ip identifier offers no %s", type);
   if (rc == ACMEH_OK) rc = acmeh_flow_authorize(c, ctx->env->publisher, url, type, &final, ctx->err, sizeof ctx->err);
-  *hist = rc ? NULL : acmeh_mocks_history(ctx->env->mocks, strcmp(type, "http-01") == 0 ? "http" : "tlsalpn", key);
+  *hist = rc ? NULL : acmeh_kit_history(ctx, strcmp(type, "http-01") == 0 ? "http" : "tlsalpn", key);
   char *seen = json_dumps(*hist, JSON_COMPACT);
   if (rc == ACMEH_OK) acmeh_check_note(ctx, "%s requests the mock filed under %s: %.1500s", type, key, seen ? seen : "[]");
   free(seen);
@@ -149,7 +149,7 @@ static int ip_tlsalpn01(acmeh_check_ctx *ctx) {
   json_t *hist = NULL, *authz = NULL;
   int rc = ip_validate(ctx, "tls-alpn-01", IP_V4_SNI, &hist, &authz);
   if (rc == ACMEH_OK && !json_array_size(hist)) {
-    json_t *other = acmeh_mocks_history(ctx->env->mocks, "tlsalpn", IP_V4);
+    json_t *other = acmeh_kit_history(ctx, "tlsalpn", IP_V4);
     rc = acmeh_check_fail(ctx, "a TLS handshake with SNI " IP_V4_SNI, "none recorded%s",
                           json_array_size(other) ? "; handshakes with SNI " IP_V4 " were" : "");
     json_decref(other);

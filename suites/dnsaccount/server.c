@@ -107,10 +107,11 @@ static int wrong_place(acmeh_check_ctx *ctx, acmeh_acme *responder, const json_t
   const char *st = NULL;
   int rc = value ? ACMEH_OK : digest_of(ctx, responder, ch, txt);
   acmeh_check_note(ctx, "publishing %s at %s only", value ? value : txt, host);
-  if (rc == ACMEH_OK) rc = acmeh_mocks_set_txt(ctx->env->mocks, host, value ? value : txt);
+  const acmeh_publisher *pub = ctx->env->publisher; /* where the server under test resolves */
+  if (rc == ACMEH_OK) rc = pub->set_txt(pub, host, value ? value : txt, ctx->err, sizeof ctx->err);
   if (rc == ACMEH_OK) rc = respond(ctx, responder, authz_url, ch, &final, &st);
   if (rc == ACMEH_OK) rc = expect_invalid(ctx, st, final, why);
-  acmeh_mocks_clear_txt(ctx->env->mocks, host);
+  pub->clear_txt(pub, host);
   json_decref(final);
   return rc;
 }
@@ -243,23 +244,24 @@ static int cname_followed(acmeh_check_ctx *ctx) {
   json_t *final = NULL;
   const char *st = NULL;
   char txt[44], target[300];
+  const acmeh_publisher *pub = ctx->env->publisher; /* where the server under test resolves */
   int rc = fixture(ctx, &f, &ch);
   char *host = rc ? NULL : dnsaccount_name(ctx, acmeh_acme_kid(f.c), f.name);
   snprintf(target, sizeof target, "delegated-dnsacct.%s", f.name);
   if (rc == ACMEH_OK) rc = digest_of(ctx, f.c, ch, txt);
   if (rc == ACMEH_OK) {
     acmeh_check_note(ctx, "%s is a CNAME to %s, which holds the TXT", host, target);
-    acmeh_mocks_set_cname(ctx->env->mocks, host, target);
-    acmeh_mocks_set_txt(ctx->env->mocks, target, txt);
-    rc = respond(ctx, f.c, f.authz_url, ch, &final, &st);
+    rc = pub->set_cname(pub, host, target, ctx->err, sizeof ctx->err);
+    if (rc == ACMEH_OK) rc = pub->set_txt(pub, target, txt, ctx->err, sizeof ctx->err);
+    if (rc == ACMEH_OK) rc = respond(ctx, f.c, f.authz_url, ch, &final, &st);
   }
   if (rc == ACMEH_OK && strcmp(st, "valid") != 0) {
     char *e = json_dumps(json_object_get(acmeh_flow_find_challenge(final, TYPE), "error"), JSON_COMPACT);
     rc = acmeh_check_fail(ctx, "the challenge valid through a CNAME at the validation name", "challenge \"%s\" (error %.300s)", st, e ? e : "none");
     free(e);
   }
-  if (host) acmeh_mocks_clear_cname(ctx->env->mocks, host);
-  acmeh_mocks_clear_txt(ctx->env->mocks, target);
+  if (host) pub->clear_cname(pub, host);
+  pub->clear_txt(pub, target);
   free(host);
   json_decref(final);
   acmeh_kit_fixture_free(&f);

@@ -11,7 +11,11 @@
 #   tls-alpn-01: --alpn, its own listener (openssl s_server) on 127.0.0.1:$TLSALPN01_PORT
 #   dns-01:      --dns dns_acmeh (acmesh-dns.sh, copied into its dnsapi
 #                folder) publishing through the mock DNS; --dnssleep 0 skips
-#                its public DNS-over-HTTPS propagation check
+#                its public DNS-over-HTTPS propagation check. In a dns_update
+#                scenario (suites/dnsupdate: DNS_UPDATE_* set) its own RFC 2136
+#                hook instead, --dns dns_nsupdate: NSUPDATE_SERVER/_PORT/_ZONE
+#                from the scenario and NSUPDATE_KEY a BIND key file written
+#                here from its TSIG key; acme.sh runs BIND's nsupdate -k
 # renew is `acme.sh --cron`, what its cron job runs: acme.sh itself decides
 # whether each certificate is due (its ARI suggestedWindow, else 30 days
 # after issuance); no --force, so a certificate not due is left alone (exit 0).
@@ -29,7 +33,16 @@ case "${1:-}" in
     case "${CHALLENGE:-http-01}" in
       http-01) set -- --standalone --httpport "$HTTP01_PORT" --local-address 127.0.0.1 ;;
       tls-alpn-01) set -- --alpn --tlsport "$TLSALPN01_PORT" --local-address 127.0.0.1 ;;
-      dns-01) set -- --dns dns_acmeh --dnssleep 0 ;;
+      dns-01) if [ -n "${DNS_UPDATE_KEY_NAME:-}" ]; then
+          key=$WORK_DIR/tsig.key
+          printf 'key "%s" {\n  algorithm %s;\n  secret "%s";\n};\n' "$DNS_UPDATE_KEY_NAME" "${DNS_UPDATE_KEY_ALGORITHM%.}" \
+            "$DNS_UPDATE_KEY_SECRET" >"$key"
+          export NSUPDATE_SERVER="$DNS_UPDATE_SERVER" NSUPDATE_SERVER_PORT="$DNS_UPDATE_PORT" NSUPDATE_KEY="$key" \
+            NSUPDATE_ZONE="${DNS_UPDATE_ZONE%.}"
+          set -- --dns dns_nsupdate --dnssleep 0
+        else
+          set -- --dns dns_acmeh --dnssleep 0
+        fi ;;
       *) echo "acmesh.sh: challenge $CHALLENGE not supported" >&2; exit 127 ;;
     esac
     # The configured ACME profile (draft-ietf-acme-profiles), when the scenario sets one.

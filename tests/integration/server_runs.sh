@@ -4,7 +4,8 @@
 # needs $bin, $out and fail() from the caller.
 
 # run TARGET NAME ARGS...: one `run --server TARGET ARGS...`, leaving
-# $out/NAME.json, .stdout and .stderr; the run must exit 0.
+# $out/NAME.json, .stdout and .stderr; the run must exit 0 within
+# ACMEH_RUN_TIMEOUT seconds (default 120).
 run() { run_as --server "$@"; }
 
 # run_client TARGET NAME ARGS...: the same for `run --client TARGET ARGS...`.
@@ -13,7 +14,7 @@ run_client() { run_as --client "$@"; }
 run_as() {
   local role=$1 target=$2 name=$3 status=0
   shift 3
-  timeout 120 "$bin" run "$role" "$target" "$@" --jobs 4 --json "$out/$name.json" --run-dir "$out/run-$name" \
+  timeout "${ACMEH_RUN_TIMEOUT:-120}" "$bin" run "$role" "$target" "$@" --jobs 4 --json "$out/$name.json" --run-dir "$out/run-$name" \
     >"$out/$name.stdout" 2>"$out/$name.stderr" || status=$?
   cat "$out/$name.stdout"
   [ "$status" -eq 0 ] || { cat "$out/$name.stderr"; fail "run $role $target $* exited $status"; }

@@ -719,6 +719,8 @@ static int renew_loop(acmeh_acme *c, const char *domain) {
     double until = 0, now = acmeh_now_wall();
     acmeh_ari_step step = acmeh_client_ari_next(&st.s, now, &until);
     if (step == ACMEH_ARI_DONE) fprintf(stderr, "fake-client: %s was replaced: nothing to renew\n", id), rc = 0;
+    else if (step == ACMEH_ARI_RENEW && fault("ignore-due-window")) /* wrong on purpose: RFC 9773 §4.2 says renew */
+      fprintf(stderr, "fake-client: %s is due, not renewing (fault)\n", id), rc = 0;
     else if (step == ACMEH_ARI_RENEW) rc = renew_now(c, domain, &st);
     else if (step == ACMEH_ARI_REFETCH && ++fetches > 50) rc = die("renew", "50 RenewalInfo fetches in one run");
     else if (step == ACMEH_ARI_REFETCH) ari_fetch_once(c, &st), ari_save(&st);
