@@ -37,11 +37,11 @@ static int new_token(char *out, size_t outlen, size_t bytes) {
 /* Sets the challenge types an authorization offers into chal; returns how
  * many. The challenge-type rows (chaltype.c) say what each type is offered
  * for, and their order is the order offered. */
-static int offered_types(const acmeh_server *s, int wildcard, int ip, srv_chal *chal) {
+static int offered_types(const acmeh_server *s, int wildcard, int ip, int key, srv_chal *chal) {
   int n = 0;
   for (int t = 0; t < CHAL_COUNT; t++) {
     const srv_chaltype_row *row = srv_chaltype((srv_chal_type)t);
-    if ((ip ? row->for_ip : row->for_dns) && (!wildcard || row->for_wildcard) && (!row->enabled || row->enabled(s)))
+    if ((key ? row->for_key : ip ? row->for_ip : row->for_dns) && (!wildcard || row->for_wildcard) && (!row->enabled || row->enabled(s)))
       chal[n++].type = (srv_chal_type)t;
   }
   return n;
@@ -55,7 +55,7 @@ srv_authz *srv_authz_create(acmeh_server *s, srv_account *acct, const char *name
   a->value = strdup(name + (a->wildcard ? 2 : 0)); /* §7.1.4: the base name, never "*." */
   memcpy(a->account, acct->e.id, sizeof a->account);
   a->expires = acmeh_now_wall() + SRV_ORDER_LIFETIME;
-  a->nchal = offered_types(s, a->wildcard, srv_is_ip(name), a->chal);
+  a->nchal = offered_types(s, a->wildcard, srv_is_ip(name), srv_is_key_ident(name), a->chal);
   *rc = a->value ? srv_random_id(a->e.id) : ACMEH_NOMEM;
   for (int i = 0; *rc == ACMEH_OK && i < a->nchal; i++) {
     int short_token = a->chal[i].type == CHAL_DNSACCT01 && s->dnsacct == DNSACCT_SHORT_TOKEN;
@@ -86,6 +86,7 @@ json_t *srv_chal_json(acmeh_server *s, const srv_authz *a, int i) {
   json_t *j = json_pack("{s:s,s:s,s:s,s:s}", "type", srv_chal_type_name(c->type), "url", u ? u : "", "status",
                         chal_status_names[c->status], "token", c->token);
   free(base), free(u);
+  if (c->type == CHAL_PK01) srv_pk01_chal_members(j);
   if (c->validated) {
     char t[32];
     srv_rfc3339(c->validated, t);
@@ -101,7 +102,7 @@ json_t *srv_authz_json(acmeh_server *s, srv_authz *a) {
   srv_rfc3339(a->expires, t);
   json_t *ch = json_array();
   for (int i = 0; i < a->nchal; i++) json_array_append_new(ch, srv_chal_json(s, a, i));
-  json_t *j = json_pack("{s:{s:s,s:s},s:s,s:s,s:o}", "identifier", "type", srv_ident_type(a->value), "value", a->value, "status",
+  json_t *j = json_pack("{s:{s:s,s:s},s:s,s:s,s:o}", "identifier", "type", srv_ident_type(a->value), "value", srv_ident_value(a->value), "status",
                         status_names[a->status], "expires", t, "challenges", ch);
   if (a->wildcard) json_object_set_new(j, "wildcard", json_true());
   return j;

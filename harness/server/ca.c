@@ -112,6 +112,7 @@ const char *srv_ca_roots_file(const srv_ca *ca) { return ca->roots_file; }
 /* dNSName SANs for DNS names, iPAddress SANs for addresses (RFC 8738); all
  * validated LDH names or canonical addresses, so no ',' can smuggle entries in. */
 static int add_names(X509 *leaf, X509 *issuer, char *const *names, size_t n) {
+  if (!n) return 1; /* a certificate for a key identifier alone (draft-geng-acme-public-key) */
   acmeh_strbuf b = {0};
   for (size_t i = 0; i < n; i++)
     acmeh_strbuf_printf(&b, "%s%s:%s", i ? "," : "", srv_is_ip(names[i]) ? "IP" : "DNS", names[i]);

@@ -14,6 +14,8 @@ static const srv_chaltype_row rows[CHAL_COUNT] = {
     /* a DNS method for dns identifiers (the draft's IANA entry), so with dns-01, wildcards included */
     [CHAL_DNSACCT01] = {"dns-account-01", 1, 0, 1, dnsaccount01_enabled, srv_dnsaccount01_inputs,
                         srv_validate_dnsaccount01},
+    /* draft-geng-acme-public-key: for the key identifiers only */
+    [CHAL_PK01] = {"pk-01", 0, 0, 0, srv_pk01_enabled, srv_pk01_inputs, srv_validate_pk01, 1},
 };
 
 const srv_chaltype_row *srv_chaltype(srv_chal_type t) { return &rows[t]; }

@@ -56,7 +56,10 @@ typedef enum { ACCT_VALID, ACCT_DEACTIVATED } srv_acct_status;
 typedef enum { AZ_PENDING, AZ_VALID, AZ_INVALID, AZ_DEACTIVATED, AZ_EXPIRED } srv_authz_status;
 typedef enum { CH_PENDING, CH_PROCESSING, CH_VALID, CH_INVALID } srv_chal_status;
 typedef enum { ORD_PENDING, ORD_READY, ORD_PROCESSING, ORD_VALID, ORD_INVALID } srv_order_status;
-typedef enum { CHAL_HTTP01, CHAL_DNS01, CHAL_TLSALPN01, CHAL_DNSACCT01, CHAL_COUNT } srv_chal_type;
+typedef enum { CHAL_HTTP01, CHAL_DNS01, CHAL_TLSALPN01, CHAL_DNSACCT01, CHAL_PK01, CHAL_COUNT } srv_chal_type;
+/* pk-01 and its key identifiers (draft-geng-acme-public-key, pk.c): off, on,
+ * or on with one deliberate deviation for the harness's own tests (server.h, pk). */
+typedef enum { PK_OFF, PK_ON, PK_CSR_ANY_KEY, PK_ANY_PROOF, PK_OTHER_KEY, PK_NO_CHALLENGE } srv_pk_mode;
 /* dns-account-01 (draft-ietf-acme-dns-account-label): off, on, or on with one
  * deliberate deviation for the harness's own tests (server.h, dns_account). */
 typedef enum {
@@ -199,6 +202,7 @@ struct acmeh_server {
   struct srv_eab *eab;        /* External Account Binding keys (eab.c); NULL = none */
   size_t neab;
   int eab_required;
+  srv_pk_mode pk;             /* pk-01 and the key identifiers offered, and how (pk.c) */
 };
 
 /* One request as the handlers see it. */
@@ -319,8 +323,10 @@ char *srv_ip_name(const char *value, const char **type, char *why, size_t whylen
 /* 1 when a stored identifier value is an address (an ip identifier): dns
  * names never parse as one, since srv_dns_name refuses numeric TLDs. */
 int srv_is_ip(const char *name);
-/* "ip" or "dns" for a stored identifier value. */
+/* "ip", "dns" or a key identifier's type for a stored identifier value. */
 const char *srv_ident_type(const char *name);
+/* The value as sent: the name itself, or a key identifier's value (borrowed). */
+const char *srv_ident_value(const char *name);
 
 /* authz.c */
 void srv_authz_free(srv_authz *a);
@@ -355,6 +361,9 @@ typedef struct {
   int dnsacct_scheme;  /* acmeh_dnsacct_scheme (harness/acme/challenge.h) */
   char **other_urls;  /* DNSACCT_ANY_ACCOUNT: recent other accounts' URLs */
   size_t nother;
+  /* pk-01 only: the "proof" of the response (NULL = none) and the mode */
+  char *proof;
+  srv_pk_mode pk;
 } srv_validation;
 json_t *srv_validate(const srv_validation *v);
 /* Each type's blocking validation (the rows of srv_chaltype). */
@@ -362,6 +371,7 @@ json_t *srv_validate_http01(const srv_validation *v);  /* RFC 8555 §8.3 */
 json_t *srv_validate_dns01(const srv_validation *v);   /* RFC 8555 §8.4 */
 json_t *srv_validate_tlsalpn01(const srv_validation *v); /* RFC 8737 §3 */
 json_t *srv_validate_dnsaccount01(const srv_validation *v); /* draft-ietf-acme-dns-account-label §3.3 */
+json_t *srv_validate_pk01(const srv_validation *v); /* draft-geng-acme-public-key (pk.c) */
 /* dns-account-01's extra inputs: the kid of the JWS that POSTed the response (challenge.c). */
 int srv_dnsaccount01_inputs(acmeh_server *s, const srv_req *rq, const srv_authz *a, srv_validation *v);
 
@@ -376,6 +386,7 @@ typedef struct {
   /* Extra inputs from the request that responds (NULL = none). Returns ACMEH_OK or an error. */
   int (*inputs)(acmeh_server *s, const srv_req *rq, const srv_authz *a, srv_validation *v);
   json_t *(*validate)(const srv_validation *v); /* blocking, on the pool: NULL = valid, else a problem */
+  int for_key; /* offered for the key identifiers pk, selfsign-cert, csr (draft-geng-acme-public-key) */
 } srv_chaltype_row;
 const srv_chaltype_row *srv_chaltype(srv_chal_type t);
 /* dns-01 (RFC 8555 §8.4) split in two for the loop's own UDP query (dnsq.c):
@@ -537,6 +548,30 @@ int srv_profile_select(acmeh_server *s, const json_t *payload, int has_ip, char 
 /* Validity (seconds) and EKU of profile `name`; 0 when unknown or retired. */
 int srv_profile_params(const acmeh_server *s, const char *name, double *validity, const char **eku);
 void srv_h_profiles_mgmt(srv_req *rq, srv_resp *rs, const json_t *body);
+
+/* ---- pk-01 and key identifiers, draft-geng-acme-public-key (pk.c) ----------- */
+
+/* A stored key identifier is "<type>:<value as sent>" (dns names and
+ * canonical addresses never start so). */
+/* server.h's pk value (NULL = "on") as a mode; -1 when unknown. */
+int srv_pk_mode_parse(const char *name);
+/* 1 when stored identifier `name` is a key identifier. */
+int srv_is_key_ident(const char *name);
+/* A stored key identifier's type ("pk", "selfsign-cert", "csr"; static), or
+ * NULL for a dns or ip name. */
+const char *srv_key_ident_type(const char *name);
+/* Validates key identifier {type, value}: a malloc'd stored name, or NULL
+ * with ptype and why filled (unsupportedIdentifier when pk is off). */
+char *srv_key_ident(const acmeh_server *s, const char *type, const char *value, const char **ptype, char *why, size_t whylen);
+/* pk-01's extra input: the response's "proof". */
+int srv_pk01_inputs(acmeh_server *s, const srv_req *rq, const srv_authz *a, srv_validation *v);
+int srv_pk01_enabled(const acmeh_server *s);
+/* pk-01's challenge members beyond RFC 8555's: pk_url, standardization. */
+void srv_pk01_chal_members(json_t *chal);
+/* Finalize of an order for key identifier `name`: payload without "csr"
+ * (the draft's CSR-less issuance) or with a CSR for exactly the identifier's
+ * key. 1 with *spki the key to certify (caller frees); 0 with the refusal in rs. */
+int srv_pk_finalize_key(acmeh_server *s, const char *name, const json_t *payload, X509_PUBKEY **spki, srv_resp *rs);
 
 /* Eviction (store.c): keeps the tables under their caps. */
 void srv_store_trim(acmeh_server *s);

@@ -461,6 +461,9 @@ static int setup(acmeh_server *s, const acmeh_server_config *cfg, char *err, siz
   if (mode < 0) return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "server: unknown dns_account mode \"%.40s\"", cfg->dns_account);
   s->dnsacct = (srv_dnsacct_mode)mode;
   s->dnsacct_scheme = cfg->dns_account_scheme;
+  if ((mode = srv_pk_mode_parse(cfg->pk)) < 0)
+    return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "server: unknown pk mode \"%.40s\"", cfg->pk);
+  s->pk = (srv_pk_mode)mode;
   if ((rc = fixed_http01_token(s, cfg->http01_token, err, errlen))) return rc;
   rc = make_tls(s, cfg, err, errlen);
   return rc ? rc : srv_ca_new(s->run_dir, &s->ca, err, errlen);
