@@ -187,7 +187,7 @@ def baselines():
 
 
 def main():
-    problems = []
+    problems = check_vectors()
     problems += baselines()
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as ex:
         futs = [ex.submit(server_row, r) for r in SERVER_ROWS] + [ex.submit(client_row, r) for r in CLIENT_ROWS]

@@ -1,5 +1,6 @@
 /* pk-01 and the key identifiers (draft-geng-acme-public-key -01,
- * harness/acme/pk.h): values and proofs round-trip; and the reference server end to end, in process: issuance for each identifier
+ * harness/acme/pk.h): every vector of vectors/pk/ through the harness's
+ * reader and proof verifier; and the reference server end to end, in process: issuance for each identifier
  * type without CSR, the replacement CSR refused, a foreign proof refused,
  * malformed identifiers answered 400 while the server stays up. */
 #include <CUnit/Basic.h>
@@ -21,11 +22,41 @@
 #include "tests/unit/support/server_client.h"
 #include "tests/unit/support/tmpdir.h"
 #include "tests/unit/support/unit_main.h"
+#include "tests/unit/support/vectors.h"
 
+static json_t *g_vectors;
 static acmeh_mocks *M;
 static acmeh_server *S;
 static char RUN_DIR[] = "/tmp/acmeh-test-pk-XXXXXX";
 static char ERR[1024];
+
+/* ---------- vectors ---------- */
+
+static EVP_PKEY *vector_spki(const json_t *v) {
+  const char *pem = sget(vin(v), "spki_pem");
+  BIO *b = pem ? BIO_new_mem_buf(pem, -1) : NULL;
+  EVP_PKEY *k = b ? PEM_read_bio_PUBKEY(b, NULL, NULL, NULL) : NULL;
+  BIO_free(b);
+  return k;
+}
+
+static void one_vector(const json_t *v) {
+  char why[300];
+  EVP_PKEY *key = NULL, *want = vector_spki(v);
+  int accepted = json_is_true(json_object_get(vexp(v), "accepted"));
+  int rc = acmeh_pk_ident_key(sget(vin(v), "type"), sget(vin(v), "value"), &key, why, sizeof why);
+  VCHECK((rc == ACMEH_OK) == accepted, v);
+  VCHECK(!accepted || acmeh_pk_same_key(key, want), v);
+  const char *proof = sget(vin(v), "proof");
+  if (proof && key) {
+    int valid = json_is_true(json_object_get(vexp(v), "proof_valid"));
+    VCHECK((acmeh_pk_proof_verify(key, proof, sget(vin(v), "token"), why, sizeof why) == ACMEH_OK) == valid, v);
+  }
+  EVP_PKEY_free(key);
+  EVP_PKEY_free(want);
+}
+
+static void test_vectors(void) { CU_ASSERT(acmeh_test_vectors_for_op(g_vectors, "pk_identifier", one_vector) >= 9); }
 
 /* Our own values read back as the same key, and our proof verifies; a proof
  * for another token or key does not. */
@@ -185,6 +216,8 @@ static void test_server_off(void) {
 }
 
 static int suite_init(void) {
+  g_vectors = json_array();
+  if (acmeh_test_vectors_load(g_vectors, "pk")) return -1;
   if (!mkdtemp(RUN_DIR)) return -1;
   acmeh_mocks_config mc = {.mgmt_port = -1};
   if (acmeh_mocks_start(&mc, &M, ERR, sizeof ERR)) return fprintf(stderr, "mocks: %s\n", ERR), -1;
@@ -198,6 +231,7 @@ static int suite_clean(void) {
   acmeh_server_stop(S);
   acmeh_mocks_stop(M);
   acmeh_test_rmtree(RUN_DIR);
+  json_decref(g_vectors);
   return 0;
 }
 
@@ -205,6 +239,7 @@ int main(void) {
   signal(SIGPIPE, SIG_IGN);
   curl_global_init(CURL_GLOBAL_DEFAULT);
   static const acmeh_unit_test tests[] = {
+      {"PK1-PK9 vectors", test_vectors},
       {"identifier values and proofs round-trip (4 key types x 3 identifier types)", test_round_trip},
       {"reference server: issuance without CSR for pk, selfsign-cert, csr", test_server_issues},
       {"reference server: replacement CSR, foreign and malformed proofs, bad identifiers", test_server_refusals},
