@@ -1,6 +1,9 @@
 /* pk-01 and the key identifiers (draft-geng-acme-public-key -01,
  * harness/acme/pk.h): every vector of vectors/pk/ through the harness's
- * reader and proof verifier; and the reference server end to end, in process: issuance for each identifier
+ * reader and proof verifier; bad input (malformed, truncated, deeply nested
+ * and huge DER, lengths near 2^64, broken proofs) ends in a refusal, never a
+ * crash or hang (this program runs under ASan in the sanitizer build); and
+ * the reference server end to end, in process: issuance for each identifier
  * type without CSR, the replacement CSR refused, a foreign proof refused,
  * malformed identifiers answered 400 while the server stays up. */
 #include <CUnit/Basic.h>
@@ -84,6 +87,102 @@ static void test_round_trip(void) {
       EVP_PKEY_free(back);
       acmeh_key_free(k), acmeh_key_free(o);
     }
+}
+
+/* ---------- bad input ---------- */
+
+static char *b64(const unsigned char *d, size_t n) {
+  char *out = malloc((n + 2) / 3 * 4 + 1);
+  if (out) EVP_EncodeBlock((unsigned char *)out, d, (int)n);
+  return out;
+}
+
+static void refused(const char *type, const char *value) {
+  EVP_PKEY *k = (EVP_PKEY *)1;
+  char why[300] = "";
+  CU_ASSERT(acmeh_pk_ident_key(type, value, &k, why, sizeof why) == ACMEH_PEER_PROTOCOL);
+  CU_ASSERT_PTR_NULL(k);
+  CU_ASSERT(why[0] != '\0');
+}
+
+static void test_bad_identifiers(void) {
+  static const char *const types[] = {"pk", "selfsign-cert", "csr"};
+  /* 10,000 nested SEQUENCEs (indefinite length), a length near 2^64, random bytes */
+  size_t deep_n = 20000 + 2;
+  unsigned char *deep = malloc(deep_n);
+  CU_ASSERT_FATAL(deep != NULL);
+  for (size_t i = 0; i < 10000; i++) deep[2 * i] = 0x30, deep[2 * i + 1] = 0x80;
+  deep[20000] = 0, deep[20001] = 0;
+  static const unsigned char huge_len[] = {0x30, 0x88, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xf0, 0x02, 0x01, 0x00};
+  static const unsigned char near_max[] = {0x30, 0x88, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x05, 0x00};
+  unsigned char noise[512];
+  for (size_t i = 0; i < sizeof noise; i++) noise[i] = (unsigned char)(i * 131 + 7);
+  char *v_deep = b64(deep, 2000), *v_huge = b64(huge_len, sizeof huge_len), *v_max = b64(near_max, sizeof near_max),
+       *v_noise = b64(noise, sizeof noise), *v_deep_all = b64(deep, deep_n);
+  char *big = malloc(ACMEH_PK_MAX_VALUE + 2);
+  CU_ASSERT_FATAL(big != NULL);
+  memset(big, 'A', ACMEH_PK_MAX_VALUE + 1), big[ACMEH_PK_MAX_VALUE + 1] = '\0';
+  for (size_t t = 0; t < 3; t++) {
+    refused(types[t], NULL);
+    refused(types[t], "");
+    refused(types[t], "====");
+    refused(types[t], "not base64 !");
+    refused(types[t], "ab+c-d");  /* two alphabets at once */
+    refused(types[t], v_deep);
+    refused(types[t], v_huge);
+    refused(types[t], v_max);
+    refused(types[t], v_noise);
+    refused(types[t], big); /* over ACMEH_PK_MAX_VALUE: refused before decoding */
+    if (strlen(v_deep_all) <= ACMEH_PK_MAX_VALUE) refused(types[t], v_deep_all);
+  }
+  /* a value of the wrong type: a certificate as "pk", an SPKI as "csr" */
+  acmeh_key *k = NULL;
+  char *cert = NULL, *spki = NULL;
+  CU_ASSERT_FATAL(acmeh_key_generate(ACMEH_KEY_ES256, &k) == ACMEH_OK);
+  acmeh_pk_ident_make("selfsign-cert", acmeh_key_pkey(k), "x", &cert);
+  acmeh_pk_ident_make("pk", acmeh_key_pkey(k), NULL, &spki);
+  refused("pk", cert);
+  refused("csr", spki);
+  refused("selfsign-cert", spki);
+  /* trailing bytes after a good SPKI */
+  unsigned char *der = NULL;
+  int n = i2d_PUBKEY(acmeh_key_pkey(k), &der);
+  unsigned char *longer = malloc((size_t)n + 1);
+  memcpy(longer, der, (size_t)n), longer[n] = 0;
+  char *v_trail = b64(longer, (size_t)n + 1);
+  refused("pk", v_trail);
+  EVP_PKEY *none = NULL;
+  char why[100];
+  CU_ASSERT(acmeh_pk_ident_key("dns", spki, &none, why, sizeof why) == ACMEH_INVALID_ARG);
+  CU_ASSERT(acmeh_pk_ident_make("x", acmeh_key_pkey(k), NULL, &cert) == ACMEH_INVALID_ARG);
+  OPENSSL_free(der);
+  free(longer), free(v_trail), free(cert), free(spki), free(big);
+  free(v_deep), free(v_huge), free(v_max), free(v_noise), free(v_deep_all), free(deep);
+  acmeh_key_free(k);
+}
+
+static void test_bad_proofs(void) {
+  acmeh_key *k = NULL;
+  char *good = NULL, why[300];
+  CU_ASSERT_FATAL(acmeh_key_generate(ACMEH_KEY_ES256, &k) == ACMEH_OK && acmeh_pk_proof(k, "t", &good) == ACMEH_OK);
+  EVP_PKEY *p = acmeh_key_pkey(k);
+  static const char *const bad[] = {"", ".", "..", "...", "a.b", "a.b.c.d", "e30.dA.AA", "bnVsbA.dA.AA", /* {} and null headers */
+                                    "eyJhbGciOiJub25lIn0.dA.", "eyJhbGciOiJFUzI1NiJ9.dA.AAAA", "=.=.=", "eyJhbGciOjF9.dA.AA"};
+  for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+    CU_ASSERT(acmeh_pk_proof_verify(p, bad[i], "t", why, sizeof why) == ACMEH_PEER_PROTOCOL);
+  CU_ASSERT(acmeh_pk_proof_verify(p, NULL, "t", why, sizeof why) == ACMEH_PEER_PROTOCOL);
+  char *huge = malloc(ACMEH_PK_MAX_PROOF + 10);
+  memset(huge, 'A', ACMEH_PK_MAX_PROOF + 9), huge[ACMEH_PK_MAX_PROOF + 9] = '\0';
+  huge[10] = '.', huge[20] = '.';
+  CU_ASSERT(acmeh_pk_proof_verify(p, huge, "t", why, sizeof why) == ACMEH_PEER_PROTOCOL);
+  /* the good proof with its signature bit flipped, and cut short */
+  size_t n = strlen(good);
+  good[n - 2] = good[n - 2] == 'A' ? 'B' : 'A';
+  CU_ASSERT(acmeh_pk_proof_verify(p, good, "t", why, sizeof why) == ACMEH_PEER_PROTOCOL);
+  good[n - 10] = '\0';
+  CU_ASSERT(acmeh_pk_proof_verify(p, good, "t", why, sizeof why) == ACMEH_PEER_PROTOCOL);
+  free(huge), free(good);
+  acmeh_key_free(k);
 }
 
 /* ---------- the reference server ---------- */
@@ -241,6 +340,8 @@ int main(void) {
   static const acmeh_unit_test tests[] = {
       {"PK1-PK9 vectors", test_vectors},
       {"identifier values and proofs round-trip (4 key types x 3 identifier types)", test_round_trip},
+      {"malformed, nested, huge and mistyped identifier values refused", test_bad_identifiers},
+      {"malformed and foreign proofs refused", test_bad_proofs},
       {"reference server: issuance without CSR for pk, selfsign-cert, csr", test_server_issues},
       {"reference server: replacement CSR, foreign and malformed proofs, bad identifiers", test_server_refusals},
       {"reference server: pk off, unknown mode", test_server_off},
