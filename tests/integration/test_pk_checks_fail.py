@@ -9,9 +9,13 @@
    (`acme-harness serve --pk MODE`, through a target file); all pass against
    the plain reference server; a server whose claims list no pk-01 skips each
    with "server does not implement pk-01".
+   Bad answers (a certificate download that is no PEM chain, an
+   authorization without challenges) end in a failure with a message, never
+   a crash or hang.
 3. Client side: every PK-C check fails against tests/peers/fake_client.c with
-   the fault that breaks it (FAKE_CLIENT_FAULTS), and passes without; a
-   client whose target lists no pk-01 (fake-client.json) skips.
+   the fault that breaks it (FAKE_CLIENT_FAULTS; a proof that is no JWS too),
+   and passes without; a client whose target lists no pk-01
+   (fake-client.json) skips.
 
 Env: ACMEH_BIN, ACMEH_SOURCE_DIR."""
 import base64
@@ -38,9 +42,19 @@ SERVER_ROWS = [
                    "PK-S-013": "pk-01 \"invalid\" for a proof signed by the account key; got challenge ended \"valid\""}),
 ]
 
+# Bad answers from a server under test end in a verdict: (fault rules for the
+# reference server, checks that must fail, substring)
+SERVER_FAULT_ROWS = [
+    ([{"name": "garbage-chain", "match": {"resource": "certificate"}, "action": {"append_body": "garbage\n-----BEGIN"}}],
+     {"PK-S-010": "a PEM certificate chain"}),
+    ([{"name": "no-challenges", "match": {"resource": "authz"}, "action": {"remove_field": "challenges"}}],
+     {"PK-S-010": "whose challenges include pk-01"}),
+]
+
 # (fake client faults, checks that must fail, substring)
 CLIENT_ROWS = [
     ("pk-account-key-proof", {"PK-C-010": "the proof's signature does not verify under the identifier's public key"}),
+    ("pk-garbage-proof", {"PK-C-010": "the proof is not a compact JWS of three base64url parts"}),
     ("pk-accept-other-key", {"PK-C-011": "a certificate for another key than its key identifier's; got exit 0 with a certificate for SHA-256(SPKI)"}),
 ]
 
@@ -123,11 +137,16 @@ def results(cmd, env=None):
             return {r["id"]: (r["verdict"], r.get("message") or r.get("reason") or "") for r in json.load(f)["results"]}
 
 
-def server_run(mode, checks, claims=True, draft=None):
+def server_run(mode, checks, claims=True, draft=None, faults=None):
     with open(os.path.join(SRC, "targets", "reference.json")) as f:
         t = json.load(f)
     t["name"] = "reference-pk-" + mode
     t["command"] += ["--pk", mode]
+    ff = None
+    if faults:
+        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as ff:
+            json.dump(faults, ff)
+        t["command"] += ["--faults", ff.name]
     if not claims:
         t["claims"]["challenges"] = [c for c in t["claims"]["challenges"] if c != "pk-01"]
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
@@ -137,6 +156,8 @@ def server_run(mode, checks, claims=True, draft=None):
         return results([BIN, "run", "--server", f.name, "--jobs", "2"] + sel + (["--draft", draft] if draft else []))
     finally:
         os.unlink(f.name)
+        if ff:
+            os.unlink(ff.name)
 
 
 def judge(got, want, verdict, label_):
@@ -151,6 +172,11 @@ def judge(got, want, verdict, label_):
 def server_row(row):
     mode, want = row
     return judge(server_run(mode, list(want)), want, "fail", "server --pk " + mode)
+
+
+def server_fault_row(row):
+    rules, want = row
+    return judge(server_run("on", list(want), faults=rules), want, "fail", "server faults " + rules[0]["name"])
 
 
 def client_run(client, faults, checks):
@@ -190,7 +216,8 @@ def main():
     problems = check_vectors()
     problems += baselines()
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as ex:
-        futs = [ex.submit(server_row, r) for r in SERVER_ROWS] + [ex.submit(client_row, r) for r in CLIENT_ROWS]
+        futs = [ex.submit(server_row, r) for r in SERVER_ROWS] + [ex.submit(server_fault_row, r) for r in SERVER_FAULT_ROWS] + \
+               [ex.submit(client_row, r) for r in CLIENT_ROWS]
         for f in futs:
             problems += f.result()
     for p in problems:

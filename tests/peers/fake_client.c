@@ -717,8 +717,26 @@ static int new_account_eab(acmeh_acme *c, acmeh_http_resp *resp, char *err, size
  * declared as a "pk" identifier (FAKE_CLIENT_PK_TYPE: selfsign-cert or csr
  * instead), its proof signed with that key, finalize without CSR, and the
  * certificate kept only when it carries that key. Faults: pk-account-key-proof
- * signs the proof with the account key, pk-accept-other-key keeps a
- * certificate for another key (both wrong on purpose). */
+ * signs the proof with the account key, pk-garbage-proof sends no JWS,
+ * pk-accept-other-key keeps a certificate for another key (all wrong on
+ * purpose). */
+/* The fault pk-garbage-proof: a proof that is no JWS at all (wrong on purpose). */
+static int pk_garbage_proof(acmeh_acme *c, const char *authz_url) {
+  json_t *authz = NULL;
+  char err[256];
+  long wait;
+  if (fetch(c, authz_url, &authz, &wait, err, sizeof err) || !authz) return die("authorization", err);
+  const char *url = json_string_value(json_object_get(acmeh_flow_find_challenge(authz, "pk-01"), "url"));
+  acmeh_post_opts o = opts();
+  acmeh_http_resp r;
+  if (url && acmeh_acme_post(c, url, "{\"proof\":\"not.a-jws\"}", &o, &r, err, sizeof err) == ACMEH_OK) acmeh_http_resp_free(&r);
+  json_decref(authz);
+  json_t *fin = poll(c, authz_url, "pending processing");
+  int ok = status_is(fin, "valid");
+  json_decref(fin);
+  return ok ? 0 : die("authorization", "did not become valid");
+}
+
 static int pk_issue(acmeh_acme *c) {
   const char *type = getenv("FAKE_CLIENT_PK_TYPE") && *getenv("FAKE_CLIENT_PK_TYPE") ? getenv("FAKE_CLIENT_PK_TYPE") : "pk";
   acmeh_key *k = NULL;
@@ -734,7 +752,8 @@ static int pk_issue(acmeh_acme *c) {
   size_t i;
   json_t *a, *fin = NULL;
   json_array_foreach(json_object_get(is.order, "authorizations"), i, a) {
-    if (rc == 0 && acmeh_flow_authorize(c, NULL, json_string_value(a), "pk-01", &fin, err, sizeof err)) rc = die("pk-01", err);
+    if (rc == 0 && fault("pk-garbage-proof")) rc = pk_garbage_proof(c, json_string_value(a));
+    else if (rc == 0 && acmeh_flow_authorize(c, NULL, json_string_value(a), "pk-01", &fin, err, sizeof err)) rc = die("pk-01", err);
     json_decref(fin), fin = NULL;
   }
   static const char *const waiting[] = {"pending"};
