@@ -78,19 +78,25 @@ static int b64_any_decode(const char *value, unsigned char **der, size_t *len) {
   return rc;
 }
 
+/* An RSA modulus over ACMEH_JWK_RSA_MAX_BITS costs a verifier too much; refused before any signature is checked. */
+static int too_big(const EVP_PKEY *k) {
+  return k && EVP_PKEY_get_base_id(k) == EVP_PKEY_RSA && EVP_PKEY_get_bits(k) > ACMEH_JWK_RSA_MAX_BITS;
+}
+
 static int ident_parse(const char *type, const unsigned char *der, size_t len, EVP_PKEY **key, char *why, size_t whylen) {
   const unsigned char *p = der;
   if (strcmp(type, "pk") == 0) {
     *key = d2i_PUBKEY(NULL, &p, (long)len);
-    if (!*key || p != der + len) return EVP_PKEY_free(*key), *key = NULL, acmeh_msg(why, whylen, ACMEH_PEER_PROTOCOL,
-                                         "the pk value is not exactly one DER SubjectPublicKeyInfo of a key OpenSSL reads");
+    if (!*key || p != der + len || too_big(*key)) return EVP_PKEY_free(*key), *key = NULL, acmeh_msg(why, whylen, ACMEH_PEER_PROTOCOL,
+                                         "the pk value is not exactly one DER SubjectPublicKeyInfo of a key OpenSSL reads "
+                                         "(RSA at most 8192 bits)");
     return ACMEH_OK;
   }
   if (strcmp(type, "csr") == 0) {
     X509_REQ *r = d2i_X509_REQ(NULL, &p, (long)len);
     int whole = r && p == der + len;
     *key = whole ? X509_REQ_get_pubkey(r) : NULL;
-    int ok = *key && X509_REQ_verify(r, *key) == 1;
+    int ok = *key && !too_big(*key) && X509_REQ_verify(r, *key) == 1;
     X509_REQ_free(r);
     if (ok) return ACMEH_OK;
     EVP_PKEY_free(*key), *key = NULL;
@@ -100,7 +106,7 @@ static int ident_parse(const char *type, const unsigned char *der, size_t len, E
   X509 *c = d2i_X509(NULL, &p, (long)len);
   int whole = c && p == der + len;
   *key = whole ? X509_get_pubkey(c) : NULL;
-  int self = *key && X509_NAME_cmp(X509_get_subject_name(c), X509_get_issuer_name(c)) == 0;
+  int self = *key && !too_big(*key) && X509_NAME_cmp(X509_get_subject_name(c), X509_get_issuer_name(c)) == 0;
   int ok = self && X509_verify(c, *key) == 1;
   X509_free(c);
   if (ok) return ACMEH_OK;

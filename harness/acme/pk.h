@@ -40,7 +40,7 @@ int acmeh_pk_ident_make(const char *type, EVP_PKEY *key, const char *cn, char **
 /* Reads identifier value `value` of `type`: decodes the base64 (at most
  * ACMEH_PK_MAX_VALUE characters), parses the whole DER as the type's
  * structure and, for "selfsign-cert" and "csr", verifies its signature under
- * its own key. *key receives the public key (caller frees with
+ * its own key. An RSA key over ACMEH_JWK_RSA_MAX_BITS is refused first. *key receives the public key (caller frees with
  * EVP_PKEY_free). Returns ACMEH_OK, or ACMEH_PEER_PROTOCOL with the reason in
  * why (whylen bytes), ACMEH_INVALID_ARG for an unknown type. */
 int acmeh_pk_ident_key(const char *type, const char *value, EVP_PKEY **key, char *why, size_t whylen);

@@ -561,8 +561,10 @@ int srv_is_key_ident(const char *name);
  * NULL for a dns or ip name. */
 const char *srv_key_ident_type(const char *name);
 /* Validates key identifier {type, value}: a malloc'd stored name, or NULL
- * with ptype and why filled (unsupportedIdentifier when pk is off). */
-char *srv_key_ident(const acmeh_server *s, const char *type, const char *value, const char **ptype, char *why, size_t whylen);
+ * with ptype and why filled (unsupportedIdentifier when pk is off; malformed
+ * when it does not read; badPublicKey for a key without a JWS algorithm, of
+ * a size a CSR key may not have, or an account's key, RFC 8555 §11.1). */
+char *srv_key_ident(acmeh_server *s, const char *type, const char *value, const char **ptype, char *why, size_t whylen);
 /* pk-01's extra input: the response's "proof". */
 int srv_pk01_inputs(acmeh_server *s, const srv_req *rq, const srv_authz *a, srv_validation *v);
 int srv_pk01_enabled(const acmeh_server *s);

@@ -192,7 +192,7 @@ json_t *srv_order_json(acmeh_server *s, srv_order *o) {
 /* ---- newOrder ------------------------------------------------------------------ */
 
 /* Validates the identifiers into names (deduplicated); 0 with rs filled on refusal. */
-static int parse_identifiers(const acmeh_server *s, const json_t *ids, char ***names, size_t *n, srv_resp *rs) {
+static int parse_identifiers(acmeh_server *s, const json_t *ids, char ***names, size_t *n, srv_resp *rs) {
   if (!json_is_array(ids) || !json_array_size(ids) || json_array_size(ids) > SRV_MAX_IDENTIFIERS)
     return srv_problem(rs, 400, "malformed", "identifiers must be an array of 1 to %d objects", SRV_MAX_IDENTIFIERS), 0;
   *names = calloc(json_array_size(ids), sizeof **names);

@@ -37,18 +37,22 @@ int srv_is_key_ident(const char *name) { return srv_key_ident_type(name) != NULL
 
 int srv_pk01_enabled(const acmeh_server *s) { return s->pk != PK_OFF && s->pk != PK_NO_CHALLENGE; }
 
-char *srv_key_ident(const acmeh_server *s, const char *type, const char *value, const char **ptype, char *why, size_t whylen) {
+char *srv_key_ident(acmeh_server *s, const char *type, const char *value, const char **ptype, char *why, size_t whylen) {
   *ptype = "unsupportedIdentifier";
   if (s->pk == PK_OFF) return snprintf(why, whylen, "identifier type \"%s\" is not supported", type), NULL;
   EVP_PKEY *key = NULL;
   *ptype = "malformed";
   if (acmeh_pk_ident_key(type, value, &key, why, whylen) != ACMEH_OK) return NULL;
   acmeh_key *k = NULL;
-  int usable = acmeh_key_from_pkey(key, &k) == ACMEH_OK;
+  char tp[44] = "";
+  int usable = acmeh_key_from_pkey(key, &k) == ACMEH_OK; /* pk-01's proof is a JWS: the key needs a JWS algorithm */
+  if (!usable) snprintf(why, whylen, "the %s key is none of P-256, P-384, RSA, Ed25519", type);
+  else if (!srv_key_acceptable(k, NULL, why, whylen)) usable = 0; /* the sizes a CSR key may have */
+  else if (acmeh_key_thumbprint(k, tp) == ACMEH_OK && srv_account_by_key(s, tp))
+    usable = 0, snprintf(why, whylen, "the %s key is an account key (RFC 8555 §11.1)", type);
   EVP_PKEY_free(key);
   acmeh_key_free(k);
-  if (!usable) /* pk-01's proof is a JWS: the key needs a JWS algorithm */
-    return *ptype = "badPublicKey", snprintf(why, whylen, "the %s key is none of P-256, P-384, RSA, Ed25519", type), NULL;
+  if (!usable) return *ptype = "badPublicKey", NULL;
   char *name = NULL;
   if (asprintf(&name, "%s:%s", type, value) < 0) return *ptype = "serverInternal", snprintf(why, whylen, "out of memory"), NULL;
   return name;

@@ -246,6 +246,12 @@ static void test_server_refusals(void) {
   CU_ASSERT(asprintf(&payload, "{\"identifiers\":[{\"type\":\"pk\",\"value\":\"%s\"},{\"type\":\"dns\",\"value\":\"a.example\"}]}", value) > 0);
   CU_ASSERT(post_status(c, no, payload, type, sizeof type) == 400 && strcmp(type, "rejectedIdentifier") == 0);
   free(payload);
+  /* the account's own key as the identifier (RFC 8555 §11.1) */
+  char *acct_value = NULL;
+  acmeh_pk_ident_make("pk", acmeh_key_pkey(acmeh_acme_key(c)), NULL, &acct_value);
+  CU_ASSERT(asprintf(&payload, "{\"identifiers\":[{\"type\":\"pk\",\"value\":\"%s\"}]}", acct_value) > 0);
+  CU_ASSERT(post_status(c, no, payload, type, sizeof type) == 400 && strcmp(type, "rejectedIdentifier") == 0);
+  free(payload), free(acct_value);
   /* the replacement: a CSR for another key after pk-01 proved k */
   char *ident = NULL, *csr = NULL;
   CU_ASSERT(asprintf(&ident, "pk:%s", value) > 0);
