@@ -25,20 +25,22 @@
 
 typedef struct {
   int port, dns_port, http01_port, tlsalpn01_port, no_mocks, verbose, quiet, no_verdicts;
-  const char *run_dir, *tls_cert, *tls_key, *tls_ca, *faults_file, *dns_account, *pk;
+  const char *run_dir, *tls_cert, *tls_key, *tls_ca, *faults_file, *dns_account;
   json_t *faults; /* loaded and validated rules, NULL = none */
   acmeh_server_eab_key eab[8]; /* --eab-kid / --eab-key pairs, in order */
   size_t neab_kid, neab_key;
   int eab_required;
   char drafts_arg[1024]; /* every --draft, comma-joined ("" = each suite's newest revision) */
   acmeh_wire wire;       /* what the chosen revisions put on the wire */
+  const char *pk;        /* --pk: pk-01 mode (server.h) */
 } serve_args;
 
 static void usage(FILE *f) {
   fputs("usage: acme-harness serve [--port P] [--dns-port P] [--http01-port P] [--tlsalpn01-port P]\n"
         "                          [--run-dir D] [--no-mocks] [--tls-cert F --tls-key F [--tls-ca F]]\n"
-        "                          [--faults F] [--dns-account MODE] [--pk MODE] [--quiet] [--no-verdicts] [--verbose]\n"
+        "                          [--faults F] [--dns-account MODE] [--quiet] [--no-verdicts] [--verbose]\n"
         "                          [--eab-kid KID --eab-key B64URL]... [--eab-required] [--draft SUITE=REV]...\n"
+        "                          [--pk MODE]\n"
         "  --no-mocks  start only the server; validate against the DNS, http-01 and tls-alpn-01\n"
         "              ports given (mocks of a running `acme-harness run`)\n"
         "  --faults F  inject the fault rules of JSON file F (format: README, \"Fault files\")\n"
