@@ -13,6 +13,7 @@
   X(dnsupdate)              \
   X(tkauth)                 \
   X(jwtclaimcon)            \
+  X(pk)                     \
 
 
 #define DECLARE(name) extern const acmeh_suite name##_suite;

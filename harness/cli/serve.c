@@ -38,6 +38,7 @@ typedef struct {
    * mock_ta: start the mock token authority and trust it */
   const char *tk_trust, *tk_x5u_ca, *tk_authority, *tk_devs;
   int tk_jti_reuse, mock_ta;
+  const char *pk;        /* --pk: pk-01 mode (server.h) */
 } serve_args;
 
 static void usage(FILE *f) {
@@ -46,12 +47,15 @@ static void usage(FILE *f) {
         "                          [--faults F] [--dns-account MODE] [--quiet] [--no-verdicts] [--only-failures]\n"
         "                          [--verbose]\n"
         "                          [--eab-kid KID --eab-key B64URL]... [--eab-required] [--draft SUITE=REV]...\n"
+        "                          [--pk MODE]\n"
         "  --no-mocks  start only the server; validate against the DNS, http-01 and tls-alpn-01\n"
         "              ports given (mocks of a running `acme-harness run`)\n"
         "  --faults F  inject the fault rules of JSON file F (format: README, \"Fault files\")\n"
         "  --dns-account MODE  dns-account-01: on (default), off, or a deviation for tests\n"
         "              (dns01-name, label-20-bytes, any-account-label, any-txt, wildcard-star,\n"
         "              bare-error, no-cname, short-token; harness/server/server.h)\n"
+        "  --pk MODE   pk-01 and the pk / selfsign-cert / csr identifiers: on (default), off, or a\n"
+        "              deviation for tests (csr-any-key, any-proof, other-key, no-challenge)\n"
         "  --eab-kid KID --eab-key B64URL  an External Account Binding key (RFC 8555 §7.3.4;\n"
         "              HMAC key in base64url, >= 16 bytes; up to 8 pairs); binding optional\n"
         "  --eab-required  newAccount must carry a binding (meta.externalAccountRequired)\n"
@@ -106,6 +110,7 @@ static int parse(serve_args *a, int argc, char **argv) {
       {"tkauth-trust", required_argument, 0, 1001},  {"tkauth-x5u-ca", required_argument, 0, 1002},
       {"token-authority", required_argument, 0, 1003}, {"tkauth-jti-reuse", no_argument, 0, 1004},
       {"tkauth-deviations", required_argument, 0, 1005}, {"mock-token-authority", no_argument, 0, 1006},
+      {"pk", required_argument, 0, 'P'},
       {0}};
   for (int ch; (ch = getopt_long(argc, argv, "hvq", opts, NULL)) != -1;) {
     switch (ch) {
@@ -124,6 +129,7 @@ static int parse(serve_args *a, int argc, char **argv) {
     case 'f': a->faults_file = optarg; break;
     case 'q': a->quiet = 1; break;
     case 'A': a->dns_account = optarg; break;
+    case 'P': a->pk = optarg; break;
     case 'K': if (a->neab_kid < 8) a->eab[a->neab_kid].kid = optarg; a->neab_kid++; break;
     case 'M': if (a->neab_key < 8) a->eab[a->neab_key].hmac_key_b64url = optarg; a->neab_key++; break;
     case 'E': a->eab_required = 1; break;
@@ -201,7 +207,7 @@ static int start_all(serve_args *a, const char *run_dir, serve_log *log, acmeh_m
   acmeh_server_config sc = {.port = a->port, .tls_cert_file = a->tls_cert, .tls_key_file = a->tls_key,
                             .tls_ca_file = a->tls_ca, .dns_addr = "127.0.0.1", .dns_port = a->dns_port,
                             .http01_port = a->http01_port, .tlsalpn01_port = a->tlsalpn01_port, .run_dir = run_dir,
-                            .log_requests = a->verbose, .faults = a->faults, .dns_account = a->dns_account,
+                            .log_requests = a->verbose, .faults = a->faults, .dns_account = a->dns_account, .pk = a->pk,
                             .eab_keys = a->eab, .neab = a->neab_kid, .eab_required = a->eab_required,
                             .dns_account_scheme = a->wire.dnsacct_scheme, .tkauth_trust_file = a->tk_trust,
                             .tkauth_x5u_ca_file = a->tk_x5u_ca, .tkauth_authority = a->tk_authority,

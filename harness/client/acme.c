@@ -19,6 +19,7 @@ struct acmeh_acme {
   char *kid;
   char thumbprint[44]; /* of key; "" until asked for */
   const char *step;    /* the protocol step under way (static string), for attribution */
+  const acmeh_key *pop_key; /* pk-01's key (borrowed), NULL = none */
 };
 
 /* Explains why a 200 directory body is unusable: not JSON at all (with the
@@ -150,6 +151,11 @@ acmeh_key *acmeh_acme_key(const acmeh_acme *c) { return c ? c->key : NULL; }
 const char *acmeh_acme_kid(const acmeh_acme *c) { return c ? c->kid : NULL; }
 
 int acmeh_acme_dnsacct_scheme(const acmeh_acme *c) { return c ? c->cfg.dnsacct_scheme : 0; }
+
+void acmeh_acme_set_pop_key(acmeh_acme *c, const acmeh_key *k) {
+  if (c) c->pop_key = k;
+}
+const acmeh_key *acmeh_acme_pop_key(const acmeh_acme *c) { return c ? c->pop_key : NULL; }
 
 /* Kept: each challenge needs it, and computing it builds the JWK anew. */
 int acmeh_acme_thumbprint(acmeh_acme *c, char out[44]) {

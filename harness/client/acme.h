@@ -85,6 +85,13 @@ int acmeh_acme_step_result(acmeh_acme *c, int rc);
 /* The config's dnsacct_scheme (0 for NULL). */
 int acmeh_acme_dnsacct_scheme(const acmeh_acme *c);
 
+/* The private key pk-01 proves possession of (draft-geng-acme-public-key,
+ * harness/acme/pk.h): the key of the order's pk / selfsign-cert / csr
+ * identifier, borrowed (the caller keeps it alive while the engine answers
+ * pk-01 challenges). NULL = none: pk-01 challenges then cannot be answered. */
+void acmeh_acme_set_pop_key(acmeh_acme *c, const acmeh_key *k);
+const acmeh_key *acmeh_acme_pop_key(const acmeh_acme *c);
+
 /* How one signed request deviates from a correct one. Zero = correct. */
 typedef struct {
   acmeh_jws_opts jws;       /* mutations; kid, use_jwk, nonce and url are filled by the engine */

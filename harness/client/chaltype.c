@@ -7,6 +7,7 @@
 
 #include "base/error.h"
 #include "harness/acme/challenge.h"
+#include "harness/acme/pk.h"
 
 static const char *token_of(const acmeh_chal_response *r) { return json_string_value(json_object_get(r->chal, "token")); }
 
@@ -63,15 +64,37 @@ static void dnsaccount01_unpublish(const acmeh_chal_response *r) {
   free(host);
 }
 
+/* ---- pk-01 (draft-geng-acme-public-key; wire as harness/acme/pk.h defines it):
+ * nothing to publish; the response carries {"proof": JWS over the token},
+ * signed with the identifier's private key, never the account key. */
+static int pk01_publish(const acmeh_chal_response *r, char *err, size_t errlen) {
+  return acmeh_acme_pop_key(r->c) ? ACMEH_OK
+                                  : acmeh_msg(err, errlen, ACMEH_UNSUPPORTED, "the client holds no private key for this key identifier");
+}
+static void pk01_unpublish(const acmeh_chal_response *r) { (void)r; }
+static char *pk01_response(const acmeh_chal_response *r, char *err, size_t errlen) {
+  char *proof = NULL, *body = NULL;
+  int rc = acmeh_pk_proof(acmeh_acme_pop_key(r->c), token_of(r), &proof);
+  json_t *p = rc == ACMEH_OK ? json_pack("{s:s}", "proof", proof) : NULL;
+  if (p) body = json_dumps(p, JSON_COMPACT);
+  if (!body) acmeh_msg(err, errlen, rc ? rc : ACMEH_NOMEM, "cannot sign the pk-01 proof");
+  json_decref(p);
+  free(proof);
+  return body;
+}
+
 static const char *const dns_only[] = {"dns", NULL};
+static const char *const key_types[] = {"pk", "selfsign-cert", "csr", NULL};
 static const char *const dns_and_ip[] = {"dns", "ip", NULL}; /* RFC 8738 §7: http-01 and tls-alpn-01 for ip */
 
-static const acmeh_chaltype http01 = {"http-01", dns_and_ip, http01_publish, http01_unpublish, 1};
-static const acmeh_chaltype dns01 = {"dns-01", dns_only, dns01_publish, dns01_unpublish, 0};
-static const acmeh_chaltype tlsalpn01 = {"tls-alpn-01", dns_and_ip, tlsalpn01_publish, tlsalpn01_unpublish, 1};
-static const acmeh_chaltype dnsaccount01 = {"dns-account-01", dns_only, dnsaccount01_publish, dnsaccount01_unpublish, 0};
+static const acmeh_chaltype http01 = {"http-01", dns_and_ip, http01_publish, http01_unpublish, 1, NULL};
+static const acmeh_chaltype dns01 = {"dns-01", dns_only, dns01_publish, dns01_unpublish, 0, NULL};
+static const acmeh_chaltype tlsalpn01 = {"tls-alpn-01", dns_and_ip, tlsalpn01_publish, tlsalpn01_unpublish, 1, NULL};
+static const acmeh_chaltype dnsaccount01 = {"dns-account-01", dns_only, dnsaccount01_publish, dnsaccount01_unpublish, 0, NULL};
 
-static const acmeh_chaltype *const table[] = {&http01, &dns01, &tlsalpn01, &dnsaccount01, NULL};
+static const acmeh_chaltype pk01 = {"pk-01", key_types, pk01_publish, pk01_unpublish, 0, pk01_response};
+
+static const acmeh_chaltype *const table[] = {&http01, &dns01, &tlsalpn01, &dnsaccount01, &pk01, NULL};
 
 const acmeh_chaltype *const *acmeh_chaltypes(void) { return table; }
 

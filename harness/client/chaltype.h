@@ -33,6 +33,9 @@ typedef struct {
    * tls-alpn-01): a client that answers by its own listener then owns the
    * validation ports; 0 when it looks the answer up in DNS. */
   int client_listens;
+  /* The challenge response's payload (RFC 8555 §7.5.1), malloc'd; NULL as a
+   * member = "{}". Returns NULL with the reason in err when it cannot be made. */
+  char *(*response)(const acmeh_chal_response *r, char *err, size_t errlen);
 } acmeh_chaltype;
 
 /* The row of challenge type `name`, or NULL when the client does not answer it. */

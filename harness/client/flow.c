@@ -73,16 +73,25 @@ int acmeh_flow_new_account_eab(acmeh_acme *c, acmeh_keytype kt, const char *payl
   return acmeh_acme_step_result(c, rc);
 }
 
-/* An address literal is an "ip" identifier (RFC 8738 §3), anything else "dns". */
-static const char *identifier_type(const char *name) {
+/* An address literal is an "ip" identifier (RFC 8738 §3); "pk:<value>",
+ * "selfsign-cert:<value>" and "csr:<value>" are key identifiers
+ * (draft-geng-acme-public-key, harness/acme/pk.h); anything else "dns". */
+static const char *identifier_type(const char *name, const char **value) {
+  static const char *const keys[] = {"pk", "selfsign-cert", "csr"};
   unsigned char bin[16];
+  *value = name;
+  for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+    if (strncmp(name, keys[i], strlen(keys[i])) == 0 && name[strlen(keys[i])] == ':')
+      return *value = name + strlen(keys[i]) + 1, keys[i];
   return inet_pton(AF_INET, name, bin) == 1 || inet_pton(AF_INET6, name, bin) == 1 ? "ip" : "dns";
 }
 
 static json_t *identifiers(const char *const *names, size_t n) {
   json_t *a = json_array();
-  for (size_t i = 0; i < n; i++)
-    json_array_append_new(a, json_pack("{s:s,s:s}", "type", identifier_type(names[i]), "value", names[i]));
+  for (size_t i = 0; i < n; i++) {
+    const char *value, *type = identifier_type(names[i], &value);
+    json_array_append_new(a, json_pack("{s:s,s:s}", "type", type, "value", value));
+  }
   return a;
 }
 
@@ -222,18 +231,29 @@ void acmeh_flow_unpublish(acmeh_acme *c, const acmeh_publisher *pub, const json_
 /* The step name of answering a challenge of `type` ("http-01 challenge"):
  * each type's validation has its own judges (runner/suite.h step_judges). */
 static const char *challenge_step(const char *type) {
-  static const char *const steps[] = {"http-01 challenge", "dns-01 challenge", "tls-alpn-01 challenge", "dns-account-01 challenge"};
+  static const char *const steps[] = {"http-01 challenge", "dns-01 challenge", "tls-alpn-01 challenge", "dns-account-01 challenge",
+                                      "pk-01 challenge"};
   for (size_t i = 0; i < sizeof steps / sizeof *steps; i++)
     if (type && strncmp(steps[i], type, strlen(type)) == 0 && steps[i][strlen(type)] == ' ') return steps[i];
   return "challenge";
 }
 
-static int respond_and_poll(acmeh_acme *c, const char *authz_url, const json_t *chal, json_t **final,
+/* The response payload the challenge's row asks for ("{}" for most), malloc'd. */
+static char *response_payload(acmeh_acme *c, const json_t *chal, const char *name, char *err, size_t errlen) {
+  acmeh_chal_response r;
+  const acmeh_chaltype *t = response_of(c, NULL, chal, name, NULL, &r);
+  return t && t->response ? t->response(&r, err, errlen) : strdup("{}");
+}
+
+static int respond_and_poll(acmeh_acme *c, const char *authz_url, const json_t *chal, const char *name, json_t **final,
                             char *err, size_t errlen) {
   const char *curl_ = json_string_value(json_object_get(chal, "url"));
   if (!curl_) return acmeh_msg(err, errlen, ACMEH_PEER_PROTOCOL, "challenge has no url");
+  char *payload = response_payload(c, chal, name, err, errlen);
+  if (!payload) return ACMEH_INTERNAL;
   acmeh_http_resp r;
-  int rc = acmeh_acme_post(c, curl_, "{}", NULL, &r, err, errlen);
+  int rc = acmeh_acme_post(c, curl_, payload, NULL, &r, err, errlen);
+  free(payload);
   if (rc == ACMEH_OK && r.status != 200) {
     char d[300];
     acmeh_resp_describe(&r, d, sizeof d);
@@ -267,7 +287,7 @@ int acmeh_flow_authorize(acmeh_acme *c, const acmeh_publisher *pub, const char *
   char *as = NULL; /* "*.<name>" for a wildcard authorization (RFC 8555 §7.1.4) */
   if (json_is_true(json_object_get(authz, "wildcard")) && asprintf(&as, "*.%s", name) < 0) as = NULL;
   rc = acmeh_flow_publish(c, pub, chal, as ? as : name, err, errlen);
-  if (rc == ACMEH_OK) rc = respond_and_poll(c, authz_url, chal, final_authz, err, errlen);
+  if (rc == ACMEH_OK) rc = respond_and_poll(c, authz_url, chal, as ? as : name, final_authz, err, errlen);
   acmeh_flow_unpublish(c, pub, chal, as ? as : name);
   free(as);
   st = rc ? NULL : json_string_value(json_object_get(*final_authz, "status"));
@@ -344,8 +364,10 @@ int acmeh_flow_finalize(acmeh_acme *c, acmeh_issued *out, const char *csr_b64, c
   const char *fin = json_string_value(json_object_get(out->order, "finalize"));
   acmeh_acme_step_set(c, fin ? "finalize" : "newOrder"); /* an order without finalize is newOrder's fault */
   if (!fin) return acmeh_acme_step_result(c, acmeh_msg(err, errlen, ACMEH_PEER_PROTOCOL, "order has no finalize URL"));
-  char *payload = NULL;
-  if (asprintf(&payload, "{\"csr\":\"%s\"}", csr_b64) < 0) return acmeh_acme_step_result(c, ACMEH_NOMEM);
+  char *payload = NULL; /* no CSR: a key identifier's order (draft-geng-acme-public-key) */
+  if (!csr_b64) payload = strdup("{}");
+  else if (asprintf(&payload, "{\"csr\":\"%s\"}", csr_b64) < 0) payload = NULL;
+  if (!payload) return acmeh_acme_step_result(c, ACMEH_NOMEM);
   acmeh_http_resp r;
   int rc = acmeh_acme_post(c, fin, payload, NULL, &r, err, errlen);
   free(payload);

@@ -93,8 +93,9 @@ int acmeh_flow_issue(acmeh_acme *c, const acmeh_publisher *pub, const char *cons
 int acmeh_flow_ready_order(acmeh_acme *c, const acmeh_publisher *pub, const char *const *names, size_t n,
                            const char *type, acmeh_issued *out, char *err, size_t errlen);
 
-/* Finalizes a ready order with a CSR (base64url DER) and polls to a final
- * state; on "valid" downloads the chain into out. */
+/* Finalizes a ready order with a CSR (base64url DER; NULL = the payload {},
+ * no CSR, as draft-geng-acme-public-key allows for a key identifier's order)
+ * and polls to a final state; on "valid" downloads the chain into out. */
 int acmeh_flow_finalize(acmeh_acme *c, acmeh_issued *out, const char *csr_b64, char *err,
                         size_t errlen);
 

@@ -25,7 +25,8 @@ typedef struct acmeh_scenarios acmeh_scenarios;
  *             "eab": {"kid", "key" (base64url), "required": bool} (one External Account
  *                     Binding key, RFC 8555 §7.3.4; the client gets EAB_KID and EAB_HMAC_KEY),
  *             "http01_token": "a/b+c=" (every http-01 challenge's token, validated as given;
- *                     server.h)},
+ *                     server.h),
+ *             "pk": "other-key" (pk-01's mode or deviation, server.h)},
  *  "vars": {"NAME": "value"} (extra variables for the client's commands, e.g. PROFILE),
  *  "wildcard": true (the client is asked for "*.<domain>"),
  *  "names": n (1-8, default 1: the client is asked for n names in one order, in

@@ -37,11 +37,11 @@ static int new_token(char *out, size_t outlen, size_t bytes) {
 /* Sets the challenge types an authorization offers into chal; returns how
  * many. The challenge-type rows (chaltype.c) say what each type is offered
  * for, and their order is the order offered. */
-static int offered_types(const acmeh_server *s, int wildcard, int ip, int atc, srv_chal *chal) {
+static int offered_types(const acmeh_server *s, int wildcard, int ip, int atc, int key, srv_chal *chal) {
   int n = 0;
   for (int t = 0; t < CHAL_COUNT; t++) {
     const srv_chaltype_row *row = srv_chaltype((srv_chal_type)t);
-    int fits = atc ? row->for_atc : (ip ? row->for_ip : row->for_dns) && (!wildcard || row->for_wildcard);
+    int fits = atc ? row->for_atc : key ? row->for_key : (ip ? row->for_ip : row->for_dns) && (!wildcard || row->for_wildcard);
     if (fits && (!row->enabled || row->enabled(s)))
       chal[n++].type = (srv_chal_type)t;
   }
@@ -56,7 +56,7 @@ srv_authz *srv_authz_create(acmeh_server *s, srv_account *acct, const char *name
   a->value = strdup(name + (a->wildcard ? 2 : 0)); /* §7.1.4: the base name, never "*." */
   memcpy(a->account, acct->e.id, sizeof a->account);
   a->expires = acmeh_now_wall() + SRV_ORDER_LIFETIME;
-  a->nchal = offered_types(s, a->wildcard, srv_is_ip(name), srv_atc_split(name, NULL, NULL), a->chal);
+  a->nchal = offered_types(s, a->wildcard, srv_is_ip(name), srv_atc_split(name, NULL, NULL), srv_is_key_ident(name), a->chal);
   *rc = a->value ? srv_random_id(a->e.id) : ACMEH_NOMEM;
   for (int i = 0; *rc == ACMEH_OK && i < a->nchal; i++) {
     int short_token = a->chal[i].type == CHAL_DNSACCT01 && s->dnsacct == DNSACCT_SHORT_TOKEN;
@@ -88,6 +88,7 @@ json_t *srv_chal_json(acmeh_server *s, const srv_authz *a, int i) {
                         chal_status_names[c->status], "token", c->token);
   free(base), free(u);
   if (c->type == CHAL_TKAUTH01) srv_atc_chal_json(s, j);
+  if (c->type == CHAL_PK01) srv_pk01_chal_members(j);
   if (c->validated) {
     char t[32];
     srv_rfc3339(c->validated, t);

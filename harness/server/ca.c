@@ -114,7 +114,8 @@ const char *srv_ca_roots_file(const srv_ca *ca) { return ca->roots_file; }
 static int add_names(X509 *leaf, X509 *issuer, char *const *all, size_t nall) {
   char *names[SRV_MAX_IDENTIFIERS];
   size_t n = srv_atc_plain_names(all, nall < SRV_MAX_IDENTIFIERS ? nall : SRV_MAX_IDENTIFIERS, names);
-  if (n == 0) return srv_atc_add_exts(leaf, all, nall); /* token identifiers only: no SAN */
+  /* token identifiers only, or a key identifier alone (draft-geng-acme-public-key, nall 0): no SAN */
+  if (n == 0) return srv_atc_add_exts(leaf, all, nall);
   acmeh_strbuf b = {0};
   for (size_t i = 0; i < n; i++)
     acmeh_strbuf_printf(&b, "%s%s:%s", i ? "," : "", srv_is_ip(names[i]) ? "IP" : "DNS", names[i]);

@@ -120,9 +120,10 @@ int srv_issue_async(acmeh_server *s, srv_order *o, const X509_PUBKEY *spki) {
     issue_free(j);
     return ACMEH_NOMEM;
   }
-  j->names = calloc(o->nnames, sizeof *j->names);
+  j->names = calloc(o->nnames + 1, sizeof *j->names);
+  size_t want = 0; /* a key identifier (draft-geng-acme-public-key) names nothing in the certificate */
   for (size_t i = 0; j->names && i < o->nnames; i++)
-    if ((j->names[j->n] = strdup(o->names[i]))) j->n++;
+    if (!srv_is_key_ident(o->names[i]) && ++want && (j->names[j->n] = strdup(o->names[i]))) j->n++;
   j->not_before = o->not_before, j->not_after = o->not_after;
   double validity;
   const char *eku;
@@ -132,7 +133,7 @@ int srv_issue_async(acmeh_server *s, srv_order *o, const X509_PUBKEY *spki) {
                        j->not_after = j->not_before + validity;
   }
   srv_atc_cap_validity(s, o, &j->not_before, &j->not_after);
-  int rc = j->names && j->n == o->nnames ? srv_job_queue(s, issue_work, issue_done, j) : ACMEH_NOMEM;
+  int rc = j->names && j->n == want ? srv_job_queue(s, issue_work, issue_done, j) : ACMEH_NOMEM;
   if (rc) issue_free(j);
   return rc;
 }

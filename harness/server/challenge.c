@@ -37,6 +37,7 @@ static void job_free(job *j) {
   free(j->v.token);
   free(j->v.keyauth);
   srv_atc_inputs_free(&j->v);
+  free(j->v.proof);
   json_decref(j->result);
   free(j->chal_url);
   free(j);
@@ -91,7 +92,8 @@ static void mark_valid(acmeh_server *s, srv_authz *a, srv_chal *c) {
   a->status = AZ_VALID;
   a->expires = c->validated + SRV_AUTHZ_LIFETIME;
   srv_account *acct = srv_account_get(s, a->account);
-  if (!acct) return;
+  /* a key's authorization is not reused: each order proves possession anew */
+  if (!acct || srv_is_key_ident(a->value)) return;
   char key[300];
   index_key(a, key);
   json_object_set_new(acct->valid_authz, key, json_string(a->e.id)); /* for reuse and revocation */

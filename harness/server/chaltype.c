@@ -15,7 +15,9 @@ static const srv_chaltype_row rows[CHAL_COUNT] = {
     [CHAL_DNSACCT01] = {"dns-account-01", 1, 0, 1, dnsaccount01_enabled, srv_dnsaccount01_inputs,
                         srv_validate_dnsaccount01},
     /* RFC 9447 §6.1 (TNAuthList), jwtclaimcon (JWTClaimConstraints): for token identifiers only */
-    [CHAL_TKAUTH01] = {"tkauth-01", 0, 0, 0, NULL, srv_tkauth01_inputs, srv_validate_tkauth01, 1},
+    [CHAL_TKAUTH01] = {"tkauth-01", 0, 0, 0, NULL, srv_tkauth01_inputs, srv_validate_tkauth01, .for_atc = 1},
+    /* draft-geng-acme-public-key: for the key identifiers only */
+    [CHAL_PK01] = {"pk-01", 0, 0, 0, srv_pk01_enabled, srv_pk01_inputs, srv_validate_pk01, .for_key = 1},
 };
 
 const srv_chaltype_row *srv_chaltype(srv_chal_type t) { return &rows[t]; }

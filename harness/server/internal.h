@@ -56,7 +56,10 @@ typedef enum { ACCT_VALID, ACCT_DEACTIVATED } srv_acct_status;
 typedef enum { AZ_PENDING, AZ_VALID, AZ_INVALID, AZ_DEACTIVATED, AZ_EXPIRED } srv_authz_status;
 typedef enum { CH_PENDING, CH_PROCESSING, CH_VALID, CH_INVALID } srv_chal_status;
 typedef enum { ORD_PENDING, ORD_READY, ORD_PROCESSING, ORD_VALID, ORD_INVALID } srv_order_status;
-typedef enum { CHAL_HTTP01, CHAL_DNS01, CHAL_TLSALPN01, CHAL_DNSACCT01, CHAL_TKAUTH01, CHAL_COUNT } srv_chal_type;
+typedef enum { CHAL_HTTP01, CHAL_DNS01, CHAL_TLSALPN01, CHAL_DNSACCT01, CHAL_TKAUTH01, CHAL_PK01, CHAL_COUNT } srv_chal_type;
+/* pk-01 and its key identifiers (draft-geng-acme-public-key, pk.c): off, on,
+ * or on with one deliberate deviation for the harness's own tests (server.h, pk). */
+typedef enum { PK_OFF, PK_ON, PK_CSR_ANY_KEY, PK_ANY_PROOF, PK_OTHER_KEY, PK_NO_CHALLENGE } srv_pk_mode;
 /* dns-account-01 (draft-ietf-acme-dns-account-label): off, on, or on with one
  * deliberate deviation for the harness's own tests (server.h, dns_account). */
 typedef enum {
@@ -206,6 +209,7 @@ struct acmeh_server {
   unsigned tkauth_skip; /* ACMEH_ATC_SKIP_* deviations */
   unsigned tkauth_dev;  /* SRV_TKAUTH_* deviations (tkauth.c) */
   json_t *atc_jtis; /* jti -> exp of every token accepted (tkauth.c) */
+  srv_pk_mode pk;             /* pk-01 and the key identifiers offered, and how (pk.c) */
 };
 
 /* One request as the handlers see it. */
@@ -326,8 +330,11 @@ char *srv_ip_name(const char *value, const char **type, char *why, size_t whylen
 /* 1 when a stored identifier value is an address (an ip identifier): dns
  * names never parse as one, since srv_dns_name refuses numeric TLDs. */
 int srv_is_ip(const char *name);
-/* "ip" or "dns" for a stored identifier value. */
+/* "ip", "dns", a token or a key identifier's type for a stored identifier value. */
 const char *srv_ident_type(const char *name);
+/* The value as sent: the name itself, or a token or key identifier's value
+ * (after "<type>:", borrowed). */
+const char *srv_ident_value(const char *name);
 
 /* authz.c */
 void srv_authz_free(srv_authz *a);
@@ -369,6 +376,9 @@ typedef struct {
   struct acmeh_atc_result_s *atc_out; /* what a valid token said (owned by the job) */
   unsigned tkauth_skip;               /* the server's ACMEH_ATC_SKIP_* deviations */
   int tkauth_accept_any;              /* deviation: every response is valid */
+  /* pk-01 only: the "proof" of the response (NULL = none) and the mode */
+  char *proof;
+  srv_pk_mode pk;
 } srv_validation;
 json_t *srv_validate(const srv_validation *v);
 /* Each type's blocking validation (the rows of srv_chaltype). */
@@ -376,6 +386,7 @@ json_t *srv_validate_http01(const srv_validation *v);  /* RFC 8555 §8.3 */
 json_t *srv_validate_dns01(const srv_validation *v);   /* RFC 8555 §8.4 */
 json_t *srv_validate_tlsalpn01(const srv_validation *v); /* RFC 8737 §3 */
 json_t *srv_validate_dnsaccount01(const srv_validation *v); /* draft-ietf-acme-dns-account-label §3.3 */
+json_t *srv_validate_pk01(const srv_validation *v); /* draft-geng-acme-public-key (pk.c) */
 /* dns-account-01's extra inputs: the kid of the JWS that POSTed the response (challenge.c). */
 int srv_dnsaccount01_inputs(acmeh_server *s, const srv_req *rq, const srv_authz *a, srv_validation *v);
 
@@ -391,6 +402,7 @@ typedef struct {
   int (*inputs)(acmeh_server *s, const srv_req *rq, const srv_authz *a, srv_validation *v);
   json_t *(*validate)(const srv_validation *v); /* blocking, on the pool: NULL = valid, else a problem */
   int for_atc; /* offered for TNAuthList / JWTClaimConstraints identifiers (and nothing else is) */
+  int for_key; /* offered for the key identifiers pk, selfsign-cert, csr (draft-geng-acme-public-key) */
 } srv_chaltype_row;
 const srv_chaltype_row *srv_chaltype(srv_chal_type t);
 /* dns-01 (RFC 8555 §8.4) split in two for the loop's own UDP query (dnsq.c):
@@ -415,8 +427,6 @@ json_t *srv_dns01_verdict(const srv_validation *v, ldns_status st, const ldns_pk
  * Authority-token identifiers are stored as "<type>:<value>". */
 /* 1 when a stored name is an authority-token identifier, with its type and value. */
 int srv_atc_split(const char *name, const char **type, const char **value);
-/* The value shown for a stored name (after "<type>:" for token identifiers). */
-const char *srv_ident_value(const char *name);
 /* newOrder: a TNAuthList / JWTClaimConstraints identifier checked (unpadded
  * base64url of valid DER) into a stored name (malloc'd); NULL with ptype and why. */
 char *srv_atc_name(const char *type, const char *value, int lenient_der, const char **ptype, char *why, size_t whylen);
@@ -586,6 +596,32 @@ int srv_profile_select(acmeh_server *s, const json_t *payload, int has_ip, char 
 /* Validity (seconds) and EKU of profile `name`; 0 when unknown or retired. */
 int srv_profile_params(const acmeh_server *s, const char *name, double *validity, const char **eku);
 void srv_h_profiles_mgmt(srv_req *rq, srv_resp *rs, const json_t *body);
+
+/* ---- pk-01 and key identifiers, draft-geng-acme-public-key (pk.c) ----------- */
+
+/* A stored key identifier is "<type>:<value as sent>" (dns names and
+ * canonical addresses never start so). */
+/* server.h's pk value (NULL = "on") as a mode; -1 when unknown. */
+int srv_pk_mode_parse(const char *name);
+/* 1 when stored identifier `name` is a key identifier. */
+int srv_is_key_ident(const char *name);
+/* A stored key identifier's type ("pk", "selfsign-cert", "csr"; static), or
+ * NULL for a dns or ip name. */
+const char *srv_key_ident_type(const char *name);
+/* Validates key identifier {type, value}: a malloc'd stored name, or NULL
+ * with ptype and why filled (unsupportedIdentifier when pk is off; malformed
+ * when it does not read; badPublicKey for a key without a JWS algorithm, of
+ * a size a CSR key may not have, or an account's key, RFC 8555 §11.1). */
+char *srv_key_ident(acmeh_server *s, const char *type, const char *value, const char **ptype, char *why, size_t whylen);
+/* pk-01's extra input: the response's "proof". */
+int srv_pk01_inputs(acmeh_server *s, const srv_req *rq, const srv_authz *a, srv_validation *v);
+int srv_pk01_enabled(const acmeh_server *s);
+/* pk-01's challenge members beyond RFC 8555's: pk_url, standardization. */
+void srv_pk01_chal_members(json_t *chal);
+/* Finalize of an order for key identifier `name`: payload without "csr"
+ * (the draft's CSR-less issuance) or with a CSR for exactly the identifier's
+ * key. 1 with *spki the key to certify (caller frees); 0 with the refusal in rs. */
+int srv_pk_finalize_key(acmeh_server *s, const char *name, const json_t *payload, X509_PUBKEY **spki, srv_resp *rs);
 
 /* Eviction (store.c): keeps the tables under their caps. */
 void srv_store_trim(acmeh_server *s);

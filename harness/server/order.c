@@ -14,6 +14,7 @@
 
 #include "harness/acme/cert.h"
 #include "harness/acme/csr.h"
+#include "harness/acme/pk.h"
 #include "base/clock.h"
 #include "base/error.h"
 #include "harness/server/internal.h"
@@ -83,8 +84,14 @@ int srv_is_ip(const char *name) {
 }
 
 const char *srv_ident_type(const char *name) {
-  const char *t;
-  return srv_atc_split(name, &t, NULL) ? t : srv_is_ip(name) ? "ip" : "dns";
+  const char *t, *key = srv_key_ident_type(name); /* draft-geng-acme-public-key */
+  return srv_atc_split(name, &t, NULL) ? t : key ? key : srv_is_ip(name) ? "ip" : "dns";
+}
+
+/* Token identifiers are kept as "type:value" (tkauth.c), key identifiers as "type:value" too. */
+const char *srv_ident_value(const char *name) {
+  const char *v, *key = srv_key_ident_type(name);
+  return srv_atc_split(name, NULL, &v) ? v : key ? name + strlen(key) + 1 : name;
 }
 
 /* RFC 8738 §3: the value is the address's canonical text, so the same address
@@ -186,7 +193,7 @@ json_t *srv_order_json(acmeh_server *s, srv_order *o) {
 /* ---- newOrder ------------------------------------------------------------------ */
 
 /* Validates the identifiers into names (deduplicated); 0 with rs filled on refusal. */
-static int parse_identifiers(const acmeh_server *s, const json_t *ids, char ***names, size_t *n, srv_resp *rs) {
+static int parse_identifiers(acmeh_server *s, const json_t *ids, char ***names, size_t *n, srv_resp *rs) {
   if (!json_is_array(ids) || !json_array_size(ids) || json_array_size(ids) > SRV_MAX_IDENTIFIERS)
     return srv_problem(rs, 400, "malformed", "identifiers must be an array of 1 to %d objects", SRV_MAX_IDENTIFIERS), 0;
   *names = calloc(json_array_size(ids), sizeof **names);
@@ -198,6 +205,8 @@ static int parse_identifiers(const acmeh_server *s, const json_t *ids, char ***n
     char why[300] = "identifier needs string type and value", *name = NULL;
     if (type && value && (strcmp(type, "TNAuthList") == 0 || strcmp(type, "JWTClaimConstraints") == 0))
       name = srv_atc_name(type, value, srv_atc_lenient_der(s), &ptype, why, sizeof why);
+    else if (type && value && acmeh_pk_is_key_type(type)) /* draft-geng-acme-public-key */
+      name = srv_key_ident(s, type, value, &ptype, why, sizeof why), unsupported += !name && !strcmp(ptype, "unsupportedIdentifier");
     else if (type && value && strcmp(type, "dns") != 0 && strcmp(type, "ip") != 0)
       ptype = "unsupportedIdentifier", unsupported++,
       snprintf(why, sizeof why, "identifier type \"%.40s\" is not supported; use \"dns\" or \"ip\"", type);
@@ -216,7 +225,14 @@ static int parse_identifiers(const acmeh_server *s, const json_t *ids, char ***n
     if (k < *n) free(name);
     else (*names)[(*n)++] = name;
   }
-  if (!json_array_size(subs)) return json_decref(subs), 1;
+  if (!json_array_size(subs)) {
+    json_decref(subs);
+    for (size_t k = 0; *n > 1 && k < *n; k++)
+      if (srv_is_key_ident((*names)[k]))
+        return srv_problem(rs, 400, "rejectedIdentifier", "a %s identifier must be the order's only identifier: one "
+                           "certificate certifies one key (draft-geng-acme-public-key)", srv_key_ident_type((*names)[k])), 0;
+    return 1;
+  }
   const char *top = unsupported == json_array_size(subs) ? "unsupportedIdentifier" : "rejectedIdentifier";
   char d[100];
   snprintf(d, sizeof d, "%zu of the identifiers cannot be issued for; see subproblems", json_array_size(subs));
@@ -421,6 +437,21 @@ void srv_order_answer(acmeh_server *s, srv_resp *rs, const char *order_id) {
   srv_json(rs, 200, srv_order_json(s, o));
 }
 
+/* draft-geng-acme-public-key: the key the pk-01 challenge proved is the one
+ * certified, from a CSR for that key or from no CSR at all (pk.c). */
+static void finalize_key(srv_req *rq, srv_resp *rs, srv_order *o) {
+  X509_PUBKEY *spki = NULL;
+  if (!srv_pk_finalize_key(rq->s, o->names[0], rq->payload, &spki, rs)) return;
+  int rc = srv_issue_async(rq->s, o, spki);
+  X509_PUBKEY_free(spki);
+  if (rc != ACMEH_OK) return srv_problem(rs, 500, "serverInternal", "cannot queue issuance");
+  o->status = ORD_PROCESSING;
+  char *u = srv_url(rq->s, "order", o->e.id);
+  srv_header(rs, "Location: %s", u ? u : "");
+  free(u);
+  answer_later(rs, o);
+}
+
 static void finalize(srv_req *rq, srv_resp *rs, srv_order *o) {
   acmeh_server *s = rq->s;
   static const char *const st[] = {"pending", "ready", "processing", "valid", "invalid"};
@@ -432,6 +463,7 @@ static void finalize(srv_req *rq, srv_resp *rs, srv_order *o) {
   const char *eku;
   if (o->profile && !srv_profile_params(s, o->profile, &validity, &eku))
     return srv_problem(rs, 400, "invalidProfile", "profile \"%s\" is no longer issued; start a new order", o->profile);
+  if (o->nnames == 1 && srv_is_key_ident(o->names[0])) return finalize_key(rq, rs, o);
   const char *csr = json_string_value(json_object_get(rq->payload, "csr"));
   acmeh_csr *req = NULL;
   char why[256] = "";

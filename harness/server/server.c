@@ -462,6 +462,9 @@ static int setup(acmeh_server *s, const acmeh_server_config *cfg, char *err, siz
   if (mode < 0) return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "server: unknown dns_account mode \"%.40s\"", cfg->dns_account);
   s->dnsacct = (srv_dnsacct_mode)mode;
   s->dnsacct_scheme = cfg->dns_account_scheme;
+  if ((mode = srv_pk_mode_parse(cfg->pk)) < 0)
+    return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "server: unknown pk mode \"%.40s\"", cfg->pk);
+  s->pk = (srv_pk_mode)mode;
   if ((rc = fixed_http01_token(s, cfg->http01_token, err, errlen))) return rc;
   if ((rc = srv_atc_setup(s, cfg)) != ACMEH_OK)
     return acmeh_msg(err, errlen, rc, "server: tkauth_deviations \"%.100s\" names an unknown deviation, or out of memory",

@@ -140,6 +140,15 @@ typedef struct {
    * "a/b+c="). Printable ASCII without spaces, 1-44 characters; NULL = random
    * tokens. Others are refused with ACMEH_INVALID_ARG. */
   const char *http01_token;
+  /* pk-01 and the key identifiers "pk", "selfsign-cert", "csr"
+   * (draft-geng-acme-public-key, harness/server/pk.c): NULL or "on" =
+   * offered; "off" = key identifiers are unsupportedIdentifier; or one
+   * deliberate deviation for the harness's own tests: "csr-any-key"
+   * (finalize takes a CSR for another key), "any-proof" (any proof string
+   * validates), "other-key" (a CSR-less finalize certifies a key of the
+   * server's making), "no-challenge" (authorizations offer no pk-01). Others
+   * are refused with ACMEH_INVALID_ARG. */
+  const char *pk;
   /* ARI (RFC 9773): renewalInfo and newOrder "replaces"; see acmeh_server_ari. */
   acmeh_server_ari ari;
   /* Profiles (draft-ietf-acme-profiles): an object

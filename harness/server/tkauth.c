@@ -56,11 +56,6 @@ int srv_atc_split(const char *name, const char **type, const char **value) {
   return 0;
 }
 
-const char *srv_ident_value(const char *name) {
-  const char *v;
-  return srv_atc_split(name, NULL, &v) ? v : name;
-}
-
 /* The DER kind of a checked value of `type`; -1 when it is none. */
 static int kind_of(const char *type, const unsigned char *der, size_t len) {
   if (strcmp(type, ACMEH_ATC_TNAUTHLIST) == 0) return ACMEH_DER_TNAUTHLIST;

@@ -17,6 +17,7 @@
 #include "harness/acme/b64.h"
 #include "harness/acme/cert.h"
 #include "harness/acme/challenge.h"
+#include "harness/acme/pk.h"
 #include "harness/client/ari.h"
 #include "harness/client/flow.h"
 #include "base/clock.h"
@@ -782,6 +783,67 @@ static int new_account_eab(acmeh_acme *c, acmeh_http_resp *resp, char *err, size
   return rc;
 }
 
+/* pk-01 (draft-geng-acme-public-key, scenario challenge pk-01): a fresh key
+ * declared as a "pk" identifier (FAKE_CLIENT_PK_TYPE: selfsign-cert or csr
+ * instead), its proof signed with that key, finalize without CSR, and the
+ * certificate kept only when it carries that key. Faults: pk-account-key-proof
+ * signs the proof with the account key, pk-garbage-proof sends no JWS,
+ * pk-accept-other-key keeps a certificate for another key (all wrong on
+ * purpose). */
+/* The fault pk-garbage-proof: a proof that is no JWS at all (wrong on purpose). */
+static int pk_garbage_proof(acmeh_acme *c, const char *authz_url) {
+  json_t *authz = NULL;
+  char err[256];
+  long wait;
+  if (fetch(c, authz_url, &authz, &wait, err, sizeof err) || !authz) return die("authorization", err);
+  const char *url = json_string_value(json_object_get(acmeh_flow_find_challenge(authz, "pk-01"), "url"));
+  acmeh_post_opts o = opts();
+  acmeh_http_resp r;
+  if (url && acmeh_acme_post(c, url, "{\"proof\":\"not.a-jws\"}", &o, &r, err, sizeof err) == ACMEH_OK) acmeh_http_resp_free(&r);
+  json_decref(authz);
+  json_t *fin = poll(c, authz_url, "pending processing");
+  int ok = status_is(fin, "valid");
+  json_decref(fin);
+  return ok ? 0 : die("authorization", "did not become valid");
+}
+
+static int pk_issue(acmeh_acme *c) {
+  const char *type = getenv("FAKE_CLIENT_PK_TYPE") && *getenv("FAKE_CLIENT_PK_TYPE") ? getenv("FAKE_CLIENT_PK_TYPE") : "pk";
+  acmeh_key *k = NULL;
+  acmeh_issued is = {0};
+  char err[512], *value = NULL, *ident = NULL;
+  if (acmeh_key_generate(ACMEH_KEY_ES256, &k) || acmeh_pk_ident_make(type, acmeh_key_pkey(k), "fake device", &value) ||
+      asprintf(&ident, "%s:%s", type, value) < 0)
+    return acmeh_key_free(k), free(value), die("pk", "cannot make the key identifier");
+  free(value);
+  acmeh_acme_set_pop_key(c, fault("pk-account-key-proof") ? acmeh_acme_key(c) : k);
+  const char *names[] = {ident};
+  int rc = acmeh_flow_new_order(c, names, 1, &is.order_url, &is.order, err, sizeof err) ? die("newOrder", err) : 0;
+  size_t i;
+  json_t *a, *fin = NULL;
+  json_array_foreach(json_object_get(is.order, "authorizations"), i, a) {
+    if (rc == 0 && fault("pk-garbage-proof")) rc = pk_garbage_proof(c, json_string_value(a));
+    else if (rc == 0 && acmeh_flow_authorize(c, NULL, json_string_value(a), "pk-01", &fin, err, sizeof err)) rc = die("pk-01", err);
+    json_decref(fin), fin = NULL;
+  }
+  static const char *const waiting[] = {"pending"};
+  json_t *o = NULL;
+  if (rc == 0 && acmeh_flow_poll(c, is.order_url, waiting, 1, &o, err, sizeof err)) rc = die("order", err);
+  if (o) json_decref(is.order), is.order = o;
+  if (rc == 0 && acmeh_flow_finalize(c, &is, NULL, err, sizeof err)) rc = die("finalize", err);
+  STACK_OF(X509) *chain = NULL;
+  if (rc == 0 && acmeh_pem_chain_parse(is.chain_pem, strlen(is.chain_pem), &chain, err, sizeof err)) rc = die("certificate", err);
+  if (rc == 0 && !acmeh_pk_same_key(X509_get0_pubkey(sk_X509_value(chain, 0)), acmeh_key_pkey(k)) && !fault("pk-accept-other-key"))
+    rc = die("certificate", "the certificate is for another key than the identifier's (public-key replacement); not kept");
+  if (rc == 0) save_text("cert.pem", is.chain_pem);
+  sk_X509_pop_free(chain, X509_free);
+  acmeh_issued_clear(&is);
+  acmeh_acme_set_pop_key(c, NULL);
+  acmeh_key_free(k);
+  free(ident);
+  return rc;
+}
+
 static int run(acmeh_acme *c, const char *domain) {
   char err[512];
   if (fault("get-nonce")) {
@@ -812,6 +874,7 @@ account_ready:
     }
     free(n);
   }
+  if (strcmp(challenge_type(), "pk-01") == 0) return pk_issue(c);
   if (profile_setup(c)) return 1;
   int rc = order_once(c, domain);
   if (rc == 3 && !fault("refinalize-invalid-profile")) /* profiles draft §4: a new order, not the same finalize */
