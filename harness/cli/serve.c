@@ -25,7 +25,7 @@
 
 typedef struct {
   int port, dns_port, http01_port, tlsalpn01_port, no_mocks, verbose, quiet, no_verdicts;
-  const char *run_dir, *tls_cert, *tls_key, *tls_ca, *faults_file, *dns_account;
+  const char *run_dir, *tls_cert, *tls_key, *tls_ca, *faults_file, *dns_account, *dns_persist;
   json_t *faults; /* loaded and validated rules, NULL = none */
   acmeh_server_eab_key eab[8]; /* --eab-kid / --eab-key pairs, in order */
   size_t neab_kid, neab_key;
@@ -37,7 +37,7 @@ typedef struct {
 static void usage(FILE *f) {
   fputs("usage: acme-harness serve [--port P] [--dns-port P] [--http01-port P] [--tlsalpn01-port P]\n"
         "                          [--run-dir D] [--no-mocks] [--tls-cert F --tls-key F [--tls-ca F]]\n"
-        "                          [--faults F] [--dns-account MODE] [--quiet] [--no-verdicts] [--verbose]\n"
+        "                          [--faults F] [--dns-account MODE] [--dns-persist MODE] [--quiet] [--no-verdicts] [--verbose]\n"
         "                          [--eab-kid KID --eab-key B64URL]... [--eab-required] [--draft SUITE=REV]...\n"
         "  --no-mocks  start only the server; validate against the DNS, http-01 and tls-alpn-01\n"
         "              ports given (mocks of a running `acme-harness run`)\n"
@@ -45,6 +45,8 @@ static void usage(FILE *f) {
         "  --dns-account MODE  dns-account-01: on (default), off, or a deviation for tests\n"
         "              (dns01-name, label-20-bytes, any-account-label, any-txt, wildcard-star,\n"
         "              bare-error, no-cname, short-token; harness/server/server.h)\n"
+        "  --dns-persist MODE  dns-persist-01: on (default), off, or a deviation for tests\n"
+        "              (harness/server/persist.c)\n"
         "  --eab-kid KID --eab-key B64URL  an External Account Binding key (RFC 8555 §7.3.4;\n"
         "              HMAC key in base64url, >= 16 bytes; up to 8 pairs); binding optional\n"
         "  --eab-required  newAccount must carry a binding (meta.externalAccountRequired)\n"
@@ -85,6 +87,7 @@ static int parse(serve_args *a, int argc, char **argv) {
       {"verbose", no_argument, 0, 'v'},              {"faults", required_argument, 0, 'f'},
       {"no-verdicts", no_argument, 0, 'V'},
       {"quiet", no_argument, 0, 'q'},                {"dns-account", required_argument, 0, 'A'},
+      {"dns-persist", required_argument, 0, 'P'},
       {"eab-kid", required_argument, 0, 'K'},        {"eab-key", required_argument, 0, 'M'},
       {"eab-required", no_argument, 0, 'E'},         {"draft", required_argument, 0, 'r'},
       {0}};
@@ -104,6 +107,7 @@ static int parse(serve_args *a, int argc, char **argv) {
     case 'f': a->faults_file = optarg; break;
     case 'q': a->quiet = 1; break;
     case 'A': a->dns_account = optarg; break;
+    case 'P': a->dns_persist = optarg; break;
     case 'K': if (a->neab_kid < 8) a->eab[a->neab_kid].kid = optarg; a->neab_kid++; break;
     case 'M': if (a->neab_key < 8) a->eab[a->neab_key].hmac_key_b64url = optarg; a->neab_key++; break;
     case 'E': a->eab_required = 1; break;
@@ -289,6 +293,7 @@ static int start_all(serve_args *a, const char *run_dir, printer *pr, acmeh_mock
                             .log_requests = a->verbose, .faults = a->faults, .dns_account = a->dns_account,
                             .eab_keys = a->eab, .neab = a->neab_kid, .eab_required = a->eab_required,
                             .dns_account_scheme = a->wire.dnsacct_scheme,
+                            .dns_persist = a->dns_persist, .dns_persist_rev = a->wire.persist_rev,
                             .observer = a->quiet ? NULL : print_exchange, .observer_ud = pr};
   if (acmeh_server_start(&sc, srv, err, sizeof err)) return fprintf(stderr, "acme-harness serve: %s\n", err), 2;
   return 0;

@@ -150,6 +150,7 @@ acmeh_key *acmeh_acme_key(const acmeh_acme *c) { return c ? c->key : NULL; }
 const char *acmeh_acme_kid(const acmeh_acme *c) { return c ? c->kid : NULL; }
 
 int acmeh_acme_dnsacct_scheme(const acmeh_acme *c) { return c ? c->cfg.dnsacct_scheme : 0; }
+int acmeh_acme_persist_rev(const acmeh_acme *c) { return c ? c->cfg.persist_rev : 0; }
 
 /* Kept: each challenge needs it, and computing it builds the JWK anew. */
 int acmeh_acme_thumbprint(acmeh_acme *c, char out[44]) {

@@ -33,6 +33,9 @@ typedef struct {
    * tls-alpn-01): a client that answers by its own listener then owns the
    * validation ports; 0 when it looks the answer up in DNS. */
   int client_listens;
+  /* 1 when the challenge carries no token (dns-persist-01: the record names
+   * the account, not a challenge); publish then gets keyauth NULL. */
+  int tokenless;
 } acmeh_chaltype;
 
 /* The row of challenge type `name`, or NULL when the client does not answer it. */

@@ -86,6 +86,7 @@ json_t *srv_chal_json(acmeh_server *s, const srv_authz *a, int i) {
   json_t *j = json_pack("{s:s,s:s,s:s,s:s}", "type", srv_chal_type_name(c->type), "url", u ? u : "", "status",
                         chal_status_names[c->status], "token", c->token);
   free(base), free(u);
+  if (c->type == CHAL_PERSIST01) srv_persist01_chal_json(s, a, j);
   if (c->validated) {
     char t[32];
     srv_rfc3339(c->validated, t);

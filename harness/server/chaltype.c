@@ -14,6 +14,8 @@ static const srv_chaltype_row rows[CHAL_COUNT] = {
     /* a DNS method for dns identifiers (the draft's IANA entry), so with dns-01, wildcards included */
     [CHAL_DNSACCT01] = {"dns-account-01", 1, 0, 1, dnsaccount01_enabled, srv_dnsaccount01_inputs,
                         srv_validate_dnsaccount01},
+    /* draft-ietf-acme-dns-persist (every revision to -02): dns identifiers, wildcards included */
+    [CHAL_PERSIST01] = {"dns-persist-01", 1, 0, 1, srv_persist01_enabled, srv_persist01_inputs, srv_validate_persist01},
 };
 
 const srv_chaltype_row *srv_chaltype(srv_chal_type t) { return &rows[t]; }

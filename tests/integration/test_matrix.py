@@ -33,8 +33,8 @@ SRC = os.environ["ACMEH_SOURCE_DIR"]
 FAKE = os.path.join(os.path.dirname(BIN), "tests", "acmeh-fake-client")
 TARGET = os.path.join(SRC, "tests", "peers", "fake-client.json")
 SERVERS = ["reference", "pebble"] if shutil.which("pebble") else ["reference"]
-# The challenge table's types some chosen client answers: the fake client also answers dns-account-01.
-CHALLENGES = ["http-01", "dns-01", "tls-alpn-01", "dns-account-01"]
+# The challenge table's types some chosen client answers: the fake client also answers dns-account-01 and dns-persist-01.
+CHALLENGES = ["http-01", "dns-01", "tls-alpn-01", "dns-account-01", "dns-persist-01"]
 KINDS = ["renew", "revoke", "ari", "profiles"]
 NCOLS = len(CHALLENGES) + len(KINDS)
 failures = []
