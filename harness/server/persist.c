@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/clock.h"
 #include "base/error.h"
@@ -17,18 +18,23 @@
 #include "harness/server/internal.h"
 
 /* The deliberate deviations the harness's own tests use, one rule broken each
- * (server.h dns_persist); the names are the config's spelling, in order. */
+ * (server.h dns_persist); the names are the config's spelling, in order.
+ * Not a deviation: "alt-accounturi" (-01 only) puts another URI of the
+ * account, <base>/acct-alt/<id>, in the challenge and accepts only that one
+ * (-01 §4.1 item 3 lets a CA use any URI that permanently identifies the
+ * account), so a client that writes its account URL instead of the
+ * challenge's accounturi is caught. */
 typedef enum {
   PERSIST_OFF, PERSIST_ON, PERSIST_NO_ISSUERS, PERSIST_UPPER_ISSUER, PERSIST_NO_ACCOUNTURI_FIELD, PERSIST_NO_META,
   PERSIST_ANY_ISSUER, PERSIST_ANY_ACCOUNT, PERSIST_MISSING_ACCOUNT_OK, PERSIST_IGNORE_UNTIL, PERSIST_LAX_UNTIL,
   PERSIST_IGNORE_POLICY, PERSIST_UNKNOWN_FATAL, PERSIST_CASE_TAGS, PERSIST_FIRST_RECORD, PERSIST_DUPLICATE_OK,
-  PERSIST_CASE_ACCOUNT, PERSIST_FIRST_STRING, PERSIST_RAW_URL, PERSIST_MODES
+  PERSIST_CASE_ACCOUNT, PERSIST_FIRST_STRING, PERSIST_RAW_URL, PERSIST_ALT_ACCOUNTURI, PERSIST_MODES
 } srv_persist_mode;
 static const char *const mode_names[PERSIST_MODES] = {
     "off", "on", "no-issuers", "upper-issuer", "no-accounturi-field", "no-meta", "any-issuer", "any-account",
     "missing-accounturi-ok", "ignore-persist-until", "lax-persist-until", "ignore-policy", "unknown-param-fatal",
     "case-sensitive-tags", "first-record-only", "duplicate-ok", "case-insensitive-account", "first-string-only",
-    "raw-account-url"};
+    "raw-account-url", "alt-accounturi"};
 
 /* The issuer domain names this CA lists (the draft's examples, §3.1). */
 static const char *const issuers[] = {"authority.example", "ca.example.net", NULL};
@@ -53,7 +59,7 @@ void srv_persist01_chal_json(acmeh_server *s, const srv_authz *a, json_t *j) {
   json_object_del(j, "token"); /* §3.1: no token; the record is the same for every challenge */
   json_object_set_new(j, acmeh_persist_issuers_field((acmeh_persist_rev)s->persist_rev), issuer_list(s->persist_mode));
   if (s->persist_rev == ACMEH_PERSIST_I1 && s->persist_mode != PERSIST_NO_ACCOUNTURI_FIELD) {
-    char *u = srv_url(s, "acct", a->account); /* -01 §3.1: the account URL */
+    char *u = srv_url(s, s->persist_mode == PERSIST_ALT_ACCOUNTURI ? "acct-alt" : "acct", a->account); /* -01 §3.1 */
     json_object_set_new(j, "accounturi", json_string(u ? u : ""));
     free(u);
   }
@@ -62,7 +68,14 @@ void srv_persist01_chal_json(acmeh_server *s, const srv_authz *a, json_t *j) {
 static void hash_prefix(const acmeh_server *s, char *out, size_t len) { snprintf(out, len, "%s/account-hash/", s->base); }
 
 void srv_persist01_meta(acmeh_server *s, json_t *meta) {
-  if (s->persist_rev != ACMEH_PERSIST_I2 || s->persist_mode == PERSIST_OFF || s->persist_mode == PERSIST_NO_META) return;
+  if (s->persist_mode == PERSIST_OFF) return;
+  /* RFC 8555 §7.1.1 caaIdentities: the -00 texts name it as the source of the
+   * issuer names (sheurich-00 SHOULD, later MAY); clients such as acme.sh
+   * build their record from it. Always the full list, whatever the deviation. */
+  json_t *caa = json_array();
+  for (int i = 0; issuers[i]; i++) json_array_append_new(caa, json_string(issuers[i]));
+  json_object_set_new(meta, "caaIdentities", caa);
+  if (s->persist_rev != ACMEH_PERSIST_I2 || s->persist_mode == PERSIST_NO_META) return;
   char p[300];
   hash_prefix(s, p, sizeof p);
   json_object_set_new(meta, "accountHashPrefix", json_string(p)); /* -02 §3.2 */
@@ -70,7 +83,8 @@ void srv_persist01_meta(acmeh_server *s, json_t *meta) {
 }
 
 int srv_persist01_inputs(acmeh_server *s, const srv_req *rq, const srv_authz *a, srv_validation *v) {
-  v->account_url = srv_url(s, "acct", rq->acct->e.id);
+  int alt = s->persist_mode == PERSIST_ALT_ACCOUNTURI && s->persist_rev == ACMEH_PERSIST_I1;
+  v->account_url = srv_url(s, alt ? "acct-alt" : "acct", rq->acct->e.id);
   v->wildcard = a->wildcard;
   v->persist_mode = s->persist_mode;
   v->persist_rev = s->persist_rev;
@@ -114,12 +128,12 @@ static int account_matches(const srv_validation *v, const char *uri) {
   if (v->persist_rev != ACMEH_PERSIST_I2) return cmp(uri, v->account_url) == 0; /* RFC 3986 §6.2.1 simple comparison */
   if (v->persist_mode == PERSIST_RAW_URL && strcmp(uri, v->account_url) == 0) return 1;
   size_t pl = strlen(v->hash_prefix);
-  if (strncmp(uri, v->hash_prefix, pl) != 0) return 0;
+  if (strncasecmp(uri, v->hash_prefix, pl) != 0 || (cmp == strcmp && strncmp(uri, v->hash_prefix, pl) != 0)) return 0;
   if (strncmp(uri + pl, "sha-256/", 8) != 0) return -1;
   const char *domains[] = {v->name, "*"};
   for (int i = 0; i < 2; i++) {
     char h[44];
-    if (acmeh_persist_account_hash(domains[i], v->thumb, v->account_url, h) == ACMEH_OK && strcmp(uri + pl + 8, h) == 0)
+    if (acmeh_persist_account_hash(domains[i], v->thumb, v->account_url, h) == ACMEH_OK && cmp(uri + pl + 8, h) == 0)
       return 1;
   }
   return 0;
@@ -139,7 +153,9 @@ static int judge(const srv_validation *v, const char *text, size_t len, acmeh_pe
   if (rc == ACMEH_PEER_PROTOCOL && v->persist_mode == PERSIST_LAX_UNTIL && strstr(why, "persistUntil")) {
     acmeh_persist_rec_free(r);
     char *cut = strndup(text, (size_t)(strstr(text, "persistUntil") ? strstr(text, "persistUntil") - text : (long)len));
-    rc = cut ? acmeh_persist_parse(cut, strlen(cut), r, why, wl) : ACMEH_NOMEM;
+    size_t cl = cut ? strlen(cut) : 0;
+    while (cl && (cut[cl - 1] == ' ' || cut[cl - 1] == ';')) cut[--cl] = '\0';
+    rc = cut ? acmeh_persist_parse(cut, cl, r, why, wl) : ACMEH_NOMEM;
     free(cut);
   }
   if (rc == ACMEH_PEER_PROTOCOL && v->persist_mode == PERSIST_DUPLICATE_OK && strstr(why, "twice")) {

@@ -269,7 +269,11 @@ static int mgmt_txt(acmeh_acme *c, const char *host, const char *value) {
  * record published at _validation-persist.<name>, with the persist-* faults'
  * mistakes: the dns-01 name, an issuer of its own, no check of an empty
  * issuer list, the account URL whatever the revision, no policy=wildcard, a
- * trailing ";". */
+ * trailing ";"; and the bad input of persist-huge-record (padded to 64000
+ * octets), persist-many-params (thousands of unknown parameters),
+ * persist-non-ascii-issuer (the issuer "authörity.example" in UTF-8) and
+ * persist-flapping (the record replaced and removed while the server
+ * validates). */
 static char *persist_record(acmeh_acme *c, const char *domain, const json_t *ch, int wild) {
   const json_t *l = json_object_get(ch, "issuerDomainNames");
   int rev = l ? ACMEH_PERSIST_I2 : json_object_get(ch, "accounturi") ? ACMEH_PERSIST_I1 : ACMEH_PERSIST_R0;
@@ -277,6 +281,7 @@ static char *persist_record(acmeh_acme *c, const char *domain, const json_t *ch,
   const char *issuer = json_string_value(json_array_get(l, 0)), *kid = acmeh_acme_kid(c);
   if (!issuer && !fault("persist-ignore-issuers")) return NULL; /* §3.1: malformed */
   if (!issuer || fault("persist-wrong-issuer")) issuer = "wrong-issuer.example";
+  if (fault("persist-non-ascii-issuer")) issuer = "auth\xc3\xb6rity.example";
   char acct[600], tp[44], h[44];
   const char *prefix = json_string_value(json_object_get(json_object_get(acmeh_acme_dir(c), "meta"), "accountHashPrefix"));
   if (rev == ACMEH_PERSIST_I2 && prefix && !fault("persist-account-url") && !acmeh_key_thumbprint(acmeh_acme_key(c), tp) &&
@@ -287,6 +292,12 @@ static char *persist_record(acmeh_acme *c, const char *domain, const json_t *ch,
   char *rec = NULL;
   if (asprintf(&rec, "%s; accounturi=%s%s%s", issuer, acct, wild && !fault("persist-no-policy") ? "; policy=wildcard" : "",
                fault("persist-trailing-semicolon") ? ";" : "") < 0) rec = NULL;
+  size_t n = rec ? strlen(rec) : 0, cap = 64000;
+  if (rec && (fault("persist-huge-record") || fault("persist-many-params")) && (rec = realloc(rec, cap + 1))) {
+    if (fault("persist-huge-record")) n += (size_t)snprintf(rec + n, cap + 1 - n, "; pad="), memset(rec + n, 'a', cap - n), n = cap;
+    for (int i = 0; fault("persist-many-params") && n + 16 < cap; i++) n += (size_t)snprintf(rec + n, cap + 1 - n, "; p%d=v", i);
+    rec[n] = '\0';
+  }
   return rec;
 }
 
@@ -303,6 +314,8 @@ static int respond_persist(acmeh_acme *c, const char *domain, const char *authz_
   const char *answer = fault("challenge-wrong-payload") ? "{\"keyAuthorization\":\"x\"}" : "{}";
   acmeh_acme_post(c, json_string_value(json_object_get(ch, "url")), answer, &o, &r, err, sizeof err);
   acmeh_http_resp_free(&r);
+  for (int i = 0; fault("persist-flapping") && i < 20; i++) /* the record changes under the validation */
+    i % 2 ? mgmt_txt(c, host, "authority.example; accounturi=https://elsewhere.example/acct/1") : mgmt_txt(c, host, NULL);
   json_t *fin = poll(c, authz_url, "pending processing");
   mgmt_txt(c, host, NULL);
   int ok = status_is(fin, "valid");
