@@ -142,14 +142,17 @@ def off():
 # A server on revision B checked as revision A: what must fail, and the words naming the difference.
 CROSS = [
     (I1, I2, {"PERSIST-S-001": "no such member (the challenge has -02's \"issuerDomainNames\")",
-              "PERSIST-S-004": "does not name account"}),
+              "PERSIST-S-004": "\"issuer-domain-names\" is not an array"}),
+    (R0, I2, {"PERSIST-S-004": "\"issuer-domain-names\" is not an array"}),
     (I2, R0, {"PERSIST-S-001": "no such member (the challenge has -00/-01's \"issuer-domain-names\")",
-              "PERSIST-S-003": "directory meta.accountHashPrefix"}),
+              "PERSIST-S-003": "directory meta.accountHashPrefix",
+              "PERSIST-S-004": "\"issuerDomainNames\" is not an array"}),
     (I2, I1, {"PERSIST-S-003": "directory meta.accountHashPrefix"}),
-    (I1, R0, {"PERSIST-S-002": "no accounturi member"}),
+    (I1, R0, {"PERSIST-S-002": "no accounturi member",
+              "PERSIST-S-004": "has no \"accounturi\" (-01 §3.1)"}),
 ]
 # ... and the record checks that need the missing -02 meta are blocked on PERSIST-S-003, not failed.
-CROSS_BLOCKED = (I2, R0, {"PERSIST-S-004": "no meta.accountHashPrefix in the directory (see PERSIST-S-003)",
+CROSS_BLOCKED = (I2, R0, {"PERSIST-S-005": "no meta.accountHashPrefix in the directory (see PERSIST-S-003)",
                           "PERSIST-S-011": "see PERSIST-S-003"})
 
 
