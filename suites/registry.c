@@ -14,6 +14,7 @@
   X(tkauth)                 \
   X(jwtclaimcon)            \
   X(pk)                     \
+  X(dnspersist)             \
 
 
 #define DECLARE(name) extern const acmeh_suite name##_suite;

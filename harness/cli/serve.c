@@ -27,7 +27,7 @@
 
 typedef struct {
   int port, dns_port, http01_port, tlsalpn01_port, no_mocks, verbose, quiet, no_verdicts, only_failures;
-  const char *run_dir, *tls_cert, *tls_key, *tls_ca, *faults_file, *dns_account;
+  const char *run_dir, *tls_cert, *tls_key, *tls_ca, *faults_file, *dns_account, *dns_persist;
   json_t *faults; /* loaded and validated rules, NULL = none */
   acmeh_server_eab_key eab[8]; /* --eab-kid / --eab-key pairs, in order */
   size_t neab_kid, neab_key;
@@ -44,8 +44,8 @@ typedef struct {
 static void usage(FILE *f) {
   fputs("usage: acme-harness serve [--port P] [--dns-port P] [--http01-port P] [--tlsalpn01-port P]\n"
         "                          [--run-dir D] [--no-mocks] [--tls-cert F --tls-key F [--tls-ca F]]\n"
-        "                          [--faults F] [--dns-account MODE] [--quiet] [--no-verdicts] [--only-failures]\n"
-        "                          [--verbose]\n"
+        "                          [--faults F] [--dns-account MODE] [--dns-persist MODE] [--quiet] [--no-verdicts]\n"
+        "                          [--only-failures] [--verbose]\n"
         "                          [--eab-kid KID --eab-key B64URL]... [--eab-required] [--draft SUITE=REV]...\n"
         "                          [--pk MODE]\n"
         "  --no-mocks  start only the server; validate against the DNS, http-01 and tls-alpn-01\n"
@@ -56,6 +56,8 @@ static void usage(FILE *f) {
         "              bare-error, no-cname, short-token; harness/server/server.h)\n"
         "  --pk MODE   pk-01 and the pk / selfsign-cert / csr identifiers: on (default), off, or a\n"
         "              deviation for tests (csr-any-key, any-proof, other-key, no-challenge)\n"
+        "  --dns-persist MODE  dns-persist-01: on (default), off, or a deviation for tests\n"
+        "              (harness/server/persist.c)\n"
         "  --eab-kid KID --eab-key B64URL  an External Account Binding key (RFC 8555 §7.3.4;\n"
         "              HMAC key in base64url, >= 16 bytes; up to 8 pairs); binding optional\n"
         "  --eab-required  newAccount must carry a binding (meta.externalAccountRequired)\n"
@@ -105,6 +107,7 @@ static int parse(serve_args *a, int argc, char **argv) {
       {"verbose", no_argument, 0, 'v'},              {"faults", required_argument, 0, 'f'},
       {"no-verdicts", no_argument, 0, 'V'},         {"only-failures", no_argument, 0, 'O'},
       {"quiet", no_argument, 0, 'q'},                {"dns-account", required_argument, 0, 'A'},
+      {"dns-persist", required_argument, 0, 1010},
       {"eab-kid", required_argument, 0, 'K'},        {"eab-key", required_argument, 0, 'M'},
       {"eab-required", no_argument, 0, 'E'},         {"draft", required_argument, 0, 'r'},
       {"tkauth-trust", required_argument, 0, 1001},  {"tkauth-x5u-ca", required_argument, 0, 1002},
@@ -130,6 +133,7 @@ static int parse(serve_args *a, int argc, char **argv) {
     case 'q': a->quiet = 1; break;
     case 'A': a->dns_account = optarg; break;
     case 'P': a->pk = optarg; break;
+    case 1010: a->dns_persist = optarg; break;
     case 'K': if (a->neab_kid < 8) a->eab[a->neab_kid].kid = optarg; a->neab_kid++; break;
     case 'M': if (a->neab_key < 8) a->eab[a->neab_key].hmac_key_b64url = optarg; a->neab_key++; break;
     case 'E': a->eab_required = 1; break;
@@ -212,6 +216,7 @@ static int start_all(serve_args *a, const char *run_dir, serve_log *log, acmeh_m
                             .dns_account_scheme = a->wire.dnsacct_scheme, .tkauth_trust_file = a->tk_trust,
                             .tkauth_x5u_ca_file = a->tk_x5u_ca, .tkauth_authority = a->tk_authority,
                             .tkauth_allow_jti_reuse = a->tk_jti_reuse, .tkauth_deviations = a->tk_devs,
+                            .dns_persist = a->dns_persist, .dns_persist_rev = a->wire.persist_rev,
                             .observer = log ? serve_log_exchange : NULL, .observer_ud = log,
                             .validation_observer = log ? serve_log_validation : NULL, .validation_observer_ud = log};
   if (acmeh_server_start(&sc, srv, err, sizeof err)) return fprintf(stderr, "acme-harness serve: %s\n", err), 2;

@@ -151,6 +151,7 @@ acmeh_key *acmeh_acme_key(const acmeh_acme *c) { return c ? c->key : NULL; }
 const char *acmeh_acme_kid(const acmeh_acme *c) { return c ? c->kid : NULL; }
 
 int acmeh_acme_dnsacct_scheme(const acmeh_acme *c) { return c ? c->cfg.dnsacct_scheme : 0; }
+int acmeh_acme_persist_rev(const acmeh_acme *c) { return c ? c->cfg.persist_rev : 0; }
 
 void acmeh_acme_set_pop_key(acmeh_acme *c, const acmeh_key *k) {
   if (c) c->pop_key = k;

@@ -26,6 +26,8 @@ typedef struct {
   int verbose;
   int dnsacct_scheme;       /* acmeh_dnsacct_scheme (harness/acme/challenge.h): where dns-account-01's TXT
                                goes, per the revision under test; 0 = draft-ietf-acme-dns-account-label */
+  int persist_rev;          /* acmeh_persist_rev (harness/acme/persist.h): dns-persist-01's wire format;
+                               0 = draft-ietf-acme-dns-persist-02 */
   const char **failed_step; /* NULL, or where the engine writes the step (acmeh_acme_step) of the last
                                request-level operation when it was a flow step that failed through the
                                peer's fault, NULL when the last one was anything else (attribution:
@@ -84,6 +86,8 @@ int acmeh_acme_step_result(acmeh_acme *c, int rc);
 
 /* The config's dnsacct_scheme (0 for NULL). */
 int acmeh_acme_dnsacct_scheme(const acmeh_acme *c);
+/* The config's persist_rev (0 for NULL). */
+int acmeh_acme_persist_rev(const acmeh_acme *c);
 
 /* The private key pk-01 proves possession of (draft-geng-acme-public-key,
  * harness/acme/pk.h): the key of the order's pk / selfsign-cert / csr

@@ -8,6 +8,7 @@
 #include "base/error.h"
 #include "harness/acme/challenge.h"
 #include "harness/acme/pk.h"
+#include "harness/acme/persist.h"
 
 static const char *token_of(const acmeh_chal_response *r) { return json_string_value(json_object_get(r->chal, "token")); }
 
@@ -83,18 +84,81 @@ static char *pk01_response(const acmeh_chal_response *r, char *err, size_t errle
   return body;
 }
 
+/* ---- dns-persist-01 (draft-ietf-acme-dns-persist): a record naming one issuer
+ * of the challenge's list and the account, at "_validation-persist.<name>", in
+ * the revision of the client's config (harness/acme/persist.h). */
+
+/* The challenge's issuer list checked (§3.1: 1..10 normalized names; -02
+ * §3.2: every meta.issuerDomainNames value among them); the first is ours. */
+static const char *persist_issuer(const acmeh_chal_response *r, int rev, char *err, size_t errlen) {
+  const char *field = acmeh_persist_issuers_field((acmeh_persist_rev)rev);
+  const json_t *l = json_object_get(r->chal, field), *x;
+  size_t n = json_array_size(l), i;
+  if (!json_is_array(l) || n == 0 || n > ACMEH_PERSIST_MAX_ISSUERS)
+    return acmeh_msg(err, errlen, ACMEH_PEER_PROTOCOL, "malformed dns-persist-01 challenge: \"%s\" %s %zu names (1..10 allowed)",
+                     field, json_is_array(l) ? "holds" : "is not an array of", n), NULL;
+  char why[200];
+  json_array_foreach(l, i, x) if (!acmeh_persist_issuer_ok(json_string_value(x), why, sizeof why)) return
+      acmeh_msg(err, errlen, ACMEH_PEER_PROTOCOL, "malformed dns-persist-01 challenge: %s", why), NULL;
+  const json_t *d = json_object_get(json_object_get(acmeh_acme_dir(r->c), "meta"), "issuerDomainNames"), *y;
+  size_t j;
+  json_array_foreach(rev == ACMEH_PERSIST_I2 ? d : NULL, j, y) {
+    int in = 0;
+    json_array_foreach(l, i, x) in |= json_equal(x, y);
+    if (!in) return acmeh_msg(err, errlen, ACMEH_PEER_PROTOCOL, "malformed dns-persist-01 challenge: meta.issuerDomainNames "
+                              "value \"%.80s\" is not in \"%s\" (-02 §3.2)", json_string_value(y) ? json_string_value(y) : "?", field), NULL;
+  }
+  return json_string_value(json_array_get(l, 0));
+}
+
+/* The record's accounturi value: -00 the account URL, -01 the challenge's
+ * accounturi verbatim, -02 meta.accountHashPrefix "sha-256/" digest. malloc'd. */
+static char *persist_account(const acmeh_chal_response *r, int rev, char *err, size_t errlen) {
+  const char *kid = acmeh_acme_kid(r->c), *u = json_string_value(json_object_get(r->chal, "accounturi"));
+  if (rev == ACMEH_PERSIST_R0) return kid ? strdup(kid) : NULL;
+  if (rev == ACMEH_PERSIST_I1) {
+    if (!u) acmeh_msg(err, errlen, ACMEH_PEER_PROTOCOL, "dns-persist-01 challenge has no \"accounturi\" (-01 §3.1)");
+    return u ? strdup(u) : NULL;
+  }
+  const char *prefix = json_string_value(json_object_get(json_object_get(acmeh_acme_dir(r->c), "meta"), "accountHashPrefix"));
+  char tp[44], h[44], *out = NULL;
+  if (!prefix) return acmeh_msg(err, errlen, ACMEH_PEER_PROTOCOL, "the directory has no meta.accountHashPrefix (-02 §3.2)"), NULL;
+  if (!kid || acmeh_acme_thumbprint(r->c, tp) || acmeh_persist_account_hash(r->name, tp, kid, h) ||
+      asprintf(&out, "%ssha-256/%s", prefix, h) < 0)
+    return acmeh_msg(err, errlen, ACMEH_INTERNAL, "cannot compute the -02 account digest"), NULL;
+  return out;
+}
+
+static int persist01_publish(const acmeh_chal_response *r, char *err, size_t errlen) {
+  int rev = acmeh_acme_persist_rev(r->c);
+  if (err && errlen) err[0] = '\0';
+  const char *issuer = persist_issuer(r, rev, err, errlen);
+  char *acct = issuer ? persist_account(r, rev, err, errlen) : NULL, *host = acmeh_persist_name(r->name);
+  char *rec = acct ? acmeh_persist_record(issuer, acct, r->wildcard, -1) : NULL;
+  int rc = rec && host ? r->pub->set_txt(r->pub, host, rec, err, errlen)
+                       : err && *err ? ACMEH_PEER_PROTOCOL : acmeh_msg(err, errlen, ACMEH_NOMEM, "no dns-persist-01 record for %s", r->name);
+  free(acct), free(host), free(rec);
+  return rc;
+}
+static void persist01_unpublish(const acmeh_chal_response *r) {
+  char *host = acmeh_persist_name(r->name);
+  if (host) r->pub->clear_txt(r->pub, host);
+  free(host);
+}
+
 static const char *const dns_only[] = {"dns", NULL};
 static const char *const key_types[] = {"pk", "selfsign-cert", "csr", NULL};
 static const char *const dns_and_ip[] = {"dns", "ip", NULL}; /* RFC 8738 §7: http-01 and tls-alpn-01 for ip */
 
-static const acmeh_chaltype http01 = {"http-01", dns_and_ip, http01_publish, http01_unpublish, 1, NULL};
-static const acmeh_chaltype dns01 = {"dns-01", dns_only, dns01_publish, dns01_unpublish, 0, NULL};
-static const acmeh_chaltype tlsalpn01 = {"tls-alpn-01", dns_and_ip, tlsalpn01_publish, tlsalpn01_unpublish, 1, NULL};
-static const acmeh_chaltype dnsaccount01 = {"dns-account-01", dns_only, dnsaccount01_publish, dnsaccount01_unpublish, 0, NULL};
+static const acmeh_chaltype http01 = {"http-01", dns_and_ip, http01_publish, http01_unpublish, 1, NULL, 0};
+static const acmeh_chaltype dns01 = {"dns-01", dns_only, dns01_publish, dns01_unpublish, 0, NULL, 0};
+static const acmeh_chaltype tlsalpn01 = {"tls-alpn-01", dns_and_ip, tlsalpn01_publish, tlsalpn01_unpublish, 1, NULL, 0};
+static const acmeh_chaltype dnsaccount01 = {"dns-account-01", dns_only, dnsaccount01_publish, dnsaccount01_unpublish, 0, NULL, 0};
 
-static const acmeh_chaltype pk01 = {"pk-01", key_types, pk01_publish, pk01_unpublish, 0, pk01_response};
+static const acmeh_chaltype pk01 = {"pk-01", key_types, pk01_publish, pk01_unpublish, 0, pk01_response, 0};
+static const acmeh_chaltype persist01 = {"dns-persist-01", dns_only, persist01_publish, persist01_unpublish, 0, NULL, 1};
 
-static const acmeh_chaltype *const table[] = {&http01, &dns01, &tlsalpn01, &dnsaccount01, &pk01, NULL};
+static const acmeh_chaltype *const table[] = {&http01, &dns01, &tlsalpn01, &dnsaccount01, &persist01, &pk01, NULL};
 
 const acmeh_chaltype *const *acmeh_chaltypes(void) { return table; }
 

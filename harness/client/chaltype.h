@@ -36,6 +36,9 @@ typedef struct {
   /* The challenge response's payload (RFC 8555 §7.5.1), malloc'd; NULL as a
    * member = "{}". Returns NULL with the reason in err when it cannot be made. */
   char *(*response)(const acmeh_chal_response *r, char *err, size_t errlen);
+  /* 1 when the challenge carries no token (dns-persist-01: the record names
+   * the account, not a challenge); publish then gets keyauth NULL. */
+  int tokenless;
 } acmeh_chaltype;
 
 /* The row of challenge type `name`, or NULL when the client does not answer it. */

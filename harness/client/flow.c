@@ -210,7 +210,8 @@ int acmeh_flow_publish(acmeh_acme *c, const acmeh_publisher *pub, const json_t *
                        char *err, size_t errlen) {
   const char *type = json_string_value(json_object_get(chal, "type"));
   char *ka = chal_keyauth(c, chal);
-  if (!ka || !type) {
+  const acmeh_chaltype *row = acmeh_chaltype_find(type);
+  if ((!ka && !(row && row->tokenless)) || !type) {
     free(ka);
     return acmeh_msg(err, errlen, ACMEH_PEER_PROTOCOL, "challenge has no token or type");
   }
@@ -232,7 +233,7 @@ void acmeh_flow_unpublish(acmeh_acme *c, const acmeh_publisher *pub, const json_
  * each type's validation has its own judges (runner/suite.h step_judges). */
 static const char *challenge_step(const char *type) {
   static const char *const steps[] = {"http-01 challenge", "dns-01 challenge", "tls-alpn-01 challenge", "dns-account-01 challenge",
-                                      "pk-01 challenge"};
+                                      "pk-01 challenge", "dns-persist-01 challenge"};
   for (size_t i = 0; i < sizeof steps / sizeof *steps; i++)
     if (type && strncmp(steps[i], type, strlen(type)) == 0 && steps[i][strlen(type)] == ' ') return steps[i];
   return "challenge";

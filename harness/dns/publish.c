@@ -13,13 +13,14 @@
 #include "harness/client/publish.h"
 
 #define MAX_PUBLISHED 256
+#define MAX_VALUE 1024 /* a dns-persist-01 record (~150 octets) fits; the 44-octet digests easily */
 
 /* The publisher's state: where to send, and what it added (for removal). */
 typedef struct {
   acmeh_dnsupdate_cfg cfg;
   pthread_mutex_t lock;
   struct {
-    char host[300], value[64];
+    char host[300], value[MAX_VALUE];
   } published[MAX_PUBLISHED];
 } update_state;
 
@@ -33,8 +34,15 @@ static uint16_t fresh_id(void) {
 static int update_one(const acmeh_dnsupdate_cfg *cfgp, const char *host, const char *value, int add, char *err,
                       size_t errlen) {
   const acmeh_dnsupdate_cfg cfg = *cfgp;
-  char rdata[80];
-  snprintf(rdata, sizeof rdata, "\"%s\"", value);
+  char rdata[MAX_VALUE + 32] = "";
+  size_t len = strlen(value), at = 0;
+  if (len >= MAX_VALUE || strpbrk(value, "\"\\"))
+    return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "TXT value of %zu octets (or with a quote or backslash) for %s", len, host);
+  do { /* character-strings of at most 255 octets (RFC 1035 §3.3.14), as dns-persist-01 §9.1 asks */
+    size_t n = len - at > 255 ? 255 : len - at;
+    snprintf(rdata + strlen(rdata), sizeof rdata - strlen(rdata), "%s\"%.*s\"", at ? " " : "", (int)n, value + at);
+    at += n;
+  } while (at < len);
   acmeh_dnsup *u = acmeh_dnsup_new(cfg.zone, fresh_id());
   if (!u) return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "zone %s is not a DNS name", cfg.zone);
   int rc = add ? acmeh_dnsup_add_rr(u, host, cfg.ttl ? cfg.ttl : 60, "TXT", rdata)
@@ -73,7 +81,7 @@ static int update_set_txt(const acmeh_publisher *p, const char *host, const char
 static void update_clear_txt(const acmeh_publisher *p, const char *host) {
   update_state *st = p->state;
   for (;;) {
-    char value[64] = "";
+    char value[MAX_VALUE] = "";
     pthread_mutex_lock(&st->lock);
     for (size_t i = 0; i < MAX_PUBLISHED && !value[0]; i++)
       if (st->published[i].host[0] && strcasecmp(st->published[i].host, host) == 0) {

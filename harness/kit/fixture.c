@@ -34,6 +34,7 @@ int acmeh_kit_client(acmeh_check_ctx *ctx, acmeh_acme **c) {
   acmeh_acme_config cfg = {.directory_url = ctx->env->directory_url, .ca_file = ctx->env->ca_file,
                            .transcript = &ctx->transcript, .deadline = ctx->deadline,
                            .verbose = ctx->env->verbose, .dnsacct_scheme = ctx->env->wire.dnsacct_scheme,
+                           .persist_rev = ctx->env->wire.persist_rev,
                            .failed_step = &ctx->failed_step};
   return acmeh_acme_new(&cfg, c, ctx->err, sizeof ctx->err);
 }

@@ -23,6 +23,7 @@
  * fields its chosen revision changes. */
 typedef struct {
   int dnsacct_scheme; /* acmeh_dnsacct_scheme (harness/acme/challenge.h): where dns-account-01's TXT goes */
+  int persist_rev;    /* acmeh_persist_rev (harness/acme/persist.h): dns-persist-01's fields and record */
 } acmeh_wire;
 
 /* The run's environment, shared read-only by every check. */

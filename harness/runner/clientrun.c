@@ -156,6 +156,7 @@ static void server_settings(const json_t *def, acmeh_server_config *cfg, acmeh_s
   cfg->eab_required = cfg->neab && json_is_true(json_object_get(e, "required"));
   cfg->http01_token = json_string_value(json_object_get(srv, "http01_token"));
   cfg->pk = json_string_value(json_object_get(srv, "pk")); /* draft-geng-acme-public-key deviations */
+  cfg->dns_persist = json_string_value(json_object_get(srv, "dns_persist")); /* server.h's modes */
 }
 
 /* The reference server in this process, validating where the client
@@ -168,7 +169,8 @@ static int start_reference(acmeh_clientrun *r, const char *sdir, char *err, size
                              .http01_port = http01, .tlsalpn01_port = tlsalpn01, .run_dir = sdir,
                              .faults = json_object_get(r->a.def, "faults"), .observer = record, .observer_ud = r,
                              .validation_observer = record_validation, .validation_observer_ud = r,
-                             .dns_account_scheme = r->a.wire ? r->a.wire->dnsacct_scheme : 0};
+                             .dns_account_scheme = r->a.wire ? r->a.wire->dnsacct_scheme : 0,
+                             .dns_persist_rev = r->a.wire ? r->a.wire->persist_rev : 0};
   acmeh_server_eab_key eab;
   server_settings(r->a.def, &cfg, &eab);
   acmeh_vars_set_int(&r->vars, "HTTP01_PORT", http01);

@@ -89,6 +89,7 @@ json_t *srv_chal_json(acmeh_server *s, const srv_authz *a, int i) {
   free(base), free(u);
   if (c->type == CHAL_TKAUTH01) srv_atc_chal_json(s, j);
   if (c->type == CHAL_PK01) srv_pk01_chal_members(j);
+  if (c->type == CHAL_PERSIST01) srv_persist01_chal_json(s, a, j);
   if (c->validated) {
     char t[32];
     srv_rfc3339(c->validated, t);

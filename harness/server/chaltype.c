@@ -14,6 +14,8 @@ static const srv_chaltype_row rows[CHAL_COUNT] = {
     /* a DNS method for dns identifiers (the draft's IANA entry), so with dns-01, wildcards included */
     [CHAL_DNSACCT01] = {"dns-account-01", 1, 0, 1, dnsaccount01_enabled, srv_dnsaccount01_inputs,
                         srv_validate_dnsaccount01},
+    /* draft-ietf-acme-dns-persist (every revision to -02): dns identifiers, wildcards included */
+    [CHAL_PERSIST01] = {"dns-persist-01", 1, 0, 1, srv_persist01_enabled, srv_persist01_inputs, srv_validate_persist01},
     /* RFC 9447 §6.1 (TNAuthList), jwtclaimcon (JWTClaimConstraints): for token identifiers only */
     [CHAL_TKAUTH01] = {"tkauth-01", 0, 0, 0, NULL, srv_tkauth01_inputs, srv_validate_tkauth01, .for_atc = 1},
     /* draft-geng-acme-public-key: for the key identifiers only */

@@ -56,7 +56,7 @@ typedef enum { ACCT_VALID, ACCT_DEACTIVATED } srv_acct_status;
 typedef enum { AZ_PENDING, AZ_VALID, AZ_INVALID, AZ_DEACTIVATED, AZ_EXPIRED } srv_authz_status;
 typedef enum { CH_PENDING, CH_PROCESSING, CH_VALID, CH_INVALID } srv_chal_status;
 typedef enum { ORD_PENDING, ORD_READY, ORD_PROCESSING, ORD_VALID, ORD_INVALID } srv_order_status;
-typedef enum { CHAL_HTTP01, CHAL_DNS01, CHAL_TLSALPN01, CHAL_DNSACCT01, CHAL_TKAUTH01, CHAL_PK01, CHAL_COUNT } srv_chal_type;
+typedef enum { CHAL_HTTP01, CHAL_DNS01, CHAL_TLSALPN01, CHAL_DNSACCT01, CHAL_PERSIST01, CHAL_TKAUTH01, CHAL_PK01, CHAL_COUNT } srv_chal_type;
 /* pk-01 and its key identifiers (draft-geng-acme-public-key, pk.c): off, on,
  * or on with one deliberate deviation for the harness's own tests (server.h, pk). */
 typedef enum { PK_OFF, PK_ON, PK_CSR_ANY_KEY, PK_ANY_PROOF, PK_OTHER_KEY, PK_NO_CHALLENGE } srv_pk_mode;
@@ -200,6 +200,8 @@ struct acmeh_server {
   srv_profiles *profiles;     /* profiles offered (profile.c) */
   srv_dnsacct_mode dnsacct;   /* dns-account-01 offered, and how it validates */
   int dnsacct_scheme;         /* acmeh_dnsacct_scheme: which revision's validation name */
+  int persist_mode;           /* srv_persist_mode (persist.c): dns-persist-01 offered, and how it validates */
+  int persist_rev;            /* acmeh_persist_rev (harness/acme/persist.h): which revision's wire format */
   char http01_token[SRV_ID_CHARS * 2 + 1]; /* every http-01 challenge's token (config deviation); "" = random */
   struct srv_eab *eab;        /* External Account Binding keys (eab.c); NULL = none */
   size_t neab;
@@ -379,6 +381,11 @@ typedef struct {
   /* pk-01 only: the "proof" of the response (NULL = none) and the mode */
   char *proof;
   srv_pk_mode pk;
+  /* dns-persist-01 only (account_url and wildcard above too): */
+  int persist_mode, persist_rev;
+  char persist_thumb[44]; /* the account key's RFC 7638 thumbprint (the -02 account digest) */
+  char hash_prefix[300];  /* the -02 directory's accountHashPrefix */
+  double now;             /* wall seconds when the response arrived (persistUntil) */
 } srv_validation;
 json_t *srv_validate(const srv_validation *v);
 /* Each type's blocking validation (the rows of srv_chaltype). */
@@ -389,6 +396,19 @@ json_t *srv_validate_dnsaccount01(const srv_validation *v); /* draft-ietf-acme-d
 json_t *srv_validate_pk01(const srv_validation *v); /* draft-geng-acme-public-key (pk.c) */
 /* dns-account-01's extra inputs: the kid of the JWS that POSTed the response (challenge.c). */
 int srv_dnsaccount01_inputs(acmeh_server *s, const srv_req *rq, const srv_authz *a, srv_validation *v);
+
+/* persist.c: dns-persist-01 (draft-ietf-acme-dns-persist). */
+/* server.h's dns_persist value (NULL = "on") as a mode; -1 when unknown. */
+int srv_persist_mode_parse(const char *name);
+int srv_persist01_enabled(const acmeh_server *s);
+/* Adds the revision's issuer list (and, -01, accounturi) to challenge j of a; drops the token. */
+void srv_persist01_chal_json(acmeh_server *s, const srv_authz *a, json_t *j);
+/* Adds the -02 directory meta fields (accountHashPrefix, issuerDomainNames) to meta. */
+void srv_persist01_meta(acmeh_server *s, json_t *meta);
+int srv_persist01_inputs(acmeh_server *s, const srv_req *rq, const srv_authz *a, srv_validation *v);
+json_t *srv_validate_persist01(const srv_validation *v); /* draft-ietf-acme-dns-persist §4 */
+/* validate.c's blocking TXT query: the answer's TXT records at host into *list (caller's). */
+json_t *srv_txt_query(const srv_validation *v, const char *host, ldns_rr_list **list);
 
 /* chaltype.c: the challenge types the reference server offers, one row each,
  * indexed by srv_chal_type; authorizations offer them in this order. Adding a

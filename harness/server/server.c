@@ -161,6 +161,7 @@ static json_t *directory(acmeh_server *s) {
   free(tos);
   srv_ari_directory(s, d);
   srv_profiles_meta(s->profiles, json_object_get(d, "meta"));
+  srv_persist01_meta(s, json_object_get(d, "meta"));
   return d;
 }
 
@@ -465,6 +466,9 @@ static int setup(acmeh_server *s, const acmeh_server_config *cfg, char *err, siz
   if ((mode = srv_pk_mode_parse(cfg->pk)) < 0)
     return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "server: unknown pk mode \"%.40s\"", cfg->pk);
   s->pk = (srv_pk_mode)mode;
+  if ((s->persist_mode = srv_persist_mode_parse(cfg->dns_persist)) < 0)
+    return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "server: unknown dns_persist mode \"%.40s\"", cfg->dns_persist);
+  s->persist_rev = cfg->dns_persist_rev;
   if ((rc = fixed_http01_token(s, cfg->http01_token, err, errlen))) return rc;
   if ((rc = srv_atc_setup(s, cfg)) != ACMEH_OK)
     return acmeh_msg(err, errlen, rc, "server: tkauth_deviations \"%.100s\" names an unknown deviation, or out of memory",

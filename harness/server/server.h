@@ -134,6 +134,16 @@ typedef struct {
    * "_acme-challenge", ACMEH_DNSACCT_SCOPED = draft-ietf-acme-scoped-dns-
    * challenges-00's "_acme-host-challenge" / "_acme-wildcard-challenge". */
   int dns_account_scheme;
+  /* dns-persist-01 (draft-ietf-acme-dns-persist): NULL or "on" = offered for
+   * every dns identifier, wildcards included, issuers "authority.example" and
+   * "ca.example.net"; "off" = not offered; or one deliberate deviation for the
+   * harness's own tests (harness/server/persist.c lists them). Others are
+   * refused with ACMEH_INVALID_ARG. */
+  const char *dns_persist;
+  /* Which revision's wire format (acmeh_persist_rev, harness/acme/persist.h):
+   * 0 = draft-ietf-acme-dns-persist-02, 1 = -01, 2 = draft-ietf-acme-dns-persist-00
+   * and its draft-sheurich predecessors. */
+  int dns_persist_rev;
   /* A deliberate deviation for client tests: every http-01 challenge carries
    * this token instead of a random one, and validation fetches it as given
    * (RFC 8555 §8.3: a client MUST refuse a token that is not base64url, e.g.

@@ -95,6 +95,10 @@ static json_t *dns_query(const srv_validation *v, const char *name, ldns_rr_type
   return err;
 }
 
+json_t *srv_txt_query(const srv_validation *v, const char *host, ldns_rr_list **list) {
+  return dns_query(v, host, LDNS_RR_TYPE_TXT, list);
+}
+
 /* The first A (else AAAA) address of name, as text in ip. */
 static json_t *resolve(const srv_validation *v, const char *name, char ip[INET6_ADDRSTRLEN]) {
   static const ldns_rr_type types[] = {LDNS_RR_TYPE_A, LDNS_RR_TYPE_AAAA};

@@ -16,6 +16,13 @@
 #                hook instead, --dns dns_nsupdate: NSUPDATE_SERVER/_PORT/_ZONE
 #                from the scenario and NSUPDATE_KEY a BIND key file written
 #                here from its TSIG key; acme.sh runs BIND's nsupdate -k
+#   dns-persist-01: acme.sh answers only with a record that already exists
+#                (its --dns-persist): --make-dns-persist-value prints the
+#                records it would use (one per directory caaIdentities entry,
+#                with its account URL; it registers the account first), this
+#                driver publishes the first one for each name through the
+#                mocks' management API ($ACMEH_MGMT/set-txt), then --issue
+#                --dns-persist. acme.sh never reads the challenge's issuer list.
 # renew is `acme.sh --cron`, what its cron job runs: acme.sh itself decides
 # whether each certificate is due (its ARI suggestedWindow, else 30 days
 # after issuance); no --force, so a certificate not due is left alone (exit 0).
@@ -43,6 +50,18 @@ case "${1:-}" in
         else
           set -- --dns dns_acmeh --dnssleep 0
         fi ;;
+      dns-persist-01)
+        for d in $(printf %s "${DOMAINS:-$DOMAIN}" | tr , ' '); do
+          out=$(ACME_NO_COLOR=1 acme --make-dns-persist-value --server "$ACME_DIRECTORY" --accountemail "$EMAIL" -d "$d" 2>&1) \
+            || { printf '%s\n' "$out" >&2; exit 1; }
+          name=$(printf '%s\n' "$out" | sed -n 's/.*TXT persist domain:\(.*\)$/\1/p' | head -n 1)
+          value=$(printf '%s\n' "$out" | sed -n 's/.*TXT persist value :"\(.*\)"$/\1/p' | head -n 1)
+          [ -n "$name" ] && [ -n "$value" ] || { printf 'acmesh.sh: no record printed:\n%s\n' "$out" >&2; exit 1; }
+          curl -sf -X POST -H 'Content-Type: application/json' \
+            -d "{\"host\":\"$name.\",\"value\":\"$value\"}" "$ACMEH_MGMT/set-txt" >/dev/null \
+            || { echo "acmesh.sh: the management API refused $name" >&2; exit 1; }
+        done
+        set -- --dns-persist ;;
       *) echo "acmesh.sh: challenge $CHALLENGE not supported" >&2; exit 127 ;;
     esac
     # The configured ACME profile (draft-ietf-acme-profiles), when the scenario sets one.

@@ -8,6 +8,7 @@
 # The same for dns-account-01 (DNSACCT-S-002): its record at
 # _<label>._acme-challenge.<name> goes through the same publisher (it went to
 # the mocks, which the server does not read here, before publishers existed).
+# And dns-persist-01 (PERSIST-S-004): its record at _validation-persist.<name>.
 set -euo pipefail
 bin=${ACMEH_BIN:?}
 if ! command -v named >/dev/null; then echo "SKIP: named (bind9) is not installed; run ci/setup"; exit 0; fi
@@ -66,4 +67,10 @@ grep -q "updating zone 'acmeh.test/IN': deleting an RR at _acme-challenge\." "$d
 passes_by_update DNSACCT-S-002
 grep -qE "adding an RR at '_[a-z2-7]{16}\._acme-challenge\." "$dir/named.log" || fail "named logged no UPDATE adding the dns-account-01 TXT"
 grep -qE "deleting an RR at _[a-z2-7]{16}\._acme-challenge\." "$dir/named.log" || fail "named logged no UPDATE deleting it"
-echo "PASS: dns-01 and dns-account-01 published and removed by TSIG-signed UPDATE"
+# dns-persist-01 (PERSIST-S-004, -02 wire format): a record of ~110 octets
+# with spaces and ";" at _validation-persist.<name> (the publisher once cut
+# TXT values at 78 octets).
+passes_by_update PERSIST-S-004
+grep -q "adding an RR at '_validation-persist\." "$dir/named.log" || fail "named logged no UPDATE adding the dns-persist-01 TXT"
+grep -q "deleting an RR at _validation-persist\." "$dir/named.log" || fail "named logged no UPDATE deleting it"
+echo "PASS: dns-01, dns-account-01 and dns-persist-01 published and removed by TSIG-signed UPDATE"

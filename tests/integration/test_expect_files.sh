@@ -26,7 +26,7 @@ revisions = {}
 for line in open(revs_file):
     suite, *revs = line.replace("(default)", "").split()
     revisions[suite] = set(revs)
-prefix = {"CORE": "core", "ARI": "ari", "PROF": "profiles", "DNSACCT": "dnsaccount", "DNSUP": "dnsupdate"}
+prefix = {"CORE": "core", "ARI": "ari", "PROF": "profiles", "DNSACCT": "dnsaccount", "DNSUP": "dnsupdate", "PERSIST": "dnspersist"}
 problems, entries = [], 0
 files = sorted(glob.glob(os.path.join(tdir, "*.expect.json")))
 if not files:

@@ -27,6 +27,10 @@ verdicts "$out/profiles.json" 'r["verdict"] in ("pass", "xfail")' "lego 4.35: a 
 run_client lego-4.35 dnsaccount --suite dnsaccount
 verdicts "$out/dnsaccount.json" 'r["verdict"] == "skip" and "cannot answer dns-account-01" in r["message"]' \
   "lego 4.35: a dns-account-01 check did not skip for the missing solver (has lego gained one? update lego-4.35.json)"
+# lego 4.35 predates dns-persist-01 (lego v5): skipped from its target's challenges.
+run_client lego-4.35 dnspersist --suite dnspersist
+verdicts "$out/dnspersist.json" 'r["verdict"] == "skip" and "cannot answer dns-persist-01" in r["message"]' \
+  "lego 4.35: a dns-persist-01 check was not skipped for the missing challenge"
 wait_client_bg ari
 # Honest skips: one `lego renew` fetches RenewalInfo once and never again
 # (ARI-C-008, ARI-C-017: no re-fetch to judge), and without renewalInfo lego
@@ -41,4 +45,4 @@ verdicts "$out/ari.json" 'r["id"] not in ("ARI-C-005", "ARI-C-006", "ARI-C-012",
 verdicts "$out/profiles.json" 'r["id"] != "PROF-C-003" or r["verdict"] == "pass"' "lego 4.35: PROF-C-003 (the configured profile in newOrder) did not pass"
 sleep 0.2
 if pgrep -f "$out/run" >/dev/null; then pgrep -af "$out/run" >&2; fail "a process of these runs outlived them"; fi
-echo "PASS: core, ari, profiles, dnsaccount against lego 4.35"
+echo "PASS: core, ari, profiles, dnsaccount, dnspersist (skipped) against lego 4.35"

@@ -33,8 +33,8 @@ SRC = os.environ["ACMEH_SOURCE_DIR"]
 FAKE = os.path.join(os.path.dirname(BIN), "tests", "acmeh-fake-client")
 TARGET = os.path.join(SRC, "tests", "peers", "fake-client.json")
 SERVERS = ["reference", "pebble"] if shutil.which("pebble") else ["reference"]
-# The challenge table's types some chosen client answers: the fake client also answers dns-account-01.
-CHALLENGES = ["http-01", "dns-01", "tls-alpn-01", "dns-account-01"]
+# The challenge table's types some chosen client answers: the fake client also answers dns-account-01 and dns-persist-01.
+CHALLENGES = ["http-01", "dns-01", "tls-alpn-01", "dns-account-01", "dns-persist-01"]
 KINDS = ["renew", "revoke", "ari", "profiles"]
 NCOLS = len(CHALLENGES) + len(KINDS)
 failures = []
@@ -164,11 +164,11 @@ def check_issue_run(out, names):
     doc, by = load_json(out, names, len(CHALLENGES))
     for s in SERVERS:
         for ch in CHALLENGES:
-            if ch == "dns-account-01":  # only the reference server offers it (Pebble 2.4 claims the three RFC types)
+            if ch in ("dns-account-01", "dns-persist-01"):  # only the reference server offers them (Pebble 2.4 claims the three RFC types)
                 expect(by, ("fake-client", s, ch), "pass" if s == "reference" else "skip", "" if s == "reference" else "does not offer")
-                expect(by, ("fake-broken", s, ch), "skip", "lacks dns-account-01")
+                expect(by, ("fake-broken", s, ch), "skip", "lacks " + ch)
                 if "lego" in names:
-                    expect(by, ("lego", s, ch), "skip", "lacks dns-account-01")
+                    expect(by, ("lego", s, ch), "skip", "lacks " + ch)
                 continue
             expect(by, ("fake-client", s, ch), "pass")
             expect(by, ("fake-broken", s, ch), "skip" if ch == "tls-alpn-01" else "fail", "" if ch == "tls-alpn-01" else "did not become valid")

@@ -59,6 +59,21 @@ verdicts "$out/acme.sh.json" 'not r["id"].startswith(("ARI-", "PROF-")) or r["ve
 verdicts "$out/acme.sh.json" 'r["id"] not in ("ARI-C-004", "ARI-C-005", "ARI-C-013", "PROF-C-003") or r["verdict"] == "pass"' \
   "acme.sh: no RenewalInfo fetch after issuance, no renewal with replaces, or no profile in newOrder"
 
+# dns-persist-01: acme.sh 3.1.5 says it follows draft-ietf-acme-dns-persist-01
+# (hooks/acmesh.sh publishes what --make-dns-persist-value prints, then
+# --issue --dns-persist). Every PERSIST-C check gives a real verdict: pass, or
+# the expected failures of targets/acme.sh.expect.json (PERSIST-C-003: it
+# answers a challenge with no issuer; PERSIST-C-004: its account URL, not the
+# challenge's accounturi), and the run exits 0.
+st=0
+timeout 600 "$bin" run --client acme.sh --suite dnspersist --draft dnspersist=dns-persist-01 --jobs 2 \
+  --json "$out/acme.sh-persist.json" --run-dir "$out/run-acme.sh-persist" >"$out/acme.sh-persist.stdout" 2>&1 || st=$?
+grep ' client: ' "$out/acme.sh-persist.stdout" | sed 's/^/acme.sh (dns-persist-01): /'
+[ "$st" -eq 0 ] || { grep -E '^(FAIL|XPASS|ERROR)' "$out/acme.sh-persist.stdout" >&2; fail "acme.sh dnspersist run exited $st"; }
+verdicts "$out/acme.sh-persist.json" 'r["verdict"] in ("pass", "xfail")' "acme.sh: a dns-persist-01 check gave neither pass nor an expected failure"
+verdicts "$out/acme.sh-persist.json" 'r["id"] not in ("PERSIST-C-001", "PERSIST-C-002", "PERSIST-C-005", "PERSIST-C-007") or r["verdict"] == "pass"' \
+  "acme.sh: its dns-persist-01 record was not at the name, named no listed issuer, lacked policy=wildcard, or its answer was not {}"
+
 run dehydrated-0.7.2
 verdicts "$out/dehydrated-0.7.2.json" 'not r["id"].startswith("PROF-") or r["verdict"] in ("pass", "xfail")' \
   "dehydrated 0.7.2: a profiles check gave neither pass nor an expected failure"
@@ -67,4 +82,4 @@ verdicts "$out/dehydrated-0.7.2.json" 'r["id"] not in ("PROF-C-002", "PROF-C-003
 
 sleep 0.2
 if pgrep -f "$out/run" >/dev/null; then pgrep -af "$out/run" >&2; fail "a process of these runs outlived them"; fi
-echo "PASS: core, ari, profiles against acme.sh and dehydrated-0.7.2"
+echo "PASS: core, ari, profiles against acme.sh and dehydrated-0.7.2; dnspersist (-01) against acme.sh"

@@ -29,8 +29,17 @@ verdicts "$out/profiles.json" 'r["id"] != "PROF-S-008" or r["verdict"] == "pass"
 run pebble-2.10 dnsaccount --suite dnsaccount
 verdicts "$out/dnsaccount.json" 'r["verdict"] in ("pass", "xfail")' \
   "pebble 2.10: a dns-account-01 check gave neither pass nor an expected failure"
+# dns-persist-01: Pebble 2.10.0 implements the -00 wire format (challenge
+# "issuer-domain-names", no "accounturi": github:letsencrypt/pebble v2.10.0
+# acme/common.go; v2.10.1 added accounturi, #544); every check of that
+# revision runs and passes.
+run pebble-2.10 dnspersist --suite dnspersist --draft dnspersist=dns-persist-00
+verdicts "$out/dnspersist.json" 'r["verdict"] in ("pass", "xfail")' \
+  "pebble 2.10: a dns-persist-01 check gave neither pass nor an expected failure"
+python3 -c 'import json,sys; sys.exit(len(json.load(open(sys.argv[1]))["results"]) < 12)' "$out/dnspersist.json" \
+  || fail "pebble 2.10: fewer than 12 dns-persist-01 checks ran"
 run pebble-2.10-eab eab --check 'CORE-S-10[89],CORE-S-11[012]'
 verdicts "$out/eab.json" 'r["verdict"] == "pass"' "pebble 2.10 with EAB: an EAB check did not pass"
 sleep 0.2
 if pgrep -f "$out/run" >/dev/null; then pgrep -af "$out/run" >&2; fail "a process of these runs outlived them"; fi
-echo "PASS: core, ari, profiles, dnsaccount against pebble 2.10; EAB checks against pebble-2.10-eab"
+echo "PASS: core, ari, profiles, dnsaccount, dnspersist (-00) against pebble 2.10; EAB checks against pebble-2.10-eab"

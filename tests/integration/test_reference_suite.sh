@@ -19,9 +19,10 @@ cat "$out/stdout"
 [ "$status" -eq 0 ] || { cat "$out/stderr"; fail "run against the reference server exited $status"; }
 grep -q "^core server: .* 0 failed, .* 0 errors, 0 xfail, 0 xpass" "$out/stdout" \
   || fail "summary line shows failures, errors or expected failures"
-# The ARI, profiles and pk suites too (the reference offers them): every check
-# passes but the honest skips (no explanationURL sent, operator practice).
-for suite in ari profiles pk; do
+# The ARI, profiles, dns-persist-01 and pk suites too (the reference offers
+# them): every check passes but the honest skips (no explanationURL sent,
+# operator practice).
+for suite in ari profiles dnspersist pk; do
   grep -q "^$suite server: .* 0 failed, .* 0 errors, 0 xfail, 0 xpass" "$out/stdout" \
     || fail "$suite summary line missing or shows failures, errors or expected failures"
 done

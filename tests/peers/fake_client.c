@@ -18,6 +18,7 @@
 #include "harness/acme/cert.h"
 #include "harness/acme/challenge.h"
 #include "harness/acme/pk.h"
+#include "harness/acme/persist.h"
 #include "harness/client/ari.h"
 #include "harness/client/flow.h"
 #include "base/clock.h"
@@ -269,6 +270,80 @@ static int respond(acmeh_acme *c, const char *domain, const char *authz_url, con
   return ok ? 0 : die("authorization", "did not become valid");
 }
 
+/* Sets (value non-NULL) or clears the TXT at host through the management API. */
+static int mgmt_txt(acmeh_acme *c, const char *host, const char *value) {
+  char url[512], err[256];
+  snprintf(url, sizeof url, "%s/%s", getenv("ACMEH_MGMT") ? getenv("ACMEH_MGMT") : "", value ? "set-txt" : "clear-txt");
+  json_t *j = value ? json_pack("{s:s,s:s}", "host", host, "value", value) : json_pack("{s:s}", "host", host);
+  char *body = json_dumps(j, JSON_COMPACT);
+  json_decref(j);
+  acmeh_http_resp r = {0};
+  int rc = acmeh_http_request(acmeh_acme_http(c), "POST", url, "application/json", body, strlen(body), NULL, &r, err, sizeof err);
+  if (rc == ACMEH_OK && r.status != 200) rc = ACMEH_PEER_PROTOCOL;
+  acmeh_http_resp_free(&r);
+  free(body);
+  return rc;
+}
+
+/* dns-persist-01 (draft-ietf-acme-dns-persist): the revision is told by the
+ * challenge itself (-02 "issuerDomainNames", -01 "accounturi", else -00), the
+ * record published at _validation-persist.<name>, with the persist-* faults'
+ * mistakes: the dns-01 name, an issuer of its own, no check of an empty
+ * issuer list, the account URL whatever the revision, no policy=wildcard, a
+ * trailing ";"; and the bad input of persist-huge-record (padded to 64000
+ * octets), persist-many-params (thousands of unknown parameters),
+ * persist-non-ascii-issuer (the issuer "authörity.example" in UTF-8) and
+ * persist-flapping (the record replaced and removed while the server
+ * validates). */
+static char *persist_record(acmeh_acme *c, const char *domain, const json_t *ch, int wild) {
+  const json_t *l = json_object_get(ch, "issuerDomainNames");
+  int rev = l ? ACMEH_PERSIST_I2 : json_object_get(ch, "accounturi") ? ACMEH_PERSIST_I1 : ACMEH_PERSIST_R0;
+  if (!l) l = json_object_get(ch, "issuer-domain-names");
+  const char *issuer = json_string_value(json_array_get(l, 0)), *kid = acmeh_acme_kid(c);
+  if (!issuer && !fault("persist-ignore-issuers")) return NULL; /* §3.1: malformed */
+  if (!issuer || fault("persist-wrong-issuer")) issuer = "wrong-issuer.example";
+  if (fault("persist-non-ascii-issuer")) issuer = "auth\xc3\xb6rity.example";
+  char acct[600], tp[44], h[44];
+  const char *prefix = json_string_value(json_object_get(json_object_get(acmeh_acme_dir(c), "meta"), "accountHashPrefix"));
+  if (rev == ACMEH_PERSIST_I2 && prefix && !fault("persist-account-url") && !acmeh_key_thumbprint(acmeh_acme_key(c), tp) &&
+      !acmeh_persist_account_hash(domain, tp, kid, h))
+    snprintf(acct, sizeof acct, "%ssha-256/%s", prefix, h);
+  else
+    snprintf(acct, sizeof acct, "%s", rev == ACMEH_PERSIST_I1 && !fault("persist-account-url") ? json_string_value(json_object_get(ch, "accounturi")) : kid);
+  char *rec = NULL;
+  if (asprintf(&rec, "%s; accounturi=%s%s%s", issuer, acct, wild && !fault("persist-no-policy") ? "; policy=wildcard" : "",
+               fault("persist-trailing-semicolon") ? ";" : "") < 0) rec = NULL;
+  size_t n = rec ? strlen(rec) : 0, cap = 64000;
+  if (rec && (fault("persist-huge-record") || fault("persist-many-params")) && (rec = realloc(rec, cap + 1))) {
+    if (fault("persist-huge-record")) n += (size_t)snprintf(rec + n, cap + 1 - n, "; pad="), memset(rec + n, 'a', cap - n), n = cap;
+    for (int i = 0; fault("persist-many-params") && n + 16 < cap; i++) n += (size_t)snprintf(rec + n, cap + 1 - n, "; p%d=v", i);
+    rec[n] = '\0';
+  }
+  return rec;
+}
+
+static int respond_persist(acmeh_acme *c, const char *domain, const char *authz_url, const json_t *authz, const json_t *ch) {
+  char host[400], err[256];
+  char *rec = persist_record(c, domain, ch, json_is_true(json_object_get(authz, "wildcard")));
+  if (!rec) return die("challenge", "dns-persist-01 challenge lists no issuer (malformed)");
+  snprintf(host, sizeof host, "%s.%s.", fault("persist-wrong-name") ? "_acme-challenge" : "_validation-persist", domain);
+  int rc = mgmt_txt(c, host, rec);
+  free(rec);
+  if (rc) return die("publish", "management API refused");
+  acmeh_post_opts o = opts();
+  acmeh_http_resp r;
+  const char *answer = fault("challenge-wrong-payload") ? "{\"keyAuthorization\":\"x\"}" : "{}";
+  acmeh_acme_post(c, json_string_value(json_object_get(ch, "url")), answer, &o, &r, err, sizeof err);
+  acmeh_http_resp_free(&r);
+  for (int i = 0; fault("persist-flapping") && i < 20; i++) /* the record changes under the validation */
+    i % 2 ? mgmt_txt(c, host, "authority.example; accounturi=https://elsewhere.example/acct/1") : mgmt_txt(c, host, NULL);
+  json_t *fin = poll(c, authz_url, "pending processing");
+  mgmt_txt(c, host, NULL);
+  int ok = status_is(fin, "valid");
+  json_decref(fin);
+  return ok ? 0 : die("authorization", "did not become valid");
+}
+
 /* RFC 8555 §8.3: a token that goes into a path must be base64url (and
  * non-empty); the fault accept-bad-token takes any token (wrong on purpose). */
 static int token_ok(const char *tok) {
@@ -291,7 +366,8 @@ static int authorize(acmeh_acme *c, const char *domain, const char *authz_url) {
   snprintf(token, sizeof token, "%s", tok ? tok : "");
   const char *ident = json_string_value(json_object_get(json_object_get(authz, "identifier"), "value"));
   if (ident && !fault("first-authz-first-name")) domain = ident; /* a wildcard's identifier is its base name */
-  int rc = done ? 0 : !tok ? die("challenge", challenge_type())
+  int rc = done ? 0 : ch && strcmp(challenge_type(), "dns-persist-01") == 0 ? respond_persist(c, domain, authz_url, authz, ch)
+                   : !tok ? die("challenge", challenge_type())
                    : !token_ok(tok) ? die("challenge", "the token is not base64url (RFC 8555 §8.3)")
                                     : respond(c, domain, authz_url, ch, token);
   json_decref(authz);

@@ -454,7 +454,7 @@ static void test_body_fields(void) {
   json_t *authz = NULL;
   CU_ASSERT_EQUAL(acmeh_acme_get_json(c, az, &authz, NULL, ERR, sizeof ERR), ACMEH_OK);
   json_t *ch = json_object_get(authz, "challenges");
-  CU_ASSERT_EQUAL(json_array_size(ch), 3); /* four offered (dns-account-01 last), one removed */
+  CU_ASSERT_EQUAL(json_array_size(ch), 4); /* five offered (dns-account-01, dns-persist-01 last), one removed */
   const char *url = json_string_value(json_object_get(json_array_get(ch, 0), "url"));
   CU_ASSERT(url && strlen(url) > 10 && strcmp(url + strlen(url) - 10, "/corrupted") == 0);
   json_decref(authz), json_decref(o);
