@@ -25,6 +25,9 @@
 
 typedef struct {
   int port, dns_port, http01_port, tlsalpn01_port, no_mocks, verbose, quiet, no_verdicts;
+  int bundle_node_port;                      /* RFC 9891: the bundle node the server's BP agent uses; 0 = the mocks' */
+  const char *dtn_deviation, *dtn_node_id;   /* bp-nodeid-00 deviation for tests; the agent's Node ID */
+  unsigned dtn_record_type, dtn_window_ms;
   const char *run_dir, *tls_cert, *tls_key, *tls_ca, *faults_file, *dns_account;
   json_t *faults; /* loaded and validated rules, NULL = none */
   acmeh_server_eab_key eab[8]; /* --eab-kid / --eab-key pairs, in order */
@@ -39,6 +42,8 @@ static void usage(FILE *f) {
         "                          [--run-dir D] [--no-mocks] [--tls-cert F --tls-key F [--tls-ca F]]\n"
         "                          [--faults F] [--dns-account MODE] [--quiet] [--no-verdicts] [--verbose]\n"
         "                          [--eab-kid KID --eab-key B64URL]... [--eab-required] [--draft SUITE=REV]...\n"
+        "                          [--bundle-node-port P] [--dtn-node-id EID] [--dtn-record-type N]\n"
+        "                          [--dtn-window-ms MS] [--dtn-deviation NAME]\n"
         "  --no-mocks  start only the server; validate against the DNS, http-01 and tls-alpn-01\n"
         "              ports given (mocks of a running `acme-harness run`)\n"
         "  --faults F  inject the fault rules of JSON file F (format: README, \"Fault files\")\n"
@@ -50,6 +55,12 @@ static void usage(FILE *f) {
         "  --eab-required  newAccount must carry a binding (meta.externalAccountRequired)\n"
         "  --draft SUITE=REV  follow that spec revision on the wire where revisions differ (e.g.\n"
         "              dnsaccount=scoped-dns-challenges-00; `acme-harness list --revisions`)\n"
+        "  --bundle-node-port P  bp-nodeid-00 (RFC 9891): the TCPCLv4 bundle node its BP agent uses\n"
+        "              (default: the mocks' own; with --no-mocks, none and bp-nodeid-00 is not offered)\n"
+        "  --dtn-node-id EID  the server's BP agent Node ID (default dtn://acme-server/)\n"
+        "  --dtn-record-type N  administrative record type code (default 255, IANA; 65535 = draft placeholder)\n"
+        "  --dtn-window-ms MS  response interval without \"rtt\" (default 5000)\n"
+        "  --dtn-deviation NAME  break one bp-nodeid-00 rule on purpose (harness/server/dtn.c)\n"
         "  --no-verdicts  do not judge each exchange with the suites' per-exchange client checks (CORE-C-001..)\n"
         "  --quiet     do not print each exchange on stdout (nor verdicts)\n"
         "  --verbose   log every request and its status on stderr\n"
@@ -87,6 +98,9 @@ static int parse(serve_args *a, int argc, char **argv) {
       {"quiet", no_argument, 0, 'q'},                {"dns-account", required_argument, 0, 'A'},
       {"eab-kid", required_argument, 0, 'K'},        {"eab-key", required_argument, 0, 'M'},
       {"eab-required", no_argument, 0, 'E'},         {"draft", required_argument, 0, 'r'},
+      {"bundle-node-port", required_argument, 0, 1001}, {"dtn-deviation", required_argument, 0, 1002},
+      {"dtn-node-id", required_argument, 0, 1003},   {"dtn-record-type", required_argument, 0, 1004},
+      {"dtn-window-ms", required_argument, 0, 1005},
       {0}};
   for (int ch; (ch = getopt_long(argc, argv, "hvq", opts, NULL)) != -1;) {
     switch (ch) {
@@ -107,6 +121,11 @@ static int parse(serve_args *a, int argc, char **argv) {
     case 'K': if (a->neab_kid < 8) a->eab[a->neab_kid].kid = optarg; a->neab_kid++; break;
     case 'M': if (a->neab_key < 8) a->eab[a->neab_key].hmac_key_b64url = optarg; a->neab_key++; break;
     case 'E': a->eab_required = 1; break;
+    case 1001: a->bundle_node_port = atoi(optarg); break;
+    case 1002: a->dtn_deviation = optarg; break;
+    case 1003: a->dtn_node_id = optarg; break;
+    case 1004: a->dtn_record_type = (unsigned)strtoul(optarg, NULL, 0); break;
+    case 1005: a->dtn_window_ms = (unsigned)strtoul(optarg, NULL, 10); break;
     case 'r':
       if (*optarg && acmeh_arg_append("draft", optarg, a->drafts_arg, sizeof a->drafts_arg)) return 2;
       break;
@@ -282,6 +301,7 @@ static int start_all(serve_args *a, const char *run_dir, printer *pr, acmeh_mock
     a->dns_port = acmeh_mocks_dns_port(*mocks);
     a->http01_port = acmeh_mocks_http01_port(*mocks);
     a->tlsalpn01_port = acmeh_mocks_tlsalpn01_port(*mocks);
+    if (!a->bundle_node_port) a->bundle_node_port = acmeh_mocks_bundle_node_port(*mocks);
   }
   acmeh_server_config sc = {.port = a->port, .tls_cert_file = a->tls_cert, .tls_key_file = a->tls_key,
                             .tls_ca_file = a->tls_ca, .dns_addr = "127.0.0.1", .dns_port = a->dns_port,
@@ -289,6 +309,9 @@ static int start_all(serve_args *a, const char *run_dir, printer *pr, acmeh_mock
                             .log_requests = a->verbose, .faults = a->faults, .dns_account = a->dns_account,
                             .eab_keys = a->eab, .neab = a->neab_kid, .eab_required = a->eab_required,
                             .dns_account_scheme = a->wire.dnsacct_scheme,
+                            .bundle_node_port = a->bundle_node_port, .dtn_node_id = a->dtn_node_id,
+                            .dtn_record_type = a->dtn_record_type, .dtn_window_ms = a->dtn_window_ms,
+                            .dtn_deviation = a->dtn_deviation,
                             .observer = a->quiet ? NULL : print_exchange, .observer_ud = pr};
   if (acmeh_server_start(&sc, srv, err, sizeof err)) return fprintf(stderr, "acme-harness serve: %s\n", err), 2;
   return 0;

@@ -14,6 +14,8 @@ static const srv_chaltype_row rows[CHAL_COUNT] = {
     /* a DNS method for dns identifiers (the draft's IANA entry), so with dns-01, wildcards included */
     [CHAL_DNSACCT01] = {"dns-account-01", 1, 0, 1, dnsaccount01_enabled, srv_dnsaccount01_inputs,
                         srv_validate_dnsaccount01},
+    /* RFC 9891 §3: only for bundleEID identifiers, when the server has a bundle node */
+    [CHAL_BPNODEID00] = {"bp-nodeid-00", 0, 0, 0, srv_bpnodeid00_enabled, srv_bpnodeid00_inputs, srv_validate_bpnodeid00, 1},
 };
 
 const srv_chaltype_row *srv_chaltype(srv_chal_type t) { return &rows[t]; }

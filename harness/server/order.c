@@ -82,7 +82,7 @@ int srv_is_ip(const char *name) {
   return name && (inet_pton(AF_INET, name, bin) == 1 || inet_pton(AF_INET6, name, bin) == 1);
 }
 
-const char *srv_ident_type(const char *name) { return srv_is_ip(name) ? "ip" : "dns"; }
+const char *srv_ident_type(const char *name) { return srv_is_ip(name) ? "ip" : srv_is_eid(name) ? "bundleEID" : "dns"; }
 
 /* RFC 8738 §3: the value is the address's canonical text, so the same address
  * always has one spelling (authorization reuse, CSR matching). inet_ntop
@@ -183,7 +183,7 @@ json_t *srv_order_json(acmeh_server *s, srv_order *o) {
 /* ---- newOrder ------------------------------------------------------------------ */
 
 /* Validates the identifiers into names (deduplicated); 0 with rs filled on refusal. */
-static int parse_identifiers(const json_t *ids, char ***names, size_t *n, srv_resp *rs) {
+static int parse_identifiers(const acmeh_server *s, const json_t *ids, char ***names, size_t *n, srv_resp *rs) {
   if (!json_is_array(ids) || !json_array_size(ids) || json_array_size(ids) > SRV_MAX_IDENTIFIERS)
     return srv_problem(rs, 400, "malformed", "identifiers must be an array of 1 to %d objects", SRV_MAX_IDENTIFIERS), 0;
   *names = calloc(json_array_size(ids), sizeof **names);
@@ -193,9 +193,12 @@ static int parse_identifiers(const json_t *ids, char ***names, size_t *n, srv_re
     const char *type = json_string_value(json_object_get(id, "type")), *value = json_string_value(json_object_get(id, "value"));
     const char *ptype = "malformed";
     char why[300] = "identifier needs string type and value", *name = NULL;
-    if (type && value && strcmp(type, "dns") != 0 && strcmp(type, "ip") != 0)
+    int eid = type && value && strcmp(type, "bundleEID") == 0 && s->dtn.port; /* RFC 9891 §2 */
+    if (type && value && strcmp(type, "dns") != 0 && strcmp(type, "ip") != 0 && !eid)
       ptype = "unsupportedIdentifier", unsupported++,
       snprintf(why, sizeof why, "identifier type \"%.40s\" is not supported; use \"dns\" or \"ip\"", type);
+    else if (eid)
+      name = srv_eid_name(&s->dtn, value, &ptype, why, sizeof why);
     else if (type && value && strcmp(type, "ip") == 0) /* RFC 8738 §3; never a wildcard */
       name = srv_ip_name(value, &ptype, why, sizeof why);
     else if (type && value)
@@ -296,7 +299,7 @@ void srv_h_new_order(srv_req *rq, srv_resp *rs) {
   srv_order *o = calloc(1, sizeof *o);
   if (!o) return srv_problem(rs, 500, "serverInternal", "out of memory");
   srv_cert *replaced = NULL;
-  int ok = parse_identifiers(json_object_get(rq->payload, "identifiers"), &o->names, &o->nnames, rs), has_ip = 0;
+  int ok = parse_identifiers(s, json_object_get(rq->payload, "identifiers"), &o->names, &o->nnames, rs), has_ip = 0;
   for (size_t i = 0; ok && i < o->nnames; i++) has_ip |= srv_is_ip(o->names[i]);
   if (!ok || !parse_validity(rq->payload, o, rs) || !srv_profile_select(s, rq->payload, has_ip, &o->profile, rs) ||
       !srv_ari_replaces_check(rq, rs, o->names, o->nnames, &replaced))
@@ -377,7 +380,7 @@ int srv_csr_names_ok(const acmeh_csr *csr, char *const *names, size_t nnames, ch
     if (!has_name(names, nnames, sans[i]))
       ok = 0, snprintf(why, whylen, "the CSR names %.100s, which is not in the order", sans[i]);
   for (size_t i = 0; ok && i < nnames; i++)
-    if (!has_name(sans, n, names[i]) && (srv_is_ip(names[i]) || strcasecmp(cn, names[i]) != 0))
+    if (!has_name(sans, n, names[i]) && (srv_is_ip(names[i]) || srv_is_eid(names[i]) || strcasecmp(cn, names[i]) != 0))
       ok = 0, snprintf(why, whylen, "the CSR does not name %.100s from the order", names[i]);
   if (ok && cn[0] && !has_name(names, nnames, cn))
     ok = 0, snprintf(why, whylen, "the CSR's common name %.100s is not in the order", cn);

@@ -462,6 +462,7 @@ static int setup(acmeh_server *s, const acmeh_server_config *cfg, char *err, siz
   s->dnsacct = (srv_dnsacct_mode)mode;
   s->dnsacct_scheme = cfg->dns_account_scheme;
   if ((rc = fixed_http01_token(s, cfg->http01_token, err, errlen))) return rc;
+  if ((rc = srv_dtn_config(&s->dtn, cfg, err, errlen))) return rc;
   rc = make_tls(s, cfg, err, errlen);
   return rc ? rc : srv_ca_new(s->run_dir, &s->ca, err, errlen);
 }
