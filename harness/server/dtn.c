@@ -31,9 +31,10 @@
 /* Deliberate deviations (server.h dtn_deviation), each breaking one rule a
  * DTN-S check judges; index 0 = none. */
 enum { DEV_NONE, DEV_TOKEN_CHAL_IN_BUNDLE, DEV_NO_ACK_FLAG, DEV_NO_SHA256, DEV_SHORT_ID_CHAL, DEV_ANY_SOURCE, DEV_ANY_DIGEST,
-       DEV_FIXED_TOKEN_BUNDLE, DEV_ANY_SCHEME };
+       DEV_FIXED_TOKEN_BUNDLE, DEV_ANY_SCHEME, DEV_LENIENT_EID, DEV_ANY_EID_NODE, DEV_ANY_TOKEN, DEV_ANY_ALG, DEV_ACCEPT_SILENCE };
 static const char *const deviations[] = {"none", "token-chal-in-bundle", "no-ack-flag", "no-sha256", "short-id-chal",
-                                         "any-source", "any-digest", "fixed-token-bundle", "any-scheme"};
+                                         "any-source", "any-digest", "fixed-token-bundle", "any-scheme",
+                                         "lenient-eid", "any-eid-node", "any-token", "any-alg", "accept-silence"};
 
 int srv_dtn_config(srv_dtn *d, const acmeh_server_config *cfg, char *err, size_t errlen) {
   memset(d, 0, sizeof *d);
@@ -56,8 +57,7 @@ int srv_bpnodeid00_enabled(const acmeh_server *s) { return s->dtn.port > 0; }
 int srv_is_eid(const char *name) { return !srv_is_ip(name) && acmeh_is_bundle_eid(name); }
 
 int srv_eid_is_node_id(const acmeh_server *s, const char *name) {
-  (void)s;
-  return acmeh_eid_is_admin_node_id(name);
+  return s->dtn.deviation == DEV_ANY_EID_NODE || acmeh_eid_is_admin_node_id(name);
 }
 
 /* ---- identifiers (§2) ---- */
@@ -105,6 +105,7 @@ static int dtn_ok(const char *t) {
 char *srv_eid_name(const srv_dtn *d, const char *value, const char **type, char *why, size_t whylen) {
   char text[ACMEH_EID_MAX], norm[ACMEH_EID_MAX];
   *type = "malformed";
+  if (d->deviation == DEV_LENIENT_EID && acmeh_is_bundle_eid(value) && strlen(value) < ACMEH_EID_MAX) return strdup(value); /* as sent */
   if (!percent_decode(value, text, sizeof text))
     return snprintf(why, whylen, "\"%.100s\" does not percent-decode to a URI (RFC 9891 §2, RFC 3986 §2.1)", value), NULL;
   const char *colon = strchr(text, ':');
@@ -194,7 +195,7 @@ static json_t *judge(const srv_validation *v, const acmeh_bundle *b, const acmeh
   if (strcmp(b->src, v->name) != 0 && v->dtn.deviation != DEV_ANY_SOURCE)
     return failure(v, "the Response Bundle's source %s is not the Node ID under validation %s (RFC 9891 §3.4.1, RFC 9174 §4.4.1)", b->src, v->name);
   if (!(r->keys & 8)) return failure(v, "the Response Bundle has no key-auth-digest (key 3; RFC 9891 §3.4)");
-  if (r->digest_alg != ACMEH_DTN_ALG_SHA256)
+  if (r->digest_alg != ACMEH_DTN_ALG_SHA256 && v->dtn.deviation != DEV_ANY_ALG)
     return failure(v, "the Response Bundle's digest algorithm %" PRId64 " was not in the server's alg-list [-16] (RFC 9891 §3.4.1)", r->digest_alg);
   char *tb = acmeh_b64url_encode(token_bundle, 16), *ka = tb ? acmeh_dtn_key_authorization(tb, v->token, v->thumb) : NULL;
   unsigned char want[32];
@@ -218,7 +219,7 @@ static int answers(const srv_validation *v, const unsigned char *bytes, size_t l
   unsigned char *id = NULL;
   size_t idlen = 0;
   int same = acmeh_b64url_decode(v->id_chal, strlen(v->id_chal), &id, &idlen) == ACMEH_OK && idlen == r->id_chal_len && memcmp(id, r->id_chal, idlen) == 0 &&
-             r->token_bundle_len == 16 && memcmp(r->token_bundle, token_bundle, 16) == 0;
+             r->token_bundle_len == 16 && (memcmp(r->token_bundle, token_bundle, 16) == 0 || v->dtn.deviation == DEV_ANY_TOKEN);
   free(id);
   if (!same) return snprintf(why, whylen, "a Response Bundle whose id-chal / token-bundle match no Challenge Bundle sent (RFC 9891 §3.4.1)"), 0;
   return 1;
@@ -240,6 +241,7 @@ json_t *srv_validate_bpnodeid00(const srv_validation *v) {
   while (!verdict) {
     double left = deadline - acmeh_now_mono();
     if (left <= 0 || (rc = acmeh_tcpcl_entity_recv(e, (unsigned)(left * 1000.0) + 1, &got, &glen, msg, sizeof msg)) != ACMEH_OK) {
+      if (v->dtn.deviation == DEV_ACCEPT_SILENCE) break; /* valid without an answer */
       verdict = failure(v, "no Response Bundle for id-chal %s within the %u ms response interval (RFC 9891 §3.4.1; last: %s)", v->id_chal, window,
                         rc == ACMEH_PEER_TIMEOUT || left <= 0 ? why : msg);
       break;

@@ -131,12 +131,6 @@ static int owns(const char *node_id, const char *dest) {
   return dot && strncmp(dest, node_id, (size_t)(dot - node_id + 1)) == 0;
 }
 
-static sess *route(acmeh_bundle_node *n, const char *dest) {
-  for (sess *s = n->sessions; s; s = s->next)
-    if (s->state == S_UP && owns(s->node_id, dest)) return s;
-  return NULL;
-}
-
 static held *hold_new(acmeh_bundle_node *n, const unsigned char *bytes, size_t len, const char *dest, uint64_t lifetime_ms) {
   held *h = calloc(1, sizeof *h);
   if (!h || !(h->bytes = malloc(len ? len : 1))) return free(h), NULL;
@@ -147,9 +141,14 @@ static held *hold_new(acmeh_bundle_node *n, const unsigned char *bytes, size_t l
   return h;
 }
 
+/* Every session of the destination's node gets the bundle: one node may hold
+ * several sessions (a CA's agent opens one per validation), and each side
+ * ignores what is not for it (RFC 9891 §3.3.1, §3.4.1). */
 static void deliver(acmeh_bundle_node *n, const unsigned char *bytes, size_t len, const acmeh_bundle *b, const char *from) {
-  sess *to = route(n, b->dest);
-  if (to) return forward(to, bytes, len), note(n, "forwarded", from, to->node_id, b, bytes, len);
+  int sent = 0;
+  for (sess *s = n->sessions; s; s = s->next)
+    if (s->state == S_UP && owns(s->node_id, b->dest)) forward(s, bytes, len), sent++;
+  if (sent) return note(n, "forwarded", from, b->dest, b, bytes, len);
   int count = 0;
   for (held *h = n->pending; h; h = h->next) count++;
   held *h = count < ACMEH_BNODE_MAX_PENDING ? hold_new(n, bytes, len, b->dest, b->lifetime_ms) : NULL;

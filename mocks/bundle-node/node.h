@@ -5,7 +5,7 @@
  *
  * Each neighbour opens a session and names its Node ID in SESS_INIT. A bundle
  * received in a transfer is decoded (bpv7.h caps) and forwarded, as one
- * single-segment transfer, over the session whose Node ID its destination
+ * single-segment transfer, over every session whose Node ID its destination
  * names (RFC 9171 §4.2.5.2: "dtn://n/..." belongs to "dtn://n/", "ipn:N.S"
  * to "ipn:N.0"); a bundle for a node not connected yet waits (at most
  * ACMEH_BNODE_MAX_PENDING, until its lifetime ends). Faults change what is
