@@ -326,6 +326,9 @@ static void announce(const serve_args *a, acmeh_mocks *mocks, acmeh_server *srv,
          a->dns_port, a->http01_port, a->tlsalpn01_port);
   if (mocks) printf(", management API on :%d", acmeh_mocks_mgmt_port(mocks));
   printf("\n");
+  if (a->bundle_node_port > 0) /* RFC 9891: where a client's BP agent opens its TCPCLv4 session */
+    printf("%s bundle node (TCPCLv4) on 127.0.0.1:%d; bp-nodeid-00 offered for bundleEID identifiers\n", mocks ? "mock" : "validating through the",
+           a->bundle_node_port);
   if (a->faults) printf("faults: %zu rule(s) from %s\n", json_array_size(a->faults), a->faults_file);
   printf("serving until SIGINT or SIGTERM%s\n", a->quiet ? "" : "; each exchange follows");
   fflush(stdout);
