@@ -10,7 +10,11 @@
 #include <string.h>
 
 #include "base/error.h"
+#include <openssl/ec.h>
+#include <openssl/x509v3.h>
+
 #include "harness/acme/b64.h"
+#include "harness/acme/cert.h"
 #include "harness/acme/dtn.h"
 #include "mocks/bundle-node/acmerec.h"
 #include "mocks/bundle-node/bpv7.h"
@@ -227,6 +231,42 @@ static void test_record_shapes(void) {
   CU_ASSERT(acmeh_dtn_record_decode(text_alg, sizeof text_alg, &r, msg, sizeof msg) == ACMEH_OK && r.alg_text_count == 1 && r.alg_count == 1 && r.algs[0] == -16);
 }
 
+/* RFC 9891 §5 / RFC 9174 §4.4.1: a CSR for "ipn:1.0" carries the BundleEID
+ * otherName whose value is [0] { IA5String "ipn:1.0" } = a0 09 16 07 69 70 6e
+ * 3a 31 2e 30 (the digest's fixture from an independent implementation), and
+ * requests id-kp-bundleSecurity; the SAN readers give the EID back as text. */
+static void test_bundle_eid_csr(void) {
+  EVP_PKEY *key = EVP_EC_gen("P-256");
+  const char *names[] = {"ipn:1.0"};
+  char *b64 = NULL;
+  CU_ASSERT_FATAL(key && acmeh_csr_build(key, names, 1, &b64) == ACMEH_OK);
+  X509_REQ *req = NULL;
+  CU_ASSERT_FATAL(acmeh_csr_parse(b64, &req) == ACMEH_OK);
+  STACK_OF(X509_EXTENSION) *exts = X509_REQ_get_extensions(req);
+  GENERAL_NAMES *gens = X509V3_get_d2i(exts, NID_subject_alt_name, NULL, NULL);
+  CU_ASSERT_FATAL(sk_GENERAL_NAME_num(gens) == 1);
+  int type = 0;
+  OTHERNAME *on = GENERAL_NAME_get0_value(sk_GENERAL_NAME_value(gens, 0), &type);
+  CU_ASSERT_FATAL(type == GEN_OTHERNAME);
+  char oid[64];
+  OBJ_obj2txt(oid, sizeof oid, on->type_id, 1);
+  CU_ASSERT(strcmp(oid, "1.3.6.1.5.5.7.8.11") == 0);
+  unsigned char *der = NULL;
+  int n = i2d_OTHERNAME(on, &der); /* SEQUENCE { OID, [0] { IA5String } }: its tail is the value */
+  static const unsigned char want[] = {0xa0, 0x09, 0x16, 0x07, 'i', 'p', 'n', ':', '1', '.', '0'};
+  CU_ASSERT(n > (int)sizeof want && memcmp(der + n - sizeof want, want, sizeof want) == 0);
+  OPENSSL_free(der);
+  EXTENDED_KEY_USAGE *eku = X509V3_get_d2i(exts, NID_ext_key_usage, NULL, NULL);
+  CU_ASSERT(eku && sk_ASN1_OBJECT_num(eku) == 1 && OBJ_obj2txt(oid, sizeof oid, sk_ASN1_OBJECT_value(eku, 0), 1) > 0 && strcmp(oid, "1.3.6.1.5.5.7.3.35") == 0);
+  char **sans = NULL;
+  size_t nsans = 0;
+  CU_ASSERT(acmeh_csr_sans(req, &sans, &nsans) == ACMEH_OK && nsans == 1 && strcmp(sans[0], "ipn:1.0") == 0);
+  CU_ASSERT(X509_NAME_entry_count(X509_REQ_get_subject_name(req)) == 0); /* no EID as CN */
+  acmeh_names_free(sans, nsans);
+  EXTENDED_KEY_USAGE_free(eku), GENERAL_NAMES_free(gens), sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+  X509_REQ_free(req), free(b64), EVP_PKEY_free(key);
+}
+
 int main(void) {
   static const acmeh_unit_test tests[] = {
       {"DK key authorization and digest", test_keyauth},
@@ -239,6 +279,7 @@ int main(void) {
       {"oversize bundle refused", test_oversize},
       {"Bundle Age and BIB blocks", test_age_and_bib},
       {"record shapes", test_record_shapes},
+      {"BundleEID otherName and bundleSecurity EKU in a CSR", test_bundle_eid_csr},
   };
   return acmeh_unit_run("dtn_bundle", suite_init, suite_clean, tests, ACMEH_UNIT_COUNT(tests));
 }
