@@ -31,10 +31,11 @@
 /* Deliberate deviations (server.h dtn_deviation), each breaking one rule a
  * DTN-S check judges; index 0 = none. */
 enum { DEV_NONE, DEV_TOKEN_CHAL_IN_BUNDLE, DEV_NO_ACK_FLAG, DEV_NO_SHA256, DEV_SHORT_ID_CHAL, DEV_ANY_SOURCE, DEV_ANY_DIGEST,
-       DEV_FIXED_TOKEN_BUNDLE, DEV_ANY_SCHEME, DEV_LENIENT_EID, DEV_ANY_EID_NODE, DEV_ANY_TOKEN, DEV_ANY_ALG, DEV_ACCEPT_SILENCE };
+       DEV_FIXED_TOKEN_BUNDLE, DEV_ANY_SCHEME, DEV_LENIENT_EID, DEV_ANY_EID_NODE, DEV_ANY_TOKEN, DEV_ANY_ALG, DEV_ACCEPT_SILENCE, DEV_IGNORE_RTT, DEV_LATE_OK };
 static const char *const deviations[] = {"none", "token-chal-in-bundle", "no-ack-flag", "no-sha256", "short-id-chal",
                                          "any-source", "any-digest", "fixed-token-bundle", "any-scheme",
-                                         "lenient-eid", "any-eid-node", "any-token", "any-alg", "accept-silence"};
+                                         "lenient-eid", "any-eid-node", "any-token", "any-alg", "accept-silence",
+                                         "ignore-rtt", "late-ok"};
 
 int srv_dtn_config(srv_dtn *d, const acmeh_server_config *cfg, char *err, size_t errlen) {
   memset(d, 0, sizeof *d);
@@ -226,14 +227,15 @@ static int answers(const srv_validation *v, const unsigned char *bytes, size_t l
 }
 
 json_t *srv_validate_bpnodeid00(const srv_validation *v) {
-  unsigned window = v->rtt >= 0 ? (unsigned)(v->rtt * 2000.0 < 1000 ? 1000 : v->rtt * 2000.0 > 60000 ? 60000 : v->rtt * 2000.0) : v->dtn.window_ms;
+  unsigned window = v->rtt >= 0 && v->dtn.deviation != DEV_IGNORE_RTT ? (unsigned)(v->rtt * 2000.0 < 1000 ? 1000 : v->rtt * 2000.0 > 60000 ? 60000 : v->rtt * 2000.0) : v->dtn.window_ms;
   char msg[300], why[300] = "nothing arrived";
   acmeh_tcpcl_entity *e = NULL;
   if (acmeh_tcpcl_entity_connect("127.0.0.1", v->dtn.port, v->dtn.node_id, 2000, &e, msg, sizeof msg))
     return srv_problem_obj("serverInternal", msg);
   unsigned char token_bundle[16], *bundle = NULL, *got = NULL;
   size_t len = 0, glen = 0;
-  double deadline = acmeh_now_mono() + window / 1000.0;
+  /* §3.4.1: a response counts only inside the Challenge Bundle's own lifetime (late-ok waits three times as long) */
+  double deadline = acmeh_now_mono() + window / 1000.0 * (v->dtn.deviation == DEV_LATE_OK ? 3 : 1);
   json_t *verdict = NULL;
   int rc = challenge_bundle(v, window, token_bundle, &bundle, &len);
   if (rc == ACMEH_OK) rc = acmeh_tcpcl_entity_send(e, bundle, len, 2000, msg, sizeof msg);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/error.h"
 #include "base/rand.h"
@@ -364,6 +365,42 @@ static int fresh_token_bundle(acmeh_check_ctx *ctx) {
   return rc;
 }
 
+/* §3.2: with "rtt": R the interval (the Challenge Bundle's lifetime) is about 2R, clamped to [1 s, 60 s]. */
+static int rtt_window(acmeh_check_ctx *ctx) {
+  fx f = {0};
+  int rc = fx_authz(ctx, &f, NULL);
+  if (rc == ACMEH_OK) rc = respond_and_receive(ctx, &f, "{\"rtt\": 3}");
+  if (rc == ACMEH_OK && (f.cb.lifetime_ms < 5400 || f.cb.lifetime_ms > 6600)) /* 6 s +- 10% */
+    rc = acmeh_check_fail(ctx, "a response interval (Challenge Bundle lifetime) of about 2 x rtt = 6 s for {\"rtt\": 3} (RFC 9891 §3.2)",
+                          "lifetime %llu ms", (unsigned long long)f.cb.lifetime_ms);
+  fx_free(&f);
+  return rc;
+}
+
+/* §3.4.1: a response after the Challenge Bundle's creation + lifetime does not count. */
+static int late_answer(acmeh_check_ctx *ctx) {
+  fx f = {0};
+  json_t *final = NULL;
+  const json_t *ch = NULL;
+  const char *st = NULL;
+  int rc = fx_authz(ctx, &f, NULL);
+  if (rc == ACMEH_OK) rc = respond_and_receive(ctx, &f, "{\"rtt\": 0.5}");
+  if (rc == ACMEH_OK && f.cb.lifetime_ms > 20000) rc = acmeh_check_skip(ctx, "the Challenge Bundle's lifetime (%llu ms) is too long to wait out", (unsigned long long)f.cb.lifetime_ms);
+  if (rc == ACMEH_OK) {
+    acmeh_check_note(ctx, "answering %llu ms after the Challenge Bundle arrived, past its lifetime", (unsigned long long)f.cb.lifetime_ms + 500);
+    struct timespec ts = {(time_t)((f.cb.lifetime_ms + 500) / 1000), (long)((f.cb.lifetime_ms + 500) % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+    rc = send_answer(ctx, &f, ANSWER_RIGHT);
+  }
+  if (rc == ACMEH_OK) rc = poll_end(ctx, &f, &final, &ch, &st);
+  if (rc == ACMEH_OK && strcmp(st, "invalid") != 0)
+    rc = acmeh_check_fail(ctx, "the challenge \"invalid\" when the only Response Bundle comes after the Challenge Bundle's lifetime (RFC 9891 §3.4.1)",
+                          "the challenge ended \"%s\"", st);
+  json_decref(final);
+  fx_free(&f);
+  return rc;
+}
+
 /* ---- the Response Bundle checks (§3.4.1, §3.5) ---- */
 
 static int wrong_source(acmeh_check_ctx *ctx) {
@@ -446,8 +483,8 @@ const acmeh_check_impl dtn_server_checks[] = {
     {"DTN-S-004", bad_scheme},         {"DTN-S-005", normalised_destination}, {"DTN-S-006", node_ids_only},
     {"DTN-S-007", challenge_fields},   {"DTN-S-008", token_chal_off_bp}, {"DTN-S-009", bundle_header},
     {"DTN-S-010", record_shape},       {"DTN-S-011", fresh_token_bundle}, {"DTN-S-012", no_bpsec},
-    {"DTN-S-013", not_yet},            {"DTN-S-014", not_yet},          {"DTN-S-015", wrong_source},
-    {"DTN-S-016", not_yet},            {"DTN-S-017", wrong_token},      {"DTN-S-018", wrong_alg},
+    {"DTN-S-013", not_yet},            {"DTN-S-014", rtt_window},          {"DTN-S-015", wrong_source},
+    {"DTN-S-016", late_answer},            {"DTN-S-017", wrong_token},      {"DTN-S-018", wrong_alg},
     {"DTN-S-019", swapped_tokens},     {"DTN-S-020", no_bpsec},         {"DTN-S-021", no_answer},
     {"DTN-S-022", incorrect_response}, {"DTN-S-023", subproblems},      {"DTN-S-024", not_yet},
     {"DTN-S-025", certificate_profile}, {"DTN-S-026", not_yet},         {"DTN-S-027", label_exact},
