@@ -141,7 +141,7 @@ static int read_age(const unsigned char *d, size_t len, acmeh_bundle *b, char *m
 static int read_block(const cbor_item_t *blk, int last, uint64_t *seen, acmeh_bundle *b, char *msg, size_t msglen) {
   uint64_t type, num, flags, crc;
   size_t n = cbor_isa_array(blk) ? cbor_array_size(blk) : 0;
-  cbor_item_t **f = cbor_array_handle(blk);
+  cbor_item_t **f = n ? cbor_array_handle(blk) : NULL; /* libcbor asserts on a non-array */
   if (n < 5 || n > 6 || !acmeh_cbor_get_uint(f[0], &type) || !acmeh_cbor_get_uint(f[1], &num) || !acmeh_cbor_get_uint(f[2], &flags) ||
       !acmeh_cbor_get_uint(f[3], &crc) || crc > 2 || n != (crc ? 6u : 5u) || !cbor_isa_bytestring(f[4]) || !cbor_bytestring_is_definite(f[4]))
     return acmeh_msg(msg, msglen, ACMEH_PEER_PROTOCOL, "a canonical block is not [type, number, flags, CRC type, data, (CRC)] (RFC 9171 §4.3.2)");
