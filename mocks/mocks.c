@@ -7,6 +7,7 @@
 
 #include "harness/acme/challenge.h"
 #include "base/error.h"
+#include "mocks/bundle-node/node.h"
 #include "mocks/common/history.h"
 #include "base/httpsrv.h"
 #include "mocks/common/records.h"
@@ -36,6 +37,7 @@ struct acmeh_mocks {
   acmeh_httpsrv *mgmt;
   int dns_port, http01_port, tlsalpn_port, mgmt_port;
   int serving; /* the loop and servers exist (acmeh_mocks_start), not just the stores */
+  acmeh_bundle_node *bnode; /* its own loop and thread (node.h); NULL = none */
 };
 
 /* Loopback only: the mocks answer anything and must not be reachable from outside. */
@@ -137,9 +139,14 @@ int acmeh_mocks_start(const acmeh_mocks_config *cfg, acmeh_mocks **out, char *er
   m->http01_port = acmeh_httpsrv_port(m->http01);
   m->tlsalpn_port = acmeh_mocktlsalpn_port(m->tlsalpn);
   m->mgmt_port = m->mgmt ? acmeh_httpsrv_port(m->mgmt) : -1;
+  if (rc == ACMEH_OK && cfg->bundle_node_port >= 0) {
+    acmeh_bundle_node_config bc = {.bind_addr = addr, .port = cfg->bundle_node_port};
+    rc = acmeh_bundle_node_start(&bc, &m->bnode, err, errlen);
+  }
   if (rc == ACMEH_OK && pthread_create(&m->thread, NULL, loop_main, m) != 0)
     rc = acmeh_msg(err, errlen, ACMEH_ENV_IO, "mocks: cannot start the loop thread");
   if (rc != ACMEH_OK) {
+    acmeh_bundle_node_stop(m->bnode);
     close_servers(m); /* the loop never ran on another thread; drain it here */
     uv_run(&m->loop, UV_RUN_DEFAULT);
     free_all(m);
@@ -157,6 +164,7 @@ void acmeh_mocks_stop(acmeh_mocks *m) {
   }
   uv_async_send(&m->stop);
   pthread_join(m->thread, NULL);
+  acmeh_bundle_node_stop(m->bnode);
   free_all(m);
 }
 
@@ -164,6 +172,8 @@ int acmeh_mocks_dns_port(const acmeh_mocks *m) { return m ? m->dns_port : -1; }
 int acmeh_mocks_http01_port(const acmeh_mocks *m) { return m ? m->http01_port : -1; }
 int acmeh_mocks_tlsalpn01_port(const acmeh_mocks *m) { return m ? m->tlsalpn_port : -1; }
 int acmeh_mocks_mgmt_port(const acmeh_mocks *m) { return m ? m->mgmt_port : -1; }
+int acmeh_mocks_bundle_node_port(const acmeh_mocks *m) { return m && m->bnode ? acmeh_bundle_node_port(m->bnode) : -1; }
+acmeh_bundle_node *acmeh_mocks_bundle_node(const acmeh_mocks *m) { return m ? m->bnode : NULL; }
 
 /* ---- records ---- */
 

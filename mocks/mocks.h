@@ -18,6 +18,7 @@ typedef struct {
   int tlsalpn01_port;       /* 0 = pick a free port */
   int mgmt_port;            /* management API (HTTP); 0 = pick a free port, -1 = none */
   const char *default_ipv4; /* A answer for names without records (NULL = "127.0.0.1") */
+  int bundle_node_port;     /* mock bundle node, TCPCLv4 (mocks/bundle-node/node.h); 0 = a free port, -1 = none */
 } acmeh_mocks_config;
 
 /* Starts all mocks and their loop thread. On success *out is the handle
@@ -42,6 +43,10 @@ int acmeh_mocks_dns_port(const acmeh_mocks *m);
 int acmeh_mocks_http01_port(const acmeh_mocks *m);
 int acmeh_mocks_tlsalpn01_port(const acmeh_mocks *m);
 int acmeh_mocks_mgmt_port(const acmeh_mocks *m);
+/* The mock bundle node's TCPCL port (-1 when none), and the node itself for
+ * faults and its journal (NULL when none; owned by the mocks). */
+int acmeh_mocks_bundle_node_port(const acmeh_mocks *m);
+struct acmeh_bundle_node *acmeh_mocks_bundle_node(const acmeh_mocks *m);
 
 /* DNS records. `host` is a domain name with or without the trailing dot,
  * matched case-insensitively. Return ACMEH_OK, ACMEH_INVALID_ARG, ACMEH_NOMEM. */

@@ -15,6 +15,7 @@
   X(jwtclaimcon)            \
   X(pk)                     \
   X(dnspersist)             \
+  X(dtn)                    \
 
 
 #define DECLARE(name) extern const acmeh_suite name##_suite;

@@ -22,9 +22,28 @@ static int is_ip_literal(const char *name) {
   return ip != NULL;
 }
 
-/* One GENERAL_NAME for `name`: iPAddress for IP literals, else dNSName.
+int acmeh_is_bundle_eid(const char *name) { return name && (strncmp(name, "dtn:", 4) == 0 || strncmp(name, "ipn:", 4) == 0); }
+
+/* RFC 9174 §4.4.1: otherName id-on-bundleEID with an IA5String value. */
+static GENERAL_NAME *bundle_eid_name(const char *eid) {
+  GENERAL_NAME *gen = GENERAL_NAME_new();
+  ASN1_OBJECT *oid = OBJ_txt2obj(ACMEH_OID_ON_BUNDLE_EID, 1);
+  ASN1_IA5STRING *ia5 = ASN1_IA5STRING_new();
+  ASN1_TYPE *val = ASN1_TYPE_new();
+  if (gen && oid && ia5 && val && ASN1_STRING_set(ia5, eid, -1) == 1) {
+    ASN1_TYPE_set(val, V_ASN1_IA5STRING, ia5);
+    if (GENERAL_NAME_set0_othername(gen, oid, val) == 1) return gen;
+    ia5 = NULL; /* owned by val now */
+  }
+  ASN1_IA5STRING_free(ia5), ASN1_TYPE_free(val), ASN1_OBJECT_free(oid), GENERAL_NAME_free(gen);
+  return NULL;
+}
+
+/* One GENERAL_NAME for `name`: iPAddress for IP literals, a BundleEID
+ * otherName for "dtn:" / "ipn:" EIDs (RFC 9891 §5), else dNSName.
  * Caller frees; NULL on failure. */
 static GENERAL_NAME *general_name(const char *name) {
+  if (acmeh_is_bundle_eid(name)) return bundle_eid_name(name);
   GENERAL_NAME *gen = GENERAL_NAME_new();
   ASN1_OCTET_STRING *ip = gen ? a2i_IPADDRESS(name) : NULL;
   if (gen && ip) {
@@ -61,6 +80,18 @@ static char *general_name_text(const GENERAL_NAME *gen) {
     if (af < 0 || !inet_ntop(af, ASN1_STRING_get0_data(s), buf, sizeof(buf)))
       return strdup("invalid-ip-address");
     return strdup(buf);
+  }
+  const OTHERNAME *on = type == GEN_OTHERNAME ? v : NULL;
+  ASN1_OBJECT *eid_oid = on ? OBJ_txt2obj(ACMEH_OID_ON_BUNDLE_EID, 1) : NULL;
+  int is_eid = eid_oid && OBJ_cmp(on->type_id, eid_oid) == 0;
+  ASN1_OBJECT_free(eid_oid);
+  if (is_eid) { /* the EID text, as an order's bundleEID identifier is written */
+    if (!on->value || on->value->type != V_ASN1_IA5STRING) return strdup("invalid-bundle-eid");
+    const ASN1_STRING *s = on->value->value.ia5string;
+    const unsigned char *d = ASN1_STRING_get0_data(s);
+    size_t len = (size_t)ASN1_STRING_length(s);
+    if (memchr(d, '\0', len) || len < 4 || (memcmp(d, "dtn:", 4) != 0 && memcmp(d, "ipn:", 4) != 0)) return strdup("invalid-bundle-eid");
+    return strndup((const char *)d, len);
   }
   snprintf(buf, sizeof(buf), "unsupported:%d", type);
   return strdup(buf);
@@ -150,7 +181,7 @@ int acmeh_csr_parse(const char *b64url_der, X509_REQ **req) {
 /* Subject CN = names[0] when RFC 5280's ub-common-name (64) allows and it is
  * a DNS name; otherwise the subject stays empty and the SAN carries all. */
 static int set_csr_subject(X509_REQ *req, const char *first) {
-  if (is_ip_literal(first) || strlen(first) > 64) return 1;
+  if (is_ip_literal(first) || acmeh_is_bundle_eid(first) || strlen(first) > 64) return 1;
   X509_NAME *subj = X509_REQ_get_subject_name(req);
   return X509_NAME_add_entry_by_txt(subj, "CN", MBSTRING_UTF8, (const unsigned char *)first, -1,
                                     -1, 0) == 1;
@@ -169,9 +200,29 @@ static int add_san_request(X509_REQ *req, const char *const *names, size_t n) {
   STACK_OF(X509_EXTENSION) *exts = ext ? sk_X509_EXTENSION_new_null() : NULL;
   ok = exts && sk_X509_EXTENSION_push(exts, ext) > 0;
   if (ok) ext = NULL;
+  int eid = 0;
+  for (size_t i = 0; i < n; i++) eid |= acmeh_is_bundle_eid(names[i]);
+  if (ok && eid) { /* RFC 9891 §5: a NODE-ID CSR should request id-kp-bundleSecurity */
+    X509_EXTENSION *eku = X509V3_EXT_conf_nid(NULL, NULL, NID_ext_key_usage, ACMEH_OID_KP_BUNDLE_SECURITY);
+    ok = eku && sk_X509_EXTENSION_push(exts, eku) > 0;
+    if (!ok) X509_EXTENSION_free(eku);
+  }
   ok = ok && X509_REQ_add_extensions(req, exts) == 1;
   X509_EXTENSION_free(ext);
   sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+  GENERAL_NAMES_free(gens);
+  return ok;
+}
+
+int acmeh_x509_add_sans(X509 *cert, const char *const *names, size_t n) {
+  GENERAL_NAMES *gens = sk_GENERAL_NAME_new_null();
+  int ok = gens != NULL;
+  for (size_t i = 0; ok && i < n; i++) {
+    GENERAL_NAME *gen = general_name(names[i]);
+    ok = gen && sk_GENERAL_NAME_push(gens, gen) > 0;
+    if (!ok) GENERAL_NAME_free(gen);
+  }
+  ok = ok && X509_add1_ext_i2d(cert, NID_subject_alt_name, gens, 0, X509V3_ADD_REPLACE) == 1;
   GENERAL_NAMES_free(gens);
   return ok;
 }

@@ -6,9 +6,20 @@
 #include <openssl/x509.h>
 #include <stddef.h>
 
+/* RFC 9174 §4.4.1 / RFC 9891 §5: the BundleEID otherName and the
+ * bundleSecurity extended key usage. */
+#define ACMEH_OID_ON_BUNDLE_EID "1.3.6.1.5.5.7.8.11"
+#define ACMEH_OID_KP_BUNDLE_SECURITY "1.3.6.1.5.5.7.3.35"
+
+/* Whether name is a bundle endpoint ID ("dtn:..." or "ipn:..."), which SANs
+ * carry as a BundleEID otherName. Returns 1 or 0. */
+int acmeh_is_bundle_eid(const char *name);
+
 /* Builds a PKCS#10 CSR signed by `key` requesting `names` (n entries; DNS
- * names as dNSName SANs, IP literals as iPAddress SANs; subject CN = names[0]
- * when it is a DNS name of at most 64 chars). Stores base64url(DER) without
+ * names as dNSName SANs, IP literals as iPAddress SANs, bundle EIDs as
+ * BundleEID otherName SANs with an id-kp-bundleSecurity EKU request; subject
+ * CN = names[0] when it is a DNS name of at most 64 chars). The SAN readers
+ * below give a BundleEID otherName as its EID text. Stores base64url(DER) without
  * padding in *b64url_der (malloc'd, caller frees).
  * Returns ACMEH_OK, ACMEH_INVALID_ARG (n == 0), ACMEH_INTERNAL. */
 int acmeh_csr_build(EVP_PKEY *key, const char *const *names, size_t n, char **b64url_der);
@@ -52,6 +63,12 @@ X509 *acmeh_x509_new(const char *cn, double not_before, double not_after);
  * context for issuer-derived values (may be cert itself when self-signed).
  * Returns 1 on success, 0 on failure. */
 int acmeh_x509_add_ext(X509 *cert, X509 *issuer, int nid, const char *value);
+
+/* Sets cert's subjectAltName to names (n entries, the forms acmeh_csr_build
+ * writes: dNSName, iPAddress, BundleEID otherName), built with OpenSSL's
+ * GENERAL_NAME API rather than a configuration string, so no character of a
+ * name can add entries. Returns 1, or 0 on failure. */
+int acmeh_x509_add_sans(X509 *cert, const char *const *names, size_t n);
 
 /* Returns base64url(DER) of the certificate, malloc'd, caller frees; NULL on failure. */
 char *acmeh_cert_b64url_der(X509 *cert);

@@ -40,6 +40,7 @@ typedef struct {
   const char *ids[MAX_IDS];
   size_t nids;
   int dns_port, http01_port, tlsalpn01_port, mgmt_port, strict, verbose, have_seed, timeout_given;
+  int bundle_node_port; /* RFC 9891: the mock bundle node's TCPCL port; 0 = a free one */
   int no_expect, all_transcripts;
   const char *claims_file; /* --claims: what a --server-url server offers (a target's "claims" object) */
   json_t *claims;
@@ -57,7 +58,7 @@ typedef struct {
 } run_args;
 
 enum { OPT_NAMESERVER = 0x100, OPT_DNSUP_SERVER, OPT_DNSUP_ZONE, OPT_TSIG_KEY, OPT_DRAFT, OPT_NO_EXPECT, OPT_REPORT_TRANSCRIPTS,
-       OPT_CLAIMS, OPT_TA, OPT_TA_ACCOUNT, OPT_TA_SECRET, OPT_TA_CA, OPT_TA_MGMT, OPT_MOCKS };
+       OPT_CLAIMS, OPT_TA, OPT_TA_ACCOUNT, OPT_TA_SECRET, OPT_TA_CA, OPT_TA_MGMT, OPT_MOCKS, OPT_BUNDLE_NODE_PORT };
 
 static const struct option opts[] = {
     {"server", required_argument, 0, 'S'},  {"server-url", required_argument, 0, 'U'},
@@ -78,7 +79,7 @@ static const struct option opts[] = {
     {"claims", required_argument, 0, OPT_CLAIMS}, {"token-authority", required_argument, 0, OPT_TA},
     {"ta-account", required_argument, 0, OPT_TA_ACCOUNT}, {"ta-secret", required_argument, 0, OPT_TA_SECRET},
     {"ta-ca", required_argument, 0, OPT_TA_CA}, {"ta-mgmt", required_argument, 0, OPT_TA_MGMT},
-    {"mocks", required_argument, 0, OPT_MOCKS}, {0}};
+    {"mocks", required_argument, 0, OPT_MOCKS}, {"bundle-node-port", required_argument, 0, OPT_BUNDLE_NODE_PORT}, {0}};
 
 static void usage(FILE *f) {
   fputs("usage: acme-harness run --server TARGET | --server-url URL [--ca FILE] | --client TARGET [options]\n"
@@ -105,6 +106,7 @@ static void usage(FILE *f) {
         "  --dns-port P, --http01-port P, --tlsalpn01-port P, --mgmt-port P   mock ports (default free ones)\n"
         "  --mocks TARGET      with --server/--server-url: a mock target (challtestsrv: pebble-challtestsrv)\n"
         "                      stands in for the mocks; the server resolves and validates through it\n"
+        "  --bundle-node-port P   the mock bundle node's TCPCLv4 port (bp-nodeid-00, suite dtn; default a free one)\n"
         "  --dns-update-server ADDR:PORT --dns-update-zone ZONE --tsig-key NAME:ALG:BASE64\n"
         "                      the reference client publishes dns-01 by TSIG-signed DNS UPDATE to that\n"
         "                      nameserver (which the server under test must resolve through)\n"
@@ -144,6 +146,7 @@ static int parse_opt(run_args *a, int ch, char *v) {
   case 'H': return acmeh_arg_int("http01-port", v, 0, 65535, &a->http01_port);
   case 'L': return acmeh_arg_int("tlsalpn01-port", v, 0, 65535, &a->tlsalpn01_port);
   case 'M': return acmeh_arg_int("mgmt-port", v, 0, 65535, &a->mgmt_port);
+  case OPT_BUNDLE_NODE_PORT: return acmeh_arg_int("bundle-node-port", v, 0, 65535, &a->bundle_node_port);
   case 's': a->ro.suite = v; return 0;
   case 'c': return acmeh_arg_ids("check", v, a->ids, &a->nids, MAX_IDS);
   case 'l': a->ro.level = v; return 0;
@@ -419,7 +422,7 @@ static int setup(run_args *a, acmeh_env *env, acmeh_mocks **mocks, json_t **targ
   char err[1024];
   if (a->claims_file && load_claims(a)) return 2;
   acmeh_mocks_config mc = {.dns_port = a->dns_port, .http01_port = a->http01_port,
-                           .tlsalpn01_port = a->tlsalpn01_port, .mgmt_port = a->mgmt_port};
+                           .tlsalpn01_port = a->tlsalpn01_port, .mgmt_port = a->mgmt_port, .bundle_node_port = a->bundle_node_port};
   if (acmeh_mocks_start(&mc, mocks, err, sizeof err)) return fprintf(stderr, "acme-harness: mocks: %s\n", err), 2;
   env->mocks = *mocks;
   if (a->mocks_target) {
@@ -439,10 +442,12 @@ static int setup(run_args *a, acmeh_env *env, acmeh_mocks **mocks, json_t **targ
   if (a->client) return start_client(a, env, target, sc, run_dir);
   env->directory_url = a->server_url, env->ca_file = a->ca, env->target_name = a->server_url;
   env->claims = a->claims;
-  if (!a->ext.tr)
+  if (!a->ext.tr) {
     printf("mock DNS on 127.0.0.1:%d (udp+tcp), http-01 on :%d, tls-alpn-01 on :%d, management API on :%d\n",
            acmeh_mocks_dns_port(*mocks), acmeh_mocks_http01_port(*mocks), acmeh_mocks_tlsalpn01_port(*mocks),
            acmeh_mocks_mgmt_port(*mocks));
+    printf("mock bundle node (TCPCLv4, RFC 9174) on 127.0.0.1:%d\n", acmeh_mocks_bundle_node_port(*mocks));
+  }
   fflush(stdout);
   return reach(env);
 }

@@ -27,6 +27,9 @@
 
 typedef struct {
   int port, dns_port, http01_port, tlsalpn01_port, no_mocks, verbose, quiet, no_verdicts, only_failures;
+  int bundle_node_port;                      /* RFC 9891: the bundle node the server's BP agent uses; 0 = the mocks' */
+  const char *dtn_deviation, *dtn_node_id;   /* bp-nodeid-00 deviation for tests; the agent's Node ID */
+  unsigned dtn_record_type, dtn_window_ms;
   const char *run_dir, *tls_cert, *tls_key, *tls_ca, *faults_file, *dns_account, *dns_persist;
   json_t *faults; /* loaded and validated rules, NULL = none */
   acmeh_server_eab_key eab[8]; /* --eab-kid / --eab-key pairs, in order */
@@ -48,6 +51,8 @@ static void usage(FILE *f) {
         "                          [--only-failures] [--verbose]\n"
         "                          [--eab-kid KID --eab-key B64URL]... [--eab-required] [--draft SUITE=REV]...\n"
         "                          [--pk MODE]\n"
+        "                          [--bundle-node-port P] [--dtn-node-id EID] [--dtn-record-type N]\n"
+        "                          [--dtn-window-ms MS] [--dtn-deviation NAME]\n"
         "  --no-mocks  start only the server; validate against the DNS, http-01 and tls-alpn-01\n"
         "              ports given (mocks of a running `acme-harness run`)\n"
         "  --faults F  inject the fault rules of JSON file F (format: README, \"Fault files\")\n"
@@ -69,6 +74,12 @@ static void usage(FILE *f) {
         "  --tkauth-jti-reuse  accept a token whose jti was seen before (RFC 9447 §3.3)\n"
         "  --tkauth-deviations LIST  deliberate tkauth-01 deviations for tests (server.h)\n"
         "  --mock-token-authority  also run the mock token authority (account stir:stir-secret) and trust it\n"
+        "  --bundle-node-port P  bp-nodeid-00 (RFC 9891): the TCPCLv4 bundle node its BP agent uses\n"
+        "              (default: the mocks' own; with --no-mocks, none and bp-nodeid-00 is not offered)\n"
+        "  --dtn-node-id EID  the server's BP agent Node ID (default dtn://acme-server/)\n"
+        "  --dtn-record-type N  administrative record type code (default 255, IANA; 65535 = draft placeholder)\n"
+        "  --dtn-window-ms MS  response interval without \"rtt\" (default 5000)\n"
+        "  --dtn-deviation NAME  break one bp-nodeid-00 rule on purpose (harness/server/dtn.c)\n"
         "  --no-verdicts  do not judge each exchange with the suites' per-exchange client checks (CORE-C-001..)\n"
         "  --only-failures  print only each client check's first failing verdict, with its level\n"
         "  --quiet     do not print each exchange on stdout (nor verdicts)\n"
@@ -114,6 +125,9 @@ static int parse(serve_args *a, int argc, char **argv) {
       {"token-authority", required_argument, 0, 1003}, {"tkauth-jti-reuse", no_argument, 0, 1004},
       {"tkauth-deviations", required_argument, 0, 1005}, {"mock-token-authority", no_argument, 0, 1006},
       {"pk", required_argument, 0, 'P'},
+      {"bundle-node-port", required_argument, 0, 1021}, {"dtn-deviation", required_argument, 0, 1022},
+      {"dtn-node-id", required_argument, 0, 1023},   {"dtn-record-type", required_argument, 0, 1024},
+      {"dtn-window-ms", required_argument, 0, 1025},
       {0}};
   for (int ch; (ch = getopt_long(argc, argv, "hvq", opts, NULL)) != -1;) {
     switch (ch) {
@@ -137,6 +151,11 @@ static int parse(serve_args *a, int argc, char **argv) {
     case 'K': if (a->neab_kid < 8) a->eab[a->neab_kid].kid = optarg; a->neab_kid++; break;
     case 'M': if (a->neab_key < 8) a->eab[a->neab_key].hmac_key_b64url = optarg; a->neab_key++; break;
     case 'E': a->eab_required = 1; break;
+    case 1021: a->bundle_node_port = atoi(optarg); break;
+    case 1022: a->dtn_deviation = optarg; break;
+    case 1023: a->dtn_node_id = optarg; break;
+    case 1024: a->dtn_record_type = (unsigned)strtoul(optarg, NULL, 0); break;
+    case 1025: a->dtn_window_ms = (unsigned)strtoul(optarg, NULL, 10); break;
     case 'r':
       if (*optarg && acmeh_arg_append("draft", optarg, a->drafts_arg, sizeof a->drafts_arg)) return 2;
       break;
@@ -207,6 +226,7 @@ static int start_all(serve_args *a, const char *run_dir, serve_log *log, acmeh_m
     a->dns_port = acmeh_mocks_dns_port(*mocks);
     a->http01_port = acmeh_mocks_http01_port(*mocks);
     a->tlsalpn01_port = acmeh_mocks_tlsalpn01_port(*mocks);
+    if (!a->bundle_node_port) a->bundle_node_port = acmeh_mocks_bundle_node_port(*mocks);
   }
   acmeh_server_config sc = {.port = a->port, .tls_cert_file = a->tls_cert, .tls_key_file = a->tls_key,
                             .tls_ca_file = a->tls_ca, .dns_addr = "127.0.0.1", .dns_port = a->dns_port,
@@ -217,6 +237,9 @@ static int start_all(serve_args *a, const char *run_dir, serve_log *log, acmeh_m
                             .tkauth_x5u_ca_file = a->tk_x5u_ca, .tkauth_authority = a->tk_authority,
                             .tkauth_allow_jti_reuse = a->tk_jti_reuse, .tkauth_deviations = a->tk_devs,
                             .dns_persist = a->dns_persist, .dns_persist_rev = a->wire.persist_rev,
+                            .bundle_node_port = a->bundle_node_port, .dtn_node_id = a->dtn_node_id,
+                            .dtn_record_type = a->dtn_record_type, .dtn_window_ms = a->dtn_window_ms,
+                            .dtn_deviation = a->dtn_deviation,
                             .observer = log ? serve_log_exchange : NULL, .observer_ud = log,
                             .validation_observer = log ? serve_log_validation : NULL, .validation_observer_ud = log};
   if (acmeh_server_start(&sc, srv, err, sizeof err)) return fprintf(stderr, "acme-harness serve: %s\n", err), 2;
@@ -232,6 +255,9 @@ static void announce(const serve_args *a, acmeh_mocks *mocks, acmeh_server *srv,
          a->dns_port, a->http01_port, a->tlsalpn01_port);
   if (mocks) printf(", management API on :%d", acmeh_mocks_mgmt_port(mocks));
   printf("\n");
+  if (a->bundle_node_port > 0) /* RFC 9891: where a client's BP agent opens its TCPCLv4 session */
+    printf("%s bundle node (TCPCLv4) on 127.0.0.1:%d; bp-nodeid-00 offered for bundleEID identifiers\n", mocks ? "mock" : "validating through the",
+           a->bundle_node_port);
   if (a->faults) printf("faults: %zu rule(s) from %s\n", json_array_size(a->faults), a->faults_file);
   if (a->tk_trust) printf("tkauth-01: trusting Authority Tokens chaining to %s\n", a->tk_trust);
   printf("serving until SIGINT or SIGTERM%s\n", a->quiet ? "" : "; each exchange follows");

@@ -9,6 +9,7 @@
 #include "harness/acme/challenge.h"
 #include "harness/acme/pk.h"
 #include "harness/acme/persist.h"
+#include "harness/client/dtnagent.h"
 
 static const char *token_of(const acmeh_chal_response *r) { return json_string_value(json_object_get(r->chal, "token")); }
 
@@ -146,8 +147,20 @@ static void persist01_unpublish(const acmeh_chal_response *r) {
   free(host);
 }
 
-static const char *const dns_only[] = {"dns", NULL};
 static const char *const key_types[] = {"pk", "selfsign-cert", "csr", NULL};
+/* ---- bp-nodeid-00 (RFC 9891 §3): a BP agent on the bundle node under the Node ID, answering
+ * Challenge Bundles with this challenge's id-chal; keyauth is token-chal "." thumbprint here,
+ * the agent prepends each bundle's token-bundle. */
+static int bpnodeid00_publish(const acmeh_chal_response *r, char *err, size_t errlen) {
+  const char *id = json_string_value(json_object_get(r->chal, "id-chal"));
+  int port = r->pub->mocks ? acmeh_mocks_bundle_node_port(r->pub->mocks) : -1;
+  if (!id) return acmeh_msg(err, errlen, ACMEH_PEER_PROTOCOL, "bp-nodeid-00 challenge without \"id-chal\" (RFC 9891 §3.1)");
+  return acmeh_dtnagent_start(port, r->name, id, r->keyauth, 0, err, errlen);
+}
+static void bpnodeid00_unpublish(const acmeh_chal_response *r) { acmeh_dtnagent_stop(json_string_value(json_object_get(r->chal, "id-chal"))); }
+
+static const char *const dns_only[] = {"dns", NULL};
+static const char *const eid_only[] = {"bundleEID", NULL};
 static const char *const dns_and_ip[] = {"dns", "ip", NULL}; /* RFC 8738 §7: http-01 and tls-alpn-01 for ip */
 
 static const acmeh_chaltype http01 = {"http-01", dns_and_ip, http01_publish, http01_unpublish, 1, NULL, 0};
@@ -157,8 +170,9 @@ static const acmeh_chaltype dnsaccount01 = {"dns-account-01", dns_only, dnsaccou
 
 static const acmeh_chaltype pk01 = {"pk-01", key_types, pk01_publish, pk01_unpublish, 0, pk01_response, 0};
 static const acmeh_chaltype persist01 = {"dns-persist-01", dns_only, persist01_publish, persist01_unpublish, 0, NULL, 1};
+static const acmeh_chaltype bpnodeid00 = {"bp-nodeid-00", eid_only, bpnodeid00_publish, bpnodeid00_unpublish, 0, NULL, 0};
 
-static const acmeh_chaltype *const table[] = {&http01, &dns01, &tlsalpn01, &dnsaccount01, &persist01, &pk01, NULL};
+static const acmeh_chaltype *const table[] = {&http01, &dns01, &tlsalpn01, &dnsaccount01, &persist01, &pk01, &bpnodeid00, NULL};
 
 const acmeh_chaltype *const *acmeh_chaltypes(void) { return table; }
 

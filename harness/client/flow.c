@@ -75,7 +75,8 @@ int acmeh_flow_new_account_eab(acmeh_acme *c, acmeh_keytype kt, const char *payl
 
 /* An address literal is an "ip" identifier (RFC 8738 §3); "pk:<value>",
  * "selfsign-cert:<value>" and "csr:<value>" are key identifiers
- * (draft-geng-acme-public-key, harness/acme/pk.h); anything else "dns". */
+ * (draft-geng-acme-public-key, harness/acme/pk.h); a "dtn:" / "ipn:" EID a
+ * "bundleEID" (RFC 9891 §2); anything else "dns". */
 static const char *identifier_type(const char *name, const char **value) {
   static const char *const keys[] = {"pk", "selfsign-cert", "csr"};
   unsigned char bin[16];
@@ -83,7 +84,8 @@ static const char *identifier_type(const char *name, const char **value) {
   for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
     if (strncmp(name, keys[i], strlen(keys[i])) == 0 && name[strlen(keys[i])] == ':')
       return *value = name + strlen(keys[i]) + 1, keys[i];
-  return inet_pton(AF_INET, name, bin) == 1 || inet_pton(AF_INET6, name, bin) == 1 ? "ip" : "dns";
+  if (inet_pton(AF_INET, name, bin) == 1 || inet_pton(AF_INET6, name, bin) == 1) return "ip";
+  return acmeh_is_bundle_eid(name) ? "bundleEID" : "dns";
 }
 
 static json_t *identifiers(const char *const *names, size_t n) {
@@ -193,6 +195,7 @@ const json_t *acmeh_flow_find_challenge(const json_t *authz, const char *type) {
 
 static char *chal_keyauth(acmeh_acme *c, const json_t *chal) {
   const char *token = json_string_value(json_object_get(chal, "token"));
+  if (!token) token = json_string_value(json_object_get(chal, "token-chal")); /* bp-nodeid-00 (RFC 9891 §3.1) */
   char tp[44];
   if (!token || acmeh_acme_thumbprint(c, tp) != ACMEH_OK) return NULL;
   return acmeh_key_authorization(token, tp);
@@ -233,7 +236,7 @@ void acmeh_flow_unpublish(acmeh_acme *c, const acmeh_publisher *pub, const json_
  * each type's validation has its own judges (runner/suite.h step_judges). */
 static const char *challenge_step(const char *type) {
   static const char *const steps[] = {"http-01 challenge", "dns-01 challenge", "tls-alpn-01 challenge", "dns-account-01 challenge",
-                                      "pk-01 challenge", "dns-persist-01 challenge"};
+                                      "pk-01 challenge", "dns-persist-01 challenge", "bp-nodeid-00 challenge"};
   for (size_t i = 0; i < sizeof steps / sizeof *steps; i++)
     if (type && strncmp(steps[i], type, strlen(type)) == 0 && steps[i][strlen(type)] == ' ') return steps[i];
   return "challenge";

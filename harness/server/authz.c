@@ -37,11 +37,14 @@ static int new_token(char *out, size_t outlen, size_t bytes) {
 /* Sets the challenge types an authorization offers into chal; returns how
  * many. The challenge-type rows (chaltype.c) say what each type is offered
  * for, and their order is the order offered. */
-static int offered_types(const acmeh_server *s, int wildcard, int ip, int atc, int key, srv_chal *chal) {
-  int n = 0;
+static int offered_types(const acmeh_server *s, int wildcard, const char *name, srv_chal *chal) {
+  int n = 0, ip = srv_is_ip(name), eid = srv_is_eid(name), atc = srv_atc_split(name, NULL, NULL), key = srv_is_key_ident(name);
   for (int t = 0; t < CHAL_COUNT; t++) {
     const srv_chaltype_row *row = srv_chaltype((srv_chal_type)t);
-    int fits = atc ? row->for_atc : key ? row->for_key : (ip ? row->for_ip : row->for_dns) && (!wildcard || row->for_wildcard);
+    int fits = atc ? row->for_atc
+               : key ? row->for_key
+               : eid ? row->for_eid && srv_eid_is_node_id(s, name)
+                     : (ip ? row->for_ip : row->for_dns) && (!wildcard || row->for_wildcard);
     if (fits && (!row->enabled || row->enabled(s)))
       chal[n++].type = (srv_chal_type)t;
   }
@@ -56,12 +59,14 @@ srv_authz *srv_authz_create(acmeh_server *s, srv_account *acct, const char *name
   a->value = strdup(name + (a->wildcard ? 2 : 0)); /* §7.1.4: the base name, never "*." */
   memcpy(a->account, acct->e.id, sizeof a->account);
   a->expires = acmeh_now_wall() + SRV_ORDER_LIFETIME;
-  a->nchal = offered_types(s, a->wildcard, srv_is_ip(name), srv_atc_split(name, NULL, NULL), srv_is_key_ident(name), a->chal);
+  a->nchal = offered_types(s, a->wildcard, name, a->chal);
   *rc = a->value ? srv_random_id(a->e.id) : ACMEH_NOMEM;
   for (int i = 0; *rc == ACMEH_OK && i < a->nchal; i++) {
     int short_token = a->chal[i].type == CHAL_DNSACCT01 && s->dnsacct == DNSACCT_SHORT_TOKEN;
     if (a->chal[i].type == CHAL_HTTP01 && s->http01_token[0]) /* the config's deliberate deviation */
       snprintf(a->chal[i].token, sizeof a->chal[i].token, "%s", s->http01_token);
+    else if (a->chal[i].type == CHAL_BPNODEID00) /* RFC 9891 §3.1: token-chal and id-chal, 128 bits each */
+      *rc = srv_bpnodeid00_tokens(s, &a->chal[i]);
     else
       *rc = new_token(a->chal[i].token, sizeof a->chal[i].token, short_token ? 8 : 32);
   }
@@ -84,8 +89,11 @@ json_t *srv_chal_json(acmeh_server *s, const srv_authz *a, int i) {
   char idx[8], *base = srv_url(s, "chal", a->e.id), *u = NULL;
   snprintf(idx, sizeof idx, "%d", i);
   if (base && asprintf(&u, "%s/%s", base, idx) < 0) u = NULL;
-  json_t *j = json_pack("{s:s,s:s,s:s,s:s}", "type", srv_chal_type_name(c->type), "url", u ? u : "", "status",
-                        chal_status_names[c->status], "token", c->token);
+  json_t *j = json_pack("{s:s,s:s,s:s}", "type", srv_chal_type_name(c->type), "url", u ? u : "", "status", chal_status_names[c->status]);
+  if (c->type == CHAL_BPNODEID00) /* RFC 9891 §3.1: no "token" */
+    json_object_set_new(j, "id-chal", json_string(c->id_chal)), json_object_set_new(j, "token-chal", json_string(c->token));
+  else
+    json_object_set_new(j, "token", json_string(c->token));
   free(base), free(u);
   if (c->type == CHAL_TKAUTH01) srv_atc_chal_json(s, j);
   if (c->type == CHAL_PK01) srv_pk01_chal_members(j);
@@ -126,6 +134,17 @@ void srv_h_new_authz(srv_req *rq, srv_resp *rs) {
   const char *type = json_string_value(json_object_get(id, "type")), *value = json_string_value(json_object_get(id, "value"));
   if (!type || !value) return srv_problem(rs, 400, "malformed", "identifier needs string type and value");
   int ip = strcmp(type, "ip") == 0; /* RFC 8738 */
+  if (strcmp(type, "bundleEID") == 0 && rq->s->dtn.port) { /* RFC 9891 §2 */
+    const char *etype;
+    char ewhy[300];
+    char *eid = srv_eid_name(&rq->s->dtn, value, &etype, ewhy, sizeof ewhy);
+    if (!eid) return srv_problem(rs, 400, etype, "%s", ewhy);
+    int erc;
+    srv_authz *ea = srv_authz_create(rq->s, rq->acct, eid, &erc);
+    free(eid);
+    if (!ea) return srv_problem(rs, 500, "serverInternal", "cannot store the authorization");
+    return send_authz(rs, rq->s, ea, 201);
+  }
   if (strcmp(type, "dns") != 0 && !ip)
     return srv_problem(rs, 400, "unsupportedIdentifier", "identifier type \"%.40s\" is not supported", type);
   if (!ip && strncmp(value, "*.", 2) == 0) /* §7.4.1 */

@@ -112,6 +112,8 @@ const char *srv_ca_roots_file(const srv_ca *ca) { return ca->roots_file; }
 /* dNSName SANs for DNS names, iPAddress SANs for addresses (RFC 8738); all
  * validated LDH names or canonical addresses, so no ',' can smuggle entries in. */
 static int add_names(X509 *leaf, X509 *issuer, char *const *all, size_t nall) {
+  for (size_t i = 0; i < nall; i++)
+    if (srv_is_eid(all[i])) return srv_dtn_add_names(leaf, all, nall); /* otherName SANs: built, not configured */
   char *names[SRV_MAX_IDENTIFIERS];
   size_t n = srv_atc_plain_names(all, nall < SRV_MAX_IDENTIFIERS ? nall : SRV_MAX_IDENTIFIERS, names);
   /* token identifiers only, or a key identifier alone (draft-geng-acme-public-key, nall 0): no SAN */
@@ -137,11 +139,17 @@ int srv_spki_copy(X509_PUBKEY *to, const X509_PUBKEY *from) {
 int srv_ca_issue(const srv_ca *ca, const X509_PUBKEY *spki, char *const *names, size_t n, double not_before,
                  double not_after, const char *eku, X509 **leaf) {
   double now = acmeh_now_wall();
-  const char *cn = n && strlen(names[0]) <= 64 && !srv_is_ip(names[0]) && !srv_atc_split(names[0], NULL, NULL)
-                       ? names[0] : NULL; /* no address or token identifier as CN */
+  const char *cn = n && strlen(names[0]) <= 64 && !srv_is_ip(names[0]) && !srv_is_eid(names[0]) &&
+                           !srv_atc_split(names[0], NULL, NULL)
+                       ? names[0] : NULL; /* no address, EID or token identifier as CN */
+  char *eid_eku = NULL; /* RFC 9891 §5: a certificate for a validated NODE-ID carries id-kp-bundleSecurity */
+  for (size_t i = 0; i < n && !eid_eku; i++)
+    if (srv_is_eid(names[i]) && asprintf(&eid_eku, "%s,%s", eku ? eku : "serverAuth", "1.3.6.1.5.5.7.3.35") < 0) eid_eku = NULL;
+  if (eid_eku) eku = eid_eku;
   X509 *c = acmeh_x509_new(cn, not_before ? not_before : now - 60, not_after ? not_after : now + SRV_CERT_LIFETIME);
   if (!c || !srv_spki_copy(X509_get_X509_PUBKEY(c), spki)) {
     X509_free(c);
+    free(eid_eku);
     return ACMEH_INTERNAL;
   }
   X509 *iss = ca->inter[0];
@@ -154,6 +162,7 @@ int srv_ca_issue(const srv_ca *ca, const X509_PUBKEY *spki, char *const *names, 
            acmeh_x509_add_ext(c, iss, NID_ext_key_usage, eku ? eku : "serverAuth") && acmeh_x509_add_ext(c, iss, NID_subject_key_identifier, "hash") &&
            acmeh_x509_add_ext(c, iss, NID_authority_key_identifier, "keyid:always") && add_names(c, iss, names, n) &&
            X509_sign(c, ca->inter_key, EVP_sha256());
+  free(eid_eku);
   if (!ok) {
     X509_free(c);
     return ACMEH_INTERNAL;

@@ -20,6 +20,8 @@ static const srv_chaltype_row rows[CHAL_COUNT] = {
     [CHAL_TKAUTH01] = {"tkauth-01", 0, 0, 0, NULL, srv_tkauth01_inputs, srv_validate_tkauth01, .for_atc = 1},
     /* draft-geng-acme-public-key: for the key identifiers only */
     [CHAL_PK01] = {"pk-01", 0, 0, 0, srv_pk01_enabled, srv_pk01_inputs, srv_validate_pk01, .for_key = 1},
+    /* RFC 9891 §3: only for bundleEID identifiers, when the server has a bundle node */
+    [CHAL_BPNODEID00] = {"bp-nodeid-00", 0, 0, 0, srv_bpnodeid00_enabled, srv_bpnodeid00_inputs, srv_validate_bpnodeid00, .for_eid = 1},
 };
 
 const srv_chaltype_row *srv_chaltype(srv_chal_type t) { return &rows[t]; }

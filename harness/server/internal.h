@@ -56,10 +56,18 @@ typedef enum { ACCT_VALID, ACCT_DEACTIVATED } srv_acct_status;
 typedef enum { AZ_PENDING, AZ_VALID, AZ_INVALID, AZ_DEACTIVATED, AZ_EXPIRED } srv_authz_status;
 typedef enum { CH_PENDING, CH_PROCESSING, CH_VALID, CH_INVALID } srv_chal_status;
 typedef enum { ORD_PENDING, ORD_READY, ORD_PROCESSING, ORD_VALID, ORD_INVALID } srv_order_status;
-typedef enum { CHAL_HTTP01, CHAL_DNS01, CHAL_TLSALPN01, CHAL_DNSACCT01, CHAL_PERSIST01, CHAL_TKAUTH01, CHAL_PK01, CHAL_COUNT } srv_chal_type;
+typedef enum { CHAL_HTTP01, CHAL_DNS01, CHAL_TLSALPN01, CHAL_DNSACCT01, CHAL_PERSIST01, CHAL_TKAUTH01, CHAL_PK01, CHAL_BPNODEID00,
+               CHAL_COUNT } srv_chal_type;
 /* pk-01 and its key identifiers (draft-geng-acme-public-key, pk.c): off, on,
  * or on with one deliberate deviation for the harness's own tests (server.h, pk). */
 typedef enum { PK_OFF, PK_ON, PK_CSR_ANY_KEY, PK_ANY_PROOF, PK_OTHER_KEY, PK_NO_CHALLENGE } srv_pk_mode;
+/* bp-nodeid-00 (RFC 9891): the server's BP agent and its deliberate deviations (dtn.c). */
+typedef struct {
+  int port;                /* bundle node TCPCL port; 0 = bp-nodeid-00 not offered */
+  char node_id[256];
+  unsigned record_type, window_ms;
+  int deviation;           /* 0 = none, else an index into dtn.c's list */
+} srv_dtn;
 /* dns-account-01 (draft-ietf-acme-dns-account-label): off, on, or on with one
  * deliberate deviation for the harness's own tests (server.h, dns_account). */
 typedef enum {
@@ -83,7 +91,8 @@ typedef struct {
 
 typedef struct {
   srv_chal_type type;
-  char token[SRV_ID_CHARS * 2 + 1]; /* 256 random bits (RFC 8555 §8.1 asks >= 128) */
+  char token[SRV_ID_CHARS * 2 + 1]; /* 256 random bits (RFC 8555 §8.1 asks >= 128); bp-nodeid-00's "token-chal" */
+  char id_chal[SRV_ID_CHARS + 1];   /* bp-nodeid-00's "id-chal" (RFC 9891 §3.1), 128 bits */
   srv_chal_status status;
   double validated; /* wall seconds, 0 = never */
   json_t *error;    /* problem document or NULL */
@@ -202,6 +211,7 @@ struct acmeh_server {
   int dnsacct_scheme;         /* acmeh_dnsacct_scheme: which revision's validation name */
   int persist_mode;           /* srv_persist_mode (persist.c): dns-persist-01 offered, and how it validates */
   int persist_rev;            /* acmeh_persist_rev (harness/acme/persist.h): which revision's wire format */
+  srv_dtn dtn;                /* bp-nodeid-00 (dtn.c) */
   char http01_token[SRV_ID_CHARS * 2 + 1]; /* every http-01 challenge's token (config deviation); "" = random */
   struct srv_eab *eab;        /* External Account Binding keys (eab.c); NULL = none */
   size_t neab;
@@ -386,6 +396,11 @@ typedef struct {
   char persist_thumb[44]; /* the account key's RFC 7638 thumbprint (the -02 account digest) */
   char hash_prefix[300];  /* the -02 directory's accountHashPrefix */
   double now;             /* wall seconds when the response arrived (persistUntil) */
+  /* bp-nodeid-00 only (fixed arrays: nothing to free): */
+  srv_dtn dtn;
+  char id_chal[SRV_ID_CHARS + 1];
+  char dtn_thumb[44];   /* the responding account's thumbprint */
+  double rtt;           /* the response's "rtt" in seconds; < 0 = none */
 } srv_validation;
 json_t *srv_validate(const srv_validation *v);
 /* Each type's blocking validation (the rows of srv_chaltype). */
@@ -396,6 +411,23 @@ json_t *srv_validate_dnsaccount01(const srv_validation *v); /* draft-ietf-acme-d
 json_t *srv_validate_pk01(const srv_validation *v); /* draft-geng-acme-public-key (pk.c) */
 /* dns-account-01's extra inputs: the kid of the JWS that POSTed the response (challenge.c). */
 int srv_dnsaccount01_inputs(acmeh_server *s, const srv_req *rq, const srv_authz *a, srv_validation *v);
+/* dtn.c: bp-nodeid-00 (RFC 9891): the validation (sends a Challenge Bundle
+ * through the bundle node, judges the Response Bundle), its inputs (the
+ * account thumbprint, id-chal, the response's "rtt"), whether it is offered,
+ * bundleEID identifiers (srv_eid_name: percent-decoded, normalised, or NULL
+ * with the problem type and reason) and the deviation names of server.h. */
+json_t *srv_validate_bpnodeid00(const srv_validation *v);
+int srv_bpnodeid00_inputs(acmeh_server *s, const srv_req *rq, const srv_authz *a, srv_validation *v);
+int srv_bpnodeid00_enabled(const acmeh_server *s);
+int srv_is_eid(const char *name);
+char *srv_eid_name(const srv_dtn *d, const char *value, const char **type, char *why, size_t whylen);
+int srv_dtn_config(srv_dtn *d, const acmeh_server_config *cfg, char *err, size_t errlen);
+/* Whether name (a normalised EID) is a Node ID bp-nodeid-00 can validate (RFC 9891 §3). */
+int srv_eid_is_node_id(const acmeh_server *s, const char *name);
+/* Fills c's token ("token-chal") and id_chal with fresh 128-bit base64url values. */
+int srv_bpnodeid00_tokens(const acmeh_server *s, srv_chal *c);
+/* The leaf's SANs when an order holds a bundleEID: BundleEID otherNames (RFC 9891 §5). Returns 1 or 0. */
+int srv_dtn_add_names(X509 *leaf, char *const *names, size_t n);
 
 /* persist.c: dns-persist-01 (draft-ietf-acme-dns-persist). */
 /* server.h's dns_persist value (NULL = "on") as a mode; -1 when unknown. */
@@ -423,6 +455,7 @@ typedef struct {
   json_t *(*validate)(const srv_validation *v); /* blocking, on the pool: NULL = valid, else a problem */
   int for_atc; /* offered for TNAuthList / JWTClaimConstraints identifiers (and nothing else is) */
   int for_key; /* offered for the key identifiers pk, selfsign-cert, csr (draft-geng-acme-public-key) */
+  int for_eid;             /* offered for bundleEID identifiers usable as Node IDs (RFC 9891) */
 } srv_chaltype_row;
 const srv_chaltype_row *srv_chaltype(srv_chal_type t);
 /* dns-01 (RFC 8555 §8.4) split in two for the loop's own UDP query (dnsq.c):

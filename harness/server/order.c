@@ -85,7 +85,7 @@ int srv_is_ip(const char *name) {
 
 const char *srv_ident_type(const char *name) {
   const char *t, *key = srv_key_ident_type(name); /* draft-geng-acme-public-key */
-  return srv_atc_split(name, &t, NULL) ? t : key ? key : srv_is_ip(name) ? "ip" : "dns";
+  return srv_atc_split(name, &t, NULL) ? t : key ? key : srv_is_ip(name) ? "ip" : srv_is_eid(name) ? "bundleEID" : "dns";
 }
 
 /* Token identifiers are kept as "type:value" (tkauth.c), key identifiers as "type:value" too. */
@@ -203,13 +203,16 @@ static int parse_identifiers(acmeh_server *s, const json_t *ids, char ***names, 
     const char *type = json_string_value(json_object_get(id, "type")), *value = json_string_value(json_object_get(id, "value"));
     const char *ptype = "malformed";
     char why[300] = "identifier needs string type and value", *name = NULL;
+    int eid = type && value && strcmp(type, "bundleEID") == 0 && s->dtn.port; /* RFC 9891 §2 */
     if (type && value && (strcmp(type, "TNAuthList") == 0 || strcmp(type, "JWTClaimConstraints") == 0))
       name = srv_atc_name(type, value, srv_atc_lenient_der(s), &ptype, why, sizeof why);
     else if (type && value && acmeh_pk_is_key_type(type)) /* draft-geng-acme-public-key */
       name = srv_key_ident(s, type, value, &ptype, why, sizeof why), unsupported += !name && !strcmp(ptype, "unsupportedIdentifier");
-    else if (type && value && strcmp(type, "dns") != 0 && strcmp(type, "ip") != 0)
+    else if (type && value && strcmp(type, "dns") != 0 && strcmp(type, "ip") != 0 && !eid)
       ptype = "unsupportedIdentifier", unsupported++,
       snprintf(why, sizeof why, "identifier type \"%.40s\" is not supported; use \"dns\" or \"ip\"", type);
+    else if (eid)
+      name = srv_eid_name(&s->dtn, value, &ptype, why, sizeof why);
     else if (type && value && strcmp(type, "ip") == 0) /* RFC 8738 §3; never a wildcard */
       name = srv_ip_name(value, &ptype, why, sizeof why);
     else if (type && value)
@@ -400,7 +403,7 @@ int srv_csr_names_ok(const acmeh_csr *csr, char *const *all, size_t nall, char *
     if (!has_name(names, nnames, sans[i]))
       ok = 0, snprintf(why, whylen, "the CSR names %.100s, which is not in the order", sans[i]);
   for (size_t i = 0; ok && i < nnames; i++)
-    if (!has_name(sans, n, names[i]) && (srv_is_ip(names[i]) || strcasecmp(cn, names[i]) != 0))
+    if (!has_name(sans, n, names[i]) && (srv_is_ip(names[i]) || srv_is_eid(names[i]) || strcasecmp(cn, names[i]) != 0))
       ok = 0, snprintf(why, whylen, "the CSR does not name %.100s from the order", names[i]);
   if (ok && cn[0] && !has_name(names, nnames, cn))
     ok = 0, snprintf(why, whylen, "the CSR's common name %.100s is not in the order", cn);

@@ -473,6 +473,7 @@ static int setup(acmeh_server *s, const acmeh_server_config *cfg, char *err, siz
   if ((rc = srv_atc_setup(s, cfg)) != ACMEH_OK)
     return acmeh_msg(err, errlen, rc, "server: tkauth_deviations \"%.100s\" names an unknown deviation, or out of memory",
                      cfg->tkauth_deviations ? cfg->tkauth_deviations : "");
+  if ((rc = srv_dtn_config(&s->dtn, cfg, err, errlen))) return rc;
   rc = make_tls(s, cfg, err, errlen);
   return rc ? rc : srv_ca_new(s->run_dir, &s->ca, err, errlen);
 }

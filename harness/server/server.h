@@ -159,6 +159,20 @@ typedef struct {
    * server's making), "no-challenge" (authorizations offer no pk-01). Others
    * are refused with ACMEH_INVALID_ARG. */
   const char *pk;
+  /* bp-nodeid-00 (RFC 9891): offered for bundleEID identifiers when
+   * bundle_node_port is set, the TCPCLv4 port of the bundle node (loopback)
+   * through which the server's BP agent sends Challenge Bundles and takes
+   * Response Bundles. dtn_node_id: that agent's Node ID (NULL =
+   * "dtn://acme-server/"); dtn_record_type: the administrative record type
+   * code (0 = 255, IANA's; 0xFFFF = the draft's placeholder); dtn_window_ms:
+   * the response interval without an "rtt" (0 = 5000; with one, 2 x rtt
+   * clamped to 1..60 s); dtn_deviation: one deliberate deviation for the
+   * harness's own tests (harness/server/dtn.c lists them), NULL = none. */
+  int bundle_node_port;
+  const char *dtn_node_id;
+  unsigned dtn_record_type;
+  unsigned dtn_window_ms;
+  const char *dtn_deviation;
   /* ARI (RFC 9773): renewalInfo and newOrder "replaces"; see acmeh_server_ari. */
   acmeh_server_ari ari;
   /* Profiles (draft-ietf-acme-profiles): an object

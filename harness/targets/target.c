@@ -266,6 +266,7 @@ static int prepare_vars(acmeh_target_run *r, const json_t *doc, const char *run_
   set_var_int(r, "DNS_PORT", ports ? ports->dns : acmeh_mocks_dns_port(m));
   set_var_int(r, "HTTP01_PORT", ports ? ports->http01 : acmeh_mocks_http01_port(m));
   set_var_int(r, "TLSALPN01_PORT", ports ? ports->tlsalpn01 : acmeh_mocks_tlsalpn01_port(m));
+  set_var_int(r, "BUNDLE_NODE_PORT", acmeh_mocks_bundle_node_port(m)); /* RFC 9891's TCPCL neighbour */
   size_t i;
   json_t *p;
   json_array_foreach(json_object_get(doc, "ports"), i, p) {
