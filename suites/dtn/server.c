@@ -56,13 +56,18 @@ void dtn_fresh_eid(char *out, size_t n) {
   snprintf(out, n, "dtn://n%02x%02x%02x%02x%02x%02x/", r[0], r[1], r[2], r[3], r[4], r[5]);
 }
 
-/* Skip when the target's claims list challenges without bp-nodeid-00, or the run has no bundle node. */
+/* Skip unless the target's claims list bp-nodeid-00 (a --server-url run
+ * without --claims says nothing: a server that refuses bundleEID would
+ * otherwise fail checks of a spec it never claimed), or the run has no
+ * bundle node. */
 static int precheck(acmeh_check_ctx *ctx) {
   const json_t *chs = json_object_get(ctx->env->claims, "challenges"), *v;
   size_t i;
-  int found = !json_is_array(chs); /* no claims: try, and skip on the server's refusal */
+  int found = 0;
   json_array_foreach(chs, i, v) found |= json_is_string(v) && strcmp(json_string_value(v), TYPE) == 0;
-  if (!found) return acmeh_check_skip(ctx, "%s (the target's claims list no %s)", DTN_NOT_IMPLEMENTED, TYPE);
+  if (!found)
+    return acmeh_check_skip(ctx, "%s (%s)", DTN_NOT_IMPLEMENTED,
+                            json_is_array(chs) ? "the target's claims list no " TYPE : "no claims given: --claims with {\"challenges\": [\"" TYPE "\"]}");
   if (acmeh_mocks_bundle_node_port(ctx->env->mocks) < 0) return acmeh_check_skip(ctx, "this run has no mock bundle node");
   return ACMEH_OK;
 }
