@@ -11,6 +11,7 @@
   X(profiles)               \
   X(dnsaccount)             \
   X(dnsupdate)              \
+  X(deviceattest)           \
 
 
 #define DECLARE(name) extern const acmeh_suite name##_suite;

@@ -25,7 +25,7 @@
 
 typedef struct {
   int port, dns_port, http01_port, tlsalpn01_port, no_mocks, verbose, quiet, no_verdicts;
-  const char *run_dir, *tls_cert, *tls_key, *tls_ca, *faults_file, *dns_account;
+  const char *run_dir, *tls_cert, *tls_key, *tls_ca, *faults_file, *dns_account, *device_attest, *attestation_roots;
   json_t *faults; /* loaded and validated rules, NULL = none */
   acmeh_server_eab_key eab[8]; /* --eab-kid / --eab-key pairs, in order */
   size_t neab_kid, neab_key;
@@ -45,6 +45,10 @@ static void usage(FILE *f) {
         "  --dns-account MODE  dns-account-01: on (default), off, or a deviation for tests\n"
         "              (dns01-name, label-20-bytes, any-account-label, any-txt, wildcard-star,\n"
         "              bare-error, no-cname, short-token; harness/server/server.h)\n"
+        "  --device-attest MODE  device-attest-01 and permanent-identifier / hardware-module:\n"
+        "              on (default), off, or a deviation for tests (harness/server/server.h)\n"
+        "  --attestation-roots F  PEM trust anchors for attestations (default: the mocks' test root,\n"
+        "              vectors/deviceattest/attestation-root.pem)\n"
         "  --eab-kid KID --eab-key B64URL  an External Account Binding key (RFC 8555 §7.3.4;\n"
         "              HMAC key in base64url, >= 16 bytes; up to 8 pairs); binding optional\n"
         "  --eab-required  newAccount must carry a binding (meta.externalAccountRequired)\n"
@@ -87,6 +91,7 @@ static int parse(serve_args *a, int argc, char **argv) {
       {"quiet", no_argument, 0, 'q'},                {"dns-account", required_argument, 0, 'A'},
       {"eab-kid", required_argument, 0, 'K'},        {"eab-key", required_argument, 0, 'M'},
       {"eab-required", no_argument, 0, 'E'},         {"draft", required_argument, 0, 'r'},
+      {"device-attest", required_argument, 0, 'T'},  {"attestation-roots", required_argument, 0, 'O'},
       {0}};
   for (int ch; (ch = getopt_long(argc, argv, "hvq", opts, NULL)) != -1;) {
     switch (ch) {
@@ -104,6 +109,8 @@ static int parse(serve_args *a, int argc, char **argv) {
     case 'f': a->faults_file = optarg; break;
     case 'q': a->quiet = 1; break;
     case 'A': a->dns_account = optarg; break;
+    case 'T': a->device_attest = optarg; break;
+    case 'O': a->attestation_roots = optarg; break;
     case 'K': if (a->neab_kid < 8) a->eab[a->neab_kid].kid = optarg; a->neab_kid++; break;
     case 'M': if (a->neab_key < 8) a->eab[a->neab_key].hmac_key_b64url = optarg; a->neab_key++; break;
     case 'E': a->eab_required = 1; break;
@@ -289,6 +296,8 @@ static int start_all(serve_args *a, const char *run_dir, printer *pr, acmeh_mock
                             .log_requests = a->verbose, .faults = a->faults, .dns_account = a->dns_account,
                             .eab_keys = a->eab, .neab = a->neab_kid, .eab_required = a->eab_required,
                             .dns_account_scheme = a->wire.dnsacct_scheme,
+                            .device_attest = a->device_attest, .attestation_roots = a->attestation_roots,
+                            .device_attest_rev = a->wire.devattest_rev,
                             .observer = a->quiet ? NULL : print_exchange, .observer_ud = pr};
   if (acmeh_server_start(&sc, srv, err, sizeof err)) return fprintf(stderr, "acme-harness serve: %s\n", err), 2;
   return 0;

@@ -23,6 +23,7 @@
  * fields its chosen revision changes. */
 typedef struct {
   int dnsacct_scheme; /* acmeh_dnsacct_scheme (harness/acme/challenge.h): where dns-account-01's TXT goes */
+  int devattest_rev;  /* draft-ietf-acme-device-attest: 0 = -09 (value ABNF with "/OID"), 1 = -01 (plain values) */
 } acmeh_wire;
 
 /* The run's environment, shared read-only by every check. */

@@ -167,7 +167,8 @@ static int start_reference(acmeh_clientrun *r, const char *sdir, char *err, size
                              .http01_port = http01, .tlsalpn01_port = tlsalpn01, .run_dir = sdir,
                              .faults = json_object_get(r->a.def, "faults"), .observer = record, .observer_ud = r,
                              .validation_observer = record_validation, .validation_observer_ud = r,
-                             .dns_account_scheme = r->a.wire ? r->a.wire->dnsacct_scheme : 0};
+                             .dns_account_scheme = r->a.wire ? r->a.wire->dnsacct_scheme : 0,
+                             .device_attest_rev = r->a.wire ? r->a.wire->devattest_rev : 0};
   acmeh_server_eab_key eab;
   server_settings(r->a.def, &cfg, &eab);
   acmeh_vars_set_int(&r->vars, "HTTP01_PORT", http01);

@@ -18,6 +18,7 @@ const char *srv_chal_type_name(srv_chal_type t) { return srv_chaltype(t)->name; 
 void srv_authz_free(srv_authz *a) {
   if (!a) return;
   free(a->value);
+  free(a->attested_spki);
   for (int i = 0; i < a->nchal; i++) json_decref(a->chal[i].error);
   free(a);
 }
@@ -37,11 +38,11 @@ static int new_token(char *out, size_t outlen, size_t bytes) {
 /* Sets the challenge types an authorization offers into chal; returns how
  * many. The challenge-type rows (chaltype.c) say what each type is offered
  * for, and their order is the order offered. */
-static int offered_types(const acmeh_server *s, int wildcard, int ip, srv_chal *chal) {
+static int offered_types(const acmeh_server *s, int wildcard, int ip, int devid, srv_chal *chal) {
   int n = 0;
   for (int t = 0; t < CHAL_COUNT; t++) {
     const srv_chaltype_row *row = srv_chaltype((srv_chal_type)t);
-    if ((ip ? row->for_ip : row->for_dns) && (!wildcard || row->for_wildcard) && (!row->enabled || row->enabled(s)))
+    if ((devid ? row->for_devid : ip ? row->for_ip : row->for_dns) && (!wildcard || row->for_wildcard) && (!row->enabled || row->enabled(s)))
       chal[n++].type = (srv_chal_type)t;
   }
   return n;
@@ -55,10 +56,11 @@ srv_authz *srv_authz_create(acmeh_server *s, srv_account *acct, const char *name
   a->value = strdup(name + (a->wildcard ? 2 : 0)); /* §7.1.4: the base name, never "*." */
   memcpy(a->account, acct->e.id, sizeof a->account);
   a->expires = acmeh_now_wall() + SRV_ORDER_LIFETIME;
-  a->nchal = offered_types(s, a->wildcard, srv_is_ip(name), a->chal);
+  a->nchal = offered_types(s, a->wildcard, srv_is_ip(name), srv_is_devid(name), a->chal);
   *rc = a->value ? srv_random_id(a->e.id) : ACMEH_NOMEM;
   for (int i = 0; *rc == ACMEH_OK && i < a->nchal; i++) {
-    int short_token = a->chal[i].type == CHAL_DNSACCT01 && s->dnsacct == DNSACCT_SHORT_TOKEN;
+    int short_token = (a->chal[i].type == CHAL_DNSACCT01 && s->dnsacct == DNSACCT_SHORT_TOKEN) ||
+                      (a->chal[i].type == CHAL_DEVATTEST01 && srv_devattest_short_token(s));
     if (a->chal[i].type == CHAL_HTTP01 && s->http01_token[0]) /* the config's deliberate deviation */
       snprintf(a->chal[i].token, sizeof a->chal[i].token, "%s", s->http01_token);
     else
@@ -101,7 +103,7 @@ json_t *srv_authz_json(acmeh_server *s, srv_authz *a) {
   srv_rfc3339(a->expires, t);
   json_t *ch = json_array();
   for (int i = 0; i < a->nchal; i++) json_array_append_new(ch, srv_chal_json(s, a, i));
-  json_t *j = json_pack("{s:{s:s,s:s},s:s,s:s,s:o}", "identifier", "type", srv_ident_type(a->value), "value", a->value, "status",
+  json_t *j = json_pack("{s:{s:s,s:s},s:s,s:s,s:o}", "identifier", "type", srv_ident_type(a->value), "value", srv_ident_value(a->value), "status",
                         status_names[a->status], "expires", t, "challenges", ch);
   if (a->wildcard) json_object_set_new(j, "wildcard", json_true());
   return j;

@@ -113,9 +113,21 @@ const char *srv_ca_roots_file(const srv_ca *ca) { return ca->roots_file; }
  * validated LDH names or canonical addresses, so no ',' can smuggle entries in. */
 static int add_names(X509 *leaf, X509 *issuer, char *const *names, size_t n) {
   acmeh_strbuf b = {0};
+  int devids = 0;
   for (size_t i = 0; i < n; i++)
-    acmeh_strbuf_printf(&b, "%s%s:%s", i ? "," : "", srv_is_ip(names[i]) ? "IP" : "DNS", names[i]);
-  int ok = b.data && acmeh_x509_add_ext(leaf, issuer, NID_subject_alt_name, b.data);
+    if (srv_is_devid(names[i])) devids = 1;
+    else acmeh_strbuf_printf(&b, "%s%s:%s", b.len ? "," : "", srv_is_ip(names[i]) ? "IP" : "DNS", names[i]);
+  if (!devids) {
+    int ok = b.data && acmeh_x509_add_ext(leaf, issuer, NID_subject_alt_name, b.data);
+    acmeh_strbuf_free(&b);
+    return ok;
+  }
+  /* device identifiers are otherNames (draft-ietf-acme-device-attest §3.2, §4.2): no config syntax for them */
+  X509_EXTENSION *e = b.data ? X509V3_EXT_conf_nid(NULL, NULL, NID_subject_alt_name, b.data) : NULL;
+  GENERAL_NAMES *gns = e ? X509V3_EXT_d2i(e) : sk_GENERAL_NAME_new_null();
+  int ok = gns && srv_devid_add_sans(gns, names, n) && X509_add1_ext_i2d(leaf, NID_subject_alt_name, gns, 0, 0) == 1;
+  GENERAL_NAMES_free(gns);
+  X509_EXTENSION_free(e);
   acmeh_strbuf_free(&b);
   return ok;
 }
@@ -133,7 +145,7 @@ int srv_spki_copy(X509_PUBKEY *to, const X509_PUBKEY *from) {
 int srv_ca_issue(const srv_ca *ca, const X509_PUBKEY *spki, char *const *names, size_t n, double not_before,
                  double not_after, const char *eku, X509 **leaf) {
   double now = acmeh_now_wall();
-  const char *cn = n && strlen(names[0]) <= 64 && !srv_is_ip(names[0]) ? names[0] : NULL; /* no address as CN */
+  const char *cn = n && strlen(names[0]) <= 64 && !srv_is_ip(names[0]) && !srv_is_devid(names[0]) ? names[0] : NULL; /* no address or device as CN */
   X509 *c = acmeh_x509_new(cn, not_before ? not_before : now - 60, not_after ? not_after : now + SRV_CERT_LIFETIME);
   if (!c || !srv_spki_copy(X509_get_X509_PUBKEY(c), spki)) {
     X509_free(c);

@@ -36,6 +36,9 @@ static void job_free(job *j) {
   free(j->v.name);
   free(j->v.token);
   free(j->v.keyauth);
+  free(j->v.att_obj);
+  if (j->v.att_out) free(j->v.att_out->spki);
+  free(j->v.att_out);
   json_decref(j->result);
   free(j->chal_url);
   free(j);
@@ -108,6 +111,7 @@ static void job_done(acmeh_server *s, void *arg, int cancelled) {
     if (cancelled) {
       c->status = CH_PENDING;
     } else if (c->status == CH_PROCESSING && !j->result) {
+      if (j->v.type == CHAL_DEVATTEST01) srv_devattest01_done(a, &j->v);
       mark_valid(s, a, c);
     } else if (c->status == CH_PROCESSING) {
       c->status = CH_INVALID; /* one attempt: §8.2 retries are a SHOULD this server skips */

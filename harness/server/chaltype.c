@@ -5,6 +5,7 @@
 #include "harness/server/internal.h"
 
 static int dnsaccount01_enabled(const acmeh_server *s) { return s->dnsacct != DNSACCT_OFF; }
+static int devattest01_enabled(const acmeh_server *s) { return s->devattest != NULL; }
 
 static const srv_chaltype_row rows[CHAL_COUNT] = {
     /* RFC 8738 §7: http-01 and tls-alpn-01 for ip identifiers, never a DNS method */
@@ -14,6 +15,9 @@ static const srv_chaltype_row rows[CHAL_COUNT] = {
     /* a DNS method for dns identifiers (the draft's IANA entry), so with dns-01, wildcards included */
     [CHAL_DNSACCT01] = {"dns-account-01", 1, 0, 1, dnsaccount01_enabled, srv_dnsaccount01_inputs,
                         srv_validate_dnsaccount01},
+    /* draft-ietf-acme-device-attest §5: for permanent-identifier and hardware-module identifiers only */
+    [CHAL_DEVATTEST01] = {"device-attest-01", 0, 0, 0, devattest01_enabled, srv_devattest01_inputs,
+                          srv_validate_devattest01, 1},
 };
 
 const srv_chaltype_row *srv_chaltype(srv_chal_type t) { return &rows[t]; }

@@ -8,6 +8,7 @@
 #include <ldns/ldns.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -56,7 +57,7 @@ typedef enum { ACCT_VALID, ACCT_DEACTIVATED } srv_acct_status;
 typedef enum { AZ_PENDING, AZ_VALID, AZ_INVALID, AZ_DEACTIVATED, AZ_EXPIRED } srv_authz_status;
 typedef enum { CH_PENDING, CH_PROCESSING, CH_VALID, CH_INVALID } srv_chal_status;
 typedef enum { ORD_PENDING, ORD_READY, ORD_PROCESSING, ORD_VALID, ORD_INVALID } srv_order_status;
-typedef enum { CHAL_HTTP01, CHAL_DNS01, CHAL_TLSALPN01, CHAL_DNSACCT01, CHAL_COUNT } srv_chal_type;
+typedef enum { CHAL_HTTP01, CHAL_DNS01, CHAL_TLSALPN01, CHAL_DNSACCT01, CHAL_DEVATTEST01, CHAL_COUNT } srv_chal_type;
 /* dns-account-01 (draft-ietf-acme-dns-account-label): off, on, or on with one
  * deliberate deviation for the harness's own tests (server.h, dns_account). */
 typedef enum {
@@ -96,6 +97,8 @@ typedef struct {
   srv_chal chal[CHAL_COUNT];
   int nchal;
   int validating; /* a validation job for one of its challenges is queued or running */
+  unsigned char *attested_spki; /* device-attest-01: DER SubjectPublicKeyInfo the attestation certified, NULL = none */
+  size_t attested_spki_len;
 } srv_authz;
 
 typedef struct {
@@ -199,6 +202,7 @@ struct acmeh_server {
   struct srv_eab *eab;        /* External Account Binding keys (eab.c); NULL = none */
   size_t neab;
   int eab_required;
+  struct srv_devattest *devattest; /* device-attest-01 settings and trust anchors (devattest.c); NULL = off */
 };
 
 /* One request as the handlers see it. */
@@ -355,6 +359,11 @@ typedef struct {
   int dnsacct_scheme;  /* acmeh_dnsacct_scheme (harness/acme/challenge.h) */
   char **other_urls;  /* DNSACCT_ANY_ACCOUNT: recent other accounts' URLs */
   size_t nother;
+  /* device-attest-01 only: */
+  unsigned char *att_obj;          /* the decoded "attObj" of the response, NULL = none or not base64url */
+  size_t att_len;
+  const struct srv_devattest *att; /* settings and roots (read only on the pool) */
+  struct srv_att_out *att_out;     /* what the validation found (the attested key), for job_done */
 } srv_validation;
 json_t *srv_validate(const srv_validation *v);
 /* Each type's blocking validation (the rows of srv_chaltype). */
@@ -364,6 +373,38 @@ json_t *srv_validate_tlsalpn01(const srv_validation *v); /* RFC 8737 §3 */
 json_t *srv_validate_dnsaccount01(const srv_validation *v); /* draft-ietf-acme-dns-account-label §3.3 */
 /* dns-account-01's extra inputs: the kid of the JWS that POSTed the response (challenge.c). */
 int srv_dnsaccount01_inputs(acmeh_server *s, const srv_req *rq, const srv_authz *a, srv_validation *v);
+
+/* devattest.c: device-attest-01 (draft-ietf-acme-device-attest) and its
+ * identifier types, stored in names as "<type>:<value>" ("permanent-
+ * identifier:ABC/1.2.3.4"; no DNS name or address holds ':' after a letter
+ * other than a-f). */
+struct srv_att_out {
+  unsigned char *spki; /* DER of the attested key */
+  size_t spki_len;
+};
+/* Parses server.h's device_attest mode and loads the trust anchors. */
+int srv_devattest_new(acmeh_server *s, const acmeh_server_config *cfg, char *err, size_t errlen);
+void srv_devattest_free(acmeh_server *s);
+/* 1 when `type` is a device identifier type the server takes (offered or
+ * not); then *name is the stored name or NULL with ptype / why filled. */
+int srv_devid_parse(const acmeh_server *s, const char *type, const char *value, char **name, const char **ptype, char *why,
+                    size_t whylen);
+/* 1 when the "short-token" deviation is on (a 64-bit device-attest-01 token). */
+int srv_devattest_short_token(const acmeh_server *s);
+/* 1 when the stored name is a device identifier. */
+int srv_is_devid(const char *name);
+int srv_devattest01_inputs(acmeh_server *s, const srv_req *rq, const srv_authz *a, srv_validation *v);
+json_t *srv_validate_devattest01(const srv_validation *v); /* draft-ietf-acme-device-attest §5 */
+/* The verdict reached the loop: keeps the attested key on the authorization. */
+void srv_devattest01_done(srv_authz *a, srv_validation *v);
+/* Finalize of an order with device identifiers (§3.2, §4.2, §8): the CSR may
+ * omit them, or name exactly them; its key must be the attested key. 1 = ok,
+ * else 0 with why. */
+int srv_devid_csr_ok(acmeh_server *s, const srv_order *o, const acmeh_csr *csr, char *why, size_t whylen);
+/* Adds the otherName SANs of the device identifiers among names to gns. */
+int srv_devid_add_sans(GENERAL_NAMES *gns, char *const *names, size_t n);
+/* The value part of a stored name (the name itself for dns and ip). */
+const char *srv_ident_value(const char *name);
 
 /* chaltype.c: the challenge types the reference server offers, one row each,
  * indexed by srv_chal_type; authorizations offer them in this order. Adding a
@@ -376,6 +417,7 @@ typedef struct {
   /* Extra inputs from the request that responds (NULL = none). Returns ACMEH_OK or an error. */
   int (*inputs)(acmeh_server *s, const srv_req *rq, const srv_authz *a, srv_validation *v);
   json_t *(*validate)(const srv_validation *v); /* blocking, on the pool: NULL = valid, else a problem */
+  int for_devid;           /* offered for permanent-identifier / hardware-module identifiers only */
 } srv_chaltype_row;
 const srv_chaltype_row *srv_chaltype(srv_chal_type t);
 /* dns-01 (RFC 8555 §8.4) split in two for the loop's own UDP query (dnsq.c):

@@ -82,7 +82,10 @@ int srv_is_ip(const char *name) {
   return name && (inet_pton(AF_INET, name, bin) == 1 || inet_pton(AF_INET6, name, bin) == 1);
 }
 
-const char *srv_ident_type(const char *name) { return srv_is_ip(name) ? "ip" : "dns"; }
+const char *srv_ident_type(const char *name) {
+  if (srv_is_devid(name)) return strncmp(name, "hardware-module:", 16) == 0 ? "hardware-module" : "permanent-identifier";
+  return srv_is_ip(name) ? "ip" : "dns";
+}
 
 /* RFC 8738 §3: the value is the address's canonical text, so the same address
  * always has one spelling (authorization reuse, CSR matching). inet_ntop
@@ -157,7 +160,7 @@ json_t *srv_order_json(acmeh_server *s, srv_order *o) {
   srv_rfc3339(o->expires, t);
   json_t *ids = json_array(), *authz = json_array();
   for (size_t i = 0; i < o->nnames; i++) {
-    json_array_append_new(ids, json_pack("{s:s,s:s}", "type", srv_ident_type(o->names[i]), "value", o->names[i]));
+    json_array_append_new(ids, json_pack("{s:s,s:s}", "type", srv_ident_type(o->names[i]), "value", srv_ident_value(o->names[i])));
     char *u = srv_url(s, "authz", o->authz[i]);
     if (u) json_array_append_new(authz, json_string(u));
     free(u);
@@ -183,7 +186,7 @@ json_t *srv_order_json(acmeh_server *s, srv_order *o) {
 /* ---- newOrder ------------------------------------------------------------------ */
 
 /* Validates the identifiers into names (deduplicated); 0 with rs filled on refusal. */
-static int parse_identifiers(const json_t *ids, char ***names, size_t *n, srv_resp *rs) {
+static int parse_identifiers(const acmeh_server *s, const json_t *ids, char ***names, size_t *n, srv_resp *rs) {
   if (!json_is_array(ids) || !json_array_size(ids) || json_array_size(ids) > SRV_MAX_IDENTIFIERS)
     return srv_problem(rs, 400, "malformed", "identifiers must be an array of 1 to %d objects", SRV_MAX_IDENTIFIERS), 0;
   *names = calloc(json_array_size(ids), sizeof **names);
@@ -193,7 +196,9 @@ static int parse_identifiers(const json_t *ids, char ***names, size_t *n, srv_re
     const char *type = json_string_value(json_object_get(id, "type")), *value = json_string_value(json_object_get(id, "value"));
     const char *ptype = "malformed";
     char why[300] = "identifier needs string type and value", *name = NULL;
-    if (type && value && strcmp(type, "dns") != 0 && strcmp(type, "ip") != 0)
+    if (type && value && srv_devid_parse(s, type, value, &name, &ptype, why, sizeof why))
+      ; /* draft-ietf-acme-device-attest §3, §4 (devattest.c) */
+    else if (type && value && strcmp(type, "dns") != 0 && strcmp(type, "ip") != 0)
       ptype = "unsupportedIdentifier", unsupported++,
       snprintf(why, sizeof why, "identifier type \"%.40s\" is not supported; use \"dns\" or \"ip\"", type);
     else if (type && value && strcmp(type, "ip") == 0) /* RFC 8738 §3; never a wildcard */
@@ -296,7 +301,7 @@ void srv_h_new_order(srv_req *rq, srv_resp *rs) {
   srv_order *o = calloc(1, sizeof *o);
   if (!o) return srv_problem(rs, 500, "serverInternal", "out of memory");
   srv_cert *replaced = NULL;
-  int ok = parse_identifiers(json_object_get(rq->payload, "identifiers"), &o->names, &o->nnames, rs), has_ip = 0;
+  int ok = parse_identifiers(rq->s, json_object_get(rq->payload, "identifiers"), &o->names, &o->nnames, rs), has_ip = 0;
   for (size_t i = 0; ok && i < o->nnames; i++) has_ip |= srv_is_ip(o->names[i]);
   if (!ok || !parse_validity(rq->payload, o, rs) || !srv_profile_select(s, rq->payload, has_ip, &o->profile, rs) ||
       !srv_ari_replaces_check(rq, rs, o->names, o->nnames, &replaced))
@@ -364,6 +369,8 @@ static int csr_names_unambiguous(const acmeh_csr *csr, const STACK_OF(X509_EXTEN
 }
 
 int srv_csr_names_ok(const acmeh_csr *csr, char *const *names, size_t nnames, char *why, size_t whylen) {
+  for (size_t i = 0; i < nnames; i++) /* device identifiers: srv_devid_csr_ok instead */
+    if (srv_is_devid(names[i])) return 1;
   char **sans = NULL, cn[256] = "";
   size_t n = 0;
   STACK_OF(X509_EXTENSION) *exts = acmeh_csr_extensions(csr);
@@ -434,6 +441,9 @@ static void finalize(srv_req *rq, srv_resp *rs, srv_order *o) {
   int ok = acmeh_spki_form_ok(acmeh_csr_spki(req), why, sizeof why);
   if (ok && !(ok = acmeh_csr_verify(req))) snprintf(why, sizeof why, "the CSR's self-signature does not verify");
   ok = ok && csr_key_ok(s, acmeh_csr_key(req), why, sizeof why) && srv_csr_names_ok(req, o->names, o->nnames, why, sizeof why);
+  int devids = 0;
+  for (size_t i = 0; i < o->nnames; i++) devids |= srv_is_devid(o->names[i]);
+  ok = ok && (!devids || srv_devid_csr_ok(s, o, req, why, sizeof why));
   if (ok && srv_issue_async(s, o, acmeh_csr_spki(req)) != ACMEH_OK) {
     acmeh_csr_free(req);
     return srv_problem(rs, 500, "serverInternal", "cannot queue issuance");

@@ -391,6 +391,7 @@ static void free_server(acmeh_server *s) {
   srv_ari_free(s->ari);
   srv_profiles_free(s->profiles);
   srv_eab_free(s);
+  srv_devattest_free(s);
   free(s->bind), free(s->base), free(s->dir_url), free(s->run_dir), free(s->ca_file), free(s->dns_addr);
   free(s);
 }
@@ -462,6 +463,7 @@ static int setup(acmeh_server *s, const acmeh_server_config *cfg, char *err, siz
   s->dnsacct = (srv_dnsacct_mode)mode;
   s->dnsacct_scheme = cfg->dns_account_scheme;
   if ((rc = fixed_http01_token(s, cfg->http01_token, err, errlen))) return rc;
+  if ((rc = srv_devattest_new(s, cfg, err, errlen))) return rc;
   rc = make_tls(s, cfg, err, errlen);
   return rc ? rc : srv_ca_new(s->run_dir, &s->ca, err, errlen);
 }

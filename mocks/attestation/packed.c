@@ -4,6 +4,7 @@
 #include <cbor.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,6 +49,17 @@ int acmeh_att_ca_new(const char *cn, acmeh_att_ca **out) {
            add_ext(ca->cert, ca->cert, NID_key_usage, "critical,keyCertSign") &&
            add_ext(ca->cert, ca->cert, NID_subject_key_identifier, "hash") && X509_sign(ca->cert, ca->key, EVP_sha256());
   if (!ok) return acmeh_att_ca_free(ca), ACMEH_INTERNAL;
+  *out = ca;
+  return ACMEH_OK;
+}
+
+int acmeh_att_ca_load(const char *cert_pem, const char *key_pem, acmeh_att_ca **out) {
+  acmeh_att_ca *ca = calloc(1, sizeof *ca);
+  FILE *c = fopen(cert_pem, "r"), *k = fopen(key_pem, "r");
+  if (ca && c && k) ca->cert = PEM_read_X509(c, NULL, NULL, NULL), ca->key = PEM_read_PrivateKey(k, NULL, NULL, NULL);
+  if (c) fclose(c);
+  if (k) fclose(k);
+  if (!ca || !ca->cert || !ca->key) return acmeh_att_ca_free(ca), ACMEH_ENV_IO;
   *out = ca;
   return ACMEH_OK;
 }

@@ -19,6 +19,11 @@ typedef struct acmeh_att_ca acmeh_att_ca;
 /* A fresh attestation root (CN `cn`, 1 day valid). Returns ACMEH_OK with
  * *out (free with acmeh_att_ca_free), or ACMEH_INTERNAL. */
 int acmeh_att_ca_new(const char *cn, acmeh_att_ca **out);
+/* The attestation root of PEM files cert_pem / key_pem (the run's shared
+ * test root: vectors/deviceattest/attestation-root.pem and its key, which a
+ * server under test is configured to trust). ACMEH_OK with *out, or
+ * ACMEH_ENV_IO when a file cannot be read. */
+int acmeh_att_ca_load(const char *cert_pem, const char *key_pem, acmeh_att_ca **out);
 void acmeh_att_ca_free(acmeh_att_ca *ca);
 /* The root certificate (borrowed). */
 X509 *acmeh_att_ca_cert(const acmeh_att_ca *ca);
