@@ -9,6 +9,7 @@
 
 #include "base/error.h"
 #include "harness/acme/cbor_safe.h"
+#include "harness/acme/tpmattest.h"
 
 #define COSE_ES256 (-7) /* RFC 9053 §2.1 */
 
@@ -62,7 +63,8 @@ static int chain_ok(STACK_OF(X509) *chain, const acmeh_attobj_expect *e, char *e
   return ok;
 }
 
-static int sig_ok(X509 *leaf, const cbor_item_t *alg, const cbor_item_t *sig, const acmeh_attobj_expect *e, char *err,
+/* sig by leaf's key over data[0..len) (ES256, DER ECDSA). */
+static int sig_ok(X509 *leaf, const cbor_item_t *alg, const cbor_item_t *sig, const unsigned char *data, size_t len, char *err,
                   size_t errlen) {
   if (!alg || !cbor_isa_negint(alg) || cbor_get_int(alg) != (uint64_t)(-COSE_ES256 - 1))
     return acmeh_msg(err, errlen, ACMEH_PEER_PROTOCOL, "attestation signature: attStmt.alg must be -7 (ES256)"), 0;
@@ -73,7 +75,7 @@ static int sig_ok(X509 *leaf, const cbor_item_t *alg, const cbor_item_t *sig, co
     return acmeh_msg(err, errlen, ACMEH_PEER_PROTOCOL, "attestation signature: alg -7 needs an EC key in the certificate"), 0;
   EVP_MD_CTX *md = EVP_MD_CTX_new();
   int ok = md && EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, k) == 1 &&
-           EVP_DigestVerify(md, cbor_bytestring_handle(sig), cbor_bytestring_length(sig), e->tbs, e->tbs_len) == 1;
+           EVP_DigestVerify(md, cbor_bytestring_handle(sig), cbor_bytestring_length(sig), data, len) == 1;
   EVP_MD_CTX_free(md);
   if (!ok) acmeh_msg(err, errlen, ACMEH_PEER_PROTOCOL, "attestation signature does not verify over the key authorization (attToBeSigned)");
   return ok;
@@ -94,9 +96,38 @@ static int packed(const cbor_item_t *st, const acmeh_attobj_expect *e, acmeh_att
   if (!chain) return ACMEH_NOMEM;
   int ok = chain_of(acmeh_cbor_map_get(st, "x5c"), chain, err, errlen);
   X509 *leaf = ok ? sk_X509_value(chain, 0) : NULL;
-  ok = ok && sig_ok(leaf, acmeh_cbor_map_get(st, "alg"), acmeh_cbor_map_get(st, "sig"), e, err, errlen);
+  ok = ok && sig_ok(leaf, acmeh_cbor_map_get(st, "alg"), acmeh_cbor_map_get(st, "sig"), e->tbs, e->tbs_len, err, errlen);
   ok = ok && chain_ok(chain, e, err, errlen) && ident_ok(leaf, e, err, errlen);
   if (ok && (r->key = X509_get_pubkey(leaf)) == NULL) ok = 0;
+  sk_X509_pop_free(chain, X509_free);
+  return ok ? ACMEH_OK : ACMEH_PEER_PROTOCOL;
+}
+
+static const unsigned char *bytes_of(const cbor_item_t *b, size_t *n) {
+  *n = b && cbor_isa_bytestring(b) && cbor_bytestring_is_definite(b) ? cbor_bytestring_length(b) : 0;
+  return *n ? cbor_bytestring_handle(b) : NULL;
+}
+
+/* WebAuthn §8.3 as device-attest-01 uses it: the AK (x5c leaf) signs
+ * certInfo, whose extraData is SHA-256(attToBeSigned) and whose attested
+ * name is pubArea's; the attested key is pubArea's. */
+static int tpm(const cbor_item_t *st, const acmeh_attobj_expect *e, acmeh_attobj_result *r, char *err, size_t errlen) {
+  const cbor_item_t *ver = acmeh_cbor_map_get(st, "ver");
+  if (!ver || !cbor_isa_string(ver) || cbor_string_length(ver) != 3 || memcmp(cbor_string_handle(ver), "2.0", 3) != 0)
+    return acmeh_msg(err, errlen, ACMEH_PEER_PROTOCOL, "TPM statement: ver is not \"2.0\"");
+  size_t ci_len, pub_len;
+  const unsigned char *ci = bytes_of(acmeh_cbor_map_get(st, "certInfo"), &ci_len), *pub = bytes_of(acmeh_cbor_map_get(st, "pubArea"), &pub_len);
+  if (!ci || !pub) return acmeh_msg(err, errlen, ACMEH_PEER_PROTOCOL, "TPM statement: certInfo and pubArea must be byte strings");
+  STACK_OF(X509) *chain = sk_X509_new_null();
+  if (!chain) return ACMEH_NOMEM;
+  unsigned char extra[32];
+  EVP_Digest(e->tbs, e->tbs_len, extra, NULL, EVP_sha256(), NULL);
+  int ok = chain_of(acmeh_cbor_map_get(st, "x5c"), chain, err, errlen);
+  X509 *ak = ok ? sk_X509_value(chain, 0) : NULL;
+  ok = ok && sig_ok(ak, acmeh_cbor_map_get(st, "alg"), acmeh_cbor_map_get(st, "sig"), ci, ci_len, err, errlen);
+  ok = ok && acmeh_tpm_check(ci, ci_len, pub, pub_len, extra, sizeof extra, &r->key, err, errlen) == ACMEH_OK;
+  ok = ok && chain_ok(chain, e, err, errlen) && ident_ok(ak, e, err, errlen);
+  if (!ok) EVP_PKEY_free(r->key), r->key = NULL;
   sk_X509_pop_free(chain, X509_free);
   return ok ? ACMEH_OK : ACMEH_PEER_PROTOCOL;
 }
@@ -115,10 +146,11 @@ int acmeh_attobj_verify(const unsigned char *obj, size_t len, const acmeh_attobj
     size_t n = cbor_string_length(fmt) < sizeof r->fmt - 1 ? cbor_string_length(fmt) : sizeof r->fmt - 1;
     memcpy(r->fmt, cbor_string_handle(fmt), n), r->fmt[n] = '\0';
     for (size_t i = 0; i < n; i++) if (r->fmt[i] < 0x20 || r->fmt[i] > 0x7e) r->fmt[i] = '?';
-    if (strcmp(r->fmt, "packed") != 0 || cbor_string_length(fmt) != 6)
+    int is_tpm = strcmp(r->fmt, "tpm") == 0 && cbor_string_length(fmt) == 3;
+    if (!is_tpm && (strcmp(r->fmt, "packed") != 0 || cbor_string_length(fmt) != 6))
       rc = acmeh_msg(err, errlen, ACMEH_PEER_PROTOCOL, "unsupported attestation format \"%s\"", r->fmt);
+    if (rc == ACMEH_OK) rc = is_tpm ? tpm(st, e, r, err, errlen) : packed(st, e, r, err, errlen);
   }
-  if (rc == ACMEH_OK) rc = packed(st, e, r, err, errlen);
   cbor_decref(&top);
   return rc;
 }

@@ -37,7 +37,10 @@ typedef struct {
  * a map with text "fmt" and map "attStmt"; fmt "packed" with alg -7 (ES256),
  * sig (DER ECDSA over SHA-256 of tbs by the x5c leaf's key) and x5c (1 to
  * ACMEH_ATTOBJ_MAX_CHAIN DER certificates chaining to a root, valid at now);
- * the leaf's subjectAltName names the expected identifier. Returns ACMEH_OK;
+ * the leaf's subjectAltName names the expected identifier. Or fmt "tpm"
+ * (WebAuthn §8.3): ver "2.0", alg -7, x5c (the AK certificate first), sig
+ * by the AK over certInfo, certInfo's extraData = SHA-256(tbs) and attested
+ * name = pubArea's (tpmattest.h); the attested key is pubArea's. Returns ACMEH_OK;
  * ACMEH_PEER_PROTOCOL with the reason in err ("malformed CBOR: ...",
  * "unsupported attestation format ...", "attestation certificate ...",
  * "attestation signature ...", "attested identifier ..."); ACMEH_NOMEM. r is

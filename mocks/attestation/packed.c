@@ -101,6 +101,11 @@ static X509 *leaf_cert(const acmeh_att_ca *ca, const acmeh_att_packed_in *in) {
   return x;
 }
 
+X509 *acmeh_att_ca_certify(const acmeh_att_ca *ca, EVP_PKEY *pub, acmeh_devid_type t, const char *value, acmeh_att_fault fault) {
+  acmeh_att_packed_in in = {.device_key = pub, .id_type = t, .id_value = value, .fault = fault};
+  return ca && pub ? leaf_cert(ca, &in) : NULL;
+}
+
 /* DER ECDSA over SHA-256(tbs) with the device key (WebAuthn §8.2 step 2). */
 static cbor_item_t *signature(const acmeh_att_packed_in *in) {
   EVP_MD_CTX *md = EVP_MD_CTX_new();

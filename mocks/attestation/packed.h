@@ -50,6 +50,11 @@ typedef struct {
   acmeh_att_fault fault;
 } acmeh_att_packed_in;
 
+/* A certificate from ca for public key `pub` naming the device {t, value}
+ * (an attestation key's certificate, e.g. a TPM AK), with the certificate
+ * faults of `fault` (UNTRUSTED, EXPIRED). Caller frees; NULL on failure. */
+X509 *acmeh_att_ca_certify(const acmeh_att_ca *ca, EVP_PKEY *pub, acmeh_devid_type t, const char *value, acmeh_att_fault fault);
+
 /* The attestation object for `in`, malloc'd into *out / *outlen. Returns
  * ACMEH_OK, ACMEH_INVALID_ARG (unusable key or identifier), ACMEH_INTERNAL. */
 int acmeh_att_packed(const acmeh_att_ca *ca, const acmeh_att_packed_in *in, unsigned char **out, size_t *outlen);
