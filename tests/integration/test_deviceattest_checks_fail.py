@@ -78,6 +78,11 @@ def check_vectors():
             i, e = v["input"], v["expected"]
             if i["op"] == "devid_der" and e["der"] is not None and devid_der(i["type"], i["value"]) != e["der"]:
                 problems.append("vector %s: %s, computed %s" % (v["name"], e["der"], devid_der(i["type"], i["value"])))
+            if i["op"] == "tpm_statement" and e["valid"] and (
+                    e["name"] != "000b" + hashlib.sha256(bytes.fromhex(i["pub_area"])).hexdigest()
+                    or e["extra_data"] != hashlib.sha256(i["key_authorization"].encode()).hexdigest()
+                    or e["extra_data"] not in i["cert_info"] or e["name"] not in i["cert_info"]):
+                problems.append("vector %s: certInfo does not hold the name and extraData computed here" % v["name"])
             if i["op"] == "sha256" and hashlib.sha256(i["text"].encode()).hexdigest() != e["sha256"]:
                 problems.append("vector %s: sha256 differs" % v["name"])
             seen += 1

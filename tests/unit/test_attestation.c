@@ -14,6 +14,8 @@
 #include "harness/acme/b64.h"
 #include "harness/acme/cbor_safe.h"
 #include "harness/acme/devid.h"
+#include "harness/acme/tpmattest.h"
+#include <openssl/pem.h>
 #include "mocks/attestation/packed.h"
 #include "tests/unit/support/unit_main.h"
 #include "tests/unit/support/vectors.h"
@@ -105,7 +107,30 @@ static void one_bad(const json_t *v) {
   free(buf), free(tail), free(rep);
 }
 
+/* A recorded swtpm statement: the AK's signature over certInfo and the
+ * structure checks, with the vector's key authorization. */
+static void one_tpm(const json_t *v) {
+  size_t cl, pl, sl;
+  unsigned char *ci = unhex(sget(vin(v), "cert_info"), &cl), *pub = unhex(sget(vin(v), "pub_area"), &pl),
+                *sig = unhex(sget(vin(v), "sig"), &sl), extra[32];
+  const char *ka = sget(vin(v), "key_authorization"), *pem = sget(vin(v), "ak_public_pem");
+  EVP_Digest(ka, strlen(ka), extra, NULL, EVP_sha256(), NULL);
+  BIO *b = BIO_new_mem_buf(pem, -1);
+  EVP_PKEY *ak = PEM_read_bio_PUBKEY(b, NULL, NULL, NULL), *k = NULL;
+  EVP_MD_CTX *md = EVP_MD_CTX_new();
+  VCHECK(ak && EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, ak) == 1 && EVP_DigestVerify(md, sig, sl, ci, cl) == 1, v);
+  char err[200] = "";
+  int rc = acmeh_tpm_check(ci, cl, pub, pl, extra, 32, &k, err, sizeof err);
+  const char *want = sget(vexp(v), "error");
+  VCHECK(json_is_true(json_object_get(vexp(v), "valid")) ? rc == ACMEH_OK && k : rc == ACMEH_PEER_PROTOCOL && streq(err, want), v);
+  EVP_PKEY_free(k), EVP_PKEY_free(ak);
+  EVP_MD_CTX_free(md);
+  BIO_free(b);
+  free(ci), free(pub), free(sig);
+}
+
 static void test_vectors(void) {
+  CU_ASSERT(acmeh_test_vectors_for_op(g_vectors, "tpm_statement", one_tpm) == 2);
   CU_ASSERT(acmeh_test_vectors_for_op(g_vectors, "devid_der", one_devid) >= 7);
   CU_ASSERT(acmeh_test_vectors_for_op(g_vectors, "attobj_cbor", one_attobj) == 1);
   CU_ASSERT(acmeh_test_vectors_for_op(g_vectors, "sha256", one_sha) == 2);
