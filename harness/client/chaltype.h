@@ -33,6 +33,10 @@ typedef struct {
    * tls-alpn-01): a client that answers by its own listener then owns the
    * validation ports; 0 when it looks the answer up in DNS. */
   int client_listens;
+  /* The challenge response's payload (malloc'd JSON text) for types whose
+   * answer travels in the POST itself (device-attest-01's {"attObj": ...});
+   * NULL (the function, or its result on failure) = "{}" (RFC 8555 §7.5.1). */
+  char *(*payload)(const acmeh_chal_response *r);
 } acmeh_chaltype;
 
 /* The row of challenge type `name`, or NULL when the client does not answer it. */

@@ -222,18 +222,31 @@ void acmeh_flow_unpublish(acmeh_acme *c, const acmeh_publisher *pub, const json_
 /* The step name of answering a challenge of `type` ("http-01 challenge"):
  * each type's validation has its own judges (runner/suite.h step_judges). */
 static const char *challenge_step(const char *type) {
-  static const char *const steps[] = {"http-01 challenge", "dns-01 challenge", "tls-alpn-01 challenge", "dns-account-01 challenge"};
+  static const char *const steps[] = {"http-01 challenge", "dns-01 challenge", "tls-alpn-01 challenge", "dns-account-01 challenge",
+                                      "device-attest-01 challenge"};
   for (size_t i = 0; i < sizeof steps / sizeof *steps; i++)
     if (type && strncmp(steps[i], type, strlen(type)) == 0 && steps[i][strlen(type)] == ' ') return steps[i];
   return "challenge";
 }
 
-static int respond_and_poll(acmeh_acme *c, const char *authz_url, const json_t *chal, json_t **final,
+/* The response's payload: the row's (device-attest-01's attObj), else "{}". malloc'd or NULL. */
+static char *response_payload(acmeh_acme *c, const json_t *chal, const char *name) {
+  acmeh_chal_response r;
+  char *ka = chal_keyauth(c, chal), *p = NULL;
+  const acmeh_chaltype *t = ka ? response_of(c, NULL, chal, name, ka, &r) : NULL;
+  if (t && t->payload) p = t->payload(&r);
+  free(ka);
+  return p;
+}
+
+static int respond_and_poll(acmeh_acme *c, const char *authz_url, const json_t *chal, const char *name, json_t **final,
                             char *err, size_t errlen) {
   const char *curl_ = json_string_value(json_object_get(chal, "url"));
   if (!curl_) return acmeh_msg(err, errlen, ACMEH_PEER_PROTOCOL, "challenge has no url");
   acmeh_http_resp r;
-  int rc = acmeh_acme_post(c, curl_, "{}", NULL, &r, err, errlen);
+  char *payload = response_payload(c, chal, name);
+  int rc = acmeh_acme_post(c, curl_, payload ? payload : "{}", NULL, &r, err, errlen);
+  free(payload);
   if (rc == ACMEH_OK && r.status != 200) {
     char d[300];
     acmeh_resp_describe(&r, d, sizeof d);
@@ -266,8 +279,11 @@ int acmeh_flow_authorize(acmeh_acme *c, const acmeh_publisher *pub, const char *
   acmeh_acme_step_set(c, challenge_step(type));
   char *as = NULL; /* "*.<name>" for a wildcard authorization (RFC 8555 §7.1.4) */
   if (json_is_true(json_object_get(authz, "wildcard")) && asprintf(&as, "*.%s", name) < 0) as = NULL;
+  /* "<type>:<value>" for identifiers other than dns and ip (device-attest-01's rows need the type) */
+  const char *itype = json_string_value(json_object_get(json_object_get(authz, "identifier"), "type"));
+  if (!as && itype && strcmp(itype, "dns") != 0 && strcmp(itype, "ip") != 0 && asprintf(&as, "%s:%s", itype, name) < 0) as = NULL;
   rc = acmeh_flow_publish(c, pub, chal, as ? as : name, err, errlen);
-  if (rc == ACMEH_OK) rc = respond_and_poll(c, authz_url, chal, final_authz, err, errlen);
+  if (rc == ACMEH_OK) rc = respond_and_poll(c, authz_url, chal, as ? as : name, final_authz, err, errlen);
   acmeh_flow_unpublish(c, pub, chal, as ? as : name);
   free(as);
   st = rc ? NULL : json_string_value(json_object_get(*final_authz, "status"));
