@@ -16,6 +16,7 @@
   X(pk)                     \
   X(dnspersist)             \
   X(dtn)                    \
+  X(deviceattest)           \
 
 
 #define DECLARE(name) extern const acmeh_suite name##_suite;

@@ -31,6 +31,7 @@ typedef struct {
   const char *dtn_deviation, *dtn_node_id;   /* bp-nodeid-00 deviation for tests; the agent's Node ID */
   unsigned dtn_record_type, dtn_window_ms;
   const char *run_dir, *tls_cert, *tls_key, *tls_ca, *faults_file, *dns_account, *dns_persist;
+  const char *device_attest, *attestation_roots;
   json_t *faults; /* loaded and validated rules, NULL = none */
   acmeh_server_eab_key eab[8]; /* --eab-kid / --eab-key pairs, in order */
   size_t neab_kid, neab_key;
@@ -63,6 +64,10 @@ static void usage(FILE *f) {
         "              deviation for tests (csr-any-key, any-proof, other-key, no-challenge)\n"
         "  --dns-persist MODE  dns-persist-01: on (default), off, or a deviation for tests\n"
         "              (harness/server/persist.c)\n"
+        "  --device-attest MODE  device-attest-01 and permanent-identifier / hardware-module:\n"
+        "              on (default), off, or a deviation for tests (harness/server/server.h)\n"
+        "  --attestation-roots F  PEM trust anchors for attestations (default: the mocks' test root,\n"
+        "              vectors/deviceattest/attestation-root.pem)\n"
         "  --eab-kid KID --eab-key B64URL  an External Account Binding key (RFC 8555 §7.3.4;\n"
         "              HMAC key in base64url, >= 16 bytes; up to 8 pairs); binding optional\n"
         "  --eab-required  newAccount must carry a binding (meta.externalAccountRequired)\n"
@@ -128,6 +133,7 @@ static int parse(serve_args *a, int argc, char **argv) {
       {"bundle-node-port", required_argument, 0, 1021}, {"dtn-deviation", required_argument, 0, 1022},
       {"dtn-node-id", required_argument, 0, 1023},   {"dtn-record-type", required_argument, 0, 1024},
       {"dtn-window-ms", required_argument, 0, 1025},
+      {"device-attest", required_argument, 0, 'T'},  {"attestation-roots", required_argument, 0, 1031},
       {0}};
   for (int ch; (ch = getopt_long(argc, argv, "hvq", opts, NULL)) != -1;) {
     switch (ch) {
@@ -148,6 +154,8 @@ static int parse(serve_args *a, int argc, char **argv) {
     case 'A': a->dns_account = optarg; break;
     case 'P': a->pk = optarg; break;
     case 1010: a->dns_persist = optarg; break;
+    case 'T': a->device_attest = optarg; break;
+    case 1031: a->attestation_roots = optarg; break;
     case 'K': if (a->neab_kid < 8) a->eab[a->neab_kid].kid = optarg; a->neab_kid++; break;
     case 'M': if (a->neab_key < 8) a->eab[a->neab_key].hmac_key_b64url = optarg; a->neab_key++; break;
     case 'E': a->eab_required = 1; break;
@@ -240,6 +248,8 @@ static int start_all(serve_args *a, const char *run_dir, serve_log *log, acmeh_m
                             .bundle_node_port = a->bundle_node_port, .dtn_node_id = a->dtn_node_id,
                             .dtn_record_type = a->dtn_record_type, .dtn_window_ms = a->dtn_window_ms,
                             .dtn_deviation = a->dtn_deviation,
+                            .device_attest = a->device_attest, .attestation_roots = a->attestation_roots,
+                            .device_attest_rev = a->wire.devattest_rev,
                             .observer = log ? serve_log_exchange : NULL, .observer_ud = log,
                             .validation_observer = log ? serve_log_validation : NULL, .validation_observer_ud = log};
   if (acmeh_server_start(&sc, srv, err, sizeof err)) return fprintf(stderr, "acme-harness serve: %s\n", err), 2;

@@ -10,6 +10,7 @@
 #include "harness/acme/pk.h"
 #include "harness/acme/persist.h"
 #include "harness/client/dtnagent.h"
+#include "mocks/attestation/packed.h"
 
 static const char *token_of(const acmeh_chal_response *r) { return json_string_value(json_object_get(r->chal, "token")); }
 
@@ -159,6 +160,35 @@ static int bpnodeid00_publish(const acmeh_chal_response *r, char *err, size_t er
 }
 static void bpnodeid00_unpublish(const acmeh_chal_response *r) { acmeh_dtnagent_stop(json_string_value(json_object_get(r->chal, "id-chal"))); }
 
+/* ---- device-attest-01 (draft-ietf-acme-device-attest §5): nothing to publish; the
+ * POST carries {"attObj": ...}, a packed attestation over the key authorization by a
+ * fresh device key, certified by the mocks' test attestation root. The device key is
+ * not kept: the reference client proves the identifier, finalize is the caller's. */
+static int nothing_to_publish(const acmeh_chal_response *r, char *err, size_t errlen) { return (void)r, (void)err, (void)errlen, ACMEH_OK; }
+static void nothing_to_remove(const acmeh_chal_response *r) { (void)r; }
+
+/* {"attObj": packed attestation over the keyAuthorization} (draft-ietf-acme-device-attest §4.2). */
+static char *devattest01_response(const acmeh_chal_response *r, char *err, size_t errlen) {
+  char cert[4096], key[4096], *att = NULL, *out = NULL;
+  snprintf(cert, sizeof cert, "%s/vectors/deviceattest/attestation-root.pem", ACMEH_SOURCE_DIR);
+  snprintf(key, sizeof key, "%s/vectors/deviceattest/attestation-root-key.pem", ACMEH_SOURCE_DIR);
+  acmeh_att_ca *ca = NULL;
+  EVP_PKEY *dev = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+  /* r->name is "<type>:<value>" for identifiers other than dns and ip (acmeh_flow_authorize) */
+  const char *colon = strchr(r->name, ':');
+  acmeh_devid_type t = ACMEH_DEVID_NONE;
+  if (colon && strncmp(r->name, "hardware-module:", 16) == 0) t = ACMEH_DEVID_HWMODULE;
+  if (colon && strncmp(r->name, "permanent-identifier:", 21) == 0) t = ACMEH_DEVID_PERMANENT;
+  acmeh_att_packed_in in = {dev, t, colon ? colon + 1 : r->name, (const unsigned char *)r->keyauth, strlen(r->keyauth), 0, 0};
+  if (dev && acmeh_att_ca_load(cert, key, &ca) == ACMEH_OK) att = acmeh_att_packed_b64(ca, &in);
+  if (att && asprintf(&out, "{\"attObj\":\"%s\"}", att) < 0) out = NULL;
+  free(att);
+  acmeh_att_ca_free(ca);
+  EVP_PKEY_free(dev);
+  if (!out) acmeh_msg(err, errlen, ACMEH_INTERNAL, "cannot build the device-attest-01 attestation object");
+  return out;
+}
+
 static const char *const dns_only[] = {"dns", NULL};
 static const char *const eid_only[] = {"bundleEID", NULL};
 static const char *const dns_and_ip[] = {"dns", "ip", NULL}; /* RFC 8738 §7: http-01 and tls-alpn-01 for ip */
@@ -171,8 +201,11 @@ static const acmeh_chaltype dnsaccount01 = {"dns-account-01", dns_only, dnsaccou
 static const acmeh_chaltype pk01 = {"pk-01", key_types, pk01_publish, pk01_unpublish, 0, pk01_response, 0};
 static const acmeh_chaltype persist01 = {"dns-persist-01", dns_only, persist01_publish, persist01_unpublish, 0, NULL, 1};
 static const acmeh_chaltype bpnodeid00 = {"bp-nodeid-00", eid_only, bpnodeid00_publish, bpnodeid00_unpublish, 0, NULL, 0};
+static const char *const devids[] = {"permanent-identifier", "hardware-module", NULL};
+static const acmeh_chaltype devattest01 = {"device-attest-01", devids, nothing_to_publish, nothing_to_remove, 0, devattest01_response, 0};
 
-static const acmeh_chaltype *const table[] = {&http01, &dns01, &tlsalpn01, &dnsaccount01, &persist01, &pk01, &bpnodeid00, NULL};
+static const acmeh_chaltype *const table[] = {&http01, &dns01,   &tlsalpn01,   &dnsaccount01, &persist01,
+                                              &pk01,   &bpnodeid00, &devattest01, NULL};
 
 const acmeh_chaltype *const *acmeh_chaltypes(void) { return table; }
 

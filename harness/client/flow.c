@@ -236,17 +236,22 @@ void acmeh_flow_unpublish(acmeh_acme *c, const acmeh_publisher *pub, const json_
  * each type's validation has its own judges (runner/suite.h step_judges). */
 static const char *challenge_step(const char *type) {
   static const char *const steps[] = {"http-01 challenge", "dns-01 challenge", "tls-alpn-01 challenge", "dns-account-01 challenge",
-                                      "pk-01 challenge", "dns-persist-01 challenge", "bp-nodeid-00 challenge"};
+                                      "pk-01 challenge", "dns-persist-01 challenge", "bp-nodeid-00 challenge",
+                                      "device-attest-01 challenge"};
   for (size_t i = 0; i < sizeof steps / sizeof *steps; i++)
     if (type && strncmp(steps[i], type, strlen(type)) == 0 && steps[i][strlen(type)] == ' ') return steps[i];
   return "challenge";
 }
 
-/* The response payload the challenge's row asks for ("{}" for most), malloc'd. */
+/* The response payload the challenge's row asks for ("{}" for most), malloc'd;
+ * rows that sign over the keyAuthorization (device-attest-01) get it. */
 static char *response_payload(acmeh_acme *c, const json_t *chal, const char *name, char *err, size_t errlen) {
   acmeh_chal_response r;
-  const acmeh_chaltype *t = response_of(c, NULL, chal, name, NULL, &r);
-  return t && t->response ? t->response(&r, err, errlen) : strdup("{}");
+  char *ka = json_object_get(chal, "token") ? chal_keyauth(c, chal) : NULL;
+  const acmeh_chaltype *t = response_of(c, NULL, chal, name, ka, &r);
+  char *p = t && t->response ? t->response(&r, err, errlen) : strdup("{}");
+  free(ka);
+  return p;
 }
 
 static int respond_and_poll(acmeh_acme *c, const char *authz_url, const json_t *chal, const char *name, json_t **final,
@@ -290,6 +295,9 @@ int acmeh_flow_authorize(acmeh_acme *c, const acmeh_publisher *pub, const char *
   acmeh_acme_step_set(c, challenge_step(type));
   char *as = NULL; /* "*.<name>" for a wildcard authorization (RFC 8555 §7.1.4) */
   if (json_is_true(json_object_get(authz, "wildcard")) && asprintf(&as, "*.%s", name) < 0) as = NULL;
+  /* "<type>:<value>" for identifiers other than dns and ip (device-attest-01's rows need the type) */
+  const char *itype = json_string_value(json_object_get(json_object_get(authz, "identifier"), "type"));
+  if (!as && itype && strcmp(itype, "dns") != 0 && strcmp(itype, "ip") != 0 && asprintf(&as, "%s:%s", itype, name) < 0) as = NULL;
   rc = acmeh_flow_publish(c, pub, chal, as ? as : name, err, errlen);
   if (rc == ACMEH_OK) rc = respond_and_poll(c, authz_url, chal, as ? as : name, final_authz, err, errlen);
   acmeh_flow_unpublish(c, pub, chal, as ? as : name);

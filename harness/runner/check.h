@@ -24,6 +24,7 @@
 typedef struct {
   int dnsacct_scheme; /* acmeh_dnsacct_scheme (harness/acme/challenge.h): where dns-account-01's TXT goes */
   int persist_rev;    /* acmeh_persist_rev (harness/acme/persist.h): dns-persist-01's fields and record */
+  int devattest_rev;  /* draft-ietf-acme-device-attest: 0 = -09 (value ABNF with "/OID"), 1 = -01 (plain values) */
 } acmeh_wire;
 
 /* The run's environment, shared read-only by every check. */

@@ -171,7 +171,8 @@ static int start_reference(acmeh_clientrun *r, const char *sdir, char *err, size
                              .validation_observer = record_validation, .validation_observer_ud = r,
                              .dns_account_scheme = r->a.wire ? r->a.wire->dnsacct_scheme : 0,
                              .dns_persist_rev = r->a.wire ? r->a.wire->persist_rev : 0,
-                             .bundle_node_port = acmeh_mocks_bundle_node_port(r->mocks)};
+                             .bundle_node_port = acmeh_mocks_bundle_node_port(r->mocks),
+                             .device_attest_rev = r->a.wire ? r->a.wire->devattest_rev : 0};
   acmeh_server_eab_key eab;
   server_settings(r->a.def, &cfg, &eab);
   acmeh_vars_set_int(&r->vars, "HTTP01_PORT", http01);

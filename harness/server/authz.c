@@ -18,6 +18,7 @@ const char *srv_chal_type_name(srv_chal_type t) { return srv_chaltype(t)->name; 
 void srv_authz_free(srv_authz *a) {
   if (!a) return;
   free(a->value);
+  free(a->attested_spki);
   for (int i = 0; i < a->nchal; i++) json_decref(a->chal[i].error);
   free(a);
 }
@@ -39,11 +40,13 @@ static int new_token(char *out, size_t outlen, size_t bytes) {
  * for, and their order is the order offered. */
 static int offered_types(const acmeh_server *s, int wildcard, const char *name, srv_chal *chal) {
   int n = 0, ip = srv_is_ip(name), eid = srv_is_eid(name), atc = srv_atc_split(name, NULL, NULL), key = srv_is_key_ident(name);
+  int devid = srv_is_devid(name);
   for (int t = 0; t < CHAL_COUNT; t++) {
     const srv_chaltype_row *row = srv_chaltype((srv_chal_type)t);
     int fits = atc ? row->for_atc
                : key ? row->for_key
                : eid ? row->for_eid && srv_eid_is_node_id(s, name)
+               : devid ? row->for_devid
                      : (ip ? row->for_ip : row->for_dns) && (!wildcard || row->for_wildcard);
     if (fits && (!row->enabled || row->enabled(s)))
       chal[n++].type = (srv_chal_type)t;
@@ -62,7 +65,8 @@ srv_authz *srv_authz_create(acmeh_server *s, srv_account *acct, const char *name
   a->nchal = offered_types(s, a->wildcard, name, a->chal);
   *rc = a->value ? srv_random_id(a->e.id) : ACMEH_NOMEM;
   for (int i = 0; *rc == ACMEH_OK && i < a->nchal; i++) {
-    int short_token = a->chal[i].type == CHAL_DNSACCT01 && s->dnsacct == DNSACCT_SHORT_TOKEN;
+    int short_token = (a->chal[i].type == CHAL_DNSACCT01 && s->dnsacct == DNSACCT_SHORT_TOKEN) ||
+                      (a->chal[i].type == CHAL_DEVATTEST01 && srv_devattest_short_token(s));
     if (a->chal[i].type == CHAL_HTTP01 && s->http01_token[0]) /* the config's deliberate deviation */
       snprintf(a->chal[i].token, sizeof a->chal[i].token, "%s", s->http01_token);
     else if (a->chal[i].type == CHAL_BPNODEID00) /* RFC 9891 §3.1: token-chal and id-chal, 128 bits each */

@@ -119,9 +119,21 @@ static int add_names(X509 *leaf, X509 *issuer, char *const *all, size_t nall) {
   /* token identifiers only, or a key identifier alone (draft-geng-acme-public-key, nall 0): no SAN */
   if (n == 0) return srv_atc_add_exts(leaf, all, nall);
   acmeh_strbuf b = {0};
+  int devids = 0;
   for (size_t i = 0; i < n; i++)
-    acmeh_strbuf_printf(&b, "%s%s:%s", i ? "," : "", srv_is_ip(names[i]) ? "IP" : "DNS", names[i]);
-  int ok = b.data && acmeh_x509_add_ext(leaf, issuer, NID_subject_alt_name, b.data) && srv_atc_add_exts(leaf, all, nall);
+    if (srv_is_devid(names[i])) devids = 1;
+    else acmeh_strbuf_printf(&b, "%s%s:%s", b.len ? "," : "", srv_is_ip(names[i]) ? "IP" : "DNS", names[i]);
+  if (!devids) {
+    int ok = b.data && acmeh_x509_add_ext(leaf, issuer, NID_subject_alt_name, b.data) && srv_atc_add_exts(leaf, all, nall);
+    acmeh_strbuf_free(&b);
+    return ok;
+  }
+  /* device identifiers are otherNames (draft-ietf-acme-device-attest §3.2, §4.2): no config syntax for them */
+  X509_EXTENSION *e = b.data ? X509V3_EXT_conf_nid(NULL, NULL, NID_subject_alt_name, b.data) : NULL;
+  GENERAL_NAMES *gns = e ? X509V3_EXT_d2i(e) : sk_GENERAL_NAME_new_null();
+  int ok = gns && srv_devid_add_sans(gns, names, n) && X509_add1_ext_i2d(leaf, NID_subject_alt_name, gns, 0, 0) == 1;
+  GENERAL_NAMES_free(gns);
+  X509_EXTENSION_free(e);
   acmeh_strbuf_free(&b);
   return ok;
 }
@@ -140,8 +152,8 @@ int srv_ca_issue(const srv_ca *ca, const X509_PUBKEY *spki, char *const *names, 
                  double not_after, const char *eku, X509 **leaf) {
   double now = acmeh_now_wall();
   const char *cn = n && strlen(names[0]) <= 64 && !srv_is_ip(names[0]) && !srv_is_eid(names[0]) &&
-                           !srv_atc_split(names[0], NULL, NULL)
-                       ? names[0] : NULL; /* no address, EID or token identifier as CN */
+                           !srv_atc_split(names[0], NULL, NULL) && !srv_is_devid(names[0])
+                       ? names[0] : NULL; /* no address, EID, device or token identifier as CN */
   char *eid_eku = NULL; /* RFC 9891 §5: a certificate for a validated NODE-ID carries id-kp-bundleSecurity */
   for (size_t i = 0; i < n && !eid_eku; i++)
     if (srv_is_eid(names[i]) && asprintf(&eid_eku, "%s,%s", eku ? eku : "serverAuth", "1.3.6.1.5.5.7.3.35") < 0) eid_eku = NULL;

@@ -38,6 +38,9 @@ static void job_free(job *j) {
   free(j->v.keyauth);
   srv_atc_inputs_free(&j->v);
   free(j->v.proof);
+  free(j->v.att_obj);
+  if (j->v.att_out) free(j->v.att_out->spki);
+  free(j->v.att_out);
   json_decref(j->result);
   free(j->chal_url);
   free(j);
@@ -113,6 +116,7 @@ static void job_done(acmeh_server *s, void *arg, int cancelled) {
     if (cancelled) {
       c->status = CH_PENDING;
     } else if (c->status == CH_PROCESSING && !j->result) {
+      if (j->v.type == CHAL_DEVATTEST01) srv_devattest01_done(a, &j->v);
       mark_valid(s, a, c);
     } else if (c->status == CH_PROCESSING) {
       c->status = CH_INVALID; /* one attempt: §8.2 retries are a SHOULD this server skips */

@@ -5,6 +5,7 @@
 #include "harness/server/internal.h"
 
 static int dnsaccount01_enabled(const acmeh_server *s) { return s->dnsacct != DNSACCT_OFF; }
+static int devattest01_enabled(const acmeh_server *s) { return s->devattest != NULL; }
 
 static const srv_chaltype_row rows[CHAL_COUNT] = {
     /* RFC 8738 §7: http-01 and tls-alpn-01 for ip identifiers, never a DNS method */
@@ -22,6 +23,9 @@ static const srv_chaltype_row rows[CHAL_COUNT] = {
     [CHAL_PK01] = {"pk-01", 0, 0, 0, srv_pk01_enabled, srv_pk01_inputs, srv_validate_pk01, .for_key = 1},
     /* RFC 9891 §3: only for bundleEID identifiers, when the server has a bundle node */
     [CHAL_BPNODEID00] = {"bp-nodeid-00", 0, 0, 0, srv_bpnodeid00_enabled, srv_bpnodeid00_inputs, srv_validate_bpnodeid00, .for_eid = 1},
+    /* draft-ietf-acme-device-attest §5: for permanent-identifier and hardware-module identifiers only */
+    [CHAL_DEVATTEST01] = {"device-attest-01", 0, 0, 0, devattest01_enabled, srv_devattest01_inputs,
+                          srv_validate_devattest01, .for_devid = 1},
 };
 
 const srv_chaltype_row *srv_chaltype(srv_chal_type t) { return &rows[t]; }

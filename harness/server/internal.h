@@ -8,6 +8,7 @@
 #include <ldns/ldns.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -57,7 +58,7 @@ typedef enum { AZ_PENDING, AZ_VALID, AZ_INVALID, AZ_DEACTIVATED, AZ_EXPIRED } sr
 typedef enum { CH_PENDING, CH_PROCESSING, CH_VALID, CH_INVALID } srv_chal_status;
 typedef enum { ORD_PENDING, ORD_READY, ORD_PROCESSING, ORD_VALID, ORD_INVALID } srv_order_status;
 typedef enum { CHAL_HTTP01, CHAL_DNS01, CHAL_TLSALPN01, CHAL_DNSACCT01, CHAL_PERSIST01, CHAL_TKAUTH01, CHAL_PK01, CHAL_BPNODEID00,
-               CHAL_COUNT } srv_chal_type;
+               CHAL_DEVATTEST01, CHAL_COUNT } srv_chal_type;
 /* pk-01 and its key identifiers (draft-geng-acme-public-key, pk.c): off, on,
  * or on with one deliberate deviation for the harness's own tests (server.h, pk). */
 typedef enum { PK_OFF, PK_ON, PK_CSR_ANY_KEY, PK_ANY_PROOF, PK_OTHER_KEY, PK_NO_CHALLENGE } srv_pk_mode;
@@ -110,6 +111,8 @@ typedef struct {
   int validating; /* a validation job for one of its challenges is queued or running */
   double atc_exp; /* tkauth-01: the valid token's exp (0 = none), for finalize */
   int atc_ca;     /* tkauth-01: the valid token's atc.ca */
+  unsigned char *attested_spki; /* device-attest-01: DER SubjectPublicKeyInfo the attestation certified, NULL = none */
+  size_t attested_spki_len;
 } srv_authz;
 
 typedef struct {
@@ -222,6 +225,7 @@ struct acmeh_server {
   unsigned tkauth_dev;  /* SRV_TKAUTH_* deviations (tkauth.c) */
   json_t *atc_jtis; /* jti -> exp of every token accepted (tkauth.c) */
   srv_pk_mode pk;             /* pk-01 and the key identifiers offered, and how (pk.c) */
+  struct srv_devattest *devattest; /* device-attest-01 settings and trust anchors (devattest.c); NULL = off */
 };
 
 /* One request as the handlers see it. */
@@ -344,8 +348,8 @@ char *srv_ip_name(const char *value, const char **type, char *why, size_t whylen
 int srv_is_ip(const char *name);
 /* "ip", "dns", a token or a key identifier's type for a stored identifier value. */
 const char *srv_ident_type(const char *name);
-/* The value as sent: the name itself, or a token or key identifier's value
- * (after "<type>:", borrowed). */
+/* The value as sent: the name itself, or a token, key or device identifier's
+ * value (after "<type>:", borrowed). */
 const char *srv_ident_value(const char *name);
 
 /* authz.c */
@@ -401,6 +405,11 @@ typedef struct {
   char id_chal[SRV_ID_CHARS + 1];
   char dtn_thumb[44];   /* the responding account's thumbprint */
   double rtt;           /* the response's "rtt" in seconds; < 0 = none */
+  /* device-attest-01 only: */
+  unsigned char *att_obj;          /* the decoded "attObj" of the response, NULL = none or not base64url */
+  size_t att_len;
+  const struct srv_devattest *att; /* settings and roots (read only on the pool) */
+  struct srv_att_out *att_out;     /* what the validation found (the attested key), for job_done */
 } srv_validation;
 json_t *srv_validate(const srv_validation *v);
 /* Each type's blocking validation (the rows of srv_chaltype). */
@@ -442,6 +451,36 @@ json_t *srv_validate_persist01(const srv_validation *v); /* draft-ietf-acme-dns-
 /* validate.c's blocking TXT query: the answer's TXT records at host into *list (caller's). */
 json_t *srv_txt_query(const srv_validation *v, const char *host, ldns_rr_list **list);
 
+/* devattest.c: device-attest-01 (draft-ietf-acme-device-attest) and its
+ * identifier types, stored in names as "<type>:<value>" ("permanent-
+ * identifier:ABC/1.2.3.4"; no DNS name or address holds ':' after a letter
+ * other than a-f). */
+struct srv_att_out {
+  unsigned char *spki; /* DER of the attested key */
+  size_t spki_len;
+};
+/* Parses server.h's device_attest mode and loads the trust anchors. */
+int srv_devattest_new(acmeh_server *s, const acmeh_server_config *cfg, char *err, size_t errlen);
+void srv_devattest_free(acmeh_server *s);
+/* 1 when `type` is a device identifier type the server takes (offered or
+ * not); then *name is the stored name or NULL with ptype / why filled. */
+int srv_devid_parse(const acmeh_server *s, const char *type, const char *value, char **name, const char **ptype, char *why,
+                    size_t whylen);
+/* 1 when the "short-token" deviation is on (a 64-bit device-attest-01 token). */
+int srv_devattest_short_token(const acmeh_server *s);
+/* 1 when the stored name is a device identifier. */
+int srv_is_devid(const char *name);
+int srv_devattest01_inputs(acmeh_server *s, const srv_req *rq, const srv_authz *a, srv_validation *v);
+json_t *srv_validate_devattest01(const srv_validation *v); /* draft-ietf-acme-device-attest §5 */
+/* The verdict reached the loop: keeps the attested key on the authorization. */
+void srv_devattest01_done(srv_authz *a, srv_validation *v);
+/* Finalize of an order with device identifiers (§3.2, §4.2, §8): the CSR may
+ * omit them, or name exactly them; its key must be the attested key. 1 = ok,
+ * else 0 with why. */
+int srv_devid_csr_ok(acmeh_server *s, const srv_order *o, const acmeh_csr *csr, char *why, size_t whylen);
+/* Adds the otherName SANs of the device identifiers among names to gns. */
+int srv_devid_add_sans(GENERAL_NAMES *gns, char *const *names, size_t n);
+
 /* chaltype.c: the challenge types the reference server offers, one row each,
  * indexed by srv_chal_type; authorizations offer them in this order. Adding a
  * type to the server is one enum value, one row and its validate function. */
@@ -456,6 +495,7 @@ typedef struct {
   int for_atc; /* offered for TNAuthList / JWTClaimConstraints identifiers (and nothing else is) */
   int for_key; /* offered for the key identifiers pk, selfsign-cert, csr (draft-geng-acme-public-key) */
   int for_eid;             /* offered for bundleEID identifiers usable as Node IDs (RFC 9891) */
+  int for_devid;           /* offered for permanent-identifier / hardware-module identifiers only */
 } srv_chaltype_row;
 const srv_chaltype_row *srv_chaltype(srv_chal_type t);
 /* dns-01 (RFC 8555 §8.4) split in two for the loop's own UDP query (dnsq.c):

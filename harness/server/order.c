@@ -85,12 +85,14 @@ int srv_is_ip(const char *name) {
 
 const char *srv_ident_type(const char *name) {
   const char *t, *key = srv_key_ident_type(name); /* draft-geng-acme-public-key */
+  if (srv_is_devid(name)) return strncmp(name, "hardware-module:", 16) == 0 ? "hardware-module" : "permanent-identifier";
   return srv_atc_split(name, &t, NULL) ? t : key ? key : srv_is_ip(name) ? "ip" : srv_is_eid(name) ? "bundleEID" : "dns";
 }
 
-/* Token identifiers are kept as "type:value" (tkauth.c), key identifiers as "type:value" too. */
+/* Token identifiers are kept as "type:value" (tkauth.c), key and device identifiers as "type:value" too. */
 const char *srv_ident_value(const char *name) {
   const char *v, *key = srv_key_ident_type(name);
+  if (srv_is_devid(name)) return strchr(name, ':') + 1;
   return srv_atc_split(name, NULL, &v) ? v : key ? name + strlen(key) + 1 : name;
 }
 
@@ -204,7 +206,9 @@ static int parse_identifiers(acmeh_server *s, const json_t *ids, char ***names, 
     const char *ptype = "malformed";
     char why[300] = "identifier needs string type and value", *name = NULL;
     int eid = type && value && strcmp(type, "bundleEID") == 0 && s->dtn.port; /* RFC 9891 §2 */
-    if (type && value && (strcmp(type, "TNAuthList") == 0 || strcmp(type, "JWTClaimConstraints") == 0))
+    if (type && value && srv_devid_parse(s, type, value, &name, &ptype, why, sizeof why))
+      ; /* draft-ietf-acme-device-attest §3, §4 (devattest.c) */
+    else if (type && value && (strcmp(type, "TNAuthList") == 0 || strcmp(type, "JWTClaimConstraints") == 0))
       name = srv_atc_name(type, value, srv_atc_lenient_der(s), &ptype, why, sizeof why);
     else if (type && value && acmeh_pk_is_key_type(type)) /* draft-geng-acme-public-key */
       name = srv_key_ident(s, type, value, &ptype, why, sizeof why), unsupported += !name && !strcmp(ptype, "unsupportedIdentifier");
@@ -388,6 +392,8 @@ static int csr_names_unambiguous(const acmeh_csr *csr, const STACK_OF(X509_EXTEN
 }
 
 int srv_csr_names_ok(const acmeh_csr *csr, char *const *all, size_t nall, char *why, size_t whylen) {
+  for (size_t i = 0; i < nall; i++) /* device identifiers: srv_devid_csr_ok instead */
+    if (srv_is_devid(all[i])) return 1;
   char *names[SRV_MAX_IDENTIFIERS]; /* token identifiers are judged by srv_atc_csr_ok */
   size_t nnames = srv_atc_plain_names(all, nall < SRV_MAX_IDENTIFIERS ? nall : SRV_MAX_IDENTIFIERS, names);
   char **sans = NULL, cn[256] = "";
@@ -477,6 +483,9 @@ static void finalize(srv_req *rq, srv_resp *rs, srv_order *o) {
   if (ok && !(ok = acmeh_csr_verify(req))) snprintf(why, sizeof why, "the CSR's self-signature does not verify");
   ok = ok && csr_key_ok(s, acmeh_csr_key(req), why, sizeof why) && srv_csr_names_ok(req, o->names, o->nnames, why, sizeof why) &&
        srv_atc_csr_ok(s, o, req, why, sizeof why);
+  int devids = 0;
+  for (size_t i = 0; i < o->nnames; i++) devids |= srv_is_devid(o->names[i]);
+  ok = ok && (!devids || srv_devid_csr_ok(s, o, req, why, sizeof why));
   if (ok && srv_issue_async(s, o, acmeh_csr_spki(req)) != ACMEH_OK) {
     acmeh_csr_free(req);
     return srv_problem(rs, 500, "serverInternal", "cannot queue issuance");

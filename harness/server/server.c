@@ -393,6 +393,7 @@ static void free_server(acmeh_server *s) {
   srv_profiles_free(s->profiles);
   srv_eab_free(s);
   srv_atc_free(s);
+  srv_devattest_free(s);
   free(s->bind), free(s->base), free(s->dir_url), free(s->run_dir), free(s->ca_file), free(s->dns_addr);
   free(s);
 }
@@ -474,6 +475,7 @@ static int setup(acmeh_server *s, const acmeh_server_config *cfg, char *err, siz
     return acmeh_msg(err, errlen, rc, "server: tkauth_deviations \"%.100s\" names an unknown deviation, or out of memory",
                      cfg->tkauth_deviations ? cfg->tkauth_deviations : "");
   if ((rc = srv_dtn_config(&s->dtn, cfg, err, errlen))) return rc;
+  if ((rc = srv_devattest_new(s, cfg, err, errlen))) return rc;
   rc = make_tls(s, cfg, err, errlen);
   return rc ? rc : srv_ca_new(s->run_dir, &s->ca, err, errlen);
 }

@@ -144,6 +144,25 @@ typedef struct {
    * 0 = draft-ietf-acme-dns-persist-02, 1 = -01, 2 = draft-ietf-acme-dns-persist-00
    * and its draft-sheurich predecessors. */
   int dns_persist_rev;
+  /* device-attest-01 and the permanent-identifier / hardware-module
+   * identifiers (draft-ietf-acme-device-attest): NULL or "on" = offered for
+   * those identifiers; "off" = the identifier types are unsupported; or one
+   * deliberate deviation for the harness's own tests: "no-abnf" (takes values
+   * that break the §3.1/§4.1 ABNF), "short-token" (64-bit token),
+   * "any-format" (takes any fmt and any CBOR without verifying), "any-nonce"
+   * (signature not checked against the key authorization), "any-identifier"
+   * (attested identifier not compared), "strict-fields" (refuses a response
+   * with fields besides attObj), "any-csr" (CSR names and key not compared
+   * at finalize), "need-san" (refuses a CSR without the device identifier).
+   * Others: ACMEH_INVALID_ARG. */
+  const char *device_attest;
+  /* Which revision: 0 = draft-ietf-acme-device-attest-09 (ABNF values with
+   * "/OID", device-attest-01 for both types), 1 = -01 (a permanent-identifier
+   * value is all identifierValue; device-attest-01 only for it). */
+  int device_attest_rev;
+  /* PEM file of the attestation trust anchors; NULL = the data folder's
+   * vectors/deviceattest/attestation-root.pem (the mocks' test root). */
+  const char *attestation_roots;
   /* A deliberate deviation for client tests: every http-01 challenge carries
    * this token instead of a random one, and validation fetches it as given
    * (RFC 8555 §8.3: a client MUST refuse a token that is not base64url, e.g.
