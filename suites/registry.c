@@ -11,6 +11,7 @@
   X(profiles)               \
   X(dnsaccount)             \
   X(dnsupdate)              \
+  X(onion)                  \
 
 
 #define DECLARE(name) extern const acmeh_suite name##_suite;

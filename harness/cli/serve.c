@@ -25,7 +25,7 @@
 
 typedef struct {
   int port, dns_port, http01_port, tlsalpn01_port, no_mocks, verbose, quiet, no_verdicts;
-  const char *run_dir, *tls_cert, *tls_key, *tls_ca, *faults_file, *dns_account;
+  const char *run_dir, *tls_cert, *tls_key, *tls_ca, *faults_file, *dns_account, *onion, *onion_caa_flag;
   json_t *faults; /* loaded and validated rules, NULL = none */
   acmeh_server_eab_key eab[8]; /* --eab-kid / --eab-key pairs, in order */
   size_t neab_kid, neab_key;
@@ -37,7 +37,7 @@ typedef struct {
 static void usage(FILE *f) {
   fputs("usage: acme-harness serve [--port P] [--dns-port P] [--http01-port P] [--tlsalpn01-port P]\n"
         "                          [--run-dir D] [--no-mocks] [--tls-cert F --tls-key F [--tls-ca F]]\n"
-        "                          [--faults F] [--dns-account MODE] [--quiet] [--no-verdicts] [--verbose]\n"
+        "                          [--faults F] [--dns-account MODE] [--onion MODE] [--onion-caa-flag NAME] [--quiet] [--no-verdicts] [--verbose]\n"
         "                          [--eab-kid KID --eab-key B64URL]... [--eab-required] [--draft SUITE=REV]...\n"
         "  --no-mocks  start only the server; validate against the DNS, http-01 and tls-alpn-01\n"
         "              ports given (mocks of a running `acme-harness run`)\n"
@@ -45,6 +45,10 @@ static void usage(FILE *f) {
         "  --dns-account MODE  dns-account-01: on (default), off, or a deviation for tests\n"
         "              (dns01-name, label-20-bytes, any-account-label, any-txt, wildcard-star,\n"
         "              bare-error, no-cname, short-token; harness/server/server.h)\n"
+        "  --onion MODE  .onion names and onion-csr-01 (RFC 9799): on (default), off, or a deviation\n"
+        "              for tests (harness/server/server.h, onion)\n"
+        "  --onion-caa-flag NAME  the directory meta flag for required in-band CAA: both (default),\n"
+        "              inBandOnionCAARequired, onionCAARequired, none\n"
         "  --eab-kid KID --eab-key B64URL  an External Account Binding key (RFC 8555 §7.3.4;\n"
         "              HMAC key in base64url, >= 16 bytes; up to 8 pairs); binding optional\n"
         "  --eab-required  newAccount must carry a binding (meta.externalAccountRequired)\n"
@@ -87,6 +91,7 @@ static int parse(serve_args *a, int argc, char **argv) {
       {"quiet", no_argument, 0, 'q'},                {"dns-account", required_argument, 0, 'A'},
       {"eab-kid", required_argument, 0, 'K'},        {"eab-key", required_argument, 0, 'M'},
       {"eab-required", no_argument, 0, 'E'},         {"draft", required_argument, 0, 'r'},
+      {"onion", required_argument, 0, 'O'},          {"onion-caa-flag", required_argument, 0, 'F'},
       {0}};
   for (int ch; (ch = getopt_long(argc, argv, "hvq", opts, NULL)) != -1;) {
     switch (ch) {
@@ -104,6 +109,8 @@ static int parse(serve_args *a, int argc, char **argv) {
     case 'f': a->faults_file = optarg; break;
     case 'q': a->quiet = 1; break;
     case 'A': a->dns_account = optarg; break;
+    case 'O': a->onion = optarg; break;
+    case 'F': a->onion_caa_flag = optarg; break;
     case 'K': if (a->neab_kid < 8) a->eab[a->neab_kid].kid = optarg; a->neab_kid++; break;
     case 'M': if (a->neab_key < 8) a->eab[a->neab_key].hmac_key_b64url = optarg; a->neab_key++; break;
     case 'E': a->eab_required = 1; break;
@@ -286,7 +293,7 @@ static int start_all(serve_args *a, const char *run_dir, printer *pr, acmeh_mock
   acmeh_server_config sc = {.port = a->port, .tls_cert_file = a->tls_cert, .tls_key_file = a->tls_key,
                             .tls_ca_file = a->tls_ca, .dns_addr = "127.0.0.1", .dns_port = a->dns_port,
                             .http01_port = a->http01_port, .tlsalpn01_port = a->tlsalpn01_port, .run_dir = run_dir,
-                            .log_requests = a->verbose, .faults = a->faults, .dns_account = a->dns_account,
+                            .log_requests = a->verbose, .faults = a->faults, .dns_account = a->dns_account, .onion = a->onion, .onion_caa_flag = a->onion_caa_flag,
                             .eab_keys = a->eab, .neab = a->neab_kid, .eab_required = a->eab_required,
                             .dns_account_scheme = a->wire.dnsacct_scheme,
                             .observer = a->quiet ? NULL : print_exchange, .observer_ud = pr};

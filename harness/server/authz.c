@@ -37,11 +37,12 @@ static int new_token(char *out, size_t outlen, size_t bytes) {
 /* Sets the challenge types an authorization offers into chal; returns how
  * many. The challenge-type rows (chaltype.c) say what each type is offered
  * for, and their order is the order offered. */
-static int offered_types(const acmeh_server *s, int wildcard, int ip, srv_chal *chal) {
+static int offered_types(const acmeh_server *s, const char *name, int wildcard, int ip, srv_chal *chal) {
   int n = 0;
   for (int t = 0; t < CHAL_COUNT; t++) {
     const srv_chaltype_row *row = srv_chaltype((srv_chal_type)t);
-    if ((ip ? row->for_ip : row->for_dns) && (!wildcard || row->for_wildcard) && (!row->enabled || row->enabled(s)))
+    if ((ip ? row->for_ip : row->for_dns) && (!wildcard || row->for_wildcard) && (!row->enabled || row->enabled(s)) &&
+        (ip || srv_onion_offers(s, (srv_chal_type)t, name)))
       chal[n++].type = (srv_chal_type)t;
   }
   return n;
@@ -55,7 +56,7 @@ srv_authz *srv_authz_create(acmeh_server *s, srv_account *acct, const char *name
   a->value = strdup(name + (a->wildcard ? 2 : 0)); /* §7.1.4: the base name, never "*." */
   memcpy(a->account, acct->e.id, sizeof a->account);
   a->expires = acmeh_now_wall() + SRV_ORDER_LIFETIME;
-  a->nchal = offered_types(s, a->wildcard, srv_is_ip(name), a->chal);
+  a->nchal = offered_types(s, a->value ? a->value : "", a->wildcard, srv_is_ip(name), a->chal);
   *rc = a->value ? srv_random_id(a->e.id) : ACMEH_NOMEM;
   for (int i = 0; *rc == ACMEH_OK && i < a->nchal; i++) {
     int short_token = a->chal[i].type == CHAL_DNSACCT01 && s->dnsacct == DNSACCT_SHORT_TOKEN;
@@ -63,6 +64,7 @@ srv_authz *srv_authz_create(acmeh_server *s, srv_account *acct, const char *name
       snprintf(a->chal[i].token, sizeof a->chal[i].token, "%s", s->http01_token);
     else
       *rc = new_token(a->chal[i].token, sizeof a->chal[i].token, short_token ? 8 : 32);
+    if (*rc == ACMEH_OK && a->chal[i].type == CHAL_ONIONCSR01) *rc = srv_onion_nonce(s, a->chal[i].nonce); /* RFC 9799 §3.2 */
   }
   if (*rc == ACMEH_OK) *rc = srv_table_add(&s->authzs, &a->e);
   if (*rc != ACMEH_OK) {
@@ -86,6 +88,10 @@ json_t *srv_chal_json(acmeh_server *s, const srv_authz *a, int i) {
   json_t *j = json_pack("{s:s,s:s,s:s,s:s}", "type", srv_chal_type_name(c->type), "url", u ? u : "", "status",
                         chal_status_names[c->status], "token", c->token);
   free(base), free(u);
+  if (c->type == CHAL_ONIONCSR01) { /* RFC 9799 §3.2: a "nonce", no token */
+    json_object_del(j, "token");
+    json_object_set_new(j, "nonce", json_string(c->nonce));
+  }
   if (c->validated) {
     char t[32];
     srv_rfc3339(c->validated, t);
@@ -130,6 +136,12 @@ void srv_h_new_authz(srv_req *rq, srv_resp *rs) {
   char why[300];
   char *name = ip ? srv_ip_name(value, &ptype, why, sizeof why) : srv_dns_name(value, 0, &ptype, why, sizeof why);
   if (!name) return srv_problem(rs, 400, ptype, "%s", why);
+  const char *onion = ip ? NULL : srv_onion_name_problem(rq->s, name, why, sizeof why); /* RFC 9799 §2 */
+  if (onion) {
+    srv_problem(rs, 400, "rejectedIdentifier", "\"%.100s\" %s", name, onion);
+    free(name);
+    return;
+  }
   int rc;
   srv_authz *a = srv_authz_create(rq->s, rq->acct, name, &rc);
   free(name);

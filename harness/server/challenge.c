@@ -36,6 +36,7 @@ static void job_free(job *j) {
   free(j->v.name);
   free(j->v.token);
   free(j->v.keyauth);
+  free(j->v.csr);
   json_decref(j->result);
   free(j->chal_url);
   free(j);

@@ -4,6 +4,8 @@
  * are not steered to it. */
 #include "harness/server/internal.h"
 
+/* .onion names (RFC 9799): the rows' last field says which types reach them;
+ * srv_onion_offers (onion.c) applies it with the server's onion mode. */
 static int dnsaccount01_enabled(const acmeh_server *s) { return s->dnsacct != DNSACCT_OFF; }
 
 static const srv_chaltype_row rows[CHAL_COUNT] = {
@@ -14,6 +16,8 @@ static const srv_chaltype_row rows[CHAL_COUNT] = {
     /* a DNS method for dns identifiers (the draft's IANA entry), so with dns-01, wildcards included */
     [CHAL_DNSACCT01] = {"dns-account-01", 1, 0, 1, dnsaccount01_enabled, srv_dnsaccount01_inputs,
                         srv_validate_dnsaccount01},
+    /* RFC 9799 §3.2: .onion names only, wildcards included (the CA/B CSR method) */
+    [CHAL_ONIONCSR01] = {"onion-csr-01", 1, 0, 1, NULL, srv_onioncsr01_inputs, srv_validate_onioncsr01, 2},
 };
 
 const srv_chaltype_row *srv_chaltype(srv_chal_type t) { return &rows[t]; }

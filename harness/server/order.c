@@ -183,7 +183,7 @@ json_t *srv_order_json(acmeh_server *s, srv_order *o) {
 /* ---- newOrder ------------------------------------------------------------------ */
 
 /* Validates the identifiers into names (deduplicated); 0 with rs filled on refusal. */
-static int parse_identifiers(const json_t *ids, char ***names, size_t *n, srv_resp *rs) {
+static int parse_identifiers(const acmeh_server *s, const json_t *ids, char ***names, size_t *n, srv_resp *rs) {
   if (!json_is_array(ids) || !json_array_size(ids) || json_array_size(ids) > SRV_MAX_IDENTIFIERS)
     return srv_problem(rs, 400, "malformed", "identifiers must be an array of 1 to %d objects", SRV_MAX_IDENTIFIERS), 0;
   *names = calloc(json_array_size(ids), sizeof **names);
@@ -200,6 +200,13 @@ static int parse_identifiers(const json_t *ids, char ***names, size_t *n, srv_re
       name = srv_ip_name(value, &ptype, why, sizeof why);
     else if (type && value)
       name = srv_dns_name(value, 1, &ptype, why, sizeof why);
+    const char *onion = name && strcmp(type, "dns") == 0 ? srv_onion_name_problem(s, name + (name[0] == '*' ? 2 : 0), why, sizeof why) : NULL;
+    if (onion) { /* RFC 9799 §2: v3 onion addresses only */
+      char reason[300];
+      snprintf(reason, sizeof reason, "\"%.100s\" %s", name, onion);
+      snprintf(why, sizeof why, "%s", reason);
+      free(name), name = NULL, ptype = "rejectedIdentifier";
+    }
     if (!name) {
       json_t *sp = srv_problem_obj(ptype, why);
       if (type && value) json_object_set_new(sp, "identifier", json_pack("{s:s,s:s}", "type", type, "value", value));
@@ -296,7 +303,7 @@ void srv_h_new_order(srv_req *rq, srv_resp *rs) {
   srv_order *o = calloc(1, sizeof *o);
   if (!o) return srv_problem(rs, 500, "serverInternal", "out of memory");
   srv_cert *replaced = NULL;
-  int ok = parse_identifiers(json_object_get(rq->payload, "identifiers"), &o->names, &o->nnames, rs), has_ip = 0;
+  int ok = parse_identifiers(rq->s, json_object_get(rq->payload, "identifiers"), &o->names, &o->nnames, rs), has_ip = 0;
   for (size_t i = 0; ok && i < o->nnames; i++) has_ip |= srv_is_ip(o->names[i]);
   if (!ok || !parse_validity(rq->payload, o, rs) || !srv_profile_select(s, rq->payload, has_ip, &o->profile, rs) ||
       !srv_ari_replaces_check(rq, rs, o->names, o->nnames, &replaced))
@@ -429,6 +436,7 @@ static void finalize(srv_req *rq, srv_resp *rs, srv_order *o) {
   acmeh_csr *req = NULL;
   char why[256] = "";
   if (!csr) return srv_problem(rs, 400, "malformed", "finalize payload needs a \"csr\" string");
+  if (!srv_onion_finalize_caa(s, o, rq->payload, rs)) return; /* RFC 9799 §6.4 in-band CAA */
   if (acmeh_csr_read(csr, &req) != ACMEH_OK)
     return srv_problem(rs, 400, "badCSR", "csr is not base64url (unpadded) DER of one PKCS#10 request");
   int ok = acmeh_spki_form_ok(acmeh_csr_spki(req), why, sizeof why);

@@ -161,6 +161,7 @@ static json_t *directory(acmeh_server *s) {
   free(tos);
   srv_ari_directory(s, d);
   srv_profiles_meta(s->profiles, json_object_get(d, "meta"));
+  srv_onion_meta(s, json_object_get(d, "meta")); /* RFC 9799 §6.4.1 */
   return d;
 }
 
@@ -461,6 +462,11 @@ static int setup(acmeh_server *s, const acmeh_server_config *cfg, char *err, siz
   if (mode < 0) return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "server: unknown dns_account mode \"%.40s\"", cfg->dns_account);
   s->dnsacct = (srv_dnsacct_mode)mode;
   s->dnsacct_scheme = cfg->dns_account_scheme;
+  if ((mode = srv_onion_mode_parse(cfg->onion)) < 0)
+    return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "server: unknown onion mode \"%.40s\"", cfg->onion);
+  s->onion = (srv_onion_mode)mode;
+  if ((s->onion_caa_flag = srv_onion_caa_flag_parse(cfg->onion_caa_flag)) < 0)
+    return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "server: unknown onion_caa_flag \"%.40s\"", cfg->onion_caa_flag);
   if ((rc = fixed_http01_token(s, cfg->http01_token, err, errlen))) return rc;
   rc = make_tls(s, cfg, err, errlen);
   return rc ? rc : srv_ca_new(s->run_dir, &s->ca, err, errlen);

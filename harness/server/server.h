@@ -134,6 +134,25 @@ typedef struct {
    * "_acme-challenge", ACMEH_DNSACCT_SCOPED = draft-ietf-acme-scoped-dns-
    * challenges-00's "_acme-host-challenge" / "_acme-wildcard-challenge". */
   int dns_account_scheme;
+  /* .onion names (RFC 9799): NULL or "on" = v3 onion names accepted as dns
+   * identifiers (v2 and bad checksums refused), onion-csr-01 offered for them
+   * alone (wildcards too) and no other type, in-band CAA (onionCAA) required
+   * at finalize since this server fetches no descriptors; "off" = .onion
+   * names refused; or one deliberate deviation for the onion suite's tests:
+   * "v2-ok", "no-checksum", "dns01-too" (dns-01 offered for onion names),
+   * "everywhere" (onion-csr-01 for every dns name), "base64url-nonce",
+   * "short-nonce" (32 bits), "any-key" (CSR key not compared with the
+   * address), "nonce-unchecked", "short-applicant-nonce" (any length),
+   * "subject-checked" (subject must be empty or CN=name), "caa-unchecked"
+   * (onionCAA signature and expiry ignored), "caa-32bit" (expiry truncated
+   * to 32 bits), "caa-wrong-error" (error "caa" instead of onionCAARequired).
+   * Others are refused with ACMEH_INVALID_ARG. */
+  const char *onion;
+  /* The directory meta flag saying in-band CAA is required (RFC 9799
+   * §6.4.1; the RFC's text says "inBandOnionCAARequired", its IANA table
+   * "onionCAARequired"): "inBandOnionCAARequired", "onionCAARequired",
+   * NULL or "both", or "none" (required but not advertised). */
+  const char *onion_caa_flag;
   /* A deliberate deviation for client tests: every http-01 challenge carries
    * this token instead of a random one, and validation fetches it as given
    * (RFC 8555 §8.3: a client MUST refuse a token that is not base64url, e.g.
