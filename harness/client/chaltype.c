@@ -63,6 +63,15 @@ static void dnsaccount01_unpublish(const acmeh_chal_response *r) {
   free(host);
 }
 
+/* ---- onion-csr-01 (RFC 9799 §3.2): nothing is published; the response
+ * payload itself is a CSR signed with the onion service's key, which the
+ * publisher does not hold: harness/client/onion.h builds it. */
+static int onioncsr01_publish(const acmeh_chal_response *r, char *err, size_t errlen) {
+  return acmeh_msg(err, errlen, ACMEH_UNSUPPORTED, "onion-csr-01 for %s is answered with a CSR signed by the onion key "
+                   "(acmeh_client_onion_response), not by publishing", r->name);
+}
+static void onioncsr01_unpublish(const acmeh_chal_response *r) { (void)r; }
+
 static const char *const dns_only[] = {"dns", NULL};
 static const char *const dns_and_ip[] = {"dns", "ip", NULL}; /* RFC 8738 §7: http-01 and tls-alpn-01 for ip */
 
@@ -71,7 +80,9 @@ static const acmeh_chaltype dns01 = {"dns-01", dns_only, dns01_publish, dns01_un
 static const acmeh_chaltype tlsalpn01 = {"tls-alpn-01", dns_and_ip, tlsalpn01_publish, tlsalpn01_unpublish, 1};
 static const acmeh_chaltype dnsaccount01 = {"dns-account-01", dns_only, dnsaccount01_publish, dnsaccount01_unpublish, 0};
 
-static const acmeh_chaltype *const table[] = {&http01, &dns01, &tlsalpn01, &dnsaccount01, NULL};
+static const acmeh_chaltype onioncsr01 = {"onion-csr-01", dns_only, onioncsr01_publish, onioncsr01_unpublish, 0};
+
+static const acmeh_chaltype *const table[] = {&http01, &dns01, &tlsalpn01, &dnsaccount01, &onioncsr01, NULL};
 
 const acmeh_chaltype *const *acmeh_chaltypes(void) { return table; }
 

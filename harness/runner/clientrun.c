@@ -155,6 +155,8 @@ static void server_settings(const json_t *def, acmeh_server_config *cfg, acmeh_s
   if (eab->kid && eab->hmac_key_b64url) cfg->eab_keys = eab, cfg->neab = 1;
   cfg->eab_required = cfg->neab && json_is_true(json_object_get(e, "required"));
   cfg->http01_token = json_string_value(json_object_get(srv, "http01_token"));
+  cfg->onion = json_string_value(json_object_get(srv, "onion"));                   /* RFC 9799 (server.h) */
+  cfg->onion_caa_flag = json_string_value(json_object_get(srv, "onion_caa_flag"));
 }
 
 /* The reference server in this process, validating where the client

@@ -3,9 +3,10 @@
  * descriptor. */
 #include "harness/runner/suite.h"
 
-extern const acmeh_check_impl onion_server_checks[];
+extern const acmeh_check_impl onion_server_checks[], onion_client_checks[];
+json_t *onion_scenario_begin(const acmeh_scenario_hook_args *a);
 
-static const acmeh_check_impl *const tables[] = {onion_server_checks, NULL};
+static const acmeh_check_impl *const tables[] = {onion_server_checks, onion_client_checks, NULL};
 static const char *const challenge_types[] = {"onion-csr-01", NULL};
 
 /* ONION-S-007 judges the reference client's onion-csr-01 answer. */
@@ -17,4 +18,5 @@ const acmeh_suite onion_suite = {
     .checks = tables,
     .challenge_types = challenge_types,
     .step_judges = step_judges,
+    .scenario_begin = onion_scenario_begin,
 };

@@ -10,6 +10,11 @@
    with --onion off and no "onion" claim every check but ONION-S-011 is
    skipped with "server does not implement RFC 9799", and with the claim
    ONION-S-001 fails.
+3. Client side: every ONION-C check fails against tests/peers/fake_client.c
+   (as tests/peers/fake-client-onion.json) with the fault that breaks it
+   (FAKE_CLIENT_FAULTS), and all pass without; the plain fake-client.json,
+   which claims no "onion", is skipped with "client does not implement
+   onion-csr-01" without being run.
 
 Env: ACMEH_BIN, ACMEH_SOURCE_DIR."""
 import base64
@@ -23,6 +28,24 @@ import tempfile
 
 BIN = os.environ["ACMEH_BIN"]
 SRC = os.environ["ACMEH_SOURCE_DIR"]
+FAKE = os.path.join(os.path.dirname(BIN), "tests", "acmeh-fake-client")
+CLIENT = os.path.join(SRC, "tests", "peers", "fake-client-onion.json")
+PLAIN_CLIENT = os.path.join(SRC, "tests", "peers", "fake-client.json")
+
+# (fake client faults, checks that must fail, substring of each failure message)
+CLIENT_ROWS = [
+    ("onion-uppercase", {"ONION-C-001": "lower-case v3 address (RFC 9799 §2); got {\"type\": \"dns\", \"value\": \""}),
+    ("onion-csr-other-key", {"ONION-C-002": "= the onion address's key, signature valid (RFC 9799 §3.2); got another Ed25519 key"}),
+    ("onion-nonce-text", {"ONION-C-003": "the challenge nonce's decoded bytes (RFC 9799 §3.2); got other bytes"}),
+    ("onion-short-app-nonce", {"ONION-C-004": "of >= 8 random bytes (RFC 9799 §3.2); got fewer than 8 bytes"}),
+    ("onion-finalize-onion-key", {"ONION-C-005": "a finalize CSR on a key other than the onion identity key (RFC 9799 §3.2); got the onion key"}),
+    ("onion-extra-payload", {"ONION-C-006": "exactly {\"csr\": base64url without padding} (RFC 9799 §3.2); got {"}),
+    ("onion-caa-prefix", {"ONION-C-008": "got a signature that does not verify",
+                          "ONION-C-014": "got a signature over \"onion-csr|...\""}),
+    ("onion-no-caa", {"ONION-C-009": "an onionCAA entry for the onion address in finalize (RFC 9799 §6.4); got onionCAA absent"}),
+    ("onion-use-dns01", {"ONION-C-013": "no dns-01 response for a .onion name"}),
+    ("onion-caa-empty-string", {"ONION-C-014": "\"caa\": null for a service without CAA records (RFC 9799 §6.4); got \"caa\": \"\""}),
+]
 
 # (server args, checks that must fail, substring of each failure message)
 SERVER_ROWS = [
@@ -118,6 +141,28 @@ def server_row(row):
     return judge(server_run(args, list(want)), want, "fail", "server " + " ".join(args))
 
 
+def client_run(faults, checks, client=CLIENT):
+    env = dict(os.environ, ACMEH_FAKE_CLIENT=FAKE, FAKE_CLIENT_FAULTS=faults)
+    return results([BIN, "run", "--client", client, "--check", ",".join(checks), "--jobs", "2"], env)
+
+
+def client_row(row):
+    faults, want = row
+    return judge(client_run(faults, list(want)), want, "fail", "fake client " + faults)
+
+
+def client_baselines():
+    problems = []
+    cl = client_run("", ["ONION-C-*"])
+    if len(cl) < 10:
+        problems.append("fake client: only %s" % sorted(cl))
+    problems += ["fake client %s: %s %s" % (i, v, m[:300]) for i, (v, m) in cl.items() if v != "pass"]
+    plain = client_run("", ["ONION-C-*"], PLAIN_CLIENT)
+    problems += ["fake-client.json %s: %s %r" % (i, v, m[:200]) for i, (v, m) in plain.items()
+                 if v != "skip" or "client does not implement onion-csr-01" not in m]
+    return problems
+
+
 def baselines():
     problems = []
     for flag in ["both", "inBandOnionCAARequired", "onionCAARequired"]:
@@ -137,7 +182,8 @@ def baselines():
 def main():
     problems = check_vectors()
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as ex:
-        futs = [ex.submit(baselines)] + [ex.submit(server_row, r) for r in SERVER_ROWS]
+        futs = [ex.submit(baselines), ex.submit(client_baselines)] + [ex.submit(server_row, r) for r in SERVER_ROWS] + \
+               [ex.submit(client_row, r) for r in CLIENT_ROWS]
         for f in futs:
             problems += f.result()
     for p in problems:
