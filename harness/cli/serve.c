@@ -26,6 +26,7 @@
 typedef struct {
   int port, dns_port, http01_port, tlsalpn01_port, no_mocks, verbose, quiet, no_verdicts;
   const char *run_dir, *tls_cert, *tls_key, *tls_ca, *faults_file, *dns_account, *onion, *onion_caa_flag;
+  int socks5_port, mock_tor;
   json_t *faults; /* loaded and validated rules, NULL = none */
   acmeh_server_eab_key eab[8]; /* --eab-kid / --eab-key pairs, in order */
   size_t neab_kid, neab_key;
@@ -49,6 +50,9 @@ static void usage(FILE *f) {
         "              for tests (harness/server/server.h, onion)\n"
         "  --onion-caa-flag NAME  the directory meta flag for required in-band CAA: both (default),\n"
         "              inBandOnionCAARequired, onionCAARequired, none\n"
+        "  --socks5-port P  validate http-01 and tls-alpn-01 for .onion names through the SOCKS5 proxy\n"
+        "              on 127.0.0.1:P (a Tor SocksPort); --mock-tor starts a mock Tor that connects\n"
+        "              every onion name to 127.0.0.1 (mocks/socks5). Without either: onion-csr-01 only\n"
         "  --eab-kid KID --eab-key B64URL  an External Account Binding key (RFC 8555 §7.3.4;\n"
         "              HMAC key in base64url, >= 16 bytes; up to 8 pairs); binding optional\n"
         "  --eab-required  newAccount must carry a binding (meta.externalAccountRequired)\n"
@@ -92,6 +96,7 @@ static int parse(serve_args *a, int argc, char **argv) {
       {"eab-kid", required_argument, 0, 'K'},        {"eab-key", required_argument, 0, 'M'},
       {"eab-required", no_argument, 0, 'E'},         {"draft", required_argument, 0, 'r'},
       {"onion", required_argument, 0, 'O'},          {"onion-caa-flag", required_argument, 0, 'F'},
+      {"socks5-port", required_argument, 0, 'S'},    {"mock-tor", no_argument, 0, 'T'},
       {0}};
   for (int ch; (ch = getopt_long(argc, argv, "hvq", opts, NULL)) != -1;) {
     switch (ch) {
@@ -111,6 +116,8 @@ static int parse(serve_args *a, int argc, char **argv) {
     case 'A': a->dns_account = optarg; break;
     case 'O': a->onion = optarg; break;
     case 'F': a->onion_caa_flag = optarg; break;
+    case 'S': a->socks5_port = atoi(optarg); break;
+    case 'T': a->mock_tor = 1; break;
     case 'K': if (a->neab_kid < 8) a->eab[a->neab_kid].kid = optarg; a->neab_kid++; break;
     case 'M': if (a->neab_key < 8) a->eab[a->neab_key].hmac_key_b64url = optarg; a->neab_key++; break;
     case 'E': a->eab_required = 1; break;
@@ -294,6 +301,7 @@ static int start_all(serve_args *a, const char *run_dir, printer *pr, acmeh_mock
                             .tls_ca_file = a->tls_ca, .dns_addr = "127.0.0.1", .dns_port = a->dns_port,
                             .http01_port = a->http01_port, .tlsalpn01_port = a->tlsalpn01_port, .run_dir = run_dir,
                             .log_requests = a->verbose, .faults = a->faults, .dns_account = a->dns_account, .onion = a->onion, .onion_caa_flag = a->onion_caa_flag,
+                            .socks5_port = a->socks5_port, .mock_tor = a->mock_tor,
                             .eab_keys = a->eab, .neab = a->neab_kid, .eab_required = a->eab_required,
                             .dns_account_scheme = a->wire.dnsacct_scheme,
                             .observer = a->quiet ? NULL : print_exchange, .observer_ud = pr};

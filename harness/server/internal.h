@@ -204,6 +204,8 @@ struct acmeh_server {
   srv_dnsacct_mode dnsacct;   /* dns-account-01 offered, and how it validates */
   int dnsacct_scheme;         /* acmeh_dnsacct_scheme: which revision's validation name */
   srv_onion_mode onion;       /* RFC 9799 .onion names and onion-csr-01 (onion.c) */
+  int socks5_port;            /* SOCKS5 proxy for .onion validations (0 = none) */
+  struct acmeh_socks5 *mock_tor; /* the server's own mock Tor, NULL = none */
   int onion_caa_flag;         /* in-band CAA required: 0 no, 1 meta inBandOnionCAARequired, 2 onionCAARequired, 3 both */
   char http01_token[SRV_ID_CHARS * 2 + 1]; /* every http-01 challenge's token (config deviation); "" = random */
   struct srv_eab *eab;        /* External Account Binding keys (eab.c); NULL = none */
@@ -369,6 +371,7 @@ typedef struct {
   char *csr;
   char onion_nonce[32];
   srv_onion_mode onion;
+  int socks5_port; /* .onion names validated through this SOCKS5 proxy (0 = none) */
 } srv_validation;
 json_t *srv_validate(const srv_validation *v);
 /* Each type's blocking validation (the rows of srv_chaltype). */

@@ -51,6 +51,7 @@ int srv_onion_offers(const acmeh_server *s, srv_chal_type t, const char *name) {
   int onion = acmeh_onion_is(name), row = srv_chaltype(t)->onion;
   if (t == CHAL_ONIONCSR01) return s->onion != ONION_OFF && (onion || s->onion == ONION_EVERYWHERE);
   if (onion && t == CHAL_DNS01 && s->onion == ONION_DNS01_TOO) return 1;
+  if (onion && (t == CHAL_HTTP01 || t == CHAL_TLSALPN01)) return s->socks5_port > 0; /* §3.1.2, §3.1.3: over Tor only */
   return onion ? row != 0 : row != 2;
 }
 

@@ -153,6 +153,14 @@ typedef struct {
    * "onionCAARequired"): "inBandOnionCAARequired", "onionCAARequired",
    * NULL or "both", or "none" (required but not advertised). */
   const char *onion_caa_flag;
+  /* How http-01 and tls-alpn-01 reach .onion names (RFC 9799 §3.1.2,
+   * §3.1.3: over Tor): socks5_port > 0 = a SOCKS5 proxy on 127.0.0.1 (a Tor
+   * SocksPort, or the harness's mock Tor), or mock_tor = 1 to start a mock
+   * Tor (mocks/socks5) that connects every onion name to 127.0.0.1 at the
+   * port asked. With neither, those types are not offered for onion names
+   * (only onion-csr-01). Other names never go through it (§8.4, §8.5). */
+  int socks5_port;
+  int mock_tor;
   /* A deliberate deviation for client tests: every http-01 challenge carries
    * this token instead of a random one, and validation fetches it as given
    * (RFC 8555 §8.3: a client MUST refuse a token that is not base64url, e.g.

@@ -78,6 +78,7 @@ struct acmeh_socks5 {
   mapping all_fault; /* fault for every name (name "") */
   json_t *history;
   acmeh_socks5_config cfg;
+  char default_ip[64];
   int port;
   conn *conns;
 };
@@ -100,6 +101,7 @@ struct conn {
 };
 
 static void conn_close(conn *c);
+static int loopback(const char *ip);
 
 static void on_closed(uv_handle_t *h) {
   conn *c = h->data;
@@ -236,6 +238,7 @@ static void on_request(conn *c, const acmeh_socks5_request *r) {
   if (p->all_fault.fault && !use.fault) use.fault = p->all_fault.fault, memcpy(use.fault_ip, p->all_fault.fault_ip, sizeof use.fault_ip),
                                          use.fault_port = p->all_fault.fault_port;
   pthread_mutex_unlock(&p->mu);
+  if (!m && p->default_ip[0]) snprintf(use.ip, sizeof use.ip, "%s", p->default_ip), m = &use; /* the run's default service host */
   if (!m || use.fault == ACMEH_SOCKS5_UNREACHABLE) {
     note(c, 4, m ? "fault: unreachable" : "no such onion service registered");
     return send_reply(c, 4);
@@ -344,6 +347,12 @@ int acmeh_socks5_start(const acmeh_socks5_config *cfg, acmeh_socks5 **out, char 
   if (!p->cfg.handshake_ms) p->cfg.handshake_ms = 5000;
   if (!p->cfg.idle_ms) p->cfg.idle_ms = 30000;
   if (!p->cfg.slow_ms) p->cfg.slow_ms = 3000;
+  if (p->cfg.default_ip && (strlen(p->cfg.default_ip) >= sizeof p->default_ip || !loopback(p->cfg.default_ip))) {
+    free(p);
+    return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "socks5: default_ip must be a loopback address");
+  }
+  snprintf(p->default_ip, sizeof p->default_ip, "%s", p->cfg.default_ip ? p->cfg.default_ip : "");
+  p->cfg.default_ip = NULL;
   p->history = json_array();
   pthread_mutex_init(&p->mu, NULL);
   uv_loop_init(&p->loop);

@@ -46,6 +46,8 @@ typedef struct {
   unsigned handshake_ms;  /* greeting and request must be whole within this; 0 = 5000 */
   unsigned idle_ms;       /* a relayed connection idle this long is closed; 0 = 30000 */
   unsigned slow_ms;       /* the slow-circuit fault's delay before connecting; 0 = 3000 */
+  const char *default_ip; /* loopback address for .onion names nobody registered, at the port asked
+                             (NULL = those are unreachable, reply 0x04) */
 } acmeh_socks5_config;
 
 /* Starts the proxy and its thread. On success *out is the caller's (stop it

@@ -43,7 +43,7 @@ static const char *outcome(acmeh_check_ctx *ctx, onion_ready *o, const acmeh_htt
   json_t *ord = NULL;
   static const char *const waiting[] = {"processing", "ready"};
   if (acmeh_flow_poll(o->c, o->is->order_url, waiting, 2, &ord, ctx->err, sizeof ctx->err) != ACMEH_OK)
-    return snprintf(buf, len, "order poll failed: %s", ctx->err), "unknown";
+    return snprintf(buf, len, "order poll failed: %.300s", ctx->err), "unknown";
   const char *st = json_string_value(json_object_get(ord, "status"));
   snprintf(buf, len, "finalize %ld, order \"%s\"", r->status, st ? st : "?");
   json_decref(ord);

@@ -74,8 +74,9 @@ static EVP_PKEY *onion_key(void) {
   int priv = 0;
   if (!tried && getenv("ONION_KEY") && *getenv("ONION_KEY")) {
     tried = 1;
-    if (acmeh_onion_key_load(getenv("ONION_KEY"), &k, &priv, why, sizeof why) != ACMEH_OK || !priv)
-      fprintf(stderr, "fake-client: ONION_KEY: %s\n", priv ? why : "not a private key");
+    int rc = acmeh_onion_key_load(getenv("ONION_KEY"), &k, &priv, why, sizeof why);
+    if (rc != ACMEH_OK || !priv) fprintf(stderr, "fake-client: ONION_KEY: %s\n", rc ? why : "a public key, not the private key");
+    if (rc == ACMEH_OK && !priv) EVP_PKEY_free(k), k = NULL;
   }
   return k;
 }
