@@ -65,6 +65,7 @@ srv_authz *srv_authz_create(acmeh_server *s, srv_account *acct, const char *name
     else
       *rc = new_token(a->chal[i].token, sizeof a->chal[i].token, short_token ? 8 : 32);
     if (*rc == ACMEH_OK && a->chal[i].type == CHAL_ONIONCSR01) *rc = srv_onion_nonce(s, a->chal[i].nonce); /* RFC 9799 §3.2 */
+    if (*rc == ACMEH_OK && a->chal[i].type == CHAL_ONIONCSR01) *rc = srv_onion_auth_key(s, a->chal[i].auth_x); /* §4 */
   }
   if (*rc == ACMEH_OK) *rc = srv_table_add(&s->authzs, &a->e);
   if (*rc != ACMEH_OK) {
@@ -91,6 +92,7 @@ json_t *srv_chal_json(acmeh_server *s, const srv_authz *a, int i) {
   if (c->type == CHAL_ONIONCSR01) { /* RFC 9799 §3.2: a "nonce", no token */
     json_object_del(j, "token");
     json_object_set_new(j, "nonce", json_string(c->nonce));
+    if (c->auth_x[0]) json_object_set_new(j, "authKey", json_pack("{s:s,s:s,s:s}", "kty", "OKP", "crv", "Ed25519", "x", c->auth_x));
   }
   if (c->validated) {
     char t[32];

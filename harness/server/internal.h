@@ -68,7 +68,7 @@ typedef enum {
 typedef enum {
   ONION_OFF, ONION_ON, ONION_V2_OK, ONION_NO_CHECKSUM, ONION_DNS01_TOO, ONION_EVERYWHERE, ONION_BASE64URL_NONCE,
   ONION_SHORT_NONCE, ONION_ANY_KEY, ONION_NONCE_UNCHECKED, ONION_SHORT_APP_NONCE, ONION_SUBJECT_CHECKED,
-  ONION_CAA_UNCHECKED, ONION_CAA_32BIT, ONION_CAA_WRONG_ERROR, ONION_MODE_COUNT
+  ONION_CAA_UNCHECKED, ONION_CAA_32BIT, ONION_CAA_WRONG_ERROR, ONION_AUTHKEY_REUSED, ONION_MODE_COUNT
 } srv_onion_mode;
 
 typedef struct {
@@ -89,6 +89,7 @@ typedef struct {
   srv_chal_type type;
   char token[SRV_ID_CHARS * 2 + 1]; /* 256 random bits (RFC 8555 §8.1 asks >= 128) */
   char nonce[32]; /* onion-csr-01 only: the challenge nonce as sent (RFC 9799 §3.2: padded standard base64) */
+  char auth_x[48]; /* onion-csr-01 only: the authKey's Ed25519 "x" (RFC 9799 §4), "" = none */
   srv_chal_status status;
   double validated; /* wall seconds, 0 = never */
   json_t *error;    /* problem document or NULL */
@@ -206,6 +207,7 @@ struct acmeh_server {
   srv_onion_mode onion;       /* RFC 9799 .onion names and onion-csr-01 (onion.c) */
   int socks5_port;            /* SOCKS5 proxy for .onion validations (0 = none) */
   struct acmeh_socks5 *mock_tor; /* the server's own mock Tor, NULL = none */
+  char onion_auth_reused[48];    /* ONION_AUTHKEY_REUSED: the one authKey x of every challenge */
   int onion_caa_flag;         /* in-band CAA required: 0 no, 1 meta inBandOnionCAARequired, 2 onionCAARequired, 3 both */
   char http01_token[SRV_ID_CHARS * 2 + 1]; /* every http-01 challenge's token (config deviation); "" = random */
   struct srv_eab *eab;        /* External Account Binding keys (eab.c); NULL = none */
@@ -390,6 +392,7 @@ json_t *srv_validate_onioncsr01(const srv_validation *v);
 const char *srv_onion_name_problem(const acmeh_server *s, const char *name, char *why, size_t whylen);
 int srv_onion_offers(const acmeh_server *s, srv_chal_type t, const char *name);
 int srv_onion_nonce(const acmeh_server *s, char out[32]);
+int srv_onion_auth_key(acmeh_server *s, char out[48]);
 int srv_onion_finalize_caa(acmeh_server *s, const srv_order *o, const json_t *payload, srv_resp *rs);
 void srv_onion_meta(const acmeh_server *s, json_t *meta);
 int srv_onion_mode_parse(const char *name);

@@ -11,6 +11,7 @@
 #include "base/clock.h"
 #include "base/error.h"
 #include "base/rand.h"
+#include "harness/acme/b64.h"
 #include "harness/acme/onion.h"
 #include "harness/server/internal.h"
 
@@ -20,7 +21,8 @@
 int srv_onion_mode_parse(const char *name) {
   static const char *const names[] = {"off",           "on",           "v2-ok",           "no-checksum",   "dns01-too",
                                       "everywhere",    "base64url-nonce", "short-nonce",  "any-key",       "nonce-unchecked",
-                                      "short-applicant-nonce", "subject-checked", "caa-unchecked", "caa-32bit", "caa-wrong-error"};
+                                      "short-applicant-nonce", "subject-checked", "caa-unchecked", "caa-32bit", "caa-wrong-error",
+                                      "authkey-reused"};
   if (!name) return ONION_ON;
   for (size_t i = 0; i < sizeof names / sizeof *names; i++)
     if (strcmp(name, names[i]) == 0) return (int)i; /* same order as srv_onion_mode */
@@ -64,6 +66,23 @@ int srv_onion_nonce(const acmeh_server *s, char out[32]) {
     char *eq = strchr(out, '=');
     if (eq) *eq = 0;
   }
+  return ACMEH_OK;
+}
+
+/* RFC 9799 §4: the key the CA would fetch a client-authorized descriptor
+ * with, as an RFC 8037 OKP JWK's "x"; a fresh key per challenge, so never
+ * one key for two services (MUST NOT). This server fetches no descriptors, so
+ * it keeps only the public half. */
+int srv_onion_auth_key(acmeh_server *s, char out[48]) {
+  if (s->onion == ONION_AUTHKEY_REUSED && s->onion_auth_reused[0]) return snprintf(out, 48, "%s", s->onion_auth_reused), ACMEH_OK;
+  EVP_PKEY *k = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+  unsigned char pub[32];
+  char *x = k && acmeh_onion_pub(k, pub) == ACMEH_OK ? acmeh_b64url_encode(pub, 32) : NULL;
+  EVP_PKEY_free(k);
+  if (!x) return ACMEH_INTERNAL;
+  snprintf(out, 48, "%s", x);
+  if (s->onion == ONION_AUTHKEY_REUSED) snprintf(s->onion_auth_reused, sizeof s->onion_auth_reused, "%s", x);
+  free(x);
   return ACMEH_OK;
 }
 

@@ -145,7 +145,8 @@ typedef struct {
    * address), "nonce-unchecked", "short-applicant-nonce" (any length),
    * "subject-checked" (subject must be empty or CN=name), "caa-unchecked"
    * (onionCAA signature and expiry ignored), "caa-32bit" (expiry truncated
-   * to 32 bits), "caa-wrong-error" (error "caa" instead of onionCAARequired).
+   * to 32 bits), "caa-wrong-error" (error "caa" instead of onionCAARequired),
+   * "authkey-reused" (one authKey for every onion service; RFC 9799 §4 MUST NOT).
    * Others are refused with ACMEH_INVALID_ARG. */
   const char *onion;
   /* The directory meta flag saying in-band CAA is required (RFC 9799

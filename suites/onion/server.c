@@ -101,7 +101,7 @@ static const char *offered_types(const json_t *authz, char *buf, size_t len) {
  * authorization `which` fetched and its onion-csr-01 challenge found. */
 static int service_authz(acmeh_check_ctx *ctx, svc *s, const char *prefix) {
   char name[100];
-  int rc = acmeh_kit_account(ctx, &s->c);
+  int rc = s->c ? ACMEH_OK : acmeh_kit_account(ctx, &s->c); /* a client given: its account orders */
   if (rc == ACMEH_OK) rc = new_service(ctx, s);
   snprintf(name, sizeof name, "%s%s%s", prefix ? prefix : "", prefix ? "." : "", s->name);
   const char *names[] = {name};
@@ -269,6 +269,32 @@ static int nonce_ok(acmeh_check_ctx *ctx) {
   return rc;
 }
 
+/* The authKey of an onion-csr-01 challenge as compact JSON (malloc'd), NULL when none. */
+static char *auth_key(const json_t *ch) {
+  const json_t *k = json_object_get(ch, "authKey");
+  return k ? json_dumps(k, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+}
+
+static int auth_key_per_service(acmeh_check_ctx *ctx) {
+  svc a = {0}, b = {0};
+  int rc = service_authz(ctx, &a, NULL);
+  char *ka = rc ? NULL : auth_key(a.chal), *kb = NULL;
+  const json_t *k = json_object_get(a.chal, "authKey");
+  if (rc == ACMEH_OK && !ka) rc = acmeh_check_skip(ctx, "the server sends no authKey (optional, RFC 9799 §4)");
+  if (rc == ACMEH_OK && (!json_is_string(json_object_get(k, "x")) || strcmp(json_string_value(json_object_get(k, "kty")) ? json_string_value(json_object_get(k, "kty")) : "", "OKP") != 0 ||
+                         strcmp(json_string_value(json_object_get(k, "crv")) ? json_string_value(json_object_get(k, "crv")) : "", "Ed25519") != 0))
+    rc = acmeh_check_fail(ctx, "authKey an RFC 8037 JWK {\"kty\": \"OKP\", \"crv\": \"Ed25519\", \"x\"} (RFC 9799 §4)", "%.200s", ka);
+  if (rc == ACMEH_OK) b.c = a.c, rc = service_authz(ctx, &b, NULL); /* a second service, same account */
+  kb = rc ? NULL : auth_key(b.chal);
+  if (rc == ACMEH_OK && kb && strcmp(ka, kb) == 0)
+    rc = acmeh_check_fail(ctx, "a different authKey for a different onion service (RFC 9799 §4: MUST NOT reuse)",
+                          "%s and %s both got %.200s", a.name, b.name, ka);
+  b.c = NULL; /* a's */
+  free(ka), free(kb);
+  svc_free(&b), svc_free(&a);
+  return rc;
+}
+
 static int not_for_other_names(acmeh_check_ctx *ctx) {
   acmeh_kit_fixture f = {0};
   int rc = acmeh_kit_fixture_authz(ctx, &f);
@@ -305,6 +331,7 @@ const acmeh_check_impl onion_server_checks[] = {
     {"ONION-S-001", accepts_v3},   {"ONION-S-002", refuses_v2},        {"ONION-S-003", refuses_bad_checksum},
     {"ONION-S-004", no_dns01},     {"ONION-S-006", nonce_ok},          {"ONION-S-007", csr_variants},
     {"ONION-S-008", other_key},    {"ONION-S-010", junk_subject},      {"ONION-S-011", not_for_other_names},
+    {"ONION-S-013", auth_key_per_service},
     {"ONION-S-018", onion_caa_required}, {"ONION-S-019", onion_caa_refused}, {"ONION-S-020", onion_caa_64bit},
     {NULL, NULL}};
 

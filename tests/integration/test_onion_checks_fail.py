@@ -62,6 +62,7 @@ SERVER_ROWS = [
     (["--onion", "everywhere"], {"ONION-S-011": "no onion-csr-01 challenge for a non-.onion identifier"}),
     (["--onion", "caa-wrong-error"], {"ONION-S-018": "onionCAARequired"}),
     (["--onion", "caa-unchecked"], {"ONION-S-019": "no issuance when the onionCAA signature does not verify"}),
+    (["--onion", "authkey-reused"], {"ONION-S-013": "a different authKey for a different onion service (RFC 9799 §4: MUST NOT reuse); got "}),
     (["--onion", "caa-32bit"], {"ONION-S-020": "a 64-bit integer, RFC 9799 §6.4); got refused with 403"}),
 ]
 
@@ -168,7 +169,7 @@ def baselines():
     for flag in ["both", "inBandOnionCAARequired", "onionCAARequired"]:
         got = server_run(["--onion-caa-flag", flag], None if flag == "both" else ["ONION-S-018"])
         ids = sorted(i for i in got if i.startswith("ONION-S-"))
-        if flag == "both" and len(ids) < 12:
+        if flag == "both" and len(ids) < 13:
             problems.append("reference server: only %s" % ids)
         problems += ["reference (%s) %s: %s %s" % (flag, i, v, m[:300]) for i, (v, m) in got.items() if v != "pass"]
     none = server_run(["--onion-caa-flag", "none"], ["ONION-S-018"])
