@@ -6,6 +6,7 @@
 
 #include <ctype.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -336,6 +337,10 @@ static void on_stop(uv_async_t *a) {
 
 static void *run(void *arg) {
   acmeh_socks5 *p = arg;
+  sigset_t set; /* a client that hung up must give EPIPE, not kill the process */
+  sigemptyset(&set);
+  sigaddset(&set, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &set, NULL);
   uv_run(&p->loop, UV_RUN_DEFAULT);
   return NULL;
 }
