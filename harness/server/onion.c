@@ -22,7 +22,7 @@ int srv_onion_mode_parse(const char *name) {
   static const char *const names[] = {"off",           "on",           "v2-ok",           "no-checksum",   "dns01-too",
                                       "everywhere",    "base64url-nonce", "short-nonce",  "any-key",       "nonce-unchecked",
                                       "short-applicant-nonce", "subject-checked", "caa-unchecked", "caa-32bit", "caa-wrong-error",
-                                      "authkey-reused"};
+                                      "authkey-reused", "no-wildcard"};
   if (!name) return ONION_ON;
   for (size_t i = 0; i < sizeof names / sizeof *names; i++)
     if (strcmp(name, names[i]) == 0) return (int)i; /* same order as srv_onion_mode */

@@ -146,7 +146,8 @@ typedef struct {
    * "subject-checked" (subject must be empty or CN=name), "caa-unchecked"
    * (onionCAA signature and expiry ignored), "caa-32bit" (expiry truncated
    * to 32 bits), "caa-wrong-error" (error "caa" instead of onionCAARequired),
-   * "authkey-reused" (one authKey for every onion service; RFC 9799 §4 MUST NOT).
+   * "authkey-reused" (one authKey for every onion service; RFC 9799 §4 MUST NOT),
+   * "no-wildcard" (onion-csr-01 not offered for "*.<address>").
    * Others are refused with ACMEH_INVALID_ARG. */
   const char *onion;
   /* The directory meta flag saying in-band CAA is required (RFC 9799

@@ -245,6 +245,15 @@ static int refuses_bad_checksum(acmeh_check_ctx *ctx) {
   return refuses(ctx, name, "a v3 label whose checksum does not match");
 }
 
+static int wildcard_csr(acmeh_check_ctx *ctx) {
+  svc s = {0};
+  int rc = service_authz(ctx, &s, "*");
+  const char *w = rc ? NULL : json_is_true(json_object_get(s.authz, "wildcard")) ? "true" : "absent";
+  if (rc == ACMEH_OK) acmeh_check_note(ctx, "the authorization for *.%s has \"wildcard\": %s", s.name, w);
+  svc_free(&s);
+  return rc;
+}
+
 static int no_dns01(acmeh_check_ctx *ctx) {
   svc s = {0};
   int rc = service_authz(ctx, &s, NULL);
@@ -329,7 +338,7 @@ static int junk_subject(acmeh_check_ctx *ctx) {
 
 const acmeh_check_impl onion_server_checks[] = {
     {"ONION-S-001", accepts_v3},   {"ONION-S-002", refuses_v2},        {"ONION-S-003", refuses_bad_checksum},
-    {"ONION-S-004", no_dns01},     {"ONION-S-006", nonce_ok},          {"ONION-S-007", csr_variants},
+    {"ONION-S-004", no_dns01},     {"ONION-S-005", wildcard_csr},     {"ONION-S-006", nonce_ok},          {"ONION-S-007", csr_variants},
     {"ONION-S-008", other_key},    {"ONION-S-010", junk_subject},      {"ONION-S-011", not_for_other_names},
     {"ONION-S-013", auth_key_per_service},
     {"ONION-S-018", onion_caa_required}, {"ONION-S-019", onion_caa_refused}, {"ONION-S-020", onion_caa_64bit},

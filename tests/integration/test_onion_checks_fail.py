@@ -53,6 +53,7 @@ SERVER_ROWS = [
     (["--onion", "v2-ok"], {"ONION-S-002": "newOrder refused for a v2 onion address"}),
     (["--onion", "no-checksum"], {"ONION-S-003": "newOrder refused for a v3 label whose checksum does not match"}),
     (["--onion", "dns01-too"], {"ONION-S-004": "no dns-01 challenge for a .onion identifier (RFC 9799 §3.1.1); got dns-01 offered"}),
+    (["--onion", "no-wildcard"], {"ONION-S-005": "an onion-csr-01 challenge for a .onion identifier (RFC 9799 §3.2); got the authorization for *."}),
     (["--onion", "base64url-nonce"], {"ONION-S-006": "padded standard base64 (RFC 4648 §4)"}),
     (["--onion", "short-nonce"], {"ONION-S-006": "decoding to >= 8 bytes"}),
     (["--onion", "nonce-unchecked"], {"ONION-S-007": "one byte of caSigningNonce differs from the nonce; got challenge ended \"valid\""}),
@@ -169,7 +170,7 @@ def baselines():
     for flag in ["both", "inBandOnionCAARequired", "onionCAARequired"]:
         got = server_run(["--onion-caa-flag", flag], None if flag == "both" else ["ONION-S-018"])
         ids = sorted(i for i in got if i.startswith("ONION-S-"))
-        if flag == "both" and len(ids) < 13:
+        if flag == "both" and len(ids) < 14:
             problems.append("reference server: only %s" % ids)
         problems += ["reference (%s) %s: %s %s" % (flag, i, v, m[:300]) for i, (v, m) in got.items() if v != "pass"]
     none = server_run(["--onion-caa-flag", "none"], ["ONION-S-018"])
