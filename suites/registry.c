@@ -17,6 +17,7 @@
   X(dnspersist)             \
   X(dtn)                    \
   X(deviceattest)           \
+  X(onion)                  \
 
 
 #define DECLARE(name) extern const acmeh_suite name##_suite;

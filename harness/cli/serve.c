@@ -31,7 +31,8 @@ typedef struct {
   const char *dtn_deviation, *dtn_node_id;   /* bp-nodeid-00 deviation for tests; the agent's Node ID */
   unsigned dtn_record_type, dtn_window_ms;
   const char *run_dir, *tls_cert, *tls_key, *tls_ca, *faults_file, *dns_account, *dns_persist;
-  const char *device_attest, *attestation_roots;
+  const char *device_attest, *attestation_roots, *onion, *onion_caa_flag;
+  int socks5_port, mock_tor;
   json_t *faults; /* loaded and validated rules, NULL = none */
   acmeh_server_eab_key eab[8]; /* --eab-kid / --eab-key pairs, in order */
   size_t neab_kid, neab_key;
@@ -48,8 +49,8 @@ typedef struct {
 static void usage(FILE *f) {
   fputs("usage: acme-harness serve [--port P] [--dns-port P] [--http01-port P] [--tlsalpn01-port P]\n"
         "                          [--run-dir D] [--no-mocks] [--tls-cert F --tls-key F [--tls-ca F]]\n"
-        "                          [--faults F] [--dns-account MODE] [--dns-persist MODE] [--quiet] [--no-verdicts]\n"
-        "                          [--only-failures] [--verbose]\n"
+        "                          [--faults F] [--dns-account MODE] [--dns-persist MODE] [--onion MODE]\n"
+        "                          [--onion-caa-flag NAME] [--quiet] [--no-verdicts] [--only-failures] [--verbose]\n"
         "                          [--eab-kid KID --eab-key B64URL]... [--eab-required] [--draft SUITE=REV]...\n"
         "                          [--pk MODE]\n"
         "                          [--bundle-node-port P] [--dtn-node-id EID] [--dtn-record-type N]\n"
@@ -68,6 +69,13 @@ static void usage(FILE *f) {
         "              on (default), off, or a deviation for tests (harness/server/server.h)\n"
         "  --attestation-roots F  PEM trust anchors for attestations (default: the mocks' test root,\n"
         "              vectors/deviceattest/attestation-root.pem)\n"
+        "  --onion MODE  .onion names and onion-csr-01 (RFC 9799): on (default), off, or a deviation\n"
+        "              for tests (harness/server/server.h, onion)\n"
+        "  --onion-caa-flag NAME  the directory meta flag for required in-band CAA: both (default),\n"
+        "              inBandOnionCAARequired, onionCAARequired, none\n"
+        "  --socks5-port P  validate http-01 and tls-alpn-01 for .onion names through the SOCKS5 proxy\n"
+        "              on 127.0.0.1:P (a Tor SocksPort); --mock-tor starts a mock Tor that connects\n"
+        "              every onion name to 127.0.0.1 (mocks/socks5). Without either: onion-csr-01 only\n"
         "  --eab-kid KID --eab-key B64URL  an External Account Binding key (RFC 8555 §7.3.4;\n"
         "              HMAC key in base64url, >= 16 bytes; up to 8 pairs); binding optional\n"
         "  --eab-required  newAccount must carry a binding (meta.externalAccountRequired)\n"
@@ -134,6 +142,8 @@ static int parse(serve_args *a, int argc, char **argv) {
       {"dtn-node-id", required_argument, 0, 1023},   {"dtn-record-type", required_argument, 0, 1024},
       {"dtn-window-ms", required_argument, 0, 1025},
       {"device-attest", required_argument, 0, 'T'},  {"attestation-roots", required_argument, 0, 1031},
+      {"onion", required_argument, 0, 1041},         {"onion-caa-flag", required_argument, 0, 1042},
+      {"socks5-port", required_argument, 0, 1043},   {"mock-tor", no_argument, 0, 1044},
       {0}};
   for (int ch; (ch = getopt_long(argc, argv, "hvq", opts, NULL)) != -1;) {
     switch (ch) {
@@ -156,6 +166,10 @@ static int parse(serve_args *a, int argc, char **argv) {
     case 1010: a->dns_persist = optarg; break;
     case 'T': a->device_attest = optarg; break;
     case 1031: a->attestation_roots = optarg; break;
+    case 1041: a->onion = optarg; break;
+    case 1042: a->onion_caa_flag = optarg; break;
+    case 1043: a->socks5_port = atoi(optarg); break;
+    case 1044: a->mock_tor = 1; break;
     case 'K': if (a->neab_kid < 8) a->eab[a->neab_kid].kid = optarg; a->neab_kid++; break;
     case 'M': if (a->neab_key < 8) a->eab[a->neab_key].hmac_key_b64url = optarg; a->neab_key++; break;
     case 'E': a->eab_required = 1; break;
@@ -240,6 +254,8 @@ static int start_all(serve_args *a, const char *run_dir, serve_log *log, acmeh_m
                             .tls_ca_file = a->tls_ca, .dns_addr = "127.0.0.1", .dns_port = a->dns_port,
                             .http01_port = a->http01_port, .tlsalpn01_port = a->tlsalpn01_port, .run_dir = run_dir,
                             .log_requests = a->verbose, .faults = a->faults, .dns_account = a->dns_account, .pk = a->pk,
+                            .onion = a->onion, .onion_caa_flag = a->onion_caa_flag,
+                            .socks5_port = a->socks5_port, .mock_tor = a->mock_tor,
                             .eab_keys = a->eab, .neab = a->neab_kid, .eab_required = a->eab_required,
                             .dns_account_scheme = a->wire.dnsacct_scheme, .tkauth_trust_file = a->tk_trust,
                             .tkauth_x5u_ca_file = a->tk_x5u_ca, .tkauth_authority = a->tk_authority,

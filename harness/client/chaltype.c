@@ -188,6 +188,14 @@ static char *devattest01_response(const acmeh_chal_response *r, char *err, size_
   if (!out) acmeh_msg(err, errlen, ACMEH_INTERNAL, "cannot build the device-attest-01 attestation object");
   return out;
 }
+/* ---- onion-csr-01 (RFC 9799 §3.2): nothing is published; the response
+ * payload itself is a CSR signed with the onion service's key, which the
+ * publisher does not hold: harness/client/onion.h builds it. */
+static int onioncsr01_publish(const acmeh_chal_response *r, char *err, size_t errlen) {
+  return acmeh_msg(err, errlen, ACMEH_UNSUPPORTED, "onion-csr-01 for %s is answered with a CSR signed by the onion key "
+                   "(acmeh_client_onion_response), not by publishing", r->name);
+}
+static void onioncsr01_unpublish(const acmeh_chal_response *r) { (void)r; }
 
 static const char *const dns_only[] = {"dns", NULL};
 static const char *const eid_only[] = {"bundleEID", NULL};
@@ -203,9 +211,10 @@ static const acmeh_chaltype persist01 = {"dns-persist-01", dns_only, persist01_p
 static const acmeh_chaltype bpnodeid00 = {"bp-nodeid-00", eid_only, bpnodeid00_publish, bpnodeid00_unpublish, 0, NULL, 0};
 static const char *const devids[] = {"permanent-identifier", "hardware-module", NULL};
 static const acmeh_chaltype devattest01 = {"device-attest-01", devids, nothing_to_publish, nothing_to_remove, 0, devattest01_response, 0};
+static const acmeh_chaltype onioncsr01 = {"onion-csr-01", dns_only, onioncsr01_publish, onioncsr01_unpublish, 0, NULL, 0};
 
 static const acmeh_chaltype *const table[] = {&http01, &dns01,   &tlsalpn01,   &dnsaccount01, &persist01,
-                                              &pk01,   &bpnodeid00, &devattest01, NULL};
+                                              &pk01,   &bpnodeid00, &devattest01, &onioncsr01, NULL};
 
 const acmeh_chaltype *const *acmeh_chaltypes(void) { return table; }
 

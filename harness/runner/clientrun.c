@@ -157,6 +157,8 @@ static void server_settings(const json_t *def, acmeh_server_config *cfg, acmeh_s
   cfg->http01_token = json_string_value(json_object_get(srv, "http01_token"));
   cfg->pk = json_string_value(json_object_get(srv, "pk")); /* draft-geng-acme-public-key deviations */
   cfg->dns_persist = json_string_value(json_object_get(srv, "dns_persist")); /* server.h's modes */
+  cfg->onion = json_string_value(json_object_get(srv, "onion"));                   /* RFC 9799 (server.h) */
+  cfg->onion_caa_flag = json_string_value(json_object_get(srv, "onion_caa_flag"));
 }
 
 /* The reference server in this process, validating where the client

@@ -38,7 +38,7 @@ static int new_token(char *out, size_t outlen, size_t bytes) {
 /* Sets the challenge types an authorization offers into chal; returns how
  * many. The challenge-type rows (chaltype.c) say what each type is offered
  * for, and their order is the order offered. */
-static int offered_types(const acmeh_server *s, int wildcard, const char *name, srv_chal *chal) {
+static int offered_types(const acmeh_server *s, int wildcard, const char *name, const char *value, srv_chal *chal) {
   int n = 0, ip = srv_is_ip(name), eid = srv_is_eid(name), atc = srv_atc_split(name, NULL, NULL), key = srv_is_key_ident(name);
   int devid = srv_is_devid(name);
   for (int t = 0; t < CHAL_COUNT; t++) {
@@ -47,7 +47,9 @@ static int offered_types(const acmeh_server *s, int wildcard, const char *name, 
                : key ? row->for_key
                : eid ? row->for_eid && srv_eid_is_node_id(s, name)
                : devid ? row->for_devid
-                     : (ip ? row->for_ip : row->for_dns) && (!wildcard || row->for_wildcard);
+                     : (ip ? row->for_ip : row->for_dns) && (!wildcard || row->for_wildcard) &&
+                           (ip || srv_onion_offers(s, (srv_chal_type)t, value)) && /* RFC 9799 .onion names */
+                           !(wildcard && t == CHAL_ONIONCSR01 && s->onion == ONION_NO_WILDCARD); /* a deviation for tests */
     if (fits && (!row->enabled || row->enabled(s)))
       chal[n++].type = (srv_chal_type)t;
   }
@@ -62,7 +64,7 @@ srv_authz *srv_authz_create(acmeh_server *s, srv_account *acct, const char *name
   a->value = strdup(name + (a->wildcard ? 2 : 0)); /* §7.1.4: the base name, never "*." */
   memcpy(a->account, acct->e.id, sizeof a->account);
   a->expires = acmeh_now_wall() + SRV_ORDER_LIFETIME;
-  a->nchal = offered_types(s, a->wildcard, name, a->chal);
+  a->nchal = offered_types(s, a->wildcard, name, a->value ? a->value : "", a->chal);
   *rc = a->value ? srv_random_id(a->e.id) : ACMEH_NOMEM;
   for (int i = 0; *rc == ACMEH_OK && i < a->nchal; i++) {
     int short_token = (a->chal[i].type == CHAL_DNSACCT01 && s->dnsacct == DNSACCT_SHORT_TOKEN) ||
@@ -73,6 +75,8 @@ srv_authz *srv_authz_create(acmeh_server *s, srv_account *acct, const char *name
       *rc = srv_bpnodeid00_tokens(s, &a->chal[i]);
     else
       *rc = new_token(a->chal[i].token, sizeof a->chal[i].token, short_token ? 8 : 32);
+    if (*rc == ACMEH_OK && a->chal[i].type == CHAL_ONIONCSR01) *rc = srv_onion_nonce(s, a->chal[i].nonce); /* RFC 9799 §3.2 */
+    if (*rc == ACMEH_OK && a->chal[i].type == CHAL_ONIONCSR01) *rc = srv_onion_auth_key(s, a->chal[i].auth_x); /* §4 */
   }
   if (*rc == ACMEH_OK) *rc = srv_table_add(&s->authzs, &a->e);
   if (*rc != ACMEH_OK) {
@@ -102,6 +106,11 @@ json_t *srv_chal_json(acmeh_server *s, const srv_authz *a, int i) {
   if (c->type == CHAL_TKAUTH01) srv_atc_chal_json(s, j);
   if (c->type == CHAL_PK01) srv_pk01_chal_members(j);
   if (c->type == CHAL_PERSIST01) srv_persist01_chal_json(s, a, j);
+  if (c->type == CHAL_ONIONCSR01) { /* RFC 9799 §3.2: a "nonce", no token */
+    json_object_del(j, "token");
+    json_object_set_new(j, "nonce", json_string(c->nonce));
+    if (c->auth_x[0]) json_object_set_new(j, "authKey", json_pack("{s:s,s:s,s:s}", "kty", "OKP", "crv", "Ed25519", "x", c->auth_x));
+  }
   if (c->validated) {
     char t[32];
     srv_rfc3339(c->validated, t);
@@ -157,6 +166,12 @@ void srv_h_new_authz(srv_req *rq, srv_resp *rs) {
   char why[300];
   char *name = ip ? srv_ip_name(value, &ptype, why, sizeof why) : srv_dns_name(value, 0, &ptype, why, sizeof why);
   if (!name) return srv_problem(rs, 400, ptype, "%s", why);
+  const char *onion = ip ? NULL : srv_onion_name_problem(rq->s, name, why, sizeof why); /* RFC 9799 §2 */
+  if (onion) {
+    srv_problem(rs, 400, "rejectedIdentifier", "\"%.100s\" %s", name, onion);
+    free(name);
+    return;
+  }
   int rc;
   srv_authz *a = srv_authz_create(rq->s, rq->acct, name, &rc);
   free(name);

@@ -41,6 +41,7 @@ static void job_free(job *j) {
   free(j->v.att_obj);
   if (j->v.att_out) free(j->v.att_out->spki);
   free(j->v.att_out);
+  free(j->v.csr);
   json_decref(j->result);
   free(j->chal_url);
   free(j);
@@ -185,7 +186,7 @@ static int start_validation(acmeh_server *s, srv_authz *a, int idx, const srv_re
   j->v = (srv_validation){.dns_addr = strdup(s->dns_addr), .dns_port = s->dns_port, .http01_port = s->http01_port,
                           .tlsalpn01_port = s->tlsalpn01_port, .type = a->chal[idx].type, .name = strdup(a->value),
                           .token = strdup(a->chal[idx].token),
-                          .keyauth = acmeh_key_authorization(a->chal[idx].token, acct->thumb)};
+                          .keyauth = acmeh_key_authorization(a->chal[idx].token, acct->thumb), .socks5_port = s->socks5_port};
   int rc = j->v.dns_addr && j->v.name && j->v.token && j->v.keyauth ? ACMEH_OK : ACMEH_NOMEM;
   const srv_chaltype_row *row = srv_chaltype(j->v.type);
   if (rc == ACMEH_OK && row->inputs) rc = row->inputs(s, rq, a, &j->v);

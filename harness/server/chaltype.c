@@ -4,6 +4,8 @@
  * are not steered to it. */
 #include "harness/server/internal.h"
 
+/* .onion names (RFC 9799): the rows' last field says which types reach them;
+ * srv_onion_offers (onion.c) applies it with the server's onion mode. */
 static int dnsaccount01_enabled(const acmeh_server *s) { return s->dnsacct != DNSACCT_OFF; }
 static int devattest01_enabled(const acmeh_server *s) { return s->devattest != NULL; }
 
@@ -26,6 +28,8 @@ static const srv_chaltype_row rows[CHAL_COUNT] = {
     /* draft-ietf-acme-device-attest §5: for permanent-identifier and hardware-module identifiers only */
     [CHAL_DEVATTEST01] = {"device-attest-01", 0, 0, 0, devattest01_enabled, srv_devattest01_inputs,
                           srv_validate_devattest01, .for_devid = 1},
+    /* RFC 9799 §3.2: .onion names only, wildcards included (the CA/B CSR method) */
+    [CHAL_ONIONCSR01] = {"onion-csr-01", 1, 0, 1, NULL, srv_onioncsr01_inputs, srv_validate_onioncsr01, .onion = 2},
 };
 
 const srv_chaltype_row *srv_chaltype(srv_chal_type t) { return &rows[t]; }

@@ -58,7 +58,7 @@ typedef enum { AZ_PENDING, AZ_VALID, AZ_INVALID, AZ_DEACTIVATED, AZ_EXPIRED } sr
 typedef enum { CH_PENDING, CH_PROCESSING, CH_VALID, CH_INVALID } srv_chal_status;
 typedef enum { ORD_PENDING, ORD_READY, ORD_PROCESSING, ORD_VALID, ORD_INVALID } srv_order_status;
 typedef enum { CHAL_HTTP01, CHAL_DNS01, CHAL_TLSALPN01, CHAL_DNSACCT01, CHAL_PERSIST01, CHAL_TKAUTH01, CHAL_PK01, CHAL_BPNODEID00,
-               CHAL_DEVATTEST01, CHAL_COUNT } srv_chal_type;
+               CHAL_DEVATTEST01, CHAL_ONIONCSR01, CHAL_COUNT } srv_chal_type;
 /* pk-01 and its key identifiers (draft-geng-acme-public-key, pk.c): off, on,
  * or on with one deliberate deviation for the harness's own tests (server.h, pk). */
 typedef enum { PK_OFF, PK_ON, PK_CSR_ANY_KEY, PK_ANY_PROOF, PK_OTHER_KEY, PK_NO_CHALLENGE } srv_pk_mode;
@@ -75,6 +75,13 @@ typedef enum {
   DNSACCT_OFF, DNSACCT_ON, DNSACCT_DNS01_NAME, DNSACCT_LABEL_20, DNSACCT_ANY_ACCOUNT, DNSACCT_ANY_TXT,
   DNSACCT_WILDCARD_STAR, DNSACCT_BARE_ERROR, DNSACCT_NO_CNAME, DNSACCT_SHORT_TOKEN
 } srv_dnsacct_mode;
+/* RFC 9799 (.onion names, onion-csr-01): off, on, or on with one deliberate
+ * deviation for the harness's own tests (server.h, onion; onion.c). */
+typedef enum {
+  ONION_OFF, ONION_ON, ONION_V2_OK, ONION_NO_CHECKSUM, ONION_DNS01_TOO, ONION_EVERYWHERE, ONION_BASE64URL_NONCE,
+  ONION_SHORT_NONCE, ONION_ANY_KEY, ONION_NONCE_UNCHECKED, ONION_SHORT_APP_NONCE, ONION_SUBJECT_CHECKED,
+  ONION_CAA_UNCHECKED, ONION_CAA_32BIT, ONION_CAA_WRONG_ERROR, ONION_AUTHKEY_REUSED, ONION_NO_WILDCARD, ONION_MODE_COUNT
+} srv_onion_mode;
 
 typedef struct {
   srv_entry e;
@@ -94,6 +101,8 @@ typedef struct {
   srv_chal_type type;
   char token[SRV_ID_CHARS * 2 + 1]; /* 256 random bits (RFC 8555 §8.1 asks >= 128); bp-nodeid-00's "token-chal" */
   char id_chal[SRV_ID_CHARS + 1];   /* bp-nodeid-00's "id-chal" (RFC 9891 §3.1), 128 bits */
+  char nonce[32]; /* onion-csr-01 only: the challenge nonce as sent (RFC 9799 §3.2: padded standard base64) */
+  char auth_x[48]; /* onion-csr-01 only: the authKey's Ed25519 "x" (RFC 9799 §4), "" = none */
   srv_chal_status status;
   double validated; /* wall seconds, 0 = never */
   json_t *error;    /* problem document or NULL */
@@ -215,6 +224,11 @@ struct acmeh_server {
   int persist_mode;           /* srv_persist_mode (persist.c): dns-persist-01 offered, and how it validates */
   int persist_rev;            /* acmeh_persist_rev (harness/acme/persist.h): which revision's wire format */
   srv_dtn dtn;                /* bp-nodeid-00 (dtn.c) */
+  srv_onion_mode onion;       /* RFC 9799 .onion names and onion-csr-01 (onion.c) */
+  int socks5_port;            /* SOCKS5 proxy for .onion validations (0 = none) */
+  struct acmeh_socks5 *mock_tor; /* the server's own mock Tor, NULL = none */
+  char onion_auth_reused[48];    /* ONION_AUTHKEY_REUSED: the one authKey x of every challenge */
+  int onion_caa_flag;         /* in-band CAA required: 0 no, 1 meta inBandOnionCAARequired, 2 onionCAARequired, 3 both */
   char http01_token[SRV_ID_CHARS * 2 + 1]; /* every http-01 challenge's token (config deviation); "" = random */
   struct srv_eab *eab;        /* External Account Binding keys (eab.c); NULL = none */
   size_t neab;
@@ -410,6 +424,11 @@ typedef struct {
   size_t att_len;
   const struct srv_devattest *att; /* settings and roots (read only on the pool) */
   struct srv_att_out *att_out;     /* what the validation found (the attested key), for job_done */
+  /* onion-csr-01 only: the response's "csr" (NULL = none) and the challenge nonce as sent */
+  char *csr;
+  char onion_nonce[32];
+  srv_onion_mode onion;
+  int socks5_port; /* .onion names validated through this SOCKS5 proxy (0 = none) */
 } srv_validation;
 json_t *srv_validate(const srv_validation *v);
 /* Each type's blocking validation (the rows of srv_chaltype). */
@@ -418,6 +437,22 @@ json_t *srv_validate_dns01(const srv_validation *v);   /* RFC 8555 §8.4 */
 json_t *srv_validate_tlsalpn01(const srv_validation *v); /* RFC 8737 §3 */
 json_t *srv_validate_dnsaccount01(const srv_validation *v); /* draft-ietf-acme-dns-account-label §3.3 */
 json_t *srv_validate_pk01(const srv_validation *v); /* draft-geng-acme-public-key (pk.c) */
+/* onion.c (RFC 9799): onion-csr-01's inputs (the response's "csr") and its
+ * blocking verification (§3.2); the identifier check for .onion names (§2:
+ * v3 only, checksum verified): NULL = fine, else the reason (static or in
+ * why); whether type t is offered for `name`; the challenge's fresh nonce;
+ * the in-band CAA check of a finalize (§6.4, §6.4.1: 1 = go on, 0 = rs holds
+ * the problem); the directory's meta flag; the mode by name (-1 unknown). */
+int srv_onioncsr01_inputs(acmeh_server *s, const srv_req *rq, const srv_authz *a, srv_validation *v);
+json_t *srv_validate_onioncsr01(const srv_validation *v);
+const char *srv_onion_name_problem(const acmeh_server *s, const char *name, char *why, size_t whylen);
+int srv_onion_offers(const acmeh_server *s, srv_chal_type t, const char *name);
+int srv_onion_nonce(const acmeh_server *s, char out[32]);
+int srv_onion_auth_key(acmeh_server *s, char out[48]);
+int srv_onion_finalize_caa(acmeh_server *s, const srv_order *o, const json_t *payload, srv_resp *rs);
+void srv_onion_meta(const acmeh_server *s, json_t *meta);
+int srv_onion_mode_parse(const char *name);
+int srv_onion_caa_flag_parse(const char *name);
 /* dns-account-01's extra inputs: the kid of the JWS that POSTed the response (challenge.c). */
 int srv_dnsaccount01_inputs(acmeh_server *s, const srv_req *rq, const srv_authz *a, srv_validation *v);
 /* dtn.c: bp-nodeid-00 (RFC 9891): the validation (sends a Challenge Bundle
@@ -496,6 +531,7 @@ typedef struct {
   int for_key; /* offered for the key identifiers pk, selfsign-cert, csr (draft-geng-acme-public-key) */
   int for_eid;             /* offered for bundleEID identifiers usable as Node IDs (RFC 9891) */
   int for_devid;           /* offered for permanent-identifier / hardware-module identifiers only */
+  int onion; /* for .onion names (RFC 9799): 0 = never, 1 = also, 2 = only (onion-csr-01) */
 } srv_chaltype_row;
 const srv_chaltype_row *srv_chaltype(srv_chal_type t);
 /* dns-01 (RFC 8555 §8.4) split in two for the loop's own UDP query (dnsq.c):

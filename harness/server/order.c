@@ -221,6 +221,13 @@ static int parse_identifiers(acmeh_server *s, const json_t *ids, char ***names, 
       name = srv_ip_name(value, &ptype, why, sizeof why);
     else if (type && value)
       name = srv_dns_name(value, 1, &ptype, why, sizeof why);
+    const char *onion = name && strcmp(type, "dns") == 0 ? srv_onion_name_problem(s, name + (name[0] == '*' ? 2 : 0), why, sizeof why) : NULL;
+    if (onion) { /* RFC 9799 §2: v3 onion addresses only */
+      char reason[300];
+      snprintf(reason, sizeof reason, "\"%.100s\" %s", name, onion);
+      snprintf(why, sizeof why, "%s", reason);
+      free(name), name = NULL, ptype = "rejectedIdentifier";
+    }
     if (!name) {
       json_t *sp = srv_problem_obj(ptype, why);
       if (type && value) json_object_set_new(sp, "identifier", json_pack("{s:s,s:s}", "type", type, "value", value));
@@ -477,6 +484,7 @@ static void finalize(srv_req *rq, srv_resp *rs, srv_order *o) {
   acmeh_csr *req = NULL;
   char why[256] = "";
   if (!csr) return srv_problem(rs, 400, "malformed", "finalize payload needs a \"csr\" string");
+  if (!srv_onion_finalize_caa(s, o, rq->payload, rs)) return; /* RFC 9799 §6.4 in-band CAA */
   if (acmeh_csr_read(csr, &req) != ACMEH_OK)
     return srv_problem(rs, 400, "badCSR", "csr is not base64url (unpadded) DER of one PKCS#10 request");
   int ok = acmeh_spki_form_ok(acmeh_csr_spki(req), why, sizeof why);

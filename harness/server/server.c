@@ -13,6 +13,7 @@
 #include "base/error.h"
 #include "harness/server/internal.h"
 #include "harness/targets/pki.h"
+#include "mocks/socks5/socks5.h"
 
 #define NONCE_CAP 100000 /* outstanding nonces remembered; older ones are refused as badNonce */
 /* Default caps: far more than any test run keeps in use (a core suite run
@@ -162,6 +163,7 @@ static json_t *directory(acmeh_server *s) {
   srv_ari_directory(s, d);
   srv_profiles_meta(s->profiles, json_object_get(d, "meta"));
   srv_persist01_meta(s, json_object_get(d, "meta"));
+  srv_onion_meta(s, json_object_get(d, "meta")); /* RFC 9799 §6.4.1 */
   return d;
 }
 
@@ -389,6 +391,7 @@ static void free_server(acmeh_server *s) {
   acmeh_httpsrv_free(s->http);
   SSL_CTX_free(s->tls);
   srv_faults_free(s->faults);
+  acmeh_socks5_stop(s->mock_tor);
   srv_ari_free(s->ari);
   srv_profiles_free(s->profiles);
   srv_eab_free(s);
@@ -470,6 +473,17 @@ static int setup(acmeh_server *s, const acmeh_server_config *cfg, char *err, siz
   if ((s->persist_mode = srv_persist_mode_parse(cfg->dns_persist)) < 0)
     return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "server: unknown dns_persist mode \"%.40s\"", cfg->dns_persist);
   s->persist_rev = cfg->dns_persist_rev;
+  if ((mode = srv_onion_mode_parse(cfg->onion)) < 0)
+    return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "server: unknown onion mode \"%.40s\"", cfg->onion);
+  s->onion = (srv_onion_mode)mode;
+  s->socks5_port = cfg->socks5_port;
+  if (cfg->mock_tor) {
+    acmeh_socks5_config tor = {.default_ip = "127.0.0.1"};
+    if ((rc = acmeh_socks5_start(&tor, &s->mock_tor, err, errlen))) return rc;
+    s->socks5_port = acmeh_socks5_port(s->mock_tor);
+  }
+  if ((s->onion_caa_flag = srv_onion_caa_flag_parse(cfg->onion_caa_flag)) < 0)
+    return acmeh_msg(err, errlen, ACMEH_INVALID_ARG, "server: unknown onion_caa_flag \"%.40s\"", cfg->onion_caa_flag);
   if ((rc = fixed_http01_token(s, cfg->http01_token, err, errlen))) return rc;
   if ((rc = srv_atc_setup(s, cfg)) != ACMEH_OK)
     return acmeh_msg(err, errlen, rc, "server: tkauth_deviations \"%.100s\" names an unknown deviation, or out of memory",

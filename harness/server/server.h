@@ -163,6 +163,35 @@ typedef struct {
   /* PEM file of the attestation trust anchors; NULL = the data folder's
    * vectors/deviceattest/attestation-root.pem (the mocks' test root). */
   const char *attestation_roots;
+  /* .onion names (RFC 9799): NULL or "on" = v3 onion names accepted as dns
+   * identifiers (v2 and bad checksums refused), onion-csr-01 offered for them
+   * alone (wildcards too) and no other type, in-band CAA (onionCAA) required
+   * at finalize since this server fetches no descriptors; "off" = .onion
+   * names refused; or one deliberate deviation for the onion suite's tests:
+   * "v2-ok", "no-checksum", "dns01-too" (dns-01 offered for onion names),
+   * "everywhere" (onion-csr-01 for every dns name), "base64url-nonce",
+   * "short-nonce" (32 bits), "any-key" (CSR key not compared with the
+   * address), "nonce-unchecked", "short-applicant-nonce" (any length),
+   * "subject-checked" (subject must be empty or CN=name), "caa-unchecked"
+   * (onionCAA signature and expiry ignored), "caa-32bit" (expiry truncated
+   * to 32 bits), "caa-wrong-error" (error "caa" instead of onionCAARequired),
+   * "authkey-reused" (one authKey for every onion service; RFC 9799 §4 MUST NOT),
+   * "no-wildcard" (onion-csr-01 not offered for "*.<address>").
+   * Others are refused with ACMEH_INVALID_ARG. */
+  const char *onion;
+  /* The directory meta flag saying in-band CAA is required (RFC 9799
+   * §6.4.1; the RFC's text says "inBandOnionCAARequired", its IANA table
+   * "onionCAARequired"): "inBandOnionCAARequired", "onionCAARequired",
+   * NULL or "both", or "none" (required but not advertised). */
+  const char *onion_caa_flag;
+  /* How http-01 and tls-alpn-01 reach .onion names (RFC 9799 §3.1.2,
+   * §3.1.3: over Tor): socks5_port > 0 = a SOCKS5 proxy on 127.0.0.1 (a Tor
+   * SocksPort, or the harness's mock Tor), or mock_tor = 1 to start a mock
+   * Tor (mocks/socks5) that connects every onion name to 127.0.0.1 at the
+   * port asked. With neither, those types are not offered for onion names
+   * (only onion-csr-01). Other names never go through it (§8.4, §8.5). */
+  int socks5_port;
+  int mock_tor;
   /* A deliberate deviation for client tests: every http-01 challenge carries
    * this token instead of a random one, and validation fetches it as given
    * (RFC 8555 §8.3: a client MUST refuse a token that is not base64url, e.g.

@@ -23,6 +23,7 @@
 #include "harness/acme/cert.h"
 #include "harness/acme/challenge.h"
 #include "base/clock.h"
+#include "harness/acme/onion.h"
 #include "harness/server/internal.h"
 
 #define DNS_TIMEOUT_S 2 /* per try, 2 tries: a lookup ends within 4 s */
@@ -274,12 +275,19 @@ static size_t on_body(char *p, size_t size, size_t nmemb, void *ud) {
   return n;
 }
 
-/* One GET of url with host:port pinned to ip; fills code, body and the redirect target. */
+/* 1 when `host` is reached through the SOCKS5 proxy: a .onion name, with a
+ * proxy configured (RFC 9799 §3.1.2); never any other name (§8.4, §8.5). */
+static int via_tor(const srv_validation *v, const char *host) { return v->socks5_port > 0 && acmeh_onion_is(host); }
+
+/* One GET of url with host:port pinned to ip (or through the SOCKS5 proxy on
+ * socks5_port, which resolves the name itself); fills code, body and the
+ * redirect target. */
 static json_t *http_get(const char *url, const char *host, long port, const char *ip, long timeout_ms, long *code,
-                        body_buf *body, char **location) {
-  char pin[600];
+                        body_buf *body, char **location, int socks5_port) {
+  char pin[600], proxy[64];
   snprintf(pin, sizeof pin, strchr(ip, ':') ? "%s:%ld:[%s]" : "%s:%ld:%s", host, port, ip);
-  int literal = srv_is_ip(host); /* an address host needs no pinning (RFC 8738 §4: connect to it) */
+  snprintf(proxy, sizeof proxy, "socks5h://127.0.0.1:%d", socks5_port);
+  int literal = srv_is_ip(host) || socks5_port > 0; /* an address host needs no pinning (RFC 8738 §4: connect to it) */
   struct curl_slist *resolve_list = literal ? NULL : curl_slist_append(NULL, pin);
   CURL *h = curl_easy_init();
   json_t *err = NULL;
@@ -287,6 +295,7 @@ static json_t *http_get(const char *url, const char *host, long port, const char
   if (!err) {
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_RESOLVE, resolve_list);
+    if (socks5_port > 0) curl_easy_setopt(h, CURLOPT_PROXY, proxy);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)CONNECT_TIMEOUT_MS);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
@@ -333,7 +342,9 @@ static json_t *next_hop(const srv_validation *v, const char *location, char **ur
   }
   const char *bare = h && h[0] == '[' ? h + 1 : h;
   unsigned char bin[16];
-  if (!err && (inet_pton(AF_INET, bare, bin) == 1 || strchr(bare, ':')))
+  if (!err && via_tor(v, bare))
+    snprintf(ip, INET6_ADDRSTRLEN, "tor"); /* the proxy resolves it */
+  else if (!err && (inet_pton(AF_INET, bare, bin) == 1 || strchr(bare, ':')))
     snprintf(ip, INET6_ADDRSTRLEN, "%.*s", (int)strcspn(bare, "]"), bare);
   else if (!err)
     err = resolve(v, h, ip);
@@ -373,7 +384,7 @@ static json_t *http01(const srv_validation *v, const char *first_ip) {
     char *location = NULL;
     if (left <= 0) err = problem("connection", "http-01 validation of %s took longer than %d ms", v->name, HTTP_BUDGET_MS);
     else if (!body) err = problem("serverInternal", "out of memory");
-    else err = http_get(url, host, port, ip, left, &code, body, &location);
+    else err = http_get(url, host, port, ip, left, &code, body, &location, via_tor(v, host) ? v->socks5_port : 0);
     int redirect = !err && code >= 300 && code < 400 && location;
     if (redirect && hop < MAX_REDIRECTS) { /* §8.3: SHOULD follow redirects */
       free(url), free(host);
@@ -407,6 +418,27 @@ static int tcp_connect(const char *ip, int port) {
   }
   freeaddrinfo(ai);
   return fd;
+}
+
+/* A connection to host:port through the SOCKS5 proxy on 127.0.0.1:proxy
+ * (RFC 1928: no authentication, CONNECT with the name itself, ATYP 3), with
+ * tcp_connect's time caps on every read; -1 with the reason in why. */
+static int socks5_dial(int proxy, const char *host, int port, char *why, size_t whylen) {
+  int fd = tcp_connect("127.0.0.1", proxy);
+  unsigned char req[300] = {5, 1, 0, 3}, r[10];
+  size_t n = strlen(host);
+  if (fd < 0) return snprintf(why, whylen, "the SOCKS5 proxy on :%d does not answer", proxy), -1;
+  req[4] = (unsigned char)n;
+  memcpy(req + 5, host, n);
+  req[5 + n] = (unsigned char)(port >> 8), req[6 + n] = (unsigned char)port;
+  const char *bad = n > 255 ? "name too long" : write(fd, "\x05\x01\x00", 3) != 3 ? "greeting not sent"
+                    : recv(fd, r, 2, MSG_WAITALL) != 2 || r[0] != 5 || r[1] != 0 ? "no SOCKS5 method reply"
+                    : write(fd, req, 7 + n) != (ssize_t)(7 + n) ? "request not sent"
+                    : recv(fd, r, 10, MSG_WAITALL) != 10 || r[0] != 5 ? "a malformed SOCKS5 reply" : r[1] ? "refused" : NULL;
+  if (!bad) return fd;
+  snprintf(why, whylen, "%s%s", bad, strcmp(bad, "refused") == 0 ? (r[1] == 4 ? " (host unreachable)" : " by the proxy") : "");
+  close(fd);
+  return -1;
 }
 
 /* The acmeIdentifier extension: present once, critical, an OCTET STRING of
@@ -507,7 +539,9 @@ static json_t *tlsalpn01(const srv_validation *v, const char *ip) {
   char sni[300];
   if (strlen(v->name) < 80) sni_of(v->name, sni);
   else snprintf(sni, sizeof sni, "%s", v->name);
-  int fd = tcp_connect(ip, v->tlsalpn01_port);
+  char why[200] = "";
+  int fd = via_tor(v, v->name) ? socks5_dial(v->socks5_port, v->name, v->tlsalpn01_port, why, sizeof why) : tcp_connect(ip, v->tlsalpn01_port);
+  if (fd < 0 && why[0]) return problem("connection", "cannot reach %s:%d through Tor: %s", v->name, v->tlsalpn01_port, why);
   if (fd < 0) return problem("connection", "cannot connect to %s:%d for %s", ip, v->tlsalpn01_port, v->name);
   SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
   SSL *ssl = ctx ? SSL_new(ctx) : NULL;
@@ -544,13 +578,13 @@ static json_t *target_ip(const srv_validation *v, char ip[INET6_ADDRSTRLEN]) {
 }
 
 json_t *srv_validate_http01(const srv_validation *v) {
-  char ip[INET6_ADDRSTRLEN];
-  json_t *err = target_ip(v, ip);
+  char ip[INET6_ADDRSTRLEN] = "tor";
+  json_t *err = via_tor(v, v->name) ? NULL : target_ip(v, ip);
   return err ? err : http01(v, ip);
 }
 
 json_t *srv_validate_tlsalpn01(const srv_validation *v) {
-  char ip[INET6_ADDRSTRLEN];
-  json_t *err = target_ip(v, ip);
+  char ip[INET6_ADDRSTRLEN] = "tor";
+  json_t *err = via_tor(v, v->name) ? NULL : target_ip(v, ip);
   return err ? err : tlsalpn01(v, ip);
 }

@@ -4,7 +4,9 @@
  * rule that a CORE-C check judges. It is run as a client target
  * (tests/peers/fake-client.json) and reads the adapter variables
  * ACME_DIRECTORY, ACME_CA_BUNDLE, DOMAIN, DOMAINS (every name of the order,
- * comma-separated; DOMAIN alone when unset), ACMEH_MGMT and WORK_DIR. */
+ * comma-separated; DOMAIN alone when unset), ACMEH_MGMT and WORK_DIR, and
+ * ONION_KEY (an onion service identity key file, RFC 9799: with it the
+ * client answers onion-csr-01 and sends in-band CAA at finalize). */
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <openssl/pem.h>
@@ -13,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "harness/acme/b64.h"
 #include "harness/acme/cert.h"
@@ -21,6 +24,8 @@
 #include "harness/acme/persist.h"
 #include "harness/client/ari.h"
 #include "harness/client/flow.h"
+#include "harness/client/onion.h"
+#include "harness/acme/onion.h"
 #include "base/clock.h"
 #include "base/error.h"
 
@@ -59,7 +64,25 @@ static size_t order_names(const char *domain, char names[][256], size_t cap) {
 }
 
 /* The challenge type to answer: the scenario's (${CHALLENGE}), else http-01. */
-static const char *challenge_type(void) { return getenv("CHALLENGE") ? getenv("CHALLENGE") : "http-01"; }
+static const char *challenge_type(void) {
+  if (fault("onion-use-dns01")) return "dns-01"; /* RFC 9799 §3.1.1: dns-01 for an onion name (wrong on purpose) */
+  return getenv("CHALLENGE") ? getenv("CHALLENGE") : "http-01";
+}
+
+/* The onion identity key of ONION_KEY (RFC 9799), loaded once; NULL without one. */
+static EVP_PKEY *onion_key(void) {
+  static EVP_PKEY *k;
+  static int tried;
+  char why[300];
+  int priv = 0;
+  if (!tried && getenv("ONION_KEY") && *getenv("ONION_KEY")) {
+    tried = 1;
+    int rc = acmeh_onion_key_load(getenv("ONION_KEY"), &k, &priv, why, sizeof why);
+    if (rc != ACMEH_OK || !priv) fprintf(stderr, "fake-client: ONION_KEY: %s\n", rc ? why : "a public key, not the private key");
+    if (rc == ACMEH_OK && !priv) EVP_PKEY_free(k), k = NULL;
+  }
+  return k;
+}
 
 /* dns-account-01 (draft-ietf-acme-dns-account-label-00 §3.2): the account-
  * scoped name for identifier `name` (the base name of a wildcard), with the
@@ -351,6 +374,31 @@ static int token_ok(const char *tok) {
   return fault("accept-bad-token") || (*tok && strspn(tok, b64url) == strlen(tok));
 }
 
+/* RFC 9799 §3.2: {"csr": ...} signed by the onion key over the challenge nonce. */
+static int onion_respond(acmeh_acme *c, const char *authz_url, const json_t *ch) {
+  EVP_PKEY *k = onion_key(), *other = fault("onion-csr-other-key") ? EVP_PKEY_Q_keygen(NULL, NULL, "ED25519") : NULL;
+  if (!k) return die("onion-csr-01", "no usable ONION_KEY");
+  acmeh_onion_response_opts o = {.sign_key = other, .nonce_text = fault("onion-nonce-text"),
+                                 .app_len = fault("onion-short-app-nonce") ? 4 : 0};
+  char *payload = NULL, err[256], *more = NULL;
+  int rc = acmeh_client_onion_response(k, ch, &o, &payload, err, sizeof err);
+  EVP_PKEY_free(other);
+  if (rc) return die("onion-csr-01", err);
+  if (fault("onion-extra-payload") && asprintf(&more, "%.*s,\"keyAuthorization\":\"x\"}", (int)strlen(payload) - 1, payload) > 0)
+    free(payload), payload = more;
+  acmeh_post_opts po = opts();
+  acmeh_http_resp r;
+  acmeh_acme_post(c, json_string_value(json_object_get(ch, "url")), payload, &po, &r, err, sizeof err);
+  free(payload);
+  long refused = r.status >= 400;
+  acmeh_http_resp_free(&r);
+  if (refused) return die("challenge", "the server refused the onion-csr-01 response");
+  json_t *fin = poll(c, authz_url, "pending processing");
+  int ok = status_is(fin, "valid");
+  json_decref(fin);
+  return ok ? 0 : die("authorization", "did not become valid");
+}
+
 /* `domain` is the name the client ordered in this authorization's place; the
  * authorization's own identifier is what counts (RFC 8555 §7.4: the order's
  * arrays need not follow the request), except under the fault
@@ -366,8 +414,9 @@ static int authorize(acmeh_acme *c, const char *domain, const char *authz_url) {
   snprintf(token, sizeof token, "%s", tok ? tok : "");
   const char *ident = json_string_value(json_object_get(json_object_get(authz, "identifier"), "value"));
   if (ident && !fault("first-authz-first-name")) domain = ident; /* a wildcard's identifier is its base name */
+  int onion = ch && strcmp(challenge_type(), "onion-csr-01") == 0; /* RFC 9799 §3.2: a nonce, no token */
   int rc = done ? 0 : ch && strcmp(challenge_type(), "dns-persist-01") == 0 ? respond_persist(c, domain, authz_url, authz, ch)
-                   : !tok ? die("challenge", challenge_type())
+                   : onion ? onion_respond(c, authz_url, ch) : !tok ? die("challenge", challenge_type())
                    : !token_ok(tok) ? die("challenge", "the token is not base64url (RFC 8555 §8.3)")
                                     : respond(c, domain, authz_url, ch, token);
   json_decref(authz);
@@ -433,6 +482,33 @@ static void finalize_again_if_not_ready(acmeh_acme *c, const json_t *order, cons
   }
 }
 
+/* The onionCAA member (RFC 9799 §6.4): no CAA set (null), valid one hour;
+ * faults: "onion-caa-prefix" signs "onion-csr|..." (an old certbot-onion's
+ * prefix), "onion-caa-empty-string" sends "" instead of null. */
+static json_t *onion_caa(const char *const *names, size_t n) {
+  long long expiry = (long long)time(NULL) + 3600;
+  json_t *caa = acmeh_client_onion_caa(onion_key(), names, n, NULL, expiry);
+  const char *k;
+  json_t *e;
+  json_object_foreach(caa, k, e) {
+    if (fault("onion-caa-empty-string")) json_object_set_new(e, "caa", json_string(""));
+    if (!fault("onion-caa-prefix")) continue;
+    char tbs[64];
+    unsigned char sig[64];
+    size_t siglen = sizeof sig;
+    snprintf(tbs, sizeof tbs, "onion-csr|%lld|", expiry);
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    if (md && EVP_DigestSignInit(md, NULL, NULL, NULL, onion_key()) == 1 &&
+        EVP_DigestSign(md, sig, &siglen, (const unsigned char *)tbs, strlen(tbs)) == 1) {
+      char *s = acmeh_b64url_encode(sig, siglen);
+      json_object_set_new(e, "signature", json_string(s ? s : ""));
+      free(s);
+    }
+    EVP_MD_CTX_free(md);
+  }
+  return caa;
+}
+
 static int finalize(acmeh_acme *c, const char *domain, const json_t *order, const char *order_url) {
   acmeh_key *k = NULL;
   char extra[300], *csr = NULL, *payload = NULL, err[256], ordered[8][256];
@@ -443,9 +519,17 @@ static int finalize(acmeh_acme *c, const char *domain, const json_t *order, cons
   names[n] = extra;
   acmeh_key_generate(ACMEH_KEY_ES256, &k);
   EVP_PKEY *csr_key = fault("csr-account-key") ? acmeh_key_pkey(acmeh_acme_key(c)) : acmeh_key_pkey(k);
+  if (fault("onion-finalize-onion-key") && onion_key()) csr_key = onion_key(); /* RFC 9799 §3.2: MUST NOT (on purpose) */
   acmeh_csr_build(csr_key, names, n + (fault("csr-extra-name") ? 1 : 0), &csr);
   acmeh_key_free(k);
   if (asprintf(&payload, "{\"csr\":\"%s%s\"}", csr, fault("padding") ? "=" : "") < 0) return 1;
+  json_t *caa = onion_key() && !fault("onion-no-caa") ? onion_caa(names, n) : NULL;
+  if (caa) { /* RFC 9799 §6.4: in-band CAA beside the CSR */
+    json_t *p = json_pack("{s:s,s:o}", "csr", csr, "onionCAA", caa);
+    free(payload);
+    payload = json_dumps(p, JSON_COMPACT);
+    json_decref(p);
+  }
   acmeh_post_opts o = opts();
   acmeh_http_resp r;
   acmeh_acme_post(c, json_string_value(json_object_get(order, "finalize")), payload, &o, &r, err, sizeof err);
@@ -552,6 +636,8 @@ static void order_payload(const char *domain, char *out, size_t len) {
   const char *names[8];
   size_t n = order_names(domain, ordered, 8);
   for (size_t i = 0; i < n; i++) names[i] = ordered[i];
+  for (size_t i = 0; i < n && fault("onion-uppercase"); i++) /* RFC 9799 §2: lower case (wrong on purpose) */
+    for (char *p = ordered[i]; *p; p++) *p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
   int bad = g_profile && fault("profile-not-string");
   char *p = acmeh_client_order_payload(names, n, g_replaces, bad ? NULL : g_profile);
   p = ip_identifiers(p);
