@@ -34,7 +34,8 @@ int acmeh_kit_client(acmeh_check_ctx *ctx, acmeh_acme **c) {
   acmeh_acme_config cfg = {.directory_url = ctx->env->directory_url, .ca_file = ctx->env->ca_file,
                            .transcript = &ctx->transcript, .deadline = ctx->deadline,
                            .verbose = ctx->env->verbose, .dnsacct_scheme = ctx->env->wire.dnsacct_scheme,
-                           .failed_step = &ctx->failed_step};
+                           .failed_step = &ctx->failed_step, .schema_log = ctx->schema_log,
+                           .schema_origin = ctx->id};
   return acmeh_acme_new(&cfg, c, ctx->err, sizeof ctx->err);
 }
 
