@@ -10,6 +10,7 @@
 
 #include "harness/acme/ari.h"
 #include "harness/acme/b64.h"
+#include "base/strbuf.h"
 
 typedef enum {
   F_STRING,  /* any string */
@@ -47,7 +48,7 @@ static const rule directory_rules[] = {
     {"newOrder", F_URL, 1, NULL, NULL},        {"newAuthz", F_URL, 0, NULL, NULL},
     {"revokeCert", F_URL, 0, NULL, NULL},      {"keyChange", F_URL, 0, NULL, NULL},
     {"renewalInfo", F_URL, 0, NULL, NULL},     {"meta", F_OBJECT, 0, NULL, NULL},
-    {"meta.termsOfService", F_URL, 0, NULL, NULL}, {"meta.website", F_URL, 0, NULL, NULL},
+    {"meta.termsOfService", F_URI, 0, NULL, NULL}, {"meta.website", F_URI, 0, NULL, NULL},
     {"meta.caaIdentities", F_STRINGS, 0, NULL, NULL}, {"meta.externalAccountRequired", F_BOOL, 0, NULL, NULL},
     {"meta.profiles", F_OBJECT, 0, NULL, NULL}, END};
 
@@ -338,7 +339,7 @@ int acmeh_schema_walk(const char *kind, const json_t *obj, acmeh_schema_visit vi
 /* The log. */
 
 typedef struct {
-  char *origin, *kind, *field, *line; /* line: "<msg> (<origin>: <where>)" */
+  char *origin, *kind, *field, *line; /* line: "<msg> (first in <origin>: <where>)" */
 } violation;
 
 struct acmeh_schema_log {
@@ -392,8 +393,8 @@ static void log_visit(void *ud, const char *kind, const char *path, const char *
   }
   violation *v = &l->v[l->n];
   const char *where = vc->where ? vc->where : "?";
-  int rc = strcmp(path, kind) != 0 ? asprintf(&v->line, "%s (%s: in %s of %s)", msg, vc->origin, path, where)
-                                   : asprintf(&v->line, "%s (%s: %s)", msg, vc->origin, where);
+  int rc = strcmp(path, kind) != 0 ? asprintf(&v->line, "%s (first in %s: %s of %s)", msg, vc->origin, path, where)
+                                   : asprintf(&v->line, "%s (first in %s: %s)", msg, vc->origin, where);
   if (rc < 0) return;
   v->origin = strdup(vc->origin), v->kind = strdup(kind), v->field = strdup(field);
   if (!v->origin || !v->kind || !v->field) {
@@ -422,20 +423,34 @@ size_t acmeh_schema_log_count(acmeh_schema_log *log, const char *kind) {
   return n;
 }
 
+/* Appends the origins after v that logged the same kind and field: " (also in 3 more: A, B, C)". */
+static void also_in(const acmeh_schema_log *l, size_t first, acmeh_strbuf *b) {
+  const violation *f = &l->v[first];
+  size_t more = 0, shown = 0;
+  for (size_t i = first + 1; i < l->n; i++) more += !strcmp(l->v[i].kind, f->kind) && !strcmp(l->v[i].field, f->field);
+  if (!more) return;
+  acmeh_strbuf_printf(b, " (also in %zu more: ", more);
+  for (size_t i = first + 1; i < l->n && shown < 8; i++)
+    if (!strcmp(l->v[i].kind, f->kind) && !strcmp(l->v[i].field, f->field))
+      acmeh_strbuf_printf(b, "%s%s", shown++ ? ", " : "", l->v[i].origin);
+  acmeh_strbuf_printf(b, "%s)", more > shown ? ", ..." : "");
+}
+
 char *acmeh_schema_log_violations(acmeh_schema_log *log, const char *kind, size_t *n) {
-  size_t count = 0, len = 0;
+  size_t count = 0;
+  acmeh_strbuf b = {0};
   if (n) *n = 0;
   if (!log) return NULL;
   pthread_mutex_lock(&log->mu);
-  for (size_t i = 0; i < log->n; i++)
-    if (!strcmp(log->v[i].kind, kind)) count++, len += strlen(log->v[i].line) + 2;
-  char *out = count ? malloc(len + 1) : NULL;
-  if (out) {
-    out[0] = '\0';
-    for (size_t i = 0; i < log->n; i++)
-      if (!strcmp(log->v[i].kind, kind)) strcat(*out ? strcat(out, "; ") : out, log->v[i].line);
+  for (size_t i = 0; i < log->n; i++) {
+    const violation *v = &log->v[i];
+    int first = strcmp(v->kind, kind) == 0;
+    for (size_t k = 0; first && k < i; k++) first = strcmp(log->v[k].kind, kind) || strcmp(log->v[k].field, v->field);
+    if (!first) continue;
+    acmeh_strbuf_printf(&b, "%s%s", count++ ? "; " : "", v->line);
+    also_in(log, i, &b);
   }
   pthread_mutex_unlock(&log->mu);
-  if (n) *n = out ? count : 0;
-  return out;
+  if (n) *n = count;
+  return count ? acmeh_strbuf_take(&b) : (acmeh_strbuf_free(&b), NULL);
 }

@@ -64,9 +64,11 @@ int acmeh_schema_log_object(acmeh_schema_log *log, const char *origin, const cha
 /* How many objects of `kind` the log counted. */
 size_t acmeh_schema_log_count(acmeh_schema_log *log, const char *kind);
 
-/* The violations logged for `kind`, one per (origin, field), as
- * "<msg> (<origin>: <where>)" joined by "; " (malloc'd, caller frees), NULL
- * when there is none; *n (may be NULL) gets how many. */
+/* The violations logged for `kind`, one per field, in the order first seen:
+ * "<msg> (first in <origin>: <where>) (also in N more: <origins>)" (the
+ * other origins that logged the same field, the first 8 named), joined by
+ * "; " (malloc'd, caller frees); NULL when there is none; *n (may be NULL)
+ * gets the number of fields. */
 char *acmeh_schema_log_violations(acmeh_schema_log *log, const char *kind, size_t *n);
 
 #endif
