@@ -415,6 +415,11 @@ static void order_payload(const char *domain, char *out, size_t len) {
     json_object_set_new(j, "profile", json_pack("[s]", g_profile));
     free(p), p = json_dumps(j, JSON_COMPACT), json_decref(j);
   }
+  j = fault("order-notafter-not-rfc3339") && p ? json_loads(p, 0, NULL) : NULL;
+  if (j) { /* wrong on purpose: notAfter is an RFC 3339 date-time (RFC 8555 §7.4) */
+    json_object_set_new(j, "notAfter", json_string("next week"));
+    free(p), p = json_dumps(j, JSON_COMPACT), json_decref(j);
+  }
   snprintf(out, len, "%s", p ? p : "{}");
   free(p);
 }
