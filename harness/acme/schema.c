@@ -310,30 +310,34 @@ int acmeh_schema_check(const char *kind, const json_t *obj, char *field, size_t 
   return rules_fault(kind, kinds[k].rules, obj, field, flen, msg, mlen);
 }
 
-static int walk(const char *kind, const json_t *obj, const char *path, acmeh_schema_visit visit, void *ud) {
+/* How deep a walk goes into nested objects (subproblems of subproblems...):
+ * a peer's nesting must not run the stack out. */
+#define MAX_DEPTH 8
+
+static int walk(const char *kind, const json_t *obj, const char *path, acmeh_schema_visit visit, void *ud, int depth) {
   char field[256], msg[512];
   int bad = acmeh_schema_check(kind, obj, field, sizeof field, msg, sizeof msg) == 1;
   visit(ud, kind, path, bad ? field : NULL, bad ? msg : NULL);
-  if (!json_is_object(obj)) return bad;
+  if (!json_is_object(obj) || depth >= MAX_DEPTH) return bad;
   for (const rule *r = kinds[kind_index(kind)].rules; r->name; r++) {
     const json_t *v = json_object_get(obj, r->name);
     char sub[256];
     if (r->type == F_NESTED && json_is_object(v)) {
       snprintf(sub, sizeof sub, "%s.%s", path, r->name);
-      bad += walk(r->values, v, sub, visit, ud);
+      bad += walk(r->values, v, sub, visit, ud, depth + 1);
     }
     size_t i;
     json_t *e;
     if (r->type == F_NESTEDS && json_is_array(v)) json_array_foreach(v, i, e) if (json_is_object(e)) {
         snprintf(sub, sizeof sub, "%s.%s[%zu]", path, r->name, i);
-        bad += walk(r->values, e, sub, visit, ud);
+        bad += walk(r->values, e, sub, visit, ud, depth + 1);
       }
   }
   return bad;
 }
 
 int acmeh_schema_walk(const char *kind, const json_t *obj, acmeh_schema_visit visit, void *ud) {
-  return kind_index(kind) < 0 ? -1 : walk(kind, obj, kind, visit, ud);
+  return kind_index(kind) < 0 ? -1 : walk(kind, obj, kind, visit, ud, 0);
 }
 
 /* The log. */
@@ -409,7 +413,7 @@ int acmeh_schema_log_object(acmeh_schema_log *log, const char *origin, const cha
   if (!log || kind_index(kind) < 0) return 0;
   visit_ctx vc = {.log = log, .origin = origin ? origin : "?", .where = where};
   pthread_mutex_lock(&log->mu);
-  walk(kind, obj, kind, log_visit, &vc);
+  walk(kind, obj, kind, log_visit, &vc, 0);
   pthread_mutex_unlock(&log->mu);
   return vc.bad;
 }

@@ -23,7 +23,8 @@
 
 /* Called once per object a walk meets: the object itself, then the objects
  * nested in it that have their own kind (an authorization's challenges, an
- * order's or challenge's error, a problem's subproblems). `kind` is the
+ * order's or challenge's error, a problem's subproblems; 8 levels deep at
+ * most). `kind` is the
  * object's kind, `path` where it sits ("authorization.challenges[1]", or the
  * kind for the top object), `field` the first field that breaks the kind's
  * rules ("order.expires", kind-rooted) and `msg` the violation

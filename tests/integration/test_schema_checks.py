@@ -3,6 +3,7 @@
 (tests/peers/fake_acme.py) sends one malformed field of one object kind, the
 whole suite runs, and exactly that kind's schema check fails (CORE-S-113..118,
 ARI-S-016), naming the field once with the first exchange that showed it,
+(and for a client, CORE-C-041 over the payloads of every scenario)
 plus at most the checks whose own rule the field breaks; every other check
 passes, skips or is blocked. Before the schema checks these faults failed
 no check at all (or only the own-rule ones); the "before" count printed is
@@ -36,7 +37,7 @@ CASES = {
                                         "challenge.validated: not an RFC 3339 timestamp (got \"just now\") (first in CORE-S-"),
     "problem-status-string": ("core", "CORE-S-118", set(),
                               "problem.status: not an integer (got \"400\") (first in CORE-S-"),
-    "ari-window-not-rfc3339": ("ari", "ARI-S-016", {"ARI-S-003", "ARI-S-004", "ARI-S-015"},
+    "ari-window-not-rfc3339": ("ari", "ARI-S-016", {"ARI-S-003", "ARI-S-004", "ARI-S-007", "ARI-S-015"},
                                "renewalInfo.suggestedWindow.start: not an RFC 3339 timestamp (got \"tomorrow\") (first in ARI-S-"),
 }
 
@@ -64,11 +65,13 @@ def main():
         if m.count(text.split(" (first in")[0]) != 1:
             problems.append("%s: %s names the field %d times, want once: %s" % (fault, check, m.count(text.split(" (first in")[0]), m[:400]))
         if failed - own - {check}:
-            problems.append("%s: other checks failed: %s" % (fault, sorted(failed - own - {check})))
+            problems.append("%s: other checks failed: %s" % (fault, "; ".join(
+                "%s %s" % (i, (res[i]["message"] or "")[:200]) for i in sorted(failed - own - {check}))))
         for other in SCHEMA & set(res) - {check}:
             if res[other]["verdict"] != "pass":
                 problems.append("%s: %s is %s, want pass: %s" % (fault, other, res[other]["verdict"], (res[other]["message"] or "")[:200]))
     problems += alone()
+    problems += client_requests()
     for p in problems:
         print("FAIL:", p)
     return 1 if problems else 0
@@ -90,6 +93,32 @@ def alone():
         if r.get("verdict") != verdict or text not in (r.get("message") or ""):
             problems.append("alone: %s %s: %s" % (cid, r.get("verdict"), (r.get("message") or "")[:300]))
     print("alone: %s" % ("ok" if not problems else problems))
+    return problems
+
+
+def client_requests():
+    """The fake client (tests/peers/fake_client.c) sends onlyReturnExisting as
+    a string in every newAccount, which the reference server ignores: over the
+    whole core client suite only CORE-C-041 fails, naming the field once with
+    the first scenario and request and the other scenarios that sent it."""
+    fake = os.path.join(os.path.dirname(BIN), "tests", "acmeh-fake-client")
+    target = os.path.join(os.environ["ACMEH_SOURCE_DIR"], "tests", "peers", "fake-client.json")
+    problems = []
+    with tempfile.TemporaryDirectory(prefix="acmeh-schema-") as wd:
+        out = os.path.join(wd, "r.json")
+        env = dict(os.environ, ACMEH_FAKE_CLIENT=fake, FAKE_CLIENT_FAULTS="only-return-existing-string")
+        subprocess.run([BIN, "run", "--client", target, "--suite", "core", "--jobs", "2", "--json", out,
+                        "--run-dir", os.path.join(wd, "run")], env=env, capture_output=True, timeout=900)
+        res = {r["id"]: r for r in json.load(open(out))["results"]}
+    failed = {i for i, r in res.items() if r["verdict"] in ("fail", "error")}
+    m = res.get("CORE-C-041", {}).get("message") or ""
+    text = 'newAccount.onlyReturnExisting: not a boolean (got "no") (first in scenario '
+    print("client only-return-existing-string: before %d failed (%s), after %d failed (%s)" % (
+        len(failed - {"CORE-C-041"}), " ".join(sorted(failed - {"CORE-C-041"})), len(failed), " ".join(sorted(failed))))
+    if failed != {"CORE-C-041"}:
+        problems.append("client: failed %s, want only CORE-C-041" % sorted(failed))
+    if text not in m or m.count(text) != 1 or ": request #" not in m or " more: scenario " not in m:
+        problems.append("client: CORE-C-041 message: %s" % m[:500])
     return problems
 
 
