@@ -42,6 +42,12 @@ CASES = {
 }
 
 
+def out_of_time(r):
+    """CORE-S-009 sends 1000 HEAD newNonce to the Python fake: on a loaded
+    machine it can run out of its time budget, which says nothing of schemas."""
+    return r["id"] == "CORE-S-009" and "time budget ran out" in (r["message"] or "")
+
+
 def run(fault, suite, wd):
     with fake_acme(fault, wd) as (url, ca):
         out = os.path.join(wd, "r.json")
@@ -55,7 +61,7 @@ def main():
     for fault, (suite, check, own, text) in CASES.items():
         with tempfile.TemporaryDirectory(prefix="acmeh-schema-") as wd:
             res = run(fault, suite, wd)
-        failed = {i for i, r in res.items() if r["verdict"] in ("fail", "error")} - NATURAL_FAILS
+        failed = {i for i, r in res.items() if r["verdict"] in ("fail", "error") and not out_of_time(r)} - NATURAL_FAILS
         print("%-32s before %d failed (%s), after %d failed (%s)" % (
             fault, len(failed - SCHEMA), " ".join(sorted(failed - SCHEMA)), len(failed), " ".join(sorted(failed))))
         r = res.get(check, {})
