@@ -6,7 +6,7 @@
  * lists each violation once per receiving check and field, with the first
  * exchange that showed it. What the functions below do is make sure at
  * least one object of the kind is received when a check runs alone.
- * CORE-C-041 judges the payloads a client under test sends, in every
+ * CORE-C-048 judges the payloads a client under test sends, in every
  * scenario the run recorded (the scenario engine logs them). */
 #include <string.h>
 
@@ -65,4 +65,4 @@ static int requests(acmeh_check_ctx *ctx) {
 const acmeh_check_impl core_schema_checks[] = {
     {"CORE-S-113", directory}, {"CORE-S-114", account}, {"CORE-S-115", ready},
     {"CORE-S-116", ready},     {"CORE-S-117", ready},  {"CORE-S-118", problem},
-    {"CORE-C-041", requests},  {NULL, NULL}};
+    {"CORE-C-048", requests},  {NULL, NULL}};

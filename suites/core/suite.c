@@ -29,7 +29,7 @@ static const acmeh_step_judge step_judges[] = {
 static const acmeh_schema_judge schema_judges[] = {
     {"directory", "CORE-S-113"}, {"account", "CORE-S-114"},   {"order", "CORE-S-115"},
     {"authorization", "CORE-S-116"}, {"challenge", "CORE-S-117"}, {"problem", "CORE-S-118"},
-    {"newAccount|newOrder|finalize|challengeResponse|revokeCert|keyChange", "CORE-C-041"},
+    {"newAccount|newOrder|finalize|challengeResponse|revokeCert|keyChange", "CORE-C-048"},
     {NULL, NULL}};
 
 const acmeh_suite core_suite = {

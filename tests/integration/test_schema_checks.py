@@ -3,7 +3,7 @@
 (tests/peers/fake_acme.py) sends one malformed field of one object kind, the
 whole suite runs, and exactly that kind's schema check fails (CORE-S-113..118,
 ARI-S-016), naming the field once with the first exchange that showed it,
-(and for a client, CORE-C-041 over the payloads of every scenario)
+(and for a client, CORE-C-048 over the payloads of every scenario)
 plus at most the checks whose own rule the field breaks; every other check
 passes, skips or is blocked. Before the schema checks these faults failed
 no check at all (or only the own-rule ones); the "before" count printed is
@@ -105,7 +105,7 @@ def alone():
 def client_requests():
     """The fake client (tests/peers/fake_client.c) sends onlyReturnExisting as
     a string in every newAccount, which the reference server ignores: over the
-    whole core client suite only CORE-C-041 fails, naming the field once with
+    whole core client suite only CORE-C-048 fails, naming the field once with
     the first scenario and request and the other scenarios that sent it."""
     fake = os.path.join(os.path.dirname(BIN), "tests", "acmeh-fake-client")
     target = os.path.join(os.environ["ACMEH_SOURCE_DIR"], "tests", "peers", "fake-client.json")
@@ -117,14 +117,14 @@ def client_requests():
                         "--run-dir", os.path.join(wd, "run")], env=env, capture_output=True, timeout=900)
         res = {r["id"]: r for r in json.load(open(out))["results"]}
     failed = {i for i, r in res.items() if r["verdict"] in ("fail", "error")}
-    m = res.get("CORE-C-041", {}).get("message") or ""
+    m = res.get("CORE-C-048", {}).get("message") or ""
     text = 'newAccount.onlyReturnExisting: not a boolean (got "no") (first in scenario '
     print("client only-return-existing-string: before %d failed (%s), after %d failed (%s)" % (
-        len(failed - {"CORE-C-041"}), " ".join(sorted(failed - {"CORE-C-041"})), len(failed), " ".join(sorted(failed))))
-    if failed != {"CORE-C-041"}:
-        problems.append("client: failed %s, want only CORE-C-041" % sorted(failed))
+        len(failed - {"CORE-C-048"}), " ".join(sorted(failed - {"CORE-C-048"})), len(failed), " ".join(sorted(failed))))
+    if failed != {"CORE-C-048"}:
+        problems.append("client: failed %s, want only CORE-C-048" % sorted(failed))
     if text not in m or m.count(text) != 1 or ": request #" not in m or " more: scenario " not in m:
-        problems.append("client: CORE-C-041 message: %s" % m[:500])
+        problems.append("client: CORE-C-048 message: %s" % m[:500])
     return problems
 
 
