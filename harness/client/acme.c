@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "harness/acme/b64.h"
+#include "harness/client/objlog.h"
 #include "base/error.h"
 
 #define NONCE_POOL 16
@@ -20,7 +21,14 @@ struct acmeh_acme {
   char thumbprint[44]; /* of key; "" until asked for */
   const char *step;    /* the protocol step under way (static string), for attribution */
   const acmeh_key *pop_key; /* pk-01's key (borrowed), NULL = none */
+  acmeh_objlog *objlog; /* the objects received, checked against their schemas; NULL = not logged */
 };
+
+/* Every response passes here (acmeh_http_config.on_response). */
+static void on_response(void *ud, const char *method, const char *url, const acmeh_http_resp *r) {
+  acmeh_acme *c = ud;
+  acmeh_objlog_response(c->objlog, c->dir, c->kid, c->http, method, url, r);
+}
 
 /* Explains why a 200 directory body is unusable: not JSON at all (with the
  * parser's reason) or JSON of another type. */
@@ -59,7 +67,13 @@ int acmeh_acme_new(const acmeh_acme_config *cfg, acmeh_acme **out, char *err, si
   if (!c->cfg.bad_nonce_retries) c->cfg.bad_nonce_retries = 5;
   acmeh_http_config hc = {.ca_file = cfg->ca_file, .deadline = cfg->deadline, .transcript = cfg->transcript,
                           .verbose = cfg->verbose, .extra_headers = cfg->extra_headers};
-  int rc = acmeh_http_new(&hc, &c->http);
+  int rc = ACMEH_OK;
+  if (cfg->schema_log) {
+    c->objlog = acmeh_objlog_new(cfg->schema_log, cfg->schema_origin, cfg->directory_url);
+    if (!c->objlog) rc = ACMEH_NOMEM;
+    hc.on_response = on_response, hc.on_response_ud = c;
+  }
+  if (rc == ACMEH_OK) rc = acmeh_http_new(&hc, &c->http);
   if (rc == ACMEH_OK) rc = fetch_directory(c, err, errlen);
   if (cfg->failed_step) *cfg->failed_step = rc && acmeh_err_class(rc) == ACMEH_CLASS_PEER ? "directory" : NULL;
   if (rc) {
@@ -73,6 +87,7 @@ int acmeh_acme_new(const acmeh_acme_config *cfg, acmeh_acme **out, char *err, si
 void acmeh_acme_free(acmeh_acme *c) {
   if (!c) return;
   acmeh_http_free(c->http);
+  acmeh_objlog_free(c->objlog);
   json_decref(c->dir);
   for (size_t i = 0; i < c->nnonces; i++) free(c->nonces[i]);
   acmeh_key_free(c->key);

@@ -9,6 +9,7 @@
 
 #include "harness/acme/jwk.h"
 #include "harness/acme/jws.h"
+#include "harness/acme/schema.h"
 #include "harness/client/http.h"
 
 #define ACMEH_CT_JOSE "application/jose+json"
@@ -32,6 +33,11 @@ typedef struct {
                                request-level operation when it was a flow step that failed through the
                                peer's fault, NULL when the last one was anything else (attribution:
                                runner.c turns such a failure of another check's step into "blocked") */
+  struct acmeh_schema_log *schema_log; /* NULL, or where every ACME object received is logged against its
+                                          schema (harness/acme/schema.h): the directory, accounts, orders,
+                                          authorizations (and their challenges), challenges, problem
+                                          documents, renewalInfo; borrowed, must outlive the engine */
+  const char *schema_origin;           /* who received them in the log (the check ID); borrowed */
 } acmeh_acme_config;
 
 /* Creates an engine and fetches the directory (GET, must be a JSON object).

@@ -365,6 +365,7 @@ int acmeh_http_request(acmeh_http *h, const char *method, const char *url,
   }
   if (!resp->body) rc = ACMEH_NOMEM;
   log_response(h, resp, rc ? err : NULL);
+  if (rc == ACMEH_OK && h->cfg.on_response) h->cfg.on_response(h->cfg.on_response_ud, method, url, resp);
   if (h->cfg.verbose && h->cfg.transcript == NULL)
     fprintf(stderr, "%s %s -> %ld\n", method, url, resp->status);
   return rc;

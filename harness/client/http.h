@@ -45,6 +45,11 @@ typedef struct {
   const char *user_agent;   /* NULL = "acme-harness/<version> libcurl/<v>" */
   const char *const *extra_headers; /* "Name: value" lines on every request ("Name:" removes one); NULL-terminated, borrowed */
   int verbose;              /* also echo the exchange to stderr */
+  /* Called after every complete response (any status) with the request's
+   * method and URL, borrowed for the call; NULL = none. The reference
+   * client logs the objects it receives through it (acme.h, schema_log). */
+  void (*on_response)(void *ud, const char *method, const char *url, const acmeh_http_resp *r);
+  void *on_response_ud;
 } acmeh_http_config;
 
 /* Creates a handle. Returns ACMEH_OK or ACMEH_NOMEM. Free with acmeh_http_free. */

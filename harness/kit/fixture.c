@@ -35,7 +35,8 @@ int acmeh_kit_client(acmeh_check_ctx *ctx, acmeh_acme **c) {
                            .transcript = &ctx->transcript, .deadline = ctx->deadline,
                            .verbose = ctx->env->verbose, .dnsacct_scheme = ctx->env->wire.dnsacct_scheme,
                            .persist_rev = ctx->env->wire.persist_rev,
-                           .failed_step = &ctx->failed_step};
+                           .failed_step = &ctx->failed_step, .schema_log = ctx->schema_log,
+                           .schema_origin = ctx->id};
   return acmeh_acme_new(&cfg, c, ctx->err, sizeof ctx->err);
 }
 

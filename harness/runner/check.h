@@ -67,6 +67,10 @@ typedef struct acmeh_check_ctx {
   const char *blocked_by;  /* the check named by acmeh_check_blocked (static), or NULL */
   const char *failed_step; /* the reference client's step (acmeh_acme_step) when its last operation was a
                               flow step that failed through the peer, else NULL (kit clients report here) */
+  struct acmeh_schema_log *schema_log; /* the run's log of objects received and requests recorded, checked
+                                          against their schemas (harness/acme/schema.h); kit clients and
+                                          scenario records write here, the runner judges the schema checks
+                                          from it (acmeh_suite.schema_judges); NULL = not kept */
 } acmeh_check_ctx;
 
 typedef int (*acmeh_check_fn)(acmeh_check_ctx *ctx);

@@ -11,6 +11,7 @@
 #include "base/clock.h"
 #include "base/error.h"
 #include "base/strbuf.h"
+#include "harness/acme/schema.h"
 #include "harness/runner/suite.h"
 
 /* Bytes of transcript kept per check. */
@@ -35,6 +36,7 @@ typedef struct {
   size_t n_first; /* slots [0, n_first) judge their own scenarios; the rest (every_scenario) wait for them */
   const acmeh_env *env;
   const acmeh_run_opts *o;
+  acmeh_schema_log *schema; /* what every check received, for the schema checks */
 } run_state;
 
 static volatile sig_atomic_t cancelled;
@@ -79,7 +81,8 @@ static void judge(acmeh_check_ctx *ctx, int rc) {
 }
 
 static void run_one(run_state *st, slot *s, acmeh_result *out) {
-  acmeh_check_ctx ctx = {.env = st->env, .id = s->def->id, .section = s->def->section, .revision = s->res->revision};
+  acmeh_check_ctx ctx = {.env = st->env, .id = s->def->id, .section = s->def->section, .revision = s->res->revision,
+                         .schema_log = st->schema};
   ctx.transcript.max = TRANSCRIPT_MAX;
   ctx.deadline = s->started + st->o->timeout_s;
   ctx.rng = seed_for(st->env->seed, s->def->id);
@@ -334,6 +337,81 @@ static void order_slots(run_state *st, const acmeh_catalog *cat, const acmeh_run
   }
 }
 
+/* Appends a line to r's transcript. */
+static void transcript_note(acmeh_result *r, const char *line) {
+  char *t = NULL;
+  if (asprintf(&t, "%s# %s\n", r->transcript ? r->transcript : "", line) >= 0) free(r->transcript), r->transcript = t;
+}
+
+/* The verdict of schema check r over `kind`: every violation the run logged
+ * (fail), else a pass when objects of the kind were checked, else what the
+ * check itself found (an error, a block) or a skip. Its own verdict counted
+ * only what it received itself; the log holds what every check received. */
+/* The violations of every "|"-separated kind in `kinds`, joined by "; "
+ * (malloc'd, NULL when none), their number in *nv and the objects seen in *seen. */
+static char *schema_findings(acmeh_schema_log *log, const char *kinds, size_t *nv, size_t *seen) {
+  char *list = NULL, kind[64];
+  *nv = *seen = 0;
+  for (const char *p = kinds; p && *p;) {
+    const char *bar = strchr(p, '|');
+    snprintf(kind, sizeof kind, "%.*s", (int)(bar ? (size_t)(bar - p) : strlen(p)), p);
+    p = bar ? bar + 1 : NULL;
+    size_t n = 0;
+    char *more = acmeh_schema_log_violations(log, kind, &n), *both = NULL;
+    *seen += acmeh_schema_log_count(log, kind), *nv += n;
+    if (!more) continue;
+    if (!list) list = more;
+    else if (asprintf(&both, "%s; %s", list, more) >= 0) free(list), free(more), list = both;
+    else free(more);
+  }
+  return list;
+}
+
+static void judge_schema(acmeh_result *r, const char *kinds, acmeh_schema_log *log, const json_t *exp) {
+  size_t nv = 0, seen = 0;
+  char *list = schema_findings(log, kinds, &nv, &seen), kind[200];
+  snprintf(kind, sizeof kind, "%s", kinds);
+  for (char *p = kind; *p; p++) if (*p == '|') *p = '/';
+  if (!list && (r->verdict == ACMEH_ERROR || (!seen && r->verdict == ACMEH_BLOCKED))) return;
+  if (!list && !seen && r->verdict == ACMEH_SKIP) return; /* its own reason says more */
+  if (r->xfail_reason) { /* judged anew below */
+    r->verdict = r->verdict == ACMEH_XFAIL ? ACMEH_FAIL : ACMEH_PASS;
+    free(r->xfail_reason), r->xfail_reason = NULL;
+  }
+  free(r->message), free(r->expected), free(r->actual);
+  r->message = r->expected = r->actual = NULL;
+  r->blocked_by = NULL;
+  int m;
+  if (list) {
+    r->verdict = ACMEH_FAIL;
+    r->expected = strdup(kind);
+    r->actual = list;
+    m = asprintf(&r->message, "expected every %s object to follow its schema; got %zu violation%s: %s (%s)", kind, nv,
+                 nv == 1 ? "" : "s", list, r->section);
+  } else if (seen) {
+    r->verdict = ACMEH_PASS;
+    m = asprintf(&r->message, "%zu %s object%s checked, none breaks the schema", seen, kind, seen == 1 ? "" : "s");
+  } else {
+    r->verdict = ACMEH_SKIP;
+    m = asprintf(&r->message, "no %s object was received or sent in this run, so none was checked", kind);
+  }
+  if (m < 0) r->message = NULL;
+  apply_expectation(r, exp);
+  char line[300];
+  snprintf(line, sizeof line, "schema verdict over the whole run: %s", acmeh_verdict_name(r->verdict));
+  transcript_note(r, line);
+  if (r->message) transcript_note(r, r->message);
+}
+
+/* Every schema check of the run (the suites' schema_judges) judged from the log. */
+static void judge_schemas(acmeh_run_report *rep, acmeh_schema_log *log, const json_t *exp) {
+  for (const acmeh_suite *const *s = acmeh_suites(); *s; s++)
+    for (const acmeh_schema_judge *j = (*s)->schema_judges; j && j->kind; j++) {
+      acmeh_result *r = (acmeh_result *)result_of(rep, j->check);
+      if (r) judge_schema(r, j->kind, log, exp);
+    }
+}
+
 int acmeh_runner_run(const acmeh_catalog *cat, const acmeh_env *env, const acmeh_run_opts *o,
                      acmeh_run_report *rep, char *err, size_t errlen) {
   memset(rep, 0, sizeof *rep);
@@ -346,6 +424,7 @@ int acmeh_runner_run(const acmeh_catalog *cat, const acmeh_env *env, const acmeh
   run_state *st = calloc(1, sizeof *st);
   if (!st) return ACMEH_NOMEM;
   st->n = rep->n, st->env = env, st->o = o;
+  st->schema = acmeh_schema_log_new();
   pthread_mutex_init(&st->mu, NULL);
   pthread_cond_init(&st->cv, NULL);
   st->slots = calloc(rep->n, sizeof *st->slots);
@@ -366,11 +445,13 @@ int acmeh_runner_run(const acmeh_catalog *cat, const acmeh_env *env, const acmeh
     rep->abandoned += st->slots[i].state == SLOT_ABANDONED;
   }
   rep->interrupted = cancelled && st->next < st->n;
+  judge_schemas(rep, st->schema, o->expectations);
   unblock_unjudged(rep, o->expectations); /* under the lock: an abandoned worker may still store */
   pthread_mutex_unlock(&st->mu);
   for (int j = 0; j < started; j++) stuck ? pthread_detach(threads[j]) : pthread_join(threads[j], NULL);
   if (!stuck) { /* otherwise leaked on purpose: the process ends soon after */
     free(st->slots);
+    acmeh_schema_log_free(st->schema);
     pthread_mutex_destroy(&st->mu);
     pthread_cond_destroy(&st->cv);
     free(st);

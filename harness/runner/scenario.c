@@ -10,6 +10,7 @@
 
 #include "base/error.h"
 #include "base/strbuf.h"
+#include "harness/acme/schema.h"
 #include "harness/client/chaltype.h"
 #include "harness/runner/catalog.h"
 #include "harness/runner/suite.h"
@@ -169,6 +170,40 @@ static void progress(const scenario *sc) {
   pthread_mutex_unlock(&mu);
 }
 
+/* The schema kind of a request to server resource `resource` (server.h), or NULL. */
+static const char *request_kind(const char *resource) {
+  static const char *const kinds[][2] = {{"newAccount", "newAccount"}, {"newOrder", "newOrder"},
+                                         {"finalize", "finalize"},     {"challenge", "challengeResponse"},
+                                         {"revokeCert", "revokeCert"}, {"keyChange", "keyChange"}};
+  for (size_t i = 0; resource && i < sizeof kinds / sizeof kinds[0]; i++)
+    if (strcmp(kinds[i][0], resource) == 0) return kinds[i][1];
+  return NULL;
+}
+
+/* Logs the payload of every well-formed JWS request of the record against
+ * its schema (harness/acme/schema.h), as "scenario NAME": the requests of
+ * every scenario the run made, whichever check asked for it first. A
+ * POST-as-GET (empty payload) is no object of the kind. */
+static void log_request_schemas(acmeh_schema_log *log, const char *name, const acmeh_client_run *run) {
+  char origin[160];
+  snprintf(origin, sizeof origin, "scenario %s", name);
+  size_t i;
+  json_t *x;
+  json_array_foreach(run->exchanges, i, x) {
+    const char *kind = request_kind(json_string_value(json_object_get(x, "resource")));
+    const json_t *jws = json_object_get(x, "jws");
+    const char *payload = json_string_value(json_object_get(jws, "payload"));
+    if (!kind || !payload || !*payload || json_is_string(json_object_get(jws, "error"))) continue;
+    json_t *p = json_loads(payload, JSON_REJECT_DUPLICATES, NULL);
+    if (!p) p = json_string(payload); /* not JSON: shown as the text it is */
+    char where[600];
+    snprintf(where, sizeof where, "request #%lld %s %.500s", json_integer_value(json_object_get(x, "seq")),
+             json_string_value(json_object_get(x, "method")), json_string_value(json_object_get(x, "url")));
+    acmeh_schema_log_object(log, origin, kind, p, where);
+    json_decref(p);
+  }
+}
+
 int acmeh_scenario_get(acmeh_check_ctx *ctx, const char *name, const acmeh_client_run **out) {
   scenario *sc = find(ctx->env->scenarios, name);
   *out = NULL; /* a check that goes on after a failure sees no record, not garbage */
@@ -180,6 +215,7 @@ int acmeh_scenario_get(acmeh_check_ctx *ctx, const char *name, const acmeh_clien
     sc->rc = run_scenario(sc, ctx->env, domain, domains, acmeh_check_time_left(ctx) - 1);
     free(domain), free(domains);
     progress(sc);
+    if (sc->rc == ACMEH_OK && sc->run.observed) log_request_schemas(ctx->schema_log, name, &sc->run);
     sc->done = 1;
   }
   pthread_mutex_unlock(&sc->mu);

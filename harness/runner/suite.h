@@ -48,6 +48,13 @@ typedef struct {
   const char *check; /* "CORE-S-029" */
 } acmeh_step_judge;
 
+/* An object kind (harness/acme/schema.h: "order", "newOrder", ...) and the
+ * check that judges every object of that kind the run saw. */
+typedef struct {
+  const char *kind;  /* "order" */
+  const char *check; /* "CORE-S-115" */
+} acmeh_schema_judge;
+
 typedef struct acmeh_suite {
   /* The one spelling of the suite everywhere: `--suite`, the catalog's
    * "spec", suites/<name>/, vectors/<name>/ and the suite's C prefix. The
@@ -83,6 +90,12 @@ typedef struct acmeh_suite {
    * that needed it is blocked, naming the first judge of the step
    * (acmeh_step_judge_of, harness/kit/fixture.h). */
   const acmeh_step_judge *step_judges;
+  /* The checks of this suite that judge object schemas, ending with {NULL,
+   * NULL} (or NULL): after the run, each such check fails with every
+   * violation logged for its kind (once per receiving check and field),
+   * passes when objects of its kind were checked without one, and skips when
+   * none was seen (runner.c, docs/architecture.md "Object schemas"). */
+  const acmeh_schema_judge *schema_judges;
 } acmeh_suite;
 
 /* Every registered suite, in registry order, NULL-terminated

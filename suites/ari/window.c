@@ -181,6 +181,24 @@ static int s015(acmeh_check_ctx *ctx) {
   return rc;
 }
 
+/* ARI-S-016: every RenewalInfo object follows §4.2's schema. The runner judges
+ * it from the run's schema log (suite.c schema_judges, harness/acme/schema.h)
+ * over every RenewalInfo any check received; this fetches one, so that the
+ * check run alone has one to judge. */
+static int s016(acmeh_check_ctx *ctx) {
+  acmeh_kit_fixture f = {0};
+  const char *base = NULL;
+  char *id = NULL;
+  acmeh_http_resp r = {0};
+  int rc = ari_fixture(ctx, &f, &base);
+  if (rc == ACMEH_OK) rc = ari_cert_id(ctx, f.is.chain_pem, &id);
+  if (rc == ACMEH_OK) rc = ari_get(ctx, f.c, base, id, &r);
+  acmeh_http_resp_free(&r);
+  free(id);
+  acmeh_kit_fixture_free(&f);
+  return acmeh_kit_attribute(ctx, rc);
+}
+
 const acmeh_check_impl ari_window_checks[] = {
     {"ARI-S-001", s001}, {"ARI-S-002", s002}, {"ARI-S-003", s003}, {"ARI-S-004", s004},
-    {"ARI-S-005", s005}, {"ARI-S-006", s006}, {"ARI-S-015", s015}, {NULL, NULL}};
+    {"ARI-S-005", s005}, {"ARI-S-006", s006}, {"ARI-S-015", s015}, {"ARI-S-016", s016}, {NULL, NULL}};

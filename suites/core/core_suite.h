@@ -16,6 +16,7 @@ extern const acmeh_live_judge core_live_judge;
 
 extern const acmeh_check_impl core_directory_checks[], core_nonce_checks[], core_jws_checks[],
     core_account_checks[], core_keychange_checks[], core_order_checks[], core_challenge_checks[],
-    core_cert_checks[], core_error_checks[], core_client_checks[], core_ip_checks[], core_eab_checks[], core_client_trouble_checks[];
+    core_cert_checks[], core_error_checks[], core_client_checks[], core_ip_checks[], core_eab_checks[], core_client_trouble_checks[],
+    core_schema_checks[];
 
 #endif

@@ -5,7 +5,8 @@
 static const acmeh_check_impl *const tables[] = {
     core_directory_checks, core_nonce_checks,     core_jws_checks,  core_account_checks,
     core_keychange_checks, core_order_checks,     core_challenge_checks, core_cert_checks,
-    core_error_checks,     core_client_checks,    core_ip_checks,   core_eab_checks, core_client_trouble_checks, NULL};
+    core_error_checks,     core_client_checks,    core_ip_checks,   core_eab_checks, core_client_trouble_checks,
+    core_schema_checks,    NULL};
 
 static const char *const challenge_types[] = {"http-01", "dns-01", "tls-alpn-01", NULL};
 static const char *const identifier_types[] = {"dns", "ip", NULL};
@@ -23,6 +24,14 @@ static const acmeh_step_judge step_judges[] = {
     {"certificate", "CORE-S-055"},   {"certificate", "CORE-S-081"}, /* the end-to-end check needs the download too */
     {NULL, NULL}};
 
+/* Which check judges each object kind's schema (harness/acme/schema.h;
+ * schema.c). The request kinds are the client under test's payloads. */
+static const acmeh_schema_judge schema_judges[] = {
+    {"directory", "CORE-S-113"}, {"account", "CORE-S-114"},   {"order", "CORE-S-115"},
+    {"authorization", "CORE-S-116"}, {"challenge", "CORE-S-117"}, {"problem", "CORE-S-118"},
+    {"newAccount|newOrder|finalize|challengeResponse|revokeCert|keyChange", "CORE-C-048"},
+    {NULL, NULL}};
+
 const acmeh_suite core_suite = {
     .name = "core",
     .id_prefix = "CORE",
@@ -31,4 +40,5 @@ const acmeh_suite core_suite = {
     .challenge_types = challenge_types,
     .identifier_types = identifier_types,
     .step_judges = step_judges,
+    .schema_judges = schema_judges,
 };

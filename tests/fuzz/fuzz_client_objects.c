@@ -7,12 +7,14 @@
  * and ari.c read one: the body as JSON, problem type and description, media
  * type, Location / Replay-Nonce / Link (RFC 8288) headers, Retry-After (RFC
  * 9110 §10.2.3) through both readers, and a RenewalInfo suggestedWindow
- * (RFC 9773 §4.2) clamped by the default policy. */
+ * (RFC 9773 §4.2) clamped by the default policy; and the body checked against
+ * every object schema (harness/acme/schema.h) through a schema log. */
 #include <jansson.h>
 #include <stdint.h>
 #include <stdlib.h>
 
 #include "harness/acme/ari.h"
+#include "harness/acme/schema.h"
 #include "harness/client/acme.h"
 #include "harness/client/ari.h"
 #include "harness/client/http.h"
@@ -36,6 +38,20 @@ static void read_renewal_info(const acmeh_http_resp *r) {
   if (ra && acmeh_retry_after_parse(ra, 1.7e9, &s) == 0) (void)acmeh_client_ari_clamp(&p, s);
 }
 
+static void read_schemas(const acmeh_http_resp *r) {
+  static const char *const kinds[] = {"directory", "account", "order", "authorization", "challenge", "problem",
+                                      "renewalInfo", "newAccount", "newOrder", "finalize", "challengeResponse",
+                                      "revokeCert", "keyChange"};
+  json_t *body = acmeh_resp_json(r);
+  acmeh_schema_log *log = acmeh_schema_log_new();
+  for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
+    (void)acmeh_schema_log_object(log, "fuzz", kinds[i], body, "the input");
+    free(acmeh_schema_log_violations(log, kinds[i], NULL));
+  }
+  acmeh_schema_log_free(log);
+  json_decref(body);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   acmeh_http_resp r;
   if (acmeh_http_resp_from_buffer((const char *)data, size, &r) == 0) {
@@ -50,6 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     (void)acmeh_http_retry_after(&r, &s);
     read_links(&r);
     read_renewal_info(&r);
+    read_schemas(&r);
   }
   acmeh_http_resp_free(&r);
   return 0;

@@ -58,6 +58,7 @@ ROWS = [
     ("ARI-S-013", "replaces-no-overlap-500", "fail", "expected refusal (4xx); got newOrder for an unrelated name replacing the certificate answered 500"),
     ("ARI-S-014", "replaces-invalid-still-blocks", "fail", "got newOrder replacing a certificate whose replacing order is invalid answered 409"),
     ("ARI-S-015", "ari-revoked-window-future", "fail", "expected a window already past for a revoked certificate (renew now); got window ends"),
+    ("ARI-S-016", "ari-window-not-rfc3339", "fail", 'renewalInfo.suggestedWindow.start: not an RFC 3339 timestamp (got "tomorrow") (first in ARI-S-016: GET '),
     ("PROF-S-001", "profiles-not-strings", "fail", "expected meta.profiles an object of name -> description strings (§3); got"),
     ("PROF-S-001", "no-profiles", "fail", "got none, though the target claims profiles"),
     ("PROF-S-001", "no-profiles", "skip", NO_PROF, {}),

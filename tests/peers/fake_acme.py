@@ -142,6 +142,13 @@ FAULTS = {
     "unregistered-error-type": "accountDoesNotExist is reported as noSuchAccount",
     "error-not-problem-json": "errors are application/json",
     "problem-no-detail": "problem documents lack detail",
+    # object schemas (one malformed field each; CORE-S-113..118, ARI-S-016)
+    "dir-website-not-url": "meta.website is prose, not a URL",
+    "account-status-unknown": "accounts say status \"active\", not one of valid, deactivated, revoked",
+    "order-expires-not-rfc3339": "orders say expires \"tomorrow\"",
+    "authz-wildcard-string": "authorizations carry wildcard \"no\" (a string)",
+    "challenge-validated-not-rfc3339": "valid challenges say validated \"just now\"",
+    "problem-status-string": "problem documents carry status as a string",
     # ARI (RFC 9773): renewalInfo, replaces
     "no-renewalinfo": "the directory has no renewalInfo (no ARI)",
     "renewalinfo-in-meta": "renewalInfo sits inside meta, not at the top level",
@@ -501,7 +508,7 @@ class Handler(BaseHTTPRequestHandler):
         ptype = p.ptype
         if ptype == "accountDoesNotExist" and fault(st, "unregistered-error-type"):
             ptype = "noSuchAccount"
-        doc = {"type": PROBLEM + ptype, "status": p.status}
+        doc = {"type": PROBLEM + ptype, "status": str(p.status) if fault(st, "problem-status-string") else p.status}
         if not fault(st, "problem-no-detail"):
             doc["detail"] = p.detail
         doc.update(p.extra)
@@ -620,6 +627,8 @@ def directory(st):
         del d["newNonce"]
     if fault(st, "dir-no-keychange"):
         del d["keyChange"]
+    if fault(st, "dir-website-not-url"):
+        d["meta"]["website"] = "the fake's home page"
     if fault(st, "meta-tos-not-string"):
         d["meta"]["termsOfService"] = 42
     if fault(st, "renewalinfo-in-meta"):
@@ -650,6 +659,8 @@ def account_obj(st, a):
     if a["contact"]:
         o["contact"] = a["contact"]
     o.update(a.get("echo", {}))
+    if fault(st, "account-status-unknown"):
+        o["status"] = "active"
     return o
 
 
@@ -666,7 +677,7 @@ def order_obj(st, o):
     if not fault(st, "order-no-finalize"):
         out["finalize"] = st.url("/order/%s/finalize" % o["id"])
     if not fault(st, "order-no-expires"):
-        out["expires"] = o["expires"]
+        out["expires"] = "tomorrow" if fault(st, "order-expires-not-rfc3339") else o["expires"]
     if o.get("cert") and not fault(st, "valid-order-no-certificate"):
         out["certificate"] = st.url("/cert/" + o["cert"])
     if o.get("error"):
@@ -686,6 +697,8 @@ def authz_obj(st, a):
            "challenges": [chall_obj(st, st.challs[c]) for c in a["challs"]]}
     if a["wildcard"]:
         out["wildcard"] = True
+    elif fault(st, "authz-wildcard-string"):
+        out["wildcard"] = "no"
     return out
 
 
@@ -694,7 +707,7 @@ def chall_obj(st, c):
     if c["type"] == "dns-persist-01":  # draft-ietf-acme-dns-persist: no token, the TXT names the CA
         del out["token"]
     if c.get("validated") and not fault(st, "challenge-no-validated"):
-        out["validated"] = c["validated"]
+        out["validated"] = "just now" if fault(st, "challenge-validated-not-rfc3339") else c["validated"]
     if c.get("error"):
         out["error"] = c["error"]
     return out

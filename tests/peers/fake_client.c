@@ -646,6 +646,11 @@ static void order_payload(const char *domain, char *out, size_t len) {
     json_object_set_new(j, "profile", json_pack("[s]", g_profile));
     free(p), p = json_dumps(j, JSON_COMPACT), json_decref(j);
   }
+  j = fault("order-notafter-not-rfc3339") && p ? json_loads(p, 0, NULL) : NULL;
+  if (j) { /* wrong on purpose: notAfter is an RFC 3339 date-time (RFC 8555 §7.4) */
+    json_object_set_new(j, "notAfter", json_string("next week"));
+    free(p), p = json_dumps(j, JSON_COMPACT), json_decref(j);
+  }
   snprintf(out, len, "%s", p ? p : "{}");
   free(p);
 }
@@ -1016,7 +1021,10 @@ static int run(acmeh_acme *c, const char *domain) {
   }
   acmeh_http_resp acct = {0};
   if (!fault("forget-account") && load_account(c)) goto account_ready; /* the fault: a new key each run */
-  const char *acct_payload = fault("bad-contact") ? "{\"termsOfServiceAgreed\":true,\"contact\":[\"mailto:a@example.com?subject=x\"]}" : NULL;
+  const char *acct_payload = fault("bad-contact") ? "{\"termsOfServiceAgreed\":true,\"contact\":[\"mailto:a@example.com?subject=x\"]}"
+                             /* wrong on purpose: onlyReturnExisting is a boolean (RFC 8555 §7.3) */
+                             : fault("only-return-existing-string") ? "{\"termsOfServiceAgreed\":true,\"onlyReturnExisting\":\"no\"}"
+                                                                   : NULL;
   int eab = getenv("EAB_KID") && getenv("EAB_HMAC_KEY"); /* the CA requires a binding: scenario eab-issue */
   if (eab ? new_account_eab(c, &acct, err, sizeof err) : acmeh_flow_new_account(c, ACMEH_KEY_ES256, acct_payload, &acct, err, sizeof err))
     return acmeh_http_resp_free(&acct), die("newAccount", err);
