@@ -25,7 +25,7 @@ static int parse_ipn(const char *ssp, uint64_t *node, uint64_t *service) {
 }
 
 int acmeh_eid_valid(const char *t) {
-  uint64_t n, s;
+  uint64_t n = 0, s = 0;
   if (!t || strlen(t) >= ACMEH_EID_MAX) return 0;
   if (strcmp(t, "dtn:none") == 0) return 1;
   if (strncmp(t, "ipn:", 4) == 0) return parse_ipn(t + 4, &n, &s);
@@ -35,14 +35,14 @@ int acmeh_eid_valid(const char *t) {
 }
 
 int acmeh_eid_is_admin_node_id(const char *t) {
-  uint64_t n, s;
+  uint64_t n = 0, s = 0;
   if (!acmeh_eid_valid(t) || strcmp(t, "dtn:none") == 0) return 0;
   if (strncmp(t, "ipn:", 4) == 0) return parse_ipn(t + 4, &n, &s) && s == 0;
   return strchr(t + 6, '/')[1] == '\0';
 }
 
 static cbor_item_t *eid_encode(const char *t) {
-  uint64_t n, s;
+  uint64_t n = 0, s = 0; /* set by parse_ipn: acmeh_eid_valid checked the form */
   if (!acmeh_eid_valid(t)) return NULL;
   cbor_item_t *eid = cbor_new_definite_array(2), *ssp;
   if (!eid) return NULL;
