@@ -295,9 +295,10 @@ int acmeh_flow_authorize(acmeh_acme *c, const acmeh_publisher *pub, const char *
   acmeh_acme_step_set(c, challenge_step(type));
   char *as = NULL; /* "*.<name>" for a wildcard authorization (RFC 8555 §7.1.4) */
   if (json_is_true(json_object_get(authz, "wildcard")) && asprintf(&as, "*.%s", name) < 0) as = NULL;
-  /* "<type>:<value>" for identifiers other than dns and ip (device-attest-01's rows need the type) */
+  /* "<type>:<value>" for device identifiers: device-attest-01's row needs the type (a bundleEID is its own value) */
   const char *itype = json_string_value(json_object_get(json_object_get(authz, "identifier"), "type"));
-  if (!as && itype && strcmp(itype, "dns") != 0 && strcmp(itype, "ip") != 0 && asprintf(&as, "%s:%s", itype, name) < 0) as = NULL;
+  int devid = itype && (strcmp(itype, "permanent-identifier") == 0 || strcmp(itype, "hardware-module") == 0);
+  if (!as && devid && asprintf(&as, "%s:%s", itype, name) < 0) as = NULL;
   rc = acmeh_flow_publish(c, pub, chal, as ? as : name, err, errlen);
   if (rc == ACMEH_OK) rc = respond_and_poll(c, authz_url, chal, as ? as : name, final_authz, err, errlen);
   acmeh_flow_unpublish(c, pub, chal, as ? as : name);

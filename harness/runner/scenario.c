@@ -1,5 +1,6 @@
 #include "harness/runner/scenario.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -155,6 +156,9 @@ static void pick_domain(const scenario *sc, const acmeh_env *env, char **domain,
   acmeh_strbuf_printf(&all, "%s", *domain ? *domain : "");
   for (json_int_t k = 2; k <= n && k <= 8; k++) acmeh_strbuf_printf(&all, ",%sc%08llx-%d.%s", wild, label, (int)k, parent);
   *domains = acmeh_strbuf_take(&all);
+  char *both[2] = {*domain, *domains};
+  for (int k = 0; k < 2 && json_is_true(json_object_get(sc->def, "upper_case")); k++) /* as a user may type them */
+    for (char *p = both[k]; p && *p; p++) *p = (char)toupper((unsigned char)*p);
 }
 
 /* One line per finished scenario, so that a long client run shows it is alive. */

@@ -34,6 +34,7 @@ typedef struct acmeh_scenarios acmeh_scenarios;
  *             action orders them all),
  *  "identifier": "0:0:0:0:0:0:0:1" (the client is asked for exactly this, e.g. an
  *             IP address as a user might type it, instead of a fresh name),
+ *  "upper_case": true (the names are given in upper case),
  *  "timeout_ms": n (>= 1000: the client is stopped after n ms, for scenarios
  *             where waiting is right; the record then says timed_out)}}.
  * Returns ACMEH_OK, ACMEH_ENV_IO / ACMEH_INTERNAL (bad file) with err. */

@@ -8,6 +8,9 @@
 
 #include "base/error.h"
 #include "base/strbuf.h"
+#include <openssl/x509.h>
+
+#include "harness/acme/cert.h"
 #include "harness/kit/kit.h"
 #include "suites/core/core_suite.h"
 
@@ -146,7 +149,53 @@ static int rate_limit_hour_kept(acmeh_check_ctx *ctx) {
   return hour_kept(ctx, "rate-limited-an-hour", "no newOrder sent again before the rateLimited Retry-After (3600 s)");
 }
 
+/* RFC 8555 §7.4: "the exact same set of requested identifiers" - a client
+ * that lower-cases one side only sends a CSR a byte-comparing CA refuses. */
+static int upper_case_consistent(acmeh_check_ctx *ctx) {
+  const acmeh_client_run *r;
+  int rc = acmeh_kit_record(ctx, "upper-case-name", &r);
+  json_t *ordered = NULL;
+  size_t i, k;
+  acmeh_kit_exchange e;
+  ACMEH_KIT_EACH(r, i, e) {
+    json_t *p = rc == ACMEH_OK && e.payload ? acmeh_kit_payload_json(&e) : NULL, *id;
+    if (!ordered && acmeh_kit_is(&e, "POST", "newOrder") && p) {
+      ordered = json_array();
+      json_array_foreach(json_object_get(p, "identifiers"), k, id) json_array_append(ordered, json_object_get(id, "value"));
+    } else if (ordered && acmeh_kit_is(&e, "POST", "finalize") && member(p, "csr")) {
+      X509_REQ *req = NULL;
+      char **sans = NULL;
+      size_t n = 0;
+      if (acmeh_csr_parse(member(p, "csr"), &req) == ACMEH_OK) acmeh_csr_sans(req, &sans, &n);
+      int same = req && n == json_array_size(ordered);
+      for (size_t a = 0; same && a < n; a++) {
+        int found = 0;
+        json_array_foreach(ordered, k, id) found |= json_is_string(id) && strcmp(json_string_value(id), sans[a]) == 0;
+        same = found;
+      }
+      if (!same) {
+        acmeh_strbuf got = {0};
+        for (size_t a = 0; a < n && a < 8; a++) acmeh_strbuf_printf(&got, "%s\"%.80s\"", a ? ", " : "", sans[a]);
+        char *want = json_dumps(ordered, JSON_COMPACT);
+        rc = acmeh_check_fail(ctx, "the CSR's names byte-identical to the newOrder identifiers", "request #%lld's CSR names %zu: %s; the newOrder had %s",
+                              e.seq, n, got.data ? got.data : "nothing", want ? want : "?");
+        free(got.data), free(want);
+      }
+      acmeh_names_free(sans, n);
+      X509_REQ_free(req);
+      json_decref(p), json_decref(ordered);
+      return rc;
+    }
+    json_decref(p);
+  }
+  int got_order = ordered != NULL;
+  json_decref(ordered);
+  if (rc) return rc;
+  if (!got_order) return acmeh_check_skip(ctx, "the client sent no newOrder for the upper-case name (exit %d)", r->exit_status);
+  return acmeh_kit_unreached(ctx, r, "a finalize request with a CSR", "the client never finalized");
+}
+
 const acmeh_check_impl core_client_trouble_checks[] = {
     {"CORE-C-042", bad_nonce_chain},  {"CORE-C-043", order_not_ready_handled}, {"CORE-C-044", subproblems_surfaced},
     {"CORE-C-045", ip_canonical},     {"CORE-C-046", busy_hour_kept},          {"CORE-C-047", rate_limit_hour_kept},
-    {0}};
+    {"CORE-C-049", upper_case_consistent}, {0}};

@@ -100,6 +100,7 @@ ROWS = [
     # when resending after 503/429 is caught, naming the scenario (issue 12 item 4).
     ("CORE-C-009+CORE-C-036+CORE-C-038", "resend-same-nonce", "fail", "got scenario rate-limited-once: request #"),
     ("CORE-C-009", "resend-same-nonce", "pass", ""),  # alone, it judges plain-http01, where nothing is resent
+    ("CORE-C-049", "csr-lowercase", "fail", "the CSR's names byte-identical to the newOrder identifiers; got request #"),
 ]
 
 

@@ -27,6 +27,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import suite_rows  # noqa: E402
+
 BIN = os.environ["ACMEH_BIN"]
 SRC = os.environ["ACMEH_SOURCE_DIR"]
 FAKE = os.path.join(os.path.dirname(BIN), "tests", "acmeh-fake-client")
@@ -69,14 +72,7 @@ CLIENT_ROWS = [
 
 
 def results(cmd, env=None):
-    with tempfile.TemporaryDirectory(prefix="acmeh-persist-") as wd:
-        out = os.path.join(wd, "r.json")
-        p = subprocess.run(cmd + ["--json", out, "--timeout", "40", "--run-dir", os.path.join(wd, "run")],
-                           capture_output=True, text=True, timeout=300, env=env)
-        if not os.path.exists(out):
-            raise RuntimeError("no report; exit %d: %s" % (p.returncode, (p.stdout + p.stderr)[-600:]))
-        with open(out) as f:
-            return {r["id"]: (r["verdict"], r.get("message") or "") for r in json.load(f)["results"]}
+    return suite_rows.results(cmd, env, "acmeh-persist-")
 
 
 def server_run(mode, draft, checks, server_draft=None):
@@ -97,13 +93,7 @@ def server_run(mode, draft, checks, server_draft=None):
         os.unlink(f.name)
 
 
-def judge(got, want, verdict, label):
-    problems = []
-    for cid, sub in want.items():
-        v, m = got.get(cid, ("missing", ""))
-        if v != verdict or sub not in m:
-            problems.append("%s %s: %s %r (wanted %s with %r)" % (label, cid, v, m[:300], verdict, sub))
-    return problems
+judge = suite_rows.judge
 
 
 def server_row(mode, draft, want):

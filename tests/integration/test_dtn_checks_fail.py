@@ -24,6 +24,9 @@ import tempfile
 
 import cbor2
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import suite_rows  # noqa: E402
+
 BIN = os.environ["ACMEH_BIN"]
 SRC = os.environ["ACMEH_SOURCE_DIR"]
 CLIENT = os.path.join(SRC, "tests", "peers", "fake-client.json")
@@ -83,14 +86,7 @@ def unb64(s):
 
 
 def results(cmd):
-    with tempfile.TemporaryDirectory(prefix="acmeh-dtn-") as wd:
-        out = os.path.join(wd, "r.json")
-        p = subprocess.run(cmd + ["--json", out, "--timeout", "40", "--run-dir", os.path.join(wd, "run")],
-                           capture_output=True, text=True, timeout=300)
-        if not os.path.exists(out):
-            raise RuntimeError("no report; exit %d: %s" % (p.returncode, (p.stdout + p.stderr)[-600:]))
-        with open(out) as f:
-            return {r["id"]: (r["verdict"], r.get("message") or "") for r in json.load(f)["results"]}
+    return suite_rows.results(cmd, None, "acmeh-dtn-")
 
 
 def server_run(deviation, checks, claims=None):
@@ -110,13 +106,7 @@ def server_run(deviation, checks, claims=None):
         os.unlink(f.name)
 
 
-def judge(got, want, verdict, label_):
-    problems = []
-    for cid, sub in want.items():
-        v, m = got.get(cid, ("missing", ""))
-        if v != verdict or sub not in m:
-            problems.append("%s %s: %s %r (wanted %s with %r)" % (label_, cid, v, m[:300], verdict, sub))
-    return problems
+judge = suite_rows.judge
 
 
 def server_row(row):

@@ -26,6 +26,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import suite_rows  # noqa: E402
+
 BIN = os.environ["ACMEH_BIN"]
 SRC = os.environ["ACMEH_SOURCE_DIR"]
 FAKE = os.path.join(os.path.dirname(BIN), "tests", "acmeh-fake-client")
@@ -127,14 +130,7 @@ def check_vectors():
 
 
 def results(cmd, env=None):
-    with tempfile.TemporaryDirectory(prefix="acmeh-pk-") as wd:
-        out = os.path.join(wd, "r.json")
-        p = subprocess.run(cmd + ["--json", out, "--timeout", "40", "--run-dir", os.path.join(wd, "run")],
-                           capture_output=True, text=True, timeout=240, env=env)
-        if not os.path.exists(out):
-            raise RuntimeError("no report; exit %d: %s" % (p.returncode, (p.stdout + p.stderr)[-600:]))
-        with open(out) as f:
-            return {r["id"]: (r["verdict"], r.get("message") or r.get("reason") or "") for r in json.load(f)["results"]}
+    return suite_rows.results(cmd, env, "acmeh-pk-")
 
 
 def server_run(mode, checks, claims=True, draft=None, faults=None):
@@ -160,13 +156,7 @@ def server_run(mode, checks, claims=True, draft=None, faults=None):
             os.unlink(ff.name)
 
 
-def judge(got, want, verdict, label_):
-    problems = []
-    for cid, sub in want.items():
-        v, m = got.get(cid, ("missing", ""))
-        if v != verdict or sub not in m:
-            problems.append("%s %s: %s %r (wanted %s with %r)" % (label_, cid, v, m[:400], verdict, sub))
-    return problems
+judge = suite_rows.judge
 
 
 def server_row(row):

@@ -8,6 +8,7 @@
  * ONION_KEY (an onion service identity key file, RFC 9799: with it the
  * client answers onion-csr-01 and sends in-band CAA at finalize). */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <curl/curl.h>
 #include <openssl/pem.h>
 #include <openssl/rand.h>
@@ -517,6 +518,8 @@ static int finalize(acmeh_acme *c, const char *domain, const json_t *order, cons
   const char *names[9];
   for (size_t i = 0; i < n; i++) names[i] = ordered[i];
   names[n] = extra;
+  for (size_t i = 0; fault("csr-lowercase") && i < n; i++) /* wrong on purpose: the order kept the user's case (RFC 8555 §7.4) */
+    for (char *p = ordered[i]; *p; p++) *p = (char)tolower((unsigned char)*p);
   acmeh_key_generate(ACMEH_KEY_ES256, &k);
   EVP_PKEY *csr_key = fault("csr-account-key") ? acmeh_key_pkey(acmeh_acme_key(c)) : acmeh_key_pkey(k);
   if (fault("onion-finalize-onion-key") && onion_key()) csr_key = onion_key(); /* RFC 9799 §3.2: MUST NOT (on purpose) */
