@@ -21,7 +21,11 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 # The ari run in the background, beside the others.
 run_client_bg lego-4.35 ari --suite ari
 run_client lego-4.35 core --suite core
-verdicts "$out/core.json" 'r["verdict"] in ("pass", "xfail")' "lego 4.35: a core check gave neither pass nor an expected failure"
+# CORE-C-049 is blocked: lego 4.35 refuses an order whose identifier comes back
+# lower-cased ("order identifiers have been modified by the ACME server"), so it
+# never sends the CSR the check judges (scenario upper-case-name).
+verdicts "$out/core.json" 'r["verdict"] in ("pass", "xfail") or (r["verdict"], r["id"]) == ("blocked", "CORE-C-049")' \
+  "lego 4.35: a core check gave neither pass nor an expected failure"
 run_client lego-4.35 profiles --suite profiles
 verdicts "$out/profiles.json" 'r["verdict"] in ("pass", "xfail")' "lego 4.35: a profiles check gave neither pass nor an expected failure"
 run_client lego-4.35 dnsaccount --suite dnsaccount
