@@ -87,10 +87,23 @@ int acmeh_list_has(const char *list, const char *item) {
   return 0;
 }
 
+/* Bytes of a UTF-8 sequence a terminal acts on: C1 controls U+0080..U+009F
+ * (C2 80..C2 9F: xterm takes CSI, OSC, ST in this form) and the bidi
+ * overrides and isolates U+202A..U+202E, U+2066..U+2069; 0 for others. */
+static size_t c1_or_bidi(const unsigned char *p) {
+  if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) return 2;
+  if (p[0] == 0xe2 && p[1] == 0x80 && p[2] >= 0xaa && p[2] <= 0xae) return 3;
+  if (p[0] == 0xe2 && p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9) return 3;
+  return 0;
+}
+
 char *acmeh_term_clean(const char *s, char *buf, size_t len) {
   size_t i = 0;
-  for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p && i + 1 < len; p++)
-    buf[i++] = *p < 0x20 || *p == 0x7f ? '?' : (char)*p;
+  for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p && i + 1 < len; p++) {
+    size_t n = c1_or_bidi(p); /* reads at most 3 bytes: the NUL ends a shorter string first */
+    buf[i++] = *p < 0x20 || *p == 0x7f || n ? '?' : (char)*p;
+    if (n) p += n - 1;
+  }
   buf[i] = '\0';
   return buf;
 }

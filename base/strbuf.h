@@ -26,8 +26,9 @@ char *acmeh_strbuf_take(acmeh_strbuf *b);
 void acmeh_strbuf_free(acmeh_strbuf *b);
 
 /* Copies `s` (NULL = "") into buf (len >= 1 bytes, cut to fit) with every
- * control byte (below 0x20, and 0x7f) shown as '?': text a peer sent must not
- * drive the user's terminal when printed. Returns buf. */
+ * control byte (below 0x20, and 0x7f), every UTF-8 C1 control (U+0080..U+009F)
+ * and bidi override shown as one '?': text a peer sent must not drive the
+ * user's terminal when printed. Returns buf. */
 char *acmeh_term_clean(const char *s, char *buf, size_t len);
 
 /* Is `item` one of the comma-separated entries of `list` ("ari,profiles"),

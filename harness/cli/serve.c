@@ -147,10 +147,10 @@ static int parse(serve_args *a, int argc, char **argv) {
       {0}};
   for (int ch; (ch = getopt_long(argc, argv, "hvq", opts, NULL)) != -1;) {
     switch (ch) {
-    case 'p': a->port = atoi(optarg); break;
-    case 'D': a->dns_port = atoi(optarg); break;
-    case 'H': a->http01_port = atoi(optarg); break;
-    case 'L': a->tlsalpn01_port = atoi(optarg); break;
+    case 'p': if (acmeh_arg_int("port", optarg, 0, 65535, &a->port)) return 2; break;
+    case 'D': if (acmeh_arg_int("dns-port", optarg, 0, 65535, &a->dns_port)) return 2; break;
+    case 'H': if (acmeh_arg_int("http01-port", optarg, 0, 65535, &a->http01_port)) return 2; break;
+    case 'L': if (acmeh_arg_int("tlsalpn01-port", optarg, 0, 65535, &a->tlsalpn01_port)) return 2; break;
     case 'R': a->run_dir = optarg; break;
     case 'N': a->no_mocks = 1; break;
     case 'c': a->tls_cert = optarg; break;
@@ -168,16 +168,26 @@ static int parse(serve_args *a, int argc, char **argv) {
     case 1031: a->attestation_roots = optarg; break;
     case 1041: a->onion = optarg; break;
     case 1042: a->onion_caa_flag = optarg; break;
-    case 1043: a->socks5_port = atoi(optarg); break;
+    case 1043: if (acmeh_arg_int("socks5-port", optarg, 1, 65535, &a->socks5_port)) return 2; break;
     case 1044: a->mock_tor = 1; break;
     case 'K': if (a->neab_kid < 8) a->eab[a->neab_kid].kid = optarg; a->neab_kid++; break;
     case 'M': if (a->neab_key < 8) a->eab[a->neab_key].hmac_key_b64url = optarg; a->neab_key++; break;
     case 'E': a->eab_required = 1; break;
-    case 1021: a->bundle_node_port = atoi(optarg); break;
+    case 1021: if (acmeh_arg_int("bundle-node-port", optarg, 1, 65535, &a->bundle_node_port)) return 2; break;
     case 1022: a->dtn_deviation = optarg; break;
     case 1023: a->dtn_node_id = optarg; break;
-    case 1024: a->dtn_record_type = (unsigned)strtoul(optarg, NULL, 0); break;
-    case 1025: a->dtn_window_ms = (unsigned)strtoul(optarg, NULL, 10); break;
+    case 1024: { /* 1..65535: a record type code (RFC 9171 §6.1) */
+      int v;
+      if (acmeh_arg_int("dtn-record-type", optarg, 1, 65535, &v)) return 2;
+      a->dtn_record_type = (unsigned)v;
+      break;
+    }
+    case 1025: { /* the response interval: 1 ms .. 10 min */
+      int v;
+      if (acmeh_arg_int("dtn-window-ms", optarg, 1, 600000, &v)) return 2;
+      a->dtn_window_ms = (unsigned)v;
+      break;
+    }
     case 'r':
       if (*optarg && acmeh_arg_append("draft", optarg, a->drafts_arg, sizeof a->drafts_arg)) return 2;
       break;
@@ -242,7 +252,7 @@ static int start_all(serve_args *a, const char *run_dir, serve_log *log, acmeh_m
   if (a->mock_ta && start_ta(a, run_dir, ta)) return 2;
   if (!a->no_mocks) {
     acmeh_mocks_config mc = {.dns_port = a->dns_port, .http01_port = a->http01_port,
-                             .tlsalpn01_port = a->tlsalpn01_port, .mgmt_port = 0};
+                             .tlsalpn01_port = a->tlsalpn01_port, .mgmt_port = 0, .bundle_node_port = a->bundle_node_port};
     if (acmeh_mocks_start(&mc, mocks, err, sizeof err))
       return fprintf(stderr, "acme-harness serve: mocks: %s\n", err), 2;
     a->dns_port = acmeh_mocks_dns_port(*mocks);
@@ -286,6 +296,8 @@ static void announce(const serve_args *a, acmeh_mocks *mocks, acmeh_server *srv,
            a->bundle_node_port);
   if (a->faults) printf("faults: %zu rule(s) from %s\n", json_array_size(a->faults), a->faults_file);
   if (a->tk_trust) printf("tkauth-01: trusting Authority Tokens chaining to %s\n", a->tk_trust);
+  if (acmeh_server_socks5_port(srv))
+    printf("%s SOCKS5 (.onion validations) on 127.0.0.1:%d\n", a->mock_tor ? "mock Tor" : "Tor", acmeh_server_socks5_port(srv));
   printf("serving until SIGINT or SIGTERM%s\n", a->quiet ? "" : "; each exchange follows");
   fflush(stdout);
 }

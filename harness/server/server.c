@@ -531,3 +531,5 @@ const char *acmeh_server_directory_url(const acmeh_server *s) { return s ? s->di
 int acmeh_server_port(const acmeh_server *s) { return s ? s->port : -1; }
 const char *acmeh_server_ca_file(const acmeh_server *s) { return s ? s->ca_file : NULL; }
 const char *acmeh_server_roots_file(const acmeh_server *s) { return s && s->ca ? srv_ca_roots_file(s->ca) : NULL; }
+
+int acmeh_server_socks5_port(const acmeh_server *s) { return s ? s->socks5_port : 0; }

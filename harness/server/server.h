@@ -293,6 +293,10 @@ const char *acmeh_server_directory_url(const acmeh_server *s);
 /* The bound HTTPS port. */
 int acmeh_server_port(const acmeh_server *s);
 
+/* The SOCKS5 port .onion validations go through (the mock Tor's with
+ * mock_tor, else socks5_port), 0 when none. */
+int acmeh_server_socks5_port(const acmeh_server *s);
+
 /* The PEM file that verifies the server's TLS certificate (borrowed; NULL
  * when the config gave a certificate without tls_ca_file). */
 const char *acmeh_server_ca_file(const acmeh_server *s);

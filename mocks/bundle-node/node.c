@@ -359,8 +359,9 @@ static void consume(sess *s) {
   if (s->state == S_CLOSING) return;
   memmove(s->in, s->in + off, s->in_len - off);
   s->in_len -= off;
-  /* The per-message deadline: runs while a unit is incomplete, restarts when one completed. */
-  if (s->in_len == 0 && s->state != S_CONTACT) uv_timer_stop(&s->timer);
+  /* The per-message deadline: runs while a unit is incomplete, restarts when one completed;
+   * and until SESS_INIT, so 32 peers that stop after the contact header cannot hold every slot. */
+  if (s->in_len == 0 && s->state == S_UP) uv_timer_stop(&s->timer);
   else if (progressed || !uv_is_active((uv_handle_t *)&s->timer)) uv_timer_start(&s->timer, on_timeout, s->node->timeout_ms, 0);
 }
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "base/error.h"
+#include "base/strbuf.h"
 #include "harness/runner/runner.h"
 #include "reports/report_internal.h"
 #include "reports/reports.h"
@@ -424,8 +425,21 @@ static void test_junit_nonchar(void) {
   acmeh_result_clear(&r);
 }
 
+/* Peer text for the terminal: C0, DEL, UTF-8 C1 controls and bidi overrides
+ * become one '?' each; other UTF-8 stays; the copy is cut to the buffer. */
+static void test_term_clean(void) {
+  char buf[64];
+  CU_ASSERT_STRING_EQUAL(acmeh_term_clean("a\x1b[2Jb\x7f", buf, sizeof buf), "a?[2Jb?");
+  CU_ASSERT_STRING_EQUAL(acmeh_term_clean("x\xc2\x9b" "2J\xc2\x9d" "0;t\xc2\x9c", buf, sizeof buf), "x?2J?0;t?");
+  CU_ASSERT_STRING_EQUAL(acmeh_term_clean("abc\xe2\x80\xae" "def\xe2\x81\xa6", buf, sizeof buf), "abc?def?");
+  CU_ASSERT_STRING_EQUAL(acmeh_term_clean("caf\xc3\xa9 \xc2", buf, sizeof buf), "caf\xc3\xa9 \xc2");
+  CU_ASSERT_STRING_EQUAL(acmeh_term_clean(NULL, buf, sizeof buf), "");
+  CU_ASSERT_STRING_EQUAL(acmeh_term_clean("abcdef", buf, 4), "abc");
+}
+
 int main(void) {
   static const acmeh_unit_test tests[] = {
+      {"terminal text", test_term_clean},
       {"utf8 decoder", test_utf8_decoder},
       {"transcripts", test_transcripts},
       {"transcripts repeat", test_transcripts_repeat},
