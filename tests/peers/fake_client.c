@@ -222,6 +222,13 @@ static int new_order(acmeh_acme *c, const char *domain, json_t **order, char **o
   o.own_nonce = raw != NULL;
   free(mine);
   if (rc == ACMEH_OK) rc = refusal_loop(c, url, payload, &o, &r, err, errlen);
+  /* Pebble answers a `replaces` sent right after the download 500 "could not find an order for
+   * the given certificate" while its serial index catches up: a renewing client tries again. */
+  for (int i = 0; i < 3 && rc == ACMEH_OK && r.status == 500 && g_replaces; i++) {
+    acmeh_http_resp_free(&r);
+    acmeh_sleep_ms(1000);
+    rc = acmeh_acme_post(c, url, payload, &o, &r, err, errlen);
+  }
   if (rc == ACMEH_OK && r.status != 201) {
     char d[1200];
     describe_refusal(&r, d, sizeof d);
