@@ -1,5 +1,6 @@
 """What the per-suite fail tests (test_dnsaccount_checks_fail.py and the
 suites after it) share: one run's verdicts, and a row's judgement."""
+import concurrent.futures
 import json
 import os
 import subprocess
@@ -30,3 +31,16 @@ def judge(got, want, verdict, label):
         if v != verdict or sub not in m:
             problems.append("%s %s: %s %r (wanted %s with %r)" % (label, cid, v, m[:400], verdict, sub))
     return problems
+
+
+def finish(problems, tasks):
+    """Runs `tasks` (zero-argument callables, each returning a list of
+    problems) two at a time, adds their problems to `problems`, prints each as
+    "FAIL ..." and the count, and returns the exit status (0 = none)."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as ex:
+        for f in [ex.submit(t) for t in tasks]:
+            problems += f.result()
+    for p in problems:
+        print("FAIL", p)
+    print("%d problem(s)" % len(problems))
+    return 1 if problems else 0

@@ -14,7 +14,7 @@
    not implement bp-nodeid-00" for every DTN-C check.
 
 Env: ACMEH_BIN, ACMEH_SOURCE_DIR."""
-import concurrent.futures
+import functools
 import hashlib
 import json
 import os
@@ -136,15 +136,7 @@ def baselines():
 
 
 def main():
-    problems = check_vectors()
-    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as ex:
-        futs = [ex.submit(baselines)] + [ex.submit(server_row, r) for r in SERVER_ROWS]
-        for f in futs:
-            problems += f.result()
-    for p in problems:
-        print("FAIL", p)
-    print("%d problem(s)" % len(problems))
-    return 1 if problems else 0
+    return suite_rows.finish(check_vectors(), [baselines] + [functools.partial(server_row, r) for r in SERVER_ROWS])
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@
 
 Env: ACMEH_BIN, ACMEH_SOURCE_DIR."""
 import base64
-import concurrent.futures
+import functools
 import hashlib
 import json
 import os
@@ -172,16 +172,8 @@ def baselines():
 
 
 def main():
-    problems = check_vectors()
-    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as ex:
-        futs = [ex.submit(baselines), ex.submit(client_baselines)] + [ex.submit(server_row, r) for r in SERVER_ROWS] + \
-               [ex.submit(client_row, r) for r in CLIENT_ROWS]
-        for f in futs:
-            problems += f.result()
-    for p in problems:
-        print("FAIL", p)
-    print("%d problem(s)" % len(problems))
-    return 1 if problems else 0
+    return suite_rows.finish(check_vectors(), [baselines, client_baselines] + [functools.partial(server_row, r) for r in SERVER_ROWS] +
+                             [functools.partial(client_row, r) for r in CLIENT_ROWS])
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@
 
 Env: ACMEH_BIN, ACMEH_SOURCE_DIR."""
 import base64
-import concurrent.futures
+import functools
 import json
 import os
 import subprocess
@@ -205,15 +205,9 @@ def baselines():
 def main():
     problems = check_vectors()
     problems += baselines()
-    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as ex:
-        futs = [ex.submit(server_row, r) for r in SERVER_ROWS] + [ex.submit(server_fault_row, r) for r in SERVER_FAULT_ROWS] + \
-               [ex.submit(client_row, r) for r in CLIENT_ROWS]
-        for f in futs:
-            problems += f.result()
-    for p in problems:
-        print("FAIL", p)
-    print("%d problem(s)" % len(problems))
-    return 1 if problems else 0
+    return suite_rows.finish(problems, [functools.partial(server_row, r) for r in SERVER_ROWS] +
+                             [functools.partial(server_fault_row, r) for r in SERVER_FAULT_ROWS] +
+                             [functools.partial(client_row, r) for r in CLIENT_ROWS])
 
 
 if __name__ == "__main__":
