@@ -132,3 +132,16 @@ void acmeh_kit_tk_free(acmeh_kit_tk *t) {
   acmeh_issued_clear(&t->is);
   memset(t, 0, sizeof *t);
 }
+
+int acmeh_kit_tk_extension_held(acmeh_check_ctx *ctx, acmeh_kit_tk *t, const json_t *wrong, const char *refused_what,
+                                const char *expected) {
+  acmeh_http_resp r = {0};
+  int rc = acmeh_kit_tk_finalize_raw(ctx, t, wrong, 0, NULL, NULL, &r);
+  if (rc == ACMEH_OK) rc = acmeh_kit_expect_refused(ctx, &r, NULL, refused_what);
+  acmeh_http_resp_free(&r);
+  if (rc == ACMEH_OK) rc = acmeh_kit_tk_issue(ctx, t);
+  char why[300];
+  if (rc == ACMEH_OK && acmeh_tkauth_cert_check(t->is.chain_pem, t->ids, why, sizeof why) != ACMEH_OK)
+    rc = acmeh_check_fail(ctx, expected, "%s", why);
+  return rc;
+}

@@ -62,6 +62,14 @@ int acmeh_kit_tk_finalize_raw(acmeh_check_ctx *ctx, acmeh_kit_tk *t, const json_
 /* Finalizes with the order's own extensions and downloads into t->is. */
 int acmeh_kit_tk_issue(acmeh_check_ctx *ctx, acmeh_kit_tk *t);
 
+/* RFC 8555 §7.4 with token identifiers (RFC 9448 §3): a finalize whose CSR
+ * carries `wrong`'s extensions is refused (`refused_what` names that
+ * finalize in the failure), then the order's own CSR gives a certificate whose
+ * extension is exactly the authorized DER (`expected` names it). t holds a
+ * valid order. Returns ACMEH_OK or the failure stated. */
+int acmeh_kit_tk_extension_held(acmeh_check_ctx *ctx, acmeh_kit_tk *t, const json_t *wrong, const char *refused_what,
+                                const char *expected);
+
 void acmeh_kit_tk_free(acmeh_kit_tk *t);
 
 /* A JSON array of one identifier {type, value}; new reference. */
